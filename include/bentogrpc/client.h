@@ -1,0 +1,146 @@
+/* libbentogrpc — the synchronous client.
+ *
+ * A bg_client holds one gRPC channel to one BentoML server and the registry of that
+ * server's APIs, discovered once through the ServiceMetadata RPC.
+ *
+ * Thread-safety: a bg_client is safe to share between threads. Any number of threads may
+ * call bg_client_call(), bg_client_health() and the introspection functions at once.
+ * Only bg_client_close() must not race with other uses of the same client. */
+#ifndef BENTOGRPC_CLIENT_H
+#define BENTOGRPC_CLIENT_H
+
+#include "common.h"
+#include "options.h"
+#include "value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct bg_client bg_client;
+/** One API of the server. Borrowed from its client; valid until bg_client_close(). */
+typedef struct bg_api bg_api;
+
+/**
+ * Connects to a BentoML gRPC server and discovers its APIs.
+ *
+ * `url` forms: "host:port", "grpc://host:port", "[::1]:port", "unix:/path/to.sock"
+ * ("grpcs://host:port" uses TLS with the system's root certificates). A host name such as
+ * "localhost" is resolved by gRPC to every address it has (IPv6 and IPv4), so it works
+ * whichever family the server listens on.
+ *
+ * Calls ServiceMetadata within the discovery timeout (bg_options_set_discovery_timeout_ms).
+ * APIs whose descriptors this library cannot handle are still listed, marked unsupported.
+ * `options` may be NULL for defaults; it is copied. The channel opened here is used by every
+ * later call of the client.
+ *
+ * Returns the client (free with bg_client_close()), or NULL with `err` filled:
+ * BG_ERR_INVALID_ARGUMENT (bad URL), BG_ERR_UNAVAILABLE (nothing answers there),
+ * BG_ERR_DEADLINE, BG_ERR_UNSUPPORTED (protocol version without ServiceMetadata),
+ * BG_ERR_SERVER or BG_ERR_PROTOCOL (the server's answer is unusable).
+ */
+BG_API bg_client *bg_client_from_url(const char *url, const bg_options *options, bg_error *err);
+
+/** Closes the channel and frees the client and its API registry. Accepts NULL.
+ *  No call on this client may be running or start afterwards. */
+BG_API void bg_client_close(bg_client *client);
+
+/** The service name and documentation the server reported (borrowed; never NULL). */
+BG_API const char *bg_client_service_name(const bg_client *client);
+BG_API const char *bg_client_service_docs(const bg_client *client);
+/** The address given to bg_client_from_url() (borrowed). */
+BG_API const char *bg_client_url(const bg_client *client);
+
+/* ---- API introspection: every returned pointer is borrowed from the client. ---- */
+
+/** Number of APIs the server reported. */
+BG_API size_t bg_client_api_count(const bg_client *client);
+/** The index-th API in server order, or NULL when out of range. */
+BG_API const bg_api *bg_client_api_at(const bg_client *client, size_t index);
+/** The API named `name` (exact, case-sensitive), or NULL. */
+BG_API const bg_api *bg_client_api_find(const bg_client *client, const char *name);
+
+BG_API const char *bg_api_name(const bg_api *api);
+/** The API's documentation, or NULL when the server sent none. */
+BG_API const char *bg_api_docs(const bg_api *api);
+/** Descriptor ids such as "bentoml.io.NumpyNdarray", or NULL when the server sent none. */
+BG_API const char *bg_api_input_descriptor(const bg_api *api);
+BG_API const char *bg_api_output_descriptor(const bg_api *api);
+/** The descriptor attributes as compact JSON text (an object; "{}" when empty). Numbers are
+ *  written as the server sent them: doubles, e.g. a shape (2, 2) is [2.0, 2.0]. */
+BG_API const char *bg_api_input_attributes_json(const bg_api *api);
+BG_API const char *bg_api_output_attributes_json(const bg_api *api);
+/** true when bg_client_call() can encode this API's input and decode its output. */
+BG_API bool bg_api_is_supported(const bg_api *api);
+/** Why the API is unsupported (e.g. an unknown descriptor id), or NULL when supported. */
+BG_API const char *bg_api_unsupported_reason(const bg_api *api);
+
+/* ---- Calls ---- */
+
+/**
+ * Calls API `api_name`: encodes `input` with the API's input descriptor, sends it to
+ * /bentoml.grpc.<version>.BentoService/Call and decodes the reply with the output descriptor.
+ *
+ * `input` is borrowed for the duration of the call (a borrowed ndarray is sent without an
+ * extra copy of its elements). On success `*output` receives a new value owned by the caller
+ * (free it with bg_value_free()); on failure `*output` is set to NULL.
+ * `call_options` may be NULL (the client's default deadline, no metadata).
+ *
+ * Errors: BG_ERR_UNKNOWN_API (no such API; the message lists the ones there are),
+ * BG_ERR_UNSUPPORTED (the API's descriptors are not supported), BG_ERR_INVALID_ARGUMENT
+ * (the input's kind does not fit the descriptor), BG_ERR_SERVER with err->grpc_status and
+ * the server's own message (e.g. INVALID_ARGUMENT from BentoML's validation),
+ * BG_ERR_DEADLINE, BG_ERR_UNAVAILABLE, BG_ERR_PROTOCOL.
+ * Thread-safe.
+ */
+BG_API bg_status bg_client_call(bg_client *client, const char *api_name, const bg_value *input,
+                                bg_value **output, const bg_call_options *call_options,
+                                bg_error *err);
+
+/* ---- Health ---- */
+
+/** Serving status of the standard gRPC health protocol (grpc.health.v1). */
+typedef enum bg_health_status {
+  BG_HEALTH_UNKNOWN = 0,
+  BG_HEALTH_SERVING = 1,
+  BG_HEALTH_NOT_SERVING = 2,
+  BG_HEALTH_SERVICE_UNKNOWN = 3
+} bg_health_status;
+
+/** Name of a health status ("SERVING", ...); static storage, never NULL. */
+BG_API const char *bg_health_status_str(bg_health_status status);
+
+/**
+ * One grpc.health.v1.Health/Check call for `service`: NULL means the BentoService of the
+ * client's protocol version ("bentoml.grpc.v1.BentoService"); "" asks for the whole server.
+ * `timeout_ms` > 0 bounds the call. On BG_OK, *status holds the reported status.
+ * A name the server does not know fails with BG_ERR_SERVER and grpc_status NOT_FOUND (5).
+ * Thread-safe.
+ */
+BG_API bg_status bg_client_health(bg_client *client, const char *service, int64_t timeout_ms,
+                                  bg_health_status *status, bg_error *err);
+
+/**
+ * One Health/Check of `service` at `url` without discovering the APIs first (a server that
+ * is still starting answers health checks before it serves ServiceMetadata). Opens and
+ * closes its own channel; same `service` rules, results and errors as bg_client_health().
+ */
+BG_API bg_status bg_health_check_url(const char *url, const char *service, int64_t timeout_ms,
+                                     const bg_options *options, bg_health_status *status,
+                                     bg_error *err);
+
+/**
+ * Polls Health/Check for "bentoml.grpc.<version>.BentoService" at `url` until it reports
+ * SERVING, sleeping `interval_ms` between polls (no busy loop); each poll is bounded by the
+ * time left. Returns BG_OK as soon as the server is SERVING; BG_ERR_TIMEOUT after
+ * `timeout_ms` with a message naming the address, the last status or error and the time
+ * waited; BG_ERR_INVALID_ARGUMENT for a bad URL or non-positive times. `options` may be NULL.
+ */
+BG_API bg_status bg_wait_until_server_ready(const char *url, int64_t timeout_ms,
+                                            int64_t interval_ms, const bg_options *options,
+                                            bg_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,67 @@
+/* libbentogrpc — status codes, the error record, export macro and version.
+ *
+ * Every operation returns a bg_status. Functions also take an optional `bg_error *err`
+ * (NULL when the caller does not want details); on failure it is filled with our code, the
+ * gRPC status the server or transport gave (0 when there was none) and a message that says
+ * what went wrong and what to do. The library keeps no global or per-handle "last error",
+ * so errors are safe to use from any thread. Constructors return the new handle, or NULL
+ * with `err` filled. */
+#ifndef BENTOGRPC_COMMON_H
+#define BENTOGRPC_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(BG_BUILDING_LIBRARY)
+#define BG_API __attribute__((visibility("default")))
+#else
+#define BG_API
+#endif
+
+#define BG_VERSION_MAJOR 0
+#define BG_VERSION_MINOR 1
+#define BG_VERSION_PATCH 0
+#define BG_VERSION_STRING "0.1.0"
+
+/** The library's version string, e.g. "0.1.0" (static storage). */
+BG_API const char *bg_version(void);
+
+typedef enum bg_status {
+  BG_OK = 0,
+  BG_ERR_INVALID_ARGUMENT = 1, /* the caller passed something unusable (NULL, bad URL, bad shape) */
+  BG_ERR_NO_MEMORY = 2,        /* an allocation failed */
+  BG_ERR_UNAVAILABLE = 3,      /* the server could not be reached (gRPC UNAVAILABLE) */
+  BG_ERR_DEADLINE = 4,         /* the deadline passed before the server answered */
+  BG_ERR_SERVER = 5,           /* the server answered with a non-OK gRPC status; see grpc_status */
+  BG_ERR_PROTOCOL = 6,         /* the server's reply does not follow the BentoML protocol */
+  BG_ERR_UNKNOWN_API = 7,      /* no API of that name on the server */
+  BG_ERR_UNSUPPORTED = 8,      /* this library cannot handle it (descriptor, protocol version) */
+  BG_ERR_TIMEOUT = 9,          /* waiting for the server to become ready timed out */
+  BG_ERR_CANCELLED = 10,       /* the call was cancelled */
+  BG_ERR_INTERNAL = 11         /* a bug in libbentogrpc or gRPC; please report it */
+} bg_status;
+
+/** Room for the message, including its terminating NUL. Longer messages are cut. */
+#define BG_ERROR_MESSAGE_SIZE 1024
+
+/** Details of a failure. Plain struct owned by the caller (usually on the stack). */
+typedef struct bg_error {
+  bg_status code;                     /* same value the function returned */
+  int grpc_status;                    /* gRPC status code (grpc_status_code), 0 if none */
+  char message[BG_ERROR_MESSAGE_SIZE]; /* NUL-terminated, UTF-8 */
+} bg_error;
+
+/** A short constant name for a status, e.g. "BG_ERR_DEADLINE" (static storage, never NULL). */
+BG_API const char *bg_status_str(bg_status code);
+
+/** The gRPC name of a gRPC status code, e.g. "INVALID_ARGUMENT" (static storage). */
+BG_API const char *bg_grpc_status_str(int grpc_status);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

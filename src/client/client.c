@@ -1,0 +1,104 @@
+/* Client lifetime: connect, discover, close. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/client_internal.h"
+#include "error_internal.h"
+#include "transport/channel.h"
+
+static void register_methods(bg_client *client) {
+  char path[128];
+  snprintf(path, sizeof path, "/%s/Call", client->bento_service);
+  client->call_method = grpc_channel_register_call(client->channel, path, NULL, NULL);
+  snprintf(path, sizeof path, "/%s/ServiceMetadata", client->bento_service);
+  client->metadata_method = grpc_channel_register_call(client->channel, path, NULL, NULL);
+  client->health_method =
+      grpc_channel_register_call(client->channel, "/grpc.health.v1.Health/Check", NULL, NULL);
+}
+
+bg_client *bg_client_connect(const char *url, const bg_options *options,
+                             int64_t reconnect_backoff_ms, bg_error *err) {
+  bg_url parsed;
+  if (bg_url_parse(url, &parsed, err) != BG_OK)
+    return NULL;
+  bg_client *client = calloc(1, sizeof *client);
+  char *url_text = strdup(url);
+  if (!client || !url_text) {
+    free(client);
+    free(url_text);
+    BG_FAIL_NOMEM(err);
+    return NULL;
+  }
+  client->url_text = url_text;
+  client->url = parsed;
+  if (options)
+    client->options = *options;
+  else
+    bg_options_init_defaults(&client->options);
+  snprintf(client->bento_service, sizeof client->bento_service, "bentoml.grpc.%s.BentoService",
+           client->options.protocol_version);
+
+  grpc_init(); /* reference counted; balanced in bg_client_close() */
+  bg_cq_pool_init(&client->cq_pool);
+  bg_channel_config config = {.max_receive_bytes = client->options.max_receive_bytes,
+                              .reconnect_backoff_ms = reconnect_backoff_ms};
+  client->channel = bg_channel_create(&client->url, &config);
+  register_methods(client);
+  return client;
+}
+
+static bg_status refuse_old_protocol(const bg_client *client, bg_error *err) {
+  return bg_fail(
+      err, BG_ERR_UNSUPPORTED, 0,
+      "protocol version %s has no ServiceMetadata RPC, so bg_client_from_url() cannot discover "
+      "the APIs of %s (BentoML's own client refuses versions older than v1 for the same reason). "
+      "Use protocol version v1 if the server supports it (BentoML's default). A v1alpha1 server "
+      "can only be called with a hand-built request naming the API and the content field, e.g. "
+      "Request{api_name: \"predict\", ndarray{dtype: DTYPE_FLOAT, shape: [1,4], float_values: "
+      "[...]}} sent to /bentoml.grpc.v1alpha1.BentoService/Call; see README.md, 'v1alpha1 "
+      "servers'.",
+      client->options.protocol_version, client->url_text);
+}
+
+BG_API bg_client *bg_client_from_url(const char *url, const bg_options *options, bg_error *err) {
+  bg_error_clear(err);
+  bg_client *client = bg_client_connect(url, options, 0, err);
+  if (!client)
+    return NULL;
+  bg_status st = strcmp(client->options.protocol_version, "v1") != 0
+                     ? refuse_old_protocol(client, err)
+                     : bg_client_discover(client, err);
+  if (st != BG_OK) {
+    bg_client_close(client);
+    return NULL;
+  }
+  return client;
+}
+
+BG_API void bg_client_close(bg_client *client) {
+  if (!client)
+    return;
+  for (size_t i = 0; i < client->n_apis; i++)
+    bg_api_release(&client->apis[i]);
+  free(client->apis);
+  free(client->service_name);
+  free(client->service_docs);
+  grpc_channel_destroy(client->channel);
+  bg_cq_pool_destroy(&client->cq_pool);
+  free(client->url_text);
+  free(client);
+  grpc_shutdown();
+}
+
+BG_API const char *bg_client_service_name(const bg_client *client) {
+  return client && client->service_name ? client->service_name : "";
+}
+
+BG_API const char *bg_client_service_docs(const bg_client *client) {
+  return client && client->service_docs ? client->service_docs : "";
+}
+
+BG_API const char *bg_client_url(const bg_client *client) {
+  return client ? client->url_text : "";
+}

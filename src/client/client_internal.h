@@ -1,0 +1,58 @@
+/* Representation of bg_client and bg_api, shared by the client modules. */
+#ifndef BG_CLIENT_CLIENT_INTERNAL_H
+#define BG_CLIENT_CLIENT_INTERNAL_H
+
+#include <grpc/grpc.h>
+
+#include "bentogrpc/client.h"
+#include "client/options_internal.h"
+#include "descriptors/descriptor.h"
+#include "transport/cq_pool.h"
+#include "transport/url.h"
+
+/* One side (input or output) of an API. */
+typedef struct bg_api_io {
+  char *descriptor_id;       /* NULL when the server sent none */
+  char *attributes_json;     /* never NULL after discovery */
+  const bg_descriptor *descriptor; /* NULL when unsupported */
+  void *spec;
+} bg_api_io;
+
+struct bg_api {
+  char *name;
+  char *docs; /* NULL when absent */
+  bg_api_io input;
+  bg_api_io output;
+  char *unsupported_reason; /* NULL when supported */
+};
+
+struct bg_client {
+  char *url_text;
+  bg_url url;
+  struct bg_options options;
+  grpc_channel *channel;
+  void *call_method;     /* registered /bentoml.grpc.<v>.BentoService/Call */
+  void *metadata_method; /* registered .../ServiceMetadata */
+  void *health_method;   /* registered /grpc.health.v1.Health/Check */
+  char bento_service[64]; /* "bentoml.grpc.<v>.BentoService" */
+  bg_cq_pool cq_pool;
+  char *service_name;
+  char *service_docs;
+  bg_api *apis;
+  size_t n_apis;
+};
+
+/* Opens the channel and registers the methods; no RPC is made. On failure the client is
+ * freed and NULL returned. Used by bg_client_from_url() and the readiness poller. */
+/* `reconnect_backoff_ms` > 0 caps gRPC's reconnect backoff (readiness polling must notice a
+ * server that comes up between polls); 0 keeps gRPC's default. */
+bg_client *bg_client_connect(const char *url, const bg_options *options,
+                             int64_t reconnect_backoff_ms, bg_error *err);
+
+/* Calls ServiceMetadata and fills the API registry. */
+bg_status bg_client_discover(bg_client *client, bg_error *err);
+
+/* Frees the registry entries. */
+void bg_api_release(bg_api *api);
+
+#endif

@@ -1,0 +1,139 @@
+/* Health checks (grpc.health.v1.Health/Check) and waiting until a server is ready. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "client/client_internal.h"
+#include "error_internal.h"
+#include "transport/unary.h"
+#include "wire/byte_buffer.h"
+
+BG_API const char *bg_health_status_str(bg_health_status status) {
+  switch (status) {
+  case BG_HEALTH_UNKNOWN: return "UNKNOWN";
+  case BG_HEALTH_SERVING: return "SERVING";
+  case BG_HEALTH_NOT_SERVING: return "NOT_SERVING";
+  case BG_HEALTH_SERVICE_UNKNOWN: return "SERVICE_UNKNOWN";
+  }
+  return "UNKNOWN";
+}
+
+static bg_status health_check(bg_client *client, const char *service, int64_t timeout_ms,
+                              bg_health_status *status, bg_error *err) {
+  Grpc__Health__V1__HealthCheckRequest request = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+  request.service = (char *)service;
+  grpc_byte_buffer *request_bytes;
+  bg_status st = bg_wire_pack(&request.base, &request_bytes, err);
+  if (st != BG_OK)
+    return st;
+  bg_unary_call call = {.channel = client->channel,
+                        .method = client->health_method,
+                        .deadline_ms = timeout_ms,
+                        .request = request_bytes};
+  bg_unary_result result;
+  st = bg_unary_run(&client->cq_pool, &call, &result, err);
+  grpc_byte_buffer_destroy(request_bytes);
+  char what[300];
+  snprintf(what, sizeof what, "health check of '%s'", service);
+  if (st == BG_OK && result.status != GRPC_STATUS_OK) {
+    st = bg_fail_from_grpc(err, &result, what, client->url_text, timeout_ms);
+  } else if (st == BG_OK && !result.response) {
+    st = bg_fail(err, BG_ERR_PROTOCOL, 0, "%s at %s: OK without a message", what, client->url_text);
+  } else if (st == BG_OK) {
+    ProtobufCMessage *msg;
+    st = bg_wire_unpack(&grpc__health__v1__health_check_response__descriptor, result.response,
+                        "HealthCheckResponse", &msg, err);
+    if (st == BG_OK) {
+      *status = (bg_health_status)((Grpc__Health__V1__HealthCheckResponse *)msg)->status;
+      protobuf_c_message_free_unpacked(msg, NULL);
+    }
+  }
+  bg_unary_result_destroy(&result);
+  return st;
+}
+
+BG_API bg_status bg_client_health(bg_client *client, const char *service, int64_t timeout_ms,
+                                  bg_health_status *status, bg_error *err) {
+  bg_error_clear(err);
+  if (!client || !status)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "bg_client_health: client and status must not be NULL");
+  if (timeout_ms <= 0)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "bg_client_health: timeout must be > 0 ms (got %lld)", (long long)timeout_ms);
+  return health_check(client, service ? service : client->bento_service, timeout_ms, status, err);
+}
+
+BG_API bg_status bg_health_check_url(const char *url, const char *service, int64_t timeout_ms,
+                                     const bg_options *options, bg_health_status *status,
+                                     bg_error *err) {
+  bg_error_clear(err);
+  if (!status)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "bg_health_check_url: status is NULL");
+  bg_client *client = bg_client_connect(url, options, 0, err);
+  if (!client)
+    return err ? err->code : BG_ERR_INVALID_ARGUMENT;
+  bg_status st = bg_client_health(client, service, timeout_ms, status, err);
+  bg_client_close(client);
+  return st;
+}
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int64_t ms) {
+  struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
+BG_API bg_status bg_wait_until_server_ready(const char *url, int64_t timeout_ms,
+                                            int64_t interval_ms, const bg_options *options,
+                                            bg_error *err) {
+  bg_error_clear(err);
+  if (timeout_ms <= 0 || interval_ms <= 0)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "wait until ready: timeout and interval must be > 0 ms (got %lld and %lld)",
+                   (long long)timeout_ms, (long long)interval_ms);
+  bg_client *client = bg_client_connect(url, options, interval_ms, err);
+  if (!client)
+    return err ? err->code : BG_ERR_INVALID_ARGUMENT;
+
+  const int64_t start = now_ms();
+  char last[BG_ERROR_MESSAGE_SIZE] = "no check completed";
+  unsigned checks = 0;
+  bg_status result = BG_ERR_TIMEOUT;
+  for (;;) {
+    int64_t left = timeout_ms - (now_ms() - start);
+    if (left <= 0)
+      break;
+    bg_health_status status = BG_HEALTH_UNKNOWN;
+    bg_error probe;
+    checks++;
+    if (health_check(client, client->bento_service, left, &status, &probe) == BG_OK) {
+      if (status == BG_HEALTH_SERVING) {
+        result = BG_OK;
+        break;
+      }
+      snprintf(last, sizeof last, "status %s", bg_health_status_str(status));
+    } else {
+      snprintf(last, sizeof last, "%s", probe.message);
+    }
+    left = timeout_ms - (now_ms() - start);
+    if (left <= 0)
+      break;
+    sleep_ms(interval_ms < left ? interval_ms : left);
+  }
+  if (result != BG_OK)
+    bg_fail(err, BG_ERR_TIMEOUT, 0,
+            "server at %s was not ready after waiting %lld ms (%u health checks of '%s', one "
+            "every %lld ms); last result: %s",
+            url, (long long)(now_ms() - start), checks, client->bento_service,
+            (long long)interval_ms, last);
+  bg_client_close(client);
+  return result;
+}

@@ -1,0 +1,19 @@
+/* The parsed NumpyNdarray descriptor spec (from ServiceMetadata attributes.args). */
+#ifndef BG_DESCRIPTORS_NDARRAY_SPEC_H
+#define BG_DESCRIPTORS_NDARRAY_SPEC_H
+
+#include <stdbool.h>
+
+#include "bentogrpc/value.h"
+
+typedef struct bg_ndarray_spec {
+  char dtype_name[32]; /* numpy name as sent ("float32", "float16"), "" when unset */
+  bg_dtype dtype;      /* 0 when unset or not representable in NDArray */
+  bool has_shape;
+  size_t ndim;
+  int64_t shape[BG_NDARRAY_MAX_DIMS]; /* -1 = any size */
+  bool enforce_dtype;
+  bool enforce_shape;
+} bg_ndarray_spec;
+
+#endif

@@ -1,0 +1,70 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "error_internal.h"
+
+BG_API const char *bg_version(void) { return BG_VERSION_STRING; }
+
+BG_API const char *bg_status_str(bg_status code) {
+  switch (code) {
+  case BG_OK: return "BG_OK";
+  case BG_ERR_INVALID_ARGUMENT: return "BG_ERR_INVALID_ARGUMENT";
+  case BG_ERR_NO_MEMORY: return "BG_ERR_NO_MEMORY";
+  case BG_ERR_UNAVAILABLE: return "BG_ERR_UNAVAILABLE";
+  case BG_ERR_DEADLINE: return "BG_ERR_DEADLINE";
+  case BG_ERR_SERVER: return "BG_ERR_SERVER";
+  case BG_ERR_PROTOCOL: return "BG_ERR_PROTOCOL";
+  case BG_ERR_UNKNOWN_API: return "BG_ERR_UNKNOWN_API";
+  case BG_ERR_UNSUPPORTED: return "BG_ERR_UNSUPPORTED";
+  case BG_ERR_TIMEOUT: return "BG_ERR_TIMEOUT";
+  case BG_ERR_CANCELLED: return "BG_ERR_CANCELLED";
+  case BG_ERR_INTERNAL: return "BG_ERR_INTERNAL";
+  }
+  return "BG_ERR_(unknown code)";
+}
+
+BG_API const char *bg_grpc_status_str(int grpc_status) {
+  static const char *const names[] = {
+      "OK",        "CANCELLED",         "UNKNOWN",           "INVALID_ARGUMENT",
+      "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",    "PERMISSION_DENIED",
+      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
+      "UNIMPLEMENTED", "INTERNAL",        "UNAVAILABLE",       "DATA_LOSS",
+      "UNAUTHENTICATED"};
+  if (grpc_status < 0 || (size_t)grpc_status >= sizeof names / sizeof names[0])
+    return "UNKNOWN_STATUS";
+  return names[grpc_status];
+}
+
+bg_status bg_fail(bg_error *err, bg_status code, int grpc_status, const char *fmt, ...) {
+  if (err) {
+    err->code = code;
+    err->grpc_status = grpc_status;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+  }
+  return code;
+}
+
+void bg_error_prefix(bg_error *err, const char *fmt, ...) {
+  if (!err)
+    return;
+  char prefix[256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(prefix, sizeof prefix, fmt, ap);
+  va_end(ap);
+  char old[sizeof err->message];
+  memcpy(old, err->message, sizeof old);
+  snprintf(err->message, sizeof err->message, "%s: %s", prefix, old);
+}
+
+void bg_error_clear(bg_error *err) {
+  if (!err)
+    return;
+  err->code = BG_OK;
+  err->grpc_status = 0;
+  err->message[0] = '\0';
+}

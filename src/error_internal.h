@@ -1,0 +1,19 @@
+/* Filling bg_error records; shared by every module. */
+#ifndef BG_ERROR_INTERNAL_H
+#define BG_ERROR_INTERNAL_H
+
+#include "bentogrpc/common.h"
+
+/* Fills `err` (if not NULL) and returns `code`, so callers can `return bg_fail(...)`. */
+bg_status bg_fail(bg_error *err, bg_status code, int grpc_status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Prefixes err->message with "<prefix>: " (keeps code and grpc_status). */
+void bg_error_prefix(bg_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Resets `err` to "no error" (if not NULL). */
+void bg_error_clear(bg_error *err);
+
+#define BG_FAIL_NOMEM(err) bg_fail((err), BG_ERR_NO_MEMORY, 0, "out of memory")
+
+#endif

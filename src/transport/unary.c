@@ -1,0 +1,120 @@
+#include <string.h>
+
+#include <grpc/support/time.h>
+
+#include "error_internal.h"
+#include "transport/unary.h"
+
+static gpr_timespec deadline_from_ms(int64_t ms) {
+  if (ms <= 0)
+    return gpr_inf_future(GPR_CLOCK_MONOTONIC);
+  return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(ms, GPR_TIMESPAN));
+}
+
+bg_status bg_unary_run(bg_cq_pool *pool, const bg_unary_call *call, bg_unary_result *result,
+                       bg_error *err) {
+  memset(result, 0, sizeof *result);
+  result->details = grpc_empty_slice();
+  grpc_metadata_array_init(&result->initial_metadata);
+  grpc_metadata_array_init(&result->trailing_metadata);
+
+  grpc_completion_queue *cq = bg_cq_pool_take(pool);
+  if (!cq)
+    return BG_FAIL_NOMEM(err);
+  grpc_call *c = grpc_channel_create_registered_call(call->channel, NULL, GRPC_PROPAGATE_DEFAULTS,
+                                                     cq, call->method,
+                                                     deadline_from_ms(call->deadline_ms), NULL);
+  if (!c) {
+    bg_cq_pool_give(pool, cq);
+    return bg_fail(err, BG_ERR_INTERNAL, 0, "gRPC could not create the call");
+  }
+
+  grpc_op ops[6];
+  memset(ops, 0, sizeof ops);
+  ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+  ops[0].data.send_initial_metadata.count = call->n_metadata;
+  ops[0].data.send_initial_metadata.metadata = (grpc_metadata *)call->metadata;
+  if (call->wait_for_ready)
+    ops[0].flags = GRPC_INITIAL_METADATA_WAIT_FOR_READY |
+                   GRPC_INITIAL_METADATA_WAIT_FOR_READY_EXPLICITLY_SET;
+  ops[1].op = GRPC_OP_SEND_MESSAGE;
+  ops[1].data.send_message.send_message = call->request;
+  ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+  ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+  ops[3].data.recv_initial_metadata.recv_initial_metadata = &result->initial_metadata;
+  ops[4].op = GRPC_OP_RECV_MESSAGE;
+  ops[4].data.recv_message.recv_message = &result->response;
+  ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+  ops[5].data.recv_status_on_client.trailing_metadata = &result->trailing_metadata;
+  ops[5].data.recv_status_on_client.status = &result->status;
+  ops[5].data.recv_status_on_client.status_details = &result->details;
+
+  void *tag = result; /* any unique address identifies this batch on the queue */
+  grpc_call_error started = grpc_call_start_batch(c, ops, 6, tag, NULL);
+  if (started != GRPC_CALL_OK) {
+    grpc_call_unref(c);
+    bg_cq_pool_give(pool, cq);
+    return bg_fail(err, BG_ERR_INTERNAL, 0, "gRPC refused to start the call (grpc_call_error %d)",
+                   (int)started);
+  }
+  /* The call's own deadline bounds the wait; the queue always delivers the tag. */
+  grpc_event ev = grpc_completion_queue_pluck(cq, tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+  grpc_call_unref(c);
+  bg_cq_pool_give(pool, cq);
+  if (ev.type != GRPC_OP_COMPLETE || !ev.success)
+    return bg_fail(err, BG_ERR_INTERNAL, 0, "gRPC completion queue failed (event type %d)",
+                   (int)ev.type);
+  return BG_OK;
+}
+
+void bg_unary_result_destroy(bg_unary_result *result) {
+  grpc_slice_unref(result->details);
+  if (result->response)
+    grpc_byte_buffer_destroy(result->response);
+  result->response = NULL;
+  grpc_metadata_array_destroy(&result->initial_metadata);
+  grpc_metadata_array_destroy(&result->trailing_metadata);
+}
+
+static const char *hint_for(grpc_status_code status) {
+  switch (status) {
+  case GRPC_STATUS_UNAVAILABLE:
+    return " — is the server running and listening at that address? ('bentogrpc health "
+           "ADDRESS' checks it; set wait-for-ready to wait for it)";
+  case GRPC_STATUS_UNIMPLEMENTED:
+    return " — the server does not implement this method; is it a BentoML gRPC server "
+           "speaking the same protocol version?";
+  case GRPC_STATUS_RESOURCE_EXHAUSTED:
+    return " — if a message is too large, raise the limit with "
+           "bg_options_set_max_receive_bytes() (or -1 for none)";
+  case GRPC_STATUS_UNAUTHENTICATED:
+  case GRPC_STATUS_PERMISSION_DENIED:
+    return " — check the credentials the client sends";
+  default:
+    return "";
+  }
+}
+
+bg_status bg_fail_from_grpc(bg_error *err, const bg_unary_result *result, const char *what,
+                            const char *address, int64_t deadline_ms) {
+  const char *name = bg_grpc_status_str(result->status);
+  int n = (int)GRPC_SLICE_LENGTH(result->details);
+  const char *details = (const char *)GRPC_SLICE_START_PTR(result->details);
+  if (n == 0) {
+    details = "(no message)";
+    n = (int)strlen(details);
+  }
+  bg_status code;
+  switch (result->status) {
+  case GRPC_STATUS_DEADLINE_EXCEEDED:
+    return bg_fail(err, BG_ERR_DEADLINE, result->status,
+                   "%s at %s: DEADLINE_EXCEEDED: no answer within the %lld ms deadline; raise "
+                   "the deadline or check the server's load",
+                   what, address, (long long)deadline_ms);
+  case GRPC_STATUS_UNAVAILABLE: code = BG_ERR_UNAVAILABLE; break;
+  case GRPC_STATUS_CANCELLED: code = BG_ERR_CANCELLED; break;
+  default: code = BG_ERR_SERVER; break;
+  }
+  return bg_fail(err, code, result->status, "%s at %s failed: %s: %.*s%s", what, address, name, n,
+                 details, hint_for(result->status));
+}

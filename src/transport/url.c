@@ -1,0 +1,132 @@
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error_internal.h"
+#include "transport/url.h"
+
+static bool has_prefix(const char *s, const char *prefix) {
+  return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static bg_status parse_port(const char *url, const char *text, int *port, bg_error *err) {
+  if (*text == '\0')
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "address '%s' has no port; write it as host:port, e.g. localhost:3000", url);
+  long value = 0;
+  for (const char *p = text; *p; p++) {
+    if (!isdigit((unsigned char)*p) || value > 65535)
+      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                     "address '%s': port '%s' is not a number from 1 to 65535", url, text);
+    value = value * 10 + (*p - '0');
+  }
+  if (value < 1 || value > 65535)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "address '%s': port %ld is not in 1..65535", url, value);
+  *port = (int)value;
+  return BG_OK;
+}
+
+static bool valid_hostname(const char *host) {
+  if (!*host)
+    return false;
+  for (const char *p = host; *p; p++)
+    if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.' && *p != '_')
+      return false;
+  return true;
+}
+
+static bg_status parse_unix(const char *url, const char *rest, bg_url *out, bg_error *err) {
+  /* gRPC understands "unix:path" and "unix:///abs/path"; keep the form the user wrote. */
+  const char *path = has_prefix(rest, "//") ? rest + 2 : rest;
+  if (*path == '\0')
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "address '%s' has no socket path; write unix:/path/to/socket", url);
+  snprintf(out->host, sizeof out->host, "%s", path);
+  snprintf(out->target, sizeof out->target, "%s", url);
+  out->is_unix = true;
+  return BG_OK;
+}
+
+static bg_status parse_host_port(const char *url, const char *rest, bg_url *out, bg_error *err) {
+  char buf[BG_URL_MAX];
+  snprintf(buf, sizeof buf, "%s", rest);
+  size_t len = strlen(buf);
+  if (len > 0 && buf[len - 1] == '/')
+    buf[--len] = '\0'; /* tolerate "grpc://host:port/" */
+  if (strchr(buf, '/'))
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "address '%s' has a path; gRPC addresses are just host:port", url);
+
+  const char *port_text;
+  bool v6 = false;
+  if (buf[0] == '[') {
+    char *close = strchr(buf, ']');
+    if (!close || (close[1] != ':' && close[1] != '\0'))
+      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                     "address '%s': an IPv6 address is written [addr]:port, e.g. [::1]:3000", url);
+    *close = '\0';
+    snprintf(out->host, sizeof out->host, "%s", buf + 1);
+    port_text = close[1] ? close + 2 : "";
+    unsigned char scratch[16];
+    if (inet_pton(AF_INET6, out->host, scratch) != 1)
+      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                     "address '%s': '%s' is not an IPv6 address", url, out->host);
+    v6 = true;
+  } else {
+    char *colon = strrchr(buf, ':');
+    if (colon && strchr(buf, ':') != colon)
+      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                     "address '%s': put an IPv6 address in brackets, e.g. [::1]:3000", url);
+    if (colon)
+      *colon = '\0';
+    snprintf(out->host, sizeof out->host, "%s", buf);
+    port_text = colon ? colon + 1 : "";
+    if (!valid_hostname(out->host))
+      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                     "address '%s': '%s' is not a valid host name or address", url, out->host);
+  }
+  bg_status st = parse_port(url, port_text, &out->port, err);
+  if (st != BG_OK)
+    return st;
+  unsigned char scratch[4];
+  if (v6)
+    snprintf(out->target, sizeof out->target, "ipv6:[%s]:%d", out->host, out->port);
+  else if (inet_pton(AF_INET, out->host, scratch) == 1)
+    snprintf(out->target, sizeof out->target, "ipv4:%s:%d", out->host, out->port);
+  else
+    snprintf(out->target, sizeof out->target, "dns:///%s:%d", out->host, out->port);
+  return BG_OK;
+}
+
+bg_status bg_url_parse(const char *url, bg_url *out, bg_error *err) {
+  memset(out, 0, sizeof *out);
+  if (!url || !*url)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "no server address given; pass host:port, e.g. localhost:3000");
+  if (strlen(url) >= BG_URL_MAX)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "server address is longer than %d bytes",
+                   BG_URL_MAX - 1);
+  for (const char *p = url; *p; p++)
+    if (isspace((unsigned char)*p) || !isprint((unsigned char)*p))
+      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                     "server address '%s' contains spaces or control characters", url);
+
+  if (has_prefix(url, "unix:"))
+    return parse_unix(url, url + 5, out, err);
+  if (has_prefix(url, "grpc://"))
+    return parse_host_port(url, url + 7, out, err);
+  if (has_prefix(url, "grpcs://")) {
+    out->tls = true;
+    return parse_host_port(url, url + 8, out, err);
+  }
+  if (strstr(url, "://"))
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "address '%s': unsupported scheme; use host:port, grpc://host:port, "
+                   "grpcs://host:port or unix:/path (BentoML's gRPC port speaks HTTP/2 gRPC, "
+                   "not http://)",
+                   url);
+  return parse_host_port(url, url, out, err);
+}

@@ -1,0 +1,24 @@
+/* Parsing the user's server address into a gRPC target. */
+#ifndef BG_TRANSPORT_URL_H
+#define BG_TRANSPORT_URL_H
+
+#include <stdbool.h>
+
+#include "bentogrpc/common.h"
+
+#define BG_URL_MAX 512
+
+typedef struct bg_url {
+  char target[BG_URL_MAX + 16]; /* handed to grpc_channel_create */
+  char host[BG_URL_MAX];        /* host without brackets; the socket path for unix: */
+  int port;                     /* 0 for unix: */
+  bool tls;                     /* grpcs:// */
+  bool is_unix;
+} bg_url;
+
+/* Accepts "host:port", "grpc://host:port", "grpcs://host:port", "[v6addr]:port",
+ * "unix:/path" and "unix:///path". Names are resolved by gRPC's DNS resolver, which yields
+ * every address of a name such as localhost (IPv6 and IPv4). */
+bg_status bg_url_parse(const char *url, bg_url *out, bg_error *err);
+
+#endif

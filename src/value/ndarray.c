@@ -1,0 +1,213 @@
+/* NumpyNdarray values: construction (borrowed or copied), dtype names and accessors. */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "error_internal.h"
+#include "value/value_internal.h"
+
+static const struct {
+  bg_dtype dtype;
+  const char *name;
+  size_t size;
+} dtype_table[] = {
+    {BG_DTYPE_FLOAT, "float32", sizeof(float)},   {BG_DTYPE_DOUBLE, "float64", sizeof(double)},
+    {BG_DTYPE_BOOL, "bool", sizeof(bool)},        {BG_DTYPE_INT32, "int32", sizeof(int32_t)},
+    {BG_DTYPE_INT64, "int64", sizeof(int64_t)},   {BG_DTYPE_UINT32, "uint32", sizeof(uint32_t)},
+    {BG_DTYPE_UINT64, "uint64", sizeof(uint64_t)}, {BG_DTYPE_STRING, "str", sizeof(char *)},
+};
+
+/* Other spellings numpy accepts for the same dtypes. */
+static const struct {
+  const char *alias;
+  bg_dtype dtype;
+} dtype_aliases[] = {
+    {"float", BG_DTYPE_FLOAT},   {"f4", BG_DTYPE_FLOAT},      {"single", BG_DTYPE_FLOAT},
+    {"double", BG_DTYPE_DOUBLE}, {"f8", BG_DTYPE_DOUBLE},     {"bool_", BG_DTYPE_BOOL},
+    {"?", BG_DTYPE_BOOL},        {"i4", BG_DTYPE_INT32},      {"int", BG_DTYPE_INT64},
+    {"i8", BG_DTYPE_INT64},      {"u4", BG_DTYPE_UINT32},     {"u8", BG_DTYPE_UINT64},
+    {"string", BG_DTYPE_STRING}, {"str_", BG_DTYPE_STRING},   {"unicode", BG_DTYPE_STRING},
+};
+
+BG_API const char *bg_dtype_name(bg_dtype dtype) {
+  for (size_t i = 0; i < sizeof dtype_table / sizeof dtype_table[0]; i++)
+    if (dtype_table[i].dtype == dtype)
+      return dtype_table[i].name;
+  return NULL;
+}
+
+BG_API size_t bg_dtype_size(bg_dtype dtype) {
+  for (size_t i = 0; i < sizeof dtype_table / sizeof dtype_table[0]; i++)
+    if (dtype_table[i].dtype == dtype)
+      return dtype_table[i].size;
+  return 0;
+}
+
+BG_API bg_status bg_dtype_from_name(const char *name, bg_dtype *dtype) {
+  if (!name || !dtype)
+    return BG_ERR_INVALID_ARGUMENT;
+  for (size_t i = 0; i < sizeof dtype_table / sizeof dtype_table[0]; i++)
+    if (strcasecmp(dtype_table[i].name, name) == 0) {
+      *dtype = dtype_table[i].dtype;
+      return BG_OK;
+    }
+  for (size_t i = 0; i < sizeof dtype_aliases / sizeof dtype_aliases[0]; i++)
+    if (strcasecmp(dtype_aliases[i].alias, name) == 0) {
+      *dtype = dtype_aliases[i].dtype;
+      return BG_OK;
+    }
+  /* numpy's sized unicode dtypes: "<U5", "U5". */
+  if ((name[0] == '<' && name[1] == 'U') || name[0] == 'U') {
+    *dtype = BG_DTYPE_STRING;
+    return BG_OK;
+  }
+  return BG_ERR_INVALID_ARGUMENT;
+}
+
+bg_status bg_ndarray_check(bg_dtype dtype, const int64_t *shape, size_t ndim, const void *data,
+                           size_t count, bg_error *err) {
+  if (bg_dtype_size(dtype) == 0)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "ndarray: unknown dtype %d; use one of the BG_DTYPE_* values", (int)dtype);
+  if (ndim > BG_NDARRAY_MAX_DIMS)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "ndarray: %zu dimensions given, at most %d are supported", ndim,
+                   BG_NDARRAY_MAX_DIMS);
+  if (ndim > 0 && !shape)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "ndarray: shape is NULL but ndim is %zu",
+                   ndim);
+  size_t expected = 1;
+  for (size_t i = 0; i < ndim; i++) {
+    if (shape[i] < 0 || shape[i] > INT32_MAX)
+      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                     "ndarray: dimension %zu is %lld; each dimension must be in 0..%d "
+                     "(the protocol carries int32 dimensions)",
+                     i, (long long)shape[i], INT32_MAX);
+    if (shape[i] != 0 && expected > SIZE_MAX / (size_t)shape[i])
+      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "ndarray: the shape's element count overflows");
+    expected *= (size_t)shape[i];
+  }
+  if (expected != count)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "ndarray: the shape holds %zu elements but %zu were given; pass a count "
+                   "equal to the product of the shape",
+                   expected, count);
+  if (count > 0 && !data)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "ndarray: data is NULL but count is %zu",
+                   count);
+  if (dtype == BG_DTYPE_STRING) {
+    const char *const *strings = data;
+    for (size_t i = 0; i < count; i++)
+      if (!strings[i])
+        return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                       "ndarray: string element %zu is NULL; every element must be a "
+                       "NUL-terminated string",
+                       i);
+  }
+  return BG_OK;
+}
+
+static bg_value *new_ndarray_value(bg_dtype dtype, const int64_t *shape, size_t ndim,
+                                   size_t count, bg_error *err) {
+  bg_value *v = calloc(1, sizeof *v);
+  if (!v) {
+    BG_FAIL_NOMEM(err);
+    return NULL;
+  }
+  v->kind = BG_VALUE_NDARRAY;
+  v->as.ndarray.dtype = dtype;
+  v->as.ndarray.ndim = ndim;
+  v->as.ndarray.count = count;
+  if (ndim)
+    memcpy(v->as.ndarray.shape, shape, ndim * sizeof shape[0]);
+  return v;
+}
+
+BG_API bg_value *bg_ndarray_borrow(bg_dtype dtype, const int64_t *shape, size_t ndim,
+                                   const void *data, size_t count, bg_error *err) {
+  if (bg_ndarray_check(dtype, shape, ndim, data, count, err) != BG_OK)
+    return NULL;
+  bg_value *v = new_ndarray_value(dtype, shape, ndim, count, err);
+  if (v)
+    v->as.ndarray.data = data;
+  return v;
+}
+
+static void free_strings(char **strings, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    free(strings[i]);
+  free(strings);
+}
+
+BG_API bg_value *bg_ndarray_copy(bg_dtype dtype, const int64_t *shape, size_t ndim,
+                                 const void *data, size_t count, bg_error *err) {
+  if (bg_ndarray_check(dtype, shape, ndim, data, count, err) != BG_OK)
+    return NULL;
+  size_t bytes = count * bg_dtype_size(dtype);
+  void *buffer = malloc(bytes ? bytes : 1);
+  if (!buffer) {
+    BG_FAIL_NOMEM(err);
+    return NULL;
+  }
+  if (dtype == BG_DTYPE_STRING) {
+    const char *const *src = data;
+    char **dst = buffer;
+    for (size_t i = 0; i < count; i++) {
+      dst[i] = strdup(src[i]);
+      if (!dst[i]) {
+        free_strings(dst, i);
+        BG_FAIL_NOMEM(err);
+        return NULL;
+      }
+    }
+  } else if (bytes) {
+    memcpy(buffer, data, bytes);
+  }
+  return bg_ndarray_adopt(dtype, shape, ndim, buffer, count, true, err);
+}
+
+bg_value *bg_ndarray_adopt(bg_dtype dtype, const int64_t *shape, size_t ndim, void *buffer,
+                           size_t count, bool owns_strings, bg_error *err) {
+  bg_value *v = new_ndarray_value(dtype, shape, ndim, count, err);
+  if (!v) {
+    if (dtype == BG_DTYPE_STRING && owns_strings)
+      free_strings(buffer, count);
+    else
+      free(buffer);
+    return NULL;
+  }
+  v->as.ndarray.data = buffer;
+  v->as.ndarray.owned = buffer;
+  v->as.ndarray.owns_strings = owns_strings;
+  return v;
+}
+
+static const bg_ndarray *as_ndarray(const bg_value *value) {
+  return value && value->kind == BG_VALUE_NDARRAY ? &value->as.ndarray : NULL;
+}
+
+BG_API bg_dtype bg_ndarray_dtype(const bg_value *value) {
+  const bg_ndarray *nd = as_ndarray(value);
+  return nd ? nd->dtype : 0;
+}
+
+BG_API size_t bg_ndarray_ndim(const bg_value *value) {
+  const bg_ndarray *nd = as_ndarray(value);
+  return nd ? nd->ndim : 0;
+}
+
+BG_API const int64_t *bg_ndarray_shape(const bg_value *value) {
+  const bg_ndarray *nd = as_ndarray(value);
+  return nd ? nd->shape : NULL;
+}
+
+BG_API size_t bg_ndarray_count(const bg_value *value) {
+  const bg_ndarray *nd = as_ndarray(value);
+  return nd ? nd->count : 0;
+}
+
+BG_API const void *bg_ndarray_data(const bg_value *value) {
+  const bg_ndarray *nd = as_ndarray(value);
+  return nd ? nd->data : NULL;
+}

@@ -1,0 +1,19 @@
+/* protobuf-c messages <-> gRPC byte buffers. */
+#ifndef BG_WIRE_BYTE_BUFFER_H
+#define BG_WIRE_BYTE_BUFFER_H
+
+#include <grpc/byte_buffer.h>
+#include <protobuf-c/protobuf-c.h>
+
+#include "bentogrpc/common.h"
+
+/* Serialises `msg` straight into one freshly allocated slice (the only copy of payload bytes
+ * on the way out) and wraps it in a byte buffer the caller destroys. */
+bg_status bg_wire_pack(const ProtobufCMessage *msg, grpc_byte_buffer **out, bg_error *err);
+
+/* Parses `buffer` as a message of `descriptor`. Free the result with
+ * protobuf_c_message_free_unpacked(*out, NULL). `what` names the message in errors. */
+bg_status bg_wire_unpack(const ProtobufCMessageDescriptor *descriptor, grpc_byte_buffer *buffer,
+                         const char *what, ProtobufCMessage **out, bg_error *err);
+
+#endif

@@ -1,0 +1,129 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "error_internal.h"
+#include "wire/ndarray_wire.h"
+
+/* Where each dtype's elements live in the generated struct: count and array pointer. */
+typedef struct {
+  size_t *count;
+  void **values;
+} values_field;
+
+static values_field field_of(bg_pb_ndarray *msg, bg_dtype dtype) {
+  switch (dtype) {
+  case BG_DTYPE_FLOAT: return (values_field){&msg->n_float_values, (void **)&msg->float_values};
+  case BG_DTYPE_DOUBLE: return (values_field){&msg->n_double_values, (void **)&msg->double_values};
+  case BG_DTYPE_BOOL: return (values_field){&msg->n_bool_values, (void **)&msg->bool_values};
+  case BG_DTYPE_INT32: return (values_field){&msg->n_int32_values, (void **)&msg->int32_values};
+  case BG_DTYPE_INT64: return (values_field){&msg->n_int64_values, (void **)&msg->int64_values};
+  case BG_DTYPE_UINT32: return (values_field){&msg->n_uint32_values, (void **)&msg->uint32_values};
+  case BG_DTYPE_UINT64: return (values_field){&msg->n_uint64_values, (void **)&msg->uint64_values};
+  case BG_DTYPE_STRING: return (values_field){&msg->n_string_values, (void **)&msg->string_values};
+  }
+  return (values_field){NULL, NULL};
+}
+
+bg_status bg_ndarray_to_proto(const bg_ndarray *nd, bg_arena *arena, bg_pb_ndarray **out,
+                              bg_error *err) {
+  bg_pb_ndarray *msg = bg_arena_alloc(arena, sizeof *msg);
+  int32_t *shape = bg_arena_alloc(arena, nd->ndim * sizeof *shape);
+  if (!msg || !shape)
+    return BG_FAIL_NOMEM(err);
+  bentoml__grpc__v1__ndarray__init(msg);
+  for (size_t i = 0; i < nd->ndim; i++)
+    shape[i] = (int32_t)nd->shape[i]; /* range checked when the value was built */
+  msg->dtype = (Bentoml__Grpc__V1__NDArray__DType)nd->dtype;
+  msg->n_shape = nd->ndim;
+  msg->shape = shape;
+
+  values_field field = field_of(msg, nd->dtype);
+  if (!field.count)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "ndarray: unknown dtype %d", (int)nd->dtype);
+  *field.count = nd->count;
+  if (nd->dtype == BG_DTYPE_BOOL && nd->count > 0) {
+    protobuf_c_boolean *bools = bg_arena_alloc(arena, nd->count * sizeof *bools);
+    if (!bools)
+      return BG_FAIL_NOMEM(err);
+    const bool *src = nd->data;
+    for (size_t i = 0; i < nd->count; i++)
+      bools[i] = src[i];
+    *field.values = bools;
+  } else {
+    /* protobuf-c only reads through this pointer while packing. */
+    *field.values = (void *)nd->data;
+  }
+  *out = msg;
+  return BG_OK;
+}
+
+static bg_status infer_dtype(bg_pb_ndarray *msg, bg_dtype *dtype, bg_error *err) {
+  static const bg_dtype all[] = {BG_DTYPE_FLOAT, BG_DTYPE_DOUBLE, BG_DTYPE_STRING,
+                                 BG_DTYPE_BOOL,  BG_DTYPE_INT32,  BG_DTYPE_INT64,
+                                 BG_DTYPE_UINT32, BG_DTYPE_UINT64};
+  size_t found = 0;
+  *dtype = BG_DTYPE_DOUBLE; /* no values at all: the server's empty float64 array */
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+    if (*field_of(msg, all[i]).count > 0) {
+      *dtype = all[i];
+      found++;
+    }
+  if (found > 1)
+    return bg_fail(err, BG_ERR_PROTOCOL, 0,
+                   "ndarray in reply has no dtype and %zu non-empty values fields; the protocol "
+                   "allows exactly one",
+                   found);
+  return BG_OK;
+}
+
+bg_status bg_ndarray_from_proto(bg_pb_ndarray *msg, bg_value **out, bg_error *err) {
+  *out = NULL;
+  bg_dtype dtype = (bg_dtype)msg->dtype;
+  if (msg->dtype == BENTOML__GRPC__V1__NDARRAY__DTYPE__DTYPE_UNSPECIFIED) {
+    bg_status st = infer_dtype(msg, &dtype, err);
+    if (st != BG_OK)
+      return st;
+  } else if (bg_dtype_size(dtype) == 0) {
+    return bg_fail(err, BG_ERR_PROTOCOL, 0, "ndarray in reply has unknown dtype %d",
+                   (int)msg->dtype);
+  }
+  values_field field = field_of(msg, dtype);
+  size_t count = *field.count;
+
+  int64_t shape[BG_NDARRAY_MAX_DIMS];
+  size_t ndim = msg->n_shape;
+  if (ndim > BG_NDARRAY_MAX_DIMS)
+    return bg_fail(err, BG_ERR_PROTOCOL, 0, "ndarray in reply has %zu dimensions; at most %d "
+                   "are supported", ndim, BG_NDARRAY_MAX_DIMS);
+  if (ndim == 0) { /* the server's rule: no shape means 1-D */
+    ndim = 1;
+    shape[0] = (int64_t)count;
+  } else {
+    for (size_t i = 0; i < ndim; i++)
+      shape[i] = msg->shape[i];
+    bg_status st = bg_ndarray_check(dtype, shape, ndim, *field.values, count, err);
+    if (st != BG_OK) {
+      if (err)
+        err->code = BG_ERR_PROTOCOL;
+      bg_error_prefix(err, "ndarray in the server's reply is inconsistent");
+      return BG_ERR_PROTOCOL;
+    }
+  }
+
+  void *buffer;
+  if (dtype == BG_DTYPE_BOOL) {
+    bool *bools = malloc(count ? count : 1);
+    if (!bools)
+      return BG_FAIL_NOMEM(err);
+    for (size_t i = 0; i < count; i++)
+      bools[i] = msg->bool_values[i] != 0;
+    buffer = bools;
+  } else {
+    /* Take the decoded array out of the message so freeing the message leaves it alone. */
+    buffer = *field.values;
+    *field.values = NULL;
+    *field.count = 0;
+  }
+  *out = bg_ndarray_adopt(dtype, shape, ndim, buffer, count, true, err);
+  return *out ? BG_OK : BG_ERR_NO_MEMORY;
+}

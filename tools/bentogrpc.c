@@ -1,0 +1,294 @@
+/* bentogrpc — command-line client for BentoML gRPC servers, built on the public API only. */
+#include <bentogrpc/bentogrpc.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ndarray_json.h"
+
+/* Exit codes a script can branch on. */
+enum {
+  EXIT_OK = 0,
+  EXIT_NOT_SERVING = 1, /* health: the server answered, but not SERVING */
+  EXIT_USAGE = 2,       /* bad command line or input */
+  EXIT_UNAVAILABLE = 3, /* nothing answered at the address */
+  EXIT_DEADLINE = 4,    /* deadline exceeded, or wait timed out */
+  EXIT_SERVER = 5,      /* the server answered with an error status (or no such API) */
+  EXIT_OTHER = 6        /* protocol error, unsupported descriptor, internal error */
+};
+
+static const char usage[] =
+    "usage: bentogrpc COMMAND URL [ARGS] [OPTIONS]\n"
+    "\n"
+    "Talk to a BentoML model server over gRPC.\n"
+    "\n"
+    "commands:\n"
+    "  describe URL              list the service's APIs, their descriptors and docs\n"
+    "  health URL                one health check (default service: the BentoService)\n"
+    "  wait URL                  poll health until SERVING or the timeout passes\n"
+    "  call URL API              call an API and print its output as JSON\n"
+    "\n"
+    "URL: host:port, grpc://host:port, grpcs://host:port, [::1]:port or unix:/path\n"
+    "\n"
+    "options:\n"
+    "  --ndarray JSON            call input: nested lists, e.g. '[[1,2],[3,4]]'\n"
+    "  --dtype T                 element type of --ndarray: float32 float64 bool int32 int64\n"
+    "                            uint32 uint64 str (default: inferred like numpy)\n"
+    "  --deadline-ms N           call deadline in milliseconds\n"
+    "  --wait-for-ready          let a call wait for the server instead of failing at once\n"
+    "  -H key:value              add request metadata (repeatable)\n"
+    "  --service NAME            health: service name to check ('' = whole server)\n"
+    "  --timeout-ms N            health/wait: how long to wait (default 5000 / 30000)\n"
+    "  --interval-ms N           wait: pause between checks (default 500)\n"
+    "  --protocol-version V      v1 (default) or v1alpha1\n"
+    "  --discovery-timeout-ms N  how long connecting + ServiceMetadata may take (default 10000)\n"
+    "  -h, --help                this text\n"
+    "\n"
+    "exit codes: 0 ok, 1 not serving, 2 usage, 3 unavailable, 4 deadline/timeout,\n"
+    "            5 server error or unknown API, 6 other error\n"
+    "\n"
+    "examples:\n"
+    "  bentogrpc describe localhost:3000\n"
+    "  bentogrpc wait localhost:3000 --timeout-ms 20000\n"
+    "  bentogrpc call localhost:3000 predict --ndarray '[[5.9,3,5.1,1.8]]' --dtype float32\n";
+
+typedef struct cli {
+  const char *command, *url, *api;
+  const char *ndarray, *dtype, *service;
+  const char *headers[32];
+  size_t n_headers;
+  int64_t deadline_ms, timeout_ms, interval_ms;
+  bool wait_for_ready;
+  bg_options *options;
+} cli;
+
+static int exit_code_for(bg_status st) {
+  switch (st) {
+  case BG_OK: return EXIT_OK;
+  case BG_ERR_INVALID_ARGUMENT: return EXIT_USAGE;
+  case BG_ERR_UNAVAILABLE: return EXIT_UNAVAILABLE;
+  case BG_ERR_DEADLINE:
+  case BG_ERR_TIMEOUT: return EXIT_DEADLINE;
+  case BG_ERR_SERVER:
+  case BG_ERR_UNKNOWN_API: return EXIT_SERVER;
+  default: return EXIT_OTHER;
+  }
+}
+
+static int report(const bg_error *err) {
+  fprintf(stderr, "bentogrpc: %s\n", err->message);
+  return exit_code_for(err->code);
+}
+
+static int usage_error(const char *fmt, const char *arg) {
+  fprintf(stderr, "bentogrpc: ");
+  fprintf(stderr, fmt, arg);
+  fprintf(stderr, "\nRun 'bentogrpc --help' for usage.\n");
+  return EXIT_USAGE;
+}
+
+static bool parse_ms(const char *text, int64_t *out) {
+  char *end;
+  long long v = strtoll(text, &end, 10);
+  if (*text == '\0' || *end != '\0' || v < 0)
+    return false;
+  *out = v;
+  return true;
+}
+
+/* Returns -1 when parsing succeeded, else the exit code. */
+static int parse_args(int argc, char **argv, cli *c) {
+  const char *positional[3] = {0};
+  size_t n_positional = 0;
+  bg_error err;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEED_VALUE()                                                                               \
+  do {                                                                                             \
+    if (!next)                                                                                     \
+      return usage_error("%s needs a value", a);                                                   \
+    i++;                                                                                           \
+  } while (0)
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      fputs(usage, stdout);
+      return EXIT_OK;
+    } else if (strcmp(a, "--ndarray") == 0) {
+      NEED_VALUE();
+      c->ndarray = next;
+    } else if (strcmp(a, "--dtype") == 0) {
+      NEED_VALUE();
+      c->dtype = next;
+    } else if (strcmp(a, "--service") == 0) {
+      NEED_VALUE();
+      c->service = next;
+    } else if (strcmp(a, "-H") == 0) {
+      NEED_VALUE();
+      if (c->n_headers == sizeof c->headers / sizeof c->headers[0])
+        return usage_error("too many -H options (at most 32)%s", "");
+      c->headers[c->n_headers++] = next;
+    } else if (strcmp(a, "--wait-for-ready") == 0) {
+      c->wait_for_ready = true;
+    } else if (strcmp(a, "--deadline-ms") == 0 || strcmp(a, "--timeout-ms") == 0 ||
+               strcmp(a, "--interval-ms") == 0 || strcmp(a, "--discovery-timeout-ms") == 0) {
+      NEED_VALUE();
+      int64_t ms;
+      if (!parse_ms(next, &ms) || ms == 0)
+        return usage_error("%s needs a positive number of milliseconds", a);
+      if (strcmp(a, "--deadline-ms") == 0)
+        c->deadline_ms = ms;
+      else if (strcmp(a, "--timeout-ms") == 0)
+        c->timeout_ms = ms;
+      else if (strcmp(a, "--interval-ms") == 0)
+        c->interval_ms = ms;
+      else if (bg_options_set_discovery_timeout_ms(c->options, ms, &err) != BG_OK)
+        return report(&err);
+    } else if (strcmp(a, "--protocol-version") == 0) {
+      NEED_VALUE();
+      if (bg_options_set_protocol_version(c->options, next, &err) != BG_OK)
+        return report(&err);
+    } else if (a[0] == '-' && a[1] != '\0') {
+      return usage_error("unknown option '%s'", a);
+    } else if (n_positional < 3) {
+      positional[n_positional++] = a;
+    } else {
+      return usage_error("unexpected argument '%s'", a);
+    }
+#undef NEED_VALUE
+  }
+  if (n_positional < 2) {
+    fputs(usage, stderr);
+    return EXIT_USAGE;
+  }
+  c->command = positional[0];
+  c->url = positional[1];
+  c->api = positional[2];
+  return -1;
+}
+
+static void print_io(const char *side, const char *id, const char *attrs) {
+  printf("    %-7s %s %s\n", side, id ? id : "(none)", attrs);
+}
+
+static int cmd_describe(cli *c) {
+  bg_error err;
+  bg_client *client = bg_client_from_url(c->url, c->options, &err);
+  if (!client)
+    return report(&err);
+  printf("service %s at %s: %zu APIs\n", bg_client_service_name(client), c->url,
+         bg_client_api_count(client));
+  for (size_t i = 0; i < bg_client_api_count(client); i++) {
+    const bg_api *api = bg_client_api_at(client, i);
+    printf("\n  %s%s\n", bg_api_name(api), bg_api_is_supported(api) ? "" : "  [unsupported]");
+    print_io("input", bg_api_input_descriptor(api), bg_api_input_attributes_json(api));
+    print_io("output", bg_api_output_descriptor(api), bg_api_output_attributes_json(api));
+    if (bg_api_docs(api))
+      printf("    docs    %s\n", bg_api_docs(api));
+    if (!bg_api_is_supported(api))
+      printf("    why     %s\n", bg_api_unsupported_reason(api));
+  }
+  bg_client_close(client);
+  return EXIT_OK;
+}
+
+static int cmd_health(cli *c) {
+  bg_error err;
+  bg_health_status status;
+  /* No discovery: a server may be up but not yet serving its APIs. */
+  if (bg_health_check_url(c->url, c->service, c->timeout_ms ? c->timeout_ms : 5000, c->options,
+                          &status, &err) != BG_OK)
+    return report(&err);
+  printf("%s\n", bg_health_status_str(status));
+  return status == BG_HEALTH_SERVING ? EXIT_OK : EXIT_NOT_SERVING;
+}
+
+static int cmd_wait(cli *c) {
+  bg_error err;
+  int64_t timeout = c->timeout_ms ? c->timeout_ms : 30000;
+  int64_t interval = c->interval_ms ? c->interval_ms : 500;
+  if (bg_wait_until_server_ready(c->url, timeout, interval, c->options, &err) != BG_OK)
+    return report(&err);
+  printf("SERVING\n");
+  return EXIT_OK;
+}
+
+static bg_call_options *build_call_options(const cli *c, bg_error *err) {
+  bg_call_options *co = bg_call_options_new();
+  if (!co)
+    return NULL;
+  bool ok = (!c->deadline_ms || bg_call_options_set_deadline_ms(co, c->deadline_ms, err) == BG_OK) &&
+            bg_call_options_set_wait_for_ready(co, c->wait_for_ready, err) == BG_OK;
+  for (size_t i = 0; ok && i < c->n_headers; i++) {
+    const char *colon = strchr(c->headers[i], ':');
+    if (!colon) {
+      snprintf(err->message, sizeof err->message, "-H '%s': write it as key:value", c->headers[i]);
+      err->code = BG_ERR_INVALID_ARGUMENT;
+      ok = false;
+      break;
+    }
+    char key[256];
+    snprintf(key, sizeof key, "%.*s", (int)(colon - c->headers[i]), c->headers[i]);
+    const char *value = colon + 1;
+    while (*value == ' ')
+      value++;
+    ok = bg_call_options_add_metadata(co, key, value, strlen(value), err) == BG_OK;
+  }
+  if (!ok) {
+    bg_call_options_free(co);
+    return NULL;
+  }
+  return co;
+}
+
+static int cmd_call(cli *c) {
+  if (!c->api)
+    return usage_error("call needs an API name: bentogrpc call URL API --ndarray JSON%s", "");
+  if (!c->ndarray)
+    return usage_error("call needs an input, e.g. --ndarray '[[1,2],[3,4]]'%s", "");
+  bg_error err = {0};
+  bg_value *input = bg_cli_ndarray_from_json(c->ndarray, c->dtype, &err);
+  if (!input)
+    return report(&err);
+  bg_call_options *co = build_call_options(c, &err);
+  if (!co) {
+    bg_value_free(input);
+    return report(&err);
+  }
+  int rc = EXIT_OK;
+  bg_client *client = bg_client_from_url(c->url, c->options, &err);
+  bg_value *output = NULL;
+  if (!client || bg_client_call(client, c->api, input, &output, co, &err) != BG_OK)
+    rc = report(&err);
+  else
+    bg_cli_print_ndarray(stdout, output);
+  bg_value_free(output);
+  bg_client_close(client);
+  bg_call_options_free(co);
+  bg_value_free(input);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  cli c = {0};
+  c.options = bg_options_new();
+  if (!c.options) {
+    fprintf(stderr, "bentogrpc: out of memory\n");
+    return EXIT_OTHER;
+  }
+  int rc = parse_args(argc, argv, &c);
+  if (rc < 0) {
+    if (strcmp(c.command, "describe") == 0)
+      rc = cmd_describe(&c);
+    else if (strcmp(c.command, "health") == 0)
+      rc = cmd_health(&c);
+    else if (strcmp(c.command, "wait") == 0)
+      rc = cmd_wait(&c);
+    else if (strcmp(c.command, "call") == 0)
+      rc = cmd_call(&c);
+    else
+      rc = usage_error("unknown command '%s'; use describe, health, wait or call", c.command);
+  }
+  bg_options_free(c.options);
+  return rc;
+}
