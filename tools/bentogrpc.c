@@ -217,8 +217,9 @@ static bg_call_options *build_call_options(const cli *c, bg_error *err) {
   bg_call_options *co = bg_call_options_new();
   if (!co)
     return NULL;
-  bool ok = (!c->deadline_ms || bg_call_options_set_deadline_ms(co, c->deadline_ms, err) == BG_OK) &&
-            bg_call_options_set_wait_for_ready(co, c->wait_for_ready, err) == BG_OK;
+  bool ok =
+      (!c->deadline_ms || bg_call_options_set_deadline_ms(co, c->deadline_ms, err) == BG_OK) &&
+      bg_call_options_set_wait_for_ready(co, c->wait_for_ready, err) == BG_OK;
   for (size_t i = 0; ok && i < c->n_headers; i++) {
     const char *colon = strchr(c->headers[i], ':');
     if (!colon) {

@@ -22,9 +22,9 @@ extern "C" {
 #define BG_API
 #endif
 
-#define BG_VERSION_MAJOR 0
-#define BG_VERSION_MINOR 1
-#define BG_VERSION_PATCH 0
+#define BG_VERSION_MAJOR  0
+#define BG_VERSION_MINOR  1
+#define BG_VERSION_PATCH  0
 #define BG_VERSION_STRING "0.1.0"
 
 /** The library's version string, e.g. "0.1.0" (static storage). */
@@ -50,8 +50,8 @@ typedef enum bg_status {
 
 /** Details of a failure. Plain struct owned by the caller (usually on the stack). */
 typedef struct bg_error {
-  bg_status code;                     /* same value the function returned */
-  int grpc_status;                    /* gRPC status code (grpc_status_code), 0 if none */
+  bg_status code;                      /* same value the function returned */
+  int grpc_status;                     /* gRPC status code (grpc_status_code), 0 if none */
   char message[BG_ERROR_MESSAGE_SIZE]; /* NUL-terminated, UTF-8 */
 } bg_error;
 

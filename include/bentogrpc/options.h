@@ -50,15 +50,14 @@ BG_API bg_call_options *bg_call_options_new(void);
 BG_API void bg_call_options_free(bg_call_options *call_options);
 
 /** Deadline of the call in milliseconds from its start (> 0). Overrides the client default. */
-BG_API bg_status bg_call_options_set_deadline_ms(bg_call_options *call_options,
-                                                 int64_t deadline_ms, bg_error *err);
+BG_API bg_status bg_call_options_set_deadline_ms(bg_call_options *call_options, int64_t deadline_ms,
+                                                 bg_error *err);
 
 /** Adds one request metadata entry; `key` and `value` are copied. Keys are lower-case ASCII
  *  letters, digits, '-', '_' and '.', and must not start with "grpc-". A key ending in
  *  "-bin" carries binary values of `value_len` bytes; other values must be printable ASCII. */
 BG_API bg_status bg_call_options_add_metadata(bg_call_options *call_options, const char *key,
-                                              const char *value, size_t value_len,
-                                              bg_error *err);
+                                              const char *value, size_t value_len, bg_error *err);
 
 /** With wait-for-ready the call waits (within its deadline) for the server to become
  *  reachable instead of failing at once with UNAVAILABLE. */

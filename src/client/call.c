@@ -11,15 +11,15 @@ static bg_status fail_unknown_api(const bg_client *client, const char *api_name,
   char names[600] = "";
   size_t used = 0;
   for (size_t i = 0; i < client->n_apis && used + 4 < sizeof names; i++) {
-    int n = snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
-                     client->apis[i].name);
+    int n =
+        snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "", client->apis[i].name);
     used += n > 0 ? (size_t)n : 0;
   }
   if (used >= sizeof names)
     strcpy(names + sizeof names - 5, "...");
   return bg_fail(err, BG_ERR_UNKNOWN_API, 0,
-                 "service '%s' at %s has no API named '%s'; its APIs are: %s",
-                 client->service_name, client->url_text, api_name, names);
+                 "service '%s' at %s has no API named '%s'; its APIs are: %s", client->service_name,
+                 client->url_text, api_name, names);
 }
 
 /* BentoML answers an unknown api_name with INTERNAL or UNKNOWN (PROTOCOL.md §5.2). */
@@ -50,8 +50,8 @@ static bg_status decode_response(const bg_api *api, grpc_byte_buffer *bytes, bg_
   if (!bytes)
     return bg_fail(err, BG_ERR_PROTOCOL, 0, "the server returned OK without a response message");
   ProtobufCMessage *msg;
-  bg_status st = bg_wire_unpack(&bentoml__grpc__v1__response__descriptor, bytes, "Call reply",
-                                &msg, err);
+  bg_status st =
+      bg_wire_unpack(&bentoml__grpc__v1__response__descriptor, bytes, "Call reply", &msg, err);
   if (st != BG_OK)
     return st;
   st = api->output.descriptor->decode(api->output.spec, (bg_pb_response *)msg, output, err);

@@ -99,6 +99,4 @@ BG_API const char *bg_client_service_docs(const bg_client *client) {
   return client && client->service_docs ? client->service_docs : "";
 }
 
-BG_API const char *bg_client_url(const bg_client *client) {
-  return client ? client->url_text : "";
-}
+BG_API const char *bg_client_url(const bg_client *client) { return client ? client->url_text : ""; }

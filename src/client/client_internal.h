@@ -12,8 +12,8 @@
 
 /* One side (input or output) of an API. */
 typedef struct bg_api_io {
-  char *descriptor_id;       /* NULL when the server sent none */
-  char *attributes_json;     /* never NULL after discovery */
+  char *descriptor_id;             /* NULL when the server sent none */
+  char *attributes_json;           /* never NULL after discovery */
   const bg_descriptor *descriptor; /* NULL when unsupported */
   void *spec;
 } bg_api_io;
@@ -31,9 +31,9 @@ struct bg_client {
   bg_url url;
   struct bg_options options;
   grpc_channel *channel;
-  void *call_method;     /* registered /bentoml.grpc.<v>.BentoService/Call */
-  void *metadata_method; /* registered .../ServiceMetadata */
-  void *health_method;   /* registered /grpc.health.v1.Health/Check */
+  void *call_method;      /* registered /bentoml.grpc.<v>.BentoService/Call */
+  void *metadata_method;  /* registered .../ServiceMetadata */
+  void *health_method;    /* registered /grpc.health.v1.Health/Check */
   char bento_service[64]; /* "bentoml.grpc.<v>.BentoService" */
   bg_cq_pool cq_pool;
   char *service_name;

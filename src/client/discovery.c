@@ -24,8 +24,10 @@ static char *describe_io(const bg_pb_descriptor *meta, const char *side, bg_api_
     return strdup(reason);
   }
   io->attributes_json = json_dumps(attrs, JSON_COMPACT | JSON_SORT_KEYS);
-  bool has_id = meta && meta->_descriptor_id_case ==
-                            BENTOML__GRPC__V1__SERVICE_METADATA_RESPONSE__DESCRIPTOR_METADATA___DESCRIPTOR_ID_DESCRIPTOR_ID;
+  bool has_id =
+      meta &&
+      meta->_descriptor_id_case ==
+          BENTOML__GRPC__V1__SERVICE_METADATA_RESPONSE__DESCRIPTOR_METADATA___DESCRIPTOR_ID_DESCRIPTOR_ID;
   io->descriptor_id = has_id ? strdup(meta->descriptor_id) : NULL;
   char *result = NULL;
   if (!has_id) {
@@ -35,8 +37,8 @@ static char *describe_io(const bg_pb_descriptor *meta, const char *side, bg_api_
              side);
     result = strdup(reason);
   } else if (!(io->descriptor = bg_descriptor_find(io->descriptor_id))) {
-    snprintf(reason, sizeof reason, "%s descriptor '%s' is not supported by libbentogrpc %s",
-             side, io->descriptor_id, BG_VERSION_STRING);
+    snprintf(reason, sizeof reason, "%s descriptor '%s' is not supported by libbentogrpc %s", side,
+             io->descriptor_id, BG_VERSION_STRING);
     result = strdup(reason);
   } else {
     io->spec = io->descriptor->parse_spec(json_object_get(attrs, "args"), &err);
@@ -101,8 +103,8 @@ bg_status bg_client_discover(bg_client *client, bg_error *err) {
                  client->url_text);
   } else if (st == BG_OK) {
     ProtobufCMessage *msg;
-    st = bg_wire_unpack(&bentoml__grpc__v1__service_metadata_response__descriptor,
-                        result.response, "ServiceMetadata reply", &msg, err);
+    st = bg_wire_unpack(&bentoml__grpc__v1__service_metadata_response__descriptor, result.response,
+                        "ServiceMetadata reply", &msg, err);
     if (st == BG_OK) {
       st = fill_registry(client, (const bg_pb_metadata *)msg, err);
       protobuf_c_message_free_unpacked(msg, NULL);

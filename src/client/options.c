@@ -45,8 +45,8 @@ BG_API bg_status bg_options_set_discovery_timeout_ms(bg_options *options, int64_
   if (need(options, "options", err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (timeout_ms <= 0)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "discovery timeout must be > 0 ms (got %lld)", (long long)timeout_ms);
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "discovery timeout must be > 0 ms (got %lld)",
+                   (long long)timeout_ms);
   options->discovery_timeout_ms = timeout_ms;
   return BG_OK;
 }
@@ -75,9 +75,7 @@ BG_API bg_status bg_options_set_max_receive_bytes(bg_options *options, int64_t m
   return BG_OK;
 }
 
-BG_API bg_call_options *bg_call_options_new(void) {
-  return calloc(1, sizeof(bg_call_options));
-}
+BG_API bg_call_options *bg_call_options_new(void) { return calloc(1, sizeof(bg_call_options)); }
 
 BG_API void bg_call_options_free(bg_call_options *call_options) {
   if (!call_options)
@@ -90,8 +88,8 @@ BG_API void bg_call_options_free(bg_call_options *call_options) {
   free(call_options);
 }
 
-BG_API bg_status bg_call_options_set_deadline_ms(bg_call_options *call_options,
-                                                 int64_t deadline_ms, bg_error *err) {
+BG_API bg_status bg_call_options_set_deadline_ms(bg_call_options *call_options, int64_t deadline_ms,
+                                                 bg_error *err) {
   if (need(call_options, "call options", err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (deadline_ms <= 0)
@@ -141,8 +139,7 @@ static bg_status check_metadata(const char *key, const char *value, size_t value
 }
 
 BG_API bg_status bg_call_options_add_metadata(bg_call_options *call_options, const char *key,
-                                              const char *value, size_t value_len,
-                                              bg_error *err) {
+                                              const char *value, size_t value_len, bg_error *err) {
   if (need(call_options, "call options", err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   bg_status st = check_metadata(key, value, value_len, err);

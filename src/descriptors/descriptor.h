@@ -23,8 +23,7 @@ typedef struct bg_descriptor {
   bg_status (*encode)(const void *spec, const bg_value *input, bg_arena *arena,
                       bg_pb_request *request, bg_error *err);
   /* Builds the output value from `response` (which it may take arrays out of). */
-  bg_status (*decode)(const void *spec, bg_pb_response *response, bg_value **out,
-                      bg_error *err);
+  bg_status (*decode)(const void *spec, bg_pb_response *response, bg_value **out, bg_error *err);
 } bg_descriptor;
 
 /* The descriptor registered under `id`, or NULL when this library does not know it. */

@@ -17,8 +17,10 @@ static bg_status read_shape(const json_t *shape, bg_ndarray_spec *spec, bg_error
   if (!shape || json_is_null(shape))
     return BG_OK;
   if (!json_is_array(shape) || json_array_size(shape) > BG_NDARRAY_MAX_DIMS)
-    return bg_fail(err, BG_ERR_PROTOCOL, 0, "NumpyNdarray spec: 'shape' is not a list of at most "
-                   "%d numbers", BG_NDARRAY_MAX_DIMS);
+    return bg_fail(err, BG_ERR_PROTOCOL, 0,
+                   "NumpyNdarray spec: 'shape' is not a list of at most "
+                   "%d numbers",
+                   BG_NDARRAY_MAX_DIMS);
   for (size_t i = 0; i < json_array_size(shape); i++) {
     json_t *dim = json_array_get(shape, i);
     double d = json_number_value(dim);

@@ -17,8 +17,8 @@ grpc_channel *bg_channel_create(const bg_url *url, const bg_channel_config *conf
   };
   size_t n_args = 2;
   if (config->reconnect_backoff_ms > 0) {
-    int backoff = config->reconnect_backoff_ms > INT32_MAX ? INT32_MAX
-                                                           : (int)config->reconnect_backoff_ms;
+    int backoff =
+        config->reconnect_backoff_ms > INT32_MAX ? INT32_MAX : (int)config->reconnect_backoff_ms;
     args[n_args++] = (grpc_arg){.type = GRPC_ARG_INTEGER,
                                 .key = (char *)GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
                                 .value.integer = backoff};
@@ -27,9 +27,8 @@ grpc_channel *bg_channel_create(const bg_url *url, const bg_channel_config *conf
                                 .value.integer = backoff};
   }
   grpc_channel_args channel_args = {.num_args = n_args, .args = args};
-  grpc_channel_credentials *creds = url->tls
-                                        ? grpc_ssl_credentials_create(NULL, NULL, NULL, NULL)
-                                        : grpc_insecure_credentials_create();
+  grpc_channel_credentials *creds = url->tls ? grpc_ssl_credentials_create(NULL, NULL, NULL, NULL)
+                                             : grpc_insecure_credentials_create();
   grpc_channel *channel = grpc_channel_create(url->target, creds, &channel_args);
   grpc_channel_credentials_release(creds);
   return channel;

@@ -21,9 +21,9 @@ bg_status bg_unary_run(bg_cq_pool *pool, const bg_unary_call *call, bg_unary_res
   grpc_completion_queue *cq = bg_cq_pool_take(pool);
   if (!cq)
     return BG_FAIL_NOMEM(err);
-  grpc_call *c = grpc_channel_create_registered_call(call->channel, NULL, GRPC_PROPAGATE_DEFAULTS,
-                                                     cq, call->method,
-                                                     deadline_from_ms(call->deadline_ms), NULL);
+  grpc_call *c =
+      grpc_channel_create_registered_call(call->channel, NULL, GRPC_PROPAGATE_DEFAULTS, cq,
+                                          call->method, deadline_from_ms(call->deadline_ms), NULL);
   if (!c) {
     bg_cq_pool_give(pool, cq);
     return bg_fail(err, BG_ERR_INTERNAL, 0, "gRPC could not create the call");
@@ -35,8 +35,8 @@ bg_status bg_unary_run(bg_cq_pool *pool, const bg_unary_call *call, bg_unary_res
   ops[0].data.send_initial_metadata.count = call->n_metadata;
   ops[0].data.send_initial_metadata.metadata = (grpc_metadata *)call->metadata;
   if (call->wait_for_ready)
-    ops[0].flags = GRPC_INITIAL_METADATA_WAIT_FOR_READY |
-                   GRPC_INITIAL_METADATA_WAIT_FOR_READY_EXPLICITLY_SET;
+    ops[0].flags =
+        GRPC_INITIAL_METADATA_WAIT_FOR_READY | GRPC_INITIAL_METADATA_WAIT_FOR_READY_EXPLICITLY_SET;
   ops[1].op = GRPC_OP_SEND_MESSAGE;
   ops[1].data.send_message.send_message = call->request;
   ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
@@ -88,10 +88,8 @@ static const char *hint_for(grpc_status_code status) {
     return " — if a message is too large, raise the limit with "
            "bg_options_set_max_receive_bytes() (or -1 for none)";
   case GRPC_STATUS_UNAUTHENTICATED:
-  case GRPC_STATUS_PERMISSION_DENIED:
-    return " — check the credentials the client sends";
-  default:
-    return "";
+  case GRPC_STATUS_PERMISSION_DENIED: return " — check the credentials the client sends";
+  default: return "";
   }
 }
 

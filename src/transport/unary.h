@@ -10,8 +10,8 @@
 
 typedef struct bg_unary_call {
   grpc_channel *channel;
-  void *method;             /* from grpc_channel_register_call() */
-  int64_t deadline_ms;      /* 0: no deadline */
+  void *method;        /* from grpc_channel_register_call() */
+  int64_t deadline_ms; /* 0: no deadline */
   const grpc_metadata *metadata;
   size_t n_metadata;
   bool wait_for_ready;
@@ -20,8 +20,8 @@ typedef struct bg_unary_call {
 
 typedef struct bg_unary_result {
   grpc_status_code status;
-  grpc_slice details;          /* status message */
-  grpc_byte_buffer *response;  /* NULL unless a message arrived */
+  grpc_slice details;         /* status message */
+  grpc_byte_buffer *response; /* NULL unless a message arrived */
   grpc_metadata_array initial_metadata;
   grpc_metadata_array trailing_metadata;
 } bg_unary_result;

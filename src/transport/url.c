@@ -23,8 +23,8 @@ static bg_status parse_port(const char *url, const char *text, int *port, bg_err
     value = value * 10 + (*p - '0');
   }
   if (value < 1 || value > 65535)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "address '%s': port %ld is not in 1..65535", url, value);
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "address '%s': port %ld is not in 1..65535",
+                   url, value);
   *port = (int)value;
   return BG_OK;
 }
@@ -72,8 +72,8 @@ static bg_status parse_host_port(const char *url, const char *rest, bg_url *out,
     port_text = close[1] ? close + 2 : "";
     unsigned char scratch[16];
     if (inet_pton(AF_INET6, out->host, scratch) != 1)
-      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                     "address '%s': '%s' is not an IPv6 address", url, out->host);
+      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "address '%s': '%s' is not an IPv6 address",
+                     url, out->host);
     v6 = true;
   } else {
     char *colon = strrchr(buf, ':');

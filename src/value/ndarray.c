@@ -12,9 +12,9 @@ static const struct {
   const char *name;
   size_t size;
 } dtype_table[] = {
-    {BG_DTYPE_FLOAT, "float32", sizeof(float)},   {BG_DTYPE_DOUBLE, "float64", sizeof(double)},
-    {BG_DTYPE_BOOL, "bool", sizeof(bool)},        {BG_DTYPE_INT32, "int32", sizeof(int32_t)},
-    {BG_DTYPE_INT64, "int64", sizeof(int64_t)},   {BG_DTYPE_UINT32, "uint32", sizeof(uint32_t)},
+    {BG_DTYPE_FLOAT, "float32", sizeof(float)},    {BG_DTYPE_DOUBLE, "float64", sizeof(double)},
+    {BG_DTYPE_BOOL, "bool", sizeof(bool)},         {BG_DTYPE_INT32, "int32", sizeof(int32_t)},
+    {BG_DTYPE_INT64, "int64", sizeof(int64_t)},    {BG_DTYPE_UINT32, "uint32", sizeof(uint32_t)},
     {BG_DTYPE_UINT64, "uint64", sizeof(uint64_t)}, {BG_DTYPE_STRING, "str", sizeof(char *)},
 };
 
@@ -23,11 +23,11 @@ static const struct {
   const char *alias;
   bg_dtype dtype;
 } dtype_aliases[] = {
-    {"float", BG_DTYPE_FLOAT},   {"f4", BG_DTYPE_FLOAT},      {"single", BG_DTYPE_FLOAT},
-    {"double", BG_DTYPE_DOUBLE}, {"f8", BG_DTYPE_DOUBLE},     {"bool_", BG_DTYPE_BOOL},
-    {"?", BG_DTYPE_BOOL},        {"i4", BG_DTYPE_INT32},      {"int", BG_DTYPE_INT64},
-    {"i8", BG_DTYPE_INT64},      {"u4", BG_DTYPE_UINT32},     {"u8", BG_DTYPE_UINT64},
-    {"string", BG_DTYPE_STRING}, {"str_", BG_DTYPE_STRING},   {"unicode", BG_DTYPE_STRING},
+    {"float", BG_DTYPE_FLOAT},   {"f4", BG_DTYPE_FLOAT},    {"single", BG_DTYPE_FLOAT},
+    {"double", BG_DTYPE_DOUBLE}, {"f8", BG_DTYPE_DOUBLE},   {"bool_", BG_DTYPE_BOOL},
+    {"?", BG_DTYPE_BOOL},        {"i4", BG_DTYPE_INT32},    {"int", BG_DTYPE_INT64},
+    {"i8", BG_DTYPE_INT64},      {"u4", BG_DTYPE_UINT32},   {"u8", BG_DTYPE_UINT64},
+    {"string", BG_DTYPE_STRING}, {"str_", BG_DTYPE_STRING}, {"unicode", BG_DTYPE_STRING},
 };
 
 BG_API const char *bg_dtype_name(bg_dtype dtype) {
@@ -75,8 +75,7 @@ bg_status bg_ndarray_check(bg_dtype dtype, const int64_t *shape, size_t ndim, co
                    "ndarray: %zu dimensions given, at most %d are supported", ndim,
                    BG_NDARRAY_MAX_DIMS);
   if (ndim > 0 && !shape)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "ndarray: shape is NULL but ndim is %zu",
-                   ndim);
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "ndarray: shape is NULL but ndim is %zu", ndim);
   size_t expected = 1;
   for (size_t i = 0; i < ndim; i++) {
     if (shape[i] < 0 || shape[i] > INT32_MAX)
@@ -85,7 +84,8 @@ bg_status bg_ndarray_check(bg_dtype dtype, const int64_t *shape, size_t ndim, co
                      "(the protocol carries int32 dimensions)",
                      i, (long long)shape[i], INT32_MAX);
     if (shape[i] != 0 && expected > SIZE_MAX / (size_t)shape[i])
-      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "ndarray: the shape's element count overflows");
+      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                     "ndarray: the shape's element count overflows");
     expected *= (size_t)shape[i];
   }
   if (expected != count)
@@ -108,8 +108,8 @@ bg_status bg_ndarray_check(bg_dtype dtype, const int64_t *shape, size_t ndim, co
   return BG_OK;
 }
 
-static bg_value *new_ndarray_value(bg_dtype dtype, const int64_t *shape, size_t ndim,
-                                   size_t count, bg_error *err) {
+static bg_value *new_ndarray_value(bg_dtype dtype, const int64_t *shape, size_t ndim, size_t count,
+                                   bg_error *err) {
   bg_value *v = calloc(1, sizeof *v);
   if (!v) {
     BG_FAIL_NOMEM(err);

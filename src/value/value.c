@@ -16,9 +16,7 @@ BG_API void bg_value_free(bg_value *value) {
   if (!value)
     return;
   switch (value->kind) {
-  case BG_VALUE_NDARRAY:
-    free_ndarray(&value->as.ndarray);
-    break;
+  case BG_VALUE_NDARRAY: free_ndarray(&value->as.ndarray); break;
   }
   free(value);
 }

@@ -9,9 +9,9 @@ typedef struct bg_ndarray {
   size_t ndim;
   int64_t shape[BG_NDARRAY_MAX_DIMS];
   size_t count;
-  const void *data;    /* count elements; borrowed or == owned */
-  void *owned;         /* element buffer to free(), NULL when borrowed */
-  bool owns_strings;   /* BG_DTYPE_STRING: each element was malloc'd and is ours to free */
+  const void *data;  /* count elements; borrowed or == owned */
+  void *owned;       /* element buffer to free(), NULL when borrowed */
+  bool owns_strings; /* BG_DTYPE_STRING: each element was malloc'd and is ours to free */
 } bg_ndarray;
 
 struct bg_value {

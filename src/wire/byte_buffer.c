@@ -24,8 +24,10 @@ bg_status bg_wire_unpack(const ProtobufCMessageDescriptor *descriptor, grpc_byte
                          const char *what, ProtobufCMessage **out, bg_error *err) {
   grpc_byte_buffer_reader reader;
   if (!grpc_byte_buffer_reader_init(&reader, buffer))
-    return bg_fail(err, BG_ERR_PROTOCOL, 0, "%s: the server sent a message that could not be read "
-                                            "(unsupported compression?)", what);
+    return bg_fail(err, BG_ERR_PROTOCOL, 0,
+                   "%s: the server sent a message that could not be read "
+                   "(unsupported compression?)",
+                   what);
   /* A small message arrives in one slice and is parsed in place; a large one is joined once. */
   grpc_slice slice;
   grpc_slice single;

@@ -58,9 +58,8 @@ bg_status bg_ndarray_to_proto(const bg_ndarray *nd, bg_arena *arena, bg_pb_ndarr
 }
 
 static bg_status infer_dtype(bg_pb_ndarray *msg, bg_dtype *dtype, bg_error *err) {
-  static const bg_dtype all[] = {BG_DTYPE_FLOAT, BG_DTYPE_DOUBLE, BG_DTYPE_STRING,
-                                 BG_DTYPE_BOOL,  BG_DTYPE_INT32,  BG_DTYPE_INT64,
-                                 BG_DTYPE_UINT32, BG_DTYPE_UINT64};
+  static const bg_dtype all[] = {BG_DTYPE_FLOAT, BG_DTYPE_DOUBLE, BG_DTYPE_STRING, BG_DTYPE_BOOL,
+                                 BG_DTYPE_INT32, BG_DTYPE_INT64,  BG_DTYPE_UINT32, BG_DTYPE_UINT64};
   size_t found = 0;
   *dtype = BG_DTYPE_DOUBLE; /* no values at all: the server's empty float64 array */
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
@@ -93,8 +92,10 @@ bg_status bg_ndarray_from_proto(bg_pb_ndarray *msg, bg_value **out, bg_error *er
   int64_t shape[BG_NDARRAY_MAX_DIMS];
   size_t ndim = msg->n_shape;
   if (ndim > BG_NDARRAY_MAX_DIMS)
-    return bg_fail(err, BG_ERR_PROTOCOL, 0, "ndarray in reply has %zu dimensions; at most %d "
-                   "are supported", ndim, BG_NDARRAY_MAX_DIMS);
+    return bg_fail(err, BG_ERR_PROTOCOL, 0,
+                   "ndarray in reply has %zu dimensions; at most %d "
+                   "are supported",
+                   ndim, BG_NDARRAY_MAX_DIMS);
   if (ndim == 0) { /* the server's rule: no shape means 1-D */
     ndim = 1;
     shape[0] = (int64_t)count;

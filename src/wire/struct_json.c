@@ -53,9 +53,7 @@ static json_t *value_to_json(const Google__Protobuf__Value *v, int depth, bg_err
   json_t *out = NULL;
   switch (v ? v->kind_case : GOOGLE__PROTOBUF__VALUE__KIND__NOT_SET) {
   case GOOGLE__PROTOBUF__VALUE__KIND__NOT_SET:
-  case GOOGLE__PROTOBUF__VALUE__KIND_NULL_VALUE:
-    out = json_null();
-    break;
+  case GOOGLE__PROTOBUF__VALUE__KIND_NULL_VALUE: out = json_null(); break;
   case GOOGLE__PROTOBUF__VALUE__KIND_NUMBER_VALUE:
     if (!isfinite(v->number_value)) {
       bg_fail(err, BG_ERR_PROTOCOL, 0, "JSON number is NaN or infinite, which JSON cannot hold");
@@ -70,13 +68,10 @@ static json_t *value_to_json(const Google__Protobuf__Value *v, int depth, bg_err
       return NULL;
     }
     break;
-  case GOOGLE__PROTOBUF__VALUE__KIND_BOOL_VALUE:
-    out = json_boolean(v->bool_value);
-    break;
+  case GOOGLE__PROTOBUF__VALUE__KIND_BOOL_VALUE: out = json_boolean(v->bool_value); break;
   case GOOGLE__PROTOBUF__VALUE__KIND_STRUCT_VALUE:
     return struct_to_json(v->struct_value, depth + 1, err);
-  case GOOGLE__PROTOBUF__VALUE__KIND_LIST_VALUE:
-    return list_to_json(v->list_value, depth + 1, err);
+  case GOOGLE__PROTOBUF__VALUE__KIND_LIST_VALUE: return list_to_json(v->list_value, depth + 1, err);
   default:
     bg_fail(err, BG_ERR_PROTOCOL, 0, "unknown google.protobuf.Value kind %d", (int)v->kind_case);
     return NULL;

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages libbentogrpc needs to build and test, skipping those already
+# present. Runs `apt-get update` once, and only when something is missing. Needs root.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake pkg-config
+  libgrpc-dev libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev
+  libjansson-dev libssl-dev
+  # tests
+  libcmocka-dev openssl
+  # reference server (Python on Debian's grpcio, stubs generated with protoc at test time)
+  python3 python3-grpcio python3-protobuf python3-numpy protobuf-compiler
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The bentogrpc CLI against the reference server: output and exit codes a script relies on.
+# usage: test_cli.sh PATH/TO/bentogrpc SOURCE_DIR
+set -u
+cli=$1
+src=$2
+passed=0
+failed=0
+server_pid=
+cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; }
+trap cleanup EXIT
+
+start_server() { # start_server ARGS... ; sets port and server_pid
+  local out
+  out=$(mktemp)
+  /usr/bin/python3 "$src/tests/server/reference_server.py" "$@" >"$out" &
+  server_pid=$!
+  for _ in $(seq 1 300); do
+    port=$(awk '/^PORT /{print $2}' "$out")
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+  rm -f "$out"
+  [ -n "$port" ] || { echo "reference server did not start"; exit 1; }
+}
+
+# check NAME EXPECTED_EXIT PATTERN -- COMMAND...: runs the command, checks its exit code and
+# that stdout+stderr contain PATTERN (a fixed string; empty matches anything).
+check() {
+  local name=$1 want=$2 pattern=$3
+  shift 4
+  local out rc
+  out=$("$@" 2>&1)
+  rc=$?
+  if [ "$rc" -eq "$want" ] && { [ -z "$pattern" ] || grep -qF -- "$pattern" <<<"$out"; }; then
+    passed=$((passed + 1))
+    echo "ok   $name"
+  else
+    failed=$((failed + 1))
+    echo "FAIL $name: exit $rc (want $want), output:"
+    sed 's/^/     /' <<<"$out"
+  fi
+}
+
+unused_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+
+check "help" 0 "exit codes:" -- "$cli" --help
+check "no arguments is usage" 2 "usage:" -- "$cli"
+check "unknown command" 2 "unknown command" -- "$cli" frobnicate localhost:1
+check "bad url" 2 "has no port" -- "$cli" describe localhost
+check "call without input" 2 "call needs an input" -- "$cli" call localhost:1 predict
+check "ragged ndarray" 2 "ragged" -- "$cli" call localhost:1 predict --ndarray '[[1,2],[3]]'
+check "unknown dtype" 2 "unknown --dtype" -- "$cli" call localhost:1 predict --ndarray '[1]' --dtype float16
+check "unavailable" 3 "UNAVAILABLE" -- "$cli" call "127.0.0.1:$unused_port" predict --ndarray '[1]'
+check "wait times out" 4 "was not ready after waiting" -- "$cli" wait "127.0.0.1:$unused_port" --timeout-ms 400 --interval-ms 100
+
+start_server --slow-ms 3000
+url="127.0.0.1:$port"
+check "describe" 0 "Sum each row of an N×4 float32 batch." -- "$cli" describe "$url"
+check "describe marks unsupported" 0 "acme.io.Custom' is not supported" -- "$cli" describe "$url"
+check "health" 0 "SERVING" -- "$cli" health "$url"
+check "health of unknown service" 5 "NOT_FOUND" -- "$cli" health "$url" --service no.such.Service
+check "wait" 0 "SERVING" -- "$cli" wait "localhost:$port" --timeout-ms 5000
+check "call predict" 0 '{"dtype":"float32","shape":[2],"data":[15.8000002,10.0]}' -- \
+  "$cli" call "localhost:$port" predict --ndarray '[[5.9,3,5.1,1.8],[1,2,3,4]]' --dtype float32
+check "call with inferred int64" 0 '{"dtype":"int64","shape":[2,2],"data":[[2,4],[6,8]]}' -- \
+  "$cli" call "$url" double_ndarray --ndarray '[[1,2],[3,4]]'
+check "call with metadata" 0 '"data":[true,false]' -- \
+  "$cli" call "$url" echo_ndarray --ndarray '[true,false]' -H 'x-request-id: 7' --wait-for-ready
+check "unknown api" 5 "no API named 'nope'" -- "$cli" call "$url" nope --ndarray '[1]'
+check "server validation error" 5 'Expecting ndarray of dtype "float32"' -- \
+  "$cli" call "$url" echo_ndarray_enforce_dtype --ndarray '["a","b"]'
+check "deadline" 4 "DEADLINE_EXCEEDED" -- "$cli" call "$url" slow_echo_ndarray --ndarray '[1]' --deadline-ms 200
+check "bad metadata" 2 "only lower-case" -- "$cli" call "$url" predict --ndarray '[[1,2,3,4]]' -H 'Bad Key: 1'
+check "v1alpha1 explains" 6 "no ServiceMetadata" -- "$cli" describe "$url" --protocol-version v1alpha1
+cleanup
+
+start_server --health-status NOT_SERVING
+check "not serving" 1 "NOT_SERVING" -- "$cli" health "127.0.0.1:$port"
+cleanup
+server_pid=
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,276 @@
+#!/usr/bin/python3
+"""Reference BentoML gRPC server for the libbentogrpc tests (see PROTOCOL.md).
+
+Emulates a legacy BentoML service served with ``bentoml serve-grpc``: BentoService
+(Call, ServiceMetadata) for one protocol version, and grpc.health.v1.Health/Check.
+Prints ``PORT <n>`` on stdout once bound, then serves until SIGTERM/SIGINT.
+
+Run with /usr/bin/python3 (needs grpcio, protobuf and numpy from Debian).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from concurrent import futures
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import grpc  # noqa: E402
+from google.protobuf import json_format  # noqa: E402
+
+import stubs  # noqa: E402
+from descriptors import Env, Multipart, pick_field, set_member  # noqa: E402
+from errors import status_for_exception  # noqa: E402
+from service import CallContext, Service, build_service  # noqa: E402
+
+log = logging.getLogger("reference_server")
+
+# The BentoML e2e service's interceptor adds these to every unary response (§8 case 2).
+E2E_TRAILERS = (("usage", "NLP"), ("accuracy_score", "0.8247"))
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--listen", action="append", metavar="ADDR",
+                   help="address to bind (repeatable): 127.0.0.1:0, [::1]:0, unix:/path "
+                        "(default 127.0.0.1:0)")
+    p.add_argument("--protocol-version", choices=("v1", "v1alpha1"), default="v1")
+    p.add_argument("--proto-dir", default=stubs.DEFAULT_PROTO_DIR)
+    p.add_argument("--no-access-log", action="store_true",
+                   help="unknown api_name -> UNKNOWN instead of INTERNAL (§5.2)")
+    p.add_argument("--file-mode", choices=("broken", "intended"), default="broken",
+                   help="File descriptor behaviour: BentoML HEAD (broken) or documented (§4.6)")
+    p.add_argument("--health-status", choices=("SERVING", "NOT_SERVING"), default="SERVING")
+    p.add_argument("--startup-delay-ms", type=int, default=0,
+                   help="report NOT_SERVING (and refuse calls) for this long after start")
+    p.add_argument("--slow-ms", type=int, default=3000, help="delay of slow_echo_ndarray")
+    p.add_argument("--e2e-trailers", action="store_true",
+                   help="add BentoML e2e trailing metadata (usage, accuracy_score) to responses")
+    p.add_argument("--tls-cert", help="PEM server certificate chain (with --tls-key: TLS)")
+    p.add_argument("--tls-key", help="PEM server private key")
+    p.add_argument("--tls-ca", help="PEM CA bundle: require and verify client certificates")
+    p.add_argument("--workers", type=int, default=16)
+    p.add_argument("-v", "--verbose", action="store_true", help="log every failed call")
+    args = p.parse_args(argv)
+    args.listen = args.listen or ["127.0.0.1:0"]
+    if bool(args.tls_cert) != bool(args.tls_key) or (args.tls_ca and not args.tls_cert):
+        p.error("--tls-cert and --tls-key go together; --tls-ca needs them")
+    return args
+
+
+class Readiness:
+    """Health state: every registered name flips to the configured status after the delay."""
+
+    def __init__(self, names, status: str, delay_ms: int):
+        self.names = set(names)
+        self.status = status
+        self.ready_at = time.monotonic() + delay_ms / 1000.0
+
+    def ready(self) -> bool:
+        return time.monotonic() >= self.ready_at
+
+    def status_of(self, name: str) -> str | None:
+        if name not in self.names:
+            return None
+        return self.status if self.ready() else "NOT_SERVING"
+
+
+# --------------------------------------------------------------------------- handlers
+
+class Handlers:
+    def __init__(self, args, pbs: stubs.Stubs, service: Service):
+        self.args = args
+        self.pbs = pbs
+        self.pb = pbs.bento(args.protocol_version)
+        self.env = Env(pb=self.pb, version=args.protocol_version, file_mode=args.file_mode)
+        self.service = service
+        self.bento_name = f"bentoml.grpc.{args.protocol_version}.BentoService"
+        self.readiness = Readiness(["", self.bento_name, "grpc.health.v1.Health"],
+                                   args.health_status, args.startup_delay_ms)
+
+    # ---- helpers
+
+    def _trailers(self, context, extra=()) -> None:
+        trailers = list(extra)
+        if self.args.e2e_trailers:
+            trailers.extend(E2E_TRAILERS)
+        if trailers:
+            context.set_trailing_metadata(tuple(trailers))
+
+    def _abort(self, context, code, details, trailers=()):
+        self._trailers(context, trailers)
+        context.abort(code, details)
+
+    # ---- grpc.health.v1.Health/Check
+
+    def health_check(self, request, context):
+        status = self.readiness.status_of(request.service)
+        if status is None:
+            self._abort(context, grpc.StatusCode.NOT_FOUND, "")
+        self._trailers(context)
+        hc = self.pbs.health.HealthCheckResponse
+        return hc(status=hc.ServingStatus.Value(status))
+
+    # ---- BentoService/ServiceMetadata (v1 only)
+
+    def service_metadata(self, request, context):
+        if not self.readiness.ready():
+            self._abort(context, grpc.StatusCode.UNAVAILABLE, "Server is starting up.")
+        resp = self.pb.ServiceMetadataResponse(name=self.service.name, docs=self.service.docs)
+        for api in self.service.apis.values():
+            entry = resp.apis.add(name=api.name)
+            set_member(entry, "input", self._descriptor_metadata(api.input))
+            set_member(entry, "output", self._descriptor_metadata(api.output))
+            if api.doc is not None:
+                entry.docs = api.doc
+        self._trailers(context)
+        return resp
+
+    def _descriptor_metadata(self, descriptor):
+        """§3.1: descriptor_id = spec["id"], attributes = the other keys as a Struct."""
+        md = self.pb.ServiceMetadataResponse.DescriptorMetadata()
+        spec = descriptor.spec()
+        if spec is None:
+            return md  # third-party descriptor without a spec: completely empty
+        spec = dict(spec)
+        md.descriptor_id = spec.pop("id")
+        json_format.ParseDict(_tuples_to_lists(spec), md.attributes)
+        md.attributes.SetInParent()  # Text: present but empty
+        return md
+
+    # ---- BentoService/Call
+
+    def call(self, request, context):
+        if not self.readiness.ready():
+            self._abort(context, grpc.StatusCode.UNAVAILABLE, "Server is starting up.")
+        api = self.service.apis.get(request.api_name)
+        if api is None:
+            self._unknown_api(context)
+        ctx = CallContext(grpc_context=context, metadata=list(context.invocation_metadata()),
+                          trailing=[], slow_ms=self.args.slow_ms)
+        try:
+            response = self._run(api, request, ctx)
+        except Exception as exc:  # mapped exactly like BentoML's servicer (§5.2)
+            code, details = status_for_exception(exc)
+            log.info("%s failed: %s: %s", api.name, type(exc).__name__, exc,
+                     exc_info=self.args.verbose)
+            self._abort(context, code, details, ctx.trailing)
+        self._trailers(context, ctx.trailing)
+        return response
+
+    def _unknown_api(self, context):
+        msg = f"given 'api_name' is not defined in {self.service.name}"
+        if self.args.no_access_log:
+            # gRPC's own handler reports the uncaught InvalidArgument.
+            self._abort(context, grpc.StatusCode.UNKNOWN,
+                        f"Unexpected <class 'bentoml.exceptions.InvalidArgument'>: {msg}")
+        # BentoML's access-log interceptor turns it into INTERNAL.
+        self._abort(context, grpc.StatusCode.INTERNAL, msg)
+
+    def _run(self, api, request, ctx):
+        field = pick_field(request, "content", api.input, self.env)
+        value = api.input.from_proto(field, self.env)
+        extra = (ctx,) if api.wants_context else ()
+        if isinstance(api.input, Multipart):
+            if not api.is_async:
+                # BentoML's thread off-loading helper takes no keyword arguments.
+                raise TypeError("run_sync() got an unexpected keyword argument")
+            output = api.func(*extra, **value)
+        else:
+            output = api.func(value, *extra)
+        encoded = api.output.to_proto(output, self.env)
+        member = api.output.proto_fields(self.env)[0]  # broken File: IndexError -> INTERNAL
+        response = self.pb.Response()
+        set_member(response, member, encoded)
+        return response
+
+
+def _tuples_to_lists(value):
+    if isinstance(value, (tuple, list)):
+        return [_tuples_to_lists(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _tuples_to_lists(v) for k, v in value.items()}
+    return value
+
+
+# --------------------------------------------------------------------------- server
+
+def generic_handlers(h: Handlers, pbs: stubs.Stubs, version: str):
+    pb = pbs.bento(version)
+    unary = grpc.unary_unary_rpc_method_handler
+    bento = {"Call": unary(h.call, request_deserializer=pb.Request.FromString,
+                           response_serializer=pb.Response.SerializeToString)}
+    if version == "v1":
+        bento["ServiceMetadata"] = unary(
+            h.service_metadata, request_deserializer=pb.ServiceMetadataRequest.FromString,
+            response_serializer=pb.ServiceMetadataResponse.SerializeToString)
+    health = {"Check": unary(
+        h.health_check, request_deserializer=pbs.health.HealthCheckRequest.FromString,
+        response_serializer=pbs.health.HealthCheckResponse.SerializeToString)}
+    return (grpc.method_handlers_generic_handler(h.bento_name, bento),
+            grpc.method_handlers_generic_handler("grpc.health.v1.Health", health))
+
+
+def server_credentials(args):
+    """None for plaintext; TLS with cert+key; mTLS (client certs required) with a CA too."""
+    if not args.tls_cert:
+        return None
+
+    def read(path):
+        with open(path, "rb") as f:
+            return f.read()
+
+    ca = read(args.tls_ca) if args.tls_ca else None
+    return grpc.ssl_server_credentials([(read(args.tls_key), read(args.tls_cert))],
+                                       root_certificates=ca, require_client_auth=ca is not None)
+
+
+def bind(server, addresses, creds) -> int:
+    """Bind every address; return the port of the first TCP one (0 if unix only)."""
+    first_tcp = None
+    for addr in addresses:
+        try:
+            port = (server.add_secure_port(addr, creds) if creds
+                    else server.add_insecure_port(addr))
+        except RuntimeError as e:
+            raise SystemExit(f"reference_server: cannot bind {addr}: {e}")
+        if not port:
+            raise SystemExit(f"reference_server: cannot bind {addr}")
+        if first_tcp is None and not addr.startswith(("unix:", "unix-abstract:")):
+            first_tcp = port
+    return first_tcp or 0
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        stream=sys.stderr, format="reference_server: %(message)s")
+    pbs = stubs.load(args.proto_dir)
+    handlers = Handlers(args, pbs, build_service())
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=args.workers),
+        handlers=generic_handlers(handlers, pbs, args.protocol_version),
+        # BentoML's default max_message_length is -1 (unlimited) in both directions.
+        options=[("grpc.max_receive_message_length", -1),
+                 ("grpc.max_send_message_length", -1),
+                 ("grpc.so_reuseport", 0)])
+    port = bind(server, args.listen, server_credentials(args))
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    server.start()
+    print(f"PORT {port}", flush=True)
+    while not stop.wait(0.2):
+        pass
+    server.stop(0.5).wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

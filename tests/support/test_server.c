@@ -1,0 +1,139 @@
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "test_server.h"
+
+#ifndef BG_SOURCE_DIR
+#error "BG_SOURCE_DIR must name the source tree"
+#endif
+
+/* Servers still running when the test program exits (e.g. after a failed assertion jumped
+ * past the test's own stop call) are stopped by an atexit handler, so none is orphaned. */
+static pid_t running[32];
+
+static void remember(pid_t pid) {
+  for (size_t i = 0; i < sizeof running / sizeof running[0]; i++)
+    if (running[i] == 0) {
+      running[i] = pid;
+      return;
+    }
+}
+
+static void forget(pid_t pid) {
+  for (size_t i = 0; i < sizeof running / sizeof running[0]; i++)
+    if (running[i] == pid)
+      running[i] = 0;
+}
+
+static void stop_all_at_exit(void) {
+  for (size_t i = 0; i < sizeof running / sizeof running[0]; i++)
+    if (running[i] > 0) {
+      kill(running[i], SIGKILL);
+      waitpid(running[i], NULL, 0);
+    }
+}
+
+/* Reads the server's stdout until the PORT line, waiting at most `timeout_ms`. */
+static int read_port(int fd, int timeout_ms) {
+  char buf[256];
+  size_t used = 0;
+  while (used < sizeof buf - 1) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int ready = poll(&p, 1, timeout_ms);
+    if (ready <= 0)
+      return -1;
+    ssize_t n = read(fd, buf + used, sizeof buf - 1 - used);
+    if (n <= 0)
+      return -1;
+    used += (size_t)n;
+    buf[used] = '\0';
+    char *line = strstr(buf, "PORT ");
+    if (line && strchr(line, '\n'))
+      return atoi(line + 5);
+  }
+  return -1;
+}
+
+int bg_test_server_start(bg_test_server *server, const char *const *args) {
+  memset(server, 0, sizeof *server);
+  const char *argv[64];
+  size_t n = 0;
+  argv[n++] = "/usr/bin/python3";
+  argv[n++] = BG_SOURCE_DIR "/tests/server/reference_server.py";
+  for (size_t i = 0; args && args[i] && n < 62; i++)
+    argv[n++] = args[i];
+  argv[n] = NULL;
+
+  int pipefd[2];
+  if (pipe(pipefd) != 0)
+    return -1;
+  pid_t pid = fork();
+  if (pid < 0)
+    return -1;
+  if (pid == 0) {
+    dup2(pipefd[1], STDOUT_FILENO);
+    close(pipefd[0]);
+    close(pipefd[1]);
+    execv(argv[0], (char *const *)argv);
+    perror("execv /usr/bin/python3");
+    _exit(127);
+  }
+  close(pipefd[1]);
+  static bool registered;
+  if (!registered)
+    atexit(stop_all_at_exit);
+  registered = true;
+  remember(pid);
+  server->pid = pid;
+  server->port = read_port(pipefd[0], 30000);
+  close(pipefd[0]); /* the server prints nothing else on stdout */
+  if (server->port < 0) {
+    fprintf(stderr, "reference server did not report its port\n");
+    bg_test_server_stop(server);
+    return -1;
+  }
+  snprintf(server->url, sizeof server->url, "127.0.0.1:%d", server->port);
+  return 0;
+}
+
+void bg_test_server_stop(bg_test_server *server) {
+  if (server->pid <= 0)
+    return;
+  forget(server->pid);
+  kill(server->pid, SIGTERM);
+  for (int i = 0; i < 500; i++) {
+    if (waitpid(server->pid, NULL, WNOHANG) == server->pid) {
+      server->pid = 0;
+      return;
+    }
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  kill(server->pid, SIGKILL);
+  waitpid(server->pid, NULL, 0);
+  server->pid = 0;
+}
+
+int bg_test_unused_port(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t len = sizeof addr;
+  int port = -1;
+  if (fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
+      getsockname(fd, (struct sockaddr *)&addr, &len) == 0)
+    port = ntohs(addr.sin_port);
+  if (fd >= 0)
+    close(fd); /* closed without listen(): connections to it are refused */
+  return port;
+}

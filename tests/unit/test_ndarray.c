@@ -1,0 +1,279 @@
+/* The ndarray value and its codec: every dtype, 0-d, empty, multi-dimensional, borrowed vs
+ * copied lifetimes, and clear errors for inconsistent input from the caller or the wire. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "value/value_internal.h"
+#include "wire/ndarray_wire.h"
+
+/* value -> NDArray bytes -> NDArray -> value, the path a request and a response take. */
+static bg_value *round_trip(const bg_value *in) {
+  bg_arena arena;
+  bg_arena_init(&arena);
+  bg_pb_ndarray *msg;
+  assert_int_equal(bg_ndarray_to_proto(&in->as.ndarray, &arena, &msg, NULL), BG_OK);
+  size_t size = protobuf_c_message_get_packed_size(&msg->base);
+  uint8_t *buf = malloc(size + 1);
+  protobuf_c_message_pack(&msg->base, buf);
+  bg_arena_release(&arena);
+  bg_pb_ndarray *back = (bg_pb_ndarray *)protobuf_c_message_unpack(
+      &bentoml__grpc__v1__ndarray__descriptor, NULL, size, buf);
+  free(buf);
+  assert_non_null(back);
+  bg_value *out;
+  bg_error err;
+  assert_int_equal(bg_ndarray_from_proto(back, &out, &err), BG_OK);
+  protobuf_c_message_free_unpacked(&back->base, NULL);
+  return out;
+}
+
+static void assert_same_array(const bg_value *a, const bg_value *b) {
+  assert_int_equal(bg_ndarray_dtype(a), bg_ndarray_dtype(b));
+  assert_int_equal(bg_ndarray_ndim(a), bg_ndarray_ndim(b));
+  assert_int_equal(bg_ndarray_count(a), bg_ndarray_count(b));
+  for (size_t i = 0; i < bg_ndarray_ndim(a); i++)
+    assert_int_equal(bg_ndarray_shape(a)[i], bg_ndarray_shape(b)[i]);
+  if (bg_ndarray_dtype(a) == BG_DTYPE_STRING) {
+    const char *const *sa = bg_ndarray_data(a), *const *sb = bg_ndarray_data(b);
+    for (size_t i = 0; i < bg_ndarray_count(a); i++)
+      assert_string_equal(sa[i], sb[i]);
+  } else if (bg_ndarray_count(a)) {
+    assert_memory_equal(bg_ndarray_data(a), bg_ndarray_data(b),
+                        bg_ndarray_count(a) * bg_dtype_size(bg_ndarray_dtype(a)));
+  }
+}
+
+static void check_round_trip(bg_dtype dtype, const void *data, size_t count) {
+  int64_t shape[] = {(int64_t)count};
+  bg_value *borrowed = bg_ndarray_borrow(dtype, shape, 1, data, count, NULL);
+  bg_value *copied = bg_ndarray_copy(dtype, shape, 1, data, count, NULL);
+  assert_non_null(borrowed);
+  assert_non_null(copied);
+  assert_ptr_equal(bg_ndarray_data(borrowed), data);
+  assert_ptr_not_equal(bg_ndarray_data(copied), data);
+  bg_value *back = round_trip(borrowed);
+  assert_same_array(borrowed, back);
+  assert_same_array(copied, back);
+  bg_value_free(back);
+  bg_value_free(copied);
+  bg_value_free(borrowed);
+}
+
+static void test_every_dtype_round_trips(void **state) {
+  (void)state;
+  float f[] = {1.5f, -0.0f, 3.4e38f, 1e-45f};
+  double d[] = {2.5, -1e308, 4.9e-324, 0.1};
+  bool b[] = {true, false, true};
+  int32_t i32[] = {INT32_MIN, -1, 0, INT32_MAX};
+  int64_t i64[] = {INT64_MIN, -1, 0, INT64_MAX};
+  uint32_t u32[] = {0, 1, UINT32_MAX};
+  uint64_t u64[] = {0, 1, UINT64_MAX};
+  const char *s[] = {"", "a", "héllo 世界", "tab\there"};
+  check_round_trip(BG_DTYPE_FLOAT, f, 4);
+  check_round_trip(BG_DTYPE_DOUBLE, d, 4);
+  check_round_trip(BG_DTYPE_BOOL, b, 3);
+  check_round_trip(BG_DTYPE_INT32, i32, 4);
+  check_round_trip(BG_DTYPE_INT64, i64, 4);
+  check_round_trip(BG_DTYPE_UINT32, u32, 3);
+  check_round_trip(BG_DTYPE_UINT64, u64, 3);
+  check_round_trip(BG_DTYPE_STRING, s, 4);
+}
+
+static void test_multi_dimensional(void **state) {
+  (void)state;
+  int64_t data[24];
+  for (int i = 0; i < 24; i++)
+    data[i] = i * 7 - 50;
+  int64_t shape[] = {2, 3, 4};
+  bg_value *v = bg_ndarray_borrow(BG_DTYPE_INT64, shape, 3, data, 24, NULL);
+  bg_value *back = round_trip(v);
+  assert_same_array(v, back);
+  bg_value_free(back);
+  bg_value_free(v);
+}
+
+/* A 0-d array has one element; on the wire its shape is empty, which reads back as 1-D [1]
+ * (the server's rule for an empty shape). */
+static void test_zero_dimensional(void **state) {
+  (void)state;
+  double x = 42.0;
+  bg_value *v = bg_ndarray_borrow(BG_DTYPE_DOUBLE, NULL, 0, &x, 1, NULL);
+  assert_non_null(v);
+  assert_int_equal(bg_ndarray_ndim(v), 0);
+  assert_int_equal(bg_ndarray_count(v), 1);
+  bg_value *back = round_trip(v);
+  assert_int_equal(bg_ndarray_ndim(back), 1);
+  assert_int_equal(bg_ndarray_shape(back)[0], 1);
+  assert_true(*(const double *)bg_ndarray_data(back) == 42.0);
+  bg_value_free(back);
+  bg_value_free(v);
+}
+
+static void test_empty(void **state) {
+  (void)state;
+  int64_t shape[] = {3, 0};
+  bg_value *v = bg_ndarray_borrow(BG_DTYPE_FLOAT, shape, 2, NULL, 0, NULL);
+  assert_non_null(v);
+  bg_value *back = round_trip(v);
+  assert_int_equal(bg_ndarray_dtype(back), BG_DTYPE_FLOAT);
+  assert_int_equal(bg_ndarray_ndim(back), 2);
+  assert_int_equal(bg_ndarray_shape(back)[0], 3);
+  assert_int_equal(bg_ndarray_shape(back)[1], 0);
+  assert_int_equal(bg_ndarray_count(back), 0);
+  bg_value_free(back);
+  bg_value_free(v);
+}
+
+static void expect_construct_error(bg_dtype dtype, const int64_t *shape, size_t ndim,
+                                   const void *data, size_t count, const char *needle) {
+  bg_error err;
+  assert_null(bg_ndarray_borrow(dtype, shape, ndim, data, count, &err));
+  assert_int_equal(err.code, BG_ERR_INVALID_ARGUMENT);
+  if (!strstr(err.message, needle))
+    fail_msg("message lacks '%s': %s", needle, err.message);
+  assert_null(bg_ndarray_copy(dtype, shape, ndim, data, count, &err));
+  assert_int_equal(err.code, BG_ERR_INVALID_ARGUMENT);
+}
+
+static void test_construction_errors(void **state) {
+  (void)state;
+  float f[6] = {0};
+  int64_t shape23[] = {2, 3}, negative[] = {-1, 3}, huge[] = {(int64_t)INT32_MAX + 1};
+  expect_construct_error(BG_DTYPE_FLOAT, shape23, 2, f, 5, "holds 6 elements but 5 were given");
+  expect_construct_error(BG_DTYPE_FLOAT, shape23, 2, f, 7, "holds 6 elements but 7 were given");
+  expect_construct_error(BG_DTYPE_FLOAT, negative, 2, f, 6, "dimension 0 is -1");
+  expect_construct_error(BG_DTYPE_FLOAT, huge, 1, f, 6, "int32");
+  expect_construct_error(BG_DTYPE_FLOAT, shape23, 2, NULL, 6, "data is NULL");
+  expect_construct_error(BG_DTYPE_FLOAT, NULL, 2, f, 6, "shape is NULL");
+  expect_construct_error((bg_dtype)99, shape23, 2, f, 6, "unknown dtype");
+  int64_t many[BG_NDARRAY_MAX_DIMS + 1];
+  for (size_t i = 0; i < BG_NDARRAY_MAX_DIMS + 1; i++)
+    many[i] = 1;
+  expect_construct_error(BG_DTYPE_FLOAT, many, BG_NDARRAY_MAX_DIMS + 1, f, 1, "dimensions");
+  const char *strings[] = {"a", NULL};
+  int64_t two[] = {2};
+  expect_construct_error(BG_DTYPE_STRING, two, 1, strings, 2, "string element 1 is NULL");
+}
+
+/* A copied value owns its data: the caller's buffer can change without affecting it. */
+static void test_copy_is_independent(void **state) {
+  (void)state;
+  int32_t data[] = {1, 2, 3};
+  char s0[] = "abc";
+  const char *strings[] = {s0};
+  int64_t shape[] = {3}, one[] = {1};
+  bg_value *v = bg_ndarray_copy(BG_DTYPE_INT32, shape, 1, data, 3, NULL);
+  bg_value *sv = bg_ndarray_copy(BG_DTYPE_STRING, one, 1, strings, 1, NULL);
+  data[0] = 99;
+  s0[0] = 'z';
+  assert_int_equal(((const int32_t *)bg_ndarray_data(v))[0], 1);
+  assert_string_equal(((const char *const *)bg_ndarray_data(sv))[0], "abc");
+  bg_value_free(v);
+  bg_value_free(sv);
+  bg_value_free(NULL); /* accepted, like every destructor */
+}
+
+static void test_accessors_on_null(void **state) {
+  (void)state;
+  assert_int_equal(bg_ndarray_count(NULL), 0);
+  assert_null(bg_ndarray_data(NULL));
+  assert_null(bg_ndarray_shape(NULL));
+  assert_int_equal(bg_ndarray_ndim(NULL), 0);
+}
+
+static void test_dtype_names(void **state) {
+  (void)state;
+  bg_dtype d;
+  assert_int_equal(bg_dtype_from_name("float32", &d), BG_OK);
+  assert_int_equal(d, BG_DTYPE_FLOAT);
+  assert_int_equal(bg_dtype_from_name("f8", &d), BG_OK);
+  assert_int_equal(d, BG_DTYPE_DOUBLE);
+  assert_int_equal(bg_dtype_from_name("<U5", &d), BG_OK);
+  assert_int_equal(d, BG_DTYPE_STRING);
+  assert_int_equal(bg_dtype_from_name("float16", &d), BG_ERR_INVALID_ARGUMENT);
+  assert_string_equal(bg_dtype_name(BG_DTYPE_UINT64), "uint64");
+  assert_null(bg_dtype_name((bg_dtype)0));
+}
+
+/* What the server sends is checked, never trusted. */
+static void test_decode_rejects_inconsistent_wire(void **state) {
+  (void)state;
+  bg_error err;
+  bg_value *out = (bg_value *)1;
+  /* shape [2, 2] but three values */
+  bg_pb_ndarray *msg = calloc(1, sizeof *msg);
+  bentoml__grpc__v1__ndarray__init(msg);
+  msg->dtype = BENTOML__GRPC__V1__NDARRAY__DTYPE__DTYPE_INT32;
+  msg->n_shape = 2;
+  msg->shape = malloc(2 * sizeof(int32_t));
+  msg->shape[0] = msg->shape[1] = 2;
+  msg->n_int32_values = 3;
+  msg->int32_values = calloc(3, sizeof(int32_t));
+  assert_int_equal(bg_ndarray_from_proto(msg, &out, &err), BG_ERR_PROTOCOL);
+  assert_null(out);
+  assert_non_null(strstr(err.message, "holds 4 elements but 3"));
+
+  /* negative dimension */
+  msg->shape[0] = -4;
+  assert_int_equal(bg_ndarray_from_proto(msg, &out, &err), BG_ERR_PROTOCOL);
+
+  /* unknown dtype */
+  msg->dtype = 77;
+  assert_int_equal(bg_ndarray_from_proto(msg, &out, &err), BG_ERR_PROTOCOL);
+  assert_non_null(strstr(err.message, "unknown dtype 77"));
+
+  /* dtype 0 with two non-empty values fields */
+  msg->dtype = 0;
+  msg->shape[0] = 2;
+  msg->n_shape = 1;
+  msg->n_float_values = 1;
+  msg->float_values = calloc(1, sizeof(float));
+  assert_int_equal(bg_ndarray_from_proto(msg, &out, &err), BG_ERR_PROTOCOL);
+  assert_non_null(strstr(err.message, "exactly one"));
+  protobuf_c_message_free_unpacked(&msg->base, NULL);
+}
+
+/* dtype 0 (unspecified) is inferred from the one non-empty field; no shape means 1-D. */
+static void test_decode_infers_dtype(void **state) {
+  (void)state;
+  bg_pb_ndarray *msg = calloc(1, sizeof *msg);
+  bentoml__grpc__v1__ndarray__init(msg);
+  msg->n_uint64_values = 2;
+  msg->uint64_values = malloc(2 * sizeof(uint64_t));
+  msg->uint64_values[0] = 7;
+  msg->uint64_values[1] = UINT64_MAX;
+  uint64_t *wire_values = msg->uint64_values;
+  bg_value *out;
+  assert_int_equal(bg_ndarray_from_proto(msg, &out, NULL), BG_OK);
+  assert_int_equal(bg_ndarray_dtype(out), BG_DTYPE_UINT64);
+  assert_int_equal(bg_ndarray_ndim(out), 1);
+  assert_int_equal(bg_ndarray_shape(out)[0], 2);
+  /* the decoded array is taken over, not copied */
+  assert_ptr_equal(bg_ndarray_data(out), wire_values);
+  assert_null(msg->uint64_values);
+  protobuf_c_message_free_unpacked(&msg->base, NULL);
+  bg_value_free(out);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_every_dtype_round_trips),
+      cmocka_unit_test(test_multi_dimensional),
+      cmocka_unit_test(test_zero_dimensional),
+      cmocka_unit_test(test_empty),
+      cmocka_unit_test(test_construction_errors),
+      cmocka_unit_test(test_copy_is_independent),
+      cmocka_unit_test(test_accessors_on_null),
+      cmocka_unit_test(test_dtype_names),
+      cmocka_unit_test(test_decode_rejects_inconsistent_wire),
+      cmocka_unit_test(test_decode_infers_dtype),
+  };
+  return cmocka_run_group_tests_name("ndarray", tests, NULL, NULL);
+}
