@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "client/client_internal.h"
+#include "client/call_internal.h"
 #include "error_internal.h"
 #include "transport/unary.h"
 #include "wire/byte_buffer.h"
@@ -59,15 +59,12 @@ static bg_status decode_response(const bg_api *api, grpc_byte_buffer *bytes, bg_
   return st;
 }
 
-BG_API bg_status bg_client_call(bg_client *client, const char *api_name, const bg_value *input,
-                                bg_value **output, const bg_call_options *call_options,
-                                bg_error *err) {
-  bg_error_clear(err);
-  if (output)
-    *output = NULL;
-  if (!client || !api_name || !input || !output)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "bg_client_call: client, api_name, input and output must not be NULL");
+bg_status bg_call_prepare(bg_client *client, const char *api_name, const bg_value *input,
+                          const bg_call_options *call_options, bg_prepared_call *out,
+                          bg_error *err) {
+  memset(out, 0, sizeof *out);
+  if (!client || !api_name || !input)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "client, api_name and input must not be NULL");
   const bg_api *api = bg_client_api_find(client, api_name);
   if (!api)
     return fail_unknown_api(client, api_name, err);
@@ -77,41 +74,69 @@ BG_API bg_status bg_client_call(bg_client *client, const char *api_name, const b
 
   bg_arena arena;
   bg_arena_init(&arena);
-  grpc_byte_buffer *request_bytes = NULL;
-  bg_status st = encode_request(api, input, &arena, &request_bytes, err);
+  bg_status st = encode_request(api, input, &arena, &out->request, err);
   bg_arena_release(&arena);
   if (st != BG_OK) {
     bg_error_prefix(err, "API '%s'", api_name);
     return st;
   }
+  out->api = api;
+  out->unary = (bg_unary_call){.channel = client->channel,
+                               .method = client->call_method,
+                               .deadline_ms = call_options && call_options->deadline_ms
+                                                  ? call_options->deadline_ms
+                                                  : client->options.default_deadline_ms,
+                               .metadata = call_options ? call_options->metadata : NULL,
+                               .n_metadata = call_options ? call_options->n_metadata : 0,
+                               .wait_for_ready = call_options && call_options->wait_for_ready,
+                               .request = out->request};
+  return BG_OK;
+}
 
-  int64_t deadline_ms = call_options && call_options->deadline_ms
-                            ? call_options->deadline_ms
-                            : client->options.default_deadline_ms;
-  bg_unary_call call = {.channel = client->channel,
-                        .method = client->call_method,
-                        .deadline_ms = deadline_ms,
-                        .metadata = call_options ? call_options->metadata : NULL,
-                        .n_metadata = call_options ? call_options->n_metadata : 0,
-                        .wait_for_ready = call_options && call_options->wait_for_ready,
-                        .request = request_bytes};
-  bg_unary_result result;
-  st = bg_unary_run(&client->cq_pool, &call, &result, err);
-  grpc_byte_buffer_destroy(request_bytes);
-  if (st == BG_OK && result.status != GRPC_STATUS_OK) {
+void bg_prepared_call_release(bg_prepared_call *prepared) {
+  if (prepared->request)
+    grpc_byte_buffer_destroy(prepared->request);
+  prepared->request = NULL;
+}
+
+bg_status bg_call_complete(const bg_client *client, const bg_prepared_call *prepared,
+                           const bg_unary_result *result, bg_value **output, bg_error *err) {
+  const char *api_name = prepared->api->name;
+  if (result->status != GRPC_STATUS_OK) {
     char what[300];
     snprintf(what, sizeof what, "call '%s'", api_name);
-    st = bg_fail_from_grpc(err, &result, what, client->url_text, deadline_ms);
-    if (is_unknown_api_reply(&result)) {
+    bg_status st =
+        bg_fail_from_grpc(err, result, what, client->url_text, prepared->unary.deadline_ms);
+    if (is_unknown_api_reply(result)) {
       st = BG_ERR_UNKNOWN_API;
       if (err)
         err->code = st;
     }
-  } else if (st == BG_OK) {
-    st = decode_response(api, result.response, output, err);
-    if (st != BG_OK)
-      bg_error_prefix(err, "API '%s' at %s", api_name, client->url_text);
+    return st;
   }
+  bg_status st = decode_response(prepared->api, result->response, output, err);
+  if (st != BG_OK)
+    bg_error_prefix(err, "API '%s' at %s", api_name, client->url_text);
+  return st;
+}
+
+BG_API bg_status bg_client_call(bg_client *client, const char *api_name, const bg_value *input,
+                                bg_value **output, const bg_call_options *call_options,
+                                bg_error *err) {
+  bg_error_clear(err);
+  if (output)
+    *output = NULL;
+  if (!output)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "bg_client_call: output must not be NULL");
+  bg_prepared_call prepared;
+  bg_status st = bg_call_prepare(client, api_name, input, call_options, &prepared, err);
+  if (st != BG_OK)
+    return st;
+  bg_unary_result result;
+  st = bg_unary_run(&client->cq_pool, &prepared.unary, &result, err);
+  if (st == BG_OK)
+    st = bg_call_complete(client, &prepared, &result, output, err);
   bg_unary_result_destroy(&result);
+  bg_prepared_call_release(&prepared);
   return st;
 }

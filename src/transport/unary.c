@@ -11,23 +11,17 @@ static gpr_timespec deadline_from_ms(int64_t ms) {
   return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(ms, GPR_TIMESPAN));
 }
 
-bg_status bg_unary_run(bg_cq_pool *pool, const bg_unary_call *call, bg_unary_result *result,
-                       bg_error *err) {
+bg_status bg_unary_start(const bg_unary_call *call, grpc_completion_queue *cq, void *tag,
+                         bg_unary_result *result, bg_error *err) {
   memset(result, 0, sizeof *result);
   result->details = grpc_empty_slice();
   grpc_metadata_array_init(&result->initial_metadata);
   grpc_metadata_array_init(&result->trailing_metadata);
-
-  grpc_completion_queue *cq = bg_cq_pool_take(pool);
-  if (!cq)
-    return BG_FAIL_NOMEM(err);
-  grpc_call *c =
+  result->call =
       grpc_channel_create_registered_call(call->channel, NULL, GRPC_PROPAGATE_DEFAULTS, cq,
                                           call->method, deadline_from_ms(call->deadline_ms), NULL);
-  if (!c) {
-    bg_cq_pool_give(pool, cq);
+  if (!result->call)
     return bg_fail(err, BG_ERR_INTERNAL, 0, "gRPC could not create the call");
-  }
 
   grpc_op ops[6];
   memset(ops, 0, sizeof ops);
@@ -49,25 +43,44 @@ bg_status bg_unary_run(bg_cq_pool *pool, const bg_unary_call *call, bg_unary_res
   ops[5].data.recv_status_on_client.status = &result->status;
   ops[5].data.recv_status_on_client.status_details = &result->details;
 
-  void *tag = result; /* any unique address identifies this batch on the queue */
-  grpc_call_error started = grpc_call_start_batch(c, ops, 6, tag, NULL);
-  if (started != GRPC_CALL_OK) {
-    grpc_call_unref(c);
-    bg_cq_pool_give(pool, cq);
+  grpc_call_error started = grpc_call_start_batch(result->call, ops, 6, tag, NULL);
+  if (started != GRPC_CALL_OK)
     return bg_fail(err, BG_ERR_INTERNAL, 0, "gRPC refused to start the call (grpc_call_error %d)",
                    (int)started);
-  }
-  /* The call's own deadline bounds the wait; the queue always delivers the tag. */
-  grpc_event ev = grpc_completion_queue_pluck(cq, tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-  grpc_call_unref(c);
-  bg_cq_pool_give(pool, cq);
-  if (ev.type != GRPC_OP_COMPLETE || !ev.success)
-    return bg_fail(err, BG_ERR_INTERNAL, 0, "gRPC completion queue failed (event type %d)",
-                   (int)ev.type);
   return BG_OK;
 }
 
+bg_status bg_unary_run(bg_cq_pool *pool, const bg_unary_call *call, bg_unary_result *result,
+                       bg_error *err) {
+  grpc_completion_queue *cq = bg_cq_pool_take(pool);
+  if (!cq) {
+    memset(result, 0, sizeof *result);
+    result->details = grpc_empty_slice();
+    grpc_metadata_array_init(&result->initial_metadata);
+    grpc_metadata_array_init(&result->trailing_metadata);
+    return BG_FAIL_NOMEM(err);
+  }
+  void *tag = result; /* any unique address identifies this batch on the queue */
+  bg_status st = bg_unary_start(call, cq, tag, result, err);
+  if (st == BG_OK) {
+    /* The call's own deadline bounds the wait; the queue always delivers the tag. */
+    grpc_event ev = grpc_completion_queue_pluck(cq, tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+    if (ev.type != GRPC_OP_COMPLETE || !ev.success)
+      st = bg_fail(err, BG_ERR_INTERNAL, 0, "gRPC completion queue failed (event type %d)",
+                   (int)ev.type);
+  }
+  /* The call is done (or never started): drop it before the queue goes back to the pool. */
+  if (result->call)
+    grpc_call_unref(result->call);
+  result->call = NULL;
+  bg_cq_pool_give(pool, cq);
+  return st;
+}
+
 void bg_unary_result_destroy(bg_unary_result *result) {
+  if (result->call)
+    grpc_call_unref(result->call);
+  result->call = NULL;
   grpc_slice_unref(result->details);
   if (result->response)
     grpc_byte_buffer_destroy(result->response);

@@ -19,12 +19,19 @@ typedef struct bg_unary_call {
 } bg_unary_call;
 
 typedef struct bg_unary_result {
+  grpc_call *call; /* set by bg_unary_start; unref'd by bg_unary_result_destroy */
   grpc_status_code status;
   grpc_slice details;         /* status message */
   grpc_byte_buffer *response; /* NULL unless a message arrived */
   grpc_metadata_array initial_metadata;
   grpc_metadata_array trailing_metadata;
 } bg_unary_result;
+
+/* Starts the call as one batch on `cq`; `tag` completes on `cq` when the call has finished
+ * (whatever its status). `result` receives everything and must stay put until then.
+ * bg_unary_run() uses this with a pluck queue; an async engine with its own queue. */
+bg_status bg_unary_start(const bg_unary_call *call, grpc_completion_queue *cq, void *tag,
+                         bg_unary_result *result, bg_error *err);
 
 /* Runs the call to completion on a pooled pluck queue. Returns BG_OK once the call has
  * finished, whatever its gRPC status (see result->status); fails only when the call could
