@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages libbentogrpc needs to build and test, skipping those already
 # present. Runs `apt-get update` once, and only when something is missing. Needs root.
+# usage: install-deps.sh [--bench]   (--bench adds what bench/ needs: C++ gRPC, perf tools)
 set -euo pipefail
 
 packages=(
@@ -8,11 +9,16 @@ packages=(
   build-essential cmake pkg-config
   libgrpc-dev libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev
   libjansson-dev libssl-dev
-  # tests
-  libcmocka-dev openssl
+  # tests (libuv: the event-loop integration example of the async client)
+  libcmocka-dev openssl libuv1-dev
   # reference server (Python on Debian's grpcio, stubs generated with protoc at test time)
   python3 python3-grpcio python3-protobuf python3-numpy protobuf-compiler
 )
+
+if [ "${1:-}" = "--bench" ]; then
+  # side-by-side benchmarks: a C++ gRPC server and client, stubs from protoc's gRPC plugins
+  packages+=(g++ libgrpc++-dev protobuf-compiler-grpc time)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ndarray_json.h"
+#include "cli_input.h"
+#include "cli_output.h"
 
 /* Exit codes a script can branch on. */
 enum {
@@ -27,14 +28,31 @@ static const char usage[] =
     "  describe URL              list the service's APIs, their descriptors and docs\n"
     "  health URL                one health check (default service: the BentoService)\n"
     "  wait URL                  poll health until SERVING or the timeout passes\n"
-    "  call URL API              call an API and print its output as JSON\n"
+    "  call URL API              call an API and print its output\n"
     "\n"
     "URL: host:port, grpc://host:port, grpcs://host:port, [::1]:port or unix:/path\n"
     "\n"
-    "options:\n"
-    "  --ndarray JSON            call input: nested lists, e.g. '[[1,2],[3,4]]'\n"
-    "  --dtype T                 element type of --ndarray: float32 float64 bool int32 int64\n"
+    "call input (exactly one):\n"
+    "  --ndarray JSON            nested lists, e.g. '[[1,2],[3,4]]'\n"
+    "  --series JSON             a list, e.g. '[1,2,3]'\n"
+    "  --dataframe JSON          columns, e.g. '{\"age\": [3, 29], \"height\": [94, 170]}'\n"
+    "  --dtype T                 element type for the above: float32 float64 bool int32 int64\n"
     "                            uint32 uint64 str (default: inferred like numpy)\n"
+    "  --json TEXT               a JSON document\n"
+    "  --text TEXT               UTF-8 text\n"
+    "  --file PATH [--mime T]    a file or image (MIME type defaults to the API's)\n"
+    "  --bytes PATH              raw serialized_bytes, read from PATH\n"
+    "  --part NAME=KIND:VALUE    a multipart part (repeatable); KIND is one of ndarray,\n"
+    "                            series, dataframe, json, text (VALUE inline) or file, bytes\n"
+    "                            (VALUE a path), e.g. --part meta=text:hi --part img=file:a.bmp\n"
+    "\n"
+    "call output:\n"
+    "  -o PATH                   write a file output to PATH (multipart: PATH.PART)\n"
+    "\n"
+    "options:\n"
+    "  --no-validate             skip client-side checks against the API's descriptor\n"
+    "  --raw                     call without descriptors (unknown descriptors, v1alpha1):\n"
+    "                            the request field follows the input kind\n"
     "  --deadline-ms N           call deadline in milliseconds\n"
     "  --wait-for-ready          let a call wait for the server instead of failing at once\n"
     "  -H key:value              add request metadata (repeatable)\n"
@@ -55,11 +73,14 @@ static const char usage[] =
 
 typedef struct cli {
   const char *command, *url, *api;
-  const char *ndarray, *dtype, *service;
+  cli_input input;
+  const char *service, *output_path;
+  bool no_validate, raw;
   const char *headers[32];
   size_t n_headers;
   int64_t deadline_ms, timeout_ms, interval_ms;
   bool wait_for_ready;
+  const char *protocol_version;
   bg_options *options;
 } cli;
 
@@ -97,6 +118,18 @@ static bool parse_ms(const char *text, int64_t *out) {
   return true;
 }
 
+/* The cli_input slot a value-taking input flag fills, or NULL. */
+static const char **input_flag(cli_input *in, const char *flag) {
+  static const char *const names[] = {"--ndarray", "--series", "--dataframe", "--dtype", "--json",
+                                      "--text",    "--file",   "--mime",      "--bytes"};
+  const char **slots[] = {&in->ndarray, &in->series, &in->dataframe, &in->dtype, &in->json,
+                          &in->text,    &in->file,   &in->mime,      &in->bytes};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (strcmp(flag, names[i]) == 0)
+      return slots[i];
+  return NULL;
+}
+
 /* Returns -1 when parsing succeeded, else the exit code. */
 static int parse_args(int argc, char **argv, cli *c) {
   const char *positional[3] = {0};
@@ -114,12 +147,21 @@ static int parse_args(int argc, char **argv, cli *c) {
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       fputs(usage, stdout);
       return EXIT_OK;
-    } else if (strcmp(a, "--ndarray") == 0) {
+    } else if (input_flag(&c->input, a)) {
       NEED_VALUE();
-      c->ndarray = next;
-    } else if (strcmp(a, "--dtype") == 0) {
+      *input_flag(&c->input, a) = next;
+    } else if (strcmp(a, "--part") == 0) {
       NEED_VALUE();
-      c->dtype = next;
+      if (c->input.n_parts == sizeof c->input.parts / sizeof c->input.parts[0])
+        return usage_error("too many --part options (at most 32)%s", "");
+      c->input.parts[c->input.n_parts++] = next;
+    } else if (strcmp(a, "-o") == 0) {
+      NEED_VALUE();
+      c->output_path = next;
+    } else if (strcmp(a, "--no-validate") == 0) {
+      c->no_validate = true;
+    } else if (strcmp(a, "--raw") == 0) {
+      c->raw = true;
     } else if (strcmp(a, "--service") == 0) {
       NEED_VALUE();
       c->service = next;
@@ -146,6 +188,7 @@ static int parse_args(int argc, char **argv, cli *c) {
         return report(&err);
     } else if (strcmp(a, "--protocol-version") == 0) {
       NEED_VALUE();
+      c->protocol_version = next;
       if (bg_options_set_protocol_version(c->options, next, &err) != BG_OK)
         return report(&err);
     } else if (a[0] == '-' && a[1] != '\0') {
@@ -219,7 +262,8 @@ static bg_call_options *build_call_options(const cli *c, bg_error *err) {
     return NULL;
   bool ok =
       (!c->deadline_ms || bg_call_options_set_deadline_ms(co, c->deadline_ms, err) == BG_OK) &&
-      bg_call_options_set_wait_for_ready(co, c->wait_for_ready, err) == BG_OK;
+      bg_call_options_set_wait_for_ready(co, c->wait_for_ready, err) == BG_OK &&
+      bg_call_options_set_validate(co, !c->no_validate, err) == BG_OK;
   for (size_t i = 0; ok && i < c->n_headers; i++) {
     const char *colon = strchr(c->headers[i], ':');
     if (!colon) {
@@ -245,10 +289,8 @@ static bg_call_options *build_call_options(const cli *c, bg_error *err) {
 static int cmd_call(cli *c) {
   if (!c->api)
     return usage_error("call needs an API name: bentogrpc call URL API --ndarray JSON%s", "");
-  if (!c->ndarray)
-    return usage_error("call needs an input, e.g. --ndarray '[[1,2],[3,4]]'%s", "");
   bg_error err = {0};
-  bg_value *input = bg_cli_ndarray_from_json(c->ndarray, c->dtype, &err);
+  bg_value *input = cli_build_input(&c->input, &err);
   if (!input)
     return report(&err);
   bg_call_options *co = build_call_options(c, &err);
@@ -256,13 +298,21 @@ static int cmd_call(cli *c) {
     bg_value_free(input);
     return report(&err);
   }
+  /* v1alpha1 servers cannot be discovered: they are always called raw. */
+  bool v1alpha1 = c->protocol_version && strcmp(c->protocol_version, "v1alpha1") == 0;
+  bool raw = c->raw || v1alpha1;
   int rc = EXIT_OK;
-  bg_client *client = bg_client_from_url(c->url, c->options, &err);
+  bg_client *client =
+      raw ? bg_client_open(c->url, c->options, &err) : bg_client_from_url(c->url, c->options, &err);
   bg_value *output = NULL;
-  if (!client || bg_client_call(client, c->api, input, &output, co, &err) != BG_OK)
+  bg_status st = BG_ERR_INVALID_ARGUMENT;
+  if (client)
+    st = raw ? bg_client_call_raw(client, c->api, input, &output, co, &err)
+             : bg_client_call(client, c->api, input, &output, co, &err);
+  if (st != BG_OK)
     rc = report(&err);
-  else
-    bg_cli_print_ndarray(stdout, output);
+  else if (cli_print_value(stdout, output, c->output_path) != 0)
+    rc = EXIT_OTHER;
   bg_value_free(output);
   bg_client_close(client);
   bg_call_options_free(co);

@@ -41,6 +41,14 @@ typedef struct bg_api bg_api;
  */
 BG_API bg_client *bg_client_from_url(const char *url, const bg_options *options, bg_error *err);
 
+/**
+ * Connects to `url` WITHOUT discovering the APIs: no RPC is made, the API registry is empty.
+ * For servers without ServiceMetadata (protocol v1alpha1) and for calls that bypass the
+ * descriptors: use bg_client_call_raw() and the health functions with it.
+ * Returns the client (free with bg_client_close()), or NULL with `err` filled (bad URL).
+ */
+BG_API bg_client *bg_client_open(const char *url, const bg_options *options, bg_error *err);
+
 /** Closes the channel and frees the client and its API registry. Accepts NULL.
  *  No call on this client may be running or start afterwards. */
 BG_API void bg_client_close(bg_client *client);
@@ -96,6 +104,24 @@ BG_API const char *bg_api_unsupported_reason(const bg_api *api);
 BG_API bg_status bg_client_call(bg_client *client, const char *api_name, const bg_value *input,
                                 bg_value **output, const bg_call_options *call_options,
                                 bg_error *err);
+
+/**
+ * Calls API `api_name` without its descriptors: no lookup, no validation. The Request's
+ * content field follows the input's kind (ndarray -> `ndarray`, series -> `series`,
+ * dataframe -> `dataframe`, json -> `json`, text -> `text`, file -> `file` with the file's
+ * MIME type as `kind`, multipart -> `multipart` with each part by its kind, bytes ->
+ * `serialized_bytes`); the reply is decoded from whichever member the server set.
+ * Works on v1 and v1alpha1 servers (for v1alpha1 the MIME type becomes the File.FileType
+ * enum). Ownership, threads and errors as bg_client_call().
+ *
+ *   bg_options *o = bg_options_new();
+ *   bg_options_set_protocol_version(o, "v1alpha1", NULL);
+ *   bg_client *c = bg_client_open("localhost:3000", o, &err);
+ *   bg_client_call_raw(c, "predict", input, &output, NULL, &err);
+ */
+BG_API bg_status bg_client_call_raw(bg_client *client, const char *api_name, const bg_value *input,
+                                    bg_value **output, const bg_call_options *call_options,
+                                    bg_error *err);
 
 /* ---- Health ---- */
 

@@ -59,6 +59,14 @@ BG_API bg_status bg_call_options_set_deadline_ms(bg_call_options *call_options, 
 BG_API bg_status bg_call_options_add_metadata(bg_call_options *call_options, const char *key,
                                               const char *value, size_t value_len, bg_error *err);
 
+/** Client-side validation (on by default): before anything is sent, the input is checked
+ *  against the API's descriptor spec as the server would check it (enforced dtype and shape,
+ *  dataframe orient/shape/column dtypes, MIME types, multipart part names), and a failure
+ *  names the API, the field, what was expected and what was given. Turn it off to let the
+ *  server judge the input itself. */
+BG_API bg_status bg_call_options_set_validate(bg_call_options *call_options, bool validate,
+                                              bg_error *err);
+
 /** With wait-for-ready the call waits (within its deadline) for the server to become
  *  reachable instead of failing at once with UNAVAILABLE. */
 BG_API bg_status bg_call_options_set_wait_for_ready(bg_call_options *call_options,

@@ -1,12 +1,19 @@
 /* libbentogrpc — values sent to and received from an API.
  *
- * A bg_value is an opaque, immutable value of one kind. This version supports
- * NumpyNdarray values (BG_VALUE_NDARRAY); later kinds (series, dataframe, JSON, text,
- * file, multipart) use the same handle.
+ * A bg_value is an opaque value of one kind, one per BentoML IO descriptor:
+ *   NumpyNdarray -> BG_VALUE_NDARRAY     PandasSeries -> BG_VALUE_SERIES
+ *   PandasDataFrame -> BG_VALUE_DATAFRAME JSON -> BG_VALUE_JSON   Text -> BG_VALUE_TEXT
+ *   File, Image -> BG_VALUE_FILE          Multipart -> BG_VALUE_MULTIPART
+ * plus BG_VALUE_BYTES, raw `serialized_bytes` that any descriptor accepting them passes on.
  *
  * Ownership: every constructor returns a value the caller owns and frees with
- * bg_value_free(). Values returned by a call (outputs) are owned by the caller too.
- * Values are immutable, so one value may be read from several threads at once. */
+ * bg_value_free(), which frees everything inside (dataframe columns, multipart parts).
+ * Values returned by a call (outputs) are owned by the caller too. Accessors return
+ * pointers borrowed from the value, valid until it is freed.
+ *
+ * Thread-safety: a finished value is immutable and may be read from several threads at
+ * once. Dataframes and multiparts are built with *_add functions; finish building on one
+ * thread before sharing them. */
 #ifndef BENTOGRPC_VALUE_H
 #define BENTOGRPC_VALUE_H
 
@@ -22,7 +29,18 @@ typedef struct bg_value bg_value;
 
 typedef enum bg_value_kind {
   BG_VALUE_NDARRAY = 1,
+  BG_VALUE_SERIES = 2,
+  BG_VALUE_DATAFRAME = 3,
+  BG_VALUE_JSON = 4,
+  BG_VALUE_TEXT = 5,
+  BG_VALUE_FILE = 6,
+  BG_VALUE_MULTIPART = 7,
+  BG_VALUE_BYTES = 8
 } bg_value_kind;
+
+/** "ndarray", "series", "dataframe", "json", "text", "file", "multipart", "bytes";
+ *  static storage; "unknown" for anything else. */
+BG_API const char *bg_value_kind_name(bg_value_kind kind);
 
 /** Element types of an ndarray; the numbers are the wire's NDArray.DType values. */
 typedef enum bg_dtype {
@@ -85,6 +103,107 @@ BG_API size_t bg_ndarray_count(const bg_value *value);
 /** The elements, row-major: `float *` for BG_DTYPE_FLOAT, `bool *` for BG_DTYPE_BOOL,
  *  `const char *const *` for BG_DTYPE_STRING, and so on. May be NULL when count is 0. */
 BG_API const void *bg_ndarray_data(const bg_value *value);
+
+/* ---- PandasSeries: one typed column ----
+ * dtypes: BG_DTYPE_BOOL, FLOAT, DOUBLE, INT32, INT64, STRING (the wire's Series has no
+ * unsigned fields). `data` holds `count` elements laid out as for an ndarray. */
+
+/** A series over the caller's buffer (borrowed until bg_value_free(), like
+ *  bg_ndarray_borrow()). NULL with err on a dtype Series cannot carry. */
+BG_API bg_value *bg_series_borrow(bg_dtype dtype, const void *data, size_t count, bg_error *err);
+/** Same, copying `data` (and strings). */
+BG_API bg_value *bg_series_copy(bg_dtype dtype, const void *data, size_t count, bg_error *err);
+/* Accessors: 0/NULL when `value` is not a series. */
+BG_API bg_dtype bg_series_dtype(const bg_value *value);
+BG_API size_t bg_series_count(const bg_value *value);
+BG_API const void *bg_series_data(const bg_value *value);
+
+/* ---- PandasDataFrame: named columns of series (BentoML's "columns" orientation) ---- */
+
+/** An empty dataframe; add columns with bg_dataframe_add_column(). */
+BG_API bg_value *bg_dataframe_new(bg_error *err);
+/** Appends a column. `name` is copied; NULL leaves the column unnamed, and the call then
+ *  uses the descriptor's column names when it has them, else "0", "1", ... like pandas.
+ *  `series` must be a BG_VALUE_SERIES with as many rows as the columns before it; its
+ *  ownership passes to the dataframe, even when this fails. Duplicate names are refused. */
+BG_API bg_status bg_dataframe_add_column(bg_value *dataframe, const char *name, bg_value *series,
+                                         bg_error *err);
+BG_API size_t bg_dataframe_column_count(const bg_value *value);
+BG_API size_t bg_dataframe_row_count(const bg_value *value);
+/** Name of column `index`, or NULL when unnamed or out of range. */
+BG_API const char *bg_dataframe_column_name(const bg_value *value, size_t index);
+/** Column `index` (a series), or NULL when out of range. */
+BG_API const bg_value *bg_dataframe_column(const bg_value *value, size_t index);
+BG_API const bg_value *bg_dataframe_find_column(const bg_value *value, const char *name);
+
+/* ---- JSON (google.protobuf.Value on the wire) ---- */
+
+/** Parses UTF-8 JSON text (`len` bytes; `len` may be (size_t)-1 for NUL-terminated text) with
+ *  jansson. Refused with a clear error: invalid JSON, NaN/Infinity, integers beyond +-2^53
+ *  (the wire carries every number as a double; they would silently change), nesting
+ *  deeper than BG_JSON_MAX_NESTING. */
+BG_API bg_value *bg_json_parse(const char *text, size_t len, bg_error *err);
+/** Deepest JSON nesting (arrays and objects) accepted. Each JSON level costs BentoML's server
+ *  up to three protobuf message levels and Python protobuf parses at most 100, so deeper JSON
+ *  would fail there; 32 levels round-trip (tests/integration/test_descriptors.c). */
+#define BG_JSON_MAX_NESTING 32
+/** The value as compact JSON text (NUL-terminated). Numbers received from a server are
+ *  doubles, so 1 comes back as 1.0. */
+BG_API const char *bg_json_text(const bg_value *value);
+/** The value as JSON text indented by `indent` spaces per level (0..16; 0 = compact), keys
+ *  sorted. Returns a new string the caller frees with bg_string_free(), or NULL. */
+BG_API char *bg_json_format(const bg_value *value, int indent);
+/** Frees a string returned by this library (bg_json_format). Accepts NULL. */
+BG_API void bg_string_free(char *text);
+
+/* ---- Text (google.protobuf.StringValue on the wire) ---- */
+
+/** Copies `len` bytes of UTF-8 text ((size_t)-1: NUL-terminated). Invalid UTF-8 and embedded
+ *  NUL bytes are refused. */
+BG_API bg_value *bg_text_new(const char *utf8, size_t len, bg_error *err);
+/** NUL-terminated UTF-8 text and its length in bytes. */
+BG_API const char *bg_text_data(const bg_value *value);
+BG_API size_t bg_text_length(const bg_value *value);
+
+/* ---- File and Image: bytes plus an optional MIME type ---- */
+
+/** A file over the caller's bytes (borrowed until bg_value_free()). `mime` (e.g.
+ *  "image/png") is copied; NULL means none. A MIME type must look like type/subtype. */
+BG_API bg_value *bg_file_borrow(const void *data, size_t size, const char *mime, bg_error *err);
+/** Same, copying the bytes. */
+BG_API bg_value *bg_file_copy(const void *data, size_t size, const char *mime, bg_error *err);
+/** Reads the file at `path` into a new file value. Errors name the path. */
+BG_API bg_value *bg_file_from_path(const char *path, const char *mime, bg_error *err);
+BG_API const void *bg_file_data(const bg_value *value);
+BG_API size_t bg_file_size(const bg_value *value);
+/** The MIME type, or NULL when none. A server's misspelt "appliction/octet-stream" is
+ *  reported as "application/octet-stream". */
+BG_API const char *bg_file_mime(const bg_value *value);
+
+/* ---- Raw serialized_bytes ---- */
+
+/** Bytes sent as `serialized_bytes`, whose meaning the input descriptor defines (raw array
+ *  buffer for NumpyNdarray, UTF-8 JSON for JSON, UTF-8 for Text, file bytes for File/Image).
+ *  Borrowed until bg_value_free(). */
+BG_API bg_value *bg_bytes_borrow(const void *data, size_t size, bg_error *err);
+BG_API bg_value *bg_bytes_copy(const void *data, size_t size, bg_error *err);
+BG_API const void *bg_bytes_data(const bg_value *value);
+BG_API size_t bg_bytes_size(const bg_value *value);
+
+/* ---- Multipart: named parts, each any kind but multipart ---- */
+
+/** An empty multipart; add parts with bg_multipart_add(). */
+BG_API bg_value *bg_multipart_new(bg_error *err);
+/** Adds part `name` (copied). `part`'s ownership passes to the multipart, even when this
+ *  fails. Refused: a multipart part (BentoML cannot nest them), a duplicate name. */
+BG_API bg_status bg_multipart_add(bg_value *multipart, const char *name, bg_value *part,
+                                  bg_error *err);
+BG_API size_t bg_multipart_count(const bg_value *value);
+/** Name and part at `index` in insertion order (server order for outputs), or NULL. */
+BG_API const char *bg_multipart_name_at(const bg_value *value, size_t index);
+BG_API const bg_value *bg_multipart_part_at(const bg_value *value, size_t index);
+/** The part named `name`, or NULL. */
+BG_API const bg_value *bg_multipart_find(const bg_value *value, const char *name);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,9 @@
-/* bg_client_call: encode with the input descriptor, unary Call, decode with the output one. */
+/* bg_client_call: validate and encode with the input descriptor, unary Call, decode with the
+ * output one. Raw calls skip the descriptors. */
 #include <stdio.h>
 #include <string.h>
 
+#include "bentoml/grpc/v1alpha1/service.pb-c.h"
 #include "client/call_internal.h"
 #include "error_internal.h"
 #include "transport/unary.h"
@@ -22,41 +24,81 @@ static bg_status fail_unknown_api(const bg_client *client, const char *api_name,
                  client->url_text, api_name, names);
 }
 
-/* BentoML answers an unknown api_name with INTERNAL or UNKNOWN (PROTOCOL.md §5.2). */
-static bool is_unknown_api_reply(const bg_unary_result *result) {
-  if (result->status != GRPC_STATUS_INTERNAL && result->status != GRPC_STATUS_UNKNOWN)
-    return false;
-  size_t n = GRPC_SLICE_LENGTH(result->details);
+static bool details_contain(const bg_unary_result *result, const char *needle) {
+  size_t n = GRPC_SLICE_LENGTH(result->details), m = strlen(needle);
   const char *details = (const char *)GRPC_SLICE_START_PTR(result->details);
-  static const char needle[] = "is not defined in";
-  for (size_t i = 0; n >= sizeof needle - 1 && i <= n - (sizeof needle - 1); i++)
-    if (memcmp(details + i, needle, sizeof needle - 1) == 0)
+  for (size_t i = 0; n >= m && i <= n - m; i++)
+    if (memcmp(details + i, needle, m) == 0)
       return true;
   return false;
 }
 
-static bg_status encode_request(const bg_api *api, const bg_value *input, bg_arena *arena,
-                                grpc_byte_buffer **out, bg_error *err) {
+/* BentoML answers an unknown api_name with INTERNAL or UNKNOWN (PROTOCOL.md §5.2). */
+static bool is_unknown_api_reply(const bg_unary_result *result) {
+  return (result->status == GRPC_STATUS_INTERNAL || result->status == GRPC_STATUS_UNKNOWN) &&
+         details_contain(result, "is not defined in");
+}
+
+static bool is_v1alpha1(const bg_client *client) {
+  return strcmp(client->options.protocol_version, "v1alpha1") == 0;
+}
+
+/* Encodes with `d` (or by the input's kind when NULL) and packs the Request. */
+static bg_status encode_request(const bg_client *client, const char *api_name,
+                                const bg_descriptor *d, const void *spec, const bg_value *input,
+                                bool validate, bool file_as_bytes, grpc_byte_buffer **out,
+                                bg_error *err) {
+  bg_arena arena;
+  bg_arena_init(&arena);
+  bg_codec_ctx ctx = {.arena = &arena,
+                      .v1alpha1 = is_v1alpha1(client),
+                      .validate = validate,
+                      .file_as_bytes = file_as_bytes};
   bg_pb_request request = BENTOML__GRPC__V1__REQUEST__INIT;
-  request.api_name = api->name;
-  bg_status st = api->input.descriptor->encode(api->input.spec, input, arena, &request, err);
+  request.api_name = (char *)api_name;
+  bg_content content;
+  bg_status st = d ? bg_descriptor_encode(d, spec, input, &ctx, &content, err)
+                   : bg_descriptor_encode(bg_descriptor_for_kind(input->kind), NULL, input, &ctx,
+                                          &content, err);
   if (st == BG_OK)
-    st = bg_wire_pack(&request.base, out, err);
+    st = bg_content_to_request(&content, ctx.v1alpha1, &arena, &request, err);
+  if (st == BG_OK)
+    st = bg_wire_pack(&request.base, out, err); /* the one copy of the payload */
+  bg_arena_release(&arena);
   return st;
 }
 
-static bg_status decode_response(const bg_api *api, grpc_byte_buffer *bytes, bg_value **output,
-                                 bg_error *err) {
+static bg_status decode_response(const bg_client *client, const bg_api *api,
+                                 grpc_byte_buffer *bytes, bg_value **output, bg_error *err) {
   if (!bytes)
     return bg_fail(err, BG_ERR_PROTOCOL, 0, "the server returned OK without a response message");
+  bg_codec_ctx ctx = {.v1alpha1 = is_v1alpha1(client)};
+  const ProtobufCMessageDescriptor *type = ctx.v1alpha1
+                                               ? &bentoml__grpc__v1alpha1__response__descriptor
+                                               : &bentoml__grpc__v1__response__descriptor;
   ProtobufCMessage *msg;
-  bg_status st =
-      bg_wire_unpack(&bentoml__grpc__v1__response__descriptor, bytes, "Call reply", &msg, err);
+  bg_status st = bg_wire_unpack(type, bytes, "Call reply", &msg, err);
   if (st != BG_OK)
     return st;
-  st = api->output.descriptor->decode(api->output.spec, (bg_pb_response *)msg, output, err);
+  bg_content content;
+  st = bg_content_from_response(msg, ctx.v1alpha1, &content, err);
+  if (st == BG_OK)
+    st = api ? bg_descriptor_decode(api->output.descriptor, api->output.spec, &content, &ctx,
+                                    output, err)
+             : bg_content_decode_any(&content, &ctx, output, err);
   protobuf_c_message_free_unpacked(msg, NULL);
   return st;
+}
+
+static void fill_settings(bg_client *client, const bg_call_options *co, bg_prepared_call *out) {
+  out->unary = (bg_unary_call){
+      .channel = client->channel,
+      .method = client->call_method,
+      .deadline_ms = co && co->deadline_ms ? co->deadline_ms : client->options.default_deadline_ms,
+      .metadata = co ? co->metadata : NULL,
+      .n_metadata = co ? co->n_metadata : 0,
+      .wait_for_ready = co && co->wait_for_ready,
+      .request = out->request};
 }
 
 bg_status bg_call_prepare(bg_client *client, const char *api_name, const bg_value *input,
@@ -69,27 +111,38 @@ bg_status bg_call_prepare(bg_client *client, const char *api_name, const bg_valu
   if (!api)
     return fail_unknown_api(client, api_name, err);
   if (api->unsupported_reason)
-    return bg_fail(err, BG_ERR_UNSUPPORTED, 0, "API '%s' cannot be called: %s", api_name,
-                   api->unsupported_reason);
-
-  bg_arena arena;
-  bg_arena_init(&arena);
-  bg_status st = encode_request(api, input, &arena, &out->request, err);
-  bg_arena_release(&arena);
+    return bg_fail(err, BG_ERR_UNSUPPORTED, 0,
+                   "API '%s' cannot be called through its descriptors: %s; bg_client_call_raw() "
+                   "can still reach it",
+                   api_name, api->unsupported_reason);
+  out->api = api;
+  out->api_name = api->name;
+  out->file_as_bytes = atomic_load(&((bg_api *)api)->file_as_bytes);
+  bool validate = !call_options || call_options->validate;
+  bg_status st = encode_request(client, api->name, api->input.descriptor, api->input.spec, input,
+                                validate, out->file_as_bytes, &out->request, err);
   if (st != BG_OK) {
-    bg_error_prefix(err, "API '%s'", api_name);
+    bg_error_prefix(err, "API '%s' input", api_name);
     return st;
   }
-  out->api = api;
-  out->unary = (bg_unary_call){.channel = client->channel,
-                               .method = client->call_method,
-                               .deadline_ms = call_options && call_options->deadline_ms
-                                                  ? call_options->deadline_ms
-                                                  : client->options.default_deadline_ms,
-                               .metadata = call_options ? call_options->metadata : NULL,
-                               .n_metadata = call_options ? call_options->n_metadata : 0,
-                               .wait_for_ready = call_options && call_options->wait_for_ready,
-                               .request = out->request};
+  fill_settings(client, call_options, out);
+  return BG_OK;
+}
+
+bg_status bg_call_prepare_raw(bg_client *client, const char *api_name, const bg_value *input,
+                              const bg_call_options *call_options, bg_prepared_call *out,
+                              bg_error *err) {
+  memset(out, 0, sizeof *out);
+  if (!client || !api_name || !input)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "client, api_name and input must not be NULL");
+  out->api_name = api_name;
+  bg_status st =
+      encode_request(client, api_name, NULL, NULL, input, false, false, &out->request, err);
+  if (st != BG_OK) {
+    bg_error_prefix(err, "raw call '%s' input", api_name);
+    return st;
+  }
+  fill_settings(client, call_options, out);
   return BG_OK;
 }
 
@@ -99,9 +152,20 @@ void bg_prepared_call_release(bg_prepared_call *prepared) {
   prepared->request = NULL;
 }
 
+bool bg_call_should_retry_file_as_bytes(const bg_prepared_call *prepared,
+                                        const bg_unary_result *result) {
+  if (!prepared->api || prepared->file_as_bytes ||
+      prepared->api->input.descriptor != &bg_file_descriptor ||
+      result->status != GRPC_STATUS_INVALID_ARGUMENT ||
+      !details_contain(result, "got 'file' instead"))
+    return false;
+  atomic_store(&((bg_api *)prepared->api)->file_as_bytes, true);
+  return true;
+}
+
 bg_status bg_call_complete(const bg_client *client, const bg_prepared_call *prepared,
                            const bg_unary_result *result, bg_value **output, bg_error *err) {
-  const char *api_name = prepared->api->name;
+  const char *api_name = prepared->api_name;
   if (result->status != GRPC_STATUS_OK) {
     char what[300];
     snprintf(what, sizeof what, "call '%s'", api_name);
@@ -114,29 +178,47 @@ bg_status bg_call_complete(const bg_client *client, const bg_prepared_call *prep
     }
     return st;
   }
-  bg_status st = decode_response(prepared->api, result->response, output, err);
+  bg_status st = decode_response(client, prepared->api, result->response, output, err);
   if (st != BG_OK)
-    bg_error_prefix(err, "API '%s' at %s", api_name, client->url_text);
+    bg_error_prefix(err, "API '%s' at %s: output", api_name, client->url_text);
   return st;
+}
+
+/* One sync call; a File input refused as `file` is sent again as serialized_bytes. */
+static bg_status run(bg_client *client, const char *api_name, const bg_value *input,
+                     bg_value **output, const bg_call_options *co, bool raw, bg_error *err) {
+  bg_error_clear(err);
+  if (output)
+    *output = NULL;
+  if (!output)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "output must not be NULL");
+  for (int attempt = 0;; attempt++) {
+    bg_prepared_call prepared;
+    bg_status st = raw ? bg_call_prepare_raw(client, api_name, input, co, &prepared, err)
+                       : bg_call_prepare(client, api_name, input, co, &prepared, err);
+    if (st != BG_OK)
+      return st;
+    bg_unary_result result;
+    st = bg_unary_run(&client->cq_pool, &prepared.unary, &result, err);
+    bool retry =
+        st == BG_OK && attempt == 0 && bg_call_should_retry_file_as_bytes(&prepared, &result);
+    if (st == BG_OK && !retry)
+      st = bg_call_complete(client, &prepared, &result, output, err);
+    bg_unary_result_destroy(&result);
+    bg_prepared_call_release(&prepared);
+    if (!retry)
+      return st;
+  }
 }
 
 BG_API bg_status bg_client_call(bg_client *client, const char *api_name, const bg_value *input,
                                 bg_value **output, const bg_call_options *call_options,
                                 bg_error *err) {
-  bg_error_clear(err);
-  if (output)
-    *output = NULL;
-  if (!output)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "bg_client_call: output must not be NULL");
-  bg_prepared_call prepared;
-  bg_status st = bg_call_prepare(client, api_name, input, call_options, &prepared, err);
-  if (st != BG_OK)
-    return st;
-  bg_unary_result result;
-  st = bg_unary_run(&client->cq_pool, &prepared.unary, &result, err);
-  if (st == BG_OK)
-    st = bg_call_complete(client, &prepared, &result, output, err);
-  bg_unary_result_destroy(&result);
-  bg_prepared_call_release(&prepared);
-  return st;
+  return run(client, api_name, input, output, call_options, false, err);
+}
+
+BG_API bg_status bg_client_call_raw(bg_client *client, const char *api_name, const bg_value *input,
+                                    bg_value **output, const bg_call_options *call_options,
+                                    bg_error *err) {
+  return run(client, api_name, input, output, call_options, true, err);
 }

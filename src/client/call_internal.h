@@ -1,5 +1,6 @@
 /* The two halves of a Call shared by the sync and async clients: preparing the request
- * (lookup, encode, pack, call settings) and completing it (status mapping, decode). */
+ * (lookup, validate, encode, pack, call settings) and completing it (status mapping,
+ * decode). */
 #ifndef BG_CLIENT_CALL_INTERNAL_H
 #define BG_CLIENT_CALL_INTERNAL_H
 
@@ -7,21 +8,34 @@
 #include "transport/unary.h"
 
 typedef struct bg_prepared_call {
-  const bg_api *api;
+  const bg_api *api;         /* NULL for a raw call */
+  const char *api_name;      /* borrowed from the caller for the call's duration */
+  bool file_as_bytes;        /* this attempt sent a File input as serialized_bytes */
   grpc_byte_buffer *request; /* owned; released by bg_prepared_call_release */
   bg_unary_call unary;       /* ready for bg_unary_run / bg_unary_start */
 } bg_prepared_call;
 
-/* Finds the API, encodes `input` with its input descriptor and fills the call settings from
- * `call_options` (may be NULL) and the client's defaults. `call_options` must outlive the
- * call (its metadata is referenced, not copied). */
+/* Finds the API, validates and encodes `input` with its input descriptor and fills the call
+ * settings from `call_options` (may be NULL) and the client's defaults. `call_options` must
+ * outlive the call (its metadata is referenced, not copied). */
 bg_status bg_call_prepare(bg_client *client, const char *api_name, const bg_value *input,
                           const bg_call_options *call_options, bg_prepared_call *out,
                           bg_error *err);
+
+/* The same without a descriptor: the content field follows the input's kind. */
+bg_status bg_call_prepare_raw(bg_client *client, const char *api_name, const bg_value *input,
+                              const bg_call_options *call_options, bg_prepared_call *out,
+                              bg_error *err);
 void bg_prepared_call_release(bg_prepared_call *prepared);
 
 /* Turns a finished call into the decoded output or an error. */
 bg_status bg_call_complete(const bg_client *client, const bg_prepared_call *prepared,
                            const bg_unary_result *result, bg_value **output, bg_error *err);
+
+/* true when the server refused a File input sent as `file` the way BentoML >= 1.0.16 does
+ * (PROTOCOL.md §4.6); the API is then marked to send serialized_bytes from now on, and the
+ * caller may retry. */
+bool bg_call_should_retry_file_as_bytes(const bg_prepared_call *prepared,
+                                        const bg_unary_result *result);
 
 #endif

@@ -52,13 +52,14 @@ static bg_status refuse_old_protocol(const bg_client *client, bg_error *err) {
   return bg_fail(
       err, BG_ERR_UNSUPPORTED, 0,
       "protocol version %s has no ServiceMetadata RPC, so bg_client_from_url() cannot discover "
-      "the APIs of %s (BentoML's own client refuses versions older than v1 for the same reason). "
-      "Use protocol version v1 if the server supports it (BentoML's default). A v1alpha1 server "
-      "can only be called with a hand-built request naming the API and the content field, e.g. "
-      "Request{api_name: \"predict\", ndarray{dtype: DTYPE_FLOAT, shape: [1,4], float_values: "
-      "[...]}} sent to /bentoml.grpc.v1alpha1.BentoService/Call; see README.md, 'v1alpha1 "
-      "servers'.",
-      client->options.protocol_version, client->url_text);
+      "the APIs of %s (BentoML's own client refuses versions older than v1 for the same "
+      "reason). Use v1 if the server offers it (BentoML's default). To call a %s server, open "
+      "it without discovery and name the API yourself; the content field follows the input's "
+      "kind: `bg_client *c = bg_client_open(url, options, &err); bg_client_call_raw(c, "
+      "\"predict\", input, &output, NULL, &err);` (sent to "
+      "/bentoml.grpc.%s.BentoService/Call; see client.h and README.md)",
+      client->options.protocol_version, client->url_text, client->options.protocol_version,
+      client->options.protocol_version);
 }
 
 BG_API bg_client *bg_client_from_url(const char *url, const bg_options *options, bg_error *err) {
@@ -71,6 +72,17 @@ BG_API bg_client *bg_client_from_url(const char *url, const bg_options *options,
                      : bg_client_discover(client, err);
   if (st != BG_OK) {
     bg_client_close(client);
+    return NULL;
+  }
+  return client;
+}
+
+BG_API bg_client *bg_client_open(const char *url, const bg_options *options, bg_error *err) {
+  bg_error_clear(err);
+  bg_client *client = bg_client_connect(url, options, 0, err);
+  if (client && !(client->service_name = strdup(""))) {
+    bg_client_close(client);
+    BG_FAIL_NOMEM(err);
     return NULL;
   }
   return client;

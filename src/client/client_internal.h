@@ -3,6 +3,7 @@
 #define BG_CLIENT_CLIENT_INTERNAL_H
 
 #include <grpc/grpc.h>
+#include <stdatomic.h>
 
 #include "bentogrpc/client.h"
 #include "client/options_internal.h"
@@ -24,6 +25,7 @@ struct bg_api {
   bg_api_io input;
   bg_api_io output;
   char *unsupported_reason; /* NULL when supported */
+  atomic_bool file_as_bytes; /* the server refused `file`; send serialized_bytes (§4.6) */
 };
 
 struct bg_client {

@@ -75,7 +75,20 @@ BG_API bg_status bg_options_set_max_receive_bytes(bg_options *options, int64_t m
   return BG_OK;
 }
 
-BG_API bg_call_options *bg_call_options_new(void) { return calloc(1, sizeof(bg_call_options)); }
+BG_API bg_call_options *bg_call_options_new(void) {
+  bg_call_options *co = calloc(1, sizeof *co);
+  if (co)
+    co->validate = true;
+  return co;
+}
+
+BG_API bg_status bg_call_options_set_validate(bg_call_options *call_options, bool validate,
+                                              bg_error *err) {
+  if (need(call_options, "call options", err) != BG_OK)
+    return BG_ERR_INVALID_ARGUMENT;
+  call_options->validate = validate;
+  return BG_OK;
+}
 
 BG_API void bg_call_options_free(bg_call_options *call_options) {
   if (!call_options)

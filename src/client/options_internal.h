@@ -16,6 +16,7 @@ struct bg_options {
 struct bg_call_options {
   int64_t deadline_ms; /* 0: use the client's default */
   bool wait_for_ready;
+  bool validate; /* client-side validation against the descriptor spec (default on) */
   grpc_metadata *metadata; /* slices owned here, ready to hand to gRPC without conversion */
   size_t n_metadata;
   size_t capacity;

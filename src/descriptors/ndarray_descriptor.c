@@ -1,95 +1,86 @@
 /* bentoml.io.NumpyNdarray: spec {dtype, shape, enforce_dtype, enforce_shape}, field `ndarray`. */
-#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
+#include "descriptors/array_spec.h"
 #include "descriptors/descriptor.h"
-#include "descriptors/ndarray_spec.h"
+#include "descriptors/rules.h"
 #include "error_internal.h"
-#include "value/value_internal.h"
 #include "wire/ndarray_wire.h"
 
-static bool read_bool(const json_t *args, const char *key) {
-  return json_is_true(json_object_get(args, key));
-}
-
-static bg_status read_shape(const json_t *shape, bg_ndarray_spec *spec, bg_error *err) {
-  if (!shape || json_is_null(shape))
-    return BG_OK;
-  if (!json_is_array(shape) || json_array_size(shape) > BG_NDARRAY_MAX_DIMS)
-    return bg_fail(err, BG_ERR_PROTOCOL, 0,
-                   "NumpyNdarray spec: 'shape' is not a list of at most "
-                   "%d numbers",
-                   BG_NDARRAY_MAX_DIMS);
-  for (size_t i = 0; i < json_array_size(shape); i++) {
-    json_t *dim = json_array_get(shape, i);
-    double d = json_number_value(dim);
-    /* Struct numbers are doubles: (2, 2) arrives as [2.0, 2.0]; -1 is the wildcard. */
-    if (!json_is_number(dim) || d != floor(d) || d < -1 || d > INT32_MAX)
-      return bg_fail(err, BG_ERR_PROTOCOL, 0,
-                     "NumpyNdarray spec: shape entry %zu is not a whole number >= -1", i);
-    spec->shape[i] = (int64_t)d;
-  }
-  spec->ndim = json_array_size(shape);
-  spec->has_shape = true;
-  return BG_OK;
-}
-
-static void *ndarray_parse_spec(const json_t *args, bg_error *err) {
-  bg_ndarray_spec *spec = calloc(1, sizeof *spec);
+/* Shared with the PandasSeries descriptor, whose spec has the same keys. */
+void *bg_array_spec_parse(const json_t *args, const char *label, bg_error *err) {
+  bg_array_spec *spec = calloc(1, sizeof *spec);
   if (!spec) {
     BG_FAIL_NOMEM(err);
     return NULL;
   }
   const json_t *dtype = json_object_get(args, "dtype");
-  if (json_is_string(dtype) && strcmp(json_string_value(dtype), "null") != 0) {
-    snprintf(spec->dtype_name, sizeof spec->dtype_name, "%s", json_string_value(dtype));
-    /* A numpy dtype without an NDArray field (float16, uint8, ...) keeps dtype 0. */
-    if (bg_dtype_from_name(spec->dtype_name, &spec->dtype) != BG_OK)
-      spec->dtype = 0;
-  } else if (dtype && !json_is_null(dtype)) {
-    bg_fail(err, BG_ERR_PROTOCOL, 0, "NumpyNdarray spec: 'dtype' is neither a string nor null");
+  if (dtype && !json_is_string(dtype) && !json_is_null(dtype) && !json_is_object(dtype)) {
     free(spec);
+    bg_fail(err, BG_ERR_PROTOCOL, 0, "%s spec: 'dtype' is neither a string nor null", label);
     return NULL;
   }
-  if (read_shape(json_object_get(args, "shape"), spec, err) != BG_OK) {
+  bg_spec_read_dtype(dtype, spec->dtype_name, sizeof spec->dtype_name, &spec->dtype);
+  if (!bg_spec_read_shape(json_object_get(args, "shape"), spec->shape, &spec->ndim,
+                          &spec->has_shape)) {
     free(spec);
+    bg_fail(err, BG_ERR_PROTOCOL, 0, "%s spec: 'shape' is not a list of whole numbers >= -1",
+            label);
     return NULL;
   }
-  spec->enforce_dtype = read_bool(args, "enforce_dtype");
-  spec->enforce_shape = read_bool(args, "enforce_shape");
+  spec->enforce_dtype = json_is_true(json_object_get(args, "enforce_dtype"));
+  spec->enforce_shape = json_is_true(json_object_get(args, "enforce_shape"));
   return spec;
 }
 
-static bg_status ndarray_encode(const void *spec, const bg_value *input, bg_arena *arena,
-                                bg_pb_request *request, bg_error *err) {
-  (void)spec;
-  if (!input || input->kind != BG_VALUE_NDARRAY)
+bg_status bg_array_spec_check(const bg_array_spec *spec, const char *label, const char *what,
+                              const bg_ndarray *nd, bg_error *err) {
+  if (spec->enforce_dtype && spec->dtype && !bg_dtype_can_cast(nd->dtype, spec->dtype))
     return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "this API's input is a NumpyNdarray; build the input with bg_ndarray_borrow() "
-                   "or bg_ndarray_copy()");
-  bg_pb_ndarray *msg;
-  bg_status st = bg_ndarray_to_proto(&input->as.ndarray, arena, &msg, err);
-  if (st != BG_OK)
-    return st;
-  request->content_case = BENTOML__GRPC__V1__REQUEST__CONTENT_NDARRAY;
-  request->ndarray = msg;
+                   "%s: expected dtype %s (%s enforces it; the server only casts within a "
+                   "kind, e.g. float64 to float32), but %s was given",
+                   what, spec->dtype_name, label, bg_dtype_name(nd->dtype));
+  if (spec->enforce_shape && spec->has_shape &&
+      !bg_shape_matches(spec->shape, spec->ndim, nd->shape, nd->ndim)) {
+    char want[160], got[160];
+    bg_shape_format(spec->shape, spec->ndim, want, sizeof want);
+    bg_shape_format(nd->shape, nd->ndim, got, sizeof got);
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "%s: expected shape %s (%s enforces it; -1 means any size), but %s was given",
+                   what, want, label, got);
+  }
   return BG_OK;
 }
 
-static bg_status ndarray_decode(const void *spec, bg_pb_response *response, bg_value **out,
-                                bg_error *err) {
+static void *ndarray_parse_spec(const json_t *args, bg_error *err) {
+  return bg_array_spec_parse(args, "NumpyNdarray", err);
+}
+
+static bg_status ndarray_encode(const void *spec, const bg_value *input, const bg_codec_ctx *ctx,
+                                bg_content *out, bg_error *err) {
+  if (spec && ctx->validate) {
+    bg_status st = bg_array_spec_check(spec, "NumpyNdarray", "ndarray", &input->as.ndarray, err);
+    if (st != BG_OK)
+      return st;
+  }
+  out->member = BG_MEMBER_NDARRAY;
+  return bg_ndarray_to_proto(&input->as.ndarray, ctx->arena, &out->as.ndarray, err);
+}
+
+static bg_status ndarray_decode(const void *spec, bg_content *in, const bg_codec_ctx *ctx,
+                                bg_value **out, bg_error *err) {
   (void)spec;
-  if (response->content_case != BENTOML__GRPC__V1__RESPONSE__CONTENT_NDARRAY)
-    return bg_fail(err, BG_ERR_PROTOCOL, 0,
-                   "the API's output is a NumpyNdarray but the server replied with %s",
-                   bg_response_member_name(response->content_case));
-  return bg_ndarray_from_proto(response->ndarray, out, err);
+  (void)ctx;
+  return bg_ndarray_from_proto(in->as.ndarray, out, err);
 }
 
 const bg_descriptor bg_ndarray_descriptor = {
     .id = "bentoml.io.NumpyNdarray",
     .label = "NumpyNdarray",
+    .member = BG_MEMBER_NDARRAY,
+    .kind = BG_VALUE_NDARRAY,
+    .accepts_bytes = true,
     .parse_spec = ndarray_parse_spec,
     .free_spec = free,
     .encode = ndarray_encode,

@@ -1,4 +1,4 @@
-/* The parsed NumpyNdarray descriptor spec (from ServiceMetadata attributes.args). */
+/* The parsed NumpyNdarray / PandasSeries spec (from ServiceMetadata attributes.args). */
 #ifndef BG_DESCRIPTORS_NDARRAY_SPEC_H
 #define BG_DESCRIPTORS_NDARRAY_SPEC_H
 
@@ -6,14 +6,14 @@
 
 #include "bentogrpc/value.h"
 
-typedef struct bg_ndarray_spec {
+typedef struct bg_array_spec {
   char dtype_name[32]; /* numpy name as sent ("float32", "float16"), "" when unset */
-  bg_dtype dtype;      /* 0 when unset or not representable in NDArray */
+  bg_dtype dtype;      /* 0 when unset or not representable on the wire */
   bool has_shape;
   size_t ndim;
   int64_t shape[BG_NDARRAY_MAX_DIMS]; /* -1 = any size */
   bool enforce_dtype;
   bool enforce_shape;
-} bg_ndarray_spec;
+} bg_array_spec;
 
 #endif

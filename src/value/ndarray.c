@@ -108,14 +108,11 @@ bg_status bg_ndarray_check(bg_dtype dtype, const int64_t *shape, size_t ndim, co
   return BG_OK;
 }
 
-static bg_value *new_ndarray_value(bg_dtype dtype, const int64_t *shape, size_t ndim, size_t count,
-                                   bg_error *err) {
-  bg_value *v = calloc(1, sizeof *v);
-  if (!v) {
-    BG_FAIL_NOMEM(err);
+static bg_value *new_array_value(bg_value_kind kind, bg_dtype dtype, const int64_t *shape,
+                                 size_t ndim, size_t count, bg_error *err) {
+  bg_value *v = bg_value_alloc(kind, err);
+  if (!v)
     return NULL;
-  }
-  v->kind = BG_VALUE_NDARRAY;
   v->as.ndarray.dtype = dtype;
   v->as.ndarray.ndim = ndim;
   v->as.ndarray.count = count;
@@ -124,11 +121,11 @@ static bg_value *new_ndarray_value(bg_dtype dtype, const int64_t *shape, size_t 
   return v;
 }
 
-BG_API bg_value *bg_ndarray_borrow(bg_dtype dtype, const int64_t *shape, size_t ndim,
-                                   const void *data, size_t count, bg_error *err) {
+bg_value *bg_array_borrow(bg_value_kind kind, bg_dtype dtype, const int64_t *shape, size_t ndim,
+                          const void *data, size_t count, bg_error *err) {
   if (bg_ndarray_check(dtype, shape, ndim, data, count, err) != BG_OK)
     return NULL;
-  bg_value *v = new_ndarray_value(dtype, shape, ndim, count, err);
+  bg_value *v = new_array_value(kind, dtype, shape, ndim, count, err);
   if (v)
     v->as.ndarray.data = data;
   return v;
@@ -140,8 +137,8 @@ static void free_strings(char **strings, size_t n) {
   free(strings);
 }
 
-BG_API bg_value *bg_ndarray_copy(bg_dtype dtype, const int64_t *shape, size_t ndim,
-                                 const void *data, size_t count, bg_error *err) {
+bg_value *bg_array_copy(bg_value_kind kind, bg_dtype dtype, const int64_t *shape, size_t ndim,
+                        const void *data, size_t count, bg_error *err) {
   if (bg_ndarray_check(dtype, shape, ndim, data, count, err) != BG_OK)
     return NULL;
   size_t bytes = count * bg_dtype_size(dtype);
@@ -164,12 +161,12 @@ BG_API bg_value *bg_ndarray_copy(bg_dtype dtype, const int64_t *shape, size_t nd
   } else if (bytes) {
     memcpy(buffer, data, bytes);
   }
-  return bg_ndarray_adopt(dtype, shape, ndim, buffer, count, true, err);
+  return bg_array_adopt(kind, dtype, shape, ndim, buffer, count, true, err);
 }
 
-bg_value *bg_ndarray_adopt(bg_dtype dtype, const int64_t *shape, size_t ndim, void *buffer,
-                           size_t count, bool owns_strings, bg_error *err) {
-  bg_value *v = new_ndarray_value(dtype, shape, ndim, count, err);
+bg_value *bg_array_adopt(bg_value_kind kind, bg_dtype dtype, const int64_t *shape, size_t ndim,
+                         void *buffer, size_t count, bool owns_strings, bg_error *err) {
+  bg_value *v = new_array_value(kind, dtype, shape, ndim, count, err);
   if (!v) {
     if (dtype == BG_DTYPE_STRING && owns_strings)
       free_strings(buffer, count);
@@ -181,6 +178,21 @@ bg_value *bg_ndarray_adopt(bg_dtype dtype, const int64_t *shape, size_t ndim, vo
   v->as.ndarray.owned = buffer;
   v->as.ndarray.owns_strings = owns_strings;
   return v;
+}
+
+BG_API bg_value *bg_ndarray_borrow(bg_dtype dtype, const int64_t *shape, size_t ndim,
+                                   const void *data, size_t count, bg_error *err) {
+  return bg_array_borrow(BG_VALUE_NDARRAY, dtype, shape, ndim, data, count, err);
+}
+
+BG_API bg_value *bg_ndarray_copy(bg_dtype dtype, const int64_t *shape, size_t ndim,
+                                 const void *data, size_t count, bg_error *err) {
+  return bg_array_copy(BG_VALUE_NDARRAY, dtype, shape, ndim, data, count, err);
+}
+
+bg_value *bg_ndarray_adopt(bg_dtype dtype, const int64_t *shape, size_t ndim, void *buffer,
+                           size_t count, bool owns_strings, bg_error *err) {
+  return bg_array_adopt(BG_VALUE_NDARRAY, dtype, shape, ndim, buffer, count, owns_strings, err);
 }
 
 static const bg_ndarray *as_ndarray(const bg_value *value) {

@@ -2,6 +2,8 @@
 #ifndef BG_VALUE_INTERNAL_H
 #define BG_VALUE_INTERNAL_H
 
+#include <stdint.h>
+
 #include "bentogrpc/value.h"
 
 typedef struct bg_ndarray {
@@ -14,12 +16,72 @@ typedef struct bg_ndarray {
   bool owns_strings; /* BG_DTYPE_STRING: each element was malloc'd and is ours to free */
 } bg_ndarray;
 
+/* Bytes with an optional MIME type: BG_VALUE_FILE and BG_VALUE_BYTES. */
+typedef struct bg_blob {
+  const uint8_t *data; /* borrowed or == owned */
+  size_t size;
+  void *owned;
+  char *mime; /* owned; NULL when none */
+} bg_blob;
+
+/* Named children: dataframe columns (series) and multipart parts. */
+typedef struct bg_children {
+  size_t count;
+  size_t capacity;
+  char **names;      /* owned; a dataframe column name may be NULL */
+  bg_value **values; /* owned */
+} bg_children;
+
+typedef struct bg_json_value {
+  struct json_t *json; /* jansson value, owned */
+  char *text;          /* compact text, owned, made at construction so reads stay const */
+} bg_json_value;
+
+typedef struct bg_text {
+  char *utf8; /* owned, NUL-terminated */
+  size_t length;
+} bg_text;
+
 struct bg_value {
   bg_value_kind kind;
   union {
-    bg_ndarray ndarray;
+    bg_ndarray ndarray; /* BG_VALUE_NDARRAY, and BG_VALUE_SERIES as a 1-D array */
+    bg_blob blob;
+    bg_children children;
+    bg_json_value json;
+    bg_text text;
   } as;
 };
+
+/* The array storage shared by ndarray and series values (kind says which). */
+bg_value *bg_array_borrow(bg_value_kind kind, bg_dtype dtype, const int64_t *shape, size_t ndim,
+                          const void *data, size_t count, bg_error *err);
+bg_value *bg_array_copy(bg_value_kind kind, bg_dtype dtype, const int64_t *shape, size_t ndim,
+                        const void *data, size_t count, bg_error *err);
+bg_value *bg_array_adopt(bg_value_kind kind, bg_dtype dtype, const int64_t *shape, size_t ndim,
+                         void *buffer, size_t count, bool owns_strings, bg_error *err);
+
+/* A zeroed value of `kind`, or NULL with err. */
+bg_value *bg_value_alloc(bg_value_kind kind, bg_error *err);
+
+/* Takes a jansson value (reference stolen, also on failure) into a JSON value; checks what
+ * the wire cannot carry and nesting up to `max_nesting`. */
+bg_value *bg_json_adopt(struct json_t *json, int max_nesting, bg_error *err);
+
+/* A text value that takes ownership of `utf8` (malloc'd, `length` bytes plus NUL), after
+ * checking it is UTF-8. Frees it on failure. */
+bg_value *bg_text_adopt(char *utf8, size_t length, bg_error *err);
+
+/* A series built from a 1-D ndarray's storage (taken over; freed on failure). */
+bg_value *bg_series_adopt(bg_dtype dtype, void *buffer, size_t count, bool owns_strings,
+                          bg_error *err);
+
+/* A file or bytes value owning `data` (malloc'd; freed on failure). */
+bg_value *bg_blob_adopt(bg_value_kind kind, void *data, size_t size, const char *mime,
+                        bg_error *err);
+
+/* true when `s` (n bytes) is valid UTF-8 without NUL bytes. */
+bool bg_utf8_valid(const char *s, size_t n);
 
 /* Checks dtype, shape and count and returns the element count the shape implies. */
 bg_status bg_ndarray_check(bg_dtype dtype, const int64_t *shape, size_t ndim, const void *data,

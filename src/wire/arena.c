@@ -3,8 +3,11 @@
 
 #include "wire/arena.h"
 
+/* Blocks grow geometrically, so a large request (a big JSON tree, a wide dataframe) costs a
+ * handful of allocations, not one per node. */
 struct bg_arena_block {
   bg_arena_block *next;
+  size_t size, used;
   _Alignas(16) unsigned char data[];
 };
 
@@ -23,13 +26,23 @@ void *bg_arena_alloc(bg_arena *arena, size_t size) {
     memset(p, 0, size);
     return p;
   }
-  /* Larger or later allocations get a block each; requests hold few of them. */
-  bg_arena_block *block = calloc(1, sizeof *block + size);
-  if (!block)
-    return NULL;
-  block->next = arena->head;
-  arena->head = block;
-  return block->data;
+  bg_arena_block *b = arena->head;
+  if (!b || b->size - b->used < size) {
+    size_t block = b ? b->size * 2 : 4096;
+    if (block < size)
+      block = size;
+    b = malloc(sizeof *b + block);
+    if (!b)
+      return NULL;
+    b->size = block;
+    b->used = 0;
+    b->next = arena->head;
+    arena->head = b;
+  }
+  void *p = b->data + b->used;
+  b->used += size;
+  memset(p, 0, size);
+  return p;
 }
 
 void bg_arena_release(bg_arena *arena) {

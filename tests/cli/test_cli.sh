@@ -42,13 +42,15 @@ check() {
   fi
 }
 
+tmp=$(mktemp -d)
+trap 'cleanup; rm -rf "$tmp"' EXIT
 unused_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
 check "help" 0 "exit codes:" -- "$cli" --help
 check "no arguments is usage" 2 "usage:" -- "$cli"
 check "unknown command" 2 "unknown command" -- "$cli" frobnicate localhost:1
 check "bad url" 2 "has no port" -- "$cli" describe localhost
-check "call without input" 2 "call needs an input" -- "$cli" call localhost:1 predict
+check "call without input" 2 "call needs exactly one input" -- "$cli" call localhost:1 predict
 check "ragged ndarray" 2 "ragged" -- "$cli" call localhost:1 predict --ndarray '[[1,2],[3]]'
 check "unknown dtype" 2 "unknown --dtype" -- "$cli" call localhost:1 predict --ndarray '[1]' --dtype float16
 check "unavailable" 3 "UNAVAILABLE" -- "$cli" call "127.0.0.1:$unused_port" predict --ndarray '[1]'
@@ -68,11 +70,44 @@ check "call with inferred int64" 0 '{"dtype":"int64","shape":[2,2],"data":[[2,4]
 check "call with metadata" 0 '"data":[true,false]' -- \
   "$cli" call "$url" echo_ndarray --ndarray '[true,false]' -H 'x-request-id: 7' --wait-for-ready
 check "unknown api" 5 "no API named 'nope'" -- "$cli" call "$url" nope --ndarray '[1]'
-check "server validation error" 5 'Expecting ndarray of dtype "float32"' -- \
+check "client-side validation" 2 'expected dtype float32' -- \
   "$cli" call "$url" echo_ndarray_enforce_dtype --ndarray '["a","b"]'
+check "server validation error" 5 'Expecting ndarray of dtype "float32"' -- \
+  "$cli" call "$url" echo_ndarray_enforce_dtype --ndarray '["a","b"]' --no-validate
+check "text" 0 "Hello, Wörld!" -- "$cli" call "$url" bonjour --text "Wörld"
+check "json pretty" 0 '  "a": 1.0,' -- "$cli" call "$url" echo_json --json '{"b":[true],"a":1}'
+check "dataframe table" 0 "col1" -- "$cli" call "$url" double_dataframe --dataframe '{"col1":[23]}'
+check "dataframe value" 0 "46" -- "$cli" call "$url" double_dataframe --dataframe '{"col1":[23]}'
+check "series" 0 "series int64, 3 values" -- "$cli" call "$url" echo_series_from_sample --series '[1,2,3]'
+/usr/bin/python3 - "$tmp/img.bmp" <<'PY'
+import struct, sys
+w, h = 3, 2
+row = (w * 3 + 3) & ~3
+data = b"".join(bytes([10, 20, 30] * w) + b"\0" * (row - w * 3) for _ in range(h))
+hdr = b"BM" + struct.pack("<IHHI", 54 + len(data), 0, 0, 54)
+hdr += struct.pack("<IiiHHIIiiII", 40, w, h, 1, 24, 0, len(data), 0, 0, 0, 0)
+open(sys.argv[1], "wb").write(hdr + data)
+PY
+check "image to file" 0 "file image/bmp" -- "$cli" call "$url" echo_image --file "$tmp/img.bmp" -o "$tmp/out.bmp"
+check "image written" 0 "" -- test -s "$tmp/out.bmp"
+check "image mime refused" 2 "expects MIME type image/bmp" -- \
+  "$cli" call "$url" echo_image --file "$tmp/img.bmp" --mime image/png
+check "multipart" 0 "success" -- "$cli" call "$url" predict_multi_images \
+  --part "original=file:$tmp/img.bmp" --part "compared=file:$tmp/img.bmp" -o "$tmp/mp"
+check "multipart file part written" 0 "" -- test -s "$tmp/mp.result"
+check "multipart missing part" 2 "part 'compared' is missing" -- \
+  "$cli" call "$url" predict_multi_images --part "original=file:$tmp/img.bmp"
+check "raw call to unsupported descriptor" 0 "custom:3" -- \
+  bash -c "printf abc > '$tmp/raw.bin' && '$cli' call '$url' custom_io --raw --bytes '$tmp/raw.bin'"
+check "two inputs" 2 "exactly one input" -- "$cli" call "$url" bonjour --text a --json 1
 check "deadline" 4 "DEADLINE_EXCEEDED" -- "$cli" call "$url" slow_echo_ndarray --ndarray '[1]' --deadline-ms 200
 check "bad metadata" 2 "only lower-case" -- "$cli" call "$url" predict --ndarray '[[1,2,3,4]]' -H 'Bad Key: 1'
 check "v1alpha1 explains" 6 "no ServiceMetadata" -- "$cli" describe "$url" --protocol-version v1alpha1
+cleanup
+
+start_server --protocol-version v1alpha1
+check "v1alpha1 raw call" 0 '"data":[2,4]' -- \
+  "$cli" call "127.0.0.1:$port" double_ndarray --ndarray '[1,2]' --dtype int32 --protocol-version v1alpha1
 cleanup
 
 start_server --health-status NOT_SERVING

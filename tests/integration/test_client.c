@@ -236,7 +236,9 @@ static void test_unknown_api(void **state) {
   bg_value_free(in);
 }
 
-static void test_enforced_dtype_error_from_server(void **state) {
+/* An enforced dtype is checked before anything is sent; with validation off the server's
+ * own INVALID_ARGUMENT and message reach the caller unchanged. */
+static void test_enforced_dtype(void **state) {
   fixture *f = *state;
   const char *s[] = {"2", "2f"};
   int64_t shape[] = {2};
@@ -244,6 +246,15 @@ static void test_enforced_dtype_error_from_server(void **state) {
   bg_value *out = NULL;
   bg_error err;
   assert_int_equal(bg_client_call(f->client, "echo_ndarray_enforce_dtype", in, &out, NULL, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_int_equal(err.grpc_status, 0); /* nothing was sent */
+  assert_contains(err.message, "API 'echo_ndarray_enforce_dtype' input");
+  assert_contains(err.message, "expected dtype float32");
+  assert_contains(err.message, "but str was given");
+
+  bg_call_options *co = bg_call_options_new();
+  assert_int_equal(bg_call_options_set_validate(co, false, NULL), BG_OK);
+  assert_int_equal(bg_client_call(f->client, "echo_ndarray_enforce_dtype", in, &out, co, &err),
                    BG_ERR_SERVER);
   assert_int_equal(err.grpc_status, 3); /* INVALID_ARGUMENT */
   assert_contains(err.message, "INVALID_ARGUMENT");
@@ -251,10 +262,20 @@ static void test_enforced_dtype_error_from_server(void **state) {
       err.message,
       "NumpyNdarray: Expecting ndarray of dtype \"float32\", but \"<U2\" was received.");
   assert_contains(err.message, "echo_ndarray_enforce_dtype");
+
+  /* a same-kind cast is what the server does silently, so it is not refused */
+  double d[] = {1.5, 2.5};
+  bg_value *doubles = bg_ndarray_borrow(BG_DTYPE_DOUBLE, shape, 1, d, 2, NULL);
+  assert_int_equal(
+      bg_client_call(f->client, "echo_ndarray_enforce_dtype", doubles, &out, NULL, &err), BG_OK);
+  assert_int_equal(bg_ndarray_dtype(out), BG_DTYPE_FLOAT);
+  bg_value_free(out);
+  bg_value_free(doubles);
+  bg_call_options_free(co);
   bg_value_free(in);
 }
 
-static void test_enforced_shape_error_from_server(void **state) {
+static void test_enforced_shape(void **state) {
   fixture *f = *state;
   double x[4] = {1, 2, 3, 4};
   int64_t shape[] = {4};
@@ -262,9 +283,17 @@ static void test_enforced_shape_error_from_server(void **state) {
   bg_value *out = NULL;
   bg_error err;
   assert_int_equal(bg_client_call(f->client, "echo_ndarray_enforce_shape", in, &out, NULL, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "expected shape (2, 2)");
+  assert_contains(err.message, "but (4,) was given");
+
+  bg_call_options *co = bg_call_options_new();
+  assert_int_equal(bg_call_options_set_validate(co, false, NULL), BG_OK);
+  assert_int_equal(bg_client_call(f->client, "echo_ndarray_enforce_shape", in, &out, co, &err),
                    BG_ERR_SERVER);
   assert_int_equal(err.grpc_status, 3);
   assert_contains(err.message, "Expecting ndarray of shape \"(2, 2)\", but \"(4,)\" was received.");
+  bg_call_options_free(co);
   bg_value_free(in);
 }
 
@@ -521,8 +550,8 @@ int main(void) {
       cmocka_unit_test(test_predict_batch),
       cmocka_unit_test(test_zero_d_and_empty_arrays),
       cmocka_unit_test(test_unknown_api),
-      cmocka_unit_test(test_enforced_dtype_error_from_server),
-      cmocka_unit_test(test_enforced_shape_error_from_server),
+      cmocka_unit_test(test_enforced_dtype),
+      cmocka_unit_test(test_enforced_shape),
       cmocka_unit_test(test_deadline_exceeded),
       cmocka_unit_test(test_call_options_validation),
       cmocka_unit_test(test_call_with_metadata_and_wait_for_ready),

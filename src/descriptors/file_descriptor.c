@@ -1,0 +1,110 @@
+/* bentoml.io.File and bentoml.io.Image: bytes plus a MIME kind in the `file` field.
+ *
+ * File: spec {kind: "binaryio", mime_type: string|null}. Image: spec {pilmode, mime_type
+ * (default image/jpeg), allowed_mime_types}. Both send `kind` equal to the descriptor's
+ * mime_type, since BentoML compares it exactly (and treats an absent kind as ""). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "descriptors/descriptor.h"
+#include "error_internal.h"
+
+typedef struct file_spec {
+  char mime[128]; /* "" when the descriptor has none */
+} file_spec;
+
+static void *parse(const json_t *args, const char *fallback_mime, bg_error *err) {
+  (void)err;
+  file_spec *spec = calloc(1, sizeof *spec);
+  if (!spec) {
+    BG_FAIL_NOMEM(err);
+    return NULL;
+  }
+  const json_t *mime = json_object_get(args, "mime_type");
+  snprintf(spec->mime, sizeof spec->mime, "%s",
+           json_is_string(mime) ? json_string_value(mime) : fallback_mime);
+  return spec;
+}
+
+static void *file_parse_spec(const json_t *args, bg_error *err) { return parse(args, "", err); }
+
+static void *image_parse_spec(const json_t *args, bg_error *err) {
+  return parse(args, "image/jpeg", err); /* BentoML's Image default */
+}
+
+static bg_status encode(const char *label, const void *spec_p, const bg_value *input,
+                        const bg_codec_ctx *ctx, bg_content *out, bg_error *err) {
+  const file_spec *spec = spec_p;
+  const bg_blob *b = &input->as.blob;
+  const char *want = spec && spec->mime[0] ? spec->mime : NULL;
+  if (b->size == 0)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "file: it is empty; BentoML refuses empty content ('Content is empty!')");
+  if (want && b->mime && ctx->validate && strcmp(want, b->mime) != 0)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "file: the API's %s expects MIME type %s, but the file is %s", label, want,
+                   b->mime);
+  if (ctx->file_as_bytes) {
+    out->member = BG_MEMBER_SERIALIZED_BYTES;
+    out->as.raw = (ProtobufCBinaryData){b->size, (uint8_t *)b->data};
+    return BG_OK;
+  }
+  out->member = BG_MEMBER_FILE;
+  out->as.file.data = (ProtobufCBinaryData){b->size, (uint8_t *)b->data}; /* read while packing */
+  out->as.file.kind = want ? want : b->mime;
+  return BG_OK;
+}
+
+static bg_status file_encode(const void *spec, const bg_value *input, const bg_codec_ctx *ctx,
+                             bg_content *out, bg_error *err) {
+  return encode("File", spec, input, ctx, out, err);
+}
+
+static bg_status image_encode(const void *spec, const bg_value *input, const bg_codec_ctx *ctx,
+                              bg_content *out, bg_error *err) {
+  return encode("Image", spec, input, ctx, out, err);
+}
+
+static bg_status file_decode(const void *spec, bg_content *in, const bg_codec_ctx *ctx,
+                             bg_value **out, bg_error *err) {
+  (void)spec;
+  (void)ctx;
+  ProtobufCBinaryData *bytes = in->as.file.bytes;
+  void *data = bytes->data; /* taken from the decoded message, no copy */
+  size_t size = bytes->len;
+  bytes->data = NULL;
+  bytes->len = 0;
+  *out = bg_blob_adopt(BG_VALUE_FILE, data, size, in->as.file.kind, err);
+  if (!*out) {
+    if (err)
+      err->code = BG_ERR_PROTOCOL;
+    bg_error_prefix(err, "the file in the server's reply");
+    return BG_ERR_PROTOCOL;
+  }
+  return BG_OK;
+}
+
+const bg_descriptor bg_file_descriptor = {
+    .id = "bentoml.io.File",
+    .label = "File",
+    .member = BG_MEMBER_FILE,
+    .kind = BG_VALUE_FILE,
+    .accepts_bytes = true,
+    .parse_spec = file_parse_spec,
+    .free_spec = free,
+    .encode = file_encode,
+    .decode = file_decode,
+};
+
+const bg_descriptor bg_image_descriptor = {
+    .id = "bentoml.io.Image",
+    .label = "Image",
+    .member = BG_MEMBER_FILE,
+    .kind = BG_VALUE_FILE,
+    .accepts_bytes = true,
+    .parse_spec = image_parse_spec,
+    .free_spec = free,
+    .encode = image_encode,
+    .decode = file_decode,
+};

@@ -1,0 +1,255 @@
+/* JSON values: parsed and checked with jansson; printed with shortest round-trip numbers. */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error_internal.h"
+#include "value/value_internal.h"
+
+#define MAX_SAFE_INTEGER 9007199254740992LL /* 2^53: beyond it a double skips integers */
+
+/* What google.protobuf.Value cannot carry unchanged is refused, never altered. */
+/* `depth` counts the containers around and including `j`. */
+static bg_status check(const json_t *j, int depth, int max_nesting, bg_error *err) {
+  if ((json_is_array(j) || json_is_object(j)) && depth > max_nesting)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "JSON is nested deeper than %d levels, more than BentoML's server accepts",
+                   max_nesting);
+  switch (json_typeof(j)) {
+  case JSON_INTEGER: {
+    json_int_t v = json_integer_value(j);
+    if (v > MAX_SAFE_INTEGER || v < -MAX_SAFE_INTEGER)
+      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                     "JSON integer %lld is beyond +-2^53; the protocol sends numbers as doubles, "
+                     "so it would arrive changed (send it as a string)",
+                     (long long)v);
+    return BG_OK;
+  }
+  case JSON_REAL:
+    if (!isfinite(json_real_value(j)))
+      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "JSON cannot carry NaN or Infinity");
+    return BG_OK;
+  case JSON_ARRAY:
+    for (size_t i = 0; i < json_array_size(j); i++)
+      if (check(json_array_get(j, i), depth + 1, max_nesting, err) != BG_OK)
+        return BG_ERR_INVALID_ARGUMENT;
+    return BG_OK;
+  case JSON_OBJECT: {
+    const char *key;
+    json_t *member;
+    json_object_foreach((json_t *)j, key, member) {
+      if (check(member, depth + 1, max_nesting, err) != BG_OK)
+        return BG_ERR_INVALID_ARGUMENT;
+    }
+    return BG_OK;
+  }
+  default: return BG_OK;
+  }
+}
+
+/* ---- printing ---- */
+
+typedef struct out {
+  char *buf;
+  size_t len, cap;
+  bool failed;
+  int indent; /* spaces per level; 0: compact */
+  int level;
+} out;
+
+static void put(out *o, const char *s, size_t n) {
+  if (o->failed)
+    return;
+  if (o->len + n + 1 > o->cap) {
+    size_t cap = o->cap ? o->cap : 64;
+    while (cap < o->len + n + 1)
+      cap *= 2;
+    char *grown = realloc(o->buf, cap);
+    if (!grown) {
+      o->failed = true;
+      return;
+    }
+    o->buf = grown;
+    o->cap = cap;
+  }
+  memcpy(o->buf + o->len, s, n);
+  o->len += n;
+  o->buf[o->len] = '\0';
+}
+
+static void put_str(out *o, const char *s) { put(o, s, strlen(s)); }
+
+/* Line break and indentation before an element or a closing bracket (pretty form only). */
+static void newline(out *o) {
+  if (!o->indent)
+    return;
+  put(o, "\n", 1);
+  for (int i = 0; i < o->indent * o->level; i++)
+    put(o, " ", 1);
+}
+
+/* The shortest %.Ng that reads back as the same double; integral values keep a ".0" so they
+ * still read as numbers of the wire's double kind. */
+static void put_real(out *o, double d) {
+  char buf[40];
+  for (int precision = 1; precision <= 17; precision++) {
+    snprintf(buf, sizeof buf, "%.*g", precision, d);
+    if (strtod(buf, NULL) == d)
+      break;
+  }
+  if (!strpbrk(buf, ".eEn"))
+    strcat(buf, ".0");
+  put_str(o, buf);
+}
+
+static void put_string(out *o, const char *s, size_t n) {
+  put(o, "\"", 1);
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    char esc[8];
+    switch (c) {
+    case '"': put(o, "\\\"", 2); break;
+    case '\\': put(o, "\\\\", 2); break;
+    case '\n': put(o, "\\n", 2); break;
+    case '\r': put(o, "\\r", 2); break;
+    case '\t': put(o, "\\t", 2); break;
+    case '\b': put(o, "\\b", 2); break;
+    case '\f': put(o, "\\f", 2); break;
+    default:
+      if (c < 0x20) {
+        snprintf(esc, sizeof esc, "\\u%04x", c);
+        put_str(o, esc);
+      } else {
+        put(o, (const char *)&s[i], 1); /* UTF-8 passes through */
+      }
+    }
+  }
+  put(o, "\"", 1);
+}
+
+static void put_object(out *o, const json_t *j);
+
+static void put_json(out *o, const json_t *j) {
+  char num[32];
+  switch (json_typeof(j)) {
+  case JSON_NULL: put_str(o, "null"); break;
+  case JSON_TRUE: put_str(o, "true"); break;
+  case JSON_FALSE: put_str(o, "false"); break;
+  case JSON_INTEGER:
+    snprintf(num, sizeof num, "%lld", (long long)json_integer_value(j));
+    put_str(o, num);
+    break;
+  case JSON_REAL: put_real(o, json_real_value(j)); break;
+  case JSON_STRING: put_string(o, json_string_value(j), json_string_length(j)); break;
+  case JSON_ARRAY:
+    put(o, "[", 1);
+    o->level++;
+    for (size_t i = 0; i < json_array_size(j); i++) {
+      if (i)
+        put(o, ",", 1);
+      newline(o);
+      put_json(o, json_array_get(j, i));
+    }
+    o->level--;
+    if (json_array_size(j))
+      newline(o);
+    put(o, "]", 1);
+    break;
+  case JSON_OBJECT: put_object(o, j); break;
+  }
+}
+
+static int compare_keys(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Keys in sorted order: a Struct's keys have no order on the wire, so the text is made
+ * deterministic instead of following whatever order a server happened to send. */
+static void put_object(out *o, const json_t *j) {
+  size_t n = json_object_size(j), i = 0;
+  const char **keys = malloc((n ? n : 1) * sizeof *keys);
+  if (!keys) {
+    o->failed = true;
+    return;
+  }
+  const char *key;
+  json_t *member;
+  json_object_foreach((json_t *)j, key, member) keys[i++] = key;
+  qsort(keys, n, sizeof *keys, compare_keys);
+  put(o, "{", 1);
+  o->level++;
+  for (i = 0; i < n; i++) {
+    if (i)
+      put(o, ",", 1);
+    newline(o);
+    put_string(o, keys[i], strlen(keys[i]));
+    put(o, o->indent ? ": " : ":", o->indent ? 2 : 1);
+    put_json(o, json_object_get(j, keys[i]));
+  }
+  o->level--;
+  if (n)
+    newline(o);
+  put(o, "}", 1);
+  free(keys);
+}
+
+bg_value *bg_json_adopt(json_t *json, int max_nesting, bg_error *err) {
+  if (check(json, 1, max_nesting, err) != BG_OK) {
+    json_decref(json);
+    return NULL;
+  }
+  out o = {0};
+  put_json(&o, json);
+  if (o.failed) {
+    free(o.buf);
+    json_decref(json);
+    BG_FAIL_NOMEM(err);
+    return NULL;
+  }
+  bg_value *v = bg_value_alloc(BG_VALUE_JSON, err);
+  if (!v) {
+    free(o.buf);
+    json_decref(json);
+    return NULL;
+  }
+  v->as.json.json = json;
+  v->as.json.text = o.buf;
+  return v;
+}
+
+BG_API bg_value *bg_json_parse(const char *text, size_t len, bg_error *err) {
+  if (!text) {
+    bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "JSON text is NULL");
+    return NULL;
+  }
+  if (len == (size_t)-1)
+    len = strlen(text);
+  json_error_t jerr;
+  json_t *json = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+  if (!json) {
+    bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "invalid JSON at line %d, column %d: %s", jerr.line,
+            jerr.column, jerr.text);
+    return NULL;
+  }
+  return bg_json_adopt(json, BG_JSON_MAX_NESTING, err);
+}
+
+BG_API const char *bg_json_text(const bg_value *value) {
+  return value && value->kind == BG_VALUE_JSON ? value->as.json.text : NULL;
+}
+
+BG_API char *bg_json_format(const bg_value *value, int indent) {
+  if (!value || value->kind != BG_VALUE_JSON || indent < 0 || indent > 16)
+    return NULL;
+  out o = {.indent = indent};
+  put_json(&o, value->as.json.json);
+  if (o.failed) {
+    free(o.buf);
+    return NULL;
+  }
+  return o.buf;
+}
+
+BG_API void bg_string_free(char *text) { free(text); }

@@ -1,0 +1,58 @@
+/* PandasSeries values: a 1-D typed column in the dtypes the wire's Series can carry. */
+#include "error_internal.h"
+#include "value/value_internal.h"
+
+static bg_status check_series_dtype(bg_dtype dtype, bg_error *err) {
+  switch (dtype) {
+  case BG_DTYPE_BOOL:
+  case BG_DTYPE_FLOAT:
+  case BG_DTYPE_DOUBLE:
+  case BG_DTYPE_INT32:
+  case BG_DTYPE_INT64:
+  case BG_DTYPE_STRING: return BG_OK;
+  default:
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "series: dtype %s cannot be sent; a Series carries bool, float32, float64, "
+                   "int32, int64 or str",
+                   bg_dtype_name(dtype) ? bg_dtype_name(dtype) : "(unknown)");
+  }
+}
+
+BG_API bg_value *bg_series_borrow(bg_dtype dtype, const void *data, size_t count, bg_error *err) {
+  int64_t shape[1] = {(int64_t)count};
+  if (check_series_dtype(dtype, err) != BG_OK)
+    return NULL;
+  return bg_array_borrow(BG_VALUE_SERIES, dtype, shape, 1, data, count, err);
+}
+
+BG_API bg_value *bg_series_copy(bg_dtype dtype, const void *data, size_t count, bg_error *err) {
+  int64_t shape[1] = {(int64_t)count};
+  if (check_series_dtype(dtype, err) != BG_OK)
+    return NULL;
+  return bg_array_copy(BG_VALUE_SERIES, dtype, shape, 1, data, count, err);
+}
+
+bg_value *bg_series_adopt(bg_dtype dtype, void *buffer, size_t count, bool owns_strings,
+                          bg_error *err) {
+  int64_t shape[1] = {(int64_t)count};
+  return bg_array_adopt(BG_VALUE_SERIES, dtype, shape, 1, buffer, count, owns_strings, err);
+}
+
+static const bg_ndarray *as_series(const bg_value *value) {
+  return value && value->kind == BG_VALUE_SERIES ? &value->as.ndarray : NULL;
+}
+
+BG_API bg_dtype bg_series_dtype(const bg_value *value) {
+  const bg_ndarray *s = as_series(value);
+  return s ? s->dtype : (bg_dtype)0;
+}
+
+BG_API size_t bg_series_count(const bg_value *value) {
+  const bg_ndarray *s = as_series(value);
+  return s ? s->count : 0;
+}
+
+BG_API const void *bg_series_data(const bg_value *value) {
+  const bg_ndarray *s = as_series(value);
+  return s ? s->data : NULL;
+}

@@ -1,0 +1,91 @@
+/* Text values (UTF-8) and the UTF-8 check shared with the codecs. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "error_internal.h"
+#include "value/value_internal.h"
+
+/* Strict UTF-8 (RFC 3629): no overlongs, no surrogates, nothing above U+10FFFF; NUL refused
+ * because the text travels as a C string. */
+bool bg_utf8_valid(const char *s, size_t n) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t i = 0;
+  while (i < n) {
+    unsigned c = p[i];
+    size_t extra;
+    unsigned min;
+    if (c == 0)
+      return false;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+      extra = 1;
+      min = 0x80;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      extra = 2;
+      min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      extra = 3;
+      min = 0x10000;
+    } else {
+      return false;
+    }
+    if (n - i <= extra)
+      return false;
+    unsigned cp = c & (0x3F >> extra);
+    for (size_t k = 1; k <= extra; k++) {
+      if ((p[i + k] & 0xC0) != 0x80)
+        return false;
+      cp = (cp << 6) | (p[i + k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
+bg_value *bg_text_adopt(char *utf8, size_t length, bg_error *err) {
+  if (!bg_utf8_valid(utf8, length)) {
+    free(utf8);
+    bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+            "text is not valid UTF-8 (or contains a NUL byte); Text carries UTF-8 only");
+    return NULL;
+  }
+  bg_value *v = bg_value_alloc(BG_VALUE_TEXT, err);
+  if (!v) {
+    free(utf8);
+    return NULL;
+  }
+  v->as.text.utf8 = utf8;
+  v->as.text.length = length;
+  return v;
+}
+
+BG_API bg_value *bg_text_new(const char *utf8, size_t len, bg_error *err) {
+  if (!utf8 && len > 0) {
+    bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "text: utf8 is NULL");
+    return NULL;
+  }
+  if (len == (size_t)-1)
+    len = utf8 ? strlen(utf8) : 0;
+  char *copy = malloc(len + 1);
+  if (!copy) {
+    BG_FAIL_NOMEM(err);
+    return NULL;
+  }
+  if (len)
+    memcpy(copy, utf8, len);
+  copy[len] = '\0';
+  return bg_text_adopt(copy, len, err);
+}
+
+BG_API const char *bg_text_data(const bg_value *value) {
+  return value && value->kind == BG_VALUE_TEXT ? value->as.text.utf8 : NULL;
+}
+
+BG_API size_t bg_text_length(const bg_value *value) {
+  return value && value->kind == BG_VALUE_TEXT ? value->as.text.length : 0;
+}

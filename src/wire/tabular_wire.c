@@ -1,0 +1,134 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "error_internal.h"
+#include "wire/tabular_wire.h"
+
+typedef struct {
+  size_t *count;
+  void **values;
+} series_field;
+
+static series_field field_of(Bentoml__Grpc__V1__Series *m, bg_dtype dtype) {
+  switch (dtype) {
+  case BG_DTYPE_BOOL: return (series_field){&m->n_bool_values, (void **)&m->bool_values};
+  case BG_DTYPE_FLOAT: return (series_field){&m->n_float_values, (void **)&m->float_values};
+  case BG_DTYPE_INT32: return (series_field){&m->n_int32_values, (void **)&m->int32_values};
+  case BG_DTYPE_DOUBLE: return (series_field){&m->n_double_values, (void **)&m->double_values};
+  case BG_DTYPE_STRING: return (series_field){&m->n_string_values, (void **)&m->string_values};
+  case BG_DTYPE_INT64: return (series_field){&m->n_int64_values, (void **)&m->int64_values};
+  default: return (series_field){NULL, NULL};
+  }
+}
+
+static const bg_dtype series_dtypes[] = {BG_DTYPE_BOOL,   BG_DTYPE_FLOAT,  BG_DTYPE_INT32,
+                                         BG_DTYPE_DOUBLE, BG_DTYPE_STRING, BG_DTYPE_INT64};
+
+bg_status bg_series_to_proto(const bg_ndarray *s, bg_arena *arena, Bentoml__Grpc__V1__Series **out,
+                             bg_error *err) {
+  Bentoml__Grpc__V1__Series *m = bg_arena_alloc(arena, sizeof *m);
+  if (!m)
+    return BG_FAIL_NOMEM(err);
+  bentoml__grpc__v1__series__init(m);
+  series_field f = field_of(m, s->dtype);
+  if (!f.count)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "a Series cannot carry dtype %s",
+                   bg_dtype_name(s->dtype));
+  *f.count = s->count;
+  if (s->dtype == BG_DTYPE_BOOL && s->count) {
+    protobuf_c_boolean *b = bg_arena_alloc(arena, s->count * sizeof *b);
+    if (!b)
+      return BG_FAIL_NOMEM(err);
+    for (size_t i = 0; i < s->count; i++)
+      b[i] = ((const bool *)s->data)[i];
+    *f.values = b;
+  } else {
+    *f.values = (void *)s->data; /* read only while packing */
+  }
+  *out = m;
+  return BG_OK;
+}
+
+bg_status bg_series_from_proto(Bentoml__Grpc__V1__Series *m, bg_dtype empty_dtype, bg_value **out,
+                               bg_error *err) {
+  *out = NULL;
+  bg_dtype dtype = empty_dtype;
+  size_t non_empty = 0;
+  for (size_t i = 0; i < sizeof series_dtypes / sizeof series_dtypes[0]; i++)
+    if (*field_of(m, series_dtypes[i]).count > 0) {
+      dtype = series_dtypes[i];
+      non_empty++;
+    }
+  if (non_empty > 1)
+    return bg_fail(err, BG_ERR_PROTOCOL, 0,
+                   "a Series in the reply has %zu non-empty values fields (mixed types); the "
+                   "protocol allows one",
+                   non_empty);
+  series_field f = field_of(m, dtype);
+  size_t count = f.count ? *f.count : 0;
+  void *buffer;
+  if (dtype == BG_DTYPE_BOOL) {
+    bool *b = malloc(count ? count : 1);
+    if (!b)
+      return BG_FAIL_NOMEM(err);
+    for (size_t i = 0; i < count; i++)
+      b[i] = m->bool_values[i] != 0;
+    buffer = b;
+  } else {
+    buffer = f.values ? *f.values : NULL; /* take the decoded array, no copy */
+    if (f.values) {
+      *f.values = NULL;
+      *f.count = 0;
+    }
+  }
+  *out = bg_series_adopt(dtype, buffer, count, true, err);
+  return *out ? BG_OK : (err ? err->code : BG_ERR_PROTOCOL);
+}
+
+bg_status bg_dataframe_to_proto(const bg_value *df, const char *const *names, bg_arena *arena,
+                                Bentoml__Grpc__V1__DataFrame **out, bg_error *err) {
+  const bg_children *c = &df->as.children;
+  Bentoml__Grpc__V1__DataFrame *m = bg_arena_alloc(arena, sizeof *m);
+  char **name_slots = bg_arena_alloc(arena, c->count * sizeof *name_slots);
+  Bentoml__Grpc__V1__Series **columns = bg_arena_alloc(arena, c->count * sizeof *columns);
+  if (!m || !name_slots || !columns)
+    return BG_FAIL_NOMEM(err);
+  bentoml__grpc__v1__data_frame__init(m);
+  for (size_t i = 0; i < c->count; i++) {
+    name_slots[i] = (char *)names[i];
+    bg_status st = bg_series_to_proto(&c->values[i]->as.ndarray, arena, &columns[i], err);
+    if (st != BG_OK)
+      return st;
+  }
+  m->n_column_names = m->n_columns = c->count;
+  m->column_names = name_slots;
+  m->columns = columns;
+  *out = m;
+  return BG_OK;
+}
+
+bg_status bg_dataframe_from_proto(Bentoml__Grpc__V1__DataFrame *m, bg_value **out, bg_error *err) {
+  *out = NULL;
+  if (m->n_column_names != m->n_columns)
+    return bg_fail(err, BG_ERR_PROTOCOL, 0,
+                   "a DataFrame in the reply has %zu column names for %zu columns",
+                   m->n_column_names, m->n_columns);
+  bg_value *df = bg_dataframe_new(err);
+  if (!df)
+    return BG_ERR_NO_MEMORY;
+  for (size_t i = 0; i < m->n_columns; i++) {
+    bg_value *column;
+    bg_status st = bg_series_from_proto(m->columns[i], BG_DTYPE_DOUBLE, &column, err);
+    if (st == BG_OK)
+      st = bg_dataframe_add_column(df, m->column_names[i], column, err);
+    if (st != BG_OK) {
+      bg_value_free(df);
+      bg_error_prefix(err, "DataFrame column %zu ('%s') in the reply", i, m->column_names[i]);
+      if (err)
+        err->code = BG_ERR_PROTOCOL;
+      return BG_ERR_PROTOCOL;
+    }
+  }
+  *out = df;
+  return BG_OK;
+}

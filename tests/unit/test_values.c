@@ -1,0 +1,201 @@
+/* The value kinds beyond ndarray: construction rules, accessors, ownership, and the codecs'
+ * handling of bad wire input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "descriptors/descriptor.h"
+#include "value/value_internal.h"
+#include "wire/tabular_wire.h"
+
+#define assert_contains(haystack, needle)                                                          \
+  do {                                                                                             \
+    if (!strstr((haystack), (needle)))                                                             \
+      fail_msg("'%s' does not contain '%s'", (haystack), (needle));                                \
+  } while (0)
+
+static void test_text_utf8(void **state) {
+  (void)state;
+  bg_error err;
+  const char *good[] = {
+      "", "ascii", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xef\xbf\xbd"};
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    bg_value *v = bg_text_new(good[i], (size_t)-1, &err);
+    assert_non_null(v);
+    assert_string_equal(bg_text_data(v), good[i]);
+    bg_value_free(v);
+  }
+  const char *bad[] = {"\xc3", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                       "\xff", "abc\x80"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    assert_null(bg_text_new(bad[i], (size_t)-1, &err));
+    assert_int_equal(err.code, BG_ERR_INVALID_ARGUMENT);
+    assert_contains(err.message, "UTF-8");
+  }
+  assert_null(bg_text_new("a\0b", 3, &err)); /* embedded NUL */
+  assert_null(bg_text_new(NULL, 3, &err));
+}
+
+static void test_json_rules(void **state) {
+  (void)state;
+  bg_error err;
+  bg_value *v = bg_json_parse("{\"b\": [1, 2.5, 0.1, 1e300, -0.0], \"a\": \"\\u00e9\\n\\u0001\"}",
+                              (size_t)-1, &err);
+  assert_non_null(v);
+  /* sorted keys, shortest round-trip numbers, control characters escaped */
+  assert_string_equal(bg_json_text(v),
+                      "{\"a\":\"\xc3\xa9\\n\\u0001\",\"b\":[1,2.5,0.1,1e+300,-0.0]}");
+  bg_value_free(v);
+
+  assert_null(bg_json_parse("NaN", (size_t)-1, &err));
+  assert_contains(err.message, "invalid JSON");
+  assert_null(bg_json_parse("[1, 2", (size_t)-1, &err));
+  assert_contains(err.message, "line 1");
+  assert_null(bg_json_parse("9007199254740993", (size_t)-1, &err));
+  assert_contains(err.message, "beyond +-2^53");
+  v = bg_json_parse("9007199254740992", (size_t)-1, &err); /* 2^53 itself is exact */
+  assert_non_null(v);
+  bg_value_free(v);
+  assert_null(bg_json_parse("{\"a\":1,\"a\":2}", (size_t)-1, &err));
+  assert_null(bg_json_parse("1e999", (size_t)-1, &err)); /* overflows to Infinity */
+
+  char deep[200] = "";
+  for (int i = 0; i < BG_JSON_MAX_NESTING + 1; i++)
+    strcat(deep, "[");
+  for (int i = 0; i < BG_JSON_MAX_NESTING + 1; i++)
+    strcat(deep, "]");
+  assert_null(bg_json_parse(deep, (size_t)-1, &err));
+  assert_contains(err.message, "nested deeper than");
+  deep[strlen(deep) - 1] = '\0';
+  memmove(deep, deep + 1, strlen(deep));
+  v = bg_json_parse(deep, (size_t)-1, &err); /* exactly the limit */
+  assert_non_null(v);
+  bg_value_free(v);
+}
+
+static void test_file_values(void **state) {
+  (void)state;
+  bg_error err;
+  const uint8_t data[] = {1, 2, 3};
+  bg_value *v = bg_file_borrow(data, 3, "Image/PNG", &err);
+  assert_ptr_equal(bg_file_data(v), data); /* borrowed */
+  assert_string_equal(bg_file_mime(v), "image/png");
+  bg_value_free(v);
+  v = bg_file_copy(data, 3, NULL, &err);
+  assert_ptr_not_equal(bg_file_data(v), data);
+  assert_null(bg_file_mime(v));
+  bg_value_free(v);
+  assert_null(bg_file_borrow(data, 3, "image/png/x", &err));
+  assert_null(bg_file_borrow(data, 3, "image/ png", &err));
+  assert_null(bg_file_borrow(NULL, 3, NULL, &err));
+
+  assert_null(bg_file_from_path("/nonexistent/bentogrpc-file", NULL, &err));
+  assert_contains(err.message, "cannot open '/nonexistent/bentogrpc-file'");
+  char path[] = "/tmp/bentogrpc-unit-XXXXXX";
+  int fd = mkstemp(path);
+  uint8_t big[100000];
+  for (size_t i = 0; i < sizeof big; i++)
+    big[i] = (uint8_t)(i * 7);
+  assert_int_equal(write(fd, big, sizeof big), (ssize_t)sizeof big);
+  close(fd);
+  v = bg_file_from_path(path, "application/octet-stream", &err);
+  unlink(path);
+  assert_int_equal(bg_file_size(v), sizeof big);
+  assert_memory_equal(bg_file_data(v), big, sizeof big);
+  bg_value_free(v);
+
+  v = bg_bytes_copy("xyz", 3, &err);
+  assert_int_equal(bg_value_get_kind(v), BG_VALUE_BYTES);
+  assert_int_equal(bg_bytes_size(v), 3);
+  assert_null(bg_file_data(v)); /* accessors check the kind */
+  bg_value_free(v);
+}
+
+static void test_accessors_check_kind(void **state) {
+  (void)state;
+  bg_value *t = bg_text_new("x", 1, NULL);
+  assert_null(bg_json_text(t));
+  assert_int_equal(bg_series_count(t), 0);
+  assert_int_equal(bg_dataframe_column_count(t), 0);
+  assert_null(bg_multipart_find(t, "x"));
+  assert_int_equal(bg_ndarray_count(t), 0);
+  assert_string_equal(bg_value_kind_name(bg_value_get_kind(t)), "text");
+  assert_int_equal(bg_multipart_add(t, "p", bg_text_new("y", 1, NULL), NULL),
+                   BG_ERR_INVALID_ARGUMENT); /* and frees the part */
+  bg_value_free(t);
+}
+
+/* A column with two non-empty values fields ("mixed types") is refused, not guessed at. */
+static void test_mixed_type_column_from_wire(void **state) {
+  (void)state;
+  Bentoml__Grpc__V1__Series *s = calloc(1, sizeof *s);
+  bentoml__grpc__v1__series__init(s);
+  s->n_int32_values = 1;
+  s->int32_values = calloc(1, sizeof(int32_t));
+  s->n_int64_values = 1;
+  s->int64_values = calloc(1, sizeof(int64_t));
+  bg_value *out;
+  bg_error err;
+  assert_int_equal(bg_series_from_proto(s, BG_DTYPE_DOUBLE, &out, &err), BG_ERR_PROTOCOL);
+  assert_contains(err.message, "mixed types");
+  protobuf_c_message_free_unpacked(&s->base, NULL);
+
+  /* an empty Series decodes to an empty series of the given dtype */
+  s = calloc(1, sizeof *s);
+  bentoml__grpc__v1__series__init(s);
+  assert_int_equal(bg_series_from_proto(s, BG_DTYPE_INT64, &out, &err), BG_OK);
+  assert_int_equal(bg_series_dtype(out), BG_DTYPE_INT64);
+  assert_int_equal(bg_series_count(out), 0);
+  bg_value_free(out);
+  protobuf_c_message_free_unpacked(&s->base, NULL);
+}
+
+/* Specs come from the network: malformed ones are refused with a reason, never trusted. */
+static void test_spec_parsing(void **state) {
+  (void)state;
+  bg_error err;
+  json_t *args = json_loads("{\"dtype\": \"float32\", \"shape\": [-1.0, 4.0], "
+                            "\"enforce_dtype\": true, \"enforce_shape\": true}",
+                            0, NULL);
+  void *spec = bg_ndarray_descriptor.parse_spec(args, &err);
+  assert_non_null(spec);
+  bg_ndarray_descriptor.free_spec(spec);
+  json_decref(args);
+
+  args = json_loads("{\"shape\": [2.5]}", 0, NULL);
+  assert_null(bg_ndarray_descriptor.parse_spec(args, &err));
+  assert_contains(err.message, "whole numbers");
+  json_decref(args);
+
+  args = json_loads("{\"a\": {\"id\": \"bentoml.io.Multipart\"}}", 0, NULL);
+  assert_null(bg_multipart_descriptor.parse_spec(args, &err));
+  assert_contains(err.message, "cannot be nested");
+  json_decref(args);
+
+  args =
+      json_loads("{\"a\": {\"id\": \"acme.io.X\"}, \"b\": {\"id\": \"bentoml.io.Text\"}}", 0, NULL);
+  assert_null(bg_multipart_descriptor.parse_spec(args, &err));
+  assert_contains(err.message, "part 'a' has descriptor 'acme.io.X'");
+  json_decref(args);
+
+  assert_null(bg_multipart_descriptor.parse_spec(NULL, &err));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_text_utf8),
+      cmocka_unit_test(test_json_rules),
+      cmocka_unit_test(test_file_values),
+      cmocka_unit_test(test_accessors_check_kind),
+      cmocka_unit_test(test_mixed_type_column_from_wire),
+      cmocka_unit_test(test_spec_parsing),
+  };
+  return cmocka_run_group_tests_name("values", tests, NULL, NULL);
+}
