@@ -498,6 +498,7 @@ static void test_raw_calls(void **state) {
   in = bg_text_new("hi", (size_t)-1, &err);
   assert_int_equal(bg_client_call_raw(f->client, "no_spec", in, &out, NULL, &err), BG_OK);
   assert_string_equal(bg_text_data(out), "ok");
+  bg_value_free(out);
   /* the server's own unknown-API answer (INTERNAL, PROTOCOL §5.2) maps to UNKNOWN_API */
   assert_int_equal(bg_client_call_raw(f->client, "nope", in, &out, NULL, &err), BG_ERR_UNKNOWN_API);
   assert_int_equal(err.grpc_status, 13);
