@@ -60,6 +60,13 @@ static const char usage[] =
     "  --timeout-ms N            health/wait: how long to wait (default 5000 / 30000)\n"
     "  --interval-ms N           wait: pause between checks (default 500)\n"
     "  --protocol-version V      v1 (default) or v1alpha1\n"
+    "  --cacert PATH             CA certificates (PEM) that verify the server; implies TLS\n"
+    "  --cert PATH --key PATH    client certificate and key (PEM) for mutual TLS\n"
+    "  --authority NAME          :authority and the name the server certificate must carry\n"
+    "  --tls                     TLS with the system's root certificates\n"
+    "  --plaintext               no TLS, even for grpcs:// (default for host:port)\n"
+    "  --compress ALG            compress requests: gzip, deflate or none\n"
+    "  --max-recv-bytes N        largest reply accepted (default: no limit)\n"
     "  --discovery-timeout-ms N  how long connecting + ServiceMetadata may take (default 10000)\n"
     "  -h, --help                this text\n"
     "\n"
@@ -81,6 +88,10 @@ typedef struct cli {
   int64_t deadline_ms, timeout_ms, interval_ms;
   bool wait_for_ready;
   const char *protocol_version;
+  const char *cert, *key;
+  bool plaintext, compress;
+  char url_buf[600];
+  bg_compression compression;
   bg_options *options;
 } cli;
 
@@ -186,6 +197,40 @@ static int parse_args(int argc, char **argv, cli *c) {
         c->interval_ms = ms;
       else if (bg_options_set_discovery_timeout_ms(c->options, ms, &err) != BG_OK)
         return report(&err);
+    } else if (strcmp(a, "--cacert") == 0 || strcmp(a, "--cert") == 0 || strcmp(a, "--key") == 0) {
+      NEED_VALUE();
+      if (strcmp(a, "--cacert") == 0 && bg_options_set_root_certs_file(c->options, next, &err))
+        return report(&err);
+      if (strcmp(a, "--cert") == 0)
+        c->cert = next;
+      if (strcmp(a, "--key") == 0)
+        c->key = next;
+    } else if (strcmp(a, "--authority") == 0) {
+      NEED_VALUE();
+      if (bg_options_set_authority(c->options, next, &err) != BG_OK)
+        return report(&err);
+    } else if (strcmp(a, "--tls") == 0) {
+      bg_options_set_tls(c->options, true, NULL);
+    } else if (strcmp(a, "--plaintext") == 0) {
+      c->plaintext = true;
+    } else if (strcmp(a, "--compress") == 0) {
+      NEED_VALUE();
+      if (strcmp(next, "gzip") == 0)
+        c->compression = BG_COMPRESSION_GZIP;
+      else if (strcmp(next, "deflate") == 0)
+        c->compression = BG_COMPRESSION_DEFLATE;
+      else if (strcmp(next, "none") == 0)
+        c->compression = BG_COMPRESSION_NONE;
+      else
+        return usage_error("--compress takes gzip, deflate or none, not '%s'", next);
+      c->compress = true;
+    } else if (strcmp(a, "--max-recv-bytes") == 0) {
+      NEED_VALUE();
+      int64_t bytes;
+      if (!parse_ms(next, &bytes) || bg_options_set_max_receive_bytes(c->options, bytes, &err))
+        return usage_error("--max-recv-bytes takes a number of bytes from 1 to 2147483647, not "
+                           "'%s'",
+                           next);
     } else if (strcmp(a, "--protocol-version") == 0) {
       NEED_VALUE();
       c->protocol_version = next;
@@ -200,12 +245,22 @@ static int parse_args(int argc, char **argv, cli *c) {
     }
 #undef NEED_VALUE
   }
+  if ((c->cert != NULL) != (c->key != NULL))
+    return usage_error("--cert and --key go together%s", "");
+  if (c->cert && bg_options_set_client_cert_file(c->options, c->cert, c->key, &err) != BG_OK)
+    return report(&err);
+  if (c->plaintext && (c->cert || bg_options_set_tls(c->options, false, &err) != BG_OK))
+    return usage_error("--plaintext cannot go with TLS options%s", "");
   if (n_positional < 2) {
     fputs(usage, stderr);
     return EXIT_USAGE;
   }
   c->command = positional[0];
   c->url = positional[1];
+  if (c->plaintext && strncmp(c->url, "grpcs://", 8) == 0) { /* --plaintext wins */
+    snprintf(c->url_buf, sizeof c->url_buf, "grpc://%s", c->url + 8);
+    c->url = c->url_buf;
+  }
   c->api = positional[2];
   return -1;
 }
@@ -263,7 +318,8 @@ static bg_call_options *build_call_options(const cli *c, bg_error *err) {
   bool ok =
       (!c->deadline_ms || bg_call_options_set_deadline_ms(co, c->deadline_ms, err) == BG_OK) &&
       bg_call_options_set_wait_for_ready(co, c->wait_for_ready, err) == BG_OK &&
-      bg_call_options_set_validate(co, !c->no_validate, err) == BG_OK;
+      bg_call_options_set_validate(co, !c->no_validate, err) == BG_OK &&
+      (!c->compress || bg_call_options_set_compression(co, c->compression, err) == BG_OK);
   for (size_t i = 0; ok && i < c->n_headers; i++) {
     const char *colon = strchr(c->headers[i], ':');
     if (!colon) {
@@ -321,6 +377,8 @@ static int cmd_call(cli *c) {
 }
 
 int main(int argc, char **argv) {
+  /* gRPC Core logs handshake failures to stderr; the CLI reports them itself. */
+  setenv("GRPC_VERBOSITY", "NONE", 0);
   cli c = {0};
   c.options = bg_options_new();
   if (!c.options) {

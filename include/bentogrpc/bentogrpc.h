@@ -21,8 +21,10 @@
 #ifndef BENTOGRPC_H
 #define BENTOGRPC_H
 
+#include "async.h"
 #include "client.h"
 #include "common.h"
+#include "interceptor.h"
 #include "options.h"
 #include "value.h"
 

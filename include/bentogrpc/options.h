@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "common.h"
+#include "interceptor.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -43,6 +44,71 @@ BG_API bg_status bg_options_set_default_deadline_ms(bg_options *options, int64_t
 BG_API bg_status bg_options_set_max_receive_bytes(bg_options *options, int64_t max_bytes,
                                                   bg_error *err);
 
+/* ---- TLS and mutual TLS ----
+ * TLS is used for grpcs:// URLs, or when enabled here, or when any TLS material is set.
+ * Files are read and PEM is checked when set, so a missing, unreadable or non-PEM input fails
+ * here with a message naming it, not at the first call. */
+
+/** Uses TLS even for host:port URLs (with the system's roots unless a CA is set). */
+BG_API bg_status bg_options_set_tls(bg_options *options, bool enable, bg_error *err);
+/** CA certificates that verify the server, from a PEM file or PEM bytes (copied). */
+BG_API bg_status bg_options_set_root_certs_file(bg_options *options, const char *path,
+                                                bg_error *err);
+BG_API bg_status bg_options_set_root_certs_pem(bg_options *options, const char *pem, size_t len,
+                                               bg_error *err);
+/** The client certificate chain and private key for mutual TLS, from files or PEM bytes. */
+BG_API bg_status bg_options_set_client_cert_file(bg_options *options, const char *cert_path,
+                                                 const char *key_path, bg_error *err);
+BG_API bg_status bg_options_set_client_cert_pem(bg_options *options, const char *cert_pem,
+                                                size_t cert_len, const char *key_pem,
+                                                size_t key_len, bg_error *err);
+/** Overrides the :authority and the name the server certificate must carry (SNI), for
+ *  certificates issued to another name than the URL's host. */
+BG_API bg_status bg_options_set_authority(bg_options *options, const char *authority,
+                                          bg_error *err);
+
+/* ---- channel ---- */
+
+/** Largest request the client sends, in bytes; -1 (default) means no limit. */
+BG_API bg_status bg_options_set_max_send_bytes(bg_options *options, int64_t max_bytes,
+                                               bg_error *err);
+/** HTTP/2 keepalive pings every `time_ms` (> 0), failing the connection when one is not
+ *  answered within `timeout_ms` (0: gRPC's 20 s); `permit_without_calls` pings even when no
+ *  call is active. Off by default. */
+BG_API bg_status bg_options_set_keepalive(bg_options *options, int64_t time_ms, int64_t timeout_ms,
+                                          bool permit_without_calls, bg_error *err);
+/** User agent prefix (copied); default "bentogrpc-c/<version>". */
+BG_API bg_status bg_options_set_user_agent(bg_options *options, const char *user_agent,
+                                           bg_error *err);
+/** Load-balancing policy across the addresses a name resolves to: "pick_first" (gRPC's
+ *  default) or "round_robin". */
+BG_API bg_status bg_options_set_lb_policy(bg_options *options, const char *policy, bg_error *err);
+/** gRPC service config JSON (retries, timeouts, LB); must be a JSON object. Copied. */
+BG_API bg_status bg_options_set_service_config(bg_options *options, const char *json,
+                                               bg_error *err);
+/** Any other client-side gRPC channel argument (grpc_types.h names, e.g.
+ *  "grpc.http2.lookahead_bytes"). Unknown keys and the wrong value type are errors.
+ *  Applied after the typed settings above, so they win. At most 32. */
+BG_API bg_status bg_options_set_channel_arg_int(bg_options *options, const char *key, int value,
+                                                bg_error *err);
+BG_API bg_status bg_options_set_channel_arg_string(bg_options *options, const char *key,
+                                                   const char *value, bg_error *err);
+
+/** Compression of requests (responses follow the server's choice). */
+typedef enum bg_compression {
+  BG_COMPRESSION_NONE = 0,
+  BG_COMPRESSION_DEFLATE = 1,
+  BG_COMPRESSION_GZIP = 2
+} bg_compression;
+/** The channel's default request compression (default none). */
+BG_API bg_status bg_options_set_compression(bg_options *options, bg_compression compression,
+                                            bg_error *err);
+
+/** Adds `interceptor` to the chain (see interceptor.h); the options take their own reference.
+ *  At most 16. */
+BG_API bg_status bg_options_add_interceptor(bg_options *options, bg_interceptor *interceptor,
+                                            bg_error *err);
+
 /** New per-call options: no deadline override, no metadata, wait-for-ready off.
  *  NULL when out of memory. Free with bg_call_options_free(). */
 BG_API bg_call_options *bg_call_options_new(void);
@@ -71,6 +137,27 @@ BG_API bg_status bg_call_options_set_validate(bg_call_options *call_options, boo
  *  reachable instead of failing at once with UNAVAILABLE. */
 BG_API bg_status bg_call_options_set_wait_for_ready(bg_call_options *call_options,
                                                     bool wait_for_ready, bg_error *err);
+
+/** Compression of this call's request, overriding the channel default. */
+BG_API bg_status bg_call_options_set_compression(bg_call_options *call_options,
+                                                 bg_compression compression, bg_error *err);
+
+/** Per-call credentials: sends "authorization: Bearer <token>" (token copied; printable
+ *  ASCII). Replaces an earlier token. */
+BG_API bg_status bg_call_options_set_bearer_token(bg_call_options *call_options, const char *token,
+                                                  bg_error *err);
+
+/** Per-call credentials through a callback that adds metadata to each call, after the
+ *  interceptors' `before` hooks (see interceptor.h). NULL removes it. */
+BG_API bg_status bg_call_options_set_credentials(bg_call_options *call_options,
+                                                 bg_credentials_fn callback, void *user_data,
+                                                 bg_error *err);
+
+/** Copies each call's reply metadata (initial and trailing) into `sink` (borrowed; must
+ *  outlive the calls). A call options object with a sink must not be used by two calls at
+ *  once. NULL removes it. */
+BG_API bg_status bg_call_options_set_response_metadata(bg_call_options *call_options,
+                                                       bg_response_metadata *sink, bg_error *err);
 
 #ifdef __cplusplus
 }

@@ -90,7 +90,8 @@ static bg_status decode_response(const bg_client *client, const bg_api *api,
   return st;
 }
 
-static void fill_settings(bg_client *client, const bg_call_options *co, bg_prepared_call *out) {
+static bg_status fill_settings(bg_client *client, const bg_call_options *co, bg_prepared_call *out,
+                               bg_error *err) {
   out->unary = (bg_unary_call){
       .channel = client->channel,
       .method = client->call_method,
@@ -99,6 +100,10 @@ static void fill_settings(bg_client *client, const bg_call_options *co, bg_prepa
       .n_metadata = co ? co->n_metadata : 0,
       .wait_for_ready = co && co->wait_for_ready,
       .request = out->request};
+  bg_status st = bg_chain_before(client, out->api_name, co, &out->chain, &out->unary, err);
+  if (st != BG_OK)
+    bg_prepared_call_release(out);
+  return st;
 }
 
 bg_status bg_call_prepare(bg_client *client, const char *api_name, const bg_value *input,
@@ -125,8 +130,7 @@ bg_status bg_call_prepare(bg_client *client, const char *api_name, const bg_valu
     bg_error_prefix(err, "API '%s' input", api_name);
     return st;
   }
-  fill_settings(client, call_options, out);
-  return BG_OK;
+  return fill_settings(client, call_options, out, err);
 }
 
 bg_status bg_call_prepare_raw(bg_client *client, const char *api_name, const bg_value *input,
@@ -142,14 +146,14 @@ bg_status bg_call_prepare_raw(bg_client *client, const char *api_name, const bg_
     bg_error_prefix(err, "raw call '%s' input", api_name);
     return st;
   }
-  fill_settings(client, call_options, out);
-  return BG_OK;
+  return fill_settings(client, call_options, out, err);
 }
 
 void bg_prepared_call_release(bg_prepared_call *prepared) {
   if (prepared->request)
     grpc_byte_buffer_destroy(prepared->request);
   prepared->request = NULL;
+  bg_chain_release(&prepared->chain);
 }
 
 bool bg_call_should_retry_file_as_bytes(const bg_prepared_call *prepared,
@@ -163,14 +167,13 @@ bool bg_call_should_retry_file_as_bytes(const bg_prepared_call *prepared,
   return true;
 }
 
-bg_status bg_call_complete(const bg_client *client, const bg_prepared_call *prepared,
-                           const bg_unary_result *result, bg_value **output, bg_error *err) {
+static bg_status outcome(const bg_client *client, const bg_prepared_call *prepared,
+                         const bg_unary_result *result, bg_value **output, bg_error *err) {
   const char *api_name = prepared->api_name;
   if (result->status != GRPC_STATUS_OK) {
     char what[300];
     snprintf(what, sizeof what, "call '%s'", api_name);
-    bg_status st =
-        bg_fail_from_grpc(err, result, what, client->url_text, prepared->unary.deadline_ms);
+    bg_status st = bg_client_fail(client, err, result, what, prepared->unary.deadline_ms);
     if (is_unknown_api_reply(result)) {
       st = BG_ERR_UNKNOWN_API;
       if (err)
@@ -181,6 +184,17 @@ bg_status bg_call_complete(const bg_client *client, const bg_prepared_call *prep
   bg_status st = decode_response(client, prepared->api, result->response, output, err);
   if (st != BG_OK)
     bg_error_prefix(err, "API '%s' at %s: output", api_name, client->url_text);
+  return st;
+}
+
+bg_status bg_call_complete(const bg_client *client, bg_prepared_call *prepared,
+                           const bg_unary_result *result, bg_value **output, bg_error *err) {
+  bg_status st = outcome(client, prepared, result, output, err);
+  st = bg_chain_after(client, prepared->api_name, &prepared->chain, result, st, err);
+  if (st != BG_OK && output && *output) { /* an interceptor failed a successful call */
+    bg_value_free(*output);
+    *output = NULL;
+  }
   return st;
 }
 
@@ -204,6 +218,8 @@ static bg_status run(bg_client *client, const char *api_name, const bg_value *in
         st == BG_OK && attempt == 0 && bg_call_should_retry_file_as_bytes(&prepared, &result);
     if (st == BG_OK && !retry)
       st = bg_call_complete(client, &prepared, &result, output, err);
+    else if (st != BG_OK) /* gRPC could not run the call: interceptors still see it end */
+      st = bg_chain_after(client, prepared.api_name, &prepared.chain, NULL, st, err);
     bg_unary_result_destroy(&result);
     bg_prepared_call_release(&prepared);
     if (!retry)

@@ -4,6 +4,7 @@
 #ifndef BG_CLIENT_CALL_INTERNAL_H
 #define BG_CLIENT_CALL_INTERNAL_H
 
+#include "client/call_chain.h"
 #include "client/client_internal.h"
 #include "transport/unary.h"
 
@@ -13,11 +14,13 @@ typedef struct bg_prepared_call {
   bool file_as_bytes;        /* this attempt sent a File input as serialized_bytes */
   grpc_byte_buffer *request; /* owned; released by bg_prepared_call_release */
   bg_unary_call unary;       /* ready for bg_unary_run / bg_unary_start */
+  bg_call_chain chain;       /* this call's metadata and interceptor state */
 } bg_prepared_call;
 
-/* Finds the API, validates and encodes `input` with its input descriptor and fills the call
- * settings from `call_options` (may be NULL) and the client's defaults. `call_options` must
- * outlive the call (its metadata is referenced, not copied). */
+/* Finds the API, validates and encodes `input` with its input descriptor, fills the call
+ * settings from `call_options` (may be NULL) and the client's defaults, and runs the
+ * interceptors' `before` hooks. `call_options` must outlive the call (its metadata is
+ * referenced, not copied). */
 bg_status bg_call_prepare(bg_client *client, const char *api_name, const bg_value *input,
                           const bg_call_options *call_options, bg_prepared_call *out,
                           bg_error *err);
@@ -28,8 +31,10 @@ bg_status bg_call_prepare_raw(bg_client *client, const char *api_name, const bg_
                               bg_error *err);
 void bg_prepared_call_release(bg_prepared_call *prepared);
 
-/* Turns a finished call into the decoded output or an error. */
-bg_status bg_call_complete(const bg_client *client, const bg_prepared_call *prepared,
+/* Turns a finished call into the decoded output or an error, and runs the interceptors'
+ * `after` hooks on the outcome (a hook may turn success into an error: the output is then
+ * freed and *output is NULL). */
+bg_status bg_call_complete(const bg_client *client, bg_prepared_call *prepared,
                            const bg_unary_result *result, bg_value **output, bg_error *err);
 
 /* true when the server refused a File input sent as `file` the way BentoML >= 1.0.16 does

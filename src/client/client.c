@@ -6,11 +6,12 @@
 #include "client/client_internal.h"
 #include "error_internal.h"
 #include "transport/channel.h"
+#include "transport/unary.h"
 
 static void register_methods(bg_client *client) {
   char path[128];
-  snprintf(path, sizeof path, "/%s/Call", client->bento_service);
-  client->call_method = grpc_channel_register_call(client->channel, path, NULL, NULL);
+  snprintf(client->call_path, sizeof client->call_path, "/%s/Call", client->bento_service);
+  client->call_method = grpc_channel_register_call(client->channel, client->call_path, NULL, NULL);
   snprintf(path, sizeof path, "/%s/ServiceMetadata", client->bento_service);
   client->metadata_method = grpc_channel_register_call(client->channel, path, NULL, NULL);
   client->health_method =
@@ -32,20 +33,38 @@ bg_client *bg_client_connect(const char *url, const bg_options *options,
   }
   client->url_text = url_text;
   client->url = parsed;
-  if (options)
-    client->options = *options;
-  else
+  if (!options)
     bg_options_init_defaults(&client->options);
+  else if (bg_options_copy(&client->options, options, err) != BG_OK) {
+    free(client);
+    free(url_text);
+    return NULL;
+  }
   snprintf(client->bento_service, sizeof client->bento_service, "bentoml.grpc.%s.BentoService",
            client->options.protocol_version);
 
   grpc_init(); /* reference counted; balanced in bg_client_close() */
   bg_cq_pool_init(&client->cq_pool);
-  bg_channel_config config = {.max_receive_bytes = client->options.max_receive_bytes,
-                              .reconnect_backoff_ms = reconnect_backoff_ms};
+  bg_channel_config config = client->options.channel;
+  config.reconnect_backoff_ms = reconnect_backoff_ms;
   client->channel = bg_channel_create(&client->url, &config);
   register_methods(client);
   return client;
+}
+
+bg_status bg_client_fail(const bg_client *client, bg_error *err, const bg_unary_result *result,
+                         const char *what, int64_t deadline_ms) {
+  bool tls = client->url.tls || client->options.channel.tls;
+  if (!tls || result->status != GRPC_STATUS_UNAVAILABLE)
+    return bg_fail_from_grpc(err, result, what, client->url_text, deadline_ms);
+  int n = (int)GRPC_SLICE_LENGTH(result->details);
+  return bg_fail(err, BG_ERR_UNAVAILABLE, GRPC_STATUS_UNAVAILABLE,
+                 "%s at %s failed: the TLS handshake did not complete (UNAVAILABLE: %.*s) — "
+                 "check that the server speaks TLS, that the CA given verifies its certificate "
+                 "(bg_options_set_root_certs_*, --cacert), that the certificate carries the "
+                 "name used (bg_options_set_authority, --authority) and, if the server requires "
+                 "mutual TLS, the client certificate (bg_options_set_client_cert_*, --cert/--key)",
+                 what, client->url_text, n, (const char *)GRPC_SLICE_START_PTR(result->details));
 }
 
 static bg_status refuse_old_protocol(const bg_client *client, bg_error *err) {
@@ -99,6 +118,7 @@ BG_API void bg_client_close(bg_client *client) {
   grpc_channel_destroy(client->channel);
   bg_cq_pool_destroy(&client->cq_pool);
   free(client->url_text);
+  bg_options_release(&client->options);
   free(client);
   grpc_shutdown();
 }

@@ -9,6 +9,7 @@
 #include "client/options_internal.h"
 #include "descriptors/descriptor.h"
 #include "transport/cq_pool.h"
+#include "transport/unary.h"
 #include "transport/url.h"
 
 /* One side (input or output) of an API. */
@@ -24,7 +25,7 @@ struct bg_api {
   char *docs; /* NULL when absent */
   bg_api_io input;
   bg_api_io output;
-  char *unsupported_reason; /* NULL when supported */
+  char *unsupported_reason;  /* NULL when supported */
   atomic_bool file_as_bytes; /* the server refused `file`; send serialized_bytes (§4.6) */
 };
 
@@ -37,6 +38,7 @@ struct bg_client {
   void *metadata_method;  /* registered .../ServiceMetadata */
   void *health_method;    /* registered /grpc.health.v1.Health/Check */
   char bento_service[64]; /* "bentoml.grpc.<v>.BentoService" */
+  char call_path[96];     /* "/bentoml.grpc.<v>.BentoService/Call" */
   bg_cq_pool cq_pool;
   char *service_name;
   char *service_docs;
@@ -50,6 +52,11 @@ struct bg_client {
  * server that comes up between polls); 0 keeps gRPC's default. */
 bg_client *bg_client_connect(const char *url, const bg_options *options,
                              int64_t reconnect_backoff_ms, bg_error *err);
+
+/* bg_fail_from_grpc() for this client's calls; on a TLS channel an UNAVAILABLE status is
+ * explained as the TLS handshake failure it almost always is. */
+bg_status bg_client_fail(const bg_client *client, bg_error *err, const bg_unary_result *result,
+                         const char *what, int64_t deadline_ms);
 
 /* Calls ServiceMetadata and fills the API registry. */
 bg_status bg_client_discover(bg_client *client, bg_error *err);

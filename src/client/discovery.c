@@ -96,8 +96,8 @@ bg_status bg_client_discover(bg_client *client, bg_error *err) {
   st = bg_unary_run(&client->cq_pool, &call, &result, err);
   grpc_byte_buffer_destroy(request_bytes);
   if (st == BG_OK && result.status != GRPC_STATUS_OK) {
-    st = bg_fail_from_grpc(err, &result, "discovering the APIs (ServiceMetadata)", client->url_text,
-                           client->options.discovery_timeout_ms);
+    st = bg_client_fail(client, err, &result, "discovering the APIs (ServiceMetadata)",
+                        client->options.discovery_timeout_ms);
   } else if (st == BG_OK && !result.response) {
     st = bg_fail(err, BG_ERR_PROTOCOL, 0, "ServiceMetadata at %s returned OK without a message",
                  client->url_text);

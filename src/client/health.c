@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "client/client_internal.h"
+#include "client/health_internal.h"
 #include "error_internal.h"
 #include "transport/unary.h"
 #include "wire/byte_buffer.h"
@@ -19,36 +19,52 @@ BG_API const char *bg_health_status_str(bg_health_status status) {
   return "UNKNOWN";
 }
 
-static bg_status health_check(bg_client *client, const char *service, int64_t timeout_ms,
-                              bg_health_status *status, bg_error *err) {
-  Grpc__Health__V1__HealthCheckRequest request = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
-  request.service = (char *)service;
-  grpc_byte_buffer *request_bytes;
-  bg_status st = bg_wire_pack(&request.base, &request_bytes, err);
+bg_status bg_health_prepare(const bg_client *client, const char *service, int64_t timeout_ms,
+                            grpc_byte_buffer **request, bg_unary_call *call, bg_error *err) {
+  Grpc__Health__V1__HealthCheckRequest message = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+  message.service = (char *)service;
+  bg_status st = bg_wire_pack(&message.base, request, err);
   if (st != BG_OK)
     return st;
-  bg_unary_call call = {.channel = client->channel,
-                        .method = client->health_method,
-                        .deadline_ms = timeout_ms,
-                        .request = request_bytes};
+  *call = (bg_unary_call){.channel = client->channel,
+                          .method = client->health_method,
+                          .deadline_ms = timeout_ms,
+                          .request = *request};
+  return BG_OK;
+}
+
+bg_status bg_health_complete(const bg_client *client, const char *service, int64_t timeout_ms,
+                             const bg_unary_result *result, bg_health_status *status,
+                             bg_error *err) {
+  char what[300];
+  snprintf(what, sizeof what, "health check of '%s'", service);
+  if (result->status != GRPC_STATUS_OK)
+    return bg_client_fail(client, err, result, what, timeout_ms);
+  if (!result->response)
+    return bg_fail(err, BG_ERR_PROTOCOL, 0, "%s at %s: OK without a message", what,
+                   client->url_text);
+  ProtobufCMessage *msg;
+  bg_status st = bg_wire_unpack(&grpc__health__v1__health_check_response__descriptor,
+                                result->response, "HealthCheckResponse", &msg, err);
+  if (st == BG_OK) {
+    *status = (bg_health_status)((Grpc__Health__V1__HealthCheckResponse *)msg)->status;
+    protobuf_c_message_free_unpacked(msg, NULL);
+  }
+  return st;
+}
+
+static bg_status health_check(bg_client *client, const char *service, int64_t timeout_ms,
+                              bg_health_status *status, bg_error *err) {
+  grpc_byte_buffer *request_bytes;
+  bg_unary_call call;
+  bg_status st = bg_health_prepare(client, service, timeout_ms, &request_bytes, &call, err);
+  if (st != BG_OK)
+    return st;
   bg_unary_result result;
   st = bg_unary_run(&client->cq_pool, &call, &result, err);
   grpc_byte_buffer_destroy(request_bytes);
-  char what[300];
-  snprintf(what, sizeof what, "health check of '%s'", service);
-  if (st == BG_OK && result.status != GRPC_STATUS_OK) {
-    st = bg_fail_from_grpc(err, &result, what, client->url_text, timeout_ms);
-  } else if (st == BG_OK && !result.response) {
-    st = bg_fail(err, BG_ERR_PROTOCOL, 0, "%s at %s: OK without a message", what, client->url_text);
-  } else if (st == BG_OK) {
-    ProtobufCMessage *msg;
-    st = bg_wire_unpack(&grpc__health__v1__health_check_response__descriptor, result.response,
-                        "HealthCheckResponse", &msg, err);
-    if (st == BG_OK) {
-      *status = (bg_health_status)((Grpc__Health__V1__HealthCheckResponse *)msg)->status;
-      protobuf_c_message_free_unpacked(msg, NULL);
-    }
-  }
+  if (st == BG_OK)
+    st = bg_health_complete(client, service, timeout_ms, &result, status, err);
   bg_unary_result_destroy(&result);
   return st;
 }

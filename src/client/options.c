@@ -1,7 +1,9 @@
-#include <ctype.h>
+/* bg_options: protocol, timeouts and channel settings; deep copies for clients. */
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/interceptor_internal.h"
 #include "client/options_internal.h"
 #include "error_internal.h"
 
@@ -10,7 +12,64 @@ void bg_options_init_defaults(struct bg_options *options) {
   strcpy(options->protocol_version, "v1");
   options->discovery_timeout_ms = 10000;
   options->default_deadline_ms = 0;
-  options->max_receive_bytes = -1;
+  options->channel.max_receive_bytes = -1;
+  options->channel.max_send_bytes = -1;
+}
+
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+bg_status bg_options_copy(struct bg_options *to, const struct bg_options *from, bg_error *err) {
+  *to = *from;
+  bg_channel_config *c = &to->channel;
+  const bg_channel_config *f = &from->channel;
+  c->user_agent = dup_or_null(f->user_agent);
+  c->lb_policy = dup_or_null(f->lb_policy);
+  c->service_config = dup_or_null(f->service_config);
+  c->authority = dup_or_null(f->authority);
+  c->root_pem = dup_or_null(f->root_pem);
+  c->cert_pem = dup_or_null(f->cert_pem);
+  c->key_pem = dup_or_null(f->key_pem);
+  c->extra = f->n_extra ? calloc(f->n_extra, sizeof *c->extra) : NULL;
+  bool ok = (!f->user_agent || c->user_agent) && (!f->lb_policy || c->lb_policy) &&
+            (!f->service_config || c->service_config) && (!f->authority || c->authority) &&
+            (!f->root_pem || c->root_pem) && (!f->cert_pem || c->cert_pem) &&
+            (!f->key_pem || c->key_pem) && (!f->n_extra || c->extra);
+  for (size_t i = 0; ok && i < f->n_extra; i++) {
+    c->extra[i] = f->extra[i];
+    c->extra[i].key = strdup(f->extra[i].key);
+    c->extra[i].string = dup_or_null(f->extra[i].string);
+    ok = c->extra[i].key && (!f->extra[i].string || c->extra[i].string);
+  }
+  if (!c->extra)
+    c->n_extra = 0;
+  for (size_t i = 0; i < to->n_interceptors; i++)
+    bg_interceptor_ref(to->interceptors[i]);
+  if (!ok) {
+    bg_options_release(to);
+    return BG_FAIL_NOMEM(err);
+  }
+  return BG_OK;
+}
+
+void bg_options_release(struct bg_options *options) {
+  bg_channel_config *c = &options->channel;
+  free(c->user_agent);
+  free(c->lb_policy);
+  free(c->service_config);
+  free(c->authority);
+  free(c->root_pem);
+  free(c->cert_pem);
+  if (c->key_pem) /* a private key: do not leave it in freed memory */
+    memset(c->key_pem, 0, strlen(c->key_pem));
+  free(c->key_pem);
+  for (size_t i = 0; c->extra && i < c->n_extra; i++) {
+    free(c->extra[i].key);
+    free(c->extra[i].string);
+  }
+  free(c->extra);
+  for (size_t i = 0; i < options->n_interceptors; i++)
+    bg_interceptor_release(options->interceptors[i]);
+  memset(options, 0, sizeof *options);
 }
 
 BG_API bg_options *bg_options_new(void) {
@@ -20,17 +79,32 @@ BG_API bg_options *bg_options_new(void) {
   return options;
 }
 
-BG_API void bg_options_free(bg_options *options) { free(options); }
+BG_API void bg_options_free(bg_options *options) {
+  if (!options)
+    return;
+  bg_options_release(options);
+  free(options);
+}
 
-static bg_status need(const void *handle, const char *what, bg_error *err) {
+static bg_status need(const void *handle, bg_error *err) {
   if (!handle)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "%s is NULL", what);
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "options is NULL");
+  return BG_OK;
+}
+
+/* Replaces an owned string setting with a copy of `value` (NULL clears it). */
+static bg_status set_string(char **slot, const char *value, bg_error *err) {
+  char *copy = NULL;
+  if (value && !(copy = strdup(value)))
+    return BG_FAIL_NOMEM(err);
+  free(*slot);
+  *slot = copy;
   return BG_OK;
 }
 
 BG_API bg_status bg_options_set_protocol_version(bg_options *options, const char *version,
                                                  bg_error *err) {
-  if (need(options, "options", err) != BG_OK)
+  if (need(options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (!version || (strcmp(version, "v1") != 0 && strcmp(version, "v1alpha1") != 0))
     return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
@@ -42,7 +116,7 @@ BG_API bg_status bg_options_set_protocol_version(bg_options *options, const char
 
 BG_API bg_status bg_options_set_discovery_timeout_ms(bg_options *options, int64_t timeout_ms,
                                                      bg_error *err) {
-  if (need(options, "options", err) != BG_OK)
+  if (need(options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (timeout_ms <= 0)
     return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "discovery timeout must be > 0 ms (got %lld)",
@@ -53,7 +127,7 @@ BG_API bg_status bg_options_set_discovery_timeout_ms(bg_options *options, int64_
 
 BG_API bg_status bg_options_set_default_deadline_ms(bg_options *options, int64_t deadline_ms,
                                                     bg_error *err) {
-  if (need(options, "options", err) != BG_OK)
+  if (need(options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (deadline_ms < 0)
     return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
@@ -63,112 +137,142 @@ BG_API bg_status bg_options_set_default_deadline_ms(bg_options *options, int64_t
   return BG_OK;
 }
 
-BG_API bg_status bg_options_set_max_receive_bytes(bg_options *options, int64_t max_bytes,
-                                                  bg_error *err) {
-  if (need(options, "options", err) != BG_OK)
-    return BG_ERR_INVALID_ARGUMENT;
+static bg_status check_size(const char *what, int64_t max_bytes, bg_error *err) {
   if (max_bytes < -1 || max_bytes == 0 || max_bytes > INT32_MAX)
     return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "max receive bytes must be -1 (no limit) or 1..%d (got %lld)", INT32_MAX,
+                   "max %s bytes must be -1 (no limit) or 1..%d (got %lld)", what, INT32_MAX,
                    (long long)max_bytes);
-  options->max_receive_bytes = max_bytes;
   return BG_OK;
 }
 
-BG_API bg_call_options *bg_call_options_new(void) {
-  bg_call_options *co = calloc(1, sizeof *co);
-  if (co)
-    co->validate = true;
-  return co;
-}
-
-BG_API bg_status bg_call_options_set_validate(bg_call_options *call_options, bool validate,
-                                              bg_error *err) {
-  if (need(call_options, "call options", err) != BG_OK)
+BG_API bg_status bg_options_set_max_receive_bytes(bg_options *options, int64_t max_bytes,
+                                                  bg_error *err) {
+  if (need(options, err) != BG_OK || check_size("receive", max_bytes, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
-  call_options->validate = validate;
+  options->channel.max_receive_bytes = max_bytes;
   return BG_OK;
 }
 
-BG_API void bg_call_options_free(bg_call_options *call_options) {
-  if (!call_options)
-    return;
-  for (size_t i = 0; i < call_options->n_metadata; i++) {
-    grpc_slice_unref(call_options->metadata[i].key);
-    grpc_slice_unref(call_options->metadata[i].value);
-  }
-  free(call_options->metadata);
-  free(call_options);
-}
-
-BG_API bg_status bg_call_options_set_deadline_ms(bg_call_options *call_options, int64_t deadline_ms,
-                                                 bg_error *err) {
-  if (need(call_options, "call options", err) != BG_OK)
+BG_API bg_status bg_options_set_max_send_bytes(bg_options *options, int64_t max_bytes,
+                                               bg_error *err) {
+  if (need(options, err) != BG_OK || check_size("send", max_bytes, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
-  if (deadline_ms <= 0)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "deadline must be > 0 ms (got %lld)",
-                   (long long)deadline_ms);
-  call_options->deadline_ms = deadline_ms;
+  options->channel.max_send_bytes = max_bytes;
   return BG_OK;
 }
 
-BG_API bg_status bg_call_options_set_wait_for_ready(bg_call_options *call_options,
-                                                    bool wait_for_ready, bg_error *err) {
-  if (need(call_options, "call options", err) != BG_OK)
+BG_API bg_status bg_options_set_keepalive(bg_options *options, int64_t time_ms, int64_t timeout_ms,
+                                          bool permit_without_calls, bg_error *err) {
+  if (need(options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
-  call_options->wait_for_ready = wait_for_ready;
-  return BG_OK;
-}
-
-static bool ends_with(const char *s, const char *suffix) {
-  size_t n = strlen(s), m = strlen(suffix);
-  return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-static bg_status check_metadata(const char *key, const char *value, size_t value_len,
-                                bg_error *err) {
-  if (!key || !*key)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "metadata key is empty");
-  for (const char *p = key; *p; p++)
-    if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-' || *p == '_' ||
-          *p == '.'))
-      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                     "metadata key '%s': only lower-case letters, digits, '-', '_' and '.' are "
-                     "allowed",
-                     key);
-  if (strncmp(key, "grpc-", 5) == 0)
+  if (time_ms <= 0 || time_ms > INT32_MAX || timeout_ms < 0 || timeout_ms > INT32_MAX)
     return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "metadata key '%s': keys starting with 'grpc-' are reserved by gRPC", key);
-  if (!value && value_len > 0)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "metadata '%s': value is NULL", key);
-  if (!ends_with(key, "-bin"))
-    for (size_t i = 0; i < value_len; i++)
-      if (value[i] < 0x20 || value[i] > 0x7e)
-        return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                       "metadata '%s': byte %zu of the value is not printable ASCII; use a key "
-                       "ending in '-bin' for binary values",
-                       key, i);
+                   "keepalive: time must be 1..%d ms and timeout 0..%d ms (got %lld, %lld)",
+                   INT32_MAX, INT32_MAX, (long long)time_ms, (long long)timeout_ms);
+  options->channel.keepalive_time_ms = time_ms;
+  options->channel.keepalive_timeout_ms = timeout_ms;
+  options->channel.keepalive_permit_without_calls = permit_without_calls;
   return BG_OK;
 }
 
-BG_API bg_status bg_call_options_add_metadata(bg_call_options *call_options, const char *key,
-                                              const char *value, size_t value_len, bg_error *err) {
-  if (need(call_options, "call options", err) != BG_OK)
+BG_API bg_status bg_options_set_user_agent(bg_options *options, const char *user_agent,
+                                           bg_error *err) {
+  if (need(options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
-  bg_status st = check_metadata(key, value, value_len, err);
-  if (st != BG_OK)
-    return st;
-  if (call_options->n_metadata == call_options->capacity) {
-    size_t capacity = call_options->capacity ? call_options->capacity * 2 : 4;
-    grpc_metadata *grown = realloc(call_options->metadata, capacity * sizeof *grown);
-    if (!grown)
-      return BG_FAIL_NOMEM(err);
-    call_options->metadata = grown;
-    call_options->capacity = capacity;
+  for (const char *p = user_agent; p && *p; p++)
+    if (*p < 0x20 || *p > 0x7e)
+      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "user agent must be printable ASCII");
+  return set_string(&options->channel.user_agent, user_agent, err);
+}
+
+BG_API bg_status bg_options_set_lb_policy(bg_options *options, const char *policy, bg_error *err) {
+  if (need(options, err) != BG_OK)
+    return BG_ERR_INVALID_ARGUMENT;
+  if (!policy || (strcmp(policy, "pick_first") != 0 && strcmp(policy, "round_robin") != 0))
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "load-balancing policy '%s' is unknown; use \"pick_first\" or \"round_robin\" "
+                   "(others through bg_options_set_service_config)",
+                   policy ? policy : "(null)");
+  return set_string(&options->channel.lb_policy, policy, err);
+}
+
+BG_API bg_status bg_options_set_service_config(bg_options *options, const char *json,
+                                               bg_error *err) {
+  if (need(options, err) != BG_OK)
+    return BG_ERR_INVALID_ARGUMENT;
+  json_error_t jerr;
+  json_t *parsed = json ? json_loads(json, 0, &jerr) : NULL;
+  bool object = json_is_object(parsed);
+  json_decref(parsed);
+  if (!object)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "service config must be a JSON object, e.g. {\"loadBalancingConfig\": "
+                   "[{\"round_robin\": {}}]}%s%s",
+                   json && !parsed ? "; parse error: " : "", json && !parsed ? jerr.text : "");
+  return set_string(&options->channel.service_config, json, err);
+}
+
+static bg_status add_arg(bg_options *options, const char *key, bool is_string, const char *string,
+                         int integer, bg_error *err) {
+  if (need(options, err) != BG_OK || bg_channel_arg_check(key, is_string, err) != BG_OK)
+    return BG_ERR_INVALID_ARGUMENT;
+  if (is_string && !string)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "channel argument '%s': value is NULL", key);
+  bg_channel_config *c = &options->channel;
+  if (c->n_extra == BG_MAX_EXTRA_CHANNEL_ARGS)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "at most %d raw channel arguments",
+                   BG_MAX_EXTRA_CHANNEL_ARGS);
+  bg_channel_arg *grown = realloc(c->extra, (c->n_extra + 1) * sizeof *grown);
+  if (!grown)
+    return BG_FAIL_NOMEM(err);
+  c->extra = grown;
+  bg_channel_arg *a = &c->extra[c->n_extra];
+  *a = (bg_channel_arg){.key = strdup(key), .is_string = is_string, .integer = integer};
+  a->string = is_string ? strdup(string) : NULL;
+  if (!a->key || (is_string && !a->string)) {
+    free(a->key);
+    free(a->string);
+    return BG_FAIL_NOMEM(err);
   }
-  grpc_metadata *md = &call_options->metadata[call_options->n_metadata++];
-  memset(md, 0, sizeof *md);
-  md->key = grpc_slice_from_copied_string(key);
-  md->value = grpc_slice_from_copied_buffer(value ? value : "", value_len);
+  c->n_extra++;
+  return BG_OK;
+}
+
+BG_API bg_status bg_options_set_channel_arg_int(bg_options *options, const char *key, int value,
+                                                bg_error *err) {
+  return add_arg(options, key, false, NULL, value, err);
+}
+
+BG_API bg_status bg_options_set_channel_arg_string(bg_options *options, const char *key,
+                                                   const char *value, bg_error *err) {
+  return add_arg(options, key, true, value, 0, err);
+}
+
+static bool valid_compression(bg_compression c) {
+  return c == BG_COMPRESSION_NONE || c == BG_COMPRESSION_DEFLATE || c == BG_COMPRESSION_GZIP;
+}
+
+BG_API bg_status bg_options_set_compression(bg_options *options, bg_compression compression,
+                                            bg_error *err) {
+  if (need(options, err) != BG_OK)
+    return BG_ERR_INVALID_ARGUMENT;
+  if (!valid_compression(compression))
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "compression %d is not BG_COMPRESSION_NONE, _DEFLATE or _GZIP",
+                   (int)compression);
+  options->channel.compression = (int)compression;
+  return BG_OK;
+}
+
+BG_API bg_status bg_options_add_interceptor(bg_options *options, bg_interceptor *interceptor,
+                                            bg_error *err) {
+  if (need(options, err) != BG_OK)
+    return BG_ERR_INVALID_ARGUMENT;
+  if (!interceptor)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "interceptor is NULL");
+  if (options->n_interceptors == BG_MAX_INTERCEPTORS)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "at most %d interceptors", BG_MAX_INTERCEPTORS);
+  bg_interceptor_ref(interceptor);
+  options->interceptors[options->n_interceptors++] = interceptor;
   return BG_OK;
 }

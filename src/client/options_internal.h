@@ -4,25 +4,49 @@
 
 #include <grpc/grpc.h>
 
+#include "bentogrpc/interceptor.h"
 #include "bentogrpc/options.h"
+#include "transport/channel.h"
+
+#define BG_MAX_EXTRA_CHANNEL_ARGS 32
+#define BG_MAX_INTERCEPTORS       16
 
 struct bg_options {
   char protocol_version[16]; /* "v1" or "v1alpha1" */
   int64_t discovery_timeout_ms;
-  int64_t default_deadline_ms; /* 0: none */
-  int64_t max_receive_bytes;   /* -1: unlimited */
+  int64_t default_deadline_ms;                       /* 0: none */
+  bg_channel_config channel;                         /* strings and extra args owned */
+  bg_interceptor *interceptors[BG_MAX_INTERCEPTORS]; /* one reference each */
+  size_t n_interceptors;
 };
 
 struct bg_call_options {
   int64_t deadline_ms; /* 0: use the client's default */
   bool wait_for_ready;
-  bool validate; /* client-side validation against the descriptor spec (default on) */
+  bool validate;           /* client-side validation against the descriptor spec (default on) */
+  int compression;         /* -1: the channel's default; else grpc_compression_algorithm */
   grpc_metadata *metadata; /* slices owned here, ready to hand to gRPC without conversion */
   size_t n_metadata;
   size_t capacity;
+  bg_credentials_fn credentials; /* per-call credentials callback, or NULL */
+  void *credentials_data;
+  bg_response_metadata *response_metadata; /* where to copy reply metadata, or NULL */
 };
 
 /* The defaults documented in options.h. */
 void bg_options_init_defaults(struct bg_options *options);
+
+/* Deep copy of `from` into `to` (strings duplicated, interceptors referenced). */
+bg_status bg_options_copy(struct bg_options *to, const struct bg_options *from, bg_error *err);
+
+/* Frees what bg_options_copy / the setters allocated inside `options`. */
+void bg_options_release(struct bg_options *options);
+
+/* Appends one metadata entry to a grpc_metadata array (copies key and value), checking the
+ * key and value as bg_call_options_add_metadata() documents. */
+bg_status bg_metadata_append(grpc_metadata **md, size_t *n, size_t *capacity, const char *key,
+                             const char *value, size_t value_len, bool allow_reserved,
+                             bg_error *err);
+void bg_metadata_free(grpc_metadata *md, size_t n);
 
 #endif

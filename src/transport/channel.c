@@ -1,34 +1,67 @@
 #include <grpc/grpc_security.h>
 
-#include "bentogrpc/common.h"
 #include "transport/channel.h"
 
-grpc_channel *bg_channel_create(const bg_url *url, const bg_channel_config *config) {
-  int max_receive = config->max_receive_bytes < 0 || config->max_receive_bytes > INT32_MAX
-                        ? -1
-                        : (int)config->max_receive_bytes;
-  grpc_arg args[4] = {
-      {.type = GRPC_ARG_INTEGER,
-       .key = (char *)GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
-       .value.integer = max_receive},
-      {.type = GRPC_ARG_STRING,
-       .key = (char *)GRPC_ARG_PRIMARY_USER_AGENT_STRING,
-       .value.string = (char *)"bentogrpc-c/" BG_VERSION_STRING},
-  };
-  size_t n_args = 2;
-  if (config->reconnect_backoff_ms > 0) {
-    int backoff =
-        config->reconnect_backoff_ms > INT32_MAX ? INT32_MAX : (int)config->reconnect_backoff_ms;
-    args[n_args++] = (grpc_arg){.type = GRPC_ARG_INTEGER,
-                                .key = (char *)GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
-                                .value.integer = backoff};
-    args[n_args++] = (grpc_arg){.type = GRPC_ARG_INTEGER,
-                                .key = (char *)GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
-                                .value.integer = backoff};
+#define MAX_ARGS 64
+
+static void add_int(grpc_arg *args, size_t *n, const char *key, int64_t value) {
+  if (*n == MAX_ARGS)
+    return;
+  int v = value > INT32_MAX ? INT32_MAX : value < INT32_MIN ? INT32_MIN : (int)value;
+  args[(*n)++] = (grpc_arg){.type = GRPC_ARG_INTEGER, .key = (char *)key, .value.integer = v};
+}
+
+static void add_str(grpc_arg *args, size_t *n, const char *key, const char *value) {
+  if (*n == MAX_ARGS)
+    return;
+  args[(*n)++] =
+      (grpc_arg){.type = GRPC_ARG_STRING, .key = (char *)key, .value.string = (char *)value};
+}
+
+static grpc_channel_credentials *credentials(const bg_url *url, const bg_channel_config *c) {
+  if (!url->tls && !c->tls)
+    return grpc_insecure_credentials_create();
+  grpc_ssl_pem_key_cert_pair pair = {.private_key = c->key_pem, .cert_chain = c->cert_pem};
+  /* NULL roots: gRPC's default roots (the system's bundle). */
+  return grpc_ssl_credentials_create(c->root_pem, c->cert_pem ? &pair : NULL, NULL, NULL);
+}
+
+grpc_channel *bg_channel_create(const bg_url *url, const bg_channel_config *c) {
+  grpc_arg args[MAX_ARGS];
+  size_t n = 0;
+  add_int(args, &n, GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, c->max_receive_bytes);
+  add_int(args, &n, GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, c->max_send_bytes);
+  add_str(args, &n, GRPC_ARG_PRIMARY_USER_AGENT_STRING,
+          c->user_agent ? c->user_agent : "bentogrpc-c/" BG_VERSION_STRING);
+  if (c->reconnect_backoff_ms > 0) {
+    add_int(args, &n, GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, c->reconnect_backoff_ms);
+    add_int(args, &n, GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, c->reconnect_backoff_ms);
   }
-  grpc_channel_args channel_args = {.num_args = n_args, .args = args};
-  grpc_channel_credentials *creds = url->tls ? grpc_ssl_credentials_create(NULL, NULL, NULL, NULL)
-                                             : grpc_insecure_credentials_create();
+  if (c->keepalive_time_ms > 0) {
+    add_int(args, &n, GRPC_ARG_KEEPALIVE_TIME_MS, c->keepalive_time_ms);
+    if (c->keepalive_timeout_ms > 0)
+      add_int(args, &n, GRPC_ARG_KEEPALIVE_TIMEOUT_MS, c->keepalive_timeout_ms);
+    add_int(args, &n, GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, c->keepalive_permit_without_calls);
+  }
+  if (c->compression)
+    add_int(args, &n, GRPC_COMPRESSION_CHANNEL_DEFAULT_ALGORITHM, c->compression);
+  if (c->lb_policy)
+    add_str(args, &n, GRPC_ARG_LB_POLICY_NAME, c->lb_policy);
+  if (c->service_config)
+    add_str(args, &n, GRPC_ARG_SERVICE_CONFIG, c->service_config);
+  if (c->authority) {
+    add_str(args, &n, GRPC_ARG_DEFAULT_AUTHORITY, c->authority);
+    if (url->tls || c->tls)
+      add_str(args, &n, GRPC_SSL_TARGET_NAME_OVERRIDE_ARG, c->authority);
+  }
+  for (size_t i = 0; i < c->n_extra; i++) {
+    if (c->extra[i].is_string)
+      add_str(args, &n, c->extra[i].key, c->extra[i].string);
+    else
+      add_int(args, &n, c->extra[i].key, c->extra[i].integer);
+  }
+  grpc_channel_args channel_args = {.num_args = n, .args = args};
+  grpc_channel_credentials *creds = credentials(url, c);
   grpc_channel *channel = grpc_channel_create(url->target, creds, &channel_args);
   grpc_channel_credentials_release(creds);
   return channel;

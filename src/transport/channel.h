@@ -1,17 +1,45 @@
-/* Opening the client's one gRPC channel. */
+/* Opening the client's one gRPC channel from typed settings. */
 #ifndef BG_TRANSPORT_CHANNEL_H
 #define BG_TRANSPORT_CHANNEL_H
 
 #include <grpc/grpc.h>
+#include <stdbool.h>
 
+#include "bentogrpc/common.h"
 #include "transport/url.h"
+
+/* One raw gRPC channel argument (validated against channel_args.c's table). */
+typedef struct bg_channel_arg {
+  char *key;
+  bool is_string;
+  char *string;
+  int integer;
+} bg_channel_arg;
 
 typedef struct bg_channel_config {
   int64_t max_receive_bytes;    /* -1: unlimited */
+  int64_t max_send_bytes;       /* -1: unlimited */
   int64_t reconnect_backoff_ms; /* > 0: cap on reconnect backoff; 0: gRPC's default */
+  int64_t keepalive_time_ms;    /* 0: keepalive off */
+  int64_t keepalive_timeout_ms; /* 0: gRPC's default */
+  bool keepalive_permit_without_calls;
+  int compression;          /* grpc_compression_algorithm for requests; 0 none */
+  char *user_agent;         /* NULL: "bentogrpc-c/<version>" */
+  char *lb_policy;          /* NULL: gRPC's (pick_first) */
+  char *service_config;     /* JSON, NULL: none */
+  char *authority;          /* :authority and TLS name override, NULL: from the URL */
+  bool tls;                 /* TLS even without grpcs:// */
+  char *root_pem;           /* CA bundle; NULL: the system's roots */
+  char *cert_pem, *key_pem; /* client certificate for mutual TLS; NULL: none */
+  bg_channel_arg *extra;    /* raw arguments, applied last */
+  size_t n_extra;
 } bg_channel_config;
 
 /* A channel for `url`; never NULL (gRPC reports bad targets at the first call). */
 grpc_channel *bg_channel_create(const bg_url *url, const bg_channel_config *config);
+
+/* Checks a raw channel argument against the table of client-side gRPC arguments: unknown
+ * keys and values of the wrong type are errors, never ignored. */
+bg_status bg_channel_arg_check(const char *key, bool is_string, bg_error *err);
 
 #endif

@@ -98,8 +98,7 @@ static const char *hint_for(grpc_status_code status) {
     return " — the server does not implement this method; is it a BentoML gRPC server "
            "speaking the same protocol version?";
   case GRPC_STATUS_RESOURCE_EXHAUSTED:
-    return " — if a message is too large, raise the limit with "
-           "bg_options_set_max_receive_bytes() (or -1 for none)";
+    return " — if a message is too large, raise the limit (-1 for none)";
   case GRPC_STATUS_UNAUTHENTICATED:
   case GRPC_STATUS_PERMISSION_DENIED: return " — check the credentials the client sends";
   default: return "";
@@ -126,6 +125,14 @@ bg_status bg_fail_from_grpc(bg_error *err, const bg_unary_result *result, const 
   case GRPC_STATUS_CANCELLED: code = BG_ERR_CANCELLED; break;
   default: code = BG_ERR_SERVER; break;
   }
-  return bg_fail(err, code, result->status, "%s at %s failed: %s: %.*s%s", what, address, name, n,
-                 details, hint_for(result->status));
+  /* gRPC says which side's limit an oversized message hit; name the option to raise. */
+  const char *size_hint = "";
+  if (result->status == GRPC_STATUS_RESOURCE_EXHAUSTED) {
+    if (n >= 8 && memcmp(details, "Received", 8) == 0)
+      size_hint = " with bg_options_set_max_receive_bytes() (CLI: --max-recv-bytes)";
+    else if (n >= 4 && memcmp(details, "Sent", 4) == 0)
+      size_hint = " with bg_options_set_max_send_bytes()";
+  }
+  return bg_fail(err, code, result->status, "%s at %s failed: %s: %.*s%s%s", what, address, name, n,
+                 details, hint_for(result->status), size_hint);
 }

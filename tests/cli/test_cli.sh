@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The bentogrpc CLI against the reference server: output and exit codes a script relies on.
-# usage: test_cli.sh PATH/TO/bentogrpc SOURCE_DIR
+# usage: test_cli.sh PATH/TO/bentogrpc SOURCE_DIR [PATH/TO/example_mtls_from_memory]
 set -u
 cli=$1
 src=$2
+mtls_example=${3:-}
 passed=0
 failed=0
 server_pid=
@@ -108,6 +109,37 @@ cleanup
 start_server --protocol-version v1alpha1
 check "v1alpha1 raw call" 0 '"data":[2,4]' -- \
   "$cli" call "127.0.0.1:$port" double_ndarray --ndarray '[1,2]' --dtype int32 --protocol-version v1alpha1
+cleanup
+
+# TLS and mutual TLS with certificates made now
+bash "$src/tests/support/make_certs.sh" "$tmp/certs" || { echo "make_certs.sh failed"; exit 1; }
+c="$tmp/certs"
+start_server --tls-cert "$c/server.pem" --tls-key "$c/server.key" --tls-ca "$c/ca.pem"
+check "mtls call" 0 '"data":[10.0]' -- "$cli" call "localhost:$port" predict --ndarray '[[1,2,3,4]]' \
+  --dtype float32 --cacert "$c/ca.pem" --cert "$c/client.pem" --key "$c/client.key"
+check "mtls without client cert" 3 "TLS handshake" -- "$cli" health "localhost:$port" --cacert "$c/ca.pem"
+check "tls wrong CA" 3 "TLS handshake" -- "$cli" health "localhost:$port" --cacert "$c/other-ca.pem" \
+  --cert "$c/client.pem" --key "$c/client.key"
+check "missing CA file" 2 "cannot open" -- "$cli" health "localhost:$port" --cacert "$c/nope.pem"
+check "cert without key" 2 "--cert and --key go together" -- "$cli" health "localhost:$port" --cert "$c/client.pem"
+if [ -n "$mtls_example" ]; then
+  check "mtls from memory (example)" 0 "predict over mutual TLS: 15.8" -- \
+    "$mtls_example" "localhost:$port" "$c/ca.pem" "$c/client.pem" "$c/client.key"
+fi
+cleanup
+start_server --tls-cert "$c/wrongname.pem" --tls-key "$c/wrongname.key"
+check "authority override" 0 "SERVING" -- "$cli" health "localhost:$port" --cacert "$c/ca.pem" --authority other.example
+cleanup
+
+start_server
+check "compressed call" 0 '"data":[[2,4],[6,8]]' -- \
+  "$cli" call "127.0.0.1:$port" double_ndarray --ndarray '[[1,2],[3,4]]' --compress gzip
+check "bad compression" 2 "--compress takes" -- "$cli" call "127.0.0.1:$port" bonjour --text x --compress lz4
+check "max recv bytes" 5 "bg_options_set_max_receive_bytes" -- \
+  "$cli" call "127.0.0.1:$port" echo_ndarray --ndarray "[$(seq -s, 1 3000)]" --dtype float64 --max-recv-bytes 20000
+check "discovery over limit" 5 "Received message larger than max" -- \
+  "$cli" describe "127.0.0.1:$port" --max-recv-bytes 100
+check "plaintext wins over grpcs" 0 "SERVING" -- "$cli" health "grpcs://127.0.0.1:$port" --plaintext
 cleanup
 
 start_server --health-status NOT_SERVING

@@ -58,9 +58,9 @@ static void test_discovery_lists_every_api(void **state) {
   fixture *f = *state;
   bg_client *c = f->client;
   assert_string_equal(bg_client_service_name(c), "reference_service");
-  assert_int_equal(bg_client_api_count(c), 21);
+  assert_int_equal(bg_client_api_count(c), 23);
   assert_string_equal(bg_api_name(bg_client_api_at(c, 0)), "bonjour");
-  assert_null(bg_client_api_at(c, 21));
+  assert_null(bg_client_api_at(c, 23));
   assert_null(bg_client_api_find(c, "Predict")); /* exact, case-sensitive */
 
   const bg_api *predict = bg_client_api_find(c, "predict");

@@ -53,8 +53,19 @@ class ServiceUnavailable(BentoMLException):
     error_code = 503
 
 
+class GrpcStatus(Exception):
+    """Test-only: end the call with exactly this status code and details (fail_with_status)."""
+
+    def __init__(self, code: grpc.StatusCode, details: str):
+        super().__init__(details)
+        self.code = code
+        self.details = details
+
+
 def status_for_exception(exc: BaseException) -> tuple[grpc.StatusCode, str]:
     """The (code, details) BentoML's servicer reports for an exception from Call (§5.2 2-4)."""
+    if isinstance(exc, GrpcStatus):
+        return exc.code, exc.details
     if isinstance(exc, BentoMLException):
         return _HTTP_TO_GRPC.get(exc.error_code, grpc.StatusCode.UNKNOWN), exc.message
     if isinstance(exc, (RuntimeError, TypeError, NotImplementedError)):

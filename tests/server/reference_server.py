@@ -3,6 +3,7 @@
 
 Emulates a legacy BentoML service served with ``bentoml serve-grpc``: BentoService
 (Call, ServiceMetadata) for one protocol version, and grpc.health.v1.Health/Check.
+Test options: --compress-responses gzip|deflate, --no-service-metadata (see --help).
 Prints ``PORT <n>`` on stdout once bound, then serves until SIGTERM/SIGINT.
 
 Run with /usr/bin/python3 (needs grpcio, protobuf and numpy from Debian).
@@ -33,6 +34,8 @@ log = logging.getLogger("reference_server")
 # The BentoML e2e service's interceptor adds these to every unary response (§8 case 2).
 E2E_TRAILERS = (("usage", "NLP"), ("accuracy_score", "0.8247"))
 
+COMPRESSION = {None: None, "gzip": grpc.Compression.Gzip, "deflate": grpc.Compression.Deflate}
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -54,6 +57,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--tls-cert", help="PEM server certificate chain (with --tls-key: TLS)")
     p.add_argument("--tls-key", help="PEM server private key")
     p.add_argument("--tls-ca", help="PEM CA bundle: require and verify client certificates")
+    p.add_argument("--compress-responses", choices=("gzip", "deflate"),
+                   help="compress every response message with this algorithm")
+    p.add_argument("--no-service-metadata", action="store_true",
+                   help="serve BentoService without the ServiceMetadata method (UNIMPLEMENTED)")
     p.add_argument("--workers", type=int, default=16)
     p.add_argument("-v", "--verbose", action="store_true", help="log every failed call")
     args = p.parse_args(argv)
@@ -145,14 +152,19 @@ class Handlers:
 
     # ---- BentoService/Call
 
-    def call(self, request, context):
+    def call(self, received, context):
+        request, size = received
         if not self.readiness.ready():
             self._abort(context, grpc.StatusCode.UNAVAILABLE, "Server is starting up.")
         api = self.service.apis.get(request.api_name)
         if api is None:
             self._unknown_api(context)
-        ctx = CallContext(grpc_context=context, metadata=list(context.invocation_metadata()),
-                          trailing=[], slow_ms=self.args.slow_ms)
+        metadata = list(context.invocation_metadata())
+        # grpc core normally consumes grpc-encoding before the application sees the metadata.
+        encoding = next((v for k, v in metadata if k == "grpc-encoding"), None)
+        ctx = CallContext(grpc_context=context, metadata=metadata, trailing=[],
+                          slow_ms=self.args.slow_ms, request_bytes=size, request_encoding=encoding)
+        log.info("%s: request %d bytes, grpc-encoding %s", api.name, size, encoding or "unseen")
         try:
             response = self._run(api, request, ctx)
         except Exception as exc:  # mapped exactly like BentoML's servicer (§5.2)
@@ -203,9 +215,11 @@ def _tuples_to_lists(value):
 def generic_handlers(h: Handlers, pbs: stubs.Stubs, version: str):
     pb = pbs.bento(version)
     unary = grpc.unary_unary_rpc_method_handler
-    bento = {"Call": unary(h.call, request_deserializer=pb.Request.FromString,
+    # Call receives (Request, size of the serialized Request as received, decompressed).
+    bento = {"Call": unary(h.call,
+                           request_deserializer=lambda b: (pb.Request.FromString(b), len(b)),
                            response_serializer=pb.Response.SerializeToString)}
-    if version == "v1":
+    if version == "v1" and not h.args.no_service_metadata:
         bento["ServiceMetadata"] = unary(
             h.service_metadata, request_deserializer=pb.ServiceMetadataRequest.FromString,
             response_serializer=pb.ServiceMetadataResponse.SerializeToString)
@@ -255,6 +269,7 @@ def main(argv=None) -> int:
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=args.workers),
         handlers=generic_handlers(handlers, pbs, args.protocol_version),
+        compression=COMPRESSION[args.compress_responses],
         # BentoML's default max_message_length is -1 (unlimited) in both directions.
         options=[("grpc.max_receive_message_length", -1),
                  ("grpc.max_send_message_length", -1),

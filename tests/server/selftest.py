@@ -15,6 +15,7 @@ import time
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+SUPPORT = os.path.join(os.path.dirname(HERE), "support")
 sys.path.insert(0, HERE)
 
 import grpc  # noqa: E402
@@ -40,17 +41,26 @@ class Server:
 
     def __init__(self, *args, listen=("127.0.0.1:0",)):
         self.args = [a for addr in listen for a in ("--listen", addr)] + list(args)
+        self.proc = None
 
-    def __enter__(self):
-        t0 = time.monotonic()
+    def spawn(self):
+        """Start the process now (to overlap start-ups); ``with`` then waits for PORT."""
+        self.t0 = time.monotonic()
         self.proc = subprocess.Popen(
             [sys.executable, os.path.join(HERE, "reference_server.py"), *self.args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return self
+
+    def __enter__(self):
+        if self.proc is None:
+            self.spawn()
         line = self.proc.stdout.readline()
-        self.startup_s = time.monotonic() - t0
+        self.startup_s = time.monotonic() - self.t0
         if not line.startswith("PORT "):
+            rc = self.proc.poll()
             self.proc.kill()
-            raise RuntimeError(f"bad first line {line!r}: {self.proc.stderr.read()}")
+            raise RuntimeError(f"bad first line {line!r} (exit status {rc}): "
+                               f"{self.proc.stderr.read()}")
         self.port = int(line.split()[1])
         self.channels = []
         return self
@@ -148,7 +158,8 @@ EXPECTED_APIS = [
     "echo_ndarray_enforce_shape", "echo_ndarray_enforce_dtype", "echo_dataframe",
     "echo_dataframe_from_sample", "echo_series_from_sample", "double_dataframe", "predict_file",
     "echo_image", "predict_multi_images", "ensure_metrics_are_registered", "echo_ndarray",
-    "slow_echo_ndarray", "predict", "custom_io", "no_spec", "echo_metadata"]
+    "slow_echo_ndarray", "predict", "custom_io", "no_spec", "echo_metadata",
+    "fail_with_status", "echo_size"]
 
 
 def struct_to_py(value):
@@ -175,6 +186,8 @@ def metadata_checks(ch):
         eq(md.name, "reference_service", "name")
         assert md.docs.startswith("# reference_service"), md.docs
         eq([a.name for a in md.apis], EXPECTED_APIS, "api order")
+        eq((len(md.apis), md.apis[20].name, md.apis[21].name, md.apis[22].name),
+           (23, "echo_metadata", "fail_with_status", "echo_size"), "appended test APIs")
         for a in md.apis:
             assert a.HasField("input") and a.HasField("output"), a.name
 
@@ -232,6 +245,10 @@ def metadata_checks(ch):
         assert not apis["bonjour"].HasField("docs")
         assert apis["echo_metadata"].HasField("docs")
         eq(apis["custom_io"].input.descriptor_id, "acme.io.Custom", "custom")
+        eq((apis["fail_with_status"].input.descriptor_id,
+            apis["fail_with_status"].output.descriptor_id), ("bentoml.io.Text",) * 2, "fws")
+        eq((apis["echo_size"].input.descriptor_id, apis["echo_size"].output.descriptor_id),
+           ("bentoml.io.NumpyNdarray", "bentoml.io.JSON"), "echo_size")
         eq(attrs(apis["custom_io"].input), {"args": {"foo": 1.0}}, "custom args")
         ns = apis["no_spec"].input
         assert not ns.HasField("descriptor_id") and not ns.HasField("attributes")
@@ -553,14 +570,25 @@ def extra_api_cases(ch):
         fn = ch.unary_unary("/bentoml.grpc.v1.BentoService/Call",
                             request_serializer=V1.Request.SerializeToString,
                             response_deserializer=V1.Response.FromString)
+        blob = bytes(range(256))
+        sent = [("x-echo-a", "1"), ("x-echo-b-bin", blob), ("x-echo-a", "2"),
+                ("x-echo-empty-bin", b"")]
         resp, call_ = fn.with_call(V1.Request(api_name="echo_metadata", text={"value": ""}),
-                                   metadata=[("x-echo", "hello"), ("x-echo-a", "1")], timeout=5)
+                                   metadata=[("x-echo", "hello"), ("other", "no")] + sent,
+                                   timeout=5)
         eq(resp.text.value, "hello", "x-echo")
-        assert ("x-echo-a", "1") in list(call_.initial_metadata()), call_.initial_metadata()
-        assert ("x-echo-a", "1") in list(call_.trailing_metadata()), call_.trailing_metadata()
+        for what, md in (("initial", call_.initial_metadata()),
+                         ("trailing", call_.trailing_metadata())):
+            eq([(k, v) for k, v in md if k.startswith("x-echo")], sent, what)
+            assert not any(k in ("x-echo", "other") for k, _ in md), md
+        resp, call_ = fn.with_call(V1.Request(api_name="echo_metadata", text={"value": ""}))
+        eq((resp.text.value, [k for k, _ in call_.trailing_metadata()
+                              if k.startswith("x-echo")]), ("", []), "no x-echo")
 
     check("slow_echo_ndarray honours client deadline", slow)
-    check("echo_metadata", echo_md)
+    check("echo_metadata (text, -bin, repeated keys, initial + trailing)", echo_md)
+    fail_with_status_cases(ch)
+    echo_size_cases(ch)
     check("custom_io", lambda: eq(ok(call(ch, "custom_io", serialized_bytes=b"abc")).text.value,
                                   "custom:3", "custom"))
     check("custom_io wrong member", lambda: expect_error(
@@ -578,6 +606,150 @@ def extra_api_cases(ch):
     check("v1alpha1 path on a v1 server -> UNIMPLEMENTED", lambda: expect_error(
         call(ch, "bonjour", pb=V1A, version="v1alpha1", text={"value": "x"}),
         SC.UNIMPLEMENTED, "Method not found!"))
+
+
+def fail_with_status_cases(ch):
+    def fws(text):
+        return call(ch, "fail_with_status", text={"value": text})
+
+    nasty = "tab\there\nnew line\r\n%20 % é ß 日本 😀 🧪\x01|pipe ' \" \\ end "
+
+    def byte_exact():
+        for code in (SC.INVALID_ARGUMENT, SC.NOT_FOUND, SC.RESOURCE_EXHAUSTED, SC.INTERNAL,
+                     SC.UNAVAILABLE, SC.PERMISSION_DENIED):
+            expect_error(fws(f"{code.name}|{nasty}"), code, nasty)
+
+    def edge_cases():
+        expect_error(fws("NOT_FOUND|"), SC.NOT_FOUND, "")
+        expect_error(fws("5|numeric"), SC.NOT_FOUND, "numeric")
+        expect_error(fws("ABORTED|" + "x" * 5000), SC.ABORTED, "x" * 5000)
+        eq(ok(fws("OK|fine")).text.value, "fine", "OK")
+        expect_error(fws("no separator"), SC.INVALID_ARGUMENT, prefix="fail_with_status:")
+        expect_error(fws("NOPE|x"), SC.INVALID_ARGUMENT, prefix="fail_with_status:")
+
+    check("fail_with_status: codes, details byte-exact (tabs, newlines, 😀)", byte_exact)
+    check("fail_with_status: empty/numeric/long/OK/bad input", edge_cases)
+
+
+def echo_size_raw(ch, body: bytes, **kw):
+    fn = ch.unary_unary("/bentoml.grpc.v1.BentoService/Call", request_serializer=lambda b: b,
+                        response_deserializer=V1.Response.FromString)
+    resp = fn(body, timeout=10, **kw)
+    return json.loads(json.dumps(struct_to_py(resp.json)))
+
+
+def echo_size_cases(ch):
+    arr = V1.NDArray(dtype=1, shape=[250, 4], float_values=[0.5] * 1000)
+    body = V1.Request(api_name="echo_size", ndarray=arr).SerializeToString()
+
+    def sizes():
+        eq(echo_size_raw(ch, body), {"received_bytes": float(len(body)), "nbytes": 4000.0}, "f32")
+        b = V1.Request(api_name="echo_size", ndarray=V1.NDArray(int64_values=[1, 2, 3]))
+        eq(echo_size_raw(ch, b.SerializeToString()),
+           {"received_bytes": float(b.ByteSize()), "nbytes": 24.0}, "i64")
+
+    def raw_length():
+        # A non-canonical encoding (api_name given twice): the raw length, not ByteSize().
+        raw = V1.Request(api_name="something_long_first").SerializeToString() + body
+        eq(echo_size_raw(ch, raw)["received_bytes"], float(len(raw)), "raw length")
+
+    def compressed_request():
+        for algo in (grpc.Compression.Gzip, grpc.Compression.Deflate):
+            eq(echo_size_raw(ch, body, compression=algo)["received_bytes"], float(len(body)),
+               f"{algo} request: size after decompression")
+
+    check("echo_size: received_bytes and nbytes", sizes)
+    check("echo_size: raw received length (non-canonical body)", raw_length)
+    check("echo_size: gzip/deflate requests counted decompressed", compressed_request)
+
+
+# --------------------------------------------------------------------------- proxy, compression
+
+class Proxy:
+    """Runs tests/support/tcp_proxy.py in front of a server."""
+
+    def __init__(self, target):
+        self.target = target
+
+    def __enter__(self):
+        self.dir = tempfile.mkdtemp(prefix="refsrv-proxy-")
+        self.stats_path = os.path.join(self.dir, "stats")
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.join(SUPPORT, "tcp_proxy.py"), "--target", self.target,
+             "--stats", self.stats_path], stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("PORT "):
+            self.proc.kill()
+            raise RuntimeError(f"proxy said {line!r}")
+        self.port = int(line.split()[1])
+        return self
+
+    def stats(self):
+        with open(self.stats_path) as f:
+            words = f.read().split()
+        eq((len(words), words[0], words[2]), (4, "UP", "DOWN"), "stats format")
+        return int(words[1]), int(words[3])
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        try:
+            self.rc = self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.rc = "killed"
+        self.proc.stdout.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return False
+
+
+BIG_TEXT = "a" * 200_000
+
+
+def through_proxy(server, fn):
+    """fn(channel) through a fresh proxy; returns (UP, DOWN) bytes and the proxy exit code."""
+    with Proxy(f"127.0.0.1:{server.port}") as px:
+        eq(px.stats(), (0, 0), "initial stats")
+        ch = grpc.insecure_channel(f"127.0.0.1:{px.port}")
+        try:
+            fn(ch)
+        finally:
+            ch.close()
+        totals = px.stats()
+    eq(px.rc, 0, "proxy exit code on SIGTERM")
+    return totals
+
+
+def big_bonjour(ch):
+    eq(ok(call(ch, "bonjour", text={"value": BIG_TEXT})).text.value, f"Hello, {BIG_TEXT}!",
+       "big reply")
+
+
+def compression_checks(plain_server):
+    def baseline():
+        up, down = through_proxy(plain_server, big_bonjour)
+        assert up > 200_000 and down > 200_000, (up, down)
+    check("tcp_proxy: counts both directions, exits 0 (uncompressed baseline)", baseline)
+
+    for algo, server in EARLY["compression"].items():
+        extra = algo == "gzip"
+        with server as s:
+            def compressed():
+                up, down = through_proxy(s, big_bonjour)
+                assert up > 200_000 and down < 20_000, (up, down)
+            check(f"--compress-responses {algo}: reply compressed on the wire", compressed)
+            if extra:
+                ch = s.channel()
+                check("--no-service-metadata: ServiceMetadata UNIMPLEMENTED, Call works",
+                      lambda: (expect_error(rpc(
+                          ch, "/bentoml.grpc.v1.BentoService/ServiceMetadata",
+                          V1.ServiceMetadataRequest(), V1.ServiceMetadataResponse),
+                          SC.UNIMPLEMENTED, "Method not found!"),
+                          eq(ok(call(ch, "bonjour", text={"value": "x"})).text.value,
+                             "Hello, x!", "call")))
+                check("--compress-responses: errors and metadata still fine", lambda: (
+                    expect_error(call(ch, "fail_with_status", text={"value": "NOT_FOUND|😀"}),
+                                 SC.NOT_FOUND, "😀"),
+                    eq(health(ch, "")[2].status, 1, "health")))
 
 
 # --------------------------------------------------------------------------- other servers
@@ -662,27 +834,85 @@ def v1alpha1_checks(ch):
         SC.INTERNAL, RUNTIME))
 
 
-def tls_checks():
+CERT_FILES = ["ca.pem", "ca.key", "server.pem", "server.key", "client.pem", "client.key",
+              "other-ca.pem", "other-ca.key", "other-server.pem", "other-server.key",
+              "wrongname.pem", "wrongname.key"]
+EARLY = {}  # servers started ahead of time so that their start-up overlaps other checks
+
+
+def spawn_early():
+    EARLY["compression"] = {
+        "gzip": Server("--compress-responses", "gzip", "--no-service-metadata").spawn(),
+        "deflate": Server("--compress-responses", "deflate").spawn()}
     if not shutil.which("openssl"):
+        return
+    d = EARLY["certs"] = tempfile.mkdtemp(prefix="refsrv-tls-")
+    EARLY["make_certs"] = proc = subprocess.run(
+        ["bash", os.path.join(SUPPORT, "make_certs.sh"), d], capture_output=True, text=True)
+    if proc.returncode != 0:
+        return
+
+    def tls(name, *extra, **kw):
+        return Server("--tls-cert", os.path.join(d, f"{name}.pem"),
+                      "--tls-key", os.path.join(d, f"{name}.key"), *extra, **kw).spawn()
+
+    EARLY["tls"] = [tls("server"), tls("server", "--tls-ca", os.path.join(d, "ca.pem")),
+                    tls("other-server"), tls("wrongname"), tls("server", listen=("[::1]:0",))]
+
+
+def tls_checks():
+    if "certs" not in EARLY:
         print("skip TLS checks: no openssl")
         return
-    d = tempfile.mkdtemp(prefix="refsrv-tls-")
-    cert, key = os.path.join(d, "c.pem"), os.path.join(d, "k.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                    "-keyout", key, "-out", cert], check=True, capture_output=True)
-    root = open(cert, "rb").read()
-    with Server("--tls-cert", cert, "--tls-key", key) as s:
-        check("TLS: health over TLS", lambda: eq(health(s.channel(
-            f"localhost:{s.port}", grpc.ssl_channel_credentials(root)), "")[2].status, 1, "tls"))
-    with Server("--tls-cert", cert, "--tls-key", key, "--tls-ca", cert) as s:
-        def mtls():
-            no_client = s.channel(f"localhost:{s.port}", grpc.ssl_channel_credentials(root))
-            eq(health(no_client, "")[0], SC.UNAVAILABLE, "without client cert")
-            with_client = s.channel(f"localhost:{s.port}", grpc.ssl_channel_credentials(
-                root, open(key, "rb").read(), root))
-            eq(health(with_client, "")[2].status, 1, "with client cert")
-        check("mTLS: client certificate required", mtls)
+    d, proc = EARLY["certs"], EARLY["make_certs"]
+    check("make_certs.sh: exit 0, quiet, all files", lambda: (
+        eq((proc.returncode, proc.stdout, proc.stderr), (0, "", ""), "make_certs.sh"),
+        eq(sorted(f for f in os.listdir(d) if f.endswith((".pem", ".key"))), sorted(CERT_FILES),
+           "files")))
+    if proc.returncode != 0:
+        shutil.rmtree(d, ignore_errors=True)
+        return
+    bad = subprocess.run(["bash", os.path.join(SUPPORT, "make_certs.sh")], capture_output=True)
+    check("make_certs.sh: usage error exits non-zero", lambda: eq(bad.returncode != 0, True, "rc"))
+
+    def f(name):
+        return os.path.join(d, name)
+
+    def read(name):
+        with open(f(name), "rb") as fh:
+            return fh.read()
+
+    ca, other_ca = read("ca.pem"), read("other-ca.pem")
+
+    def status(s, root, target=None, client=None, options=()):
+        creds = grpc.ssl_channel_credentials(root, *(client or (None, None)))
+        code, _, resp = health(s.channel(target or f"localhost:{s.port}", creds, options), "")
+        return resp.status if code == SC.OK else code
+
+    servers = EARLY["tls"]
+    with servers[0] as s:
+        check("TLS: localhost and 127.0.0.1 verify against ca.pem", lambda: [
+            eq(status(s, ca, t), 1, t) for t in (f"localhost:{s.port}", f"127.0.0.1:{s.port}")])
+        check("TLS: wrong CA (other-ca.pem) fails", lambda: eq(
+            status(s, other_ca), SC.UNAVAILABLE, "wrong CA"))
+    with servers[4] as s:
+        check("TLS: IP SAN ::1", lambda: eq(status(s, ca, f"[::1]:{s.port}"), 1, "::1"))
+    with servers[1] as s:
+        client = (read("client.key"), read("client.pem"))
+        check("mTLS: client.pem accepted", lambda: eq(status(s, ca, client=client), 1, "mtls"))
+        check("mTLS: no client certificate rejected", lambda: eq(
+            status(s, ca), SC.UNAVAILABLE, "no client cert"))
+        check("mTLS: client cert from the other CA rejected", lambda: eq(status(
+            s, ca, client=(read("other-server.key"), read("other-server.pem"))),
+            SC.UNAVAILABLE, "other CA client"))
+    with servers[2] as s:
+        check("TLS: other-server.pem verifies only against other-ca.pem", lambda: (
+            eq(status(s, other_ca), 1, "other CA"), eq(status(s, ca), SC.UNAVAILABLE, "ca")))
+    with servers[3] as s:
+        override = (("grpc.ssl_target_name_override", "other.example"),)
+        check("TLS: wrong name fails; ok with ssl_target_name_override other.example",
+              lambda: (eq(status(s, ca), SC.UNAVAILABLE, "wrong name"),
+                       eq(status(s, ca, options=override), 1, "override")))
     shutil.rmtree(d, ignore_errors=True)
 
 
@@ -690,6 +920,7 @@ def main() -> int:
     with Server() as s:
         check(f"start-up under 1.5 s (took {s.startup_s:.2f} s)", lambda: eq(
             s.startup_s < 1.5, True, "startup"))
+        spawn_early()
         ch = s.channel()
         metadata_checks(ch)
         golden_ndarray_cases(ch)
@@ -699,6 +930,7 @@ def main() -> int:
         pandas_cases(ch)
         file_broken_cases(ch)
         extra_api_cases(ch)
+        compression_checks(s)
     check("clean exit on SIGTERM", lambda: eq(s.rc, 0, "exit code"))
     other_server_checks()
     print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")

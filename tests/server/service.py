@@ -9,12 +9,14 @@ import dataclasses
 import time
 from typing import Any, Callable
 
+import grpc
 import numpy as np
 
 import frames
 import imaging
 from descriptors import (JSON, Custom, File, Image, IODescriptor, Multipart, NoSpec,
                          NumpyNdarray, PandasDataFrame, PandasSeries, Text, ValidationFailure)
+from errors import GrpcStatus, InvalidArgument
 
 SERVICE_NAME = "reference_service"
 SERVICE_DOCS = (f"# {SERVICE_NAME}:dev\n\n"
@@ -29,6 +31,8 @@ class CallContext:
     metadata: list            # request metadata as (key, value) pairs
     trailing: list            # trailing metadata to send, appended to by APIs
     slow_ms: int
+    request_bytes: int = -1            # size of the serialized Request as received (decompressed)
+    request_encoding: str | None = None  # its grpc-encoding header, when grpcio exposes it
 
 
 @dataclasses.dataclass
@@ -205,11 +209,37 @@ def no_spec(_value) -> str:
 
 
 def echo_metadata(_text: str, ctx: CallContext) -> str:
+    """Every ``x-echo-*`` pair (``-bin`` values are bytes, passed through unchanged) goes back
+    in order as initial and trailing metadata; the ``x-echo`` value is the response text."""
     echoed = [(k, v) for k, v in ctx.metadata if k.startswith("x-echo-")]
     if echoed:
-        ctx.grpc_context.send_initial_metadata(echoed)
+        ctx.grpc_context.send_initial_metadata(tuple(echoed))
     ctx.trailing.extend(echoed)
     return next((v for k, v in ctx.metadata if k == "x-echo"), "")
+
+
+def fail_with_status(text: str) -> str:
+    """``CODE|MESSAGE``: end the call with status CODE (a name such as NOT_FOUND, or a number)
+    and MESSAGE as details, verbatim. CODE OK returns MESSAGE as the response text."""
+    name, sep, message = text.partition("|")
+    code = None
+    if name.strip().isdigit():
+        code = next((c for c in grpc.StatusCode if c.value[0] == int(name)), None)
+    else:
+        code = grpc.StatusCode.__members__.get(name.strip().upper())
+    if not sep or code is None:
+        raise InvalidArgument(f"fail_with_status: expected 'CODE|MESSAGE' with a gRPC status "
+                              f"code name, got {text!r}")
+    if code is grpc.StatusCode.OK:
+        return message
+    raise GrpcStatus(code, message)
+
+
+def echo_size(arr: np.ndarray, ctx: CallContext) -> dict:
+    out = {"received_bytes": ctx.request_bytes, "nbytes": int(arr.nbytes)}
+    if ctx.request_encoding is not None:  # not exposed by grpcio 1.51: normally absent
+        out["grpc_encoding"] = ctx.request_encoding
+    return out
 
 
 # --------------------------------------------------------------------------- the service
@@ -258,5 +288,10 @@ def build_service() -> Service:
         Api("echo_metadata", Text(), Text(), echo_metadata, wants_context=True,
             doc="Return the `x-echo` request header; echo `x-echo-*` headers as initial "
                 "and trailing metadata."),
+        # Test-only APIs added later: always appended, the positions above are fixed.
+        Api("fail_with_status", Text(), Text(), fail_with_status,
+            doc="Input `CODE|MESSAGE`: fail with that gRPC status and MESSAGE as details."),
+        Api("echo_size", NumpyNdarray(), JSON(), echo_size, wants_context=True,
+            doc="Return the received (decompressed) Request size and the array's nbytes."),
     ]
     return Service(SERVICE_NAME, SERVICE_DOCS, {api.name: api for api in apis})

@@ -66,11 +66,17 @@ static int read_port(int fd, int timeout_ms) {
 }
 
 int bg_test_server_start(bg_test_server *server, const char *const *args) {
+  return bg_test_script_start(server, "tests/server/reference_server.py", args);
+}
+
+int bg_test_script_start(bg_test_server *server, const char *script, const char *const *args) {
   memset(server, 0, sizeof *server);
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s", BG_SOURCE_DIR, script);
   const char *argv[64];
   size_t n = 0;
   argv[n++] = "/usr/bin/python3";
-  argv[n++] = BG_SOURCE_DIR "/tests/server/reference_server.py";
+  argv[n++] = path;
   for (size_t i = 0; args && args[i] && n < 62; i++)
     argv[n++] = args[i];
   argv[n] = NULL;
@@ -99,7 +105,7 @@ int bg_test_server_start(bg_test_server *server, const char *const *args) {
   server->port = read_port(pipefd[0], 30000);
   close(pipefd[0]); /* the server prints nothing else on stdout */
   if (server->port < 0) {
-    fprintf(stderr, "reference server did not report its port\n");
+    fprintf(stderr, "%s did not report its port\n", script);
     bg_test_server_stop(server);
     return -1;
   }

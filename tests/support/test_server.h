@@ -15,6 +15,13 @@ typedef struct bg_test_server {
  * Returns 0 on success, -1 (with a message on stderr) otherwise. */
 int bg_test_server_start(bg_test_server *server, const char *const *args);
 
+/* The same for another Python helper of the test suite (path relative to the source tree),
+ * e.g. "tests/support/tcp_proxy.py", which prints the same "PORT <n>" line. */
+int bg_test_script_start(bg_test_server *server, const char *script, const char *const *args);
+
+/* The source tree, for test data paths. */
+#define BG_TEST_SOURCE_DIR BG_SOURCE_DIR
+
 /* Sends SIGTERM, waits for exit (SIGKILL after 5 s). Safe on a stopped server. */
 void bg_test_server_stop(bg_test_server *server);
 

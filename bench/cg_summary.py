@@ -1,0 +1,73 @@
+"""Marginal callgrind costs per call, from two runs of the same cell with k1 and k2 timed calls.
+
+The harness zeroes callgrind's counters when the timed section starts and dumps them when it
+ends (all threads), so (dump(k2) - dump(k1)) / (k2 - k1) is the cost of one more call, free of
+start-up, connection and warm-up. Prints a Markdown section comparing ours with raw Core.
+
+usage: cg_summary.py TITLE K1 K2 OURS_K1 OURS_K2 RAW_K1 RAW_K2
+"""
+import re
+import subprocess
+import sys
+
+SKIP = {"clone", "start_thread"}  # thread roots: their "self" lines are cycle artefacts
+
+
+def costs(path, inclusive):
+    out = subprocess.run(["callgrind_annotate", "--auto=no", "--threshold=100",
+                          f"--inclusive={'yes' if inclusive else 'no'}", path],
+                         capture_output=True, text=True, check=True).stdout
+    table = {}
+    for line in out.split("file:function", 1)[1].splitlines():
+        m = re.match(r"\s*([\d,]+) \(\s*[\d.]+%\)\s+(\S*?):(.*?)( \[(.*)\])?$", line)
+        if not m:
+            continue
+        where, fn, obj = m.group(2), m.group(3), m.group(5) or ""
+        if fn in SKIP or where.startswith("/"):  # "/src/file.c:fn" lines repeat "src/file.c:fn"
+            continue
+        lib = obj.rsplit("/", 1)[-1].split(".so")[0] if obj else "?"
+        key = (fn, lib)
+        table[key] = table.get(key, 0) + int(m.group(1).replace(",", ""))
+    return table
+
+
+def marginal(f1, f2, n, inclusive):
+    a, b = costs(f1, inclusive), costs(f2, inclusive)
+    return {k: (b.get(k, 0) - a.get(k, 0)) / n for k in set(a) | set(b)}
+
+
+def fmt(x):
+    return f"{x:,.0f}"
+
+
+def main():
+    title, k1, k2 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    n = k2 - k1
+    ours = marginal(sys.argv[4], sys.argv[5], n, False)
+    raw = marginal(sys.argv[6], sys.argv[7], n, False)
+    ours_total, raw_total = sum(ours.values()), sum(raw.values())
+    print(f"### {title}\n")
+    print(f"Instructions (Ir) per call, all threads: **ours-sync {fmt(ours_total)}**, raw Core "
+          f"{fmt(raw_total)} (ratio {ours_total / raw_total:.2f}; {n} calls measured).\n")
+
+    incl = marginal(sys.argv[4], sys.argv[5], n, True)
+    stages = sorted(((v, k) for k, v in incl.items()
+                     if k[1] == "libbentogrpc" and "'" not in k[0] and v > 0.01 * ours_total),
+                    reverse=True)
+    print("Where ours-sync spends it (inclusive cost of our library's functions above 1 % of a "
+          "call; recursive entries left out):\n")
+    print("| function | Ir/call | share |\n|---|---|---|")
+    for v, (fn, _) in stages[:14]:
+        print(f"| `{fn}` | {fmt(v)} | {v / ours_total * 100:.1f} % |")
+
+    print("\nFunctions (self cost) where ours-sync spends more than raw Core per call:\n")
+    print("| function | library | ours Ir/call | raw Ir/call | ours − raw |\n|---|---|---|---|---|")
+    extra = sorted(ours.items(), key=lambda kv: -(kv[1] - raw.get(kv[0], 0)))
+    for k, v in extra[:12]:
+        print(f"| `{k[0][:70]}` | {k[1]} | {fmt(v)} | {fmt(raw.get(k, 0))} | "
+              f"{fmt(v - raw.get(k, 0))} |")
+    print()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+/* libbentogrpc's async client, public API only, in poll mode: submit starts bg_async_call()
+ * for a slot (the input is serialized before it returns, so it is freed at once); wait runs
+ * bg_async_client_poll() on this thread until a callback has finished a slot. */
+#include <bentogrpc/async.h>
+#include <bentogrpc/bentogrpc.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "harness.h"
+
+typedef struct {
+  bg_async_client *client;
+  const bench_workload *w;
+  int *done; /* finished slots not yet handed to wait(), a FIFO */
+  int head, tail, n;
+} async_ctx;
+
+typedef struct {
+  async_ctx *ctx;
+  int slot;
+} slot_ref;
+
+static slot_ref *refs;
+
+static bg_value *make_input(const bench_workload *w, bg_error *err) {
+  if (w->kind == BENCH_JSON)
+    return bg_json_parse(w->json, (size_t)-1, err);
+  return bg_ndarray_borrow(BG_DTYPE_FLOAT, w->shape, 2, w->data, w->count, err);
+}
+
+/* Reads the reply as a user would: the floats in place, or the JSON as text. */
+static int check_output(const bench_workload *w, const bg_value *out) {
+  if (w->kind == BENCH_JSON)
+    return bg_json_text(out) && bg_json_text(out)[0] ? 0 : -1;
+  return bench_check_echo(w, bg_ndarray_data(out), bg_ndarray_count(out));
+}
+
+static void on_done(struct bg_async_call *call, bg_status status, bg_value *output,
+                    const bg_error *err, void *user_data) {
+  (void)call;
+  slot_ref *ref = user_data;
+  async_ctx *ctx = ref->ctx;
+  int rc = status == BG_OK ? check_output(ctx->w, output) : -1;
+  if (status != BG_OK)
+    fprintf(stderr, "ours-async: %s\n", err->message);
+  else if (rc != 0)
+    fprintf(stderr, "ours-async: the reply is not the echo\n");
+  bg_value_free(output);
+  ctx->done[ctx->tail] = rc == 0 ? ref->slot : -1;
+  ctx->tail = (ctx->tail + 1) % ctx->n;
+}
+
+static void *async_setup(const bench_config *config, const bench_workload *w) {
+  static async_ctx ctx;
+  bg_error err;
+  double t0 = bench_now();
+  ctx.client = bg_async_client_from_url(config->url, NULL, 0, &err);
+  if (!ctx.client) {
+    fprintf(stderr, "ours-async: %s\n", err.message);
+    return NULL;
+  }
+  bench_note("from_url_ms", (bench_now() - t0) * 1e3);
+  ctx.w = w;
+  ctx.n = config->inflight + 1;
+  ctx.done = calloc((size_t)ctx.n, sizeof *ctx.done);
+  refs = calloc((size_t)config->inflight, sizeof *refs);
+  for (int i = 0; i < config->inflight; i++)
+    refs[i] = (slot_ref){&ctx, i};
+  return &ctx;
+}
+
+static void async_teardown(void *p) {
+  async_ctx *ctx = p;
+  bg_async_client_close(ctx->client);
+  free(ctx->done);
+  free(refs);
+}
+
+static int async_submit(void *p, int slot) {
+  async_ctx *ctx = p;
+  bg_error err;
+  bg_value *in = make_input(ctx->w, &err);
+  bg_status st = in ? bg_async_call(ctx->client, ctx->w->api, in, NULL, on_done, &refs[slot],
+                                    NULL, &err)
+                    : err.code;
+  bg_value_free(in);
+  if (st != BG_OK)
+    fprintf(stderr, "ours-async: %s\n", err.message);
+  return st == BG_OK ? 0 : -1;
+}
+
+static int async_wait(void *p, int *slot) {
+  async_ctx *ctx = p;
+  bg_error err;
+  while (ctx->head == ctx->tail)
+    if (bg_async_client_poll(ctx->client, -1, NULL, &err) != BG_OK) {
+      fprintf(stderr, "ours-async: %s\n", err.message);
+      return -1;
+    }
+  *slot = ctx->done[ctx->head];
+  ctx->head = (ctx->head + 1) % ctx->n;
+  return *slot >= 0 ? 0 : -1;
+}
+
+int main(int argc, char **argv) {
+  bench_contender c = {.name = "ours-async",
+                       .setup = async_setup,
+                       .teardown = async_teardown,
+                       .submit = async_submit,
+                       .wait = async_wait};
+  return bench_main(argc, argv, &c);
+}

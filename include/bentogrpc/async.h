@@ -1,0 +1,206 @@
+/* libbentogrpc — the asynchronous client.
+ *
+ * A bg_async_client keeps many calls in flight on one gRPC channel. Every operation
+ * (bg_async_call, bg_async_health, bg_async_wait_until_ready) returns at once; its callback
+ * runs exactly once later — on success, server error, deadline, cancellation and client
+ * shutdown alike — on one of three paths chosen when the client is created:
+ *
+ *   - poll (default): callbacks run inside bg_async_client_poll() on the caller's thread;
+ *   - fd (same mode): bg_async_client_fd() is an eventfd that is readable exactly while
+ *     callbacks are ready; an event loop (epoll, libuv, libevent, ...) watches it and calls
+ *     bg_async_client_dispatch() on its own thread;
+ *   - thread (flag BG_ASYNC_CALLBACK_THREAD): a library-owned thread runs the callbacks.
+ *
+ * Inside, one completion queue is drained by one library thread that only moves finished
+ * operations to a ready list; callbacks never run on it, and decoding happens on the thread
+ * that runs the callback.
+ *
+ * Operation handles: an operation is named by `struct bg_async_call *` (a struct tag, as
+ * the name bg_async_call is the function). Asking for the handle (a non-NULL `call`
+ * out-parameter) gives the caller a reference: the handle then stays valid — for
+ * bg_async_call_cancel() from any thread, even after the callback ran or the client was
+ * closed — until the caller drops it with bg_async_call_release(). Passing NULL asks for no
+ * handle and nothing needs releasing.
+ *
+ * Thread-safety: starting operations, cancelling and releasing are safe from any thread and
+ * from inside callbacks. poll/dispatch may be called from any thread (callbacks then run on
+ * each polling thread, possibly concurrently), but not from inside a callback of the same
+ * client. bg_async_client_close() must not race with other uses of the same client, except
+ * by its own callbacks (which it runs). */
+#ifndef BENTOGRPC_ASYNC_H
+#define BENTOGRPC_ASYNC_H
+
+#include "client.h"
+#include "common.h"
+#include "options.h"
+#include "value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct bg_async_client bg_async_client;
+/* The handle of one operation; see "Operation handles" above. */
+struct bg_async_call;
+
+/** Creation flag: run callbacks on a library-owned thread instead of poll/dispatch. */
+#define BG_ASYNC_CALLBACK_THREAD 0x1u
+
+/**
+ * Callback of bg_async_call(); runs exactly once per started call.
+ *
+ * `status` is BG_OK or the error (BG_ERR_CANCELLED after bg_async_call_cancel() or
+ * bg_async_client_close(), BG_ERR_DEADLINE, BG_ERR_SERVER, ...; the same codes as
+ * bg_client_call()). `err` is never NULL (err->code == status; the message is empty on
+ * success) and is valid only during the callback — copy it to keep it.
+ * `output`: on BG_OK, the decoded value, OWNED BY THE CALLBACK: free it with
+ * bg_value_free() now or later, from any thread. NULL on any error.
+ * `call` is the operation's handle, borrowed for the duration of the callback.
+ */
+typedef void (*bg_async_call_cb)(struct bg_async_call *call, bg_status status, bg_value *output,
+                                 const bg_error *err, void *user_data);
+
+/**
+ * Callback of bg_async_health() and bg_async_wait_until_ready(); runs exactly once.
+ * On BG_OK, `health` is the reported serving status (always BG_HEALTH_SERVING for
+ * wait-until-ready); otherwise BG_HEALTH_UNKNOWN. `err` as for bg_async_call_cb.
+ */
+typedef void (*bg_async_health_cb)(struct bg_async_call *call, bg_status status,
+                                   bg_health_status health, const bg_error *err, void *user_data);
+
+/* ---- Clients ---- */
+
+/**
+ * Connects and discovers the APIs exactly like bg_client_from_url() (this blocks for the
+ * discovery, bounded by the discovery timeout), then starts the async engine.
+ * `flags`: 0 or BG_ASYNC_CALLBACK_THREAD. `options` may be NULL; it is copied.
+ * Returns the client (free with bg_async_client_close()) or NULL with `err` filled, with
+ * the errors of bg_client_from_url() (plus BG_ERR_INTERNAL when a thread or the eventfd
+ * cannot be created).
+ */
+BG_API bg_async_client *bg_async_client_from_url(const char *url, const bg_options *options,
+                                                 unsigned flags, bg_error *err);
+
+/**
+ * An async client on the channel and API registry of `client` (one channel serves both).
+ * `client` is BORROWED: it must stay open until bg_async_client_close() of the returned
+ * client has returned. Sync calls on `client` may continue meanwhile.
+ */
+BG_API bg_async_client *bg_async_client_from_client(bg_client *client, unsigned flags,
+                                                    bg_error *err);
+
+/**
+ * Opens a channel to `url` WITHOUT discovery and never blocks: for a server that may not be
+ * up yet. Such a client offers bg_async_health() and bg_async_wait_until_ready() only;
+ * bg_async_call() refuses with BG_ERR_UNSUPPORTED. Create a calling client with
+ * bg_async_client_from_url() once the server is ready. Errors: BG_ERR_INVALID_ARGUMENT for a
+ * bad URL, BG_ERR_INTERNAL.
+ */
+BG_API bg_async_client *bg_async_client_connect(const char *url, const bg_options *options,
+                                                unsigned flags, bg_error *err);
+
+/**
+ * Closes the client: refuses new operations (they fail with BG_ERR_CANCELLED), cancels every
+ * operation in flight, runs every callback not yet run (on the calling thread, or on the
+ * callback thread which is then joined), and frees the client (and the bg_client it opened
+ * itself, if any). Handles the caller still holds stay valid until released. Accepts NULL.
+ * Must not be called from inside a callback of this client (the library aborts with a
+ * message, as it could only deadlock or free memory still in use).
+ */
+BG_API void bg_async_client_close(bg_async_client *aclient);
+
+/** The sync client underneath (borrowed; valid until bg_async_client_close()), for
+ *  introspection (bg_client_api_find, ...) and sync calls on the same channel. NULL for a
+ *  client made by bg_async_client_connect(). */
+BG_API bg_client *bg_async_client_sync(const bg_async_client *aclient);
+
+/* ---- Operations ---- */
+
+/**
+ * Starts a call of API `api_name` and returns at once.
+ *
+ * `input` is read and serialized before this returns, so it (and any buffer it borrows) may
+ * be freed right away. `call_options` (may be NULL) is likewise copied: deadline, metadata
+ * and wait-for-ready apply as in bg_client_call(); it may be freed right away.
+ * `call` (may be NULL): receives a handle reference, see "Operation handles".
+ *
+ * Returns BG_OK when the call started: `callback` (not NULL) will then run exactly once with
+ * `user_data`. Any other return means nothing was started and the callback will never run:
+ * BG_ERR_UNKNOWN_API, BG_ERR_UNSUPPORTED, BG_ERR_INVALID_ARGUMENT (as bg_client_call()),
+ * BG_ERR_CANCELLED (the client is closing), BG_ERR_NO_MEMORY, BG_ERR_INTERNAL; `*call` is
+ * then NULL. Thread-safe, also from inside callbacks.
+ */
+BG_API bg_status bg_async_call(bg_async_client *aclient, const char *api_name,
+                               const bg_value *input, const bg_call_options *call_options,
+                               bg_async_call_cb callback, void *user_data,
+                               struct bg_async_call **call, bg_error *err);
+
+/**
+ * Starts one grpc.health.v1.Health/Check of `service` (NULL: the client's BentoService,
+ * "": the whole server), bounded by `timeout_ms` (> 0). `service` is copied. Same return,
+ * callback and handle rules as bg_async_call(); a name the server does not know reports
+ * BG_ERR_SERVER with grpc_status NOT_FOUND (5).
+ */
+BG_API bg_status bg_async_health(bg_async_client *aclient, const char *service, int64_t timeout_ms,
+                                 bg_async_health_cb callback, void *user_data,
+                                 struct bg_async_call **call, bg_error *err);
+
+/**
+ * Waits, without blocking anyone, until the client's BentoService reports SERVING: checks
+ * health at once, then again `interval_ms` after each check that did not see SERVING (timed
+ * by the library thread; no busy loop), each check bounded by the time left. Before each
+ * re-check the channel's reconnect backoff is reset, so a server that comes up is noticed
+ * within about one interval. The callback reports BG_OK (SERVING) or BG_ERR_TIMEOUT after
+ * `timeout_ms`, with a message naming the address, the last result and the number of checks.
+ * Both times must be > 0. Same return, callback and handle rules as bg_async_call().
+ */
+BG_API bg_status bg_async_wait_until_ready(bg_async_client *aclient, int64_t timeout_ms,
+                                           int64_t interval_ms, bg_async_health_cb callback,
+                                           void *user_data, struct bg_async_call **call,
+                                           bg_error *err);
+
+/**
+ * Cancels an operation. Returns true when its callback has not started yet: it will then
+ * report BG_ERR_CANCELLED (grpc_status CANCELLED), even if the server's answer had already
+ * arrived (an arrived output is discarded). Returns false when the callback has already
+ * started or run; nothing changes then. Safe from any thread and from inside callbacks
+ * (including the operation's own, where it returns false), any number of times, as long as
+ * the caller holds the handle. NULL returns false.
+ */
+BG_API bool bg_async_call_cancel(struct bg_async_call *call);
+
+/** Drops the caller's handle reference (from the `call` out-parameter). The operation itself
+ *  is not affected: its callback still runs. Accepts NULL. Any thread. */
+BG_API void bg_async_call_release(struct bg_async_call *call);
+
+/* ---- Receiving completions ---- */
+
+/**
+ * Runs the callbacks that are ready, on the calling thread. When none is ready, waits up to
+ * `timeout_ms` (0: do not wait; -1: no limit) for one — but returns at once when no
+ * operation is outstanding. `*n_run` (may be NULL) receives the number of callbacks run.
+ * BG_ERR_INVALID_ARGUMENT when the client uses BG_ASYNC_CALLBACK_THREAD, or when called from
+ * inside one of this client's callbacks.
+ */
+BG_API bg_status bg_async_client_poll(bg_async_client *aclient, int64_t timeout_ms, size_t *n_run,
+                                      bg_error *err);
+
+/**
+ * The client's eventfd: readable exactly while callbacks are ready to run. Watch it for
+ * readability (level-triggered, or edge-triggered with a dispatch per wakeup) and call
+ * bg_async_client_dispatch() when it is. Owned by the client — do not read or close it;
+ * valid until bg_async_client_close(). -1 for a BG_ASYNC_CALLBACK_THREAD client.
+ */
+BG_API int bg_async_client_fd(const bg_async_client *aclient);
+
+/** Runs the callbacks that are ready, without waiting, and makes the fd unreadable until
+ *  more are ready (it is bg_async_client_poll() with timeout 0). */
+BG_API bg_status bg_async_client_dispatch(bg_async_client *aclient, size_t *n_run, bg_error *err);
+
+/** Operations started whose callbacks have not finished yet. Thread-safe. */
+BG_API size_t bg_async_client_pending(const bg_async_client *aclient);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,140 @@
+/* bg_async_call: the sync call path (bg_call_prepare / bg_call_complete) on the engine. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/async_internal.h"
+#include "client/call_internal.h"
+#include "error_internal.h"
+
+typedef struct call_op {
+  struct bg_async_call head; /* first: the handle */
+  bg_async_client *owner;    /* valid until delivered (close delivers before freeing) */
+  bg_prepared_call prepared;
+  grpc_metadata *metadata; /* our copy of the call options' metadata; slices referenced */
+  size_t n_metadata;
+  bg_unary_result result;
+  bool result_live; /* result needs bg_unary_result_destroy */
+  bool batch_ok;
+  bg_async_call_cb callback;
+  void *user_data;
+} call_op;
+
+/* Gives everything back but the memory; safe to repeat. */
+static void release_call(call_op *c) {
+  if (c->result_live)
+    bg_unary_result_destroy(&c->result);
+  c->result_live = false;
+  bg_prepared_call_release(&c->prepared);
+  for (size_t i = 0; i < c->n_metadata; i++) {
+    grpc_slice_unref(c->metadata[i].key);
+    grpc_slice_unref(c->metadata[i].value);
+  }
+  free(c->metadata);
+  c->metadata = NULL;
+  c->n_metadata = 0;
+}
+
+static bool call_completed(bg_async_op *op, bool ok) {
+  ((call_op *)op)->batch_ok = ok;
+  return true;
+}
+
+static void call_deliver(bg_async_op *op, bg_cancel_reason reason) {
+  call_op *c = (call_op *)op;
+  const bg_client *client = c->owner->client;
+  bg_error err;
+  bg_error_clear(&err);
+  bg_value *output = NULL;
+  bg_status st;
+  if (reason != BG_CANCEL_NONE) {
+    char what[300];
+    snprintf(what, sizeof what, "call '%s'", c->prepared.api->name);
+    st = bg_async_fail_cancelled(&err, reason, what, client->url_text);
+  } else if (!c->batch_ok) {
+    st = bg_fail(&err, BG_ERR_INTERNAL, 0, "gRPC completion queue reported a failed call batch");
+  } else {
+    st = bg_call_complete(client, &c->prepared, &c->result, &output, &err);
+  }
+  /* Interceptor hook point (issue 4): a response interceptor sees `st`, `err` and `output`
+   * here, before the user's callback. */
+  release_call(c); /* the output owns its data; nothing below needs the call any more */
+  c->callback(&c->head, st, output, &err, c->user_data);
+}
+
+static void call_destroy(bg_async_op *op) {
+  release_call((call_op *)op);
+  free(op);
+}
+
+static const bg_async_op_vtable call_vtable = {
+    .completed = call_completed, .deliver = call_deliver, .destroy = call_destroy};
+
+/* bg_call_prepare() references the options' metadata; copy it, so the options may be freed
+ * as soon as bg_async_call() returns. */
+static bg_status copy_metadata(call_op *c, bg_error *err) {
+  size_t n = c->prepared.unary.n_metadata;
+  if (n == 0)
+    return BG_OK;
+  c->metadata = malloc(n * sizeof *c->metadata);
+  if (!c->metadata)
+    return BG_FAIL_NOMEM(err);
+  for (size_t i = 0; i < n; i++) {
+    c->metadata[i] = c->prepared.unary.metadata[i];
+    grpc_slice_ref(c->metadata[i].key);
+    grpc_slice_ref(c->metadata[i].value);
+  }
+  c->n_metadata = n;
+  c->prepared.unary.metadata = c->metadata;
+  return BG_OK;
+}
+
+BG_API bg_status bg_async_call(bg_async_client *aclient, const char *api_name,
+                               const bg_value *input, const bg_call_options *call_options,
+                               bg_async_call_cb callback, void *user_data,
+                               struct bg_async_call **call, bg_error *err) {
+  bg_error_clear(err);
+  if (call)
+    *call = NULL;
+  if (!aclient || !callback)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "bg_async_call: client and callback must not be NULL");
+  if (!aclient->discovered)
+    return bg_fail(err, BG_ERR_UNSUPPORTED, 0,
+                   "this async client was made by bg_async_client_connect() without discovering "
+                   "the APIs of %s; it can check health only. Create one with "
+                   "bg_async_client_from_url() to call APIs",
+                   aclient->client->url_text);
+  call_op *c = calloc(1, sizeof *c);
+  if (!c)
+    return BG_FAIL_NOMEM(err);
+  bg_async_op *op = &c->head.op;
+  bg_async_op_init(op, &call_vtable, aclient->engine, call ? 2 : 1);
+  c->owner = aclient;
+  c->callback = callback;
+  c->user_data = user_data;
+
+  bg_status st = bg_call_prepare(aclient->client, api_name, input, call_options, &c->prepared, err);
+  if (st == BG_OK)
+    st = copy_metadata(c, err);
+  if (st == BG_OK)
+    st = bg_async_engine_admit(aclient->engine, op, err);
+  if (st != BG_OK) {
+    bg_async_op_discard(op);
+    return st;
+  }
+  /* Interceptor hook point (issue 4): a request interceptor sees and may amend
+   * `c->prepared.unary` (deadline, metadata) here, before the batch starts. */
+  c->result_live = true;
+  st = bg_async_op_start(op, &c->prepared.unary, &c->result, err);
+  if (st != BG_OK) {
+    bg_async_engine_abandon(aclient->engine, op);
+    bg_async_op_discard(op);
+    return st;
+  }
+  /* From here the callback may already be running; `c` stays valid only through the
+   * caller's reference. */
+  if (call)
+    *call = &c->head;
+  return BG_OK;
+}

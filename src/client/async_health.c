@@ -1,0 +1,257 @@
+/* Async Health/Check and wait-until-ready. Waiting re-checks from the engine thread's timers,
+ * so nobody blocks or spins in between. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <grpc/support/time.h>
+
+#include "client/async_internal.h"
+#include "client/health_internal.h"
+#include "error_internal.h"
+
+typedef struct health_op {
+  struct bg_async_call head; /* first: the handle */
+  bg_async_client *owner;    /* valid until delivered */
+  char *service;
+  grpc_byte_buffer *request;
+  bg_unary_call unary;
+  bg_unary_result result;
+  bool result_live;
+  bool batch_ok;
+  bg_async_health_cb callback;
+  void *user_data;
+  /* wait-until-ready only */
+  int64_t started_ms, timeout_ms, interval_ms;
+  unsigned checks;
+  char last[BG_ERROR_MESSAGE_SIZE]; /* the last check's status or error */
+  bg_status outcome;                /* decided on the engine thread */
+  bg_error outcome_err;
+} health_op;
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void release_result(health_op *h) {
+  if (h->result_live)
+    bg_unary_result_destroy(&h->result);
+  h->result_live = false;
+}
+
+static void release_health(health_op *h) {
+  release_result(h);
+  if (h->request)
+    grpc_byte_buffer_destroy(h->request);
+  h->request = NULL;
+  free(h->service);
+  h->service = NULL;
+}
+
+static bg_status start_check(health_op *h, int64_t deadline_ms, bg_error *err) {
+  h->unary.deadline_ms = deadline_ms;
+  h->checks++;
+  h->result_live = true;
+  return bg_async_op_start(&h->head.op, &h->unary, &h->result, err);
+}
+
+/* ---- one check ---- */
+
+static bool check_completed(bg_async_op *op, bool ok) {
+  ((health_op *)op)->batch_ok = ok;
+  return true;
+}
+
+static void report(health_op *h, bg_status st, bg_health_status health, const bg_error *err) {
+  release_health(h);
+  h->callback(&h->head, st, st == BG_OK ? health : BG_HEALTH_UNKNOWN, err, h->user_data);
+}
+
+static void check_deliver(bg_async_op *op, bg_cancel_reason reason) {
+  health_op *h = (health_op *)op;
+  const bg_client *client = h->owner->client;
+  char what[300];
+  snprintf(what, sizeof what, "health check of '%s'", h->service);
+  bg_error err;
+  bg_error_clear(&err);
+  bg_health_status health = BG_HEALTH_UNKNOWN;
+  bg_status st;
+  if (reason != BG_CANCEL_NONE)
+    st = bg_async_fail_cancelled(&err, reason, what, client->url_text);
+  else if (!h->batch_ok)
+    st = bg_fail(&err, BG_ERR_INTERNAL, 0, "gRPC completion queue reported a failed batch");
+  else
+    st = bg_health_complete(client, h->service, h->timeout_ms, &h->result, &health, &err);
+  report(h, st, health, &err);
+}
+
+/* ---- wait until ready ---- */
+
+static void fail_timeout(health_op *h) {
+  h->outcome = bg_fail(&h->outcome_err, BG_ERR_TIMEOUT, 0,
+                       "server at %s was not ready after waiting %lld ms (%u health checks of "
+                       "'%s', one every %lld ms); last result: %s",
+                       h->owner->client->url_text, (long long)(now_ms() - h->started_ms), h->checks,
+                       h->service, (long long)h->interval_ms, h->last);
+}
+
+/* Engine thread: judge the check; deliver when SERVING or out of time, else re-arm. */
+static bool wait_completed(bg_async_op *op, bool ok) {
+  health_op *h = (health_op *)op;
+  bg_health_status health = BG_HEALTH_UNKNOWN;
+  bg_error probe;
+  bg_status st = ok ? bg_health_complete(h->owner->client, h->service, h->unary.deadline_ms,
+                                         &h->result, &health, &probe)
+                    : bg_fail(&probe, BG_ERR_INTERNAL, 0, "failed completion-queue batch");
+  release_result(h);
+  if (st == BG_OK && health == BG_HEALTH_SERVING) {
+    h->outcome = BG_OK;
+    return true;
+  }
+  if (st == BG_OK)
+    snprintf(h->last, sizeof h->last, "status %s", bg_health_status_str(health));
+  else
+    snprintf(h->last, sizeof h->last, "%s", probe.message);
+  int64_t left = h->timeout_ms - (now_ms() - h->started_ms);
+  if (left <= 0) {
+    fail_timeout(h);
+    return true;
+  }
+  int64_t pause = h->interval_ms < left ? h->interval_ms : left;
+  bg_async_op_arm_timer(
+      op, gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(pause, GPR_TIMESPAN)));
+  return false;
+}
+
+/* Engine thread: the pause is over; check again within the time left. */
+static bool wait_timer(bg_async_op *op) {
+  health_op *h = (health_op *)op;
+  int64_t left = h->timeout_ms - (now_ms() - h->started_ms);
+  if (bg_async_op_cancelled(op) != BG_CANCEL_NONE)
+    return true;
+  if (left <= 0) {
+    fail_timeout(h);
+    return true;
+  }
+  /* gRPC backs off reconnecting for up to minutes; the caller asked for a check now. */
+  grpc_channel_reset_connect_backoff(h->owner->client->channel);
+  if (start_check(h, left, &h->outcome_err) != BG_OK) {
+    h->outcome = h->outcome_err.code;
+    return true;
+  }
+  return false;
+}
+
+static void wait_deliver(bg_async_op *op, bg_cancel_reason reason) {
+  health_op *h = (health_op *)op;
+  bg_error err;
+  bg_error_clear(&err);
+  bg_status st = h->outcome;
+  if (reason != BG_CANCEL_NONE) {
+    char what[300];
+    snprintf(what, sizeof what, "waiting for '%s' to be ready", h->service);
+    st = bg_async_fail_cancelled(&err, reason, what, h->owner->client->url_text);
+  } else if (st != BG_OK) {
+    err = h->outcome_err;
+  }
+  report(h, st, BG_HEALTH_SERVING, &err);
+}
+
+static void health_destroy(bg_async_op *op) {
+  release_health((health_op *)op);
+  free(op);
+}
+
+static const bg_async_op_vtable check_vtable = {
+    .completed = check_completed, .deliver = check_deliver, .destroy = health_destroy};
+static const bg_async_op_vtable wait_vtable = {.completed = wait_completed,
+                                               .timer = wait_timer,
+                                               .deliver = wait_deliver,
+                                               .destroy = health_destroy};
+
+/* ---- starting ---- */
+
+static bg_status start(bg_async_client *ac, health_op *h, struct bg_async_call **call,
+                       bg_error *err) {
+  bg_async_op *op = &h->head.op;
+  bg_status st =
+      bg_health_prepare(ac->client, h->service, h->timeout_ms, &h->request, &h->unary, err);
+  if (st == BG_OK)
+    st = bg_async_engine_admit(ac->engine, op, err);
+  if (st != BG_OK) {
+    bg_async_op_discard(op);
+    return st;
+  }
+  h->started_ms = now_ms();
+  st = start_check(h, h->timeout_ms, err);
+  if (st != BG_OK) {
+    bg_async_engine_abandon(ac->engine, op);
+    bg_async_op_discard(op);
+    return st;
+  }
+  if (call)
+    *call = &h->head;
+  return BG_OK;
+}
+
+static health_op *new_op(bg_async_client *ac, const bg_async_op_vtable *vt, const char *service,
+                         int64_t timeout_ms, bg_async_health_cb callback, void *user_data,
+                         struct bg_async_call **call, bg_error *err) {
+  health_op *h = calloc(1, sizeof *h);
+  char *name = strdup(service ? service : ac->client->bento_service);
+  if (!h || !name) {
+    free(h);
+    free(name);
+    BG_FAIL_NOMEM(err);
+    return NULL;
+  }
+  bg_async_op_init(&h->head.op, vt, ac->engine, call ? 2 : 1);
+  h->owner = ac;
+  h->service = name;
+  h->timeout_ms = timeout_ms;
+  h->callback = callback;
+  h->user_data = user_data;
+  snprintf(h->last, sizeof h->last, "no check completed");
+  return h;
+}
+
+BG_API bg_status bg_async_health(bg_async_client *aclient, const char *service, int64_t timeout_ms,
+                                 bg_async_health_cb callback, void *user_data,
+                                 struct bg_async_call **call, bg_error *err) {
+  bg_error_clear(err);
+  if (call)
+    *call = NULL;
+  if (!aclient || !callback)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "bg_async_health: client and callback must not be NULL");
+  if (timeout_ms <= 0)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "bg_async_health: timeout must be > 0 ms (got %lld)", (long long)timeout_ms);
+  health_op *h =
+      new_op(aclient, &check_vtable, service, timeout_ms, callback, user_data, call, err);
+  return h ? start(aclient, h, call, err) : BG_ERR_NO_MEMORY;
+}
+
+BG_API bg_status bg_async_wait_until_ready(bg_async_client *aclient, int64_t timeout_ms,
+                                           int64_t interval_ms, bg_async_health_cb callback,
+                                           void *user_data, struct bg_async_call **call,
+                                           bg_error *err) {
+  bg_error_clear(err);
+  if (call)
+    *call = NULL;
+  if (!aclient || !callback)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "bg_async_wait_until_ready: client and callback must not be NULL");
+  if (timeout_ms <= 0 || interval_ms <= 0)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "wait until ready: timeout and interval must be > 0 ms (got %lld and %lld)",
+                   (long long)timeout_ms, (long long)interval_ms);
+  health_op *h = new_op(aclient, &wait_vtable, NULL, timeout_ms, callback, user_data, call, err);
+  if (!h)
+    return BG_ERR_NO_MEMORY;
+  h->interval_ms = interval_ms;
+  return start(aclient, h, call, err);
+}

@@ -1,0 +1,130 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "client/call_chain.h"
+#include "client/options_internal.h"
+#include "error_internal.h"
+
+static const char *compression_name(int algorithm) {
+  switch (algorithm) {
+  case BG_COMPRESSION_DEFLATE: return "deflate";
+  case BG_COMPRESSION_GZIP: return "gzip";
+  default: return "identity";
+  }
+}
+
+static bg_call_context make_context(const bg_client *client, const char *api_name,
+                                    bg_call_chain *chain) {
+  return (bg_call_context){.api = api_name,
+                           .method = client->call_path,
+                           .target = client->url_text,
+                           .metadata = &chain->metadata,
+                           .n_metadata = &chain->n_metadata,
+                           .capacity = &chain->capacity,
+                           .start_ns = chain->start_ns};
+}
+
+static bg_status run_after(const bg_client *client, const char *api_name, bg_call_chain *chain,
+                           const bg_response_metadata *response, int grpc_status, bg_status status,
+                           bg_error *err) {
+  bg_call_context ctx = make_context(client, api_name, chain);
+  ctx.sealed = true;
+  ctx.response = response;
+  for (size_t i = chain->n_before; i-- > 0;) {
+    const bg_interceptor *ic = client->options.interceptors[i];
+    ctx.status = status;
+    ctx.grpc_status = status == BG_OK ? 0 : (err ? err->grpc_status : grpc_status);
+    ctx.message = status == BG_OK || !err ? "" : err->message;
+    if (!ic->after)
+      continue;
+    bg_error hook_err;
+    bg_error_clear(&hook_err);
+    bg_status hook = ic->after(ic->state, &ctx, &hook_err);
+    if (hook != BG_OK) {
+      status = hook;
+      if (err) {
+        *err = hook_err;
+        err->code = hook;
+        bg_error_prefix(err, "interceptor '%s'", ic->name);
+      }
+    }
+  }
+  return status;
+}
+
+bg_status bg_chain_before(const bg_client *client, const char *api_name, const bg_call_options *co,
+                          bg_call_chain *chain, bg_unary_call *unary, bg_error *err) {
+  memset(chain, 0, sizeof *chain);
+  chain->start_ns = bg_now_ns();
+  chain->sink = co ? co->response_metadata : NULL;
+  bool own_list =
+      client->options.n_interceptors > 0 || (co && co->credentials) || (co && co->compression >= 0);
+  if (!own_list) /* the common case: hand the call options' metadata to gRPC as it is */
+    return BG_OK;
+
+  bg_status st = BG_OK;
+  for (size_t i = 0; co && st == BG_OK && i < co->n_metadata; i++) {
+    if (chain->n_metadata == chain->capacity) {
+      size_t capacity = chain->capacity ? chain->capacity * 2 : 8;
+      grpc_metadata *grown = realloc(chain->metadata, capacity * sizeof *grown);
+      if (!grown) {
+        st = BG_FAIL_NOMEM(err);
+        break;
+      }
+      chain->metadata = grown;
+      chain->capacity = capacity;
+    }
+    grpc_metadata *md = &chain->metadata[chain->n_metadata++];
+    *md = co->metadata[i];
+    grpc_slice_ref(md->key);
+    grpc_slice_ref(md->value);
+  }
+  if (st == BG_OK && co && co->compression >= 0) {
+    /* gRPC Core's per-call compression switch (what C++'s set_compression_algorithm sets). */
+    const char *name = compression_name(co->compression);
+    st = bg_metadata_append(&chain->metadata, &chain->n_metadata, &chain->capacity,
+                            "grpc-internal-encoding-request", name, strlen(name), true, err);
+  }
+  bg_call_context ctx = make_context(client, api_name, chain);
+  for (size_t i = 0; st == BG_OK && i < client->options.n_interceptors; i++) {
+    const bg_interceptor *ic = client->options.interceptors[i];
+    chain->n_before = i + 1;
+    if (ic->before && (st = ic->before(ic->state, &ctx, err)) != BG_OK)
+      bg_error_prefix(err, "interceptor '%s' failed the call", ic->name);
+  }
+  if (st == BG_OK && co && co->credentials &&
+      (st = co->credentials(co->credentials_data, &ctx, err)) != BG_OK)
+    bg_error_prefix(err, "the call's credentials callback failed the call");
+  if (st != BG_OK) {
+    if (err)
+      err->code = st;
+    return run_after(client, api_name, chain, NULL, 0, st, err);
+  }
+  unary->metadata = chain->metadata;
+  unary->n_metadata = chain->n_metadata;
+  return BG_OK;
+}
+
+bg_status bg_chain_after(const bg_client *client, const char *api_name, bg_call_chain *chain,
+                         const bg_unary_result *result, bg_status status, bg_error *err) {
+  bg_response_metadata scratch = {0};
+  bg_response_metadata *response = chain->sink;
+  if (!response && chain->n_before > 0)
+    response = &scratch; /* interceptors read it even when the caller does not */
+  if (response && result &&
+      bg_response_metadata_fill(response, &result->initial_metadata, &result->trailing_metadata) !=
+          BG_OK &&
+      status == BG_OK)
+    status = BG_FAIL_NOMEM(err);
+  if (chain->n_before > 0)
+    status = run_after(client, api_name, chain, result ? response : NULL,
+                       result ? (int)result->status : 0, status, err);
+  bg_response_metadata_clear(&scratch);
+  return status;
+}
+
+void bg_chain_release(bg_call_chain *chain) {
+  bg_metadata_free(chain->metadata, chain->n_metadata);
+  chain->metadata = NULL;
+  chain->n_metadata = chain->capacity = 0;
+}

@@ -1,0 +1,194 @@
+/* TLS settings: CA bundle, client certificate and key (files or PEM), authority override.
+ * PEM is parsed with OpenSSL when set, so bad input fails here, naming its source. */
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/options_internal.h"
+#include "error_internal.h"
+
+#define MAX_PEM_BYTES (16 * 1024 * 1024)
+
+/* Reads a whole (small) file into a NUL-terminated string. */
+static bg_status read_file(const char *path, const char *what, char **out, bg_error *err) {
+  *out = NULL;
+  if (!path)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "%s: the path is NULL", what);
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "%s: cannot open '%s': %s", what, path,
+                   strerror(errno));
+  char *buf = malloc(MAX_PEM_BYTES + 1);
+  size_t n = buf ? fread(buf, 1, MAX_PEM_BYTES + 1, f) : 0;
+  bool failed = ferror(f);
+  int saved = errno;
+  fclose(f);
+  if (!buf)
+    return BG_FAIL_NOMEM(err);
+  if (failed || n > MAX_PEM_BYTES) {
+    free(buf);
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "%s: cannot read '%s': %s", what, path,
+                   failed ? strerror(saved) : "larger than 16 MiB");
+  }
+  buf[n] = '\0';
+  *out = buf;
+  return BG_OK;
+}
+
+static char *copy_pem(const char *pem, size_t len) {
+  char *copy = malloc(len + 1);
+  if (copy) {
+    memcpy(copy, pem, len);
+    copy[len] = '\0';
+  }
+  return copy;
+}
+
+typedef enum { PEM_CERTS, PEM_KEY } pem_kind;
+
+/* true when `pem` holds at least one certificate / a private key OpenSSL can read. */
+static bool pem_valid(const char *pem, pem_kind kind) {
+  BIO *bio = BIO_new_mem_buf(pem, -1);
+  if (!bio)
+    return false;
+  bool ok = false;
+  if (kind == PEM_CERTS) {
+    X509 *cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    ok = cert != NULL;
+    X509_free(cert);
+  } else {
+    EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+    ok = key != NULL;
+    EVP_PKEY_free(key);
+  }
+  BIO_free(bio);
+  ERR_clear_error(); /* leave no OpenSSL error behind for gRPC to trip over */
+  return ok;
+}
+
+/* Checks `pem` (owned; freed on failure) and stores it in `slot`. */
+static bg_status store(char **slot, char *pem, pem_kind kind, const char *what, const char *source,
+                       bg_error *err) {
+  if (!pem_valid(pem, kind)) {
+    free(pem);
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "%s from %s is not PEM %s OpenSSL can read (expected -----BEGIN %s-----)", what,
+                   source, kind == PEM_CERTS ? "certificates" : "a private key",
+                   kind == PEM_CERTS ? "CERTIFICATE" : "PRIVATE KEY");
+  }
+  free(*slot);
+  *slot = pem;
+  return BG_OK;
+}
+
+static bg_status need(const bg_options *options, bg_error *err) {
+  return options ? BG_OK : bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "options is NULL");
+}
+
+BG_API bg_status bg_options_set_tls(bg_options *options, bool enable, bg_error *err) {
+  if (need(options, err) != BG_OK)
+    return BG_ERR_INVALID_ARGUMENT;
+  options->channel.tls = enable;
+  return BG_OK;
+}
+
+BG_API bg_status bg_options_set_root_certs_file(bg_options *options, const char *path,
+                                                bg_error *err) {
+  char *pem, source[600];
+  if (need(options, err) != BG_OK || read_file(path, "CA certificates", &pem, err) != BG_OK)
+    return err ? err->code : BG_ERR_INVALID_ARGUMENT;
+  snprintf(source, sizeof source, "'%s'", path);
+  bg_status st = store(&options->channel.root_pem, pem, PEM_CERTS, "CA certificates", source, err);
+  if (st == BG_OK)
+    options->channel.tls = true;
+  return st;
+}
+
+BG_API bg_status bg_options_set_root_certs_pem(bg_options *options, const char *pem, size_t len,
+                                               bg_error *err) {
+  if (need(options, err) != BG_OK)
+    return BG_ERR_INVALID_ARGUMENT;
+  if (!pem)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "CA certificates: the PEM is NULL");
+  char *copy = copy_pem(pem, len);
+  if (!copy)
+    return BG_FAIL_NOMEM(err);
+  bg_status st =
+      store(&options->channel.root_pem, copy, PEM_CERTS, "CA certificates", "memory", err);
+  if (st == BG_OK)
+    options->channel.tls = true;
+  return st;
+}
+
+/* Both parts are checked before either replaces the current pair. */
+static bg_status set_pair(bg_options *options, char *cert, const char *cert_source, char *key,
+                          const char *key_source, bg_error *err) {
+  char *new_cert = NULL, *new_key = NULL;
+  bg_status st = store(&new_cert, cert, PEM_CERTS, "client certificate", cert_source, err);
+  if (st == BG_OK)
+    st = store(&new_key, key, PEM_KEY, "client private key", key_source, err);
+  else
+    free(key);
+  if (st != BG_OK) {
+    free(new_cert);
+    return st;
+  }
+  free(options->channel.cert_pem);
+  free(options->channel.key_pem);
+  options->channel.cert_pem = new_cert;
+  options->channel.key_pem = new_key;
+  options->channel.tls = true;
+  return BG_OK;
+}
+
+BG_API bg_status bg_options_set_client_cert_file(bg_options *options, const char *cert_path,
+                                                 const char *key_path, bg_error *err) {
+  char *cert = NULL, *key = NULL, cert_source[600], key_source[600];
+  if (need(options, err) != BG_OK)
+    return BG_ERR_INVALID_ARGUMENT;
+  if (read_file(cert_path, "client certificate", &cert, err) != BG_OK)
+    return BG_ERR_INVALID_ARGUMENT;
+  if (read_file(key_path, "client private key", &key, err) != BG_OK) {
+    free(cert);
+    return BG_ERR_INVALID_ARGUMENT;
+  }
+  snprintf(cert_source, sizeof cert_source, "'%s'", cert_path);
+  snprintf(key_source, sizeof key_source, "'%s'", key_path);
+  return set_pair(options, cert, cert_source, key, key_source, err);
+}
+
+BG_API bg_status bg_options_set_client_cert_pem(bg_options *options, const char *cert_pem,
+                                                size_t cert_len, const char *key_pem,
+                                                size_t key_len, bg_error *err) {
+  if (need(options, err) != BG_OK)
+    return BG_ERR_INVALID_ARGUMENT;
+  if (!cert_pem || !key_pem)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "client certificate: both the certificate and the key PEM are needed");
+  char *cert = copy_pem(cert_pem, cert_len), *key = copy_pem(key_pem, key_len);
+  if (!cert || !key) {
+    free(cert);
+    free(key);
+    return BG_FAIL_NOMEM(err);
+  }
+  return set_pair(options, cert, "memory", key, "memory", err);
+}
+
+BG_API bg_status bg_options_set_authority(bg_options *options, const char *authority,
+                                          bg_error *err) {
+  if (need(options, err) != BG_OK)
+    return BG_ERR_INVALID_ARGUMENT;
+  for (const char *p = authority; p && *p; p++)
+    if (*p <= 0x20 || *p > 0x7e)
+      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                     "authority '%s' contains spaces or non-ASCII characters", authority);
+  char *copy = NULL;
+  if (authority && *authority && !(copy = strdup(authority)))
+    return BG_FAIL_NOMEM(err);
+  free(options->channel.authority);
+  options->channel.authority = copy;
+  return BG_OK;
+}

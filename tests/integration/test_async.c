@@ -1,0 +1,848 @@
+/* The async client against the reference server: thousands of calls in flight with every
+ * callback counted exactly once and every output checked; successes, server errors,
+ * deadlines and cancellations mixed; cancel before and after the answer, from other threads
+ * and from callbacks; close with calls in flight; callbacks that start calls; and the three
+ * delivery paths (poll, fd + dispatch, library thread). */
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include <bentogrpc/bentogrpc.h>
+
+#include "test_server.h"
+
+#define assert_contains(haystack, needle)                                                          \
+  do {                                                                                             \
+    if (!strstr((haystack), (needle)))                                                             \
+      fail_msg("'%s' does not contain '%s'", (haystack), (needle));                                \
+  } while (0)
+
+static bg_test_server server;
+
+static int setup(void **state) {
+  (void)state;
+  const char *args[] = {"--slow-ms", "4000", "--workers", "32", NULL};
+  return bg_test_server_start(&server, args);
+}
+
+static int teardown(void **state) {
+  (void)state;
+  bg_test_server_stop(&server);
+  return 0;
+}
+
+/* ---- bookkeeping shared by the callbacks ---- */
+
+typedef enum mode { MODE_POLL, MODE_FD, MODE_THREAD } mode;
+
+typedef enum kind { KIND_DOUBLE, KIND_SERVER_ERROR, KIND_DEADLINE, KIND_CANCEL } kind;
+
+typedef struct tally tally;
+
+typedef struct slot {
+  tally *t;
+  int index;
+  kind kind;
+  int32_t x[3];
+  bool cancel_accepted; /* bg_async_call_cancel() returned true */
+} slot;
+
+struct tally {
+  pthread_mutex_t mu;
+  pthread_cond_t cond;
+  int n;
+  slot *slots;
+  int *hits;       /* callbacks per slot: must end at exactly 1 */
+  bg_status *seen; /* status per slot */
+  int done;
+  int wrong; /* outputs or errors that do not match the slot's kind */
+  char first_wrong[512];
+  pthread_t callback_thread;
+  /* chain: callbacks start more calls until `chain_left` is 0 */
+  bg_async_client *chain_client;
+  int chain_left;
+  int chain_started;
+};
+
+static void tally_init(tally *t, int n) {
+  memset(t, 0, sizeof *t);
+  pthread_mutex_init(&t->mu, NULL);
+  pthread_cond_init(&t->cond, NULL);
+  t->n = n;
+  t->slots = calloc((size_t)n, sizeof *t->slots);
+  t->hits = calloc((size_t)n, sizeof *t->hits);
+  t->seen = calloc((size_t)n, sizeof *t->seen);
+  for (int i = 0; i < n; i++) {
+    t->slots[i] = (slot){.t = t, .index = i, .x = {i, -i, 7 * i + 1}};
+  }
+}
+
+static void tally_free(tally *t) {
+  free(t->slots);
+  free(t->hits);
+  free(t->seen);
+  pthread_cond_destroy(&t->cond);
+  pthread_mutex_destroy(&t->mu);
+}
+
+static void note_wrong(tally *t, const char *fmt, ...) {
+  t->wrong++;
+  if (t->first_wrong[0])
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(t->first_wrong, sizeof t->first_wrong, fmt, ap);
+  va_end(ap);
+}
+
+/* Checks one completion against what its slot expects; called with t->mu held. */
+static void judge(slot *s, bg_status st, const bg_value *out, const bg_error *err) {
+  tally *t = s->t;
+  if (err->code != st)
+    note_wrong(t, "slot %d: err->code %d != status %d", s->index, err->code, st);
+  switch (s->kind) {
+  case KIND_DOUBLE: {
+    const int32_t *y = bg_ndarray_data(out);
+    if (st != BG_OK || bg_ndarray_count(out) != 3 || y[0] != 2 * s->x[0] || y[1] != 2 * s->x[1] ||
+        y[2] != 2 * s->x[2])
+      note_wrong(t, "slot %d: double_ndarray gave %s: %s", s->index, bg_status_str(st),
+                 err->message);
+    break;
+  }
+  case KIND_SERVER_ERROR:
+    if (st != BG_ERR_SERVER || err->grpc_status != 3 || out)
+      note_wrong(t, "slot %d: expected a server error, got %s: %s", s->index, bg_status_str(st),
+                 err->message);
+    break;
+  case KIND_DEADLINE:
+    if (st != BG_ERR_DEADLINE || err->grpc_status != 4 || out)
+      note_wrong(t, "slot %d: expected a deadline, got %s: %s", s->index, bg_status_str(st),
+                 err->message);
+    break;
+  case KIND_CANCEL:
+    if (s->cancel_accepted && (st != BG_ERR_CANCELLED || err->grpc_status != 1 || out ||
+                               !strstr(err->message, "bg_async_call_cancel")))
+      note_wrong(t, "slot %d: cancel accepted, but got %s: %s", s->index, bg_status_str(st),
+                 err->message);
+    break;
+  }
+}
+
+static void on_done(struct bg_async_call *call, bg_status st, bg_value *out, const bg_error *err,
+                    void *user_data) {
+  (void)call;
+  slot *s = user_data;
+  tally *t = s->t;
+  pthread_mutex_lock(&t->mu);
+  t->hits[s->index]++;
+  t->seen[s->index] = st;
+  t->callback_thread = pthread_self();
+  judge(s, st, out, err);
+  t->done++;
+  pthread_cond_broadcast(&t->cond);
+  pthread_mutex_unlock(&t->mu);
+  bg_value_free(out); /* the callback owns the output */
+}
+
+static const char *api_of(kind k) {
+  switch (k) {
+  case KIND_DOUBLE: return "double_ndarray";
+  case KIND_SERVER_ERROR: return "echo_ndarray"; /* BentoML cannot send strings back */
+  default: return "slow_echo_ndarray";
+  }
+}
+
+/* Starts the slot's call; the input and the call options are freed before this returns. */
+static bg_status start_slot(bg_async_client *ac, slot *s, bg_async_call_cb cb,
+                            struct bg_async_call **handle, bg_error *err) {
+  int64_t shape[] = {3};
+  static const char *const words[] = {"a", "b", "c"};
+  bg_value *in = s->kind == KIND_SERVER_ERROR
+                     ? bg_ndarray_copy(BG_DTYPE_STRING, shape, 1, words, 3, NULL)
+                     : bg_ndarray_copy(BG_DTYPE_INT32, shape, 1, s->x, 3, NULL);
+  bg_call_options *co = bg_call_options_new();
+  if (s->kind == KIND_DEADLINE)
+    bg_call_options_set_deadline_ms(co, 200, NULL);
+  bg_call_options_add_metadata(co, "x-slot", "n", 1, NULL);
+  bg_status st = bg_async_call(ac, api_of(s->kind), in, co, cb, s, handle, err);
+  bg_call_options_free(co);
+  bg_value_free(in);
+  return st;
+}
+
+static bg_async_client *open_client(mode m) {
+  bg_error err;
+  bg_async_client *ac = bg_async_client_from_url(
+      server.url, NULL, m == MODE_THREAD ? BG_ASYNC_CALLBACK_THREAD : 0, &err);
+  if (!ac)
+    fail_msg("bg_async_client_from_url: %s", err.message);
+  return ac;
+}
+
+/* Waits until `want` callbacks have run, receiving completions the way `m` says. */
+static void wait_done(bg_async_client *ac, mode m, tally *t, int want) {
+  bg_error err;
+  for (;;) {
+    pthread_mutex_lock(&t->mu);
+    int done = t->done;
+    if (m == MODE_THREAD && done < want) {
+      struct timespec limit;
+      clock_gettime(CLOCK_REALTIME, &limit);
+      limit.tv_sec += 120; /* liveness bound only: a hang fails instead of blocking ctest */
+      while (t->done < want)
+        if (pthread_cond_timedwait(&t->cond, &t->mu, &limit) != 0)
+          break;
+      done = t->done;
+    }
+    pthread_mutex_unlock(&t->mu);
+    if (done >= want)
+      return;
+    if (m == MODE_THREAD)
+      fail_msg("only %d of %d callbacks ran", done, want);
+    if (bg_async_client_pending(ac) == 0)
+      fail_msg("nothing pending, yet only %d of %d callbacks ran", done, want);
+    if (m == MODE_POLL) {
+      assert_int_equal(bg_async_client_poll(ac, -1, NULL, &err), BG_OK);
+    } else {
+      struct pollfd p = {.fd = bg_async_client_fd(ac), .events = POLLIN};
+      assert_true(poll(&p, 1, 120000) == 1);
+      size_t n = 0;
+      assert_int_equal(bg_async_client_dispatch(ac, &n, &err), BG_OK);
+      assert_true(n > 0); /* readable means callbacks are ready */
+    }
+  }
+}
+
+static void assert_each_once(tally *t) {
+  for (int i = 0; i < t->n; i++)
+    if (t->hits[i] != 1)
+      fail_msg("slot %d: callback ran %d times", i, t->hits[i]);
+  if (t->wrong)
+    fail_msg("%d wrong completions; first: %s", t->wrong, t->first_wrong);
+}
+
+/* ---- thousands in flight ---- */
+
+static void many_in_flight(mode m, int n) {
+  bg_async_client *ac = open_client(m);
+  tally t;
+  tally_init(&t, n);
+  bg_error err;
+  for (int i = 0; i < n; i++)
+    assert_int_equal(start_slot(ac, &t.slots[i], on_done, NULL, &err), BG_OK);
+  wait_done(ac, m, &t, n);
+  assert_each_once(&t);
+  if (m != MODE_THREAD) /* there, the count drops just after the last callback returns */
+    assert_int_equal(bg_async_client_pending(ac), 0);
+  bg_async_client_close(ac);
+  tally_free(&t);
+}
+
+static void test_thousands_in_flight_poll(void **state) {
+  (void)state;
+  many_in_flight(MODE_POLL, 3000);
+}
+
+static void test_thousands_in_flight_fd(void **state) {
+  (void)state;
+  many_in_flight(MODE_FD, 2000);
+}
+
+static void test_thousands_in_flight_thread(void **state) {
+  (void)state;
+  many_in_flight(MODE_THREAD, 2000);
+}
+
+/* ---- mixed outcomes ---- */
+
+static void mixed(mode m) {
+  enum { N = 400 };
+  bg_async_client *ac = open_client(m);
+  tally t;
+  tally_init(&t, N);
+  struct bg_async_call *handles[N] = {0};
+  bg_error err;
+  for (int i = 0; i < N; i++) {
+    slot *s = &t.slots[i];
+    s->kind = (kind)(i % 4);
+    bg_status st = start_slot(ac, s, on_done, s->kind == KIND_CANCEL ? &handles[i] : NULL, &err);
+    if (st != BG_OK)
+      fail_msg("slot %d (%s): %s", i, api_of(s->kind), err.message);
+    if (s->kind == KIND_CANCEL) {
+      assert_non_null(handles[i]);
+      pthread_mutex_lock(&t.mu);
+      s->cancel_accepted = bg_async_call_cancel(handles[i]);
+      pthread_mutex_unlock(&t.mu);
+    } else {
+      assert_null(handles[i]);
+    }
+  }
+  wait_done(ac, m, &t, N);
+  assert_each_once(&t);
+  for (int i = 0; i < N; i++) {
+    if (t.slots[i].kind != KIND_CANCEL)
+      continue;
+    /* slow_echo takes seconds, so every cancel came before the answer */
+    assert_true(t.slots[i].cancel_accepted);
+    assert_int_equal(t.seen[i], BG_ERR_CANCELLED);
+    assert_false(bg_async_call_cancel(handles[i])); /* after the callback: no effect */
+    bg_async_call_release(handles[i]);
+  }
+  bg_async_client_close(ac);
+  tally_free(&t);
+}
+
+static void test_mixed_outcomes_poll(void **state) {
+  (void)state;
+  mixed(MODE_POLL);
+}
+
+static void test_mixed_outcomes_fd(void **state) {
+  (void)state;
+  mixed(MODE_FD);
+}
+
+static void test_mixed_outcomes_thread(void **state) {
+  (void)state;
+  mixed(MODE_THREAD);
+}
+
+/* ---- cancellation ---- */
+
+static void test_cancel_before_the_server_answers(void **state) {
+  (void)state;
+  bg_async_client *ac = open_client(MODE_POLL);
+  tally t;
+  tally_init(&t, 1);
+  t.slots[0].kind = KIND_CANCEL;
+  struct bg_async_call *h;
+  bg_error err;
+  assert_int_equal(start_slot(ac, &t.slots[0], on_done, &h, &err), BG_OK);
+  t.slots[0].cancel_accepted = bg_async_call_cancel(h);
+  assert_true(t.slots[0].cancel_accepted);
+  assert_true(bg_async_call_cancel(h)); /* repeating is harmless until the callback runs */
+  wait_done(ac, MODE_POLL, &t, 1);
+  assert_each_once(&t);
+  assert_int_equal(t.seen[0], BG_ERR_CANCELLED);
+  bg_async_call_release(h);
+  bg_async_client_close(ac);
+  tally_free(&t);
+}
+
+/* The answer has arrived (the fd says a callback is ready) but the callback has not run:
+ * cancel still wins and the output is discarded. */
+static void test_cancel_after_the_server_answered(void **state) {
+  (void)state;
+  bg_async_client *ac = open_client(MODE_FD);
+  tally t;
+  tally_init(&t, 2);
+  t.slots[0].kind = KIND_CANCEL; /* judged as a cancel once accepted */
+  struct bg_async_call *h;
+  bg_error err;
+  int64_t shape[] = {3};
+  bg_value *in = bg_ndarray_copy(BG_DTYPE_INT32, shape, 1, t.slots[0].x, 3, NULL);
+  assert_int_equal(bg_async_call(ac, "double_ndarray", in, NULL, on_done, &t.slots[0], &h, &err),
+                   BG_OK);
+  bg_value_free(in);
+  struct pollfd p = {.fd = bg_async_client_fd(ac), .events = POLLIN};
+  assert_int_equal(poll(&p, 1, 60000), 1);
+  assert_int_equal(t.done, 0);
+  t.slots[0].cancel_accepted = bg_async_call_cancel(h);
+  assert_true(t.slots[0].cancel_accepted);
+  size_t n = 0;
+  assert_int_equal(bg_async_client_dispatch(ac, &n, &err), BG_OK);
+  assert_int_equal(n, 1);
+  assert_int_equal(t.seen[0], BG_ERR_CANCELLED);
+  assert_int_equal(poll(&p, 1, 0), 0); /* dispatched: not readable any more */
+
+  /* and once the callback has run, cancel changes nothing */
+  t.slots[1].kind = KIND_DOUBLE;
+  struct bg_async_call *h2;
+  assert_int_equal(start_slot(ac, &t.slots[1], on_done, &h2, &err), BG_OK);
+  wait_done(ac, MODE_FD, &t, 2);
+  assert_false(bg_async_call_cancel(h2));
+  assert_int_equal(t.seen[1], BG_OK);
+  assert_each_once(&t);
+  bg_async_call_release(h2);
+  bg_async_call_release(h);
+  bg_async_client_close(ac);
+  tally_free(&t);
+}
+
+typedef struct self_cancel {
+  struct bg_async_call *other; /* a slow call this callback cancels */
+  bool own_cancel, other_cancel;
+  int runs;
+} self_cancel;
+
+static void cancel_from_callback(struct bg_async_call *call, bg_status st, bg_value *out,
+                                 const bg_error *err, void *user_data) {
+  (void)err;
+  self_cancel *sc = user_data;
+  sc->runs++;
+  assert_int_equal(st, BG_OK);
+  sc->own_cancel = bg_async_call_cancel(call);        /* its own callback has started: false */
+  sc->other_cancel = bg_async_call_cancel(sc->other); /* still in flight: true */
+  bg_value_free(out);
+}
+
+static void test_cancel_from_inside_a_callback(void **state) {
+  (void)state;
+  bg_async_client *ac = open_client(MODE_POLL);
+  tally t;
+  tally_init(&t, 1);
+  t.slots[0].kind = KIND_CANCEL;
+  t.slots[0].cancel_accepted = true; /* set before the cancel, read only after it */
+  self_cancel sc = {0};
+  bg_error err;
+  assert_int_equal(start_slot(ac, &t.slots[0], on_done, &sc.other, &err), BG_OK);
+  int32_t x = 4;
+  int64_t shape[] = {1};
+  bg_value *in = bg_ndarray_borrow(BG_DTYPE_INT32, shape, 1, &x, 1, NULL);
+  struct bg_async_call *h;
+  assert_int_equal(
+      bg_async_call(ac, "double_ndarray", in, NULL, cancel_from_callback, &sc, &h, &err), BG_OK);
+  bg_value_free(in);
+  wait_done(ac, MODE_POLL, &t, 1);
+  while (bg_async_client_pending(ac) > 0)
+    assert_int_equal(bg_async_client_poll(ac, -1, NULL, &err), BG_OK);
+  assert_int_equal(sc.runs, 1);
+  assert_false(sc.own_cancel);
+  assert_true(sc.other_cancel);
+  assert_each_once(&t);
+  bg_async_call_release(sc.other);
+  bg_async_call_release(h);
+  bg_async_client_close(ac);
+  tally_free(&t);
+}
+
+/* Calls started on one thread, cancelled from another, delivered on the library thread. */
+typedef struct canceller {
+  struct bg_async_call **handles;
+  slot *slots;
+  pthread_mutex_t *mu;
+  int n;
+} canceller;
+
+static void *cancel_all_main(void *arg) {
+  canceller *c = arg;
+  for (int i = 0; i < c->n; i++) {
+    bool accepted = bg_async_call_cancel(c->handles[i]);
+    pthread_mutex_lock(c->mu);
+    c->slots[i].cancel_accepted = accepted;
+    pthread_mutex_unlock(c->mu);
+  }
+  return NULL;
+}
+
+static void test_cancel_from_another_thread(void **state) {
+  (void)state;
+  enum { N = 200 };
+  bg_async_client *ac = open_client(MODE_THREAD);
+  tally t;
+  tally_init(&t, N);
+  struct bg_async_call *handles[N];
+  bg_error err;
+  for (int i = 0; i < N; i++) {
+    t.slots[i].kind = KIND_CANCEL;
+    assert_int_equal(start_slot(ac, &t.slots[i], on_done, &handles[i], &err), BG_OK);
+  }
+  canceller c = {.handles = handles, .slots = t.slots, .mu = &t.mu, .n = N};
+  pthread_t thread;
+  assert_int_equal(pthread_create(&thread, NULL, cancel_all_main, &c), 0);
+  pthread_join(thread, NULL);
+  wait_done(ac, MODE_THREAD, &t, N);
+  assert_each_once(&t);
+  for (int i = 0; i < N; i++) {
+    assert_true(t.slots[i].cancel_accepted);
+    assert_int_equal(t.seen[i], BG_ERR_CANCELLED);
+    bg_async_call_release(handles[i]);
+  }
+  bg_async_client_close(ac);
+  tally_free(&t);
+}
+
+/* ---- close ---- */
+
+typedef struct close_probe {
+  tally *t;
+  bg_async_client *ac;
+  int refused; /* calls started from callbacks during close that were refused */
+} close_probe;
+
+static close_probe probe;
+
+static void on_done_then_start(struct bg_async_call *call, bg_status st, bg_value *out,
+                               const bg_error *err, void *user_data) {
+  on_done(call, st, out, err, user_data);
+  slot *s = user_data;
+  bg_error e2;
+  bg_status st2 = start_slot(probe.ac, s, on_done, NULL, &e2);
+  pthread_mutex_lock(&s->t->mu);
+  if (st2 == BG_ERR_CANCELLED && strstr(e2.message, "closing"))
+    probe.refused++;
+  else
+    note_wrong(s->t, "a call started during close was not refused: %s", e2.message);
+  pthread_mutex_unlock(&s->t->mu);
+}
+
+static void close_with_calls_in_flight(mode m) {
+  enum { N = 300 };
+  bg_async_client *ac = open_client(m);
+  tally t;
+  tally_init(&t, N);
+  probe = (close_probe){.t = &t, .ac = ac};
+  struct bg_async_call *kept = NULL;
+  bg_error err;
+  for (int i = 0; i < N; i++) {
+    t.slots[i].kind = KIND_CANCEL; /* slow: still in flight when close runs */
+    assert_int_equal(start_slot(ac, &t.slots[i], on_done_then_start, i == 0 ? &kept : NULL, &err),
+                     BG_OK);
+  }
+  bg_async_client_close(ac); /* cancels all 300 and runs every callback before returning */
+  assert_int_equal(t.done, N);
+  assert_int_equal(probe.refused, N);
+  assert_each_once(&t);
+  for (int i = 0; i < N; i++)
+    assert_int_equal(t.seen[i], BG_ERR_CANCELLED);
+  /* a kept handle outlives the client; cancel is then a no-op */
+  assert_false(bg_async_call_cancel(kept));
+  bg_async_call_release(kept);
+  tally_free(&t);
+}
+
+static void test_close_with_calls_in_flight_poll(void **state) {
+  (void)state;
+  close_with_calls_in_flight(MODE_POLL);
+}
+
+static void test_close_with_calls_in_flight_thread(void **state) {
+  (void)state;
+  close_with_calls_in_flight(MODE_THREAD);
+}
+
+static void test_close_runs_ready_callbacks(void **state) {
+  (void)state;
+  bg_async_client *ac = open_client(MODE_FD);
+  tally t;
+  tally_init(&t, 1);
+  bg_error err;
+  assert_int_equal(start_slot(ac, &t.slots[0], on_done, NULL, &err), BG_OK);
+  struct pollfd p = {.fd = bg_async_client_fd(ac), .events = POLLIN};
+  assert_int_equal(poll(&p, 1, 60000), 1); /* answered, not dispatched */
+  bg_async_client_close(ac);
+  assert_int_equal(t.done, 1);
+  assert_int_equal(t.seen[0], BG_OK); /* an answer that arrived is delivered, not cancelled */
+  assert_each_once(&t);
+  tally_free(&t);
+}
+
+/* ---- callbacks that start calls ---- */
+
+static void chain_next(struct bg_async_call *call, bg_status st, bg_value *out, const bg_error *err,
+                       void *user_data);
+
+static void chain_start_one(tally *t) {
+  /* t->mu held */
+  if (t->chain_left == 0)
+    return;
+  t->chain_left--;
+  slot *s = &t->slots[t->chain_started++];
+  bg_error err;
+  if (start_slot(t->chain_client, s, chain_next, NULL, &err) != BG_OK)
+    note_wrong(t, "chained start failed: %s", err.message);
+}
+
+static void chain_next(struct bg_async_call *call, bg_status st, bg_value *out, const bg_error *err,
+                       void *user_data) {
+  on_done(call, st, out, err, user_data);
+  tally *t = ((slot *)user_data)->t;
+  pthread_mutex_lock(&t->mu);
+  chain_start_one(t);
+  pthread_mutex_unlock(&t->mu);
+}
+
+static void callbacks_start_calls(mode m) {
+  enum { N = 600, WIDTH = 16 };
+  bg_async_client *ac = open_client(m);
+  tally t;
+  tally_init(&t, N);
+  t.chain_client = ac;
+  t.chain_left = N;
+  pthread_mutex_lock(&t.mu);
+  for (int i = 0; i < WIDTH; i++)
+    chain_start_one(&t);
+  pthread_mutex_unlock(&t.mu);
+  wait_done(ac, m, &t, N);
+  assert_int_equal(t.chain_started, N);
+  assert_each_once(&t);
+  if (m == MODE_THREAD)
+    assert_false(pthread_equal(t.callback_thread, pthread_self()));
+  else
+    assert_true(pthread_equal(t.callback_thread, pthread_self()));
+  bg_async_client_close(ac);
+  tally_free(&t);
+}
+
+static void test_callbacks_start_calls_poll(void **state) {
+  (void)state;
+  callbacks_start_calls(MODE_POLL);
+}
+
+static void test_callbacks_start_calls_fd(void **state) {
+  (void)state;
+  callbacks_start_calls(MODE_FD);
+}
+
+static void test_callbacks_start_calls_thread(void **state) {
+  (void)state;
+  callbacks_start_calls(MODE_THREAD);
+}
+
+/* ---- several threads start calls on one client ---- */
+
+typedef struct starter {
+  bg_async_client *ac;
+  slot *slots;
+  int n;
+  int failed;
+} starter;
+
+static void *starter_main(void *arg) {
+  starter *s = arg;
+  for (int i = 0; i < s->n; i++)
+    if (start_slot(s->ac, &s->slots[i], on_done, NULL, NULL) != BG_OK)
+      s->failed++;
+  return NULL;
+}
+
+static void test_threads_start_calls_on_one_client(void **state) {
+  (void)state;
+  enum { THREADS = 4, EACH = 250 };
+  bg_async_client *ac = open_client(MODE_THREAD);
+  tally t;
+  tally_init(&t, THREADS * EACH);
+  pthread_t threads[THREADS];
+  starter starters[THREADS];
+  for (int i = 0; i < THREADS; i++) {
+    starters[i] = (starter){.ac = ac, .slots = t.slots + i * EACH, .n = EACH};
+    assert_int_equal(pthread_create(&threads[i], NULL, starter_main, &starters[i]), 0);
+  }
+  for (int i = 0; i < THREADS; i++) {
+    pthread_join(threads[i], NULL);
+    assert_int_equal(starters[i].failed, 0);
+  }
+  wait_done(ac, MODE_THREAD, &t, THREADS * EACH);
+  assert_each_once(&t);
+  bg_async_client_close(ac);
+  tally_free(&t);
+}
+
+/* ---- delivery paths and their rules ---- */
+
+static void reenter(struct bg_async_call *call, bg_status st, bg_value *out, const bg_error *err,
+                    void *user_data) {
+  (void)call;
+  (void)err;
+  bg_async_client *ac = user_data;
+  bg_error e2;
+  assert_int_equal(st, BG_OK);
+  assert_int_equal(bg_async_client_poll(ac, 0, NULL, &e2), BG_ERR_INVALID_ARGUMENT);
+  assert_contains(e2.message, "inside a callback");
+  assert_int_equal(bg_async_client_dispatch(ac, NULL, &e2), BG_ERR_INVALID_ARGUMENT);
+  bg_value_free(out);
+}
+
+static void test_delivery_rules(void **state) {
+  (void)state;
+  bg_error err;
+  /* thread mode: no fd, no poll */
+  bg_async_client *threaded = open_client(MODE_THREAD);
+  assert_int_equal(bg_async_client_fd(threaded), -1);
+  assert_int_equal(bg_async_client_poll(threaded, 0, NULL, &err), BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "BG_ASYNC_CALLBACK_THREAD");
+  bg_async_client_close(threaded);
+
+  bg_async_client *ac = open_client(MODE_POLL);
+  int fd = bg_async_client_fd(ac);
+  assert_true(fd >= 0);
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  assert_int_equal(poll(&p, 1, 0), 0); /* nothing ready */
+  size_t n = 99;
+  assert_int_equal(bg_async_client_poll(ac, -1, &n, &err), BG_OK); /* nothing outstanding */
+  assert_int_equal(n, 0);
+  assert_int_equal(bg_async_client_poll(ac, -2, &n, &err), BG_ERR_INVALID_ARGUMENT);
+
+  int32_t x = 1;
+  int64_t shape[] = {1};
+  bg_value *in = bg_ndarray_borrow(BG_DTYPE_INT32, shape, 1, &x, 1, NULL);
+  assert_int_equal(bg_async_call(ac, "double_ndarray", in, NULL, reenter, ac, NULL, &err), BG_OK);
+  bg_value_free(in);
+  assert_int_equal(bg_async_client_pending(ac), 1);
+  while (bg_async_client_pending(ac) > 0)
+    assert_int_equal(bg_async_client_poll(ac, 1000, NULL, &err), BG_OK);
+  assert_int_equal(poll(&p, 1, 0), 0);
+  assert_int_equal(bg_async_client_fd(NULL), -1);
+  assert_int_equal(bg_async_client_pending(NULL), 0);
+  assert_int_equal(bg_async_client_poll(NULL, 0, &n, &err), BG_ERR_INVALID_ARGUMENT);
+  bg_async_client_close(ac);
+}
+
+/* ---- what fails at once, without a callback ---- */
+
+static void never(struct bg_async_call *call, bg_status st, bg_value *out, const bg_error *err,
+                  void *user_data) {
+  (void)call;
+  (void)st;
+  (void)out;
+  (void)err;
+  (void)user_data;
+  fail_msg("callback of a call that was refused");
+}
+
+static void test_refused_calls_have_no_callback(void **state) {
+  (void)state;
+  bg_async_client *ac = open_client(MODE_POLL);
+  float v = 1;
+  bg_value *in = bg_ndarray_borrow(BG_DTYPE_FLOAT, NULL, 0, &v, 1, NULL);
+  struct bg_async_call *h = (struct bg_async_call *)&v;
+  bg_error err;
+  assert_int_equal(bg_async_call(ac, "no_such_api", in, NULL, never, NULL, &h, &err),
+                   BG_ERR_UNKNOWN_API);
+  assert_null(h);
+  assert_contains(err.message, "no API named 'no_such_api'");
+  assert_int_equal(bg_async_call(ac, "custom_io", in, NULL, never, NULL, &h, &err),
+                   BG_ERR_UNSUPPORTED);
+  assert_int_equal(bg_async_call(ac, "predict", NULL, NULL, never, NULL, &h, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bg_async_call(ac, "predict", in, NULL, NULL, NULL, &h, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bg_async_call(NULL, "predict", in, NULL, never, NULL, NULL, NULL),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bg_async_client_pending(ac), 0);
+  assert_false(bg_async_call_cancel(NULL));
+  bg_async_call_release(NULL);
+  bg_async_client_close(NULL);
+  assert_null(bg_async_client_from_client(NULL, 0, &err));
+  assert_null(bg_async_client_from_url("localhost", NULL, 0, &err));
+  assert_int_equal(err.code, BG_ERR_INVALID_ARGUMENT);
+  assert_null(bg_async_client_from_url(server.url, NULL, 0x80, &err));
+  assert_contains(err.message, "flags");
+  bg_value_free(in);
+  bg_async_client_close(ac);
+}
+
+/* ---- per-call options, shared channel ---- */
+
+static void test_deadline_from_client_options(void **state) {
+  (void)state;
+  bg_options *o = bg_options_new();
+  bg_options_set_default_deadline_ms(o, 300, NULL);
+  bg_error err;
+  bg_async_client *ac = bg_async_client_from_url(server.url, o, 0, &err);
+  bg_options_free(o);
+  assert_non_null(ac);
+  tally t;
+  tally_init(&t, 1);
+  t.slots[0].kind = KIND_DEADLINE; /* slow_echo, no per-call deadline: the default applies */
+  int64_t shape[] = {3};
+  bg_value *in = bg_ndarray_borrow(BG_DTYPE_INT32, shape, 1, t.slots[0].x, 3, NULL);
+  assert_int_equal(
+      bg_async_call(ac, "slow_echo_ndarray", in, NULL, on_done, &t.slots[0], NULL, &err), BG_OK);
+  bg_value_free(in);
+  wait_done(ac, MODE_POLL, &t, 1);
+  assert_each_once(&t);
+  bg_async_client_close(ac);
+  tally_free(&t);
+}
+
+static void test_wait_for_ready_and_metadata(void **state) {
+  (void)state;
+  bg_async_client *ac = open_client(MODE_POLL);
+  tally t;
+  tally_init(&t, 1);
+  bg_call_options *co = bg_call_options_new();
+  bg_call_options_set_wait_for_ready(co, true, NULL);
+  bg_call_options_set_deadline_ms(co, 20000, NULL);
+  bg_call_options_add_metadata(co, "x-request-id", "42", 2, NULL);
+  bg_call_options_add_metadata(co, "x-blob-bin", "\x01\x00\x02", 3, NULL);
+  int64_t shape[] = {3};
+  bg_value *in = bg_ndarray_copy(BG_DTYPE_INT32, shape, 1, t.slots[0].x, 3, NULL);
+  bg_error err;
+  assert_int_equal(bg_async_call(ac, "double_ndarray", in, co, on_done, &t.slots[0], NULL, &err),
+                   BG_OK);
+  bg_call_options_free(co); /* copied by bg_async_call */
+  bg_value_free(in);
+  wait_done(ac, MODE_POLL, &t, 1);
+  assert_each_once(&t);
+  bg_async_client_close(ac);
+  tally_free(&t);
+}
+
+static void test_shares_a_sync_client(void **state) {
+  (void)state;
+  bg_error err;
+  bg_client *sync = bg_client_from_url(server.url, NULL, &err);
+  assert_non_null(sync);
+  bg_async_client *ac = bg_async_client_from_client(sync, 0, &err);
+  assert_non_null(ac);
+  assert_ptr_equal(bg_async_client_sync(ac), sync);
+  tally t;
+  tally_init(&t, 50);
+  for (int i = 0; i < 50; i++)
+    assert_int_equal(start_slot(ac, &t.slots[i], on_done, NULL, &err), BG_OK);
+  /* a sync call on the same channel while the async ones are in flight */
+  int32_t x[] = {21};
+  int64_t shape[] = {1};
+  bg_value *in = bg_ndarray_borrow(BG_DTYPE_INT32, shape, 1, x, 1, NULL);
+  bg_value *out = NULL;
+  assert_int_equal(bg_client_call(sync, "double_ndarray", in, &out, NULL, &err), BG_OK);
+  assert_int_equal(*(const int32_t *)bg_ndarray_data(out), 42);
+  bg_value_free(out);
+  wait_done(ac, MODE_POLL, &t, 50);
+  assert_each_once(&t);
+  bg_async_client_close(ac);
+  /* the sync client is untouched by closing the async one */
+  assert_int_equal(bg_client_call(sync, "double_ndarray", in, &out, NULL, &err), BG_OK);
+  bg_value_free(out);
+  bg_value_free(in);
+  bg_client_close(sync);
+  tally_free(&t);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_thousands_in_flight_poll),
+      cmocka_unit_test(test_thousands_in_flight_fd),
+      cmocka_unit_test(test_thousands_in_flight_thread),
+      cmocka_unit_test(test_mixed_outcomes_poll),
+      cmocka_unit_test(test_mixed_outcomes_fd),
+      cmocka_unit_test(test_mixed_outcomes_thread),
+      cmocka_unit_test(test_cancel_before_the_server_answers),
+      cmocka_unit_test(test_cancel_after_the_server_answered),
+      cmocka_unit_test(test_cancel_from_inside_a_callback),
+      cmocka_unit_test(test_cancel_from_another_thread),
+      cmocka_unit_test(test_close_with_calls_in_flight_poll),
+      cmocka_unit_test(test_close_with_calls_in_flight_thread),
+      cmocka_unit_test(test_close_runs_ready_callbacks),
+      cmocka_unit_test(test_callbacks_start_calls_poll),
+      cmocka_unit_test(test_callbacks_start_calls_fd),
+      cmocka_unit_test(test_callbacks_start_calls_thread),
+      cmocka_unit_test(test_threads_start_calls_on_one_client),
+      cmocka_unit_test(test_delivery_rules),
+      cmocka_unit_test(test_refused_calls_have_no_callback),
+      cmocka_unit_test(test_deadline_from_client_options),
+      cmocka_unit_test(test_wait_for_ready_and_metadata),
+      cmocka_unit_test(test_shares_a_sync_client),
+  };
+  return cmocka_run_group_tests_name("async", tests, setup, teardown);
+}

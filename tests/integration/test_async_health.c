@@ -1,0 +1,305 @@
+/* Async health checks and wait-until-ready against the reference server: serving, unknown
+ * service, a server that is starting, one that comes up later, one that never does, and
+ * cancelling or closing while the wait sleeps between checks. */
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include <bentogrpc/bentogrpc.h>
+
+#include "test_server.h"
+
+#define assert_contains(haystack, needle)                                                          \
+  do {                                                                                             \
+    if (!strstr((haystack), (needle)))                                                             \
+      fail_msg("'%s' does not contain '%s'", (haystack), (needle));                                \
+  } while (0)
+
+static bg_test_server server;
+
+static int setup(void **state) {
+  (void)state;
+  return bg_test_server_start(&server, NULL);
+}
+
+static int teardown(void **state) {
+  (void)state;
+  bg_test_server_stop(&server);
+  return 0;
+}
+
+typedef struct outcome {
+  pthread_mutex_t mu;
+  pthread_cond_t cond;
+  int runs;
+  bg_status status;
+  bg_health_status health;
+  bg_error err;
+} outcome;
+
+static void outcome_init(outcome *o) {
+  memset(o, 0, sizeof *o);
+  pthread_mutex_init(&o->mu, NULL);
+  pthread_cond_init(&o->cond, NULL);
+}
+
+static void outcome_free(outcome *o) {
+  pthread_cond_destroy(&o->cond);
+  pthread_mutex_destroy(&o->mu);
+}
+
+static void on_health(struct bg_async_call *call, bg_status st, bg_health_status health,
+                      const bg_error *err, void *user_data) {
+  (void)call;
+  outcome *o = user_data;
+  pthread_mutex_lock(&o->mu);
+  o->runs++;
+  o->status = st;
+  o->health = health;
+  o->err = *err; /* only valid during the callback */
+  pthread_cond_broadcast(&o->cond);
+  pthread_mutex_unlock(&o->mu);
+}
+
+/* Polls until `o` has its callback (or fails after a liveness bound). */
+static void poll_until_done(bg_async_client *ac, outcome *o) {
+  bg_error err;
+  for (int i = 0; i < 600 && o->runs == 0; i++)
+    assert_int_equal(bg_async_client_poll(ac, 100, NULL, &err), BG_OK);
+  assert_int_equal(o->runs, 1);
+}
+
+static bg_async_client *connect_to(const char *url, unsigned flags) {
+  bg_error err;
+  bg_async_client *ac = bg_async_client_connect(url, NULL, flags, &err);
+  if (!ac)
+    fail_msg("bg_async_client_connect: %s", err.message);
+  return ac;
+}
+
+static void check(bg_async_client *ac, const char *service, bg_status want_st,
+                  bg_health_status want_health, int want_grpc) {
+  outcome o;
+  outcome_init(&o);
+  bg_error err;
+  assert_int_equal(bg_async_health(ac, service, 5000, on_health, &o, NULL, &err), BG_OK);
+  poll_until_done(ac, &o);
+  if (o.status != want_st)
+    fail_msg("health of '%s': %s: %s", service ? service : "(default)", bg_status_str(o.status),
+             o.err.message);
+  assert_int_equal(o.health, want_health);
+  assert_int_equal(o.err.grpc_status, want_grpc);
+  outcome_free(&o);
+}
+
+static void test_health_check(void **state) {
+  (void)state;
+  bg_error err;
+  bg_async_client *ac = bg_async_client_from_url(server.url, NULL, 0, &err);
+  assert_non_null(ac);
+  check(ac, NULL, BG_OK, BG_HEALTH_SERVING, 0);
+  check(ac, "", BG_OK, BG_HEALTH_SERVING, 0);
+  check(ac, "no.such.Service", BG_ERR_SERVER, BG_HEALTH_UNKNOWN, 5);
+  assert_int_equal(bg_async_health(ac, NULL, 0, on_health, NULL, NULL, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bg_async_health(ac, NULL, 100, NULL, NULL, NULL, &err), BG_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bg_async_wait_until_ready(ac, 100, 0, on_health, NULL, NULL, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  bg_async_client_close(ac);
+}
+
+static void test_health_on_the_callback_thread(void **state) {
+  (void)state;
+  bg_async_client *ac = connect_to(server.url, BG_ASYNC_CALLBACK_THREAD);
+  outcome a, b;
+  outcome_init(&a);
+  outcome_init(&b);
+  bg_error err;
+  assert_int_equal(bg_async_health(ac, "", 5000, on_health, &a, NULL, &err), BG_OK);
+  assert_int_equal(bg_async_wait_until_ready(ac, 20000, 100, on_health, &b, NULL, &err), BG_OK);
+  bg_async_client_close(ac); /* lets both finish: a check is short; the server is serving */
+  assert_int_equal(a.runs, 1);
+  assert_int_equal(b.runs, 1);
+  /* either completed or was cancelled by close; never both, never twice */
+  assert_true(a.status == BG_OK || a.status == BG_ERR_CANCELLED);
+  assert_true(b.status == BG_OK || b.status == BG_ERR_CANCELLED);
+  outcome_free(&a);
+  outcome_free(&b);
+
+  ac = connect_to(server.url, BG_ASYNC_CALLBACK_THREAD);
+  outcome_init(&a);
+  assert_int_equal(bg_async_wait_until_ready(ac, 20000, 100, on_health, &a, NULL, &err), BG_OK);
+  pthread_mutex_lock(&a.mu);
+  while (a.runs == 0)
+    pthread_cond_wait(&a.cond, &a.mu);
+  pthread_mutex_unlock(&a.mu);
+  assert_int_equal(a.status, BG_OK);
+  assert_int_equal(a.health, BG_HEALTH_SERVING);
+  bg_async_client_close(ac);
+  assert_int_equal(a.runs, 1);
+  outcome_free(&a);
+}
+
+static void test_wait_on_a_starting_server(void **state) {
+  (void)state;
+  bg_test_server starting;
+  const char *args[] = {"--startup-delay-ms", "1500", NULL};
+  assert_int_equal(bg_test_server_start(&starting, args), 0);
+  bg_async_client *ac = connect_to(starting.url, 0);
+  assert_null(bg_async_client_sync(ac)); /* no discovery: health only */
+  check(ac, NULL, BG_OK, BG_HEALTH_NOT_SERVING, 0);
+
+  outcome o;
+  outcome_init(&o);
+  bg_error err;
+  assert_int_equal(bg_async_wait_until_ready(ac, 20000, 100, on_health, &o, NULL, &err), BG_OK);
+  poll_until_done(ac, &o);
+  assert_int_equal(o.status, BG_OK);
+  assert_int_equal(o.health, BG_HEALTH_SERVING);
+
+  float x = 1;
+  bg_value *in = bg_ndarray_borrow(BG_DTYPE_FLOAT, NULL, 0, &x, 1, NULL);
+  assert_int_equal(bg_async_call(ac, "predict", in, NULL, NULL, NULL, NULL, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  bg_value_free(in);
+  bg_async_client_close(ac);
+  outcome_free(&o);
+
+  /* now discovery works */
+  ac = bg_async_client_from_url(starting.url, NULL, 0, &err);
+  assert_non_null(ac);
+  assert_non_null(bg_async_client_sync(ac));
+  bg_async_client_close(ac);
+  bg_test_server_stop(&starting);
+}
+
+static void refuse(struct bg_async_call *call, bg_status st, bg_value *out, const bg_error *err,
+                   void *user_data) {
+  (void)call;
+  (void)st;
+  (void)err;
+  (void)user_data;
+  bg_value_free(out);
+  fail_msg("a refused call ran its callback");
+}
+
+static void test_connect_only_client_refuses_calls(void **state) {
+  (void)state;
+  bg_async_client *ac = connect_to(server.url, 0);
+  float x = 1;
+  bg_value *in = bg_ndarray_borrow(BG_DTYPE_FLOAT, NULL, 0, &x, 1, NULL);
+  bg_error err;
+  assert_int_equal(bg_async_call(ac, "predict", in, NULL, refuse, NULL, NULL, &err),
+                   BG_ERR_UNSUPPORTED);
+  assert_contains(err.message, "bg_async_client_from_url");
+  bg_value_free(in);
+  bg_async_client *bad = bg_async_client_connect("no-port", NULL, 0, &err);
+  assert_null(bad);
+  assert_int_equal(err.code, BG_ERR_INVALID_ARGUMENT);
+  bg_async_client_close(ac);
+}
+
+/* Nothing listens at first; the wait keeps checking (without blocking the poller) and
+ * succeeds once a server binds the port. */
+static void test_wait_for_a_server_that_comes_up_later(void **state) {
+  (void)state;
+  int port = bg_test_unused_port();
+  char url[64], listen[64];
+  snprintf(url, sizeof url, "127.0.0.1:%d", port);
+  snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
+  bg_async_client *ac = connect_to(url, 0);
+  outcome o;
+  outcome_init(&o);
+  bg_error err;
+  assert_int_equal(bg_async_wait_until_ready(ac, 60000, 100, on_health, &o, NULL, &err), BG_OK);
+  size_t n = 99;
+  assert_int_equal(bg_async_client_poll(ac, 300, &n, &err), BG_OK);
+  assert_int_equal(n, 0); /* no server yet: the wait goes on, the poller is free */
+  assert_int_equal(o.runs, 0);
+
+  bg_test_server later;
+  const char *args[] = {"--listen", listen, NULL};
+  assert_int_equal(bg_test_server_start(&later, args), 0);
+  poll_until_done(ac, &o);
+  if (o.status != BG_OK)
+    fail_msg("wait: %s", o.err.message);
+  assert_int_equal(o.health, BG_HEALTH_SERVING);
+  bg_async_client_close(ac);
+  bg_test_server_stop(&later);
+  outcome_free(&o);
+}
+
+static void test_wait_times_out(void **state) {
+  (void)state;
+  char url[64];
+  snprintf(url, sizeof url, "127.0.0.1:%d", bg_test_unused_port());
+  bg_async_client *ac = connect_to(url, 0);
+  outcome o;
+  outcome_init(&o);
+  bg_error err;
+  assert_int_equal(bg_async_wait_until_ready(ac, 700, 100, on_health, &o, NULL, &err), BG_OK);
+  poll_until_done(ac, &o);
+  assert_int_equal(o.status, BG_ERR_TIMEOUT);
+  assert_int_equal(o.health, BG_HEALTH_UNKNOWN);
+  assert_contains(o.err.message, url);
+  assert_contains(o.err.message, "was not ready after waiting");
+  assert_contains(o.err.message, "health checks of 'bentoml.grpc.v1.BentoService'");
+  assert_contains(o.err.message, "UNAVAILABLE");
+  bg_async_client_close(ac);
+  outcome_free(&o);
+}
+
+/* The wait sleeps 30 s between checks; cancel and close must not wait for that. */
+static void test_cancel_a_sleeping_wait(void **state) {
+  (void)state;
+  char url[64];
+  snprintf(url, sizeof url, "127.0.0.1:%d", bg_test_unused_port());
+  bg_async_client *ac = connect_to(url, 0);
+  outcome o;
+  outcome_init(&o);
+  struct bg_async_call *h;
+  bg_error err;
+  assert_int_equal(bg_async_wait_until_ready(ac, 120000, 30000, on_health, &o, &h, &err), BG_OK);
+  assert_int_equal(bg_async_client_poll(ac, 300, NULL, &err), BG_OK);
+  assert_int_equal(o.runs, 0);
+  assert_true(bg_async_call_cancel(h));
+  /* liveness bound far below the 30 s interval */
+  assert_int_equal(bg_async_client_poll(ac, 10000, NULL, &err), BG_OK);
+  assert_int_equal(o.runs, 1);
+  assert_int_equal(o.status, BG_ERR_CANCELLED);
+  assert_contains(o.err.message, "bg_async_call_cancel");
+  assert_false(bg_async_call_cancel(h));
+  bg_async_call_release(h);
+
+  outcome c;
+  outcome_init(&c);
+  assert_int_equal(bg_async_wait_until_ready(ac, 120000, 30000, on_health, &c, NULL, &err), BG_OK);
+  assert_int_equal(bg_async_client_poll(ac, 300, NULL, &err), BG_OK);
+  bg_async_client_close(ac);
+  assert_int_equal(c.runs, 1);
+  assert_int_equal(c.status, BG_ERR_CANCELLED);
+  assert_contains(c.err.message, "closed");
+  outcome_free(&o);
+  outcome_free(&c);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_health_check),
+      cmocka_unit_test(test_health_on_the_callback_thread),
+      cmocka_unit_test(test_wait_on_a_starting_server),
+      cmocka_unit_test(test_connect_only_client_refuses_calls),
+      cmocka_unit_test(test_wait_for_a_server_that_comes_up_later),
+      cmocka_unit_test(test_wait_times_out),
+      cmocka_unit_test(test_cancel_a_sleeping_wait),
+  };
+  return cmocka_run_group_tests_name("async_health", tests, setup, teardown);
+}

@@ -1,0 +1,706 @@
+/* Secure, configurable channels against real servers: TLS and mutual TLS from files and
+ * memory, handshake failures, channel options, compression on the wire (measured through a
+ * byte-counting proxy), per-call metadata and credentials, reply metadata, interceptors, and
+ * conformance cases adapted from gRPC's interop suite. Certificates are made at test time. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <bentogrpc/bentogrpc.h>
+
+#include "test_server.h"
+
+static char certs[64]; /* directory of the generated certificates */
+static bg_test_server plain;
+
+#define assert_contains(haystack, needle)                                                          \
+  do {                                                                                             \
+    if (!strstr((haystack), (needle)))                                                             \
+      fail_msg("'%s' does not contain '%s'", (haystack), (needle));                                \
+  } while (0)
+
+static const char *cert(const char *name) {
+  static char paths[8][128];
+  static int next;
+  char *p = paths[next++ % 8];
+  snprintf(p, 128, "%s/%s", certs, name);
+  return p;
+}
+
+static char *slurp(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  char *buf = calloc(1, 1 << 16);
+  *len = fread(buf, 1, (1 << 16) - 1, f);
+  fclose(f);
+  return buf;
+}
+
+static int setup(void **state) {
+  (void)state;
+  snprintf(certs, sizeof certs, "/tmp/bentogrpc-certs-XXXXXX");
+  if (!mkdtemp(certs))
+    return -1;
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "bash %s/tests/support/make_certs.sh %s", BG_TEST_SOURCE_DIR, certs);
+  if (system(cmd) != 0)
+    return -1;
+  return bg_test_server_start(&plain, NULL);
+}
+
+static int teardown(void **state) {
+  (void)state;
+  bg_test_server_stop(&plain);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", certs);
+  return system(cmd);
+}
+
+/* Calls predict([1,2,3,4]) and expects `want`. */
+static void predict(bg_client *c, bg_status want, bg_error *err) {
+  float x[4] = {1, 2, 3, 4};
+  int64_t shape[] = {1, 4};
+  bg_value *in = bg_ndarray_borrow(BG_DTYPE_FLOAT, shape, 2, x, 4, NULL), *out = NULL;
+  bg_status st = bg_client_call(c, "predict", in, &out, NULL, err);
+  if (st != want)
+    fail_msg("predict: %s, want %s: %s", bg_status_str(st), bg_status_str(want), err->message);
+  if (st == BG_OK)
+    assert_true(*(const float *)bg_ndarray_data(out) == 10.0f);
+  bg_value_free(out);
+  bg_value_free(in);
+}
+
+static bg_client *connect_ok(const char *url, const bg_options *o) {
+  bg_error err;
+  bg_client *c = bg_client_from_url(url, o, &err);
+  if (!c)
+    fail_msg("from_url(%s): %s", url, err.message);
+  return c;
+}
+
+/* ---- TLS ---- */
+
+static void start_tls(bg_test_server *s, const char *server_cert, const char *server_key,
+                      bool mutual) {
+  const char *args[] = {"--tls-cert",
+                        server_cert,
+                        "--tls-key",
+                        server_key,
+                        mutual ? "--tls-ca" : NULL,
+                        mutual ? cert("ca.pem") : NULL,
+                        NULL};
+  assert_int_equal(bg_test_server_start(s, args), 0);
+}
+
+static void test_tls_from_files_and_memory(void **state) {
+  (void)state;
+  bg_test_server s;
+  start_tls(&s, cert("server.pem"), cert("server.key"), false);
+  char url[64];
+  bg_error err;
+  bg_options *o = bg_options_new();
+  assert_int_equal(bg_options_set_root_certs_file(o, cert("ca.pem"), &err), BG_OK);
+  snprintf(url, sizeof url, "localhost:%d", s.port);
+  bg_client *c = connect_ok(url, o);
+  predict(c, BG_OK, &err);
+  bg_client_close(c);
+  snprintf(url, sizeof url, "grpcs://127.0.0.1:%d", s.port);
+  c = connect_ok(url, o);
+  predict(c, BG_OK, &err);
+  bg_client_close(c);
+  bg_options_free(o);
+
+  size_t len;
+  char *pem = slurp(cert("ca.pem"), &len);
+  o = bg_options_new();
+  assert_int_equal(bg_options_set_root_certs_pem(o, pem, len, &err), BG_OK);
+  snprintf(url, sizeof url, "localhost:%d", s.port);
+  c = connect_ok(url, o);
+  predict(c, BG_OK, &err);
+  bg_client_close(c);
+  bg_options_free(o);
+  free(pem);
+
+  /* grpcs:// without a CA uses the system's roots, which do not know our test CA */
+  snprintf(url, sizeof url, "grpcs://localhost:%d", s.port);
+  assert_null(bg_client_from_url(url, NULL, &err));
+  assert_int_equal(err.code, BG_ERR_UNAVAILABLE);
+  assert_contains(err.message, "TLS handshake");
+  bg_test_server_stop(&s);
+}
+
+static void test_tls_failures_are_explained(void **state) {
+  (void)state;
+  bg_test_server s;
+  start_tls(&s, cert("server.pem"), cert("server.key"), false);
+  char url[64];
+  snprintf(url, sizeof url, "localhost:%d", s.port);
+  bg_error err;
+  bg_options *o = bg_options_new();
+  /* a certificate from another CA */
+  assert_int_equal(bg_options_set_root_certs_file(o, cert("other-ca.pem"), &err), BG_OK);
+  assert_null(bg_client_from_url(url, o, &err));
+  assert_int_equal(err.code, BG_ERR_UNAVAILABLE);
+  assert_int_equal(err.grpc_status, 14);
+  assert_contains(err.message, "TLS handshake");
+  bg_options_free(o);
+  /* a plaintext client against a TLS server */
+  assert_null(bg_client_from_url(url, NULL, &err));
+  assert_int_equal(err.code, BG_ERR_UNAVAILABLE);
+  bg_test_server_stop(&s);
+
+  /* a certificate for another name; fine once the authority names it */
+  start_tls(&s, cert("wrongname.pem"), cert("wrongname.key"), false);
+  snprintf(url, sizeof url, "localhost:%d", s.port);
+  o = bg_options_new();
+  bg_options_set_root_certs_file(o, cert("ca.pem"), NULL);
+  assert_null(bg_client_from_url(url, o, &err));
+  assert_contains(err.message, "TLS handshake");
+  assert_int_equal(bg_options_set_authority(o, "other.example", &err), BG_OK);
+  bg_client *c = connect_ok(url, o);
+  predict(c, BG_OK, &err);
+  bg_client_close(c);
+  bg_options_free(o);
+  bg_test_server_stop(&s);
+}
+
+static void test_mutual_tls(void **state) {
+  (void)state;
+  bg_test_server s;
+  start_tls(&s, cert("server.pem"), cert("server.key"), true);
+  char url[64];
+  snprintf(url, sizeof url, "127.0.0.1:%d", s.port);
+  bg_error err;
+  bg_options *o = bg_options_new();
+  bg_options_set_root_certs_file(o, cert("ca.pem"), NULL);
+  assert_null(bg_client_from_url(url, o, &err)); /* no client certificate */
+  assert_int_equal(err.code, BG_ERR_UNAVAILABLE);
+  assert_contains(err.message, "TLS handshake");
+  assert_contains(err.message, "client certificate");
+  assert_int_equal(bg_options_set_client_cert_file(o, cert("client.pem"), cert("client.key"), &err),
+                   BG_OK);
+  bg_client *c = connect_ok(url, o);
+  predict(c, BG_OK, &err);
+  bg_client_close(c);
+  bg_options_free(o);
+
+  size_t ca_len, cert_len, key_len;
+  char *ca = slurp(cert("ca.pem"), &ca_len), *crt = slurp(cert("client.pem"), &cert_len),
+       *key = slurp(cert("client.key"), &key_len);
+  o = bg_options_new();
+  assert_int_equal(bg_options_set_root_certs_pem(o, ca, ca_len, &err), BG_OK);
+  assert_int_equal(bg_options_set_client_cert_pem(o, crt, cert_len, key, key_len, &err), BG_OK);
+  c = connect_ok(url, o);
+  predict(c, BG_OK, &err);
+  bg_client_close(c);
+  bg_options_free(o);
+  free(ca);
+  free(crt);
+  free(key);
+  bg_test_server_stop(&s);
+}
+
+static void test_bad_tls_material_fails_early(void **state) {
+  (void)state;
+  bg_error err;
+  bg_options *o = bg_options_new();
+  assert_int_equal(bg_options_set_root_certs_file(o, "/nonexistent/ca.pem", &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "cannot open '/nonexistent/ca.pem'");
+  assert_int_equal(bg_options_set_root_certs_pem(o, "hello", 5, &err), BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "not PEM");
+  /* a certificate where the key should be */
+  assert_int_equal(bg_options_set_client_cert_file(o, cert("client.pem"), cert("client.pem"), &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "client private key");
+  assert_contains(err.message, "client.pem");
+  assert_int_equal(bg_options_set_client_cert_file(o, cert("client.pem"), "/nonexistent/k", &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "/nonexistent/k");
+  assert_int_equal(bg_options_set_authority(o, "bad name", &err), BG_ERR_INVALID_ARGUMENT);
+  bg_options_free(o);
+}
+
+/* ---- channel options ---- */
+
+static bg_value *zeros(size_t n) {
+  float *z = calloc(n, sizeof *z);
+  int64_t shape[] = {(int64_t)n};
+  bg_value *v = bg_ndarray_copy(BG_DTYPE_FLOAT, shape, 1, z, n, NULL);
+  free(z);
+  return v;
+}
+
+static void test_message_size_limits(void **state) {
+  (void)state;
+  bg_error err;
+  bg_options *o = bg_options_new();
+  assert_int_equal(bg_options_set_max_receive_bytes(o, 20000, &err), BG_OK);
+  bg_client *c = connect_ok(plain.url, o);
+  bg_value *big = zeros(100000), *out = NULL;
+  assert_int_equal(bg_client_call(c, "echo_ndarray", big, &out, NULL, &err), BG_ERR_SERVER);
+  assert_int_equal(err.grpc_status, 8); /* RESOURCE_EXHAUSTED */
+  assert_contains(err.message, "Received message larger than max");
+  assert_contains(err.message, "bg_options_set_max_receive_bytes");
+  bg_client_close(c);
+  bg_options_free(o);
+
+  o = bg_options_new();
+  assert_int_equal(bg_options_set_max_send_bytes(o, 1000, &err), BG_OK);
+  c = connect_ok(plain.url, o);
+  assert_int_equal(bg_client_call(c, "echo_ndarray", big, &out, NULL, &err), BG_ERR_SERVER);
+  assert_int_equal(err.grpc_status, 8);
+  assert_contains(err.message, "Sent message larger than max");
+  assert_contains(err.message, "bg_options_set_max_send_bytes");
+  bg_client_close(c);
+  bg_options_free(o);
+  /* the default accepts any size: 40 KB both ways */
+  c = connect_ok(plain.url, NULL);
+  assert_int_equal(bg_client_call(c, "echo_ndarray", big, &out, NULL, &err), BG_OK);
+  bg_value_free(out);
+  bg_client_close(c);
+  bg_value_free(big);
+}
+
+static void test_channel_settings(void **state) {
+  (void)state;
+  bg_error err;
+  bg_options *o = bg_options_new();
+  assert_int_equal(bg_options_set_keepalive(o, 10000, 5000, true, &err), BG_OK);
+  assert_int_equal(bg_options_set_keepalive(o, 0, 5000, true, &err), BG_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bg_options_set_user_agent(o, "my-app/1.2", &err), BG_OK);
+  assert_int_equal(bg_options_set_lb_policy(o, "round_robin", &err), BG_OK);
+  assert_int_equal(bg_options_set_lb_policy(o, "fastest", &err), BG_ERR_INVALID_ARGUMENT);
+  assert_int_equal(
+      bg_options_set_service_config(o,
+                                    "{\"methodConfig\": [{\"name\": [{\"service\": "
+                                    "\"bentoml.grpc.v1.BentoService\"}], \"timeout\": \"20s\"}]}",
+                                    &err),
+      BG_OK);
+  assert_int_equal(bg_options_set_service_config(o, "[1]", &err), BG_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bg_options_set_service_config(o, "{bad", &err), BG_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bg_options_set_channel_arg_int(o, "grpc.http2.lookahead_bytes", 65536, &err),
+                   BG_OK);
+  assert_int_equal(bg_options_set_channel_arg_string(o, "grpc.secondary_user_agent", "x", &err),
+                   BG_OK);
+  assert_int_equal(bg_options_set_channel_arg_int(o, "grpc.no_such_thing", 1, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "'grpc.no_such_thing' is not a gRPC channel argument");
+  assert_int_equal(bg_options_set_channel_arg_string(o, "grpc.keepalive_time_ms", "5", &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "takes an integer value");
+  assert_int_equal(bg_options_set_compression(o, (bg_compression)7, &err), BG_ERR_INVALID_ARGUMENT);
+  /* the configured channel works, and the options can be reused for a second client */
+  bg_client *c = connect_ok(plain.url, o), *c2 = connect_ok(plain.url, o);
+  bg_options_free(o); /* the clients hold their own copies */
+  predict(c, BG_OK, &err);
+  predict(c2, BG_OK, &err);
+  bg_client_close(c);
+  bg_client_close(c2);
+}
+
+/* ---- compression, measured on the wire ---- */
+
+static long upstream_bytes(const char *stats) {
+  FILE *f = fopen(stats, "r");
+  long up = -1, down = -1;
+  if (f) {
+    if (fscanf(f, "UP %ld DOWN %ld", &up, &down) != 2)
+      up = -1;
+    fclose(f);
+  }
+  return up;
+}
+
+/* Sends 1 MB of zeros through a counting proxy and returns the bytes that went upstream. */
+static long bytes_sent(const bg_options *o, const bg_call_options *co) {
+  char stats[128], target[64], url[64];
+  snprintf(stats, sizeof stats, "%s/proxy-stats", certs);
+  unlink(stats);
+  snprintf(target, sizeof target, "127.0.0.1:%d", plain.port);
+  const char *args[] = {"--target", target, "--stats", stats, NULL};
+  bg_test_server proxy;
+  assert_int_equal(bg_test_script_start(&proxy, "tests/support/tcp_proxy.py", args), 0);
+  snprintf(url, sizeof url, "127.0.0.1:%d", proxy.port);
+  bg_client *c = connect_ok(url, o);
+  long before = upstream_bytes(stats);
+  bg_value *big = zeros(256 * 1024), *out = NULL;
+  bg_error err;
+  assert_int_equal(bg_client_call(c, "echo_ndarray", big, &out, co, &err), BG_OK);
+  assert_int_equal(bg_ndarray_count(out), 256 * 1024);
+  bg_value_free(out);
+  bg_value_free(big);
+  bg_client_close(c);
+  struct timespec pause = {0, 200 * 1000 * 1000}; /* let the proxy write its last totals */
+  nanosleep(&pause, NULL);
+  long sent = upstream_bytes(stats) - (before > 0 ? before : 0);
+  bg_test_server_stop(&proxy);
+  return sent;
+}
+
+static void test_request_compression_on_the_wire(void **state) {
+  (void)state;
+  long raw = bytes_sent(NULL, NULL);
+  assert_true(raw > 1000000); /* 1 MiB of float zeros, uncompressed */
+
+  bg_call_options *co = bg_call_options_new();
+  bg_call_options_set_compression(co, BG_COMPRESSION_GZIP, NULL);
+  long gzip = bytes_sent(NULL, co);
+  bg_call_options_free(co);
+  if (gzip * 20 > raw)
+    fail_msg("gzip sent %ld bytes, uncompressed %ld: not compressed", gzip, raw);
+
+  bg_options *o = bg_options_new();
+  bg_options_set_compression(o, BG_COMPRESSION_DEFLATE, NULL);
+  long deflate = bytes_sent(o, NULL);
+  bg_options_free(o);
+  if (deflate * 20 > raw)
+    fail_msg("deflate sent %ld bytes, uncompressed %ld: not compressed", deflate, raw);
+}
+
+static void test_server_compressed_replies(void **state) {
+  (void)state;
+  bg_test_server s;
+  const char *args[] = {"--compress-responses", "gzip", NULL};
+  assert_int_equal(bg_test_server_start(&s, args), 0);
+  bg_client *c = connect_ok(s.url, NULL);
+  bg_value *big = zeros(100000), *out = NULL;
+  bg_error err;
+  assert_int_equal(bg_client_call(c, "echo_ndarray", big, &out, NULL, &err), BG_OK);
+  assert_int_equal(bg_ndarray_count(out), 100000);
+  bg_value_free(out);
+  bg_value_free(big);
+  bg_client_close(c);
+  bg_test_server_stop(&s);
+}
+
+/* ---- metadata, credentials, interceptors ---- */
+
+static bg_status add_token(void *user_data, bg_call_context *ctx, bg_error *err) {
+  return bg_call_context_add_metadata(ctx, "x-echo-token", user_data, strlen(user_data), err);
+}
+
+static void test_metadata_echoed_in_initial_and_trailing(void **state) {
+  (void)state;
+  bg_client *c = connect_ok(plain.url, NULL);
+  bg_call_options *co = bg_call_options_new();
+  bg_response_metadata *md = bg_response_metadata_new();
+  const char binary[] = {0, 1, (char)0xfe, (char)0xff};
+  bg_error err;
+  assert_int_equal(bg_call_options_add_metadata(co, "x-echo", "ping", 4, &err), BG_OK);
+  assert_int_equal(bg_call_options_add_metadata(co, "x-echo-ascii", "hello world", 11, &err),
+                   BG_OK);
+  assert_int_equal(bg_call_options_add_metadata(co, "x-echo-blob-bin", binary, 4, &err), BG_OK);
+  assert_int_equal(bg_call_options_set_credentials(co, add_token, "s3cret", &err), BG_OK);
+  assert_int_equal(bg_call_options_set_bearer_token(co, "abc", &err), BG_OK);
+  assert_int_equal(bg_call_options_set_response_metadata(co, md, &err), BG_OK);
+  bg_value *in = bg_text_new("x", 1, NULL), *out = NULL;
+  assert_int_equal(bg_client_call(c, "echo_metadata", in, &out, co, &err), BG_OK);
+  assert_string_equal(bg_text_data(out), "ping");
+  for (int kind = BG_METADATA_INITIAL; kind <= BG_METADATA_TRAILING; kind++) {
+    size_t len;
+    const char *v = bg_response_metadata_find(md, kind, "x-echo-ascii", &len);
+    assert_non_null(v);
+    assert_string_equal(v, "hello world");
+    v = bg_response_metadata_find(md, kind, "x-echo-blob-bin", &len);
+    assert_non_null(v);
+    assert_int_equal(len, 4);
+    assert_memory_equal(v, binary, 4);
+    v = bg_response_metadata_find(md, kind, "x-echo-token", &len); /* from the callback */
+    assert_non_null(v);
+    assert_string_equal(v, "s3cret");
+  }
+  bg_value_free(out);
+  bg_value_free(in);
+  bg_response_metadata_free(md);
+  bg_call_options_free(co);
+  bg_client_close(c);
+}
+
+typedef struct trace_log {
+  char log[256];
+  char seen_traceparent[64];
+  char seen_authorization[64];
+  bg_status after_status;
+  int after_grpc;
+  double elapsed;
+  bool saw_trailing_echo;
+} trace_log;
+
+static trace_log tlog;
+
+static bg_status a_before(void *s, bg_call_context *ctx, bg_error *err) {
+  (void)s;
+  strcat(tlog.log, "A.before ");
+  return bg_call_context_add_metadata(ctx, "x-echo-from-a", "1", 1, err);
+}
+static bg_status a_after(void *s, bg_call_context *ctx, bg_error *err) {
+  (void)s;
+  (void)err;
+  strcat(tlog.log, "A.after");
+  tlog.after_status = bg_call_context_status(ctx);
+  tlog.after_grpc = bg_call_context_grpc_status(ctx);
+  tlog.elapsed = bg_call_context_elapsed_ms(ctx);
+  tlog.saw_trailing_echo =
+      bg_response_metadata_find(bg_call_context_response_metadata(ctx), BG_METADATA_TRAILING,
+                                "x-echo-from-a", NULL) != NULL;
+  return BG_OK;
+}
+/* B reads what the chain and the call options put into the request. */
+static bg_status b_before(void *s, bg_call_context *ctx, bg_error *err) {
+  (void)s;
+  (void)err;
+  strcat(tlog.log, "B.before ");
+  for (size_t i = 0; i < bg_call_context_metadata_count(ctx); i++) {
+    const char *key = bg_call_context_metadata_key(ctx, i);
+    size_t len;
+    const char *value = bg_call_context_metadata_value(ctx, i, &len);
+    if (strcmp(key, "traceparent") == 0)
+      snprintf(tlog.seen_traceparent, sizeof tlog.seen_traceparent, "%.*s", (int)len, value);
+    if (strcmp(key, "authorization") == 0)
+      snprintf(tlog.seen_authorization, sizeof tlog.seen_authorization, "%.*s", (int)len, value);
+  }
+  return BG_OK;
+}
+static bg_status b_after(void *s, bg_call_context *ctx, bg_error *err) {
+  (void)s;
+  (void)ctx;
+  (void)err;
+  strcat(tlog.log, "B.after ");
+  return BG_OK;
+}
+static bg_status refuse(void *s, bg_call_context *ctx, bg_error *err) {
+  (void)s;
+  (void)ctx;
+  strcat(tlog.log, "C.refuse ");
+  err->code = BG_ERR_UNAVAILABLE;
+  snprintf(err->message, sizeof err->message, "circuit open");
+  return BG_ERR_UNAVAILABLE;
+}
+static bg_status fail_after(void *s, bg_call_context *ctx, bg_error *err) {
+  (void)s;
+  (void)ctx;
+  snprintf(err->message, sizeof err->message, "reply rejected by policy");
+  return BG_ERR_SERVER;
+}
+
+static int logged_calls;
+static bg_status logged_status;
+static void log_call(void *user, const char *api, bg_status st, int grpc, double ms,
+                     const char *message) {
+  (void)user;
+  (void)grpc;
+  (void)message;
+  assert_string_equal(api, "echo_metadata");
+  assert_true(ms >= 0);
+  logged_calls++;
+  logged_status = st;
+}
+
+static bg_value *echo_metadata_call(bg_client *c, const bg_call_options *co, bg_status want,
+                                    bg_error *err) {
+  bg_value *in = bg_text_new("x", 1, NULL), *out = NULL;
+  bg_status st = bg_client_call(c, "echo_metadata", in, &out, co, err);
+  if (st != want)
+    fail_msg("echo_metadata: %s, want %s: %s", bg_status_str(st), bg_status_str(want),
+             err->message);
+  bg_value_free(in);
+  return out;
+}
+
+static void test_interceptor_chain(void **state) {
+  (void)state;
+  bg_error err;
+  bg_options *o = bg_options_new();
+  bg_interceptor *trace = bg_interceptor_traceparent(&err),
+                 *a = bg_interceptor_new("a", a_before, a_after, NULL, NULL, &err),
+                 *b = bg_interceptor_new("b", b_before, b_after, NULL, NULL, &err),
+                 *timing = bg_interceptor_timing(log_call, NULL, &err);
+  assert_int_equal(bg_options_add_interceptor(o, a, &err), BG_OK);
+  assert_int_equal(bg_options_add_interceptor(o, trace, &err), BG_OK);
+  assert_int_equal(bg_options_add_interceptor(o, b, &err), BG_OK);
+  assert_int_equal(bg_options_add_interceptor(o, timing, &err), BG_OK);
+  bg_interceptor_release(trace); /* the options hold their own references */
+  bg_interceptor_release(a);
+  bg_interceptor_release(b);
+  bg_interceptor_release(timing);
+  bg_client *c = connect_ok(plain.url, o);
+  bg_options_free(o);
+
+  memset(&tlog, 0, sizeof tlog);
+  bg_call_options *co = bg_call_options_new();
+  bg_call_options_set_bearer_token(co, "tok", NULL);
+  bg_value *out = echo_metadata_call(c, co, BG_OK, &err);
+  bg_value_free(out);
+  assert_string_equal(tlog.log, "A.before B.before B.after A.after");
+  assert_int_equal(tlog.after_status, BG_OK);
+  assert_true(tlog.elapsed > 0);
+  assert_true(tlog.saw_trailing_echo); /* A's header went out and came back */
+  assert_string_equal(tlog.seen_authorization, "Bearer tok");
+  assert_int_equal(strlen(tlog.seen_traceparent), 55);
+  assert_memory_equal(tlog.seen_traceparent, "00-", 3);
+  assert_string_equal(tlog.seen_traceparent + 52, "-01");
+  assert_int_equal(logged_calls, 1);
+  char first[64];
+  strcpy(first, tlog.seen_traceparent);
+
+  /* with a parent span in the call's metadata: same trace id, new span id, flags kept */
+  const char *parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00";
+  bg_call_options_add_metadata(co, "traceparent", parent, strlen(parent), NULL);
+  memset(&tlog, 0, sizeof tlog);
+  out = echo_metadata_call(c, co, BG_OK, &err);
+  bg_value_free(out);
+  assert_memory_equal(tlog.seen_traceparent, parent, 36);
+  assert_memory_not_equal(tlog.seen_traceparent + 36, parent + 36, 16);
+  assert_string_equal(tlog.seen_traceparent + 52, "-00");
+  assert_memory_not_equal(first + 3, tlog.seen_traceparent + 3, 32); /* a new trace before */
+
+  /* a server error reaches the after hooks */
+  memset(&tlog, 0, sizeof tlog);
+  bg_value *in = bg_text_new("x", 1, NULL);
+  assert_int_equal(bg_client_call(c, "echo_ndarray", in, &out, NULL, &err),
+                   BG_ERR_INVALID_ARGUMENT); /* refused client-side: no interceptor runs */
+  assert_string_equal(tlog.log, "");
+  bg_value_free(in);
+  bg_call_options_free(co);
+  bg_client_close(c);
+  assert_int_equal(logged_calls, 2);
+  assert_int_equal(logged_status, BG_OK);
+}
+
+static void test_interceptors_fail_calls(void **state) {
+  (void)state;
+  bg_error err;
+  bg_options *o = bg_options_new();
+  bg_interceptor *a = bg_interceptor_new("a", a_before, a_after, NULL, NULL, &err),
+                 *c_ic = bg_interceptor_new("breaker", refuse, NULL, NULL, NULL, &err);
+  bg_options_add_interceptor(o, a, NULL);
+  bg_options_add_interceptor(o, c_ic, NULL);
+  bg_interceptor_release(a);
+  bg_interceptor_release(c_ic);
+  bg_client *c = connect_ok(plain.url, o);
+  bg_options_free(o);
+  memset(&tlog, 0, sizeof tlog);
+  bg_value *out = echo_metadata_call(c, NULL, BG_ERR_UNAVAILABLE, &err);
+  assert_null(out);
+  assert_contains(err.message, "interceptor 'breaker' failed the call");
+  assert_contains(err.message, "circuit open");
+  /* the call was never sent; A's after hook still saw it end */
+  assert_string_equal(tlog.log, "A.before C.refuse A.after");
+  assert_int_equal(tlog.after_status, BG_ERR_UNAVAILABLE);
+  assert_false(tlog.saw_trailing_echo);
+  bg_client_close(c);
+
+  o = bg_options_new();
+  bg_interceptor *f = bg_interceptor_new("policy", NULL, fail_after, NULL, NULL, &err);
+  bg_options_add_interceptor(o, f, NULL);
+  bg_interceptor_release(f);
+  c = connect_ok(plain.url, o);
+  bg_options_free(o);
+  out = echo_metadata_call(c, NULL, BG_ERR_SERVER, &err);
+  assert_null(out); /* the decoded output was freed */
+  assert_contains(err.message, "reply rejected by policy");
+  bg_client_close(c);
+  assert_null(bg_interceptor_new("none", NULL, NULL, NULL, NULL, &err));
+}
+
+/* ---- conformance ---- */
+
+static void test_large_unary_both_ways(void **state) {
+  (void)state;
+  bg_client *c = connect_ok(plain.url, NULL);
+  size_t n = 4 * 1024 * 1024; /* 16 MiB each way */
+  float *x = malloc(n * sizeof *x);
+  for (size_t i = 0; i < n; i++)
+    x[i] = (float)i * 0.5f;
+  int64_t shape[] = {1024, 4096};
+  bg_value *in = bg_ndarray_borrow(BG_DTYPE_FLOAT, shape, 2, x, n, NULL), *out = NULL;
+  bg_error err;
+  assert_int_equal(bg_client_call(c, "echo_ndarray", in, &out, NULL, &err), BG_OK);
+  assert_int_equal(bg_ndarray_shape(out)[1], 4096);
+  assert_memory_equal(bg_ndarray_data(out), x, n * sizeof *x);
+  bg_value_free(out);
+  bg_value_free(in);
+  free(x);
+  bg_client_close(c);
+}
+
+static void test_status_code_and_message(void **state) {
+  (void)state;
+  bg_client *c = connect_ok(plain.url, NULL);
+  const char *message = "tab\there\nnew line, non-BMP \xf0\x9f\x98\x80 and \xc3\xa9";
+  char input[256];
+  snprintf(input, sizeof input, "NOT_FOUND|%s", message);
+  bg_value *in = bg_text_new(input, (size_t)-1, NULL), *out = NULL;
+  bg_error err;
+  assert_int_equal(bg_client_call(c, "fail_with_status", in, &out, NULL, &err), BG_ERR_SERVER);
+  assert_int_equal(err.grpc_status, 5);
+  assert_contains(err.message, message); /* byte-exact */
+  bg_value_free(in);
+  /* the empty text request */
+  in = bg_text_new("", 0, NULL);
+  assert_int_equal(bg_client_call(c, "bonjour", in, &out, NULL, &err), BG_OK);
+  assert_string_equal(bg_text_data(out), "Hello, !");
+  bg_value_free(out);
+  bg_value_free(in);
+  bg_client_close(c);
+}
+
+static void test_unimplemented_method_and_service(void **state) {
+  (void)state;
+  bg_error err;
+  bg_test_server s;
+  const char *no_metadata[] = {"--no-service-metadata", NULL};
+  assert_int_equal(bg_test_server_start(&s, no_metadata), 0);
+  assert_null(bg_client_from_url(s.url, NULL, &err)); /* method missing in the service */
+  assert_int_equal(err.code, BG_ERR_SERVER);
+  assert_int_equal(err.grpc_status, 12);
+  assert_contains(err.message, "does not implement");
+  bg_test_server_stop(&s);
+
+  const char *alpha[] = {"--protocol-version", "v1alpha1", NULL};
+  assert_int_equal(bg_test_server_start(&s, alpha), 0);
+  assert_null(bg_client_from_url(s.url, NULL, &err)); /* no v1 service at all */
+  assert_int_equal(err.grpc_status, 12);
+  bg_test_server_stop(&s);
+}
+
+static void test_unresolvable_host(void **state) {
+  (void)state;
+  bg_error err;
+  bg_options *o = bg_options_new();
+  bg_options_set_discovery_timeout_ms(o, 5000, NULL);
+  assert_null(bg_client_from_url("no-such-host.invalid:3000", o, &err));
+  assert_int_equal(err.code, BG_ERR_UNAVAILABLE);
+  assert_contains(err.message, "no-such-host.invalid");
+  bg_options_free(o);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_tls_from_files_and_memory),
+      cmocka_unit_test(test_tls_failures_are_explained),
+      cmocka_unit_test(test_mutual_tls),
+      cmocka_unit_test(test_bad_tls_material_fails_early),
+      cmocka_unit_test(test_message_size_limits),
+      cmocka_unit_test(test_channel_settings),
+      cmocka_unit_test(test_request_compression_on_the_wire),
+      cmocka_unit_test(test_server_compressed_replies),
+      cmocka_unit_test(test_metadata_echoed_in_initial_and_trailing),
+      cmocka_unit_test(test_interceptor_chain),
+      cmocka_unit_test(test_interceptors_fail_calls),
+      cmocka_unit_test(test_large_unary_both_ways),
+      cmocka_unit_test(test_status_code_and_message),
+      cmocka_unit_test(test_unimplemented_method_and_service),
+      cmocka_unit_test(test_unresolvable_host),
+  };
+  return cmocka_run_group_tests_name("channel", tests, setup, teardown);
+}

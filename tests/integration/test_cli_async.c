@@ -1,0 +1,117 @@
+/* bg_cli_call_concurrent (the CLI's `call --concurrency N --count M`) against the reference
+ * server: the summary it prints and the exit code it returns. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cli_async.h"
+#include "test_server.h"
+
+#define assert_contains(haystack, needle)                                                          \
+  do {                                                                                             \
+    if (!strstr((haystack), (needle)))                                                             \
+      fail_msg("'%s' does not contain '%s'", (haystack), (needle));                                \
+  } while (0)
+
+static bg_test_server server;
+
+static int setup(void **state) {
+  (void)state;
+  const char *args[] = {"--slow-ms", "3000", NULL};
+  return bg_test_server_start(&server, args);
+}
+
+static int teardown(void **state) {
+  (void)state;
+  bg_test_server_stop(&server);
+  return 0;
+}
+
+/* Runs bg_cli_call_concurrent and returns its exit code; *text gets what it printed. */
+static int run(const char *url, const char *api, const bg_value *in, const bg_call_options *co,
+               int concurrency, long count, char **text) {
+  size_t size;
+  FILE *out = open_memstream(text, &size);
+  int rc = bg_cli_call_concurrent(url, api, in, NULL, co, concurrency, count, out);
+  fclose(out);
+  return rc;
+}
+
+static void test_all_succeed(void **state) {
+  (void)state;
+  int32_t x[] = {1, 2, 3};
+  int64_t shape[] = {3};
+  bg_value *in = bg_ndarray_borrow(BG_DTYPE_INT32, shape, 1, x, 3, NULL);
+  char *text = NULL;
+  assert_int_equal(run(server.url, "double_ndarray", in, NULL, 16, 300, &text), 0);
+  assert_contains(text, "calls: 300  ok: 300  failed: 0  concurrency: 16");
+  assert_contains(text, "calls/s: ");
+  free(text);
+  bg_value_free(in);
+}
+
+static void test_server_errors_are_counted(void **state) {
+  (void)state;
+  const char *s[] = {"ab"};
+  int64_t shape[] = {1};
+  bg_value *in = bg_ndarray_borrow(BG_DTYPE_STRING, shape, 1, s, 1, NULL);
+  char *text = NULL;
+  assert_int_equal(run(server.url, "echo_ndarray", in, NULL, 8, 50, &text), 5);
+  assert_contains(text, "calls: 50  ok: 0  failed: 50");
+  assert_contains(text, "failed with BG_ERR_SERVER: 50");
+  assert_contains(text, "first error: ");
+  assert_contains(text, "Unsupported dtype");
+  free(text);
+  bg_value_free(in);
+}
+
+static void test_deadlines_are_counted(void **state) {
+  (void)state;
+  int32_t x[] = {1};
+  int64_t shape[] = {1};
+  bg_value *in = bg_ndarray_borrow(BG_DTYPE_INT32, shape, 1, x, 1, NULL);
+  bg_call_options *co = bg_call_options_new();
+  bg_call_options_set_deadline_ms(co, 100, NULL);
+  char *text = NULL;
+  assert_int_equal(run(server.url, "slow_echo_ndarray", in, co, 4, 8, &text), 4);
+  assert_contains(text, "failed with BG_ERR_DEADLINE: 8");
+  free(text);
+  bg_call_options_free(co);
+  bg_value_free(in);
+}
+
+static void test_refusals(void **state) {
+  (void)state;
+  int32_t x[] = {1};
+  int64_t shape[] = {1};
+  bg_value *in = bg_ndarray_borrow(BG_DTYPE_INT32, shape, 1, x, 1, NULL);
+  char *text = NULL;
+  assert_int_equal(run(server.url, "no_such_api", in, NULL, 4, 10, &text), 5);
+  assert_string_equal(text, ""); /* the error goes to stderr; nothing was run */
+  free(text);
+  assert_int_equal(run(server.url, "double_ndarray", in, NULL, 0, 10, &text), 2);
+  free(text);
+  assert_int_equal(run(server.url, "double_ndarray", in, NULL, 4, 0, &text), 2);
+  free(text);
+  char url[64];
+  snprintf(url, sizeof url, "127.0.0.1:%d", bg_test_unused_port());
+  assert_int_equal(run(url, "double_ndarray", in, NULL, 4, 10, &text), 3);
+  free(text);
+  bg_value_free(in);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_all_succeed),
+      cmocka_unit_test(test_server_errors_are_counted),
+      cmocka_unit_test(test_deadlines_are_counted),
+      cmocka_unit_test(test_refusals),
+  };
+  return cmocka_run_group_tests_name("cli_async", tests, setup, teardown);
+}
