@@ -8,6 +8,7 @@
 #include "error_internal.h"
 #include "transport/unary.h"
 #include "wire/byte_buffer.h"
+#include "wire/ndarray_stream.h"
 
 static bg_status fail_unknown_api(const bg_client *client, const char *api_name, bg_error *err) {
   char names[600] = "";
@@ -72,6 +73,12 @@ static bg_status decode_response(const bg_client *client, const bg_api *api,
                                  grpc_byte_buffer *bytes, bg_value **output, bg_error *err) {
   if (!bytes)
     return bg_fail(err, BG_ERR_PROTOCOL, 0, "the server returned OK without a response message");
+  if (grpc_byte_buffer_length(bytes) >= BG_STREAM_DECODE_MIN_BYTES &&
+      (!api || api->output.descriptor == &bg_ndarray_descriptor)) {
+    bg_status fast = bg_ndarray_stream_decode(bytes, output, err); /* one copy, no join */
+    if (fast != BG_ERR_UNSUPPORTED)
+      return fast;
+  }
   bg_codec_ctx ctx = {.v1alpha1 = is_v1alpha1(client)};
   const ProtobufCMessageDescriptor *type = ctx.v1alpha1
                                                ? &bentoml__grpc__v1alpha1__response__descriptor

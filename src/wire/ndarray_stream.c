@@ -1,0 +1,154 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "error_internal.h"
+#include "wire/ndarray_stream.h"
+
+/* A cursor over the slices of an uncompressed raw byte buffer. */
+typedef struct reader {
+  const grpc_slice *slices;
+  size_t n_slices, slice, offset; /* position: slices[slice] at offset */
+  size_t left;                    /* bytes left in the whole message */
+} reader;
+
+static bool read_byte(reader *r, uint8_t *b) {
+  while (r->slice < r->n_slices && r->offset == GRPC_SLICE_LENGTH(r->slices[r->slice])) {
+    r->slice++;
+    r->offset = 0;
+  }
+  if (r->left == 0 || r->slice == r->n_slices)
+    return false;
+  *b = GRPC_SLICE_START_PTR(r->slices[r->slice])[r->offset++];
+  r->left--;
+  return true;
+}
+
+static bool read_varint(reader *r, uint64_t *v) {
+  *v = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    uint8_t b;
+    if (!read_byte(r, &b))
+      return false;
+    *v |= (uint64_t)(b & 0x7f) << shift;
+    if (!(b & 0x80))
+      return true;
+  }
+  return false;
+}
+
+/* Copies (or, with dst NULL, skips) n bytes, slice by slice. */
+static bool read_bytes(reader *r, uint8_t *dst, size_t n) {
+  if (n > r->left)
+    return false;
+  while (n > 0) {
+    if (r->slice == r->n_slices)
+      return false;
+    size_t avail = GRPC_SLICE_LENGTH(r->slices[r->slice]) - r->offset;
+    size_t take = avail < n ? avail : n;
+    if (dst) {
+      memcpy(dst, GRPC_SLICE_START_PTR(r->slices[r->slice]) + r->offset, take);
+      dst += take;
+    }
+    r->offset += take;
+    r->left -= take;
+    n -= take;
+    if (r->offset == GRPC_SLICE_LENGTH(r->slices[r->slice])) {
+      r->slice++;
+      r->offset = 0;
+    }
+  }
+  return true;
+}
+
+typedef struct parsed {
+  uint64_t dtype;
+  int64_t shape[BG_NDARRAY_MAX_DIMS];
+  size_t ndim;
+  bg_dtype values_dtype; /* FLOAT or DOUBLE once the values field was seen */
+  void *values;
+  size_t count;
+} parsed;
+
+static bg_status malformed(bg_error *err) {
+  return bg_fail(err, BG_ERR_PROTOCOL, 0,
+                 "the server's ndarray reply is not valid protobuf (truncated or corrupt)");
+}
+
+/* Parses the NDArray body (`len` bytes). Returns BG_ERR_UNSUPPORTED for anything but the
+ * fields the fast path handles, each at most once. */
+static bg_status parse_ndarray(reader *r, uint64_t len, parsed *p, bg_error *err) {
+  size_t end = r->left - len;
+  while (r->left > end) {
+    uint64_t tag, n, v;
+    if (!read_varint(r, &tag))
+      return malformed(err);
+    unsigned field = (unsigned)(tag >> 3), wire = (unsigned)(tag & 7);
+    if (field == 1 && wire == 0) {
+      if (!read_varint(r, &p->dtype))
+        return malformed(err);
+    } else if (field == 2 && wire == 2 && p->ndim == 0) { /* packed shape */
+      if (!read_varint(r, &n) || n > r->left)
+        return malformed(err);
+      size_t shape_end = r->left - n;
+      while (r->left > shape_end) {
+        if (p->ndim == BG_NDARRAY_MAX_DIMS || !read_varint(r, &v))
+          return BG_ERR_UNSUPPORTED;
+        p->shape[p->ndim++] = (int32_t)v; /* int32 on the wire; negative caught later */
+      }
+    } else if ((field == 3 || field == 4) && wire == 2 && !p->values) {
+      size_t width = field == 3 ? sizeof(float) : sizeof(double);
+      if (!read_varint(r, &n) || n > r->left || n % width != 0)
+        return bg_fail(err, BG_ERR_PROTOCOL, 0, "ndarray in reply: a values field is cut short");
+      p->values = malloc(n ? n : 1); /* malloc alignment suits float and double */
+      if (!p->values)
+        return BG_FAIL_NOMEM(err);
+      if (!read_bytes(r, p->values, n))
+        return malformed(err);
+      p->values_dtype = field == 3 ? BG_DTYPE_FLOAT : BG_DTYPE_DOUBLE;
+      p->count = n / width;
+    } else {
+      return BG_ERR_UNSUPPORTED;
+    }
+  }
+  return r->left == end ? BG_OK : malformed(err);
+}
+
+bg_status bg_ndarray_stream_decode(grpc_byte_buffer *buffer, bg_value **out, bg_error *err) {
+  *out = NULL;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (buffer->type != GRPC_BB_RAW || buffer->data.raw.compression != GRPC_COMPRESS_NONE)
+    return BG_ERR_UNSUPPORTED;
+  const grpc_slice_buffer *sb = &buffer->data.raw.slice_buffer;
+  reader r = {.slices = sb->slices, .n_slices = sb->count, .left = sb->length};
+  uint64_t tag, len;
+  /* Response{ndarray = 1}: exactly one field, nothing after it. */
+  if (!read_varint(&r, &tag) || tag != ((1 << 3) | 2) || !read_varint(&r, &len) || len != r.left)
+    return BG_ERR_UNSUPPORTED;
+  parsed p = {0};
+  bg_status st = parse_ndarray(&r, len, &p, err);
+  bool dtype_matches = p.values && (p.dtype == 0 || p.dtype == (uint64_t)p.values_dtype);
+  if (st != BG_OK || !dtype_matches) {
+    free(p.values);
+    return st == BG_OK ? BG_ERR_UNSUPPORTED : st; /* e.g. dtype says int64: protobuf-c decides */
+  }
+  if (p.ndim == 0) { /* the server's rule: no shape means 1-D */
+    p.shape[0] = (int64_t)p.count;
+    p.ndim = 1;
+  }
+  st = bg_ndarray_check(p.values_dtype, p.shape, p.ndim, p.values, p.count, err);
+  if (st != BG_OK) {
+    free(p.values);
+    if (err)
+      err->code = BG_ERR_PROTOCOL;
+    bg_error_prefix(err, "ndarray in the server's reply is inconsistent");
+    return BG_ERR_PROTOCOL;
+  }
+  *out = bg_ndarray_adopt(p.values_dtype, p.shape, p.ndim, p.values, p.count, false, err);
+  return *out ? BG_OK : BG_ERR_NO_MEMORY;
+#else
+  (void)buffer;
+  (void)out;
+  (void)err;
+  return BG_ERR_UNSUPPORTED; /* the wire is little-endian: copy-free reinterpretation only here */
+#endif
+}

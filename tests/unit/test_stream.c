@@ -1,0 +1,134 @@
+/* The streaming ndarray decoder: same result as protobuf-c whatever the slice boundaries,
+ * one copy into a buffer the value owns, and a clean refusal of anything it does not cover. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <grpc/byte_buffer.h>
+#include <grpc/slice.h>
+
+#include "wire/ndarray_stream.h"
+#include "wire/ndarray_wire.h"
+
+/* Packs Response{ndarray} for `v` and returns the bytes (caller frees). */
+static uint8_t *pack_response(const bg_value *v, size_t *size) {
+  bg_arena arena;
+  bg_arena_init(&arena);
+  bg_pb_ndarray *nd;
+  assert_int_equal(bg_ndarray_to_proto(&v->as.ndarray, &arena, &nd, NULL), BG_OK);
+  bg_pb_response resp = BENTOML__GRPC__V1__RESPONSE__INIT;
+  resp.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_NDARRAY;
+  resp.ndarray = nd;
+  *size = protobuf_c_message_get_packed_size(&resp.base);
+  uint8_t *buf = malloc(*size);
+  protobuf_c_message_pack(&resp.base, buf);
+  bg_arena_release(&arena);
+  return buf;
+}
+
+/* A byte buffer of `bytes` cut at the given offsets. */
+static grpc_byte_buffer *sliced(const uint8_t *bytes, size_t size, const size_t *cuts,
+                                size_t n_cuts) {
+  grpc_slice slices[16];
+  size_t start = 0, n = 0;
+  for (size_t i = 0; i <= n_cuts; i++) {
+    size_t end = i < n_cuts ? cuts[i] : size;
+    slices[n++] = grpc_slice_from_copied_buffer((const char *)bytes + start, end - start);
+    start = end;
+  }
+  grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(slices, n);
+  for (size_t i = 0; i < n; i++)
+    grpc_slice_unref(slices[i]);
+  return bb;
+}
+
+static void test_matches_whatever_the_slices(void **state) {
+  (void)state;
+  float x[300];
+  for (int i = 0; i < 300; i++)
+    x[i] = (float)i * 1.25f - 7.0f;
+  int64_t shape[] = {3, 100};
+  bg_value *v = bg_ndarray_borrow(BG_DTYPE_FLOAT, shape, 2, x, 300, NULL);
+  size_t size;
+  uint8_t *bytes = pack_response(v, &size);
+  for (size_t a = 1; a < size; a += 7) /* cut inside tags, lengths, shape and values */
+    for (size_t b = a; b < size; b += 97) {
+      size_t cuts[] = {a, b};
+      grpc_byte_buffer *bb = sliced(bytes, size, cuts, 2);
+      bg_value *out = NULL;
+      bg_error err;
+      assert_int_equal(bg_ndarray_stream_decode(bb, &out, &err), BG_OK);
+      assert_int_equal(bg_ndarray_dtype(out), BG_DTYPE_FLOAT);
+      assert_int_equal(bg_ndarray_ndim(out), 2);
+      assert_int_equal(bg_ndarray_shape(out)[1], 100);
+      assert_memory_equal(bg_ndarray_data(out), x, sizeof x);
+      bg_value_free(out);
+      grpc_byte_buffer_destroy(bb);
+    }
+  free(bytes);
+  bg_value_free(v);
+}
+
+static void test_double_and_refusals(void **state) {
+  (void)state;
+  double d[4] = {1, 2, 3, 4};
+  int64_t shape[] = {2, 2};
+  bg_value *v = bg_ndarray_borrow(BG_DTYPE_DOUBLE, shape, 2, d, 4, NULL);
+  size_t size;
+  uint8_t *bytes = pack_response(v, &size);
+  grpc_byte_buffer *bb = sliced(bytes, size, NULL, 0);
+  bg_value *out;
+  assert_int_equal(bg_ndarray_stream_decode(bb, &out, NULL), BG_OK);
+  assert_memory_equal(bg_ndarray_data(out), d, sizeof d);
+  bg_value_free(out);
+  grpc_byte_buffer_destroy(bb);
+
+  /* truncated anywhere: a protocol error, never a crash or a wrong value */
+  for (size_t cut = 1; cut < size; cut++) {
+    bb = sliced(bytes, cut, NULL, 0);
+    bg_error err;
+    bg_status st = bg_ndarray_stream_decode(bb, &out, &err);
+    assert_true(st == BG_ERR_PROTOCOL || st == BG_ERR_UNSUPPORTED);
+    assert_null(out);
+    grpc_byte_buffer_destroy(bb);
+  }
+  free(bytes);
+  bg_value_free(v);
+
+  /* int64 values are left to protobuf-c */
+  int64_t i[2] = {1, 2};
+  int64_t one[] = {2};
+  v = bg_ndarray_borrow(BG_DTYPE_INT64, one, 1, i, 2, NULL);
+  bytes = pack_response(v, &size);
+  bb = sliced(bytes, size, NULL, 0);
+  assert_int_equal(bg_ndarray_stream_decode(bb, &out, NULL), BG_ERR_UNSUPPORTED);
+  grpc_byte_buffer_destroy(bb);
+  free(bytes);
+  bg_value_free(v);
+
+  /* a shape that disagrees with the values */
+  float f[3] = {1, 2, 3};
+  int64_t three[] = {3};
+  v = bg_ndarray_borrow(BG_DTYPE_FLOAT, three, 1, f, 3, NULL);
+  bytes = pack_response(v, &size);
+  bytes[6] = 4; /* the shape varint, 3 -> 4 (0a 13 | 08 01 | 12 01 03 | 1a 0c ...) */
+  bb = sliced(bytes, size, NULL, 0);
+  bg_error err;
+  assert_int_equal(bg_ndarray_stream_decode(bb, &out, &err), BG_ERR_PROTOCOL);
+  assert_non_null(strstr(err.message, "inconsistent"));
+  grpc_byte_buffer_destroy(bb);
+  free(bytes);
+  bg_value_free(v);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_matches_whatever_the_slices),
+      cmocka_unit_test(test_double_and_refusals),
+  };
+  return cmocka_run_group_tests_name("stream", tests, NULL, NULL);
+}
