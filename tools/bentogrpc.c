@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_async.h"
 #include "cli_input.h"
 #include "cli_output.h"
 
@@ -50,6 +51,9 @@ static const char usage[] =
     "  -o PATH                   write a file output to PATH (multipart: PATH.PART)\n"
     "\n"
     "options:\n"
+    "  --concurrency N           call: keep N calls in flight on the async client ...\n"
+    "  --count M                 ... and make M calls in all; prints successes, failures and\n"
+    "                            calls per second instead of the output\n"
     "  --no-validate             skip client-side checks against the API's descriptor\n"
     "  --raw                     call without descriptors (unknown descriptors, v1alpha1):\n"
     "                            the request field follows the input kind\n"
@@ -83,6 +87,8 @@ typedef struct cli {
   cli_input input;
   const char *service, *output_path;
   bool no_validate, raw;
+  int concurrency; /* > 0: load mode on the async client */
+  long count;
   const char *headers[32];
   size_t n_headers;
   int64_t deadline_ms, timeout_ms, interval_ms;
@@ -169,6 +175,15 @@ static int parse_args(int argc, char **argv, cli *c) {
     } else if (strcmp(a, "-o") == 0) {
       NEED_VALUE();
       c->output_path = next;
+    } else if (strcmp(a, "--concurrency") == 0 || strcmp(a, "--count") == 0) {
+      NEED_VALUE();
+      int64_t n;
+      if (!parse_ms(next, &n) || n <= 0 || n > 1000000000)
+        return usage_error("%s needs a positive whole number", a);
+      if (strcmp(a, "--concurrency") == 0)
+        c->concurrency = (int)(n > 100000 ? 100000 : n);
+      else
+        c->count = (long)n;
     } else if (strcmp(a, "--no-validate") == 0) {
       c->no_validate = true;
     } else if (strcmp(a, "--raw") == 0) {
@@ -353,6 +368,14 @@ static int cmd_call(cli *c) {
   if (!co) {
     bg_value_free(input);
     return report(&err);
+  }
+  if (c->concurrency || c->count) {
+    int rc = bg_cli_call_concurrent(c->url, c->api, input, c->options, co,
+                                    c->concurrency ? c->concurrency : 1,
+                                    c->count ? c->count : c->concurrency, stdout);
+    bg_call_options_free(co);
+    bg_value_free(input);
+    return rc;
   }
   /* v1alpha1 servers cannot be discovered: they are always called raw. */
   bool v1alpha1 = c->protocol_version && strcmp(c->protocol_version, "v1alpha1") == 0;

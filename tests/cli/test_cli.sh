@@ -100,6 +100,10 @@ check "multipart missing part" 2 "part 'compared' is missing" -- \
   "$cli" call "$url" predict_multi_images --part "original=file:$tmp/img.bmp"
 check "raw call to unsupported descriptor" 0 "custom:3" -- \
   bash -c "printf abc > '$tmp/raw.bin' && '$cli' call '$url' custom_io --raw --bytes '$tmp/raw.bin'"
+check "concurrent calls" 0 "ok: 50  failed: 0" -- \
+  "$cli" call "$url" predict --ndarray '[[1,2,3,4]]' --dtype float32 --concurrency 8 --count 50
+check "concurrent failures counted" 4 "failed: 6" -- \
+  "$cli" call "$url" slow_echo_ndarray --ndarray '[1]' --concurrency 3 --count 6 --deadline-ms 100
 check "two inputs" 2 "exactly one input" -- "$cli" call "$url" bonjour --text a --json 1
 check "deadline" 4 "DEADLINE_EXCEEDED" -- "$cli" call "$url" slow_echo_ndarray --ndarray '[1]' --deadline-ms 200
 check "bad metadata" 2 "only lower-case" -- "$cli" call "$url" predict --ndarray '[[1,2,3,4]]' -H 'Bad Key: 1'
