@@ -76,7 +76,8 @@ typedef void (*bg_async_health_cb)(struct bg_async_call *call, bg_status status,
  * `flags`: 0 or BG_ASYNC_CALLBACK_THREAD. `options` may be NULL; it is copied.
  * Returns the client (free with bg_async_client_close()) or NULL with `err` filled, with
  * the errors of bg_client_from_url() (plus BG_ERR_INTERNAL when a thread or the eventfd
- * cannot be created).
+ * cannot be created). Starts one library thread (two with BG_ASYNC_CALLBACK_THREAD).
+ * Thread-safe.
  */
 BG_API bg_async_client *bg_async_client_from_url(const char *url, const bg_options *options,
                                                  unsigned flags, bg_error *err);
@@ -84,7 +85,8 @@ BG_API bg_async_client *bg_async_client_from_url(const char *url, const bg_optio
 /**
  * An async client on the channel and API registry of `client` (one channel serves both).
  * `client` is BORROWED: it must stay open until bg_async_client_close() of the returned
- * client has returned. Sync calls on `client` may continue meanwhile.
+ * client has returned. Sync calls on `client` may continue meanwhile, from any thread.
+ * Several async clients may share one `client`. Thread-safe.
  */
 BG_API bg_async_client *bg_async_client_from_client(bg_client *client, unsigned flags,
                                                     bg_error *err);
@@ -94,7 +96,7 @@ BG_API bg_async_client *bg_async_client_from_client(bg_client *client, unsigned 
  * up yet. Such a client offers bg_async_health() and bg_async_wait_until_ready() only;
  * bg_async_call() refuses with BG_ERR_UNSUPPORTED. Create a calling client with
  * bg_async_client_from_url() once the server is ready. Errors: BG_ERR_INVALID_ARGUMENT for a
- * bad URL, BG_ERR_INTERNAL.
+ * bad URL, BG_ERR_INTERNAL. Thread-safe.
  */
 BG_API bg_async_client *bg_async_client_connect(const char *url, const bg_options *options,
                                                 unsigned flags, bg_error *err);
@@ -119,16 +121,29 @@ BG_API bg_client *bg_async_client_sync(const bg_async_client *aclient);
 /**
  * Starts a call of API `api_name` and returns at once.
  *
- * `input` is read and serialized before this returns, so it (and any buffer it borrows) may
- * be freed right away. `call_options` (may be NULL) is likewise copied: deadline, metadata
- * and wait-for-ready apply as in bg_client_call(); it may be freed right away.
- * `call` (may be NULL): receives a handle reference, see "Operation handles".
+ * `input` is validated and serialized before this returns, so it (and any buffer it borrows)
+ * may be freed right away. `call_options` (may be NULL) applies as in bg_client_call()
+ * (deadline, metadata, wait-for-ready, compression, credentials) and may be freed right away,
+ * with one exception: a response-metadata sink set on it (bg_call_options_set_response_
+ * metadata) is written just before the callback runs, on that thread, so it must live until
+ * then and serve one call at a time. `call` (may be NULL): receives a handle reference, see
+ * "Operation handles".
+ *
+ * Interceptors of the client's options run as for sync calls: `before` hooks (and a
+ * credentials callback) here, on the calling thread; `after` hooks on the thread that runs
+ * the callback, just before it, for every ending (cancelled and closed included) — or here,
+ * when the call is refused after `before` ran.
  *
  * Returns BG_OK when the call started: `callback` (not NULL) will then run exactly once with
  * `user_data`. Any other return means nothing was started and the callback will never run:
- * BG_ERR_UNKNOWN_API, BG_ERR_UNSUPPORTED, BG_ERR_INVALID_ARGUMENT (as bg_client_call()),
- * BG_ERR_CANCELLED (the client is closing), BG_ERR_NO_MEMORY, BG_ERR_INTERNAL; `*call` is
- * then NULL. Thread-safe, also from inside callbacks.
+ * BG_ERR_UNKNOWN_API, BG_ERR_UNSUPPORTED, BG_ERR_INVALID_ARGUMENT (as bg_client_call(),
+ * including an interceptor's refusal), BG_ERR_CANCELLED (the client is closing),
+ * BG_ERR_NO_MEMORY, BG_ERR_INTERNAL; `*call` is then NULL. Thread-safe, also from inside
+ * callbacks.
+ *
+ * Unlike bg_client_call(), a File input that the server refuses as `file` (BentoML >= 1.0.16)
+ * is not resent: the input is gone. The call reports the server's error (saying so) and the
+ * client sends that API's File inputs as serialized_bytes from then on.
  */
 BG_API bg_status bg_async_call(bg_async_client *aclient, const char *api_name,
                                const bg_value *input, const bg_call_options *call_options,
@@ -180,7 +195,8 @@ BG_API void bg_async_call_release(struct bg_async_call *call);
  * `timeout_ms` (0: do not wait; -1: no limit) for one — but returns at once when no
  * operation is outstanding. `*n_run` (may be NULL) receives the number of callbacks run.
  * BG_ERR_INVALID_ARGUMENT when the client uses BG_ASYNC_CALLBACK_THREAD, or when called from
- * inside one of this client's callbacks.
+ * inside one of this client's callbacks. Any thread; concurrent pollers each run their own
+ * share of the callbacks.
  */
 BG_API bg_status bg_async_client_poll(bg_async_client *aclient, int64_t timeout_ms, size_t *n_run,
                                       bg_error *err);
@@ -194,10 +210,10 @@ BG_API bg_status bg_async_client_poll(bg_async_client *aclient, int64_t timeout_
 BG_API int bg_async_client_fd(const bg_async_client *aclient);
 
 /** Runs the callbacks that are ready, without waiting, and makes the fd unreadable until
- *  more are ready (it is bg_async_client_poll() with timeout 0). */
+ *  more are ready (it is bg_async_client_poll() with timeout 0; same rules). */
 BG_API bg_status bg_async_client_dispatch(bg_async_client *aclient, size_t *n_run, bg_error *err);
 
-/** Operations started whose callbacks have not finished yet. Thread-safe. */
+/** Operations started whose callbacks have not finished yet (0 for NULL). Thread-safe. */
 BG_API size_t bg_async_client_pending(const bg_async_client *aclient);
 
 #ifdef __cplusplus

@@ -40,6 +40,21 @@ static bool call_completed(bg_async_op *op, bool ok) {
   return true;
 }
 
+/* The reply, decoded; interceptors' `after` hooks run inside bg_call_complete(). */
+static bg_status decode(call_op *c, bg_value **output, bg_error *err) {
+  const bg_client *client = c->owner->client;
+  /* The sync path retries once when the server wants a File input as serialized_bytes; the
+   * input is gone by now, so this call fails and later ones are sent the new way. */
+  bool switched = bg_call_should_retry_file_as_bytes(&c->prepared, &c->result);
+  bg_status st = bg_call_complete(client, &c->prepared, &c->result, output, err);
+  if (switched && st != BG_OK)
+    bg_error_prefix(err,
+                    "the server takes File inputs as serialized_bytes only; later calls of "
+                    "'%s' are sent so, call again",
+                    c->prepared.api_name);
+  return st;
+}
+
 static void call_deliver(bg_async_op *op, bg_cancel_reason reason) {
   call_op *c = (call_op *)op;
   const bg_client *client = c->owner->client;
@@ -47,17 +62,19 @@ static void call_deliver(bg_async_op *op, bg_cancel_reason reason) {
   bg_error_clear(&err);
   bg_value *output = NULL;
   bg_status st;
-  if (reason != BG_CANCEL_NONE) {
+  if (reason != BG_CANCEL_NONE || !c->batch_ok) {
     char what[300];
-    snprintf(what, sizeof what, "call '%s'", c->prepared.api->name);
-    st = bg_async_fail_cancelled(&err, reason, what, client->url_text);
-  } else if (!c->batch_ok) {
-    st = bg_fail(&err, BG_ERR_INTERNAL, 0, "gRPC completion queue reported a failed call batch");
+    snprintf(what, sizeof what, "call '%s'", c->prepared.api_name);
+    st = reason != BG_CANCEL_NONE
+             ? bg_async_fail_cancelled(&err, reason, what, client->url_text)
+             : bg_fail(&err, BG_ERR_INTERNAL, 0, "gRPC completion queue failed %s", what);
+    /* interceptors see every call end, as in the sync path (they may only worsen it) */
+    bg_status hooked =
+        bg_chain_after(client, c->prepared.api_name, &c->prepared.chain, NULL, st, &err);
+    st = hooked != BG_OK ? hooked : st;
   } else {
-    st = bg_call_complete(client, &c->prepared, &c->result, &output, &err);
+    st = decode(c, &output, &err);
   }
-  /* Interceptor hook point (issue 4): a response interceptor sees `st`, `err` and `output`
-   * here, before the user's callback. */
   release_call(c); /* the output owns its data; nothing below needs the call any more */
   c->callback(&c->head, st, output, &err, c->user_data);
 }
@@ -70,11 +87,11 @@ static void call_destroy(bg_async_op *op) {
 static const bg_async_op_vtable call_vtable = {
     .completed = call_completed, .deliver = call_deliver, .destroy = call_destroy};
 
-/* bg_call_prepare() references the options' metadata; copy it, so the options may be freed
- * as soon as bg_async_call() returns. */
+/* Without interceptors bg_call_prepare() points at the options' own metadata; copy it, so
+ * the options may be freed as soon as bg_async_call() returns. */
 static bg_status copy_metadata(call_op *c, bg_error *err) {
   size_t n = c->prepared.unary.n_metadata;
-  if (n == 0)
+  if (n == 0 || c->prepared.unary.metadata == c->prepared.chain.metadata)
     return BG_OK;
   c->metadata = malloc(n * sizeof *c->metadata);
   if (!c->metadata)
@@ -114,21 +131,26 @@ BG_API bg_status bg_async_call(bg_async_client *aclient, const char *api_name,
   c->callback = callback;
   c->user_data = user_data;
 
+  /* Runs the interceptors' `before` hooks; their `after` hooks run when the call ends. */
   bg_status st = bg_call_prepare(aclient->client, api_name, input, call_options, &c->prepared, err);
-  if (st == BG_OK)
-    st = copy_metadata(c, err);
-  if (st == BG_OK)
-    st = bg_async_engine_admit(aclient->engine, op, err);
   if (st != BG_OK) {
     bg_async_op_discard(op);
     return st;
   }
-  /* Interceptor hook point (issue 4): a request interceptor sees and may amend
-   * `c->prepared.unary` (deadline, metadata) here, before the batch starts. */
-  c->result_live = true;
-  st = bg_async_op_start(op, &c->prepared.unary, &c->result, err);
-  if (st != BG_OK) {
-    bg_async_engine_abandon(aclient->engine, op);
+  bool admitted = false;
+  st = copy_metadata(c, err);
+  if (st == BG_OK)
+    admitted = (st = bg_async_engine_admit(aclient->engine, op, err)) == BG_OK;
+  if (st == BG_OK) {
+    c->result_live = true;
+    st = bg_async_op_start(op, &c->prepared.unary, &c->result, err);
+  }
+  if (st != BG_OK) { /* nothing was sent: the interceptors see the call end here */
+    bg_status hooked =
+        bg_chain_after(aclient->client, c->prepared.api_name, &c->prepared.chain, NULL, st, err);
+    st = hooked != BG_OK ? hooked : st;
+    if (admitted)
+      bg_async_engine_abandon(aclient->engine, op);
     bg_async_op_discard(op);
     return st;
   }

@@ -50,6 +50,7 @@ void bg_async_op_init(bg_async_op *op, const bg_async_op_vtable *vt, bg_async_en
   op->vt = vt;
   op->engine = engine;
   atomic_init(&op->refs, refs);
+  atomic_init(&op->batches, 0);
   pthread_mutex_init(&op->mu, NULL);
   atomic_fetch_add_explicit(&engine->refs, 1, memory_order_relaxed);
 }
@@ -168,6 +169,7 @@ void bg_async_engine_abandon(bg_async_engine *e, bg_async_op *op) {
 bg_status bg_async_op_start(bg_async_op *op, const bg_unary_call *call, bg_unary_result *result,
                             bg_error *err) {
   pthread_mutex_lock(&op->mu);
+  atomic_fetch_add_explicit(&op->batches, 1, memory_order_release);
   bg_status st = bg_unary_start(call, op->engine->cq, op, result, err);
   if (st == BG_OK) {
     op->active = result->call;
@@ -251,8 +253,10 @@ static void fire_due_timers(bg_async_engine *e) {
 }
 
 static void on_complete(bg_async_engine *e, bg_async_op *op, bool ok) {
-  /* The batch is over: nothing left to cancel. Taking the operation's mutex also orders
-   * everything its starter wrote before this thread reads the result. */
+  /* Pairs with the release in bg_async_op_start(): everything the starter wrote (the
+   * operation, its mutex, the result) happens before what this thread does next. */
+  (void)atomic_load_explicit(&op->batches, memory_order_acquire);
+  /* The batch is over: nothing is left to cancel. */
   pthread_mutex_lock(&op->mu);
   op->active = NULL;
   pthread_mutex_unlock(&op->mu);

@@ -49,6 +49,10 @@ struct bg_async_op {
   const bg_async_op_vtable *vt;
   bg_async_engine *engine; /* referenced until the operation is freed */
   atomic_int refs;
+  /* Released before each batch starts, acquired when it completes: the operation travels
+   * to the engine thread as a tag inside gRPC, whose synchronisation the C11 memory model
+   * (and ThreadSanitizer) cannot see; this pair makes the hand-off explicit. */
+  atomic_uint batches;
 
   pthread_mutex_t mu;         /* guards the three fields below */
   grpc_call *active;          /* the batch running now (borrowed), for cancel */

@@ -819,6 +819,128 @@ static void test_shares_a_sync_client(void **state) {
   tally_free(&t);
 }
 
+/* ---- interceptors and response metadata ---- */
+
+static bg_status deny_call(bg_error *err) {
+  if (err) {
+    err->code = BG_ERR_INVALID_ARGUMENT;
+    err->grpc_status = 0;
+    snprintf(err->message, sizeof err->message, "denied by the test");
+  }
+  return BG_ERR_INVALID_ARGUMENT;
+}
+
+typedef struct hook_log {
+  pthread_mutex_t mu;
+  int before, after;
+  int after_ok, after_cancelled, after_denied;
+} hook_log;
+
+static bg_status count_before(void *state, bg_call_context *ctx, bg_error *err) {
+  hook_log *log = state;
+  pthread_mutex_lock(&log->mu);
+  log->before++;
+  pthread_mutex_unlock(&log->mu);
+  for (size_t i = 0; i < bg_call_context_metadata_count(ctx); i++)
+    if (strcmp(bg_call_context_metadata_key(ctx, i), "x-deny") == 0)
+      return deny_call(err);
+  return BG_OK;
+}
+
+static bg_status count_after(void *state, bg_call_context *ctx, bg_error *err) {
+  (void)err;
+  hook_log *log = state;
+  pthread_mutex_lock(&log->mu);
+  log->after++;
+  bg_status st = bg_call_context_status(ctx);
+  log->after_ok += st == BG_OK;
+  log->after_cancelled += st == BG_ERR_CANCELLED;
+  log->after_denied += st == BG_ERR_INVALID_ARGUMENT;
+  pthread_mutex_unlock(&log->mu);
+  return BG_OK;
+}
+
+typedef struct text_result {
+  int runs;
+  bg_status status;
+  char text[64];
+} text_result;
+
+static void on_text(struct bg_async_call *call, bg_status st, bg_value *out, const bg_error *err,
+                    void *user_data) {
+  (void)call;
+  (void)err;
+  text_result *r = user_data;
+  r->runs++;
+  r->status = st;
+  if (out)
+    snprintf(r->text, sizeof r->text, "%.*s", (int)bg_text_length(out), bg_text_data(out));
+  bg_value_free(out);
+}
+
+static void test_interceptors_and_response_metadata(void **state) {
+  (void)state;
+  hook_log log = {.mu = PTHREAD_MUTEX_INITIALIZER};
+  bg_error err;
+  bg_interceptor *ic = bg_interceptor_new("counter", count_before, count_after, &log, NULL, &err);
+  bg_options *o = bg_options_new();
+  assert_int_equal(bg_options_add_interceptor(o, ic, &err), BG_OK);
+  bg_interceptor_release(ic);
+  bg_async_client *ac = bg_async_client_from_url(server.url, o, 0, &err);
+  bg_options_free(o);
+  assert_non_null(ac);
+
+  /* answered: request metadata out, reply metadata into the sink before the callback */
+  bg_response_metadata *sink = bg_response_metadata_new();
+  bg_call_options *co = bg_call_options_new();
+  bg_call_options_add_metadata(co, "x-echo", "hello", 5, NULL);
+  bg_call_options_add_metadata(co, "x-echo-color", "blue", 4, NULL);
+  bg_call_options_set_response_metadata(co, sink, NULL);
+  bg_value *text = bg_text_new("in", 2, NULL);
+  text_result answered = {0};
+  assert_int_equal(bg_async_call(ac, "echo_metadata", text, co, on_text, &answered, NULL, &err),
+                   BG_OK);
+  bg_call_options_free(co);
+
+  /* cancelled: the `after` hook still sees it end */
+  tally t;
+  tally_init(&t, 1);
+  t.slots[0].kind = KIND_CANCEL;
+  struct bg_async_call *h;
+  assert_int_equal(start_slot(ac, &t.slots[0], on_done, &h, &err), BG_OK);
+  t.slots[0].cancel_accepted = bg_async_call_cancel(h);
+
+  /* refused by a `before` hook: no callback, and the `after` hook saw it */
+  bg_call_options *deny = bg_call_options_new();
+  bg_call_options_add_metadata(deny, "x-deny", "1", 1, NULL);
+  assert_int_equal(bg_async_call(ac, "echo_metadata", text, deny, on_text, NULL, NULL, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "denied by the test");
+  bg_call_options_free(deny);
+  bg_value_free(text);
+
+  while (bg_async_client_pending(ac) > 0)
+    assert_int_equal(bg_async_client_poll(ac, -1, NULL, &err), BG_OK);
+  assert_int_equal(answered.runs, 1);
+  assert_int_equal(answered.status, BG_OK);
+  assert_string_equal(answered.text, "hello");
+  size_t len = 0;
+  const char *color = bg_response_metadata_find(sink, BG_METADATA_TRAILING, "x-echo-color", &len);
+  assert_non_null(color);
+  assert_memory_equal(color, "blue", 4);
+  assert_each_once(&t);
+  assert_int_equal(t.seen[0], BG_ERR_CANCELLED);
+  assert_int_equal(log.before, 3);
+  assert_int_equal(log.after, 3);
+  assert_int_equal(log.after_ok, 1);
+  assert_int_equal(log.after_cancelled, 1);
+  assert_int_equal(log.after_denied, 1);
+  bg_async_call_release(h);
+  bg_async_client_close(ac);
+  bg_response_metadata_free(sink);
+  tally_free(&t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_thousands_in_flight_poll),
@@ -843,6 +965,7 @@ int main(void) {
       cmocka_unit_test(test_deadline_from_client_options),
       cmocka_unit_test(test_wait_for_ready_and_metadata),
       cmocka_unit_test(test_shares_a_sync_client),
+      cmocka_unit_test(test_interceptors_and_response_metadata),
   };
   return cmocka_run_group_tests_name("async", tests, setup, teardown);
 }
