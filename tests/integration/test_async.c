@@ -18,13 +18,9 @@
 
 #include <bentogrpc/bentogrpc.h>
 
+#include "test_assert.h"
 #include "test_server.h"
 
-#define assert_contains(haystack, needle)                                                          \
-  do {                                                                                             \
-    if (!strstr((haystack), (needle)))                                                             \
-      fail_msg("'%s' does not contain '%s'", (haystack), (needle));                                \
-  } while (0)
 
 static bg_test_server server;
 

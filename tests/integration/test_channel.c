@@ -16,16 +16,12 @@
 
 #include <bentogrpc/bentogrpc.h>
 
+#include "test_assert.h"
 #include "test_server.h"
 
 static char certs[64]; /* directory of the generated certificates */
 static bg_test_server plain;
 
-#define assert_contains(haystack, needle)                                                          \
-  do {                                                                                             \
-    if (!strstr((haystack), (needle)))                                                             \
-      fail_msg("'%s' does not contain '%s'", (haystack), (needle));                                \
-  } while (0)
 
 static const char *cert(const char *name) {
   static char paths[8][128];

@@ -14,39 +14,22 @@
 #include <bentogrpc/bentogrpc.h>
 
 #include "bmp.h"
-#include "test_server.h"
+#include "test_assert.h"
+#include "test_fixture.h"
 
-typedef struct fixture {
-  bg_test_server server;
-  bg_client *client;
-} fixture;
+typedef bg_test_fixture fixture;
 
 static int setup(void **state) {
   static fixture f;
-  if (bg_test_server_start(&f.server, NULL) != 0)
-    return -1;
-  bg_error err;
-  f.client = bg_client_from_url(f.server.url, NULL, &err);
-  if (!f.client) {
-    fprintf(stderr, "from_url: %s\n", err.message);
-    return -1;
-  }
+  const char *const *args = NULL;
   *state = &f;
-  return 0;
+  return bg_test_fixture_start(&f, args);
 }
 
 static int teardown(void **state) {
-  fixture *f = *state;
-  bg_client_close(f->client);
-  bg_test_server_stop(&f->server);
+  bg_test_fixture_stop(*state);
   return 0;
 }
-
-#define assert_contains(haystack, needle)                                                          \
-  do {                                                                                             \
-    if (!strstr((haystack), (needle)))                                                             \
-      fail_msg("'%s' does not contain '%s'", (haystack), (needle));                                \
-  } while (0)
 
 /* Calls and expects `want`; returns the output (caller frees). */
 static bg_value *call(bg_client *c, const char *api, bg_value *in, bg_status want, bg_error *err) {

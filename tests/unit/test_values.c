@@ -11,15 +11,12 @@
 
 #include <cmocka.h>
 
+#include "test_assert.h"
+
 #include "descriptors/descriptor.h"
 #include "value/value_internal.h"
 #include "wire/tabular_wire.h"
 
-#define assert_contains(haystack, needle)                                                          \
-  do {                                                                                             \
-    if (!strstr((haystack), (needle)))                                                             \
-      fail_msg("'%s' does not contain '%s'", (haystack), (needle));                                \
-  } while (0)
 
 static void test_text_utf8(void **state) {
   (void)state;
