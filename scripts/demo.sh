@@ -27,6 +27,10 @@ run health "$url"
 run describe "$url"
 run call "$url" predict --ndarray '[[5.9,3.0,5.1,1.8],[4.9,3.0,1.4,0.2]]' --dtype float32
 run call "$url" double_ndarray --ndarray '[[1,2],[3,4]]' --dtype int32
+run call "$url" bonjour --text "BentoML"
+run call "$url" echo_json --json '{"request_id": "123", "scores": [0.5, 1]}'
+run call "$url" double_dataframe --dataframe '{"col1": [23, 5]}'
+run call "$url" predict --ndarray '[[5.9,3.0,5.1,1.8]]' --dtype float32 --concurrency 16 --count 500
 echo
 echo "\$ example_predict $url"
 build/example_predict "$url"
