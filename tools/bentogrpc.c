@@ -30,6 +30,10 @@ static const char usage[] =
     "  health URL                one health check (default service: the BentoService)\n"
     "  wait URL                  poll health until SERVING or the timeout passes\n"
     "  call URL API              call an API and print its output\n"
+    "  bench URL API             load test: many calls on the async client, then QPS,\n"
+    "                            latency percentiles and a histogram (input as for call;\n"
+    "                            --concurrency N, default 50; --count M, default 1000, or\n"
+    "                            --duration-s S; a live progress line on stderr)\n"
     "\n"
     "URL: host:port, grpc://host:port, grpcs://host:port, [::1]:port or unix:/path\n"
     "\n"
@@ -89,6 +93,7 @@ typedef struct cli {
   bool no_validate, raw;
   int concurrency; /* > 0: load mode on the async client */
   long count;
+  double duration_s;
   const char *headers[32];
   size_t n_headers;
   int64_t deadline_ms, timeout_ms, interval_ms;
@@ -184,6 +189,13 @@ static int parse_args(int argc, char **argv, cli *c) {
         c->concurrency = (int)(n > 100000 ? 100000 : n);
       else
         c->count = (long)n;
+    } else if (strcmp(a, "--duration-s") == 0) {
+      NEED_VALUE();
+      char *end;
+      c->duration_s = strtod(next, &end);
+      if (*next == '\0' || *end != '\0' || !(c->duration_s > 0) || c->duration_s > 86400)
+        return usage_error("--duration-s needs a number of seconds from 0 to 86400, not '%s'",
+                           next);
     } else if (strcmp(a, "--no-validate") == 0) {
       c->no_validate = true;
     } else if (strcmp(a, "--raw") == 0) {
@@ -399,6 +411,34 @@ static int cmd_call(cli *c) {
   return rc;
 }
 
+static int cmd_bench(cli *c) {
+  if (!c->api)
+    return usage_error("bench needs an API name: bentogrpc bench URL API --ndarray JSON%s", "");
+  bg_error err = {0};
+  bg_value *input = cli_build_input(&c->input, &err);
+  if (!input)
+    return report(&err);
+  bg_call_options *co = build_call_options(c, &err);
+  if (!co) {
+    bg_value_free(input);
+    return report(&err);
+  }
+  bg_cli_load load = {.url = c->url,
+                      .api = c->api,
+                      .input = input,
+                      .options = c->options,
+                      .call_options = co,
+                      .concurrency = c->concurrency ? c->concurrency : 50,
+                      .count = c->count ? c->count : (c->duration_s > 0 ? 0 : 1000),
+                      .duration_s = c->duration_s,
+                      .latency_report = true,
+                      .progress = true};
+  int rc = bg_cli_run_load(&load, stdout);
+  bg_call_options_free(co);
+  bg_value_free(input);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   /* gRPC Core logs handshake failures to stderr; the CLI reports them itself. */
   setenv("GRPC_VERBOSITY", "NONE", 0);
@@ -418,8 +458,11 @@ int main(int argc, char **argv) {
       rc = cmd_wait(&c);
     else if (strcmp(c.command, "call") == 0)
       rc = cmd_call(&c);
+    else if (strcmp(c.command, "bench") == 0)
+      rc = cmd_bench(&c);
     else
-      rc = usage_error("unknown command '%s'; use describe, health, wait or call", c.command);
+      rc =
+          usage_error("unknown command '%s'; use describe, health, wait, call or bench", c.command);
   }
   bg_options_free(c.options);
   return rc;

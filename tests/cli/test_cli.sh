@@ -104,6 +104,12 @@ check "concurrent calls" 0 "ok: 50  failed: 0" -- \
   "$cli" call "$url" predict --ndarray '[[1,2,3,4]]' --dtype float32 --concurrency 8 --count 50
 check "concurrent failures counted" 4 "failed: 6" -- \
   "$cli" call "$url" slow_echo_ndarray --ndarray '[1]' --concurrency 3 --count 6 --deadline-ms 100
+check "bench report" 0 "p99.9" -- \
+  "$cli" bench "$url" predict --ndarray '[[1,2,3,4]]' --dtype float32 --concurrency 4 --count 40
+check "bench histogram" 0 "histogram (ms):" -- \
+  "$cli" bench "$url" bonjour --text hi --concurrency 2 --duration-s 0.3
+check "bench counts" 0 "calls: 40  ok: 40  failed: 0" -- \
+  "$cli" bench "$url" predict --ndarray '[[1,2,3,4]]' --dtype float32 --concurrency 4 --count 40
 check "two inputs" 2 "exactly one input" -- "$cli" call "$url" bonjour --text a --json 1
 check "deadline" 4 "DEADLINE_EXCEEDED" -- "$cli" call "$url" slow_echo_ndarray --ndarray '[1]' --deadline-ms 200
 check "bad metadata" 2 "only lower-case" -- "$cli" call "$url" predict --ndarray '[[1,2,3,4]]' -H 'Bad Key: 1'
