@@ -4,7 +4,7 @@ The harness zeroes callgrind's counters when the timed section starts and dumps 
 ends (all threads), so (dump(k2) - dump(k1)) / (k2 - k1) is the cost of one more call, free of
 start-up, connection and warm-up. Prints a Markdown section comparing ours with raw Core.
 
-usage: cg_summary.py TITLE K1 K2 OURS_K1 OURS_K2 RAW_K1 RAW_K2
+usage: cg_summary.py TITLE K1 K2 OURS_NAME OURS_K1 OURS_K2 RAW_NAME RAW_K1 RAW_K2
 """
 import re
 import subprocess
@@ -43,25 +43,28 @@ def fmt(x):
 def main():
     title, k1, k2 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     n = k2 - k1
-    ours = marginal(sys.argv[4], sys.argv[5], n, False)
-    raw = marginal(sys.argv[6], sys.argv[7], n, False)
+    ours_name, raw_name = sys.argv[4], sys.argv[7]
+    ours = marginal(sys.argv[5], sys.argv[6], n, False)
+    raw = marginal(sys.argv[8], sys.argv[9], n, False)
     ours_total, raw_total = sum(ours.values()), sum(raw.values())
     print(f"### {title}\n")
-    print(f"Instructions (Ir) per call, all threads: **ours-sync {fmt(ours_total)}**, raw Core "
-          f"{fmt(raw_total)} (ratio {ours_total / raw_total:.2f}; {n} calls measured).\n")
+    print(f"Instructions (Ir) per call, all threads: **{ours_name} {fmt(ours_total)}**, "
+          f"{raw_name} {fmt(raw_total)} (ratio {ours_total / raw_total:.2f}; {n} calls "
+          "measured).\n")
 
-    incl = marginal(sys.argv[4], sys.argv[5], n, True)
+    incl = marginal(sys.argv[5], sys.argv[6], n, True)
     stages = sorted(((v, k) for k, v in incl.items()
                      if k[1] == "libbentogrpc" and "'" not in k[0] and v > 0.01 * ours_total),
                     reverse=True)
-    print("Where ours-sync spends it (inclusive cost of our library's functions above 1 % of a "
+    print(f"Where {ours_name} spends it (inclusive cost of our library's functions above 1 % of a "
           "call; recursive entries left out):\n")
     print("| function | Ir/call | share |\n|---|---|---|")
     for v, (fn, _) in stages[:14]:
         print(f"| `{fn}` | {fmt(v)} | {v / ours_total * 100:.1f} % |")
 
-    print("\nFunctions (self cost) where ours-sync spends more than raw Core per call:\n")
-    print("| function | library | ours Ir/call | raw Ir/call | ours − raw |\n|---|---|---|---|---|")
+    print(f"\nFunctions (self cost) where {ours_name} spends more than {raw_name} per call:\n")
+    print(f"| function | library | {ours_name} Ir/call | {raw_name} Ir/call | difference |\n"
+          "|---|---|---|---|---|")
     extra = sorted(ours.items(), key=lambda kv: -(kv[1] - raw.get(kv[0], 0)))
     for k, v in extra[:12]:
         print(f"| `{k[0][:70]}` | {k[1]} | {fmt(v)} | {fmt(raw.get(k, 0))} | "

@@ -33,15 +33,24 @@ static void parse_args(int argc, char **argv) {
     if (i + 1 >= argc)
       usage(argv[0]);
     const char *v = argv[++i];
-    if (!strcmp(k, "--url")) opt.url = v;
-    else if (!strcmp(k, "--workload")) opt.workload = v;
-    else if (!strcmp(k, "--payload-json")) opt.payload_json = v;
-    else if (!strcmp(k, "--inflight")) opt.inflight = atoi(v);
-    else if (!strcmp(k, "--min-calls")) opt.min_calls = atoi(v);
-    else if (!strcmp(k, "--server-pid")) opt.server_pid = atoi(v);
-    else if (!strcmp(k, "--seconds")) opt.seconds = atof(v);
-    else if (!strcmp(k, "--warmup-seconds")) opt.warmup_seconds = atof(v);
-    else usage(argv[0]);
+    if (!strcmp(k, "--url"))
+      opt.url = v;
+    else if (!strcmp(k, "--workload"))
+      opt.workload = v;
+    else if (!strcmp(k, "--payload-json"))
+      opt.payload_json = v;
+    else if (!strcmp(k, "--inflight"))
+      opt.inflight = atoi(v);
+    else if (!strcmp(k, "--min-calls"))
+      opt.min_calls = atoi(v);
+    else if (!strcmp(k, "--server-pid"))
+      opt.server_pid = atoi(v);
+    else if (!strcmp(k, "--seconds"))
+      opt.seconds = atof(v);
+    else if (!strcmp(k, "--warmup-seconds"))
+      opt.warmup_seconds = atof(v);
+    else
+      usage(argv[0]);
   }
   if (!opt.url || !opt.workload || opt.inflight < 1)
     usage(argv[0]);
@@ -141,6 +150,17 @@ static double server_cpu_seconds(void) {
   return ok ? (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK) : -1;
 }
 
+/* CPU seconds all processes spent busy (from /proc/stat), so the report can show how much
+ * of the machine something else used meanwhile: 2 cores are shared with other work. */
+static double machine_busy_seconds(void) {
+  char *stat = read_file("/proc/stat");
+  unsigned long long user = 0, nice = 0, sys = 0, idle = 0, iowait = 0, irq = 0, softirq = 0;
+  int ok = stat && sscanf(stat, "cpu %llu %llu %llu %llu %llu %llu %llu", &user, &nice, &sys, &idle,
+                          &iowait, &irq, &softirq) == 7;
+  free(stat);
+  return ok ? (double)(user + nice + sys + irq + softirq) / (double)sysconf(_SC_CLK_TCK) : -1;
+}
+
 /* Under valgrind --tool=callgrind (bench/profile.sh), costs are counted for the timed section
  * only, in all threads: zeroed at its start, dumped at its end. No-ops otherwise. */
 #if __has_include(<valgrind/callgrind.h>)
@@ -153,7 +173,7 @@ static double server_cpu_seconds(void) {
 #endif
 
 typedef struct {
-  double t, user, sys, server;
+  double t, user, sys, server, busy;
   long minflt; /* minor page faults so far (fresh pages of large buffers) */
 } snapshot;
 
@@ -167,6 +187,7 @@ static snapshot take_snapshot(int start) {
   s.sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
   s.minflt = ru.ru_minflt;
   s.server = server_cpu_seconds();
+  s.busy = machine_busy_seconds();
   s.t = bench_now();
   if (start)
     PROFILE_START();
@@ -362,9 +383,15 @@ static void print_result(const bench_contender *c, const bench_workload *w, samp
          c->name, w->name, opt.inflight, lat->n, elapsed, calls / elapsed,
          (double)w->payload_bytes * calls / elapsed / 1e6, w->payload_bytes,
          percentile(lat, 0.50) * 1e6, percentile(lat, 0.90) * 1e6, percentile(lat, 0.99) * 1e6,
-         mean * 1e6, s1->user - s0->user, s1->sys - s0->sys, cpu / calls * 1e6, (double)(s1->minflt - s0->minflt) / calls, ru.ru_maxrss);
-  if (s0->server >= 0 && s1->server >= 0)
-    printf(", \"server_cpu_us_per_call\": %.3f", (s1->server - s0->server) / calls * 1e6);
+         mean * 1e6, s1->user - s0->user, s1->sys - s0->sys, cpu / calls * 1e6,
+         (double)(s1->minflt - s0->minflt) / calls, ru.ru_maxrss);
+  if (s0->server >= 0 && s1->server >= 0) {
+    double server = s1->server - s0->server;
+    printf(", \"server_cpu_us_per_call\": %.3f", server / calls * 1e6);
+    if (s0->busy >= 0 && s1->busy >= 0) /* % of all cores used by neither side */
+      printf(", \"other_cpu_pct\": %.1f", (s1->busy - s0->busy - cpu - server) / elapsed /
+                                              (double)sysconf(_SC_NPROCESSORS_ONLN) * 100);
+  }
   for (int i = 0; i < n_notes; i++)
     printf(", \"%s\": %.4f", notes[i].key, notes[i].value);
   printf("}\n");

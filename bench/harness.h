@@ -32,7 +32,7 @@ typedef enum { BENCH_NDARRAY, BENCH_JSON } bench_kind;
 typedef struct bench_workload {
   const char *name; /* small, 1k, 1m, 16m, json */
   bench_kind kind;
-  const char *api;  /* "echo" (NumpyNdarray) or "echo_json" (JSON) */
+  const char *api; /* "echo" (NumpyNdarray) or "echo_json" (JSON) */
   /* BENCH_NDARRAY: a float32 array of `count` elements, shape [1, count]. */
   const float *data;
   size_t count;

@@ -80,9 +80,9 @@ static int async_submit(void *p, int slot) {
   async_ctx *ctx = p;
   bg_error err;
   bg_value *in = make_input(ctx->w, &err);
-  bg_status st = in ? bg_async_call(ctx->client, ctx->w->api, in, NULL, on_done, &refs[slot],
-                                    NULL, &err)
-                    : err.code;
+  bg_status st =
+      in ? bg_async_call(ctx->client, ctx->w->api, in, NULL, on_done, &refs[slot], NULL, &err)
+         : err.code;
   bg_value_free(in);
   if (st != BG_OK)
     fprintf(stderr, "ours-async: %s\n", err.message);

@@ -38,9 +38,9 @@ static int ours_call(void *p) {
   int rc = in ? (int)bg_client_call(ctx->client, w->api, in, &out, NULL, &err) : -1;
   if (rc != 0)
     fprintf(stderr, "ours-sync: %s\n", err.message);
-  else if (w->kind == BENCH_JSON ? !bg_json_text(out)[0]
-                                 : bench_check_echo(w, bg_ndarray_data(out),
-                                                    bg_ndarray_count(out)) != 0) {
+  else if (w->kind == BENCH_JSON
+               ? !bg_json_text(out)[0]
+               : bench_check_echo(w, bg_ndarray_data(out), bg_ndarray_count(out)) != 0) {
     fprintf(stderr, "ours-sync: the reply is not the echo\n");
     rc = -1;
   }
@@ -50,9 +50,7 @@ static int ours_call(void *p) {
 }
 
 int main(int argc, char **argv) {
-  bench_contender c = {.name = "ours-sync",
-                       .setup = ours_setup,
-                       .teardown = ours_teardown,
-                       .call = ours_call};
+  bench_contender c = {
+      .name = "ours-sync", .setup = ours_setup, .teardown = ours_teardown, .call = ours_call};
   return bench_main(argc, argv, &c);
 }

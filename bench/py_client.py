@@ -42,10 +42,16 @@ def server_cpu(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
+def machine_busy():
+    with open("/proc/stat") as f:
+        user, nice, system, _idle, _iowait, irq, softirq = map(int, f.readline().split()[1:8])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 def snapshot(pid):
     ru = resource.getrusage(resource.RUSAGE_SELF)
     return {"user": ru.ru_utime, "sys": ru.ru_stime, "minflt": ru.ru_minflt,
-            "server": server_cpu(pid), "t": time.monotonic()}
+            "server": server_cpu(pid), "busy": machine_busy(), "t": time.monotonic()}
 
 
 class Workload:
@@ -174,7 +180,10 @@ def main():
         "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     }
     if s0["server"] is not None:
-        result["server_cpu_us_per_call"] = (s1["server"] - s0["server"]) / n * 1e6
+        server = s1["server"] - s0["server"]
+        result["server_cpu_us_per_call"] = server / n * 1e6
+        other = s1["busy"] - s0["busy"] - cpu_user - cpu_sys - server
+        result["other_cpu_pct"] = other / elapsed / os.cpu_count() * 100
     print(json.dumps(result), flush=True)
 
 

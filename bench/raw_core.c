@@ -30,8 +30,8 @@ typedef struct {
 typedef struct {
   grpc_channel *channel;
   void *method;
-  grpc_slice request;     /* the pre-serialized Request */
-  size_t response_length; /* the echo's expected size */
+  grpc_slice request;        /* the pre-serialized Request */
+  size_t response_length;    /* the echo's expected size */
   grpc_completion_queue *cq; /* cq style */
   raw_call *slots;
 } raw_ctx;
@@ -134,8 +134,8 @@ static void *raw_setup(const bench_config *config, const bench_workload *w) {
   grpc_channel_credentials *creds = grpc_insecure_credentials_create();
   ctx->channel = grpc_channel_create(config->url, creds, &args);
   grpc_channel_credentials_release(creds);
-  ctx->method = grpc_channel_register_call(ctx->channel, "/bentoml.grpc.v1.BentoService/Call",
-                                           NULL, NULL);
+  ctx->method =
+      grpc_channel_register_call(ctx->channel, "/bentoml.grpc.v1.BentoService/Call", NULL, NULL);
   ctx->cq = grpc_completion_queue_create_for_next(NULL);
   ctx->slots = calloc((size_t)config->inflight, sizeof *ctx->slots);
   return ctx;
@@ -161,9 +161,9 @@ static int start_call(raw_ctx *ctx, raw_call *c, grpc_completion_queue *cq) {
   memset(c, 0, sizeof *c);
   c->details = grpc_empty_slice();
   c->request = grpc_raw_byte_buffer_create(&ctx->request, 1);
-  c->call = grpc_channel_create_registered_call(ctx->channel, NULL, GRPC_PROPAGATE_DEFAULTS, cq,
-                                                ctx->method, gpr_inf_future(GPR_CLOCK_REALTIME),
-                                                NULL);
+  c->call =
+      grpc_channel_create_registered_call(ctx->channel, NULL, GRPC_PROPAGATE_DEFAULTS, cq,
+                                          ctx->method, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
   grpc_op ops[6];
   memset(ops, 0, sizeof ops);
   ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
@@ -225,8 +225,8 @@ static int raw_call_blocking(void *p) {
   raw_thread *t = p;
   if (start_call(t->ctx, &t->call, t->cq) != 0)
     return -1;
-  grpc_event ev = grpc_completion_queue_pluck(t->cq, &t->call, gpr_inf_future(GPR_CLOCK_REALTIME),
-                                              NULL);
+  grpc_event ev =
+      grpc_completion_queue_pluck(t->cq, &t->call, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
   return finish_call(t->ctx, &t->call, ev.type == GRPC_OP_COMPLETE && ev.success);
 }
 
@@ -253,9 +253,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s threads|cq ARGS...\n", argv[0]);
     return 2;
   }
-  bench_contender c = {.name = cq_style ? "raw-core-cq" : "raw-core",
-                       .setup = raw_setup,
-                       .teardown = raw_teardown};
+  bench_contender c = {
+      .name = cq_style ? "raw-core-cq" : "raw-core", .setup = raw_setup, .teardown = raw_teardown};
   if (cq_style) {
     c.submit = raw_submit;
     c.wait = raw_wait;

@@ -30,7 +30,6 @@ min_calls=${BENCH_MIN_CALLS:-3}
 cells=${BENCH_CELLS:-small:1 small:8 small:64 1k:1 1k:64 json:1 json:64 1m:1 1m:8 16m:1}
 contenders=${BENCH_CONTENDERS:-ours-sync ours-async raw-core raw-core-cq cpp-grpc python-grpcio}
 build=${BENCH_BUILD_DIR:-build-bench}
-py=/usr/bin/python3 # Debian's grpcio and numpy load only under this interpreter
 
 [ "${BENCH_SKIP_DEPS:-0}" = 1 ] || bash scripts/install-deps.sh --bench
 echo "bench: building into $build"
@@ -64,16 +63,9 @@ done
 [ -n "${port:-}" ] || { echo "bench: bench_server did not start" >&2; exit 1; }
 echo "bench: server pid $server on 127.0.0.1:$port"
 
-command_of() { # contender -> its command line, or nothing when it is not built
-  case $1 in
-    ours-sync) echo "$bin/bench_ours_sync" ;;
-    ours-async) [ -x "$bin/bench_ours_async" ] && echo "$bin/bench_ours_async" ;;
-    raw-core) echo "$bin/bench_raw threads" ;;
-    raw-core-cq) echo "$bin/bench_raw cq" ;;
-    cpp-grpc) echo "$bin/bench_cpp" ;;
-    python-grpcio) echo "$py bench/py_client.py --stubs $work/stubs" ;;
-  esac
-}
+stubs=$work/stubs
+# shellcheck source=bench/contenders.sh
+source bench/contenders.sh
 
 results=$build/bench/results.jsonl
 : >"$results"
@@ -122,7 +114,7 @@ wait "$server" 2>/dev/null || true
 server=
 server_cpu=$(awk '/^SERVER_CPU/{print $2, $3, $4}' "$work/server.out")
 
-"$py" bench/report.py --results "$results" --out bench/RESULTS.md --seconds-taken "$elapsed" \
+/usr/bin/python3 bench/report.py --results "$results" --out bench/RESULTS.md --seconds-taken "$elapsed" \
   --settings "BENCH_ROUNDS=$rounds BENCH_SECONDS=$seconds BENCH_SECONDS_16M=$seconds_16m BENCH_WARMUP=$warmup BENCH_MIN_CALLS=$min_calls" \
   --server-cpu "$server_cpu"
 if [ -s "$work/profile.md" ]; then

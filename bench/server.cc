@@ -35,26 +35,26 @@ namespace {
 // Request and response of one Call on one arena; the handler reaches them through
 // ServerContext::GetRpcAllocatorState() and may modify the request.
 class CallMessages : public grpc::MessageHolder<v1::Request, v1::Response> {
- public:
+public:
   CallMessages() {
     set_request(google::protobuf::Arena::CreateMessage<v1::Request>(&arena_));
     set_response(google::protobuf::Arena::CreateMessage<v1::Response>(&arena_));
   }
   void Release() override { delete this; }
 
- private:
+private:
   google::protobuf::Arena arena_;
 };
 
 class CallAllocator : public grpc::MessageAllocator<v1::Request, v1::Response> {
- public:
-  grpc::MessageHolder<v1::Request, v1::Response>* AllocateMessages() override {
+public:
+  grpc::MessageHolder<v1::Request, v1::Response> *AllocateMessages() override {
     return new CallMessages();
   }
 };
 
-grpc::Status Echo(v1::Request* request, v1::Response* response) {
-  const std::string& api = request->api_name();
+grpc::Status Echo(v1::Request *request, v1::Response *response) {
+  const std::string &api = request->api_name();
   if (api == "echo" && request->content_case() == v1::Request::kNdarray) {
     response->mutable_ndarray()->Swap(request->mutable_ndarray());
     return grpc::Status::OK;
@@ -83,31 +83,31 @@ Value Null() {
 }
 
 // attributes = {"args": {...}} as BentoML exports a descriptor's spec (PROTOCOL.md §3).
-void SetDescriptor(v1::ServiceMetadataResponse::DescriptorMetadata* d, const char* id,
-                   const Struct& args) {
+void SetDescriptor(v1::ServiceMetadataResponse::DescriptorMetadata *d, const char *id,
+                   const Struct &args) {
   d->set_descriptor_id(id);
   *(*d->mutable_attributes()->mutable_fields())["args"].mutable_struct_value() = args;
 }
 
 v1::ServiceMetadataResponse MakeMetadata() {
   Struct ndarray_args, json_args;
-  auto& nd = *ndarray_args.mutable_fields();
+  auto &nd = *ndarray_args.mutable_fields();
   nd["dtype"] = Null();
   nd["shape"] = Null();
   nd["enforce_dtype"] = Bool(false);
   nd["enforce_shape"] = Bool(false);
-  auto& js = *json_args.mutable_fields();
+  auto &js = *json_args.mutable_fields();
   js["has_pydantic_model"] = Bool(false);
   js["has_json_encoder"] = Bool(false);
 
   v1::ServiceMetadataResponse m;
   m.set_name("bench_echo");
   m.set_docs("# bench_echo\n\nEcho service of the libbentogrpc benchmarks.");
-  auto* echo = m.add_apis();
+  auto *echo = m.add_apis();
   echo->set_name("echo");
   SetDescriptor(echo->mutable_input(), "bentoml.io.NumpyNdarray", ndarray_args);
   SetDescriptor(echo->mutable_output(), "bentoml.io.NumpyNdarray", ndarray_args);
-  auto* echo_json = m.add_apis();
+  auto *echo_json = m.add_apis();
   echo_json->set_name("echo_json");
   SetDescriptor(echo_json->mutable_input(), "bentoml.io.JSON", json_args);
   SetDescriptor(echo_json->mutable_output(), "bentoml.io.JSON", json_args);
@@ -115,37 +115,37 @@ v1::ServiceMetadataResponse MakeMetadata() {
 }
 
 class BentoService final : public v1::BentoService::CallbackService {
- public:
+public:
   BentoService() : metadata_(MakeMetadata()) { SetMessageAllocatorFor_Call(&allocator_); }
 
-  grpc::ServerUnaryReactor* Call(grpc::CallbackServerContext* ctx, const v1::Request*,
-                                 v1::Response*) override {
-    auto* messages = static_cast<CallMessages*>(ctx->GetRpcAllocatorState());
-    auto* reactor = ctx->DefaultReactor();
+  grpc::ServerUnaryReactor *Call(grpc::CallbackServerContext *ctx, const v1::Request *,
+                                 v1::Response *) override {
+    auto *messages = static_cast<CallMessages *>(ctx->GetRpcAllocatorState());
+    auto *reactor = ctx->DefaultReactor();
     reactor->Finish(Echo(messages->request(), messages->response()));
     return reactor;
   }
 
-  grpc::ServerUnaryReactor* ServiceMetadata(grpc::CallbackServerContext* ctx,
-                                            const v1::ServiceMetadataRequest*,
-                                            v1::ServiceMetadataResponse* response) override {
+  grpc::ServerUnaryReactor *ServiceMetadata(grpc::CallbackServerContext *ctx,
+                                            const v1::ServiceMetadataRequest *,
+                                            v1::ServiceMetadataResponse *response) override {
     *response = metadata_;
-    auto* reactor = ctx->DefaultReactor();
+    auto *reactor = ctx->DefaultReactor();
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
 
- private:
+private:
   CallAllocator allocator_;
   const v1::ServiceMetadataResponse metadata_;
 };
 
 class HealthService final : public hv1::Health::CallbackService {
-  grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* ctx,
-                                  const hv1::HealthCheckRequest* request,
-                                  hv1::HealthCheckResponse* response) override {
-    const std::string& name = request->service();
-    auto* reactor = ctx->DefaultReactor();
+  grpc::ServerUnaryReactor *Check(grpc::CallbackServerContext *ctx,
+                                  const hv1::HealthCheckRequest *request,
+                                  hv1::HealthCheckResponse *response) override {
+    const std::string &name = request->service();
+    auto *reactor = ctx->DefaultReactor();
     if (name.empty() || name == "bentoml.grpc.v1.BentoService" || name == "grpc.health.v1.Health") {
       response->set_status(hv1::HealthCheckResponse::SERVING);
       reactor->Finish(grpc::Status::OK);
@@ -165,7 +165,7 @@ void PrintCpu() {
   std::fflush(stdout);
 }
 
-}  // namespace
+} // namespace
 
 // glibc hands every allocation of 32 MiB or more (and, in gRPC's threads' arenas, smaller
 // ones) back to the kernel when freed, so each 64 MB echo would page-fault ~150 MB of fresh
@@ -177,7 +177,7 @@ void KeepTouchedMemory() {
   mallopt(M_TRIM_THRESHOLD, INT_MAX);
 }
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv) {
   KeepTouchedMemory();
   std::string address = argc > 1 ? argv[1] : "127.0.0.1:0";
   // Block the stop signals in every thread; the main thread waits for them below.

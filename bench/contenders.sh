@@ -1,0 +1,14 @@
+# Sourced by run.sh and profile.sh. command_of CONTENDER prints the contender's command line,
+# or nothing when it is not built; needs $bin (the build's bench/ directory) and, for
+# python-grpcio, $stubs (the generated Python stubs).
+command_of() {
+  case $1 in
+    ours-sync) echo "$bin/bench_ours_sync" ;;
+    ours-async) [ -x "$bin/bench_ours_async" ] && echo "$bin/bench_ours_async" ;;
+    raw-core) echo "$bin/bench_raw threads" ;;
+    raw-core-cq) echo "$bin/bench_raw cq" ;;
+    cpp-grpc) echo "$bin/bench_cpp" ;;
+    # Debian's grpcio and numpy load only under this interpreter
+    python-grpcio) echo "/usr/bin/python3 bench/py_client.py --stubs $stubs" ;;
+  esac
+}
