@@ -147,8 +147,9 @@ BG_API bg_value *bg_json_parse(const char *text, size_t len, bg_error *err);
  *  up to three protobuf message levels and Python protobuf parses at most 100, so deeper JSON
  *  would fail there; 32 levels round-trip (tests/integration/test_descriptors.c). */
 #define BG_JSON_MAX_NESTING 32
-/** The value as compact JSON text (NUL-terminated). Numbers received from a server are
- *  doubles, so 1 comes back as 1.0. */
+/** The value as compact JSON text (NUL-terminated, keys sorted), made on first use and kept
+ *  with the value; NULL only when out of memory. Numbers received from a server are doubles,
+ *  so 1 comes back as 1.0. Thread-safe. */
 BG_API const char *bg_json_text(const bg_value *value);
 /** The value as JSON text indented by `indent` spaces per level (0..16; 0 = compact), keys
  *  sorted. Returns a new string the caller frees with bg_string_free(), or NULL. */

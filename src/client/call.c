@@ -73,8 +73,7 @@ static bg_status decode_response(const bg_client *client, const bg_api *api,
                                  grpc_byte_buffer *bytes, bg_value **output, bg_error *err) {
   if (!bytes)
     return bg_fail(err, BG_ERR_PROTOCOL, 0, "the server returned OK without a response message");
-  if (grpc_byte_buffer_length(bytes) >= BG_STREAM_DECODE_MIN_BYTES &&
-      (!api || api->output.descriptor == &bg_ndarray_descriptor)) {
+  if (!api || api->output.descriptor == &bg_ndarray_descriptor) {
     bg_status fast = bg_ndarray_stream_decode(bytes, output, err); /* one copy, no join */
     if (fast != BG_ERR_UNSUPPORTED)
       return fast;

@@ -1,6 +1,7 @@
 /* JSON values: parsed and checked with jansson; printed with shortest round-trip numbers. */
 #include <jansson.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,22 +201,13 @@ bg_value *bg_json_adopt(json_t *json, int max_nesting, bg_error *err) {
     json_decref(json);
     return NULL;
   }
-  out o = {0};
-  put_json(&o, json);
-  if (o.failed) {
-    free(o.buf);
-    json_decref(json);
-    BG_FAIL_NOMEM(err);
-    return NULL;
-  }
   bg_value *v = bg_value_alloc(BG_VALUE_JSON, err);
   if (!v) {
-    free(o.buf);
     json_decref(json);
     return NULL;
   }
   v->as.json.json = json;
-  v->as.json.text = o.buf;
+  atomic_init(&v->as.json.text, NULL);
   return v;
 }
 
@@ -236,8 +228,22 @@ BG_API bg_value *bg_json_parse(const char *text, size_t len, bg_error *err) {
   return bg_json_adopt(json, BG_JSON_MAX_NESTING, err);
 }
 
+/* Rendered on first use (most calls never read the input's text); concurrent first reads
+ * race to publish one rendering and the losers free theirs, so reads stay thread-safe. */
 BG_API const char *bg_json_text(const bg_value *value) {
-  return value && value->kind == BG_VALUE_JSON ? value->as.json.text : NULL;
+  if (!value || value->kind != BG_VALUE_JSON)
+    return NULL;
+  bg_value *v = (bg_value *)value;
+  char *text = atomic_load(&v->as.json.text);
+  if (text)
+    return text;
+  char *fresh = bg_json_format(value, 0);
+  if (!fresh)
+    return NULL;
+  if (atomic_compare_exchange_strong(&v->as.json.text, &text, fresh))
+    return fresh;
+  free(fresh);
+  return text;
 }
 
 BG_API char *bg_json_format(const bg_value *value, int indent) {

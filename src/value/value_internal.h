@@ -33,8 +33,8 @@ typedef struct bg_children {
 } bg_children;
 
 typedef struct bg_json_value {
-  struct json_t *json; /* jansson value, owned */
-  char *text;          /* compact text, owned, made at construction so reads stay const */
+  struct json_t *json;  /* jansson value, owned */
+  _Atomic(char *) text; /* compact text, owned; rendered on first bg_json_text() */
 } bg_json_value;
 
 typedef struct bg_text {

@@ -8,10 +8,9 @@
 
 #include "value/value_internal.h"
 
-/* Messages smaller than this go through protobuf-c: they arrive in one slice anyway. */
-#define BG_STREAM_DECODE_MIN_BYTES (64 * 1024)
-
-/* Decodes `buffer` as Response{ndarray{dtype, shape, float_values | double_values}}.
+/* Tried on every ndarray reply: giving up on one it does not cover costs a few varint reads,
+ * and the ones it covers skip protobuf-c's allocations.
+ * Decodes `buffer` as Response{ndarray{dtype, shape, float_values | double_values}}.
  * Returns BG_OK with *out set; BG_ERR_UNSUPPORTED (err untouched) when the message has any
  * other shape, so the caller falls back to protobuf-c; BG_ERR_PROTOCOL for malformed data. */
 bg_status bg_ndarray_stream_decode(grpc_byte_buffer *buffer, bg_value **out, bg_error *err);
