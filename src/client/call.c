@@ -44,11 +44,13 @@ static bool is_v1alpha1(const bg_client *client) {
   return strcmp(client->options.protocol_version, "v1alpha1") == 0;
 }
 
-/* Encodes with `d` (or by the input's kind when NULL) and packs the Request. */
+/* Encodes with `d` (or by the input's kind when NULL) and packs the Request. With `guard`
+ * (sync calls only: they outlive the send), a large float/double ndarray goes out from the
+ * caller's buffer itself and *borrowed is set. */
 static bg_status encode_request(const bg_client *client, const char *api_name,
                                 const bg_descriptor *d, const void *spec, const bg_value *input,
-                                bool validate, bool file_as_bytes, grpc_byte_buffer **out,
-                                bg_error *err) {
+                                bool validate, bool file_as_bytes, bg_borrowed_send *guard,
+                                bool *borrowed, grpc_byte_buffer **out, bg_error *err) {
   bg_arena arena;
   bg_arena_init(&arena);
   bg_codec_ctx ctx = {.arena = &arena,
@@ -63,7 +65,11 @@ static bg_status encode_request(const bg_client *client, const char *api_name,
                                           &content, err);
   if (st == BG_OK)
     st = bg_content_to_request(&content, ctx.v1alpha1, &arena, &request, err);
-  if (st == BG_OK)
+  *borrowed = st == BG_OK && guard && content.member == BG_MEMBER_NDARRAY &&
+              bg_borrowed_send_possible(content.as.ndarray);
+  if (*borrowed)
+    st = bg_borrowed_send_pack(api_name, content.as.ndarray, guard, out, err); /* no copy */
+  else if (st == BG_OK)
     st = bg_wire_pack(&request.base, out, err); /* the one copy of the payload */
   bg_arena_release(&arena);
   return st;
@@ -112,9 +118,9 @@ static bg_status fill_settings(bg_client *client, const bg_call_options *co, bg_
   return st;
 }
 
-bg_status bg_call_prepare(bg_client *client, const char *api_name, const bg_value *input,
-                          const bg_call_options *call_options, bg_prepared_call *out,
-                          bg_error *err) {
+static bg_status prepare(bg_client *client, const char *api_name, const bg_value *input,
+                         const bg_call_options *call_options, bool borrow, bg_prepared_call *out,
+                         bg_error *err) {
   memset(out, 0, sizeof *out);
   if (!client || !api_name || !input)
     return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "client, api_name and input must not be NULL");
@@ -131,9 +137,32 @@ bg_status bg_call_prepare(bg_client *client, const char *api_name, const bg_valu
   out->file_as_bytes = atomic_load(&((bg_api *)api)->file_as_bytes);
   bool validate = !call_options || call_options->validate;
   bg_status st = encode_request(client, api->name, api->input.descriptor, api->input.spec, input,
-                                validate, out->file_as_bytes, &out->request, err);
+                                validate, out->file_as_bytes, borrow ? &out->borrow : NULL,
+                                &out->borrowed, &out->request, err);
   if (st != BG_OK) {
     bg_error_prefix(err, "API '%s' input", api_name);
+    return st;
+  }
+  return fill_settings(client, call_options, out, err);
+}
+
+bg_status bg_call_prepare(bg_client *client, const char *api_name, const bg_value *input,
+                          const bg_call_options *call_options, bg_prepared_call *out,
+                          bg_error *err) {
+  return prepare(client, api_name, input, call_options, false, out, err);
+}
+
+static bg_status prepare_raw(bg_client *client, const char *api_name, const bg_value *input,
+                             const bg_call_options *call_options, bool borrow,
+                             bg_prepared_call *out, bg_error *err) {
+  memset(out, 0, sizeof *out);
+  if (!client || !api_name || !input)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "client, api_name and input must not be NULL");
+  out->api_name = api_name;
+  bg_status st = encode_request(client, api_name, NULL, NULL, input, false, false,
+                                borrow ? &out->borrow : NULL, &out->borrowed, &out->request, err);
+  if (st != BG_OK) {
+    bg_error_prefix(err, "raw call '%s' input", api_name);
     return st;
   }
   return fill_settings(client, call_options, out, err);
@@ -142,23 +171,16 @@ bg_status bg_call_prepare(bg_client *client, const char *api_name, const bg_valu
 bg_status bg_call_prepare_raw(bg_client *client, const char *api_name, const bg_value *input,
                               const bg_call_options *call_options, bg_prepared_call *out,
                               bg_error *err) {
-  memset(out, 0, sizeof *out);
-  if (!client || !api_name || !input)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "client, api_name and input must not be NULL");
-  out->api_name = api_name;
-  bg_status st =
-      encode_request(client, api_name, NULL, NULL, input, false, false, &out->request, err);
-  if (st != BG_OK) {
-    bg_error_prefix(err, "raw call '%s' input", api_name);
-    return st;
-  }
-  return fill_settings(client, call_options, out, err);
+  return prepare_raw(client, api_name, input, call_options, false, out, err);
 }
 
 void bg_prepared_call_release(bg_prepared_call *prepared) {
   if (prepared->request)
     grpc_byte_buffer_destroy(prepared->request);
   prepared->request = NULL;
+  if (prepared->borrowed)
+    bg_borrowed_send_wait(&prepared->borrow);
+  prepared->borrowed = false;
   bg_chain_release(&prepared->chain);
 }
 
@@ -214,8 +236,9 @@ static bg_status run(bg_client *client, const char *api_name, const bg_value *in
     return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "output must not be NULL");
   for (int attempt = 0;; attempt++) {
     bg_prepared_call prepared;
-    bg_status st = raw ? bg_call_prepare_raw(client, api_name, input, co, &prepared, err)
-                       : bg_call_prepare(client, api_name, input, co, &prepared, err);
+    /* A sync call lasts until gRPC has let go of the request: it may borrow the input. */
+    bg_status st = raw ? prepare_raw(client, api_name, input, co, true, &prepared, err)
+                       : prepare(client, api_name, input, co, true, &prepared, err);
     if (st != BG_OK)
       return st;
     bg_unary_result result;

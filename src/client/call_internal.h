@@ -7,6 +7,7 @@
 #include "client/call_chain.h"
 #include "client/client_internal.h"
 #include "transport/unary.h"
+#include "wire/borrowed_send.h"
 
 typedef struct bg_prepared_call {
   const bg_api *api;         /* NULL for a raw call */
@@ -15,6 +16,8 @@ typedef struct bg_prepared_call {
   grpc_byte_buffer *request; /* owned; released by bg_prepared_call_release */
   bg_unary_call unary;       /* ready for bg_unary_run / bg_unary_start */
   bg_call_chain chain;       /* this call's metadata and interceptor state */
+  bool borrowed;             /* the request points at the caller's elements (sync only) */
+  bg_borrowed_send borrow;   /* tells when gRPC has let go of them */
 } bg_prepared_call;
 
 /* Finds the API, validates and encodes `input` with its input descriptor, fills the call
@@ -29,6 +32,8 @@ bg_status bg_call_prepare(bg_client *client, const char *api_name, const bg_valu
 bg_status bg_call_prepare_raw(bg_client *client, const char *api_name, const bg_value *input,
                               const bg_call_options *call_options, bg_prepared_call *out,
                               bg_error *err);
+/* Releases the request; when it borrowed the caller's elements, waits until gRPC has
+ * dropped them, so the input may be freed as soon as this returns. */
 void bg_prepared_call_release(bg_prepared_call *prepared);
 
 /* Turns a finished call into the decoded output or an error, and runs the interceptors'
