@@ -11,8 +11,12 @@
  * on the way out) and wraps it in a byte buffer the caller destroys. */
 bg_status bg_wire_pack(const ProtobufCMessage *msg, grpc_byte_buffer **out, bg_error *err);
 
-/* Parses `buffer` as a message of `descriptor`. Free the result with
- * protobuf_c_message_free_unpacked(*out, NULL). `what` names the message in errors. */
+/* Deepest message nesting accepted from the network (protobuf's usual recursion limit). */
+#define BG_WIRE_MAX_DEPTH 100
+
+/* Parses `buffer` as a message of `descriptor`, refusing nesting deeper than
+ * BG_WIRE_MAX_DEPTH before protobuf-c (which recurses without a limit) sees it. Free the result
+ * with protobuf_c_message_free_unpacked(*out, NULL). `what` names the message in errors. */
 bg_status bg_wire_unpack(const ProtobufCMessageDescriptor *descriptor, grpc_byte_buffer *buffer,
                          const char *what, ProtobufCMessage **out, bg_error *err);
 

@@ -11,6 +11,7 @@
 #include <grpc/byte_buffer.h>
 #include <grpc/slice.h>
 
+#include "wire/byte_buffer.h"
 #include "wire/ndarray_stream.h"
 #include "wire/ndarray_wire.h"
 
@@ -125,10 +126,63 @@ static void test_double_and_refusals(void **state) {
   bg_value_free(v);
 }
 
+/* Prepends `tag` and the varint of the `*len` bytes at *p (a length-delimited field). */
+static void wrap(uint8_t tag, uint8_t **p, size_t *len) {
+  uint8_t varint[10];
+  size_t n = 0, v = *len;
+  do {
+    varint[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+    v >>= 7;
+  } while (v);
+  *p -= n;
+  memcpy(*p, varint, n);
+  *--*p = tag;
+  *len += n + 1;
+}
+
+/* Response{json: [[[...[1]...]]]} nested `levels` lists deep, built from the inside out. */
+static grpc_byte_buffer *nested_json(int levels) {
+  size_t cap = 32 + (size_t)levels * 12;
+  uint8_t *buf = malloc(cap), *p = buf + cap;
+  size_t len = 9;
+  p -= 9;
+  p[0] = 0x11; /* Value.number_value = 1.0 */
+  memcpy(p + 1, "\0\0\0\0\0\0\xf0\x3f", 8);
+  for (int i = 0; i < levels; i++) {
+    wrap(0x0a, &p, &len); /* ListValue.values */
+    wrap(0x32, &p, &len); /* Value.list_value */
+  }
+  wrap(0x42, &p, &len); /* Response.json */
+  grpc_slice slice = grpc_slice_from_copied_buffer((const char *)p, len);
+  grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&slice, 1);
+  grpc_slice_unref(slice);
+  free(buf);
+  return bb;
+}
+
+/* protobuf-c recurses without a limit: nesting is checked before it parses. */
+static void test_deep_nesting_refused(void **state) {
+  (void)state;
+  ProtobufCMessage *msg = NULL;
+  bg_error err;
+  grpc_byte_buffer *ok = nested_json(20); /* 41 message levels */
+  assert_int_equal(
+      bg_wire_unpack(&bentoml__grpc__v1__response__descriptor, ok, "reply", &msg, &err), BG_OK);
+  protobuf_c_message_free_unpacked(msg, NULL);
+  grpc_byte_buffer_destroy(ok);
+  grpc_byte_buffer *deep = nested_json(50); /* 101 levels */
+  assert_int_equal(
+      bg_wire_unpack(&bentoml__grpc__v1__response__descriptor, deep, "reply", &msg, &err),
+      BG_ERR_PROTOCOL);
+  assert_non_null(strstr(err.message, "deeper than 100 levels"));
+  grpc_byte_buffer_destroy(deep);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_matches_whatever_the_slices),
       cmocka_unit_test(test_double_and_refusals),
+      cmocka_unit_test(test_deep_nesting_refused),
   };
   return cmocka_run_group_tests_name("stream", tests, NULL, NULL);
 }
