@@ -369,30 +369,29 @@ static bg_call_options *build_call_options(const cli *c, bg_error *err) {
   return co;
 }
 
-static int cmd_call(cli *c) {
-  if (!c->api)
-    return usage_error("call needs an API name: bentogrpc call URL API --ndarray JSON%s", "");
-  bg_error err = {0};
-  bg_value *input = cli_build_input(&c->input, &err);
-  if (!input)
-    return report(&err);
-  bg_call_options *co = build_call_options(c, &err);
-  if (!co) {
-    bg_value_free(input);
-    return report(&err);
-  }
-  if (c->concurrency || c->count) {
-    int rc = bg_cli_call_concurrent(c->url, c->api, input, c->options, co,
-                                    c->concurrency ? c->concurrency : 1,
-                                    c->count ? c->count : c->concurrency, stdout);
-    bg_call_options_free(co);
-    bg_value_free(input);
-    return rc;
-  }
-  /* v1alpha1 servers cannot be discovered: they are always called raw. */
+/* Many calls on the async client: `bench`, or `call` with --concurrency/--count. */
+static int run_load(const cli *c, bool bench, const bg_value *input, const bg_call_options *co) {
+  long count = c->count;
+  if (!count && c->duration_s <= 0)
+    count = bench ? 1000 : c->concurrency;
+  bg_cli_load load = {.url = c->url,
+                      .api = c->api,
+                      .input = input,
+                      .options = c->options,
+                      .call_options = co,
+                      .concurrency = c->concurrency ? c->concurrency : (bench ? 50 : 1),
+                      .count = count,
+                      .duration_s = c->duration_s,
+                      .latency_report = bench,
+                      .progress = bench};
+  return bg_cli_run_load(&load, stdout);
+}
+
+/* One call, printing its output. v1alpha1 servers cannot be discovered: always called raw. */
+static int run_once(const cli *c, const bg_value *input, const bg_call_options *co) {
   bool v1alpha1 = c->protocol_version && strcmp(c->protocol_version, "v1alpha1") == 0;
   bool raw = c->raw || v1alpha1;
-  int rc = EXIT_OK;
+  bg_error err = {0};
   bg_client *client =
       raw ? bg_client_open(c->url, c->options, &err) : bg_client_from_url(c->url, c->options, &err);
   bg_value *output = NULL;
@@ -400,40 +399,33 @@ static int cmd_call(cli *c) {
   if (client)
     st = raw ? bg_client_call_raw(client, c->api, input, &output, co, &err)
              : bg_client_call(client, c->api, input, &output, co, &err);
+  int rc = EXIT_OK;
   if (st != BG_OK)
     rc = report(&err);
   else if (cli_print_value(stdout, output, c->output_path) != 0)
     rc = EXIT_OTHER;
   bg_value_free(output);
   bg_client_close(client);
-  bg_call_options_free(co);
-  bg_value_free(input);
   return rc;
 }
 
-static int cmd_bench(cli *c) {
+/* `call` and `bench`: build the input and call options, then one call or a load. */
+static int cmd_call(cli *c, bool bench) {
   if (!c->api)
-    return usage_error("bench needs an API name: bentogrpc bench URL API --ndarray JSON%s", "");
+    return usage_error("%s needs an API name, e.g. bentogrpc call URL API --ndarray JSON",
+                       c->command);
   bg_error err = {0};
   bg_value *input = cli_build_input(&c->input, &err);
   if (!input)
     return report(&err);
   bg_call_options *co = build_call_options(c, &err);
-  if (!co) {
-    bg_value_free(input);
-    return report(&err);
-  }
-  bg_cli_load load = {.url = c->url,
-                      .api = c->api,
-                      .input = input,
-                      .options = c->options,
-                      .call_options = co,
-                      .concurrency = c->concurrency ? c->concurrency : 50,
-                      .count = c->count ? c->count : (c->duration_s > 0 ? 0 : 1000),
-                      .duration_s = c->duration_s,
-                      .latency_report = true,
-                      .progress = true};
-  int rc = bg_cli_run_load(&load, stdout);
+  int rc;
+  if (!co)
+    rc = report(&err);
+  else if (bench || c->concurrency || c->count || c->duration_s > 0)
+    rc = run_load(c, bench, input, co);
+  else
+    rc = run_once(c, input, co);
   bg_call_options_free(co);
   bg_value_free(input);
   return rc;
@@ -456,10 +448,8 @@ int main(int argc, char **argv) {
       rc = cmd_health(&c);
     else if (strcmp(c.command, "wait") == 0)
       rc = cmd_wait(&c);
-    else if (strcmp(c.command, "call") == 0)
-      rc = cmd_call(&c);
-    else if (strcmp(c.command, "bench") == 0)
-      rc = cmd_bench(&c);
+    else if (strcmp(c.command, "call") == 0 || strcmp(c.command, "bench") == 0)
+      rc = cmd_call(&c, strcmp(c.command, "bench") == 0);
     else
       rc =
           usage_error("unknown command '%s'; use describe, health, wait, call or bench", c.command);
