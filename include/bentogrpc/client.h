@@ -86,19 +86,23 @@ BG_API const char *bg_api_unsupported_reason(const bg_api *api);
 /* ---- Calls ---- */
 
 /**
- * Calls API `api_name`: encodes `input` with the API's input descriptor, sends it to
- * /bentoml.grpc.<version>.BentoService/Call and decodes the reply with the output descriptor.
+ * Calls API `api_name`: checks `input` against the API's input descriptor (unless
+ * bg_call_options_set_validate() turned that off), encodes it, runs the interceptors' `before`
+ * hooks, sends it to /bentoml.grpc.<version>.BentoService/Call and decodes the reply with the
+ * output descriptor.
  *
- * `input` is borrowed for the duration of the call (a borrowed ndarray is sent without an
- * extra copy of its elements). On success `*output` receives a new value owned by the caller
- * (free it with bg_value_free()); on failure `*output` is set to NULL.
- * `call_options` may be NULL (the client's default deadline, no metadata).
+ * `input` is borrowed for the duration of the call. A large float or double ndarray is sent
+ * straight from its buffer (no copy of the elements); the call returns only after gRPC has let
+ * go of that buffer, so it may be freed as soon as bg_client_call() returns. On success
+ * `*output` receives a new value owned by the caller (free it with bg_value_free()); on failure
+ * `*output` is set to NULL. `call_options` may be NULL (the client's default deadline, no
+ * metadata).
  *
  * Errors: BG_ERR_UNKNOWN_API (no such API; the message lists the ones there are),
- * BG_ERR_UNSUPPORTED (the API's descriptors are not supported), BG_ERR_INVALID_ARGUMENT
- * (the input's kind does not fit the descriptor), BG_ERR_SERVER with err->grpc_status and
- * the server's own message (e.g. INVALID_ARGUMENT from BentoML's validation),
- * BG_ERR_DEADLINE, BG_ERR_UNAVAILABLE, BG_ERR_PROTOCOL.
+ * BG_ERR_UNSUPPORTED (the API's descriptors are not supported: use bg_client_call_raw()),
+ * BG_ERR_INVALID_ARGUMENT (the input does not fit the descriptor; nothing was sent),
+ * BG_ERR_SERVER with err->grpc_status and the server's own message (e.g. INVALID_ARGUMENT from
+ * BentoML's validation), BG_ERR_DEADLINE, BG_ERR_UNAVAILABLE, BG_ERR_PROTOCOL.
  * Thread-safe.
  */
 BG_API bg_status bg_client_call(bg_client *client, const char *api_name, const bg_value *input,
