@@ -9,8 +9,9 @@ packages=(
   build-essential cmake pkg-config
   libgrpc-dev libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev
   libjansson-dev libssl-dev
-  # tests (libuv: the event-loop integration example of the async client)
-  libcmocka-dev openssl libuv1-dev
+  # tests (libuv: the event-loop integration example of the async client; clang and its
+  # runtime: the libFuzzer targets)
+  libcmocka-dev openssl libuv1-dev clang libclang-rt-14-dev
   # reference server (Python on Debian's grpcio, stubs generated with protoc at test time)
   python3 python3-grpcio python3-protobuf python3-numpy protobuf-compiler
 )

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: install what is missing, then build and run every test twice — a
-# normal build, and a build under AddressSanitizer + UndefinedBehaviorSanitizer — each with
-# -Wall -Wextra -Werror; then the async client's tests once more under ThreadSanitizer.
-# Exits non-zero if anything fails.
+# The whole test suite: install what is missing, then build and run every test in a normal
+# build and under AddressSanitizer + UndefinedBehaviorSanitizer, the async client's tests
+# once more under ThreadSanitizer, and the reply/JSON decoders under libFuzzer — all with
+# -Wall -Wextra -Werror. Exits non-zero if anything fails.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -25,3 +25,22 @@ cmake --build "$root/build-tsan" -j"$(nproc)" --target test_integration_async \
   test_integration_async_health test_integration_cli_async with_server example_async_epoll \
   example_async_libuv
 (cd build-tsan && ctest --output-on-failure --timeout 600 -R 'async')
+
+# Each decoder a server's bytes reach, fuzzed for a bounded time from the golden encodings;
+# a crash, leak or undefined behaviour fails the run (libFuzzer exits non-zero).
+echo "== fuzz the reply and JSON decoders (libFuzzer, ASan+UBSan, ${BG_FUZZ_SECONDS:-30} s each)"
+CC=clang cmake -S "$root" -B "$root/build-fuzz" -DCMAKE_BUILD_TYPE=Debug -DBG_SANITIZE=ON \
+  -DBG_FUZZ=ON -DBG_BUILD_TESTS=OFF >/dev/null
+cmake --build "$root/build-fuzz" -j"$(nproc)" --target fuzz_reply fuzz_json
+for target in reply json; do
+  corpus=$(mktemp -d)
+  LSAN_OPTIONS="suppressions=$root/tests/sanitizers/lsan.supp" \
+    "$root/build-fuzz/tests/fuzz/fuzz_$target" -max_total_time="${BG_FUZZ_SECONDS:-30}" \
+    -print_final_stats=1 "$corpus" "$root/tests/fuzz/corpus/$target" 2>&1 | tail -n 4
+  rm -rf "$corpus"
+done
+
+# Reaching this line means every stage passed (set -e): one closing line for the whole run.
+count() { (cd "$root/$1" && ctest -N "${@:2}" | awk '/Total Tests:/ {print $3}'); }
+total=$(($(count build) + $(count build-asan) + $(count build-tsan -R async) + 2))
+echo "summary: $total passed, 0 failed"
