@@ -79,3 +79,10 @@ void bg_error_clear(bg_error *err) {
   err->grpc_status = 0;
   err->message[0] = '\0';
 }
+
+bg_status bg_as_protocol(bg_error *err, bg_status st) {
+  bg_status code = st == BG_ERR_NO_MEMORY ? BG_ERR_NO_MEMORY : BG_ERR_PROTOCOL;
+  if (err)
+    err->code = code;
+  return code;
+}

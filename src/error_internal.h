@@ -14,6 +14,10 @@ void bg_error_prefix(bg_error *err, const char *fmt, ...) __attribute__((format(
 /* Resets `err` to "no error" (if not NULL). */
 void bg_error_clear(bg_error *err);
 
+/* Recasts a failure while decoding the server's data as BG_ERR_PROTOCOL (its fault), except
+ * running out of memory (ours); `st` is the failed call's status. Returns the final code. */
+bg_status bg_as_protocol(bg_error *err, bg_status st);
+
 #define BG_FAIL_NOMEM(err) bg_fail((err), BG_ERR_NO_MEMORY, 0, "out of memory")
 
 #endif

@@ -124,6 +124,12 @@ static bg_status prepare(bg_client *client, const char *api_name, const bg_value
   memset(out, 0, sizeof *out);
   if (!client || !api_name || !input)
     return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "client, api_name and input must not be NULL");
+  if (!client->discovered)
+    return bg_fail(err, BG_ERR_UNSUPPORTED, 0,
+                   "this client was opened without discovering the server's APIs "
+                   "(bg_client_open), so '%s' has no descriptors to call it through; use "
+                   "bg_client_call_raw(), or bg_client_from_url() on a v1 server",
+                   api_name);
   const bg_api *api = bg_client_api_find(client, api_name);
   if (!api)
     return fail_unknown_api(client, api_name, err);
@@ -245,9 +251,14 @@ static bg_status run(bg_client *client, const char *api_name, const bg_value *in
     st = bg_unary_run(&client->cq_pool, &prepared.unary, &result, err);
     bool retry =
         st == BG_OK && attempt == 0 && bg_call_should_retry_file_as_bytes(&prepared, &result);
-    if (st == BG_OK && !retry)
+    if (retry) { /* the refused attempt ends for the interceptors before the second begins */
+      bg_error ignored;
+      bg_value *none = NULL;
+      bg_call_complete(client, &prepared, &result, &none, &ignored);
+      bg_value_free(none);
+    } else if (st == BG_OK) {
       st = bg_call_complete(client, &prepared, &result, output, err);
-    else if (st != BG_OK) /* gRPC could not run the call: interceptors still see it end */
+    } else if (st != BG_OK) /* gRPC could not run the call: interceptors still see it end */
       st = bg_chain_after(client, prepared.api_name, &prepared.chain, NULL, st, err);
     bg_unary_result_destroy(&result);
     bg_prepared_call_release(&prepared);

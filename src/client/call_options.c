@@ -93,9 +93,11 @@ static bg_status check_metadata(const char *key, const char *value, size_t value
 }
 
 /* A slice holding `len` bytes followed by a NUL that is not part of its length, so keys and
- * values can be handed to interceptors as C strings without another copy. */
+ * values can be handed to interceptors as C strings without another copy. Always heap
+ * allocated (never inlined in the grpc_metadata entry), so those pointers stay valid when the
+ * metadata array grows. */
 static grpc_slice slice_with_nul(const char *s, size_t len) {
-  grpc_slice slice = grpc_slice_malloc(len + 1);
+  grpc_slice slice = grpc_slice_malloc_large(len + 1);
   if (len)
     memcpy(GRPC_SLICE_START_PTR(slice), s, len);
   GRPC_SLICE_START_PTR(slice)[len] = '\0';
@@ -109,18 +111,25 @@ bg_status bg_metadata_append(grpc_metadata **md, size_t *n, size_t *capacity, co
   bg_status st = check_metadata(key, value, value_len, allow_reserved, err);
   if (st != BG_OK)
     return st;
+  /* Copy first: `key`/`value` may point into this very array (an interceptor re-adding a
+   * header it read), which growing it could free. */
+  grpc_slice key_slice = slice_with_nul(key, strlen(key));
+  grpc_slice value_slice = slice_with_nul(value ? value : "", value_len);
   if (*n == *capacity) {
     size_t grown_capacity = *capacity ? *capacity * 2 : 4;
     grpc_metadata *grown = realloc(*md, grown_capacity * sizeof *grown);
-    if (!grown)
+    if (!grown) {
+      grpc_slice_unref(key_slice);
+      grpc_slice_unref(value_slice);
       return BG_FAIL_NOMEM(err);
+    }
     *md = grown;
     *capacity = grown_capacity;
   }
   grpc_metadata *entry = &(*md)[(*n)++];
   memset(entry, 0, sizeof *entry);
-  entry->key = slice_with_nul(key, strlen(key));
-  entry->value = slice_with_nul(value ? value : "", value_len);
+  entry->key = key_slice;
+  entry->value = value_slice;
   return BG_OK;
 }
 

@@ -1,4 +1,5 @@
 /* Client lifetime: connect, discover, close. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,10 +53,27 @@ bg_client *bg_client_connect(const char *url, const bg_options *options,
   return client;
 }
 
+/* gRPC's words for a failed TLS set-up: a handshake error, or the peer closing the socket
+ * during it (what a mutual-TLS server does to a client without a certificate). A refused
+ * connection or an application's own UNAVAILABLE is not one. */
+static bool looks_like_handshake(const bg_unary_result *result) {
+  static const char *const words[] = {"handshake", "ssl", "tls", "certificate", "socket closed"};
+  char details[512];
+  size_t n = GRPC_SLICE_LENGTH(result->details);
+  n = n < sizeof details - 1 ? n : sizeof details - 1;
+  for (size_t i = 0; i < n; i++)
+    details[i] = (char)tolower(GRPC_SLICE_START_PTR(result->details)[i]);
+  details[n] = '\0';
+  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+    if (strstr(details, words[i]))
+      return true;
+  return false;
+}
+
 bg_status bg_client_fail(const bg_client *client, bg_error *err, const bg_unary_result *result,
                          const char *what, int64_t deadline_ms) {
   bool tls = client->url.tls || client->options.channel.tls;
-  if (!tls || result->status != GRPC_STATUS_UNAVAILABLE)
+  if (!tls || result->status != GRPC_STATUS_UNAVAILABLE || !looks_like_handshake(result))
     return bg_fail_from_grpc(err, result, what, client->url_text, deadline_ms);
   int n = (int)GRPC_SLICE_LENGTH(result->details);
   return bg_fail(err, BG_ERR_UNAVAILABLE, GRPC_STATUS_UNAVAILABLE,
@@ -89,6 +107,7 @@ BG_API bg_client *bg_client_from_url(const char *url, const bg_options *options,
   bg_status st = strcmp(client->options.protocol_version, "v1") != 0
                      ? refuse_old_protocol(client, err)
                      : bg_client_discover(client, err);
+  client->discovered = st == BG_OK;
   if (st != BG_OK) {
     bg_client_close(client);
     return NULL;

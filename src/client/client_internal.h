@@ -44,6 +44,7 @@ struct bg_client {
   char *service_docs;
   bg_api *apis;
   size_t n_apis;
+  bool discovered; /* false for bg_client_open(): no registry to call through */
 };
 
 /* Opens the channel and registers the methods; no RPC is made. On failure the client is

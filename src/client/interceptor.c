@@ -84,14 +84,21 @@ static bg_status traceparent_before(void *state, bg_call_context *ctx, bg_error 
   (void)state;
   char trace_id[33], flags[3] = "01", span_id[17], header[56];
   bool have_parent = false;
-  size_t parent_index = 0;
-  for (size_t i = 0; i < *ctx->n_metadata && !have_parent; i++) {
+  /* Take the caller's traceparent out (the first valid one is the parent); an invalid one
+   * is dropped too, so exactly one header leaves. */
+  for (size_t i = 0; i < *ctx->n_metadata;) {
     size_t len;
-    if (strcmp(bg_call_context_metadata_key(ctx, i), "traceparent") != 0)
+    if (strcmp(bg_call_context_metadata_key(ctx, i), "traceparent") != 0) {
+      i++;
       continue;
+    }
     const char *v = bg_call_context_metadata_value(ctx, i, &len);
-    have_parent = parse_parent(v, len, trace_id, flags);
-    parent_index = i;
+    if (!have_parent)
+      have_parent = parse_parent(v, len, trace_id, flags);
+    grpc_metadata *md = &(*ctx->metadata)[i];
+    grpc_slice_unref(md->key);
+    grpc_slice_unref(md->value);
+    *md = (*ctx->metadata)[--*ctx->n_metadata];
   }
   if (!have_parent)
     do
@@ -101,12 +108,6 @@ static bg_status traceparent_before(void *state, bg_call_context *ctx, bg_error 
     random_hex(span_id, 8);
   while (all_zero(span_id, 16));
   snprintf(header, sizeof header, "00-%s-%s-%s", trace_id, span_id, flags);
-  if (have_parent) { /* the parent's header is replaced by this call's span */
-    grpc_metadata *md = &(*ctx->metadata)[parent_index];
-    grpc_slice_unref(md->key);
-    grpc_slice_unref(md->value);
-    *md = (*ctx->metadata)[--*ctx->n_metadata];
-  }
   return bg_call_context_add_metadata(ctx, "traceparent", header, strlen(header), err);
 }
 

@@ -29,6 +29,7 @@ static bg_status read_file(const char *path, const char *what, char **out, bg_er
   if (!buf)
     return BG_FAIL_NOMEM(err);
   if (failed || n > MAX_PEM_BYTES) {
+    memset(buf, 0, n > MAX_PEM_BYTES ? MAX_PEM_BYTES : n); /* it may hold part of a key */
     free(buf);
     return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "%s: cannot read '%s': %s", what, path,
                    failed ? strerror(saved) : "larger than 16 MiB");
@@ -49,6 +50,16 @@ static char *copy_pem(const char *pem, size_t len) {
 
 typedef enum { PEM_CERTS, PEM_KEY } pem_kind;
 
+/* OpenSSL's default asks for a passphrase on the terminal; a library must never block on
+ * that. Encrypted keys simply fail to load. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u) {
+  (void)buf;
+  (void)size;
+  (void)rwflag;
+  (void)u;
+  return 0;
+}
+
 /* true when `pem` holds at least one certificate / a private key OpenSSL can read. */
 static bool pem_valid(const char *pem, pem_kind kind) {
   BIO *bio = BIO_new_mem_buf(pem, -1);
@@ -56,11 +67,11 @@ static bool pem_valid(const char *pem, pem_kind kind) {
     return false;
   bool ok = false;
   if (kind == PEM_CERTS) {
-    X509 *cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    X509 *cert = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL);
     ok = cert != NULL;
     X509_free(cert);
   } else {
-    EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+    EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
     ok = key != NULL;
     EVP_PKEY_free(key);
   }
@@ -70,14 +81,21 @@ static bool pem_valid(const char *pem, pem_kind kind) {
 }
 
 /* Checks `pem` (owned; freed on failure) and stores it in `slot`. */
+static void wipe_free(char *secret) {
+  if (secret)
+    memset(secret, 0, strlen(secret));
+  free(secret);
+}
+
 static bg_status store(char **slot, char *pem, pem_kind kind, const char *what, const char *source,
                        bg_error *err) {
   if (!pem_valid(pem, kind)) {
-    free(pem);
+    wipe_free(pem);
     return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "%s from %s is not PEM %s OpenSSL can read (expected -----BEGIN %s-----)", what,
-                   source, kind == PEM_CERTS ? "certificates" : "a private key",
-                   kind == PEM_CERTS ? "CERTIFICATE" : "PRIVATE KEY");
+                   "%s from %s is not PEM %s OpenSSL can read (expected -----BEGIN %s-----%s)",
+                   what, source, kind == PEM_CERTS ? "certificates" : "a private key",
+                   kind == PEM_CERTS ? "CERTIFICATE" : "PRIVATE KEY",
+                   kind == PEM_KEY ? "; encrypted keys are not supported: decrypt it first" : "");
   }
   free(*slot);
   *slot = pem;
@@ -131,13 +149,13 @@ static bg_status set_pair(bg_options *options, char *cert, const char *cert_sour
   if (st == BG_OK)
     st = store(&new_key, key, PEM_KEY, "client private key", key_source, err);
   else
-    free(key);
+    wipe_free(key);
   if (st != BG_OK) {
     free(new_cert);
     return st;
   }
   free(options->channel.cert_pem);
-  free(options->channel.key_pem);
+  wipe_free(options->channel.key_pem);
   options->channel.cert_pem = new_cert;
   options->channel.key_pem = new_key;
   options->channel.tls = true;
@@ -171,7 +189,7 @@ BG_API bg_status bg_options_set_client_cert_pem(bg_options *options, const char 
   char *cert = copy_pem(cert_pem, cert_len), *key = copy_pem(key_pem, key_len);
   if (!cert || !key) {
     free(cert);
-    free(key);
+    wipe_free(key);
     return BG_FAIL_NOMEM(err);
   }
   return set_pair(options, cert, "memory", key, "memory", err);

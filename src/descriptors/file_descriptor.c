@@ -75,12 +75,19 @@ static bg_status file_decode(const void *spec, bg_content *in, const bg_codec_ct
   size_t size = bytes->len;
   bytes->data = NULL;
   bytes->len = 0;
-  *out = bg_blob_adopt(BG_VALUE_FILE, data, size, in->as.file.kind, err);
+  /* A server's kind may carry parameters ("text/plain; charset=utf-8"): keep type/subtype,
+   * and drop a kind that is not even that rather than the whole reply. */
+  char kind[128] = "";
+  if (in->as.file.kind) {
+    snprintf(kind, sizeof kind, "%s", in->as.file.kind);
+    kind[strcspn(kind, "; \t")] = '\0';
+  }
+  bg_error local;
+  bg_error *e = err ? err : &local;
+  *out = bg_blob_adopt(BG_VALUE_FILE, data, size, bg_mime_valid(kind) ? kind : NULL, e);
   if (!*out) {
-    if (err)
-      err->code = BG_ERR_PROTOCOL;
-    bg_error_prefix(err, "the file in the server's reply");
-    return BG_ERR_PROTOCOL;
+    bg_error_prefix(e, "the file in the server's reply");
+    return bg_as_protocol(err, e->code);
   }
   return BG_OK;
 }

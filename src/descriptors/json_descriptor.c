@@ -26,13 +26,13 @@ static bg_status json_decode(const void *spec, bg_content *in, const bg_codec_ct
   (void)spec;
   (void)ctx;
   /* A Value with no member set is BentoML's None: null (PROTOCOL.md §4.4). */
-  json_t *json = bg_proto_value_to_json(in->as.json, err);
+  bg_error local;
+  bg_error *e = err ? err : &local;
+  json_t *json = bg_proto_value_to_json(in->as.json, e);
   if (!json)
-    return err ? err->code : BG_ERR_PROTOCOL;
-  *out = bg_json_adopt(json, BG_JSON_MAX_DEPTH, err);
-  if (!*out && err)
-    err->code = BG_ERR_PROTOCOL;
-  return *out ? BG_OK : BG_ERR_PROTOCOL;
+    return bg_as_protocol(err, e->code);
+  *out = bg_json_adopt(json, BG_JSON_MAX_DEPTH, e);
+  return *out ? BG_OK : bg_as_protocol(err, e->code);
 }
 
 const bg_descriptor bg_json_descriptor = {

@@ -43,12 +43,12 @@ static bg_status text_decode(const void *spec, bg_content *in, const bg_codec_ct
     if (!owned)
       return BG_FAIL_NOMEM(err);
   }
-  *out = bg_text_adopt(owned, n, err);
+  bg_error local;
+  bg_error *e = err ? err : &local;
+  *out = bg_text_adopt(owned, n, e);
   if (!*out) {
-    if (err)
-      err->code = BG_ERR_PROTOCOL;
-    bg_error_prefix(err, "the server's text reply");
-    return BG_ERR_PROTOCOL;
+    bg_error_prefix(e, "the server's text reply");
+    return bg_as_protocol(err, e->code);
   }
   return BG_OK;
 }

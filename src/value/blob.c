@@ -8,14 +8,19 @@
 #include "error_internal.h"
 #include "value/value_internal.h"
 
-/* type/subtype with RFC 6838 token characters; stored lower-case, as BentoML compares
- * lower-case MIME types exactly. Returns a malloc'd copy or NULL (err filled). */
-static char *normalise_mime(const char *mime, bg_error *err) {
+/* type/subtype with RFC 6838 token characters. */
+bool bg_mime_valid(const char *mime) {
   const char *slash = strchr(mime, '/');
   bool ok = slash && slash != mime && slash[1] != '\0' && !strchr(slash + 1, '/');
   for (const char *p = mime; ok && *p; p++)
     ok = isalnum((unsigned char)*p) || strchr("/!#$&-^_.+", *p);
-  if (!ok) {
+  return ok;
+}
+
+/* Stored lower-case, as BentoML compares lower-case MIME types exactly. Returns a malloc'd
+ * copy or NULL (err filled). */
+static char *normalise_mime(const char *mime, bg_error *err) {
+  if (!bg_mime_valid(mime)) {
     bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
             "MIME type '%s' is not of the form type/subtype, e.g. image/png", mime);
     return NULL;

@@ -1,6 +1,8 @@
 /* JSON values: parsed and checked with jansson; printed with shortest round-trip numbers. */
 #include <jansson.h>
+#include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,15 +93,25 @@ static void newline(out *o) {
     put(o, " ", 1);
 }
 
+/* The "C" locale for printing numbers: JSON wants '.', whatever locale the application set
+ * (uselocale() changes only this thread, and only for the duration). */
+static locale_t c_numeric;
+static pthread_once_t c_numeric_once = PTHREAD_ONCE_INIT;
+static void make_c_numeric(void) { c_numeric = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0); }
+
 /* The shortest %.Ng that reads back as the same double; integral values keep a ".0" so they
  * still read as numbers of the wire's double kind. */
 static void put_real(out *o, double d) {
   char buf[40];
+  pthread_once(&c_numeric_once, make_c_numeric);
+  locale_t previous = c_numeric ? uselocale(c_numeric) : (locale_t)0;
   for (int precision = 1; precision <= 17; precision++) {
     snprintf(buf, sizeof buf, "%.*g", precision, d);
     if (strtod(buf, NULL) == d)
       break;
   }
+  if (previous)
+    uselocale(previous);
   if (!strpbrk(buf, ".eEn"))
     strcat(buf, ".0");
   put_str(o, buf);

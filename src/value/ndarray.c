@@ -88,6 +88,9 @@ bg_status bg_ndarray_check(bg_dtype dtype, const int64_t *shape, size_t ndim, co
                      "ndarray: the shape's element count overflows");
     expected *= (size_t)shape[i];
   }
+  if (count > SIZE_MAX / bg_dtype_size(dtype))
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "ndarray: %zu elements do not fit in memory",
+                   count);
   if (expected != count)
     return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
                    "ndarray: the shape holds %zu elements but %zu were given; pass a count "

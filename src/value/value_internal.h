@@ -80,6 +80,9 @@ bg_value *bg_series_adopt(bg_dtype dtype, void *buffer, size_t count, bool owns_
 bg_value *bg_blob_adopt(bg_value_kind kind, void *data, size_t size, const char *mime,
                         bg_error *err);
 
+/* true when `mime` is type/subtype in RFC 6838 token characters. */
+bool bg_mime_valid(const char *mime);
+
 /* true when `s` (n bytes) is valid UTF-8 without NUL bytes. */
 bool bg_utf8_valid(const char *s, size_t n);
 

@@ -111,9 +111,11 @@ static bg_status fill(const bg_content *c, bg_v1alpha1 v1alpha1, bg_arena *arena
     *s.multipart = c->as.multipart;
     return BG_OK;
   case BG_MEMBER_FILE: {
-    ProtobufCMessage *f = make_file(&c->as.file, v1alpha1, arena, err);
+    bg_error local;
+    bg_error *e = err ? err : &local; /* the code must survive a NULL err */
+    ProtobufCMessage *f = make_file(&c->as.file, v1alpha1, arena, e);
     if (!f)
-      return err ? err->code : BG_ERR_INVALID_ARGUMENT;
+      return e->code;
     *s.file = (Bentoml__Grpc__V1__File *)f; /* packed through f->descriptor */
     return BG_OK;
   }

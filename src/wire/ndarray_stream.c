@@ -112,6 +112,8 @@ static bg_status parse_ndarray(reader *r, uint64_t len, parsed *p, bg_error *err
       while (r->left > shape_end) {
         if (p->ndim == BG_NDARRAY_MAX_DIMS || !read_varint(r, &v))
           return BG_ERR_UNSUPPORTED;
+        if (r->left < shape_end) /* a varint running past the field */
+          return malformed(err);
         p->shape[p->ndim++] = (int32_t)v; /* int32 on the wire; negative caught later */
       }
     } else if ((field == 3 || field == 4) && wire == 2 && !p->values) {

@@ -124,9 +124,7 @@ bg_status bg_dataframe_from_proto(Bentoml__Grpc__V1__DataFrame *m, bg_value **ou
     if (st != BG_OK) {
       bg_value_free(df);
       bg_error_prefix(err, "DataFrame column %zu ('%s') in the reply", i, m->column_names[i]);
-      if (err)
-        err->code = BG_ERR_PROTOCOL;
-      return BG_ERR_PROTOCOL;
+      return bg_as_protocol(err, st);
     }
   }
   *out = df;

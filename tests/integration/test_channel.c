@@ -22,7 +22,6 @@
 static char certs[64]; /* directory of the generated certificates */
 static bg_test_server plain;
 
-
 static const char *cert(const char *name) {
   static char paths[8][128];
   static int next;
@@ -226,7 +225,20 @@ static void test_bad_tls_material_fails_early(void **state) {
                    BG_ERR_INVALID_ARGUMENT);
   assert_contains(err.message, "/nonexistent/k");
   assert_int_equal(bg_options_set_authority(o, "bad name", &err), BG_ERR_INVALID_ARGUMENT);
+  /* an encrypted key is refused with the reason, never by prompting for a passphrase */
+  assert_int_equal(
+      bg_options_set_client_cert_file(o, cert("client.pem"), cert("client-encrypted.key"), &err),
+      BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "encrypted keys are not supported");
   bg_options_free(o);
+
+  /* with TLS on, a refused connection is reported as that, not as a TLS failure */
+  char url[64];
+  snprintf(url, sizeof url, "grpcs://127.0.0.1:%d", bg_test_unused_port());
+  assert_null(bg_client_from_url(url, NULL, &err));
+  assert_int_equal(err.code, BG_ERR_UNAVAILABLE);
+  assert_contains(err.message, "is the server running");
+  assert_null(strstr(err.message, "TLS handshake"));
 }
 
 /* ---- channel options ---- */
@@ -433,6 +445,7 @@ typedef struct trace_log {
   int after_grpc;
   double elapsed;
   bool saw_trailing_echo;
+  int traceparents;
 } trace_log;
 
 static trace_log tlog;
@@ -463,7 +476,7 @@ static bg_status b_before(void *s, bg_call_context *ctx, bg_error *err) {
     const char *key = bg_call_context_metadata_key(ctx, i);
     size_t len;
     const char *value = bg_call_context_metadata_value(ctx, i, &len);
-    if (strcmp(key, "traceparent") == 0)
+    if (strcmp(key, "traceparent") == 0 && ++tlog.traceparents)
       snprintf(tlog.seen_traceparent, sizeof tlog.seen_traceparent, "%.*s", (int)len, value);
     if (strcmp(key, "authorization") == 0)
       snprintf(tlog.seen_authorization, sizeof tlog.seen_authorization, "%.*s", (int)len, value);
@@ -490,6 +503,19 @@ static bg_status fail_after(void *s, bg_call_context *ctx, bg_error *err) {
   (void)ctx;
   snprintf(err->message, sizeof err->message, "reply rejected by policy");
   return BG_ERR_SERVER;
+}
+
+/* Reads x-request-id and adds its value under another key: the read pointer must stay valid
+ * while the metadata array grows. */
+static bg_status correlate(void *s, bg_call_context *ctx, bg_error *err) {
+  (void)s;
+  for (size_t i = 0; i < bg_call_context_metadata_count(ctx); i++)
+    if (strcmp(bg_call_context_metadata_key(ctx, i), "x-request-id") == 0) {
+      size_t len;
+      const char *v = bg_call_context_metadata_value(ctx, i, &len);
+      return bg_call_context_add_metadata(ctx, "x-echo-correlation", v, len, err);
+    }
+  return BG_OK;
 }
 
 static int logged_calls;
@@ -563,6 +589,16 @@ static void test_interceptor_chain(void **state) {
   assert_string_equal(tlog.seen_traceparent + 52, "-00");
   assert_memory_not_equal(first + 3, tlog.seen_traceparent + 3, 32); /* a new trace before */
 
+  /* an invalid incoming traceparent is replaced, not sent alongside the new one */
+  bg_call_options *bad = bg_call_options_new();
+  bg_call_options_add_metadata(bad, "traceparent", "00-zz", 5, NULL);
+  memset(&tlog, 0, sizeof tlog);
+  out = echo_metadata_call(c, bad, BG_OK, &err);
+  bg_value_free(out);
+  assert_int_equal(tlog.traceparents, 1);
+  assert_int_equal(strlen(tlog.seen_traceparent), 55);
+  bg_call_options_free(bad);
+
   /* a server error reaches the after hooks */
   memset(&tlog, 0, sizeof tlog);
   bg_value *in = bg_text_new("x", 1, NULL);
@@ -572,8 +608,37 @@ static void test_interceptor_chain(void **state) {
   bg_value_free(in);
   bg_call_options_free(co);
   bg_client_close(c);
-  assert_int_equal(logged_calls, 2);
+  assert_int_equal(logged_calls, 3);
   assert_int_equal(logged_status, BG_OK);
+}
+
+static void test_interceptor_reuses_request_metadata(void **state) {
+  (void)state;
+  bg_error err;
+  bg_options *o = bg_options_new();
+  bg_interceptor *ic = bg_interceptor_new("correlate", correlate, NULL, NULL, NULL, &err);
+  bg_options_add_interceptor(o, ic, NULL);
+  bg_interceptor_release(ic);
+  bg_client *c = connect_ok(plain.url, o);
+  bg_options_free(o);
+  bg_call_options *co = bg_call_options_new();
+  char key[32];
+  for (int i = 0; i < 7; i++) { /* eight entries: the next one grows the array */
+    snprintf(key, sizeof key, "x-pad-%d", i);
+    bg_call_options_add_metadata(co, key, "p", 1, NULL);
+  }
+  bg_call_options_add_metadata(co, "x-request-id", "req-42", 6, NULL);
+  bg_response_metadata *md = bg_response_metadata_new();
+  bg_call_options_set_response_metadata(co, md, NULL);
+  bg_value *out = echo_metadata_call(c, co, BG_OK, &err);
+  size_t len;
+  const char *v = bg_response_metadata_find(md, BG_METADATA_TRAILING, "x-echo-correlation", &len);
+  assert_non_null(v);
+  assert_string_equal(v, "req-42");
+  bg_value_free(out);
+  bg_response_metadata_free(md);
+  bg_call_options_free(co);
+  bg_client_close(c);
 }
 
 static void test_interceptors_fail_calls(void **state) {
@@ -645,8 +710,7 @@ static void test_borrowed_input_on_failed_calls(void **state) {
   float *x = calloc(n, sizeof *x);
   int64_t shape[] = {(int64_t)n};
   bg_value *in = bg_ndarray_borrow(BG_DTYPE_FLOAT, shape, 1, x, n, NULL), *out = NULL;
-  assert_int_equal(bg_client_call_raw(c, "echo_ndarray", in, &out, NULL, &err),
-                   BG_ERR_UNAVAILABLE);
+  assert_int_equal(bg_client_call_raw(c, "echo_ndarray", in, &out, NULL, &err), BG_ERR_UNAVAILABLE);
   bg_call_options *co = bg_call_options_new();
   bg_call_options_set_wait_for_ready(co, true, NULL);
   bg_call_options_set_deadline_ms(co, 300, NULL);
@@ -721,6 +785,7 @@ int main(void) {
       cmocka_unit_test(test_server_compressed_replies),
       cmocka_unit_test(test_metadata_echoed_in_initial_and_trailing),
       cmocka_unit_test(test_interceptor_chain),
+      cmocka_unit_test(test_interceptor_reuses_request_metadata),
       cmocka_unit_test(test_interceptors_fail_calls),
       cmocka_unit_test(test_large_unary_both_ways),
       cmocka_unit_test(test_borrowed_input_on_failed_calls),

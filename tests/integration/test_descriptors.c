@@ -526,6 +526,11 @@ static void test_v1alpha1_server(void **state) {
 
   bg_client *c = bg_client_open(s.url, o, &err);
   assert_non_null(c);
+  /* without discovery there are no descriptors to call through */
+  bg_value *probe = bg_text_new("x", 1, NULL), *none = NULL;
+  assert_int_equal(bg_client_call(c, "bonjour", probe, &none, NULL, &err), BG_ERR_UNSUPPORTED);
+  assert_contains(err.message, "bg_client_call_raw");
+  bg_value_free(probe);
   int32_t x[] = {1, 2, 3, 4};
   int64_t shape[] = {2, 2};
   bg_value *in = bg_ndarray_borrow(BG_DTYPE_INT32, shape, 2, x, 4, &err), *out = NULL;

@@ -834,7 +834,7 @@ def v1alpha1_checks(ch):
         SC.INTERNAL, RUNTIME))
 
 
-CERT_FILES = ["ca.pem", "ca.key", "server.pem", "server.key", "client.pem", "client.key",
+CERT_FILES = ["ca.pem", "ca.key", "server.pem", "server.key", "client.pem", "client.key", "client-encrypted.key",
               "other-ca.pem", "other-ca.key", "other-server.pem", "other-server.key",
               "wrongname.pem", "wrongname.key"]
 EARLY = {}  # servers started ahead of time so that their start-up overlaps other checks

@@ -91,6 +91,9 @@ make_ca other-ca "libbentogrpc unrelated test CA"
 make_leaf other-server other-ca server_ext localhost
 make_leaf wrongname ca wrongname_ext other.example
 
+# The client key under a passphrase: a library must refuse it, never prompt for it.
+run pkey -in "$dir/client.key" -aes256 -passout pass:secret -out "$dir/client-encrypted.key"
+
 # Sanity: the chains verify (and the unrelated one does not).
 run verify -CAfile "$dir/ca.pem" "$dir/server.pem" "$dir/client.pem" "$dir/wrongname.pem"
 run verify -CAfile "$dir/other-ca.pem" "$dir/other-server.pem"

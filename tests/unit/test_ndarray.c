@@ -157,6 +157,9 @@ static void test_construction_errors(void **state) {
   for (size_t i = 0; i < BG_NDARRAY_MAX_DIMS + 1; i++)
     many[i] = 1;
   expect_construct_error(BG_DTYPE_FLOAT, many, BG_NDARRAY_MAX_DIMS + 1, f, 1, "dimensions");
+  /* an element count whose byte size would wrap around */
+  int64_t vast[] = {(int64_t)1 << 30, (int64_t)1 << 30, 2};
+  expect_construct_error(BG_DTYPE_DOUBLE, vast, 3, f, (size_t)1 << 61, "do not fit in memory");
   const char *strings[] = {"a", NULL};
   int64_t two[] = {2};
   expect_construct_error(BG_DTYPE_STRING, two, 1, strings, 2, "string element 1 is NULL");

@@ -17,7 +17,6 @@
 #include "value/value_internal.h"
 #include "wire/tabular_wire.h"
 
-
 static void test_text_utf8(void **state) {
   (void)state;
   bg_error err;
@@ -185,6 +184,32 @@ static void test_spec_parsing(void **state) {
   assert_null(bg_multipart_descriptor.parse_spec(NULL, &err));
 }
 
+/* A server's File kind with parameters keeps its type/subtype; a kind that is no MIME type
+ * is dropped instead of failing the whole reply. */
+static void test_file_kind_from_server(void **state) {
+  (void)state;
+  const char *kinds[][2] = {{"text/plain; charset=utf-8", "text/plain"},
+                            {"Image/PNG", "image/png"},
+                            {"not a mime", NULL}};
+  for (size_t i = 0; i < 3; i++) {
+    ProtobufCBinaryData bytes = {3, (uint8_t *)malloc(3)};
+    memcpy(bytes.data, "abc", 3);
+    bg_content c = {.member = BG_MEMBER_FILE};
+    c.as.file.bytes = &bytes;
+    c.as.file.kind = kinds[i][0];
+    bg_codec_ctx ctx = {0};
+    bg_value *out;
+    bg_error err;
+    assert_int_equal(bg_descriptor_decode(&bg_file_descriptor, NULL, &c, &ctx, &out, &err), BG_OK);
+    if (kinds[i][1])
+      assert_string_equal(bg_file_mime(out), kinds[i][1]);
+    else
+      assert_null(bg_file_mime(out));
+    assert_memory_equal(bg_file_data(out), "abc", 3);
+    bg_value_free(out);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_text_utf8),
@@ -193,6 +218,7 @@ int main(void) {
       cmocka_unit_test(test_accessors_check_kind),
       cmocka_unit_test(test_mixed_type_column_from_wire),
       cmocka_unit_test(test_spec_parsing),
+      cmocka_unit_test(test_file_kind_from_server),
   };
   return cmocka_run_group_tests_name("values", tests, NULL, NULL);
 }
