@@ -1,11 +1,24 @@
-/* Parsing and checking the array spec shared by NumpyNdarray and PandasSeries. */
+/* The array spec shared by NumpyNdarray and PandasSeries (ServiceMetadata attributes.args:
+ * dtype, shape, enforce_dtype, enforce_shape): parsing and checking. */
 #ifndef BG_DESCRIPTORS_ARRAY_SPEC_H
 #define BG_DESCRIPTORS_ARRAY_SPEC_H
 
 #include <jansson.h>
 
-#include "descriptors/ndarray_spec.h"
+#include <stdbool.h>
+
+#include "bentogrpc/value.h"
 #include "value/value_internal.h"
+
+typedef struct bg_array_spec {
+  char dtype_name[32]; /* numpy name as sent ("float32", "float16"), "" when unset */
+  bg_dtype dtype;      /* 0 when unset or not representable on the wire */
+  bool has_shape;
+  size_t ndim;
+  int64_t shape[BG_NDARRAY_MAX_DIMS]; /* -1 = any size */
+  bool enforce_dtype;
+  bool enforce_shape;
+} bg_array_spec;
 
 void *bg_array_spec_parse(const json_t *args, const char *label, bg_error *err);
 
