@@ -55,12 +55,9 @@ protoc -I proto -I /usr/include --python_out="$work/stubs" bentoml/grpc/v1/servi
 
 "$bin/bench_server" 127.0.0.1:0 >"$work/server.out" &
 server=$!
-for _ in $(seq 1 200); do
-  port=$(awk '/^PORT /{print $2}' "$work/server.out")
-  [ -n "$port" ] && break
-  sleep 0.05
-done
-[ -n "${port:-}" ] || { echo "bench: bench_server did not start" >&2; exit 1; }
+# shellcheck source=scripts/await_port.sh
+source scripts/await_port.sh
+port=$(await_port "$work/server.out") || { echo "bench: bench_server did not start" >&2; exit 1; }
 echo "bench: server pid $server on 127.0.0.1:$port"
 
 stubs=$work/stubs

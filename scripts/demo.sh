@@ -12,12 +12,9 @@ out=$(mktemp)
 /usr/bin/python3 tests/server/reference_server.py --listen 127.0.0.1:0 >"$out" &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -f "$out"' EXIT
-for _ in $(seq 1 300); do
-  port=$(awk '/^PORT /{print $2}' "$out")
-  [ -n "$port" ] && break
-  sleep 0.05
-done
-[ -n "${port:-}" ] || { echo "demo: the reference server did not start" >&2; exit 1; }
+# shellcheck source=scripts/await_port.sh
+source scripts/await_port.sh
+port=$(await_port "$out") || { echo "demo: the reference server did not start" >&2; exit 1; }
 url="localhost:$port"
 cli=build/bentogrpc
 

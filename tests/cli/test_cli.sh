@@ -11,18 +11,16 @@ server_pid=
 cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; }
 trap cleanup EXIT
 
+# shellcheck source=scripts/await_port.sh
+source "$src/scripts/await_port.sh"
+
 start_server() { # start_server ARGS... ; sets port and server_pid
   local out
   out=$(mktemp)
   /usr/bin/python3 "$src/tests/server/reference_server.py" "$@" >"$out" &
   server_pid=$!
-  for _ in $(seq 1 300); do
-    port=$(awk '/^PORT /{print $2}' "$out")
-    [ -n "$port" ] && break
-    sleep 0.05
-  done
+  port=$(await_port "$out") || { echo "reference server did not start"; exit 1; }
   rm -f "$out"
-  [ -n "$port" ] || { echo "reference server did not start"; exit 1; }
 }
 
 # check NAME EXPECTED_EXIT PATTERN -- COMMAND...: runs the command, checks its exit code and
