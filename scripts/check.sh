@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# House conventions that can drift silently, checked instead of remembered (docs/INTERNALS.md
+# says why each exists). Run by scripts/test.sh; exits non-zero naming every violation.
+#   1. every tracked C/C++ file is clang-formatted (.clang-format);
+#   2. src/ layers include only their own or lower layers; tools/, examples/ and bindings see
+#      only the public headers;
+#   3. every "PROTOCOL.md §N" a comment cites exists in docs/PROTOCOL.md;
+#   4. nothing generated, and no machine-specific path, is committed.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+failures=0
+fail() {
+  echo "check: $*" >&2
+  failures=$((failures + 1))
+}
+
+# 1. Formatting.
+mapfile -t sources < <(git ls-files '*.c' '*.h' '*.cc')
+if ! clang-format --dry-run -Werror "${sources[@]}" 2>/tmp/check-format.$$; then
+  grep -o '^[^:]*:[0-9]*' /tmp/check-format.$$ | sort -u | while read -r where; do
+    echo "check: not clang-formatted: $where (run clang-format -i)" >&2
+  done
+  failures=$((failures + 1))
+fi
+rm -f /tmp/check-format.$$
+
+# 2. Layering: a layer may include itself and the layers before it in this list.
+layers=(value wire descriptors transport engine client)
+rank() {
+  local i
+  for i in "${!layers[@]}"; do [ "${layers[$i]}" = "$1" ] && echo "$i" && return; done
+  echo -1
+}
+for file in $(git ls-files 'src/*/*.c' 'src/*/*.h'); do
+  own=$(rank "$(echo "$file" | cut -d/ -f2)")
+  while IFS= read -r included; do
+    layer=${included%%/*}
+    target=$(rank "$layer")
+    [ "$target" -ge 0 ] || continue # bentogrpc/, grpc/, generated protos: not a layer
+    if [ "$target" -gt "$own" ]; then
+      fail "$file includes \"$included\": ${layers[$own]} must not depend on $layer (layers: ${layers[*]})"
+    fi
+  done < <(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$file")
+done
+for file in $(git ls-files 'tools/*.[ch]' 'examples/*.c'); do
+  if grep -nE '^#include "(value|wire|descriptors|transport|engine|client)/|error_internal\.h' \
+    "$file" >/dev/null; then
+    fail "$file includes a library-internal header; tools and examples use the public API only"
+  fi
+done
+
+# 3. Protocol citations resolve.
+while IFS= read -r cite; do
+  section=${cite#*§}
+  if ! grep -qE "^#+ ${section//./\\.}([ .]|$)" docs/PROTOCOL.md 2>/dev/null; then
+    fail "a comment cites PROTOCOL.md §$section, which docs/PROTOCOL.md does not have"
+  fi
+done < <(git grep -hoE 'PROTOCOL\.md §[0-9]+(\.[0-9]+)*' -- ':!docs/PROTOCOL.md' | sort -u)
+
+# 4. Nothing generated or machine-specific.
+if git ls-files | grep -E '\.pb-c\.[ch]$|_pb2(_grpc)?\.py$|\.pb\.(cc|h)$'; then
+  fail "generated protobuf code is committed (it is generated into the build tree)"
+fi
+outside='(/home/|/root/|/work/|/tmp/bash_jobs|\.\./shared/)'
+if git grep -nE "$outside" -- ':!scripts/check.sh' >/dev/null; then
+  git grep -nE "$outside" -- ':!scripts/check.sh' >&2
+  fail "machine-specific paths, or files outside the repository, are referenced (above)"
+fi
+
+if [ "$failures" -ne 0 ]; then
+  echo "check: $failures problem(s)" >&2
+  exit 1
+fi
+echo "check: formatting, layering, protocol citations, no generated code or machine paths: OK"
