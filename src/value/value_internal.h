@@ -83,6 +83,13 @@ bg_value *bg_blob_adopt(bg_value_kind kind, void *data, size_t size, const char 
 /* true when `mime` is type/subtype in RFC 6838 token characters. */
 bool bg_mime_valid(const char *mime);
 
+/* Room for any bg_json_format_real() text, NUL included. */
+#define BG_JSON_REAL_MAX 40
+
+/* The shortest text that reads back as exactly `d`, written as a person writes numbers
+ * ("10.0", "0.1", "1e+300"); locale-independent. */
+void bg_json_format_real(char *buf, size_t cap, double d);
+
 /* true when `s` (n bytes) is valid UTF-8 without NUL bytes. */
 bool bg_utf8_valid(const char *s, size_t n);
 

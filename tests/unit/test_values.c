@@ -1,5 +1,6 @@
 /* The value kinds beyond ndarray: construction rules, accessors, ownership, and the codecs'
  * handling of bad wire input. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -210,6 +211,60 @@ static void test_file_kind_from_server(void **state) {
   }
 }
 
+/* Issue 9 #4: reals print as the shortest text that reads back exactly, the way a person
+ * writes them — 10 is "10.0", never "1e+01". */
+static void test_json_real_shortest_human(void **state) {
+  (void)state;
+  char buf[BG_JSON_REAL_MAX], want[BG_JSON_REAL_MAX];
+  for (int i = 0; i <= 1000000; i++) {
+    bg_json_format_real(buf, sizeof buf, (double)i);
+    snprintf(want, sizeof want, "%d.0", i);
+    if (strcmp(buf, want) != 0)
+      fail_msg("%d printed as %s", i, buf);
+  }
+  /* Random bit patterns cover every exponent: the text reads back as the same bits. */
+  uint64_t x = 0x9E3779B97F4A7C15u;
+  for (int i = 0; i < 100000; i++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    double d;
+    memcpy(&d, &x, sizeof d);
+    if (!isfinite(d))
+      continue;
+    bg_json_format_real(buf, sizeof buf, d);
+    double back = strtod(buf, NULL);
+    if (memcmp(&back, &d, sizeof d) != 0)
+      fail_msg("%.17g printed as %s reads back as %.17g", d, buf, back);
+  }
+  const struct {
+    double d;
+    const char *text;
+  } cases[] = {{0.1, "0.1"},
+               {-0.0, "-0.0"},
+               {2.5, "2.5"},
+               {1e16, "1e+16"},
+               {1e15, "1000000000000000.0"},
+               {0.0001, "0.0001"},
+               {1e-05, "1e-05"},
+               {1e300, "1e+300"},
+               {5e-324, "5e-324"},
+               {-1234567.0, "-1234567.0"},
+               {1.7976931348623157e308, "1.7976931348623157e+308"},
+               {123456789012345680.0, "1.2345678901234568e+17"},
+               {0.3, "0.3"}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    bg_json_format_real(buf, sizeof buf, cases[i].d);
+    assert_string_equal(buf, cases[i].text);
+  }
+  bg_error err;
+  bg_value *v =
+      bg_json_parse("{\"n\": 10.0, \"m\": [100.0, 3.0, 20.0, 1234567.0]}", (size_t)-1, &err);
+  assert_non_null(v);
+  assert_string_equal(bg_json_text(v), "{\"m\":[100.0,3.0,20.0,1234567.0],\"n\":10.0}");
+  bg_value_free(v);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_text_utf8),
@@ -219,6 +274,7 @@ int main(void) {
       cmocka_unit_test(test_mixed_type_column_from_wire),
       cmocka_unit_test(test_spec_parsing),
       cmocka_unit_test(test_file_kind_from_server),
+      cmocka_unit_test(test_json_real_shortest_human),
   };
   return cmocka_run_group_tests_name("values", tests, NULL, NULL);
 }
