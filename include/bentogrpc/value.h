@@ -56,8 +56,11 @@ typedef enum bg_dtype {
 
 /** Name of a dtype as numpy spells it ("float32", "int64", "bool", "str", ...), or NULL. */
 BG_API const char *bg_dtype_name(bg_dtype dtype);
-/** Parses a numpy-style dtype name ("float32", "f4", "double", "int64", "str", ...).
- *  Returns BG_OK and sets *dtype, or BG_ERR_INVALID_ARGUMENT. */
+/** Parses a numpy dtype name exactly as numpy spells it (case-sensitive): names ("float32",
+ *  "float" = float64, "double", "int64", "uint", "bool", "str", ...), type codes with an
+ *  optional byte-order character ("f4", "<f8", "?", "i", "Q", "U", "<U5") and pandas'
+ *  "string". Returns BG_OK and sets *dtype, or BG_ERR_INVALID_ARGUMENT (e.g. "UINT16",
+ *  "uint16": no such dtype in the protocol). */
 BG_API bg_status bg_dtype_from_name(const char *name, bg_dtype *dtype);
 /** Bytes per element in the data buffer: 4, 8, 1, 4, 8, 4, 8, sizeof(char *). 0 if unknown. */
 BG_API size_t bg_dtype_size(bg_dtype dtype);
