@@ -165,7 +165,8 @@ BG_API void bg_string_free(char *text);
 /** Copies `len` bytes of UTF-8 text ((size_t)-1: NUL-terminated). Invalid UTF-8 and embedded
  *  NUL bytes are refused. */
 BG_API bg_value *bg_text_new(const char *utf8, size_t len, bg_error *err);
-/** NUL-terminated UTF-8 text and its length in bytes. */
+/** NUL-terminated UTF-8 text and its length in bytes. Text from a server may contain NUL
+ *  bytes (kept, never cut): use bg_text_length(), not strlen(), for its full length. */
 BG_API const char *bg_text_data(const bg_value *value);
 BG_API size_t bg_text_length(const bg_value *value);
 

@@ -165,7 +165,7 @@ static bg_status multipart_decode(const void *spec_p, bg_content *in, const bg_c
     if (st != BG_OK) {
       bg_value_free(mp);
       bg_error_prefix(err, "multipart part '%s' of the reply", name);
-      return st;
+      return bg_as_protocol(err, st); /* e.g. a name twice: the server's fault, not the caller's */
     }
   }
   *out = mp;

@@ -137,6 +137,11 @@ bg_status bg_ndarray_check(bg_dtype dtype, const int64_t *shape, size_t ndim, co
                        "ndarray: string element %zu is NULL; every element must be a "
                        "NUL-terminated string",
                        i);
+      else if (!bg_utf8_valid(strings[i], strlen(strings[i])))
+        return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                       "ndarray: string element %zu is not valid UTF-8; string arrays carry "
+                       "UTF-8 text only (send other bytes as File or bytes)",
+                       i);
   }
   return BG_OK;
 }

@@ -72,6 +72,10 @@ bg_value *bg_json_adopt(struct json_t *json, int max_nesting, bg_error *err);
  * checking it is UTF-8. Frees it on failure. */
 bg_value *bg_text_adopt(char *utf8, size_t length, bg_error *err);
 
+/* bg_text_adopt for a server's text, which may hold NUL bytes (kept: bg_text_length counts
+ * them); still UTF-8 only. */
+bg_value *bg_text_adopt_reply(char *utf8, size_t length, bg_error *err);
+
 /* A series built from a 1-D ndarray's storage (taken over; freed on failure). */
 bg_value *bg_series_adopt(bg_dtype dtype, void *buffer, size_t count, bool owns_strings,
                           bg_error *err);
