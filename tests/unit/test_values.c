@@ -265,6 +265,55 @@ static void test_json_real_shortest_human(void **state) {
   bg_value_free(v);
 }
 
+/* Issue 9 #15, #16: with validation off (and in raw calls) what the caller gave is sent:
+ * an empty Series, and a File/Image's own MIME type rather than the descriptor's. */
+static void test_unvalidated_input_sent_as_given(void **state) {
+  (void)state;
+  bg_error err;
+  bg_arena arena;
+  bg_arena_init(&arena);
+  json_t *args = json_pack("{s:s}", "dtype", "float64");
+  void *series_spec = bg_series_descriptor.parse_spec(args, &err);
+  assert_non_null(series_spec);
+  bg_value *empty = bg_series_copy(BG_DTYPE_DOUBLE, NULL, 0, &err);
+  assert_non_null(empty);
+  bg_codec_ctx off = {.arena = &arena, .validate = false};
+  bg_content content;
+  assert_int_equal(
+      bg_descriptor_encode(&bg_series_descriptor, series_spec, empty, &off, &content, &err), BG_OK);
+  assert_int_equal(content.member, BG_MEMBER_SERIES);
+  assert_int_equal(content.as.series->n_double_values, 0);
+  assert_int_equal(bg_descriptor_encode(&bg_series_descriptor, NULL, empty, &off, &content, &err),
+                   BG_OK); /* raw call */
+  bg_codec_ctx on = {.arena = &arena, .validate = true};
+  assert_int_equal(
+      bg_descriptor_encode(&bg_series_descriptor, series_spec, empty, &on, &content, &err),
+      BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "empty");
+  bg_value_free(empty);
+  bg_series_descriptor.free_spec(series_spec);
+  json_decref(args);
+
+  void *image_spec = bg_image_descriptor.parse_spec(NULL, &err); /* image/jpeg */
+  assert_non_null(image_spec);
+  bg_value *png = bg_file_copy("\x89PNG", 4, "image/png", &err);
+  assert_non_null(png);
+  assert_int_equal(
+      bg_descriptor_encode(&bg_image_descriptor, image_spec, png, &off, &content, &err), BG_OK);
+  assert_int_equal(content.member, BG_MEMBER_FILE);
+  assert_string_equal(content.as.file.kind, "image/png");
+  assert_int_equal(bg_descriptor_encode(&bg_image_descriptor, image_spec, png, &on, &content, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  bg_value *bare = bg_file_copy("\x89PNG", 4, NULL, &err);
+  assert_int_equal(
+      bg_descriptor_encode(&bg_image_descriptor, image_spec, bare, &off, &content, &err), BG_OK);
+  assert_string_equal(content.as.file.kind, "image/jpeg"); /* none given: the descriptor's */
+  bg_value_free(bare);
+  bg_value_free(png);
+  bg_image_descriptor.free_spec(image_spec);
+  bg_arena_release(&arena);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_text_utf8),
@@ -275,6 +324,7 @@ int main(void) {
       cmocka_unit_test(test_spec_parsing),
       cmocka_unit_test(test_file_kind_from_server),
       cmocka_unit_test(test_json_real_shortest_human),
+      cmocka_unit_test(test_unvalidated_input_sent_as_given),
   };
   return cmocka_run_group_tests_name("values", tests, NULL, NULL);
 }
