@@ -314,6 +314,39 @@ static void test_unvalidated_input_sent_as_given(void **state) {
   bg_arena_release(&arena);
 }
 
+/* Issue 9 #9, library side: the one conversion into an integer dtype the library makes (a
+ * Series cast to its descriptor's int32) refuses values out of range, naming value and dtype. */
+static void test_series_narrowing_refuses_out_of_range(void **state) {
+  (void)state;
+  bg_error err;
+  bg_arena arena;
+  bg_arena_init(&arena);
+  json_t *args = json_pack("{s:s}", "dtype", "int32");
+  void *spec = bg_series_descriptor.parse_spec(args, &err);
+  assert_non_null(spec);
+  int64_t values[] = {1, 3000000000LL};
+  bg_value *s = bg_series_borrow(BG_DTYPE_INT64, values, 2, &err);
+  bg_codec_ctx on = {.arena = &arena, .validate = true};
+  bg_content content;
+  assert_int_equal(bg_descriptor_encode(&bg_series_descriptor, spec, s, &on, &content, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "3000000000");
+  assert_contains(err.message, "int32");
+  values[1] = -5;
+  assert_int_equal(bg_descriptor_encode(&bg_series_descriptor, spec, s, &on, &content, &err),
+                   BG_OK);
+  assert_int_equal(content.as.series->int32_values[1], -5);
+  double fractional[] = {1.5};
+  bg_value *d = bg_series_borrow(BG_DTYPE_DOUBLE, fractional, 1, &err);
+  assert_int_equal(bg_descriptor_encode(&bg_series_descriptor, spec, d, &on, &content, &err),
+                   BG_ERR_INVALID_ARGUMENT); /* float never becomes int */
+  bg_value_free(d);
+  bg_value_free(s);
+  bg_series_descriptor.free_spec(spec);
+  json_decref(args);
+  bg_arena_release(&arena);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_text_utf8),
@@ -325,6 +358,7 @@ int main(void) {
       cmocka_unit_test(test_file_kind_from_server),
       cmocka_unit_test(test_json_real_shortest_human),
       cmocka_unit_test(test_unvalidated_input_sent_as_given),
+      cmocka_unit_test(test_series_narrowing_refuses_out_of_range),
   };
   return cmocka_run_group_tests_name("values", tests, NULL, NULL);
 }
