@@ -124,6 +124,10 @@ bg_status bg_dataframe_from_proto(Bentoml__Grpc__V1__DataFrame *m, bg_value **ou
     return bg_fail(err, BG_ERR_PROTOCOL, 0,
                    "a DataFrame in the reply has %zu column names for %zu columns",
                    m->n_column_names, m->n_columns);
+  for (size_t i = 0; i < m->n_column_names; i++)
+    if (bg_wire_string_length(m->column_names[i]) != strlen(m->column_names[i]))
+      return bg_fail(err, BG_ERR_PROTOCOL, 0,
+                     "a DataFrame in the reply has a column name (%zu) with a NUL byte", i);
   bg_value *df = bg_dataframe_new(err);
   if (!df)
     return BG_ERR_NO_MEMORY;

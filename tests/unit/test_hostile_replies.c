@@ -176,6 +176,22 @@ static void test_multipart_reply_duplicate_names(void **state) {
   put_msg(&mp2, 1, &noname);
   put_msg(&r2, 9, &mp2);
   expect_protocol(&r2, NULL, "name");
+
+  /* a name with a NUL byte would be cut (and could collide): refused */
+  msg nul_entry = {.n = 0}, mp3 = {.n = 0}, r3 = {.n = 0};
+  put_bytes(&nul_entry, 1, "a\0b", 3);
+  put_msg(&nul_entry, 2, &part);
+  put_msg(&mp3, 1, &nul_entry);
+  put_msg(&r3, 9, &mp3);
+  expect_protocol(&r3, NULL, "NUL");
+
+  /* and a DataFrame column name with one */
+  msg col = {.n = 0}, df = {.n = 0}, r4 = {.n = 0};
+  put_bytes(&col, 4, "\0\0\0\0\0\0\xf0\x3f", 8); /* double_values [1.0] */
+  put_bytes(&df, 1, "c\0d", 3);
+  put_msg(&df, 2, &col);
+  put_msg(&r4, 3, &df);
+  expect_protocol(&r4, NULL, "NUL");
 }
 
 static void test_json_string_keeps_nul_bytes(void **state) {
