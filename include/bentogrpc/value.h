@@ -77,7 +77,8 @@ BG_API size_t bg_dtype_size(bg_dtype dtype);
  *
  * Lifetime: `shape` is copied. `data` (and, for BG_DTYPE_STRING, every string it points to)
  * is BORROWED: it must stay valid and unchanged until bg_value_free() of the returned value.
- * `data` may be NULL only when count is 0.
+ * `data` may be NULL only when count is 0. BG_DTYPE_STRING elements are NUL-terminated,
+ * valid UTF-8 (checked here; the first bad element is named by index).
  *
  * Returns the new value, or NULL with `err` filled (BG_ERR_INVALID_ARGUMENT names the
  * problem, e.g. a shape/count mismatch). Thread-safe.
@@ -104,7 +105,9 @@ BG_API const int64_t *bg_ndarray_shape(const bg_value *value);
 /** Number of elements (the product of the shape). */
 BG_API size_t bg_ndarray_count(const bg_value *value);
 /** The elements, row-major: `float *` for BG_DTYPE_FLOAT, `bool *` for BG_DTYPE_BOOL,
- *  `const char *const *` for BG_DTYPE_STRING, and so on. May be NULL when count is 0. */
+ *  `const char *const *` for BG_DTYPE_STRING (each valid UTF-8, also in a server's reply:
+ *  one that is not fails the call with BG_ERR_PROTOCOL), and so on. May be NULL when count
+ *  is 0. */
 BG_API const void *bg_ndarray_data(const bg_value *value);
 
 /* ---- PandasSeries: one typed column ----
