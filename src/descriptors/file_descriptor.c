@@ -52,7 +52,9 @@ static bg_status encode(const char *label, const void *spec_p, const bg_value *i
   }
   out->member = BG_MEMBER_FILE;
   out->as.file.data = (ProtobufCBinaryData){b->size, (uint8_t *)b->data}; /* read while packing */
-  out->as.file.kind = want ? want : b->mime;
+  /* Validating, the descriptor's MIME (which the file's matched); without validation, the
+   * caller's own, so the server's MIME check sees what was given. */
+  out->as.file.kind = b->mime && !ctx->validate ? b->mime : want ? want : b->mime;
   return BG_OK;
 }
 
