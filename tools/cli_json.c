@@ -155,11 +155,12 @@ static cj_node *parse_container(parser *ps, int depth) {
         break;
       }
       skip_space(ps);
-      if (*ps->p++ != ':') {
+      if (*ps->p != ':') {
         free(key);
         fail(ps, "not valid JSON: ':' must follow a member name");
         break;
       }
+      ps->p++;
     }
     cj_node *item = parse_value(ps, depth + 1);
     if (item)
