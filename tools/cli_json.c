@@ -103,7 +103,9 @@ static char *parse_string(parser *ps) {
   json_error_t jerr;
   json_t *s = json_loadb(start, (size_t)(p - start), JSON_DECODE_ANY, &jerr);
   char *copy = s ? strdup(json_string_value(s)) : NULL;
-  if (!s)
+  if (!s && strstr(jerr.text, "JSON_ALLOW_NUL"))
+    fail(ps, "strings with a NUL byte (\\u0000) are not supported");
+  else if (!s)
     fail(ps, "not valid JSON: %s", jerr.text);
   else if (!copy)
     oom(ps);
