@@ -26,13 +26,14 @@ cmake --build "$root/build-tsan" -j"$(nproc)" --target test_integration_async \
   example_async_libuv
 (cd build-tsan && ctest --output-on-failure --timeout 600 -R 'async')
 
-# Each decoder a server's bytes reach, fuzzed for a bounded time from the golden encodings;
+# Each decoder a server's bytes reach, and the CLI's input parsers (fuzz_cli), fuzzed for a
+# bounded time from the seed corpora;
 # a crash, leak or undefined behaviour fails the run (libFuzzer exits non-zero).
-echo "== fuzz the reply and JSON decoders (libFuzzer, ASan+UBSan, ${BG_FUZZ_SECONDS:-30} s each)"
+echo "== fuzz the reply and JSON decoders and the CLI input parsers (libFuzzer, ASan+UBSan, ${BG_FUZZ_SECONDS:-30} s each)"
 CC=clang cmake -S "$root" -B "$root/build-fuzz" -DCMAKE_BUILD_TYPE=Debug -DBG_SANITIZE=ON \
   -DBG_FUZZ=ON -DBG_BUILD_TESTS=OFF >/dev/null
-cmake --build "$root/build-fuzz" -j"$(nproc)" --target fuzz_reply fuzz_json
-for target in reply json; do
+cmake --build "$root/build-fuzz" -j"$(nproc)" --target fuzz_reply fuzz_json fuzz_cli
+for target in reply json cli; do
   corpus=$(mktemp -d)
   LSAN_OPTIONS="suppressions=$root/tests/sanitizers/lsan.supp" \
     "$root/build-fuzz/tests/fuzz/fuzz_$target" -max_total_time="${BG_FUZZ_SECONDS:-30}" \
@@ -42,5 +43,5 @@ done
 
 # Reaching this line means every stage passed (set -e): one closing line for the whole run.
 count() { (cd "$root/$1" && ctest -N "${@:2}" | awk '/Total Tests:/ {print $3}'); }
-total=$(($(count build) + $(count build-asan) + $(count build-tsan -R async) + 2))
+total=$(($(count build) + $(count build-asan) + $(count build-tsan -R async) + 3))
 echo "summary: $total passed, 0 failed"
