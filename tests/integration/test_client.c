@@ -481,6 +481,71 @@ static void test_unix_socket_server(void **state) {
   unlink(path);
 }
 
+/* ---- a server that breaks the protocol (tests/integration/misbehaving_server.py) ---- */
+
+static void start_misbehaving(bg_test_server *server, const char *replies) {
+  const char *args[] = {"--replies", replies, NULL};
+  assert_int_equal(bg_test_script_start(server, "tests/integration/misbehaving_server.py", args),
+                   0);
+}
+
+static void expect_more_than_one(bg_status st, const bg_error *err) {
+  assert_int_equal(st, BG_ERR_PROTOCOL);
+  assert_non_null(strstr(err->message, "more than one"));
+}
+
+typedef struct async_outcome {
+  bool done;
+  bg_status status;
+  bg_error err;
+} async_outcome;
+
+static void on_async_done(struct bg_async_call *call, bg_status st, bg_value *out,
+                          const bg_error *err, void *user_data) {
+  (void)call;
+  async_outcome *o = user_data;
+  o->done = true;
+  o->status = st;
+  o->err = *err;
+  bg_value_free(out);
+}
+
+/* Issue 9 #5: a unary Call answered with two (or endless) messages then OK is a protocol
+ * error at once, sync and async, with a deadline and without (before: it waited for ever,
+ * or until the deadline). The deadline of the first call only keeps a regression from
+ * hanging the suite. */
+static void test_second_reply_message_is_protocol_error(void **state) {
+  (void)state;
+  const char *counts[] = {"2", "100000"};
+  for (size_t k = 0; k < 2; k++) {
+    bg_test_server server;
+    start_misbehaving(&server, counts[k]);
+    bg_error err;
+    bg_client *c = bg_client_from_url(server.url, NULL, &err);
+    assert_non_null(c);
+    bg_value *in = bg_text_new("hi", 2, &err), *out = NULL;
+    bg_call_options *co = bg_call_options_new();
+    assert_int_equal(bg_call_options_set_deadline_ms(co, 15000, &err), BG_OK);
+    expect_more_than_one(bg_client_call(c, "echo", in, &out, co, &err), &err);
+    assert_null(out);
+    expect_more_than_one(bg_client_call(c, "echo", in, &out, NULL, &err), &err);
+    expect_more_than_one(bg_client_call_raw(c, "echo", in, &out, NULL, &err), &err);
+
+    bg_async_client *ac = bg_async_client_from_client(c, 0, &err);
+    assert_non_null(ac);
+    async_outcome o = {0};
+    assert_int_equal(bg_async_call(ac, "echo", in, NULL, on_async_done, &o, NULL, &err), BG_OK);
+    while (!o.done)
+      assert_int_equal(bg_async_client_poll(ac, -1, NULL, &err), BG_OK);
+    expect_more_than_one(o.status, &o.err);
+    bg_async_client_close(ac);
+    bg_call_options_free(co);
+    bg_value_free(in);
+    bg_client_close(c);
+    bg_test_server_stop(&server);
+  }
+}
+
 /* ---- threads ---- */
 
 typedef struct worker {
@@ -546,6 +611,7 @@ int main(void) {
       cmocka_unit_test(test_ipv6_server),
       cmocka_unit_test(test_unix_socket_server),
       cmocka_unit_test(test_one_client_eight_threads),
+      cmocka_unit_test(test_second_reply_message_is_protocol_error),
   };
   return cmocka_run_group_tests_name("client", tests, setup, teardown);
 }
