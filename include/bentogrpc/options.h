@@ -47,9 +47,15 @@ BG_API bg_status bg_options_set_max_receive_bytes(bg_options *options, int64_t m
 /* ---- TLS and mutual TLS ----
  * TLS is used for grpcs:// URLs, or when enabled here, or when any TLS material is set.
  * Files are read and PEM is checked when set, so a missing, unreadable or non-PEM input fails
- * here with a message naming it, not at the first call. */
+ * here with a message naming it, not at the first call.
+ * TLS is never switched off silently: bg_options_set_tls(false) on options that hold TLS
+ * material, and TLS material set after bg_options_set_tls(false), fail with
+ * BG_ERR_INVALID_ARGUMENT naming both settings (the options stay as they were); a grpcs://
+ * URL with such options fails in bg_client_from_url() the same way. */
 
-/** Uses TLS even for host:port URLs (with the system's roots unless a CA is set). */
+/** `enable`: uses TLS even for host:port URLs (with the system's roots unless a CA is set).
+ *  false: plaintext; refused (see above) while CA certificates or a client certificate are
+ *  set. */
 BG_API bg_status bg_options_set_tls(bg_options *options, bool enable, bg_error *err);
 /** CA certificates that verify the server, from a PEM file or PEM bytes (copied). */
 BG_API bg_status bg_options_set_root_certs_file(bg_options *options, const char *path,

@@ -24,6 +24,13 @@ bg_client *bg_client_connect(const char *url, const bg_options *options,
   bg_url parsed;
   if (bg_url_parse(url, &parsed, err) != BG_OK)
     return NULL;
+  if (parsed.tls && options && options->channel.tls_off) {
+    bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+            "address '%s' asks for TLS (grpcs://) but bg_options_set_tls(false) turned TLS off; "
+            "drop one of the two (grpc://host:port is plaintext)",
+            url);
+    return NULL;
+  }
   bg_client *client = calloc(1, sizeof *client);
   char *url_text = strdup(url);
   if (!client || !url_text) {

@@ -29,6 +29,7 @@ typedef struct bg_channel_config {
   char *service_config;     /* JSON, NULL: none */
   char *authority;          /* :authority and TLS name override, NULL: from the URL */
   bool tls;                 /* TLS even without grpcs:// */
+  bool tls_off;             /* bg_options_set_tls(false): refuse TLS material and grpcs:// */
   char *root_pem;           /* CA bundle; NULL: the system's roots */
   char *cert_pem, *key_pem; /* client certificate for mutual TLS; NULL: none */
   bg_channel_arg *extra;    /* raw arguments, applied last */

@@ -241,6 +241,51 @@ static void test_bad_tls_material_fails_early(void **state) {
   assert_null(strstr(err.message, "TLS handshake"));
 }
 
+/* Issue 9 #6: TLS material and bg_options_set_tls(false) conflict in either order; before,
+ * the later setting won and the client connected in plaintext. */
+static void test_tls_is_never_switched_off_silently(void **state) {
+  (void)state;
+  bg_error err;
+  size_t len;
+  char *pem = slurp(cert("ca.pem"), &len);
+  bg_options *o = bg_options_new();
+  assert_int_equal(bg_options_set_root_certs_file(o, cert("ca.pem"), &err), BG_OK);
+  assert_int_equal(bg_options_set_tls(o, false, &err), BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "bg_options_set_tls(false)");
+  assert_contains(err.message, "bg_options_set_root_certs");
+  /* the refused setting changed nothing: TLS still applies, so the plaintext server fails */
+  bg_options_set_discovery_timeout_ms(o, 5000, NULL);
+  assert_null(bg_client_from_url(plain.url, o, &err));
+  assert_int_equal(err.code, BG_ERR_UNAVAILABLE);
+  bg_options_free(o);
+
+  o = bg_options_new();
+  assert_int_equal(bg_options_set_tls(o, false, &err), BG_OK);
+  assert_int_equal(bg_options_set_root_certs_file(o, cert("ca.pem"), &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "bg_options_set_tls(false)");
+  assert_contains(err.message, "bg_options_set_root_certs_file");
+  assert_int_equal(bg_options_set_root_certs_pem(o, pem, len, &err), BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "bg_options_set_root_certs_pem");
+  assert_int_equal(bg_options_set_client_cert_file(o, cert("client.pem"), cert("client.key"), &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "bg_options_set_tls(false)");
+  /* a grpcs:// address with TLS turned off is the same conflict */
+  char url[64];
+  snprintf(url, sizeof url, "grpcs://127.0.0.1:%d", plain.port);
+  assert_null(bg_client_from_url(url, o, &err));
+  assert_int_equal(err.code, BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "bg_options_set_tls(false)");
+  /* plain TLS-off options still work, and turning TLS back on lifts the refusal */
+  bg_client *c = connect_ok(plain.url, o);
+  predict(c, BG_OK, &err);
+  bg_client_close(c);
+  assert_int_equal(bg_options_set_tls(o, true, &err), BG_OK);
+  assert_int_equal(bg_options_set_root_certs_pem(o, pem, len, &err), BG_OK);
+  bg_options_free(o);
+  free(pem);
+}
+
 /* ---- channel options ---- */
 
 static bg_value *zeros(size_t n) {
@@ -792,6 +837,7 @@ int main(void) {
       cmocka_unit_test(test_status_code_and_message),
       cmocka_unit_test(test_unimplemented_method_and_service),
       cmocka_unit_test(test_unresolvable_host),
+      cmocka_unit_test(test_tls_is_never_switched_off_silently),
   };
   return cmocka_run_group_tests_name("channel", tests, setup, teardown);
 }
