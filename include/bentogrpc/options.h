@@ -73,6 +73,15 @@ BG_API bg_status bg_options_set_client_cert_pem(bg_options *options, const char 
 BG_API bg_status bg_options_set_authority(bg_options *options, const char *authority,
                                           bg_error *err);
 
+/** Per-call credentials (an `authorization` header from bg_call_options_set_bearer_token(),
+ *  bg_call_options_add_metadata(), a credentials callback or an interceptor) are sent only
+ *  over TLS: on a plaintext channel such a call fails with BG_ERR_INVALID_ARGUMENT before
+ *  anything is sent, as gRPC's own call credentials do. `allow` = true lifts that for
+ *  loopback targets (localhost, 127.0.0.0/8, [::1]) and unix: sockets only, whose traffic
+ *  never leaves the machine; other plaintext targets are still refused. Default false. */
+BG_API bg_status bg_options_allow_insecure_credentials(bg_options *options, bool allow,
+                                                       bg_error *err);
+
 /* ---- channel ---- */
 
 /** Largest request the client sends, in bytes; -1 (default) means no limit. */
@@ -149,7 +158,8 @@ BG_API bg_status bg_call_options_set_compression(bg_call_options *call_options,
                                                  bg_compression compression, bg_error *err);
 
 /** Per-call credentials: sends "authorization: Bearer <token>" (token copied; printable
- *  ASCII). Replaces an earlier token. */
+ *  ASCII). Replaces an earlier token. Sent over TLS only: on a plaintext channel the call is
+ *  refused unless bg_options_allow_insecure_credentials() allows a loopback/unix: target. */
 BG_API bg_status bg_call_options_set_bearer_token(bg_call_options *call_options, const char *token,
                                                   bg_error *err);
 

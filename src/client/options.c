@@ -114,6 +114,14 @@ BG_API bg_status bg_options_set_protocol_version(bg_options *options, const char
   return BG_OK;
 }
 
+BG_API bg_status bg_options_allow_insecure_credentials(bg_options *options, bool allow,
+                                                       bg_error *err) {
+  if (need(options, err) != BG_OK)
+    return BG_ERR_INVALID_ARGUMENT;
+  options->allow_insecure_credentials = allow;
+  return BG_OK;
+}
+
 BG_API bg_status bg_options_set_discovery_timeout_ms(bg_options *options, int64_t timeout_ms,
                                                      bg_error *err) {
   if (need(options, err) != BG_OK)

@@ -130,3 +130,13 @@ bg_status bg_url_parse(const char *url, bg_url *out, bg_error *err) {
                    url);
   return parse_host_port(url, url, out, err);
 }
+
+bool bg_url_is_local(const bg_url *url) {
+  if (url->is_unix || strcmp(url->host, "localhost") == 0)
+    return true;
+  unsigned char a[16];
+  if (inet_pton(AF_INET, url->host, a) == 1)
+    return a[0] == 127;
+  static const unsigned char loopback6[16] = {[15] = 1};
+  return inet_pton(AF_INET6, url->host, a) == 1 && memcmp(a, loopback6, sizeof a) == 0;
+}

@@ -21,4 +21,8 @@ typedef struct bg_url {
  * every address of a name such as localhost (IPv6 and IPv4). */
 bg_status bg_url_parse(const char *url, bg_url *out, bg_error *err);
 
+/* true for unix: sockets and loopback hosts (localhost, 127.0.0.0/8, ::1): traffic that never
+ * leaves the machine. */
+bool bg_url_is_local(const bg_url *url);
+
 #endif

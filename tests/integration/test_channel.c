@@ -403,6 +403,86 @@ static long bytes_sent(const bg_options *o, const bg_call_options *co) {
   return sent;
 }
 
+static void never_called(struct bg_async_call *call, bg_status st, bg_value *out,
+                         const bg_error *err, void *user_data) {
+  (void)call;
+  (void)st;
+  (void)out;
+  (void)err;
+  (void)user_data;
+  fail_msg("a refused async call ran its callback");
+}
+
+static bg_status add_authorization(void *user_data, bg_call_context *ctx, bg_error *err) {
+  (void)user_data;
+  return bg_call_context_add_metadata(ctx, "authorization", "Bearer cb", 9, err);
+}
+
+/* Issue 9 #7: credentials never go out in clear. Before, the token was sent to any
+ * plaintext server. A refused call sends nothing (the counting proxy sees no new bytes);
+ * with the opt-in, a loopback server gets the call; a remote plaintext target never does. */
+static void test_bearer_token_needs_tls_or_local_opt_in(void **state) {
+  (void)state;
+  char stats[128], target[64], url[64];
+  snprintf(stats, sizeof stats, "%s/proxy-stats", certs);
+  unlink(stats);
+  snprintf(target, sizeof target, "127.0.0.1:%d", plain.port);
+  const char *args[] = {"--target", target, "--stats", stats, NULL};
+  bg_test_server proxy;
+  assert_int_equal(bg_test_script_start(&proxy, "tests/support/tcp_proxy.py", args), 0);
+  snprintf(url, sizeof url, "127.0.0.1:%d", proxy.port);
+  bg_client *c = connect_ok(url, NULL);
+  bg_error err;
+  bg_call_options *co = bg_call_options_new();
+  assert_int_equal(bg_call_options_set_bearer_token(co, "SECRET", &err), BG_OK);
+  bg_value *in = bg_text_new("x", 1, NULL), *out = NULL;
+  predict(c, BG_OK, &err); /* the connection is up and counted */
+  struct timespec pause = {0, 200 * 1000 * 1000};
+  nanosleep(&pause, NULL);
+  long before = upstream_bytes(stats);
+  assert_int_equal(bg_client_call(c, "echo_metadata", in, &out, co, &err), BG_ERR_INVALID_ARGUMENT);
+  assert_null(out);
+  assert_int_equal(err.grpc_status, 0);
+  assert_contains(err.message, "plaintext");
+  assert_contains(err.message, "bg_options_allow_insecure_credentials");
+  assert_null(strstr(err.message, "SECRET"));
+  /* the same through a credentials callback, and on the async client */
+  bg_call_options *cb = bg_call_options_new();
+  bg_call_options_set_credentials(cb, add_authorization, NULL, NULL);
+  assert_int_equal(bg_client_call(c, "echo_metadata", in, &out, cb, &err), BG_ERR_INVALID_ARGUMENT);
+  bg_async_client *ac = bg_async_client_from_client(c, 0, &err);
+  assert_non_null(ac);
+  assert_int_equal(bg_async_call(ac, "echo_metadata", in, co, never_called, NULL, NULL, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  bg_async_client_close(ac);
+  nanosleep(&pause, NULL);
+  assert_int_equal(upstream_bytes(stats), before);
+  bg_client_close(c);
+
+  /* opted in, a loopback server gets the call */
+  bg_options *o = bg_options_new();
+  assert_int_equal(bg_options_allow_insecure_credentials(o, true, &err), BG_OK);
+  c = connect_ok(url, o);
+  assert_int_equal(bg_client_call(c, "echo_metadata", in, &out, co, &err), BG_OK);
+  bg_value_free(out);
+  out = NULL;
+  bg_client_close(c);
+  bg_test_server_stop(&proxy);
+
+  /* a plaintext target off this machine is refused even when opted in, before connecting */
+  assert_int_equal(bg_call_options_set_deadline_ms(co, 3000, &err), BG_OK);
+  c = bg_client_open("192.0.2.1:3000", o, &err);
+  assert_non_null(c);
+  assert_int_equal(bg_client_call_raw(c, "echo_metadata", in, &out, co, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "loopback");
+  bg_client_close(c);
+  bg_options_free(o);
+  bg_call_options_free(cb);
+  bg_call_options_free(co);
+  bg_value_free(in);
+}
+
 static void test_request_compression_on_the_wire(void **state) {
   (void)state;
   long raw = bytes_sent(NULL, NULL);
@@ -447,7 +527,10 @@ static bg_status add_token(void *user_data, bg_call_context *ctx, bg_error *err)
 
 static void test_metadata_echoed_in_initial_and_trailing(void **state) {
   (void)state;
-  bg_client *c = connect_ok(plain.url, NULL);
+  bg_options *o = bg_options_new(); /* a bearer token to a loopback server: opt in */
+  bg_options_allow_insecure_credentials(o, true, NULL);
+  bg_client *c = connect_ok(plain.url, o);
+  bg_options_free(o);
   bg_call_options *co = bg_call_options_new();
   bg_response_metadata *md = bg_response_metadata_new();
   const char binary[] = {0, 1, (char)0xfe, (char)0xff};
@@ -599,6 +682,7 @@ static void test_interceptor_chain(void **state) {
   assert_int_equal(bg_options_add_interceptor(o, trace, &err), BG_OK);
   assert_int_equal(bg_options_add_interceptor(o, b, &err), BG_OK);
   assert_int_equal(bg_options_add_interceptor(o, timing, &err), BG_OK);
+  assert_int_equal(bg_options_allow_insecure_credentials(o, true, &err), BG_OK);
   bg_interceptor_release(trace); /* the options hold their own references */
   bg_interceptor_release(a);
   bg_interceptor_release(b);
@@ -838,6 +922,7 @@ int main(void) {
       cmocka_unit_test(test_unimplemented_method_and_service),
       cmocka_unit_test(test_unresolvable_host),
       cmocka_unit_test(test_tls_is_never_switched_off_silently),
+      cmocka_unit_test(test_bearer_token_needs_tls_or_local_opt_in),
   };
   return cmocka_run_group_tests_name("channel", tests, setup, teardown);
 }
