@@ -25,7 +25,12 @@ typedef struct bg_api bg_api;
  * Connects to a BentoML gRPC server and discovers its APIs.
  *
  * `url` forms: "host:port", "grpc://host:port", "[::1]:port", "unix:/path/to.sock"
- * ("grpcs://host:port" uses TLS with the system's root certificates). A host name such as
+ * ("grpcs://host:port" uses TLS with the system's root certificates). Unix sockets:
+ * "unix:/abs/path" and "unix:///abs/path" name the absolute path /abs/path, "unix:rel/path"
+ * a path relative to the working directory; "unix://name" is refused (BG_ERR_INVALID_ARGUMENT).
+ * The path is used byte for byte ('#', '?' and '%' are part of it, not URI syntax) and may
+ * be at most 107 bytes long (the size of sun_path); longer is BG_ERR_INVALID_ARGUMENT. A host
+ * name such as
  * "localhost" is resolved by gRPC to every address it has (IPv6 and IPv4), so it works
  * whichever family the server listens on.
  *

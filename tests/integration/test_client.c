@@ -546,6 +546,32 @@ static void test_second_reply_message_is_protocol_error(void **state) {
   }
 }
 
+/* Issue 9 #13: a unix: path is used byte for byte. Before, '#' cut the path short and
+ * "%23" was decoded, so each reached the other's socket. */
+static void test_unix_path_taken_literally(void **state) {
+  (void)state;
+  char listen[120], url[120];
+  /* the server side (grpcio) decodes its own --listen target: "%23" binds "#" */
+  snprintf(listen, sizeof listen, "unix:/tmp/bentogrpc-test-%d-a%%23b.sock", (int)getpid());
+  const char *args[] = {"--listen", listen, NULL};
+  bg_test_server us;
+  assert_int_equal(bg_test_server_start(&us, args), 0);
+  snprintf(url, sizeof url, "unix:/tmp/bentogrpc-test-%d-a#b.sock", (int)getpid());
+  assert_int_equal(access(url + 5, F_OK), 0);
+  call_predict_at(url);
+  /* "%23" is three bytes of a path that does not exist */
+  snprintf(url, sizeof url, "unix:/tmp/bentogrpc-test-%d-a%%23b.sock", (int)getpid());
+  bg_options *o = bg_options_new();
+  bg_options_set_discovery_timeout_ms(o, 5000, NULL);
+  bg_error err;
+  assert_null(bg_client_from_url(url, o, &err));
+  assert_int_equal(err.code, BG_ERR_UNAVAILABLE);
+  bg_options_free(o);
+  bg_test_server_stop(&us);
+  snprintf(url, sizeof url, "/tmp/bentogrpc-test-%d-a#b.sock", (int)getpid());
+  unlink(url);
+}
+
 /* ---- threads ---- */
 
 typedef struct worker {
@@ -612,6 +638,7 @@ int main(void) {
       cmocka_unit_test(test_unix_socket_server),
       cmocka_unit_test(test_one_client_eight_threads),
       cmocka_unit_test(test_second_reply_message_is_protocol_error),
+      cmocka_unit_test(test_unix_path_taken_literally),
   };
   return cmocka_run_group_tests_name("client", tests, setup, teardown);
 }
