@@ -44,6 +44,11 @@ BG_API bg_status bg_options_set_default_deadline_ms(bg_options *options, int64_t
 BG_API bg_status bg_options_set_max_receive_bytes(bg_options *options, int64_t max_bytes,
                                                   bg_error *err);
 
+/** Largest reply metadata (headers, and trailers, each) the client accepts, in bytes
+ *  (1..INT32_MAX); gRPC's channel argument grpc.max_metadata_size. Default: gRPC's 8 KiB.
+ *  A reply over the limit fails with BG_ERR_SERVER, grpc_status RESOURCE_EXHAUSTED. */
+BG_API bg_status bg_options_set_max_metadata_size(bg_options *options, size_t bytes, bg_error *err);
+
 /* ---- TLS and mutual TLS ----
  * TLS is used for grpcs:// URLs, or when enabled here, or when any TLS material is set.
  * Files are read and PEM is checked when set, so a missing, unreadable or non-PEM input fails

@@ -19,6 +19,7 @@ typedef struct bg_channel_arg {
 typedef struct bg_channel_config {
   int64_t max_receive_bytes;    /* -1: unlimited */
   int64_t max_send_bytes;       /* -1: unlimited */
+  int64_t max_metadata_size;    /* 0: gRPC's default (8 KiB) */
   int64_t reconnect_backoff_ms; /* > 0: cap on reconnect backoff; 0: gRPC's default */
   int64_t keepalive_time_ms;    /* 0: keepalive off */
   int64_t keepalive_timeout_ms; /* 0: gRPC's default */

@@ -154,6 +154,14 @@ static const char *hint_for(grpc_status_code status) {
   }
 }
 
+static bool contains(const char *text, size_t n, const char *needle) {
+  size_t m = strlen(needle);
+  for (size_t i = 0; n >= m && i <= n - m; i++)
+    if (memcmp(text + i, needle, m) == 0)
+      return true;
+  return false;
+}
+
 bg_status bg_fail_from_grpc(bg_error *err, const bg_unary_result *result, const char *what,
                             const char *address, int64_t deadline_ms) {
   if (result->extra_message)
@@ -181,13 +189,17 @@ bg_status bg_fail_from_grpc(bg_error *err, const bg_unary_result *result, const 
   default: code = BG_ERR_SERVER; break;
   }
   /* gRPC says which side's limit an oversized message hit; name the option to raise. */
-  const char *size_hint = "";
+  const char *hint = hint_for(result->status), *size_hint = "";
   if (result->status == GRPC_STATUS_RESOURCE_EXHAUSTED) {
-    if (n >= 8 && memcmp(details, "Received", 8) == 0)
+    if (contains(details, (size_t)n, "metadata size"))
+      hint = " — the reply's metadata (headers or trailers) is larger than the client accepts; "
+             "raise the metadata limit, gRPC's grpc.max_metadata_size (default 8 KiB), with "
+             "bg_options_set_max_metadata_size()";
+    else if (n >= 8 && memcmp(details, "Received", 8) == 0)
       size_hint = " with bg_options_set_max_receive_bytes() (CLI: --max-recv-bytes)";
     else if (n >= 4 && memcmp(details, "Sent", 4) == 0)
       size_hint = " with bg_options_set_max_send_bytes()";
   }
   return bg_fail(err, code, result->status, "%s at %s failed: %s: %.*s%s%s", what, address, name, n,
-                 details, hint_for(result->status), size_hint);
+                 details, hint, size_hint);
 }

@@ -3,7 +3,8 @@
 
 ServiceMetadata lists "echo" (Text -> Text) and an API whose name holds a NUL byte
 ("bad\\0name"); Call answers every request with --replies N Text messages ("a") and then OK,
-as a server-streaming method would (a unary reply has exactly one). Prints ``PORT <n>`` once
+as a server-streaming method would (a unary reply has exactly one), with --trailer-bytes N
+a trailing metadata entry of N bytes. Prints ``PORT <n>`` once
 bound. Run with /usr/bin/python3 (Debian's grpcio and protobuf).
 """
 import argparse
@@ -21,6 +22,7 @@ import stubs  # noqa: E402
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--replies", type=int, default=2)
+    p.add_argument("--trailer-bytes", type=int, default=0)
     args = p.parse_args()
     pb = stubs.load().v1
 
@@ -35,6 +37,8 @@ def main():
         return resp
 
     def call(request, context):  # identity serializers: raw bytes in and out
+        if args.trailer_bytes:
+            context.set_trailing_metadata((("x-big", "a" * args.trailer_bytes),))
         reply = pb.Response(text={"value": "a"}).SerializeToString()
         for _ in range(args.replies):
             yield reply

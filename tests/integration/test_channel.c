@@ -151,9 +151,16 @@ static void test_tls_failures_are_explained(void **state) {
   assert_int_equal(err.grpc_status, 14);
   assert_contains(err.message, "TLS handshake");
   bg_options_free(o);
-  /* a plaintext client against a TLS server */
+  /* a plaintext client against a TLS server is told about TLS (issue 9 #14; before: "is the
+   * server running...?") */
   assert_null(bg_client_from_url(url, NULL, &err));
   assert_int_equal(err.code, BG_ERR_UNAVAILABLE);
+  assert_contains(err.message, "TLS");
+  assert_contains(err.message, "grpcs://");
+  assert_contains(err.message, "--cacert");
+  bg_health_status health;
+  assert_int_equal(bg_health_check_url(url, NULL, 5000, NULL, &health, &err), BG_ERR_UNAVAILABLE);
+  assert_contains(err.message, "grpcs://");
   bg_test_server_stop(&s);
 
   /* a certificate for another name; fine once the authority names it */
@@ -481,6 +488,38 @@ static void test_bearer_token_needs_tls_or_local_opt_in(void **state) {
   bg_call_options_free(cb);
   bg_call_options_free(co);
   bg_value_free(in);
+}
+
+/* Issue 9 #14: reply metadata over gRPC's limit names that limit and the option that raises
+ * it (before: advice to raise the message-size limit, which does not apply). */
+static void test_metadata_size_limit_is_named(void **state) {
+  (void)state;
+  const char *args[] = {"--replies", "1", "--trailer-bytes", "1048576", NULL};
+  bg_test_server s;
+  assert_int_equal(bg_test_script_start(&s, "tests/integration/misbehaving_server.py", args), 0);
+  bg_error err;
+  bg_value *in = bg_text_new("hi", 2, NULL), *out = NULL;
+  bg_client *c = connect_ok(s.url, NULL);
+  assert_int_equal(bg_client_call(c, "echo", in, &out, NULL, &err), BG_ERR_SERVER);
+  assert_int_equal(err.grpc_status, 8); /* RESOURCE_EXHAUSTED */
+  assert_contains(err.message, "grpc.max_metadata_size");
+  assert_contains(err.message, "bg_options_set_max_metadata_size()");
+  assert_null(strstr(err.message, "message is too large"));
+  bg_client_close(c);
+
+  bg_options *o = bg_options_new();
+  assert_int_equal(bg_options_set_max_metadata_size(o, 0, &err), BG_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bg_options_set_max_metadata_size(o, (size_t)INT32_MAX + 1, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bg_options_set_max_metadata_size(o, 2 << 20, &err), BG_OK);
+  c = connect_ok(s.url, o);
+  bg_options_free(o);
+  assert_int_equal(bg_client_call(c, "echo", in, &out, NULL, &err), BG_OK);
+  assert_string_equal(bg_text_data(out), "a");
+  bg_value_free(out);
+  bg_client_close(c);
+  bg_value_free(in);
+  bg_test_server_stop(&s);
 }
 
 static void test_request_compression_on_the_wire(void **state) {
@@ -923,6 +962,7 @@ int main(void) {
       cmocka_unit_test(test_unresolvable_host),
       cmocka_unit_test(test_tls_is_never_switched_off_silently),
       cmocka_unit_test(test_bearer_token_needs_tls_or_local_opt_in),
+      cmocka_unit_test(test_metadata_size_limit_is_named),
   };
   return cmocka_run_group_tests_name("channel", tests, setup, teardown);
 }
