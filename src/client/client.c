@@ -147,6 +147,9 @@ BG_API void bg_client_close(bg_client *client) {
     return;
   for (size_t i = 0; i < client->n_apis; i++)
     bg_api_release(&client->apis[i]);
+  for (size_t i = 0; i < client->n_nul_names; i++)
+    free(client->nul_names[i]);
+  free(client->nul_names);
   free(client->apis);
   free(client->service_name);
   free(client->service_docs);

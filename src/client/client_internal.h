@@ -44,6 +44,8 @@ struct bg_client {
   char *service_docs;
   bg_api *apis;
   size_t n_apis;
+  char **nul_names; /* APIs left out: their names hold a NUL byte (kept: the part before it) */
+  size_t n_nul_names;
   bool discovered; /* false for bg_client_open(): no registry to call through */
 };
 

@@ -546,6 +546,38 @@ static void test_second_reply_message_is_protocol_error(void **state) {
   }
 }
 
+/* Issue 9 #12 (last item): an API whose name holds a NUL byte ("bad\0name") is left out at
+ * discovery, and calling the part before the NUL says why. Before, it was listed as "bad"
+ * and a call of "bad" went to the server. */
+static void test_api_name_with_nul_byte_is_left_out(void **state) {
+  (void)state;
+  bg_test_server server;
+  start_misbehaving(&server, "1");
+  bg_error err;
+  bg_client *c = bg_client_from_url(server.url, NULL, &err);
+  assert_non_null(c);
+  assert_int_equal(bg_client_api_count(c), 1);
+  assert_string_equal(bg_api_name(bg_client_api_at(c, 0)), "echo");
+  assert_null(bg_client_api_find(c, "bad"));
+  bg_value *in = bg_text_new("hi", 2, &err), *out = NULL;
+  assert_int_equal(bg_client_call(c, "bad", in, &out, NULL, &err), BG_ERR_UNKNOWN_API);
+  assert_contains(err.message, "names with NUL bytes are unsupported");
+  assert_contains(err.message, "echo");
+  bg_async_client *ac = bg_async_client_from_client(c, 0, &err);
+  assert_non_null(ac);
+  assert_int_equal(bg_async_call(ac, "bad", in, NULL, on_async_done, NULL, NULL, &err),
+                   BG_ERR_UNKNOWN_API);
+  assert_contains(err.message, "NUL");
+  bg_async_client_close(ac);
+  /* the other API still works */
+  assert_int_equal(bg_client_call(c, "echo", in, &out, NULL, &err), BG_OK);
+  assert_string_equal(bg_text_data(out), "a");
+  bg_value_free(out);
+  bg_value_free(in);
+  bg_client_close(c);
+  bg_test_server_stop(&server);
+}
+
 /* Issue 9 #13: a unix: path is used byte for byte. Before, '#' cut the path short and
  * "%23" was decoded, so each reached the other's socket. */
 static void test_unix_path_taken_literally(void **state) {
@@ -639,6 +671,7 @@ int main(void) {
       cmocka_unit_test(test_one_client_eight_threads),
       cmocka_unit_test(test_second_reply_message_is_protocol_error),
       cmocka_unit_test(test_unix_path_taken_literally),
+      cmocka_unit_test(test_api_name_with_nul_byte_is_left_out),
   };
   return cmocka_run_group_tests_name("client", tests, setup, teardown);
 }
