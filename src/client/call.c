@@ -224,6 +224,11 @@ static bg_status outcome(const bg_client *client, const bg_prepared_call *prepar
     return st;
   }
   bg_status st = decode_response(client, prepared->api, result->response, output, err);
+  if (st == BG_ERR_INVALID_ARGUMENT) { /* only the server's bytes and spec are decoded here */
+    st = BG_ERR_PROTOCOL;
+    if (err)
+      err->code = st;
+  }
   if (st != BG_OK)
     bg_error_prefix(err, "API '%s' at %s: output", api_name, client->url_text);
   return st;

@@ -4,7 +4,7 @@
 ServiceMetadata lists "echo" (Text -> Text) and an API whose name holds a NUL byte
 ("bad\\0name"); Call answers every request with --replies N Text messages ("a") and then OK,
 as a server-streaming method would (a unary reply has exactly one), with --trailer-bytes N
-a trailing metadata entry of N bytes. Prints ``PORT <n>`` once
+a trailing metadata entry of N bytes, with --reply-hex HEX those bytes as the reply. Prints ``PORT <n>`` once
 bound. Run with /usr/bin/python3 (Debian's grpcio and protobuf).
 """
 import argparse
@@ -23,6 +23,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--replies", type=int, default=2)
     p.add_argument("--trailer-bytes", type=int, default=0)
+    p.add_argument("--reply-hex", help="the reply's bytes (a serialized Response), in hex")
     args = p.parse_args()
     pb = stubs.load().v1
 
@@ -40,6 +41,8 @@ def main():
         if args.trailer_bytes:
             context.set_trailing_metadata((("x-big", "a" * args.trailer_bytes),))
         reply = pb.Response(text={"value": "a"}).SerializeToString()
+        if args.reply_hex:
+            reply = bytes.fromhex(args.reply_hex)
         for _ in range(args.replies):
             yield reply
 

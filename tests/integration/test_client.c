@@ -578,6 +578,30 @@ static void test_api_name_with_nul_byte_is_left_out(void **state) {
   bg_test_server_stop(&server);
 }
 
+/* Issue 9 #11 (client side): whatever the reply decoders say about a server's reply, it is
+ * the server's fault: never BG_ERR_INVALID_ARGUMENT. Here a multipart reply names part 'x'
+ * twice (before: BG_ERR_INVALID_ARGUMENT, CLI exit 2 "usage"). */
+static void test_bad_reply_is_never_the_callers_fault(void **state) {
+  (void)state;
+  /* Response{multipart{fields{x: text "a"}, fields{x: text "a"}}} */
+  const char *args[] = {"--replies", "1", "--reply-hex",
+                        "4a180a0a0a017812053a030a01610a0a0a017812053a030a0161", NULL};
+  bg_test_server server;
+  assert_int_equal(bg_test_script_start(&server, "tests/integration/misbehaving_server.py", args),
+                   0);
+  bg_error err;
+  bg_client *c = bg_client_from_url(server.url, NULL, &err);
+  assert_non_null(c);
+  bg_value *in = bg_text_new("hi", 2, &err), *out = NULL;
+  assert_int_equal(bg_client_call_raw(c, "echo", in, &out, NULL, &err), BG_ERR_PROTOCOL);
+  assert_contains(err.message, "'x'");
+  assert_null(out);
+  assert_int_equal(bg_client_call(c, "echo", in, &out, NULL, &err), BG_ERR_PROTOCOL);
+  bg_value_free(in);
+  bg_client_close(c);
+  bg_test_server_stop(&server);
+}
+
 /* Issue 9 #13: a unix: path is used byte for byte. Before, '#' cut the path short and
  * "%23" was decoded, so each reached the other's socket. */
 static void test_unix_path_taken_literally(void **state) {
@@ -672,6 +696,7 @@ int main(void) {
       cmocka_unit_test(test_second_reply_message_is_protocol_error),
       cmocka_unit_test(test_unix_path_taken_literally),
       cmocka_unit_test(test_api_name_with_nul_byte_is_left_out),
+      cmocka_unit_test(test_bad_reply_is_never_the_callers_fault),
   };
   return cmocka_run_group_tests_name("client", tests, setup, teardown);
 }
