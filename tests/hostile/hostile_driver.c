@@ -274,7 +274,7 @@ int main(int argc, char **argv) {
     err = (bg_error){.code = s};
     char o[64];
     snprintf(o, sizeof o, "{\"dtype\": \"%s\"}", s == BG_OK ? bg_dtype_name(dtype) : "");
-    rc = report("dtype", &err, o);
+    rc = report("dtype", &err, s == BG_OK ? o : NULL);
   } else if (strcmp(command, "bad_utf8") == 0 && n_args == 1) {
     const char *strings[2] = {"ok", "\xff\xfe"};
     int64_t shape[1] = {2};

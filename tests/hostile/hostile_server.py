@@ -9,8 +9,9 @@ gRPC level (two replies on a unary call, huge trailers, escape sequences in the 
   hostile_server.py --scenario NAME [--log FILE] [--tls-cert PEM --tls-key PEM]
 
 Prints ``PORT <n>`` on stdout once bound to 127.0.0.1, then serves until SIGTERM/SIGKILL.
-Each Call appends one JSON line to --log ({"api", "field", "auth", "size", ...}) so the
-runner can check what the client really sent (or that it sent nothing).
+Each RPC appends one JSON line to --log ({"rpc": "ServiceMetadata"}, or {"rpc": "Call",
+"api", "field", "auth", "size", ...}) so the runner can check what the client really sent (or
+that it sent nothing).
 Run with /usr/bin/python3 (Debian's grpcio, protobuf, numpy).
 """
 from __future__ import annotations
@@ -191,7 +192,7 @@ class Server:
 
     def record_call(self, request: bytes, context):
         meta = dict(context.invocation_metadata())
-        record = {"size": len(request), "auth": "authorization" in meta,
+        record = {"rpc": "Call", "size": len(request), "auth": "authorization" in meta,
                   "meta": {k: v for k, v in meta.items() if isinstance(v, str)}}
         try:
             req = V1.Request.FromString(request)
@@ -222,6 +223,7 @@ class Server:
         yield reply
 
     def service_metadata(self, request: bytes, context):
+        self.log({"rpc": "ServiceMetadata"})
         return self.metadata
 
     def health(self, request: bytes, context):
