@@ -7,9 +7,9 @@
  * (discovery included), calls a Text and an NumpyNdarray API, checks health and closes it;
  * every 10th cycle does the same with an async client and 8 calls in flight. After a warm-up
  * (gRPC's lazily created threads, pollers and caches) the fd count and RSS are sampled, and
- * again at the end: more than K new fds or M MiB more RSS fails. Stops after S seconds or N
- * cycles, whichever comes first. Leaks themselves are LSan's (ASan build) or valgrind's job.
- * Exit 0 on success, 1 on any failed call or exceeded bound. */
+ * again at the end: more than K new fds (default 0) or M MiB more RSS (default 64) fails. Stops
+ * after S seconds or N cycles, whichever comes first. Leaks themselves are LSan's (ASan build) or
+ * valgrind's job. Exit 0 on success, 1 on any failed call or exceeded bound. */
 #include <bentogrpc/bentogrpc.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -108,7 +108,7 @@ static int cycle(const char *url, long i, const bg_value *text, const bg_value *
 
 int main(int argc, char **argv) {
   double seconds = 20;
-  long cycles = 1000000, max_rss_mb = 64, max_fds = 2;
+  long cycles = 1000000, max_rss_mb = 64, max_fds = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--seconds") == 0)
       seconds = atof(argv[i + 1]);
