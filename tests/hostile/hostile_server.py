@@ -171,7 +171,8 @@ SCENARIOS = {
     "meta_deep_attributes": {"metadata": lambda: metadata() + wire.lfield(2, wire.lfield(
         1, "deep") + wire.lfield(2, wire.lfield(1, "bentoml.io.JSON") + wire.lfield(
             2, wire.nested_struct(5000))))},
-    "meta_100k_apis": {"metadata": lambda: metadata(extra_names=[f"api{i}" for i in range(100000)])},
+    "meta_100k_apis": {"metadata": lambda: metadata(
+        extra_names=[f"api{i}" for i in range(100000)])},
     "meta_api_nul": {"metadata": lambda: metadata(extra_names=["ab\0cd"])},
     "meta_duplicate_api": {"metadata": lambda: metadata(extra_names=["text"])},
 }

@@ -59,7 +59,8 @@ def packed_doubles(field: int, values) -> bytes:
 
 # --- bentoml.grpc.v1 field numbers (proto/bentoml/grpc/v1/service.proto)
 class Response:
-    NDARRAY, SERIALIZED_BYTES, DATAFRAME, SERIES, FILE, TEXT, JSON, MULTIPART = 1, 2, 3, 5, 6, 7, 8, 9
+    NDARRAY, SERIALIZED_BYTES, DATAFRAME, SERIES = 1, 2, 3, 5
+    FILE, TEXT, JSON, MULTIPART = 6, 7, 8, 9
 
 
 class NDArray:
