@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: install what is missing, then build and run every test in a normal
+# The whole test suite: install what is missing, check the house conventions, then build and run every test in a normal
 # build and under AddressSanitizer + UndefinedBehaviorSanitizer, the async client's tests
 # once more under ThreadSanitizer, a bounded soak (LSan, valgrind), and the reply/JSON
 # decoders under libFuzzer — all with -Wall -Wextra -Werror. Exits non-zero if anything fails.
@@ -8,6 +8,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 bash scripts/install-deps.sh
+
+echo "== house conventions (scripts/check.sh)"
+bash scripts/check.sh
 
 echo "== build and test (RelWithDebInfo)"
 bash scripts/build.sh build
