@@ -54,7 +54,7 @@ static const char usage[] =
     "  -o PATH                   write a file, text or JSON output to PATH, byte for byte\n"
     "                            (multipart: file parts to PATH.PART)\n"
     "  ndarray, series and dataframe values print exactly: integers as integers, floats with\n"
-    "  the digits that read back the same value (9 for float32, 17 for float64), NaN, Infinity\n"
+    "  the fewest digits that read back the same float32/float64 value, NaN, Infinity\n"
     "  and -Infinity spelled as in JSON5 and Python (also accepted as input); ndarray\n"
     "  strings are JSON-escaped, with bytes that are not UTF-8 as \\xHH.\n"
     "  Server text printed to a terminal has control characters and invalid UTF-8 escaped\n"

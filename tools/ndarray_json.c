@@ -264,8 +264,14 @@ void bg_cli_format_double(char *buf, size_t size, double d, int precision) {
     snprintf(buf, size, d < 0 ? "-Infinity" : "Infinity");
     return;
   }
+  /* The fewest digits that read back as the same value of the element's type (precision 9:
+   * float32, 17: float64), so 15.8f prints 15.8, not 15.8000002. */
   char raw[48];
-  snprintf(raw, sizeof raw, "%.*g", precision, d);
+  for (int digits = 1; digits <= precision; digits++) {
+    snprintf(raw, sizeof raw, "%.*g", digits, d);
+    if (precision <= 9 ? strtof(raw, NULL) == (float)d : strtod(raw, NULL) == d)
+      break;
+  }
   /* jansson's spelling: "1.0" not "1", "1e300" not "1e+300", "1e-5" not "1e-05" */
   char *e = strchr(raw, 'e'), *o = buf;
   size_t mantissa = e ? (size_t)(e - raw) : strlen(raw);

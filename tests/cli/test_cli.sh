@@ -144,7 +144,7 @@ check "describe marks unsupported" 0 "acme.io.Custom' is not supported" -- "$cli
 check "health" 0 "SERVING" -- "$cli" health "$url"
 check "health of unknown service" 5 "NOT_FOUND" -- "$cli" health "$url" --service no.such.Service
 check "wait" 0 "SERVING" -- "$cli" wait "localhost:$port" --timeout-ms 5000
-check "call predict" 0 '{"dtype":"float32","shape":[2],"data":[15.8000002,10.0]}' -- \
+check "call predict" 0 '{"dtype":"float32","shape":[2],"data":[15.8,10.0]}' -- \
   "$cli" call "localhost:$port" predict --ndarray '[[5.9,3,5.1,1.8],[1,2,3,4]]' --dtype float32
 check "call with inferred int64" 0 '{"dtype":"int64","shape":[2,2],"data":[[2,4],[6,8]]}' -- \
   "$cli" call "$url" double_ndarray --ndarray '[[1,2],[3,4]]'

@@ -100,6 +100,23 @@ static void test_text_reply_keeps_nul_bytes(void **state) {
   expect_protocol(&bad, &bg_text_descriptor, "UTF-8");
 }
 
+/* A server's MIME type of any length comes back whole (it was cut at 127 bytes). */
+static void test_file_reply_long_mime_kept_whole(void **state) {
+  (void)state;
+  char kind[256] = "application/";
+  memset(kind + strlen(kind), 'x', 200);
+  msg file = {.n = 0}, r = {.n = 0};
+  put_bytes(&file, 2, "hi", 2);
+  put_bytes(&file, 3, kind, strlen(kind));
+  put_msg(&r, 6, &file);
+  bg_value *out;
+  bg_error err;
+  assert_int_equal(decode(&r, &bg_file_descriptor, &out, &err), BG_OK);
+  assert_string_equal(bg_file_mime(out), kind);
+  assert_int_equal(bg_file_size(out), 2);
+  bg_value_free(out);
+}
+
 static void test_ndarray_dtype_field_mismatch(void **state) {
   (void)state;
   double one = 1.0;
@@ -230,6 +247,7 @@ static void test_copy_of_strings_checks_utf8(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_text_reply_keeps_nul_bytes),
+      cmocka_unit_test(test_file_reply_long_mime_kept_whole),
       cmocka_unit_test(test_ndarray_dtype_field_mismatch),
       cmocka_unit_test(test_string_replies_must_be_utf8),
       cmocka_unit_test(test_multipart_reply_duplicate_names),
