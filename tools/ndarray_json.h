@@ -23,9 +23,9 @@ bg_value *bg_cli_ndarray_from_node(const cj_node *node, size_t text_scalars, con
 
 /* Prints {"dtype": ..., "shape": [...], "data": <nested lists>} and a newline. Every value is
  * printed exactly: integers as integers, floats with the fewest digits that read back the same
- * value of their type (at most 9 for float32, 17 for float64; NaN, Infinity and -Infinity spelled as in JSON5/Python), strings
- * JSON-escaped with any control character as \uXXXX and any byte that is not UTF-8 as \xHH. Returns
- * < 0 when writing failed. */
+ * value of their type (at most 9 for float32, 17 for float64; NaN, Infinity and -Infinity spelled
+ * as in JSON5/Python), strings JSON-escaped with any control character as \uXXXX and any byte that
+ * is not UTF-8 as \xHH. Returns < 0 when writing failed. */
 int bg_cli_print_ndarray(FILE *out, const bg_value *value);
 
 /* `d` as the CLI prints it: NaN, Infinity, -Infinity, or the shortest %g (at most `precision`
