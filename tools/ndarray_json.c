@@ -264,14 +264,20 @@ void bg_cli_format_double(char *buf, size_t size, double d, int precision) {
     snprintf(buf, size, d < 0 ? "-Infinity" : "Infinity");
     return;
   }
-  /* The fewest digits that read back as the same value of the element's type (precision 9:
-   * float32, 17: float64), so 15.8f prints 15.8, not 15.8000002. */
+  /* The fewest significant digits that read back as the same value of the element's type
+   * (precision 9: float32, 17: float64), so 15.8f prints 15.8, not 15.8000002; laid out like
+   * Python's repr: positional for exponents -4..15 (10.0, not 1e+01), else 1.5e+300. */
   char raw[48];
-  for (int digits = 1; digits <= precision; digits++) {
-    snprintf(raw, sizeof raw, "%.*g", digits, d);
+  int digits = 1;
+  for (; digits < precision; digits++) {
+    snprintf(raw, sizeof raw, "%.*e", digits - 1, d);
     if (precision <= 9 ? strtof(raw, NULL) == (float)d : strtod(raw, NULL) == d)
       break;
   }
+  snprintf(raw, sizeof raw, "%.*e", digits - 1, d);
+  int exponent = atoi(strchr(raw, 'e') + 1);
+  if (exponent >= -4 && exponent < 16)
+    snprintf(raw, sizeof raw, "%.*f", digits - 1 - exponent > 0 ? digits - 1 - exponent : 0, d);
   /* jansson's spelling: "1.0" not "1", "1e300" not "1e+300", "1e-5" not "1e-05" */
   char *e = strchr(raw, 'e'), *o = buf;
   size_t mantissa = e ? (size_t)(e - raw) : strlen(raw);

@@ -146,6 +146,10 @@ check "health of unknown service" 5 "NOT_FOUND" -- "$cli" health "$url" --servic
 check "wait" 0 "SERVING" -- "$cli" wait "localhost:$port" --timeout-ms 5000
 check "call predict" 0 '{"dtype":"float32","shape":[2],"data":[15.8,10.0]}' -- \
   "$cli" call "localhost:$port" predict --ndarray '[[5.9,3,5.1,1.8],[1,2,3,4]]' --dtype float32
+# floats print with the fewest digits that read back, laid out as a person writes them (not 1e+01)
+check "floats print short and positional" 0 \
+  '{"dtype":"float64","shape":[9],"data":[10.0,15.8,0.0001,1e-5,2e300,0.1,1e16,-2.5,123456789.0]}' \
+  -- "$cli" call "$url" double_ndarray --ndarray '[5, 7.9, 0.00005, 5e-6, 1e300, 0.05, 5e15, -1.25, 61728394.5]'
 check "call with inferred int64" 0 '{"dtype":"int64","shape":[2,2],"data":[[2,4],[6,8]]}' -- \
   "$cli" call "$url" double_ndarray --ndarray '[[1,2],[3,4]]'
 check "call with metadata" 0 '"data":[true,false]' -- \
