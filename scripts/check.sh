@@ -5,7 +5,10 @@
 #   2. src/ layers include only their own or lower layers; tools/, examples/ and bindings see
 #      only the public headers;
 #   3. every "PROTOCOL.md §N" a comment cites exists in docs/PROTOCOL.md;
-#   4. nothing generated, and no machine-specific path, is committed.
+#   4. nothing generated, and no machine-specific path, is committed;
+#   5. bg_/BG_ names are the public API (include/bentogrpc/); the library's internal names are
+#      bgi_/BGI_, the CLI's cli_, the tests' bgt_; tools and tests never call bgi_ functions
+#      except unit tests and fuzzers, which test internals on purpose.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -66,6 +69,19 @@ outside='(/home/|/root/|/work/|/tmp/bash_jobs|\.\./shared/)'
 if git grep -nE "$outside" -- ':!scripts/check.sh' >/dev/null; then
   git grep -nE "$outside" -- ':!scripts/check.sh' >&2
   fail "machine-specific paths, or files outside the repository, are referenced (above)"
+fi
+
+# 5. Prefixes: every bg_/BG_ name outside include/ must be one the public headers declare (or a
+#    prefix of such names in prose, e.g. bg_options_set_root_certs_*, or a build/env knob).
+public=$(git grep -hoE '\b(bg|BG)_[A-Za-z0-9_]+' -- include/bentogrpc | sort -u)
+while IFS=: read -r file name; do
+  case "$name" in BG_SANITIZE* | BG_BUILD* | BG_FUZZ* | BG_SOAK* | BG_SOURCE_DIR | BG_TEST_SOURCE_DIR | bg_protoc_c) continue ;; esac
+  grep -qx "$name" <<<"$public" && continue
+  grep -q "^${name%_}_" <<<"$public" && continue
+  fail "$file uses '$name': bg_/BG_ is the public API's prefix; internal names are bgi_/BGI_"
+done < <(git grep -oE '\b(bg|BG)_[A-Za-z0-9_]+' -- ':!include/bentogrpc' '*.c' '*.h' '*.cc' | sort -u)
+if git grep -lE '\bbgi_[a-z0-9_]+\(' -- tools examples bindings 'tests/integration' >/dev/null; then
+  fail "tools/examples/bindings/integration tests call internal bgi_ functions: $(git grep -lE '\bbgi_[a-z0-9_]+\(' -- tools examples bindings tests/integration | tr '\n' ' ')"
 fi
 
 if [ "$failures" -ne 0 ]; then
