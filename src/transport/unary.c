@@ -3,6 +3,7 @@
 #include <grpc/support/time.h>
 
 #include "error_internal.h"
+#include "transport/cancel.h"
 #include "transport/unary.h"
 
 static gpr_timespec deadline_from_ms(int64_t ms) {
@@ -64,7 +65,10 @@ bg_status bg_unary_run(bg_cq_pool *pool, const bg_unary_call *call, bg_unary_res
   bg_status st = bg_unary_start(call, cq, tag, result, err);
   if (st == BG_OK) {
     /* The call's own deadline bounds the wait; the queue always delivers the tag. */
+    bg_cancel_reg reg;
+    bg_cancel_attach(call->cancel, &reg, result->call);
     grpc_event ev = grpc_completion_queue_pluck(cq, tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+    bg_cancel_detach(call->cancel, &reg);
     if (ev.type != GRPC_OP_COMPLETE || !ev.success)
       st = bg_fail(err, BG_ERR_INTERNAL, 0, "gRPC completion queue failed (event type %d)",
                    (int)ev.type);
