@@ -334,6 +334,34 @@ class Sync(unittest.TestCase):
             self.assertIn("missing.pem", cm.exception.message)
 
 
+class Interrupt(unittest.TestCase):
+    def test_ctrl_c_cancels_running_call(self):
+        """SIGINT during a call on the main thread cancels the gRPC call (the server would
+        take 60 s) and raises KeyboardInterrupt from the library's CancelledError."""
+        url = start_server("--slow-ms", "60000")
+        script = f"""
+import os, signal, sys, threading, time
+import numpy as np
+sys.path.insert(0, {SITE!r})
+import bentogrpc
+c = bentogrpc.Client.from_url({url!r})
+def interrupt():
+    time.sleep(0.5)
+    os.kill(os.getpid(), signal.SIGINT)
+threading.Thread(target=interrupt, daemon=True).start()
+try:
+    c.slow_echo_ndarray(np.ones(2))
+    print("returned")
+except KeyboardInterrupt as e:
+    print("interrupted", type(e.__cause__).__name__, e.__cause__.grpc_status_name)
+print(c.bonjour("next"))
+"""
+        r = subprocess.run([PY, "-c", script], capture_output=True, text=True, timeout=50,
+                           env=dict(os.environ, BENTOGRPC_LIBRARY=LIB))
+        self.assertEqual(r.stdout.split("\n")[:2],
+                         ["interrupted CancelledError CANCELLED", "Hello, next!"], r.stderr)
+
+
 class Async(unittest.TestCase):
     def run_async(self, coro):
         return asyncio.run(asyncio.wait_for(coro, 60))

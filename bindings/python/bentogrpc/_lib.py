@@ -55,6 +55,10 @@ _SIGNATURES = {
     "bg_call_options_set_validate": (cint, [p, cbool, perr]),
     "bg_call_options_set_compression": (cint, [p, cint, perr]),
     "bg_call_options_set_wait_for_ready": (cint, [p, cbool, perr]),
+    "bg_call_options_set_cancel_token": (cint, [p, p, perr]),
+    "bg_cancel_token_new": (p, []),
+    "bg_cancel_token_free": (None, [p]),
+    "bg_cancel_token_cancel": (None, [p]),
     # client
     "bg_client_from_url": (p, [cstr, p, perr]),
     "bg_client_close": (None, [p]),

@@ -4,6 +4,9 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import queue
+import signal
+import threading
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _lib
@@ -103,10 +106,10 @@ def build_options(lib, *, timeout, discovery_timeout, tls, root_certs, client_ce
 
 
 def build_call_options(lib, *, timeout=None, headers: Optional[Metadata] = None,
-                       compression=None, validate=None, wait_for_ready=None):
+                       compression=None, validate=None, wait_for_ready=None, cancel=None):
     """A bg_call_options (caller frees), or None when every argument is the default."""
     if timeout is None and not headers and compression is None and validate is None \
-            and wait_for_ready is None:
+            and wait_for_ready is None and cancel is None:
         return None
     co = lib.bg_call_options_new()
     if not co:
@@ -134,6 +137,8 @@ def build_call_options(lib, *, timeout=None, headers: Optional[Metadata] = None,
             ok(lib.bg_call_options_set_validate(co, bool(validate), e))
         if wait_for_ready is not None:
             ok(lib.bg_call_options_set_wait_for_ready(co, bool(wait_for_ready), e))
+        if cancel is not None:
+            ok(lib.bg_call_options_set_cancel_token(co, cancel, e))
     except BaseException:
         lib.bg_call_options_free(co)
         raise
@@ -179,7 +184,8 @@ class _ClientBase:
             raise InvalidArgumentError("the client is closed", status="BG_ERR_INVALID_ARGUMENT")
         return self._handle
 
-    def _prepare(self, api_name: str, inp, kw) -> Tuple[Encoder, int, Any, Optional[Api]]:
+    def _prepare(self, api_name: str, inp, kw,
+                 cancel=None) -> Tuple[Encoder, int, Any, Optional[Api]]:
         lib = self._lib
         api = self.apis.get(api_name)
         headers = self._headers + list(
@@ -190,7 +196,7 @@ class _ClientBase:
             validate = False
         co = build_call_options(lib, timeout=kw.get("timeout"), headers=headers,
                                 compression=kw.get("compression"), validate=validate,
-                                wait_for_ready=kw.get("wait_for_ready"))
+                                wait_for_ready=kw.get("wait_for_ready"), cancel=cancel)
         enc = Encoder(lib)
         try:
             value = enc.encode(inp, api.input if api else None, api.input_attrs if api else {})
@@ -259,16 +265,22 @@ class Client(_ClientBase):
         Raises a BentoGrpcError subclass (e.g. DeadlineExceededError after ``timeout``
         seconds, ServerError with ``grpc_status``)."""
         lib, handle = self._lib, self._live()
-        enc, value, co, api = self._prepare(api_name, inp, locals())
-        err, out = _lib.Error(), ctypes.c_void_p()
+        token = _interruptible() and lib.bg_cancel_token_new()
         try:
+            enc, value, co, api = self._prepare(api_name, inp, locals(), cancel=token or None)
+            err, out = _lib.Error(), ctypes.c_void_p()
             fn = lib.bg_client_call if api is None or api.supported else lib.bg_client_call_raw
-            rc = fn(handle, api_name.encode(), value, ctypes.byref(out), co,
-                                    ctypes.byref(err))
+            try:
+                args = (handle, api_name.encode(), value, ctypes.byref(out), co,
+                        ctypes.byref(err))
+                rc = _run_cancellable(lib, token, fn, args, err) if token else fn(*args)
+            finally:
+                enc.free(value)
+                if co:
+                    lib.bg_call_options_free(co)
         finally:
-            enc.free(value)
-            if co:
-                lib.bg_call_options_free(co)
+            if token:
+                lib.bg_cancel_token_free(token)
         if rc != 0:
             raise from_error(lib, err)
         return take_output(lib, out.value, api.output if api else None,
@@ -310,6 +322,55 @@ class Client(_ClientBase):
             self.close()
         except Exception:  # interpreter shutdown: nothing sensible left to do
             pass
+
+
+def _interruptible() -> bool:
+    """Ctrl-C reaches Python on the main thread only, and only between bytecodes: a call
+    made there runs on a helper thread so that KeyboardInterrupt can cancel it."""
+    return (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+
+
+_jobs: "queue.SimpleQueue" = queue.SimpleQueue()
+_worker: Optional[threading.Thread] = None
+
+
+def _work() -> None:
+    while True:
+        fn, args, done, box = _jobs.get()
+        try:
+            box.append(fn(*args))
+        except BaseException as e:  # ctypes argument errors: re-raised by the caller
+            box.append(e)
+        done.set()
+
+
+def _run_cancellable(lib, token, fn, args, err):
+    """Runs fn(*args) (a blocking library call that releases the GIL) on the helper thread
+    while the main thread waits interruptibly; Ctrl-C cancels the call through `token`,
+    waits for it to end, and raises KeyboardInterrupt from the library's CancelledError."""
+    global _worker
+    if _worker is None:
+        _worker = threading.Thread(target=_work, name="bentogrpc-call", daemon=True)
+        _worker.start()
+    done, box = threading.Event(), []
+    _jobs.put((fn, args, done, box))
+    interrupted = None
+    while True:
+        try:
+            # wake now and then: SIGINT may land on any thread, and Python runs its
+            # handler only when the main thread gets back to bytecode
+            if done.wait(0.05):
+                break
+        except KeyboardInterrupt as e:
+            interrupted = interrupted or e
+            lib.bg_cancel_token_cancel(token)
+    if isinstance(box[0], BaseException):
+        raise box[0]
+    if interrupted is not None:
+        cause = from_error(lib, err) if box[0] != 0 else None
+        raise interrupted from cause
+    return box[0]
 
 
 def wait_until_server_ready(url: str, timeout: float = 30.0, check_interval: float = 0.5,
