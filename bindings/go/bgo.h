@@ -12,9 +12,9 @@ enum { BGO_NDARRAY = 1, BGO_FILE = 6, BGO_BYTES = 8 };
  * or takes `prebuilt` (C memory; freed here), starts bg_async_call() — which serializes the
  * input before it returns — and frees the value, all in one C call, so no Go pointer is
  * kept by C after the call returns. The callback reaches Go with `handle`. */
-bg_status bgo_start(bg_async_client *ac, const char *api, int kind, int dtype,
-                    const int64_t *shape, size_t ndim, const void *data, size_t count,
-                    const char *mime, bg_value *prebuilt, const bg_call_options *co,
-                    uintptr_t handle, struct bg_async_call **call, bg_error *err);
+bg_status bgo_start(bg_async_client *ac, const char *api, int kind, int dtype, const int64_t *shape,
+                    size_t ndim, const void *data, size_t count, const char *mime,
+                    bg_value *prebuilt, const bg_call_options *co, uintptr_t handle,
+                    struct bg_async_call **call, bg_error *err);
 
 #endif
