@@ -1,6 +1,7 @@
 """The synchronous client, shaped like BentoML's own ``bentoml.client.Client``."""
 from __future__ import annotations
 
+import _thread
 import ctypes
 import json
 import os
@@ -153,8 +154,9 @@ class _ClientBase:
     def _open(self, url: str, *, timeout=None, discovery_timeout=None, tls=False,
               root_certs=None, client_cert=None, client_key=None, authority=None,
               compression=None, headers=None, validate=True, protocol_version=None,
-              user_agent=None):
+              user_agent=None, interruptible=True):
         self._lib = lib = _lib.load()
+        self._interruptible = interruptible
         self._headers = list(headers.items() if isinstance(headers, Mapping)
                              else (headers or ()))
         self._validate = validate
@@ -238,7 +240,7 @@ class Client(_ClientBase):
                  client_key: Optional[PathOrPem] = None, authority: Optional[str] = None,
                  compression: Optional[str] = None, headers: Optional[Metadata] = None,
                  validate: bool = True, protocol_version: Optional[str] = None,
-                 user_agent: Optional[str] = None) -> "Client":
+                 user_agent: Optional[str] = None, interruptible: bool = True) -> "Client":
         """Connects to ``url`` ("host:port", "grpc://", "grpcs://", "unix:/path") and
         discovers its APIs.
 
@@ -248,11 +250,15 @@ class Client(_ClientBase):
         certificates are paths or PEM bytes.
         compression: "gzip" or "deflate" for requests. headers: metadata sent with each call.
         validate: check inputs against the descriptors before sending (default True).
+        interruptible: Ctrl-C cancels a call made on the main thread (default True). Such
+        calls run on a helper thread for that, which costs some 30 µs a call; False calls
+        directly, and Ctrl-C then waits for the call to end.
         """
         return cls(url, timeout=timeout, discovery_timeout=discovery_timeout, tls=tls,
                    root_certs=root_certs, client_cert=client_cert, client_key=client_key,
                    authority=authority, compression=compression, headers=headers,
-                   validate=validate, protocol_version=protocol_version, user_agent=user_agent)
+                   validate=validate, protocol_version=protocol_version, user_agent=user_agent,
+                   interruptible=interruptible)
 
     def call(self, api_name: str, inp: Any = None, *, timeout: Optional[float] = None,
              headers: Optional[Metadata] = None, compression: Optional[str] = None,
@@ -265,7 +271,7 @@ class Client(_ClientBase):
         Raises a BentoGrpcError subclass (e.g. DeadlineExceededError after ``timeout``
         seconds, ServerError with ``grpc_status``)."""
         lib, handle = self._lib, self._live()
-        token = _interruptible() and lib.bg_cancel_token_new()
+        token = self._interruptible and _interruptible() and lib.bg_cancel_token_new()
         try:
             enc, value, co, api = self._prepare(api_name, inp, locals(), cancel=token or None)
             err, out = _lib.Error(), ctypes.c_void_p()
@@ -342,25 +348,27 @@ def _work() -> None:
             box.append(fn(*args))
         except BaseException as e:  # ctypes argument errors: re-raised by the caller
             box.append(e)
-        done.set()
+        done.release()
 
 
 def _run_cancellable(lib, token, fn, args, err):
     """Runs fn(*args) (a blocking library call that releases the GIL) on the helper thread
     while the main thread waits interruptibly; Ctrl-C cancels the call through `token`,
-    waits for it to end, and raises KeyboardInterrupt from the library's CancelledError."""
+    waits for it to end, and raises KeyboardInterrupt from the library's CancelledError.
+    A bare lock (not an Event) keeps the hand-off cheap."""
     global _worker
     if _worker is None:
         _worker = threading.Thread(target=_work, name="bentogrpc-call", daemon=True)
         _worker.start()
-    done, box = threading.Event(), []
+    done, box = _thread.allocate_lock(), []
+    done.acquire()
     _jobs.put((fn, args, done, box))
     interrupted = None
     while True:
         try:
             # wake now and then: SIGINT may land on any thread, and Python runs its
             # handler only when the main thread gets back to bytecode
-            if done.wait(0.05):
+            if done.acquire(timeout=0.05):
                 break
         except KeyboardInterrupt as e:
             interrupted = interrupted or e
