@@ -11,7 +11,9 @@ packages=(
   libjansson-dev libssl-dev
   # tests (libuv: the event-loop integration example of the async client; clang and its
   # runtime: the libFuzzer targets)
-  libcmocka-dev openssl libuv1-dev clang libclang-rt-14-dev
+  libcmocka-dev openssl libuv1-dev clang libclang-rt-14-dev valgrind
+  # scripts/check.sh
+  clang-format git
   # reference server (Python on Debian's grpcio, stubs generated with protoc at test time)
   python3 python3-grpcio python3-protobuf python3-numpy protobuf-compiler
   # bindings (issue 13): the Python package is installed with Debian's pip and setuptools

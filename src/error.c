@@ -51,10 +51,14 @@ bg_status bg_fail(bg_error *err, bg_status code, int grpc_status, const char *fm
   if (err) {
     err->code = code;
     err->grpc_status = grpc_status;
+    /* Formatting into a buffer of the message's size is enough: escaping only lengthens. */
+    char text[sizeof err->message];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    /* Messages quote what servers and users sent: no control bytes reach a terminal. */
+    bg_escape_into(err->message, sizeof err->message, text, strlen(text));
   }
   return code;
 }
@@ -67,9 +71,9 @@ void bg_error_prefix(bg_error *err, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(prefix, sizeof prefix, fmt, ap);
   va_end(ap);
-  char old[sizeof err->message];
-  memcpy(old, err->message, sizeof old);
-  snprintf(err->message, sizeof err->message, "%s: %s", prefix, old);
+  char text[sizeof err->message];
+  snprintf(text, sizeof text, "%s: %s", prefix, err->message);
+  bg_escape_into(err->message, sizeof err->message, text, strlen(text));
 }
 
 void bg_error_clear(bg_error *err) {

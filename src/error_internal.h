@@ -18,6 +18,10 @@ void bg_error_clear(bg_error *err);
  * running out of memory (ours); `st` is the failed call's status. Returns the final code. */
 bg_status bg_as_protocol(bg_error *err, bg_status st);
 
+/* Writes bg_text_escape()'s form of text[0..len) into dst (cap bytes, NUL-terminated, cut
+ * only between whole characters/escapes) and returns its length; with dst NULL only counts. */
+size_t bg_escape_into(char *dst, size_t cap, const char *text, size_t len);
+
 #define BG_FAIL_NOMEM(err) bg_fail((err), BG_ERR_NO_MEMORY, 0, "out of memory")
 
 #endif

@@ -1,6 +1,5 @@
 /* bentogrpc — command-line client for BentoML gRPC servers, built on the public API only. */
 #include <bentogrpc/bentogrpc.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +51,14 @@ static const char usage[] =
     "                            (VALUE a path), e.g. --part meta=text:hi --part img=file:a.bmp\n"
     "\n"
     "call output:\n"
-    "  -o PATH                   write a file output to PATH (multipart: PATH.PART)\n"
+    "  -o PATH                   write a file, text or JSON output to PATH, byte for byte\n"
+    "                            (multipart: file parts to PATH.PART)\n"
+    "  ndarray, series and dataframe values print exactly: integers as integers, floats with\n"
+    "  the fewest digits that read back the same float32/float64 value, NaN, Infinity\n"
+    "  and -Infinity spelled as in JSON5 and Python (also accepted as input); ndarray\n"
+    "  strings are JSON-escaped, with bytes that are not UTF-8 as \\xHH.\n"
+    "  Server text printed to a terminal has control characters and invalid UTF-8 escaped\n"
+    "  as \\xHH; use -o PATH or a pipe for the raw bytes.\n"
     "\n"
     "options:\n"
     "  --concurrency N           call: keep N calls in flight on the async client ...\n"
@@ -99,9 +105,9 @@ typedef struct cli {
   int64_t deadline_ms, timeout_ms, interval_ms;
   bool wait_for_ready;
   const char *protocol_version;
-  const char *cert, *key;
-  bool plaintext, compress;
-  char url_buf[600];
+  const char *cert, *key, *cacert;
+  bool plaintext, tls, compress;
+  char *url_buf; /* the URL rewritten for --plaintext; freed by main */
   bg_compression compression;
   bg_options *options;
 } cli;
@@ -119,8 +125,16 @@ static int exit_code_for(bg_status st) {
   }
 }
 
+/* Prints a failure; never exits 0 (a failure without a code or message is a bug here). */
 static int report(const bg_error *err) {
-  fprintf(stderr, "bentogrpc: %s\n", err->message);
+  if (err->code == BG_OK || err->message[0] == '\0') {
+    fprintf(stderr, "bentogrpc: internal error: an operation failed without saying why "
+                    "(please report this)\n");
+    return EXIT_OTHER;
+  }
+  char *safe = bg_text_escape(err->message, strlen(err->message)); /* server text inside */
+  fprintf(stderr, "bentogrpc: %s\n", safe ? safe : "out of memory");
+  bg_string_free(safe);
   return exit_code_for(err->code);
 }
 
@@ -226,8 +240,8 @@ static int parse_args(int argc, char **argv, cli *c) {
         return report(&err);
     } else if (strcmp(a, "--cacert") == 0 || strcmp(a, "--cert") == 0 || strcmp(a, "--key") == 0) {
       NEED_VALUE();
-      if (strcmp(a, "--cacert") == 0 && bg_options_set_root_certs_file(c->options, next, &err))
-        return report(&err);
+      if (strcmp(a, "--cacert") == 0)
+        c->cacert = next;
       if (strcmp(a, "--cert") == 0)
         c->cert = next;
       if (strcmp(a, "--key") == 0)
@@ -237,7 +251,7 @@ static int parse_args(int argc, char **argv, cli *c) {
       if (bg_options_set_authority(c->options, next, &err) != BG_OK)
         return report(&err);
     } else if (strcmp(a, "--tls") == 0) {
-      bg_options_set_tls(c->options, true, NULL);
+      c->tls = true;
     } else if (strcmp(a, "--plaintext") == 0) {
       c->plaintext = true;
     } else if (strcmp(a, "--compress") == 0) {
@@ -272,12 +286,23 @@ static int parse_args(int argc, char **argv, cli *c) {
     }
 #undef NEED_VALUE
   }
+  /* Conflicting transport flags are refused whatever their order, naming both. */
+  const char *tls_flag = c->cacert ? "--cacert"
+                         : c->cert ? "--cert"
+                         : c->key  ? "--key"
+                         : c->tls  ? "--tls"
+                                   : NULL;
+  if (c->plaintext && tls_flag)
+    return usage_error("--plaintext cannot go with %s: choose plaintext or TLS", tls_flag);
   if ((c->cert != NULL) != (c->key != NULL))
     return usage_error("--cert and --key go together%s", "");
+  if (c->cacert && bg_options_set_root_certs_file(c->options, c->cacert, &err) != BG_OK)
+    return report(&err);
   if (c->cert && bg_options_set_client_cert_file(c->options, c->cert, c->key, &err) != BG_OK)
     return report(&err);
-  if (c->plaintext && (c->cert || bg_options_set_tls(c->options, false, &err) != BG_OK))
-    return usage_error("--plaintext cannot go with TLS options%s", "");
+  if ((c->tls && bg_options_set_tls(c->options, true, &err) != BG_OK) ||
+      (c->plaintext && bg_options_set_tls(c->options, false, &err) != BG_OK))
+    return report(&err);
   if (n_positional < 2) {
     fputs(usage, stderr);
     return EXIT_USAGE;
@@ -285,7 +310,12 @@ static int parse_args(int argc, char **argv, cli *c) {
   c->command = positional[0];
   c->url = positional[1];
   if (c->plaintext && strncmp(c->url, "grpcs://", 8) == 0) { /* --plaintext wins */
-    snprintf(c->url_buf, sizeof c->url_buf, "grpc://%s", c->url + 8);
+    size_t size = strlen(c->url) - 8 + sizeof "grpc://";
+    if (!(c->url_buf = malloc(size))) {
+      fprintf(stderr, "bentogrpc: out of memory\n");
+      return EXIT_OTHER;
+    }
+    snprintf(c->url_buf, size, "grpc://%s", c->url + 8);
     c->url = c->url_buf;
   }
   c->api = positional[2];
@@ -293,7 +323,11 @@ static int parse_args(int argc, char **argv, cli *c) {
 }
 
 static void print_io(const char *side, const char *id, const char *attrs) {
-  printf("    %-7s %s %s\n", side, id ? id : "(none)", attrs);
+  printf("    %-7s ", side);
+  cli_put_text(stdout, id ? id : "(none)", (size_t)-1);
+  putchar(' ');
+  cli_put_text(stdout, attrs ? attrs : "", (size_t)-1);
+  putchar('\n');
 }
 
 static int cmd_describe(cli *c) {
@@ -301,17 +335,27 @@ static int cmd_describe(cli *c) {
   bg_client *client = bg_client_from_url(c->url, c->options, &err);
   if (!client)
     return report(&err);
-  printf("service %s at %s: %zu APIs\n", bg_client_service_name(client), c->url,
-         bg_client_api_count(client));
+  printf("service ");
+  cli_put_text(stdout, bg_client_service_name(client), (size_t)-1);
+  printf(" at %s: %zu APIs\n", c->url, bg_client_api_count(client));
   for (size_t i = 0; i < bg_client_api_count(client); i++) {
     const bg_api *api = bg_client_api_at(client, i);
-    printf("\n  %s%s\n", bg_api_name(api), bg_api_is_supported(api) ? "" : "  [unsupported]");
+    printf("\n  ");
+    cli_put_text(stdout, bg_api_name(api), (size_t)-1);
+    printf("%s\n", bg_api_is_supported(api) ? "" : "  [unsupported]");
     print_io("input", bg_api_input_descriptor(api), bg_api_input_attributes_json(api));
     print_io("output", bg_api_output_descriptor(api), bg_api_output_attributes_json(api));
-    if (bg_api_docs(api))
-      printf("    docs    %s\n", bg_api_docs(api));
-    if (!bg_api_is_supported(api))
-      printf("    why     %s\n", bg_api_unsupported_reason(api));
+    const char *docs = bg_api_docs(api), *why = bg_api_unsupported_reason(api);
+    if (docs) {
+      printf("    docs    ");
+      cli_put_text(stdout, docs, (size_t)-1);
+      putchar('\n');
+    }
+    if (!bg_api_is_supported(api)) {
+      printf("    why     ");
+      cli_put_text(stdout, why ? why : "", (size_t)-1);
+      putchar('\n');
+    }
   }
   bg_client_close(client);
   return EXIT_OK;
@@ -348,19 +392,11 @@ static bg_call_options *build_call_options(const cli *c, bg_error *err) {
       bg_call_options_set_validate(co, !c->no_validate, err) == BG_OK &&
       (!c->compress || bg_call_options_set_compression(co, c->compression, err) == BG_OK);
   for (size_t i = 0; ok && i < c->n_headers; i++) {
-    const char *colon = strchr(c->headers[i], ':');
-    if (!colon) {
-      snprintf(err->message, sizeof err->message, "-H '%s': write it as key:value", c->headers[i]);
-      err->code = BG_ERR_INVALID_ARGUMENT;
-      ok = false;
-      break;
-    }
-    char key[256];
-    snprintf(key, sizeof key, "%.*s", (int)(colon - c->headers[i]), c->headers[i]);
-    const char *value = colon + 1;
-    while (*value == ' ')
-      value++;
-    ok = bg_call_options_add_metadata(co, key, value, strlen(value), err) == BG_OK;
+    char *key;
+    const char *value;
+    ok = cli_parse_header(c->headers[i], &key, &value, err) == BG_OK &&
+         bg_call_options_add_metadata(co, key, value, strlen(value), err) == BG_OK;
+    free(key);
   }
   if (!ok) {
     bg_call_options_free(co);
@@ -454,6 +490,13 @@ int main(int argc, char **argv) {
       rc =
           usage_error("unknown command '%s'; use describe, health, wait, call or bench", c.command);
   }
+  /* Output that could not be written (a full disk, a closed pipe) is a failure too. */
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    fprintf(stderr, "bentogrpc: cannot write the output to stdout\n");
+    if (rc == EXIT_OK)
+      rc = EXIT_OTHER;
+  }
+  free(c.url_buf);
   bg_options_free(c.options);
   return rc;
 }

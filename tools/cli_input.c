@@ -1,26 +1,34 @@
-#include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli_input.h"
+#include "cli_json.h"
 #include "ndarray_json.h"
 
-static bg_value *fail(bg_error *err, const char *fmt, const char *arg) {
+static bg_value *fail(bg_error *err, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err->message, sizeof err->message, fmt, ap);
+  va_end(ap);
   err->code = BG_ERR_INVALID_ARGUMENT;
   err->grpc_status = 0;
-  snprintf(err->message, sizeof err->message, fmt, arg);
+  return NULL;
+}
+
+static bg_value *no_memory(bg_error *err) {
+  fail(err, "out of memory");
+  err->code = BG_ERR_NO_MEMORY;
   return NULL;
 }
 
 /* A series from a JSON list, dtype inferred like numpy unless given. */
-static bg_value *series_from_json(const json_t *list, const char *dtype, const char *what,
-                                  bg_error *err) {
-  if (!json_is_array(list))
+static bg_value *series_from_node(const cj_node *list, size_t scalars, const char *dtype,
+                                  const char *what, bg_error *err) {
+  if (list->kind != CJ_ARRAY)
     return fail(err, "%s: expected a JSON list of values", what);
-  char *text = json_dumps(list, JSON_COMPACT);
-  bg_value *nd = text ? bg_cli_ndarray_from_json(text, dtype, err) : NULL;
-  free(text);
+  bg_value *nd = bg_cli_ndarray_from_node(list, scalars, dtype, what, err);
   if (!nd)
     return NULL;
   bg_value *s = bg_ndarray_ndim(nd) == 1 ? bg_series_copy(bg_ndarray_dtype(nd), bg_ndarray_data(nd),
@@ -30,36 +38,38 @@ static bg_value *series_from_json(const json_t *list, const char *dtype, const c
   return s;
 }
 
-static bg_value *dataframe_from_json(const char *text, const char *dtype, bg_error *err) {
-  json_error_t jerr;
-  json_t *obj = json_loads(text, 0, &jerr);
-  if (!json_is_object(obj)) {
-    json_decref(obj);
-    return fail(err,
-                "--dataframe: expected a JSON object of columns, e.g. "
-                "'{\"age\": [3, 29], \"height\": [94, 170]}'%s",
-                "");
-  }
-  bg_value *df = bg_dataframe_new(err);
-  const char *name;
-  json_t *column;
-  json_object_foreach(obj, name, column) {
-    bg_value *s = series_from_json(column, dtype, "--dataframe column", err);
-    if (!s || bg_dataframe_add_column(df, name, s, err) != BG_OK) {
-      bg_value_free(df);
-      df = NULL;
-      break;
-    }
-  }
-  json_decref(obj);
-  return df;
+static bg_value *series_from_text(const char *text, const char *dtype, const char *what,
+                                  bg_error *err) {
+  size_t scalars = 0;
+  cj_node *list = cj_parse(text, what, &scalars, err);
+  bg_value *s = list ? series_from_node(list, scalars, dtype, what, err) : NULL;
+  cj_free(list);
+  return s;
 }
 
-static bg_value *series_from_text(const char *text, const char *dtype, bg_error *err) {
-  json_t *list = json_loads(text, JSON_DECODE_ANY, NULL);
-  bg_value *s = series_from_json(list, dtype, "--series", err);
-  json_decref(list);
-  return s;
+static bg_value *dataframe_from_text(const char *text, const char *dtype, const char *what,
+                                     bg_error *err) {
+  size_t scalars = 0;
+  cj_node *obj = cj_parse(text, what, &scalars, err);
+  if (!obj)
+    return NULL;
+  if (obj->kind != CJ_OBJECT) {
+    cj_free(obj);
+    return fail(err,
+                "%s: expected a JSON object of columns, e.g. "
+                "'{\"age\": [3, 29], \"height\": [94, 170]}'",
+                what);
+  }
+  bg_value *df = bg_dataframe_new(err);
+  for (size_t i = 0; df && i < obj->n_items; i++) {
+    bg_value *s = series_from_node(obj->items[i], scalars, dtype, what, err);
+    if (!s || bg_dataframe_add_column(df, obj->items[i]->key, s, err) != BG_OK) {
+      bg_value_free(df);
+      df = NULL;
+    }
+  }
+  cj_free(obj);
+  return df;
 }
 
 static bg_value *bytes_from_path(const char *path, bg_error *err) {
@@ -71,15 +81,15 @@ static bg_value *bytes_from_path(const char *path, bg_error *err) {
   return bytes;
 }
 
-/* One value of `kind` from `text` (a part or the whole input). */
+/* One value of `kind` from `text` (a part or the whole input); `what` names it in errors. */
 static bg_value *build(const char *kind, const char *text, const char *dtype, const char *mime,
-                       bg_error *err) {
+                       const char *what, bg_error *err) {
   if (strcmp(kind, "ndarray") == 0)
-    return bg_cli_ndarray_from_json(text, dtype, err);
+    return bg_cli_ndarray_from_json(text, dtype, what, err);
   if (strcmp(kind, "series") == 0)
-    return series_from_text(text, dtype, err);
+    return series_from_text(text, dtype, what, err);
   if (strcmp(kind, "dataframe") == 0)
-    return dataframe_from_json(text, dtype, err);
+    return dataframe_from_text(text, dtype, what, err);
   if (strcmp(kind, "json") == 0)
     return bg_json_parse(text, (size_t)-1, err);
   if (strcmp(kind, "text") == 0)
@@ -89,30 +99,66 @@ static bg_value *build(const char *kind, const char *text, const char *dtype, co
   if (strcmp(kind, "bytes") == 0)
     return bytes_from_path(text, err);
   return fail(err,
-              "unknown input kind '%s'; use ndarray, series, dataframe, json, text, file or bytes",
-              kind);
+              "%s: unknown input kind '%s'; use ndarray, series, dataframe, json, text, file or "
+              "bytes",
+              what, kind);
+}
+
+bg_status cli_parse_part(const char *spec, char **name, char **kind, const char **value,
+                         bg_error *err) {
+  const char *eq = strchr(spec, '='), *colon = eq ? strchr(eq, ':') : NULL;
+  *name = *kind = NULL;
+  if (!eq || !colon) {
+    fail(err, "--part: write it as NAME=KIND:VALUE, e.g. meta=text:hello or img=file:cat.bmp");
+    return BG_ERR_INVALID_ARGUMENT;
+  }
+  *name = strndup(spec, (size_t)(eq - spec));
+  *kind = strndup(eq + 1, (size_t)(colon - eq - 1));
+  if (!*name || !*kind) {
+    free(*name);
+    free(*kind);
+    *name = *kind = NULL;
+    no_memory(err);
+    return BG_ERR_NO_MEMORY;
+  }
+  *value = colon + 1;
+  return BG_OK;
+}
+
+/* Prefixes err's message with `prefix` (the part it belongs to). */
+static void prefix_message(bg_error *err, const char *prefix) {
+  char reason[sizeof err->message];
+  snprintf(reason, sizeof reason, "%s", err->message);
+  snprintf(err->message, sizeof err->message, "%s: %s", prefix, reason);
 }
 
 /* NAME=KIND:VALUE */
 static bg_value *build_multipart(const cli_input *in, bg_error *err) {
   bg_value *mp = bg_multipart_new(err);
   for (size_t i = 0; mp && i < in->n_parts; i++) {
-    char spec[4096];
-    snprintf(spec, sizeof spec, "%s", in->parts[i]);
-    char *eq = strchr(spec, '='), *colon = eq ? strchr(eq, ':') : NULL;
-    if (!eq || !colon) {
+    char *name, *kind, *what = NULL;
+    const char *value;
+    if (cli_parse_part(in->parts[i], &name, &kind, &value, err) != BG_OK) {
       bg_value_free(mp);
-      return fail(err,
-                  "--part '%s': write it as NAME=KIND:VALUE, e.g. meta=text:hello or "
-                  "img=file:cat.bmp",
-                  in->parts[i]);
+      return NULL;
     }
-    *eq = *colon = '\0';
-    bg_value *part = build(eq + 1, colon + 1, in->dtype, NULL, err);
-    if (!part || bg_multipart_add(mp, spec, part, err) != BG_OK) {
-      char reason[sizeof err->message];
-      snprintf(reason, sizeof reason, "%s", err->message);
-      snprintf(err->message, sizeof err->message, "--part %s: %s", spec, reason);
+    bg_value *part = NULL;
+    bool ok = false;
+    size_t what_size = strlen(name) + sizeof "--part ";
+    if (!(what = malloc(what_size))) {
+      no_memory(err);
+    } else {
+      snprintf(what, what_size, "--part %s", name);
+      part = build(kind, value, in->dtype, NULL, what, err);
+      ok = part && bg_multipart_add(mp, name, part, err) == BG_OK;
+      /* our own parsers already name the part; the library's messages do not */
+      if (!ok && strncmp(err->message, what, strlen(what)) != 0)
+        prefix_message(err, what);
+    }
+    free(what);
+    free(name);
+    free(kind);
+    if (!ok) {
       bg_value_free(mp);
       return NULL;
     }
@@ -120,8 +166,29 @@ static bg_value *build_multipart(const cli_input *in, bg_error *err) {
   return mp;
 }
 
+bg_status cli_parse_header(const char *arg, char **key, const char **value, bg_error *err) {
+  const char *colon = strchr(arg, ':');
+  *key = NULL;
+  if (!colon || colon == arg) {
+    fail(err, "-H needs 'name: value' (the argument is not repeated here: it may hold a "
+              "secret)");
+    return BG_ERR_INVALID_ARGUMENT;
+  }
+  *key = strndup(arg, (size_t)(colon - arg));
+  if (!*key) {
+    no_memory(err);
+    return BG_ERR_NO_MEMORY;
+  }
+  *value = colon + 1;
+  while (**value == ' ')
+    (*value)++;
+  return BG_OK;
+}
+
 bg_value *cli_build_input(const cli_input *in, bg_error *err) {
   const char *kinds[] = {"ndarray", "series", "dataframe", "json", "text", "file", "bytes"};
+  const char *flags[] = {"--ndarray", "--series", "--dataframe", "--json",
+                         "--text",    "--file",   "--bytes"};
   const char *values[] = {in->ndarray, in->series, in->dataframe, in->json,
                           in->text,    in->file,   in->bytes};
   int chosen = -1, given = in->n_parts ? 1 : 0;
@@ -131,11 +198,9 @@ bg_value *cli_build_input(const cli_input *in, bg_error *err) {
       given++;
     }
   if (given != 1)
-    return fail(err,
-                "call needs exactly one input: --ndarray, --series, --dataframe, --json, --text, "
-                "--file, --bytes or one or more --part%s",
-                "");
+    return fail(err, "call needs exactly one input: --ndarray, --series, --dataframe, --json, "
+                     "--text, --file, --bytes or one or more --part");
   if (in->n_parts)
     return build_multipart(in, err);
-  return build(kinds[chosen], values[chosen], in->dtype, in->mime, err);
+  return build(kinds[chosen], values[chosen], in->dtype, in->mime, flags[chosen], err);
 }

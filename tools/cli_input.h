@@ -21,4 +21,14 @@ typedef struct cli_input {
 /* The value the flags describe (exactly one input kind, or parts), or NULL with err. */
 bg_value *cli_build_input(const cli_input *in, bg_error *err);
 
+/* Splits a --part argument NAME=KIND:VALUE. On success *name and *kind are malloc'd copies
+ * (free both) and *value points into `spec`; values of any length are kept whole. */
+bg_status cli_parse_part(const char *spec, char **name, char **kind, const char **value,
+                         bg_error *err);
+
+/* Splits a -H argument "name: value" (spaces after the colon are skipped). On success *key is
+ * a malloc'd copy (free it) and *value points into `arg`. The error never repeats the
+ * argument, which may carry a secret such as a bearer token. */
+bg_status cli_parse_header(const char *arg, char **key, const char **value, bg_error *err);
+
 #endif

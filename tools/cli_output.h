@@ -7,7 +7,14 @@
 
 /* Prints `value` to `out`: ndarray/series as JSON, dataframes as a table, JSON indented, text
  * as is, files written to `file_path` (multipart file parts to file_path.NAME) or summarised
- * when it is NULL. Returns 0, or -1 when writing a file failed (message on stderr). */
+ * when it is NULL; a text or JSON reply (not part) goes byte for byte to `file_path` when it is
+ * given. Text from the server is escaped when `out` is a terminal (see cli_put_text). Returns 0, or
+ * -1 when writing failed (message on stderr). */
 int cli_print_value(FILE *out, const bg_value *value, const char *file_path);
+
+/* Writes server-controlled text: to a terminal through bg_text_escape() (no control
+ * character or invalid UTF-8 reaches it), elsewhere byte for byte. `len` (size_t)-1: up to
+ * the NUL. */
+void cli_put_text(FILE *out, const char *text, size_t len);
 
 #endif

@@ -25,7 +25,12 @@ typedef struct bg_api bg_api;
  * Connects to a BentoML gRPC server and discovers its APIs.
  *
  * `url` forms: "host:port", "grpc://host:port", "[::1]:port", "unix:/path/to.sock"
- * ("grpcs://host:port" uses TLS with the system's root certificates). A host name such as
+ * ("grpcs://host:port" uses TLS with the system's root certificates). Unix sockets:
+ * "unix:/abs/path" and "unix:///abs/path" name the absolute path /abs/path, "unix:rel/path"
+ * a path relative to the working directory; "unix://name" is refused (BG_ERR_INVALID_ARGUMENT).
+ * The path is used byte for byte ('#', '?' and '%' are part of it, not URI syntax) and may
+ * be at most 107 bytes long (the size of sun_path); longer is BG_ERR_INVALID_ARGUMENT. A host
+ * name such as
  * "localhost" is resolved by gRPC to every address it has (IPv6 and IPv4), so it works
  * whichever family the server listens on.
  *
@@ -100,9 +105,13 @@ BG_API const char *bg_api_unsupported_reason(const bg_api *api);
  *
  * Errors: BG_ERR_UNKNOWN_API (no such API; the message lists the ones there are),
  * BG_ERR_UNSUPPORTED (the API's descriptors are not supported: use bg_client_call_raw()),
- * BG_ERR_INVALID_ARGUMENT (the input does not fit the descriptor; nothing was sent),
+ * BG_ERR_INVALID_ARGUMENT (the input does not fit the descriptor, or credentials would go
+ * over a plaintext channel, see bg_options_allow_insecure_credentials; nothing was sent),
  * BG_ERR_SERVER with err->grpc_status and the server's own message (e.g. INVALID_ARGUMENT from
- * BentoML's validation), BG_ERR_DEADLINE, BG_ERR_UNAVAILABLE, BG_ERR_PROTOCOL.
+ * BentoML's validation), BG_ERR_DEADLINE, BG_ERR_UNAVAILABLE, BG_ERR_PROTOCOL (the reply
+ * cannot be read, or the server sent more than one reply message; the call is then cancelled
+ * at once). An API whose name the server sent with a NUL byte is not listed: calling it is
+ * BG_ERR_UNKNOWN_API, with the reason.
  * Thread-safe.
  */
 BG_API bg_status bg_client_call(bg_client *client, const char *api_name, const bg_value *input,

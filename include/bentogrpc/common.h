@@ -61,6 +61,15 @@ BG_API const char *bg_status_str(bg_status code);
 /** The gRPC name of a gRPC status code, e.g. "INVALID_ARGUMENT" (static storage). */
 BG_API const char *bg_grpc_status_str(int grpc_status);
 
+/** Copy of text[0..len) safe to print to a terminal; NUL-terminated, malloc'd: free with
+ *  bg_string_free(). NULL when out of memory. Each byte that is a C0 control other than TAB
+ *  and LF, DEL (0x7f), part of a UTF-8-encoded C1 control (U+0080..U+009F) or not part of
+ *  valid UTF-8 is written as `\xHH` (two lowercase hex digits); everything else, including a
+ *  backslash, is copied unchanged, so escaping twice changes nothing. `text` may hold NUL bytes
+ *  (written as `\x00`); NULL is read as empty. Thread-safe. bg_error messages are escaped the
+ *  same way, so err.message never carries ESC, BEL or other control bytes. */
+BG_API char *bg_text_escape(const char *text, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

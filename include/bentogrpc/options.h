@@ -44,12 +44,23 @@ BG_API bg_status bg_options_set_default_deadline_ms(bg_options *options, int64_t
 BG_API bg_status bg_options_set_max_receive_bytes(bg_options *options, int64_t max_bytes,
                                                   bg_error *err);
 
+/** Largest reply metadata (headers, and trailers, each) the client accepts, in bytes
+ *  (1..INT32_MAX); gRPC's channel argument grpc.max_metadata_size. Default: gRPC's 8 KiB.
+ *  A reply over the limit fails with BG_ERR_SERVER, grpc_status RESOURCE_EXHAUSTED. */
+BG_API bg_status bg_options_set_max_metadata_size(bg_options *options, size_t bytes, bg_error *err);
+
 /* ---- TLS and mutual TLS ----
  * TLS is used for grpcs:// URLs, or when enabled here, or when any TLS material is set.
  * Files are read and PEM is checked when set, so a missing, unreadable or non-PEM input fails
- * here with a message naming it, not at the first call. */
+ * here with a message naming it, not at the first call.
+ * TLS is never switched off silently: bg_options_set_tls(false) on options that hold TLS
+ * material, and TLS material set after bg_options_set_tls(false), fail with
+ * BG_ERR_INVALID_ARGUMENT naming both settings (the options stay as they were); a grpcs://
+ * URL with such options fails in bg_client_from_url() the same way. */
 
-/** Uses TLS even for host:port URLs (with the system's roots unless a CA is set). */
+/** `enable`: uses TLS even for host:port URLs (with the system's roots unless a CA is set).
+ *  false: plaintext; refused (see above) while CA certificates or a client certificate are
+ *  set. */
 BG_API bg_status bg_options_set_tls(bg_options *options, bool enable, bg_error *err);
 /** CA certificates that verify the server, from a PEM file or PEM bytes (copied). */
 BG_API bg_status bg_options_set_root_certs_file(bg_options *options, const char *path,
@@ -66,6 +77,15 @@ BG_API bg_status bg_options_set_client_cert_pem(bg_options *options, const char 
  *  certificates issued to another name than the URL's host. */
 BG_API bg_status bg_options_set_authority(bg_options *options, const char *authority,
                                           bg_error *err);
+
+/** Per-call credentials (an `authorization` header from bg_call_options_set_bearer_token(),
+ *  bg_call_options_add_metadata(), a credentials callback or an interceptor) are sent only
+ *  over TLS: on a plaintext channel such a call fails with BG_ERR_INVALID_ARGUMENT before
+ *  anything is sent, as gRPC's own call credentials do. `allow` = true lifts that for
+ *  loopback targets (localhost, 127.0.0.0/8, [::1]) and unix: sockets only, whose traffic
+ *  never leaves the machine; other plaintext targets are still refused. Default false. */
+BG_API bg_status bg_options_allow_insecure_credentials(bg_options *options, bool allow,
+                                                       bg_error *err);
 
 /* ---- channel ---- */
 
@@ -143,7 +163,8 @@ BG_API bg_status bg_call_options_set_compression(bg_call_options *call_options,
                                                  bg_compression compression, bg_error *err);
 
 /** Per-call credentials: sends "authorization: Bearer <token>" (token copied; printable
- *  ASCII). Replaces an earlier token. */
+ *  ASCII). Replaces an earlier token. Sent over TLS only: on a plaintext channel the call is
+ *  refused unless bg_options_allow_insecure_credentials() allows a loopback/unix: target. */
 BG_API bg_status bg_call_options_set_bearer_token(bg_call_options *call_options, const char *token,
                                                   bg_error *err);
 

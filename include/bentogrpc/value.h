@@ -56,8 +56,11 @@ typedef enum bg_dtype {
 
 /** Name of a dtype as numpy spells it ("float32", "int64", "bool", "str", ...), or NULL. */
 BG_API const char *bg_dtype_name(bg_dtype dtype);
-/** Parses a numpy-style dtype name ("float32", "f4", "double", "int64", "str", ...).
- *  Returns BG_OK and sets *dtype, or BG_ERR_INVALID_ARGUMENT. */
+/** Parses a numpy dtype name exactly as numpy spells it (case-sensitive): names ("float32",
+ *  "float" = float64, "double", "int64", "uint", "bool", "str", ...), type codes with an
+ *  optional byte-order character ("f4", "<f8", "?", "i", "Q", "U", "<U5") and pandas'
+ *  "string". Returns BG_OK and sets *dtype, or BG_ERR_INVALID_ARGUMENT (e.g. "UINT16",
+ *  "uint16": no such dtype in the protocol). */
 BG_API bg_status bg_dtype_from_name(const char *name, bg_dtype *dtype);
 /** Bytes per element in the data buffer: 4, 8, 1, 4, 8, 4, 8, sizeof(char *). 0 if unknown. */
 BG_API size_t bg_dtype_size(bg_dtype dtype);
@@ -74,7 +77,8 @@ BG_API size_t bg_dtype_size(bg_dtype dtype);
  *
  * Lifetime: `shape` is copied. `data` (and, for BG_DTYPE_STRING, every string it points to)
  * is BORROWED: it must stay valid and unchanged until bg_value_free() of the returned value.
- * `data` may be NULL only when count is 0.
+ * `data` may be NULL only when count is 0. BG_DTYPE_STRING elements are NUL-terminated,
+ * valid UTF-8 (checked here; the first bad element is named by index).
  *
  * Returns the new value, or NULL with `err` filled (BG_ERR_INVALID_ARGUMENT names the
  * problem, e.g. a shape/count mismatch). Thread-safe.
@@ -101,7 +105,9 @@ BG_API const int64_t *bg_ndarray_shape(const bg_value *value);
 /** Number of elements (the product of the shape). */
 BG_API size_t bg_ndarray_count(const bg_value *value);
 /** The elements, row-major: `float *` for BG_DTYPE_FLOAT, `bool *` for BG_DTYPE_BOOL,
- *  `const char *const *` for BG_DTYPE_STRING, and so on. May be NULL when count is 0. */
+ *  `const char *const *` for BG_DTYPE_STRING (each valid UTF-8, also in a server's reply:
+ *  one that is not fails the call with BG_ERR_PROTOCOL), and so on. May be NULL when count
+ *  is 0. */
 BG_API const void *bg_ndarray_data(const bg_value *value);
 
 /* ---- PandasSeries: one typed column ----
@@ -162,7 +168,8 @@ BG_API void bg_string_free(char *text);
 /** Copies `len` bytes of UTF-8 text ((size_t)-1: NUL-terminated). Invalid UTF-8 and embedded
  *  NUL bytes are refused. */
 BG_API bg_value *bg_text_new(const char *utf8, size_t len, bg_error *err);
-/** NUL-terminated UTF-8 text and its length in bytes. */
+/** NUL-terminated UTF-8 text and its length in bytes. Text from a server may contain NUL
+ *  bytes (kept, never cut): use bg_text_length(), not strlen(), for its full length. */
 BG_API const char *bg_text_data(const bg_value *value);
 BG_API size_t bg_text_length(const bg_value *value);
 

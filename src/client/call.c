@@ -20,6 +20,14 @@ static bg_status fail_unknown_api(const bg_client *client, const char *api_name,
   }
   if (used >= sizeof names)
     strcpy(names + sizeof names - 5, "...");
+  for (size_t i = 0; i < client->n_nul_names; i++)
+    if (strcmp(client->nul_names[i], api_name) == 0)
+      return bg_fail(err, BG_ERR_UNKNOWN_API, 0,
+                     "service '%s' at %s lists an API named '%s\\x00...', whose name contains "
+                     "a NUL byte: names with NUL bytes are unsupported (a C string ends at the "
+                     "first), so it was left out at discovery and cannot be called. Its APIs "
+                     "are: %s",
+                     client->service_name, client->url_text, api_name, names);
   return bg_fail(err, BG_ERR_UNKNOWN_API, 0,
                  "service '%s' at %s has no API named '%s'; its APIs are: %s", client->service_name,
                  client->url_text, api_name, names);
@@ -217,6 +225,11 @@ static bg_status outcome(const bg_client *client, const bg_prepared_call *prepar
     return st;
   }
   bg_status st = decode_response(client, prepared->api, result->response, output, err);
+  if (st == BG_ERR_INVALID_ARGUMENT) { /* only the server's bytes and spec are decoded here */
+    st = BG_ERR_PROTOCOL;
+    if (err)
+      err->code = st;
+  }
   if (st != BG_OK)
     bg_error_prefix(err, "API '%s' at %s: output", api_name, client->url_text);
   return st;

@@ -52,6 +52,32 @@ static bg_status run_after(const bg_client *client, const char *api_name, bg_cal
   return status;
 }
 
+/* Credentials travel only where nobody else can read them (gRPC's own call credentials
+ * demand a secure channel): TLS, or a loopback/unix: target the caller opted in for. */
+static bg_status check_credentials(const bg_client *client, const char *api_name,
+                                   const grpc_metadata *md, size_t n, bg_error *err) {
+  if (client->url.tls || client->options.channel.tls)
+    return BG_OK;
+  size_t i = 0;
+  while (i < n && grpc_slice_str_cmp(md[i].key, "authorization") != 0)
+    i++;
+  if (i == n)
+    return BG_OK;
+  bool local = bg_url_is_local(&client->url);
+  if (client->options.allow_insecure_credentials && local)
+    return BG_OK;
+  return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                 "call '%s' at %s: refusing to send credentials (authorization metadata, e.g. "
+                 "from bg_call_options_set_bearer_token) over a plaintext channel, where they "
+                 "can be read on the way; nothing was sent. Use TLS (grpcs://, "
+                 "bg_options_set_tls)%s",
+                 api_name, client->url_text,
+                 local ? ", or opt in for this local server with "
+                         "bg_options_allow_insecure_credentials()"
+                       : "; bg_options_allow_insecure_credentials() covers loopback and unix: "
+                         "servers only");
+}
+
 bg_status bg_chain_before(const bg_client *client, const char *api_name, const bg_call_options *co,
                           bg_call_chain *chain, bg_unary_call *unary, bg_error *err) {
   memset(chain, 0, sizeof *chain);
@@ -60,7 +86,7 @@ bg_status bg_chain_before(const bg_client *client, const char *api_name, const b
   bool own_list =
       client->options.n_interceptors > 0 || (co && co->credentials) || (co && co->compression >= 0);
   if (!own_list) /* the common case: hand the call options' metadata to gRPC as it is */
-    return BG_OK;
+    return co ? check_credentials(client, api_name, co->metadata, co->n_metadata, err) : BG_OK;
 
   bg_status st = BG_OK;
   for (size_t i = 0; co && st == BG_OK && i < co->n_metadata; i++) {
@@ -95,6 +121,8 @@ bg_status bg_chain_before(const bg_client *client, const char *api_name, const b
   if (st == BG_OK && co && co->credentials &&
       (st = co->credentials(co->credentials_data, &ctx, err)) != BG_OK)
     bg_error_prefix(err, "the call's credentials callback failed the call");
+  if (st == BG_OK)
+    st = check_credentials(client, api_name, chain->metadata, chain->n_metadata, err);
   if (st != BG_OK) {
     if (err)
       err->code = st;

@@ -24,6 +24,13 @@ bg_client *bg_client_connect(const char *url, const bg_options *options,
   bg_url parsed;
   if (bg_url_parse(url, &parsed, err) != BG_OK)
     return NULL;
+  if (parsed.tls && options && options->channel.tls_off) {
+    bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+            "address '%s' asks for TLS (grpcs://) but bg_options_set_tls(false) turned TLS off; "
+            "drop one of the two (grpc://host:port is plaintext)",
+            url);
+    return NULL;
+  }
   bg_client *client = calloc(1, sizeof *client);
   char *url_text = strdup(url);
   if (!client || !url_text) {
@@ -54,8 +61,9 @@ bg_client *bg_client_connect(const char *url, const bg_options *options,
 }
 
 /* gRPC's words for a failed TLS set-up: a handshake error, or the peer closing the socket
- * during it (what a mutual-TLS server does to a client without a certificate). A refused
- * connection or an application's own UNAVAILABLE is not one. */
+ * during it (what a mutual-TLS server does to a client without a certificate, and a TLS
+ * server to a plaintext client). A refused connection or an application's own UNAVAILABLE
+ * is not one. */
 static bool looks_like_handshake(const bg_unary_result *result) {
   static const char *const words[] = {"handshake", "ssl", "tls", "certificate", "socket closed"};
   char details[512];
@@ -73,9 +81,17 @@ static bool looks_like_handshake(const bg_unary_result *result) {
 bg_status bg_client_fail(const bg_client *client, bg_error *err, const bg_unary_result *result,
                          const char *what, int64_t deadline_ms) {
   bool tls = client->url.tls || client->options.channel.tls;
-  if (!tls || result->status != GRPC_STATUS_UNAVAILABLE || !looks_like_handshake(result))
+  if (result->status != GRPC_STATUS_UNAVAILABLE || !looks_like_handshake(result))
     return bg_fail_from_grpc(err, result, what, client->url_text, deadline_ms);
   int n = (int)GRPC_SLICE_LENGTH(result->details);
+  if (!tls) /* a TLS-only server closes the socket on a plaintext client's first bytes */
+    return bg_fail(err, BG_ERR_UNAVAILABLE, GRPC_STATUS_UNAVAILABLE,
+                   "%s at %s failed: the server closed the connection while it was set up "
+                   "(UNAVAILABLE: %.*s), which is what a TLS-only server does to a plaintext "
+                   "client — if it speaks TLS, connect with grpcs://HOST:PORT (or "
+                   "bg_options_set_tls) and, for a private CA, give its certificate "
+                   "(bg_options_set_root_certs_file, CLI: --cacert CA.pem)",
+                   what, client->url_text, n, (const char *)GRPC_SLICE_START_PTR(result->details));
   return bg_fail(err, BG_ERR_UNAVAILABLE, GRPC_STATUS_UNAVAILABLE,
                  "%s at %s failed: the TLS handshake did not complete (UNAVAILABLE: %.*s) — "
                  "check that the server speaks TLS, that the CA given verifies its certificate "
@@ -131,6 +147,9 @@ BG_API void bg_client_close(bg_client *client) {
     return;
   for (size_t i = 0; i < client->n_apis; i++)
     bg_api_release(&client->apis[i]);
+  for (size_t i = 0; i < client->n_nul_names; i++)
+    free(client->nul_names[i]);
+  free(client->nul_names);
   free(client->apis);
   free(client->service_name);
   free(client->service_docs);

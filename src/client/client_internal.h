@@ -44,6 +44,8 @@ struct bg_client {
   char *service_docs;
   bg_api *apis;
   size_t n_apis;
+  char **nul_names; /* APIs left out: their names hold a NUL byte (kept: the part before it) */
+  size_t n_nul_names;
   bool discovered; /* false for bg_client_open(): no registry to call through */
 };
 
@@ -54,8 +56,9 @@ struct bg_client {
 bg_client *bg_client_connect(const char *url, const bg_options *options,
                              int64_t reconnect_backoff_ms, bg_error *err);
 
-/* bg_fail_from_grpc() for this client's calls; on a TLS channel an UNAVAILABLE status is
- * explained as the TLS handshake failure it almost always is. */
+/* bg_fail_from_grpc() for this client's calls; an UNAVAILABLE status whose words point at
+ * TLS is explained: as a failed handshake on a TLS channel, and on a plaintext channel as a
+ * server that wants TLS (grpcs://, a CA). */
 bg_status bg_client_fail(const bg_client *client, bg_error *err, const bg_unary_result *result,
                          const char *what, int64_t deadline_ms);
 

@@ -1,4 +1,6 @@
 /* Discovery: ServiceMetadata -> the API registry. One bad API never spoils the others. */
+#include <grpc/byte_buffer_reader.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,19 +68,105 @@ static bg_status add_api(bg_api *api, const bg_pb_api *meta, bg_error *err) {
   return BG_OK;
 }
 
-static bg_status fill_registry(bg_client *client, const bg_pb_metadata *meta, bg_error *err) {
+/* ---- names with NUL bytes: protobuf-c's char * ends at the first one, so the reply's bytes
+ * are read again to find them ---- */
+
+static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *value) {
+  *value = 0;
+  for (unsigned shift = 0; shift < 64 && *p < end; shift += 7) {
+    uint8_t byte = *(*p)++;
+    *value |= (uint64_t)(byte & 0x7f) << shift;
+    if (!(byte & 0x80))
+      return true;
+  }
+  return false;
+}
+
+/* Moves past one field of wire type `type` whose key was read; false on bad bytes. */
+static bool skip_field(const uint8_t **p, const uint8_t *end, unsigned type) {
+  uint64_t n;
+  if (type == 0)
+    return read_varint(p, end, &n);
+  if (type == 1 || type == 5)
+    n = type == 1 ? 8 : 4;
+  else if (type != 2 || !read_varint(p, end, &n))
+    return false;
+  if (n > (uint64_t)(end - *p))
+    return false;
+  *p += n;
+  return true;
+}
+
+/* The i-th InferenceAPI record (field 2) sets nul[i] when its name (field 1; the last one
+ * wins, as in protobuf-c) holds a NUL byte. Stops at bytes it cannot read (protobuf-c has
+ * already accepted them, so this does not happen). */
+static void find_nul_names(const uint8_t *p, const uint8_t *end, bool *nul, size_t n_apis) {
+  for (size_t i = 0; p < end && i < n_apis;) {
+    uint64_t key, len;
+    if (!read_varint(&p, end, &key))
+      return;
+    if (key != ((2 << 3) | 2)) {
+      if (!skip_field(&p, end, key & 7))
+        return;
+      continue;
+    }
+    if (!read_varint(&p, end, &len) || len > (uint64_t)(end - p))
+      return;
+    const uint8_t *q = p, *record_end = p + len;
+    p = record_end;
+    while (q < record_end) {
+      if (!read_varint(&q, record_end, &key))
+        break;
+      if (key != ((1 << 3) | 2)) {
+        if (!skip_field(&q, record_end, key & 7))
+          break;
+        continue;
+      }
+      if (!read_varint(&q, record_end, &len) || len > (uint64_t)(record_end - q))
+        break;
+      nul[i] = memchr(q, 0, len) != NULL;
+      q += len;
+    }
+    i++;
+  }
+}
+
+/* nul[i] for each of the reply's `n_apis` APIs; NULL when out of memory. */
+static bool *nul_flags(grpc_byte_buffer *reply, size_t n_apis) {
+  bool *nul = calloc(n_apis ? n_apis : 1, sizeof *nul);
+  grpc_byte_buffer_reader reader;
+  if (!nul || !grpc_byte_buffer_reader_init(&reader, reply))
+    return nul;
+  grpc_slice all = grpc_byte_buffer_reader_readall(&reader);
+  grpc_byte_buffer_reader_destroy(&reader);
+  const uint8_t *start = GRPC_SLICE_START_PTR(all);
+  find_nul_names(start, start + GRPC_SLICE_LENGTH(all), nul, n_apis);
+  grpc_slice_unref(all);
+  return nul;
+}
+
+static bg_status fill_registry(bg_client *client, const bg_pb_metadata *meta,
+                               grpc_byte_buffer *reply, bg_error *err) {
   client->service_name = strdup(meta->name ? meta->name : "");
   client->service_docs = strdup(meta->docs ? meta->docs : "");
   client->apis = calloc(meta->n_apis ? meta->n_apis : 1, sizeof *client->apis);
-  if (!client->service_name || !client->service_docs || !client->apis)
-    return BG_FAIL_NOMEM(err);
-  for (size_t i = 0; i < meta->n_apis; i++) {
-    client->n_apis = i + 1; /* so close() frees a partly filled entry too */
-    bg_status st = add_api(&client->apis[i], meta->apis[i], err);
-    if (st != BG_OK)
-      return st;
+  client->nul_names = calloc(meta->n_apis ? meta->n_apis : 1, sizeof *client->nul_names);
+  bool *nul = nul_flags(reply, meta->n_apis);
+  bg_status st = BG_OK;
+  if (!client->service_name || !client->service_docs || !client->apis || !client->nul_names || !nul)
+    st = BG_FAIL_NOMEM(err);
+  for (size_t i = 0; st == BG_OK && i < meta->n_apis; i++) {
+    if (nul[i]) { /* left out, but remembered to say why a call of it fails */
+      const char *name = meta->apis[i]->name ? meta->apis[i]->name : "";
+      if (!(client->nul_names[client->n_nul_names++] = strdup(name)))
+        st = BG_FAIL_NOMEM(err);
+      continue;
+    }
+    client->n_apis++; /* so close() frees a partly filled entry too */
+    st = add_api(&client->apis[client->n_apis - 1], meta->apis[i], err);
   }
-  return BG_OK;
+  free(nul);
+  return st;
 }
 
 bg_status bg_client_discover(bg_client *client, bg_error *err) {
@@ -106,7 +194,7 @@ bg_status bg_client_discover(bg_client *client, bg_error *err) {
     st = bg_wire_unpack(&bentoml__grpc__v1__service_metadata_response__descriptor, result.response,
                         "ServiceMetadata reply", &msg, err);
     if (st == BG_OK) {
-      st = fill_registry(client, (const bg_pb_metadata *)msg, err);
+      st = fill_registry(client, (const bg_pb_metadata *)msg, result.response, err);
       protobuf_c_message_free_unpacked(msg, NULL);
     }
   }

@@ -1,5 +1,6 @@
 /* bg_options: protocol, timeouts and channel settings; deep copies for clients. */
 #include <jansson.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,6 +112,25 @@ BG_API bg_status bg_options_set_protocol_version(bg_options *options, const char
                    "protocol version '%s' is not one BentoML has; use \"v1\" or \"v1alpha1\"",
                    version ? version : "(null)");
   strcpy(options->protocol_version, version);
+  return BG_OK;
+}
+
+BG_API bg_status bg_options_allow_insecure_credentials(bg_options *options, bool allow,
+                                                       bg_error *err) {
+  if (need(options, err) != BG_OK)
+    return BG_ERR_INVALID_ARGUMENT;
+  options->allow_insecure_credentials = allow;
+  return BG_OK;
+}
+
+BG_API bg_status bg_options_set_max_metadata_size(bg_options *options, size_t bytes,
+                                                  bg_error *err) {
+  if (need(options, err) != BG_OK)
+    return BG_ERR_INVALID_ARGUMENT;
+  if (bytes == 0 || bytes > INT32_MAX) /* gRPC takes an int */
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "max metadata size must be 1..%d bytes (got %zu)", INT32_MAX, bytes);
+  options->channel.max_metadata_size = (int64_t)bytes;
   return BG_OK;
 }
 

@@ -18,6 +18,7 @@ struct bg_options {
   bg_channel_config channel;                         /* strings and extra args owned */
   bg_interceptor *interceptors[BG_MAX_INTERCEPTORS]; /* one reference each */
   size_t n_interceptors;
+  bool allow_insecure_credentials; /* credentials over plaintext to loopback/unix: targets */
 };
 
 struct bg_call_options {

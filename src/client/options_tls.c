@@ -106,17 +106,48 @@ static bg_status need(const bg_options *options, bg_error *err) {
   return options ? BG_OK : bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "options is NULL");
 }
 
+/* The TLS material set so far, named by its setter, or NULL. */
+static const char *tls_material(const bg_options *options) {
+  if (options->channel.root_pem)
+    return "CA certificates (bg_options_set_root_certs_*)";
+  if (options->channel.cert_pem)
+    return "a client certificate (bg_options_set_client_cert_*)";
+  return NULL;
+}
+
 BG_API bg_status bg_options_set_tls(bg_options *options, bool enable, bg_error *err) {
   if (need(options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
+  /* Turning TLS off must never be overridden silently by material set before or after. */
+  const char *material = tls_material(options);
+  if (!enable && material)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "bg_options_set_tls(false) conflicts with %s set on the same options, "
+                   "which needs TLS: drop one of the two settings (CLI: --plaintext with "
+                   "--cacert/--cert)",
+                   material);
   options->channel.tls = enable;
+  options->channel.tls_off = !enable;
   return BG_OK;
+}
+
+/* TLS material after bg_options_set_tls(false) is a conflict, named as in set_tls. */
+static bg_status refuse_if_tls_off(const bg_options *options, const char *what, bg_error *err) {
+  if (!options->channel.tls_off)
+    return BG_OK;
+  return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                 "%s need TLS, but bg_options_set_tls(false) turned TLS off on the same "
+                 "options: drop one of the two settings (CLI: --plaintext with --cacert/--cert)",
+                 what);
 }
 
 BG_API bg_status bg_options_set_root_certs_file(bg_options *options, const char *path,
                                                 bg_error *err) {
   char *pem, source[600];
-  if (need(options, err) != BG_OK || read_file(path, "CA certificates", &pem, err) != BG_OK)
+  if (need(options, err) != BG_OK ||
+      refuse_if_tls_off(options, "CA certificates (bg_options_set_root_certs_file)", err) !=
+          BG_OK ||
+      read_file(path, "CA certificates", &pem, err) != BG_OK)
     return err ? err->code : BG_ERR_INVALID_ARGUMENT;
   snprintf(source, sizeof source, "'%s'", path);
   bg_status st = store(&options->channel.root_pem, pem, PEM_CERTS, "CA certificates", source, err);
@@ -127,7 +158,8 @@ BG_API bg_status bg_options_set_root_certs_file(bg_options *options, const char 
 
 BG_API bg_status bg_options_set_root_certs_pem(bg_options *options, const char *pem, size_t len,
                                                bg_error *err) {
-  if (need(options, err) != BG_OK)
+  if (need(options, err) != BG_OK ||
+      refuse_if_tls_off(options, "CA certificates (bg_options_set_root_certs_pem)", err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (!pem)
     return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "CA certificates: the PEM is NULL");
@@ -165,7 +197,9 @@ static bg_status set_pair(bg_options *options, char *cert, const char *cert_sour
 BG_API bg_status bg_options_set_client_cert_file(bg_options *options, const char *cert_path,
                                                  const char *key_path, bg_error *err) {
   char *cert = NULL, *key = NULL, cert_source[600], key_source[600];
-  if (need(options, err) != BG_OK)
+  if (need(options, err) != BG_OK ||
+      refuse_if_tls_off(options, "a client certificate (bg_options_set_client_cert_file)", err) !=
+          BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (read_file(cert_path, "client certificate", &cert, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
@@ -181,7 +215,9 @@ BG_API bg_status bg_options_set_client_cert_file(bg_options *options, const char
 BG_API bg_status bg_options_set_client_cert_pem(bg_options *options, const char *cert_pem,
                                                 size_t cert_len, const char *key_pem,
                                                 size_t key_len, bg_error *err) {
-  if (need(options, err) != BG_OK)
+  if (need(options, err) != BG_OK ||
+      refuse_if_tls_off(options, "a client certificate (bg_options_set_client_cert_pem)", err) !=
+          BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (!cert_pem || !key_pem)
     return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,

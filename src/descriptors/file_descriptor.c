@@ -11,19 +11,26 @@
 #include "error_internal.h"
 
 typedef struct file_spec {
-  char mime[128]; /* "" when the descriptor has none */
+  char *mime; /* owned; "" when the descriptor has none */
 } file_spec;
 
+static void free_spec(void *p) {
+  file_spec *spec = p;
+  if (spec)
+    free(spec->mime);
+  free(spec);
+}
+
 static void *parse(const json_t *args, const char *fallback_mime, bg_error *err) {
-  (void)err;
   file_spec *spec = calloc(1, sizeof *spec);
-  if (!spec) {
+  const json_t *mime = json_object_get(args, "mime_type");
+  if (spec) /* the server's text whole, however long: never cut */
+    spec->mime = strdup(json_is_string(mime) ? json_string_value(mime) : fallback_mime);
+  if (!spec || !spec->mime) {
+    free_spec(spec);
     BG_FAIL_NOMEM(err);
     return NULL;
   }
-  const json_t *mime = json_object_get(args, "mime_type");
-  snprintf(spec->mime, sizeof spec->mime, "%s",
-           json_is_string(mime) ? json_string_value(mime) : fallback_mime);
   return spec;
 }
 
@@ -52,7 +59,9 @@ static bg_status encode(const char *label, const void *spec_p, const bg_value *i
   }
   out->member = BG_MEMBER_FILE;
   out->as.file.data = (ProtobufCBinaryData){b->size, (uint8_t *)b->data}; /* read while packing */
-  out->as.file.kind = want ? want : b->mime;
+  /* Validating, the descriptor's MIME (which the file's matched); without validation, the
+   * caller's own, so the server's MIME check sees what was given. */
+  out->as.file.kind = b->mime && !ctx->validate ? b->mime : want ? want : b->mime;
   return BG_OK;
 }
 
@@ -77,14 +86,16 @@ static bg_status file_decode(const void *spec, bg_content *in, const bg_codec_ct
   bytes->len = 0;
   /* A server's kind may carry parameters ("text/plain; charset=utf-8"): keep type/subtype,
    * and drop a kind that is not even that rather than the whole reply. */
-  char kind[128] = "";
-  if (in->as.file.kind) {
-    snprintf(kind, sizeof kind, "%s", in->as.file.kind);
-    kind[strcspn(kind, "; \t")] = '\0';
+  const char *given = in->as.file.kind ? in->as.file.kind : "";
+  char *kind = strndup(given, strcspn(given, "; \t")); /* any length: never cut */
+  if (!kind) {
+    free(data);
+    return BG_FAIL_NOMEM(err);
   }
   bg_error local;
   bg_error *e = err ? err : &local;
   *out = bg_blob_adopt(BG_VALUE_FILE, data, size, bg_mime_valid(kind) ? kind : NULL, e);
+  free(kind);
   if (!*out) {
     bg_error_prefix(e, "the file in the server's reply");
     return bg_as_protocol(err, e->code);
@@ -99,7 +110,7 @@ const bg_descriptor bg_file_descriptor = {
     .kind = BG_VALUE_FILE,
     .accepts_bytes = true,
     .parse_spec = file_parse_spec,
-    .free_spec = free,
+    .free_spec = free_spec,
     .encode = file_encode,
     .decode = file_decode,
 };
@@ -111,7 +122,7 @@ const bg_descriptor bg_image_descriptor = {
     .kind = BG_VALUE_FILE,
     .accepts_bytes = true,
     .parse_spec = image_parse_spec,
-    .free_spec = free,
+    .free_spec = free_spec,
     .encode = image_encode,
     .decode = file_decode,
 };

@@ -6,6 +6,7 @@
 
 #include "descriptors/descriptor.h"
 #include "error_internal.h"
+#include "wire/byte_buffer.h"
 
 typedef struct part_spec {
   char *name;
@@ -154,7 +155,9 @@ static bg_status multipart_decode(const void *spec_p, bg_content *in, const bg_c
     const part_spec *ps = find_part(spec, name);
     bg_content content;
     bg_value *part = NULL;
-    bg_status st = m->fields[i]->value
+    bg_status st = name && bg_wire_string_length(name) != strlen(name)
+                       ? bg_fail(err, BG_ERR_PROTOCOL, 0, "the part's name contains a NUL byte")
+                   : m->fields[i]->value
                        ? bg_content_from_part(m->fields[i]->value, ctx->v1alpha1, &content, err)
                        : bg_fail(err, BG_ERR_PROTOCOL, 0, "the part is empty");
     if (st == BG_OK)
@@ -165,7 +168,7 @@ static bg_status multipart_decode(const void *spec_p, bg_content *in, const bg_c
     if (st != BG_OK) {
       bg_value_free(mp);
       bg_error_prefix(err, "multipart part '%s' of the reply", name);
-      return st;
+      return bg_as_protocol(err, st); /* e.g. a name twice: the server's fault, not the caller's */
     }
   }
   *out = mp;

@@ -3,6 +3,7 @@
 
 #include "descriptors/descriptor.h"
 #include "error_internal.h"
+#include "wire/byte_buffer.h"
 
 static void *text_parse_spec(const json_t *args, bg_error *err) {
   (void)args;
@@ -32,7 +33,7 @@ static bg_status text_decode(const void *spec, bg_content *in, const bg_codec_ct
   (void)ctx;
   /* An empty StringValue is BentoML's None or "" (indistinguishable): "". */
   char *s = in->as.text->value;
-  size_t n = strlen(s);
+  size_t n = bg_wire_string_length(s); /* NUL bytes inside are the server's text too */
   /* Take the string out of the message unless it is protobuf-c's shared empty string. */
   char *owned;
   if (s != protobuf_c_empty_string && n > 0) {
@@ -45,7 +46,7 @@ static bg_status text_decode(const void *spec, bg_content *in, const bg_codec_ct
   }
   bg_error local;
   bg_error *e = err ? err : &local;
-  *out = bg_text_adopt(owned, n, e);
+  *out = bg_text_adopt_reply(owned, n, e);
   if (!*out) {
     bg_error_prefix(e, "the server's text reply");
     return bg_as_protocol(err, e->code);

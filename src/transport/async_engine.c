@@ -173,6 +173,7 @@ bg_status bg_async_op_start(bg_async_op *op, const bg_unary_call *call, bg_unary
   bg_status st = bg_unary_start(call, op->engine->cq, op, result, err);
   if (st == BG_OK) {
     op->active = result->call;
+    op->unary = result;
     if (op->cancelled) /* cancelled before it started: it still completes, as cancelled */
       grpc_call_cancel(op->active, NULL);
   }
@@ -256,10 +257,18 @@ static void on_complete(bg_async_engine *e, bg_async_op *op, bool ok) {
   /* Pairs with the release in bg_async_op_start(): everything the starter wrote (the
    * operation, its mutex, the result) happens before what this thread does next. */
   (void)atomic_load_explicit(&op->batches, memory_order_acquire);
-  /* The batch is over: nothing is left to cancel. */
+  /* Under the mutex a cancel finds the call while its next batch starts (gRPC keeps a call
+   * cancelled, so a batch started after a cancel ends at once). */
   pthread_mutex_lock(&op->mu);
-  op->active = NULL;
+  atomic_fetch_add_explicit(&op->batches, 1, memory_order_release);
+  bool more = op->unary && !bg_unary_step(op->unary, ok, op);
+  if (!more) { /* the call is over: nothing is left to cancel */
+    op->active = NULL;
+    op->unary = NULL;
+  }
   pthread_mutex_unlock(&op->mu);
+  if (more)
+    return;
   if (op->vt->completed(op, ok))
     deliver_later(e, op);
 }

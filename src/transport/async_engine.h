@@ -56,6 +56,7 @@ struct bg_async_op {
 
   pthread_mutex_t mu;         /* guards the three fields below */
   grpc_call *active;          /* the batch running now (borrowed), for cancel */
+  bg_unary_result *unary;     /* the call whose batches run now (bg_unary_step) */
   bg_cancel_reason cancelled; /* first reason wins */
   bool delivered;             /* the callback has started */
 
@@ -89,9 +90,10 @@ bg_status bg_async_engine_admit(bg_async_engine *engine, bg_async_op *op, bg_err
 /* Undoes admit for an operation whose first batch could not be started. */
 void bg_async_engine_abandon(bg_async_engine *engine, bg_async_op *op);
 
-/* Starts `call` for `op` on the engine's queue. Runs under the operation's mutex, so a
- * concurrent cancel either finds the grpc call or is found here (and the call is then
- * cancelled at once). `result` must stay put until `completed`. */
+/* Starts `call` for `op` on the engine's queue; the engine runs its further batches
+ * (bg_unary_step) and calls `completed` once, when the call has finished. Runs under the
+ * operation's mutex, so a concurrent cancel either finds the grpc call or is found here (and the
+ * call is then cancelled at once). `result` must stay put until `completed`. */
 bg_status bg_async_op_start(bg_async_op *op, const bg_unary_call *call, bg_unary_result *result,
                             bg_error *err);
 

@@ -31,6 +31,8 @@ grpc_channel *bg_channel_create(const bg_url *url, const bg_channel_config *c) {
   size_t n = 0;
   add_int(args, &n, GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, c->max_receive_bytes);
   add_int(args, &n, GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, c->max_send_bytes);
+  if (c->max_metadata_size > 0)
+    add_int(args, &n, GRPC_ARG_MAX_METADATA_SIZE, c->max_metadata_size);
   add_str(args, &n, GRPC_ARG_PRIMARY_USER_AGENT_STRING,
           c->user_agent ? c->user_agent : "bentogrpc-c/" BG_VERSION_STRING);
   if (c->reconnect_backoff_ms > 0) {

@@ -19,6 +19,7 @@ typedef struct bg_channel_arg {
 typedef struct bg_channel_config {
   int64_t max_receive_bytes;    /* -1: unlimited */
   int64_t max_send_bytes;       /* -1: unlimited */
+  int64_t max_metadata_size;    /* 0: gRPC's default (8 KiB) */
   int64_t reconnect_backoff_ms; /* > 0: cap on reconnect backoff; 0: gRPC's default */
   int64_t keepalive_time_ms;    /* 0: keepalive off */
   int64_t keepalive_timeout_ms; /* 0: gRPC's default */
@@ -29,6 +30,7 @@ typedef struct bg_channel_config {
   char *service_config;     /* JSON, NULL: none */
   char *authority;          /* :authority and TLS name override, NULL: from the URL */
   bool tls;                 /* TLS even without grpcs:// */
+  bool tls_off;             /* bg_options_set_tls(false): refuse TLS material and grpcs:// */
   char *root_pem;           /* CA bundle; NULL: the system's roots */
   char *cert_pem, *key_pem; /* client certificate for mutual TLS; NULL: none */
   bg_channel_arg *extra;    /* raw arguments, applied last */

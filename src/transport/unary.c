@@ -24,7 +24,7 @@ bg_status bg_unary_start(const bg_unary_call *call, grpc_completion_queue *cq, v
   if (!result->call)
     return bg_fail(err, BG_ERR_INTERNAL, 0, "gRPC could not create the call");
 
-  grpc_op ops[6];
+  grpc_op ops[5];
   memset(ops, 0, sizeof ops);
   ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
   ops[0].data.send_initial_metadata.count = call->n_metadata;
@@ -39,16 +39,55 @@ bg_status bg_unary_start(const bg_unary_call *call, grpc_completion_queue *cq, v
   ops[3].data.recv_initial_metadata.recv_initial_metadata = &result->initial_metadata;
   ops[4].op = GRPC_OP_RECV_MESSAGE;
   ops[4].data.recv_message.recv_message = &result->response;
-  ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-  ops[5].data.recv_status_on_client.trailing_metadata = &result->trailing_metadata;
-  ops[5].data.recv_status_on_client.status = &result->status;
-  ops[5].data.recv_status_on_client.status_details = &result->details;
 
-  grpc_call_error started = grpc_call_start_batch(result->call, ops, 6, tag, NULL);
+  grpc_call_error started = grpc_call_start_batch(result->call, ops, 5, tag, NULL);
   if (started != GRPC_CALL_OK)
     return bg_fail(err, BG_ERR_INTERNAL, 0, "gRPC refused to start the call (grpc_call_error %d)",
                    (int)started);
   return BG_OK;
+}
+
+/* Starts batch `stage` (1: one more message, 2: the status); true when the call is over
+ * because gRPC refused it (never expected: each op is started once). */
+static bool start_stage(bg_unary_result *result, int stage, void *tag) {
+  grpc_op op;
+  memset(&op, 0, sizeof op);
+  if (stage == 1) {
+    op.op = GRPC_OP_RECV_MESSAGE;
+    op.data.recv_message.recv_message = &result->extra;
+  } else {
+    op.op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+    op.data.recv_status_on_client.trailing_metadata = &result->trailing_metadata;
+    op.data.recv_status_on_client.status = &result->status;
+    op.data.recv_status_on_client.status_details = &result->details;
+  }
+  result->stage = stage;
+  if (grpc_call_start_batch(result->call, &op, 1, tag, NULL) == GRPC_CALL_OK)
+    return false;
+  result->status = GRPC_STATUS_INTERNAL;
+  grpc_slice_unref(result->details);
+  result->details = grpc_slice_from_static_string("gRPC refused to continue the call");
+  return true;
+}
+
+bool bg_unary_step(bg_unary_result *result, bool ok, void *tag) {
+  switch (result->stage) {
+  case 0: /* sent, and the reply (if any) is in: look for a second one only after a first */
+    return start_stage(result, ok && result->response ? 1 : 2, tag);
+  case 1:
+    if (result->extra) { /* a unary reply has one message: stop a streaming server here */
+      grpc_byte_buffer_destroy(result->extra);
+      result->extra = NULL;
+      result->extra_message = true;
+      grpc_call_cancel_with_status(result->call, GRPC_STATUS_INTERNAL,
+                                   "more than one reply message on a unary call", NULL);
+    }
+    return start_stage(result, 2, tag);
+  default:
+    if (result->extra_message) /* even if the server's OK arrived before the cancel */
+      result->status = GRPC_STATUS_INTERNAL;
+    return true;
+  }
 }
 
 bg_status bg_unary_run(bg_cq_pool *pool, const bg_unary_call *call, bg_unary_result *result,
@@ -64,14 +103,22 @@ bg_status bg_unary_run(bg_cq_pool *pool, const bg_unary_call *call, bg_unary_res
   void *tag = result; /* any unique address identifies this batch on the queue */
   bg_status st = bg_unary_start(call, cq, tag, result, err);
   if (st == BG_OK) {
-    /* The call's own deadline bounds the wait; the queue always delivers the tag. */
+    /* The call's own deadline bounds each wait; the queue always delivers the tag. A cancel
+     * token (bg_call_options_set_cancel_token) may cancel the call from another thread. */
     bg_cancel_reg reg;
     bg_cancel_attach(call->cancel, &reg, result->call);
-    grpc_event ev = grpc_completion_queue_pluck(cq, tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+    for (;;) {
+      grpc_event ev =
+          grpc_completion_queue_pluck(cq, tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+      bool done = ev.type != GRPC_OP_COMPLETE || bg_unary_step(result, ev.success != 0, tag);
+      if (!done)
+        continue;
+      if (ev.type != GRPC_OP_COMPLETE || !ev.success)
+        st = bg_fail(err, BG_ERR_INTERNAL, 0, "gRPC completion queue failed (event type %d)",
+                     (int)ev.type);
+      break;
+    }
     bg_cancel_detach(call->cancel, &reg);
-    if (ev.type != GRPC_OP_COMPLETE || !ev.success)
-      st = bg_fail(err, BG_ERR_INTERNAL, 0, "gRPC completion queue failed (event type %d)",
-                   (int)ev.type);
   }
   /* The call is done (or never started): drop it before the queue goes back to the pool. */
   if (result->call)
@@ -89,6 +136,9 @@ void bg_unary_result_destroy(bg_unary_result *result) {
   if (result->response)
     grpc_byte_buffer_destroy(result->response);
   result->response = NULL;
+  if (result->extra)
+    grpc_byte_buffer_destroy(result->extra);
+  result->extra = NULL;
   grpc_metadata_array_destroy(&result->initial_metadata);
   grpc_metadata_array_destroy(&result->trailing_metadata);
 }
@@ -109,8 +159,22 @@ static const char *hint_for(grpc_status_code status) {
   }
 }
 
+static bool contains(const char *text, size_t n, const char *needle) {
+  size_t m = strlen(needle);
+  for (size_t i = 0; n >= m && i <= n - m; i++)
+    if (memcmp(text + i, needle, m) == 0)
+      return true;
+  return false;
+}
+
 bg_status bg_fail_from_grpc(bg_error *err, const bg_unary_result *result, const char *what,
                             const char *address, int64_t deadline_ms) {
+  if (result->extra_message)
+    return bg_fail(err, BG_ERR_PROTOCOL, 0,
+                   "%s at %s: the server sent more than one reply message to a unary call, "
+                   "which breaks the protocol; the call was cancelled (is the method a "
+                   "BentoML unary RPC there?)",
+                   what, address);
   const char *name = bg_grpc_status_str(result->status);
   int n = (int)GRPC_SLICE_LENGTH(result->details);
   const char *details = (const char *)GRPC_SLICE_START_PTR(result->details);
@@ -130,13 +194,17 @@ bg_status bg_fail_from_grpc(bg_error *err, const bg_unary_result *result, const 
   default: code = BG_ERR_SERVER; break;
   }
   /* gRPC says which side's limit an oversized message hit; name the option to raise. */
-  const char *size_hint = "";
+  const char *hint = hint_for(result->status), *size_hint = "";
   if (result->status == GRPC_STATUS_RESOURCE_EXHAUSTED) {
-    if (n >= 8 && memcmp(details, "Received", 8) == 0)
+    if (contains(details, (size_t)n, "metadata size"))
+      hint = " — the reply's metadata (headers or trailers) is larger than the client accepts; "
+             "raise the metadata limit, gRPC's grpc.max_metadata_size (default 8 KiB), with "
+             "bg_options_set_max_metadata_size()";
+    else if (n >= 8 && memcmp(details, "Received", 8) == 0)
       size_hint = " with bg_options_set_max_receive_bytes() (CLI: --max-recv-bytes)";
     else if (n >= 4 && memcmp(details, "Sent", 4) == 0)
       size_hint = " with bg_options_set_max_send_bytes()";
   }
   return bg_fail(err, code, result->status, "%s at %s failed: %s: %.*s%s%s", what, address, name, n,
-                 details, hint_for(result->status), size_hint);
+                 details, hint, size_hint);
 }

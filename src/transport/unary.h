@@ -26,13 +26,30 @@ typedef struct bg_unary_result {
   grpc_byte_buffer *response; /* NULL unless a message arrived */
   grpc_metadata_array initial_metadata;
   grpc_metadata_array trailing_metadata;
+  /* The server sent a second reply message: a protocol fault. The call was cancelled and
+   * `status` is INTERNAL, so every caller takes its failure path; bg_fail_from_grpc()
+   * reports it as BG_ERR_PROTOCOL. */
+  bool extra_message;
+  int stage;               /* which batch is running (see bg_unary_step) */
+  grpc_byte_buffer *extra; /* where a second message would land */
 } bg_unary_result;
 
-/* Starts the call as one batch on `cq`; `tag` completes on `cq` when the call has finished
- * (whatever its status). `result` receives everything and must stay put until then.
- * bg_unary_run() uses this with a pluck queue; an async engine with its own queue. */
+/* Starts the call's first batch on `cq` (send everything, receive the headers and the reply
+ * message); `tag` completes on `cq` once per batch. After each completion call bg_unary_step()
+ * until it says the call has finished. `result` receives everything and must stay put until
+ * then. bg_unary_run() uses this with a pluck queue; an async engine with its own queue.
+ *
+ * Why several batches: gRPC delivers the status only after every message before it has been
+ * read, so a server that streams more than one reply would leave a single batch (and a call
+ * without a deadline) waiting for ever. The second batch reads one more message: if there is
+ * one, the call is cancelled and marked `extra_message`; then the third receives the status. */
 bg_status bg_unary_start(const bg_unary_call *call, grpc_completion_queue *cq, void *tag,
                          bg_unary_result *result, bg_error *err);
+
+/* `tag` of the call completed with the queue's success flag `ok`. Returns true when the call
+ * has finished (`ok` then belongs to its last batch; result->status is final), false when it
+ * started the call's next batch on the same tag. */
+bool bg_unary_step(bg_unary_result *result, bool ok, void *tag);
 
 /* Runs the call to completion on a pooled pluck queue. Returns BG_OK once the call has
  * finished, whatever its gRPC status (see result->status); fails only when the call could

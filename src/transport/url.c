@@ -38,14 +38,51 @@ static bool valid_hostname(const char *host) {
   return true;
 }
 
+/* The longest path a unix socket address holds: sizeof sun_path less the NUL. */
+#define UNIX_PATH_MAX 107
+
+/* gRPC reads its target as a URI (it cuts "?query" and "#fragment" and decodes "%XX"), so
+ * every byte but unreserved characters and '/' is percent-encoded: gRPC decodes it back to
+ * exactly the path the user wrote. */
+static void encode_path(const char *path, char *out) {
+  static const char hex[] = "0123456789ABCDEF";
+  for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+    if (isalnum(*p) || strchr("-._~/", *p)) {
+      *out++ = (char)*p;
+    } else {
+      *out++ = '%';
+      *out++ = hex[*p >> 4];
+      *out++ = hex[*p & 15];
+    }
+  }
+  *out = '\0';
+}
+
 static bg_status parse_unix(const char *url, const char *rest, bg_url *out, bg_error *err) {
-  /* gRPC understands "unix:path" and "unix:///abs/path"; keep the form the user wrote. */
-  const char *path = has_prefix(rest, "//") ? rest + 2 : rest;
+  /* unix:/abs and unix:///abs are absolute, unix:rel is relative to the working directory;
+   * everything after the prefix is the path, byte for byte. */
+  const char *path = rest;
+  if (has_prefix(rest, "//")) {
+    path = rest + 2;
+    if (*path && *path != '/')
+      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                     "address '%s': unix:// must be followed by an absolute path (unix:///%s); "
+                     "write unix:/abs/path, unix:///abs/path or unix:relative/path",
+                     url, path);
+  }
   if (*path == '\0')
     return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
                    "address '%s' has no socket path; write unix:/path/to/socket", url);
+  size_t len = strlen(path);
+  if (len > UNIX_PATH_MAX)
+    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                   "address '%s': the socket path is %zu bytes, but a unix socket address holds "
+                   "at most %d bytes (sun_path); use a shorter path (e.g. a symbolic link to "
+                   "the directory, or a relative unix:path)",
+                   url, len, UNIX_PATH_MAX);
   snprintf(out->host, sizeof out->host, "%s", path);
-  snprintf(out->target, sizeof out->target, "%s", url);
+  memcpy(out->target, "unix:", 5);
+  encode_path(path, out->target + 5); /* at most 3 * 107 bytes: fits */
   out->is_unix = true;
   return BG_OK;
 }
@@ -129,4 +166,14 @@ bg_status bg_url_parse(const char *url, bg_url *out, bg_error *err) {
                    "not http://)",
                    url);
   return parse_host_port(url, url, out, err);
+}
+
+bool bg_url_is_local(const bg_url *url) {
+  if (url->is_unix || strcmp(url->host, "localhost") == 0)
+    return true;
+  unsigned char a[16];
+  if (inet_pton(AF_INET, url->host, a) == 1)
+    return a[0] == 127;
+  static const unsigned char loopback6[16] = {[15] = 1};
+  return inet_pton(AF_INET6, url->host, a) == 1 && memcmp(a, loopback6, sizeof a) == 0;
 }

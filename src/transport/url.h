@@ -16,9 +16,16 @@ typedef struct bg_url {
   bool is_unix;
 } bg_url;
 
-/* Accepts "host:port", "grpc://host:port", "grpcs://host:port", "[v6addr]:port",
- * "unix:/path" and "unix:///path". Names are resolved by gRPC's DNS resolver, which yields
- * every address of a name such as localhost (IPv6 and IPv4). */
+/* Accepts "host:port", "grpc://host:port", "grpcs://host:port", "[v6addr]:port" and unix
+ * sockets: "unix:/abs/path" and "unix:///abs/path" (absolute), "unix:rel/path" (relative to
+ * the working directory); "unix://name" is refused. A socket path is taken byte for byte (no
+ * URI reading of '#', '?' or '%': the gRPC target carries it percent-encoded) and holds at
+ * most 107 bytes (sun_path). Names are resolved by gRPC's DNS resolver, which yields every
+ * address of a name such as localhost (IPv6 and IPv4). */
 bg_status bg_url_parse(const char *url, bg_url *out, bg_error *err);
+
+/* true for unix: sockets and loopback hosts (localhost, 127.0.0.0/8, ::1): traffic that never
+ * leaves the machine. */
+bool bg_url_is_local(const bg_url *url);
 
 #endif

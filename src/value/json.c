@@ -99,21 +99,77 @@ static locale_t c_numeric;
 static pthread_once_t c_numeric_once = PTHREAD_ONCE_INIT;
 static void make_c_numeric(void) { c_numeric = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0); }
 
-/* The shortest %.Ng that reads back as the same double; integral values keep a ".0" so they
- * still read as numbers of the wire's double kind. */
-static void put_real(out *o, double d) {
-  char buf[40];
+/* Writes d as the fewest significant digits that read back as the same double, laid out the
+ * way a person (and Python's repr) writes it: plain digits for exponents -4..15 ("10.0",
+ * "0.001", "1234567.0"), else scientific ("1e+16", "1.5e-05"). Integral values keep a ".0"
+ * so they still read as numbers of the wire's double kind. */
+void bg_json_format_real(char *buf, size_t cap, double d) {
+  if (!isfinite(d)) { /* JSON values never hold these (check() refuses them) */
+    snprintf(buf, cap, "%s", isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
+    return;
+  }
+  char sci[40];
   pthread_once(&c_numeric_once, make_c_numeric);
   locale_t previous = c_numeric ? uselocale(c_numeric) : (locale_t)0;
-  for (int precision = 1; precision <= 17; precision++) {
-    snprintf(buf, sizeof buf, "%.*g", precision, d);
-    if (strtod(buf, NULL) == d)
+  for (int precision = 0; precision <= 16; precision++) {
+    snprintf(sci, sizeof sci, "%.*e", precision, d);
+    if (strtod(sci, NULL) == d)
       break;
   }
   if (previous)
     uselocale(previous);
-  if (!strpbrk(buf, ".eEn"))
-    strcat(buf, ".0");
+  /* sci is "[-]D[.DDD]e(+|-)XX": split it into sign, digits and decimal exponent. */
+  const char *p = sci;
+  bool negative = *p == '-';
+  if (negative)
+    p++;
+  char digits[24];
+  int n = 0;
+  for (; *p != 'e'; p++)
+    if (*p != '.')
+      digits[n++] = *p;
+  int exponent = atoi(p + 1);
+  while (n > 1 && digits[n - 1] == '0')
+    n--;
+  char text[64];
+  int len = 0;
+  if (negative)
+    text[len++] = '-';
+  if (exponent < -4 || exponent >= 16) {
+    text[len++] = digits[0];
+    if (n > 1) {
+      text[len++] = '.';
+      memcpy(text + len, digits + 1, (size_t)n - 1);
+      len += n - 1;
+    }
+    len += snprintf(text + len, sizeof text - (size_t)len, "e%c%02d", exponent < 0 ? '-' : '+',
+                    abs(exponent));
+  } else if (exponent >= 0) {
+    for (int i = 0; i <= exponent; i++)
+      text[len++] = i < n ? digits[i] : '0';
+    text[len++] = '.';
+    if (n > exponent + 1) {
+      memcpy(text + len, digits + exponent + 1, (size_t)(n - exponent - 1));
+      len += n - exponent - 1;
+    } else {
+      text[len++] = '0';
+    }
+    text[len] = '\0';
+  } else {
+    text[len++] = '0';
+    text[len++] = '.';
+    for (int i = 0; i < -exponent - 1; i++)
+      text[len++] = '0';
+    memcpy(text + len, digits, (size_t)n);
+    len += n;
+    text[len] = '\0';
+  }
+  snprintf(buf, cap, "%s", text);
+}
+
+static void put_real(out *o, double d) {
+  char buf[BG_JSON_REAL_MAX];
+  bg_json_format_real(buf, sizeof buf, d);
   put_str(o, buf);
 }
 

@@ -2,7 +2,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "error_internal.h"
 #include "value/value_internal.h"
@@ -18,17 +17,43 @@ static const struct {
     {BG_DTYPE_UINT64, "uint64", sizeof(uint64_t)}, {BG_DTYPE_STRING, "str", sizeof(char *)},
 };
 
-/* Other spellings numpy accepts for the same dtypes. */
+/* Other names numpy 1.24's np.dtype() accepts for the same dtypes (case matters, as in numpy),
+ * plus pandas' "string". */
 static const struct {
   const char *alias;
   bg_dtype dtype;
 } dtype_aliases[] = {
-    {"float", BG_DTYPE_FLOAT},   {"f4", BG_DTYPE_FLOAT},    {"single", BG_DTYPE_FLOAT},
-    {"double", BG_DTYPE_DOUBLE}, {"f8", BG_DTYPE_DOUBLE},   {"bool_", BG_DTYPE_BOOL},
-    {"?", BG_DTYPE_BOOL},        {"i4", BG_DTYPE_INT32},    {"int", BG_DTYPE_INT64},
-    {"i8", BG_DTYPE_INT64},      {"u4", BG_DTYPE_UINT32},   {"u8", BG_DTYPE_UINT64},
-    {"string", BG_DTYPE_STRING}, {"str_", BG_DTYPE_STRING}, {"unicode", BG_DTYPE_STRING},
+    {"single", BG_DTYPE_FLOAT},  {"float", BG_DTYPE_DOUBLE},   {"double", BG_DTYPE_DOUBLE},
+    {"float_", BG_DTYPE_DOUBLE}, {"bool_", BG_DTYPE_BOOL},     {"bool8", BG_DTYPE_BOOL},
+    {"intc", BG_DTYPE_INT32},    {"int", BG_DTYPE_INT64},      {"int_", BG_DTYPE_INT64},
+    {"long", BG_DTYPE_INT64},    {"longlong", BG_DTYPE_INT64}, {"uintc", BG_DTYPE_UINT32},
+    {"uint", BG_DTYPE_UINT64},   {"uint0", BG_DTYPE_UINT64},   {"ulonglong", BG_DTYPE_UINT64},
+    {"str_", BG_DTYPE_STRING},   {"unicode", BG_DTYPE_STRING}, {"unicode_", BG_DTYPE_STRING},
+    {"string", BG_DTYPE_STRING},
 };
+
+/* numpy's type codes, which may follow a byte-order character (<, >, = or |). */
+static const struct {
+  const char *code;
+  bg_dtype dtype;
+} dtype_codes[] = {
+    {"f", BG_DTYPE_FLOAT},   {"f4", BG_DTYPE_FLOAT}, {"d", BG_DTYPE_DOUBLE},
+    {"f8", BG_DTYPE_DOUBLE}, {"?", BG_DTYPE_BOOL},   {"b1", BG_DTYPE_BOOL},
+    {"i", BG_DTYPE_INT32},   {"i4", BG_DTYPE_INT32}, {"l", BG_DTYPE_INT64},
+    {"q", BG_DTYPE_INT64},   {"i8", BG_DTYPE_INT64}, {"I", BG_DTYPE_UINT32},
+    {"u4", BG_DTYPE_UINT32}, {"L", BG_DTYPE_UINT64}, {"Q", BG_DTYPE_UINT64},
+    {"u8", BG_DTYPE_UINT64},
+};
+
+/* numpy's unicode code: "U" with an optional decimal length ("U", "U5"). */
+static bool is_unicode_code(const char *code) {
+  if (code[0] != 'U')
+    return false;
+  for (const char *p = code + 1; *p; p++)
+    if (*p < '0' || *p > '9')
+      return false;
+  return true;
+}
 
 BG_API const char *bg_dtype_name(bg_dtype dtype) {
   for (size_t i = 0; i < sizeof dtype_table / sizeof dtype_table[0]; i++)
@@ -48,17 +73,22 @@ BG_API bg_status bg_dtype_from_name(const char *name, bg_dtype *dtype) {
   if (!name || !dtype)
     return BG_ERR_INVALID_ARGUMENT;
   for (size_t i = 0; i < sizeof dtype_table / sizeof dtype_table[0]; i++)
-    if (strcasecmp(dtype_table[i].name, name) == 0) {
+    if (strcmp(dtype_table[i].name, name) == 0) {
       *dtype = dtype_table[i].dtype;
       return BG_OK;
     }
   for (size_t i = 0; i < sizeof dtype_aliases / sizeof dtype_aliases[0]; i++)
-    if (strcasecmp(dtype_aliases[i].alias, name) == 0) {
+    if (strcmp(dtype_aliases[i].alias, name) == 0) {
       *dtype = dtype_aliases[i].dtype;
       return BG_OK;
     }
-  /* numpy's sized unicode dtypes: "<U5", "U5". */
-  if ((name[0] == '<' && name[1] == 'U') || name[0] == 'U') {
+  const char *code = strchr("<>=|", name[0]) && name[0] ? name + 1 : name;
+  for (size_t i = 0; i < sizeof dtype_codes / sizeof dtype_codes[0]; i++)
+    if (strcmp(dtype_codes[i].code, code) == 0) {
+      *dtype = dtype_codes[i].dtype;
+      return BG_OK;
+    }
+  if (is_unicode_code(code)) {
     *dtype = BG_DTYPE_STRING;
     return BG_OK;
   }
@@ -106,6 +136,11 @@ bg_status bg_ndarray_check(bg_dtype dtype, const int64_t *shape, size_t ndim, co
         return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
                        "ndarray: string element %zu is NULL; every element must be a "
                        "NUL-terminated string",
+                       i);
+      else if (!bg_utf8_valid(strings[i], strlen(strings[i])))
+        return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                       "ndarray: string element %zu is not valid UTF-8; string arrays carry "
+                       "UTF-8 text only (send other bytes as File or bytes)",
                        i);
   }
   return BG_OK;

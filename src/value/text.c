@@ -6,15 +6,15 @@
 #include "value/value_internal.h"
 
 /* Strict UTF-8 (RFC 3629): no overlongs, no surrogates, nothing above U+10FFFF; NUL refused
- * because the text travels as a C string. */
-bool bg_utf8_valid(const char *s, size_t n) {
+ * unless `allow_nul` (a server's text may carry one; ours travels as a C string). */
+static bool utf8_valid(const char *s, size_t n, bool allow_nul) {
   const unsigned char *p = (const unsigned char *)s;
   size_t i = 0;
   while (i < n) {
     unsigned c = p[i];
     size_t extra;
     unsigned min;
-    if (c == 0)
+    if (c == 0 && !allow_nul)
       return false;
     if (c < 0x80) {
       i++;
@@ -47,8 +47,10 @@ bool bg_utf8_valid(const char *s, size_t n) {
   return true;
 }
 
-bg_value *bg_text_adopt(char *utf8, size_t length, bg_error *err) {
-  if (!bg_utf8_valid(utf8, length)) {
+bool bg_utf8_valid(const char *s, size_t n) { return utf8_valid(s, n, false); }
+
+static bg_value *text_adopt(char *utf8, size_t length, bool allow_nul, bg_error *err) {
+  if (!utf8_valid(utf8, length, allow_nul)) {
     free(utf8);
     bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
             "text is not valid UTF-8 (or contains a NUL byte); Text carries UTF-8 only");
@@ -62,6 +64,14 @@ bg_value *bg_text_adopt(char *utf8, size_t length, bg_error *err) {
   v->as.text.utf8 = utf8;
   v->as.text.length = length;
   return v;
+}
+
+bg_value *bg_text_adopt(char *utf8, size_t length, bg_error *err) {
+  return text_adopt(utf8, length, false, err);
+}
+
+bg_value *bg_text_adopt_reply(char *utf8, size_t length, bg_error *err) {
+  return text_adopt(utf8, length, true, err);
 }
 
 BG_API bg_value *bg_text_new(const char *utf8, size_t len, bg_error *err) {

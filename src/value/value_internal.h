@@ -72,6 +72,10 @@ bg_value *bg_json_adopt(struct json_t *json, int max_nesting, bg_error *err);
  * checking it is UTF-8. Frees it on failure. */
 bg_value *bg_text_adopt(char *utf8, size_t length, bg_error *err);
 
+/* bg_text_adopt for a server's text, which may hold NUL bytes (kept: bg_text_length counts
+ * them); still UTF-8 only. */
+bg_value *bg_text_adopt_reply(char *utf8, size_t length, bg_error *err);
+
 /* A series built from a 1-D ndarray's storage (taken over; freed on failure). */
 bg_value *bg_series_adopt(bg_dtype dtype, void *buffer, size_t count, bool owns_strings,
                           bg_error *err);
@@ -82,6 +86,13 @@ bg_value *bg_blob_adopt(bg_value_kind kind, void *data, size_t size, const char 
 
 /* true when `mime` is type/subtype in RFC 6838 token characters. */
 bool bg_mime_valid(const char *mime);
+
+/* Room for any bg_json_format_real() text, NUL included. */
+#define BG_JSON_REAL_MAX 40
+
+/* The shortest text that reads back as exactly `d`, written as a person writes numbers
+ * ("10.0", "0.1", "1e+300"); locale-independent. */
+void bg_json_format_real(char *buf, size_t cap, double d);
 
 /* true when `s` (n bytes) is valid UTF-8 without NUL bytes. */
 bool bg_utf8_valid(const char *s, size_t n);

@@ -1,4 +1,10 @@
+#include <malloc.h>
+#include <pthread.h>
 #include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/slice.h>
@@ -85,6 +91,67 @@ static bool nesting_within_limit(const ProtobufCMessageDescriptor *descriptor, c
   }
 }
 
+/* protobuf-c decodes a string field into len+1 bytes ending in NUL and keeps no length, so
+ * an embedded NUL would silently cut the text. Every block protobuf-c allocates while
+ * unpacking carries a trailer after the bytes it asked for: its size and the size XOR a
+ * per-process secret (a server cannot forge one inside its text). The block is still plain
+ * malloc memory, freed with free() wherever decoders take buffers out of the message. */
+typedef struct trailer {
+  size_t size, check;
+} trailer;
+
+static size_t secret;
+static pthread_once_t secret_once = PTHREAD_ONCE_INIT;
+static void make_secret(void) {
+  if (getrandom(&secret, sizeof secret, GRND_NONBLOCK) != (ssize_t)sizeof secret)
+    secret = (size_t)time(NULL) ^ (size_t)(uintptr_t)&secret ^ (size_t)0x9E3779B97F4A7C15u;
+}
+
+static void *trailer_alloc(void *data, size_t size) {
+  (void)data;
+  if (size > SIZE_MAX - sizeof(trailer))
+    return NULL;
+  unsigned char *p = malloc(size + sizeof(trailer));
+  if (p) {
+    trailer t = {size, size ^ secret};
+    memcpy(p + size, &t, sizeof t);
+  }
+  return p;
+}
+
+static void trailer_free(void *data, void *p) {
+  (void)data;
+  free(p);
+}
+
+static ProtobufCAllocator trailer_allocator = {trailer_alloc, trailer_free, NULL};
+
+size_t bg_wire_string_length(const char *s) {
+  if (!s || s == protobuf_c_empty_string)
+    return 0;
+  size_t n = strlen(s);
+  size_t usable = malloc_usable_size((void *)s); /* reads stay inside the block */
+  for (size_t i = n; i + 1 + sizeof(trailer) <= usable; i++) {
+    if (s[i] != '\0')
+      continue;
+    trailer t;
+    memcpy(&t, s + i + 1, sizeof t);
+    if (t.size == i + 1 && t.check == (t.size ^ secret))
+      return i;
+  }
+  return n; /* not from bg_wire_unpack: its C string is all there is */
+}
+
+bg_status bg_wire_strings_check(char *const *strings, size_t count, bg_error *err) {
+  for (size_t i = 0; i < count; i++)
+    if (bg_wire_string_length(strings[i]) != strlen(strings[i]))
+      return bg_fail(err, BG_ERR_PROTOCOL, 0,
+                     "string element %zu in the server's reply contains a NUL byte; string "
+                     "arrays carry NUL-terminated UTF-8 here",
+                     i);
+  return BG_OK;
+}
+
 bg_status bg_wire_unpack(const ProtobufCMessageDescriptor *descriptor, grpc_byte_buffer *buffer,
                          const char *what, ProtobufCMessage **out, bg_error *err) {
   grpc_byte_buffer_reader reader;
@@ -114,7 +181,8 @@ bg_status bg_wire_unpack(const ProtobufCMessageDescriptor *descriptor, grpc_byte
                    "than parsed",
                    what, BG_WIRE_MAX_DEPTH);
   }
-  *out = protobuf_c_message_unpack(descriptor, NULL, GRPC_SLICE_LENGTH(slice),
+  pthread_once(&secret_once, make_secret);
+  *out = protobuf_c_message_unpack(descriptor, &trailer_allocator, GRPC_SLICE_LENGTH(slice),
                                    GRPC_SLICE_START_PTR(slice));
   size_t length = GRPC_SLICE_LENGTH(slice);
   if (joined)

@@ -20,4 +20,12 @@ bg_status bg_wire_pack(const ProtobufCMessage *msg, grpc_byte_buffer **out, bg_e
 bg_status bg_wire_unpack(const ProtobufCMessageDescriptor *descriptor, grpc_byte_buffer *buffer,
                          const char *what, ProtobufCMessage **out, bg_error *err);
 
+/* The length on the wire of a string field of a message from bg_wire_unpack(), which may hold
+ * NUL bytes protobuf-c's C string hides (strlen() for any other malloc'd string; 0 for
+ * protobuf_c_empty_string). Bytes up to that length are readable. */
+size_t bg_wire_string_length(const char *s);
+
+/* BG_ERR_PROTOCOL naming the first of `strings` (from bg_wire_unpack()) that holds a NUL. */
+bg_status bg_wire_strings_check(char *const *strings, size_t count, bg_error *err);
+
 #endif

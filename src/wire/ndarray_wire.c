@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "error_internal.h"
+#include "wire/byte_buffer.h"
 #include "wire/ndarray_wire.h"
 
 /* Where each dtype's elements live in the generated struct: count and array pointer. */
@@ -75,6 +76,19 @@ static bg_status infer_dtype(bg_pb_ndarray *msg, bg_dtype *dtype, bg_error *err)
   return BG_OK;
 }
 
+/* With a dtype given, values in any other dtype's field would be silently dropped: refused. */
+static bg_status check_fields(bg_pb_ndarray *msg, bg_dtype dtype, bg_error *err) {
+  static const bg_dtype all[] = {BG_DTYPE_FLOAT, BG_DTYPE_DOUBLE, BG_DTYPE_STRING, BG_DTYPE_BOOL,
+                                 BG_DTYPE_INT32, BG_DTYPE_INT64,  BG_DTYPE_UINT32, BG_DTYPE_UINT64};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+    if (all[i] != dtype && *field_of(msg, all[i]).count > 0)
+      return bg_fail(err, BG_ERR_PROTOCOL, 0,
+                     "ndarray in reply says dtype %s but carries %zu values in the %s field; "
+                     "the server's reply is inconsistent",
+                     bg_dtype_name(dtype), *field_of(msg, all[i]).count, bg_dtype_name(all[i]));
+  return BG_OK;
+}
+
 bg_status bg_ndarray_from_proto(bg_pb_ndarray *msg, bg_value **out, bg_error *err) {
   *out = NULL;
   bg_dtype dtype = (bg_dtype)msg->dtype;
@@ -86,6 +100,9 @@ bg_status bg_ndarray_from_proto(bg_pb_ndarray *msg, bg_value **out, bg_error *er
     return bg_fail(err, BG_ERR_PROTOCOL, 0, "ndarray in reply has unknown dtype %d",
                    (int)msg->dtype);
   }
+  bg_status st = check_fields(msg, dtype, err);
+  if (st != BG_OK)
+    return st;
   values_field field = field_of(msg, dtype);
   size_t count = *field.count;
 
@@ -102,13 +119,16 @@ bg_status bg_ndarray_from_proto(bg_pb_ndarray *msg, bg_value **out, bg_error *er
   } else {
     for (size_t i = 0; i < ndim; i++)
       shape[i] = msg->shape[i];
-    bg_status st = bg_ndarray_check(dtype, shape, ndim, *field.values, count, err);
-    if (st != BG_OK) {
-      if (err)
-        err->code = BG_ERR_PROTOCOL;
-      bg_error_prefix(err, "ndarray in the server's reply is inconsistent");
-      return BG_ERR_PROTOCOL;
-    }
+  }
+  /* Also for strings without a shape: each must be UTF-8, as value.h promises. */
+  st = bg_ndarray_check(dtype, shape, ndim, *field.values, count, err);
+  if (st == BG_OK && dtype == BG_DTYPE_STRING)
+    st = bg_wire_strings_check(msg->string_values, count, err);
+  if (st != BG_OK) {
+    if (err)
+      err->code = BG_ERR_PROTOCOL;
+    bg_error_prefix(err, "ndarray in the server's reply is inconsistent");
+    return BG_ERR_PROTOCOL;
   }
 
   void *buffer;

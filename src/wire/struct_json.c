@@ -1,6 +1,8 @@
 #include <math.h>
+#include <string.h>
 
 #include "error_internal.h"
+#include "wire/byte_buffer.h"
 #include "wire/struct_json.h"
 
 static json_t *value_to_json(const Google__Protobuf__Value *v, int depth, bg_error *err);
@@ -17,6 +19,11 @@ static json_t *struct_to_json(const Google__Protobuf__Struct *s, int depth, bg_e
   }
   for (size_t i = 0; s && i < s->n_fields; i++) {
     const Google__Protobuf__Struct__FieldsEntry *entry = s->fields[i];
+    if (entry->key && bg_wire_string_length(entry->key) != strlen(entry->key)) {
+      bg_fail(err, BG_ERR_PROTOCOL, 0, "JSON object key contains a NUL byte");
+      json_decref(obj);
+      return NULL;
+    }
     json_t *member = value_to_json(entry->value, depth + 1, err);
     if (!member || json_object_set_new(obj, entry->key ? entry->key : "", member) != 0) {
       if (member)
@@ -62,7 +69,8 @@ static json_t *value_to_json(const Google__Protobuf__Value *v, int depth, bg_err
     out = json_real(v->number_value);
     break;
   case GOOGLE__PROTOBUF__VALUE__KIND_STRING_VALUE:
-    out = json_string(v->string_value);
+    /* NUL bytes inside are part of the server's string: keep its full length. */
+    out = json_stringn(v->string_value, bg_wire_string_length(v->string_value));
     if (!out) {
       bg_fail(err, BG_ERR_PROTOCOL, 0, "JSON string is not valid UTF-8");
       return NULL;

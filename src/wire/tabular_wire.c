@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "error_internal.h"
+#include "wire/byte_buffer.h"
 #include "wire/tabular_wire.h"
 
 typedef struct {
@@ -66,6 +67,16 @@ bg_status bg_series_from_proto(Bentoml__Grpc__V1__Series *m, bg_dtype empty_dtyp
                    non_empty);
   series_field f = field_of(m, dtype);
   size_t count = f.count ? *f.count : 0;
+  if (dtype == BG_DTYPE_STRING) { /* strings must be UTF-8, as value.h promises */
+    int64_t shape[1] = {(int64_t)count};
+    bg_status st = bg_ndarray_check(dtype, shape, 1, *f.values, count, err);
+    if (st == BG_OK)
+      st = bg_wire_strings_check(m->string_values, count, err);
+    if (st != BG_OK) {
+      bg_error_prefix(err, "a Series in the reply");
+      return bg_as_protocol(err, st);
+    }
+  }
   void *buffer;
   if (dtype == BG_DTYPE_BOOL) {
     bool *b = malloc(count ? count : 1);
@@ -82,7 +93,7 @@ bg_status bg_series_from_proto(Bentoml__Grpc__V1__Series *m, bg_dtype empty_dtyp
     }
   }
   *out = bg_series_adopt(dtype, buffer, count, true, err);
-  return *out ? BG_OK : (err ? err->code : BG_ERR_PROTOCOL);
+  return *out ? BG_OK : BG_ERR_NO_MEMORY; /* adopting fails only for memory */
 }
 
 bg_status bg_dataframe_to_proto(const bg_value *df, const char *const *names, bg_arena *arena,
@@ -113,6 +124,10 @@ bg_status bg_dataframe_from_proto(Bentoml__Grpc__V1__DataFrame *m, bg_value **ou
     return bg_fail(err, BG_ERR_PROTOCOL, 0,
                    "a DataFrame in the reply has %zu column names for %zu columns",
                    m->n_column_names, m->n_columns);
+  for (size_t i = 0; i < m->n_column_names; i++)
+    if (bg_wire_string_length(m->column_names[i]) != strlen(m->column_names[i]))
+      return bg_fail(err, BG_ERR_PROTOCOL, 0,
+                     "a DataFrame in the reply has a column name (%zu) with a NUL byte", i);
   bg_value *df = bg_dataframe_new(err);
   if (!df)
     return BG_ERR_NO_MEMORY;

@@ -41,6 +41,60 @@ check() {
   fi
 }
 
+# check_absent NAME EXPECTED_EXIT PATTERN ABSENT -- COMMAND...: as check, and the output must
+# not contain ABSENT (a fixed string).
+check_absent() {
+  local name=$1 want=$2 pattern=$3 absent=$4
+  shift 5
+  local out rc
+  out=$("$@" 2>&1)
+  rc=$?
+  if [ "$rc" -eq "$want" ] && grep -qF -- "$pattern" <<<"$out" && ! grep -qF -- "$absent" <<<"$out"; then
+    passed=$((passed + 1))
+    echo "ok   $name"
+  else
+    failed=$((failed + 1))
+    echo "FAIL $name: exit $rc (want $want, '$pattern' and no '$absent'), output:"
+    sed 's/^/     /' <<<"$out"
+  fi
+}
+
+# on_tty COMMAND...: runs COMMAND with stdout and stderr on a pseudo-terminal and prints what
+# it wrote, with every ESC/BEL byte shown as <ESC>/<BEL> so a test can see it was not escaped.
+on_tty() {
+  /usr/bin/python3 - "$@" <<'PY'
+import os, pty, subprocess, sys
+master, slave = pty.openpty()
+proc = subprocess.Popen(sys.argv[1:], stdout=slave, stderr=slave, stdin=subprocess.DEVNULL)
+os.close(slave)
+out = b""
+while True:
+    try:
+        chunk = os.read(master, 65536)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+rc = proc.wait()
+sys.stdout.write(out.replace(b"\x1b", b"<ESC>").replace(b"\x07", b"<BEL>").decode("utf-8", "replace"))
+sys.exit(rc)
+PY
+}
+
+# nested_json OUTER INNER: a full 4-ary tree INNER levels deep (4^INNER leaves) wrapped in OUTER
+# levels of 4-element lists whose first element goes deeper and the rest are numbers: the first
+# elements give shape [4]*(OUTER+INNER), far more elements than the text holds.
+nested_json() {
+  /usr/bin/python3 -c '
+import sys
+outer, inner = int(sys.argv[1]), int(sys.argv[2])
+def full(d): return "1" if d == 0 else "[" + ",".join([full(d - 1)] * 4) + "]"
+s = full(inner)
+for _ in range(outer): s = "[" + s + ",1,1,1]"
+print(s)' "$1" "$2"
+}
+
 tmp=$(mktemp -d)
 trap 'cleanup; rm -rf "$tmp"' EXIT
 unused_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -55,6 +109,34 @@ check "unknown dtype" 2 "unknown --dtype" -- "$cli" call localhost:1 predict --n
 check "unavailable" 3 "UNAVAILABLE" -- "$cli" call "127.0.0.1:$unused_port" predict --ndarray '[1]'
 check "wait times out" 4 "was not ready after waiting" -- "$cli" wait "127.0.0.1:$unused_port" --timeout-ms 400 --interval-ms 100
 
+# issue 9: hostile command-line input
+deep32=$(nested_json 26 6) # 4^32 wraps a 64-bit element count to 0
+deep20=$(nested_json 14 6) # 4^20 elements: no allocation holds them
+check "i9#1 shape product overflow" 2 "array too large" -- "$cli" call localhost:1 p --ndarray "$deep32"
+check "i9#1 via --series" 2 "array too large" -- "$cli" call localhost:1 p --series "$(nested_json 25 6)"
+check "i9#1 via --dataframe" 2 "array too large" -- "$cli" call localhost:1 p --dataframe "{\"a\": $deep32}"
+check "i9#1 via --part" 2 "--part x: array too large" -- "$cli" call localhost:1 p --part "x=ndarray:$deep32"
+check "i9#2 failure never exits 0" 2 "array too large" -- "$cli" call localhost:1 p --ndarray "$deep20"
+check "i9#9 1e300 as int64" 2 "1e300 is out of range for dtype int64" -- \
+  "$cli" call localhost:1 p --ndarray '[1e300]' --dtype int64
+check "i9#9 fraction as int32" 2 "1.5 is not a whole number, as dtype int32 needs" -- \
+  "$cli" call localhost:1 p --ndarray '[1.5]' --dtype int32
+check "i9#9 negative as uint64" 2 "-1 is out of range for dtype uint64" -- \
+  "$cli" call localhost:1 p --ndarray '[-1]' --dtype uint64
+check "i9#9 float32 overflow" 2 "1e300 is out of range for dtype float32" -- \
+  "$cli" call localhost:1 p --ndarray '[1e300]' --dtype float32
+check "i9#9 series out of range" 2 "--series: 4294967296 is out of range for dtype uint32" -- \
+  "$cli" call localhost:1 p --series '[4294967296]' --dtype uint32
+check "i9#3 uint64 beyond 2^64" 2 "18446744073709551616 does not fit in int64 or uint64" -- \
+  "$cli" call localhost:1 p --ndarray '[18446744073709551616]'
+big_part=$(seq -s, 1 2000)
+check "i9#8 --part value over 4 KiB kept whole" 3 "UNAVAILABLE" -- \
+  "$cli" call "127.0.0.1:$unused_port" p --part "x=ndarray:[$big_part]"
+check "i9#8 --part json over 4 KiB kept whole" 3 "UNAVAILABLE" -- \
+  "$cli" call "127.0.0.1:$unused_port" p --part "j=json:{\"k\": [$big_part]}"
+check_absent "i9#17 malformed -H not echoed" 2 "-H needs 'name: value'" "SECRET" -- \
+  "$cli" call localhost:1 p --text x -H 'authorization Bearer SECRET'
+
 start_server --slow-ms 3000
 url="127.0.0.1:$port"
 check "describe" 0 "Sum each row of an N×4 float32 batch." -- "$cli" describe "$url"
@@ -62,8 +144,12 @@ check "describe marks unsupported" 0 "acme.io.Custom' is not supported" -- "$cli
 check "health" 0 "SERVING" -- "$cli" health "$url"
 check "health of unknown service" 5 "NOT_FOUND" -- "$cli" health "$url" --service no.such.Service
 check "wait" 0 "SERVING" -- "$cli" wait "localhost:$port" --timeout-ms 5000
-check "call predict" 0 '{"dtype":"float32","shape":[2],"data":[15.8000002,10.0]}' -- \
+check "call predict" 0 '{"dtype":"float32","shape":[2],"data":[15.8,10.0]}' -- \
   "$cli" call "localhost:$port" predict --ndarray '[[5.9,3,5.1,1.8],[1,2,3,4]]' --dtype float32
+# floats print with the fewest digits that read back, laid out as a person writes them (not 1e+01)
+check "floats print short and positional" 0 \
+  '{"dtype":"float64","shape":[9],"data":[10.0,15.8,0.0001,1e-5,2e300,0.1,1e16,-2.5,123456789.0]}' \
+  -- "$cli" call "$url" double_ndarray --ndarray '[5, 7.9, 0.00005, 5e-6, 1e300, 0.05, 5e15, -1.25, 61728394.5]'
 check "call with inferred int64" 0 '{"dtype":"int64","shape":[2,2],"data":[[2,4],[6,8]]}' -- \
   "$cli" call "$url" double_ndarray --ndarray '[[1,2],[3,4]]'
 check "call with metadata" 0 '"data":[true,false]' -- \
@@ -111,6 +197,33 @@ check "bench counts" 0 "calls: 40  ok: 40  failed: 0" -- \
 check "two inputs" 2 "exactly one input" -- "$cli" call "$url" bonjour --text a --json 1
 check "deadline" 4 "DEADLINE_EXCEEDED" -- "$cli" call "$url" slow_echo_ndarray --ndarray '[1]' --deadline-ms 200
 check "bad metadata" 2 "only lower-case" -- "$cli" call "$url" predict --ndarray '[[1,2,3,4]]' -H 'Bad Key: 1'
+# issue 9: every output value printed exactly, server text escaped on a terminal
+check "i9#3 uint64 max entered and printed exactly" 0 '"data":[18446744073709551615]' -- \
+  "$cli" call "$url" echo_ndarray --ndarray '[18446744073709551615]' --dtype uint64
+check "i9#3 uint64 above 2^63 inferred" 0 '{"dtype":"uint64","shape":[1],"data":[18446744073709551615]}' -- \
+  "$cli" call "$url" echo_ndarray --ndarray '[18446744073709551615]'
+check "i9#3 uint64 doubled exactly" 0 '"data":[18446744073709551614]' -- \
+  "$cli" call "$url" double_ndarray --ndarray '[9223372036854775807]' --dtype uint64
+check "i9#3 int64 min" 0 '"data":[-9223372036854775808,9223372036854775807]' -- \
+  "$cli" call "$url" echo_ndarray --ndarray '[-9223372036854775808,9223372036854775807]'
+check "i9#3 infinity from the server" 0 '"shape":[2,2],"data":[[Infinity,2.0],[-Infinity,4.0]]' -- \
+  "$cli" call "$url" double_ndarray --ndarray '[[1e308,1],[-1e308,2]]' --dtype float64
+check "i9#3 NaN and Infinity round trip" 0 '"data":[NaN,Infinity,-Infinity,0.5]' -- \
+  "$cli" call "$url" echo_ndarray --ndarray '[NaN,Infinity,-Infinity,0.5]' --dtype float32
+check "i9#3 dataframe NaN and int64 min" 0 "            NaN -9223372036854775808" -- \
+  "$cli" call "$url" echo_dataframe --dataframe '{"a":[NaN, 1.5], "b":[-9223372036854775808, 1]}'
+check "i9#8 -H key over 255 bytes kept whole" 2 "only lower-case" -- \
+  "$cli" call "$url" bonjour --text hi -H "$(printf 'x%.0s' $(seq 255))B: 1"
+check_absent "i9#10 text reply escaped on a terminal" 0 'Hello, \x1b]0;pwned\x07\x1b[2J!' "<ESC>" -- \
+  on_tty "$cli" call "$url" bonjour --text $'\e]0;pwned\a\e[2J'
+check_absent "i9#10 status message escaped on a terminal" 5 '\x1b]0;pwned\x07' "<ESC>" -- \
+  on_tty "$cli" call "$url" fail_with_status --text $'NOT_FOUND|\e]0;pwned\a'
+check "i9#10 raw text with -o" 0 "text (no type), 22 bytes written" -- \
+  "$cli" call "$url" bonjour --text $'\e]0;pwned\a\e[2J' -o "$tmp/text.out"
+check "i9#10 raw bytes in the -o file" 0 "" -- \
+  bash -c "printf 'Hello, \\033]0;pwned\\a\\033[2J!' | cmp - '$tmp/text.out'"
+check "i9#10 raw text to a pipe" 0 "" -- \
+  bash -c "'$cli' call '$url' bonjour --text \$'\\e' | od -c | grep -qF '033'"
 check "v1alpha1 explains" 6 "no ServiceMetadata" -- "$cli" describe "$url" --protocol-version v1alpha1
 cleanup
 
@@ -130,6 +243,12 @@ check "tls wrong CA" 3 "TLS handshake" -- "$cli" health "localhost:$port" --cace
   --cert "$c/client.pem" --key "$c/client.key"
 check "missing CA file" 2 "cannot open" -- "$cli" health "localhost:$port" --cacert "$c/nope.pem"
 check "cert without key" 2 "--cert and --key go together" -- "$cli" health "localhost:$port" --cert "$c/client.pem"
+check "i9#6 --cacert then --plaintext" 2 "--plaintext cannot go with --cacert" -- \
+  "$cli" health "localhost:$port" --cacert "$c/ca.pem" --plaintext
+check "i9#6 --plaintext then --cacert" 2 "--plaintext cannot go with --cacert" -- \
+  "$cli" health "localhost:$port" --plaintext --cacert "$c/ca.pem"
+check "i9#6 --plaintext with --key" 2 "--plaintext cannot go with --cert" -- \
+  "$cli" health "localhost:$port" --plaintext --key "$c/client.key" --cert "$c/client.pem"
 if [ -n "$mtls_example" ]; then
   check "mtls from memory (example)" 0 "predict over mutual TLS: 15.8" -- \
     "$mtls_example" "localhost:$port" "$c/ca.pem" "$c/client.pem" "$c/client.key"

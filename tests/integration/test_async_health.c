@@ -18,7 +18,6 @@
 #include "test_assert.h"
 #include "test_server.h"
 
-
 static bg_test_server server;
 
 static int setup(void **state) {

@@ -151,9 +151,16 @@ static void test_tls_failures_are_explained(void **state) {
   assert_int_equal(err.grpc_status, 14);
   assert_contains(err.message, "TLS handshake");
   bg_options_free(o);
-  /* a plaintext client against a TLS server */
+  /* a plaintext client against a TLS server is told about TLS (issue 9 #14; before: "is the
+   * server running...?") */
   assert_null(bg_client_from_url(url, NULL, &err));
   assert_int_equal(err.code, BG_ERR_UNAVAILABLE);
+  assert_contains(err.message, "TLS");
+  assert_contains(err.message, "grpcs://");
+  assert_contains(err.message, "--cacert");
+  bg_health_status health;
+  assert_int_equal(bg_health_check_url(url, NULL, 5000, NULL, &health, &err), BG_ERR_UNAVAILABLE);
+  assert_contains(err.message, "grpcs://");
   bg_test_server_stop(&s);
 
   /* a certificate for another name; fine once the authority names it */
@@ -239,6 +246,51 @@ static void test_bad_tls_material_fails_early(void **state) {
   assert_int_equal(err.code, BG_ERR_UNAVAILABLE);
   assert_contains(err.message, "is the server running");
   assert_null(strstr(err.message, "TLS handshake"));
+}
+
+/* Issue 9 #6: TLS material and bg_options_set_tls(false) conflict in either order; before,
+ * the later setting won and the client connected in plaintext. */
+static void test_tls_is_never_switched_off_silently(void **state) {
+  (void)state;
+  bg_error err;
+  size_t len;
+  char *pem = slurp(cert("ca.pem"), &len);
+  bg_options *o = bg_options_new();
+  assert_int_equal(bg_options_set_root_certs_file(o, cert("ca.pem"), &err), BG_OK);
+  assert_int_equal(bg_options_set_tls(o, false, &err), BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "bg_options_set_tls(false)");
+  assert_contains(err.message, "bg_options_set_root_certs");
+  /* the refused setting changed nothing: TLS still applies, so the plaintext server fails */
+  bg_options_set_discovery_timeout_ms(o, 5000, NULL);
+  assert_null(bg_client_from_url(plain.url, o, &err));
+  assert_int_equal(err.code, BG_ERR_UNAVAILABLE);
+  bg_options_free(o);
+
+  o = bg_options_new();
+  assert_int_equal(bg_options_set_tls(o, false, &err), BG_OK);
+  assert_int_equal(bg_options_set_root_certs_file(o, cert("ca.pem"), &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "bg_options_set_tls(false)");
+  assert_contains(err.message, "bg_options_set_root_certs_file");
+  assert_int_equal(bg_options_set_root_certs_pem(o, pem, len, &err), BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "bg_options_set_root_certs_pem");
+  assert_int_equal(bg_options_set_client_cert_file(o, cert("client.pem"), cert("client.key"), &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "bg_options_set_tls(false)");
+  /* a grpcs:// address with TLS turned off is the same conflict */
+  char url[64];
+  snprintf(url, sizeof url, "grpcs://127.0.0.1:%d", plain.port);
+  assert_null(bg_client_from_url(url, o, &err));
+  assert_int_equal(err.code, BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "bg_options_set_tls(false)");
+  /* plain TLS-off options still work, and turning TLS back on lifts the refusal */
+  bg_client *c = connect_ok(plain.url, o);
+  predict(c, BG_OK, &err);
+  bg_client_close(c);
+  assert_int_equal(bg_options_set_tls(o, true, &err), BG_OK);
+  assert_int_equal(bg_options_set_root_certs_pem(o, pem, len, &err), BG_OK);
+  bg_options_free(o);
+  free(pem);
 }
 
 /* ---- channel options ---- */
@@ -358,6 +410,118 @@ static long bytes_sent(const bg_options *o, const bg_call_options *co) {
   return sent;
 }
 
+static void never_called(struct bg_async_call *call, bg_status st, bg_value *out,
+                         const bg_error *err, void *user_data) {
+  (void)call;
+  (void)st;
+  (void)out;
+  (void)err;
+  (void)user_data;
+  fail_msg("a refused async call ran its callback");
+}
+
+static bg_status add_authorization(void *user_data, bg_call_context *ctx, bg_error *err) {
+  (void)user_data;
+  return bg_call_context_add_metadata(ctx, "authorization", "Bearer cb", 9, err);
+}
+
+/* Issue 9 #7: credentials never go out in clear. Before, the token was sent to any
+ * plaintext server. A refused call sends nothing (the counting proxy sees no new bytes);
+ * with the opt-in, a loopback server gets the call; a remote plaintext target never does. */
+static void test_bearer_token_needs_tls_or_local_opt_in(void **state) {
+  (void)state;
+  char stats[128], target[64], url[64];
+  snprintf(stats, sizeof stats, "%s/proxy-stats", certs);
+  unlink(stats);
+  snprintf(target, sizeof target, "127.0.0.1:%d", plain.port);
+  const char *args[] = {"--target", target, "--stats", stats, NULL};
+  bg_test_server proxy;
+  assert_int_equal(bg_test_script_start(&proxy, "tests/support/tcp_proxy.py", args), 0);
+  snprintf(url, sizeof url, "127.0.0.1:%d", proxy.port);
+  bg_client *c = connect_ok(url, NULL);
+  bg_error err;
+  bg_call_options *co = bg_call_options_new();
+  assert_int_equal(bg_call_options_set_bearer_token(co, "SECRET", &err), BG_OK);
+  bg_value *in = bg_text_new("x", 1, NULL), *out = NULL;
+  predict(c, BG_OK, &err); /* the connection is up and counted */
+  struct timespec pause = {0, 200 * 1000 * 1000};
+  nanosleep(&pause, NULL);
+  long before = upstream_bytes(stats);
+  assert_int_equal(bg_client_call(c, "echo_metadata", in, &out, co, &err), BG_ERR_INVALID_ARGUMENT);
+  assert_null(out);
+  assert_int_equal(err.grpc_status, 0);
+  assert_contains(err.message, "plaintext");
+  assert_contains(err.message, "bg_options_allow_insecure_credentials");
+  assert_null(strstr(err.message, "SECRET"));
+  /* the same through a credentials callback, and on the async client */
+  bg_call_options *cb = bg_call_options_new();
+  bg_call_options_set_credentials(cb, add_authorization, NULL, NULL);
+  assert_int_equal(bg_client_call(c, "echo_metadata", in, &out, cb, &err), BG_ERR_INVALID_ARGUMENT);
+  bg_async_client *ac = bg_async_client_from_client(c, 0, &err);
+  assert_non_null(ac);
+  assert_int_equal(bg_async_call(ac, "echo_metadata", in, co, never_called, NULL, NULL, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  bg_async_client_close(ac);
+  nanosleep(&pause, NULL);
+  assert_int_equal(upstream_bytes(stats), before);
+  bg_client_close(c);
+
+  /* opted in, a loopback server gets the call */
+  bg_options *o = bg_options_new();
+  assert_int_equal(bg_options_allow_insecure_credentials(o, true, &err), BG_OK);
+  c = connect_ok(url, o);
+  assert_int_equal(bg_client_call(c, "echo_metadata", in, &out, co, &err), BG_OK);
+  bg_value_free(out);
+  out = NULL;
+  bg_client_close(c);
+  bg_test_server_stop(&proxy);
+
+  /* a plaintext target off this machine is refused even when opted in, before connecting */
+  assert_int_equal(bg_call_options_set_deadline_ms(co, 3000, &err), BG_OK);
+  c = bg_client_open("192.0.2.1:3000", o, &err);
+  assert_non_null(c);
+  assert_int_equal(bg_client_call_raw(c, "echo_metadata", in, &out, co, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "loopback");
+  bg_client_close(c);
+  bg_options_free(o);
+  bg_call_options_free(cb);
+  bg_call_options_free(co);
+  bg_value_free(in);
+}
+
+/* Issue 9 #14: reply metadata over gRPC's limit names that limit and the option that raises
+ * it (before: advice to raise the message-size limit, which does not apply). */
+static void test_metadata_size_limit_is_named(void **state) {
+  (void)state;
+  const char *args[] = {"--replies", "1", "--trailer-bytes", "1048576", NULL};
+  bg_test_server s;
+  assert_int_equal(bg_test_script_start(&s, "tests/integration/misbehaving_server.py", args), 0);
+  bg_error err;
+  bg_value *in = bg_text_new("hi", 2, NULL), *out = NULL;
+  bg_client *c = connect_ok(s.url, NULL);
+  assert_int_equal(bg_client_call(c, "echo", in, &out, NULL, &err), BG_ERR_SERVER);
+  assert_int_equal(err.grpc_status, 8); /* RESOURCE_EXHAUSTED */
+  assert_contains(err.message, "grpc.max_metadata_size");
+  assert_contains(err.message, "bg_options_set_max_metadata_size()");
+  assert_null(strstr(err.message, "message is too large"));
+  bg_client_close(c);
+
+  bg_options *o = bg_options_new();
+  assert_int_equal(bg_options_set_max_metadata_size(o, 0, &err), BG_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bg_options_set_max_metadata_size(o, (size_t)INT32_MAX + 1, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bg_options_set_max_metadata_size(o, 2 << 20, &err), BG_OK);
+  c = connect_ok(s.url, o);
+  bg_options_free(o);
+  assert_int_equal(bg_client_call(c, "echo", in, &out, NULL, &err), BG_OK);
+  assert_string_equal(bg_text_data(out), "a");
+  bg_value_free(out);
+  bg_client_close(c);
+  bg_value_free(in);
+  bg_test_server_stop(&s);
+}
+
 static void test_request_compression_on_the_wire(void **state) {
   (void)state;
   long raw = bytes_sent(NULL, NULL);
@@ -402,7 +566,10 @@ static bg_status add_token(void *user_data, bg_call_context *ctx, bg_error *err)
 
 static void test_metadata_echoed_in_initial_and_trailing(void **state) {
   (void)state;
-  bg_client *c = connect_ok(plain.url, NULL);
+  bg_options *o = bg_options_new(); /* a bearer token to a loopback server: opt in */
+  bg_options_allow_insecure_credentials(o, true, NULL);
+  bg_client *c = connect_ok(plain.url, o);
+  bg_options_free(o);
   bg_call_options *co = bg_call_options_new();
   bg_response_metadata *md = bg_response_metadata_new();
   const char binary[] = {0, 1, (char)0xfe, (char)0xff};
@@ -554,6 +721,7 @@ static void test_interceptor_chain(void **state) {
   assert_int_equal(bg_options_add_interceptor(o, trace, &err), BG_OK);
   assert_int_equal(bg_options_add_interceptor(o, b, &err), BG_OK);
   assert_int_equal(bg_options_add_interceptor(o, timing, &err), BG_OK);
+  assert_int_equal(bg_options_allow_insecure_credentials(o, true, &err), BG_OK);
   bg_interceptor_release(trace); /* the options hold their own references */
   bg_interceptor_release(a);
   bg_interceptor_release(b);
@@ -792,6 +960,9 @@ int main(void) {
       cmocka_unit_test(test_status_code_and_message),
       cmocka_unit_test(test_unimplemented_method_and_service),
       cmocka_unit_test(test_unresolvable_host),
+      cmocka_unit_test(test_tls_is_never_switched_off_silently),
+      cmocka_unit_test(test_bearer_token_needs_tls_or_local_opt_in),
+      cmocka_unit_test(test_metadata_size_limit_is_named),
   };
   return cmocka_run_group_tests_name("channel", tests, setup, teardown);
 }

@@ -481,6 +481,153 @@ static void test_unix_socket_server(void **state) {
   unlink(path);
 }
 
+/* ---- a server that breaks the protocol (tests/integration/misbehaving_server.py) ---- */
+
+static void start_misbehaving(bg_test_server *server, const char *replies) {
+  const char *args[] = {"--replies", replies, NULL};
+  assert_int_equal(bg_test_script_start(server, "tests/integration/misbehaving_server.py", args),
+                   0);
+}
+
+static void expect_more_than_one(bg_status st, const bg_error *err) {
+  assert_int_equal(st, BG_ERR_PROTOCOL);
+  assert_non_null(strstr(err->message, "more than one"));
+}
+
+typedef struct async_outcome {
+  bool done;
+  bg_status status;
+  bg_error err;
+} async_outcome;
+
+static void on_async_done(struct bg_async_call *call, bg_status st, bg_value *out,
+                          const bg_error *err, void *user_data) {
+  (void)call;
+  async_outcome *o = user_data;
+  o->done = true;
+  o->status = st;
+  o->err = *err;
+  bg_value_free(out);
+}
+
+/* Issue 9 #5: a unary Call answered with two (or endless) messages then OK is a protocol
+ * error at once, sync and async, with a deadline and without (before: it waited for ever,
+ * or until the deadline). The deadline of the first call only keeps a regression from
+ * hanging the suite. */
+static void test_second_reply_message_is_protocol_error(void **state) {
+  (void)state;
+  const char *counts[] = {"2", "100000"};
+  for (size_t k = 0; k < 2; k++) {
+    bg_test_server server;
+    start_misbehaving(&server, counts[k]);
+    bg_error err;
+    bg_client *c = bg_client_from_url(server.url, NULL, &err);
+    assert_non_null(c);
+    bg_value *in = bg_text_new("hi", 2, &err), *out = NULL;
+    bg_call_options *co = bg_call_options_new();
+    assert_int_equal(bg_call_options_set_deadline_ms(co, 15000, &err), BG_OK);
+    expect_more_than_one(bg_client_call(c, "echo", in, &out, co, &err), &err);
+    assert_null(out);
+    expect_more_than_one(bg_client_call(c, "echo", in, &out, NULL, &err), &err);
+    expect_more_than_one(bg_client_call_raw(c, "echo", in, &out, NULL, &err), &err);
+
+    bg_async_client *ac = bg_async_client_from_client(c, 0, &err);
+    assert_non_null(ac);
+    async_outcome o = {0};
+    assert_int_equal(bg_async_call(ac, "echo", in, NULL, on_async_done, &o, NULL, &err), BG_OK);
+    while (!o.done)
+      assert_int_equal(bg_async_client_poll(ac, -1, NULL, &err), BG_OK);
+    expect_more_than_one(o.status, &o.err);
+    bg_async_client_close(ac);
+    bg_call_options_free(co);
+    bg_value_free(in);
+    bg_client_close(c);
+    bg_test_server_stop(&server);
+  }
+}
+
+/* Issue 9 #12 (last item): an API whose name holds a NUL byte ("bad\0name") is left out at
+ * discovery, and calling the part before the NUL says why. Before, it was listed as "bad"
+ * and a call of "bad" went to the server. */
+static void test_api_name_with_nul_byte_is_left_out(void **state) {
+  (void)state;
+  bg_test_server server;
+  start_misbehaving(&server, "1");
+  bg_error err;
+  bg_client *c = bg_client_from_url(server.url, NULL, &err);
+  assert_non_null(c);
+  assert_int_equal(bg_client_api_count(c), 1);
+  assert_string_equal(bg_api_name(bg_client_api_at(c, 0)), "echo");
+  assert_null(bg_client_api_find(c, "bad"));
+  bg_value *in = bg_text_new("hi", 2, &err), *out = NULL;
+  assert_int_equal(bg_client_call(c, "bad", in, &out, NULL, &err), BG_ERR_UNKNOWN_API);
+  assert_contains(err.message, "names with NUL bytes are unsupported");
+  assert_contains(err.message, "echo");
+  bg_async_client *ac = bg_async_client_from_client(c, 0, &err);
+  assert_non_null(ac);
+  assert_int_equal(bg_async_call(ac, "bad", in, NULL, on_async_done, NULL, NULL, &err),
+                   BG_ERR_UNKNOWN_API);
+  assert_contains(err.message, "NUL");
+  bg_async_client_close(ac);
+  /* the other API still works */
+  assert_int_equal(bg_client_call(c, "echo", in, &out, NULL, &err), BG_OK);
+  assert_string_equal(bg_text_data(out), "a");
+  bg_value_free(out);
+  bg_value_free(in);
+  bg_client_close(c);
+  bg_test_server_stop(&server);
+}
+
+/* Issue 9 #11 (client side): whatever the reply decoders say about a server's reply, it is
+ * the server's fault: never BG_ERR_INVALID_ARGUMENT. Here a multipart reply names part 'x'
+ * twice (before: BG_ERR_INVALID_ARGUMENT, CLI exit 2 "usage"). */
+static void test_bad_reply_is_never_the_callers_fault(void **state) {
+  (void)state;
+  /* Response{multipart{fields{x: text "a"}, fields{x: text "a"}}} */
+  const char *args[] = {"--replies", "1", "--reply-hex",
+                        "4a180a0a0a017812053a030a01610a0a0a017812053a030a0161", NULL};
+  bg_test_server server;
+  assert_int_equal(bg_test_script_start(&server, "tests/integration/misbehaving_server.py", args),
+                   0);
+  bg_error err;
+  bg_client *c = bg_client_from_url(server.url, NULL, &err);
+  assert_non_null(c);
+  bg_value *in = bg_text_new("hi", 2, &err), *out = NULL;
+  assert_int_equal(bg_client_call_raw(c, "echo", in, &out, NULL, &err), BG_ERR_PROTOCOL);
+  assert_contains(err.message, "'x'");
+  assert_null(out);
+  assert_int_equal(bg_client_call(c, "echo", in, &out, NULL, &err), BG_ERR_PROTOCOL);
+  bg_value_free(in);
+  bg_client_close(c);
+  bg_test_server_stop(&server);
+}
+
+/* Issue 9 #13: a unix: path is used byte for byte. Before, '#' cut the path short and
+ * "%23" was decoded, so each reached the other's socket. */
+static void test_unix_path_taken_literally(void **state) {
+  (void)state;
+  char listen[120], url[120];
+  /* the server side (grpcio) decodes its own --listen target: "%23" binds "#" */
+  snprintf(listen, sizeof listen, "unix:/tmp/bentogrpc-test-%d-a%%23b.sock", (int)getpid());
+  const char *args[] = {"--listen", listen, NULL};
+  bg_test_server us;
+  assert_int_equal(bg_test_server_start(&us, args), 0);
+  snprintf(url, sizeof url, "unix:/tmp/bentogrpc-test-%d-a#b.sock", (int)getpid());
+  assert_int_equal(access(url + 5, F_OK), 0);
+  call_predict_at(url);
+  /* "%23" is three bytes of a path that does not exist */
+  snprintf(url, sizeof url, "unix:/tmp/bentogrpc-test-%d-a%%23b.sock", (int)getpid());
+  bg_options *o = bg_options_new();
+  bg_options_set_discovery_timeout_ms(o, 5000, NULL);
+  bg_error err;
+  assert_null(bg_client_from_url(url, o, &err));
+  assert_int_equal(err.code, BG_ERR_UNAVAILABLE);
+  bg_options_free(o);
+  bg_test_server_stop(&us);
+  snprintf(url, sizeof url, "/tmp/bentogrpc-test-%d-a#b.sock", (int)getpid());
+  unlink(url);
+}
+
 /* ---- threads ---- */
 
 typedef struct worker {
@@ -546,6 +693,10 @@ int main(void) {
       cmocka_unit_test(test_ipv6_server),
       cmocka_unit_test(test_unix_socket_server),
       cmocka_unit_test(test_one_client_eight_threads),
+      cmocka_unit_test(test_second_reply_message_is_protocol_error),
+      cmocka_unit_test(test_unix_path_taken_literally),
+      cmocka_unit_test(test_api_name_with_nul_byte_is_left_out),
+      cmocka_unit_test(test_bad_reply_is_never_the_callers_fault),
   };
   return cmocka_run_group_tests_name("client", tests, setup, teardown);
 }

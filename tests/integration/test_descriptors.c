@@ -563,6 +563,41 @@ static void test_v1alpha1_server(void **state) {
   bg_test_server_stop(&s);
 }
 
+/* Issue 9 #15, #16: without validation the input goes out as given and the server judges it:
+ * an empty Series is answered, and the Image's own MIME type meets the server's check. */
+static void test_unvalidated_inputs_reach_the_server(void **state) {
+  fixture *f = *state;
+  bg_error err;
+  bg_call_options *no_validate = bg_call_options_new();
+  assert_int_equal(bg_call_options_set_validate(no_validate, false, &err), BG_OK);
+
+  bg_value *empty = bg_series_borrow(BG_DTYPE_DOUBLE, NULL, 0, &err);
+  bg_value *out = NULL;
+  bg_status st =
+      bg_client_call(f->client, "echo_series_from_sample", empty, &out, no_validate, &err);
+  if (st != BG_OK)
+    fail_msg("empty Series without validation: %s: %s", bg_status_str(st), err.message);
+  assert_int_equal(bg_series_count(out), 0);
+  bg_value_free(out);
+  out = NULL;
+  st = bg_client_call_raw(f->client, "echo_series_from_sample", empty, &out, NULL, &err);
+  if (st != BG_OK)
+    fail_msg("empty Series in a raw call: %s: %s", bg_status_str(st), err.message);
+  bg_value_free(out);
+  bg_value_free(empty);
+
+  uint8_t bmp[256];
+  size_t n = bg_test_bmp(4, 3, 10, bmp);
+  bg_value *png = bg_file_borrow(bmp, n, "image/png", &err);
+  out = NULL;
+  st = bg_client_call(f->client, "echo_image", png, &out, no_validate, &err);
+  assert_int_equal(st, BG_ERR_SERVER); /* the server's own MIME check saw image/png */
+  assert_contains(err.message, "image/png");
+  assert_null(out);
+  bg_value_free(png);
+  bg_call_options_free(no_validate);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_text),
@@ -582,6 +617,7 @@ int main(void) {
       cmocka_unit_test(test_raw_calls),
       cmocka_unit_test(test_unknown_api_without_access_log),
       cmocka_unit_test(test_v1alpha1_server),
+      cmocka_unit_test(test_unvalidated_inputs_reach_the_server),
   };
   return cmocka_run_group_tests_name("descriptors", tests, setup, teardown);
 }

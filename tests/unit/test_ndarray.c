@@ -205,6 +205,45 @@ static void test_dtype_names(void **state) {
   assert_null(bg_dtype_name((bg_dtype)0));
 }
 
+/* Issue 9 #14: exactly numpy's spellings (numpy 1.24's np.dtype()), case-sensitive; a name
+ * merely starting with "U" is not numpy's unicode kind. */
+static void test_dtype_names_exactly_numpy(void **state) {
+  (void)state;
+  const struct {
+    const char *name;
+    bg_dtype dtype;
+  } good[] = {
+      {"float32", BG_DTYPE_FLOAT},  {"single", BG_DTYPE_FLOAT},   {"f", BG_DTYPE_FLOAT},
+      {"f4", BG_DTYPE_FLOAT},       {"<f4", BG_DTYPE_FLOAT},      {">f", BG_DTYPE_FLOAT},
+      {"float64", BG_DTYPE_DOUBLE}, {"float", BG_DTYPE_DOUBLE},   {"double", BG_DTYPE_DOUBLE},
+      {"d", BG_DTYPE_DOUBLE},       {"=f8", BG_DTYPE_DOUBLE},     {"float_", BG_DTYPE_DOUBLE},
+      {"bool", BG_DTYPE_BOOL},      {"?", BG_DTYPE_BOOL},         {"|b1", BG_DTYPE_BOOL},
+      {"bool_", BG_DTYPE_BOOL},     {"int32", BG_DTYPE_INT32},    {"i", BG_DTYPE_INT32},
+      {"<i4", BG_DTYPE_INT32},      {"intc", BG_DTYPE_INT32},     {"int64", BG_DTYPE_INT64},
+      {"int", BG_DTYPE_INT64},      {"i8", BG_DTYPE_INT64},       {"l", BG_DTYPE_INT64},
+      {"q", BG_DTYPE_INT64},        {"longlong", BG_DTYPE_INT64}, {"uint32", BG_DTYPE_UINT32},
+      {"I", BG_DTYPE_UINT32},       {"<u4", BG_DTYPE_UINT32},     {"uint64", BG_DTYPE_UINT64},
+      {"uint", BG_DTYPE_UINT64},    {"Q", BG_DTYPE_UINT64},       {">u8", BG_DTYPE_UINT64},
+      {"str", BG_DTYPE_STRING},     {"str_", BG_DTYPE_STRING},    {"unicode", BG_DTYPE_STRING},
+      {"U", BG_DTYPE_STRING},       {"U5", BG_DTYPE_STRING},      {"<U12", BG_DTYPE_STRING},
+      {"<U", BG_DTYPE_STRING},      {"string", BG_DTYPE_STRING}, /* pandas' spelling, found in
+                                                                    DataFrame specs */
+  };
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    bg_dtype d = 0;
+    if (bg_dtype_from_name(good[i].name, &d) != BG_OK || d != good[i].dtype)
+      fail_msg("'%s' should be dtype %d, got %d", good[i].name, (int)good[i].dtype, (int)d);
+  }
+  const char *bad[] = {"UINT16", "Uxyz",    "u16",    "U5x", "<Ux",  "FLOAT32", "Float64",
+                       "uint16", "float16", "object", "O",   "<<f4", "f4 ",     "",
+                       "<",      "U-1",     "i2",     "b",   "u",    "<str",    "|?x"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    bg_dtype d;
+    if (bg_dtype_from_name(bad[i], &d) != BG_ERR_INVALID_ARGUMENT)
+      fail_msg("'%s' should be refused", bad[i]);
+  }
+}
+
 /* What the server sends is checked, never trusted. */
 static void test_decode_rejects_inconsistent_wire(void **state) {
   (void)state;
@@ -275,6 +314,7 @@ int main(void) {
       cmocka_unit_test(test_copy_is_independent),
       cmocka_unit_test(test_accessors_on_null),
       cmocka_unit_test(test_dtype_names),
+      cmocka_unit_test(test_dtype_names_exactly_numpy),
       cmocka_unit_test(test_decode_rejects_inconsistent_wire),
       cmocka_unit_test(test_decode_infers_dtype),
   };

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -48,6 +49,61 @@ static void test_unix_forms(void **state) {
   assert_string_equal(parsed.host, "/tmp/bento.sock");
 }
 
+static void expect_unix(const char *url, const char *path, const char *target) {
+  bg_url parsed;
+  bg_error err;
+  if (bg_url_parse(url, &parsed, &err) != BG_OK)
+    fail_msg("'%s': %s", url, err.message);
+  assert_true(parsed.is_unix);
+  assert_string_equal(parsed.host, path);
+  assert_string_equal(parsed.target, target);
+}
+
+/* Issue 9 #13: the path after unix: is taken literally. gRPC reads its target as a URI, so
+ * '#', '?' and '%' are handed over percent-encoded (before, "#junk" and "?x=1" were cut off
+ * and "%72" decoded, all reaching another socket); paths longer than sun_path are refused. */
+static void test_unix_paths_are_literal(void **state) {
+  (void)state;
+  expect_unix("unix:/p/ref.sock#junk", "/p/ref.sock#junk", "unix:/p/ref.sock%23junk");
+  expect_unix("unix:/p/ref.sock?x=1", "/p/ref.sock?x=1", "unix:/p/ref.sock%3Fx%3D1");
+  expect_unix("unix:/p/%72ef.sock", "/p/%72ef.sock", "unix:/p/%2572ef.sock");
+  /* the four forms: unix:/abs, unix:///abs (both absolute), unix:rel (relative to the working
+   * directory); unix://name would put a host where none can be */
+  expect_unix("unix:/tmp/bento.sock", "/tmp/bento.sock", "unix:/tmp/bento.sock");
+  expect_unix("unix:///tmp/bento.sock", "/tmp/bento.sock", "unix:/tmp/bento.sock");
+  expect_unix("unix:run/bento.sock", "run/bento.sock", "unix:run/bento.sock");
+  expect_error("unix://tmp/bento.sock", "unix:///tmp/bento.sock");
+  expect_error("unix://", "no socket path");
+
+  char url[300] = "unix:/", path[300];
+  memset(url + 6, 'a', 106); /* "/" + 106 bytes: the 107 that sun_path holds */
+  url[6 + 106] = '\0';
+  snprintf(path, sizeof path, "%s", url + 5);
+  expect_unix(url, path, url);
+  strcat(url, "a");
+  expect_error(url, "107 bytes");
+}
+
+/* bg_options_allow_insecure_credentials() trusts exactly these targets (issue 9 #7). */
+static void test_local_targets(void **state) {
+  (void)state;
+  const char *local[] = {"unix:/tmp/x.sock", "unix:x.sock", "localhost:1",       "127.0.0.1:1",
+                         "127.8.9.10:1",     "[::1]:1",     "grpc://localhost:1"};
+  const char *remote[] = {"10.0.0.1:1",  "example.com:1",           "[::2]:1",
+                          "128.0.0.1:1", "localhost.example.com:1", "[::ffff:8.8.8.8]:1"};
+  bg_url parsed;
+  for (size_t i = 0; i < sizeof local / sizeof local[0]; i++) {
+    assert_int_equal(bg_url_parse(local[i], &parsed, NULL), BG_OK);
+    if (!bg_url_is_local(&parsed))
+      fail_msg("%s is local", local[i]);
+  }
+  for (size_t i = 0; i < sizeof remote / sizeof remote[0]; i++) {
+    assert_int_equal(bg_url_parse(remote[i], &parsed, NULL), BG_OK);
+    if (bg_url_is_local(&parsed))
+      fail_msg("%s is not local", remote[i]);
+  }
+}
+
 static void test_malformed(void **state) {
   (void)state;
   expect_error(NULL, "no server address");
@@ -79,6 +135,8 @@ int main(void) {
       cmocka_unit_test(test_unix_forms),
       cmocka_unit_test(test_malformed),
       cmocka_unit_test(test_null_error_is_allowed),
+      cmocka_unit_test(test_unix_paths_are_literal),
+      cmocka_unit_test(test_local_targets),
   };
   return cmocka_run_group_tests_name("url", tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* The value kinds beyond ndarray: construction rules, accessors, ownership, and the codecs'
  * handling of bad wire input. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -210,6 +211,142 @@ static void test_file_kind_from_server(void **state) {
   }
 }
 
+/* Issue 9 #4: reals print as the shortest text that reads back exactly, the way a person
+ * writes them — 10 is "10.0", never "1e+01". */
+static void test_json_real_shortest_human(void **state) {
+  (void)state;
+  char buf[BG_JSON_REAL_MAX], want[BG_JSON_REAL_MAX];
+  for (int i = 0; i <= 1000000; i++) {
+    bg_json_format_real(buf, sizeof buf, (double)i);
+    snprintf(want, sizeof want, "%d.0", i);
+    if (strcmp(buf, want) != 0)
+      fail_msg("%d printed as %s", i, buf);
+  }
+  /* Random bit patterns cover every exponent: the text reads back as the same bits. */
+  uint64_t x = 0x9E3779B97F4A7C15u;
+  for (int i = 0; i < 100000; i++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    double d;
+    memcpy(&d, &x, sizeof d);
+    if (!isfinite(d))
+      continue;
+    bg_json_format_real(buf, sizeof buf, d);
+    double back = strtod(buf, NULL);
+    if (memcmp(&back, &d, sizeof d) != 0)
+      fail_msg("%.17g printed as %s reads back as %.17g", d, buf, back);
+  }
+  const struct {
+    double d;
+    const char *text;
+  } cases[] = {{0.1, "0.1"},
+               {-0.0, "-0.0"},
+               {2.5, "2.5"},
+               {1e16, "1e+16"},
+               {1e15, "1000000000000000.0"},
+               {0.0001, "0.0001"},
+               {1e-05, "1e-05"},
+               {1e300, "1e+300"},
+               {5e-324, "5e-324"},
+               {-1234567.0, "-1234567.0"},
+               {1.7976931348623157e308, "1.7976931348623157e+308"},
+               {123456789012345680.0, "1.2345678901234568e+17"},
+               {0.3, "0.3"}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    bg_json_format_real(buf, sizeof buf, cases[i].d);
+    assert_string_equal(buf, cases[i].text);
+  }
+  bg_error err;
+  bg_value *v =
+      bg_json_parse("{\"n\": 10.0, \"m\": [100.0, 3.0, 20.0, 1234567.0]}", (size_t)-1, &err);
+  assert_non_null(v);
+  assert_string_equal(bg_json_text(v), "{\"m\":[100.0,3.0,20.0,1234567.0],\"n\":10.0}");
+  bg_value_free(v);
+}
+
+/* Issue 9 #15, #16: with validation off (and in raw calls) what the caller gave is sent:
+ * an empty Series, and a File/Image's own MIME type rather than the descriptor's. */
+static void test_unvalidated_input_sent_as_given(void **state) {
+  (void)state;
+  bg_error err;
+  bg_arena arena;
+  bg_arena_init(&arena);
+  json_t *args = json_pack("{s:s}", "dtype", "float64");
+  void *series_spec = bg_series_descriptor.parse_spec(args, &err);
+  assert_non_null(series_spec);
+  bg_value *empty = bg_series_copy(BG_DTYPE_DOUBLE, NULL, 0, &err);
+  assert_non_null(empty);
+  bg_codec_ctx off = {.arena = &arena, .validate = false};
+  bg_content content;
+  assert_int_equal(
+      bg_descriptor_encode(&bg_series_descriptor, series_spec, empty, &off, &content, &err), BG_OK);
+  assert_int_equal(content.member, BG_MEMBER_SERIES);
+  assert_int_equal(content.as.series->n_double_values, 0);
+  assert_int_equal(bg_descriptor_encode(&bg_series_descriptor, NULL, empty, &off, &content, &err),
+                   BG_OK); /* raw call */
+  bg_codec_ctx on = {.arena = &arena, .validate = true};
+  assert_int_equal(
+      bg_descriptor_encode(&bg_series_descriptor, series_spec, empty, &on, &content, &err),
+      BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "empty");
+  bg_value_free(empty);
+  bg_series_descriptor.free_spec(series_spec);
+  json_decref(args);
+
+  void *image_spec = bg_image_descriptor.parse_spec(NULL, &err); /* image/jpeg */
+  assert_non_null(image_spec);
+  bg_value *png = bg_file_copy("\x89PNG", 4, "image/png", &err);
+  assert_non_null(png);
+  assert_int_equal(
+      bg_descriptor_encode(&bg_image_descriptor, image_spec, png, &off, &content, &err), BG_OK);
+  assert_int_equal(content.member, BG_MEMBER_FILE);
+  assert_string_equal(content.as.file.kind, "image/png");
+  assert_int_equal(bg_descriptor_encode(&bg_image_descriptor, image_spec, png, &on, &content, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  bg_value *bare = bg_file_copy("\x89PNG", 4, NULL, &err);
+  assert_int_equal(
+      bg_descriptor_encode(&bg_image_descriptor, image_spec, bare, &off, &content, &err), BG_OK);
+  assert_string_equal(content.as.file.kind, "image/jpeg"); /* none given: the descriptor's */
+  bg_value_free(bare);
+  bg_value_free(png);
+  bg_image_descriptor.free_spec(image_spec);
+  bg_arena_release(&arena);
+}
+
+/* Issue 9 #9, library side: the one conversion into an integer dtype the library makes (a
+ * Series cast to its descriptor's int32) refuses values out of range, naming value and dtype. */
+static void test_series_narrowing_refuses_out_of_range(void **state) {
+  (void)state;
+  bg_error err;
+  bg_arena arena;
+  bg_arena_init(&arena);
+  json_t *args = json_pack("{s:s}", "dtype", "int32");
+  void *spec = bg_series_descriptor.parse_spec(args, &err);
+  assert_non_null(spec);
+  int64_t values[] = {1, 3000000000LL};
+  bg_value *s = bg_series_borrow(BG_DTYPE_INT64, values, 2, &err);
+  bg_codec_ctx on = {.arena = &arena, .validate = true};
+  bg_content content;
+  assert_int_equal(bg_descriptor_encode(&bg_series_descriptor, spec, s, &on, &content, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "3000000000");
+  assert_contains(err.message, "int32");
+  values[1] = -5;
+  assert_int_equal(bg_descriptor_encode(&bg_series_descriptor, spec, s, &on, &content, &err),
+                   BG_OK);
+  assert_int_equal(content.as.series->int32_values[1], -5);
+  double fractional[] = {1.5};
+  bg_value *d = bg_series_borrow(BG_DTYPE_DOUBLE, fractional, 1, &err);
+  assert_int_equal(bg_descriptor_encode(&bg_series_descriptor, spec, d, &on, &content, &err),
+                   BG_ERR_INVALID_ARGUMENT); /* float never becomes int */
+  bg_value_free(d);
+  bg_value_free(s);
+  bg_series_descriptor.free_spec(spec);
+  json_decref(args);
+  bg_arena_release(&arena);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_text_utf8),
@@ -219,6 +356,9 @@ int main(void) {
       cmocka_unit_test(test_mixed_type_column_from_wire),
       cmocka_unit_test(test_spec_parsing),
       cmocka_unit_test(test_file_kind_from_server),
+      cmocka_unit_test(test_json_real_shortest_human),
+      cmocka_unit_test(test_unvalidated_input_sent_as_given),
+      cmocka_unit_test(test_series_narrowing_refuses_out_of_range),
   };
   return cmocka_run_group_tests_name("values", tests, NULL, NULL);
 }
