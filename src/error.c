@@ -47,7 +47,7 @@ BG_API const char *bg_grpc_status_str(int grpc_status) {
   return names[grpc_status];
 }
 
-bg_status bg_fail(bg_error *err, bg_status code, int grpc_status, const char *fmt, ...) {
+bg_status bgi_fail(bg_error *err, bg_status code, int grpc_status, const char *fmt, ...) {
   if (err) {
     err->code = code;
     err->grpc_status = grpc_status;
@@ -58,12 +58,12 @@ bg_status bg_fail(bg_error *err, bg_status code, int grpc_status, const char *fm
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     /* Messages quote what servers and users sent: no control bytes reach a terminal. */
-    bg_escape_into(err->message, sizeof err->message, text, strlen(text));
+    bgi_escape_into(err->message, sizeof err->message, text, strlen(text));
   }
   return code;
 }
 
-void bg_error_prefix(bg_error *err, const char *fmt, ...) {
+void bgi_error_prefix(bg_error *err, const char *fmt, ...) {
   if (!err)
     return;
   char prefix[256];
@@ -73,10 +73,10 @@ void bg_error_prefix(bg_error *err, const char *fmt, ...) {
   va_end(ap);
   char text[sizeof err->message];
   snprintf(text, sizeof text, "%s: %s", prefix, err->message);
-  bg_escape_into(err->message, sizeof err->message, text, strlen(text));
+  bgi_escape_into(err->message, sizeof err->message, text, strlen(text));
 }
 
-void bg_error_clear(bg_error *err) {
+void bgi_error_clear(bg_error *err) {
   if (!err)
     return;
   err->code = BG_OK;
@@ -84,7 +84,7 @@ void bg_error_clear(bg_error *err) {
   err->message[0] = '\0';
 }
 
-bg_status bg_as_protocol(bg_error *err, bg_status st) {
+bg_status bgi_as_protocol(bg_error *err, bg_status st) {
   bg_status code = st == BG_ERR_NO_MEMORY ? BG_ERR_NO_MEMORY : BG_ERR_PROTOCOL;
   if (err)
     err->code = code;

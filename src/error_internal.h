@@ -1,27 +1,27 @@
 /* Filling bg_error records; shared by every module. */
-#ifndef BG_ERROR_INTERNAL_H
-#define BG_ERROR_INTERNAL_H
+#ifndef BGI_ERROR_INTERNAL_H
+#define BGI_ERROR_INTERNAL_H
 
 #include "bentogrpc/common.h"
 
-/* Fills `err` (if not NULL) and returns `code`, so callers can `return bg_fail(...)`. */
-bg_status bg_fail(bg_error *err, bg_status code, int grpc_status, const char *fmt, ...)
+/* Fills `err` (if not NULL) and returns `code`, so callers can `return bgi_fail(...)`. */
+bg_status bgi_fail(bg_error *err, bg_status code, int grpc_status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* Prefixes err->message with "<prefix>: " (keeps code and grpc_status). */
-void bg_error_prefix(bg_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void bgi_error_prefix(bg_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Resets `err` to "no error" (if not NULL). */
-void bg_error_clear(bg_error *err);
+void bgi_error_clear(bg_error *err);
 
 /* Recasts a failure while decoding the server's data as BG_ERR_PROTOCOL (its fault), except
  * running out of memory (ours); `st` is the failed call's status. Returns the final code. */
-bg_status bg_as_protocol(bg_error *err, bg_status st);
+bg_status bgi_as_protocol(bg_error *err, bg_status st);
 
 /* Writes bg_text_escape()'s form of text[0..len) into dst (cap bytes, NUL-terminated, cut
  * only between whole characters/escapes) and returns its length; with dst NULL only counts. */
-size_t bg_escape_into(char *dst, size_t cap, const char *text, size_t len);
+size_t bgi_escape_into(char *dst, size_t cap, const char *text, size_t len);
 
-#define BG_FAIL_NOMEM(err) bg_fail((err), BG_ERR_NO_MEMORY, 0, "out of memory")
+#define BGI_FAIL_NOMEM(err) bgi_fail((err), BG_ERR_NO_MEMORY, 0, "out of memory")
 
 #endif

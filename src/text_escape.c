@@ -1,4 +1,4 @@
-/* bg_text_escape: server-controlled text made safe for a terminal, shared by bg_fail(). */
+/* bg_text_escape: server-controlled text made safe for a terminal, shared by bgi_fail(). */
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -37,7 +37,7 @@ static size_t utf8_sequence(const unsigned char *s, size_t n) {
   return extra + 1;
 }
 
-size_t bg_escape_into(char *dst, size_t cap, const char *text, size_t len) {
+size_t bgi_escape_into(char *dst, size_t cap, const char *text, size_t len) {
   static const char hex[] = "0123456789abcdef";
   const unsigned char *s = (const unsigned char *)text;
   size_t out = 0;
@@ -74,10 +74,10 @@ size_t bg_escape_into(char *dst, size_t cap, const char *text, size_t len) {
 BG_API char *bg_text_escape(const char *text, size_t len) {
   if (!text)
     len = 0;
-  size_t n = bg_escape_into(NULL, 0, text, len);
+  size_t n = bgi_escape_into(NULL, 0, text, len);
   char *copy = malloc(n + 1);
   if (!copy)
     return NULL;
-  bg_escape_into(copy, n + 1, text, len);
+  bgi_escape_into(copy, n + 1, text, len);
   return copy;
 }

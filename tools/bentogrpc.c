@@ -410,17 +410,17 @@ static int run_load(const cli *c, bool bench, const bg_value *input, const bg_ca
   long count = c->count;
   if (!count && c->duration_s <= 0)
     count = bench ? 1000 : c->concurrency;
-  bg_cli_load load = {.url = c->url,
-                      .api = c->api,
-                      .input = input,
-                      .options = c->options,
-                      .call_options = co,
-                      .concurrency = c->concurrency ? c->concurrency : (bench ? 50 : 1),
-                      .count = count,
-                      .duration_s = c->duration_s,
-                      .latency_report = bench,
-                      .progress = bench};
-  return bg_cli_run_load(&load, stdout);
+  cli_load load = {.url = c->url,
+                   .api = c->api,
+                   .input = input,
+                   .options = c->options,
+                   .call_options = co,
+                   .concurrency = c->concurrency ? c->concurrency : (bench ? 50 : 1),
+                   .count = count,
+                   .duration_s = c->duration_s,
+                   .latency_report = bench,
+                   .progress = bench};
+  return cli_run_load(&load, stdout);
 }
 
 /* One call, printing its output. v1alpha1 servers cannot be discovered: always called raw. */

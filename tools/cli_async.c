@@ -38,7 +38,7 @@ typedef struct slot {
 } slot;
 
 struct run {
-  const bg_cli_load *load;
+  const cli_load *load;
   bg_async_client *client;
   double start, stop_at, last_progress;
   long started, ok, failed;
@@ -172,7 +172,7 @@ static void print_summary(const run *r, double elapsed, FILE *out) {
     fprintf(out, "first error: %s\n", r->first_error);
 }
 
-int bg_cli_run_load(const bg_cli_load *load, FILE *out) {
+int cli_run_load(const cli_load *load, FILE *out) {
   if (load->concurrency < 1 || load->count < 0 || (load->count == 0 && load->duration_s <= 0) ||
       !load->api || !load->input || !out) {
     fprintf(stderr, "bentogrpc: give --concurrency >= 1 and --count or --duration-s\n");
@@ -219,15 +219,15 @@ int bg_cli_run_load(const bg_cli_load *load, FILE *out) {
   return exit_code_for(r.first_status);
 }
 
-int bg_cli_call_concurrent(const char *url, const char *api, const bg_value *input,
-                           const bg_options *options, const bg_call_options *call_options,
-                           int concurrency, long count, FILE *out) {
-  bg_cli_load load = {.url = url,
-                      .api = api,
-                      .input = input,
-                      .options = options,
-                      .call_options = call_options,
-                      .concurrency = concurrency,
-                      .count = count};
-  return bg_cli_run_load(&load, out);
+int cli_call_concurrent(const char *url, const char *api, const bg_value *input,
+                        const bg_options *options, const bg_call_options *call_options,
+                        int concurrency, long count, FILE *out) {
+  cli_load load = {.url = url,
+                   .api = api,
+                   .input = input,
+                   .options = options,
+                   .call_options = call_options,
+                   .concurrency = concurrency,
+                   .count = count};
+  return cli_run_load(&load, out);
 }

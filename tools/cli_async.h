@@ -1,12 +1,12 @@
 /* Many calls of one API on one async client: `bentogrpc call --concurrency N --count M` and
  * the ghz-style `bentogrpc bench`. */
-#ifndef BG_TOOLS_CLI_ASYNC_H
-#define BG_TOOLS_CLI_ASYNC_H
+#ifndef CLI_ASYNC_H
+#define CLI_ASYNC_H
 
 #include <bentogrpc/bentogrpc.h>
 #include <stdio.h>
 
-typedef struct bg_cli_load {
+typedef struct cli_load {
   const char *url, *api;
   const bg_value *input;               /* borrowed; encoded once per call, as a user would */
   const bg_options *options;           /* may be NULL */
@@ -16,17 +16,17 @@ typedef struct bg_cli_load {
   double duration_s;                   /* > 0: stop starting calls after this long */
   bool latency_report;                 /* percentiles and a histogram (bench) */
   bool progress;                       /* a live progress line on stderr */
-} bg_cli_load;
+} cli_load;
 
 /* Runs the load and prints how many calls succeeded and failed (per status, with the first
  * error), the elapsed time and calls per second, plus the latency report when asked.
  * Returns the CLI exit code: 0 when every call succeeded, 2 for bad arguments, otherwise the
  * code of the first failure's status. Connection errors go to stderr. */
-int bg_cli_run_load(const bg_cli_load *load, FILE *out);
+int cli_run_load(const cli_load *load, FILE *out);
 
 /* The older entry point: `count` calls, `concurrency` in flight, no latency report. */
-int bg_cli_call_concurrent(const char *url, const char *api, const bg_value *input,
-                           const bg_options *options, const bg_call_options *call_options,
-                           int concurrency, long count, FILE *out);
+int cli_call_concurrent(const char *url, const char *api, const bg_value *input,
+                        const bg_options *options, const bg_call_options *call_options,
+                        int concurrency, long count, FILE *out);
 
 #endif

@@ -28,7 +28,7 @@ static bg_value *series_from_node(const cj_node *list, size_t scalars, const cha
                                   const char *what, bg_error *err) {
   if (list->kind != CJ_ARRAY)
     return fail(err, "%s: expected a JSON list of values", what);
-  bg_value *nd = bg_cli_ndarray_from_node(list, scalars, dtype, what, err);
+  bg_value *nd = cli_ndarray_from_node(list, scalars, dtype, what, err);
   if (!nd)
     return NULL;
   bg_value *s = bg_ndarray_ndim(nd) == 1 ? bg_series_copy(bg_ndarray_dtype(nd), bg_ndarray_data(nd),
@@ -85,7 +85,7 @@ static bg_value *bytes_from_path(const char *path, bg_error *err) {
 static bg_value *build(const char *kind, const char *text, const char *dtype, const char *mime,
                        const char *what, bg_error *err) {
   if (strcmp(kind, "ndarray") == 0)
-    return bg_cli_ndarray_from_json(text, dtype, what, err);
+    return cli_ndarray_from_json(text, dtype, what, err);
   if (strcmp(kind, "series") == 0)
     return series_from_text(text, dtype, what, err);
   if (strcmp(kind, "dataframe") == 0)

@@ -1,6 +1,6 @@
 /* Building a call's input value from the command line. */
-#ifndef BG_TOOLS_CLI_INPUT_H
-#define BG_TOOLS_CLI_INPUT_H
+#ifndef CLI_INPUT_H
+#define CLI_INPUT_H
 
 #include <bentogrpc/bentogrpc.h>
 

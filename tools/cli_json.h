@@ -1,8 +1,8 @@
 /* The CLI's reader for the JSON it takes on the command line (--ndarray, --series,
  * --dataframe). Unlike jansson it keeps each number's literal text, so integers up to
  * 2^64-1 and down to INT64_MIN are read exactly and the dtype decides how a number converts. */
-#ifndef BG_TOOLS_CLI_JSON_H
-#define BG_TOOLS_CLI_JSON_H
+#ifndef CLI_JSON_H
+#define CLI_JSON_H
 
 #include <bentogrpc/bentogrpc.h>
 

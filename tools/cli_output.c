@@ -30,8 +30,8 @@ static void print_cell(FILE *out, const bg_value *series, size_t row, int width)
   const void *d = bg_series_data(series);
   char buf[48];
   switch (bg_series_dtype(series)) {
-  case BG_DTYPE_FLOAT: bg_cli_format_double(buf, sizeof buf, ((const float *)d)[row], 9); break;
-  case BG_DTYPE_DOUBLE: bg_cli_format_double(buf, sizeof buf, ((const double *)d)[row], 17); break;
+  case BG_DTYPE_FLOAT: cli_format_double(buf, sizeof buf, ((const float *)d)[row], 9); break;
+  case BG_DTYPE_DOUBLE: cli_format_double(buf, sizeof buf, ((const double *)d)[row], 17); break;
   case BG_DTYPE_BOOL:
     snprintf(buf, sizeof buf, "%s", ((const bool *)d)[row] ? "True" : "False");
     break;
@@ -99,7 +99,7 @@ static int print_blob(FILE *out, const char *what, const char *mime, const void 
 
 int cli_print_value(FILE *out, const bg_value *v, const char *file_path) {
   switch (bg_value_get_kind(v)) {
-  case BG_VALUE_NDARRAY: return bg_cli_print_ndarray(out, v) < 0 ? -1 : 0;
+  case BG_VALUE_NDARRAY: return cli_print_ndarray(out, v) < 0 ? -1 : 0;
   case BG_VALUE_SERIES: print_series(out, v); return 0;
   case BG_VALUE_DATAFRAME: print_dataframe(out, v); return 0;
   case BG_VALUE_JSON: {

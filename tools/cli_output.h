@@ -1,6 +1,6 @@
 /* Printing a call's output value for people and scripts. */
-#ifndef BG_TOOLS_CLI_OUTPUT_H
-#define BG_TOOLS_CLI_OUTPUT_H
+#ifndef CLI_OUTPUT_H
+#define CLI_OUTPUT_H
 
 #include <bentogrpc/bentogrpc.h>
 #include <stdio.h>

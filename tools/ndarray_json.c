@@ -204,8 +204,8 @@ static bg_status convert_leaf(const cj_node *leaf, bg_dtype dtype, void *slot, c
   return BG_OK;
 }
 
-bg_value *bg_cli_ndarray_from_node(const cj_node *node, size_t text_scalars, const char *dtype_name,
-                                   const char *what, bg_error *err) {
+bg_value *cli_ndarray_from_node(const cj_node *node, size_t text_scalars, const char *dtype_name,
+                                const char *what, bg_error *err) {
   int64_t shape[BG_NDARRAY_MAX_DIMS];
   size_t ndim, count, n = 0;
   bg_value *value = NULL;
@@ -242,20 +242,20 @@ done:
   return value;
 }
 
-bg_value *bg_cli_ndarray_from_json(const char *text, const char *dtype_name, const char *what,
-                                   bg_error *err) {
+bg_value *cli_ndarray_from_json(const char *text, const char *dtype_name, const char *what,
+                                bg_error *err) {
   size_t scalars = 0;
   cj_node *root = cj_parse(text, what, &scalars, err);
   if (!root)
     return NULL;
-  bg_value *value = bg_cli_ndarray_from_node(root, scalars, dtype_name, what, err);
+  bg_value *value = cli_ndarray_from_node(root, scalars, dtype_name, what, err);
   cj_free(root);
   return value;
 }
 
 /* ---- printing ---- */
 
-void bg_cli_format_double(char *buf, size_t size, double d, int precision) {
+void cli_format_double(char *buf, size_t size, double d, int precision) {
   if (isnan(d)) {
     snprintf(buf, size, "NaN");
     return;
@@ -350,11 +350,11 @@ static void put_element(FILE *out, const bg_value *value, size_t i) {
   char buf[48];
   switch (bg_ndarray_dtype(value)) {
   case BG_DTYPE_FLOAT:
-    bg_cli_format_double(buf, sizeof buf, ((const float *)data)[i], 9);
+    cli_format_double(buf, sizeof buf, ((const float *)data)[i], 9);
     fputs(buf, out);
     return;
   case BG_DTYPE_DOUBLE:
-    bg_cli_format_double(buf, sizeof buf, ((const double *)data)[i], 17);
+    cli_format_double(buf, sizeof buf, ((const double *)data)[i], 17);
     fputs(buf, out);
     return;
   case BG_DTYPE_BOOL: fputs(((const bool *)data)[i] ? "true" : "false", out); return;
@@ -381,7 +381,7 @@ static void put_nested(FILE *out, const bg_value *value, size_t depth, size_t *n
   fputc(']', out);
 }
 
-int bg_cli_print_ndarray(FILE *out, const bg_value *value) {
+int cli_print_ndarray(FILE *out, const bg_value *value) {
   fprintf(out, "{\"dtype\":\"%s\",\"shape\":[", bg_dtype_name(bg_ndarray_dtype(value)));
   for (size_t i = 0; i < bg_ndarray_ndim(value); i++)
     fprintf(out, "%s%" PRId64, i ? "," : "", bg_ndarray_shape(value)[i]);

@@ -1,6 +1,6 @@
 /* The CLI's ndarray <-> JSON conversions (nested lists, as numpy's tolist() prints them). */
-#ifndef BG_TOOLS_NDARRAY_JSON_H
-#define BG_TOOLS_NDARRAY_JSON_H
+#ifndef CLI_NDARRAY_JSON_H
+#define CLI_NDARRAY_JSON_H
 
 #include <bentogrpc/bentogrpc.h>
 #include <stdio.h>
@@ -13,24 +13,24 @@
  * dtype exactly: an integer dtype refuses fractions and out-of-range values, float32/float64
  * refuse values that overflow; NaN, Infinity and -Infinity are read for float dtypes. Errors
  * are BG_ERR_INVALID_ARGUMENT prefixed with `what` (e.g. "--ndarray"). */
-bg_value *bg_cli_ndarray_from_json(const char *text, const char *dtype_name, const char *what,
-                                   bg_error *err);
+bg_value *cli_ndarray_from_json(const char *text, const char *dtype_name, const char *what,
+                                bg_error *err);
 
 /* The same from an already parsed node (a list, or a scalar for a 0-d array). `text_scalars`
  * is the number of scalars in the whole parsed text: no shape may need more. */
-bg_value *bg_cli_ndarray_from_node(const cj_node *node, size_t text_scalars, const char *dtype_name,
-                                   const char *what, bg_error *err);
+bg_value *cli_ndarray_from_node(const cj_node *node, size_t text_scalars, const char *dtype_name,
+                                const char *what, bg_error *err);
 
 /* Prints {"dtype": ..., "shape": [...], "data": <nested lists>} and a newline. Every value is
  * printed exactly: integers as integers, floats with the fewest digits that read back the same
  * value of their type (at most 9 for float32, 17 for float64; NaN, Infinity and -Infinity spelled
  * as in JSON5/Python), strings JSON-escaped with any control character as \uXXXX and any byte that
  * is not UTF-8 as \xHH. Returns < 0 when writing failed. */
-int bg_cli_print_ndarray(FILE *out, const bg_value *value);
+int cli_print_ndarray(FILE *out, const bg_value *value);
 
 /* `d` as the CLI prints it: NaN, Infinity, -Infinity, or the shortest %g (at most `precision`
  * digits: 9 reads back as float32, 17 as float64) with ".0" added to a whole number (jansson's
  * spelling). `buf` needs 40 bytes. */
-void bg_cli_format_double(char *buf, size_t size, double d, int precision);
+void cli_format_double(char *buf, size_t size, double d, int precision);
 
 #endif

@@ -4,18 +4,18 @@
 
 #include "client/client_internal.h"
 
-static void release_io(bg_api_io *io) {
+static void io_fini(bgi_api_io *io) {
   if (io->descriptor && io->spec)
     io->descriptor->free_spec(io->spec);
   free(io->descriptor_id);
   free(io->attributes_json);
 }
 
-void bg_api_release(bg_api *api) {
+void bgi_api_fini(bg_api *api) {
   free(api->name);
   free(api->docs);
-  release_io(&api->input);
-  release_io(&api->output);
+  io_fini(&api->input);
+  io_fini(&api->output);
   free(api->unsupported_reason);
 }
 

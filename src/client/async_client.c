@@ -7,17 +7,17 @@
 static bg_async_client *wrap(bg_client *client, bool owns, bool discovered, unsigned flags,
                              bg_error *err) {
   if (flags & ~BG_ASYNC_CALLBACK_THREAD) {
-    bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-            "unknown async client flags 0x%x; the only flag is BG_ASYNC_CALLBACK_THREAD",
-            flags & ~BG_ASYNC_CALLBACK_THREAD);
+    bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+             "unknown async client flags 0x%x; the only flag is BG_ASYNC_CALLBACK_THREAD",
+             flags & ~BG_ASYNC_CALLBACK_THREAD);
     return NULL;
   }
   bg_async_client *ac = calloc(1, sizeof *ac);
   if (!ac) {
-    BG_FAIL_NOMEM(err);
+    BGI_FAIL_NOMEM(err);
     return NULL;
   }
-  ac->engine = bg_async_engine_create(flags & BG_ASYNC_CALLBACK_THREAD, err);
+  ac->engine = bgi_async_engine_create(flags & BG_ASYNC_CALLBACK_THREAD, err);
   if (!ac->engine) {
     free(ac);
     return NULL;
@@ -41,9 +41,9 @@ BG_API bg_async_client *bg_async_client_from_url(const char *url, const bg_optio
 
 BG_API bg_async_client *bg_async_client_from_client(bg_client *client, unsigned flags,
                                                     bg_error *err) {
-  bg_error_clear(err);
+  bgi_error_clear(err);
   if (!client) {
-    bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "bg_async_client_from_client: client is NULL");
+    bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "bg_async_client_from_client: client is NULL");
     return NULL;
   }
   return wrap(client, false, true, flags, err);
@@ -51,8 +51,8 @@ BG_API bg_async_client *bg_async_client_from_client(bg_client *client, unsigned 
 
 BG_API bg_async_client *bg_async_client_connect(const char *url, const bg_options *options,
                                                 unsigned flags, bg_error *err) {
-  bg_error_clear(err);
-  bg_client *client = bg_client_connect(url, options, 0, err);
+  bgi_error_clear(err);
+  bg_client *client = bgi_client_connect(url, options, 0, err);
   if (!client)
     return NULL;
   bg_async_client *ac = wrap(client, true, false, flags, err);
@@ -65,7 +65,7 @@ BG_API void bg_async_client_close(bg_async_client *aclient) {
   if (!aclient)
     return;
   /* Runs every remaining callback, which may still read the client's registry. */
-  bg_async_engine_close(aclient->engine);
+  bgi_async_engine_close(aclient->engine);
   if (aclient->owns_client)
     bg_client_close(aclient->client);
   free(aclient);
@@ -77,13 +77,13 @@ BG_API bg_client *bg_async_client_sync(const bg_async_client *aclient) {
 
 BG_API bg_status bg_async_client_poll(bg_async_client *aclient, int64_t timeout_ms, size_t *n_run,
                                       bg_error *err) {
-  bg_error_clear(err);
+  bgi_error_clear(err);
   if (!aclient) {
     if (n_run)
       *n_run = 0;
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "bg_async_client_poll: client is NULL");
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "bg_async_client_poll: client is NULL");
   }
-  return bg_async_engine_run_ready(aclient->engine, timeout_ms, n_run, err);
+  return bgi_async_engine_run_ready(aclient->engine, timeout_ms, n_run, err);
 }
 
 BG_API bg_status bg_async_client_dispatch(bg_async_client *aclient, size_t *n_run, bg_error *err) {
@@ -91,26 +91,26 @@ BG_API bg_status bg_async_client_dispatch(bg_async_client *aclient, size_t *n_ru
 }
 
 BG_API int bg_async_client_fd(const bg_async_client *aclient) {
-  return aclient ? bg_async_engine_fd(aclient->engine) : -1;
+  return aclient ? bgi_async_engine_fd(aclient->engine) : -1;
 }
 
 BG_API size_t bg_async_client_pending(const bg_async_client *aclient) {
-  return aclient ? bg_async_engine_outstanding(aclient->engine) : 0;
+  return aclient ? bgi_async_engine_outstanding(aclient->engine) : 0;
 }
 
 BG_API bool bg_async_call_cancel(struct bg_async_call *call) {
-  return call && bg_async_op_cancel(&call->op, BG_CANCEL_USER);
+  return call && bgi_async_op_cancel(&call->op, BGI_CANCEL_USER);
 }
 
 BG_API void bg_async_call_release(struct bg_async_call *call) {
   if (call)
-    bg_async_op_unref(&call->op);
+    bgi_async_op_release(&call->op);
 }
 
-bg_status bg_async_fail_cancelled(bg_error *err, bg_cancel_reason reason, const char *what,
-                                  const char *address) {
-  return bg_fail(err, BG_ERR_CANCELLED, GRPC_STATUS_CANCELLED, "%s at %s was cancelled %s", what,
-                 address,
-                 reason == BG_CANCEL_CLOSE ? "because the async client was closed"
-                                           : "by bg_async_call_cancel()");
+bg_status bgi_async_fail_cancelled(bg_error *err, bgi_cancel_reason reason, const char *what,
+                                   const char *address) {
+  return bgi_fail(err, BG_ERR_CANCELLED, GRPC_STATUS_CANCELLED, "%s at %s was cancelled %s", what,
+                  address,
+                  reason == BGI_CANCEL_CLOSE ? "because the async client was closed"
+                                             : "by bg_async_call_cancel()");
 }

@@ -16,8 +16,8 @@ typedef struct health_op {
   bg_async_client *owner;    /* valid until delivered */
   char *service;
   grpc_byte_buffer *request;
-  bg_unary_call unary;
-  bg_unary_result result;
+  bgi_unary_call unary;
+  bgi_unary_result result;
   bool result_live;
   bool batch_ok;
   bg_async_health_cb callback;
@@ -36,14 +36,14 @@ static int64_t now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void release_result(health_op *h) {
+static void result_fini(health_op *h) {
   if (h->result_live)
-    bg_unary_result_destroy(&h->result);
+    bgi_unary_result_fini(&h->result);
   h->result_live = false;
 }
 
-static void release_health(health_op *h) {
-  release_result(h);
+static void health_fini(health_op *h) {
+  result_fini(h);
   if (h->request)
     grpc_byte_buffer_destroy(h->request);
   h->request = NULL;
@@ -55,58 +55,58 @@ static bg_status start_check(health_op *h, int64_t deadline_ms, bg_error *err) {
   h->unary.deadline_ms = deadline_ms;
   h->checks++;
   h->result_live = true;
-  return bg_async_op_start(&h->head.op, &h->unary, &h->result, err);
+  return bgi_async_op_start(&h->head.op, &h->unary, &h->result, err);
 }
 
 /* ---- one check ---- */
 
-static bool check_completed(bg_async_op *op, bool ok) {
+static bool check_completed(bgi_async_op *op, bool ok) {
   ((health_op *)op)->batch_ok = ok;
   return true;
 }
 
 static void report(health_op *h, bg_status st, bg_health_status health, const bg_error *err) {
-  release_health(h);
+  health_fini(h);
   h->callback(&h->head, st, st == BG_OK ? health : BG_HEALTH_UNKNOWN, err, h->user_data);
 }
 
-static void check_deliver(bg_async_op *op, bg_cancel_reason reason) {
+static void check_deliver(bgi_async_op *op, bgi_cancel_reason reason) {
   health_op *h = (health_op *)op;
   const bg_client *client = h->owner->client;
   char what[300];
   snprintf(what, sizeof what, "health check of '%s'", h->service);
   bg_error err;
-  bg_error_clear(&err);
+  bgi_error_clear(&err);
   bg_health_status health = BG_HEALTH_UNKNOWN;
   bg_status st;
-  if (reason != BG_CANCEL_NONE)
-    st = bg_async_fail_cancelled(&err, reason, what, client->url_text);
+  if (reason != BGI_CANCEL_NONE)
+    st = bgi_async_fail_cancelled(&err, reason, what, client->url_text);
   else if (!h->batch_ok)
-    st = bg_fail(&err, BG_ERR_INTERNAL, 0, "gRPC completion queue reported a failed batch");
+    st = bgi_fail(&err, BG_ERR_INTERNAL, 0, "gRPC completion queue reported a failed batch");
   else
-    st = bg_health_complete(client, h->service, h->timeout_ms, &h->result, &health, &err);
+    st = bgi_health_complete(client, h->service, h->timeout_ms, &h->result, &health, &err);
   report(h, st, health, &err);
 }
 
 /* ---- wait until ready ---- */
 
 static void fail_timeout(health_op *h) {
-  h->outcome = bg_fail(&h->outcome_err, BG_ERR_TIMEOUT, 0,
-                       "server at %s was not ready after waiting %lld ms (%u health checks of "
-                       "'%s', one every %lld ms); last result: %s",
-                       h->owner->client->url_text, (long long)(now_ms() - h->started_ms), h->checks,
-                       h->service, (long long)h->interval_ms, h->last);
+  h->outcome = bgi_fail(&h->outcome_err, BG_ERR_TIMEOUT, 0,
+                        "server at %s was not ready after waiting %lld ms (%u health checks of "
+                        "'%s', one every %lld ms); last result: %s",
+                        h->owner->client->url_text, (long long)(now_ms() - h->started_ms),
+                        h->checks, h->service, (long long)h->interval_ms, h->last);
 }
 
 /* Engine thread: judge the check; deliver when SERVING or out of time, else re-arm. */
-static bool wait_completed(bg_async_op *op, bool ok) {
+static bool wait_completed(bgi_async_op *op, bool ok) {
   health_op *h = (health_op *)op;
   bg_health_status health = BG_HEALTH_UNKNOWN;
   bg_error probe;
-  bg_status st = ok ? bg_health_complete(h->owner->client, h->service, h->unary.deadline_ms,
-                                         &h->result, &health, &probe)
-                    : bg_fail(&probe, BG_ERR_INTERNAL, 0, "failed completion-queue batch");
-  release_result(h);
+  bg_status st = ok ? bgi_health_complete(h->owner->client, h->service, h->unary.deadline_ms,
+                                          &h->result, &health, &probe)
+                    : bgi_fail(&probe, BG_ERR_INTERNAL, 0, "failed completion-queue batch");
+  result_fini(h);
   if (st == BG_OK && health == BG_HEALTH_SERVING) {
     h->outcome = BG_OK;
     return true;
@@ -121,16 +121,16 @@ static bool wait_completed(bg_async_op *op, bool ok) {
     return true;
   }
   int64_t pause = h->interval_ms < left ? h->interval_ms : left;
-  bg_async_op_arm_timer(
+  bgi_async_op_arm_timer(
       op, gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(pause, GPR_TIMESPAN)));
   return false;
 }
 
 /* Engine thread: the pause is over; check again within the time left. */
-static bool wait_timer(bg_async_op *op) {
+static bool wait_timer(bgi_async_op *op) {
   health_op *h = (health_op *)op;
   int64_t left = h->timeout_ms - (now_ms() - h->started_ms);
-  if (bg_async_op_cancelled(op) != BG_CANCEL_NONE)
+  if (bgi_async_op_cancelled(op) != BGI_CANCEL_NONE)
     return true;
   if (left <= 0) {
     fail_timeout(h);
@@ -145,51 +145,49 @@ static bool wait_timer(bg_async_op *op) {
   return false;
 }
 
-static void wait_deliver(bg_async_op *op, bg_cancel_reason reason) {
+static void wait_deliver(bgi_async_op *op, bgi_cancel_reason reason) {
   health_op *h = (health_op *)op;
   bg_error err;
-  bg_error_clear(&err);
+  bgi_error_clear(&err);
   bg_status st = h->outcome;
-  if (reason != BG_CANCEL_NONE) {
+  if (reason != BGI_CANCEL_NONE) {
     char what[300];
     snprintf(what, sizeof what, "waiting for '%s' to be ready", h->service);
-    st = bg_async_fail_cancelled(&err, reason, what, h->owner->client->url_text);
+    st = bgi_async_fail_cancelled(&err, reason, what, h->owner->client->url_text);
   } else if (st != BG_OK) {
     err = h->outcome_err;
   }
   report(h, st, BG_HEALTH_SERVING, &err);
 }
 
-static void health_destroy(bg_async_op *op) {
-  release_health((health_op *)op);
+static void health_free(bgi_async_op *op) {
+  health_fini((health_op *)op);
   free(op);
 }
 
-static const bg_async_op_vtable check_vtable = {
-    .completed = check_completed, .deliver = check_deliver, .destroy = health_destroy};
-static const bg_async_op_vtable wait_vtable = {.completed = wait_completed,
-                                               .timer = wait_timer,
-                                               .deliver = wait_deliver,
-                                               .destroy = health_destroy};
+static const bgi_async_op_vtable check_vtable = {
+    .completed = check_completed, .deliver = check_deliver, .free = health_free};
+static const bgi_async_op_vtable wait_vtable = {
+    .completed = wait_completed, .timer = wait_timer, .deliver = wait_deliver, .free = health_free};
 
 /* ---- starting ---- */
 
 static bg_status start(bg_async_client *ac, health_op *h, struct bg_async_call **call,
                        bg_error *err) {
-  bg_async_op *op = &h->head.op;
+  bgi_async_op *op = &h->head.op;
   bg_status st =
-      bg_health_prepare(ac->client, h->service, h->timeout_ms, &h->request, &h->unary, err);
+      bgi_health_prepare(ac->client, h->service, h->timeout_ms, &h->request, &h->unary, err);
   if (st == BG_OK)
-    st = bg_async_engine_admit(ac->engine, op, err);
+    st = bgi_async_engine_admit(ac->engine, op, err);
   if (st != BG_OK) {
-    bg_async_op_discard(op);
+    bgi_async_op_free(op);
     return st;
   }
   h->started_ms = now_ms();
   st = start_check(h, h->timeout_ms, err);
   if (st != BG_OK) {
-    bg_async_engine_abandon(ac->engine, op);
-    bg_async_op_discard(op);
+    bgi_async_engine_abandon(ac->engine, op);
+    bgi_async_op_free(op);
     return st;
   }
   if (call)
@@ -197,7 +195,7 @@ static bg_status start(bg_async_client *ac, health_op *h, struct bg_async_call *
   return BG_OK;
 }
 
-static health_op *new_op(bg_async_client *ac, const bg_async_op_vtable *vt, const char *service,
+static health_op *new_op(bg_async_client *ac, const bgi_async_op_vtable *vt, const char *service,
                          int64_t timeout_ms, bg_async_health_cb callback, void *user_data,
                          struct bg_async_call **call, bg_error *err) {
   health_op *h = calloc(1, sizeof *h);
@@ -205,10 +203,10 @@ static health_op *new_op(bg_async_client *ac, const bg_async_op_vtable *vt, cons
   if (!h || !name) {
     free(h);
     free(name);
-    BG_FAIL_NOMEM(err);
+    BGI_FAIL_NOMEM(err);
     return NULL;
   }
-  bg_async_op_init(&h->head.op, vt, ac->engine, call ? 2 : 1);
+  bgi_async_op_init(&h->head.op, vt, ac->engine, call ? 2 : 1);
   h->owner = ac;
   h->service = name;
   h->timeout_ms = timeout_ms;
@@ -221,15 +219,15 @@ static health_op *new_op(bg_async_client *ac, const bg_async_op_vtable *vt, cons
 BG_API bg_status bg_async_health(bg_async_client *aclient, const char *service, int64_t timeout_ms,
                                  bg_async_health_cb callback, void *user_data,
                                  struct bg_async_call **call, bg_error *err) {
-  bg_error_clear(err);
+  bgi_error_clear(err);
   if (call)
     *call = NULL;
   if (!aclient || !callback)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "bg_async_health: client and callback must not be NULL");
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "bg_async_health: client and callback must not be NULL");
   if (timeout_ms <= 0)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "bg_async_health: timeout must be > 0 ms (got %lld)", (long long)timeout_ms);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "bg_async_health: timeout must be > 0 ms (got %lld)", (long long)timeout_ms);
   health_op *h =
       new_op(aclient, &check_vtable, service, timeout_ms, callback, user_data, call, err);
   return h ? start(aclient, h, call, err) : BG_ERR_NO_MEMORY;
@@ -239,16 +237,16 @@ BG_API bg_status bg_async_wait_until_ready(bg_async_client *aclient, int64_t tim
                                            int64_t interval_ms, bg_async_health_cb callback,
                                            void *user_data, struct bg_async_call **call,
                                            bg_error *err) {
-  bg_error_clear(err);
+  bgi_error_clear(err);
   if (call)
     *call = NULL;
   if (!aclient || !callback)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "bg_async_wait_until_ready: client and callback must not be NULL");
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "bg_async_wait_until_ready: client and callback must not be NULL");
   if (timeout_ms <= 0 || interval_ms <= 0)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "wait until ready: timeout and interval must be > 0 ms (got %lld and %lld)",
-                   (long long)timeout_ms, (long long)interval_ms);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "wait until ready: timeout and interval must be > 0 ms (got %lld and %lld)",
+                    (long long)timeout_ms, (long long)interval_ms);
   health_op *h = new_op(aclient, &wait_vtable, NULL, timeout_ms, callback, user_data, call, err);
   if (!h)
     return BG_ERR_NO_MEMORY;

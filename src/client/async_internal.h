@@ -1,7 +1,7 @@
 /* Representation of bg_async_client and the common head of its operations, shared by the
  * async client modules (client life cycle, calls, health). */
-#ifndef BG_CLIENT_ASYNC_INTERNAL_H
-#define BG_CLIENT_ASYNC_INTERNAL_H
+#ifndef BGI_CLIENT_ASYNC_INTERNAL_H
+#define BGI_CLIENT_ASYNC_INTERNAL_H
 
 #include "bentogrpc/async.h"
 #include "client/client_internal.h"
@@ -11,16 +11,16 @@ struct bg_async_client {
   bg_client *client; /* channel, registered methods and API registry */
   bool owns_client;  /* opened by us (from_url / connect): closed with us */
   bool discovered;   /* false for bg_async_client_connect(): health only */
-  bg_async_engine *engine;
+  bgi_async_engine *engine;
 };
 
 /* The public handle of every operation kind: each kind embeds this first. */
 struct bg_async_call {
-  bg_async_op op;
+  bgi_async_op op;
 };
 
 /* Fills `err` for an operation cancelled for `reason`; `what` names it ("call 'predict'"). */
-bg_status bg_async_fail_cancelled(bg_error *err, bg_cancel_reason reason, const char *what,
-                                  const char *address);
+bg_status bgi_async_fail_cancelled(bg_error *err, bgi_cancel_reason reason, const char *what,
+                                   const char *address);
 
 #endif

@@ -14,7 +14,7 @@ static const char *compression_name(int algorithm) {
 }
 
 static bg_call_context make_context(const bg_client *client, const char *api_name,
-                                    bg_call_chain *chain) {
+                                    bgi_call_chain *chain) {
   return (bg_call_context){.api = api_name,
                            .method = client->call_path,
                            .target = client->url_text,
@@ -24,7 +24,7 @@ static bg_call_context make_context(const bg_client *client, const char *api_nam
                            .start_ns = chain->start_ns};
 }
 
-static bg_status run_after(const bg_client *client, const char *api_name, bg_call_chain *chain,
+static bg_status run_after(const bg_client *client, const char *api_name, bgi_call_chain *chain,
                            const bg_response_metadata *response, int grpc_status, bg_status status,
                            bg_error *err) {
   bg_call_context ctx = make_context(client, api_name, chain);
@@ -38,14 +38,14 @@ static bg_status run_after(const bg_client *client, const char *api_name, bg_cal
     if (!ic->after)
       continue;
     bg_error hook_err;
-    bg_error_clear(&hook_err);
+    bgi_error_clear(&hook_err);
     bg_status hook = ic->after(ic->state, &ctx, &hook_err);
     if (hook != BG_OK) {
       status = hook;
       if (err) {
         *err = hook_err;
         err->code = hook;
-        bg_error_prefix(err, "interceptor '%s'", ic->name);
+        bgi_error_prefix(err, "interceptor '%s'", ic->name);
       }
     }
   }
@@ -63,25 +63,25 @@ static bg_status check_credentials(const bg_client *client, const char *api_name
     i++;
   if (i == n)
     return BG_OK;
-  bool local = bg_url_is_local(&client->url);
+  bool local = bgi_url_is_local(&client->url);
   if (client->options.allow_insecure_credentials && local)
     return BG_OK;
-  return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                 "call '%s' at %s: refusing to send credentials (authorization metadata, e.g. "
-                 "from bg_call_options_set_bearer_token) over a plaintext channel, where they "
-                 "can be read on the way; nothing was sent. Use TLS (grpcs://, "
-                 "bg_options_set_tls)%s",
-                 api_name, client->url_text,
-                 local ? ", or opt in for this local server with "
-                         "bg_options_allow_insecure_credentials()"
-                       : "; bg_options_allow_insecure_credentials() covers loopback and unix: "
-                         "servers only");
+  return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                  "call '%s' at %s: refusing to send credentials (authorization metadata, e.g. "
+                  "from bg_call_options_set_bearer_token) over a plaintext channel, where they "
+                  "can be read on the way; nothing was sent. Use TLS (grpcs://, "
+                  "bg_options_set_tls)%s",
+                  api_name, client->url_text,
+                  local ? ", or opt in for this local server with "
+                          "bg_options_allow_insecure_credentials()"
+                        : "; bg_options_allow_insecure_credentials() covers loopback and unix: "
+                          "servers only");
 }
 
-bg_status bg_chain_before(const bg_client *client, const char *api_name, const bg_call_options *co,
-                          bg_call_chain *chain, bg_unary_call *unary, bg_error *err) {
+bg_status bgi_chain_before(const bg_client *client, const char *api_name, const bg_call_options *co,
+                           bgi_call_chain *chain, bgi_unary_call *unary, bg_error *err) {
   memset(chain, 0, sizeof *chain);
-  chain->start_ns = bg_now_ns();
+  chain->start_ns = bgi_now_ns();
   chain->sink = co ? co->response_metadata : NULL;
   bool own_list =
       client->options.n_interceptors > 0 || (co && co->credentials) || (co && co->compression >= 0);
@@ -94,7 +94,7 @@ bg_status bg_chain_before(const bg_client *client, const char *api_name, const b
       size_t capacity = chain->capacity ? chain->capacity * 2 : 8;
       grpc_metadata *grown = realloc(chain->metadata, capacity * sizeof *grown);
       if (!grown) {
-        st = BG_FAIL_NOMEM(err);
+        st = BGI_FAIL_NOMEM(err);
         break;
       }
       chain->metadata = grown;
@@ -108,19 +108,19 @@ bg_status bg_chain_before(const bg_client *client, const char *api_name, const b
   if (st == BG_OK && co && co->compression >= 0) {
     /* gRPC Core's per-call compression switch (what C++'s set_compression_algorithm sets). */
     const char *name = compression_name(co->compression);
-    st = bg_metadata_append(&chain->metadata, &chain->n_metadata, &chain->capacity,
-                            "grpc-internal-encoding-request", name, strlen(name), true, err);
+    st = bgi_metadata_append(&chain->metadata, &chain->n_metadata, &chain->capacity,
+                             "grpc-internal-encoding-request", name, strlen(name), true, err);
   }
   bg_call_context ctx = make_context(client, api_name, chain);
   for (size_t i = 0; st == BG_OK && i < client->options.n_interceptors; i++) {
     const bg_interceptor *ic = client->options.interceptors[i];
     chain->n_before = i + 1;
     if (ic->before && (st = ic->before(ic->state, &ctx, err)) != BG_OK)
-      bg_error_prefix(err, "interceptor '%s' failed the call", ic->name);
+      bgi_error_prefix(err, "interceptor '%s' failed the call", ic->name);
   }
   if (st == BG_OK && co && co->credentials &&
       (st = co->credentials(co->credentials_data, &ctx, err)) != BG_OK)
-    bg_error_prefix(err, "the call's credentials callback failed the call");
+    bgi_error_prefix(err, "the call's credentials callback failed the call");
   if (st == BG_OK)
     st = check_credentials(client, api_name, chain->metadata, chain->n_metadata, err);
   if (st != BG_OK) {
@@ -133,26 +133,26 @@ bg_status bg_chain_before(const bg_client *client, const char *api_name, const b
   return BG_OK;
 }
 
-bg_status bg_chain_after(const bg_client *client, const char *api_name, bg_call_chain *chain,
-                         const bg_unary_result *result, bg_status status, bg_error *err) {
+bg_status bgi_chain_after(const bg_client *client, const char *api_name, bgi_call_chain *chain,
+                          const bgi_unary_result *result, bg_status status, bg_error *err) {
   bg_response_metadata scratch = {0};
   bg_response_metadata *response = chain->sink;
   if (!response && chain->n_before > 0)
     response = &scratch; /* interceptors read it even when the caller does not */
   if (response && result &&
-      bg_response_metadata_fill(response, &result->initial_metadata, &result->trailing_metadata) !=
+      bgi_response_metadata_fill(response, &result->initial_metadata, &result->trailing_metadata) !=
           BG_OK &&
       status == BG_OK)
-    status = BG_FAIL_NOMEM(err);
+    status = BGI_FAIL_NOMEM(err);
   if (chain->n_before > 0)
     status = run_after(client, api_name, chain, result ? response : NULL,
                        result ? (int)result->status : 0, status, err);
-  bg_response_metadata_clear(&scratch);
+  bgi_response_metadata_clear(&scratch);
   return status;
 }
 
-void bg_chain_release(bg_call_chain *chain) {
-  bg_metadata_free(chain->metadata, chain->n_metadata);
+void bgi_chain_fini(bgi_call_chain *chain) {
+  bgi_metadata_free(chain->metadata, chain->n_metadata);
   chain->metadata = NULL;
   chain->n_metadata = chain->capacity = 0;
 }

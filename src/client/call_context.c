@@ -7,7 +7,7 @@
 #include "client/options_internal.h"
 #include "error_internal.h"
 
-int64_t bg_now_ns(void) {
+int64_t bgi_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
@@ -26,19 +26,19 @@ BG_API const char *bg_call_context_target(const bg_call_context *ctx) {
 BG_API bg_status bg_call_context_add_metadata(bg_call_context *ctx, const char *key,
                                               const char *value, size_t value_len, bg_error *err) {
   if (!ctx)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "call context is NULL");
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "call context is NULL");
   if (ctx->sealed)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "metadata can only be added before the call is sent (in a `before` hook)");
-  return bg_metadata_append(ctx->metadata, ctx->n_metadata, ctx->capacity, key, value, value_len,
-                            false, err);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "metadata can only be added before the call is sent (in a `before` hook)");
+  return bgi_metadata_append(ctx->metadata, ctx->n_metadata, ctx->capacity, key, value, value_len,
+                             false, err);
 }
 
 BG_API size_t bg_call_context_metadata_count(const bg_call_context *ctx) {
   return ctx ? *ctx->n_metadata : 0;
 }
 
-/* Request metadata slices are made by bg_metadata_append with a NUL after their bytes. */
+/* Request metadata slices are made by bgi_metadata_append with a NUL after their bytes. */
 static const char *slice_cstr(const grpc_slice *s, size_t *len) {
   if (len)
     *len = GRPC_SLICE_LENGTH(*s);
@@ -75,7 +75,7 @@ BG_API const bg_response_metadata *bg_call_context_response_metadata(const bg_ca
 }
 
 BG_API double bg_call_context_elapsed_ms(const bg_call_context *ctx) {
-  return ctx ? (double)(bg_now_ns() - ctx->start_ns) / 1e6 : 0;
+  return ctx ? (double)(bgi_now_ns() - ctx->start_ns) / 1e6 : 0;
 }
 
 /* ---- response metadata ---- */
@@ -84,7 +84,7 @@ BG_API bg_response_metadata *bg_response_metadata_new(void) {
   return calloc(1, sizeof(bg_response_metadata));
 }
 
-static void clear_copy(bg_metadata_copy *c) {
+static void clear_copy(bgi_metadata_copy *c) {
   for (size_t i = 0; i < c->count; i++) {
     free(c->keys[i]);
     free(c->values[i]);
@@ -95,7 +95,7 @@ static void clear_copy(bg_metadata_copy *c) {
   memset(c, 0, sizeof *c);
 }
 
-void bg_response_metadata_clear(bg_response_metadata *sink) {
+void bgi_response_metadata_clear(bg_response_metadata *sink) {
   clear_copy(&sink->kinds[0]);
   clear_copy(&sink->kinds[1]);
 }
@@ -103,7 +103,7 @@ void bg_response_metadata_clear(bg_response_metadata *sink) {
 BG_API void bg_response_metadata_free(bg_response_metadata *metadata) {
   if (!metadata)
     return;
-  bg_response_metadata_clear(metadata);
+  bgi_response_metadata_clear(metadata);
   free(metadata);
 }
 
@@ -117,7 +117,7 @@ static char *copy_slice(grpc_slice s) {
   return c;
 }
 
-static bg_status copy_array(bg_metadata_copy *to, const grpc_metadata_array *from) {
+static bg_status copy_array(bgi_metadata_copy *to, const grpc_metadata_array *from) {
   size_t n = from ? from->count : 0;
   if (n == 0)
     return BG_OK;
@@ -137,37 +137,37 @@ static bg_status copy_array(bg_metadata_copy *to, const grpc_metadata_array *fro
   return BG_OK;
 }
 
-bg_status bg_response_metadata_fill(bg_response_metadata *sink, const grpc_metadata_array *initial,
-                                    const grpc_metadata_array *trailing) {
-  bg_response_metadata_clear(sink);
+bg_status bgi_response_metadata_fill(bg_response_metadata *sink, const grpc_metadata_array *initial,
+                                     const grpc_metadata_array *trailing) {
+  bgi_response_metadata_clear(sink);
   if (copy_array(&sink->kinds[0], initial) != BG_OK ||
       copy_array(&sink->kinds[1], trailing) != BG_OK) {
-    bg_response_metadata_clear(sink);
+    bgi_response_metadata_clear(sink);
     return BG_ERR_NO_MEMORY;
   }
   return BG_OK;
 }
 
-static const bg_metadata_copy *kind_of(const bg_response_metadata *m, bg_metadata_kind kind) {
+static const bgi_metadata_copy *kind_of(const bg_response_metadata *m, bg_metadata_kind kind) {
   return m && (kind == BG_METADATA_INITIAL || kind == BG_METADATA_TRAILING) ? &m->kinds[kind]
                                                                             : NULL;
 }
 
 BG_API size_t bg_response_metadata_count(const bg_response_metadata *metadata,
                                          bg_metadata_kind kind) {
-  const bg_metadata_copy *c = kind_of(metadata, kind);
+  const bgi_metadata_copy *c = kind_of(metadata, kind);
   return c ? c->count : 0;
 }
 
 BG_API const char *bg_response_metadata_key(const bg_response_metadata *metadata,
                                             bg_metadata_kind kind, size_t index) {
-  const bg_metadata_copy *c = kind_of(metadata, kind);
+  const bgi_metadata_copy *c = kind_of(metadata, kind);
   return c && index < c->count ? c->keys[index] : NULL;
 }
 
 BG_API const char *bg_response_metadata_value(const bg_response_metadata *metadata,
                                               bg_metadata_kind kind, size_t index, size_t *len) {
-  const bg_metadata_copy *c = kind_of(metadata, kind);
+  const bgi_metadata_copy *c = kind_of(metadata, kind);
   if (!c || index >= c->count)
     return NULL;
   if (len)
@@ -177,7 +177,7 @@ BG_API const char *bg_response_metadata_value(const bg_response_metadata *metada
 
 BG_API const char *bg_response_metadata_find(const bg_response_metadata *metadata,
                                              bg_metadata_kind kind, const char *key, size_t *len) {
-  const bg_metadata_copy *c = kind_of(metadata, kind);
+  const bgi_metadata_copy *c = kind_of(metadata, kind);
   for (size_t i = 0; c && key && i < c->count; i++)
     if (strcmp(c->keys[i], key) == 0) {
       if (len)

@@ -15,7 +15,7 @@ BG_API bg_call_options *bg_call_options_new(void) {
   return co;
 }
 
-void bg_metadata_free(grpc_metadata *md, size_t n) {
+void bgi_metadata_free(grpc_metadata *md, size_t n) {
   for (size_t i = 0; i < n; i++) {
     grpc_slice_unref(md[i].key);
     grpc_slice_unref(md[i].value);
@@ -26,12 +26,12 @@ void bg_metadata_free(grpc_metadata *md, size_t n) {
 BG_API void bg_call_options_free(bg_call_options *call_options) {
   if (!call_options)
     return;
-  bg_metadata_free(call_options->metadata, call_options->n_metadata);
+  bgi_metadata_free(call_options->metadata, call_options->n_metadata);
   free(call_options);
 }
 
 static bg_status need(const bg_call_options *co, bg_error *err) {
-  return co ? BG_OK : bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "call options is NULL");
+  return co ? BG_OK : bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "call options is NULL");
 }
 
 BG_API bg_status bg_call_options_set_deadline_ms(bg_call_options *call_options, int64_t deadline_ms,
@@ -39,8 +39,8 @@ BG_API bg_status bg_call_options_set_deadline_ms(bg_call_options *call_options, 
   if (need(call_options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (deadline_ms <= 0)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "deadline must be > 0 ms (got %lld)",
-                   (long long)deadline_ms);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "deadline must be > 0 ms (got %lld)",
+                    (long long)deadline_ms);
   call_options->deadline_ms = deadline_ms;
   return BG_OK;
 }
@@ -69,26 +69,26 @@ static bool ends_with(const char *s, const char *suffix) {
 static bg_status check_metadata(const char *key, const char *value, size_t value_len,
                                 bool allow_reserved, bg_error *err) {
   if (!key || !*key)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "metadata key is empty");
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "metadata key is empty");
   for (const char *p = key; *p; p++)
     if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-' || *p == '_' ||
           *p == '.'))
-      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                     "metadata key '%s': only lower-case letters, digits, '-', '_' and '.' are "
-                     "allowed",
-                     key);
+      return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                      "metadata key '%s': only lower-case letters, digits, '-', '_' and '.' are "
+                      "allowed",
+                      key);
   if (!allow_reserved && strncmp(key, "grpc-", 5) == 0)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "metadata key '%s': keys starting with 'grpc-' are reserved by gRPC", key);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "metadata key '%s': keys starting with 'grpc-' are reserved by gRPC", key);
   if (!value && value_len > 0)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "metadata '%s': value is NULL", key);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "metadata '%s': value is NULL", key);
   if (!ends_with(key, "-bin"))
     for (size_t i = 0; i < value_len; i++)
       if (value[i] < 0x20 || value[i] > 0x7e)
-        return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                       "metadata '%s': byte %zu of the value is not printable ASCII; use a key "
-                       "ending in '-bin' for binary values",
-                       key, i);
+        return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                        "metadata '%s': byte %zu of the value is not printable ASCII; use a key "
+                        "ending in '-bin' for binary values",
+                        key, i);
   return BG_OK;
 }
 
@@ -105,9 +105,9 @@ static grpc_slice slice_with_nul(const char *s, size_t len) {
   return slice;
 }
 
-bg_status bg_metadata_append(grpc_metadata **md, size_t *n, size_t *capacity, const char *key,
-                             const char *value, size_t value_len, bool allow_reserved,
-                             bg_error *err) {
+bg_status bgi_metadata_append(grpc_metadata **md, size_t *n, size_t *capacity, const char *key,
+                              const char *value, size_t value_len, bool allow_reserved,
+                              bg_error *err) {
   bg_status st = check_metadata(key, value, value_len, allow_reserved, err);
   if (st != BG_OK)
     return st;
@@ -121,7 +121,7 @@ bg_status bg_metadata_append(grpc_metadata **md, size_t *n, size_t *capacity, co
     if (!grown) {
       grpc_slice_unref(key_slice);
       grpc_slice_unref(value_slice);
-      return BG_FAIL_NOMEM(err);
+      return BGI_FAIL_NOMEM(err);
     }
     *md = grown;
     *capacity = grown_capacity;
@@ -137,8 +137,8 @@ BG_API bg_status bg_call_options_add_metadata(bg_call_options *call_options, con
                                               const char *value, size_t value_len, bg_error *err) {
   if (need(call_options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
-  return bg_metadata_append(&call_options->metadata, &call_options->n_metadata,
-                            &call_options->capacity, key, value, value_len, false, err);
+  return bgi_metadata_append(&call_options->metadata, &call_options->n_metadata,
+                             &call_options->capacity, key, value, value_len, false, err);
 }
 
 BG_API bg_status bg_call_options_set_compression(bg_call_options *call_options,
@@ -147,9 +147,9 @@ BG_API bg_status bg_call_options_set_compression(bg_call_options *call_options,
     return BG_ERR_INVALID_ARGUMENT;
   if (compression != BG_COMPRESSION_NONE && compression != BG_COMPRESSION_DEFLATE &&
       compression != BG_COMPRESSION_GZIP)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "compression %d is not BG_COMPRESSION_NONE, _DEFLATE or _GZIP",
-                   (int)compression);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "compression %d is not BG_COMPRESSION_NONE, _DEFLATE or _GZIP",
+                    (int)compression);
   call_options->compression = (int)compression;
   return BG_OK;
 }
@@ -159,11 +159,11 @@ BG_API bg_status bg_call_options_set_bearer_token(bg_call_options *call_options,
   if (need(call_options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (!token || !*token)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "bearer token is empty");
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "bearer token is empty");
   size_t len = strlen(token);
   char *value = malloc(len + 8);
   if (!value)
-    return BG_FAIL_NOMEM(err);
+    return BGI_FAIL_NOMEM(err);
   memcpy(value, "Bearer ", 7);
   memcpy(value + 7, token, len + 1);
   /* Drop an earlier token, then add the new one (validated as printable ASCII). */

@@ -19,16 +19,16 @@ static void register_methods(bg_client *client) {
       grpc_channel_register_call(client->channel, "/grpc.health.v1.Health/Check", NULL, NULL);
 }
 
-bg_client *bg_client_connect(const char *url, const bg_options *options,
-                             int64_t reconnect_backoff_ms, bg_error *err) {
-  bg_url parsed;
-  if (bg_url_parse(url, &parsed, err) != BG_OK)
+bg_client *bgi_client_connect(const char *url, const bg_options *options,
+                              int64_t reconnect_backoff_ms, bg_error *err) {
+  bgi_url parsed;
+  if (bgi_url_parse(url, &parsed, err) != BG_OK)
     return NULL;
   if (parsed.tls && options && options->channel.tls_off) {
-    bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-            "address '%s' asks for TLS (grpcs://) but bg_options_set_tls(false) turned TLS off; "
-            "drop one of the two (grpc://host:port is plaintext)",
-            url);
+    bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+             "address '%s' asks for TLS (grpcs://) but bg_options_set_tls(false) turned TLS off; "
+             "drop one of the two (grpc://host:port is plaintext)",
+             url);
     return NULL;
   }
   bg_client *client = calloc(1, sizeof *client);
@@ -36,14 +36,14 @@ bg_client *bg_client_connect(const char *url, const bg_options *options,
   if (!client || !url_text) {
     free(client);
     free(url_text);
-    BG_FAIL_NOMEM(err);
+    BGI_FAIL_NOMEM(err);
     return NULL;
   }
   client->url_text = url_text;
   client->url = parsed;
   if (!options)
-    bg_options_init_defaults(&client->options);
-  else if (bg_options_copy(&client->options, options, err) != BG_OK) {
+    bgi_options_init_defaults(&client->options);
+  else if (bgi_options_copy(&client->options, options, err) != BG_OK) {
     free(client);
     free(url_text);
     return NULL;
@@ -52,10 +52,10 @@ bg_client *bg_client_connect(const char *url, const bg_options *options,
            client->options.protocol_version);
 
   grpc_init(); /* reference counted; balanced in bg_client_close() */
-  bg_cq_pool_init(&client->cq_pool);
-  bg_channel_config config = client->options.channel;
+  bgi_cq_pool_init(&client->cq_pool);
+  bgi_channel_config config = client->options.channel;
   config.reconnect_backoff_ms = reconnect_backoff_ms;
-  client->channel = bg_channel_create(&client->url, &config);
+  client->channel = bgi_channel_create(&client->url, &config);
   register_methods(client);
   return client;
 }
@@ -64,7 +64,7 @@ bg_client *bg_client_connect(const char *url, const bg_options *options,
  * during it (what a mutual-TLS server does to a client without a certificate, and a TLS
  * server to a plaintext client). A refused connection or an application's own UNAVAILABLE
  * is not one. */
-static bool looks_like_handshake(const bg_unary_result *result) {
+static bool looks_like_handshake(const bgi_unary_result *result) {
   static const char *const words[] = {"handshake", "ssl", "tls", "certificate", "socket closed"};
   char details[512];
   size_t n = GRPC_SLICE_LENGTH(result->details);
@@ -78,31 +78,31 @@ static bool looks_like_handshake(const bg_unary_result *result) {
   return false;
 }
 
-bg_status bg_client_fail(const bg_client *client, bg_error *err, const bg_unary_result *result,
-                         const char *what, int64_t deadline_ms) {
+bg_status bgi_client_fail(const bg_client *client, bg_error *err, const bgi_unary_result *result,
+                          const char *what, int64_t deadline_ms) {
   bool tls = client->url.tls || client->options.channel.tls;
   if (result->status != GRPC_STATUS_UNAVAILABLE || !looks_like_handshake(result))
-    return bg_fail_from_grpc(err, result, what, client->url_text, deadline_ms);
+    return bgi_fail_from_grpc(err, result, what, client->url_text, deadline_ms);
   int n = (int)GRPC_SLICE_LENGTH(result->details);
   if (!tls) /* a TLS-only server closes the socket on a plaintext client's first bytes */
-    return bg_fail(err, BG_ERR_UNAVAILABLE, GRPC_STATUS_UNAVAILABLE,
-                   "%s at %s failed: the server closed the connection while it was set up "
-                   "(UNAVAILABLE: %.*s), which is what a TLS-only server does to a plaintext "
-                   "client — if it speaks TLS, connect with grpcs://HOST:PORT (or "
-                   "bg_options_set_tls) and, for a private CA, give its certificate "
-                   "(bg_options_set_root_certs_file, CLI: --cacert CA.pem)",
-                   what, client->url_text, n, (const char *)GRPC_SLICE_START_PTR(result->details));
-  return bg_fail(err, BG_ERR_UNAVAILABLE, GRPC_STATUS_UNAVAILABLE,
-                 "%s at %s failed: the TLS handshake did not complete (UNAVAILABLE: %.*s) — "
-                 "check that the server speaks TLS, that the CA given verifies its certificate "
-                 "(bg_options_set_root_certs_*, --cacert), that the certificate carries the "
-                 "name used (bg_options_set_authority, --authority) and, if the server requires "
-                 "mutual TLS, the client certificate (bg_options_set_client_cert_*, --cert/--key)",
-                 what, client->url_text, n, (const char *)GRPC_SLICE_START_PTR(result->details));
+    return bgi_fail(err, BG_ERR_UNAVAILABLE, GRPC_STATUS_UNAVAILABLE,
+                    "%s at %s failed: the server closed the connection while it was set up "
+                    "(UNAVAILABLE: %.*s), which is what a TLS-only server does to a plaintext "
+                    "client — if it speaks TLS, connect with grpcs://HOST:PORT (or "
+                    "bg_options_set_tls) and, for a private CA, give its certificate "
+                    "(bg_options_set_root_certs_file, CLI: --cacert CA.pem)",
+                    what, client->url_text, n, (const char *)GRPC_SLICE_START_PTR(result->details));
+  return bgi_fail(err, BG_ERR_UNAVAILABLE, GRPC_STATUS_UNAVAILABLE,
+                  "%s at %s failed: the TLS handshake did not complete (UNAVAILABLE: %.*s) — "
+                  "check that the server speaks TLS, that the CA given verifies its certificate "
+                  "(bg_options_set_root_certs_*, --cacert), that the certificate carries the "
+                  "name used (bg_options_set_authority, --authority) and, if the server requires "
+                  "mutual TLS, the client certificate (bg_options_set_client_cert_*, --cert/--key)",
+                  what, client->url_text, n, (const char *)GRPC_SLICE_START_PTR(result->details));
 }
 
 static bg_status refuse_old_protocol(const bg_client *client, bg_error *err) {
-  return bg_fail(
+  return bgi_fail(
       err, BG_ERR_UNSUPPORTED, 0,
       "protocol version %s has no ServiceMetadata RPC, so bg_client_from_url() cannot discover "
       "the APIs of %s (BentoML's own client refuses versions older than v1 for the same "
@@ -116,13 +116,13 @@ static bg_status refuse_old_protocol(const bg_client *client, bg_error *err) {
 }
 
 BG_API bg_client *bg_client_from_url(const char *url, const bg_options *options, bg_error *err) {
-  bg_error_clear(err);
-  bg_client *client = bg_client_connect(url, options, 0, err);
+  bgi_error_clear(err);
+  bg_client *client = bgi_client_connect(url, options, 0, err);
   if (!client)
     return NULL;
   bg_status st = strcmp(client->options.protocol_version, "v1") != 0
                      ? refuse_old_protocol(client, err)
-                     : bg_client_discover(client, err);
+                     : bgi_client_discover(client, err);
   client->discovered = st == BG_OK;
   if (st != BG_OK) {
     bg_client_close(client);
@@ -132,11 +132,11 @@ BG_API bg_client *bg_client_from_url(const char *url, const bg_options *options,
 }
 
 BG_API bg_client *bg_client_open(const char *url, const bg_options *options, bg_error *err) {
-  bg_error_clear(err);
-  bg_client *client = bg_client_connect(url, options, 0, err);
+  bgi_error_clear(err);
+  bg_client *client = bgi_client_connect(url, options, 0, err);
   if (client && !(client->service_name = strdup(""))) {
     bg_client_close(client);
-    BG_FAIL_NOMEM(err);
+    BGI_FAIL_NOMEM(err);
     return NULL;
   }
   return client;
@@ -146,7 +146,7 @@ BG_API void bg_client_close(bg_client *client) {
   if (!client)
     return;
   for (size_t i = 0; i < client->n_apis; i++)
-    bg_api_release(&client->apis[i]);
+    bgi_api_fini(&client->apis[i]);
   for (size_t i = 0; i < client->n_nul_names; i++)
     free(client->nul_names[i]);
   free(client->nul_names);
@@ -154,9 +154,9 @@ BG_API void bg_client_close(bg_client *client) {
   free(client->service_name);
   free(client->service_docs);
   grpc_channel_destroy(client->channel);
-  bg_cq_pool_destroy(&client->cq_pool);
+  bgi_cq_pool_fini(&client->cq_pool);
   free(client->url_text);
-  bg_options_release(&client->options);
+  bgi_options_fini(&client->options);
   free(client);
   grpc_shutdown();
 }

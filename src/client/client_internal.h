@@ -1,6 +1,6 @@
 /* Representation of bg_client and bg_api, shared by the client modules. */
-#ifndef BG_CLIENT_CLIENT_INTERNAL_H
-#define BG_CLIENT_CLIENT_INTERNAL_H
+#ifndef BGI_CLIENT_CLIENT_INTERNAL_H
+#define BGI_CLIENT_CLIENT_INTERNAL_H
 
 #include <grpc/grpc.h>
 #include <stdatomic.h>
@@ -13,25 +13,25 @@
 #include "transport/url.h"
 
 /* One side (input or output) of an API. */
-typedef struct bg_api_io {
-  char *descriptor_id;             /* NULL when the server sent none */
-  char *attributes_json;           /* never NULL after discovery */
-  const bg_descriptor *descriptor; /* NULL when unsupported */
+typedef struct bgi_api_io {
+  char *descriptor_id;              /* NULL when the server sent none */
+  char *attributes_json;            /* never NULL after discovery */
+  const bgi_descriptor *descriptor; /* NULL when unsupported */
   void *spec;
-} bg_api_io;
+} bgi_api_io;
 
 struct bg_api {
   char *name;
   char *docs; /* NULL when absent */
-  bg_api_io input;
-  bg_api_io output;
+  bgi_api_io input;
+  bgi_api_io output;
   char *unsupported_reason;  /* NULL when supported */
   atomic_bool file_as_bytes; /* the server refused `file`; send serialized_bytes (§4.6) */
 };
 
 struct bg_client {
   char *url_text;
-  bg_url url;
+  bgi_url url;
   struct bg_options options;
   grpc_channel *channel;
   void *call_method;      /* registered /bentoml.grpc.<v>.BentoService/Call */
@@ -39,7 +39,7 @@ struct bg_client {
   void *health_method;    /* registered /grpc.health.v1.Health/Check */
   char bento_service[64]; /* "bentoml.grpc.<v>.BentoService" */
   char call_path[96];     /* "/bentoml.grpc.<v>.BentoService/Call" */
-  bg_cq_pool cq_pool;
+  bgi_cq_pool cq_pool;
   char *service_name;
   char *service_docs;
   bg_api *apis;
@@ -53,19 +53,19 @@ struct bg_client {
  * freed and NULL returned. Used by bg_client_from_url() and the readiness poller. */
 /* `reconnect_backoff_ms` > 0 caps gRPC's reconnect backoff (readiness polling must notice a
  * server that comes up between polls); 0 keeps gRPC's default. */
-bg_client *bg_client_connect(const char *url, const bg_options *options,
-                             int64_t reconnect_backoff_ms, bg_error *err);
+bg_client *bgi_client_connect(const char *url, const bg_options *options,
+                              int64_t reconnect_backoff_ms, bg_error *err);
 
-/* bg_fail_from_grpc() for this client's calls; an UNAVAILABLE status whose words point at
+/* bgi_fail_from_grpc() for this client's calls; an UNAVAILABLE status whose words point at
  * TLS is explained: as a failed handshake on a TLS channel, and on a plaintext channel as a
  * server that wants TLS (grpcs://, a CA). */
-bg_status bg_client_fail(const bg_client *client, bg_error *err, const bg_unary_result *result,
-                         const char *what, int64_t deadline_ms);
+bg_status bgi_client_fail(const bg_client *client, bg_error *err, const bgi_unary_result *result,
+                          const char *what, int64_t deadline_ms);
 
 /* Calls ServiceMetadata and fills the API registry. */
-bg_status bg_client_discover(bg_client *client, bg_error *err);
+bg_status bgi_client_discover(bg_client *client, bg_error *err);
 
 /* Frees the registry entries. */
-void bg_api_release(bg_api *api);
+void bgi_api_fini(bg_api *api);
 
 #endif

@@ -14,11 +14,11 @@
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
 /* Fills one side of an API; returns a malloc'd reason when it is unusable, else NULL. */
-static char *describe_io(const bg_pb_descriptor *meta, const char *side, bg_api_io *io) {
+static char *describe_io(const bgi_pb_descriptor *meta, const char *side, bgi_api_io *io) {
   char reason[BG_ERROR_MESSAGE_SIZE + 128];
   bg_error err;
-  bg_error_clear(&err);
-  json_t *attrs = meta ? bg_struct_to_json(meta->attributes, &err) : json_object();
+  bgi_error_clear(&err);
+  json_t *attrs = meta ? bgi_struct_to_json(meta->attributes, &err) : json_object();
   if (!attrs) {
     io->attributes_json = strdup("{}");
     snprintf(reason, sizeof reason, "the %s descriptor's attributes are unreadable: %s", side,
@@ -38,7 +38,7 @@ static char *describe_io(const bg_pb_descriptor *meta, const char *side, bg_api_
              "be called through its descriptor",
              side);
     result = strdup(reason);
-  } else if (!(io->descriptor = bg_descriptor_find(io->descriptor_id))) {
+  } else if (!(io->descriptor = bgi_descriptor_find(io->descriptor_id))) {
     snprintf(reason, sizeof reason, "%s descriptor '%s' is not supported by libbentogrpc %s", side,
              io->descriptor_id, BG_VERSION_STRING);
     result = strdup(reason);
@@ -55,7 +55,7 @@ static char *describe_io(const bg_pb_descriptor *meta, const char *side, bg_api_
   return result;
 }
 
-static bg_status add_api(bg_api *api, const bg_pb_api *meta, bg_error *err) {
+static bg_status add_api(bg_api *api, const bgi_pb_api *meta, bg_error *err) {
   api->name = strdup(meta->name ? meta->name : "");
   api->docs = meta->_docs_case ? dup_or_null(meta->docs) : NULL;
   char *in_reason = describe_io(meta->_input_case ? meta->input : NULL, "input", &api->input);
@@ -64,7 +64,7 @@ static bg_status add_api(bg_api *api, const bg_pb_api *meta, bg_error *err) {
   if (in_reason)
     free(out_reason);
   if (!api->name || !api->input.attributes_json || !api->output.attributes_json)
-    return BG_FAIL_NOMEM(err);
+    return BGI_FAIL_NOMEM(err);
   return BG_OK;
 }
 
@@ -145,7 +145,7 @@ static bool *nul_flags(grpc_byte_buffer *reply, size_t n_apis) {
   return nul;
 }
 
-static bg_status fill_registry(bg_client *client, const bg_pb_metadata *meta,
+static bg_status fill_registry(bg_client *client, const bgi_pb_metadata *meta,
                                grpc_byte_buffer *reply, bg_error *err) {
   client->service_name = strdup(meta->name ? meta->name : "");
   client->service_docs = strdup(meta->docs ? meta->docs : "");
@@ -154,12 +154,12 @@ static bg_status fill_registry(bg_client *client, const bg_pb_metadata *meta,
   bool *nul = nul_flags(reply, meta->n_apis);
   bg_status st = BG_OK;
   if (!client->service_name || !client->service_docs || !client->apis || !client->nul_names || !nul)
-    st = BG_FAIL_NOMEM(err);
+    st = BGI_FAIL_NOMEM(err);
   for (size_t i = 0; st == BG_OK && i < meta->n_apis; i++) {
     if (nul[i]) { /* left out, but remembered to say why a call of it fails */
       const char *name = meta->apis[i]->name ? meta->apis[i]->name : "";
       if (!(client->nul_names[client->n_nul_names++] = strdup(name)))
-        st = BG_FAIL_NOMEM(err);
+        st = BGI_FAIL_NOMEM(err);
       continue;
     }
     client->n_apis++; /* so close() frees a partly filled entry too */
@@ -169,35 +169,35 @@ static bg_status fill_registry(bg_client *client, const bg_pb_metadata *meta,
   return st;
 }
 
-bg_status bg_client_discover(bg_client *client, bg_error *err) {
+bg_status bgi_client_discover(bg_client *client, bg_error *err) {
   Bentoml__Grpc__V1__ServiceMetadataRequest request =
       BENTOML__GRPC__V1__SERVICE_METADATA_REQUEST__INIT;
   grpc_byte_buffer *request_bytes;
-  bg_status st = bg_wire_pack(&request.base, &request_bytes, err);
+  bg_status st = bgi_wire_pack(&request.base, &request_bytes, err);
   if (st != BG_OK)
     return st;
-  bg_unary_call call = {.channel = client->channel,
-                        .method = client->metadata_method,
-                        .deadline_ms = client->options.discovery_timeout_ms,
-                        .request = request_bytes};
-  bg_unary_result result;
-  st = bg_unary_run(&client->cq_pool, &call, &result, err);
+  bgi_unary_call call = {.channel = client->channel,
+                         .method = client->metadata_method,
+                         .deadline_ms = client->options.discovery_timeout_ms,
+                         .request = request_bytes};
+  bgi_unary_result result;
+  st = bgi_unary_run(&client->cq_pool, &call, &result, err);
   grpc_byte_buffer_destroy(request_bytes);
   if (st == BG_OK && result.status != GRPC_STATUS_OK) {
-    st = bg_client_fail(client, err, &result, "discovering the APIs (ServiceMetadata)",
-                        client->options.discovery_timeout_ms);
+    st = bgi_client_fail(client, err, &result, "discovering the APIs (ServiceMetadata)",
+                         client->options.discovery_timeout_ms);
   } else if (st == BG_OK && !result.response) {
-    st = bg_fail(err, BG_ERR_PROTOCOL, 0, "ServiceMetadata at %s returned OK without a message",
-                 client->url_text);
+    st = bgi_fail(err, BG_ERR_PROTOCOL, 0, "ServiceMetadata at %s returned OK without a message",
+                  client->url_text);
   } else if (st == BG_OK) {
     ProtobufCMessage *msg;
-    st = bg_wire_unpack(&bentoml__grpc__v1__service_metadata_response__descriptor, result.response,
-                        "ServiceMetadata reply", &msg, err);
+    st = bgi_wire_unpack(&bentoml__grpc__v1__service_metadata_response__descriptor, result.response,
+                         "ServiceMetadata reply", &msg, err);
     if (st == BG_OK) {
-      st = fill_registry(client, (const bg_pb_metadata *)msg, result.response, err);
+      st = fill_registry(client, (const bgi_pb_metadata *)msg, result.response, err);
       protobuf_c_message_free_unpacked(msg, NULL);
     }
   }
-  bg_unary_result_destroy(&result);
+  bgi_unary_result_fini(&result);
   return st;
 }

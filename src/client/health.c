@@ -19,33 +19,33 @@ BG_API const char *bg_health_status_str(bg_health_status status) {
   return "UNKNOWN";
 }
 
-bg_status bg_health_prepare(const bg_client *client, const char *service, int64_t timeout_ms,
-                            grpc_byte_buffer **request, bg_unary_call *call, bg_error *err) {
+bg_status bgi_health_prepare(const bg_client *client, const char *service, int64_t timeout_ms,
+                             grpc_byte_buffer **request, bgi_unary_call *call, bg_error *err) {
   Grpc__Health__V1__HealthCheckRequest message = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
   message.service = (char *)service;
-  bg_status st = bg_wire_pack(&message.base, request, err);
+  bg_status st = bgi_wire_pack(&message.base, request, err);
   if (st != BG_OK)
     return st;
-  *call = (bg_unary_call){.channel = client->channel,
-                          .method = client->health_method,
-                          .deadline_ms = timeout_ms,
-                          .request = *request};
+  *call = (bgi_unary_call){.channel = client->channel,
+                           .method = client->health_method,
+                           .deadline_ms = timeout_ms,
+                           .request = *request};
   return BG_OK;
 }
 
-bg_status bg_health_complete(const bg_client *client, const char *service, int64_t timeout_ms,
-                             const bg_unary_result *result, bg_health_status *status,
-                             bg_error *err) {
+bg_status bgi_health_complete(const bg_client *client, const char *service, int64_t timeout_ms,
+                              const bgi_unary_result *result, bg_health_status *status,
+                              bg_error *err) {
   char what[300];
   snprintf(what, sizeof what, "health check of '%s'", service);
   if (result->status != GRPC_STATUS_OK)
-    return bg_client_fail(client, err, result, what, timeout_ms);
+    return bgi_client_fail(client, err, result, what, timeout_ms);
   if (!result->response)
-    return bg_fail(err, BG_ERR_PROTOCOL, 0, "%s at %s: OK without a message", what,
-                   client->url_text);
+    return bgi_fail(err, BG_ERR_PROTOCOL, 0, "%s at %s: OK without a message", what,
+                    client->url_text);
   ProtobufCMessage *msg;
-  bg_status st = bg_wire_unpack(&grpc__health__v1__health_check_response__descriptor,
-                                result->response, "HealthCheckResponse", &msg, err);
+  bg_status st = bgi_wire_unpack(&grpc__health__v1__health_check_response__descriptor,
+                                 result->response, "HealthCheckResponse", &msg, err);
   if (st == BG_OK) {
     *status = (bg_health_status)((Grpc__Health__V1__HealthCheckResponse *)msg)->status;
     protobuf_c_message_free_unpacked(msg, NULL);
@@ -56,38 +56,38 @@ bg_status bg_health_complete(const bg_client *client, const char *service, int64
 static bg_status health_check(bg_client *client, const char *service, int64_t timeout_ms,
                               bg_health_status *status, bg_error *err) {
   grpc_byte_buffer *request_bytes;
-  bg_unary_call call;
-  bg_status st = bg_health_prepare(client, service, timeout_ms, &request_bytes, &call, err);
+  bgi_unary_call call;
+  bg_status st = bgi_health_prepare(client, service, timeout_ms, &request_bytes, &call, err);
   if (st != BG_OK)
     return st;
-  bg_unary_result result;
-  st = bg_unary_run(&client->cq_pool, &call, &result, err);
+  bgi_unary_result result;
+  st = bgi_unary_run(&client->cq_pool, &call, &result, err);
   grpc_byte_buffer_destroy(request_bytes);
   if (st == BG_OK)
-    st = bg_health_complete(client, service, timeout_ms, &result, status, err);
-  bg_unary_result_destroy(&result);
+    st = bgi_health_complete(client, service, timeout_ms, &result, status, err);
+  bgi_unary_result_fini(&result);
   return st;
 }
 
 BG_API bg_status bg_client_health(bg_client *client, const char *service, int64_t timeout_ms,
                                   bg_health_status *status, bg_error *err) {
-  bg_error_clear(err);
+  bgi_error_clear(err);
   if (!client || !status)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "bg_client_health: client and status must not be NULL");
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "bg_client_health: client and status must not be NULL");
   if (timeout_ms <= 0)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "bg_client_health: timeout must be > 0 ms (got %lld)", (long long)timeout_ms);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "bg_client_health: timeout must be > 0 ms (got %lld)", (long long)timeout_ms);
   return health_check(client, service ? service : client->bento_service, timeout_ms, status, err);
 }
 
 BG_API bg_status bg_health_check_url(const char *url, const char *service, int64_t timeout_ms,
                                      const bg_options *options, bg_health_status *status,
                                      bg_error *err) {
-  bg_error_clear(err);
+  bgi_error_clear(err);
   if (!status)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "bg_health_check_url: status is NULL");
-  bg_client *client = bg_client_connect(url, options, 0, err);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "bg_health_check_url: status is NULL");
+  bg_client *client = bgi_client_connect(url, options, 0, err);
   if (!client)
     return err ? err->code : BG_ERR_INVALID_ARGUMENT;
   bg_status st = bg_client_health(client, service, timeout_ms, status, err);
@@ -110,12 +110,12 @@ static void sleep_ms(int64_t ms) {
 BG_API bg_status bg_wait_until_server_ready(const char *url, int64_t timeout_ms,
                                             int64_t interval_ms, const bg_options *options,
                                             bg_error *err) {
-  bg_error_clear(err);
+  bgi_error_clear(err);
   if (timeout_ms <= 0 || interval_ms <= 0)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "wait until ready: timeout and interval must be > 0 ms (got %lld and %lld)",
-                   (long long)timeout_ms, (long long)interval_ms);
-  bg_client *client = bg_client_connect(url, options, interval_ms, err);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "wait until ready: timeout and interval must be > 0 ms (got %lld and %lld)",
+                    (long long)timeout_ms, (long long)interval_ms);
+  bg_client *client = bgi_client_connect(url, options, interval_ms, err);
   if (!client)
     return err ? err->code : BG_ERR_INVALID_ARGUMENT;
 
@@ -145,11 +145,11 @@ BG_API bg_status bg_wait_until_server_ready(const char *url, int64_t timeout_ms,
     sleep_ms(interval_ms < left ? interval_ms : left);
   }
   if (result != BG_OK)
-    bg_fail(err, BG_ERR_TIMEOUT, 0,
-            "server at %s was not ready after waiting %lld ms (%u health checks of '%s', one "
-            "every %lld ms); last result: %s",
-            url, (long long)(now_ms() - start), checks, client->bento_service,
-            (long long)interval_ms, last);
+    bgi_fail(err, BG_ERR_TIMEOUT, 0,
+             "server at %s was not ready after waiting %lld ms (%u health checks of '%s', one "
+             "every %lld ms); last result: %s",
+             url, (long long)(now_ms() - start), checks, client->bento_service,
+             (long long)interval_ms, last);
   bg_client_close(client);
   return result;
 }

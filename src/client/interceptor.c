@@ -12,7 +12,7 @@ BG_API bg_interceptor *bg_interceptor_new(const char *name, bg_call_hook_fn befo
                                           bg_call_hook_fn after, void *state,
                                           void (*destroy)(void *state), bg_error *err) {
   if (!before && !after) {
-    bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "an interceptor needs a before or an after hook");
+    bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "an interceptor needs a before or an after hook");
     return NULL;
   }
   bg_interceptor *ic = calloc(1, sizeof *ic);
@@ -20,7 +20,7 @@ BG_API bg_interceptor *bg_interceptor_new(const char *name, bg_call_hook_fn befo
   if (!ic || !copy) {
     free(ic);
     free(copy);
-    BG_FAIL_NOMEM(err);
+    BGI_FAIL_NOMEM(err);
     return NULL;
   }
   atomic_init(&ic->refs, 1);
@@ -32,7 +32,7 @@ BG_API bg_interceptor *bg_interceptor_new(const char *name, bg_call_hook_fn befo
   return ic;
 }
 
-void bg_interceptor_ref(bg_interceptor *interceptor) { atomic_fetch_add(&interceptor->refs, 1); }
+void bgi_interceptor_ref(bg_interceptor *interceptor) { atomic_fetch_add(&interceptor->refs, 1); }
 
 BG_API void bg_interceptor_release(bg_interceptor *interceptor) {
   if (!interceptor || atomic_fetch_sub(&interceptor->refs, 1) != 1)
@@ -56,7 +56,7 @@ static void random_hex(char *out, size_t bytes) {
   unsigned char buf[16];
   if (getrandom(buf, bytes, 0) != (ssize_t)bytes) /* fall back: still unique enough per call */
     for (size_t i = 0; i < bytes; i++)
-      buf[i] = (unsigned char)(rand() ^ (int)(bg_now_ns() >> (i % 8)));
+      buf[i] = (unsigned char)(rand() ^ (int)(bgi_now_ns() >> (i % 8)));
   for (size_t i = 0; i < bytes; i++)
     sprintf(out + 2 * i, "%02x", buf[i]);
 }
@@ -132,12 +132,12 @@ static bg_status timing_after(void *state, bg_call_context *ctx, bg_error *err) 
 
 BG_API bg_interceptor *bg_interceptor_timing(bg_call_log_fn log, void *user_data, bg_error *err) {
   if (!log) {
-    bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "timing interceptor: the log callback is NULL");
+    bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "timing interceptor: the log callback is NULL");
     return NULL;
   }
   timing_state *t = malloc(sizeof *t);
   if (!t) {
-    BG_FAIL_NOMEM(err);
+    BGI_FAIL_NOMEM(err);
     return NULL;
   }
   t->log = log;

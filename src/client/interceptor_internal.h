@@ -1,6 +1,6 @@
 /* Interceptors, the call context they see, and response metadata sinks. */
-#ifndef BG_CLIENT_INTERCEPTOR_INTERNAL_H
-#define BG_CLIENT_INTERCEPTOR_INTERNAL_H
+#ifndef BGI_CLIENT_INTERCEPTOR_INTERNAL_H
+#define BGI_CLIENT_INTERCEPTOR_INTERNAL_H
 
 #include <grpc/grpc.h>
 #include <stdatomic.h>
@@ -15,23 +15,23 @@ struct bg_interceptor {
   void (*destroy)(void *state);
 };
 
-void bg_interceptor_ref(bg_interceptor *interceptor);
+void bgi_interceptor_ref(bg_interceptor *interceptor);
 
-typedef struct bg_metadata_copy {
+typedef struct bgi_metadata_copy {
   size_t count;
   char **keys;
   char **values; /* NUL-terminated copies; binary values keep their length in lens */
   size_t *lens;
-} bg_metadata_copy;
+} bgi_metadata_copy;
 
 struct bg_response_metadata {
-  bg_metadata_copy kinds[2]; /* BG_METADATA_INITIAL, BG_METADATA_TRAILING */
+  bgi_metadata_copy kinds[2]; /* BG_METADATA_INITIAL, BG_METADATA_TRAILING */
 };
 
 /* Replaces the sink's contents with copies of a finished call's metadata. */
-bg_status bg_response_metadata_fill(bg_response_metadata *sink, const grpc_metadata_array *initial,
-                                    const grpc_metadata_array *trailing);
-void bg_response_metadata_clear(bg_response_metadata *sink);
+bg_status bgi_response_metadata_fill(bg_response_metadata *sink, const grpc_metadata_array *initial,
+                                     const grpc_metadata_array *trailing);
+void bgi_response_metadata_clear(bg_response_metadata *sink);
 
 struct bg_call_context {
   const char *api;
@@ -48,6 +48,6 @@ struct bg_call_context {
   int64_t start_ns;
 };
 
-int64_t bg_now_ns(void);
+int64_t bgi_now_ns(void);
 
 #endif

@@ -8,7 +8,7 @@
 #include "client/options_internal.h"
 #include "error_internal.h"
 
-void bg_options_init_defaults(struct bg_options *options) {
+void bgi_options_init_defaults(struct bg_options *options) {
   memset(options, 0, sizeof *options);
   strcpy(options->protocol_version, "v1");
   options->discovery_timeout_ms = 10000;
@@ -19,10 +19,10 @@ void bg_options_init_defaults(struct bg_options *options) {
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
-bg_status bg_options_copy(struct bg_options *to, const struct bg_options *from, bg_error *err) {
+bg_status bgi_options_copy(struct bg_options *to, const struct bg_options *from, bg_error *err) {
   *to = *from;
-  bg_channel_config *c = &to->channel;
-  const bg_channel_config *f = &from->channel;
+  bgi_channel_config *c = &to->channel;
+  const bgi_channel_config *f = &from->channel;
   c->user_agent = dup_or_null(f->user_agent);
   c->lb_policy = dup_or_null(f->lb_policy);
   c->service_config = dup_or_null(f->service_config);
@@ -44,16 +44,16 @@ bg_status bg_options_copy(struct bg_options *to, const struct bg_options *from, 
   if (!c->extra)
     c->n_extra = 0;
   for (size_t i = 0; i < to->n_interceptors; i++)
-    bg_interceptor_ref(to->interceptors[i]);
+    bgi_interceptor_ref(to->interceptors[i]);
   if (!ok) {
-    bg_options_release(to);
-    return BG_FAIL_NOMEM(err);
+    bgi_options_fini(to);
+    return BGI_FAIL_NOMEM(err);
   }
   return BG_OK;
 }
 
-void bg_options_release(struct bg_options *options) {
-  bg_channel_config *c = &options->channel;
+void bgi_options_fini(struct bg_options *options) {
+  bgi_channel_config *c = &options->channel;
   free(c->user_agent);
   free(c->lb_policy);
   free(c->service_config);
@@ -76,20 +76,20 @@ void bg_options_release(struct bg_options *options) {
 BG_API bg_options *bg_options_new(void) {
   bg_options *options = malloc(sizeof *options);
   if (options)
-    bg_options_init_defaults(options);
+    bgi_options_init_defaults(options);
   return options;
 }
 
 BG_API void bg_options_free(bg_options *options) {
   if (!options)
     return;
-  bg_options_release(options);
+  bgi_options_fini(options);
   free(options);
 }
 
 static bg_status need(const void *handle, bg_error *err) {
   if (!handle)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "options is NULL");
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "options is NULL");
   return BG_OK;
 }
 
@@ -97,7 +97,7 @@ static bg_status need(const void *handle, bg_error *err) {
 static bg_status set_string(char **slot, const char *value, bg_error *err) {
   char *copy = NULL;
   if (value && !(copy = strdup(value)))
-    return BG_FAIL_NOMEM(err);
+    return BGI_FAIL_NOMEM(err);
   free(*slot);
   *slot = copy;
   return BG_OK;
@@ -108,9 +108,9 @@ BG_API bg_status bg_options_set_protocol_version(bg_options *options, const char
   if (need(options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (!version || (strcmp(version, "v1") != 0 && strcmp(version, "v1alpha1") != 0))
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "protocol version '%s' is not one BentoML has; use \"v1\" or \"v1alpha1\"",
-                   version ? version : "(null)");
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "protocol version '%s' is not one BentoML has; use \"v1\" or \"v1alpha1\"",
+                    version ? version : "(null)");
   strcpy(options->protocol_version, version);
   return BG_OK;
 }
@@ -128,8 +128,8 @@ BG_API bg_status bg_options_set_max_metadata_size(bg_options *options, size_t by
   if (need(options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (bytes == 0 || bytes > INT32_MAX) /* gRPC takes an int */
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "max metadata size must be 1..%d bytes (got %zu)", INT32_MAX, bytes);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "max metadata size must be 1..%d bytes (got %zu)", INT32_MAX, bytes);
   options->channel.max_metadata_size = (int64_t)bytes;
   return BG_OK;
 }
@@ -139,8 +139,8 @@ BG_API bg_status bg_options_set_discovery_timeout_ms(bg_options *options, int64_
   if (need(options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (timeout_ms <= 0)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "discovery timeout must be > 0 ms (got %lld)",
-                   (long long)timeout_ms);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "discovery timeout must be > 0 ms (got %lld)",
+                    (long long)timeout_ms);
   options->discovery_timeout_ms = timeout_ms;
   return BG_OK;
 }
@@ -150,18 +150,18 @@ BG_API bg_status bg_options_set_default_deadline_ms(bg_options *options, int64_t
   if (need(options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (deadline_ms < 0)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "default deadline must be >= 0 ms, 0 meaning none (got %lld)",
-                   (long long)deadline_ms);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "default deadline must be >= 0 ms, 0 meaning none (got %lld)",
+                    (long long)deadline_ms);
   options->default_deadline_ms = deadline_ms;
   return BG_OK;
 }
 
 static bg_status check_size(const char *what, int64_t max_bytes, bg_error *err) {
   if (max_bytes < -1 || max_bytes == 0 || max_bytes > INT32_MAX)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "max %s bytes must be -1 (no limit) or 1..%d (got %lld)", what, INT32_MAX,
-                   (long long)max_bytes);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "max %s bytes must be -1 (no limit) or 1..%d (got %lld)", what, INT32_MAX,
+                    (long long)max_bytes);
   return BG_OK;
 }
 
@@ -186,9 +186,9 @@ BG_API bg_status bg_options_set_keepalive(bg_options *options, int64_t time_ms, 
   if (need(options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (time_ms <= 0 || time_ms > INT32_MAX || timeout_ms < 0 || timeout_ms > INT32_MAX)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "keepalive: time must be 1..%d ms and timeout 0..%d ms (got %lld, %lld)",
-                   INT32_MAX, INT32_MAX, (long long)time_ms, (long long)timeout_ms);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "keepalive: time must be 1..%d ms and timeout 0..%d ms (got %lld, %lld)",
+                    INT32_MAX, INT32_MAX, (long long)time_ms, (long long)timeout_ms);
   options->channel.keepalive_time_ms = time_ms;
   options->channel.keepalive_timeout_ms = timeout_ms;
   options->channel.keepalive_permit_without_calls = permit_without_calls;
@@ -201,7 +201,7 @@ BG_API bg_status bg_options_set_user_agent(bg_options *options, const char *user
     return BG_ERR_INVALID_ARGUMENT;
   for (const char *p = user_agent; p && *p; p++)
     if (*p < 0x20 || *p > 0x7e)
-      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "user agent must be printable ASCII");
+      return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "user agent must be printable ASCII");
   return set_string(&options->channel.user_agent, user_agent, err);
 }
 
@@ -209,10 +209,10 @@ BG_API bg_status bg_options_set_lb_policy(bg_options *options, const char *polic
   if (need(options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (!policy || (strcmp(policy, "pick_first") != 0 && strcmp(policy, "round_robin") != 0))
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "load-balancing policy '%s' is unknown; use \"pick_first\" or \"round_robin\" "
-                   "(others through bg_options_set_service_config)",
-                   policy ? policy : "(null)");
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "load-balancing policy '%s' is unknown; use \"pick_first\" or \"round_robin\" "
+                    "(others through bg_options_set_service_config)",
+                    policy ? policy : "(null)");
   return set_string(&options->channel.lb_policy, policy, err);
 }
 
@@ -225,34 +225,34 @@ BG_API bg_status bg_options_set_service_config(bg_options *options, const char *
   bool object = json_is_object(parsed);
   json_decref(parsed);
   if (!object)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "service config must be a JSON object, e.g. {\"loadBalancingConfig\": "
-                   "[{\"round_robin\": {}}]}%s%s",
-                   json && !parsed ? "; parse error: " : "", json && !parsed ? jerr.text : "");
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "service config must be a JSON object, e.g. {\"loadBalancingConfig\": "
+                    "[{\"round_robin\": {}}]}%s%s",
+                    json && !parsed ? "; parse error: " : "", json && !parsed ? jerr.text : "");
   return set_string(&options->channel.service_config, json, err);
 }
 
 static bg_status add_arg(bg_options *options, const char *key, bool is_string, const char *string,
                          int integer, bg_error *err) {
-  if (need(options, err) != BG_OK || bg_channel_arg_check(key, is_string, err) != BG_OK)
+  if (need(options, err) != BG_OK || bgi_channel_arg_check(key, is_string, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (is_string && !string)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "channel argument '%s': value is NULL", key);
-  bg_channel_config *c = &options->channel;
-  if (c->n_extra == BG_MAX_EXTRA_CHANNEL_ARGS)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "at most %d raw channel arguments",
-                   BG_MAX_EXTRA_CHANNEL_ARGS);
-  bg_channel_arg *grown = realloc(c->extra, (c->n_extra + 1) * sizeof *grown);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "channel argument '%s': value is NULL", key);
+  bgi_channel_config *c = &options->channel;
+  if (c->n_extra == BGI_MAX_EXTRA_CHANNEL_ARGS)
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "at most %d raw channel arguments",
+                    BGI_MAX_EXTRA_CHANNEL_ARGS);
+  bgi_channel_arg *grown = realloc(c->extra, (c->n_extra + 1) * sizeof *grown);
   if (!grown)
-    return BG_FAIL_NOMEM(err);
+    return BGI_FAIL_NOMEM(err);
   c->extra = grown;
-  bg_channel_arg *a = &c->extra[c->n_extra];
-  *a = (bg_channel_arg){.key = strdup(key), .is_string = is_string, .integer = integer};
+  bgi_channel_arg *a = &c->extra[c->n_extra];
+  *a = (bgi_channel_arg){.key = strdup(key), .is_string = is_string, .integer = integer};
   a->string = is_string ? strdup(string) : NULL;
   if (!a->key || (is_string && !a->string)) {
     free(a->key);
     free(a->string);
-    return BG_FAIL_NOMEM(err);
+    return BGI_FAIL_NOMEM(err);
   }
   c->n_extra++;
   return BG_OK;
@@ -277,9 +277,9 @@ BG_API bg_status bg_options_set_compression(bg_options *options, bg_compression 
   if (need(options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (!valid_compression(compression))
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "compression %d is not BG_COMPRESSION_NONE, _DEFLATE or _GZIP",
-                   (int)compression);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "compression %d is not BG_COMPRESSION_NONE, _DEFLATE or _GZIP",
+                    (int)compression);
   options->channel.compression = (int)compression;
   return BG_OK;
 }
@@ -289,10 +289,11 @@ BG_API bg_status bg_options_add_interceptor(bg_options *options, bg_interceptor 
   if (need(options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (!interceptor)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "interceptor is NULL");
-  if (options->n_interceptors == BG_MAX_INTERCEPTORS)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "at most %d interceptors", BG_MAX_INTERCEPTORS);
-  bg_interceptor_ref(interceptor);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "interceptor is NULL");
+  if (options->n_interceptors == BGI_MAX_INTERCEPTORS)
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "at most %d interceptors",
+                    BGI_MAX_INTERCEPTORS);
+  bgi_interceptor_ref(interceptor);
   options->interceptors[options->n_interceptors++] = interceptor;
   return BG_OK;
 }

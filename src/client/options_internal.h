@@ -1,6 +1,6 @@
 /* Representation of bg_options and bg_call_options, read by the client modules. */
-#ifndef BG_CLIENT_OPTIONS_INTERNAL_H
-#define BG_CLIENT_OPTIONS_INTERNAL_H
+#ifndef BGI_CLIENT_OPTIONS_INTERNAL_H
+#define BGI_CLIENT_OPTIONS_INTERNAL_H
 
 #include <grpc/grpc.h>
 
@@ -8,15 +8,15 @@
 #include "bentogrpc/options.h"
 #include "transport/channel.h"
 
-#define BG_MAX_EXTRA_CHANNEL_ARGS 32
-#define BG_MAX_INTERCEPTORS       16
+#define BGI_MAX_EXTRA_CHANNEL_ARGS 32
+#define BGI_MAX_INTERCEPTORS       16
 
 struct bg_options {
   char protocol_version[16]; /* "v1" or "v1alpha1" */
   int64_t discovery_timeout_ms;
-  int64_t default_deadline_ms;                       /* 0: none */
-  bg_channel_config channel;                         /* strings and extra args owned */
-  bg_interceptor *interceptors[BG_MAX_INTERCEPTORS]; /* one reference each */
+  int64_t default_deadline_ms;                        /* 0: none */
+  bgi_channel_config channel;                         /* strings and extra args owned */
+  bg_interceptor *interceptors[BGI_MAX_INTERCEPTORS]; /* one reference each */
   size_t n_interceptors;
   bool allow_insecure_credentials; /* credentials over plaintext to loopback/unix: targets */
 };
@@ -36,19 +36,19 @@ struct bg_call_options {
 };
 
 /* The defaults documented in options.h. */
-void bg_options_init_defaults(struct bg_options *options);
+void bgi_options_init_defaults(struct bg_options *options);
 
 /* Deep copy of `from` into `to` (strings duplicated, interceptors referenced). */
-bg_status bg_options_copy(struct bg_options *to, const struct bg_options *from, bg_error *err);
+bg_status bgi_options_copy(struct bg_options *to, const struct bg_options *from, bg_error *err);
 
-/* Frees what bg_options_copy / the setters allocated inside `options`. */
-void bg_options_release(struct bg_options *options);
+/* Frees what bgi_options_copy / the setters allocated inside `options`. */
+void bgi_options_fini(struct bg_options *options);
 
 /* Appends one metadata entry to a grpc_metadata array (copies key and value), checking the
  * key and value as bg_call_options_add_metadata() documents. */
-bg_status bg_metadata_append(grpc_metadata **md, size_t *n, size_t *capacity, const char *key,
-                             const char *value, size_t value_len, bool allow_reserved,
-                             bg_error *err);
-void bg_metadata_free(grpc_metadata *md, size_t n);
+bg_status bgi_metadata_append(grpc_metadata **md, size_t *n, size_t *capacity, const char *key,
+                              const char *value, size_t value_len, bool allow_reserved,
+                              bg_error *err);
+void bgi_metadata_free(grpc_metadata *md, size_t n);
 
 #endif

@@ -16,23 +16,23 @@
 static bg_status read_file(const char *path, const char *what, char **out, bg_error *err) {
   *out = NULL;
   if (!path)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "%s: the path is NULL", what);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "%s: the path is NULL", what);
   FILE *f = fopen(path, "rb");
   if (!f)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "%s: cannot open '%s': %s", what, path,
-                   strerror(errno));
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "%s: cannot open '%s': %s", what, path,
+                    strerror(errno));
   char *buf = malloc(MAX_PEM_BYTES + 1);
   size_t n = buf ? fread(buf, 1, MAX_PEM_BYTES + 1, f) : 0;
   bool failed = ferror(f);
   int saved = errno;
   fclose(f);
   if (!buf)
-    return BG_FAIL_NOMEM(err);
+    return BGI_FAIL_NOMEM(err);
   if (failed || n > MAX_PEM_BYTES) {
     memset(buf, 0, n > MAX_PEM_BYTES ? MAX_PEM_BYTES : n); /* it may hold part of a key */
     free(buf);
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "%s: cannot read '%s': %s", what, path,
-                   failed ? strerror(saved) : "larger than 16 MiB");
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "%s: cannot read '%s': %s", what, path,
+                    failed ? strerror(saved) : "larger than 16 MiB");
   }
   buf[n] = '\0';
   *out = buf;
@@ -91,11 +91,11 @@ static bg_status store(char **slot, char *pem, pem_kind kind, const char *what, 
                        bg_error *err) {
   if (!pem_valid(pem, kind)) {
     wipe_free(pem);
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "%s from %s is not PEM %s OpenSSL can read (expected -----BEGIN %s-----%s)",
-                   what, source, kind == PEM_CERTS ? "certificates" : "a private key",
-                   kind == PEM_CERTS ? "CERTIFICATE" : "PRIVATE KEY",
-                   kind == PEM_KEY ? "; encrypted keys are not supported: decrypt it first" : "");
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "%s from %s is not PEM %s OpenSSL can read (expected -----BEGIN %s-----%s)",
+                    what, source, kind == PEM_CERTS ? "certificates" : "a private key",
+                    kind == PEM_CERTS ? "CERTIFICATE" : "PRIVATE KEY",
+                    kind == PEM_KEY ? "; encrypted keys are not supported: decrypt it first" : "");
   }
   free(*slot);
   *slot = pem;
@@ -103,7 +103,7 @@ static bg_status store(char **slot, char *pem, pem_kind kind, const char *what, 
 }
 
 static bg_status need(const bg_options *options, bg_error *err) {
-  return options ? BG_OK : bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "options is NULL");
+  return options ? BG_OK : bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "options is NULL");
 }
 
 /* The TLS material set so far, named by its setter, or NULL. */
@@ -121,11 +121,11 @@ BG_API bg_status bg_options_set_tls(bg_options *options, bool enable, bg_error *
   /* Turning TLS off must never be overridden silently by material set before or after. */
   const char *material = tls_material(options);
   if (!enable && material)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "bg_options_set_tls(false) conflicts with %s set on the same options, "
-                   "which needs TLS: drop one of the two settings (CLI: --plaintext with "
-                   "--cacert/--cert)",
-                   material);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "bg_options_set_tls(false) conflicts with %s set on the same options, "
+                    "which needs TLS: drop one of the two settings (CLI: --plaintext with "
+                    "--cacert/--cert)",
+                    material);
   options->channel.tls = enable;
   options->channel.tls_off = !enable;
   return BG_OK;
@@ -135,10 +135,10 @@ BG_API bg_status bg_options_set_tls(bg_options *options, bool enable, bg_error *
 static bg_status refuse_if_tls_off(const bg_options *options, const char *what, bg_error *err) {
   if (!options->channel.tls_off)
     return BG_OK;
-  return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                 "%s need TLS, but bg_options_set_tls(false) turned TLS off on the same "
-                 "options: drop one of the two settings (CLI: --plaintext with --cacert/--cert)",
-                 what);
+  return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                  "%s need TLS, but bg_options_set_tls(false) turned TLS off on the same "
+                  "options: drop one of the two settings (CLI: --plaintext with --cacert/--cert)",
+                  what);
 }
 
 BG_API bg_status bg_options_set_root_certs_file(bg_options *options, const char *path,
@@ -162,10 +162,10 @@ BG_API bg_status bg_options_set_root_certs_pem(bg_options *options, const char *
       refuse_if_tls_off(options, "CA certificates (bg_options_set_root_certs_pem)", err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (!pem)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "CA certificates: the PEM is NULL");
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "CA certificates: the PEM is NULL");
   char *copy = copy_pem(pem, len);
   if (!copy)
-    return BG_FAIL_NOMEM(err);
+    return BGI_FAIL_NOMEM(err);
   bg_status st =
       store(&options->channel.root_pem, copy, PEM_CERTS, "CA certificates", "memory", err);
   if (st == BG_OK)
@@ -220,13 +220,13 @@ BG_API bg_status bg_options_set_client_cert_pem(bg_options *options, const char 
           BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (!cert_pem || !key_pem)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "client certificate: both the certificate and the key PEM are needed");
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "client certificate: both the certificate and the key PEM are needed");
   char *cert = copy_pem(cert_pem, cert_len), *key = copy_pem(key_pem, key_len);
   if (!cert || !key) {
     free(cert);
     wipe_free(key);
-    return BG_FAIL_NOMEM(err);
+    return BGI_FAIL_NOMEM(err);
   }
   return set_pair(options, cert, "memory", key, "memory", err);
 }
@@ -237,11 +237,11 @@ BG_API bg_status bg_options_set_authority(bg_options *options, const char *autho
     return BG_ERR_INVALID_ARGUMENT;
   for (const char *p = authority; p && *p; p++)
     if (*p <= 0x20 || *p > 0x7e)
-      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                     "authority '%s' contains spaces or non-ASCII characters", authority);
+      return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                      "authority '%s' contains spaces or non-ASCII characters", authority);
   char *copy = NULL;
   if (authority && *authority && !(copy = strdup(authority)))
-    return BG_FAIL_NOMEM(err);
+    return BGI_FAIL_NOMEM(err);
   free(options->channel.authority);
   options->channel.authority = copy;
   return BG_OK;

@@ -3,17 +3,17 @@
 #include "descriptors/descriptor.h"
 #include "error_internal.h"
 
-static bg_status bytes_encode(const void *spec, const bg_value *input, const bg_codec_ctx *ctx,
-                              bg_content *out, bg_error *err) {
+static bg_status bytes_encode(const void *spec, const bg_value *input, const bgi_codec_ctx *ctx,
+                              bgi_content *out, bg_error *err) {
   (void)spec;
   (void)ctx;
   (void)err;
-  out->member = BG_MEMBER_SERIALIZED_BYTES;
+  out->member = BGI_MEMBER_SERIALIZED_BYTES;
   out->as.raw = (ProtobufCBinaryData){input->as.blob.size, (uint8_t *)input->as.blob.data};
   return BG_OK;
 }
 
-static bg_status bytes_decode(const void *spec, bg_content *in, const bg_codec_ctx *ctx,
+static bg_status bytes_decode(const void *spec, bgi_content *in, const bgi_codec_ctx *ctx,
                               bg_value **out, bg_error *err) {
   (void)spec;
   (void)ctx;
@@ -21,14 +21,14 @@ static bg_status bytes_decode(const void *spec, bg_content *in, const bg_codec_c
   size_t size = in->as.bytes->len;
   in->as.bytes->data = NULL;
   in->as.bytes->len = 0;
-  *out = bg_blob_adopt(BG_VALUE_BYTES, data, size, NULL, err);
+  *out = bgi_blob_adopt(BG_VALUE_BYTES, data, size, NULL, err);
   return *out ? BG_OK : BG_ERR_NO_MEMORY;
 }
 
-const bg_descriptor bg_bytes_descriptor = {
+const bgi_descriptor bgi_bytes_descriptor = {
     .id = "serialized_bytes",
     .label = "serialized_bytes",
-    .member = BG_MEMBER_SERIALIZED_BYTES,
+    .member = BGI_MEMBER_SERIALIZED_BYTES,
     .kind = BG_VALUE_BYTES,
     .accepts_bytes = true,
     .parse_spec = NULL,

@@ -35,7 +35,7 @@ static void dataframe_free_spec(void *p) {
 static void *dataframe_parse_spec(const json_t *args, bg_error *err) {
   dataframe_spec *spec = calloc(1, sizeof *spec);
   if (!spec) {
-    BG_FAIL_NOMEM(err);
+    BGI_FAIL_NOMEM(err);
     return NULL;
   }
   const json_t *orient = json_object_get(args, "orient");
@@ -57,14 +57,14 @@ static void *dataframe_parse_spec(const json_t *args, bg_error *err) {
   const json_t *dtype = json_object_get(args, "dtype");
   if (json_is_object(dtype))
     spec->dtypes = json_incref((json_t *)dtype);
-  ok = ok && bg_spec_read_shape(json_object_get(args, "shape"), spec->shape, &spec->ndim,
-                                &spec->has_shape);
+  ok = ok && bgi_spec_read_shape(json_object_get(args, "shape"), spec->shape, &spec->ndim,
+                                 &spec->has_shape);
   spec->enforce_dtype = json_is_true(json_object_get(args, "enforce_dtype"));
   spec->enforce_shape = json_is_true(json_object_get(args, "enforce_shape"));
   if (!ok) {
     dataframe_free_spec(spec);
-    bg_fail(err, BG_ERR_PROTOCOL, 0,
-            "PandasDataFrame spec: 'columns' or 'shape' is not of the expected form");
+    bgi_fail(err, BG_ERR_PROTOCOL, 0,
+             "PandasDataFrame spec: 'columns' or 'shape' is not of the expected form");
     return NULL;
   }
   return spec;
@@ -72,52 +72,52 @@ static void *dataframe_parse_spec(const json_t *args, bg_error *err) {
 
 static bg_status check(const dataframe_spec *spec, const bg_value *df, const char *const *names,
                        bg_error *err) {
-  const bg_children *c = &df->as.children;
+  const bgi_children *c = &df->as.children;
   if (strcmp(spec->orient, "columns") != 0)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "dataframe: the API's PandasDataFrame has orient='%s', and BentoML's gRPC "
-                   "server only accepts orient='columns'; the server must be changed",
-                   spec->orient);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "dataframe: the API's PandasDataFrame has orient='%s', and BentoML's gRPC "
+                    "server only accepts orient='columns'; the server must be changed",
+                    spec->orient);
   if (spec->enforce_shape && spec->has_shape) {
     int64_t shape[2] = {(int64_t)bg_dataframe_row_count(df), (int64_t)c->count};
-    if (!bg_shape_matches(spec->shape, spec->ndim, shape, 2)) {
+    if (!bgi_shape_matches(spec->shape, spec->ndim, shape, 2)) {
       char want[160], got[64];
-      bg_shape_format(spec->shape, spec->ndim, want, sizeof want);
-      bg_shape_format(shape, 2, got, sizeof got);
-      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                     "dataframe: expected shape %s (rows, columns; enforced), but %s was given",
-                     want, got);
+      bgi_shape_format(spec->shape, spec->ndim, want, sizeof want);
+      bgi_shape_format(shape, 2, got, sizeof got);
+      return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                      "dataframe: expected shape %s (rows, columns; enforced), but %s was given",
+                      want, got);
     }
   }
   for (size_t i = 0; spec->enforce_dtype && spec->dtypes && i < c->count; i++) {
     const json_t *want = json_object_get(spec->dtypes, names[i]);
     bg_dtype dtype;
     if (json_is_string(want) && bg_dtype_from_name(json_string_value(want), &dtype) == BG_OK &&
-        !bg_dtype_can_cast(c->values[i]->as.ndarray.dtype, dtype))
-      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                     "dataframe column '%s': expected dtype %s (enforced), but %s was given",
-                     names[i], json_string_value(want),
-                     bg_dtype_name(c->values[i]->as.ndarray.dtype));
+        !bgi_dtype_can_cast(c->values[i]->as.ndarray.dtype, dtype))
+      return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                      "dataframe column '%s': expected dtype %s (enforced), but %s was given",
+                      names[i], json_string_value(want),
+                      bg_dtype_name(c->values[i]->as.ndarray.dtype));
   }
   return BG_OK;
 }
 
 /* Column names to send: the value's own, else the descriptor's, else "0", "1", ... */
-static bg_status resolve_names(const dataframe_spec *spec, const bg_value *df, bg_arena *arena,
+static bg_status resolve_names(const dataframe_spec *spec, const bg_value *df, bgi_arena *arena,
                                const char ***out, bg_error *err) {
-  const bg_children *c = &df->as.children;
-  const char **names = bg_arena_alloc(arena, c->count * sizeof *names);
+  const bgi_children *c = &df->as.children;
+  const char **names = bgi_arena_alloc(arena, c->count * sizeof *names);
   if (!names)
-    return BG_FAIL_NOMEM(err);
+    return BGI_FAIL_NOMEM(err);
   for (size_t i = 0; i < c->count; i++) {
     if (c->names[i]) {
       names[i] = c->names[i];
     } else if (spec && spec->n_columns == c->count) {
       names[i] = spec->columns[i];
     } else {
-      char *label = bg_arena_alloc(arena, 24);
+      char *label = bgi_arena_alloc(arena, 24);
       if (!label)
-        return BG_FAIL_NOMEM(err);
+        return BGI_FAIL_NOMEM(err);
       snprintf(label, 24, "%zu", i);
       names[i] = label;
     }
@@ -127,7 +127,7 @@ static bg_status resolve_names(const dataframe_spec *spec, const bg_value *df, b
 }
 
 static bg_status dataframe_encode(const void *spec_p, const bg_value *input,
-                                  const bg_codec_ctx *ctx, bg_content *out, bg_error *err) {
+                                  const bgi_codec_ctx *ctx, bgi_content *out, bg_error *err) {
   const dataframe_spec *spec = spec_p;
   const char **names = NULL;
   bg_status st = resolve_names(spec, input, ctx->arena, &names, err);
@@ -135,26 +135,26 @@ static bg_status dataframe_encode(const void *spec_p, const bg_value *input,
     st = check(spec, input, names, err);
   for (size_t i = 0; st == BG_OK && i < input->as.children.count; i++)
     if (input->as.children.values[i]->as.ndarray.count == 0)
-      st = bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "dataframe column '%s' is empty; BentoML's server cannot read an empty column",
-                   names[i]);
+      st = bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "dataframe column '%s' is empty; BentoML's server cannot read an empty column",
+                    names[i]);
   if (st != BG_OK)
     return st;
-  out->member = BG_MEMBER_DATAFRAME;
-  return bg_dataframe_to_proto(input, names, ctx->arena, &out->as.dataframe, err);
+  out->member = BGI_MEMBER_DATAFRAME;
+  return bgi_dataframe_to_proto(input, names, ctx->arena, &out->as.dataframe, err);
 }
 
-static bg_status dataframe_decode(const void *spec, bg_content *in, const bg_codec_ctx *ctx,
+static bg_status dataframe_decode(const void *spec, bgi_content *in, const bgi_codec_ctx *ctx,
                                   bg_value **out, bg_error *err) {
   (void)spec;
   (void)ctx;
-  return bg_dataframe_from_proto(in->as.dataframe, out, err);
+  return bgi_dataframe_from_proto(in->as.dataframe, out, err);
 }
 
-const bg_descriptor bg_dataframe_descriptor = {
+const bgi_descriptor bgi_dataframe_descriptor = {
     .id = "bentoml.io.PandasDataFrame",
     .label = "PandasDataFrame",
-    .member = BG_MEMBER_DATAFRAME,
+    .member = BGI_MEMBER_DATAFRAME,
     .kind = BG_VALUE_DATAFRAME,
     .accepts_bytes = true,
     .parse_spec = dataframe_parse_spec,

@@ -28,7 +28,7 @@ static void *parse(const json_t *args, const char *fallback_mime, bg_error *err)
     spec->mime = strdup(json_is_string(mime) ? json_string_value(mime) : fallback_mime);
   if (!spec || !spec->mime) {
     free_spec(spec);
-    BG_FAIL_NOMEM(err);
+    BGI_FAIL_NOMEM(err);
     return NULL;
   }
   return spec;
@@ -41,23 +41,23 @@ static void *image_parse_spec(const json_t *args, bg_error *err) {
 }
 
 static bg_status encode(const char *label, const void *spec_p, const bg_value *input,
-                        const bg_codec_ctx *ctx, bg_content *out, bg_error *err) {
+                        const bgi_codec_ctx *ctx, bgi_content *out, bg_error *err) {
   const file_spec *spec = spec_p;
-  const bg_blob *b = &input->as.blob;
+  const bgi_blob *b = &input->as.blob;
   const char *want = spec && spec->mime[0] ? spec->mime : NULL;
   if (b->size == 0)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "file: it is empty; BentoML refuses empty content ('Content is empty!')");
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "file: it is empty; BentoML refuses empty content ('Content is empty!')");
   if (want && b->mime && ctx->validate && strcmp(want, b->mime) != 0)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "file: the API's %s expects MIME type %s, but the file is %s", label, want,
-                   b->mime);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "file: the API's %s expects MIME type %s, but the file is %s", label, want,
+                    b->mime);
   if (ctx->file_as_bytes) {
-    out->member = BG_MEMBER_SERIALIZED_BYTES;
+    out->member = BGI_MEMBER_SERIALIZED_BYTES;
     out->as.raw = (ProtobufCBinaryData){b->size, (uint8_t *)b->data};
     return BG_OK;
   }
-  out->member = BG_MEMBER_FILE;
+  out->member = BGI_MEMBER_FILE;
   out->as.file.data = (ProtobufCBinaryData){b->size, (uint8_t *)b->data}; /* read while packing */
   /* Validating, the descriptor's MIME (which the file's matched); without validation, the
    * caller's own, so the server's MIME check sees what was given. */
@@ -65,17 +65,17 @@ static bg_status encode(const char *label, const void *spec_p, const bg_value *i
   return BG_OK;
 }
 
-static bg_status file_encode(const void *spec, const bg_value *input, const bg_codec_ctx *ctx,
-                             bg_content *out, bg_error *err) {
+static bg_status file_encode(const void *spec, const bg_value *input, const bgi_codec_ctx *ctx,
+                             bgi_content *out, bg_error *err) {
   return encode("File", spec, input, ctx, out, err);
 }
 
-static bg_status image_encode(const void *spec, const bg_value *input, const bg_codec_ctx *ctx,
-                              bg_content *out, bg_error *err) {
+static bg_status image_encode(const void *spec, const bg_value *input, const bgi_codec_ctx *ctx,
+                              bgi_content *out, bg_error *err) {
   return encode("Image", spec, input, ctx, out, err);
 }
 
-static bg_status file_decode(const void *spec, bg_content *in, const bg_codec_ctx *ctx,
+static bg_status file_decode(const void *spec, bgi_content *in, const bgi_codec_ctx *ctx,
                              bg_value **out, bg_error *err) {
   (void)spec;
   (void)ctx;
@@ -90,23 +90,23 @@ static bg_status file_decode(const void *spec, bg_content *in, const bg_codec_ct
   char *kind = strndup(given, strcspn(given, "; \t")); /* any length: never cut */
   if (!kind) {
     free(data);
-    return BG_FAIL_NOMEM(err);
+    return BGI_FAIL_NOMEM(err);
   }
   bg_error local;
   bg_error *e = err ? err : &local;
-  *out = bg_blob_adopt(BG_VALUE_FILE, data, size, bg_mime_valid(kind) ? kind : NULL, e);
+  *out = bgi_blob_adopt(BG_VALUE_FILE, data, size, bgi_mime_valid(kind) ? kind : NULL, e);
   free(kind);
   if (!*out) {
-    bg_error_prefix(e, "the file in the server's reply");
-    return bg_as_protocol(err, e->code);
+    bgi_error_prefix(e, "the file in the server's reply");
+    return bgi_as_protocol(err, e->code);
   }
   return BG_OK;
 }
 
-const bg_descriptor bg_file_descriptor = {
+const bgi_descriptor bgi_file_descriptor = {
     .id = "bentoml.io.File",
     .label = "File",
-    .member = BG_MEMBER_FILE,
+    .member = BGI_MEMBER_FILE,
     .kind = BG_VALUE_FILE,
     .accepts_bytes = true,
     .parse_spec = file_parse_spec,
@@ -115,10 +115,10 @@ const bg_descriptor bg_file_descriptor = {
     .decode = file_decode,
 };
 
-const bg_descriptor bg_image_descriptor = {
+const bgi_descriptor bgi_image_descriptor = {
     .id = "bentoml.io.Image",
     .label = "Image",
-    .member = BG_MEMBER_FILE,
+    .member = BGI_MEMBER_FILE,
     .kind = BG_VALUE_FILE,
     .accepts_bytes = true,
     .parse_spec = image_parse_spec,

@@ -14,31 +14,31 @@ static void *json_parse_spec(const json_t *args, bg_error *err) {
 
 static void json_free_spec(void *spec) { (void)spec; }
 
-static bg_status json_encode(const void *spec, const bg_value *input, const bg_codec_ctx *ctx,
-                             bg_content *out, bg_error *err) {
+static bg_status json_encode(const void *spec, const bg_value *input, const bgi_codec_ctx *ctx,
+                             bgi_content *out, bg_error *err) {
   (void)spec;
-  out->member = BG_MEMBER_JSON;
-  return bg_json_to_proto_value(input->as.json.json, ctx->arena, &out->as.json, err);
+  out->member = BGI_MEMBER_JSON;
+  return bgi_json_to_proto_value(input->as.json.json, ctx->arena, &out->as.json, err);
 }
 
-static bg_status json_decode(const void *spec, bg_content *in, const bg_codec_ctx *ctx,
+static bg_status json_decode(const void *spec, bgi_content *in, const bgi_codec_ctx *ctx,
                              bg_value **out, bg_error *err) {
   (void)spec;
   (void)ctx;
   /* A Value with no member set is BentoML's None: null (PROTOCOL.md §4.4). */
   bg_error local;
   bg_error *e = err ? err : &local;
-  json_t *json = bg_proto_value_to_json(in->as.json, e);
+  json_t *json = bgi_proto_value_to_json(in->as.json, e);
   if (!json)
-    return bg_as_protocol(err, e->code);
-  *out = bg_json_adopt(json, BG_JSON_MAX_DEPTH, e);
-  return *out ? BG_OK : bg_as_protocol(err, e->code);
+    return bgi_as_protocol(err, e->code);
+  *out = bgi_json_adopt(json, BGI_JSON_MAX_DEPTH, e);
+  return *out ? BG_OK : bgi_as_protocol(err, e->code);
 }
 
-const bg_descriptor bg_json_descriptor = {
+const bgi_descriptor bgi_json_descriptor = {
     .id = "bentoml.io.JSON",
     .label = "JSON",
-    .member = BG_MEMBER_JSON,
+    .member = BGI_MEMBER_JSON,
     .kind = BG_VALUE_JSON,
     .accepts_bytes = true,
     .parse_spec = json_parse_spec,

@@ -10,7 +10,7 @@
 
 typedef struct part_spec {
   char *name;
-  const bg_descriptor *descriptor;
+  const bgi_descriptor *descriptor;
   void *spec;
 } part_spec;
 
@@ -34,14 +34,14 @@ static void multipart_free_spec(void *p) {
 
 static void *multipart_parse_spec(const json_t *args, bg_error *err) {
   if (!json_is_object(args)) {
-    bg_fail(err, BG_ERR_PROTOCOL, 0, "Multipart spec: 'args' is not an object of parts");
+    bgi_fail(err, BG_ERR_PROTOCOL, 0, "Multipart spec: 'args' is not an object of parts");
     return NULL;
   }
   multipart_spec *spec = calloc(1, sizeof *spec);
   size_t n = json_object_size(args);
   if (!spec || !(spec->parts = calloc(n ? n : 1, sizeof *spec->parts))) {
     free(spec);
-    BG_FAIL_NOMEM(err);
+    BGI_FAIL_NOMEM(err);
     return NULL;
   }
   const char *name;
@@ -50,18 +50,18 @@ static void *multipart_parse_spec(const json_t *args, bg_error *err) {
     part_spec *part = &spec->parts[spec->count++];
     const char *id = json_string_value(json_object_get(child, "id"));
     part->name = strdup(name);
-    part->descriptor = bg_descriptor_find(id);
-    if (!part->name || !part->descriptor || part->descriptor == &bg_multipart_descriptor) {
-      bg_fail(err, BG_ERR_UNSUPPORTED, 0, "part '%s' has descriptor '%s', which %s", name,
-              id ? id : "(none)",
-              part->descriptor ? "cannot be nested" : "this library does not support");
+    part->descriptor = bgi_descriptor_find(id);
+    if (!part->name || !part->descriptor || part->descriptor == &bgi_multipart_descriptor) {
+      bgi_fail(err, BG_ERR_UNSUPPORTED, 0, "part '%s' has descriptor '%s', which %s", name,
+               id ? id : "(none)",
+               part->descriptor ? "cannot be nested" : "this library does not support");
       part->descriptor = NULL;
       multipart_free_spec(spec);
       return NULL;
     }
     part->spec = part->descriptor->parse_spec(json_object_get(child, "args"), err);
     if (!part->spec) {
-      bg_error_prefix(err, "part '%s'", name);
+      bgi_error_prefix(err, "part '%s'", name);
       multipart_free_spec(spec);
       return NULL;
     }
@@ -89,47 +89,47 @@ static bg_status check_names(const multipart_spec *spec, const bg_value *input, 
   list_names(spec, expected, sizeof expected);
   for (size_t i = 0; i < input->as.children.count; i++)
     if (!find_part(spec, input->as.children.names[i]))
-      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                     "multipart: unknown part '%s'; the API's parts are %s",
-                     input->as.children.names[i], expected);
+      return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                      "multipart: unknown part '%s'; the API's parts are %s",
+                      input->as.children.names[i], expected);
   for (size_t i = 0; i < spec->count; i++)
     if (!bg_multipart_find(input, spec->parts[i].name))
-      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                     "multipart: part '%s' is missing; the API's parts are %s", spec->parts[i].name,
-                     expected);
+      return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                      "multipart: part '%s' is missing; the API's parts are %s",
+                      spec->parts[i].name, expected);
   return BG_OK;
 }
 
 static bg_status multipart_encode(const void *spec_p, const bg_value *input,
-                                  const bg_codec_ctx *ctx, bg_content *out, bg_error *err) {
+                                  const bgi_codec_ctx *ctx, bgi_content *out, bg_error *err) {
   const multipart_spec *spec = spec_p;
-  const bg_children *c = &input->as.children;
+  const bgi_children *c = &input->as.children;
   if (spec) {
     bg_status st = check_names(spec, input, err);
     if (st != BG_OK)
       return st;
   }
-  Bentoml__Grpc__V1__Multipart *m = bg_arena_alloc(ctx->arena, sizeof *m);
+  Bentoml__Grpc__V1__Multipart *m = bgi_arena_alloc(ctx->arena, sizeof *m);
   Bentoml__Grpc__V1__Multipart__FieldsEntry **entries =
-      bg_arena_alloc(ctx->arena, c->count * sizeof *entries);
+      bgi_arena_alloc(ctx->arena, c->count * sizeof *entries);
   if (!m || !entries)
-    return BG_FAIL_NOMEM(err);
+    return BGI_FAIL_NOMEM(err);
   bentoml__grpc__v1__multipart__init(m);
   for (size_t i = 0; i < c->count; i++) {
     const part_spec *ps = find_part(spec, c->names[i]);
-    const bg_descriptor *d = ps ? ps->descriptor : bg_descriptor_for_kind(c->values[i]->kind);
-    Bentoml__Grpc__V1__Multipart__FieldsEntry *e = bg_arena_alloc(ctx->arena, sizeof *e);
-    Bentoml__Grpc__V1__Part *part = bg_arena_alloc(ctx->arena, sizeof *part);
+    const bgi_descriptor *d = ps ? ps->descriptor : bgi_descriptor_for_kind(c->values[i]->kind);
+    Bentoml__Grpc__V1__Multipart__FieldsEntry *e = bgi_arena_alloc(ctx->arena, sizeof *e);
+    Bentoml__Grpc__V1__Part *part = bgi_arena_alloc(ctx->arena, sizeof *part);
     if (!e || !part)
-      return BG_FAIL_NOMEM(err);
+      return BGI_FAIL_NOMEM(err);
     bentoml__grpc__v1__multipart__fields_entry__init(e);
     bentoml__grpc__v1__part__init(part);
-    bg_content content;
-    bg_status st = bg_descriptor_encode(d, ps ? ps->spec : NULL, c->values[i], ctx, &content, err);
+    bgi_content content;
+    bg_status st = bgi_descriptor_encode(d, ps ? ps->spec : NULL, c->values[i], ctx, &content, err);
     if (st == BG_OK)
-      st = bg_content_to_part(&content, ctx->v1alpha1, ctx->arena, part, err);
+      st = bgi_content_to_part(&content, ctx->v1alpha1, ctx->arena, part, err);
     if (st != BG_OK) {
-      bg_error_prefix(err, "multipart part '%s'", c->names[i]);
+      bgi_error_prefix(err, "multipart part '%s'", c->names[i]);
       return st;
     }
     e->key = c->names[i];
@@ -138,12 +138,12 @@ static bg_status multipart_encode(const void *spec_p, const bg_value *input,
   }
   m->n_fields = c->count;
   m->fields = entries;
-  out->member = BG_MEMBER_MULTIPART;
+  out->member = BGI_MEMBER_MULTIPART;
   out->as.multipart = m;
   return BG_OK;
 }
 
-static bg_status multipart_decode(const void *spec_p, bg_content *in, const bg_codec_ctx *ctx,
+static bg_status multipart_decode(const void *spec_p, bgi_content *in, const bgi_codec_ctx *ctx,
                                   bg_value **out, bg_error *err) {
   const multipart_spec *spec = spec_p;
   const Bentoml__Grpc__V1__Multipart *m = in->as.multipart;
@@ -153,32 +153,32 @@ static bg_status multipart_decode(const void *spec_p, bg_content *in, const bg_c
   for (size_t i = 0; i < m->n_fields; i++) {
     const char *name = m->fields[i]->key;
     const part_spec *ps = find_part(spec, name);
-    bg_content content;
+    bgi_content content;
     bg_value *part = NULL;
-    bg_status st = name && bg_wire_string_length(name) != strlen(name)
-                       ? bg_fail(err, BG_ERR_PROTOCOL, 0, "the part's name contains a NUL byte")
+    bg_status st = name && bgi_wire_string_length(name) != strlen(name)
+                       ? bgi_fail(err, BG_ERR_PROTOCOL, 0, "the part's name contains a NUL byte")
                    : m->fields[i]->value
-                       ? bg_content_from_part(m->fields[i]->value, ctx->v1alpha1, &content, err)
-                       : bg_fail(err, BG_ERR_PROTOCOL, 0, "the part is empty");
+                       ? bgi_content_from_part(m->fields[i]->value, ctx->v1alpha1, &content, err)
+                       : bgi_fail(err, BG_ERR_PROTOCOL, 0, "the part is empty");
     if (st == BG_OK)
-      st = ps ? bg_descriptor_decode(ps->descriptor, ps->spec, &content, ctx, &part, err)
-              : bg_content_decode_any(&content, ctx, &part, err);
+      st = ps ? bgi_descriptor_decode(ps->descriptor, ps->spec, &content, ctx, &part, err)
+              : bgi_content_decode_any(&content, ctx, &part, err);
     if (st == BG_OK)
       st = bg_multipart_add(mp, name, part, err);
     if (st != BG_OK) {
       bg_value_free(mp);
-      bg_error_prefix(err, "multipart part '%s' of the reply", name);
-      return bg_as_protocol(err, st); /* e.g. a name twice: the server's fault, not the caller's */
+      bgi_error_prefix(err, "multipart part '%s' of the reply", name);
+      return bgi_as_protocol(err, st); /* e.g. a name twice: the server's fault, not the caller's */
     }
   }
   *out = mp;
   return BG_OK;
 }
 
-const bg_descriptor bg_multipart_descriptor = {
+const bgi_descriptor bgi_multipart_descriptor = {
     .id = "bentoml.io.Multipart",
     .label = "Multipart",
-    .member = BG_MEMBER_MULTIPART,
+    .member = BGI_MEMBER_MULTIPART,
     .kind = BG_VALUE_MULTIPART,
     .accepts_bytes = false, /* the server refuses serialized_bytes for Multipart */
     .parse_spec = multipart_parse_spec,

@@ -19,7 +19,7 @@ static kind kind_of(bg_dtype d) {
   }
 }
 
-bool bg_dtype_can_cast(bg_dtype from, bg_dtype to) {
+bool bgi_dtype_can_cast(bg_dtype from, bg_dtype to) {
   if (from == to)
     return true;
   kind f = kind_of(from), t = kind_of(to);
@@ -31,8 +31,8 @@ bool bg_dtype_can_cast(bg_dtype from, bg_dtype to) {
   return f == KIND_UINT && t == KIND_INT && from == BG_DTYPE_UINT32 && to == BG_DTYPE_INT64;
 }
 
-bool bg_shape_matches(const int64_t *expected, size_t expected_ndim, const int64_t *shape,
-                      size_t ndim) {
+bool bgi_shape_matches(const int64_t *expected, size_t expected_ndim, const int64_t *shape,
+                       size_t ndim) {
   if (expected_ndim != ndim)
     return false;
   for (size_t i = 0; i < ndim; i++)
@@ -41,7 +41,7 @@ bool bg_shape_matches(const int64_t *expected, size_t expected_ndim, const int64
   return true;
 }
 
-void bg_shape_format(const int64_t *shape, size_t ndim, char *buf, size_t size) {
+void bgi_shape_format(const int64_t *shape, size_t ndim, char *buf, size_t size) {
   size_t used = (size_t)snprintf(buf, size, "(");
   for (size_t i = 0; i < ndim && used < size; i++)
     used += (size_t)snprintf(buf + used, size - used, "%s%lld", i ? ", " : "", (long long)shape[i]);
@@ -49,7 +49,7 @@ void bg_shape_format(const int64_t *shape, size_t ndim, char *buf, size_t size) 
     snprintf(buf + used, size - used, ndim == 1 ? ",)" : ")");
 }
 
-bool bg_spec_read_shape(const json_t *value, int64_t *shape, size_t *ndim, bool *has_shape) {
+bool bgi_spec_read_shape(const json_t *value, int64_t *shape, size_t *ndim, bool *has_shape) {
   *has_shape = false;
   *ndim = 0;
   if (!value || json_is_null(value))
@@ -69,7 +69,7 @@ bool bg_spec_read_shape(const json_t *value, int64_t *shape, size_t *ndim, bool 
   return true;
 }
 
-void bg_spec_read_dtype(const json_t *value, char *name, size_t name_size, bg_dtype *dtype) {
+void bgi_spec_read_dtype(const json_t *value, char *name, size_t name_size, bg_dtype *dtype) {
   name[0] = '\0';
   *dtype = 0;
   if (!json_is_string(value) || strcmp(json_string_value(value), "null") == 0)

@@ -9,27 +9,27 @@
 #include "wire/tabular_wire.h"
 
 static void *series_parse_spec(const json_t *args, bg_error *err) {
-  return bg_array_spec_parse(args, "PandasSeries", err);
+  return bgi_array_spec_parse(args, "PandasSeries", err);
 }
 
 /* The server reads only the values field of the descriptor's dtype (PROTOCOL.md §4.3), so a
  * series of another dtype would arrive empty: widen it when that is a same-kind cast,
  * refuse it otherwise. Returns the series to send (maybe a converted copy in the arena). */
-static bg_status match_spec_dtype(const bg_array_spec *spec, const bg_ndarray *s, bg_arena *arena,
+static bg_status match_spec_dtype(const bgi_array_spec *spec, const bg_ndarray *s, bgi_arena *arena,
                                   bg_ndarray *converted, const bg_ndarray **send, bg_error *err) {
   *send = s;
   if (!spec->dtype || spec->dtype == s->dtype)
     return BG_OK;
-  if (!bg_dtype_can_cast(s->dtype, spec->dtype) || bg_dtype_size(spec->dtype) == 0)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "series: the API's PandasSeries reads only %s values, but a %s series was "
-                   "given and cannot be cast to it",
-                   spec->dtype_name, bg_dtype_name(s->dtype));
+  if (!bgi_dtype_can_cast(s->dtype, spec->dtype) || bg_dtype_size(spec->dtype) == 0)
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "series: the API's PandasSeries reads only %s values, but a %s series was "
+                    "given and cannot be cast to it",
+                    spec->dtype_name, bg_dtype_name(s->dtype));
   *converted = *s;
   converted->dtype = spec->dtype;
-  void *buf = bg_arena_alloc(arena, s->count * bg_dtype_size(spec->dtype));
+  void *buf = bgi_arena_alloc(arena, s->count * bg_dtype_size(spec->dtype));
   if (!buf)
-    return BG_FAIL_NOMEM(err);
+    return BGI_FAIL_NOMEM(err);
   for (size_t i = 0; i < s->count; i++) {
     double v; /* every same-kind cast into a Series dtype goes through double exactly enough */
     int64_t iv = 0;
@@ -52,9 +52,9 @@ static bg_status match_spec_dtype(const bg_array_spec *spec, const bg_ndarray *s
     switch (spec->dtype) {
     case BG_DTYPE_INT32:
       if (iv < INT32_MIN || iv > INT32_MAX) /* numpy would wrap it; we refuse */
-        return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                       "series: element %zu (%lld) does not fit the API's int32 dtype", i,
-                       (long long)iv);
+        return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                        "series: element %zu (%lld) does not fit the API's int32 dtype", i,
+                        (long long)iv);
       ((int32_t *)buf)[i] = (int32_t)iv;
       break;
     case BG_DTYPE_INT64: ((int64_t *)buf)[i] = iv; break;
@@ -69,40 +69,40 @@ static bg_status match_spec_dtype(const bg_array_spec *spec, const bg_ndarray *s
   return BG_OK;
 }
 
-static bg_status series_encode(const void *spec_p, const bg_value *input, const bg_codec_ctx *ctx,
-                               bg_content *out, bg_error *err) {
-  const bg_array_spec *spec = spec_p;
+static bg_status series_encode(const void *spec_p, const bg_value *input, const bgi_codec_ctx *ctx,
+                               bgi_content *out, bg_error *err) {
+  const bgi_array_spec *spec = spec_p;
   const bg_ndarray *s = &input->as.ndarray;
   bg_ndarray converted;
   if (spec && ctx->validate) {
-    bg_status st = bg_array_spec_check(spec, "PandasSeries", "series", s, err);
+    bg_status st = bgi_array_spec_check(spec, "PandasSeries", "series", s, err);
     if (st == BG_OK)
       st = match_spec_dtype(spec, s, ctx->arena, &converted, &s, err);
     /* Some BentoML servers fail on an empty Series (pandas 1.5 reads it): a check, not a
      * rule, so it goes with validation and raw calls send it. */
     if (st == BG_OK && s->count == 0)
-      st = bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "series: it is empty, which some BentoML servers cannot read; turn "
-                   "validation off (CLI: --no-validate) to send it anyway");
+      st = bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "series: it is empty, which some BentoML servers cannot read; turn "
+                    "validation off (CLI: --no-validate) to send it anyway");
     if (st != BG_OK)
       return st;
   }
-  out->member = BG_MEMBER_SERIES;
-  return bg_series_to_proto(s, ctx->arena, &out->as.series, err);
+  out->member = BGI_MEMBER_SERIES;
+  return bgi_series_to_proto(s, ctx->arena, &out->as.series, err);
 }
 
-static bg_status series_decode(const void *spec_p, bg_content *in, const bg_codec_ctx *ctx,
+static bg_status series_decode(const void *spec_p, bgi_content *in, const bgi_codec_ctx *ctx,
                                bg_value **out, bg_error *err) {
   (void)ctx;
-  const bg_array_spec *spec = spec_p;
+  const bgi_array_spec *spec = spec_p;
   bg_dtype empty = spec && spec->dtype ? spec->dtype : BG_DTYPE_DOUBLE;
-  return bg_series_from_proto(in->as.series, empty, out, err);
+  return bgi_series_from_proto(in->as.series, empty, out, err);
 }
 
-const bg_descriptor bg_series_descriptor = {
+const bgi_descriptor bgi_series_descriptor = {
     .id = "bentoml.io.PandasSeries",
     .label = "PandasSeries",
-    .member = BG_MEMBER_SERIES,
+    .member = BGI_MEMBER_SERIES,
     .kind = BG_VALUE_SERIES,
     .accepts_bytes = true,
     .parse_spec = series_parse_spec,

@@ -11,7 +11,7 @@
 #include "error_internal.h"
 #include "transport/async_engine.h"
 
-struct bg_async_engine {
+struct bgi_async_engine {
   atomic_int refs; /* the creator's + one per live operation */
   grpc_completion_queue *cq;
   pthread_t engine_thread;
@@ -24,17 +24,17 @@ struct bg_async_engine {
   pthread_cond_t idle_cond;  /* nothing is pending */
   bool closing;
   bool stop_callbacks;
-  bg_async_op *pending; /* doubly linked through prev/next */
-  size_t n_pending;     /* admitted, not yet ready */
-  size_t n_outstanding; /* admitted, callback not finished */
-  bg_async_op *ready_head, *ready_tail;
-  bg_async_op *timers; /* sorted by due time */
+  bgi_async_op *pending; /* doubly linked through prev/next */
+  size_t n_pending;      /* admitted, not yet ready */
+  size_t n_outstanding;  /* admitted, callback not finished */
+  bgi_async_op *ready_head, *ready_tail;
+  bgi_async_op *timers; /* sorted by due time */
 };
 
 /* The engine whose callback this thread is running, to refuse re-entrant poll and close. */
-static _Thread_local const bg_async_engine *running_engine;
+static _Thread_local const bgi_async_engine *running_engine;
 
-static void engine_unref(bg_async_engine *e) {
+static void engine_release(bgi_async_engine *e) {
   if (atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) != 1)
     return;
   pthread_cond_destroy(&e->ready_cond);
@@ -45,8 +45,8 @@ static void engine_unref(bg_async_engine *e) {
 
 /* ---- operations ---- */
 
-void bg_async_op_init(bg_async_op *op, const bg_async_op_vtable *vt, bg_async_engine *engine,
-                      int refs) {
+void bgi_async_op_init(bgi_async_op *op, const bgi_async_op_vtable *vt, bgi_async_engine *engine,
+                       int refs) {
   op->vt = vt;
   op->engine = engine;
   atomic_init(&op->refs, refs);
@@ -55,28 +55,28 @@ void bg_async_op_init(bg_async_op *op, const bg_async_op_vtable *vt, bg_async_en
   atomic_fetch_add_explicit(&engine->refs, 1, memory_order_relaxed);
 }
 
-void bg_async_op_discard(bg_async_op *op) {
-  bg_async_engine *e = op->engine;
+void bgi_async_op_free(bgi_async_op *op) {
+  bgi_async_engine *e = op->engine;
   pthread_mutex_destroy(&op->mu);
-  op->vt->destroy(op);
-  engine_unref(e);
+  op->vt->free(op);
+  engine_release(e);
 }
 
-void bg_async_op_unref(bg_async_op *op) {
+void bgi_async_op_release(bgi_async_op *op) {
   if (atomic_fetch_sub_explicit(&op->refs, 1, memory_order_acq_rel) == 1)
-    bg_async_op_discard(op);
+    bgi_async_op_free(op);
 }
 
-bg_cancel_reason bg_async_op_cancelled(bg_async_op *op) {
+bgi_cancel_reason bgi_async_op_cancelled(bgi_async_op *op) {
   pthread_mutex_lock(&op->mu);
-  bg_cancel_reason reason = op->cancelled;
+  bgi_cancel_reason reason = op->cancelled;
   pthread_mutex_unlock(&op->mu);
   return reason;
 }
 
 /* ---- lists (engine mutex held) ---- */
 
-static void unlink_pending(bg_async_engine *e, bg_async_op *op) {
+static void unlink_pending(bgi_async_engine *e, bgi_async_op *op) {
   if (op->prev)
     op->prev->next = op->next;
   else
@@ -91,7 +91,7 @@ static void unlink_pending(bg_async_engine *e, bg_async_op *op) {
 /* Moves a pending operation to the ready list. The eventfd is written only when the list
  * turns non-empty and read only when a runner empties it, so it is readable exactly while
  * callbacks are ready. */
-static void make_ready(bg_async_engine *e, bg_async_op *op) {
+static void make_ready(bgi_async_engine *e, bgi_async_op *op) {
   unlink_pending(e, op);
   op->ready_next = NULL;
   bool was_empty = e->ready_head == NULL;
@@ -111,8 +111,8 @@ static void make_ready(bg_async_engine *e, bg_async_op *op) {
   pthread_cond_broadcast(&e->ready_cond);
 }
 
-static bg_async_op *take_ready(bg_async_engine *e) {
-  bg_async_op *batch = e->ready_head;
+static bgi_async_op *take_ready(bgi_async_engine *e) {
+  bgi_async_op *batch = e->ready_head;
   if (batch && e->event_fd >= 0) {
     uint64_t count;
     if (read(e->event_fd, &count, sizeof count) < 0) {
@@ -123,8 +123,8 @@ static bg_async_op *take_ready(bg_async_engine *e) {
   return batch;
 }
 
-static void remove_timer(bg_async_engine *e, bg_async_op *op) {
-  for (bg_async_op **p = &e->timers; *p; p = &(*p)->timer_next)
+static void remove_timer(bgi_async_engine *e, bgi_async_op *op) {
+  for (bgi_async_op **p = &e->timers; *p; p = &(*p)->timer_next)
     if (*p == op) {
       *p = op->timer_next;
       break;
@@ -133,7 +133,7 @@ static void remove_timer(bg_async_engine *e, bg_async_op *op) {
   op->timer_armed = false;
 }
 
-static void deliver_later(bg_async_engine *e, bg_async_op *op) {
+static void deliver_later(bgi_async_engine *e, bgi_async_op *op) {
   pthread_mutex_lock(&e->mu);
   make_ready(e, op);
   pthread_mutex_unlock(&e->mu);
@@ -141,11 +141,11 @@ static void deliver_later(bg_async_engine *e, bg_async_op *op) {
 
 /* ---- admission, start, timers, cancel ---- */
 
-bg_status bg_async_engine_admit(bg_async_engine *e, bg_async_op *op, bg_error *err) {
+bg_status bgi_async_engine_admit(bgi_async_engine *e, bgi_async_op *op, bg_error *err) {
   pthread_mutex_lock(&e->mu);
   if (e->closing) {
     pthread_mutex_unlock(&e->mu);
-    return bg_fail(err, BG_ERR_CANCELLED, 0, "the async client is closing; nothing was started");
+    return bgi_fail(err, BG_ERR_CANCELLED, 0, "the async client is closing; nothing was started");
   }
   op->prev = NULL;
   op->next = e->pending;
@@ -158,7 +158,7 @@ bg_status bg_async_engine_admit(bg_async_engine *e, bg_async_op *op, bg_error *e
   return BG_OK;
 }
 
-void bg_async_engine_abandon(bg_async_engine *e, bg_async_op *op) {
+void bgi_async_engine_abandon(bgi_async_engine *e, bgi_async_op *op) {
   pthread_mutex_lock(&e->mu);
   unlink_pending(e, op);
   if (--e->n_outstanding == 0)
@@ -166,11 +166,11 @@ void bg_async_engine_abandon(bg_async_engine *e, bg_async_op *op) {
   pthread_mutex_unlock(&e->mu);
 }
 
-bg_status bg_async_op_start(bg_async_op *op, const bg_unary_call *call, bg_unary_result *result,
-                            bg_error *err) {
+bg_status bgi_async_op_start(bgi_async_op *op, const bgi_unary_call *call, bgi_unary_result *result,
+                             bg_error *err) {
   pthread_mutex_lock(&op->mu);
   atomic_fetch_add_explicit(&op->batches, 1, memory_order_release);
-  bg_status st = bg_unary_start(call, op->engine->cq, op, result, err);
+  bg_status st = bgi_unary_start(call, op->engine->cq, op, result, err);
   if (st == BG_OK) {
     op->active = result->call;
     op->unary = result;
@@ -181,14 +181,14 @@ bg_status bg_async_op_start(bg_async_op *op, const bg_unary_call *call, bg_unary
   return st;
 }
 
-void bg_async_op_arm_timer(bg_async_op *op, gpr_timespec due) {
-  bg_async_engine *e = op->engine;
+void bgi_async_op_arm_timer(bgi_async_op *op, gpr_timespec due) {
+  bgi_async_engine *e = op->engine;
   pthread_mutex_lock(&e->mu);
   /* Checked under the engine's mutex: a cancel either is seen here or finds the timer. */
-  if (bg_async_op_cancelled(op)) {
+  if (bgi_async_op_cancelled(op)) {
     make_ready(e, op);
   } else {
-    bg_async_op **p = &e->timers;
+    bgi_async_op **p = &e->timers;
     while (*p && gpr_time_cmp((*p)->due, due) <= 0)
       p = &(*p)->timer_next;
     op->due = due;
@@ -199,7 +199,7 @@ void bg_async_op_arm_timer(bg_async_op *op, gpr_timespec due) {
   pthread_mutex_unlock(&e->mu);
 }
 
-bool bg_async_op_cancel(bg_async_op *op, bg_cancel_reason reason) {
+bool bgi_async_op_cancel(bgi_async_op *op, bgi_cancel_reason reason) {
   pthread_mutex_lock(&op->mu);
   if (op->delivered) {
     pthread_mutex_unlock(&op->mu);
@@ -212,7 +212,7 @@ bool bg_async_op_cancel(bg_async_op *op, bg_cancel_reason reason) {
   pthread_mutex_unlock(&op->mu);
   /* An operation waiting for its timer has no call to cancel: deliver it now. The engine
    * stays allocated while the operation lives, even after close. */
-  bg_async_engine *e = op->engine;
+  bgi_async_engine *e = op->engine;
   pthread_mutex_lock(&e->mu);
   if (op->timer_armed) {
     remove_timer(e, op);
@@ -224,19 +224,19 @@ bool bg_async_op_cancel(bg_async_op *op, bg_cancel_reason reason) {
 
 /* ---- the engine thread ---- */
 
-static gpr_timespec next_due(bg_async_engine *e) {
+static gpr_timespec next_due(bgi_async_engine *e) {
   pthread_mutex_lock(&e->mu);
   gpr_timespec due = e->timers ? e->timers->due : gpr_inf_future(GPR_CLOCK_MONOTONIC);
   pthread_mutex_unlock(&e->mu);
   return due;
 }
 
-static void fire_due_timers(bg_async_engine *e) {
+static void fire_due_timers(bgi_async_engine *e) {
   gpr_timespec now = gpr_now(GPR_CLOCK_MONOTONIC);
-  bg_async_op *due = NULL, **tail = &due;
+  bgi_async_op *due = NULL, **tail = &due;
   pthread_mutex_lock(&e->mu);
   while (e->timers && gpr_time_cmp(e->timers->due, now) <= 0) {
-    bg_async_op *op = e->timers;
+    bgi_async_op *op = e->timers;
     e->timers = op->timer_next;
     op->timer_armed = false;
     op->timer_next = NULL;
@@ -245,7 +245,7 @@ static void fire_due_timers(bg_async_engine *e) {
   }
   pthread_mutex_unlock(&e->mu);
   while (due) {
-    bg_async_op *op = due;
+    bgi_async_op *op = due;
     due = op->timer_next;
     op->timer_next = NULL;
     if (op->vt->timer(op))
@@ -253,15 +253,15 @@ static void fire_due_timers(bg_async_engine *e) {
   }
 }
 
-static void on_complete(bg_async_engine *e, bg_async_op *op, bool ok) {
-  /* Pairs with the release in bg_async_op_start(): everything the starter wrote (the
+static void on_complete(bgi_async_engine *e, bgi_async_op *op, bool ok) {
+  /* Pairs with the release in bgi_async_op_start(): everything the starter wrote (the
    * operation, its mutex, the result) happens before what this thread does next. */
   (void)atomic_load_explicit(&op->batches, memory_order_acquire);
   /* Under the mutex a cancel finds the call while its next batch starts (gRPC keeps a call
    * cancelled, so a batch started after a cancel ends at once). */
   pthread_mutex_lock(&op->mu);
   atomic_fetch_add_explicit(&op->batches, 1, memory_order_release);
-  bool more = op->unary && !bg_unary_step(op->unary, ok, op);
+  bool more = op->unary && !bgi_unary_step(op->unary, ok, op);
   if (!more) { /* the call is over: nothing is left to cancel */
     op->active = NULL;
     op->unary = NULL;
@@ -274,7 +274,7 @@ static void on_complete(bg_async_engine *e, bg_async_op *op, bool ok) {
 }
 
 static void *engine_main(void *arg) {
-  bg_async_engine *e = arg;
+  bgi_async_engine *e = arg;
   for (;;) {
     grpc_event ev = grpc_completion_queue_next(e->cq, next_due(e), NULL);
     if (ev.type == GRPC_QUEUE_SHUTDOWN)
@@ -288,16 +288,16 @@ static void *engine_main(void *arg) {
 
 /* ---- runners ---- */
 
-static size_t run_batch(bg_async_engine *e, bg_async_op *batch) {
-  const bg_async_engine *outer = running_engine;
+static size_t run_batch(bgi_async_engine *e, bgi_async_op *batch) {
+  const bgi_async_engine *outer = running_engine;
   running_engine = e;
   size_t n = 0;
   while (batch) {
-    bg_async_op *op = batch;
+    bgi_async_op *op = batch;
     batch = op->ready_next;
     pthread_mutex_lock(&op->mu);
     op->delivered = true;
-    bg_cancel_reason reason = op->cancelled;
+    bgi_cancel_reason reason = op->cancelled;
     pthread_mutex_unlock(&op->mu);
     op->vt->deliver(op, reason);
     n++;
@@ -305,19 +305,19 @@ static size_t run_batch(bg_async_engine *e, bg_async_op *batch) {
     if (--e->n_outstanding == 0)
       pthread_cond_broadcast(&e->ready_cond);
     pthread_mutex_unlock(&e->mu);
-    bg_async_op_unref(op);
+    bgi_async_op_release(op);
   }
   running_engine = outer;
   return n;
 }
 
 static void *callback_main(void *arg) {
-  bg_async_engine *e = arg;
+  bgi_async_engine *e = arg;
   pthread_mutex_lock(&e->mu);
   for (;;) {
     while (!e->ready_head && !e->stop_callbacks)
       pthread_cond_wait(&e->ready_cond, &e->mu);
-    bg_async_op *batch = take_ready(e);
+    bgi_async_op *batch = take_ready(e);
     if (!batch)
       break; /* stopping, and everything has been delivered */
     pthread_mutex_unlock(&e->mu);
@@ -340,21 +340,21 @@ static struct timespec deadline_after(int64_t ms) {
   return ts;
 }
 
-bg_status bg_async_engine_run_ready(bg_async_engine *e, int64_t timeout_ms, size_t *n_run,
-                                    bg_error *err) {
+bg_status bgi_async_engine_run_ready(bgi_async_engine *e, int64_t timeout_ms, size_t *n_run,
+                                     bg_error *err) {
   if (n_run)
     *n_run = 0;
   if (e->has_callback_thread)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "this async client runs callbacks on its own thread "
-                   "(BG_ASYNC_CALLBACK_THREAD); poll and dispatch are not used with it");
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "this async client runs callbacks on its own thread "
+                    "(BG_ASYNC_CALLBACK_THREAD); poll and dispatch are not used with it");
   if (running_engine == e)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "poll/dispatch called from inside a callback of the same async client");
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "poll/dispatch called from inside a callback of the same async client");
   if (timeout_ms < -1)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "poll timeout must be -1 (no limit), 0 or a number of ms (got %lld)",
-                   (long long)timeout_ms);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "poll timeout must be -1 (no limit), 0 or a number of ms (got %lld)",
+                    (long long)timeout_ms);
   struct timespec deadline = deadline_after(timeout_ms > 0 ? timeout_ms : 0);
   pthread_mutex_lock(&e->mu);
   while (timeout_ms != 0 && !e->ready_head && e->n_outstanding > 0) {
@@ -363,7 +363,7 @@ bg_status bg_async_engine_run_ready(bg_async_engine *e, int64_t timeout_ms, size
     else if (pthread_cond_timedwait(&e->ready_cond, &e->mu, &deadline) == ETIMEDOUT)
       break;
   }
-  bg_async_op *batch = take_ready(e);
+  bgi_async_op *batch = take_ready(e);
   pthread_mutex_unlock(&e->mu);
   size_t n = run_batch(e, batch);
   if (n_run)
@@ -371,20 +371,20 @@ bg_status bg_async_engine_run_ready(bg_async_engine *e, int64_t timeout_ms, size
   return BG_OK;
 }
 
-int bg_async_engine_fd(const bg_async_engine *e) { return e->event_fd; }
+int bgi_async_engine_fd(const bgi_async_engine *e) { return e->event_fd; }
 
-size_t bg_async_engine_outstanding(bg_async_engine *e) {
+size_t bgi_async_engine_outstanding(bgi_async_engine *e) {
   pthread_mutex_lock(&e->mu);
   size_t n = e->n_outstanding;
   pthread_mutex_unlock(&e->mu);
   return n;
 }
 
-bool bg_async_engine_in_callback(const bg_async_engine *e) { return running_engine == e; }
+bool bgi_async_engine_in_callback(const bgi_async_engine *e) { return running_engine == e; }
 
 /* ---- life cycle ---- */
 
-static void init_sync(bg_async_engine *e) {
+static void init_sync(bgi_async_engine *e) {
   pthread_mutex_init(&e->mu, NULL);
   pthread_condattr_t attr;
   pthread_condattr_init(&attr);
@@ -395,28 +395,28 @@ static void init_sync(bg_async_engine *e) {
 }
 
 /* Stops the engine thread; the queue has no pending work by now. */
-static void stop_engine_thread(bg_async_engine *e) {
+static void stop_engine_thread(bgi_async_engine *e) {
   grpc_completion_queue_shutdown(e->cq);
   pthread_join(e->engine_thread, NULL);
   grpc_completion_queue_destroy(e->cq);
 }
 
-bg_async_engine *bg_async_engine_create(bool callback_thread, bg_error *err) {
-  bg_async_engine *e = calloc(1, sizeof *e);
+bgi_async_engine *bgi_async_engine_create(bool callback_thread, bg_error *err) {
+  bgi_async_engine *e = calloc(1, sizeof *e);
   if (!e) {
-    BG_FAIL_NOMEM(err);
+    BGI_FAIL_NOMEM(err);
     return NULL;
   }
   atomic_init(&e->refs, 1);
   init_sync(e);
   e->event_fd = -1;
   if (!callback_thread && (e->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
-    bg_fail(err, BG_ERR_INTERNAL, 0, "cannot create the async client's eventfd: %s",
-            strerror(errno));
-    engine_unref(e);
+    bgi_fail(err, BG_ERR_INTERNAL, 0, "cannot create the async client's eventfd: %s",
+             strerror(errno));
+    engine_release(e);
     return NULL;
   }
-  grpc_init(); /* balanced in bg_async_engine_close() */
+  grpc_init(); /* balanced in bgi_async_engine_close() */
   e->cq = grpc_completion_queue_create_for_next(NULL);
   int rc = pthread_create(&e->engine_thread, NULL, engine_main, e);
   if (rc != 0) {
@@ -428,34 +428,34 @@ bg_async_engine *bg_async_engine_create(bool callback_thread, bg_error *err) {
       stop_engine_thread(e);
   }
   if (rc != 0) {
-    bg_fail(err, BG_ERR_INTERNAL, 0, "cannot start the async client's threads: %s", strerror(rc));
+    bgi_fail(err, BG_ERR_INTERNAL, 0, "cannot start the async client's threads: %s", strerror(rc));
     grpc_shutdown();
     if (e->event_fd >= 0)
       close(e->event_fd);
-    engine_unref(e);
+    engine_release(e);
     return NULL;
   }
   return e;
 }
 
 /* Cancels everything pending; operations waiting on a timer are delivered at once. */
-static void cancel_all(bg_async_engine *e) {
-  for (bg_async_op *op = e->pending; op; op = op->next) {
+static void cancel_all(bgi_async_engine *e) {
+  for (bgi_async_op *op = e->pending; op; op = op->next) {
     pthread_mutex_lock(&op->mu);
     if (!op->cancelled)
-      op->cancelled = BG_CANCEL_CLOSE;
+      op->cancelled = BGI_CANCEL_CLOSE;
     if (op->active)
       grpc_call_cancel(op->active, NULL);
     pthread_mutex_unlock(&op->mu);
   }
   while (e->timers) {
-    bg_async_op *op = e->timers;
+    bgi_async_op *op = e->timers;
     remove_timer(e, op);
     make_ready(e, op);
   }
 }
 
-void bg_async_engine_close(bg_async_engine *e) {
+void bgi_async_engine_close(bgi_async_engine *e) {
   if (running_engine == e) {
     fprintf(stderr, "libbentogrpc: bg_async_client_close() called from inside a callback of the "
                     "same client; close it after the callback returns\n");
@@ -475,7 +475,7 @@ void bg_async_engine_close(bg_async_engine *e) {
   } else {
     for (;;) {
       pthread_mutex_lock(&e->mu);
-      bg_async_op *batch = take_ready(e);
+      bgi_async_op *batch = take_ready(e);
       pthread_mutex_unlock(&e->mu);
       if (!batch)
         break;
@@ -487,5 +487,5 @@ void bg_async_engine_close(bg_async_engine *e) {
     close(e->event_fd);
   e->event_fd = -1;
   grpc_shutdown();
-  engine_unref(e);
+  engine_release(e);
 }

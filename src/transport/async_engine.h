@@ -1,17 +1,17 @@
 /* The async engine: one completion queue drained by one engine thread, which only moves
  * finished operations to a ready list (and fires the few timers of readiness polling);
- * callbacks run from that list on a runner: bg_async_engine_run_ready() (poll / dispatch,
+ * callbacks run from that list on a runner: bgi_async_engine_run_ready() (poll / dispatch,
  * signalled through an eventfd) or the engine's optional callback thread.
  *
- * Life of an operation (bg_async_op, embedded first in the client's operation):
+ * Life of an operation (bgi_async_op, embedded first in the client's operation):
  *   admit (pending) -> start batch(es) / timers -> ready -> delivered (callback) -> freed.
  * Every admitted operation is delivered exactly once; close cancels what is pending and
  * delivers everything before it returns.
  *
  * Locks: the engine's mutex guards the lists and counters; an operation's mutex guards its
  * grpc call and cancel/deliver flags. When both are held, the engine's is taken first. */
-#ifndef BG_TRANSPORT_ASYNC_ENGINE_H
-#define BG_TRANSPORT_ASYNC_ENGINE_H
+#ifndef BGI_TRANSPORT_ASYNC_ENGINE_H
+#define BGI_TRANSPORT_ASYNC_ENGINE_H
 
 #include <grpc/grpc.h>
 #include <pthread.h>
@@ -21,104 +21,104 @@
 #include "bentogrpc/common.h"
 #include "transport/unary.h"
 
-typedef struct bg_async_engine bg_async_engine;
-typedef struct bg_async_op bg_async_op;
+typedef struct bgi_async_engine bgi_async_engine;
+typedef struct bgi_async_op bgi_async_op;
 
-typedef enum bg_cancel_reason {
-  BG_CANCEL_NONE = 0,
-  BG_CANCEL_USER, /* bg_async_call_cancel() */
-  BG_CANCEL_CLOSE /* the client is closing */
-} bg_cancel_reason;
+typedef enum bgi_cancel_reason {
+  BGI_CANCEL_NONE = 0,
+  BGI_CANCEL_USER, /* bg_async_call_cancel() */
+  BGI_CANCEL_CLOSE /* the client is closing */
+} bgi_cancel_reason;
 
 /* What the owner of an operation does at each step. */
-typedef struct bg_async_op_vtable {
+typedef struct bgi_async_op_vtable {
   /* Engine thread: the operation's batch finished (`ok`: the queue's success flag). Return
    * true to deliver it, false when it armed a timer to go on. */
-  bool (*completed)(bg_async_op *op, bool ok);
+  bool (*completed)(bgi_async_op *op, bool ok);
   /* Engine thread: the armed timer is due. Return true to deliver, false when it started
    * another batch. NULL for operations that never arm timers. */
-  bool (*timer)(bg_async_op *op);
+  bool (*timer)(bgi_async_op *op);
   /* Runner thread, exactly once: run the user's callback (`reason`: why it was cancelled,
-   * or BG_CANCEL_NONE) and release what the operation holds besides its memory. */
-  void (*deliver)(bg_async_op *op, bg_cancel_reason reason);
+   * or BGI_CANCEL_NONE) and release what the operation holds besides its memory. */
+  void (*deliver)(bgi_async_op *op, bgi_cancel_reason reason);
   /* Frees the operation's memory; called when the last reference goes. */
-  void (*destroy)(bg_async_op *op);
-} bg_async_op_vtable;
+  void (*free)(bgi_async_op *op);
+} bgi_async_op_vtable;
 
-struct bg_async_op {
-  const bg_async_op_vtable *vt;
-  bg_async_engine *engine; /* referenced until the operation is freed */
+struct bgi_async_op {
+  const bgi_async_op_vtable *vt;
+  bgi_async_engine *engine; /* referenced until the operation is freed */
   atomic_int refs;
   /* Released before each batch starts, acquired when it completes: the operation travels
    * to the engine thread as a tag inside gRPC, whose synchronisation the C11 memory model
    * (and ThreadSanitizer) cannot see; this pair makes the hand-off explicit. */
   atomic_uint batches;
 
-  pthread_mutex_t mu;         /* guards the three fields below */
-  grpc_call *active;          /* the batch running now (borrowed), for cancel */
-  bg_unary_result *unary;     /* the call whose batches run now (bg_unary_step) */
-  bg_cancel_reason cancelled; /* first reason wins */
-  bool delivered;             /* the callback has started */
+  pthread_mutex_t mu;          /* guards the three fields below */
+  grpc_call *active;           /* the batch running now (borrowed), for cancel */
+  bgi_unary_result *unary;     /* the call whose batches run now (bgi_unary_step) */
+  bgi_cancel_reason cancelled; /* first reason wins */
+  bool delivered;              /* the callback has started */
 
   /* Owned by the engine, under its mutex. */
-  bg_async_op *prev, *next; /* pending list (admitted, not yet ready) */
-  bg_async_op *ready_next;
-  bg_async_op *timer_next;
+  bgi_async_op *prev, *next; /* pending list (admitted, not yet ready) */
+  bgi_async_op *ready_next;
+  bgi_async_op *timer_next;
   gpr_timespec due; /* monotonic */
   bool timer_armed;
 };
 
 /* A new engine with its queue and thread (and callback thread when `callback_thread`).
  * NULL with `err` filled when a thread or the eventfd cannot be made. */
-bg_async_engine *bg_async_engine_create(bool callback_thread, bg_error *err);
+bgi_async_engine *bgi_async_engine_create(bool callback_thread, bg_error *err);
 
 /* Refuses new operations, cancels the pending ones, delivers every operation (on this thread,
  * or on the callback thread, which is joined), stops the engine thread and drops the
  * creator's reference. Must not run on a runner of this engine. */
-void bg_async_engine_close(bg_async_engine *engine);
+void bgi_async_engine_close(bgi_async_engine *engine);
 
 /* Sets up `op` with `refs` references (1 for the engine, +1 for a caller's handle). */
-void bg_async_op_init(bg_async_op *op, const bg_async_op_vtable *vt, bg_async_engine *engine,
-                      int refs);
+void bgi_async_op_init(bgi_async_op *op, const bgi_async_op_vtable *vt, bgi_async_engine *engine,
+                       int refs);
 /* Drops one reference; the last one destroys the operation. Any thread. */
-void bg_async_op_unref(bg_async_op *op);
+void bgi_async_op_release(bgi_async_op *op);
 /* Frees an operation that was never admitted (or was abandoned), whatever its references. */
-void bg_async_op_discard(bg_async_op *op);
+void bgi_async_op_free(bgi_async_op *op);
 
 /* Makes `op` pending, so close will cancel and wait for it. BG_ERR_CANCELLED when closing. */
-bg_status bg_async_engine_admit(bg_async_engine *engine, bg_async_op *op, bg_error *err);
+bg_status bgi_async_engine_admit(bgi_async_engine *engine, bgi_async_op *op, bg_error *err);
 /* Undoes admit for an operation whose first batch could not be started. */
-void bg_async_engine_abandon(bg_async_engine *engine, bg_async_op *op);
+void bgi_async_engine_abandon(bgi_async_engine *engine, bgi_async_op *op);
 
 /* Starts `call` for `op` on the engine's queue; the engine runs its further batches
- * (bg_unary_step) and calls `completed` once, when the call has finished. Runs under the
+ * (bgi_unary_step) and calls `completed` once, when the call has finished. Runs under the
  * operation's mutex, so a concurrent cancel either finds the grpc call or is found here (and the
  * call is then cancelled at once). `result` must stay put until `completed`. */
-bg_status bg_async_op_start(bg_async_op *op, const bg_unary_call *call, bg_unary_result *result,
-                            bg_error *err);
+bg_status bgi_async_op_start(bgi_async_op *op, const bgi_unary_call *call, bgi_unary_result *result,
+                             bg_error *err);
 
 /* Engine thread (from `completed`): call `timer` at `due`. If the operation was cancelled it
  * is delivered instead. */
-void bg_async_op_arm_timer(bg_async_op *op, gpr_timespec due);
+void bgi_async_op_arm_timer(bgi_async_op *op, gpr_timespec due);
 
-/* The reason `op` was cancelled so far (BG_CANCEL_NONE if it was not). */
-bg_cancel_reason bg_async_op_cancelled(bg_async_op *op);
+/* The reason `op` was cancelled so far (BGI_CANCEL_NONE if it was not). */
+bgi_cancel_reason bgi_async_op_cancelled(bgi_async_op *op);
 
 /* Marks `op` cancelled and cancels its grpc call; true when its callback has not started. */
-bool bg_async_op_cancel(bg_async_op *op, bg_cancel_reason reason);
+bool bgi_async_op_cancel(bgi_async_op *op, bgi_cancel_reason reason);
 
 /* Runs ready callbacks on this thread, waiting up to `timeout_ms` (0: no wait, -1: none) for
  * the first while operations are outstanding. `*n_run` gets the count. */
-bg_status bg_async_engine_run_ready(bg_async_engine *engine, int64_t timeout_ms, size_t *n_run,
-                                    bg_error *err);
+bg_status bgi_async_engine_run_ready(bgi_async_engine *engine, int64_t timeout_ms, size_t *n_run,
+                                     bg_error *err);
 
 /* The eventfd (readable while callbacks are ready), or -1 with a callback thread. */
-int bg_async_engine_fd(const bg_async_engine *engine);
+int bgi_async_engine_fd(const bgi_async_engine *engine);
 
 /* Operations admitted whose callbacks have not finished. */
-size_t bg_async_engine_outstanding(bg_async_engine *engine);
+size_t bgi_async_engine_outstanding(bgi_async_engine *engine);
 
 /* true when this thread is running one of `engine`'s callbacks right now. */
-bool bg_async_engine_in_callback(const bg_async_engine *engine);
+bool bgi_async_engine_in_callback(const bgi_async_engine *engine);
 
 #endif

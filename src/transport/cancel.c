@@ -8,7 +8,7 @@
 struct bg_cancel_token {
   pthread_mutex_t mu;
   bool cancelled;
-  bg_cancel_reg *calls; /* running calls, each on its caller's stack */
+  bgi_cancel_reg *calls; /* running calls, each on its caller's stack */
 };
 
 BG_API bg_cancel_token *bg_cancel_token_new(void) {
@@ -33,7 +33,7 @@ BG_API void bg_cancel_token_cancel(bg_cancel_token *token) {
   pthread_mutex_lock(&token->mu);
   token->cancelled = true;
   /* grpc_call_cancel is thread-safe; the lock keeps each call referenced until detached. */
-  for (bg_cancel_reg *r = token->calls; r; r = r->next)
+  for (bgi_cancel_reg *r = token->calls; r; r = r->next)
     grpc_call_cancel(r->call, NULL);
   pthread_mutex_unlock(&token->mu);
 }
@@ -55,7 +55,7 @@ BG_API void bg_cancel_token_reset(bg_cancel_token *token) {
   pthread_mutex_unlock(&token->mu);
 }
 
-void bg_cancel_attach(bg_cancel_token *token, bg_cancel_reg *reg, grpc_call *call) {
+void bgi_cancel_attach(bg_cancel_token *token, bgi_cancel_reg *reg, grpc_call *call) {
   if (!token)
     return;
   reg->call = call;
@@ -67,11 +67,11 @@ void bg_cancel_attach(bg_cancel_token *token, bg_cancel_reg *reg, grpc_call *cal
   pthread_mutex_unlock(&token->mu);
 }
 
-void bg_cancel_detach(bg_cancel_token *token, bg_cancel_reg *reg) {
+void bgi_cancel_detach(bg_cancel_token *token, bgi_cancel_reg *reg) {
   if (!token)
     return;
   pthread_mutex_lock(&token->mu);
-  for (bg_cancel_reg **p = &token->calls; *p; p = &(*p)->next) {
+  for (bgi_cancel_reg **p = &token->calls; *p; p = &(*p)->next) {
     if (*p == reg) {
       *p = reg->next;
       break;

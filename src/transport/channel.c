@@ -18,7 +18,7 @@ static void add_str(grpc_arg *args, size_t *n, const char *key, const char *valu
       (grpc_arg){.type = GRPC_ARG_STRING, .key = (char *)key, .value.string = (char *)value};
 }
 
-static grpc_channel_credentials *credentials(const bg_url *url, const bg_channel_config *c) {
+static grpc_channel_credentials *credentials(const bgi_url *url, const bgi_channel_config *c) {
   if (!url->tls && !c->tls)
     return grpc_insecure_credentials_create();
   grpc_ssl_pem_key_cert_pair pair = {.private_key = c->key_pem, .cert_chain = c->cert_pem};
@@ -26,7 +26,7 @@ static grpc_channel_credentials *credentials(const bg_url *url, const bg_channel
   return grpc_ssl_credentials_create(c->root_pem, c->cert_pem ? &pair : NULL, NULL, NULL);
 }
 
-grpc_channel *bg_channel_create(const bg_url *url, const bg_channel_config *c) {
+grpc_channel *bgi_channel_create(const bgi_url *url, const bgi_channel_config *c) {
   grpc_arg args[MAX_ARGS];
   size_t n = 0;
   add_int(args, &n, GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, c->max_receive_bytes);

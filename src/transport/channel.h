@@ -1,6 +1,6 @@
 /* Opening the client's one gRPC channel from typed settings. */
-#ifndef BG_TRANSPORT_CHANNEL_H
-#define BG_TRANSPORT_CHANNEL_H
+#ifndef BGI_TRANSPORT_CHANNEL_H
+#define BGI_TRANSPORT_CHANNEL_H
 
 #include <grpc/grpc.h>
 #include <stdbool.h>
@@ -9,14 +9,14 @@
 #include "transport/url.h"
 
 /* One raw gRPC channel argument (validated against channel_args.c's table). */
-typedef struct bg_channel_arg {
+typedef struct bgi_channel_arg {
   char *key;
   bool is_string;
   char *string;
   int integer;
-} bg_channel_arg;
+} bgi_channel_arg;
 
-typedef struct bg_channel_config {
+typedef struct bgi_channel_config {
   int64_t max_receive_bytes;    /* -1: unlimited */
   int64_t max_send_bytes;       /* -1: unlimited */
   int64_t max_metadata_size;    /* 0: gRPC's default (8 KiB) */
@@ -33,15 +33,15 @@ typedef struct bg_channel_config {
   bool tls_off;             /* bg_options_set_tls(false): refuse TLS material and grpcs:// */
   char *root_pem;           /* CA bundle; NULL: the system's roots */
   char *cert_pem, *key_pem; /* client certificate for mutual TLS; NULL: none */
-  bg_channel_arg *extra;    /* raw arguments, applied last */
+  bgi_channel_arg *extra;   /* raw arguments, applied last */
   size_t n_extra;
-} bg_channel_config;
+} bgi_channel_config;
 
 /* A channel for `url`; never NULL (gRPC reports bad targets at the first call). */
-grpc_channel *bg_channel_create(const bg_url *url, const bg_channel_config *config);
+grpc_channel *bgi_channel_create(const bgi_url *url, const bgi_channel_config *config);
 
 /* Checks a raw channel argument against the table of client-side gRPC arguments: unknown
  * keys and values of the wrong type are errors, never ignored. */
-bg_status bg_channel_arg_check(const char *key, bool is_string, bg_error *err);
+bg_status bgi_channel_arg_check(const char *key, bool is_string, bg_error *err);
 
 #endif

@@ -71,21 +71,21 @@ static const struct {
     {"grpc.compression_enabled_algorithms_bitset", false},
 };
 
-bg_status bg_channel_arg_check(const char *key, bool is_string, bg_error *err) {
+bg_status bgi_channel_arg_check(const char *key, bool is_string, bg_error *err) {
   if (!key)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "channel argument key is NULL");
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "channel argument key is NULL");
   for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
     if (strcmp(known[i].key, key) != 0)
       continue;
     if (known[i].is_string != is_string)
-      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                     "channel argument '%s' takes %s value; use bg_options_set_channel_arg_%s()",
-                     key, known[i].is_string ? "a string" : "an integer",
-                     known[i].is_string ? "string" : "int");
+      return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                      "channel argument '%s' takes %s value; use bg_options_set_channel_arg_%s()",
+                      key, known[i].is_string ? "a string" : "an integer",
+                      known[i].is_string ? "string" : "int");
     return BG_OK;
   }
-  return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                 "'%s' is not a gRPC channel argument a client can set (misspelt, server-only "
-                 "or pointer-valued); see grpc_types.h",
-                 key);
+  return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                  "'%s' is not a gRPC channel argument a client can set (misspelt, server-only "
+                  "or pointer-valued); see grpc_types.h",
+                  key);
 }

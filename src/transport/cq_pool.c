@@ -7,21 +7,21 @@ static void destroy_cq(grpc_completion_queue *cq) {
   grpc_completion_queue_destroy(cq);
 }
 
-void bg_cq_pool_init(bg_cq_pool *pool) {
+void bgi_cq_pool_init(bgi_cq_pool *pool) {
   pthread_mutex_init(&pool->mutex, NULL);
   pool->idle = NULL;
   pool->n_idle = 0;
   pool->capacity = 0;
 }
 
-grpc_completion_queue *bg_cq_pool_take(bg_cq_pool *pool) {
+grpc_completion_queue *bgi_cq_pool_take(bgi_cq_pool *pool) {
   pthread_mutex_lock(&pool->mutex);
   grpc_completion_queue *cq = pool->n_idle > 0 ? pool->idle[--pool->n_idle] : NULL;
   pthread_mutex_unlock(&pool->mutex);
   return cq ? cq : grpc_completion_queue_create_for_pluck(NULL);
 }
 
-void bg_cq_pool_give(bg_cq_pool *pool, grpc_completion_queue *cq) {
+void bgi_cq_pool_give(bgi_cq_pool *pool, grpc_completion_queue *cq) {
   pthread_mutex_lock(&pool->mutex);
   if (pool->n_idle == pool->capacity) {
     size_t capacity = pool->capacity ? pool->capacity * 2 : 8;
@@ -38,7 +38,7 @@ void bg_cq_pool_give(bg_cq_pool *pool, grpc_completion_queue *cq) {
   pthread_mutex_unlock(&pool->mutex);
 }
 
-void bg_cq_pool_destroy(bg_cq_pool *pool) {
+void bgi_cq_pool_fini(bgi_cq_pool *pool) {
   for (size_t i = 0; i < pool->n_idle; i++)
     destroy_cq(pool->idle[i]);
   free(pool->idle);

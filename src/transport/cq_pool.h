@@ -1,24 +1,24 @@
 /* A pool of pluck completion queues, so a sync call neither creates a queue per call nor
  * shares one between threads: each call takes a queue, plucks its own tag, gives it back. */
-#ifndef BG_TRANSPORT_CQ_POOL_H
-#define BG_TRANSPORT_CQ_POOL_H
+#ifndef BGI_TRANSPORT_CQ_POOL_H
+#define BGI_TRANSPORT_CQ_POOL_H
 
 #include <grpc/grpc.h>
 #include <pthread.h>
 
-typedef struct bg_cq_pool {
+typedef struct bgi_cq_pool {
   pthread_mutex_t mutex;
   grpc_completion_queue **idle;
   size_t n_idle;
   size_t capacity;
-} bg_cq_pool;
+} bgi_cq_pool;
 
-void bg_cq_pool_init(bg_cq_pool *pool);
+void bgi_cq_pool_init(bgi_cq_pool *pool);
 /* An idle queue, or a new one; NULL only when out of memory. */
-grpc_completion_queue *bg_cq_pool_take(bg_cq_pool *pool);
+grpc_completion_queue *bgi_cq_pool_take(bgi_cq_pool *pool);
 /* Returns a queue with no pending work. */
-void bg_cq_pool_give(bg_cq_pool *pool, grpc_completion_queue *cq);
+void bgi_cq_pool_give(bgi_cq_pool *pool, grpc_completion_queue *cq);
 /* Shuts down and destroys every idle queue; all taken queues must have been given back. */
-void bg_cq_pool_destroy(bg_cq_pool *pool);
+void bgi_cq_pool_fini(bgi_cq_pool *pool);
 
 #endif

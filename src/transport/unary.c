@@ -12,8 +12,8 @@ static gpr_timespec deadline_from_ms(int64_t ms) {
   return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(ms, GPR_TIMESPAN));
 }
 
-bg_status bg_unary_start(const bg_unary_call *call, grpc_completion_queue *cq, void *tag,
-                         bg_unary_result *result, bg_error *err) {
+bg_status bgi_unary_start(const bgi_unary_call *call, grpc_completion_queue *cq, void *tag,
+                          bgi_unary_result *result, bg_error *err) {
   memset(result, 0, sizeof *result);
   result->details = grpc_empty_slice();
   grpc_metadata_array_init(&result->initial_metadata);
@@ -22,7 +22,7 @@ bg_status bg_unary_start(const bg_unary_call *call, grpc_completion_queue *cq, v
       grpc_channel_create_registered_call(call->channel, NULL, GRPC_PROPAGATE_DEFAULTS, cq,
                                           call->method, deadline_from_ms(call->deadline_ms), NULL);
   if (!result->call)
-    return bg_fail(err, BG_ERR_INTERNAL, 0, "gRPC could not create the call");
+    return bgi_fail(err, BG_ERR_INTERNAL, 0, "gRPC could not create the call");
 
   grpc_op ops[5];
   memset(ops, 0, sizeof ops);
@@ -42,14 +42,14 @@ bg_status bg_unary_start(const bg_unary_call *call, grpc_completion_queue *cq, v
 
   grpc_call_error started = grpc_call_start_batch(result->call, ops, 5, tag, NULL);
   if (started != GRPC_CALL_OK)
-    return bg_fail(err, BG_ERR_INTERNAL, 0, "gRPC refused to start the call (grpc_call_error %d)",
-                   (int)started);
+    return bgi_fail(err, BG_ERR_INTERNAL, 0, "gRPC refused to start the call (grpc_call_error %d)",
+                    (int)started);
   return BG_OK;
 }
 
 /* Starts batch `stage` (1: one more message, 2: the status); true when the call is over
  * because gRPC refused it (never expected: each op is started once). */
-static bool start_stage(bg_unary_result *result, int stage, void *tag) {
+static bool start_stage(bgi_unary_result *result, int stage, void *tag) {
   grpc_op op;
   memset(&op, 0, sizeof op);
   if (stage == 1) {
@@ -70,7 +70,7 @@ static bool start_stage(bg_unary_result *result, int stage, void *tag) {
   return true;
 }
 
-bool bg_unary_step(bg_unary_result *result, bool ok, void *tag) {
+bool bgi_unary_step(bgi_unary_result *result, bool ok, void *tag) {
   switch (result->stage) {
   case 0: /* sent, and the reply (if any) is in: look for a second one only after a first */
     return start_stage(result, ok && result->response ? 1 : 2, tag);
@@ -90,45 +90,45 @@ bool bg_unary_step(bg_unary_result *result, bool ok, void *tag) {
   }
 }
 
-bg_status bg_unary_run(bg_cq_pool *pool, const bg_unary_call *call, bg_unary_result *result,
-                       bg_error *err) {
-  grpc_completion_queue *cq = bg_cq_pool_take(pool);
+bg_status bgi_unary_run(bgi_cq_pool *pool, const bgi_unary_call *call, bgi_unary_result *result,
+                        bg_error *err) {
+  grpc_completion_queue *cq = bgi_cq_pool_take(pool);
   if (!cq) {
     memset(result, 0, sizeof *result);
     result->details = grpc_empty_slice();
     grpc_metadata_array_init(&result->initial_metadata);
     grpc_metadata_array_init(&result->trailing_metadata);
-    return BG_FAIL_NOMEM(err);
+    return BGI_FAIL_NOMEM(err);
   }
   void *tag = result; /* any unique address identifies this batch on the queue */
-  bg_status st = bg_unary_start(call, cq, tag, result, err);
+  bg_status st = bgi_unary_start(call, cq, tag, result, err);
   if (st == BG_OK) {
     /* The call's own deadline bounds each wait; the queue always delivers the tag. A cancel
      * token (bg_call_options_set_cancel_token) may cancel the call from another thread. */
-    bg_cancel_reg reg;
-    bg_cancel_attach(call->cancel, &reg, result->call);
+    bgi_cancel_reg reg;
+    bgi_cancel_attach(call->cancel, &reg, result->call);
     for (;;) {
       grpc_event ev =
           grpc_completion_queue_pluck(cq, tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-      bool done = ev.type != GRPC_OP_COMPLETE || bg_unary_step(result, ev.success != 0, tag);
+      bool done = ev.type != GRPC_OP_COMPLETE || bgi_unary_step(result, ev.success != 0, tag);
       if (!done)
         continue;
       if (ev.type != GRPC_OP_COMPLETE || !ev.success)
-        st = bg_fail(err, BG_ERR_INTERNAL, 0, "gRPC completion queue failed (event type %d)",
-                     (int)ev.type);
+        st = bgi_fail(err, BG_ERR_INTERNAL, 0, "gRPC completion queue failed (event type %d)",
+                      (int)ev.type);
       break;
     }
-    bg_cancel_detach(call->cancel, &reg);
+    bgi_cancel_detach(call->cancel, &reg);
   }
   /* The call is done (or never started): drop it before the queue goes back to the pool. */
   if (result->call)
     grpc_call_unref(result->call);
   result->call = NULL;
-  bg_cq_pool_give(pool, cq);
+  bgi_cq_pool_give(pool, cq);
   return st;
 }
 
-void bg_unary_result_destroy(bg_unary_result *result) {
+void bgi_unary_result_fini(bgi_unary_result *result) {
   if (result->call)
     grpc_call_unref(result->call);
   result->call = NULL;
@@ -167,14 +167,14 @@ static bool contains(const char *text, size_t n, const char *needle) {
   return false;
 }
 
-bg_status bg_fail_from_grpc(bg_error *err, const bg_unary_result *result, const char *what,
-                            const char *address, int64_t deadline_ms) {
+bg_status bgi_fail_from_grpc(bg_error *err, const bgi_unary_result *result, const char *what,
+                             const char *address, int64_t deadline_ms) {
   if (result->extra_message)
-    return bg_fail(err, BG_ERR_PROTOCOL, 0,
-                   "%s at %s: the server sent more than one reply message to a unary call, "
-                   "which breaks the protocol; the call was cancelled (is the method a "
-                   "BentoML unary RPC there?)",
-                   what, address);
+    return bgi_fail(err, BG_ERR_PROTOCOL, 0,
+                    "%s at %s: the server sent more than one reply message to a unary call, "
+                    "which breaks the protocol; the call was cancelled (is the method a "
+                    "BentoML unary RPC there?)",
+                    what, address);
   const char *name = bg_grpc_status_str(result->status);
   int n = (int)GRPC_SLICE_LENGTH(result->details);
   const char *details = (const char *)GRPC_SLICE_START_PTR(result->details);
@@ -185,10 +185,10 @@ bg_status bg_fail_from_grpc(bg_error *err, const bg_unary_result *result, const 
   bg_status code;
   switch (result->status) {
   case GRPC_STATUS_DEADLINE_EXCEEDED:
-    return bg_fail(err, BG_ERR_DEADLINE, result->status,
-                   "%s at %s: DEADLINE_EXCEEDED: no answer within the %lld ms deadline; raise "
-                   "the deadline or check the server's load",
-                   what, address, (long long)deadline_ms);
+    return bgi_fail(err, BG_ERR_DEADLINE, result->status,
+                    "%s at %s: DEADLINE_EXCEEDED: no answer within the %lld ms deadline; raise "
+                    "the deadline or check the server's load",
+                    what, address, (long long)deadline_ms);
   case GRPC_STATUS_UNAVAILABLE: code = BG_ERR_UNAVAILABLE; break;
   case GRPC_STATUS_CANCELLED: code = BG_ERR_CANCELLED; break;
   default: code = BG_ERR_SERVER; break;
@@ -205,6 +205,6 @@ bg_status bg_fail_from_grpc(bg_error *err, const bg_unary_result *result, const 
     else if (n >= 4 && memcmp(details, "Sent", 4) == 0)
       size_hint = " with bg_options_set_max_send_bytes()";
   }
-  return bg_fail(err, code, result->status, "%s at %s failed: %s: %.*s%s%s", what, address, name, n,
-                 details, hint, size_hint);
+  return bgi_fail(err, code, result->status, "%s at %s failed: %s: %.*s%s%s", what, address, name,
+                  n, details, hint, size_hint);
 }

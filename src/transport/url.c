@@ -13,18 +13,18 @@ static bool has_prefix(const char *s, const char *prefix) {
 
 static bg_status parse_port(const char *url, const char *text, int *port, bg_error *err) {
   if (*text == '\0')
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "address '%s' has no port; write it as host:port, e.g. localhost:3000", url);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "address '%s' has no port; write it as host:port, e.g. localhost:3000", url);
   long value = 0;
   for (const char *p = text; *p; p++) {
     if (!isdigit((unsigned char)*p) || value > 65535)
-      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                     "address '%s': port '%s' is not a number from 1 to 65535", url, text);
+      return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                      "address '%s': port '%s' is not a number from 1 to 65535", url, text);
     value = value * 10 + (*p - '0');
   }
   if (value < 1 || value > 65535)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "address '%s': port %ld is not in 1..65535",
-                   url, value);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "address '%s': port %ld is not in 1..65535",
+                    url, value);
   *port = (int)value;
   return BG_OK;
 }
@@ -58,28 +58,28 @@ static void encode_path(const char *path, char *out) {
   *out = '\0';
 }
 
-static bg_status parse_unix(const char *url, const char *rest, bg_url *out, bg_error *err) {
+static bg_status parse_unix(const char *url, const char *rest, bgi_url *out, bg_error *err) {
   /* unix:/abs and unix:///abs are absolute, unix:rel is relative to the working directory;
    * everything after the prefix is the path, byte for byte. */
   const char *path = rest;
   if (has_prefix(rest, "//")) {
     path = rest + 2;
     if (*path && *path != '/')
-      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                     "address '%s': unix:// must be followed by an absolute path (unix:///%s); "
-                     "write unix:/abs/path, unix:///abs/path or unix:relative/path",
-                     url, path);
+      return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                      "address '%s': unix:// must be followed by an absolute path (unix:///%s); "
+                      "write unix:/abs/path, unix:///abs/path or unix:relative/path",
+                      url, path);
   }
   if (*path == '\0')
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "address '%s' has no socket path; write unix:/path/to/socket", url);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "address '%s' has no socket path; write unix:/path/to/socket", url);
   size_t len = strlen(path);
   if (len > UNIX_PATH_MAX)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "address '%s': the socket path is %zu bytes, but a unix socket address holds "
-                   "at most %d bytes (sun_path); use a shorter path (e.g. a symbolic link to "
-                   "the directory, or a relative unix:path)",
-                   url, len, UNIX_PATH_MAX);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "address '%s': the socket path is %zu bytes, but a unix socket address holds "
+                    "at most %d bytes (sun_path); use a shorter path (e.g. a symbolic link to "
+                    "the directory, or a relative unix:path)",
+                    url, len, UNIX_PATH_MAX);
   snprintf(out->host, sizeof out->host, "%s", path);
   memcpy(out->target, "unix:", 5);
   encode_path(path, out->target + 5); /* at most 3 * 107 bytes: fits */
@@ -87,43 +87,43 @@ static bg_status parse_unix(const char *url, const char *rest, bg_url *out, bg_e
   return BG_OK;
 }
 
-static bg_status parse_host_port(const char *url, const char *rest, bg_url *out, bg_error *err) {
-  char buf[BG_URL_MAX];
+static bg_status parse_host_port(const char *url, const char *rest, bgi_url *out, bg_error *err) {
+  char buf[BGI_URL_MAX];
   snprintf(buf, sizeof buf, "%s", rest);
   size_t len = strlen(buf);
   if (len > 0 && buf[len - 1] == '/')
     buf[--len] = '\0'; /* tolerate "grpc://host:port/" */
   if (strchr(buf, '/'))
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "address '%s' has a path; gRPC addresses are just host:port", url);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "address '%s' has a path; gRPC addresses are just host:port", url);
 
   const char *port_text;
   bool v6 = false;
   if (buf[0] == '[') {
     char *close = strchr(buf, ']');
     if (!close || (close[1] != ':' && close[1] != '\0'))
-      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                     "address '%s': an IPv6 address is written [addr]:port, e.g. [::1]:3000", url);
+      return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                      "address '%s': an IPv6 address is written [addr]:port, e.g. [::1]:3000", url);
     *close = '\0';
     snprintf(out->host, sizeof out->host, "%s", buf + 1);
     port_text = close[1] ? close + 2 : "";
     unsigned char scratch[16];
     if (inet_pton(AF_INET6, out->host, scratch) != 1)
-      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "address '%s': '%s' is not an IPv6 address",
-                     url, out->host);
+      return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "address '%s': '%s' is not an IPv6 address",
+                      url, out->host);
     v6 = true;
   } else {
     char *colon = strrchr(buf, ':');
     if (colon && strchr(buf, ':') != colon)
-      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                     "address '%s': put an IPv6 address in brackets, e.g. [::1]:3000", url);
+      return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                      "address '%s': put an IPv6 address in brackets, e.g. [::1]:3000", url);
     if (colon)
       *colon = '\0';
     snprintf(out->host, sizeof out->host, "%s", buf);
     port_text = colon ? colon + 1 : "";
     if (!valid_hostname(out->host))
-      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                     "address '%s': '%s' is not a valid host name or address", url, out->host);
+      return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                      "address '%s': '%s' is not a valid host name or address", url, out->host);
   }
   bg_status st = parse_port(url, port_text, &out->port, err);
   if (st != BG_OK)
@@ -138,18 +138,18 @@ static bg_status parse_host_port(const char *url, const char *rest, bg_url *out,
   return BG_OK;
 }
 
-bg_status bg_url_parse(const char *url, bg_url *out, bg_error *err) {
+bg_status bgi_url_parse(const char *url, bgi_url *out, bg_error *err) {
   memset(out, 0, sizeof *out);
   if (!url || !*url)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "no server address given; pass host:port, e.g. localhost:3000");
-  if (strlen(url) >= BG_URL_MAX)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "server address is longer than %d bytes",
-                   BG_URL_MAX - 1);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "no server address given; pass host:port, e.g. localhost:3000");
+  if (strlen(url) >= BGI_URL_MAX)
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "server address is longer than %d bytes",
+                    BGI_URL_MAX - 1);
   for (const char *p = url; *p; p++)
     if (isspace((unsigned char)*p) || !isprint((unsigned char)*p))
-      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                     "server address '%s' contains spaces or control characters", url);
+      return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                      "server address '%s' contains spaces or control characters", url);
 
   if (has_prefix(url, "unix:"))
     return parse_unix(url, url + 5, out, err);
@@ -160,15 +160,15 @@ bg_status bg_url_parse(const char *url, bg_url *out, bg_error *err) {
     return parse_host_port(url, url + 8, out, err);
   }
   if (strstr(url, "://"))
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "address '%s': unsupported scheme; use host:port, grpc://host:port, "
-                   "grpcs://host:port or unix:/path (BentoML's gRPC port speaks HTTP/2 gRPC, "
-                   "not http://)",
-                   url);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "address '%s': unsupported scheme; use host:port, grpc://host:port, "
+                    "grpcs://host:port or unix:/path (BentoML's gRPC port speaks HTTP/2 gRPC, "
+                    "not http://)",
+                    url);
   return parse_host_port(url, url, out, err);
 }
 
-bool bg_url_is_local(const bg_url *url) {
+bool bgi_url_is_local(const bgi_url *url) {
   if (url->is_unix || strcmp(url->host, "localhost") == 0)
     return true;
   unsigned char a[16];

@@ -9,7 +9,7 @@
 #include "value/value_internal.h"
 
 /* type/subtype with RFC 6838 token characters. */
-bool bg_mime_valid(const char *mime) {
+bool bgi_mime_valid(const char *mime) {
   const char *slash = strchr(mime, '/');
   bool ok = slash && slash != mime && slash[1] != '\0' && !strchr(slash + 1, '/');
   for (const char *p = mime; ok && *p; p++)
@@ -20,14 +20,14 @@ bool bg_mime_valid(const char *mime) {
 /* Stored lower-case, as BentoML compares lower-case MIME types exactly. Returns a malloc'd
  * copy or NULL (err filled). */
 static char *normalise_mime(const char *mime, bg_error *err) {
-  if (!bg_mime_valid(mime)) {
-    bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-            "MIME type '%s' is not of the form type/subtype, e.g. image/png", mime);
+  if (!bgi_mime_valid(mime)) {
+    bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+             "MIME type '%s' is not of the form type/subtype, e.g. image/png", mime);
     return NULL;
   }
   char *copy = strdup(mime);
   if (!copy) {
-    BG_FAIL_NOMEM(err);
+    BGI_FAIL_NOMEM(err);
     return NULL;
   }
   for (char *p = copy; *p; p++)
@@ -41,21 +41,21 @@ static bg_value *make_blob(bg_value_kind kind, const void *data, size_t size, vo
   char *mime_copy = NULL;
   if (!data && size > 0) {
     free(owned);
-    bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "%s: data is NULL but size is %zu",
-            bg_value_kind_name(kind), size);
+    bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "%s: data is NULL but size is %zu",
+             bg_value_kind_name(kind), size);
     return NULL;
   }
   if (mime && !(mime_copy = normalise_mime(mime, err))) {
     free(owned);
     return NULL;
   }
-  bg_value *v = bg_value_alloc(kind, err);
+  bg_value *v = bgi_value_alloc(kind, err);
   if (!v) {
     free(owned);
     free(mime_copy);
     return NULL;
   }
-  v->as.blob = (bg_blob){.data = data, .size = size, .owned = owned, .mime = mime_copy};
+  v->as.blob = (bgi_blob){.data = data, .size = size, .owned = owned, .mime = mime_copy};
   return v;
 }
 
@@ -65,7 +65,7 @@ static bg_value *copy_blob(bg_value_kind kind, const void *data, size_t size, co
     return make_blob(kind, data, size, NULL, mime, err); /* reports the NULL */
   void *copy = malloc(size ? size : 1);
   if (!copy) {
-    BG_FAIL_NOMEM(err);
+    BGI_FAIL_NOMEM(err);
     return NULL;
   }
   if (size)
@@ -73,8 +73,8 @@ static bg_value *copy_blob(bg_value_kind kind, const void *data, size_t size, co
   return make_blob(kind, copy, size, copy, mime, err);
 }
 
-bg_value *bg_blob_adopt(bg_value_kind kind, void *data, size_t size, const char *mime,
-                        bg_error *err) {
+bg_value *bgi_blob_adopt(bg_value_kind kind, void *data, size_t size, const char *mime,
+                         bg_error *err) {
   return make_blob(kind, data, size, data, mime, err);
 }
 
@@ -88,12 +88,12 @@ BG_API bg_value *bg_file_copy(const void *data, size_t size, const char *mime, b
 
 BG_API bg_value *bg_file_from_path(const char *path, const char *mime, bg_error *err) {
   if (!path) {
-    bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "file: path is NULL");
+    bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "file: path is NULL");
     return NULL;
   }
   FILE *f = fopen(path, "rb");
   if (!f) {
-    bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "cannot open '%s': %s", path, strerror(errno));
+    bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "cannot open '%s': %s", path, strerror(errno));
     return NULL;
   }
   size_t size = 0, capacity = 1 << 16;
@@ -116,33 +116,33 @@ BG_API bg_value *bg_file_from_path(const char *path, const char *mime, bg_error 
   int saved = errno;
   fclose(f);
   if (!buf) {
-    BG_FAIL_NOMEM(err);
+    BGI_FAIL_NOMEM(err);
     return NULL;
   }
   if (failed) {
     free(buf);
-    bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "cannot read '%s': %s", path, strerror(saved));
+    bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "cannot read '%s': %s", path, strerror(saved));
     return NULL;
   }
   return make_blob(BG_VALUE_FILE, buf, size, buf, mime, err);
 }
 
-static const bg_blob *as_blob(const bg_value *value, bg_value_kind kind) {
+static const bgi_blob *as_blob(const bg_value *value, bg_value_kind kind) {
   return value && value->kind == kind ? &value->as.blob : NULL;
 }
 
 BG_API const void *bg_file_data(const bg_value *value) {
-  const bg_blob *b = as_blob(value, BG_VALUE_FILE);
+  const bgi_blob *b = as_blob(value, BG_VALUE_FILE);
   return b ? b->data : NULL;
 }
 
 BG_API size_t bg_file_size(const bg_value *value) {
-  const bg_blob *b = as_blob(value, BG_VALUE_FILE);
+  const bgi_blob *b = as_blob(value, BG_VALUE_FILE);
   return b ? b->size : 0;
 }
 
 BG_API const char *bg_file_mime(const bg_value *value) {
-  const bg_blob *b = as_blob(value, BG_VALUE_FILE);
+  const bgi_blob *b = as_blob(value, BG_VALUE_FILE);
   return b ? b->mime : NULL;
 }
 
@@ -155,11 +155,11 @@ BG_API bg_value *bg_bytes_copy(const void *data, size_t size, bg_error *err) {
 }
 
 BG_API const void *bg_bytes_data(const bg_value *value) {
-  const bg_blob *b = as_blob(value, BG_VALUE_BYTES);
+  const bgi_blob *b = as_blob(value, BG_VALUE_BYTES);
   return b ? b->data : NULL;
 }
 
 BG_API size_t bg_bytes_size(const bg_value *value) {
-  const bg_blob *b = as_blob(value, BG_VALUE_BYTES);
+  const bgi_blob *b = as_blob(value, BG_VALUE_BYTES);
   return b ? b->size : 0;
 }

@@ -17,22 +17,22 @@
 /* `depth` counts the containers around and including `j`. */
 static bg_status check(const json_t *j, int depth, int max_nesting, bg_error *err) {
   if ((json_is_array(j) || json_is_object(j)) && depth > max_nesting)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "JSON is nested deeper than %d levels, more than BentoML's server accepts",
-                   max_nesting);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "JSON is nested deeper than %d levels, more than BentoML's server accepts",
+                    max_nesting);
   switch (json_typeof(j)) {
   case JSON_INTEGER: {
     json_int_t v = json_integer_value(j);
     if (v > MAX_SAFE_INTEGER || v < -MAX_SAFE_INTEGER)
-      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                     "JSON integer %lld is beyond +-2^53; the protocol sends numbers as doubles, "
-                     "so it would arrive changed (send it as a string)",
-                     (long long)v);
+      return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                      "JSON integer %lld is beyond +-2^53; the protocol sends numbers as doubles, "
+                      "so it would arrive changed (send it as a string)",
+                      (long long)v);
     return BG_OK;
   }
   case JSON_REAL:
     if (!isfinite(json_real_value(j)))
-      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "JSON cannot carry NaN or Infinity");
+      return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "JSON cannot carry NaN or Infinity");
     return BG_OK;
   case JSON_ARRAY:
     for (size_t i = 0; i < json_array_size(j); i++)
@@ -103,7 +103,7 @@ static void make_c_numeric(void) { c_numeric = newlocale(LC_NUMERIC_MASK, "C", (
  * way a person (and Python's repr) writes it: plain digits for exponents -4..15 ("10.0",
  * "0.001", "1234567.0"), else scientific ("1e+16", "1.5e-05"). Integral values keep a ".0"
  * so they still read as numbers of the wire's double kind. */
-void bg_json_format_real(char *buf, size_t cap, double d) {
+void bgi_json_format_real(char *buf, size_t cap, double d) {
   if (!isfinite(d)) { /* JSON values never hold these (check() refuses them) */
     snprintf(buf, cap, "%s", isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
     return;
@@ -168,8 +168,8 @@ void bg_json_format_real(char *buf, size_t cap, double d) {
 }
 
 static void put_real(out *o, double d) {
-  char buf[BG_JSON_REAL_MAX];
-  bg_json_format_real(buf, sizeof buf, d);
+  char buf[BGI_JSON_REAL_MAX];
+  bgi_json_format_real(buf, sizeof buf, d);
   put_str(o, buf);
 }
 
@@ -264,12 +264,12 @@ static void put_object(out *o, const json_t *j) {
   free(keys);
 }
 
-bg_value *bg_json_adopt(json_t *json, int max_nesting, bg_error *err) {
+bg_value *bgi_json_adopt(json_t *json, int max_nesting, bg_error *err) {
   if (check(json, 1, max_nesting, err) != BG_OK) {
     json_decref(json);
     return NULL;
   }
-  bg_value *v = bg_value_alloc(BG_VALUE_JSON, err);
+  bg_value *v = bgi_value_alloc(BG_VALUE_JSON, err);
   if (!v) {
     json_decref(json);
     return NULL;
@@ -281,7 +281,7 @@ bg_value *bg_json_adopt(json_t *json, int max_nesting, bg_error *err) {
 
 BG_API bg_value *bg_json_parse(const char *text, size_t len, bg_error *err) {
   if (!text) {
-    bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "JSON text is NULL");
+    bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "JSON text is NULL");
     return NULL;
   }
   if (len == (size_t)-1)
@@ -289,11 +289,11 @@ BG_API bg_value *bg_json_parse(const char *text, size_t len, bg_error *err) {
   json_error_t jerr;
   json_t *json = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
   if (!json) {
-    bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "invalid JSON at line %d, column %d: %s", jerr.line,
-            jerr.column, jerr.text);
+    bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "invalid JSON at line %d, column %d: %s", jerr.line,
+             jerr.column, jerr.text);
     return NULL;
   }
-  return bg_json_adopt(json, BG_JSON_MAX_NESTING, err);
+  return bgi_json_adopt(json, BG_JSON_MAX_NESTING, err);
 }
 
 /* Rendered on first use (most calls never read the input's text); concurrent first reads

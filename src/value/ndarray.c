@@ -95,60 +95,61 @@ BG_API bg_status bg_dtype_from_name(const char *name, bg_dtype *dtype) {
   return BG_ERR_INVALID_ARGUMENT;
 }
 
-bg_status bg_ndarray_check(bg_dtype dtype, const int64_t *shape, size_t ndim, const void *data,
-                           size_t count, bg_error *err) {
+bg_status bgi_ndarray_check(bg_dtype dtype, const int64_t *shape, size_t ndim, const void *data,
+                            size_t count, bg_error *err) {
   if (bg_dtype_size(dtype) == 0)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "ndarray: unknown dtype %d; use one of the BG_DTYPE_* values", (int)dtype);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "ndarray: unknown dtype %d; use one of the BG_DTYPE_* values", (int)dtype);
   if (ndim > BG_NDARRAY_MAX_DIMS)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "ndarray: %zu dimensions given, at most %d are supported", ndim,
-                   BG_NDARRAY_MAX_DIMS);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "ndarray: %zu dimensions given, at most %d are supported", ndim,
+                    BG_NDARRAY_MAX_DIMS);
   if (ndim > 0 && !shape)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "ndarray: shape is NULL but ndim is %zu", ndim);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "ndarray: shape is NULL but ndim is %zu",
+                    ndim);
   size_t expected = 1;
   for (size_t i = 0; i < ndim; i++) {
     if (shape[i] < 0 || shape[i] > INT32_MAX)
-      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                     "ndarray: dimension %zu is %lld; each dimension must be in 0..%d "
-                     "(the protocol carries int32 dimensions)",
-                     i, (long long)shape[i], INT32_MAX);
+      return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                      "ndarray: dimension %zu is %lld; each dimension must be in 0..%d "
+                      "(the protocol carries int32 dimensions)",
+                      i, (long long)shape[i], INT32_MAX);
     if (shape[i] != 0 && expected > SIZE_MAX / (size_t)shape[i])
-      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                     "ndarray: the shape's element count overflows");
+      return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                      "ndarray: the shape's element count overflows");
     expected *= (size_t)shape[i];
   }
   if (count > SIZE_MAX / bg_dtype_size(dtype))
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "ndarray: %zu elements do not fit in memory",
-                   count);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "ndarray: %zu elements do not fit in memory",
+                    count);
   if (expected != count)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "ndarray: the shape holds %zu elements but %zu were given; pass a count "
-                   "equal to the product of the shape",
-                   expected, count);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "ndarray: the shape holds %zu elements but %zu were given; pass a count "
+                    "equal to the product of the shape",
+                    expected, count);
   if (count > 0 && !data)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "ndarray: data is NULL but count is %zu",
-                   count);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "ndarray: data is NULL but count is %zu",
+                    count);
   if (dtype == BG_DTYPE_STRING) {
     const char *const *strings = data;
     for (size_t i = 0; i < count; i++)
       if (!strings[i])
-        return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                       "ndarray: string element %zu is NULL; every element must be a "
-                       "NUL-terminated string",
-                       i);
-      else if (!bg_utf8_valid(strings[i], strlen(strings[i])))
-        return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                       "ndarray: string element %zu is not valid UTF-8; string arrays carry "
-                       "UTF-8 text only (send other bytes as File or bytes)",
-                       i);
+        return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                        "ndarray: string element %zu is NULL; every element must be a "
+                        "NUL-terminated string",
+                        i);
+      else if (!bgi_utf8_valid(strings[i], strlen(strings[i])))
+        return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                        "ndarray: string element %zu is not valid UTF-8; string arrays carry "
+                        "UTF-8 text only (send other bytes as File or bytes)",
+                        i);
   }
   return BG_OK;
 }
 
 static bg_value *new_array_value(bg_value_kind kind, bg_dtype dtype, const int64_t *shape,
                                  size_t ndim, size_t count, bg_error *err) {
-  bg_value *v = bg_value_alloc(kind, err);
+  bg_value *v = bgi_value_alloc(kind, err);
   if (!v)
     return NULL;
   v->as.ndarray.dtype = dtype;
@@ -159,9 +160,9 @@ static bg_value *new_array_value(bg_value_kind kind, bg_dtype dtype, const int64
   return v;
 }
 
-bg_value *bg_array_borrow(bg_value_kind kind, bg_dtype dtype, const int64_t *shape, size_t ndim,
-                          const void *data, size_t count, bg_error *err) {
-  if (bg_ndarray_check(dtype, shape, ndim, data, count, err) != BG_OK)
+bg_value *bgi_array_borrow(bg_value_kind kind, bg_dtype dtype, const int64_t *shape, size_t ndim,
+                           const void *data, size_t count, bg_error *err) {
+  if (bgi_ndarray_check(dtype, shape, ndim, data, count, err) != BG_OK)
     return NULL;
   bg_value *v = new_array_value(kind, dtype, shape, ndim, count, err);
   if (v)
@@ -175,14 +176,14 @@ static void free_strings(char **strings, size_t n) {
   free(strings);
 }
 
-bg_value *bg_array_copy(bg_value_kind kind, bg_dtype dtype, const int64_t *shape, size_t ndim,
-                        const void *data, size_t count, bg_error *err) {
-  if (bg_ndarray_check(dtype, shape, ndim, data, count, err) != BG_OK)
+bg_value *bgi_array_copy(bg_value_kind kind, bg_dtype dtype, const int64_t *shape, size_t ndim,
+                         const void *data, size_t count, bg_error *err) {
+  if (bgi_ndarray_check(dtype, shape, ndim, data, count, err) != BG_OK)
     return NULL;
   size_t bytes = count * bg_dtype_size(dtype);
   void *buffer = malloc(bytes ? bytes : 1);
   if (!buffer) {
-    BG_FAIL_NOMEM(err);
+    BGI_FAIL_NOMEM(err);
     return NULL;
   }
   if (dtype == BG_DTYPE_STRING) {
@@ -192,18 +193,18 @@ bg_value *bg_array_copy(bg_value_kind kind, bg_dtype dtype, const int64_t *shape
       dst[i] = strdup(src[i]);
       if (!dst[i]) {
         free_strings(dst, i);
-        BG_FAIL_NOMEM(err);
+        BGI_FAIL_NOMEM(err);
         return NULL;
       }
     }
   } else if (bytes) {
     memcpy(buffer, data, bytes);
   }
-  return bg_array_adopt(kind, dtype, shape, ndim, buffer, count, true, err);
+  return bgi_array_adopt(kind, dtype, shape, ndim, buffer, count, true, err);
 }
 
-bg_value *bg_array_adopt(bg_value_kind kind, bg_dtype dtype, const int64_t *shape, size_t ndim,
-                         void *buffer, size_t count, bool owns_strings, bg_error *err) {
+bg_value *bgi_array_adopt(bg_value_kind kind, bg_dtype dtype, const int64_t *shape, size_t ndim,
+                          void *buffer, size_t count, bool owns_strings, bg_error *err) {
   bg_value *v = new_array_value(kind, dtype, shape, ndim, count, err);
   if (!v) {
     if (dtype == BG_DTYPE_STRING && owns_strings)
@@ -220,17 +221,17 @@ bg_value *bg_array_adopt(bg_value_kind kind, bg_dtype dtype, const int64_t *shap
 
 BG_API bg_value *bg_ndarray_borrow(bg_dtype dtype, const int64_t *shape, size_t ndim,
                                    const void *data, size_t count, bg_error *err) {
-  return bg_array_borrow(BG_VALUE_NDARRAY, dtype, shape, ndim, data, count, err);
+  return bgi_array_borrow(BG_VALUE_NDARRAY, dtype, shape, ndim, data, count, err);
 }
 
 BG_API bg_value *bg_ndarray_copy(bg_dtype dtype, const int64_t *shape, size_t ndim,
                                  const void *data, size_t count, bg_error *err) {
-  return bg_array_copy(BG_VALUE_NDARRAY, dtype, shape, ndim, data, count, err);
+  return bgi_array_copy(BG_VALUE_NDARRAY, dtype, shape, ndim, data, count, err);
 }
 
-bg_value *bg_ndarray_adopt(bg_dtype dtype, const int64_t *shape, size_t ndim, void *buffer,
-                           size_t count, bool owns_strings, bg_error *err) {
-  return bg_array_adopt(BG_VALUE_NDARRAY, dtype, shape, ndim, buffer, count, owns_strings, err);
+bg_value *bgi_ndarray_adopt(bg_dtype dtype, const int64_t *shape, size_t ndim, void *buffer,
+                            size_t count, bool owns_strings, bg_error *err) {
+  return bgi_array_adopt(BG_VALUE_NDARRAY, dtype, shape, ndim, buffer, count, owns_strings, err);
 }
 
 static const bg_ndarray *as_ndarray(const bg_value *value) {

@@ -11,10 +11,10 @@ static bg_status check_series_dtype(bg_dtype dtype, bg_error *err) {
   case BG_DTYPE_INT64:
   case BG_DTYPE_STRING: return BG_OK;
   default:
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                   "series: dtype %s cannot be sent; a Series carries bool, float32, float64, "
-                   "int32, int64 or str",
-                   bg_dtype_name(dtype) ? bg_dtype_name(dtype) : "(unknown)");
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "series: dtype %s cannot be sent; a Series carries bool, float32, float64, "
+                    "int32, int64 or str",
+                    bg_dtype_name(dtype) ? bg_dtype_name(dtype) : "(unknown)");
   }
 }
 
@@ -22,20 +22,20 @@ BG_API bg_value *bg_series_borrow(bg_dtype dtype, const void *data, size_t count
   int64_t shape[1] = {(int64_t)count};
   if (check_series_dtype(dtype, err) != BG_OK)
     return NULL;
-  return bg_array_borrow(BG_VALUE_SERIES, dtype, shape, 1, data, count, err);
+  return bgi_array_borrow(BG_VALUE_SERIES, dtype, shape, 1, data, count, err);
 }
 
 BG_API bg_value *bg_series_copy(bg_dtype dtype, const void *data, size_t count, bg_error *err) {
   int64_t shape[1] = {(int64_t)count};
   if (check_series_dtype(dtype, err) != BG_OK)
     return NULL;
-  return bg_array_copy(BG_VALUE_SERIES, dtype, shape, 1, data, count, err);
+  return bgi_array_copy(BG_VALUE_SERIES, dtype, shape, 1, data, count, err);
 }
 
-bg_value *bg_series_adopt(bg_dtype dtype, void *buffer, size_t count, bool owns_strings,
-                          bg_error *err) {
+bg_value *bgi_series_adopt(bg_dtype dtype, void *buffer, size_t count, bool owns_strings,
+                           bg_error *err) {
   int64_t shape[1] = {(int64_t)count};
-  return bg_array_adopt(BG_VALUE_SERIES, dtype, shape, 1, buffer, count, owns_strings, err);
+  return bgi_array_adopt(BG_VALUE_SERIES, dtype, shape, 1, buffer, count, owns_strings, err);
 }
 
 static const bg_ndarray *as_series(const bg_value *value) {

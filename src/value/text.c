@@ -47,16 +47,16 @@ static bool utf8_valid(const char *s, size_t n, bool allow_nul) {
   return true;
 }
 
-bool bg_utf8_valid(const char *s, size_t n) { return utf8_valid(s, n, false); }
+bool bgi_utf8_valid(const char *s, size_t n) { return utf8_valid(s, n, false); }
 
 static bg_value *text_adopt(char *utf8, size_t length, bool allow_nul, bg_error *err) {
   if (!utf8_valid(utf8, length, allow_nul)) {
     free(utf8);
-    bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-            "text is not valid UTF-8 (or contains a NUL byte); Text carries UTF-8 only");
+    bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+             "text is not valid UTF-8 (or contains a NUL byte); Text carries UTF-8 only");
     return NULL;
   }
-  bg_value *v = bg_value_alloc(BG_VALUE_TEXT, err);
+  bg_value *v = bgi_value_alloc(BG_VALUE_TEXT, err);
   if (!v) {
     free(utf8);
     return NULL;
@@ -66,30 +66,30 @@ static bg_value *text_adopt(char *utf8, size_t length, bool allow_nul, bg_error 
   return v;
 }
 
-bg_value *bg_text_adopt(char *utf8, size_t length, bg_error *err) {
+bg_value *bgi_text_adopt(char *utf8, size_t length, bg_error *err) {
   return text_adopt(utf8, length, false, err);
 }
 
-bg_value *bg_text_adopt_reply(char *utf8, size_t length, bg_error *err) {
+bg_value *bgi_text_adopt_reply(char *utf8, size_t length, bg_error *err) {
   return text_adopt(utf8, length, true, err);
 }
 
 BG_API bg_value *bg_text_new(const char *utf8, size_t len, bg_error *err) {
   if (!utf8 && len > 0) {
-    bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "text: utf8 is NULL");
+    bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "text: utf8 is NULL");
     return NULL;
   }
   if (len == (size_t)-1)
     len = utf8 ? strlen(utf8) : 0;
   char *copy = malloc(len + 1);
   if (!copy) {
-    BG_FAIL_NOMEM(err);
+    BGI_FAIL_NOMEM(err);
     return NULL;
   }
   if (len)
     memcpy(copy, utf8, len);
   copy[len] = '\0';
-  return bg_text_adopt(copy, len, err);
+  return bgi_text_adopt(copy, len, err);
 }
 
 BG_API const char *bg_text_data(const bg_value *value) {

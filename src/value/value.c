@@ -6,10 +6,10 @@
 #include "error_internal.h"
 #include "value/value_internal.h"
 
-bg_value *bg_value_alloc(bg_value_kind kind, bg_error *err) {
+bg_value *bgi_value_alloc(bg_value_kind kind, bg_error *err) {
   bg_value *v = calloc(1, sizeof *v);
   if (!v) {
-    BG_FAIL_NOMEM(err);
+    BGI_FAIL_NOMEM(err);
     return NULL;
   }
   v->kind = kind;
@@ -39,7 +39,7 @@ static void free_ndarray(bg_ndarray *nd) {
   free(nd->owned);
 }
 
-static void free_children(bg_children *c) {
+static void free_children(bgi_children *c) {
   for (size_t i = 0; i < c->count; i++) {
     free(c->names[i]);
     bg_value_free(c->values[i]);

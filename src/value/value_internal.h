@@ -1,6 +1,6 @@
 /* The value model's representation, shared by the value module and the codecs. */
-#ifndef BG_VALUE_INTERNAL_H
-#define BG_VALUE_INTERNAL_H
+#ifndef BGI_VALUE_INTERNAL_H
+#define BGI_VALUE_INTERNAL_H
 
 #include <stdint.h>
 
@@ -17,25 +17,25 @@ typedef struct bg_ndarray {
 } bg_ndarray;
 
 /* Bytes with an optional MIME type: BG_VALUE_FILE and BG_VALUE_BYTES. */
-typedef struct bg_blob {
+typedef struct bgi_blob {
   const uint8_t *data; /* borrowed or == owned */
   size_t size;
   void *owned;
   char *mime; /* owned; NULL when none */
-} bg_blob;
+} bgi_blob;
 
 /* Named children: dataframe columns (series) and multipart parts. */
-typedef struct bg_children {
+typedef struct bgi_children {
   size_t count;
   size_t capacity;
   char **names;      /* owned; a dataframe column name may be NULL */
   bg_value **values; /* owned */
-} bg_children;
+} bgi_children;
 
-typedef struct bg_json_value {
+typedef struct bgi_json_value {
   struct json_t *json;  /* jansson value, owned */
   _Atomic(char *) text; /* compact text, owned; rendered on first bg_json_text() */
-} bg_json_value;
+} bgi_json_value;
 
 typedef struct bg_text {
   char *utf8; /* owned, NUL-terminated */
@@ -46,64 +46,64 @@ struct bg_value {
   bg_value_kind kind;
   union {
     bg_ndarray ndarray; /* BG_VALUE_NDARRAY, and BG_VALUE_SERIES as a 1-D array */
-    bg_blob blob;
-    bg_children children;
-    bg_json_value json;
+    bgi_blob blob;
+    bgi_children children;
+    bgi_json_value json;
     bg_text text;
   } as;
 };
 
 /* The array storage shared by ndarray and series values (kind says which). */
-bg_value *bg_array_borrow(bg_value_kind kind, bg_dtype dtype, const int64_t *shape, size_t ndim,
-                          const void *data, size_t count, bg_error *err);
-bg_value *bg_array_copy(bg_value_kind kind, bg_dtype dtype, const int64_t *shape, size_t ndim,
-                        const void *data, size_t count, bg_error *err);
-bg_value *bg_array_adopt(bg_value_kind kind, bg_dtype dtype, const int64_t *shape, size_t ndim,
-                         void *buffer, size_t count, bool owns_strings, bg_error *err);
+bg_value *bgi_array_borrow(bg_value_kind kind, bg_dtype dtype, const int64_t *shape, size_t ndim,
+                           const void *data, size_t count, bg_error *err);
+bg_value *bgi_array_copy(bg_value_kind kind, bg_dtype dtype, const int64_t *shape, size_t ndim,
+                         const void *data, size_t count, bg_error *err);
+bg_value *bgi_array_adopt(bg_value_kind kind, bg_dtype dtype, const int64_t *shape, size_t ndim,
+                          void *buffer, size_t count, bool owns_strings, bg_error *err);
 
 /* A zeroed value of `kind`, or NULL with err. */
-bg_value *bg_value_alloc(bg_value_kind kind, bg_error *err);
+bg_value *bgi_value_alloc(bg_value_kind kind, bg_error *err);
 
 /* Takes a jansson value (reference stolen, also on failure) into a JSON value; checks what
  * the wire cannot carry and nesting up to `max_nesting`. */
-bg_value *bg_json_adopt(struct json_t *json, int max_nesting, bg_error *err);
+bg_value *bgi_json_adopt(struct json_t *json, int max_nesting, bg_error *err);
 
 /* A text value that takes ownership of `utf8` (malloc'd, `length` bytes plus NUL), after
  * checking it is UTF-8. Frees it on failure. */
-bg_value *bg_text_adopt(char *utf8, size_t length, bg_error *err);
+bg_value *bgi_text_adopt(char *utf8, size_t length, bg_error *err);
 
-/* bg_text_adopt for a server's text, which may hold NUL bytes (kept: bg_text_length counts
+/* bgi_text_adopt for a server's text, which may hold NUL bytes (kept: bg_text_length counts
  * them); still UTF-8 only. */
-bg_value *bg_text_adopt_reply(char *utf8, size_t length, bg_error *err);
+bg_value *bgi_text_adopt_reply(char *utf8, size_t length, bg_error *err);
 
 /* A series built from a 1-D ndarray's storage (taken over; freed on failure). */
-bg_value *bg_series_adopt(bg_dtype dtype, void *buffer, size_t count, bool owns_strings,
-                          bg_error *err);
+bg_value *bgi_series_adopt(bg_dtype dtype, void *buffer, size_t count, bool owns_strings,
+                           bg_error *err);
 
 /* A file or bytes value owning `data` (malloc'd; freed on failure). */
-bg_value *bg_blob_adopt(bg_value_kind kind, void *data, size_t size, const char *mime,
-                        bg_error *err);
+bg_value *bgi_blob_adopt(bg_value_kind kind, void *data, size_t size, const char *mime,
+                         bg_error *err);
 
 /* true when `mime` is type/subtype in RFC 6838 token characters. */
-bool bg_mime_valid(const char *mime);
+bool bgi_mime_valid(const char *mime);
 
-/* Room for any bg_json_format_real() text, NUL included. */
-#define BG_JSON_REAL_MAX 40
+/* Room for any bgi_json_format_real() text, NUL included. */
+#define BGI_JSON_REAL_MAX 40
 
 /* The shortest text that reads back as exactly `d`, written as a person writes numbers
  * ("10.0", "0.1", "1e+300"); locale-independent. */
-void bg_json_format_real(char *buf, size_t cap, double d);
+void bgi_json_format_real(char *buf, size_t cap, double d);
 
 /* true when `s` (n bytes) is valid UTF-8 without NUL bytes. */
-bool bg_utf8_valid(const char *s, size_t n);
+bool bgi_utf8_valid(const char *s, size_t n);
 
 /* Checks dtype, shape and count and returns the element count the shape implies. */
-bg_status bg_ndarray_check(bg_dtype dtype, const int64_t *shape, size_t ndim, const void *data,
-                           size_t count, bg_error *err);
+bg_status bgi_ndarray_check(bg_dtype dtype, const int64_t *shape, size_t ndim, const void *data,
+                            size_t count, bg_error *err);
 
 /* Takes ownership of `buffer` (malloc'd, `count` elements; for strings also each element
  * when `owns_strings`) and wraps it in a new value. On failure the buffer is freed too. */
-bg_value *bg_ndarray_adopt(bg_dtype dtype, const int64_t *shape, size_t ndim, void *buffer,
-                           size_t count, bool owns_strings, bg_error *err);
+bg_value *bgi_ndarray_adopt(bg_dtype dtype, const int64_t *shape, size_t ndim, void *buffer,
+                            size_t count, bool owns_strings, bg_error *err);
 
 #endif

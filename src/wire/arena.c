@@ -5,20 +5,20 @@
 
 /* Blocks grow geometrically, so a large request (a big JSON tree, a wide dataframe) costs a
  * handful of allocations, not one per node. */
-struct bg_arena_block {
-  bg_arena_block *next;
+struct bgi_arena_block {
+  bgi_arena_block *next;
   size_t size, used;
   _Alignas(16) unsigned char data[];
 };
 
 static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
 
-void bg_arena_init(bg_arena *arena) {
+void bgi_arena_init(bgi_arena *arena) {
   arena->head = NULL;
   arena->inline_used = 0;
 }
 
-void *bg_arena_alloc(bg_arena *arena, size_t size) {
+void *bgi_arena_alloc(bgi_arena *arena, size_t size) {
   size = round16(size ? size : 1);
   if (size <= sizeof arena->inline_block - arena->inline_used) {
     void *p = arena->inline_block + arena->inline_used;
@@ -26,7 +26,7 @@ void *bg_arena_alloc(bg_arena *arena, size_t size) {
     memset(p, 0, size);
     return p;
   }
-  bg_arena_block *b = arena->head;
+  bgi_arena_block *b = arena->head;
   if (!b || b->size - b->used < size) {
     size_t block = b ? b->size * 2 : 4096;
     if (block < size)
@@ -45,9 +45,9 @@ void *bg_arena_alloc(bg_arena *arena, size_t size) {
   return p;
 }
 
-void bg_arena_release(bg_arena *arena) {
+void bgi_arena_fini(bgi_arena *arena) {
   while (arena->head) {
-    bg_arena_block *next = arena->head->next;
+    bgi_arena_block *next = arena->head->next;
     free(arena->head);
     arena->head = next;
   }

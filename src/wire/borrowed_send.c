@@ -4,11 +4,11 @@
 #include "error_internal.h"
 #include "wire/borrowed_send.h"
 
-bool bg_borrowed_send_possible(const bg_pb_ndarray *nd) {
+bool bgi_borrowed_send_possible(const bgi_pb_ndarray *nd) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  return (nd->n_float_values * sizeof(float) >= BG_BORROWED_SEND_MIN_BYTES &&
+  return (nd->n_float_values * sizeof(float) >= BGI_BORROWED_SEND_MIN_BYTES &&
           nd->n_double_values == 0) ||
-         (nd->n_double_values * sizeof(double) >= BG_BORROWED_SEND_MIN_BYTES &&
+         (nd->n_double_values * sizeof(double) >= BGI_BORROWED_SEND_MIN_BYTES &&
           nd->n_float_values == 0);
 #else
   (void)nd;
@@ -26,15 +26,15 @@ static size_t put_varint(uint8_t *p, uint64_t v) {
 }
 
 static void on_released(void *user_data) {
-  bg_borrowed_send *guard = user_data;
+  bgi_borrowed_send *guard = user_data;
   pthread_mutex_lock(&guard->mutex);
   guard->released = true;
   pthread_cond_signal(&guard->released_cond);
   pthread_mutex_unlock(&guard->mutex);
 }
 
-bg_status bg_borrowed_send_pack(const char *api_name, bg_pb_ndarray *nd, bg_borrowed_send *guard,
-                                grpc_byte_buffer **out, bg_error *err) {
+bg_status bgi_borrowed_send_pack(const char *api_name, bgi_pb_ndarray *nd, bgi_borrowed_send *guard,
+                                 grpc_byte_buffer **out, bg_error *err) {
   bool is_float = nd->n_float_values > 0;
   size_t values_len =
       is_float ? nd->n_float_values * sizeof(float) : nd->n_double_values * sizeof(double);
@@ -80,7 +80,7 @@ bg_status bg_borrowed_send_pack(const char *api_name, bg_pb_ndarray *nd, bg_borr
   return BG_OK;
 }
 
-void bg_borrowed_send_wait(bg_borrowed_send *guard) {
+void bgi_borrowed_send_wait(bgi_borrowed_send *guard) {
   pthread_mutex_lock(&guard->mutex);
   while (!guard->released)
     pthread_cond_wait(&guard->released_cond, &guard->mutex);

@@ -12,14 +12,14 @@
 #include "error_internal.h"
 #include "wire/byte_buffer.h"
 
-bg_status bg_wire_pack(const ProtobufCMessage *msg, grpc_byte_buffer **out, bg_error *err) {
+bg_status bgi_wire_pack(const ProtobufCMessage *msg, grpc_byte_buffer **out, bg_error *err) {
   size_t size = protobuf_c_message_get_packed_size(msg);
   grpc_slice slice = grpc_slice_malloc(size);
   size_t written = protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(slice));
   if (written != size) {
     grpc_slice_unref(slice);
-    return bg_fail(err, BG_ERR_INTERNAL, 0, "protobuf-c packed %zu bytes, expected %zu", written,
-                   size);
+    return bgi_fail(err, BG_ERR_INTERNAL, 0, "protobuf-c packed %zu bytes, expected %zu", written,
+                    size);
   }
   *out = grpc_raw_byte_buffer_create(&slice, 1);
   grpc_slice_unref(slice);
@@ -28,7 +28,7 @@ bg_status bg_wire_pack(const ProtobufCMessage *msg, grpc_byte_buffer **out, bg_e
 
 /* protobuf-c parses nested messages recursively with no depth limit, so a hostile peer could
  * overflow the stack with a deeply nested Struct. This walks the bytes with the schema,
- * iteratively, and reports whether message nesting stays within BG_WIRE_MAX_DEPTH (the
+ * iteratively, and reports whether message nesting stays within BGI_WIRE_MAX_DEPTH (the
  * limit protobuf's own parsers use). Malformed bytes are left for protobuf-c to refuse. */
 static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v) {
   *v = 0;
@@ -46,7 +46,7 @@ static bool nesting_within_limit(const ProtobufCMessageDescriptor *descriptor, c
   struct frame {
     const ProtobufCMessageDescriptor *descriptor;
     const uint8_t *end;
-  } stack[BG_WIRE_MAX_DEPTH];
+  } stack[BGI_WIRE_MAX_DEPTH];
   size_t depth = 0;
   stack[0] = (struct frame){descriptor, data + len};
   const uint8_t *p = data;
@@ -78,7 +78,7 @@ static bool nesting_within_limit(const ProtobufCMessageDescriptor *descriptor, c
       const ProtobufCFieldDescriptor *field =
           protobuf_c_message_descriptor_get_field(stack[depth].descriptor, (unsigned)(key >> 3));
       if (field && field->type == PROTOBUF_C_TYPE_MESSAGE) {
-        if (depth + 1 == BG_WIRE_MAX_DEPTH)
+        if (depth + 1 == BGI_WIRE_MAX_DEPTH)
           return false;
         stack[++depth] = (struct frame){field->descriptor, p + n};
       } else {
@@ -126,7 +126,7 @@ static void trailer_free(void *data, void *p) {
 
 static ProtobufCAllocator trailer_allocator = {trailer_alloc, trailer_free, NULL};
 
-size_t bg_wire_string_length(const char *s) {
+size_t bgi_wire_string_length(const char *s) {
   if (!s || s == protobuf_c_empty_string)
     return 0;
   size_t n = strlen(s);
@@ -139,27 +139,27 @@ size_t bg_wire_string_length(const char *s) {
     if (t.size == i + 1 && t.check == (t.size ^ secret))
       return i;
   }
-  return n; /* not from bg_wire_unpack: its C string is all there is */
+  return n; /* not from bgi_wire_unpack: its C string is all there is */
 }
 
-bg_status bg_wire_strings_check(char *const *strings, size_t count, bg_error *err) {
+bg_status bgi_wire_strings_check(char *const *strings, size_t count, bg_error *err) {
   for (size_t i = 0; i < count; i++)
-    if (bg_wire_string_length(strings[i]) != strlen(strings[i]))
-      return bg_fail(err, BG_ERR_PROTOCOL, 0,
-                     "string element %zu in the server's reply contains a NUL byte; string "
-                     "arrays carry NUL-terminated UTF-8 here",
-                     i);
+    if (bgi_wire_string_length(strings[i]) != strlen(strings[i]))
+      return bgi_fail(err, BG_ERR_PROTOCOL, 0,
+                      "string element %zu in the server's reply contains a NUL byte; string "
+                      "arrays carry NUL-terminated UTF-8 here",
+                      i);
   return BG_OK;
 }
 
-bg_status bg_wire_unpack(const ProtobufCMessageDescriptor *descriptor, grpc_byte_buffer *buffer,
-                         const char *what, ProtobufCMessage **out, bg_error *err) {
+bg_status bgi_wire_unpack(const ProtobufCMessageDescriptor *descriptor, grpc_byte_buffer *buffer,
+                          const char *what, ProtobufCMessage **out, bg_error *err) {
   grpc_byte_buffer_reader reader;
   if (!grpc_byte_buffer_reader_init(&reader, buffer))
-    return bg_fail(err, BG_ERR_PROTOCOL, 0,
-                   "%s: the server sent a message that could not be read "
-                   "(unsupported compression?)",
-                   what);
+    return bgi_fail(err, BG_ERR_PROTOCOL, 0,
+                    "%s: the server sent a message that could not be read "
+                    "(unsupported compression?)",
+                    what);
   /* A small message arrives in one slice and is parsed in place; a large one is joined once. */
   grpc_slice slice;
   grpc_slice single;
@@ -176,10 +176,10 @@ bg_status bg_wire_unpack(const ProtobufCMessageDescriptor *descriptor, grpc_byte
   if (!nesting_within_limit(descriptor, GRPC_SLICE_START_PTR(slice), GRPC_SLICE_LENGTH(slice))) {
     if (joined)
       grpc_slice_unref(slice);
-    return bg_fail(err, BG_ERR_PROTOCOL, 0,
-                   "%s: the server's reply nests messages deeper than %d levels; refused rather "
-                   "than parsed",
-                   what, BG_WIRE_MAX_DEPTH);
+    return bgi_fail(err, BG_ERR_PROTOCOL, 0,
+                    "%s: the server's reply nests messages deeper than %d levels; refused rather "
+                    "than parsed",
+                    what, BGI_WIRE_MAX_DEPTH);
   }
   pthread_once(&secret_once, make_secret);
   *out = protobuf_c_message_unpack(descriptor, &trailer_allocator, GRPC_SLICE_LENGTH(slice),
@@ -188,9 +188,9 @@ bg_status bg_wire_unpack(const ProtobufCMessageDescriptor *descriptor, grpc_byte
   if (joined)
     grpc_slice_unref(slice);
   if (!*out)
-    return bg_fail(err, BG_ERR_PROTOCOL, 0,
-                   "%s: the server's reply (%zu bytes) is not a valid protobuf message of that "
-                   "type; is this a BentoML gRPC server of the expected protocol version?",
-                   what, length);
+    return bgi_fail(err, BG_ERR_PROTOCOL, 0,
+                    "%s: the server's reply (%zu bytes) is not a valid protobuf message of that "
+                    "type; is this a BentoML gRPC server of the expected protocol version?",
+                    what, length);
   return BG_OK;
 }

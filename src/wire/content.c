@@ -6,17 +6,17 @@
 
 typedef Bentoml__Grpc__V1alpha1__File v1alpha1_file;
 
-const char *bg_member_name(bg_member member) {
+const char *bgi_member_name(bgi_member member) {
   switch (member) {
-  case BG_MEMBER_SERIALIZED_BYTES: return "serialized_bytes";
-  case BG_MEMBER_NDARRAY: return "ndarray";
-  case BG_MEMBER_DATAFRAME: return "dataframe";
-  case BG_MEMBER_SERIES: return "series";
-  case BG_MEMBER_FILE: return "file";
-  case BG_MEMBER_TEXT: return "text";
-  case BG_MEMBER_JSON: return "json";
-  case BG_MEMBER_MULTIPART: return "multipart";
-  case BG_MEMBER_NONE: break;
+  case BGI_MEMBER_SERIALIZED_BYTES: return "serialized_bytes";
+  case BGI_MEMBER_NDARRAY: return "ndarray";
+  case BGI_MEMBER_DATAFRAME: return "dataframe";
+  case BGI_MEMBER_SERIES: return "series";
+  case BGI_MEMBER_FILE: return "file";
+  case BGI_MEMBER_TEXT: return "text";
+  case BGI_MEMBER_JSON: return "json";
+  case BGI_MEMBER_MULTIPART: return "multipart";
+  case BGI_MEMBER_NONE: break;
   }
   return "nothing";
 }
@@ -37,18 +37,18 @@ static const char *const v1alpha1_mimes[] = {NULL,
                                              "image/svg+xml"};
 #define N_V1ALPHA1_KINDS (sizeof v1alpha1_mimes / sizeof v1alpha1_mimes[0])
 
-const char *bg_v1alpha1_kind_mime(int file_type) {
+const char *bgi_v1alpha1_kind_mime(int file_type) {
   return file_type > 0 && (size_t)file_type < N_V1ALPHA1_KINDS ? v1alpha1_mimes[file_type] : NULL;
 }
 
 /* A File message in the version's form, allocated in the arena; returned as the generic
  * message pointer protobuf-c packs through its own descriptor. */
-static ProtobufCMessage *make_file(const bg_file_content *file, bg_v1alpha1 v1alpha1,
-                                   bg_arena *arena, bg_error *err) {
+static ProtobufCMessage *make_file(const bgi_file_content *file, bgi_v1alpha1 v1alpha1,
+                                   bgi_arena *arena, bg_error *err) {
   if (!v1alpha1) {
-    Bentoml__Grpc__V1__File *f = bg_arena_alloc(arena, sizeof *f);
+    Bentoml__Grpc__V1__File *f = bgi_arena_alloc(arena, sizeof *f);
     if (!f) {
-      BG_FAIL_NOMEM(err);
+      BGI_FAIL_NOMEM(err);
       return NULL;
     }
     bentoml__grpc__v1__file__init(f);
@@ -59,9 +59,9 @@ static ProtobufCMessage *make_file(const bg_file_content *file, bg_v1alpha1 v1al
     }
     return &f->base;
   }
-  v1alpha1_file *f = bg_arena_alloc(arena, sizeof *f);
+  v1alpha1_file *f = bgi_arena_alloc(arena, sizeof *f);
   if (!f) {
-    BG_FAIL_NOMEM(err);
+    BGI_FAIL_NOMEM(err);
     return NULL;
   }
   bentoml__grpc__v1alpha1__file__init(f);
@@ -71,11 +71,11 @@ static ProtobufCMessage *make_file(const bg_file_content *file, bg_v1alpha1 v1al
     while (kind < N_V1ALPHA1_KINDS && strcmp(v1alpha1_mimes[kind], file->kind) != 0)
       kind++;
     if (kind == N_V1ALPHA1_KINDS) {
-      bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-              "MIME type '%s' has no v1alpha1 File kind; v1alpha1 knows text/csv, text/plain, "
-              "application/json, application/octet-stream, application/pdf and image/png, "
-              "jpeg, gif, bmp, tiff, webp, svg+xml",
-              file->kind);
+      bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+               "MIME type '%s' has no v1alpha1 File kind; v1alpha1 knows text/csv, text/plain, "
+               "application/json, application/octet-stream, application/pdf and image/png, "
+               "jpeg, gif, bmp, tiff, webp, svg+xml",
+               file->kind);
       return NULL;
     }
     f->_kind_case = BENTOML__GRPC__V1ALPHA1__FILE___KIND_KIND;
@@ -87,7 +87,7 @@ static ProtobufCMessage *make_file(const bg_file_content *file, bg_v1alpha1 v1al
 /* Pointers to the members of Request and Part, which share C types but not numbers. */
 typedef struct slots {
   ProtobufCBinaryData *bytes;
-  bg_pb_ndarray **ndarray;
+  bgi_pb_ndarray **ndarray;
   Bentoml__Grpc__V1__DataFrame **dataframe;
   Bentoml__Grpc__V1__Series **series;
   Bentoml__Grpc__V1__File **file;
@@ -96,21 +96,21 @@ typedef struct slots {
   Bentoml__Grpc__V1__Multipart **multipart;
 } slots;
 
-static bg_status fill(const bg_content *c, bg_v1alpha1 v1alpha1, bg_arena *arena, slots s,
+static bg_status fill(const bgi_content *c, bgi_v1alpha1 v1alpha1, bgi_arena *arena, slots s,
                       bg_error *err) {
   switch (c->member) {
-  case BG_MEMBER_SERIALIZED_BYTES: *s.bytes = c->as.raw; return BG_OK;
-  case BG_MEMBER_NDARRAY: *s.ndarray = c->as.ndarray; return BG_OK;
-  case BG_MEMBER_DATAFRAME: *s.dataframe = c->as.dataframe; return BG_OK;
-  case BG_MEMBER_SERIES: *s.series = c->as.series; return BG_OK;
-  case BG_MEMBER_TEXT: *s.text = c->as.text; return BG_OK;
-  case BG_MEMBER_JSON: *s.json = c->as.json; return BG_OK;
-  case BG_MEMBER_MULTIPART:
+  case BGI_MEMBER_SERIALIZED_BYTES: *s.bytes = c->as.raw; return BG_OK;
+  case BGI_MEMBER_NDARRAY: *s.ndarray = c->as.ndarray; return BG_OK;
+  case BGI_MEMBER_DATAFRAME: *s.dataframe = c->as.dataframe; return BG_OK;
+  case BGI_MEMBER_SERIES: *s.series = c->as.series; return BG_OK;
+  case BGI_MEMBER_TEXT: *s.text = c->as.text; return BG_OK;
+  case BGI_MEMBER_JSON: *s.json = c->as.json; return BG_OK;
+  case BGI_MEMBER_MULTIPART:
     if (!s.multipart)
-      return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "a multipart cannot be a part");
+      return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "a multipart cannot be a part");
     *s.multipart = c->as.multipart;
     return BG_OK;
-  case BG_MEMBER_FILE: {
+  case BGI_MEMBER_FILE: {
     bg_error local;
     bg_error *e = err ? err : &local; /* the code must survive a NULL err */
     ProtobufCMessage *f = make_file(&c->as.file, v1alpha1, arena, e);
@@ -119,22 +119,22 @@ static bg_status fill(const bg_content *c, bg_v1alpha1 v1alpha1, bg_arena *arena
     *s.file = (Bentoml__Grpc__V1__File *)f; /* packed through f->descriptor */
     return BG_OK;
   }
-  case BG_MEMBER_NONE: break;
+  case BGI_MEMBER_NONE: break;
   }
-  return bg_fail(err, BG_ERR_INTERNAL, 0, "no content to send");
+  return bgi_fail(err, BG_ERR_INTERNAL, 0, "no content to send");
 }
 
-bg_status bg_content_to_request(const bg_content *content, bg_v1alpha1 v1alpha1, bg_arena *arena,
-                                bg_pb_request *r, bg_error *err) {
+bg_status bgi_content_to_request(const bgi_content *content, bgi_v1alpha1 v1alpha1,
+                                 bgi_arena *arena, bgi_pb_request *r, bg_error *err) {
   static const int cases[] = {
-      [BG_MEMBER_SERIALIZED_BYTES] = BENTOML__GRPC__V1__REQUEST__CONTENT_SERIALIZED_BYTES,
-      [BG_MEMBER_NDARRAY] = BENTOML__GRPC__V1__REQUEST__CONTENT_NDARRAY,
-      [BG_MEMBER_DATAFRAME] = BENTOML__GRPC__V1__REQUEST__CONTENT_DATAFRAME,
-      [BG_MEMBER_SERIES] = BENTOML__GRPC__V1__REQUEST__CONTENT_SERIES,
-      [BG_MEMBER_FILE] = BENTOML__GRPC__V1__REQUEST__CONTENT_FILE,
-      [BG_MEMBER_TEXT] = BENTOML__GRPC__V1__REQUEST__CONTENT_TEXT,
-      [BG_MEMBER_JSON] = BENTOML__GRPC__V1__REQUEST__CONTENT_JSON,
-      [BG_MEMBER_MULTIPART] = BENTOML__GRPC__V1__REQUEST__CONTENT_MULTIPART};
+      [BGI_MEMBER_SERIALIZED_BYTES] = BENTOML__GRPC__V1__REQUEST__CONTENT_SERIALIZED_BYTES,
+      [BGI_MEMBER_NDARRAY] = BENTOML__GRPC__V1__REQUEST__CONTENT_NDARRAY,
+      [BGI_MEMBER_DATAFRAME] = BENTOML__GRPC__V1__REQUEST__CONTENT_DATAFRAME,
+      [BGI_MEMBER_SERIES] = BENTOML__GRPC__V1__REQUEST__CONTENT_SERIES,
+      [BGI_MEMBER_FILE] = BENTOML__GRPC__V1__REQUEST__CONTENT_FILE,
+      [BGI_MEMBER_TEXT] = BENTOML__GRPC__V1__REQUEST__CONTENT_TEXT,
+      [BGI_MEMBER_JSON] = BENTOML__GRPC__V1__REQUEST__CONTENT_JSON,
+      [BGI_MEMBER_MULTIPART] = BENTOML__GRPC__V1__REQUEST__CONTENT_MULTIPART};
   slots s = {
       &r->serialized_bytes, &r->ndarray, &r->dataframe, &r->series, &r->file, &r->text, &r->json,
       &r->multipart};
@@ -144,17 +144,17 @@ bg_status bg_content_to_request(const bg_content *content, bg_v1alpha1 v1alpha1,
   return st;
 }
 
-bg_status bg_content_to_part(const bg_content *content, bg_v1alpha1 v1alpha1, bg_arena *arena,
-                             Bentoml__Grpc__V1__Part *p, bg_error *err) {
+bg_status bgi_content_to_part(const bgi_content *content, bgi_v1alpha1 v1alpha1, bgi_arena *arena,
+                              Bentoml__Grpc__V1__Part *p, bg_error *err) {
   static const int cases[] = {
-      [BG_MEMBER_SERIALIZED_BYTES] = BENTOML__GRPC__V1__PART__REPRESENTATION_SERIALIZED_BYTES,
-      [BG_MEMBER_NDARRAY] = BENTOML__GRPC__V1__PART__REPRESENTATION_NDARRAY,
-      [BG_MEMBER_DATAFRAME] = BENTOML__GRPC__V1__PART__REPRESENTATION_DATAFRAME,
-      [BG_MEMBER_SERIES] = BENTOML__GRPC__V1__PART__REPRESENTATION_SERIES,
-      [BG_MEMBER_FILE] = BENTOML__GRPC__V1__PART__REPRESENTATION_FILE,
-      [BG_MEMBER_TEXT] = BENTOML__GRPC__V1__PART__REPRESENTATION_TEXT,
-      [BG_MEMBER_JSON] = BENTOML__GRPC__V1__PART__REPRESENTATION_JSON,
-      [BG_MEMBER_MULTIPART] = 0};
+      [BGI_MEMBER_SERIALIZED_BYTES] = BENTOML__GRPC__V1__PART__REPRESENTATION_SERIALIZED_BYTES,
+      [BGI_MEMBER_NDARRAY] = BENTOML__GRPC__V1__PART__REPRESENTATION_NDARRAY,
+      [BGI_MEMBER_DATAFRAME] = BENTOML__GRPC__V1__PART__REPRESENTATION_DATAFRAME,
+      [BGI_MEMBER_SERIES] = BENTOML__GRPC__V1__PART__REPRESENTATION_SERIES,
+      [BGI_MEMBER_FILE] = BENTOML__GRPC__V1__PART__REPRESENTATION_FILE,
+      [BGI_MEMBER_TEXT] = BENTOML__GRPC__V1__PART__REPRESENTATION_TEXT,
+      [BGI_MEMBER_JSON] = BENTOML__GRPC__V1__PART__REPRESENTATION_JSON,
+      [BGI_MEMBER_MULTIPART] = 0};
   slots s = {&p->serialized_bytes,
              &p->ndarray,
              &p->dataframe,
@@ -174,9 +174,9 @@ static const char *fix_kind(const char *kind) {
   return kind && strcmp(kind, "appliction/octet-stream") == 0 ? "application/octet-stream" : kind;
 }
 
-static bg_status read_file(const ProtobufCMessage *msg, bg_v1alpha1 v1alpha1, bg_content *out,
+static bg_status read_file(const ProtobufCMessage *msg, bgi_v1alpha1 v1alpha1, bgi_content *out,
                            bg_error *err) {
-  out->member = BG_MEMBER_FILE;
+  out->member = BGI_MEMBER_FILE;
   if (!v1alpha1) {
     Bentoml__Grpc__V1__File *f = (Bentoml__Grpc__V1__File *)msg;
     out->as.file.bytes = &f->content;
@@ -188,90 +188,90 @@ static bg_status read_file(const ProtobufCMessage *msg, bg_v1alpha1 v1alpha1, bg
   out->as.file.bytes = &f->content;
   out->as.file.kind = NULL;
   if (f->_kind_case == BENTOML__GRPC__V1ALPHA1__FILE___KIND_KIND && f->kind != 0) {
-    out->as.file.kind = bg_v1alpha1_kind_mime(f->kind);
+    out->as.file.kind = bgi_v1alpha1_kind_mime(f->kind);
     if (!out->as.file.kind)
-      return bg_fail(err, BG_ERR_PROTOCOL, 0, "the server sent unknown v1alpha1 File kind %d",
-                     (int)f->kind);
+      return bgi_fail(err, BG_ERR_PROTOCOL, 0, "the server sent unknown v1alpha1 File kind %d",
+                      (int)f->kind);
   }
   return BG_OK;
 }
 
 /* The v1alpha1 Response/Part structs differ from v1 only in File, so the other members are
  * read through the v1 types (identical layouts, generated from identical declarations). */
-bg_status bg_content_from_response(const ProtobufCMessage *msg, bg_v1alpha1 v1alpha1,
-                                   bg_content *out, bg_error *err) {
-  const bg_pb_response *r = (const bg_pb_response *)msg;
+bg_status bgi_content_from_response(const ProtobufCMessage *msg, bgi_v1alpha1 v1alpha1,
+                                    bgi_content *out, bg_error *err) {
+  const bgi_pb_response *r = (const bgi_pb_response *)msg;
   memset(out, 0, sizeof *out);
   switch (r->content_case) {
   case BENTOML__GRPC__V1__RESPONSE__CONTENT_NDARRAY:
-    out->member = BG_MEMBER_NDARRAY;
+    out->member = BGI_MEMBER_NDARRAY;
     out->as.ndarray = r->ndarray;
     break;
   case BENTOML__GRPC__V1__RESPONSE__CONTENT_SERIALIZED_BYTES:
-    out->member = BG_MEMBER_SERIALIZED_BYTES;
+    out->member = BGI_MEMBER_SERIALIZED_BYTES;
     out->as.bytes = (ProtobufCBinaryData *)&r->serialized_bytes;
     break;
   case BENTOML__GRPC__V1__RESPONSE__CONTENT_DATAFRAME:
-    out->member = BG_MEMBER_DATAFRAME;
+    out->member = BGI_MEMBER_DATAFRAME;
     out->as.dataframe = r->dataframe;
     break;
   case BENTOML__GRPC__V1__RESPONSE__CONTENT_SERIES:
-    out->member = BG_MEMBER_SERIES;
+    out->member = BGI_MEMBER_SERIES;
     out->as.series = r->series;
     break;
   case BENTOML__GRPC__V1__RESPONSE__CONTENT_FILE:
     return read_file(&r->file->base, v1alpha1, out, err);
   case BENTOML__GRPC__V1__RESPONSE__CONTENT_TEXT:
-    out->member = BG_MEMBER_TEXT;
+    out->member = BGI_MEMBER_TEXT;
     out->as.text = r->text;
     break;
   case BENTOML__GRPC__V1__RESPONSE__CONTENT_JSON:
-    out->member = BG_MEMBER_JSON;
+    out->member = BGI_MEMBER_JSON;
     out->as.json = r->json;
     break;
   case BENTOML__GRPC__V1__RESPONSE__CONTENT_MULTIPART:
-    out->member = BG_MEMBER_MULTIPART;
+    out->member = BGI_MEMBER_MULTIPART;
     out->as.multipart = r->multipart;
     break;
   default:
-    return bg_fail(err, BG_ERR_PROTOCOL, 0,
-                   "the server's reply has no content (or content field %d, unknown here)",
-                   (int)r->content_case);
+    return bgi_fail(err, BG_ERR_PROTOCOL, 0,
+                    "the server's reply has no content (or content field %d, unknown here)",
+                    (int)r->content_case);
   }
   return BG_OK;
 }
 
-bg_status bg_content_from_part(const Bentoml__Grpc__V1__Part *p, bg_v1alpha1 v1alpha1,
-                               bg_content *out, bg_error *err) {
+bg_status bgi_content_from_part(const Bentoml__Grpc__V1__Part *p, bgi_v1alpha1 v1alpha1,
+                                bgi_content *out, bg_error *err) {
   memset(out, 0, sizeof *out);
   switch (p->representation_case) {
   case BENTOML__GRPC__V1__PART__REPRESENTATION_NDARRAY:
-    out->member = BG_MEMBER_NDARRAY;
+    out->member = BGI_MEMBER_NDARRAY;
     out->as.ndarray = p->ndarray;
     break;
   case BENTOML__GRPC__V1__PART__REPRESENTATION_SERIALIZED_BYTES:
-    out->member = BG_MEMBER_SERIALIZED_BYTES;
+    out->member = BGI_MEMBER_SERIALIZED_BYTES;
     out->as.bytes = (ProtobufCBinaryData *)&p->serialized_bytes;
     break;
   case BENTOML__GRPC__V1__PART__REPRESENTATION_DATAFRAME:
-    out->member = BG_MEMBER_DATAFRAME;
+    out->member = BGI_MEMBER_DATAFRAME;
     out->as.dataframe = p->dataframe;
     break;
   case BENTOML__GRPC__V1__PART__REPRESENTATION_SERIES:
-    out->member = BG_MEMBER_SERIES;
+    out->member = BGI_MEMBER_SERIES;
     out->as.series = p->series;
     break;
   case BENTOML__GRPC__V1__PART__REPRESENTATION_FILE:
     return read_file(&p->file->base, v1alpha1, out, err);
   case BENTOML__GRPC__V1__PART__REPRESENTATION_TEXT:
-    out->member = BG_MEMBER_TEXT;
+    out->member = BGI_MEMBER_TEXT;
     out->as.text = p->text;
     break;
   case BENTOML__GRPC__V1__PART__REPRESENTATION_JSON:
-    out->member = BG_MEMBER_JSON;
+    out->member = BGI_MEMBER_JSON;
     out->as.json = p->json;
     break;
-  default: return bg_fail(err, BG_ERR_PROTOCOL, 0, "a multipart part in the reply has no content");
+  default: return bgi_fail(err, BG_ERR_PROTOCOL, 0, "a multipart part in the reply has no content");
   }
   return BG_OK;
 }

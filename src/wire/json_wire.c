@@ -1,11 +1,11 @@
 #include "wire/json_wire.h"
 #include "error_internal.h"
 
-bg_status bg_json_to_proto_value(const json_t *j, bg_arena *arena, Google__Protobuf__Value **out,
-                                 bg_error *err) {
-  Google__Protobuf__Value *v = bg_arena_alloc(arena, sizeof *v);
+bg_status bgi_json_to_proto_value(const json_t *j, bgi_arena *arena, Google__Protobuf__Value **out,
+                                  bg_error *err) {
+  Google__Protobuf__Value *v = bgi_arena_alloc(arena, sizeof *v);
   if (!v)
-    return BG_FAIL_NOMEM(err);
+    return BGI_FAIL_NOMEM(err);
   google__protobuf__value__init(v);
   switch (json_typeof(j)) {
   case JSON_NULL:
@@ -27,14 +27,14 @@ bg_status bg_json_to_proto_value(const json_t *j, bg_arena *arena, Google__Proto
     v->string_value = (char *)json_string_value(j);
     break;
   case JSON_ARRAY: {
-    Google__Protobuf__ListValue *l = bg_arena_alloc(arena, sizeof *l);
+    Google__Protobuf__ListValue *l = bgi_arena_alloc(arena, sizeof *l);
     size_t n = json_array_size(j);
-    Google__Protobuf__Value **items = bg_arena_alloc(arena, n * sizeof *items);
+    Google__Protobuf__Value **items = bgi_arena_alloc(arena, n * sizeof *items);
     if (!l || !items)
-      return BG_FAIL_NOMEM(err);
+      return BGI_FAIL_NOMEM(err);
     google__protobuf__list_value__init(l);
     for (size_t i = 0; i < n; i++)
-      if (bg_json_to_proto_value(json_array_get(j, i), arena, &items[i], err) != BG_OK)
+      if (bgi_json_to_proto_value(json_array_get(j, i), arena, &items[i], err) != BG_OK)
         return err ? err->code : BG_ERR_NO_MEMORY;
     l->n_values = n;
     l->values = items;
@@ -43,21 +43,21 @@ bg_status bg_json_to_proto_value(const json_t *j, bg_arena *arena, Google__Proto
     break;
   }
   case JSON_OBJECT: {
-    Google__Protobuf__Struct *s = bg_arena_alloc(arena, sizeof *s);
+    Google__Protobuf__Struct *s = bgi_arena_alloc(arena, sizeof *s);
     size_t n = json_object_size(j), i = 0;
-    Google__Protobuf__Struct__FieldsEntry **entries = bg_arena_alloc(arena, n * sizeof *entries);
+    Google__Protobuf__Struct__FieldsEntry **entries = bgi_arena_alloc(arena, n * sizeof *entries);
     if (!s || !entries)
-      return BG_FAIL_NOMEM(err);
+      return BGI_FAIL_NOMEM(err);
     google__protobuf__struct__init(s);
     const char *key;
     json_t *member;
     json_object_foreach((json_t *)j, key, member) {
-      Google__Protobuf__Struct__FieldsEntry *e = bg_arena_alloc(arena, sizeof *e);
+      Google__Protobuf__Struct__FieldsEntry *e = bgi_arena_alloc(arena, sizeof *e);
       if (!e)
-        return BG_FAIL_NOMEM(err);
+        return BGI_FAIL_NOMEM(err);
       google__protobuf__struct__fields_entry__init(e);
       e->key = (char *)key;
-      if (bg_json_to_proto_value(member, arena, &e->value, err) != BG_OK)
+      if (bgi_json_to_proto_value(member, arena, &e->value, err) != BG_OK)
         return err ? err->code : BG_ERR_NO_MEMORY;
       entries[i++] = e;
     }

@@ -1,6 +1,6 @@
 /* jansson JSON -> google.protobuf.Value (the other direction is struct_json.h). */
-#ifndef BG_WIRE_JSON_WIRE_H
-#define BG_WIRE_JSON_WIRE_H
+#ifndef BGI_WIRE_JSON_WIRE_H
+#define BGI_WIRE_JSON_WIRE_H
 
 #include <jansson.h>
 
@@ -9,7 +9,7 @@
 #include "wire/arena.h"
 
 /* A Value tree in `arena` for `json` (strings point into `json`, which must outlive it). */
-bg_status bg_json_to_proto_value(const json_t *json, bg_arena *arena, Google__Protobuf__Value **out,
-                                 bg_error *err);
+bg_status bgi_json_to_proto_value(const json_t *json, bgi_arena *arena,
+                                  Google__Protobuf__Value **out, bg_error *err);
 
 #endif

@@ -89,8 +89,8 @@ static void *alloc_values(size_t n) {
 }
 
 static bg_status malformed(bg_error *err) {
-  return bg_fail(err, BG_ERR_PROTOCOL, 0,
-                 "the server's ndarray reply is not valid protobuf (truncated or corrupt)");
+  return bgi_fail(err, BG_ERR_PROTOCOL, 0,
+                  "the server's ndarray reply is not valid protobuf (truncated or corrupt)");
 }
 
 /* Parses the NDArray body (`len` bytes). Returns BG_ERR_UNSUPPORTED for anything but the
@@ -119,10 +119,10 @@ static bg_status parse_ndarray(reader *r, uint64_t len, parsed *p, bg_error *err
     } else if ((field == 3 || field == 4) && wire == 2 && !p->values) {
       size_t width = field == 3 ? sizeof(float) : sizeof(double);
       if (!read_varint(r, &n) || n > r->left || n % width != 0)
-        return bg_fail(err, BG_ERR_PROTOCOL, 0, "ndarray in reply: a values field is cut short");
+        return bgi_fail(err, BG_ERR_PROTOCOL, 0, "ndarray in reply: a values field is cut short");
       p->values = alloc_values(n);
       if (!p->values)
-        return BG_FAIL_NOMEM(err);
+        return BGI_FAIL_NOMEM(err);
       if (!read_bytes(r, p->values, n))
         return malformed(err);
       p->values_dtype = field == 3 ? BG_DTYPE_FLOAT : BG_DTYPE_DOUBLE;
@@ -134,7 +134,7 @@ static bg_status parse_ndarray(reader *r, uint64_t len, parsed *p, bg_error *err
   return r->left == end ? BG_OK : malformed(err);
 }
 
-bg_status bg_ndarray_stream_decode(grpc_byte_buffer *buffer, bg_value **out, bg_error *err) {
+bg_status bgi_ndarray_stream_decode(grpc_byte_buffer *buffer, bg_value **out, bg_error *err) {
   *out = NULL;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   if (buffer->type != GRPC_BB_RAW || buffer->data.raw.compression != GRPC_COMPRESS_NONE)
@@ -156,15 +156,15 @@ bg_status bg_ndarray_stream_decode(grpc_byte_buffer *buffer, bg_value **out, bg_
     p.shape[0] = (int64_t)p.count;
     p.ndim = 1;
   }
-  st = bg_ndarray_check(p.values_dtype, p.shape, p.ndim, p.values, p.count, err);
+  st = bgi_ndarray_check(p.values_dtype, p.shape, p.ndim, p.values, p.count, err);
   if (st != BG_OK) {
     free(p.values);
     if (err)
       err->code = BG_ERR_PROTOCOL;
-    bg_error_prefix(err, "ndarray in the server's reply is inconsistent");
+    bgi_error_prefix(err, "ndarray in the server's reply is inconsistent");
     return BG_ERR_PROTOCOL;
   }
-  *out = bg_ndarray_adopt(p.values_dtype, p.shape, p.ndim, p.values, p.count, false, err);
+  *out = bgi_ndarray_adopt(p.values_dtype, p.shape, p.ndim, p.values, p.count, false, err);
   return *out ? BG_OK : BG_ERR_NO_MEMORY;
 #else
   (void)buffer;

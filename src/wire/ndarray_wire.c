@@ -11,7 +11,7 @@ typedef struct {
   void **values;
 } values_field;
 
-static values_field field_of(bg_pb_ndarray *msg, bg_dtype dtype) {
+static values_field field_of(bgi_pb_ndarray *msg, bg_dtype dtype) {
   switch (dtype) {
   case BG_DTYPE_FLOAT: return (values_field){&msg->n_float_values, (void **)&msg->float_values};
   case BG_DTYPE_DOUBLE: return (values_field){&msg->n_double_values, (void **)&msg->double_values};
@@ -25,12 +25,12 @@ static values_field field_of(bg_pb_ndarray *msg, bg_dtype dtype) {
   return (values_field){NULL, NULL};
 }
 
-bg_status bg_ndarray_to_proto(const bg_ndarray *nd, bg_arena *arena, bg_pb_ndarray **out,
-                              bg_error *err) {
-  bg_pb_ndarray *msg = bg_arena_alloc(arena, sizeof *msg);
-  int32_t *shape = bg_arena_alloc(arena, nd->ndim * sizeof *shape);
+bg_status bgi_ndarray_to_proto(const bg_ndarray *nd, bgi_arena *arena, bgi_pb_ndarray **out,
+                               bg_error *err) {
+  bgi_pb_ndarray *msg = bgi_arena_alloc(arena, sizeof *msg);
+  int32_t *shape = bgi_arena_alloc(arena, nd->ndim * sizeof *shape);
   if (!msg || !shape)
-    return BG_FAIL_NOMEM(err);
+    return BGI_FAIL_NOMEM(err);
   bentoml__grpc__v1__ndarray__init(msg);
   for (size_t i = 0; i < nd->ndim; i++)
     shape[i] = (int32_t)nd->shape[i]; /* range checked when the value was built */
@@ -40,12 +40,12 @@ bg_status bg_ndarray_to_proto(const bg_ndarray *nd, bg_arena *arena, bg_pb_ndarr
 
   values_field field = field_of(msg, nd->dtype);
   if (!field.count)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "ndarray: unknown dtype %d", (int)nd->dtype);
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "ndarray: unknown dtype %d", (int)nd->dtype);
   *field.count = nd->count;
   if (nd->dtype == BG_DTYPE_BOOL && nd->count > 0) {
-    protobuf_c_boolean *bools = bg_arena_alloc(arena, nd->count * sizeof *bools);
+    protobuf_c_boolean *bools = bgi_arena_alloc(arena, nd->count * sizeof *bools);
     if (!bools)
-      return BG_FAIL_NOMEM(err);
+      return BGI_FAIL_NOMEM(err);
     const bool *src = nd->data;
     for (size_t i = 0; i < nd->count; i++)
       bools[i] = src[i];
@@ -58,7 +58,7 @@ bg_status bg_ndarray_to_proto(const bg_ndarray *nd, bg_arena *arena, bg_pb_ndarr
   return BG_OK;
 }
 
-static bg_status infer_dtype(bg_pb_ndarray *msg, bg_dtype *dtype, bg_error *err) {
+static bg_status infer_dtype(bgi_pb_ndarray *msg, bg_dtype *dtype, bg_error *err) {
   static const bg_dtype all[] = {BG_DTYPE_FLOAT, BG_DTYPE_DOUBLE, BG_DTYPE_STRING, BG_DTYPE_BOOL,
                                  BG_DTYPE_INT32, BG_DTYPE_INT64,  BG_DTYPE_UINT32, BG_DTYPE_UINT64};
   size_t found = 0;
@@ -69,27 +69,27 @@ static bg_status infer_dtype(bg_pb_ndarray *msg, bg_dtype *dtype, bg_error *err)
       found++;
     }
   if (found > 1)
-    return bg_fail(err, BG_ERR_PROTOCOL, 0,
-                   "ndarray in reply has no dtype and %zu non-empty values fields; the protocol "
-                   "allows exactly one",
-                   found);
+    return bgi_fail(err, BG_ERR_PROTOCOL, 0,
+                    "ndarray in reply has no dtype and %zu non-empty values fields; the protocol "
+                    "allows exactly one",
+                    found);
   return BG_OK;
 }
 
 /* With a dtype given, values in any other dtype's field would be silently dropped: refused. */
-static bg_status check_fields(bg_pb_ndarray *msg, bg_dtype dtype, bg_error *err) {
+static bg_status check_fields(bgi_pb_ndarray *msg, bg_dtype dtype, bg_error *err) {
   static const bg_dtype all[] = {BG_DTYPE_FLOAT, BG_DTYPE_DOUBLE, BG_DTYPE_STRING, BG_DTYPE_BOOL,
                                  BG_DTYPE_INT32, BG_DTYPE_INT64,  BG_DTYPE_UINT32, BG_DTYPE_UINT64};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
     if (all[i] != dtype && *field_of(msg, all[i]).count > 0)
-      return bg_fail(err, BG_ERR_PROTOCOL, 0,
-                     "ndarray in reply says dtype %s but carries %zu values in the %s field; "
-                     "the server's reply is inconsistent",
-                     bg_dtype_name(dtype), *field_of(msg, all[i]).count, bg_dtype_name(all[i]));
+      return bgi_fail(err, BG_ERR_PROTOCOL, 0,
+                      "ndarray in reply says dtype %s but carries %zu values in the %s field; "
+                      "the server's reply is inconsistent",
+                      bg_dtype_name(dtype), *field_of(msg, all[i]).count, bg_dtype_name(all[i]));
   return BG_OK;
 }
 
-bg_status bg_ndarray_from_proto(bg_pb_ndarray *msg, bg_value **out, bg_error *err) {
+bg_status bgi_ndarray_from_proto(bgi_pb_ndarray *msg, bg_value **out, bg_error *err) {
   *out = NULL;
   bg_dtype dtype = (bg_dtype)msg->dtype;
   if (msg->dtype == BENTOML__GRPC__V1__NDARRAY__DTYPE__DTYPE_UNSPECIFIED) {
@@ -97,8 +97,8 @@ bg_status bg_ndarray_from_proto(bg_pb_ndarray *msg, bg_value **out, bg_error *er
     if (st != BG_OK)
       return st;
   } else if (bg_dtype_size(dtype) == 0) {
-    return bg_fail(err, BG_ERR_PROTOCOL, 0, "ndarray in reply has unknown dtype %d",
-                   (int)msg->dtype);
+    return bgi_fail(err, BG_ERR_PROTOCOL, 0, "ndarray in reply has unknown dtype %d",
+                    (int)msg->dtype);
   }
   bg_status st = check_fields(msg, dtype, err);
   if (st != BG_OK)
@@ -109,10 +109,10 @@ bg_status bg_ndarray_from_proto(bg_pb_ndarray *msg, bg_value **out, bg_error *er
   int64_t shape[BG_NDARRAY_MAX_DIMS];
   size_t ndim = msg->n_shape;
   if (ndim > BG_NDARRAY_MAX_DIMS)
-    return bg_fail(err, BG_ERR_PROTOCOL, 0,
-                   "ndarray in reply has %zu dimensions; at most %d "
-                   "are supported",
-                   ndim, BG_NDARRAY_MAX_DIMS);
+    return bgi_fail(err, BG_ERR_PROTOCOL, 0,
+                    "ndarray in reply has %zu dimensions; at most %d "
+                    "are supported",
+                    ndim, BG_NDARRAY_MAX_DIMS);
   if (ndim == 0) { /* the server's rule: no shape means 1-D */
     ndim = 1;
     shape[0] = (int64_t)count;
@@ -121,13 +121,13 @@ bg_status bg_ndarray_from_proto(bg_pb_ndarray *msg, bg_value **out, bg_error *er
       shape[i] = msg->shape[i];
   }
   /* Also for strings without a shape: each must be UTF-8, as value.h promises. */
-  st = bg_ndarray_check(dtype, shape, ndim, *field.values, count, err);
+  st = bgi_ndarray_check(dtype, shape, ndim, *field.values, count, err);
   if (st == BG_OK && dtype == BG_DTYPE_STRING)
-    st = bg_wire_strings_check(msg->string_values, count, err);
+    st = bgi_wire_strings_check(msg->string_values, count, err);
   if (st != BG_OK) {
     if (err)
       err->code = BG_ERR_PROTOCOL;
-    bg_error_prefix(err, "ndarray in the server's reply is inconsistent");
+    bgi_error_prefix(err, "ndarray in the server's reply is inconsistent");
     return BG_ERR_PROTOCOL;
   }
 
@@ -135,7 +135,7 @@ bg_status bg_ndarray_from_proto(bg_pb_ndarray *msg, bg_value **out, bg_error *er
   if (dtype == BG_DTYPE_BOOL) {
     bool *bools = malloc(count ? count : 1);
     if (!bools)
-      return BG_FAIL_NOMEM(err);
+      return BGI_FAIL_NOMEM(err);
     for (size_t i = 0; i < count; i++)
       bools[i] = msg->bool_values[i] != 0;
     buffer = bools;
@@ -145,6 +145,6 @@ bg_status bg_ndarray_from_proto(bg_pb_ndarray *msg, bg_value **out, bg_error *er
     *field.values = NULL;
     *field.count = 0;
   }
-  *out = bg_ndarray_adopt(dtype, shape, ndim, buffer, count, true, err);
+  *out = bgi_ndarray_adopt(dtype, shape, ndim, buffer, count, true, err);
   return *out ? BG_OK : BG_ERR_NO_MEMORY;
 }

@@ -8,26 +8,27 @@
 static json_t *value_to_json(const Google__Protobuf__Value *v, int depth, bg_error *err);
 
 static json_t *struct_to_json(const Google__Protobuf__Struct *s, int depth, bg_error *err) {
-  if (depth > BG_JSON_MAX_DEPTH) {
-    bg_fail(err, BG_ERR_PROTOCOL, 0, "JSON value nested deeper than %d levels", BG_JSON_MAX_DEPTH);
+  if (depth > BGI_JSON_MAX_DEPTH) {
+    bgi_fail(err, BG_ERR_PROTOCOL, 0, "JSON value nested deeper than %d levels",
+             BGI_JSON_MAX_DEPTH);
     return NULL;
   }
   json_t *obj = json_object();
   if (!obj) {
-    BG_FAIL_NOMEM(err);
+    BGI_FAIL_NOMEM(err);
     return NULL;
   }
   for (size_t i = 0; s && i < s->n_fields; i++) {
     const Google__Protobuf__Struct__FieldsEntry *entry = s->fields[i];
-    if (entry->key && bg_wire_string_length(entry->key) != strlen(entry->key)) {
-      bg_fail(err, BG_ERR_PROTOCOL, 0, "JSON object key contains a NUL byte");
+    if (entry->key && bgi_wire_string_length(entry->key) != strlen(entry->key)) {
+      bgi_fail(err, BG_ERR_PROTOCOL, 0, "JSON object key contains a NUL byte");
       json_decref(obj);
       return NULL;
     }
     json_t *member = value_to_json(entry->value, depth + 1, err);
     if (!member || json_object_set_new(obj, entry->key ? entry->key : "", member) != 0) {
       if (member)
-        bg_fail(err, BG_ERR_PROTOCOL, 0, "JSON object key is not valid UTF-8");
+        bgi_fail(err, BG_ERR_PROTOCOL, 0, "JSON object key is not valid UTF-8");
       json_decref(obj);
       return NULL;
     }
@@ -38,7 +39,7 @@ static json_t *struct_to_json(const Google__Protobuf__Struct *s, int depth, bg_e
 static json_t *list_to_json(const Google__Protobuf__ListValue *l, int depth, bg_error *err) {
   json_t *arr = json_array();
   if (!arr) {
-    BG_FAIL_NOMEM(err);
+    BGI_FAIL_NOMEM(err);
     return NULL;
   }
   for (size_t i = 0; l && i < l->n_values; i++) {
@@ -53,8 +54,9 @@ static json_t *list_to_json(const Google__Protobuf__ListValue *l, int depth, bg_
 }
 
 static json_t *value_to_json(const Google__Protobuf__Value *v, int depth, bg_error *err) {
-  if (depth > BG_JSON_MAX_DEPTH) {
-    bg_fail(err, BG_ERR_PROTOCOL, 0, "JSON value nested deeper than %d levels", BG_JSON_MAX_DEPTH);
+  if (depth > BGI_JSON_MAX_DEPTH) {
+    bgi_fail(err, BG_ERR_PROTOCOL, 0, "JSON value nested deeper than %d levels",
+             BGI_JSON_MAX_DEPTH);
     return NULL;
   }
   json_t *out = NULL;
@@ -63,16 +65,16 @@ static json_t *value_to_json(const Google__Protobuf__Value *v, int depth, bg_err
   case GOOGLE__PROTOBUF__VALUE__KIND_NULL_VALUE: out = json_null(); break;
   case GOOGLE__PROTOBUF__VALUE__KIND_NUMBER_VALUE:
     if (!isfinite(v->number_value)) {
-      bg_fail(err, BG_ERR_PROTOCOL, 0, "JSON number is NaN or infinite, which JSON cannot hold");
+      bgi_fail(err, BG_ERR_PROTOCOL, 0, "JSON number is NaN or infinite, which JSON cannot hold");
       return NULL;
     }
     out = json_real(v->number_value);
     break;
   case GOOGLE__PROTOBUF__VALUE__KIND_STRING_VALUE:
     /* NUL bytes inside are part of the server's string: keep its full length. */
-    out = json_stringn(v->string_value, bg_wire_string_length(v->string_value));
+    out = json_stringn(v->string_value, bgi_wire_string_length(v->string_value));
     if (!out) {
-      bg_fail(err, BG_ERR_PROTOCOL, 0, "JSON string is not valid UTF-8");
+      bgi_fail(err, BG_ERR_PROTOCOL, 0, "JSON string is not valid UTF-8");
       return NULL;
     }
     break;
@@ -81,18 +83,18 @@ static json_t *value_to_json(const Google__Protobuf__Value *v, int depth, bg_err
     return struct_to_json(v->struct_value, depth + 1, err);
   case GOOGLE__PROTOBUF__VALUE__KIND_LIST_VALUE: return list_to_json(v->list_value, depth + 1, err);
   default:
-    bg_fail(err, BG_ERR_PROTOCOL, 0, "unknown google.protobuf.Value kind %d", (int)v->kind_case);
+    bgi_fail(err, BG_ERR_PROTOCOL, 0, "unknown google.protobuf.Value kind %d", (int)v->kind_case);
     return NULL;
   }
   if (!out)
-    BG_FAIL_NOMEM(err);
+    BGI_FAIL_NOMEM(err);
   return out;
 }
 
-json_t *bg_struct_to_json(const Google__Protobuf__Struct *s, bg_error *err) {
+json_t *bgi_struct_to_json(const Google__Protobuf__Struct *s, bg_error *err) {
   return struct_to_json(s, 0, err);
 }
 
-json_t *bg_proto_value_to_json(const Google__Protobuf__Value *v, bg_error *err) {
+json_t *bgi_proto_value_to_json(const Google__Protobuf__Value *v, bg_error *err) {
   return value_to_json(v, 0, err);
 }

@@ -25,21 +25,21 @@ static series_field field_of(Bentoml__Grpc__V1__Series *m, bg_dtype dtype) {
 static const bg_dtype series_dtypes[] = {BG_DTYPE_BOOL,   BG_DTYPE_FLOAT,  BG_DTYPE_INT32,
                                          BG_DTYPE_DOUBLE, BG_DTYPE_STRING, BG_DTYPE_INT64};
 
-bg_status bg_series_to_proto(const bg_ndarray *s, bg_arena *arena, Bentoml__Grpc__V1__Series **out,
-                             bg_error *err) {
-  Bentoml__Grpc__V1__Series *m = bg_arena_alloc(arena, sizeof *m);
+bg_status bgi_series_to_proto(const bg_ndarray *s, bgi_arena *arena,
+                              Bentoml__Grpc__V1__Series **out, bg_error *err) {
+  Bentoml__Grpc__V1__Series *m = bgi_arena_alloc(arena, sizeof *m);
   if (!m)
-    return BG_FAIL_NOMEM(err);
+    return BGI_FAIL_NOMEM(err);
   bentoml__grpc__v1__series__init(m);
   series_field f = field_of(m, s->dtype);
   if (!f.count)
-    return bg_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "a Series cannot carry dtype %s",
-                   bg_dtype_name(s->dtype));
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "a Series cannot carry dtype %s",
+                    bg_dtype_name(s->dtype));
   *f.count = s->count;
   if (s->dtype == BG_DTYPE_BOOL && s->count) {
-    protobuf_c_boolean *b = bg_arena_alloc(arena, s->count * sizeof *b);
+    protobuf_c_boolean *b = bgi_arena_alloc(arena, s->count * sizeof *b);
     if (!b)
-      return BG_FAIL_NOMEM(err);
+      return BGI_FAIL_NOMEM(err);
     for (size_t i = 0; i < s->count; i++)
       b[i] = ((const bool *)s->data)[i];
     *f.values = b;
@@ -50,8 +50,8 @@ bg_status bg_series_to_proto(const bg_ndarray *s, bg_arena *arena, Bentoml__Grpc
   return BG_OK;
 }
 
-bg_status bg_series_from_proto(Bentoml__Grpc__V1__Series *m, bg_dtype empty_dtype, bg_value **out,
-                               bg_error *err) {
+bg_status bgi_series_from_proto(Bentoml__Grpc__V1__Series *m, bg_dtype empty_dtype, bg_value **out,
+                                bg_error *err) {
   *out = NULL;
   bg_dtype dtype = empty_dtype;
   size_t non_empty = 0;
@@ -61,27 +61,27 @@ bg_status bg_series_from_proto(Bentoml__Grpc__V1__Series *m, bg_dtype empty_dtyp
       non_empty++;
     }
   if (non_empty > 1)
-    return bg_fail(err, BG_ERR_PROTOCOL, 0,
-                   "a Series in the reply has %zu non-empty values fields (mixed types); the "
-                   "protocol allows one",
-                   non_empty);
+    return bgi_fail(err, BG_ERR_PROTOCOL, 0,
+                    "a Series in the reply has %zu non-empty values fields (mixed types); the "
+                    "protocol allows one",
+                    non_empty);
   series_field f = field_of(m, dtype);
   size_t count = f.count ? *f.count : 0;
   if (dtype == BG_DTYPE_STRING) { /* strings must be UTF-8, as value.h promises */
     int64_t shape[1] = {(int64_t)count};
-    bg_status st = bg_ndarray_check(dtype, shape, 1, *f.values, count, err);
+    bg_status st = bgi_ndarray_check(dtype, shape, 1, *f.values, count, err);
     if (st == BG_OK)
-      st = bg_wire_strings_check(m->string_values, count, err);
+      st = bgi_wire_strings_check(m->string_values, count, err);
     if (st != BG_OK) {
-      bg_error_prefix(err, "a Series in the reply");
-      return bg_as_protocol(err, st);
+      bgi_error_prefix(err, "a Series in the reply");
+      return bgi_as_protocol(err, st);
     }
   }
   void *buffer;
   if (dtype == BG_DTYPE_BOOL) {
     bool *b = malloc(count ? count : 1);
     if (!b)
-      return BG_FAIL_NOMEM(err);
+      return BGI_FAIL_NOMEM(err);
     for (size_t i = 0; i < count; i++)
       b[i] = m->bool_values[i] != 0;
     buffer = b;
@@ -92,22 +92,22 @@ bg_status bg_series_from_proto(Bentoml__Grpc__V1__Series *m, bg_dtype empty_dtyp
       *f.count = 0;
     }
   }
-  *out = bg_series_adopt(dtype, buffer, count, true, err);
+  *out = bgi_series_adopt(dtype, buffer, count, true, err);
   return *out ? BG_OK : BG_ERR_NO_MEMORY; /* adopting fails only for memory */
 }
 
-bg_status bg_dataframe_to_proto(const bg_value *df, const char *const *names, bg_arena *arena,
-                                Bentoml__Grpc__V1__DataFrame **out, bg_error *err) {
-  const bg_children *c = &df->as.children;
-  Bentoml__Grpc__V1__DataFrame *m = bg_arena_alloc(arena, sizeof *m);
-  char **name_slots = bg_arena_alloc(arena, c->count * sizeof *name_slots);
-  Bentoml__Grpc__V1__Series **columns = bg_arena_alloc(arena, c->count * sizeof *columns);
+bg_status bgi_dataframe_to_proto(const bg_value *df, const char *const *names, bgi_arena *arena,
+                                 Bentoml__Grpc__V1__DataFrame **out, bg_error *err) {
+  const bgi_children *c = &df->as.children;
+  Bentoml__Grpc__V1__DataFrame *m = bgi_arena_alloc(arena, sizeof *m);
+  char **name_slots = bgi_arena_alloc(arena, c->count * sizeof *name_slots);
+  Bentoml__Grpc__V1__Series **columns = bgi_arena_alloc(arena, c->count * sizeof *columns);
   if (!m || !name_slots || !columns)
-    return BG_FAIL_NOMEM(err);
+    return BGI_FAIL_NOMEM(err);
   bentoml__grpc__v1__data_frame__init(m);
   for (size_t i = 0; i < c->count; i++) {
     name_slots[i] = (char *)names[i];
-    bg_status st = bg_series_to_proto(&c->values[i]->as.ndarray, arena, &columns[i], err);
+    bg_status st = bgi_series_to_proto(&c->values[i]->as.ndarray, arena, &columns[i], err);
     if (st != BG_OK)
       return st;
   }
@@ -118,28 +118,28 @@ bg_status bg_dataframe_to_proto(const bg_value *df, const char *const *names, bg
   return BG_OK;
 }
 
-bg_status bg_dataframe_from_proto(Bentoml__Grpc__V1__DataFrame *m, bg_value **out, bg_error *err) {
+bg_status bgi_dataframe_from_proto(Bentoml__Grpc__V1__DataFrame *m, bg_value **out, bg_error *err) {
   *out = NULL;
   if (m->n_column_names != m->n_columns)
-    return bg_fail(err, BG_ERR_PROTOCOL, 0,
-                   "a DataFrame in the reply has %zu column names for %zu columns",
-                   m->n_column_names, m->n_columns);
+    return bgi_fail(err, BG_ERR_PROTOCOL, 0,
+                    "a DataFrame in the reply has %zu column names for %zu columns",
+                    m->n_column_names, m->n_columns);
   for (size_t i = 0; i < m->n_column_names; i++)
-    if (bg_wire_string_length(m->column_names[i]) != strlen(m->column_names[i]))
-      return bg_fail(err, BG_ERR_PROTOCOL, 0,
-                     "a DataFrame in the reply has a column name (%zu) with a NUL byte", i);
+    if (bgi_wire_string_length(m->column_names[i]) != strlen(m->column_names[i]))
+      return bgi_fail(err, BG_ERR_PROTOCOL, 0,
+                      "a DataFrame in the reply has a column name (%zu) with a NUL byte", i);
   bg_value *df = bg_dataframe_new(err);
   if (!df)
     return BG_ERR_NO_MEMORY;
   for (size_t i = 0; i < m->n_columns; i++) {
     bg_value *column;
-    bg_status st = bg_series_from_proto(m->columns[i], BG_DTYPE_DOUBLE, &column, err);
+    bg_status st = bgi_series_from_proto(m->columns[i], BG_DTYPE_DOUBLE, &column, err);
     if (st == BG_OK)
       st = bg_dataframe_add_column(df, m->column_names[i], column, err);
     if (st != BG_OK) {
       bg_value_free(df);
-      bg_error_prefix(err, "DataFrame column %zu ('%s') in the reply", i, m->column_names[i]);
-      return bg_as_protocol(err, st);
+      bgi_error_prefix(err, "DataFrame column %zu ('%s') in the reply", i, m->column_names[i]);
+      return bgi_as_protocol(err, st);
     }
   }
   *out = df;

@@ -80,8 +80,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     break;
   }
   default: {
-    bg_url url;
-    if (bg_url_parse(text, &url, &err) != BG_OK)
+    bgi_url url;
+    if (bgi_url_parse(text, &url, &err) != BG_OK)
       check_failure(&err);
     break;
   }

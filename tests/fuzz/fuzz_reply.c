@@ -40,15 +40,15 @@ static void decode_response(grpc_byte_buffer *bb, bool v1alpha1) {
   bg_error err;
   const ProtobufCMessageDescriptor *type = v1alpha1 ? &bentoml__grpc__v1alpha1__response__descriptor
                                                     : &bentoml__grpc__v1__response__descriptor;
-  if (bg_wire_unpack(type, bb, "fuzz", &msg, &err) != BG_OK)
+  if (bgi_wire_unpack(type, bb, "fuzz", &msg, &err) != BG_OK)
     return;
-  bg_codec_ctx ctx = {.v1alpha1 = v1alpha1};
-  bg_content content;
-  if (bg_content_from_response(msg, v1alpha1, &content, &err) == BG_OK) {
+  bgi_codec_ctx ctx = {.v1alpha1 = v1alpha1};
+  bgi_content content;
+  if (bgi_content_from_response(msg, v1alpha1, &content, &err) == BG_OK) {
     bg_value *out = NULL;
     /* through the descriptor the member names (with its default spec), then any */
-    const bg_descriptor *d = bg_descriptor_for_member(content.member);
-    if (d && bg_descriptor_decode(d, NULL, &content, &ctx, &out, &err) == BG_OK) {
+    const bgi_descriptor *d = bgi_descriptor_for_member(content.member);
+    if (d && bgi_descriptor_decode(d, NULL, &content, &ctx, &out, &err) == BG_OK) {
       bg_json_text(out);
       bg_value_free(out);
     }
@@ -59,19 +59,19 @@ static void decode_response(grpc_byte_buffer *bb, bool v1alpha1) {
 static void decode_metadata(grpc_byte_buffer *bb) {
   ProtobufCMessage *msg;
   bg_error err;
-  if (bg_wire_unpack(&bentoml__grpc__v1__service_metadata_response__descriptor, bb, "fuzz", &msg,
-                     &err) != BG_OK)
+  if (bgi_wire_unpack(&bentoml__grpc__v1__service_metadata_response__descriptor, bb, "fuzz", &msg,
+                      &err) != BG_OK)
     return;
-  const bg_pb_metadata *m = (const bg_pb_metadata *)msg;
+  const bgi_pb_metadata *m = (const bgi_pb_metadata *)msg;
   for (size_t i = 0; i < m->n_apis; i++) {
-    const bg_pb_descriptor *sides[2] = {m->apis[i]->_input_case ? m->apis[i]->input : NULL,
-                                        m->apis[i]->_output_case ? m->apis[i]->output : NULL};
+    const bgi_pb_descriptor *sides[2] = {m->apis[i]->_input_case ? m->apis[i]->input : NULL,
+                                         m->apis[i]->_output_case ? m->apis[i]->output : NULL};
     for (int s = 0; s < 2; s++) {
       if (!sides[s])
         continue;
-      json_t *attrs = bg_struct_to_json(sides[s]->attributes, &err);
-      const bg_descriptor *d =
-          sides[s]->_descriptor_id_case ? bg_descriptor_find(sides[s]->descriptor_id) : NULL;
+      json_t *attrs = bgi_struct_to_json(sides[s]->attributes, &err);
+      const bgi_descriptor *d =
+          sides[s]->_descriptor_id_case ? bgi_descriptor_find(sides[s]->descriptor_id) : NULL;
       if (attrs && d) {
         void *spec = d->parse_spec(json_object_get(attrs, "args"), &err);
         if (spec)
@@ -87,14 +87,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   grpc_byte_buffer *bb = as_buffer(data, size);
   bg_value *out = NULL;
   bg_error err;
-  if (bg_ndarray_stream_decode(bb, &out, &err) == BG_OK)
+  if (bgi_ndarray_stream_decode(bb, &out, &err) == BG_OK)
     bg_value_free(out);
   decode_response(bb, false);
   decode_response(bb, true);
   decode_metadata(bb);
   ProtobufCMessage *health;
-  if (bg_wire_unpack(&grpc__health__v1__health_check_response__descriptor, bb, "fuzz", &health,
-                     &err) == BG_OK)
+  if (bgi_wire_unpack(&grpc__health__v1__health_check_response__descriptor, bb, "fuzz", &health,
+                      &err) == BG_OK)
     protobuf_c_message_free_unpacked(health, NULL);
   grpc_byte_buffer_destroy(bb);
   return 0;

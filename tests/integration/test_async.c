@@ -21,17 +21,17 @@
 #include "test_assert.h"
 #include "test_server.h"
 
-static bg_test_server server;
+static bgt_server server;
 
 static int setup(void **state) {
   (void)state;
   const char *args[] = {"--slow-ms", "4000", "--workers", "32", NULL};
-  return bg_test_server_start(&server, args);
+  return bgt_server_start(&server, args);
 }
 
 static int teardown(void **state) {
   (void)state;
-  bg_test_server_stop(&server);
+  bgt_server_stop(&server);
   return 0;
 }
 

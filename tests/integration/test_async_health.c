@@ -18,16 +18,16 @@
 #include "test_assert.h"
 #include "test_server.h"
 
-static bg_test_server server;
+static bgt_server server;
 
 static int setup(void **state) {
   (void)state;
-  return bg_test_server_start(&server, NULL);
+  return bgt_server_start(&server, NULL);
 }
 
 static int teardown(void **state) {
   (void)state;
-  bg_test_server_stop(&server);
+  bgt_server_stop(&server);
   return 0;
 }
 
@@ -145,9 +145,9 @@ static void test_health_on_the_callback_thread(void **state) {
 
 static void test_wait_on_a_starting_server(void **state) {
   (void)state;
-  bg_test_server starting;
+  bgt_server starting;
   const char *args[] = {"--startup-delay-ms", "1500", NULL};
-  assert_int_equal(bg_test_server_start(&starting, args), 0);
+  assert_int_equal(bgt_server_start(&starting, args), 0);
   bg_async_client *ac = connect_to(starting.url, 0);
   assert_null(bg_async_client_sync(ac)); /* no discovery: health only */
   check(ac, NULL, BG_OK, BG_HEALTH_NOT_SERVING, 0);
@@ -173,7 +173,7 @@ static void test_wait_on_a_starting_server(void **state) {
   assert_non_null(ac);
   assert_non_null(bg_async_client_sync(ac));
   bg_async_client_close(ac);
-  bg_test_server_stop(&starting);
+  bgt_server_stop(&starting);
 }
 
 static void refuse(struct bg_async_call *call, bg_status st, bg_value *out, const bg_error *err,
@@ -206,7 +206,7 @@ static void test_connect_only_client_refuses_calls(void **state) {
  * succeeds once a server binds the port. */
 static void test_wait_for_a_server_that_comes_up_later(void **state) {
   (void)state;
-  int port = bg_test_unused_port();
+  int port = bgt_unused_port();
   char url[64], listen[64];
   snprintf(url, sizeof url, "127.0.0.1:%d", port);
   snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
@@ -220,22 +220,22 @@ static void test_wait_for_a_server_that_comes_up_later(void **state) {
   assert_int_equal(n, 0); /* no server yet: the wait goes on, the poller is free */
   assert_int_equal(o.runs, 0);
 
-  bg_test_server later;
+  bgt_server later;
   const char *args[] = {"--listen", listen, NULL};
-  assert_int_equal(bg_test_server_start(&later, args), 0);
+  assert_int_equal(bgt_server_start(&later, args), 0);
   poll_until_done(ac, &o);
   if (o.status != BG_OK)
     fail_msg("wait: %s", o.err.message);
   assert_int_equal(o.health, BG_HEALTH_SERVING);
   bg_async_client_close(ac);
-  bg_test_server_stop(&later);
+  bgt_server_stop(&later);
   outcome_free(&o);
 }
 
 static void test_wait_times_out(void **state) {
   (void)state;
   char url[64];
-  snprintf(url, sizeof url, "127.0.0.1:%d", bg_test_unused_port());
+  snprintf(url, sizeof url, "127.0.0.1:%d", bgt_unused_port());
   bg_async_client *ac = connect_to(url, 0);
   outcome o;
   outcome_init(&o);
@@ -256,7 +256,7 @@ static void test_wait_times_out(void **state) {
 static void test_cancel_a_sleeping_wait(void **state) {
   (void)state;
   char url[64];
-  snprintf(url, sizeof url, "127.0.0.1:%d", bg_test_unused_port());
+  snprintf(url, sizeof url, "127.0.0.1:%d", bgt_unused_port());
   bg_async_client *ac = connect_to(url, 0);
   outcome o;
   outcome_init(&o);

@@ -18,16 +18,16 @@ static void sleep_ms(long ms) {
 }
 
 static int setup(void **state) {
-  static bg_test_fixture f;
+  static bgt_fixture f;
   const char *args[] = {"--slow-ms", "20000", NULL};
-  if (bg_test_fixture_start(&f, args) != 0)
+  if (bgt_fixture_start(&f, args) != 0)
     return -1;
   *state = &f;
   return 0;
 }
 
 static int teardown(void **state) {
-  bg_test_fixture_stop(*state);
+  bgt_fixture_stop(*state);
   return 0;
 }
 
@@ -53,7 +53,7 @@ static void *run_slow(void *arg) {
 }
 
 static void test_cancel_running_sync_call(void **state) {
-  bg_test_fixture *f = *state;
+  bgt_fixture *f = *state;
   bg_error err;
   bg_cancel_token *token = bg_cancel_token_new();
   assert_non_null(token);

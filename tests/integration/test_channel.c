@@ -20,7 +20,7 @@
 #include "test_server.h"
 
 static char certs[64]; /* directory of the generated certificates */
-static bg_test_server plain;
+static bgt_server plain;
 
 static const char *cert(const char *name) {
   static char paths[8][128];
@@ -48,12 +48,12 @@ static int setup(void **state) {
   snprintf(cmd, sizeof cmd, "bash %s/tests/support/make_certs.sh %s", BG_TEST_SOURCE_DIR, certs);
   if (system(cmd) != 0)
     return -1;
-  return bg_test_server_start(&plain, NULL);
+  return bgt_server_start(&plain, NULL);
 }
 
 static int teardown(void **state) {
   (void)state;
-  bg_test_server_stop(&plain);
+  bgt_server_stop(&plain);
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf %s", certs);
   return system(cmd);
@@ -83,8 +83,7 @@ static bg_client *connect_ok(const char *url, const bg_options *o) {
 
 /* ---- TLS ---- */
 
-static void start_tls(bg_test_server *s, const char *server_cert, const char *server_key,
-                      bool mutual) {
+static void start_tls(bgt_server *s, const char *server_cert, const char *server_key, bool mutual) {
   const char *args[] = {"--tls-cert",
                         server_cert,
                         "--tls-key",
@@ -92,12 +91,12 @@ static void start_tls(bg_test_server *s, const char *server_cert, const char *se
                         mutual ? "--tls-ca" : NULL,
                         mutual ? cert("ca.pem") : NULL,
                         NULL};
-  assert_int_equal(bg_test_server_start(s, args), 0);
+  assert_int_equal(bgt_server_start(s, args), 0);
 }
 
 static void test_tls_from_files_and_memory(void **state) {
   (void)state;
-  bg_test_server s;
+  bgt_server s;
   start_tls(&s, cert("server.pem"), cert("server.key"), false);
   char url[64];
   bg_error err;
@@ -133,12 +132,12 @@ static void test_tls_from_files_and_memory(void **state) {
   bg_options_free(o);
   assert_int_equal(err.code, BG_ERR_UNAVAILABLE);
   assert_contains(err.message, "TLS handshake");
-  bg_test_server_stop(&s);
+  bgt_server_stop(&s);
 }
 
 static void test_tls_failures_are_explained(void **state) {
   (void)state;
-  bg_test_server s;
+  bgt_server s;
   start_tls(&s, cert("server.pem"), cert("server.key"), false);
   char url[64];
   snprintf(url, sizeof url, "localhost:%d", s.port);
@@ -161,7 +160,7 @@ static void test_tls_failures_are_explained(void **state) {
   bg_health_status health;
   assert_int_equal(bg_health_check_url(url, NULL, 5000, NULL, &health, &err), BG_ERR_UNAVAILABLE);
   assert_contains(err.message, "grpcs://");
-  bg_test_server_stop(&s);
+  bgt_server_stop(&s);
 
   /* a certificate for another name; fine once the authority names it */
   start_tls(&s, cert("wrongname.pem"), cert("wrongname.key"), false);
@@ -175,12 +174,12 @@ static void test_tls_failures_are_explained(void **state) {
   predict(c, BG_OK, &err);
   bg_client_close(c);
   bg_options_free(o);
-  bg_test_server_stop(&s);
+  bgt_server_stop(&s);
 }
 
 static void test_mutual_tls(void **state) {
   (void)state;
-  bg_test_server s;
+  bgt_server s;
   start_tls(&s, cert("server.pem"), cert("server.key"), true);
   char url[64];
   snprintf(url, sizeof url, "127.0.0.1:%d", s.port);
@@ -211,7 +210,7 @@ static void test_mutual_tls(void **state) {
   free(ca);
   free(crt);
   free(key);
-  bg_test_server_stop(&s);
+  bgt_server_stop(&s);
 }
 
 static void test_bad_tls_material_fails_early(void **state) {
@@ -241,7 +240,7 @@ static void test_bad_tls_material_fails_early(void **state) {
 
   /* with TLS on, a refused connection is reported as that, not as a TLS failure */
   char url[64];
-  snprintf(url, sizeof url, "grpcs://127.0.0.1:%d", bg_test_unused_port());
+  snprintf(url, sizeof url, "grpcs://127.0.0.1:%d", bgt_unused_port());
   assert_null(bg_client_from_url(url, NULL, &err));
   assert_int_equal(err.code, BG_ERR_UNAVAILABLE);
   assert_contains(err.message, "is the server running");
@@ -391,8 +390,8 @@ static long bytes_sent(const bg_options *o, const bg_call_options *co) {
   unlink(stats);
   snprintf(target, sizeof target, "127.0.0.1:%d", plain.port);
   const char *args[] = {"--target", target, "--stats", stats, NULL};
-  bg_test_server proxy;
-  assert_int_equal(bg_test_script_start(&proxy, "tests/support/tcp_proxy.py", args), 0);
+  bgt_server proxy;
+  assert_int_equal(bgt_script_start(&proxy, "tests/support/tcp_proxy.py", args), 0);
   snprintf(url, sizeof url, "127.0.0.1:%d", proxy.port);
   bg_client *c = connect_ok(url, o);
   long before = upstream_bytes(stats);
@@ -406,7 +405,7 @@ static long bytes_sent(const bg_options *o, const bg_call_options *co) {
   struct timespec pause = {0, 200 * 1000 * 1000}; /* let the proxy write its last totals */
   nanosleep(&pause, NULL);
   long sent = upstream_bytes(stats) - (before > 0 ? before : 0);
-  bg_test_server_stop(&proxy);
+  bgt_server_stop(&proxy);
   return sent;
 }
 
@@ -435,8 +434,8 @@ static void test_bearer_token_needs_tls_or_local_opt_in(void **state) {
   unlink(stats);
   snprintf(target, sizeof target, "127.0.0.1:%d", plain.port);
   const char *args[] = {"--target", target, "--stats", stats, NULL};
-  bg_test_server proxy;
-  assert_int_equal(bg_test_script_start(&proxy, "tests/support/tcp_proxy.py", args), 0);
+  bgt_server proxy;
+  assert_int_equal(bgt_script_start(&proxy, "tests/support/tcp_proxy.py", args), 0);
   snprintf(url, sizeof url, "127.0.0.1:%d", proxy.port);
   bg_client *c = connect_ok(url, NULL);
   bg_error err;
@@ -474,7 +473,7 @@ static void test_bearer_token_needs_tls_or_local_opt_in(void **state) {
   bg_value_free(out);
   out = NULL;
   bg_client_close(c);
-  bg_test_server_stop(&proxy);
+  bgt_server_stop(&proxy);
 
   /* a plaintext target off this machine is refused even when opted in, before connecting */
   assert_int_equal(bg_call_options_set_deadline_ms(co, 3000, &err), BG_OK);
@@ -495,8 +494,8 @@ static void test_bearer_token_needs_tls_or_local_opt_in(void **state) {
 static void test_metadata_size_limit_is_named(void **state) {
   (void)state;
   const char *args[] = {"--replies", "1", "--trailer-bytes", "1048576", NULL};
-  bg_test_server s;
-  assert_int_equal(bg_test_script_start(&s, "tests/integration/misbehaving_server.py", args), 0);
+  bgt_server s;
+  assert_int_equal(bgt_script_start(&s, "tests/integration/misbehaving_server.py", args), 0);
   bg_error err;
   bg_value *in = bg_text_new("hi", 2, NULL), *out = NULL;
   bg_client *c = connect_ok(s.url, NULL);
@@ -519,7 +518,7 @@ static void test_metadata_size_limit_is_named(void **state) {
   bg_value_free(out);
   bg_client_close(c);
   bg_value_free(in);
-  bg_test_server_stop(&s);
+  bgt_server_stop(&s);
 }
 
 static void test_request_compression_on_the_wire(void **state) {
@@ -544,9 +543,9 @@ static void test_request_compression_on_the_wire(void **state) {
 
 static void test_server_compressed_replies(void **state) {
   (void)state;
-  bg_test_server s;
+  bgt_server s;
   const char *args[] = {"--compress-responses", "gzip", NULL};
-  assert_int_equal(bg_test_server_start(&s, args), 0);
+  assert_int_equal(bgt_server_start(&s, args), 0);
   bg_client *c = connect_ok(s.url, NULL);
   bg_value *big = zeros(100000), *out = NULL;
   bg_error err;
@@ -555,7 +554,7 @@ static void test_server_compressed_replies(void **state) {
   bg_value_free(out);
   bg_value_free(big);
   bg_client_close(c);
-  bg_test_server_stop(&s);
+  bgt_server_stop(&s);
 }
 
 /* ---- metadata, credentials, interceptors ---- */
@@ -871,7 +870,7 @@ static void test_large_unary_both_ways(void **state) {
 static void test_borrowed_input_on_failed_calls(void **state) {
   (void)state;
   char url[64];
-  snprintf(url, sizeof url, "127.0.0.1:%d", bg_test_unused_port());
+  snprintf(url, sizeof url, "127.0.0.1:%d", bgt_unused_port());
   bg_error err;
   bg_client *c = bg_client_open(url, NULL, &err);
   size_t n = 1 << 20;
@@ -914,20 +913,20 @@ static void test_status_code_and_message(void **state) {
 static void test_unimplemented_method_and_service(void **state) {
   (void)state;
   bg_error err;
-  bg_test_server s;
+  bgt_server s;
   const char *no_metadata[] = {"--no-service-metadata", NULL};
-  assert_int_equal(bg_test_server_start(&s, no_metadata), 0);
+  assert_int_equal(bgt_server_start(&s, no_metadata), 0);
   assert_null(bg_client_from_url(s.url, NULL, &err)); /* method missing in the service */
   assert_int_equal(err.code, BG_ERR_SERVER);
   assert_int_equal(err.grpc_status, 12);
   assert_contains(err.message, "does not implement");
-  bg_test_server_stop(&s);
+  bgt_server_stop(&s);
 
   const char *alpha[] = {"--protocol-version", "v1alpha1", NULL};
-  assert_int_equal(bg_test_server_start(&s, alpha), 0);
+  assert_int_equal(bgt_server_start(&s, alpha), 0);
   assert_null(bg_client_from_url(s.url, NULL, &err)); /* no v1 service at all */
   assert_int_equal(err.grpc_status, 12);
-  bg_test_server_stop(&s);
+  bgt_server_stop(&s);
 }
 
 static void test_unresolvable_host(void **state) {

@@ -1,4 +1,4 @@
-/* bg_cli_call_concurrent (the CLI's `call --concurrency N --count M`) against the reference
+/* cli_call_concurrent (the CLI's `call --concurrency N --count M`) against the reference
  * server: the summary it prints and the exit code it returns. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,26 +14,26 @@
 #include "test_assert.h"
 #include "test_server.h"
 
-static bg_test_server server;
+static bgt_server server;
 
 static int setup(void **state) {
   (void)state;
   const char *args[] = {"--slow-ms", "3000", NULL};
-  return bg_test_server_start(&server, args);
+  return bgt_server_start(&server, args);
 }
 
 static int teardown(void **state) {
   (void)state;
-  bg_test_server_stop(&server);
+  bgt_server_stop(&server);
   return 0;
 }
 
-/* Runs bg_cli_call_concurrent and returns its exit code; *text gets what it printed. */
+/* Runs cli_call_concurrent and returns its exit code; *text gets what it printed. */
 static int run(const char *url, const char *api, const bg_value *in, const bg_call_options *co,
                int concurrency, long count, char **text) {
   size_t size;
   FILE *out = open_memstream(text, &size);
-  int rc = bg_cli_call_concurrent(url, api, in, NULL, co, concurrency, count, out);
+  int rc = cli_call_concurrent(url, api, in, NULL, co, concurrency, count, out);
   fclose(out);
   return rc;
 }
@@ -95,7 +95,7 @@ static void test_refusals(void **state) {
   assert_int_equal(run(server.url, "double_ndarray", in, NULL, 4, 0, &text), 2);
   free(text);
   char url[64];
-  snprintf(url, sizeof url, "127.0.0.1:%d", bg_test_unused_port());
+  snprintf(url, sizeof url, "127.0.0.1:%d", bgt_unused_port());
   assert_int_equal(run(url, "double_ndarray", in, NULL, 4, 10, &text), 3);
   free(text);
   bg_value_free(in);

@@ -19,17 +19,17 @@
 #include "test_assert.h"
 #include "test_fixture.h"
 
-typedef bg_test_fixture fixture;
+typedef bgt_fixture fixture;
 
 static int setup(void **state) {
   static fixture f;
   const char *args[] = {"--slow-ms", "3000", NULL};
   *state = &f;
-  return bg_test_fixture_start(&f, args);
+  return bgt_fixture_start(&f, args);
 }
 
 static int teardown(void **state) {
-  bg_test_fixture_stop(*state);
+  bgt_fixture_stop(*state);
   return 0;
 }
 
@@ -379,9 +379,9 @@ static void test_wait_until_ready_on_running_server(void **state) {
  * NOT_SERVING, the poller then succeeds. */
 static void test_wait_until_ready_on_starting_server(void **state) {
   (void)state;
-  bg_test_server slow;
+  bgt_server slow;
   const char *args[] = {"--startup-delay-ms", "1500", NULL};
-  assert_int_equal(bg_test_server_start(&slow, args), 0);
+  assert_int_equal(bgt_server_start(&slow, args), 0);
   bg_health_status status = BG_HEALTH_UNKNOWN;
   bg_error err;
   assert_int_equal(bg_health_check_url(slow.url, NULL, 5000, NULL, &status, &err), BG_OK);
@@ -389,7 +389,7 @@ static void test_wait_until_ready_on_starting_server(void **state) {
   assert_int_equal(bg_wait_until_server_ready(slow.url, 20000, 100, NULL, &err), BG_OK);
   assert_int_equal(bg_health_check_url(slow.url, NULL, 5000, NULL, &status, &err), BG_OK);
   assert_int_equal(status, BG_HEALTH_SERVING);
-  bg_test_server_stop(&slow);
+  bgt_server_stop(&slow);
 }
 
 /* ---- no server ---- */
@@ -397,7 +397,7 @@ static void test_wait_until_ready_on_starting_server(void **state) {
 static void test_server_not_running(void **state) {
   (void)state;
   char url[64];
-  snprintf(url, sizeof url, "127.0.0.1:%d", bg_test_unused_port());
+  snprintf(url, sizeof url, "127.0.0.1:%d", bgt_unused_port());
   bg_error err;
   assert_null(bg_client_from_url(url, NULL, &err));
   assert_int_equal(err.code, BG_ERR_UNAVAILABLE);
@@ -456,15 +456,15 @@ static void test_localhost_reaches_ipv4_server(void **state) {
 
 static void test_ipv6_server(void **state) {
   (void)state;
-  bg_test_server v6;
+  bgt_server v6;
   const char *args[] = {"--listen", "[::1]:0", NULL};
-  assert_int_equal(bg_test_server_start(&v6, args), 0);
+  assert_int_equal(bgt_server_start(&v6, args), 0);
   char url[64];
   snprintf(url, sizeof url, "[::1]:%d", v6.port);
   call_predict_at(url);
   snprintf(url, sizeof url, "localhost:%d", v6.port);
   call_predict_at(url);
-  bg_test_server_stop(&v6);
+  bgt_server_stop(&v6);
 }
 
 static void test_unix_socket_server(void **state) {
@@ -473,20 +473,19 @@ static void test_unix_socket_server(void **state) {
   snprintf(path, sizeof path, "/tmp/bentogrpc-test-%d.sock", (int)getpid());
   snprintf(listen, sizeof listen, "unix:%s", path);
   const char *args[] = {"--listen", listen, NULL};
-  bg_test_server us;
-  assert_int_equal(bg_test_server_start(&us, args), 0);
+  bgt_server us;
+  assert_int_equal(bgt_server_start(&us, args), 0);
   snprintf(url, sizeof url, "unix:%s", path);
   call_predict_at(url);
-  bg_test_server_stop(&us);
+  bgt_server_stop(&us);
   unlink(path);
 }
 
 /* ---- a server that breaks the protocol (tests/integration/misbehaving_server.py) ---- */
 
-static void start_misbehaving(bg_test_server *server, const char *replies) {
+static void start_misbehaving(bgt_server *server, const char *replies) {
   const char *args[] = {"--replies", replies, NULL};
-  assert_int_equal(bg_test_script_start(server, "tests/integration/misbehaving_server.py", args),
-                   0);
+  assert_int_equal(bgt_script_start(server, "tests/integration/misbehaving_server.py", args), 0);
 }
 
 static void expect_more_than_one(bg_status st, const bg_error *err) {
@@ -518,7 +517,7 @@ static void test_second_reply_message_is_protocol_error(void **state) {
   (void)state;
   const char *counts[] = {"2", "100000"};
   for (size_t k = 0; k < 2; k++) {
-    bg_test_server server;
+    bgt_server server;
     start_misbehaving(&server, counts[k]);
     bg_error err;
     bg_client *c = bg_client_from_url(server.url, NULL, &err);
@@ -542,7 +541,7 @@ static void test_second_reply_message_is_protocol_error(void **state) {
     bg_call_options_free(co);
     bg_value_free(in);
     bg_client_close(c);
-    bg_test_server_stop(&server);
+    bgt_server_stop(&server);
   }
 }
 
@@ -551,7 +550,7 @@ static void test_second_reply_message_is_protocol_error(void **state) {
  * and a call of "bad" went to the server. */
 static void test_api_name_with_nul_byte_is_left_out(void **state) {
   (void)state;
-  bg_test_server server;
+  bgt_server server;
   start_misbehaving(&server, "1");
   bg_error err;
   bg_client *c = bg_client_from_url(server.url, NULL, &err);
@@ -575,7 +574,7 @@ static void test_api_name_with_nul_byte_is_left_out(void **state) {
   bg_value_free(out);
   bg_value_free(in);
   bg_client_close(c);
-  bg_test_server_stop(&server);
+  bgt_server_stop(&server);
 }
 
 /* Issue 9 #11 (client side): whatever the reply decoders say about a server's reply, it is
@@ -586,9 +585,8 @@ static void test_bad_reply_is_never_the_callers_fault(void **state) {
   /* Response{multipart{fields{x: text "a"}, fields{x: text "a"}}} */
   const char *args[] = {"--replies", "1", "--reply-hex",
                         "4a180a0a0a017812053a030a01610a0a0a017812053a030a0161", NULL};
-  bg_test_server server;
-  assert_int_equal(bg_test_script_start(&server, "tests/integration/misbehaving_server.py", args),
-                   0);
+  bgt_server server;
+  assert_int_equal(bgt_script_start(&server, "tests/integration/misbehaving_server.py", args), 0);
   bg_error err;
   bg_client *c = bg_client_from_url(server.url, NULL, &err);
   assert_non_null(c);
@@ -599,7 +597,7 @@ static void test_bad_reply_is_never_the_callers_fault(void **state) {
   assert_int_equal(bg_client_call(c, "echo", in, &out, NULL, &err), BG_ERR_PROTOCOL);
   bg_value_free(in);
   bg_client_close(c);
-  bg_test_server_stop(&server);
+  bgt_server_stop(&server);
 }
 
 /* Issue 9 #13: a unix: path is used byte for byte. Before, '#' cut the path short and
@@ -610,8 +608,8 @@ static void test_unix_path_taken_literally(void **state) {
   /* the server side (grpcio) decodes its own --listen target: "%23" binds "#" */
   snprintf(listen, sizeof listen, "unix:/tmp/bentogrpc-test-%d-a%%23b.sock", (int)getpid());
   const char *args[] = {"--listen", listen, NULL};
-  bg_test_server us;
-  assert_int_equal(bg_test_server_start(&us, args), 0);
+  bgt_server us;
+  assert_int_equal(bgt_server_start(&us, args), 0);
   snprintf(url, sizeof url, "unix:/tmp/bentogrpc-test-%d-a#b.sock", (int)getpid());
   assert_int_equal(access(url + 5, F_OK), 0);
   call_predict_at(url);
@@ -623,7 +621,7 @@ static void test_unix_path_taken_literally(void **state) {
   assert_null(bg_client_from_url(url, o, &err));
   assert_int_equal(err.code, BG_ERR_UNAVAILABLE);
   bg_options_free(o);
-  bg_test_server_stop(&us);
+  bgt_server_stop(&us);
   snprintf(url, sizeof url, "/tmp/bentogrpc-test-%d-a#b.sock", (int)getpid());
   unlink(url);
 }

@@ -17,17 +17,17 @@
 #include "test_assert.h"
 #include "test_fixture.h"
 
-typedef bg_test_fixture fixture;
+typedef bgt_fixture fixture;
 
 static int setup(void **state) {
   static fixture f;
   const char *const *args = NULL;
   *state = &f;
-  return bg_test_fixture_start(&f, args);
+  return bgt_fixture_start(&f, args);
 }
 
 static int teardown(void **state) {
-  bg_test_fixture_stop(*state);
+  bgt_fixture_stop(*state);
   return 0;
 }
 
@@ -360,9 +360,9 @@ static void test_file_against_broken_server(void **state) {
 
 static void test_file_against_intended_server(void **state) {
   (void)state;
-  bg_test_server s;
+  bgt_server s;
   const char *args[] = {"--file-mode", "intended", NULL};
-  assert_int_equal(bg_test_server_start(&s, args), 0);
+  assert_int_equal(bgt_server_start(&s, args), 0);
   bg_error err;
   bg_client *c = bg_client_from_url(s.url, NULL, &err);
   assert_non_null(c);
@@ -377,14 +377,14 @@ static void test_file_against_intended_server(void **state) {
   bg_value_free(out);
   bg_value_free(in);
   bg_client_close(c);
-  bg_test_server_stop(&s);
+  bgt_server_stop(&s);
 }
 
 static void test_image(void **state) {
   fixture *f = *state;
   bg_error err;
   uint8_t bmp[256];
-  size_t n = bg_test_bmp(4, 3, 10, bmp);
+  size_t n = bgt_bmp(4, 3, 10, bmp);
   bg_value *in = bg_file_borrow(bmp, n, "image/bmp", &err);
   bg_value *out = call(f->client, "echo_image", in, BG_OK, &err);
   assert_string_equal(bg_file_mime(out), "image/bmp");
@@ -414,7 +414,7 @@ static void test_image(void **state) {
 
 static bg_value *bmp_part(uint8_t seed) {
   uint8_t bmp[256];
-  size_t n = bg_test_bmp(4, 3, seed, bmp);
+  size_t n = bgt_bmp(4, 3, seed, bmp);
   return bg_file_copy(bmp, n, "image/bmp", NULL);
 }
 
@@ -499,9 +499,9 @@ static void test_raw_calls(void **state) {
 
 static void test_unknown_api_without_access_log(void **state) {
   (void)state;
-  bg_test_server s;
+  bgt_server s;
   const char *args[] = {"--no-access-log", NULL};
-  assert_int_equal(bg_test_server_start(&s, args), 0);
+  assert_int_equal(bgt_server_start(&s, args), 0);
   bg_error err;
   bg_client *c = bg_client_open(s.url, NULL, &err);
   bg_value *in = bg_text_new("x", 1, &err), *out = NULL;
@@ -509,14 +509,14 @@ static void test_unknown_api_without_access_log(void **state) {
   assert_int_equal(err.grpc_status, 2); /* UNKNOWN */
   bg_value_free(in);
   bg_client_close(c);
-  bg_test_server_stop(&s);
+  bgt_server_stop(&s);
 }
 
 static void test_v1alpha1_server(void **state) {
   (void)state;
-  bg_test_server s;
+  bgt_server s;
   const char *args[] = {"--protocol-version", "v1alpha1", NULL};
-  assert_int_equal(bg_test_server_start(&s, args), 0);
+  assert_int_equal(bgt_server_start(&s, args), 0);
   bg_options *o = bg_options_new();
   bg_options_set_protocol_version(o, "v1alpha1", NULL);
   bg_error err;
@@ -541,7 +541,7 @@ static void test_v1alpha1_server(void **state) {
 
   /* File.kind travels as the v1alpha1 enum and comes back as a MIME type */
   uint8_t bmp[256];
-  size_t n = bg_test_bmp(2, 2, 5, bmp);
+  size_t n = bgt_bmp(2, 2, 5, bmp);
   in = bg_file_borrow(bmp, n, "image/bmp", &err);
   assert_int_equal(bg_client_call_raw(c, "echo_image", in, &out, NULL, &err), BG_OK);
   assert_string_equal(bg_file_mime(out), "image/bmp");
@@ -560,7 +560,7 @@ static void test_v1alpha1_server(void **state) {
   assert_int_equal(status, BG_HEALTH_SERVING);
   bg_client_close(c);
   bg_options_free(o);
-  bg_test_server_stop(&s);
+  bgt_server_stop(&s);
 }
 
 /* Issue 9 #15, #16: without validation the input goes out as given and the server judges it:
@@ -587,7 +587,7 @@ static void test_unvalidated_inputs_reach_the_server(void **state) {
   bg_value_free(empty);
 
   uint8_t bmp[256];
-  size_t n = bg_test_bmp(4, 3, 10, bmp);
+  size_t n = bgt_bmp(4, 3, 10, bmp);
   bg_value *png = bg_file_borrow(bmp, n, "image/png", &err);
   out = NULL;
   st = bg_client_call(f->client, "echo_image", png, &out, no_validate, &err);

@@ -123,8 +123,8 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  bg_test_server server;
-  if (bg_test_server_start(&server, NULL) != 0)
+  bgt_server server;
+  if (bgt_server_start(&server, NULL) != 0)
     return 1;
   bg_error err;
   bg_value *text = bg_text_new("soak", (size_t)-1, &err);
@@ -159,6 +159,6 @@ int main(int argc, char **argv) {
   }
   bg_value_free(text);
   bg_value_free(array);
-  bg_test_server_stop(&server);
+  bgt_server_stop(&server);
   return rc == 0 ? 0 : 1;
 }

@@ -9,10 +9,10 @@ static void le32(uint8_t *p, uint32_t v) {
 
 static size_t row_size(int w) { return ((size_t)w * 3 + 3) & ~(size_t)3; }
 
-size_t bg_test_bmp_size(int w, int h) { return 54 + row_size(w) * (size_t)h; }
+size_t bgt_bmp_size(int w, int h) { return 54 + row_size(w) * (size_t)h; }
 
-size_t bg_test_bmp(int w, int h, uint8_t seed, uint8_t *out) {
-  size_t size = bg_test_bmp_size(w, h);
+size_t bgt_bmp(int w, int h, uint8_t seed, uint8_t *out) {
+  size_t size = bgt_bmp_size(w, h);
   memset(out, 0, size);
   out[0] = 'B';
   out[1] = 'M';

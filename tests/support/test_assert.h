@@ -1,6 +1,6 @@
 /* Assertions the integration tests share (include after <cmocka.h>). */
-#ifndef BG_TEST_ASSERT_H
-#define BG_TEST_ASSERT_H
+#ifndef BGT_ASSERT_H
+#define BGT_ASSERT_H
 
 #include <string.h>
 

@@ -65,11 +65,11 @@ static int read_port(int fd, int timeout_ms) {
   return -1;
 }
 
-int bg_test_server_start(bg_test_server *server, const char *const *args) {
-  return bg_test_script_start(server, "tests/server/reference_server.py", args);
+int bgt_server_start(bgt_server *server, const char *const *args) {
+  return bgt_script_start(server, "tests/server/reference_server.py", args);
 }
 
-int bg_test_script_start(bg_test_server *server, const char *script, const char *const *args) {
+int bgt_script_start(bgt_server *server, const char *script, const char *const *args) {
   memset(server, 0, sizeof *server);
   char path[1024];
   snprintf(path, sizeof path, "%s/%s", BG_SOURCE_DIR, script);
@@ -106,14 +106,14 @@ int bg_test_script_start(bg_test_server *server, const char *script, const char 
   close(pipefd[0]); /* the server prints nothing else on stdout */
   if (server->port < 0) {
     fprintf(stderr, "%s did not report its port\n", script);
-    bg_test_server_stop(server);
+    bgt_server_stop(server);
     return -1;
   }
   snprintf(server->url, sizeof server->url, "127.0.0.1:%d", server->port);
   return 0;
 }
 
-void bg_test_server_stop(bg_test_server *server) {
+void bgt_server_stop(bgt_server *server) {
   if (server->pid <= 0)
     return;
   forget(server->pid);
@@ -131,7 +131,7 @@ void bg_test_server_stop(bg_test_server *server) {
   server->pid = 0;
 }
 
-int bg_test_unused_port(void) {
+int bgt_unused_port(void) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   socklen_t len = sizeof addr;

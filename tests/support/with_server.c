@@ -13,12 +13,12 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: with_server PROGRAM [ARGS...]\n");
     return 2;
   }
-  bg_test_server server;
-  if (bg_test_server_start(&server, NULL) != 0)
+  bgt_server server;
+  if (bgt_server_start(&server, NULL) != 0)
     return 1;
   char **child_argv = calloc((size_t)argc + 1, sizeof *child_argv);
   if (!child_argv) {
-    bg_test_server_stop(&server);
+    bgt_server_stop(&server);
     return 1;
   }
   for (int i = 1; i < argc; i++)
@@ -36,6 +36,6 @@ int main(int argc, char **argv) {
   if (pid > 0 && waitpid(pid, &status, 0) == pid)
     rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   free(child_argv);
-  bg_test_server_stop(&server);
+  bgt_server_stop(&server);
   return rc;
 }

@@ -17,13 +17,13 @@
 static void check_same_bytes(const char *api, bg_dtype dtype, const int64_t *shape, size_t ndim,
                              const void *data, size_t count) {
   bg_value *v = bg_ndarray_borrow(dtype, shape, ndim, data, count, NULL);
-  bg_arena arena;
-  bg_arena_init(&arena);
-  bg_pb_ndarray *nd;
-  assert_int_equal(bg_ndarray_to_proto(&v->as.ndarray, &arena, &nd, NULL), BG_OK);
-  assert_true(bg_borrowed_send_possible(nd));
+  bgi_arena arena;
+  bgi_arena_init(&arena);
+  bgi_pb_ndarray *nd;
+  assert_int_equal(bgi_ndarray_to_proto(&v->as.ndarray, &arena, &nd, NULL), BG_OK);
+  assert_true(bgi_borrowed_send_possible(nd));
 
-  bg_pb_request req = BENTOML__GRPC__V1__REQUEST__INIT;
+  bgi_pb_request req = BENTOML__GRPC__V1__REQUEST__INIT;
   req.api_name = (char *)api;
   req.content_case = BENTOML__GRPC__V1__REQUEST__CONTENT_NDARRAY;
   req.ndarray = nd;
@@ -31,9 +31,9 @@ static void check_same_bytes(const char *api, bg_dtype dtype, const int64_t *sha
   uint8_t *expected = malloc(size);
   protobuf_c_message_pack(&req.base, expected);
 
-  bg_borrowed_send guard;
+  bgi_borrowed_send guard;
   grpc_byte_buffer *bb;
-  assert_int_equal(bg_borrowed_send_pack(api, nd, &guard, &bb, NULL), BG_OK);
+  assert_int_equal(bgi_borrowed_send_pack(api, nd, &guard, &bb, NULL), BG_OK);
   /* the elements are the caller's own memory, not a copy */
   const grpc_slice *values = &bb->data.raw.slice_buffer.slices[1];
   assert_ptr_equal(GRPC_SLICE_START_PTR(*values), data);
@@ -49,9 +49,9 @@ static void check_same_bytes(const char *api, bg_dtype dtype, const int64_t *sha
   assert_false(guard.released);
   grpc_byte_buffer_destroy(bb); /* the last reference: the guard is told */
   assert_true(guard.released);
-  bg_borrowed_send_wait(&guard);
+  bgi_borrowed_send_wait(&guard);
   free(expected);
-  bg_arena_release(&arena);
+  bgi_arena_fini(&arena);
   bg_value_free(v);
 }
 
@@ -75,16 +75,16 @@ static void test_float_and_double(void **state) {
 
 static void test_small_and_other_dtypes_are_copied(void **state) {
   (void)state;
-  bg_pb_ndarray nd = BENTOML__GRPC__V1__NDARRAY__INIT;
+  bgi_pb_ndarray nd = BENTOML__GRPC__V1__NDARRAY__INIT;
   float few[4] = {0};
   nd.n_float_values = 4;
   nd.float_values = few;
-  assert_false(bg_borrowed_send_possible(&nd)); /* below the threshold: copying is cheaper */
+  assert_false(bgi_borrowed_send_possible(&nd)); /* below the threshold: copying is cheaper */
   int64_t many[20000] = {0};
-  bg_pb_ndarray ints = BENTOML__GRPC__V1__NDARRAY__INIT;
+  bgi_pb_ndarray ints = BENTOML__GRPC__V1__NDARRAY__INIT;
   ints.n_int64_values = 20000;
   ints.int64_values = many;
-  assert_false(bg_borrowed_send_possible(&ints)); /* varints: not the buffer's bytes */
+  assert_false(bgi_borrowed_send_possible(&ints)); /* varints: not the buffer's bytes */
 }
 
 int main(void) {

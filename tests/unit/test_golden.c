@@ -53,7 +53,7 @@ static void test_text_request_and_response(void **state) {
   (void)state;
   Google__Protobuf__StringValue text = GOOGLE__PROTOBUF__STRING_VALUE__INIT;
   text.value = "BentoML";
-  bg_pb_request req = BENTOML__GRPC__V1__REQUEST__INIT;
+  bgi_pb_request req = BENTOML__GRPC__V1__REQUEST__INIT;
   req.api_name = "bonjour";
   req.content_case = BENTOML__GRPC__V1__REQUEST__CONTENT_TEXT;
   req.text = &text;
@@ -61,7 +61,7 @@ static void test_text_request_and_response(void **state) {
 
   Google__Protobuf__StringValue hello = GOOGLE__PROTOBUF__STRING_VALUE__INIT;
   hello.value = "Hello, BentoML!";
-  bg_pb_response resp = BENTOML__GRPC__V1__RESPONSE__INIT;
+  bgi_pb_response resp = BENTOML__GRPC__V1__RESPONSE__INIT;
   resp.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_TEXT;
   resp.text = &hello;
   assert_packs_to(&resp.base, "3a110a0f48656c6c6f2c2042656e746f4d4c21");
@@ -75,12 +75,12 @@ static void test_text_request_and_response(void **state) {
 static void test_ndarray_requests(void **state) {
   (void)state;
   int32_t shape[] = {2, 2}, values[] = {1, 2, 3, 4};
-  bg_pb_ndarray nd = BENTOML__GRPC__V1__NDARRAY__INIT;
+  bgi_pb_ndarray nd = BENTOML__GRPC__V1__NDARRAY__INIT;
   nd.n_shape = 2;
   nd.shape = shape;
   nd.n_int32_values = 4;
   nd.int32_values = values;
-  bg_pb_request req = BENTOML__GRPC__V1__REQUEST__INIT;
+  bgi_pb_request req = BENTOML__GRPC__V1__REQUEST__INIT;
   req.api_name = "double_ndarray";
   req.content_case = BENTOML__GRPC__V1__REQUEST__CONTENT_NDARRAY;
   req.ndarray = &nd;
@@ -99,18 +99,18 @@ static void test_codec_matches_golden_classify(void **state) {
   int64_t shape[] = {1, 4};
   bg_value *v = bg_ndarray_borrow(BG_DTYPE_FLOAT, shape, 2, x, 4, NULL);
   assert_non_null(v);
-  bg_arena arena;
-  bg_arena_init(&arena);
-  bg_pb_ndarray *nd;
-  assert_int_equal(bg_ndarray_to_proto(&v->as.ndarray, &arena, &nd, NULL), BG_OK);
+  bgi_arena arena;
+  bgi_arena_init(&arena);
+  bgi_pb_ndarray *nd;
+  assert_int_equal(bgi_ndarray_to_proto(&v->as.ndarray, &arena, &nd, NULL), BG_OK);
   assert_ptr_equal(nd->float_values, x); /* borrowed: no copy before packing */
-  bg_pb_request req = BENTOML__GRPC__V1__REQUEST__INIT;
+  bgi_pb_request req = BENTOML__GRPC__V1__REQUEST__INIT;
   req.api_name = "classify";
   req.content_case = BENTOML__GRPC__V1__REQUEST__CONTENT_NDARRAY;
   req.ndarray = nd;
   assert_packs_to(&req.base,
                   "0a08636c6173736966791a180801120201041a10cdccbc40000040403333a3406666e63f");
-  bg_arena_release(&arena);
+  bgi_arena_fini(&arena);
   bg_value_free(v);
 }
 
@@ -118,7 +118,7 @@ static void test_ndarray_messages(void **state) {
   (void)state;
   int32_t shape2[] = {2}, shape1[] = {1};
   protobuf_c_boolean bools[] = {1, 0};
-  bg_pb_ndarray nd = BENTOML__GRPC__V1__NDARRAY__INIT;
+  bgi_pb_ndarray nd = BENTOML__GRPC__V1__NDARRAY__INIT;
   nd.dtype = BENTOML__GRPC__V1__NDARRAY__DTYPE__DTYPE_BOOL;
   nd.n_shape = 1;
   nd.shape = shape2;
@@ -127,7 +127,7 @@ static void test_ndarray_messages(void **state) {
   assert_packs_to(&nd.base, "080312010232020100");
 
   int64_t minus_one[] = {-1};
-  bg_pb_ndarray nd64 = BENTOML__GRPC__V1__NDARRAY__INIT;
+  bgi_pb_ndarray nd64 = BENTOML__GRPC__V1__NDARRAY__INIT;
   nd64.dtype = BENTOML__GRPC__V1__NDARRAY__DTYPE__DTYPE_INT64;
   nd64.n_shape = 1;
   nd64.shape = shape1;
@@ -138,11 +138,11 @@ static void test_ndarray_messages(void **state) {
 
 static void test_ndarray_response_decodes(void **state) {
   (void)state;
-  bg_pb_response *resp = (bg_pb_response *)unpack_hex(&bentoml__grpc__v1__response__descriptor,
-                                                      "0a0c0804120202023a0402040608");
+  bgi_pb_response *resp = (bgi_pb_response *)unpack_hex(&bentoml__grpc__v1__response__descriptor,
+                                                        "0a0c0804120202023a0402040608");
   assert_int_equal(resp->content_case, BENTOML__GRPC__V1__RESPONSE__CONTENT_NDARRAY);
   bg_value *v;
-  assert_int_equal(bg_ndarray_from_proto(resp->ndarray, &v, NULL), BG_OK);
+  assert_int_equal(bgi_ndarray_from_proto(resp->ndarray, &v, NULL), BG_OK);
   protobuf_c_message_free_unpacked(&resp->base, NULL);
   assert_int_equal(bg_ndarray_dtype(v), BG_DTYPE_INT32);
   assert_int_equal(bg_ndarray_ndim(v), 2);
@@ -167,13 +167,13 @@ static void test_dataframe(void **state) {
   df.column_names = names;
   df.n_columns = 1;
   df.columns = cols;
-  bg_pb_request req = BENTOML__GRPC__V1__REQUEST__INIT;
+  bgi_pb_request req = BENTOML__GRPC__V1__REQUEST__INIT;
   req.api_name = "double_dataframe";
   req.content_case = BENTOML__GRPC__V1__REQUEST__CONTENT_DATAFRAME;
   req.dataframe = &df;
   assert_packs_to(&req.base, "0a10646f75626c655f646174616672616d652a0b0a04636f6c311203320117");
   col.int64_values = v46;
-  bg_pb_response resp = BENTOML__GRPC__V1__RESPONSE__INIT;
+  bgi_pb_response resp = BENTOML__GRPC__V1__RESPONSE__INIT;
   resp.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_DATAFRAME;
   resp.dataframe = &df;
   assert_packs_to(&resp.base, "1a0b0a04636f6c31120332012e");
@@ -184,7 +184,7 @@ static void test_json(void **state) {
   Google__Protobuf__Value hi = GOOGLE__PROTOBUF__VALUE__INIT;
   hi.kind_case = GOOGLE__PROTOBUF__VALUE__KIND_STRING_VALUE;
   hi.string_value = "\"hi\"";
-  bg_pb_request req = BENTOML__GRPC__V1__REQUEST__INIT;
+  bgi_pb_request req = BENTOML__GRPC__V1__REQUEST__INIT;
   req.api_name = "echo_json";
   req.content_case = BENTOML__GRPC__V1__REQUEST__CONTENT_JSON;
   req.json = &hi;
@@ -220,7 +220,7 @@ static void test_json(void **state) {
   st.fields = entries;
   root.kind_case = GOOGLE__PROTOBUF__VALUE__KIND_STRUCT_VALUE;
   root.struct_value = &st;
-  bg_pb_response resp = BENTOML__GRPC__V1__RESPONSE__INIT;
+  bgi_pb_response resp = BENTOML__GRPC__V1__RESPONSE__INIT;
   resp.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_JSON;
   resp.json = &root;
   assert_packs_to(
@@ -239,7 +239,7 @@ static void test_file_kind_presence(void **state) {
   file.content = (ProtobufCBinaryData){4, content};
   file._kind_case = BENTOML__GRPC__V1__FILE___KIND_KIND;
   file.kind = "application/octet-stream";
-  bg_pb_request req = BENTOML__GRPC__V1__REQUEST__INIT;
+  bgi_pb_request req = BENTOML__GRPC__V1__REQUEST__INIT;
   req.api_name = "predict_file";
   req.content_case = BENTOML__GRPC__V1__REQUEST__CONTENT_FILE;
   req.file = &file;
@@ -269,7 +269,7 @@ static void test_multipart(void **state) {
   (void)state;
   int32_t shape[] = {2};
   float values[] = {1, 2};
-  bg_pb_ndarray nd = BENTOML__GRPC__V1__NDARRAY__INIT;
+  bgi_pb_ndarray nd = BENTOML__GRPC__V1__NDARRAY__INIT;
   nd.dtype = BENTOML__GRPC__V1__NDARRAY__DTYPE__DTYPE_FLOAT;
   nd.n_shape = 1;
   nd.shape = shape;
@@ -292,7 +292,7 @@ static void test_multipart(void **state) {
   Bentoml__Grpc__V1__Multipart mp = BENTOML__GRPC__V1__MULTIPART__INIT;
   mp.n_fields = 2;
   mp.fields = entries;
-  bg_pb_request req = BENTOML__GRPC__V1__REQUEST__INIT;
+  bgi_pb_request req = BENTOML__GRPC__V1__REQUEST__INIT;
   req.api_name = "m";
   req.content_case = BENTOML__GRPC__V1__REQUEST__CONTENT_MULTIPART;
   req.multipart = &mp;
@@ -317,7 +317,7 @@ static void test_health_and_metadata(void **state) {
 static void test_metadata_presence_decodes(void **state) {
   (void)state;
   /* apis { name: "a" input { descriptor_id: "" } } : explicitly empty id, no docs */
-  bg_pb_metadata *m = (bg_pb_metadata *)unpack_hex(
+  bgi_pb_metadata *m = (bgi_pb_metadata *)unpack_hex(
       &bentoml__grpc__v1__service_metadata_response__descriptor, "12070a016112020a00");
   assert_int_equal(m->n_apis, 1);
   assert_int_equal(m->apis[0]->_input_case,

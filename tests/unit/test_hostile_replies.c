@@ -1,5 +1,5 @@
 /* What a hostile or broken server sends: crafted Response bytes go through the same path as a
- * Call reply (bg_wire_unpack, bg_content_from_response, the descriptor's decode). Anything
+ * Call reply (bgi_wire_unpack, bgi_content_from_response, the descriptor's decode). Anything
  * wrong is BG_ERR_PROTOCOL, never the caller's BG_ERR_INVALID_ARGUMENT, and nothing is
  * silently dropped or cut (issue 9 #11, #12). */
 #include <setjmp.h>
@@ -47,7 +47,7 @@ static void put_uint(msg *m, unsigned field, uint64_t v) {
 }
 
 /* Decodes Response bytes as a Call reply for descriptor `d` (NULL: by member, as raw calls). */
-static bg_status decode(const msg *response, const bg_descriptor *d, bg_value **out,
+static bg_status decode(const msg *response, const bgi_descriptor *d, bg_value **out,
                         bg_error *err) {
   grpc_slice slice = grpc_slice_from_copied_buffer((const char *)response->b, response->n);
   grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&slice, 1);
@@ -55,21 +55,21 @@ static bg_status decode(const msg *response, const bg_descriptor *d, bg_value **
   ProtobufCMessage *pb = NULL;
   *out = NULL;
   bg_status st =
-      bg_wire_unpack(&bentoml__grpc__v1__response__descriptor, bb, "Call reply", &pb, err);
-  bg_content content;
+      bgi_wire_unpack(&bentoml__grpc__v1__response__descriptor, bb, "Call reply", &pb, err);
+  bgi_content content;
   if (st == BG_OK)
-    st = bg_content_from_response(pb, false, &content, err);
-  bg_codec_ctx ctx = {.validate = true};
+    st = bgi_content_from_response(pb, false, &content, err);
+  bgi_codec_ctx ctx = {.validate = true};
   if (st == BG_OK)
-    st = d ? bg_descriptor_decode(d, NULL, &content, &ctx, out, err)
-           : bg_content_decode_any(&content, &ctx, out, err);
+    st = d ? bgi_descriptor_decode(d, NULL, &content, &ctx, out, err)
+           : bgi_content_decode_any(&content, &ctx, out, err);
   if (pb)
     protobuf_c_message_free_unpacked(pb, NULL);
   grpc_byte_buffer_destroy(bb);
   return st;
 }
 
-static void expect_protocol(const msg *response, const bg_descriptor *d, const char *needle) {
+static void expect_protocol(const msg *response, const bgi_descriptor *d, const char *needle) {
   bg_value *out = (bg_value *)1;
   bg_error err;
   bg_status st = decode(response, d, &out, &err);
@@ -88,7 +88,7 @@ static void test_text_reply_keeps_nul_bytes(void **state) {
   put_msg(&r, 7, &sv);
   bg_value *out;
   bg_error err;
-  assert_int_equal(decode(&r, &bg_text_descriptor, &out, &err), BG_OK);
+  assert_int_equal(decode(&r, &bgi_text_descriptor, &out, &err), BG_OK);
   assert_int_equal(bg_text_length(out), 7);
   assert_memory_equal(bg_text_data(out), "abc\0def", 8);
   bg_value_free(out);
@@ -97,7 +97,7 @@ static void test_text_reply_keeps_nul_bytes(void **state) {
   msg bad_sv = {.n = 0}, bad = {.n = 0};
   put_bytes(&bad_sv, 1, "ab\0\xff", 4);
   put_msg(&bad, 7, &bad_sv);
-  expect_protocol(&bad, &bg_text_descriptor, "UTF-8");
+  expect_protocol(&bad, &bgi_text_descriptor, "UTF-8");
 }
 
 /* A server's MIME type of any length comes back whole (it was cut at 127 bytes). */
@@ -111,7 +111,7 @@ static void test_file_reply_long_mime_kept_whole(void **state) {
   put_msg(&r, 6, &file);
   bg_value *out;
   bg_error err;
-  assert_int_equal(decode(&r, &bg_file_descriptor, &out, &err), BG_OK);
+  assert_int_equal(decode(&r, &bgi_file_descriptor, &out, &err), BG_OK);
   assert_string_equal(bg_file_mime(out), kind);
   assert_int_equal(bg_file_size(out), 2);
   bg_value_free(out);
@@ -125,7 +125,7 @@ static void test_ndarray_dtype_field_mismatch(void **state) {
   put_uint(&nd, 1, 1); /* DTYPE_FLOAT */
   put_bytes(&nd, 4, &one, sizeof one);
   put_msg(&r, 1, &nd);
-  expect_protocol(&r, &bg_ndarray_descriptor, "float64");
+  expect_protocol(&r, &bgi_ndarray_descriptor, "float64");
   expect_protocol(&r, NULL, "says dtype float32");
 
   /* dtype INT64 with its own values and a string besides */
@@ -134,7 +134,7 @@ static void test_ndarray_dtype_field_mismatch(void **state) {
   put_bytes(&nd2, 8, "\x01", 1);
   put_bytes(&nd2, 5, "a", 1);
   put_msg(&r2, 1, &nd2);
-  expect_protocol(&r2, &bg_ndarray_descriptor, "str");
+  expect_protocol(&r2, &bgi_ndarray_descriptor, "str");
 
   /* DOUBLE with float values, with a shape */
   msg nd3 = {.n = 0}, r3 = {.n = 0};
@@ -142,7 +142,7 @@ static void test_ndarray_dtype_field_mismatch(void **state) {
   put_bytes(&nd3, 2, "\x01", 1);
   put_bytes(&nd3, 3, &two, sizeof two);
   put_msg(&r3, 1, &nd3);
-  expect_protocol(&r3, &bg_ndarray_descriptor, "float32");
+  expect_protocol(&r3, &bgi_ndarray_descriptor, "float32");
 }
 
 static void test_string_replies_must_be_utf8(void **state) {
@@ -152,18 +152,18 @@ static void test_string_replies_must_be_utf8(void **state) {
   put_bytes(&nd, 5, "ok", 2);
   put_bytes(&nd, 5, "\xc3\x28", 2);
   put_msg(&r, 1, &nd);
-  expect_protocol(&r, &bg_ndarray_descriptor, "element 1");
+  expect_protocol(&r, &bgi_ndarray_descriptor, "element 1");
 
   msg nul = {.n = 0}, rn = {.n = 0};
   put_uint(&nul, 1, 8);
   put_bytes(&nul, 5, "a\0b", 3);
   put_msg(&rn, 1, &nul);
-  expect_protocol(&rn, &bg_ndarray_descriptor, "NUL");
+  expect_protocol(&rn, &bgi_ndarray_descriptor, "NUL");
 
   msg s = {.n = 0}, rs = {.n = 0};
   put_bytes(&s, 5, "\xff", 1);
   put_msg(&rs, 5, &s);
-  expect_protocol(&rs, &bg_series_descriptor, "UTF-8");
+  expect_protocol(&rs, &bgi_series_descriptor, "UTF-8");
   expect_protocol(&rs, NULL, "UTF-8");
 
   /* the same inside a DataFrame column */
@@ -171,7 +171,7 @@ static void test_string_replies_must_be_utf8(void **state) {
   put_bytes(&df, 1, "c", 1);
   put_msg(&df, 2, &s);
   put_msg(&rd, 3, &df);
-  expect_protocol(&rd, &bg_dataframe_descriptor, "UTF-8");
+  expect_protocol(&rd, &bgi_dataframe_descriptor, "UTF-8");
 }
 
 static void test_multipart_reply_duplicate_names(void **state) {
@@ -185,7 +185,7 @@ static void test_multipart_reply_duplicate_names(void **state) {
   put_msg(&mp, 1, &entry);
   put_msg(&r, 9, &mp);
   expect_protocol(&r, NULL, "'dup'");
-  expect_protocol(&r, &bg_multipart_descriptor, "already there");
+  expect_protocol(&r, &bgi_multipart_descriptor, "already there");
 
   /* a part without a name */
   msg noname = {.n = 0}, mp2 = {.n = 0}, r2 = {.n = 0};
@@ -218,7 +218,7 @@ static void test_json_string_keeps_nul_bytes(void **state) {
   put_msg(&r, 8, &v);
   bg_value *out;
   bg_error err;
-  assert_int_equal(decode(&r, &bg_json_descriptor, &out, &err), BG_OK);
+  assert_int_equal(decode(&r, &bgi_json_descriptor, &out, &err), BG_OK);
   assert_string_equal(bg_json_text(out), "\"a\\u0000b\"");
   bg_value_free(out);
 }

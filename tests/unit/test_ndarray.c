@@ -15,21 +15,21 @@
 
 /* value -> NDArray bytes -> NDArray -> value, the path a request and a response take. */
 static bg_value *round_trip(const bg_value *in) {
-  bg_arena arena;
-  bg_arena_init(&arena);
-  bg_pb_ndarray *msg;
-  assert_int_equal(bg_ndarray_to_proto(&in->as.ndarray, &arena, &msg, NULL), BG_OK);
+  bgi_arena arena;
+  bgi_arena_init(&arena);
+  bgi_pb_ndarray *msg;
+  assert_int_equal(bgi_ndarray_to_proto(&in->as.ndarray, &arena, &msg, NULL), BG_OK);
   size_t size = protobuf_c_message_get_packed_size(&msg->base);
   uint8_t *buf = malloc(size + 1);
   protobuf_c_message_pack(&msg->base, buf);
-  bg_arena_release(&arena);
-  bg_pb_ndarray *back = (bg_pb_ndarray *)protobuf_c_message_unpack(
+  bgi_arena_fini(&arena);
+  bgi_pb_ndarray *back = (bgi_pb_ndarray *)protobuf_c_message_unpack(
       &bentoml__grpc__v1__ndarray__descriptor, NULL, size, buf);
   free(buf);
   assert_non_null(back);
   bg_value *out;
   bg_error err;
-  assert_int_equal(bg_ndarray_from_proto(back, &out, &err), BG_OK);
+  assert_int_equal(bgi_ndarray_from_proto(back, &out, &err), BG_OK);
   protobuf_c_message_free_unpacked(&back->base, NULL);
   return out;
 }
@@ -250,7 +250,7 @@ static void test_decode_rejects_inconsistent_wire(void **state) {
   bg_error err;
   bg_value *out = (bg_value *)1;
   /* shape [2, 2] but three values */
-  bg_pb_ndarray *msg = calloc(1, sizeof *msg);
+  bgi_pb_ndarray *msg = calloc(1, sizeof *msg);
   bentoml__grpc__v1__ndarray__init(msg);
   msg->dtype = BENTOML__GRPC__V1__NDARRAY__DTYPE__DTYPE_INT32;
   msg->n_shape = 2;
@@ -258,17 +258,17 @@ static void test_decode_rejects_inconsistent_wire(void **state) {
   msg->shape[0] = msg->shape[1] = 2;
   msg->n_int32_values = 3;
   msg->int32_values = calloc(3, sizeof(int32_t));
-  assert_int_equal(bg_ndarray_from_proto(msg, &out, &err), BG_ERR_PROTOCOL);
+  assert_int_equal(bgi_ndarray_from_proto(msg, &out, &err), BG_ERR_PROTOCOL);
   assert_null(out);
   assert_non_null(strstr(err.message, "holds 4 elements but 3"));
 
   /* negative dimension */
   msg->shape[0] = -4;
-  assert_int_equal(bg_ndarray_from_proto(msg, &out, &err), BG_ERR_PROTOCOL);
+  assert_int_equal(bgi_ndarray_from_proto(msg, &out, &err), BG_ERR_PROTOCOL);
 
   /* unknown dtype */
   msg->dtype = 77;
-  assert_int_equal(bg_ndarray_from_proto(msg, &out, &err), BG_ERR_PROTOCOL);
+  assert_int_equal(bgi_ndarray_from_proto(msg, &out, &err), BG_ERR_PROTOCOL);
   assert_non_null(strstr(err.message, "unknown dtype 77"));
 
   /* dtype 0 with two non-empty values fields */
@@ -277,7 +277,7 @@ static void test_decode_rejects_inconsistent_wire(void **state) {
   msg->n_shape = 1;
   msg->n_float_values = 1;
   msg->float_values = calloc(1, sizeof(float));
-  assert_int_equal(bg_ndarray_from_proto(msg, &out, &err), BG_ERR_PROTOCOL);
+  assert_int_equal(bgi_ndarray_from_proto(msg, &out, &err), BG_ERR_PROTOCOL);
   assert_non_null(strstr(err.message, "exactly one"));
   protobuf_c_message_free_unpacked(&msg->base, NULL);
 }
@@ -285,7 +285,7 @@ static void test_decode_rejects_inconsistent_wire(void **state) {
 /* dtype 0 (unspecified) is inferred from the one non-empty field; no shape means 1-D. */
 static void test_decode_infers_dtype(void **state) {
   (void)state;
-  bg_pb_ndarray *msg = calloc(1, sizeof *msg);
+  bgi_pb_ndarray *msg = calloc(1, sizeof *msg);
   bentoml__grpc__v1__ndarray__init(msg);
   msg->n_uint64_values = 2;
   msg->uint64_values = malloc(2 * sizeof(uint64_t));
@@ -293,7 +293,7 @@ static void test_decode_infers_dtype(void **state) {
   msg->uint64_values[1] = UINT64_MAX;
   uint64_t *wire_values = msg->uint64_values;
   bg_value *out;
-  assert_int_equal(bg_ndarray_from_proto(msg, &out, NULL), BG_OK);
+  assert_int_equal(bgi_ndarray_from_proto(msg, &out, NULL), BG_OK);
   assert_int_equal(bg_ndarray_dtype(out), BG_DTYPE_UINT64);
   assert_int_equal(bg_ndarray_ndim(out), 1);
   assert_int_equal(bg_ndarray_shape(out)[0], 2);

@@ -17,17 +17,17 @@
 
 /* Packs Response{ndarray} for `v` and returns the bytes (caller frees). */
 static uint8_t *pack_response(const bg_value *v, size_t *size) {
-  bg_arena arena;
-  bg_arena_init(&arena);
-  bg_pb_ndarray *nd;
-  assert_int_equal(bg_ndarray_to_proto(&v->as.ndarray, &arena, &nd, NULL), BG_OK);
-  bg_pb_response resp = BENTOML__GRPC__V1__RESPONSE__INIT;
+  bgi_arena arena;
+  bgi_arena_init(&arena);
+  bgi_pb_ndarray *nd;
+  assert_int_equal(bgi_ndarray_to_proto(&v->as.ndarray, &arena, &nd, NULL), BG_OK);
+  bgi_pb_response resp = BENTOML__GRPC__V1__RESPONSE__INIT;
   resp.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_NDARRAY;
   resp.ndarray = nd;
   *size = protobuf_c_message_get_packed_size(&resp.base);
   uint8_t *buf = malloc(*size);
   protobuf_c_message_pack(&resp.base, buf);
-  bg_arena_release(&arena);
+  bgi_arena_fini(&arena);
   return buf;
 }
 
@@ -62,7 +62,7 @@ static void test_matches_whatever_the_slices(void **state) {
       grpc_byte_buffer *bb = sliced(bytes, size, cuts, 2);
       bg_value *out = NULL;
       bg_error err;
-      assert_int_equal(bg_ndarray_stream_decode(bb, &out, &err), BG_OK);
+      assert_int_equal(bgi_ndarray_stream_decode(bb, &out, &err), BG_OK);
       assert_int_equal(bg_ndarray_dtype(out), BG_DTYPE_FLOAT);
       assert_int_equal(bg_ndarray_ndim(out), 2);
       assert_int_equal(bg_ndarray_shape(out)[1], 100);
@@ -83,7 +83,7 @@ static void test_double_and_refusals(void **state) {
   uint8_t *bytes = pack_response(v, &size);
   grpc_byte_buffer *bb = sliced(bytes, size, NULL, 0);
   bg_value *out;
-  assert_int_equal(bg_ndarray_stream_decode(bb, &out, NULL), BG_OK);
+  assert_int_equal(bgi_ndarray_stream_decode(bb, &out, NULL), BG_OK);
   assert_memory_equal(bg_ndarray_data(out), d, sizeof d);
   bg_value_free(out);
   grpc_byte_buffer_destroy(bb);
@@ -92,7 +92,7 @@ static void test_double_and_refusals(void **state) {
   for (size_t cut = 1; cut < size; cut++) {
     bb = sliced(bytes, cut, NULL, 0);
     bg_error err;
-    bg_status st = bg_ndarray_stream_decode(bb, &out, &err);
+    bg_status st = bgi_ndarray_stream_decode(bb, &out, &err);
     assert_true(st == BG_ERR_PROTOCOL || st == BG_ERR_UNSUPPORTED);
     assert_null(out);
     grpc_byte_buffer_destroy(bb);
@@ -106,7 +106,7 @@ static void test_double_and_refusals(void **state) {
   v = bg_ndarray_borrow(BG_DTYPE_INT64, one, 1, i, 2, NULL);
   bytes = pack_response(v, &size);
   bb = sliced(bytes, size, NULL, 0);
-  assert_int_equal(bg_ndarray_stream_decode(bb, &out, NULL), BG_ERR_UNSUPPORTED);
+  assert_int_equal(bgi_ndarray_stream_decode(bb, &out, NULL), BG_ERR_UNSUPPORTED);
   grpc_byte_buffer_destroy(bb);
   free(bytes);
   bg_value_free(v);
@@ -119,7 +119,7 @@ static void test_double_and_refusals(void **state) {
   bytes[6] = 4; /* the shape varint, 3 -> 4 (0a 13 | 08 01 | 12 01 03 | 1a 0c ...) */
   bb = sliced(bytes, size, NULL, 0);
   bg_error err;
-  assert_int_equal(bg_ndarray_stream_decode(bb, &out, &err), BG_ERR_PROTOCOL);
+  assert_int_equal(bgi_ndarray_stream_decode(bb, &out, &err), BG_ERR_PROTOCOL);
   assert_non_null(strstr(err.message, "inconsistent"));
   grpc_byte_buffer_destroy(bb);
   free(bytes);
@@ -167,12 +167,12 @@ static void test_deep_nesting_refused(void **state) {
   bg_error err;
   grpc_byte_buffer *ok = nested_json(20); /* 41 message levels */
   assert_int_equal(
-      bg_wire_unpack(&bentoml__grpc__v1__response__descriptor, ok, "reply", &msg, &err), BG_OK);
+      bgi_wire_unpack(&bentoml__grpc__v1__response__descriptor, ok, "reply", &msg, &err), BG_OK);
   protobuf_c_message_free_unpacked(msg, NULL);
   grpc_byte_buffer_destroy(ok);
   grpc_byte_buffer *deep = nested_json(50); /* 101 levels */
   assert_int_equal(
-      bg_wire_unpack(&bentoml__grpc__v1__response__descriptor, deep, "reply", &msg, &err),
+      bgi_wire_unpack(&bentoml__grpc__v1__response__descriptor, deep, "reply", &msg, &err),
       BG_ERR_PROTOCOL);
   assert_non_null(strstr(err.message, "deeper than 100 levels"));
   grpc_byte_buffer_destroy(deep);

@@ -1,4 +1,4 @@
-/* bg_text_escape and the escaping bg_fail applies to every message: server-controlled text
+/* bg_text_escape and the escaping bgi_fail applies to every message: server-controlled text
  * never carries terminal control bytes, while printable text (any script) passes unchanged. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -86,14 +86,14 @@ static void test_bg_fail_escapes_messages(void **state) {
   (void)state;
   bg_error err;
   assert_int_equal(
-      bg_fail(&err, BG_ERR_SERVER, 2, "server said: %s", "\x1b]0;title\x07 done\tok\n"),
+      bgi_fail(&err, BG_ERR_SERVER, 2, "server said: %s", "\x1b]0;title\x07 done\tok\n"),
       BG_ERR_SERVER);
   assert_string_equal(err.message, "server said: \\x1b]0;title\\x07 done\tok\n");
   assert_int_equal(err.code, BG_ERR_SERVER);
   assert_int_equal(err.grpc_status, 2);
   assert_null(strchr(err.message, '\x1b'));
 
-  bg_error_prefix(&err, "call %s", "\x9b");
+  bgi_error_prefix(&err, "call %s", "\x9b");
   assert_string_equal(err.message, "call \\x9b: server said: \\x1b]0;title\\x07 done\tok\n");
 }
 
@@ -104,7 +104,7 @@ static void test_bg_fail_cuts_between_whole_units(void **state) {
   memset(in, 0x1b, 1999);
   in[1999] = '\0';
   bg_error err;
-  bg_fail(&err, BG_ERR_SERVER, 0, "%s", in);
+  bgi_fail(&err, BG_ERR_SERVER, 0, "%s", in);
   size_t n = strlen(err.message);
   assert_true(n < sizeof err.message);
   assert_int_equal(n % 4, 0);
@@ -115,7 +115,7 @@ static void test_bg_fail_cuts_between_whole_units(void **state) {
     in[i + 1] = (char)0xa9;
   }
   in[1998] = '\0';
-  bg_fail(&err, BG_ERR_SERVER, 0, "x%s", in);
+  bgi_fail(&err, BG_ERR_SERVER, 0, "x%s", in);
   n = strlen(err.message);
   assert_null(strstr(err.message, "\\x"));
   assert_int_equal((n - 1) % 2, 0);

@@ -11,17 +11,17 @@
 #include "transport/url.h"
 
 static void expect_target(const char *url, const char *target, bool tls) {
-  bg_url parsed;
+  bgi_url parsed;
   bg_error err;
-  assert_int_equal(bg_url_parse(url, &parsed, &err), BG_OK);
+  assert_int_equal(bgi_url_parse(url, &parsed, &err), BG_OK);
   assert_string_equal(parsed.target, target);
   assert_int_equal(parsed.tls, tls);
 }
 
 static void expect_error(const char *url, const char *needle) {
-  bg_url parsed;
+  bgi_url parsed;
   bg_error err;
-  assert_int_equal(bg_url_parse(url, &parsed, &err), BG_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bgi_url_parse(url, &parsed, &err), BG_ERR_INVALID_ARGUMENT);
   assert_int_equal(err.code, BG_ERR_INVALID_ARGUMENT);
   if (!strstr(err.message, needle))
     fail_msg("message for '%s' lacks '%s': %s", url ? url : "(null)", needle, err.message);
@@ -40,19 +40,19 @@ static void test_host_port_forms(void **state) {
 
 static void test_unix_forms(void **state) {
   (void)state;
-  bg_url parsed;
-  assert_int_equal(bg_url_parse("unix:/tmp/bento.sock", &parsed, NULL), BG_OK);
+  bgi_url parsed;
+  assert_int_equal(bgi_url_parse("unix:/tmp/bento.sock", &parsed, NULL), BG_OK);
   assert_true(parsed.is_unix);
   assert_string_equal(parsed.target, "unix:/tmp/bento.sock");
   assert_string_equal(parsed.host, "/tmp/bento.sock");
-  assert_int_equal(bg_url_parse("unix:///tmp/bento.sock", &parsed, NULL), BG_OK);
+  assert_int_equal(bgi_url_parse("unix:///tmp/bento.sock", &parsed, NULL), BG_OK);
   assert_string_equal(parsed.host, "/tmp/bento.sock");
 }
 
 static void expect_unix(const char *url, const char *path, const char *target) {
-  bg_url parsed;
+  bgi_url parsed;
   bg_error err;
-  if (bg_url_parse(url, &parsed, &err) != BG_OK)
+  if (bgi_url_parse(url, &parsed, &err) != BG_OK)
     fail_msg("'%s': %s", url, err.message);
   assert_true(parsed.is_unix);
   assert_string_equal(parsed.host, path);
@@ -91,15 +91,15 @@ static void test_local_targets(void **state) {
                          "127.8.9.10:1",     "[::1]:1",     "grpc://localhost:1"};
   const char *remote[] = {"10.0.0.1:1",  "example.com:1",           "[::2]:1",
                           "128.0.0.1:1", "localhost.example.com:1", "[::ffff:8.8.8.8]:1"};
-  bg_url parsed;
+  bgi_url parsed;
   for (size_t i = 0; i < sizeof local / sizeof local[0]; i++) {
-    assert_int_equal(bg_url_parse(local[i], &parsed, NULL), BG_OK);
-    if (!bg_url_is_local(&parsed))
+    assert_int_equal(bgi_url_parse(local[i], &parsed, NULL), BG_OK);
+    if (!bgi_url_is_local(&parsed))
       fail_msg("%s is local", local[i]);
   }
   for (size_t i = 0; i < sizeof remote / sizeof remote[0]; i++) {
-    assert_int_equal(bg_url_parse(remote[i], &parsed, NULL), BG_OK);
-    if (bg_url_is_local(&parsed))
+    assert_int_equal(bgi_url_parse(remote[i], &parsed, NULL), BG_OK);
+    if (bgi_url_is_local(&parsed))
       fail_msg("%s is not local", remote[i]);
   }
 }
@@ -125,8 +125,8 @@ static void test_malformed(void **state) {
 
 static void test_null_error_is_allowed(void **state) {
   (void)state;
-  bg_url parsed;
-  assert_int_equal(bg_url_parse("nope", &parsed, NULL), BG_ERR_INVALID_ARGUMENT);
+  bgi_url parsed;
+  assert_int_equal(bgi_url_parse("nope", &parsed, NULL), BG_ERR_INVALID_ARGUMENT);
 }
 
 int main(void) {

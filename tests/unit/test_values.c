@@ -140,14 +140,14 @@ static void test_mixed_type_column_from_wire(void **state) {
   s->int64_values = calloc(1, sizeof(int64_t));
   bg_value *out;
   bg_error err;
-  assert_int_equal(bg_series_from_proto(s, BG_DTYPE_DOUBLE, &out, &err), BG_ERR_PROTOCOL);
+  assert_int_equal(bgi_series_from_proto(s, BG_DTYPE_DOUBLE, &out, &err), BG_ERR_PROTOCOL);
   assert_contains(err.message, "mixed types");
   protobuf_c_message_free_unpacked(&s->base, NULL);
 
   /* an empty Series decodes to an empty series of the given dtype */
   s = calloc(1, sizeof *s);
   bentoml__grpc__v1__series__init(s);
-  assert_int_equal(bg_series_from_proto(s, BG_DTYPE_INT64, &out, &err), BG_OK);
+  assert_int_equal(bgi_series_from_proto(s, BG_DTYPE_INT64, &out, &err), BG_OK);
   assert_int_equal(bg_series_dtype(out), BG_DTYPE_INT64);
   assert_int_equal(bg_series_count(out), 0);
   bg_value_free(out);
@@ -161,28 +161,28 @@ static void test_spec_parsing(void **state) {
   json_t *args = json_loads("{\"dtype\": \"float32\", \"shape\": [-1.0, 4.0], "
                             "\"enforce_dtype\": true, \"enforce_shape\": true}",
                             0, NULL);
-  void *spec = bg_ndarray_descriptor.parse_spec(args, &err);
+  void *spec = bgi_ndarray_descriptor.parse_spec(args, &err);
   assert_non_null(spec);
-  bg_ndarray_descriptor.free_spec(spec);
+  bgi_ndarray_descriptor.free_spec(spec);
   json_decref(args);
 
   args = json_loads("{\"shape\": [2.5]}", 0, NULL);
-  assert_null(bg_ndarray_descriptor.parse_spec(args, &err));
+  assert_null(bgi_ndarray_descriptor.parse_spec(args, &err));
   assert_contains(err.message, "whole numbers");
   json_decref(args);
 
   args = json_loads("{\"a\": {\"id\": \"bentoml.io.Multipart\"}}", 0, NULL);
-  assert_null(bg_multipart_descriptor.parse_spec(args, &err));
+  assert_null(bgi_multipart_descriptor.parse_spec(args, &err));
   assert_contains(err.message, "cannot be nested");
   json_decref(args);
 
   args =
       json_loads("{\"a\": {\"id\": \"acme.io.X\"}, \"b\": {\"id\": \"bentoml.io.Text\"}}", 0, NULL);
-  assert_null(bg_multipart_descriptor.parse_spec(args, &err));
+  assert_null(bgi_multipart_descriptor.parse_spec(args, &err));
   assert_contains(err.message, "part 'a' has descriptor 'acme.io.X'");
   json_decref(args);
 
-  assert_null(bg_multipart_descriptor.parse_spec(NULL, &err));
+  assert_null(bgi_multipart_descriptor.parse_spec(NULL, &err));
 }
 
 /* A server's File kind with parameters keeps its type/subtype; a kind that is no MIME type
@@ -195,13 +195,14 @@ static void test_file_kind_from_server(void **state) {
   for (size_t i = 0; i < 3; i++) {
     ProtobufCBinaryData bytes = {3, (uint8_t *)malloc(3)};
     memcpy(bytes.data, "abc", 3);
-    bg_content c = {.member = BG_MEMBER_FILE};
+    bgi_content c = {.member = BGI_MEMBER_FILE};
     c.as.file.bytes = &bytes;
     c.as.file.kind = kinds[i][0];
-    bg_codec_ctx ctx = {0};
+    bgi_codec_ctx ctx = {0};
     bg_value *out;
     bg_error err;
-    assert_int_equal(bg_descriptor_decode(&bg_file_descriptor, NULL, &c, &ctx, &out, &err), BG_OK);
+    assert_int_equal(bgi_descriptor_decode(&bgi_file_descriptor, NULL, &c, &ctx, &out, &err),
+                     BG_OK);
     if (kinds[i][1])
       assert_string_equal(bg_file_mime(out), kinds[i][1]);
     else
@@ -215,9 +216,9 @@ static void test_file_kind_from_server(void **state) {
  * writes them — 10 is "10.0", never "1e+01". */
 static void test_json_real_shortest_human(void **state) {
   (void)state;
-  char buf[BG_JSON_REAL_MAX], want[BG_JSON_REAL_MAX];
+  char buf[BGI_JSON_REAL_MAX], want[BGI_JSON_REAL_MAX];
   for (int i = 0; i <= 1000000; i++) {
-    bg_json_format_real(buf, sizeof buf, (double)i);
+    bgi_json_format_real(buf, sizeof buf, (double)i);
     snprintf(want, sizeof want, "%d.0", i);
     if (strcmp(buf, want) != 0)
       fail_msg("%d printed as %s", i, buf);
@@ -232,7 +233,7 @@ static void test_json_real_shortest_human(void **state) {
     memcpy(&d, &x, sizeof d);
     if (!isfinite(d))
       continue;
-    bg_json_format_real(buf, sizeof buf, d);
+    bgi_json_format_real(buf, sizeof buf, d);
     double back = strtod(buf, NULL);
     if (memcmp(&back, &d, sizeof d) != 0)
       fail_msg("%.17g printed as %s reads back as %.17g", d, buf, back);
@@ -254,7 +255,7 @@ static void test_json_real_shortest_human(void **state) {
                {123456789012345680.0, "1.2345678901234568e+17"},
                {0.3, "0.3"}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    bg_json_format_real(buf, sizeof buf, cases[i].d);
+    bgi_json_format_real(buf, sizeof buf, cases[i].d);
     assert_string_equal(buf, cases[i].text);
   }
   bg_error err;
@@ -270,48 +271,50 @@ static void test_json_real_shortest_human(void **state) {
 static void test_unvalidated_input_sent_as_given(void **state) {
   (void)state;
   bg_error err;
-  bg_arena arena;
-  bg_arena_init(&arena);
+  bgi_arena arena;
+  bgi_arena_init(&arena);
   json_t *args = json_pack("{s:s}", "dtype", "float64");
-  void *series_spec = bg_series_descriptor.parse_spec(args, &err);
+  void *series_spec = bgi_series_descriptor.parse_spec(args, &err);
   assert_non_null(series_spec);
   bg_value *empty = bg_series_copy(BG_DTYPE_DOUBLE, NULL, 0, &err);
   assert_non_null(empty);
-  bg_codec_ctx off = {.arena = &arena, .validate = false};
-  bg_content content;
+  bgi_codec_ctx off = {.arena = &arena, .validate = false};
+  bgi_content content;
   assert_int_equal(
-      bg_descriptor_encode(&bg_series_descriptor, series_spec, empty, &off, &content, &err), BG_OK);
-  assert_int_equal(content.member, BG_MEMBER_SERIES);
+      bgi_descriptor_encode(&bgi_series_descriptor, series_spec, empty, &off, &content, &err),
+      BG_OK);
+  assert_int_equal(content.member, BGI_MEMBER_SERIES);
   assert_int_equal(content.as.series->n_double_values, 0);
-  assert_int_equal(bg_descriptor_encode(&bg_series_descriptor, NULL, empty, &off, &content, &err),
+  assert_int_equal(bgi_descriptor_encode(&bgi_series_descriptor, NULL, empty, &off, &content, &err),
                    BG_OK); /* raw call */
-  bg_codec_ctx on = {.arena = &arena, .validate = true};
+  bgi_codec_ctx on = {.arena = &arena, .validate = true};
   assert_int_equal(
-      bg_descriptor_encode(&bg_series_descriptor, series_spec, empty, &on, &content, &err),
+      bgi_descriptor_encode(&bgi_series_descriptor, series_spec, empty, &on, &content, &err),
       BG_ERR_INVALID_ARGUMENT);
   assert_contains(err.message, "empty");
   bg_value_free(empty);
-  bg_series_descriptor.free_spec(series_spec);
+  bgi_series_descriptor.free_spec(series_spec);
   json_decref(args);
 
-  void *image_spec = bg_image_descriptor.parse_spec(NULL, &err); /* image/jpeg */
+  void *image_spec = bgi_image_descriptor.parse_spec(NULL, &err); /* image/jpeg */
   assert_non_null(image_spec);
   bg_value *png = bg_file_copy("\x89PNG", 4, "image/png", &err);
   assert_non_null(png);
   assert_int_equal(
-      bg_descriptor_encode(&bg_image_descriptor, image_spec, png, &off, &content, &err), BG_OK);
-  assert_int_equal(content.member, BG_MEMBER_FILE);
+      bgi_descriptor_encode(&bgi_image_descriptor, image_spec, png, &off, &content, &err), BG_OK);
+  assert_int_equal(content.member, BGI_MEMBER_FILE);
   assert_string_equal(content.as.file.kind, "image/png");
-  assert_int_equal(bg_descriptor_encode(&bg_image_descriptor, image_spec, png, &on, &content, &err),
-                   BG_ERR_INVALID_ARGUMENT);
+  assert_int_equal(
+      bgi_descriptor_encode(&bgi_image_descriptor, image_spec, png, &on, &content, &err),
+      BG_ERR_INVALID_ARGUMENT);
   bg_value *bare = bg_file_copy("\x89PNG", 4, NULL, &err);
   assert_int_equal(
-      bg_descriptor_encode(&bg_image_descriptor, image_spec, bare, &off, &content, &err), BG_OK);
+      bgi_descriptor_encode(&bgi_image_descriptor, image_spec, bare, &off, &content, &err), BG_OK);
   assert_string_equal(content.as.file.kind, "image/jpeg"); /* none given: the descriptor's */
   bg_value_free(bare);
   bg_value_free(png);
-  bg_image_descriptor.free_spec(image_spec);
-  bg_arena_release(&arena);
+  bgi_image_descriptor.free_spec(image_spec);
+  bgi_arena_fini(&arena);
 }
 
 /* Issue 9 #9, library side: the one conversion into an integer dtype the library makes (a
@@ -319,32 +322,32 @@ static void test_unvalidated_input_sent_as_given(void **state) {
 static void test_series_narrowing_refuses_out_of_range(void **state) {
   (void)state;
   bg_error err;
-  bg_arena arena;
-  bg_arena_init(&arena);
+  bgi_arena arena;
+  bgi_arena_init(&arena);
   json_t *args = json_pack("{s:s}", "dtype", "int32");
-  void *spec = bg_series_descriptor.parse_spec(args, &err);
+  void *spec = bgi_series_descriptor.parse_spec(args, &err);
   assert_non_null(spec);
   int64_t values[] = {1, 3000000000LL};
   bg_value *s = bg_series_borrow(BG_DTYPE_INT64, values, 2, &err);
-  bg_codec_ctx on = {.arena = &arena, .validate = true};
-  bg_content content;
-  assert_int_equal(bg_descriptor_encode(&bg_series_descriptor, spec, s, &on, &content, &err),
+  bgi_codec_ctx on = {.arena = &arena, .validate = true};
+  bgi_content content;
+  assert_int_equal(bgi_descriptor_encode(&bgi_series_descriptor, spec, s, &on, &content, &err),
                    BG_ERR_INVALID_ARGUMENT);
   assert_contains(err.message, "3000000000");
   assert_contains(err.message, "int32");
   values[1] = -5;
-  assert_int_equal(bg_descriptor_encode(&bg_series_descriptor, spec, s, &on, &content, &err),
+  assert_int_equal(bgi_descriptor_encode(&bgi_series_descriptor, spec, s, &on, &content, &err),
                    BG_OK);
   assert_int_equal(content.as.series->int32_values[1], -5);
   double fractional[] = {1.5};
   bg_value *d = bg_series_borrow(BG_DTYPE_DOUBLE, fractional, 1, &err);
-  assert_int_equal(bg_descriptor_encode(&bg_series_descriptor, spec, d, &on, &content, &err),
+  assert_int_equal(bgi_descriptor_encode(&bgi_series_descriptor, spec, d, &on, &content, &err),
                    BG_ERR_INVALID_ARGUMENT); /* float never becomes int */
   bg_value_free(d);
   bg_value_free(s);
-  bg_series_descriptor.free_spec(spec);
+  bgi_series_descriptor.free_spec(spec);
   json_decref(args);
-  bg_arena_release(&arena);
+  bgi_arena_fini(&arena);
 }
 
 int main(void) {
