@@ -118,3 +118,9 @@ if [ -s "$work/profile.md" ]; then
   cat "$work/profile.md" >>bench/RESULTS.md
   echo "bench: profiles appended to bench/RESULTS.md"
 fi
+
+# The Python package against Python grpcio (issue 13, bench/py_binding.sh): adds its own
+# section to bench/RESULTS.md. BENCH_PYTHON_BINDING=0 skips it.
+if [ "${BENCH_PYTHON_BINDING:-1}" = 1 ]; then
+  BENCH_SKIP_DEPS=1 BENCH_BUILD_DIR=$build bash bench/py_binding.sh
+fi

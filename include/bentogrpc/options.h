@@ -180,6 +180,29 @@ BG_API bg_status bg_call_options_set_credentials(bg_call_options *call_options,
 BG_API bg_status bg_call_options_set_response_metadata(bg_call_options *call_options,
                                                        bg_response_metadata *sink, bg_error *err);
 
+/* ---- Cancelling sync calls ----
+ * bg_client_call() blocks its thread; a cancel token lets another thread (a binding's
+ * Ctrl-C handler, a UI) end it. Async calls have bg_async_call_cancel() instead. */
+
+typedef struct bg_cancel_token bg_cancel_token;
+
+/** A new, not-cancelled token, or NULL when out of memory. Free with bg_cancel_token_free()
+ *  once no call using it is running. */
+BG_API bg_cancel_token *bg_cancel_token_new(void);
+BG_API void bg_cancel_token_free(bg_cancel_token *token);
+/** Cancels every sync call running with this token and every later one until
+ *  bg_cancel_token_reset(): they fail with BG_ERR_CANCELLED (grpc_status CANCELLED).
+ *  Any thread (not from a signal handler: it takes a lock). Accepts NULL. */
+BG_API void bg_cancel_token_cancel(bg_cancel_token *token);
+BG_API bool bg_cancel_token_is_cancelled(bg_cancel_token *token);
+/** Makes the token usable again for new calls. */
+BG_API void bg_cancel_token_reset(bg_cancel_token *token);
+/** Sync calls (bg_client_call, bg_client_call_raw) with these options can be cancelled
+ *  through `token` (borrowed: it must outlive those calls; NULL removes it). One token
+ *  may serve many calls on many threads. bg_async_call() ignores it. */
+BG_API bg_status bg_call_options_set_cancel_token(bg_call_options *call_options,
+                                                  bg_cancel_token *token, bg_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -213,6 +213,19 @@ BG_API const bg_value *bg_multipart_part_at(const bg_value *value, size_t index)
 /** The part named `name`, or NULL. */
 BG_API const bg_value *bg_multipart_find(const bg_value *value, const char *name);
 
+/* ---- Writable elements (for bindings that wrap a value's buffer in a mutable array) ---- */
+
+/** The elements of an ndarray (resp. series) that OWNS its buffer — every output of a call,
+ *  and values made by bg_ndarray_copy()/bg_series_copy() — as a writable pointer, the same
+ *  address bg_ndarray_data() returns. Writing changes the value in place; the buffer stays
+ *  the value's and is freed by bg_value_free(), so a binding keeps the value alive as long
+ *  as its array (e.g. as a numpy array's base) instead of copying the elements.
+ *  NULL when `value` is NULL, of another kind, borrows its buffer (bg_*_borrow: the buffer
+ *  is the caller's already), has no elements, or holds BG_DTYPE_STRING (its pointers are
+ *  the library's to free). Not synchronised: do not write while another thread reads. */
+BG_API void *bg_ndarray_data_mut(bg_value *value);
+BG_API void *bg_series_data_mut(bg_value *value);
+
 #ifdef __cplusplus
 }
 #endif

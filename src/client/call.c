@@ -119,7 +119,8 @@ static bg_status fill_settings(bg_client *client, const bg_call_options *co, bgi
       .metadata = co ? co->metadata : NULL,
       .n_metadata = co ? co->n_metadata : 0,
       .wait_for_ready = co && co->wait_for_ready,
-      .request = out->request};
+      .request = out->request,
+      .cancel = co ? co->cancel : NULL};
   bg_status st = bgi_chain_before(client, out->api_name, co, &out->chain, &out->unary, err);
   if (st != BG_OK)
     bgi_prepared_call_fini(out);

@@ -32,6 +32,7 @@ struct bg_call_options {
   bg_credentials_fn credentials; /* per-call credentials callback, or NULL */
   void *credentials_data;
   bg_response_metadata *response_metadata; /* where to copy reply metadata, or NULL */
+  bg_cancel_token *cancel;                 /* borrowed; cancels sync calls, or NULL */
 };
 
 /* The defaults documented in options.h. */

@@ -3,6 +3,7 @@
 #include <grpc/support/time.h>
 
 #include "error_internal.h"
+#include "transport/cancel.h"
 #include "transport/unary.h"
 
 static gpr_timespec deadline_from_ms(int64_t ms) {
@@ -102,7 +103,10 @@ bg_status bgi_unary_run(bgi_cq_pool *pool, const bgi_unary_call *call, bgi_unary
   void *tag = result; /* any unique address identifies this batch on the queue */
   bg_status st = bgi_unary_start(call, cq, tag, result, err);
   if (st == BG_OK) {
-    /* The call's own deadline bounds each wait; the queue always delivers the tag. */
+    /* The call's own deadline bounds each wait; the queue always delivers the tag. A cancel
+     * token (bg_call_options_set_cancel_token) may cancel the call from another thread. */
+    bgi_cancel_reg reg;
+    bgi_cancel_attach(call->cancel, &reg, result->call);
     for (;;) {
       grpc_event ev =
           grpc_completion_queue_pluck(cq, tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
@@ -114,6 +118,7 @@ bg_status bgi_unary_run(bgi_cq_pool *pool, const bgi_unary_call *call, bgi_unary
                       (int)ev.type);
       break;
     }
+    bgi_cancel_detach(call->cancel, &reg);
   }
   /* The call is done (or never started): drop it before the queue goes back to the pool. */
   if (result->call)

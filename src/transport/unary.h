@@ -15,7 +15,8 @@ typedef struct bgi_unary_call {
   const grpc_metadata *metadata;
   size_t n_metadata;
   bool wait_for_ready;
-  grpc_byte_buffer *request; /* borrowed */
+  grpc_byte_buffer *request;      /* borrowed */
+  struct bg_cancel_token *cancel; /* bgi_unary_run only: may cancel the call, or NULL */
 } bgi_unary_call;
 
 typedef struct bgi_unary_result {

@@ -1,0 +1,3 @@
+module github.com/libbentogrpc/bentogrpc-go
+
+go 1.19

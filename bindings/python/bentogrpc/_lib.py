@@ -1,0 +1,184 @@
+"""Finding and loading libbentogrpc, and the C signatures the package uses (ctypes)."""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import threading
+from typing import List, Optional
+
+MESSAGE_SIZE = 1024  # BG_ERROR_MESSAGE_SIZE
+
+p = ctypes.c_void_p
+sz = ctypes.c_size_t
+i64 = ctypes.c_int64
+cstr = ctypes.c_char_p
+cint = ctypes.c_int
+cbool = ctypes.c_bool
+
+
+class Error(ctypes.Structure):
+    """struct bg_error"""
+    _fields_ = [("code", ctypes.c_int), ("grpc_status", ctypes.c_int),
+                ("message", ctypes.c_char * MESSAGE_SIZE)]
+
+
+perr = ctypes.POINTER(Error)
+
+# bg_async_call_cb and bg_async_health_cb (include/bentogrpc/async.h)
+CALL_CB = ctypes.CFUNCTYPE(None, p, cint, p, perr, p)
+HEALTH_CB = ctypes.CFUNCTYPE(None, p, cint, cint, perr, p)
+
+_SIGNATURES = {
+    "bg_version": (cstr, []),
+    "bg_status_str": (cstr, [cint]),
+    "bg_grpc_status_str": (cstr, [cint]),
+    # options
+    "bg_options_new": (p, []),
+    "bg_options_free": (None, [p]),
+    "bg_options_set_protocol_version": (cint, [p, cstr, perr]),
+    "bg_options_set_discovery_timeout_ms": (cint, [p, i64, perr]),
+    "bg_options_set_default_deadline_ms": (cint, [p, i64, perr]),
+    "bg_options_set_max_receive_bytes": (cint, [p, i64, perr]),
+    "bg_options_set_tls": (cint, [p, cbool, perr]),
+    "bg_options_set_root_certs_file": (cint, [p, cstr, perr]),
+    "bg_options_set_root_certs_pem": (cint, [p, cstr, sz, perr]),
+    "bg_options_set_client_cert_file": (cint, [p, cstr, cstr, perr]),
+    "bg_options_set_client_cert_pem": (cint, [p, cstr, sz, cstr, sz, perr]),
+    "bg_options_set_authority": (cint, [p, cstr, perr]),
+    "bg_options_set_compression": (cint, [p, cint, perr]),
+    "bg_options_set_user_agent": (cint, [p, cstr, perr]),
+    "bg_call_options_new": (p, []),
+    "bg_call_options_free": (None, [p]),
+    "bg_call_options_set_deadline_ms": (cint, [p, i64, perr]),
+    "bg_call_options_add_metadata": (cint, [p, cstr, cstr, sz, perr]),
+    "bg_call_options_set_validate": (cint, [p, cbool, perr]),
+    "bg_call_options_set_compression": (cint, [p, cint, perr]),
+    "bg_call_options_set_wait_for_ready": (cint, [p, cbool, perr]),
+    "bg_call_options_set_cancel_token": (cint, [p, p, perr]),
+    "bg_cancel_token_new": (p, []),
+    "bg_cancel_token_free": (None, [p]),
+    "bg_cancel_token_cancel": (None, [p]),
+    # client
+    "bg_client_from_url": (p, [cstr, p, perr]),
+    "bg_client_close": (None, [p]),
+    "bg_client_service_name": (cstr, [p]),
+    "bg_client_service_docs": (cstr, [p]),
+    "bg_client_url": (cstr, [p]),
+    "bg_client_api_count": (sz, [p]),
+    "bg_client_api_at": (p, [p, sz]),
+    "bg_client_api_find": (p, [p, cstr]),
+    "bg_api_name": (cstr, [p]),
+    "bg_api_docs": (cstr, [p]),
+    "bg_api_input_descriptor": (cstr, [p]),
+    "bg_api_output_descriptor": (cstr, [p]),
+    "bg_api_input_attributes_json": (cstr, [p]),
+    "bg_api_output_attributes_json": (cstr, [p]),
+    "bg_api_is_supported": (cbool, [p]),
+    "bg_client_call": (cint, [p, cstr, p, ctypes.POINTER(p), p, perr]),
+    "bg_client_call_raw": (cint, [p, cstr, p, ctypes.POINTER(p), p, perr]),
+    "bg_client_health": (cint, [p, cstr, i64, ctypes.POINTER(cint), perr]),
+    "bg_health_status_str": (cstr, [cint]),
+    "bg_wait_until_server_ready": (cint, [cstr, i64, i64, p, perr]),
+    # async
+    "bg_async_client_from_client": (p, [p, ctypes.c_uint, perr]),
+    "bg_async_client_close": (None, [p]),
+    "bg_async_call": (cint, [p, cstr, p, p, CALL_CB, p, ctypes.POINTER(p), perr]),
+    "bg_async_health": (cint, [p, cstr, i64, HEALTH_CB, p, ctypes.POINTER(p), perr]),
+    "bg_async_call_cancel": (cbool, [p]),
+    "bg_async_call_release": (None, [p]),
+    "bg_async_client_fd": (cint, [p]),
+    "bg_async_client_dispatch": (cint, [p, ctypes.POINTER(sz), perr]),
+    "bg_async_client_pending": (sz, [p]),
+    # values
+    "bg_value_free": (None, [p]),
+    "bg_value_get_kind": (cint, [p]),
+    "bg_ndarray_borrow": (p, [cint, ctypes.POINTER(i64), sz, p, sz, perr]),
+    "bg_ndarray_copy": (p, [cint, ctypes.POINTER(i64), sz, p, sz, perr]),
+    "bg_ndarray_dtype": (cint, [p]),
+    "bg_ndarray_ndim": (sz, [p]),
+    "bg_ndarray_shape": (ctypes.POINTER(i64), [p]),
+    "bg_ndarray_count": (sz, [p]),
+    "bg_ndarray_data": (p, [p]),
+    "bg_ndarray_data_mut": (p, [p]),
+    "bg_series_borrow": (p, [cint, p, sz, perr]),
+    "bg_series_copy": (p, [cint, p, sz, perr]),
+    "bg_series_dtype": (cint, [p]),
+    "bg_series_count": (sz, [p]),
+    "bg_series_data": (p, [p]),
+    "bg_series_data_mut": (p, [p]),
+    "bg_dataframe_new": (p, [perr]),
+    "bg_dataframe_add_column": (cint, [p, cstr, p, perr]),
+    "bg_dataframe_column_count": (sz, [p]),
+    "bg_dataframe_column_name": (cstr, [p, sz]),
+    "bg_dataframe_column": (p, [p, sz]),
+    "bg_json_parse": (p, [cstr, sz, perr]),
+    "bg_json_text": (cstr, [p]),
+    "bg_text_new": (p, [cstr, sz, perr]),
+    "bg_text_data": (p, [p]),
+    "bg_text_length": (sz, [p]),
+    "bg_file_borrow": (p, [p, sz, cstr, perr]),
+    "bg_file_from_path": (p, [cstr, cstr, perr]),
+    "bg_file_data": (p, [p]),
+    "bg_file_size": (sz, [p]),
+    "bg_file_mime": (cstr, [p]),
+    "bg_bytes_borrow": (p, [p, sz, perr]),
+    "bg_bytes_data": (p, [p]),
+    "bg_bytes_size": (sz, [p]),
+    "bg_multipart_new": (p, [perr]),
+    "bg_multipart_add": (cint, [p, cstr, p, perr]),
+    "bg_multipart_count": (sz, [p]),
+    "bg_multipart_name_at": (cstr, [p, sz]),
+    "bg_multipart_part_at": (p, [p, sz]),
+}
+
+
+def candidates() -> List[str]:
+    """Where the library is looked for, in order: BENTOGRPC_LIBRARY, next to this package,
+    then the system's search path."""
+    out = []
+    env = os.environ.get("BENTOGRPC_LIBRARY")
+    if env:
+        out.append(env)
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in ("libbentogrpc.so", "libbentogrpc.so.0"):
+        out.append(os.path.join(here, name))
+    found = ctypes.util.find_library("bentogrpc")
+    if found:
+        out.append(found)
+    out.append("libbentogrpc.so.0")  # the dynamic loader's own search (LD_LIBRARY_PATH, ...)
+    return out
+
+
+_lock = threading.Lock()
+_lib: Optional[ctypes.CDLL] = None
+
+
+def load() -> ctypes.CDLL:
+    """The loaded library (once per process). ctypes.CDLL releases the GIL in every call."""
+    global _lib
+    with _lock:
+        if _lib is not None:
+            return _lib
+        tried = []
+        for path in candidates():
+            if os.sep in path and not os.path.exists(path):
+                tried.append(f"{path} (no such file)")
+                continue
+            try:
+                lib = ctypes.CDLL(path)
+            except OSError as e:
+                tried.append(f"{path} ({e})")
+                continue
+            missing = [n for n in _SIGNATURES if not hasattr(lib, n)]
+            if missing:
+                tried.append(f"{path} (too old: lacks {', '.join(missing[:3])})")
+                continue
+            for name, (restype, argtypes) in _SIGNATURES.items():
+                fn = getattr(lib, name)
+                fn.restype, fn.argtypes = restype, argtypes
+            _lib = lib
+            return lib
+        raise ImportError("libbentogrpc not found; tried: " + "; ".join(tried) +
+                          ". Build it (bash scripts/build.sh build) and set BENTOGRPC_LIBRARY "
+                          "to build/libbentogrpc.so, or install it (cmake --install build).")

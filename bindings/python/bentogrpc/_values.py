@@ -1,0 +1,356 @@
+"""Python values <-> bg_value, chosen by the API's descriptor.
+
+Inputs borrow numeric numpy buffers (C-contiguous ones are not copied; the value and the
+array are kept alive together until the call has returned). Numeric outputs become writable
+numpy arrays over the library's own buffer: the array's ``base`` is an OwnedValue that frees
+the bg_value when the last array using it is collected.
+"""
+from __future__ import annotations
+
+import ctypes
+import io
+import json
+import mimetypes
+import os
+from typing import Any, List, Optional, Tuple
+
+import numpy as np
+
+from . import _lib
+from .errors import InvalidArgumentError, from_error
+
+try:  # optional extras
+    import pandas as pd
+except ImportError:  # pragma: no cover - depends on the machine
+    pd = None
+try:
+    from PIL import Image as PILImage
+except ImportError:  # pragma: no cover
+    PILImage = None
+
+NDARRAY, SERIES, DATAFRAME, JSON, TEXT, FILE, MULTIPART, BYTES = range(1, 9)
+DTYPES = {1: np.float32, 2: np.float64, 3: np.bool_, 4: np.int32, 5: np.int64, 6: np.uint32,
+          7: np.uint64}
+TO_BG = {np.dtype(v): k for k, v in DTYPES.items()}
+STRING = 8
+# Series have no unsigned or narrow integer fields: widen like pandas would.
+SERIES_WIDEN = {np.dtype(np.int8): np.int64, np.dtype(np.int16): np.int64,
+                np.dtype(np.uint8): np.int64, np.dtype(np.uint16): np.int64,
+                np.dtype(np.uint32): np.int64, np.dtype(np.float16): np.float32}
+PIL_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/bmp": "BMP", "image/gif": "GIF",
+               "image/tiff": "TIFF", "image/webp": "WEBP", "image/x-icon": "ICO"}
+
+
+class File:
+    """Bytes with a MIME type, for File and Image inputs: ``File(b"...", "image/png")``,
+    ``File.from_path("cat.jpg")``. File outputs are returned as File too."""
+
+    def __init__(self, data: bytes, mime_type: Optional[str] = None):
+        self.data, self.mime_type = data, mime_type
+
+    @classmethod
+    def from_path(cls, path, mime_type: Optional[str] = None) -> "File":
+        with open(path, "rb") as f:
+            return cls(f.read(), mime_type or mimetypes.guess_type(str(path))[0])
+
+    def __bytes__(self) -> bytes:
+        return bytes(self.data)
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, File):
+            return bytes(self.data) == bytes(other.data) and self.mime_type == other.mime_type
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"File({len(self.data)} bytes, {self.mime_type!r})"
+
+
+class OwnedValue:
+    """Owns one bg_value; numpy arrays made from its buffers keep it alive as their base."""
+
+    def __init__(self, lib, ptr: int):
+        self._lib, self.ptr = lib, ptr
+
+    def __del__(self):
+        if self.ptr:
+            self._lib.bg_value_free(self.ptr)
+            self.ptr = None
+
+
+class _Buffer:
+    """__array_interface__ over a writable address, keeping `owner` alive (array.base)."""
+
+    def __init__(self, owner: OwnedValue, address: int, shape, dtype: np.dtype):
+        self.owner = owner
+        self.__array_interface__ = {"data": (address, False), "shape": tuple(shape),
+                                    "typestr": dtype.str, "version": 3}
+
+
+def _check(lib, ptr, err):
+    if not ptr:
+        raise from_error(lib, err)
+    return ptr
+
+
+def _status(lib, rc, err):
+    if rc != 0:
+        raise from_error(lib, err)
+
+
+# ------------------------------------------------------------------------------ encoding
+
+class Encoder:
+    """Builds one input value; holds what the value borrows until free()."""
+
+    def __init__(self, lib):
+        self.lib = lib
+        self.keep: List[Any] = []
+
+    def free(self, value):
+        self.lib.bg_value_free(value)
+        self.keep.clear()
+
+    # --- arrays
+    def _strings(self, arr: np.ndarray):
+        items = [(s if isinstance(s, str) else str(s)).encode() for s in arr.ravel()]
+        buf = (ctypes.c_char_p * max(len(items), 1))(*items)
+        return buf, len(items)
+
+    def ndarray(self, arr: np.ndarray):
+        lib, err = self.lib, _lib.Error()
+        shape = (ctypes.c_int64 * max(arr.ndim, 1))(*arr.shape)
+        if arr.dtype.kind in "UOS":
+            buf, n = self._strings(arr)
+            return _check(lib, lib.bg_ndarray_copy(STRING, shape, arr.ndim, buf, n,
+                                                   ctypes.byref(err)), err)
+        if arr.dtype not in TO_BG:
+            raise InvalidArgumentError(
+                f"numpy dtype {arr.dtype} has no NDArray field; use one of "
+                f"{', '.join(str(np.dtype(d)) for d in DTYPES.values())} or str",
+                status="BG_ERR_INVALID_ARGUMENT")
+        arr = np.ascontiguousarray(arr)  # a no-op (no copy) for C-contiguous arrays
+        self.keep.append(arr)
+        return _check(lib, lib.bg_ndarray_borrow(TO_BG[arr.dtype], shape, arr.ndim,
+                                                 arr.ctypes.data, arr.size, ctypes.byref(err)),
+                      err)
+
+    def series(self, values) -> int:
+        lib, err = self.lib, _lib.Error()
+        arr = np.asarray(values)
+        if arr.dtype.kind in "UOS":
+            buf, n = self._strings(arr)
+            return _check(lib, lib.bg_series_copy(STRING, buf, n, ctypes.byref(err)), err)
+        if arr.dtype in SERIES_WIDEN:
+            arr = arr.astype(SERIES_WIDEN[arr.dtype])
+        if arr.dtype not in TO_BG or TO_BG[arr.dtype] in (6, 7):
+            raise InvalidArgumentError(f"a Series cannot carry dtype {arr.dtype}",
+                                       status="BG_ERR_INVALID_ARGUMENT")
+        arr = np.ascontiguousarray(arr.ravel())
+        self.keep.append(arr)
+        return _check(lib, lib.bg_series_borrow(TO_BG[arr.dtype], arr.ctypes.data, arr.size,
+                                                ctypes.byref(err)), err)
+
+    def dataframe(self, frame) -> int:
+        lib, err = self.lib, _lib.Error()
+        df = _check(lib, lib.bg_dataframe_new(ctypes.byref(err)), err)
+        try:
+            if pd is not None and isinstance(frame, pd.DataFrame):
+                columns = [(str(name), frame[name].to_numpy()) for name in frame.columns]
+            else:  # a mapping of column name -> values
+                columns = [(str(k), np.asarray(v)) for k, v in dict(frame).items()]
+            for name, col in columns:
+                s = self.series(col)
+                _status(lib, lib.bg_dataframe_add_column(df, name.encode(), s, ctypes.byref(err)),
+                        err)
+        except BaseException:
+            lib.bg_value_free(df)
+            raise
+        return df
+
+    # --- scalars and blobs
+    def json(self, obj) -> int:
+        lib, err = self.lib, _lib.Error()
+        if pd is not None and isinstance(obj, (pd.DataFrame, pd.Series)):
+            text = obj.to_json()
+        else:
+            text = json.dumps(obj, default=_json_default, allow_nan=False)
+        data = text.encode()
+        return _check(lib, lib.bg_json_parse(data, len(data), ctypes.byref(err)), err)
+
+    def text(self, s: str) -> int:
+        lib, err = self.lib, _lib.Error()
+        data = str(s).encode()
+        return _check(lib, lib.bg_text_new(data, len(data), ctypes.byref(err)), err)
+
+    def file(self, obj, mime: Optional[str]) -> int:
+        lib, err = self.lib, _lib.Error()
+        if isinstance(obj, File):
+            data, mime = obj.data, obj.mime_type or mime
+        elif PILImage is not None and isinstance(obj, PILImage.Image):
+            fmt = PIL_FORMATS.get(mime or "", "PNG")
+            out = io.BytesIO()
+            obj.save(out, format=fmt)
+            data, mime = out.getvalue(), mime or "image/png"
+        elif isinstance(obj, (str, os.PathLike)):
+            guessed = mime or mimetypes.guess_type(os.fspath(obj))[0]
+            return _check(lib, lib.bg_file_from_path(os.fsencode(obj),
+                                                     guessed.encode() if guessed else None,
+                                                     ctypes.byref(err)), err)
+        elif hasattr(obj, "read"):
+            name = getattr(obj, "name", None)
+            guessed = mimetypes.guess_type(name)[0] if isinstance(name, str) else None
+            data, mime = obj.read(), mime or guessed
+        else:
+            data = obj
+        addr, size = self._bytes_address(data)
+        return _check(lib, lib.bg_file_borrow(addr, size, mime.encode() if mime else None,
+                                              ctypes.byref(err)), err)
+
+    def raw_bytes(self, data) -> int:
+        lib, err = self.lib, _lib.Error()
+        addr, size = self._bytes_address(data)
+        return _check(lib, lib.bg_bytes_borrow(addr, size, ctypes.byref(err)), err)
+
+    def _bytes_address(self, data) -> Tuple[int, int]:
+        arr = np.frombuffer(memoryview(data).cast("B"), dtype=np.uint8)  # no copy
+        self.keep.append(arr)
+        return (arr.ctypes.data if arr.size else None), arr.size
+
+    def multipart(self, parts, spec: dict) -> int:
+        lib, err = self.lib, _lib.Error()
+        mp = _check(lib, lib.bg_multipart_new(ctypes.byref(err)), err)
+        try:
+            for name, obj in dict(parts).items():
+                part_spec = spec.get(name) if isinstance(spec.get(name), dict) else {}
+                v = self.encode(obj, part_spec.get("id"), part_spec.get("args") or {})
+                _status(lib, lib.bg_multipart_add(mp, str(name).encode(), v, ctypes.byref(err)),
+                        err)
+        except BaseException:
+            lib.bg_value_free(mp)
+            raise
+        return mp
+
+    # --- dispatch
+    def encode(self, obj, descriptor: Optional[str], attrs: dict) -> int:
+        d = (descriptor or "").rsplit(".", 1)[-1]
+        if d == "NumpyNdarray":
+            return self.ndarray(np.asarray(obj))
+        if d == "JSON":
+            return self.json(obj)
+        if d == "Text":
+            if isinstance(obj, (bytes, bytearray, memoryview)):
+                return self.raw_bytes(obj)
+            return self.text(obj)
+        if d in ("File", "Image"):
+            if isinstance(obj, np.ndarray) and d == "Image" and PILImage is not None:
+                obj = PILImage.fromarray(obj)
+            return self.file(obj, attrs.get("mime_type"))
+        if d == "PandasDataFrame":
+            return self.dataframe(obj)
+        if d == "PandasSeries":
+            return self.series(obj)
+        if d == "Multipart":
+            return self.multipart(obj, attrs)
+        return self.by_type(obj)
+
+    def by_type(self, obj) -> int:
+        """No (known) descriptor: the value's own type decides."""
+        if isinstance(obj, np.ndarray):
+            return self.ndarray(obj)
+        if pd is not None and isinstance(obj, pd.DataFrame):
+            return self.dataframe(obj)
+        if pd is not None and isinstance(obj, pd.Series):
+            return self.series(obj)
+        if isinstance(obj, str):
+            return self.text(obj)
+        if isinstance(obj, (bytes, bytearray, memoryview)):
+            return self.raw_bytes(obj)
+        if isinstance(obj, File) or hasattr(obj, "read") or isinstance(obj, os.PathLike) or (
+                PILImage is not None and isinstance(obj, PILImage.Image)):
+            return self.file(obj, None)
+        return self.json(obj)
+
+
+def _json_default(obj):
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+
+
+# ------------------------------------------------------------------------------ decoding
+
+def _array(lib, owner: OwnedValue, ptr: int, series: bool):
+    if series:
+        dtype, count = lib.bg_series_dtype(ptr), lib.bg_series_count(ptr)
+        shape, mut, data = (count,), lib.bg_series_data_mut, lib.bg_series_data
+    else:
+        dtype, count = lib.bg_ndarray_dtype(ptr), lib.bg_ndarray_count(ptr)
+        sp = lib.bg_ndarray_shape(ptr)
+        shape = tuple(sp[i] for i in range(lib.bg_ndarray_ndim(ptr)))
+        mut, data = lib.bg_ndarray_data_mut, lib.bg_ndarray_data
+    if dtype == STRING:
+        base = data(ptr)
+        ptrs = (ctypes.c_char_p * count).from_address(base) if count else []
+        return np.array([s.decode() for s in ptrs], dtype=str).reshape(shape)
+    npdtype = np.dtype(DTYPES[dtype])
+    address = mut(ptr)
+    if not address:  # no elements
+        return np.zeros(shape, dtype=npdtype)
+    return np.asarray(_Buffer(owner, address, shape, npdtype))
+
+
+def decode(lib, owner: OwnedValue, ptr: int, descriptor: Optional[str] = None,
+           attrs: Optional[dict] = None):
+    kind = lib.bg_value_get_kind(ptr)
+    d = (descriptor or "").rsplit(".", 1)[-1]
+    if kind == NDARRAY:
+        return _array(lib, owner, ptr, False)
+    if kind == SERIES:
+        arr = _array(lib, owner, ptr, True)
+        return pd.Series(arr, copy=False) if pd is not None else arr
+    if kind == DATAFRAME:
+        cols = {}
+        for i in range(lib.bg_dataframe_column_count(ptr)):
+            name = lib.bg_dataframe_column_name(ptr, i)
+            cols[name.decode() if name is not None else str(i)] = _array(
+                lib, owner, lib.bg_dataframe_column(ptr, i), True)
+        return pd.DataFrame(cols, copy=False) if pd is not None else cols
+    if kind == JSON:
+        return json.loads(lib.bg_json_text(ptr).decode())
+    if kind == TEXT:
+        return ctypes.string_at(lib.bg_text_data(ptr), lib.bg_text_length(ptr)).decode()
+    if kind == FILE:
+        size = lib.bg_file_size(ptr)
+        data = ctypes.string_at(lib.bg_file_data(ptr), size) if size else b""
+        mime = lib.bg_file_mime(ptr)
+        mime = mime.decode() if mime else None
+        if (d == "Image" or (mime or "").startswith("image/")) and PILImage is not None:
+            try:
+                img = PILImage.open(io.BytesIO(data))
+                img.load()
+                return img
+            except Exception:  # not an image Pillow can read: give the bytes
+                pass
+        return File(data, mime)
+    if kind == MULTIPART:
+        spec = attrs or {}
+        out = {}
+        for i in range(lib.bg_multipart_count(ptr)):
+            name = lib.bg_multipart_name_at(ptr, i).decode()
+            part_spec = spec.get(name) if isinstance(spec.get(name), dict) else {}
+            out[name] = decode(lib, owner, lib.bg_multipart_part_at(ptr, i),
+                               part_spec.get("id"), part_spec.get("args"))
+        return out
+    if kind == BYTES:
+        size = lib.bg_bytes_size(ptr)
+        return ctypes.string_at(lib.bg_bytes_data(ptr), size) if size else b""
+    raise InvalidArgumentError(f"unknown value kind {kind}")
+
+
+def take_output(lib, ptr: int, descriptor: Optional[str], attrs: Optional[dict]):
+    """Decodes a call's output; arrays keep the value alive, everything else is copied and
+    the value is freed when `owner` goes (at once when nothing refers to it)."""
+    owner = OwnedValue(lib, ptr)
+    return decode(lib, owner, ptr, descriptor, attrs)

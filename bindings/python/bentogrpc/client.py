@@ -1,0 +1,402 @@
+"""The synchronous client, shaped like BentoML's own ``bentoml.client.Client``."""
+from __future__ import annotations
+
+import _thread
+import ctypes
+import json
+import os
+import queue
+import signal
+import threading
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+from . import _lib
+from ._values import Encoder, take_output
+from .errors import InvalidArgumentError, from_error
+
+PathOrPem = Union[str, os.PathLike, bytes]
+Metadata = Union[Mapping[str, Union[str, bytes]], Sequence[Tuple[str, Union[str, bytes]]]]
+COMPRESSION = {None: 0, "none": 0, "deflate": 1, "gzip": 2}
+
+
+def _ms(seconds: Optional[float]) -> int:
+    return 0 if seconds is None else max(1, int(round(seconds * 1000)))
+
+
+def _compression(name: Optional[str]) -> int:
+    try:
+        return COMPRESSION[name.lower() if isinstance(name, str) else name]
+    except KeyError:
+        raise InvalidArgumentError(f"compression {name!r}: use None, 'gzip' or 'deflate'",
+                                   status="BG_ERR_INVALID_ARGUMENT") from None
+
+
+def _args(text: Optional[str]) -> dict:
+    attrs = json.loads(text or "{}")
+    return attrs.get("args", attrs) if isinstance(attrs, dict) else {}
+
+
+class Api:
+    """One API the server reported: name, docs, descriptors and their attributes."""
+
+    def __init__(self, lib, ptr):
+        s = lambda b: b.decode() if b is not None else None  # noqa: E731
+        self.name: str = s(lib.bg_api_name(ptr))
+        self.docs: Optional[str] = s(lib.bg_api_docs(ptr))
+        self.input: Optional[str] = s(lib.bg_api_input_descriptor(ptr))
+        self.output: Optional[str] = s(lib.bg_api_output_descriptor(ptr))
+        # the descriptor's arguments (BentoML sends {"args": {...}})
+        self.input_attrs: dict = _args(s(lib.bg_api_input_attributes_json(ptr)))
+        self.output_attrs: dict = _args(s(lib.bg_api_output_attributes_json(ptr)))
+        self.supported: bool = bool(lib.bg_api_is_supported(ptr))
+
+    def __repr__(self) -> str:
+        return f"Api({self.name!r}, {self.input} -> {self.output})"
+
+
+def build_options(lib, *, timeout, discovery_timeout, tls, root_certs, client_cert, client_key,
+                  authority, compression, protocol_version, user_agent):
+    """A bg_options (caller frees) from the keyword arguments of Client.from_url."""
+    opts = lib.bg_options_new()
+    if not opts:
+        raise MemoryError("bg_options_new")
+    err, e = _lib.Error(), None
+
+    def ok(rc):
+        if rc != 0:
+            raise from_error(lib, err)
+
+    try:
+        e = ctypes.byref(err)
+        if protocol_version:
+            ok(lib.bg_options_set_protocol_version(opts, protocol_version.encode(), e))
+        if discovery_timeout is not None:
+            ok(lib.bg_options_set_discovery_timeout_ms(opts, _ms(discovery_timeout), e))
+        if timeout is not None:
+            ok(lib.bg_options_set_default_deadline_ms(opts, _ms(timeout), e))
+        if tls:
+            ok(lib.bg_options_set_tls(opts, True, e))
+        if root_certs is not None:
+            if isinstance(root_certs, bytes):
+                ok(lib.bg_options_set_root_certs_pem(opts, root_certs, len(root_certs), e))
+            else:
+                ok(lib.bg_options_set_root_certs_file(opts, os.fsencode(root_certs), e))
+        if (client_cert is None) != (client_key is None):
+            raise InvalidArgumentError("client_cert and client_key go together (mutual TLS)",
+                                       status="BG_ERR_INVALID_ARGUMENT")
+        if client_cert is not None:
+            if isinstance(client_cert, bytes) and isinstance(client_key, bytes):
+                ok(lib.bg_options_set_client_cert_pem(opts, client_cert, len(client_cert),
+                                                      client_key, len(client_key), e))
+            elif not isinstance(client_cert, bytes) and not isinstance(client_key, bytes):
+                ok(lib.bg_options_set_client_cert_file(opts, os.fsencode(client_cert),
+                                                       os.fsencode(client_key), e))
+            else:
+                raise InvalidArgumentError("client_cert and client_key: both paths or both "
+                                           "PEM bytes", status="BG_ERR_INVALID_ARGUMENT")
+        if authority:
+            ok(lib.bg_options_set_authority(opts, authority.encode(), e))
+        if compression is not None:
+            ok(lib.bg_options_set_compression(opts, _compression(compression), e))
+        if user_agent:
+            ok(lib.bg_options_set_user_agent(opts, user_agent.encode(), e))
+    except BaseException:
+        lib.bg_options_free(opts)
+        raise
+    return opts
+
+
+def build_call_options(lib, *, timeout=None, headers: Optional[Metadata] = None,
+                       compression=None, validate=None, wait_for_ready=None, cancel=None):
+    """A bg_call_options (caller frees), or None when every argument is the default."""
+    if timeout is None and not headers and compression is None and validate is None \
+            and wait_for_ready is None and cancel is None:
+        return None
+    co = lib.bg_call_options_new()
+    if not co:
+        raise MemoryError("bg_call_options_new")
+    err = _lib.Error()
+    e = ctypes.byref(err)
+
+    def ok(rc):
+        if rc != 0:
+            raise from_error(lib, err)
+
+    try:
+        if timeout is not None:
+            if timeout <= 0:
+                raise InvalidArgumentError(f"timeout must be > 0 seconds, got {timeout}",
+                                           status="BG_ERR_INVALID_ARGUMENT")
+            ok(lib.bg_call_options_set_deadline_ms(co, _ms(timeout), e))
+        items = headers.items() if isinstance(headers, Mapping) else (headers or ())
+        for key, value in items:
+            v = value if isinstance(value, bytes) else str(value).encode()
+            ok(lib.bg_call_options_add_metadata(co, str(key).encode(), v, len(v), e))
+        if compression is not None:
+            ok(lib.bg_call_options_set_compression(co, _compression(compression), e))
+        if validate is not None:
+            ok(lib.bg_call_options_set_validate(co, bool(validate), e))
+        if wait_for_ready is not None:
+            ok(lib.bg_call_options_set_wait_for_ready(co, bool(wait_for_ready), e))
+        if cancel is not None:
+            ok(lib.bg_call_options_set_cancel_token(co, cancel, e))
+    except BaseException:
+        lib.bg_call_options_free(co)
+        raise
+    return co
+
+
+class _ClientBase:
+    """What Client and AsyncClient share: the bg_client, its APIs and call preparation."""
+
+    _handle = None
+
+    def _open(self, url: str, *, timeout=None, discovery_timeout=None, tls=False,
+              root_certs=None, client_cert=None, client_key=None, authority=None,
+              compression=None, headers=None, validate=True, protocol_version=None,
+              user_agent=None, interruptible=True):
+        self._lib = lib = _lib.load()
+        self._interruptible = interruptible
+        self._headers = list(headers.items() if isinstance(headers, Mapping)
+                             else (headers or ()))
+        self._validate = validate
+        opts = build_options(lib, timeout=timeout, discovery_timeout=discovery_timeout,
+                             tls=tls, root_certs=root_certs, client_cert=client_cert,
+                             client_key=client_key, authority=authority,
+                             compression=compression, protocol_version=protocol_version,
+                             user_agent=user_agent)
+        err = _lib.Error()
+        try:
+            handle = lib.bg_client_from_url(str(url).encode(), opts, ctypes.byref(err))
+        finally:
+            lib.bg_options_free(opts)
+        if not handle:
+            raise from_error(lib, err)
+        self._handle = handle
+        self.url = url
+        self.service_name = lib.bg_client_service_name(handle).decode()
+        self.service_docs = lib.bg_client_service_docs(handle).decode()
+        self.apis: Dict[str, Api] = {}
+        for i in range(lib.bg_client_api_count(handle)):
+            api = Api(lib, lib.bg_client_api_at(handle, i))
+            self.apis[api.name] = api
+
+    def _live(self):
+        if not self._handle:
+            raise InvalidArgumentError("the client is closed", status="BG_ERR_INVALID_ARGUMENT")
+        return self._handle
+
+    def _prepare(self, api_name: str, inp, kw,
+                 cancel=None) -> Tuple[Encoder, int, Any, Optional[Api]]:
+        lib = self._lib
+        api = self.apis.get(api_name)
+        headers = self._headers + list(
+            kw["headers"].items() if isinstance(kw.get("headers"), Mapping)
+            else (kw.get("headers") or ()))
+        validate = kw.get("validate")
+        if validate is None and not self._validate:
+            validate = False
+        co = build_call_options(lib, timeout=kw.get("timeout"), headers=headers,
+                                compression=kw.get("compression"), validate=validate,
+                                wait_for_ready=kw.get("wait_for_ready"), cancel=cancel)
+        enc = Encoder(lib)
+        try:
+            value = enc.encode(inp, api.input if api else None, api.input_attrs if api else {})
+        except BaseException:
+            if co:
+                lib.bg_call_options_free(co)
+            raise
+        return enc, value, co, api
+
+    def __getattr__(self, name: str):
+        apis = self.__dict__.get("apis")
+        if apis is None or name.startswith("_") or name not in apis:
+            raise AttributeError(f"{type(self).__name__!s} has no attribute or API {name!r}"
+                                 + (f"; APIs: {', '.join(apis)}" if apis else ""))
+        return self._bound(apis[name])
+
+    def __dir__(self) -> List[str]:
+        return sorted(set(super().__dir__()) | set(self.__dict__.get("apis", {})))
+
+
+class Client(_ClientBase):
+    """A connection to a BentoML gRPC server, with its APIs discovered.
+
+    ``client.call("predict", x)`` or ``client.predict(x)`` calls an API; inputs are native
+    values (numpy arrays, pandas objects, JSON-able objects, str, bytes, files, PIL images,
+    dicts for Multipart) converted by the API's descriptor. Thread-safe: share one client;
+    calls release the GIL. Close it with ``close()`` or a ``with`` block.
+    """
+
+    def __init__(self, url: str, **options: Any):
+        """Same as :meth:`from_url`."""
+        self._open(url, **options)
+
+    @classmethod
+    def from_url(cls, url: str, *, timeout: Optional[float] = None,
+                 discovery_timeout: Optional[float] = None, tls: bool = False,
+                 root_certs: Optional[PathOrPem] = None,
+                 client_cert: Optional[PathOrPem] = None,
+                 client_key: Optional[PathOrPem] = None, authority: Optional[str] = None,
+                 compression: Optional[str] = None, headers: Optional[Metadata] = None,
+                 validate: bool = True, protocol_version: Optional[str] = None,
+                 user_agent: Optional[str] = None, interruptible: bool = True) -> "Client":
+        """Connects to ``url`` ("host:port", "grpc://", "grpcs://", "unix:/path") and
+        discovers its APIs.
+
+        timeout: default deadline of each call in seconds (None: none).
+        discovery_timeout: bound on connecting + discovery (library default 10 s).
+        tls / root_certs / client_cert / client_key / authority: TLS and mutual TLS; the
+        certificates are paths or PEM bytes.
+        compression: "gzip" or "deflate" for requests. headers: metadata sent with each call.
+        validate: check inputs against the descriptors before sending (default True).
+        interruptible: Ctrl-C cancels a call made on the main thread (default True). Such
+        calls run on a helper thread for that, which costs some 30 µs a call; False calls
+        directly, and Ctrl-C then waits for the call to end.
+        """
+        return cls(url, timeout=timeout, discovery_timeout=discovery_timeout, tls=tls,
+                   root_certs=root_certs, client_cert=client_cert, client_key=client_key,
+                   authority=authority, compression=compression, headers=headers,
+                   validate=validate, protocol_version=protocol_version, user_agent=user_agent,
+                   interruptible=interruptible)
+
+    def call(self, api_name: str, inp: Any = None, *, timeout: Optional[float] = None,
+             headers: Optional[Metadata] = None, compression: Optional[str] = None,
+             validate: Optional[bool] = None, wait_for_ready: Optional[bool] = None) -> Any:
+        """Calls API ``api_name`` with ``inp`` and returns its output as a Python value.
+
+        NumpyNdarray outputs are writable numpy arrays over the library's buffer (no copy).
+        APIs whose descriptors the library does not know (custom IO) are called raw: the
+        input's own type picks the Request field, e.g. bytes -> serialized_bytes.
+        Raises a BentoGrpcError subclass (e.g. DeadlineExceededError after ``timeout``
+        seconds, ServerError with ``grpc_status``)."""
+        lib, handle = self._lib, self._live()
+        token = self._interruptible and _interruptible() and lib.bg_cancel_token_new()
+        try:
+            enc, value, co, api = self._prepare(api_name, inp, locals(), cancel=token or None)
+            err, out = _lib.Error(), ctypes.c_void_p()
+            fn = lib.bg_client_call if api is None or api.supported else lib.bg_client_call_raw
+            try:
+                args = (handle, api_name.encode(), value, ctypes.byref(out), co,
+                        ctypes.byref(err))
+                rc = _run_cancellable(lib, token, fn, args, err) if token else fn(*args)
+            finally:
+                enc.free(value)
+                if co:
+                    lib.bg_call_options_free(co)
+        finally:
+            if token:
+                lib.bg_cancel_token_free(token)
+        if rc != 0:
+            raise from_error(lib, err)
+        return take_output(lib, out.value, api.output if api else None,
+                           api.output_attrs if api else None)
+
+    def _bound(self, api: Api):
+        def method(inp: Any = None, **kw: Any) -> Any:
+            return self.call(api.name, inp, **kw)
+        method.__name__ = api.name
+        method.__doc__ = (api.docs or f"Calls API {api.name!r}.") + \
+            f"\n\nInput: {api.input}; output: {api.output}."
+        return method
+
+    def health(self, service: Optional[str] = None, timeout: float = 5.0) -> str:
+        """grpc.health.v1 Check of ``service`` (None: the BentoService; "": the server);
+        returns "SERVING", "NOT_SERVING", ..."""
+        lib, err, status = self._lib, _lib.Error(), ctypes.c_int()
+        rc = lib.bg_client_health(self._live(), service.encode() if service is not None
+                                  else None, _ms(timeout), ctypes.byref(status),
+                                  ctypes.byref(err))
+        if rc != 0:
+            raise from_error(lib, err)
+        return lib.bg_health_status_str(status.value).decode()
+
+    def close(self) -> None:
+        """Closes the channel. Calls must not be running; idempotent."""
+        handle, self._handle = self._handle, None
+        if handle:
+            self._lib.bg_client_close(handle)
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: nothing sensible left to do
+            pass
+
+
+def _interruptible() -> bool:
+    """Ctrl-C reaches Python on the main thread only, and only between bytecodes: a call
+    made there runs on a helper thread so that KeyboardInterrupt can cancel it."""
+    return (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+
+
+_jobs: "queue.SimpleQueue" = queue.SimpleQueue()
+_worker: Optional[threading.Thread] = None
+
+
+def _work() -> None:
+    while True:
+        fn, args, done, box = _jobs.get()
+        try:
+            box.append(fn(*args))
+        except BaseException as e:  # ctypes argument errors: re-raised by the caller
+            box.append(e)
+        done.release()
+
+
+def _run_cancellable(lib, token, fn, args, err):
+    """Runs fn(*args) (a blocking library call that releases the GIL) on the helper thread
+    while the main thread waits interruptibly; Ctrl-C cancels the call through `token`,
+    waits for it to end, and raises KeyboardInterrupt from the library's CancelledError.
+    A bare lock (not an Event) keeps the hand-off cheap."""
+    global _worker
+    if _worker is None:
+        _worker = threading.Thread(target=_work, name="bentogrpc-call", daemon=True)
+        _worker.start()
+    done, box = _thread.allocate_lock(), []
+    done.acquire()
+    _jobs.put((fn, args, done, box))
+    interrupted = None
+    while True:
+        try:
+            # wake now and then: SIGINT may land on any thread, and Python runs its
+            # handler only when the main thread gets back to bytecode
+            if done.acquire(timeout=0.05):
+                break
+        except KeyboardInterrupt as e:
+            interrupted = interrupted or e
+            lib.bg_cancel_token_cancel(token)
+    if isinstance(box[0], BaseException):
+        raise box[0]
+    if interrupted is not None:
+        cause = from_error(lib, err) if box[0] != 0 else None
+        raise interrupted from cause
+    return box[0]
+
+
+def wait_until_server_ready(url: str, timeout: float = 30.0, check_interval: float = 0.5,
+                            **options: Any) -> None:
+    """Polls the server's health until it is SERVING; raises ServerNotReadyError after
+    ``timeout`` seconds. ``options``: TLS keywords of Client.from_url."""
+    lib = _lib.load()
+    opts = build_options(lib, timeout=None, discovery_timeout=None,
+                         tls=options.get("tls", False), root_certs=options.get("root_certs"),
+                         client_cert=options.get("client_cert"),
+                         client_key=options.get("client_key"),
+                         authority=options.get("authority"), compression=None,
+                         protocol_version=options.get("protocol_version"), user_agent=None)
+    err = _lib.Error()
+    try:
+        rc = lib.bg_wait_until_server_ready(str(url).encode(), _ms(timeout),
+                                            _ms(check_interval), opts, ctypes.byref(err))
+    finally:
+        lib.bg_options_free(opts)
+    if rc != 0:
+        raise from_error(lib, err)
