@@ -13,11 +13,9 @@ typedef struct dataframe_spec {
   char orient[16];
   size_t n_columns; /* descriptor column names, 0 when none */
   char **columns;
-  json_t *dtypes; /* per-column dtype names {"col": "int64"}, or NULL */
   bool has_shape;
   size_t ndim;
   int64_t shape[BG_NDARRAY_MAX_DIMS];
-  bool enforce_dtype;
   bool enforce_shape;
 } dataframe_spec;
 
@@ -28,7 +26,6 @@ static void dataframe_free_spec(void *p) {
   for (size_t i = 0; i < spec->n_columns; i++)
     free(spec->columns[i]);
   free(spec->columns);
-  json_decref(spec->dtypes);
   free(spec);
 }
 
@@ -52,14 +49,10 @@ static void *dataframe_parse_spec(const json_t *args, bg_error *err) {
       spec->n_columns = i + 1;
     }
   }
-  /* A dict of per-column dtypes is the only dtype form worth checking; "null", null and the
-   * "True"/"False" strings BentoML exports mean nothing checkable (PROTOCOL.md §3.3). */
-  const json_t *dtype = json_object_get(args, "dtype");
-  if (json_is_object(dtype))
-    spec->dtypes = json_incref((json_t *)dtype);
+  /* `dtype`/`enforce_dtype` are not read: BentoML's server never checks a DataFrame's dtypes
+   * (PROTOCOL.md §4.2 step 4), so refusing a column here would reject what it accepts. */
   ok = ok && bgi_spec_read_shape(json_object_get(args, "shape"), spec->shape, &spec->ndim,
                                  &spec->has_shape);
-  spec->enforce_dtype = json_is_true(json_object_get(args, "enforce_dtype"));
   spec->enforce_shape = json_is_true(json_object_get(args, "enforce_shape"));
   if (!ok) {
     dataframe_free_spec(spec);
@@ -70,8 +63,7 @@ static void *dataframe_parse_spec(const json_t *args, bg_error *err) {
   return spec;
 }
 
-static bg_status check(const dataframe_spec *spec, const bg_value *df, const char *const *names,
-                       bg_error *err) {
+static bg_status check(const dataframe_spec *spec, const bg_value *df, bg_error *err) {
   const bgi_children *c = &df->as.children;
   if (strcmp(spec->orient, "columns") != 0)
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
@@ -88,16 +80,6 @@ static bg_status check(const dataframe_spec *spec, const bg_value *df, const cha
                       "dataframe: expected shape %s (rows, columns; enforced), but %s was given",
                       want, got);
     }
-  }
-  for (size_t i = 0; spec->enforce_dtype && spec->dtypes && i < c->count; i++) {
-    const json_t *want = json_object_get(spec->dtypes, names[i]);
-    bg_dtype dtype;
-    if (json_is_string(want) && bg_dtype_from_name(json_string_value(want), &dtype) == BG_OK &&
-        !bgi_dtype_can_cast(c->values[i]->as.ndarray.dtype, dtype))
-      return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                      "dataframe column '%s': expected dtype %s (enforced), but %s was given",
-                      names[i], json_string_value(want),
-                      bg_dtype_name(c->values[i]->as.ndarray.dtype));
   }
   return BG_OK;
 }
@@ -132,8 +114,10 @@ static bg_status dataframe_encode(const void *spec_p, const bg_value *input,
   const char **names = NULL;
   bg_status st = resolve_names(spec, input, ctx->arena, &names, err);
   if (st == BG_OK && spec && ctx->validate)
-    st = check(spec, input, names, err);
-  for (size_t i = 0; st == BG_OK && i < input->as.children.count; i++)
+    st = check(spec, input, err);
+  /* The server refuses an empty column (PROTOCOL.md §4.2 step 2); without validation it is
+   * sent anyway, so the server's own answer is what the caller sees. */
+  for (size_t i = 0; st == BG_OK && ctx->validate && i < input->as.children.count; i++)
     if (input->as.children.values[i]->as.ndarray.count == 0)
       st = bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
                     "dataframe column '%s' is empty; BentoML's server cannot read an empty column",
@@ -156,7 +140,7 @@ const bgi_descriptor bgi_dataframe_descriptor = {
     .label = "PandasDataFrame",
     .member = BGI_MEMBER_DATAFRAME,
     .kind = BG_VALUE_DATAFRAME,
-    .accepts_bytes = true,
+    .accepts_bytes = false, /* the server fails serialized_bytes with INTERNAL (PROTOCOL.md §4.2) */
     .parse_spec = dataframe_parse_spec,
     .free_spec = dataframe_free_spec,
     .encode = dataframe_encode,

@@ -27,8 +27,9 @@ bool bgi_dtype_can_cast(bg_dtype from, bg_dtype to) {
     return false;
   if (f == KIND_BOOL || f == t || t == KIND_FLOAT)
     return true; /* up the kind ladder, or within a kind (e.g. float64 -> float32) */
-  /* uint -> int only when every value fits: uint32 -> int64 */
-  return f == KIND_UINT && t == KIND_INT && from == BG_DTYPE_UINT32 && to == BG_DTYPE_INT64;
+  /* numpy's same_kind lets unsigned go to signed of any width (uint64 -> int64 included:
+   * np.can_cast('u8', 'i8', 'same_kind') is True), never signed to unsigned */
+  return f == KIND_UINT && t == KIND_INT;
 }
 
 bool bgi_shape_matches(const int64_t *expected, size_t expected_ndim, const int64_t *shape,

@@ -181,11 +181,16 @@ static void test_serialized_bytes_passthrough(void **state) {
   bg_value_free(out);
   bg_value_free(in);
 
-  /* Multipart refuses them before the call */
-  in = bg_bytes_borrow(d, sizeof d, &err);
-  out = call(f->client, "predict_multi_images", in, BG_ERR_INVALID_ARGUMENT, &err);
-  assert_contains(err.message, "does not accept raw serialized_bytes");
-  bg_value_free(in);
+  /* Multipart, DataFrame and Series refuse them before the call: the server fails them
+   * (PROTOCOL.md §4.2, §4.3, §4.8), with INTERNAL and no useful message for the tabular two */
+  const char *refusing[] = {"predict_multi_images", "echo_dataframe", "echo_series_from_sample"};
+  for (size_t i = 0; i < 3; i++) {
+    in = bg_bytes_borrow(d, sizeof d, &err);
+    out = call(f->client, refusing[i], in, BG_ERR_INVALID_ARGUMENT, &err);
+    assert_int_equal(err.grpc_status, 0); /* nothing was sent */
+    assert_contains(err.message, "does not accept raw serialized_bytes");
+    bg_value_free(in);
+  }
 }
 
 /* ---- DataFrame and Series ---- */
