@@ -3,39 +3,7 @@
 #include <stdlib.h>
 
 #include "error_internal.h"
-
-/* Length of the valid UTF-8 sequence at s[0..n) (1..4), or 0 when s[0] does not start one
- * (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF). */
-static size_t utf8_sequence(const unsigned char *s, size_t n) {
-  unsigned c = s[0];
-  size_t extra;
-  unsigned min;
-  if (c < 0x80)
-    return 1;
-  if (c >= 0xC2 && c <= 0xDF) {
-    extra = 1;
-    min = 0x80;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    extra = 2;
-    min = 0x800;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    extra = 3;
-    min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (n <= extra)
-    return 0;
-  unsigned cp = c & (0x3F >> extra);
-  for (size_t k = 1; k <= extra; k++) {
-    if ((s[k] & 0xC0) != 0x80)
-      return 0;
-    cp = (cp << 6) | (s[k] & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-    return 0;
-  return extra + 1;
-}
+#include "utf8.h"
 
 size_t bgi_escape_into(char *dst, size_t cap, const char *text, size_t len) {
   static const char hex[] = "0123456789abcdef";
@@ -43,7 +11,7 @@ size_t bgi_escape_into(char *dst, size_t cap, const char *text, size_t len) {
   size_t out = 0;
   size_t i = 0;
   while (i < len) {
-    size_t seq = utf8_sequence(s + i, len - i);
+    size_t seq = bgi_utf8_sequence(s + i, len - i);
     bool c0 = seq == 1 && (s[i] < 0x20 || s[i] == 0x7f) && s[i] != '\t' && s[i] != '\n';
     bool c1 = seq == 2 && s[i] == 0xC2 && s[i + 1] <= 0x9F; /* U+0080..U+009F */
     bool escaped = seq == 0 || c0 || c1;

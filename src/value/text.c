@@ -3,46 +3,18 @@
 #include <string.h>
 
 #include "error_internal.h"
+#include "utf8.h"
 #include "value/value_internal.h"
 
 /* Strict UTF-8 (RFC 3629): no overlongs, no surrogates, nothing above U+10FFFF; NUL refused
  * unless `allow_nul` (a server's text may carry one; ours travels as a C string). */
 static bool utf8_valid(const char *s, size_t n, bool allow_nul) {
   const unsigned char *p = (const unsigned char *)s;
-  size_t i = 0;
-  while (i < n) {
-    unsigned c = p[i];
-    size_t extra;
-    unsigned min;
-    if (c == 0 && !allow_nul)
+  for (size_t i = 0; i < n;) {
+    size_t seq = bgi_utf8_sequence(p + i, n - i);
+    if (seq == 0 || (p[i] == 0 && !allow_nul))
       return false;
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-      extra = 1;
-      min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      extra = 2;
-      min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      extra = 3;
-      min = 0x10000;
-    } else {
-      return false;
-    }
-    if (n - i <= extra)
-      return false;
-    unsigned cp = c & (0x3F >> extra);
-    for (size_t k = 1; k <= extra; k++) {
-      if ((p[i + k] & 0xC0) != 0x80)
-        return false;
-      cp = (cp << 6) | (p[i + k] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-    i += extra + 1;
+    i += seq;
   }
   return true;
 }
