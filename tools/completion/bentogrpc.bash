@@ -1,0 +1,3 @@
+# bash completion for bentogrpc
+_bentogrpc() { :; }
+complete -F _bentogrpc bentogrpc
