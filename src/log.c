@@ -1,5 +1,6 @@
 /* The log hook (include/bentogrpc/log.h): the library's own events and gRPC Core's lines go to
  * one process-wide handler, or to stderr when BG_LOG is set. */
+#include <grpc/grpc.h>
 #include <grpc/support/log.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -144,3 +145,5 @@ BG_API bg_log_level bg_get_log_level(void) {
   pthread_once(&once, init_from_env);
   return (bg_log_level)atomic_load(&min_level);
 }
+
+BG_API const char *bg_grpc_core_version(void) { return grpc_version_string(); }

@@ -28,6 +28,10 @@ extern "C" {
  *  BG_VERSION_STRING from version.h to detect a header/library mismatch. */
 BG_API const char *bg_version(void);
 
+/** The version of gRPC Core the library runs on, e.g. "29.0.0" (gRPC's core version, static
+ *  storage), for bug reports and `bentogrpc --version`. */
+BG_API const char *bg_grpc_core_version(void);
+
 typedef enum bg_status {
   BG_OK = 0,
   BG_ERR_INVALID_ARGUMENT = 1, /* the caller passed something unusable (NULL, bad URL, bad shape) */
