@@ -44,3 +44,15 @@ install(FILES tools/completion/bentogrpc.bash DESTINATION
   ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME bentogrpc)
 install(FILES LICENSE README.md docs/PROTOCOL.md docs/INTERNALS.md
   DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
+# Reference docs from the public headers: `cmake --build build --target docs` writes
+# build/docs/html (Doxygen's warnings in build/docs/warnings.log).
+find_program(BGI_DOXYGEN doxygen)
+if(BGI_DOXYGEN)
+  configure_file(docs/Doxyfile.in ${CMAKE_CURRENT_BINARY_DIR}/Doxyfile @ONLY)
+  add_custom_target(docs
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_CURRENT_BINARY_DIR}/docs
+    COMMAND ${BGI_DOXYGEN} ${CMAKE_CURRENT_BINARY_DIR}/Doxyfile
+    WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}
+    COMMENT "Doxygen: build/docs/html" VERBATIM)
+endif()
