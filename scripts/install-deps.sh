@@ -14,6 +14,8 @@ packages=(
   libcmocka-dev openssl libuv1-dev clang libclang-rt-14-dev valgrind
   # scripts/check.sh
   clang-format git
+  # the ABI check (abidiff, scripts/check-abi.sh) and the reference docs (doxygen)
+  abigail-tools doxygen
   # reference server (Python on Debian's grpcio, stubs generated with protoc at test time)
   python3 python3-grpcio python3-protobuf python3-numpy protobuf-compiler
   # bindings (issue 13): the Python package is installed with Debian's pip and setuptools

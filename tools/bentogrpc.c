@@ -1,14 +1,21 @@
-/* bentogrpc — command-line client for BentoML gRPC servers, built on the public API only. */
+/* bentogrpc — command-line client for BentoML gRPC servers, built on the public API only.
+ * One getopt_long option table; every command shares the exit codes below and --format. */
 #include <bentogrpc/bentogrpc.h>
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli_async.h"
 #include "cli_input.h"
 #include "cli_output.h"
+#include "cli_value_json.h"
 
-/* Exit codes a script can branch on. */
+/* Exit codes a script can branch on, the same for every command (--help, bentogrpc(1)). */
 enum {
   EXIT_OK = 0,
   EXIT_NOT_SERVING = 1, /* health: the server answered, but not SERVING */
@@ -32,11 +39,15 @@ static const char usage[] =
     "  bench URL API             load test: many calls on the async client, then QPS,\n"
     "                            latency percentiles and a histogram (input as for call;\n"
     "                            --concurrency N, default 50; --count M, default 1000, or\n"
-    "                            --duration-s S; a live progress line on stderr)\n"
+    "                            --duration-s S; --rps N caps the start rate; --warmup-s S\n"
+    "                            runs uncounted calls first; --format json|csv; calls per\n"
+    "                            replica when the server sends 'bentoml-replica' trailers;\n"
+    "                            latencies kept in a fixed-size log-bucket histogram)\n"
     "\n"
     "URL: host:port, grpc://host:port, grpcs://host:port, [::1]:port or unix:/path\n"
     "\n"
-    "call input (exactly one):\n"
+    "call input (exactly one; every VALUE below may be @PATH to read it from a file or @- for\n"
+    "stdin, @@... for a literal leading @; PATH for --file/--bytes may be - for stdin):\n"
     "  --ndarray JSON            nested lists, e.g. '[[1,2],[3,4]]'\n"
     "  --series JSON             a list, e.g. '[1,2,3]'\n"
     "  --dataframe JSON          columns, e.g. '{\"age\": [3, 29], \"height\": [94, 170]}'\n"
@@ -52,13 +63,23 @@ static const char usage[] =
     "\n"
     "call output:\n"
     "  -o PATH                   write a file, text or JSON output to PATH, byte for byte\n"
-    "                            (multipart: file parts to PATH.PART)\n"
+    "                            (multipart: file parts to PATH.PART); -o - writes the raw\n"
+    "                            bytes to stdout\n"
     "  ndarray, series and dataframe values print exactly: integers as integers, floats with\n"
     "  the fewest digits that read back the same float32/float64 value, NaN, Infinity\n"
     "  and -Infinity spelled as in JSON5 and Python (also accepted as input); ndarray\n"
     "  strings are JSON-escaped, with bytes that are not UTF-8 as \\xHH.\n"
     "  Server text printed to a terminal has control characters and invalid UTF-8 escaped\n"
     "  as \\xHH; use -o PATH or a pipe for the raw bytes.\n"
+    "\n"
+    "global options (--opt VALUE and --opt=VALUE both work; -- ends the options):\n"
+    "  --format text|json        json: every command prints one JSON document on stdout,\n"
+    "                            errors too ({\"error\": {...}}); bench also takes csv\n"
+    "  -v, --verbose             request metadata, response headers and trailers, status and\n"
+    "                            timing on stderr, and the library's log at info\n"
+    "  --log LEVEL               the library's and gRPC Core's log on stderr: debug, info,\n"
+    "                            warn or error (same as BG_LOG=LEVEL)\n"
+    "  --version                 versions of bentogrpc, libbentogrpc and gRPC Core\n"
     "\n"
     "options:\n"
     "  --concurrency N           call: keep N calls in flight on the async client ...\n"
@@ -69,7 +90,12 @@ static const char usage[] =
     "                            the request field follows the input kind\n"
     "  --deadline-ms N           call deadline in milliseconds\n"
     "  --wait-for-ready          let a call wait for the server instead of failing at once\n"
-    "  -H key:value              add request metadata (repeatable)\n"
+    "  -H 'key: value'           add request metadata (repeatable; the key is lower-cased)\n"
+    "  --lb POLICY               load balancing over the addresses a name resolves to:\n"
+    "                            pick_first (default) or round_robin\n"
+    "  --retries N               retry UNAVAILABLE up to N more times (backoff 100 ms x2 up\n"
+    "                            to 1 s)\n"
+    "  --health-check[=SERVICE]  gRPC client-side health checking (with --lb round_robin)\n"
     "  --service NAME            health: service name to check ('' = whole server)\n"
     "  --timeout-ms N            health/wait: how long to wait (default 5000 / 30000)\n"
     "  --interval-ms N           wait: pause between checks (default 500)\n"
@@ -84,22 +110,27 @@ static const char usage[] =
     "  --discovery-timeout-ms N  how long connecting + ServiceMetadata may take (default 10000)\n"
     "  -h, --help                this text\n"
     "\n"
-    "exit codes: 0 ok, 1 not serving, 2 usage, 3 unavailable, 4 deadline/timeout,\n"
-    "            5 server error or unknown API, 6 other error\n"
+    "exit codes (every command): 0 ok, 1 not serving, 2 usage or bad input,\n"
+    "  3 unavailable, 4 deadline/timeout, 5 server error or unknown API, 6 other error\n"
     "\n"
     "examples:\n"
     "  bentogrpc describe localhost:3000\n"
     "  bentogrpc wait localhost:3000 --timeout-ms 20000\n"
-    "  bentogrpc call localhost:3000 predict --ndarray '[[5.9,3,5.1,1.8]]' --dtype float32\n";
+    "  bentogrpc call localhost:3000 predict --ndarray '[[5.9,3,5.1,1.8]]' --dtype float32\n"
+    "  bentogrpc call localhost:3000 predict --ndarray @batch.json --format json\n"
+    "  bentogrpc bench localhost:3000 predict --ndarray @- --duration-s 60 --rps 500 < x.json\n";
+
+#define MAX_LOADED 64
 
 typedef struct cli {
   const char *command, *url, *api;
   cli_input input;
   const char *service, *output_path;
-  bool no_validate, raw;
+  bool no_validate, raw, json, verbose, stdin_used;
+  const char *format;
   int concurrency; /* > 0: load mode on the async client */
   long count;
-  double duration_s;
+  double duration_s, rps, warmup_s;
   const char *headers[32];
   size_t n_headers;
   int64_t deadline_ms, timeout_ms, interval_ms;
@@ -110,7 +141,95 @@ typedef struct cli {
   char *url_buf; /* the URL rewritten for --plaintext; freed by main */
   bg_compression compression;
   bg_options *options;
+  char *loaded[MAX_LOADED]; /* @PATH / @- contents and rewritten --part values; freed by main */
+  size_t n_loaded;
 } cli;
+
+/* The one option table. Long-only options get ids from 256 on. */
+enum {
+  O_NDARRAY = 256,
+  O_SERIES,
+  O_DATAFRAME,
+  O_DTYPE,
+  O_JSON,
+  O_TEXT,
+  O_FILE,
+  O_MIME,
+  O_BYTES,
+  O_PART,
+  O_CONCURRENCY,
+  O_COUNT,
+  O_DURATION,
+  O_NO_VALIDATE,
+  O_RAW,
+  O_SERVICE,
+  O_WAIT_FOR_READY,
+  O_DEADLINE,
+  O_TIMEOUT,
+  O_INTERVAL,
+  O_DISCOVERY_TIMEOUT,
+  O_CACERT,
+  O_CERT,
+  O_KEY,
+  O_AUTHORITY,
+  O_TLS,
+  O_PLAINTEXT,
+  O_COMPRESS,
+  O_MAX_RECV,
+  O_PROTOCOL_VERSION,
+  O_FORMAT,
+  O_VERSION,
+  O_LOG,
+  O_LB,
+  O_RETRIES,
+  O_HEALTH_CHECK,
+  O_RPS,
+  O_WARMUP
+};
+static const struct option long_options[] = {
+    {"ndarray", required_argument, 0, O_NDARRAY},
+    {"series", required_argument, 0, O_SERIES},
+    {"dataframe", required_argument, 0, O_DATAFRAME},
+    {"dtype", required_argument, 0, O_DTYPE},
+    {"json", required_argument, 0, O_JSON},
+    {"text", required_argument, 0, O_TEXT},
+    {"file", required_argument, 0, O_FILE},
+    {"mime", required_argument, 0, O_MIME},
+    {"bytes", required_argument, 0, O_BYTES},
+    {"part", required_argument, 0, O_PART},
+    {"concurrency", required_argument, 0, O_CONCURRENCY},
+    {"count", required_argument, 0, O_COUNT},
+    {"duration-s", required_argument, 0, O_DURATION},
+    {"no-validate", no_argument, 0, O_NO_VALIDATE},
+    {"raw", no_argument, 0, O_RAW},
+    {"service", required_argument, 0, O_SERVICE},
+    {"wait-for-ready", no_argument, 0, O_WAIT_FOR_READY},
+    {"deadline-ms", required_argument, 0, O_DEADLINE},
+    {"timeout-ms", required_argument, 0, O_TIMEOUT},
+    {"interval-ms", required_argument, 0, O_INTERVAL},
+    {"discovery-timeout-ms", required_argument, 0, O_DISCOVERY_TIMEOUT},
+    {"cacert", required_argument, 0, O_CACERT},
+    {"cert", required_argument, 0, O_CERT},
+    {"key", required_argument, 0, O_KEY},
+    {"authority", required_argument, 0, O_AUTHORITY},
+    {"tls", no_argument, 0, O_TLS},
+    {"plaintext", no_argument, 0, O_PLAINTEXT},
+    {"compress", required_argument, 0, O_COMPRESS},
+    {"max-recv-bytes", required_argument, 0, O_MAX_RECV},
+    {"protocol-version", required_argument, 0, O_PROTOCOL_VERSION},
+    {"format", required_argument, 0, O_FORMAT},
+    {"version", no_argument, 0, O_VERSION},
+    {"log", required_argument, 0, O_LOG},
+    {"lb", required_argument, 0, O_LB},
+    {"retries", required_argument, 0, O_RETRIES},
+    {"health-check", optional_argument, 0, O_HEALTH_CHECK},
+    {"rps", required_argument, 0, O_RPS},
+    {"warmup-s", required_argument, 0, O_WARMUP},
+    {"help", no_argument, 0, 'h'},
+    {"verbose", no_argument, 0, 'v'},
+    {0, 0, 0, 0}};
+
+static bool json_mode; /* --format json: errors are JSON documents on stdout too */
 
 static int exit_code_for(bg_status st) {
   switch (st) {
@@ -125,166 +244,357 @@ static int exit_code_for(bg_status st) {
   }
 }
 
+/* {"error": {...}} on stdout for --format json. */
+static void print_json_error(const char *status, int grpc_status, const char *message, int rc) {
+  printf("{\"error\":{\"status\":\"%s\",\"grpc_status\":%d,\"grpc_status_name\":", status,
+         grpc_status);
+  if (grpc_status)
+    cli_put_json_string(stdout, bg_grpc_status_str(grpc_status),
+                        strlen(bg_grpc_status_str(grpc_status)));
+  else
+    fputs("null", stdout);
+  fputs(",\"message\":", stdout);
+  cli_put_json_string(stdout, message, strlen(message));
+  printf(",\"exit_code\":%d}}\n", rc);
+}
+
 /* Prints a failure; never exits 0 (a failure without a code or message is a bug here). */
 static int report(const bg_error *err) {
   if (err->code == BG_OK || err->message[0] == '\0') {
     fprintf(stderr, "bentogrpc: internal error: an operation failed without saying why "
                     "(please report this)\n");
+    if (json_mode)
+      print_json_error("BG_ERR_INTERNAL", 0, "an operation failed without saying why", EXIT_OTHER);
     return EXIT_OTHER;
   }
   char *safe = bg_text_escape(err->message, strlen(err->message)); /* server text inside */
   fprintf(stderr, "bentogrpc: %s\n", safe ? safe : "out of memory");
   bg_string_free(safe);
-  return exit_code_for(err->code);
+  int rc = exit_code_for(err->code);
+  if (json_mode)
+    print_json_error(bg_status_str(err->code), err->grpc_status, err->message, rc);
+  return rc;
 }
 
 static int usage_error(const char *fmt, const char *arg) {
-  fprintf(stderr, "bentogrpc: ");
-  fprintf(stderr, fmt, arg);
-  fprintf(stderr, "\nRun 'bentogrpc --help' for usage.\n");
+  char message[1024];
+  snprintf(message, sizeof message, fmt, arg);
+  fprintf(stderr, "bentogrpc: %s\nRun 'bentogrpc --help' for usage.\n", message);
+  if (json_mode)
+    print_json_error("usage", 0, message, EXIT_USAGE);
   return EXIT_USAGE;
 }
 
 static bool parse_ms(const char *text, int64_t *out) {
   char *end;
+  errno = 0;
   long long v = strtoll(text, &end, 10);
-  if (*text == '\0' || *end != '\0' || v < 0)
+  if (*text == '\0' || *end != '\0' || v < 0 || errno)
     return false;
   *out = v;
   return true;
 }
 
-/* The cli_input slot a value-taking input flag fills, or NULL. */
-static const char **input_flag(cli_input *in, const char *flag) {
-  static const char *const names[] = {"--ndarray", "--series", "--dataframe", "--dtype", "--json",
-                                      "--text",    "--file",   "--mime",      "--bytes"};
-  const char **slots[] = {&in->ndarray, &in->series, &in->dataframe, &in->dtype, &in->json,
-                          &in->text,    &in->file,   &in->mime,      &in->bytes};
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-    if (strcmp(flag, names[i]) == 0)
-      return slots[i];
-  return NULL;
+static bool parse_seconds(const char *text, double max, double *out) {
+  char *end;
+  double v = strtod(text, &end);
+  if (*text == '\0' || *end != '\0' || !(v > 0) || v > max)
+    return false;
+  *out = v;
+  return true;
+}
+
+static int keep(cli *c, char *text) {
+  if (c->n_loaded == MAX_LOADED) {
+    free(text);
+    return usage_error("too many @ inputs (at most %s)", "64");
+  }
+  c->loaded[c->n_loaded++] = text;
+  return -1;
+}
+
+/* Reads all of `path` ("-": stdin) as text; NUL bytes are refused (binary goes through --file
+ * or --bytes). Returns -1 with *out set, else the exit code. */
+static int read_text(cli *c, const char *flag, const char *path, char **out) {
+  bool from_stdin = strcmp(path, "-") == 0;
+  if (from_stdin && c->stdin_used)
+    return usage_error("%s: stdin (@-) can feed only one input", flag);
+  c->stdin_used |= from_stdin;
+  FILE *f = from_stdin ? stdin : fopen(path, "rb");
+  if (!f) {
+    char message[600];
+    snprintf(message, sizeof message, "%s: cannot open '%.400s': %s", flag, path, strerror(errno));
+    return usage_error("%s", message);
+  }
+  size_t len = 0, cap = 4096;
+  char *buf = malloc(cap);
+  for (size_t n; buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0;) {
+    len += n;
+    if (cap - len - 1 == 0) {
+      char *grown = realloc(buf, cap * 2);
+      if (!grown) {
+        free(buf);
+        buf = NULL;
+      }
+      buf = grown;
+      cap *= 2;
+    }
+  }
+  bool failed = ferror(f);
+  if (!from_stdin)
+    fclose(f);
+  if (!buf) {
+    fprintf(stderr, "bentogrpc: out of memory\n");
+    return EXIT_OTHER;
+  }
+  buf[len] = '\0';
+  if (failed || memchr(buf, '\0', len)) {
+    free(buf);
+    return usage_error(failed ? "%s: cannot read the input"
+                              : "%s: the input holds a NUL byte; send binary data with --file "
+                                "or --bytes",
+                       flag);
+  }
+  /* one trailing newline from a file or a here-doc is not part of the value */
+  if (len && buf[len - 1] == '\n')
+    buf[--len] = '\0';
+  *out = buf;
+  return keep(c, buf);
+}
+
+/* An input VALUE: "@PATH" / "@-" read from a file / stdin, "@@x" is the literal "@x". */
+static int input_value(cli *c, const char *flag, const char *arg, const char **out) {
+  if (arg[0] != '@' || arg[1] == '@') {
+    *out = arg[0] == '@' ? arg + 1 : arg;
+    return -1;
+  }
+  char *text;
+  int rc = read_text(c, flag, arg + 1, &text);
+  *out = text;
+  return rc;
+}
+
+/* --part NAME=KIND:VALUE with VALUE "@PATH" for the inline kinds: the text replaces it. */
+static int part_value(cli *c, const char *arg, const char **out) {
+  const char *colon = strchr(arg, ':'), *eq = strchr(arg, '=');
+  *out = arg;
+  if (!colon || !eq || eq > colon || colon[1] != '@')
+    return -1;
+  size_t kind_len = (size_t)(colon - eq - 1);
+  if ((kind_len == 4 && strncmp(eq + 1, "file", 4) == 0) ||
+      (kind_len == 5 && strncmp(eq + 1, "bytes", 5) == 0))
+    return -1; /* these take a path anyway */
+  const char *value;
+  int rc = input_value(c, "--part", colon + 1, &value);
+  if (rc >= 0)
+    return rc;
+  size_t size = (size_t)(colon - arg) + 1 + strlen(value) + 1;
+  char *joined = malloc(size);
+  if (!joined) {
+    fprintf(stderr, "bentogrpc: out of memory\n");
+    return EXIT_OTHER;
+  }
+  snprintf(joined, size, "%.*s:%s", (int)(colon - arg), arg, value);
+  *out = joined;
+  return keep(c, joined);
+}
+
+/* --file/--bytes PATH: "-" or "@-" is stdin, "@PATH" is PATH. */
+static int input_path(cli *c, const char *flag, const char *arg, const char **out) {
+  if (arg[0] == '@')
+    arg++;
+  if (strcmp(arg, "-") == 0) {
+    if (c->stdin_used)
+      return usage_error("%s: stdin (@-) can feed only one input", flag);
+    c->stdin_used = true;
+    arg = "/dev/stdin";
+  }
+  *out = arg;
+  return -1;
+}
+
+static void print_version(void) {
+  if (json_mode)
+    printf("{\"bentogrpc\":\"%s\",\"libbentogrpc\":\"%s\",\"grpc_core\":\"%s\"}\n",
+           BG_VERSION_STRING, bg_version(), bg_grpc_core_version());
+  else
+    printf("bentogrpc %s (libbentogrpc %s, gRPC Core %s)\n", BG_VERSION_STRING, bg_version(),
+           bg_grpc_core_version());
+}
+
+static void log_to_stderr(bg_log_level level, const char *source, const char *message,
+                          void *user_data) {
+  (void)user_data;
+  fprintf(stderr, "%s: %s: %s\n", source, bg_log_level_str(level), message);
+}
+
+static int set_log(const char *level_name) {
+  static const char *const names[] = {"debug", "info", "warn", "error"};
+  for (int l = 0; l < 4; l++)
+    if (strcmp(level_name, names[l]) == 0) {
+      bg_set_log_level((bg_log_level)l);
+      bg_set_log_handler(log_to_stderr, NULL);
+      return -1;
+    }
+  return usage_error("--log takes debug, info, warn or error, not '%s'", level_name);
+}
+
+/* Handles one option; -1 to go on, else the exit code. */
+static int take_option(cli *c, int id, const char *name, const char *arg) {
+  bg_error err;
+  int64_t n;
+  switch (id) {
+  case 'h': fputs(usage, stdout); return EXIT_OK;
+  case O_VERSION: print_version(); return EXIT_OK;
+  case 'v': c->verbose = true; return bg_get_log_level() > BG_LOG_INFO ? -1 : set_log("info");
+  case O_LOG: return set_log(arg);
+  case O_FORMAT:
+    if (strcmp(arg, "text") && strcmp(arg, "json") && strcmp(arg, "csv"))
+      return usage_error("--format takes text, json or csv (bench), not '%s'", arg);
+    c->format = arg;
+    c->json = json_mode = strcmp(arg, "json") == 0;
+    return -1;
+  case O_NDARRAY: return input_value(c, name, arg, &c->input.ndarray);
+  case O_SERIES: return input_value(c, name, arg, &c->input.series);
+  case O_DATAFRAME: return input_value(c, name, arg, &c->input.dataframe);
+  case O_JSON: return input_value(c, name, arg, &c->input.json);
+  case O_TEXT: return input_value(c, name, arg, &c->input.text);
+  case O_DTYPE: c->input.dtype = arg; return -1;
+  case O_MIME: c->input.mime = arg; return -1;
+  case O_FILE: return input_path(c, name, arg, &c->input.file);
+  case O_BYTES: return input_path(c, name, arg, &c->input.bytes);
+  case O_PART:
+    if (c->input.n_parts == sizeof c->input.parts / sizeof c->input.parts[0])
+      return usage_error("too many --part options (at most 32)%s", "");
+    return part_value(c, arg, &c->input.parts[c->input.n_parts++]);
+  case 'o': c->output_path = arg; return -1;
+  case O_CONCURRENCY:
+  case O_COUNT:
+    if (!parse_ms(arg, &n) || n <= 0 || n > 1000000000)
+      return usage_error("%s needs a positive whole number", name);
+    if (id == O_CONCURRENCY)
+      c->concurrency = (int)(n > 100000 ? 100000 : n);
+    else
+      c->count = (long)n;
+    return -1;
+  case O_DURATION:
+    if (!parse_seconds(arg, 86400 * 366, &c->duration_s))
+      return usage_error("--duration-s needs a number of seconds above 0, not '%s'", arg);
+    return -1;
+  case O_WARMUP:
+    if (!parse_seconds(arg, 86400, &c->warmup_s))
+      return usage_error("--warmup-s needs a number of seconds above 0, not '%s'", arg);
+    return -1;
+  case O_RPS:
+    if (!parse_seconds(arg, 1e9, &c->rps))
+      return usage_error("--rps needs a number of calls per second above 0, not '%s'", arg);
+    return -1;
+  case O_NO_VALIDATE: c->no_validate = true; return -1;
+  case O_RAW: c->raw = true; return -1;
+  case O_SERVICE: c->service = arg; return -1;
+  case 'H':
+    if (c->n_headers == sizeof c->headers / sizeof c->headers[0])
+      return usage_error("too many -H options (at most 32)%s", "");
+    c->headers[c->n_headers++] = arg;
+    return -1;
+  case O_WAIT_FOR_READY: c->wait_for_ready = true; return -1;
+  case O_DEADLINE:
+  case O_TIMEOUT:
+  case O_INTERVAL:
+  case O_DISCOVERY_TIMEOUT:
+    if (!parse_ms(arg, &n) || n == 0)
+      return usage_error("%s needs a positive number of milliseconds", name);
+    if (id == O_DEADLINE)
+      c->deadline_ms = n;
+    else if (id == O_TIMEOUT)
+      c->timeout_ms = n;
+    else if (id == O_INTERVAL)
+      c->interval_ms = n;
+    else if (bg_options_set_discovery_timeout_ms(c->options, n, &err) != BG_OK)
+      return report(&err);
+    return -1;
+  case O_CACERT: c->cacert = arg; return -1;
+  case O_CERT: c->cert = arg; return -1;
+  case O_KEY: c->key = arg; return -1;
+  case O_AUTHORITY:
+    return bg_options_set_authority(c->options, arg, &err) == BG_OK ? -1 : report(&err);
+  case O_TLS: c->tls = true; return -1;
+  case O_PLAINTEXT: c->plaintext = true; return -1;
+  case O_COMPRESS:
+    if (strcmp(arg, "gzip") == 0)
+      c->compression = BG_COMPRESSION_GZIP;
+    else if (strcmp(arg, "deflate") == 0)
+      c->compression = BG_COMPRESSION_DEFLATE;
+    else if (strcmp(arg, "none") == 0)
+      c->compression = BG_COMPRESSION_NONE;
+    else
+      return usage_error("--compress takes gzip, deflate or none, not '%s'", arg);
+    c->compress = true;
+    return -1;
+  case O_MAX_RECV:
+    if (!parse_ms(arg, &n) || bg_options_set_max_receive_bytes(c->options, n, &err))
+      return usage_error("--max-recv-bytes takes a number of bytes from 1 to 2147483647, not "
+                         "'%s'",
+                         arg);
+    return -1;
+  case O_PROTOCOL_VERSION:
+    c->protocol_version = arg;
+    return bg_options_set_protocol_version(c->options, arg, &err) == BG_OK ? -1 : report(&err);
+  case O_LB:
+    if (strcmp(arg, "pick_first") && strcmp(arg, "round_robin"))
+      return usage_error("--lb takes pick_first or round_robin, not '%s'", arg);
+    return bg_options_set_lb_policy(c->options, arg, &err) == BG_OK ? -1 : report(&err);
+  case O_RETRIES:
+    if (!parse_ms(arg, &n) || n > 4)
+      return usage_error("--retries takes 0 to 4 more attempts, not '%s'", arg);
+    if (n == 0)
+      return -1;
+    return bg_options_set_retry(c->options, (int)n + 1, 100, 1000, 2.0, NULL, &err) == BG_OK
+               ? -1
+               : report(&err);
+  case O_HEALTH_CHECK:
+    return bg_options_set_health_check(c->options, true, arg, &err) == BG_OK ? -1 : report(&err);
+  default: return usage_error("%s", "unknown option");
+  }
 }
 
 /* Returns -1 when parsing succeeded, else the exit code. */
 static int parse_args(int argc, char **argv, cli *c) {
+  bg_error err;
+  /* --format json applies to errors met before it on the line too */
+  for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+    if (strcmp(argv[i], "--format=json") == 0 ||
+        (strcmp(argv[i], "--format") == 0 && i + 1 < argc && strcmp(argv[i + 1], "json") == 0))
+      json_mode = true;
+  opterr = 0; /* our own messages */
+  int id, index;
+  while ((id = getopt_long(argc, argv, ":hvo:H:", long_options, &index)) != -1) {
+    const char *shown = argv[optind - 1];
+    if (id == '?') {
+      char flag[64];
+      if (optopt && optopt < 256)
+        snprintf(flag, sizeof flag, "-%c", optopt);
+      else
+        snprintf(flag, sizeof flag, "%.60s", shown);
+      return usage_error("unknown option '%s'", flag);
+    }
+    if (id == ':')
+      return usage_error("%s needs a value", shown);
+    char name[64];
+    if (id < 256)
+      snprintf(name, sizeof name, "-%c", id);
+    else
+      snprintf(name, sizeof name, "--%s", long_options[index].name);
+    int rc = take_option(c, id, name, optarg);
+    if (rc >= 0)
+      return rc;
+  }
   const char *positional[3] = {0};
   size_t n_positional = 0;
-  bg_error err;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    const char *next = i + 1 < argc ? argv[i + 1] : NULL;
-#define NEED_VALUE()                                                                               \
-  do {                                                                                             \
-    if (!next)                                                                                     \
-      return usage_error("%s needs a value", a);                                                   \
-    i++;                                                                                           \
-  } while (0)
-    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-      fputs(usage, stdout);
-      return EXIT_OK;
-    } else if (input_flag(&c->input, a)) {
-      NEED_VALUE();
-      *input_flag(&c->input, a) = next;
-    } else if (strcmp(a, "--part") == 0) {
-      NEED_VALUE();
-      if (c->input.n_parts == sizeof c->input.parts / sizeof c->input.parts[0])
-        return usage_error("too many --part options (at most 32)%s", "");
-      c->input.parts[c->input.n_parts++] = next;
-    } else if (strcmp(a, "-o") == 0) {
-      NEED_VALUE();
-      c->output_path = next;
-    } else if (strcmp(a, "--concurrency") == 0 || strcmp(a, "--count") == 0) {
-      NEED_VALUE();
-      int64_t n;
-      if (!parse_ms(next, &n) || n <= 0 || n > 1000000000)
-        return usage_error("%s needs a positive whole number", a);
-      if (strcmp(a, "--concurrency") == 0)
-        c->concurrency = (int)(n > 100000 ? 100000 : n);
-      else
-        c->count = (long)n;
-    } else if (strcmp(a, "--duration-s") == 0) {
-      NEED_VALUE();
-      char *end;
-      c->duration_s = strtod(next, &end);
-      if (*next == '\0' || *end != '\0' || !(c->duration_s > 0) || c->duration_s > 86400)
-        return usage_error("--duration-s needs a number of seconds from 0 to 86400, not '%s'",
-                           next);
-    } else if (strcmp(a, "--no-validate") == 0) {
-      c->no_validate = true;
-    } else if (strcmp(a, "--raw") == 0) {
-      c->raw = true;
-    } else if (strcmp(a, "--service") == 0) {
-      NEED_VALUE();
-      c->service = next;
-    } else if (strcmp(a, "-H") == 0) {
-      NEED_VALUE();
-      if (c->n_headers == sizeof c->headers / sizeof c->headers[0])
-        return usage_error("too many -H options (at most 32)%s", "");
-      c->headers[c->n_headers++] = next;
-    } else if (strcmp(a, "--wait-for-ready") == 0) {
-      c->wait_for_ready = true;
-    } else if (strcmp(a, "--deadline-ms") == 0 || strcmp(a, "--timeout-ms") == 0 ||
-               strcmp(a, "--interval-ms") == 0 || strcmp(a, "--discovery-timeout-ms") == 0) {
-      NEED_VALUE();
-      int64_t ms;
-      if (!parse_ms(next, &ms) || ms == 0)
-        return usage_error("%s needs a positive number of milliseconds", a);
-      if (strcmp(a, "--deadline-ms") == 0)
-        c->deadline_ms = ms;
-      else if (strcmp(a, "--timeout-ms") == 0)
-        c->timeout_ms = ms;
-      else if (strcmp(a, "--interval-ms") == 0)
-        c->interval_ms = ms;
-      else if (bg_options_set_discovery_timeout_ms(c->options, ms, &err) != BG_OK)
-        return report(&err);
-    } else if (strcmp(a, "--cacert") == 0 || strcmp(a, "--cert") == 0 || strcmp(a, "--key") == 0) {
-      NEED_VALUE();
-      if (strcmp(a, "--cacert") == 0)
-        c->cacert = next;
-      if (strcmp(a, "--cert") == 0)
-        c->cert = next;
-      if (strcmp(a, "--key") == 0)
-        c->key = next;
-    } else if (strcmp(a, "--authority") == 0) {
-      NEED_VALUE();
-      if (bg_options_set_authority(c->options, next, &err) != BG_OK)
-        return report(&err);
-    } else if (strcmp(a, "--tls") == 0) {
-      c->tls = true;
-    } else if (strcmp(a, "--plaintext") == 0) {
-      c->plaintext = true;
-    } else if (strcmp(a, "--compress") == 0) {
-      NEED_VALUE();
-      if (strcmp(next, "gzip") == 0)
-        c->compression = BG_COMPRESSION_GZIP;
-      else if (strcmp(next, "deflate") == 0)
-        c->compression = BG_COMPRESSION_DEFLATE;
-      else if (strcmp(next, "none") == 0)
-        c->compression = BG_COMPRESSION_NONE;
-      else
-        return usage_error("--compress takes gzip, deflate or none, not '%s'", next);
-      c->compress = true;
-    } else if (strcmp(a, "--max-recv-bytes") == 0) {
-      NEED_VALUE();
-      int64_t bytes;
-      if (!parse_ms(next, &bytes) || bg_options_set_max_receive_bytes(c->options, bytes, &err))
-        return usage_error("--max-recv-bytes takes a number of bytes from 1 to 2147483647, not "
-                           "'%s'",
-                           next);
-    } else if (strcmp(a, "--protocol-version") == 0) {
-      NEED_VALUE();
-      c->protocol_version = next;
-      if (bg_options_set_protocol_version(c->options, next, &err) != BG_OK)
-        return report(&err);
-    } else if (a[0] == '-' && a[1] != '\0') {
-      return usage_error("unknown option '%s'", a);
-    } else if (n_positional < 3) {
-      positional[n_positional++] = a;
-    } else {
-      return usage_error("unexpected argument '%s'", a);
-    }
-#undef NEED_VALUE
+  for (int i = optind; i < argc; i++) {
+    if (n_positional == 3)
+      return usage_error("unexpected argument '%s'", argv[i]);
+    positional[n_positional++] = argv[i];
   }
   /* Conflicting transport flags are refused whatever their order, naming both. */
   const char *tls_flag = c->cacert ? "--cacert"
@@ -304,11 +614,15 @@ static int parse_args(int argc, char **argv, cli *c) {
       (c->plaintext && bg_options_set_tls(c->options, false, &err) != BG_OK))
     return report(&err);
   if (n_positional < 2) {
+    if (json_mode)
+      return usage_error("%s", "give a COMMAND and a URL");
     fputs(usage, stderr);
     return EXIT_USAGE;
   }
   c->command = positional[0];
   c->url = positional[1];
+  if (c->format && strcmp(c->format, "csv") == 0 && strcmp(c->command, "bench") != 0)
+    return usage_error("--format csv is for bench; %s takes text or json", c->command);
   if (c->plaintext && strncmp(c->url, "grpcs://", 8) == 0) { /* --plaintext wins */
     size_t size = strlen(c->url) - 8 + sizeof "grpc://";
     if (!(c->url_buf = malloc(size))) {
@@ -330,11 +644,56 @@ static void print_io(const char *side, const char *id, const char *attrs) {
   putchar('\n');
 }
 
+static void put_json_or_null(const char *text) {
+  if (text)
+    cli_put_json_string(stdout, text, strlen(text));
+  else
+    fputs("null", stdout);
+}
+
+static void print_io_json(const char *side, const char *id, const char *attrs) {
+  printf("\"%s\":{\"descriptor\":", side);
+  put_json_or_null(id);
+  /* the attributes are a JSON object the library made; embedded as it is */
+  json_t *parsed = attrs ? json_loads(attrs, JSON_DECODE_ANY, NULL) : NULL;
+  printf(",\"attributes\":");
+  if (parsed)
+    json_dumpf(parsed, stdout, JSON_COMPACT | JSON_ENCODE_ANY);
+  else
+    fputs("null", stdout);
+  json_decref(parsed);
+  putchar('}');
+}
+
 static int cmd_describe(cli *c) {
   bg_error err;
   bg_client *client = bg_client_from_url(c->url, c->options, &err);
   if (!client)
     return report(&err);
+  if (c->json) {
+    printf("{\"service\":");
+    put_json_or_null(bg_client_service_name(client));
+    printf(",\"url\":");
+    put_json_or_null(c->url);
+    printf(",\"apis\":[");
+    for (size_t i = 0; i < bg_client_api_count(client); i++) {
+      const bg_api *api = bg_client_api_at(client, i);
+      printf("%s{\"name\":", i ? "," : "");
+      put_json_or_null(bg_api_name(api));
+      printf(",\"supported\":%s,", bg_api_is_supported(api) ? "true" : "false");
+      print_io_json("input", bg_api_input_descriptor(api), bg_api_input_attributes_json(api));
+      putchar(',');
+      print_io_json("output", bg_api_output_descriptor(api), bg_api_output_attributes_json(api));
+      printf(",\"docs\":");
+      put_json_or_null(bg_api_docs(api));
+      printf(",\"unsupported_reason\":");
+      put_json_or_null(bg_api_is_supported(api) ? NULL : bg_api_unsupported_reason(api));
+      putchar('}');
+    }
+    printf("]}\n");
+    bg_client_close(client);
+    return EXIT_OK;
+  }
   printf("service ");
   cli_put_text(stdout, bg_client_service_name(client), (size_t)-1);
   printf(" at %s: %zu APIs\n", c->url, bg_client_api_count(client));
@@ -361,6 +720,12 @@ static int cmd_describe(cli *c) {
   return EXIT_OK;
 }
 
+static void print_status_json(const char *status, const char *service) {
+  printf("{\"status\":\"%s\",\"service\":", status);
+  put_json_or_null(service);
+  printf("}\n");
+}
+
 static int cmd_health(cli *c) {
   bg_error err;
   bg_health_status status;
@@ -368,7 +733,10 @@ static int cmd_health(cli *c) {
   if (bg_health_check_url(c->url, c->service, c->timeout_ms ? c->timeout_ms : 5000, c->options,
                           &status, &err) != BG_OK)
     return report(&err);
-  printf("%s\n", bg_health_status_str(status));
+  if (c->json)
+    print_status_json(bg_health_status_str(status), c->service);
+  else
+    printf("%s\n", bg_health_status_str(status));
   return status == BG_HEALTH_SERVING ? EXIT_OK : EXIT_NOT_SERVING;
 }
 
@@ -378,11 +746,15 @@ static int cmd_wait(cli *c) {
   int64_t interval = c->interval_ms ? c->interval_ms : 500;
   if (bg_wait_until_server_ready(c->url, timeout, interval, c->options, &err) != BG_OK)
     return report(&err);
-  printf("SERVING\n");
+  if (c->json)
+    print_status_json("SERVING", NULL);
+  else
+    printf("SERVING\n");
   return EXIT_OK;
 }
 
-static bg_call_options *build_call_options(const cli *c, bg_error *err) {
+static bg_call_options *build_call_options(const cli *c, bg_response_metadata *sink,
+                                           bg_error *err) {
   bg_call_options *co = bg_call_options_new();
   if (!co)
     return NULL;
@@ -390,12 +762,22 @@ static bg_call_options *build_call_options(const cli *c, bg_error *err) {
       (!c->deadline_ms || bg_call_options_set_deadline_ms(co, c->deadline_ms, err) == BG_OK) &&
       bg_call_options_set_wait_for_ready(co, c->wait_for_ready, err) == BG_OK &&
       bg_call_options_set_validate(co, !c->no_validate, err) == BG_OK &&
-      (!c->compress || bg_call_options_set_compression(co, c->compression, err) == BG_OK);
+      (!c->compress || bg_call_options_set_compression(co, c->compression, err) == BG_OK) &&
+      (!sink || bg_call_options_set_response_metadata(co, sink, err) == BG_OK);
   for (size_t i = 0; ok && i < c->n_headers; i++) {
     char *key;
     const char *value;
-    ok = cli_parse_header(c->headers[i], &key, &value, err) == BG_OK &&
-         bg_call_options_add_metadata(co, key, value, strlen(value), err) == BG_OK;
+    ok = cli_parse_header(c->headers[i], &key, &value, err) == BG_OK;
+    if (ok) { /* HTTP/2 header names are lower-case; grpcurl lower-cases them too */
+      for (char *p = key; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+      ok = bg_call_options_add_metadata(co, key, value, strlen(value), err) == BG_OK;
+      if (ok && c->verbose) /* credentials are not shown */
+        fprintf(stderr, "> %s: %s\n", key,
+                strcmp(key, "authorization") == 0 || strstr(key, "token") || strstr(key, "key")
+                    ? "(hidden)"
+                    : value);
+    }
     free(key);
   }
   if (!ok) {
@@ -419,12 +801,55 @@ static int run_load(const cli *c, bool bench, const bg_value *input, const bg_ca
                    .count = count,
                    .duration_s = c->duration_s,
                    .latency_report = bench,
-                   .progress = bench};
+                   .progress = bench && !c->format,
+                   .rps = c->rps,
+                   .warmup_s = c->warmup_s,
+                   .format = c->format,
+                   .replica_key = bench ? "bentoml-replica" : NULL};
   return cli_run_load(&load, stdout);
 }
 
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* -v: the reply's headers and trailers, status and time, on stderr. */
+static void print_verbose(const bg_response_metadata *md, bg_status st, const bg_error *err,
+                          double ms) {
+  static const char *const sides[] = {"< header", "< trailer"};
+  for (int kind = BG_METADATA_INITIAL; kind <= BG_METADATA_TRAILING; kind++)
+    for (size_t i = 0; i < bg_response_metadata_count(md, (bg_metadata_kind)kind); i++) {
+      size_t len;
+      const char *key = bg_response_metadata_key(md, (bg_metadata_kind)kind, i);
+      const char *value = bg_response_metadata_value(md, (bg_metadata_kind)kind, i, &len);
+      fprintf(stderr, "%s ", sides[kind]);
+      cli_put_text(stderr, key, (size_t)-1);
+      fputs(": ", stderr);
+      char *safe = bg_text_escape(value, len);
+      fputs(safe ? safe : "", stderr);
+      bg_string_free(safe);
+      fputc('\n', stderr);
+    }
+  fprintf(stderr, "< status: %s (gRPC %s)\n< time: %.3f ms\n", bg_status_str(st),
+          bg_grpc_status_str(st == BG_OK ? 0 : err->grpc_status), ms);
+}
+
+/* -o -: a file, bytes, text or JSON output as raw bytes on stdout. */
+static int print_raw(const bg_value *v) {
+  switch (bg_value_get_kind(v)) {
+  case BG_VALUE_FILE: fwrite(bg_file_data(v), 1, bg_file_size(v), stdout); return EXIT_OK;
+  case BG_VALUE_BYTES: fwrite(bg_bytes_data(v), 1, bg_bytes_size(v), stdout); return EXIT_OK;
+  case BG_VALUE_TEXT: fwrite(bg_text_data(v), 1, bg_text_length(v), stdout); return EXIT_OK;
+  case BG_VALUE_JSON: fputs(bg_json_text(v), stdout); return EXIT_OK;
+  default: return cli_print_value(stdout, v, NULL) != 0 ? EXIT_OTHER : EXIT_OK;
+  }
+}
+
 /* One call, printing its output. v1alpha1 servers cannot be discovered: always called raw. */
-static int run_once(const cli *c, const bg_value *input, const bg_call_options *co) {
+static int run_once(const cli *c, const bg_value *input, const bg_call_options *co,
+                    const bg_response_metadata *md) {
   bool v1alpha1 = c->protocol_version && strcmp(c->protocol_version, "v1alpha1") == 0;
   bool raw = c->raw || v1alpha1;
   bg_error err = {0};
@@ -432,13 +857,26 @@ static int run_once(const cli *c, const bg_value *input, const bg_call_options *
       raw ? bg_client_open(c->url, c->options, &err) : bg_client_from_url(c->url, c->options, &err);
   bg_value *output = NULL;
   bg_status st = BG_ERR_INVALID_ARGUMENT;
+  double started = now_ms();
   if (client)
     st = raw ? bg_client_call_raw(client, c->api, input, &output, co, &err)
              : bg_client_call(client, c->api, input, &output, co, &err);
+  if (c->verbose && client)
+    print_verbose(md, st, &err, now_ms() - started);
   int rc = EXIT_OK;
+  bool to_stdout = c->output_path && strcmp(c->output_path, "-") == 0;
   if (st != BG_OK)
     rc = report(&err);
-  else if (cli_print_value(stdout, output, c->output_path) != 0)
+  else if (to_stdout && bg_value_get_kind(output) == BG_VALUE_MULTIPART)
+    rc = usage_error("-o - cannot hold a multipart output; give a path prefix (files go to "
+                     "PATH.PART)%s",
+                     "");
+  else if (to_stdout)
+    rc = print_raw(output);
+  else if (c->json) {
+    rc = cli_print_value_json(stdout, output, c->output_path) != 0 ? EXIT_OTHER : EXIT_OK;
+    putchar('\n');
+  } else if (cli_print_value(stdout, output, c->output_path) != 0)
     rc = EXIT_OTHER;
   bg_value_free(output);
   bg_client_close(client);
@@ -454,22 +892,27 @@ static int cmd_call(cli *c, bool bench) {
   bg_value *input = cli_build_input(&c->input, &err);
   if (!input)
     return report(&err);
-  bg_call_options *co = build_call_options(c, &err);
+  bool load = bench || c->concurrency || c->count || c->duration_s > 0;
+  bg_response_metadata *md = c->verbose && !load ? bg_response_metadata_new() : NULL;
+  bg_call_options *co = build_call_options(c, md, &err);
   int rc;
   if (!co)
     rc = report(&err);
-  else if (bench || c->concurrency || c->count || c->duration_s > 0)
+  else if (load)
     rc = run_load(c, bench, input, co);
   else
-    rc = run_once(c, input, co);
+    rc = run_once(c, input, co, md);
   bg_call_options_free(co);
+  bg_response_metadata_free(md);
   bg_value_free(input);
   return rc;
 }
 
 int main(int argc, char **argv) {
-  /* gRPC Core logs handshake failures to stderr; the CLI reports them itself. */
-  setenv("GRPC_VERBOSITY", "NONE", 0);
+  /* gRPC Core logs handshake failures to stderr; the CLI reports them itself (--log/-v/BG_LOG
+   * show them). */
+  if (!getenv("BG_LOG"))
+    setenv("GRPC_VERBOSITY", "NONE", 0);
   cli c = {0};
   c.options = bg_options_new();
   if (!c.options) {
@@ -496,7 +939,10 @@ int main(int argc, char **argv) {
     if (rc == EXIT_OK)
       rc = EXIT_OTHER;
   }
+  for (size_t i = 0; i < c.n_loaded; i++)
+    free(c.loaded[i]);
   free(c.url_buf);
   bg_options_free(c.options);
+  bg_set_log_handler(NULL, NULL);
   return rc;
 }

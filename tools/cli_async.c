@@ -1,6 +1,8 @@
 /* Load for the CLI: a window of `concurrency` calls on one async client; each callback
  * records its result and latency and starts the next call, all on this thread (poll mode). */
+#include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -29,39 +31,94 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Bucket of a latency in microseconds: exact below 64, then 64 sub-buckets per power of 2. */
+static size_t bucket_of(uint64_t us) {
+  if (us < 64)
+    return (size_t)us;
+  int e = 63 - __builtin_clzll(us);
+  if (e > 40)
+    return CLI_HIST_BUCKETS - 1;
+  return (size_t)(64 + (e - 6) * 64 + (int)((us >> (e - 6)) - 64));
+}
+
+/* The largest latency (us) bucket `b` holds. */
+static uint64_t bucket_top(size_t b) {
+  if (b < 64)
+    return b;
+  size_t e = (b - 64) / 64 + 6, m = (b - 64) % 64 + 64;
+  return (((uint64_t)m + 1) << (e - 6)) - 1;
+}
+
+void cli_hist_add(cli_hist *h, double seconds) {
+  if (!(seconds >= 0))
+    seconds = 0;
+  double us = ceil(seconds * 1e6);
+  h->counts[bucket_of(us > 2e12 ? (uint64_t)2e12 : (uint64_t)us)]++;
+  h->min_s = h->n == 0 || seconds < h->min_s ? seconds : h->min_s;
+  h->max_s = seconds > h->max_s ? seconds : h->max_s;
+  h->sum_s += seconds;
+  h->n++;
+}
+
+double cli_hist_percentile(const cli_hist *h, double p) {
+  if (h->n == 0)
+    return 0;
+  uint64_t want = (uint64_t)ceil(p / 100.0 * (double)h->n), seen = 0;
+  want = want == 0 ? 1 : want;
+  for (size_t b = 0; b < CLI_HIST_BUCKETS; b++) {
+    seen += h->counts[b];
+    if (seen >= want) {
+      double top = (double)bucket_top(b) / 1e6;
+      top = top > h->max_s ? h->max_s : top;
+      return top < h->min_s ? h->min_s : top;
+    }
+  }
+  return h->max_s;
+}
+
 typedef struct run run;
 
 /* One in-flight slot: its own user_data, so a callback knows when its call started. */
 typedef struct slot {
   run *r;
   double started;
+  bool parked; /* waiting for the --rps schedule */
 } slot;
 
 struct run {
   const cli_load *load;
   bg_async_client *client;
   double start, stop_at, last_progress;
-  long started, ok, failed;
+  double measure_from; /* the end of the warm-up */
+  long started, measured_started, ok, failed, warmup_calls;
   long by_status[N_STATUS];
   bg_status first_status;
   char first_error[BG_ERROR_MESSAGE_SIZE];
-  double *latencies; /* seconds, one per finished call */
-  size_t n_latencies, capacity;
+  cli_hist hist;             /* constant memory, whatever the duration */
+  struct replicas *replicas; /* calls per replica (load->replica_key), or NULL */
 };
 
-static void record(run *r, bg_status st, const bg_error *err, double latency) {
-  if (r->load->latency_report) {
-    if (r->n_latencies == r->capacity) {
-      size_t capacity = r->capacity ? r->capacity * 2 : 4096;
-      double *grown = realloc(r->latencies, capacity * sizeof *grown);
-      if (grown) {
-        r->latencies = grown;
-        r->capacity = capacity;
-      }
-    }
-    if (r->n_latencies < r->capacity)
-      r->latencies[r->n_latencies++] = latency;
+/* Calls per replica id: the state of an `after` interceptor, freed with the options. */
+typedef struct replicas {
+  pthread_mutex_t lock;
+  const char *key;
+  json_t *counts; /* id -> calls it answered */
+} replicas;
+
+static void replicas_free(void *state) {
+  replicas *rs = state;
+  pthread_mutex_destroy(&rs->lock);
+  json_decref(rs->counts);
+  free(rs);
+}
+
+static void record(run *r, bg_status st, const bg_error *err, double started, double latency) {
+  if (started < r->measure_from) { /* warm-up: not in the report */
+    r->warmup_calls++;
+    return;
   }
+  if (r->load->latency_report)
+    cli_hist_add(&r->hist, latency);
   if (st == BG_OK) {
     r->ok++;
     return;
@@ -75,9 +132,15 @@ static void record(run *r, bg_status st, const bg_error *err, double latency) {
 }
 
 static bool more_to_start(const run *r) {
-  if (r->load->duration_s > 0 && now_s() >= r->stop_at)
+  double t = now_s();
+  if (r->load->duration_s > 0 && t >= r->stop_at)
     return false;
-  return r->load->count == 0 || r->started < r->load->count;
+  return t < r->measure_from || r->load->count == 0 || r->measured_started < r->load->count;
+}
+
+/* With --rps: when the next call may start (calls are spread evenly from the start). */
+static double next_start_time(const run *r) {
+  return r->load->rps > 0 ? r->start + (double)r->started / r->load->rps : 0;
 }
 
 static void on_done(struct bg_async_call *call, bg_status st, bg_value *output, const bg_error *err,
@@ -86,15 +149,23 @@ static void on_done(struct bg_async_call *call, bg_status st, bg_value *output, 
 /* Starts the next call in `s`; one that cannot start counts as failed and the next is tried. */
 static void start_next(slot *s) {
   run *r = s->r;
+  s->parked = false;
   while (more_to_start(r)) {
+    if (now_s() < next_start_time(r)) {
+      s->parked = true; /* the poll loop starts it when its time comes */
+      return;
+    }
+    s->parked = false;
     r->started++;
     s->started = now_s();
+    if (s->started >= r->measure_from)
+      r->measured_started++;
     bg_error err;
     bg_status st = bg_async_call(r->client, r->load->api, r->load->input, r->load->call_options,
                                  on_done, s, NULL, &err);
     if (st == BG_OK)
       return;
-    record(r, st, &err, 0);
+    record(r, st, &err, s->started, 0);
   }
 }
 
@@ -102,7 +173,7 @@ static void on_done(struct bg_async_call *call, bg_status st, bg_value *output, 
                     void *user_data) {
   (void)call;
   slot *s = user_data;
-  record(s->r, st, err, now_s() - s->started);
+  record(s->r, st, err, s->started, now_s() - s->started);
   bg_value_free(output);
   start_next(s);
 }
@@ -118,41 +189,34 @@ static void print_progress(run *r) {
   fflush(stderr);
 }
 
-static int compare_doubles(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-static double percentile(const double *sorted, size_t n, double p) {
-  size_t i = (size_t)ceil(p / 100.0 * (double)n);
-  return sorted[i == 0 ? 0 : i - 1];
-}
-
-/* Percentiles and a text histogram of 10 equal-width buckets, like ghz prints. */
+/* Percentiles and a text histogram of 10 equal-width buckets, like ghz prints, from the
+ * log-bucket histogram (each bucket's samples counted at its upper bound). */
 static void print_latency(run *r, FILE *out) {
-  size_t n = r->n_latencies;
-  if (n == 0)
+  const cli_hist *h = &r->hist;
+  if (h->n == 0)
     return;
-  double *l = r->latencies, sum = 0;
-  qsort(l, n, sizeof *l, compare_doubles);
-  for (size_t i = 0; i < n; i++)
-    sum += l[i];
-  fprintf(out, "\nlatency (ms): min %.3f  mean %.3f  max %.3f\n", l[0] * 1e3, sum / n * 1e3,
-          l[n - 1] * 1e3);
-  fprintf(out, "  p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f\n", percentile(l, n, 50) * 1e3,
-          percentile(l, n, 90) * 1e3, percentile(l, n, 99) * 1e3, percentile(l, n, 99.9) * 1e3);
-  size_t counts[10] = {0}, most = 0;
-  double width = (l[n - 1] - l[0]) / 10;
-  for (size_t i = 0; i < n; i++) {
-    size_t b = width > 0 ? (size_t)((l[i] - l[0]) / width) : 0;
-    counts[b > 9 ? 9 : b]++;
+  fprintf(out, "\nlatency (ms): min %.3f  mean %.3f  max %.3f\n", h->min_s * 1e3,
+          h->sum_s / (double)h->n * 1e3, h->max_s * 1e3);
+  fprintf(out, "  p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f\n", cli_hist_percentile(h, 50) * 1e3,
+          cli_hist_percentile(h, 90) * 1e3, cli_hist_percentile(h, 99) * 1e3,
+          cli_hist_percentile(h, 99.9) * 1e3);
+  uint64_t counts[10] = {0}, most = 0;
+  double width = (h->max_s - h->min_s) / 10;
+  for (size_t b = 0; b < CLI_HIST_BUCKETS; b++) {
+    if (!h->counts[b])
+      continue;
+    double v = (double)bucket_top(b) / 1e6;
+    v = v > h->max_s ? h->max_s : v < h->min_s ? h->min_s : v;
+    size_t i = width > 0 ? (size_t)((v - h->min_s) / width) : 0;
+    counts[i > 9 ? 9 : i] += h->counts[b];
   }
   for (int b = 0; b < 10; b++)
     most = counts[b] > most ? counts[b] : most;
   fprintf(out, "\nhistogram (ms):\n");
   for (int b = 0; b < 10; b++) {
     int bar = most ? (int)(40.0 * (double)counts[b] / (double)most + 0.5) : 0;
-    fprintf(out, "  %9.3f [%8zu] |", (l[0] + width * (b + 1)) * 1e3, counts[b]);
+    fprintf(out, "  %9.3f [%8llu] |", (h->min_s + width * (b + 1)) * 1e3,
+            (unsigned long long)counts[b]);
     for (int i = 0; i < bar; i++)
       fputc('#', out);
     fputc('\n', out);
@@ -165,11 +229,112 @@ static void print_summary(const run *r, double elapsed, FILE *out) {
           "calls: %ld  ok: %ld  failed: %ld  concurrency: %d  elapsed: %.3f s  calls/s: %.1f\n",
           done, r->ok, r->failed, r->load->concurrency, elapsed,
           elapsed > 0 ? (double)done / elapsed : 0.0);
+  if (r->warmup_calls)
+    fprintf(out, "warm-up calls (not counted): %ld\n", r->warmup_calls);
   for (int st = 1; st < N_STATUS; st++)
     if (r->by_status[st])
       fprintf(out, "failed with %s: %ld\n", bg_status_str((bg_status)st), r->by_status[st]);
   if (r->failed)
     fprintf(out, "first error: %s\n", r->first_error);
+  const char *id;
+  json_t *n;
+  if (r->replicas && json_object_size(r->replicas->counts)) {
+    fprintf(out, "calls per replica (%s):\n", r->load->replica_key);
+    json_object_foreach(r->replicas->counts, id, n) {
+      fprintf(out, "  %s: %lld\n", id, (long long)json_integer_value(n));
+    }
+  }
+}
+
+static const double pcts[] = {50, 90, 99, 99.9};
+static const char *const pct_names[] = {"p50", "p90", "p99", "p99.9"};
+
+/* The whole report as one JSON document. */
+static void print_json(const run *r, double elapsed, FILE *out) {
+  long done = r->ok + r->failed;
+  json_t *doc = json_object(), *by = json_object(), *lat = json_object(), *hist = json_array();
+  json_object_set_new(doc, "calls", json_integer(done));
+  json_object_set_new(doc, "ok", json_integer(r->ok));
+  json_object_set_new(doc, "failed", json_integer(r->failed));
+  json_object_set_new(doc, "warmup_calls", json_integer(r->warmup_calls));
+  json_object_set_new(doc, "concurrency", json_integer(r->load->concurrency));
+  json_object_set_new(doc, "elapsed_s", json_real(elapsed));
+  json_object_set_new(doc, "calls_per_s", json_real(elapsed > 0 ? (double)done / elapsed : 0));
+  for (int st = 1; st < N_STATUS; st++)
+    if (r->by_status[st])
+      json_object_set_new(by, bg_status_str((bg_status)st), json_integer(r->by_status[st]));
+  json_object_set_new(doc, "failed_by_status", by);
+  json_object_set_new(doc, "first_error", r->failed ? json_string(r->first_error) : json_null());
+  const cli_hist *h = &r->hist;
+  json_object_set_new(lat, "min", json_real(h->min_s * 1e3));
+  json_object_set_new(lat, "mean", json_real(h->n ? h->sum_s / (double)h->n * 1e3 : 0));
+  json_object_set_new(lat, "max", json_real(h->max_s * 1e3));
+  for (int i = 0; i < 4; i++)
+    json_object_set_new(lat, pct_names[i], json_real(cli_hist_percentile(h, pcts[i]) * 1e3));
+  json_object_set_new(doc, "latency_ms", lat);
+  for (size_t b = 0; b < CLI_HIST_BUCKETS; b++)
+    if (h->counts[b])
+      json_array_append_new(hist, json_pack("{s:f,s:I}", "le_ms", (double)bucket_top(b) / 1e3,
+                                            "count", (json_int_t)h->counts[b]));
+  json_object_set_new(doc, "histogram", hist);
+  json_object_set_new(doc, "replicas",
+                      r->replicas ? json_deep_copy(r->replicas->counts) : json_object());
+  if (json_dumpf(doc, out, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) == 0)
+    fputc('\n', out);
+  json_decref(doc);
+}
+
+/* One header line and one row. */
+static void print_csv(const run *r, double elapsed, FILE *out) {
+  const cli_hist *h = &r->hist;
+  long done = r->ok + r->failed;
+  fprintf(out, "calls,ok,failed,concurrency,elapsed_s,calls_per_s,min_ms,mean_ms,p50_ms,p90_ms,"
+               "p99_ms,p99.9_ms,max_ms\n");
+  fprintf(out, "%ld,%ld,%ld,%d,%.6f,%.3f,%.3f,%.3f", done, r->ok, r->failed, r->load->concurrency,
+          elapsed, elapsed > 0 ? (double)done / elapsed : 0, h->min_s * 1e3,
+          h->n ? h->sum_s / (double)h->n * 1e3 : 0);
+  for (int i = 0; i < 4; i++)
+    fprintf(out, ",%.3f", cli_hist_percentile(h, pcts[i]) * 1e3);
+  fprintf(out, ",%.3f\n", h->max_s * 1e3);
+}
+
+/* Counts the replica that answered (its trailing metadata) for the report. */
+static bg_status count_replica(void *state, bg_call_context *ctx, bg_error *err) {
+  (void)err;
+  replicas *rs = state;
+  size_t len;
+  const char *id = bg_response_metadata_find(bg_call_context_response_metadata(ctx),
+                                             BG_METADATA_TRAILING, rs->key, &len);
+  char *key = id ? strndup(id, len) : NULL;
+  if (key) {
+    pthread_mutex_lock(&rs->lock);
+    json_t *n = json_object_get(rs->counts, key);
+    json_object_set_new(rs->counts, key, json_integer(n ? json_integer_value(n) + 1 : 1));
+    pthread_mutex_unlock(&rs->lock);
+    free(key);
+  }
+  return BG_OK;
+}
+
+/* Adds the replica counter to the CLI's options (they own it from then on). */
+static replicas *add_replica_counter(bg_options *options, const char *key, bg_error *err) {
+  replicas *rs = calloc(1, sizeof *rs);
+  if (!rs || !(rs->counts = json_object())) {
+    free(rs);
+    snprintf(err->message, sizeof err->message, "out of memory");
+    return NULL;
+  }
+  pthread_mutex_init(&rs->lock, NULL);
+  rs->key = key;
+  bg_interceptor *counter =
+      bg_interceptor_new("replica-counter", NULL, count_replica, rs, replicas_free, err);
+  if (!counter) {
+    replicas_free(rs);
+    return NULL;
+  }
+  bg_status st = bg_options_add_interceptor(options, counter, err);
+  bg_interceptor_release(counter);
+  return st == BG_OK ? rs : NULL;
 }
 
 int cli_run_load(const cli_load *load, FILE *out) {
@@ -180,6 +345,12 @@ int cli_run_load(const cli_load *load, FILE *out) {
   }
   bg_error err;
   run r = {.load = load};
+  /* The counter goes into the CLI's own options, which it frees after the run. */
+  if (load->replica_key && load->options &&
+      !(r.replicas = add_replica_counter((bg_options *)load->options, load->replica_key, &err))) {
+    fprintf(stderr, "bentogrpc: %s\n", err.message);
+    return 6;
+  }
   slot *slots = calloc((size_t)load->concurrency, sizeof *slots);
   r.client = slots ? bg_async_client_from_url(load->url, load->options, 0, &err) : NULL;
   if (!r.client) {
@@ -188,10 +359,12 @@ int cli_run_load(const cli_load *load, FILE *out) {
     return slots ? exit_code_for(err.code) : 6;
   }
   r.start = r.last_progress = now_s();
-  r.stop_at = r.start + load->duration_s;
+  r.measure_from = r.start + (load->warmup_s > 0 ? load->warmup_s : 0);
+  r.stop_at = r.measure_from + load->duration_s;
   /* A call that cannot even start (unknown API, bad input) would fail every time. */
   slots[0] = (slot){.r = &r, .started = r.start};
   r.started = 1;
+  r.measured_started = load->warmup_s > 0 ? 0 : 1;
   if (bg_async_call(r.client, load->api, load->input, load->call_options, on_done, &slots[0], NULL,
                     &err) != BG_OK) {
     fprintf(stderr, "bentogrpc: %s\n", err.message);
@@ -203,18 +376,37 @@ int cli_run_load(const cli_load *load, FILE *out) {
     slots[i].r = &r;
     start_next(&slots[i]);
   }
-  while (bg_async_client_pending(r.client) > 0) {
-    bg_async_client_poll(r.client, load->progress ? 100 : -1, NULL, NULL);
+  for (;;) {
+    bool parked = false;
+    for (int i = 0; i < load->concurrency; i++)
+      if (slots[i].parked) {
+        start_next(&slots[i]);
+        parked |= slots[i].parked;
+      }
+    if (bg_async_client_pending(r.client) == 0 && !parked)
+      break;
+    int timeout_ms = load->progress ? 100 : -1;
+    if (parked) { /* wake up for the next scheduled start */
+      double wait = next_start_time(&r) - now_s();
+      int ms = wait > 0 ? (int)(wait * 1e3) + 1 : 0;
+      timeout_ms = timeout_ms < 0 || ms < timeout_ms ? ms : timeout_ms;
+    }
+    bg_async_client_poll(r.client, timeout_ms, NULL, NULL);
     print_progress(&r);
   }
-  double elapsed = now_s() - r.start;
+  double elapsed = now_s() - r.measure_from;
   bg_async_client_close(r.client);
   if (load->progress)
     fputc('\n', stderr);
-  print_summary(&r, elapsed, out);
-  if (load->latency_report)
-    print_latency(&r, out);
-  free(r.latencies);
+  if (load->format && strcmp(load->format, "json") == 0)
+    print_json(&r, elapsed, out);
+  else if (load->format && strcmp(load->format, "csv") == 0)
+    print_csv(&r, elapsed, out);
+  else {
+    print_summary(&r, elapsed, out);
+    if (load->latency_report)
+      print_latency(&r, out);
+  }
   free(slots);
   return exit_code_for(r.first_status);
 }

@@ -4,6 +4,7 @@
 #define CLI_ASYNC_H
 
 #include <bentogrpc/bentogrpc.h>
+#include <stdint.h>
 #include <stdio.h>
 
 typedef struct cli_load {
@@ -16,7 +17,25 @@ typedef struct cli_load {
   double duration_s;                   /* > 0: stop starting calls after this long */
   bool latency_report;                 /* percentiles and a histogram (bench) */
   bool progress;                       /* a live progress line on stderr */
+  double rps;                          /* > 0: start at most this many calls per second */
+  double warmup_s;                     /* > 0: calls started this long first are not counted */
+  const char *format;                  /* report: NULL/"text", "json" (one document), "csv" */
+  const char *replica_key;             /* trailing metadata key counted per value, or NULL */
 } cli_load;
+
+/* Latencies in constant memory (HdrHistogram-style): exact below 64 us, then 64 buckets per
+ * power of two (under 1.6 % error) up to 2^41 us; min, max and sum exact. */
+#define CLI_HIST_BUCKETS (64 + 35 * 64)
+typedef struct cli_hist {
+  uint64_t counts[CLI_HIST_BUCKETS];
+  uint64_t n;
+  double min_s, max_s, sum_s;
+} cli_hist;
+
+void cli_hist_add(cli_hist *h, double seconds);
+/* The latency below which `p` percent of the samples fall (the bucket's upper bound, capped
+ * at the exact maximum), in seconds; 0 when empty. */
+double cli_hist_percentile(const cli_hist *h, double p);
 
 /* Runs the load and prints how many calls succeeded and failed (per status, with the first
  * error), the elapsed time and calls per second, plus the latency report when asked.

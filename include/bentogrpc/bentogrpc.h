@@ -25,6 +25,7 @@
 #include "client.h"
 #include "common.h"
 #include "interceptor.h"
+#include "log.h"
 #include "options.h"
 #include "value.h"
 

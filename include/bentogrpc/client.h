@@ -179,6 +179,23 @@ BG_API bg_status bg_wait_until_server_ready(const char *url, int64_t timeout_ms,
                                             int64_t interval_ms, const bg_options *options,
                                             bg_error *err);
 
+/** The connectivity state of a client's channel (gRPC's, one for all its connections). */
+typedef enum bg_channel_state {
+  BG_CHANNEL_IDLE,              /**< no connection and none being made (yet, or after idling) */
+  BG_CHANNEL_CONNECTING,        /**< connecting, or resolving the name */
+  BG_CHANNEL_READY,             /**< at least one connection can take calls */
+  BG_CHANNEL_TRANSIENT_FAILURE, /**< no address can be reached now; gRPC retries with backoff */
+  BG_CHANNEL_SHUTDOWN           /**< closed (also returned for a NULL client) */
+} bg_channel_state;
+
+/** The channel's state now. `try_to_connect` starts connecting when the channel is IDLE (a
+ *  new client opened with bg_client_open() is IDLE until its first call, or until asked
+ *  here). Unless the channel is IDLE (and not asked to connect) or SHUTDOWN, this lets gRPC
+ *  work on the connections for up to 10 ms, so that a caller who only watches sees them
+ *  progress. For watching: poll it, e.g. once a second; calls do not need it, as they wait or
+ *  fail by themselves. Thread-safe. */
+BG_API bg_channel_state bg_client_channel_state(bg_client *client, bool try_to_connect);
+
 #ifdef __cplusplus
 }
 #endif

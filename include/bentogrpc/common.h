@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <bentogrpc/version.h> /* generated: BG_VERSION_* */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -22,13 +24,13 @@ extern "C" {
 #define BG_API
 #endif
 
-#define BG_VERSION_MAJOR  0
-#define BG_VERSION_MINOR  1
-#define BG_VERSION_PATCH  0
-#define BG_VERSION_STRING "0.1.0"
-
-/** The library's version string, e.g. "0.1.0" (static storage). */
+/** The version of the library actually loaded, e.g. "0.1.0" (static storage); compare with
+ *  BG_VERSION_STRING from version.h to detect a header/library mismatch. */
 BG_API const char *bg_version(void);
+
+/** The version of gRPC Core the library runs on, e.g. "29.0.0" (gRPC's core version, static
+ *  storage), for bug reports and `bentogrpc --version`. */
+BG_API const char *bg_grpc_core_version(void);
 
 typedef enum bg_status {
   BG_OK = 0,

@@ -203,6 +203,37 @@ BG_API void bg_cancel_token_reset(bg_cancel_token *token);
 BG_API bg_status bg_call_options_set_cancel_token(bg_call_options *call_options,
                                                   bg_cancel_token *token, bg_error *err);
 
+/* ---- many replicas (see README "Many replicas") ----
+ * A target that resolves to several addresses (dns:///name:port, ipv4:a:p,b:p, ...) is one
+ * channel with one connection per address; bg_options_set_lb_policy() chooses how calls are
+ * spread. The retry policy and the health check below are written into the channel's gRPC
+ * service config, merged with bg_options_set_service_config()'s JSON; where both say the
+ * same thing, the typed setting wins. */
+
+/** Retries by gRPC (service config `retryPolicy`) for every method of BentoService and
+ *  grpc.health.v1.Health: a call that fails with one of `status_codes` (comma-separated gRPC
+ *  status names, case-insensitive; NULL means "UNAVAILABLE") is sent again, up to
+ *  `max_attempts` attempts in all (2..5: gRPC caps it at 5; 0 or 1 turns retries off), after a
+ *  randomised backoff starting at `initial_backoff_ms` (> 0), growing by
+ *  `backoff_multiplier` (> 0) up to `max_backoff_ms` (>= initial). Only calls that have not
+ *  received any reply are retried, within the call's deadline; gRPC buffers at most 256 KiB of
+ *  a request for retrying (channel argument grpc.per_rpc_retry_buffer_size), larger requests
+ *  are sent once. Retrying is safe for BentoService/Call only when the APIs are idempotent.
+ *  Example (CLI --retries 3): bg_options_set_retry(o, 4, 100, 1000, 2.0, NULL, &err). */
+BG_API bg_status bg_options_set_retry(bg_options *options, int max_attempts,
+                                      int64_t initial_backoff_ms, int64_t max_backoff_ms,
+                                      double backoff_multiplier, const char *status_codes,
+                                      bg_error *err);
+
+/** gRPC client-side health checking (service config `healthCheckConfig`): the channel
+ *  watches each replica's grpc.health.v1.Health/Watch for `service_name` (NULL or "": the
+ *  server's overall health; copied) and sends no new calls to a replica that answers other
+ *  than SERVING, until it says SERVING again. A server without Watch (UNIMPLEMENTED) is
+ *  treated as healthy. Takes effect with the "round_robin" policy; gRPC's pick_first ignores
+ *  it. `enable` false turns it off. */
+BG_API bg_status bg_options_set_health_check(bg_options *options, bool enable,
+                                             const char *service_name, bg_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,6 +6,7 @@
 #include "bentoml/grpc/v1alpha1/service.pb-c.h"
 #include "client/call_internal.h"
 #include "error_internal.h"
+#include "log_internal.h"
 #include "transport/unary.h"
 #include "wire/byte_buffer.h"
 #include "wire/ndarray_stream.h"
@@ -266,6 +267,10 @@ static bg_status run(bg_client *client, const char *api_name, const bg_value *in
     bool retry =
         st == BG_OK && attempt == 0 && bgi_call_should_retry_file_as_bytes(&prepared, &result);
     if (retry) { /* the refused attempt ends for the interceptors before the second begins */
+      bgi_log(BG_LOG_INFO,
+              "%s at %s refused the File input as file; sending it again as serialized_bytes "
+              "(PROTOCOL.md §4.6)",
+              api_name, client->url_text);
       bg_error ignored;
       bg_value *none = NULL;
       bgi_call_complete(client, &prepared, &result, &none, &ignored);

@@ -6,6 +6,7 @@
 
 #include "client/client_internal.h"
 #include "error_internal.h"
+#include "log_internal.h"
 #include "transport/channel.h"
 #include "transport/unary.h"
 
@@ -51,6 +52,8 @@ bg_client *bgi_client_connect(const char *url, const bg_options *options,
   snprintf(client->bento_service, sizeof client->bento_service, "bentoml.grpc.%s.BentoService",
            client->options.protocol_version);
 
+  bgi_log(BG_LOG_INFO, "connecting to %s (protocol %s)", url_text,
+          client->options.protocol_version);
   grpc_init(); /* reference counted; balanced in bg_client_close() */
   bgi_cq_pool_init(&client->cq_pool);
   bgi_channel_config config = client->options.channel;
@@ -84,6 +87,11 @@ bg_status bgi_client_fail(const bg_client *client, bg_error *err, const bgi_unar
   if (result->status != GRPC_STATUS_UNAVAILABLE || !looks_like_handshake(result))
     return bgi_fail_from_grpc(err, result, what, client->url_text, deadline_ms);
   int n = (int)GRPC_SLICE_LENGTH(result->details);
+  bgi_log(BG_LOG_WARN, "%s at %s: the connection failed while it was set up: %s", what,
+          client->url_text,
+          tls ? "check the CA (--cacert), the certificate's name (--authority) and, for mutual "
+                "TLS, the client certificate (--cert/--key)"
+              : "a TLS-only server does this to a plaintext client; try grpcs://");
   if (!tls) /* a TLS-only server closes the socket on a plaintext client's first bytes */
     return bgi_fail(err, BG_ERR_UNAVAILABLE, GRPC_STATUS_UNAVAILABLE,
                     "%s at %s failed: the server closed the connection while it was set up "

@@ -7,6 +7,7 @@
 
 #include "client/client_internal.h"
 #include "error_internal.h"
+#include "log_internal.h"
 #include "transport/unary.h"
 #include "wire/byte_buffer.h"
 #include "wire/struct_json.h"
@@ -198,6 +199,8 @@ bg_status bgi_client_discover(bg_client *client, bg_error *err) {
       protobuf_c_message_free_unpacked(msg, NULL);
     }
   }
+  bgi_log(st == BG_OK ? BG_LOG_INFO : BG_LOG_WARN, "discovery at %s: %s, %zu APIs",
+          client->url_text, bg_status_str(st), client->n_apis);
   bgi_unary_result_fini(&result);
   return st;
 }

@@ -30,11 +30,14 @@ bg_status bgi_options_copy(struct bg_options *to, const struct bg_options *from,
   c->root_pem = dup_or_null(f->root_pem);
   c->cert_pem = dup_or_null(f->cert_pem);
   c->key_pem = dup_or_null(f->key_pem);
+  c->retry_policy = dup_or_null(f->retry_policy);
+  c->health_service = dup_or_null(f->health_service);
   c->extra = f->n_extra ? calloc(f->n_extra, sizeof *c->extra) : NULL;
   bool ok = (!f->user_agent || c->user_agent) && (!f->lb_policy || c->lb_policy) &&
             (!f->service_config || c->service_config) && (!f->authority || c->authority) &&
             (!f->root_pem || c->root_pem) && (!f->cert_pem || c->cert_pem) &&
-            (!f->key_pem || c->key_pem) && (!f->n_extra || c->extra);
+            (!f->key_pem || c->key_pem) && (!f->n_extra || c->extra) &&
+            (!f->retry_policy || c->retry_policy) && (!f->health_service || c->health_service);
   for (size_t i = 0; ok && i < f->n_extra; i++) {
     c->extra[i] = f->extra[i];
     c->extra[i].key = strdup(f->extra[i].key);
@@ -63,6 +66,8 @@ void bgi_options_fini(struct bg_options *options) {
   if (c->key_pem) /* a private key: do not leave it in freed memory */
     memset(c->key_pem, 0, strlen(c->key_pem));
   free(c->key_pem);
+  free(c->retry_policy);
+  free(c->health_service);
   for (size_t i = 0; c->extra && i < c->n_extra; i++) {
     free(c->extra[i].key);
     free(c->extra[i].string);

@@ -1,4 +1,5 @@
 #include <grpc/grpc_security.h>
+#include <stdlib.h>
 
 #include "transport/channel.h"
 
@@ -49,8 +50,13 @@ grpc_channel *bgi_channel_create(const bgi_url *url, const bgi_channel_config *c
     add_int(args, &n, GRPC_COMPRESSION_CHANNEL_DEFAULT_ALGORITHM, c->compression);
   if (c->lb_policy)
     add_str(args, &n, GRPC_ARG_LB_POLICY_NAME, c->lb_policy);
-  if (c->service_config)
-    add_str(args, &n, GRPC_ARG_SERVICE_CONFIG, c->service_config);
+  bool nomem;
+  char *service_config = bgi_channel_service_config(c, &nomem);
+  if (nomem)
+    return grpc_lame_client_channel_create(url->target, GRPC_STATUS_RESOURCE_EXHAUSTED,
+                                           "out of memory building the service config");
+  if (service_config)
+    add_str(args, &n, GRPC_ARG_SERVICE_CONFIG, service_config);
   if (c->authority) {
     add_str(args, &n, GRPC_ARG_DEFAULT_AUTHORITY, c->authority);
     if (url->tls || c->tls)
@@ -66,5 +72,6 @@ grpc_channel *bgi_channel_create(const bgi_url *url, const bgi_channel_config *c
   grpc_channel_credentials *creds = credentials(url, c);
   grpc_channel *channel = grpc_channel_create(url->target, creds, &channel_args);
   grpc_channel_credentials_release(creds);
+  free(service_config); /* gRPC copied the arguments */
   return channel;
 }

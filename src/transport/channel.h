@@ -35,9 +35,18 @@ typedef struct bgi_channel_config {
   char *cert_pem, *key_pem; /* client certificate for mutual TLS; NULL: none */
   bgi_channel_arg *extra;   /* raw arguments, applied last */
   size_t n_extra;
+  char *retry_policy;   /* JSON retryPolicy object for our services, NULL: no retries */
+  bool health_check;    /* client-side health checking (healthCheckConfig) */
+  char *health_service; /* its serviceName; "" or NULL: the server's overall health */
 } bgi_channel_config;
 
-/* A channel for `url`; never NULL (gRPC reports bad targets at the first call). */
+/* The service config the channel is given: the user's JSON (or {}) with the typed retry
+ * policy and health check merged in; NULL when there is nothing to give, or on out of memory
+ * (`*nomem` set). Caller frees. */
+char *bgi_channel_service_config(const bgi_channel_config *config, bool *nomem);
+
+/* A channel for `url`; never NULL (gRPC reports bad targets at the first call; out of memory
+ * gives a lame channel whose calls fail with RESOURCE_EXHAUSTED). */
 grpc_channel *bgi_channel_create(const bgi_url *url, const bgi_channel_config *config);
 
 /* Checks a raw channel argument against the table of client-side gRPC arguments: unknown

@@ -59,6 +59,27 @@ check_absent() {
   fi
 }
 
+# check_json NAME EXPECTED_EXIT PYTHON_CONDITION -- COMMAND...: stdout must be one JSON document
+# (parsed by Python's json module) for which PYTHON_CONDITION, on `d`, is true.
+check_json() {
+  local name=$1 want=$2 cond=$3
+  shift 4
+  local out rc
+  out=$("$@" 2>/dev/null)
+  rc=$?
+  if [ "$rc" -eq "$want" ] && /usr/bin/python3 -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+sys.exit(0 if eval(sys.argv[1]) else 1)' "$cond" <<<"$out"; then
+    passed=$((passed + 1))
+    echo "ok   $name"
+  else
+    failed=$((failed + 1))
+    echo "FAIL $name: exit $rc (want $want, JSON with $cond), stdout:"
+    sed 's/^/     /' <<<"$out"
+  fi
+}
+
 # on_tty COMMAND...: runs COMMAND with stdout and stderr on a pseudo-terminal and prints what
 # it wrote, with every ESC/BEL byte shown as <ESC>/<BEL> so a test can see it was not escaped.
 on_tty() {
@@ -99,7 +120,7 @@ tmp=$(mktemp -d)
 trap 'cleanup; rm -rf "$tmp"' EXIT
 unused_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
-check "help" 0 "exit codes:" -- "$cli" --help
+check "help" 0 "exit codes (every command)" -- "$cli" --help
 check "no arguments is usage" 2 "usage:" -- "$cli"
 check "unknown command" 2 "unknown command" -- "$cli" frobnicate localhost:1
 check "bad url" 2 "has no port" -- "$cli" describe localhost
@@ -136,6 +157,24 @@ check "i9#8 --part json over 4 KiB kept whole" 3 "UNAVAILABLE" -- \
   "$cli" call "127.0.0.1:$unused_port" p --part "j=json:{\"k\": [$big_part]}"
 check_absent "i9#17 malformed -H not echoed" 2 "-H needs 'name: value'" "SECRET" -- \
   "$cli" call localhost:1 p --text x -H 'authorization Bearer SECRET'
+
+# issue 12: CLI conventions
+check "i12 --version" 0 "gRPC Core" -- "$cli" --version
+check_json "i12 --version json" 0 "d['libbentogrpc'] and d['grpc_core']" -- "$cli" --version --format json
+check "i12 --opt=value form" 3 "UNAVAILABLE" -- "$cli" call "127.0.0.1:$unused_port" p --ndarray='[1]' --deadline-ms=500
+check "i12 -- ends the options" 2 "unexpected argument" -- "$cli" call localhost:1 p --text x -- a b
+check "i12 unknown option still refused" 2 "unknown option '--nope'" -- "$cli" call localhost:1 p --nope
+check "i12 missing value" 2 "--ndarray needs a value" -- "$cli" call localhost:1 p --ndarray
+check "i12 @file that is missing" 2 "--ndarray: cannot open" -- "$cli" call localhost:1 p --ndarray @"$tmp/none.json"
+check_json "i12 usage error as JSON" 2 "d['error']['exit_code'] == 2 and 'ragged' in d['error']['message']" -- \
+  "$cli" call localhost:1 p --ndarray '[[1],[2,3]]' --format json
+check_json "i12 unavailable as JSON" 3 "d['error']['status'] == 'BG_ERR_UNAVAILABLE' and d['error']['grpc_status_name'] == 'UNAVAILABLE'" -- \
+  "$cli" call "127.0.0.1:$unused_port" p --ndarray '[1]' --format=json
+check "i12 --format csv only for bench" 2 "--format csv is for bench" -- "$cli" health localhost:1 --format csv
+check "i12 --lb checked" 2 "--lb takes pick_first or round_robin" -- "$cli" health localhost:1 --lb random
+check "i12 --retries checked" 2 "--retries takes 0 to 4" -- "$cli" health localhost:1 --retries x
+check "i12 --rps checked" 2 "--rps needs" -- "$cli" bench localhost:1 p --text x --rps 0
+check "i12 --log checked" 2 "--log takes debug" -- "$cli" health localhost:1 --log loud
 
 start_server --slow-ms 3000
 url="127.0.0.1:$port"
@@ -213,7 +252,7 @@ check "i9#3 NaN and Infinity round trip" 0 '"data":[NaN,Infinity,-Infinity,0.5]'
 check "i9#3 dataframe NaN and int64 min" 0 "            NaN -9223372036854775808" -- \
   "$cli" call "$url" echo_dataframe --dataframe '{"a":[NaN, 1.5], "b":[-9223372036854775808, 1]}'
 check "i9#8 -H key over 255 bytes kept whole" 2 "only lower-case" -- \
-  "$cli" call "$url" bonjour --text hi -H "$(printf 'x%.0s' $(seq 255))B: 1"
+  "$cli" call "$url" bonjour --text hi -H "$(printf 'x%.0s' $(seq 255))@: 1"
 check_absent "i9#10 text reply escaped on a terminal" 0 'Hello, \x1b]0;pwned\x07\x1b[2J!' "<ESC>" -- \
   on_tty "$cli" call "$url" bonjour --text $'\e]0;pwned\a\e[2J'
 check_absent "i9#10 status message escaped on a terminal" 5 '\x1b]0;pwned\x07' "<ESC>" -- \
@@ -224,6 +263,57 @@ check "i9#10 raw bytes in the -o file" 0 "" -- \
   bash -c "printf 'Hello, \\033]0;pwned\\a\\033[2J!' | cmp - '$tmp/text.out'"
 check "i9#10 raw text to a pipe" 0 "" -- \
   bash -c "'$cli' call '$url' bonjour --text \$'\\e' | od -c | grep -qF '033'"
+# issue 12: inputs from files and stdin, -o -, --format json for every output, -v, logging
+printf '[[5.9,3,5.1,1.8],[1,2,3,4]]\n' >"$tmp/batch.json"
+check "i12 --ndarray @file" 0 '"data":[15.8,10.0]' -- "$cli" call "$url" predict --ndarray @"$tmp/batch.json" --dtype float32
+check "i12 --ndarray @- (stdin)" 0 '"data":[15.8,10.0]' -- \
+  bash -c "'$cli' call '$url' predict --ndarray @- --dtype float32 <'$tmp/batch.json'"
+check "i12 --text @@ is a literal @" 0 "Hello, @x!" -- "$cli" call "$url" bonjour --text @@x
+check "i12 --part json:@file" 0 "" -- bash -c "printf '{\"a\": 1}' >'$tmp/meta.json' && '$cli' call '$url' echo_json --json @'$tmp/meta.json'"
+check "i12 two inputs from stdin refused" 2 "stdin (@-) can feed only one input" -- \
+  "$cli" call "$url" bonjour --text @- --json @- </dev/null
+check "i12 -o - writes text to stdout" 0 "" -- \
+  bash -c "'$cli' call '$url' bonjour --text W -o - | cmp - <(printf 'Hello, W!')"
+check "i12 -o - writes a file to stdout" 0 "" -- \
+  bash -c "'$cli' call '$url' echo_image --file '$tmp/img.bmp' -o '$tmp/o.bmp' && '$cli' call '$url' echo_image --file '$tmp/img.bmp' -o - | cmp - '$tmp/o.bmp'"
+check "i12 no file named -" 0 "" -- test ! -e ./-
+check "i12 -H key lower-cased" 0 '"data":[true]' -- "$cli" call "$url" echo_ndarray --ndarray '[true]' -H 'X-Upper: 1'
+check "i12 -v shows trailers, status and time" 0 "< status: BG_OK" -- \
+  "$cli" call "$url" bonjour --text hi -v -H 'x-request-id: 9'
+check_absent "i12 -v hides credentials" 0 "> x-api-key: (hidden)" "SECRETTOKEN" -- \
+  "$cli" call "$url" bonjour --text hi -v -H 'X-Api-Key: SECRETTOKEN'
+check "i12 -v logs the library's events" 0 "bentogrpc: info: connecting to" -- "$cli" describe "$url" -v
+check "i12 --log info" 0 "bentogrpc: info: discovery at" -- "$cli" describe "$url" --log info
+check "i12 BG_LOG=info" 0 "bentogrpc: info: connecting to" -- env BG_LOG=info "$cli" health "$url"
+check_json "i12 describe json" 0 "any(a['name'] == 'predict' and a['input']['descriptor'] for a in d['apis'])" -- \
+  "$cli" describe "$url" --format json
+check_json "i12 health json" 0 "d['status'] == 'SERVING'" -- "$cli" health "$url" --format json
+check_json "i12 wait json" 0 "d['status'] == 'SERVING'" -- "$cli" wait "$url" --format json
+check_json "i12 ndarray json" 0 "d['kind'] == 'ndarray' and d['value']['data'] == [15.8, 10.0]" -- \
+  "$cli" call "$url" predict --ndarray @"$tmp/batch.json" --dtype float32 --format json
+check_json "i12 series json" 0 "d['kind'] == 'series' and d['value']['data'] == [1, 2, 3]" -- \
+  "$cli" call "$url" echo_series_from_sample --series '[1,2,3]' --format json
+check_json "i12 dataframe json" 0 "d['kind'] == 'dataframe' and d['columns'][0]['name'] == 'col1' and d['columns'][0]['value']['data'] == [46]" -- \
+  "$cli" call "$url" double_dataframe --dataframe '{"col1":[23]}' --format json
+check_json "i12 json output json" 0 "d['kind'] == 'json' and d['value'] == {'a': 1, 'b': [True]}" -- \
+  "$cli" call "$url" echo_json --json '{"b":[true],"a":1}' --format json
+check_json "i12 text json" 0 "d == {'kind': 'text', 'value': 'Hello, Wörld!'}" -- \
+  "$cli" call "$url" bonjour --text "Wörld" --format json
+check_json "i12 file json" 0 "d['kind'] == 'file' and d['mime'] == 'image/bmp' and d['size'] > 54" -- \
+  "$cli" call "$url" echo_image --file "$tmp/img.bmp" --format json
+check_json "i12 multipart json" 0 "d['kind'] == 'multipart' and len(d['parts']) >= 1" -- \
+  "$cli" call "$url" predict_multi_images --part "original=file:$tmp/img.bmp" --part "compared=file:$tmp/img.bmp" --format json
+check_json "i12 server error json" 5 "d['error']['exit_code'] == 5 and 'nope' in d['error']['message']" -- \
+  "$cli" call "$url" nope --ndarray '[1]' --format json
+check_json "i12 bench json" 0 "d['calls'] == 20 and d['ok'] == 20 and d['latency_ms']['p99'] > 0 and sum(b['count'] for b in d['histogram']) == 20" -- \
+  "$cli" bench "$url" bonjour --text hi --concurrency 2 --count 20 --format json
+check "i12 bench csv" 0 "calls,ok,failed,concurrency,elapsed_s" -- \
+  "$cli" bench "$url" bonjour --text hi --concurrency 2 --count 10 --format csv
+check_json "i12 bench --rps and --warmup-s" 0 "d['calls'] == 6 and d['warmup_calls'] >= 1" -- \
+  "$cli" bench "$url" bonjour --text hi --concurrency 2 --count 6 --rps 50 --warmup-s 0.1 --format json
+check "i12 --lb --retries --health-check accepted" 0 "Hello, x!" -- \
+  "$cli" call "$url" bonjour --text x --lb round_robin --retries 2 --health-check
+check "i12 --health-check=SERVICE" 0 "SERVING" -- "$cli" health "$url" --lb round_robin --health-check=
 check "v1alpha1 explains" 6 "no ServiceMetadata" -- "$cli" describe "$url" --protocol-version v1alpha1
 cleanup
 

@@ -2,9 +2,13 @@
 """Reference BentoML gRPC server for the libbentogrpc tests (see PROTOCOL.md).
 
 Emulates a legacy BentoML service served with ``bentoml serve-grpc``: BentoService
-(Call, ServiceMetadata) for one protocol version, and grpc.health.v1.Health/Check.
+(Call, ServiceMetadata) for one protocol version, and grpc.health.v1.Health/Check and Watch.
 Test options: --compress-responses gzip|deflate, --no-service-metadata (see --help).
-Prints ``PORT <n>`` on stdout once bound, then serves until SIGTERM/SIGINT.
+Prints ``PORT <n>`` on stdout once bound, then serves until SIGTERM/SIGINT, which shut it down
+gracefully (GOAWAY, in-flight calls drain for --shutdown-grace-ms).
+Replica tests: --replica-id ID adds trailing metadata ``bentoml-replica: ID`` to every Call;
+SIGUSR1 makes every health name NOT_SERVING, SIGUSR2 SERVING again (Watch streams see it);
+--max-connection-age-ms N closes each connection after N ms (gRPC's GOAWAY, not an error).
 
 Run with /usr/bin/python3 (needs grpcio, protobuf and numpy from Debian).
 """
@@ -61,6 +65,13 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="compress every response message with this algorithm")
     p.add_argument("--no-service-metadata", action="store_true",
                    help="serve BentoService without the ServiceMetadata method (UNIMPLEMENTED)")
+    p.add_argument("--replica-id", help="trailing metadata bentoml-replica: ID on every Call")
+    p.add_argument("--max-connection-age-ms", type=int, default=0,
+                   help="grpc.max_connection_age_ms: GOAWAY each connection after this long")
+    p.add_argument("--shutdown-grace-ms", type=int, default=500,
+                   help="on SIGTERM, how long in-flight calls may finish (default 500)")
+    p.add_argument("--fail-first-calls", type=int, default=0, metavar="N",
+                   help="the first N Calls fail with UNAVAILABLE (proves a client retried)")
     p.add_argument("--workers", type=int, default=16)
     p.add_argument("-v", "--verbose", action="store_true", help="log every failed call")
     args = p.parse_args(argv)
@@ -77,6 +88,13 @@ class Readiness:
         self.names = set(names)
         self.status = status
         self.ready_at = time.monotonic() + delay_ms / 1000.0
+        self.changed = threading.Condition()
+
+    def set_status(self, status: str) -> None:
+        """SIGUSR1/SIGUSR2: flip every name; Watch streams are woken to send it."""
+        with self.changed:
+            self.status = status
+            self.changed.notify_all()
 
     def ready(self) -> bool:
         return time.monotonic() >= self.ready_at
@@ -99,11 +117,15 @@ class Handlers:
         self.bento_name = f"bentoml.grpc.{args.protocol_version}.BentoService"
         self.readiness = Readiness(["", self.bento_name, "grpc.health.v1.Health"],
                                    args.health_status, args.startup_delay_ms)
+        self.lock = threading.Lock()
+        self.calls = 0  # Calls received, for --fail-first-calls
 
     # ---- helpers
 
     def _trailers(self, context, extra=()) -> None:
         trailers = list(extra)
+        if self.args.replica_id is not None:
+            trailers.append(("bentoml-replica", self.args.replica_id))
         if self.args.e2e_trailers:
             trailers.extend(E2E_TRAILERS)
         if trailers:
@@ -122,6 +144,19 @@ class Handlers:
         self._trailers(context)
         hc = self.pbs.health.HealthCheckResponse
         return hc(status=hc.ServingStatus.Value(status))
+
+    # ---- grpc.health.v1.Health/Watch: the current status, then every change, until cancelled
+
+    def health_watch(self, request, context):
+        hc = self.pbs.health.HealthCheckResponse
+        last = None
+        while context.is_active():
+            status = self.readiness.status_of(request.service) or "SERVICE_UNKNOWN"
+            if status != last:
+                yield hc(status=hc.ServingStatus.Value(status))
+                last = status
+            with self.readiness.changed:  # woken by a flip; the timeout sees the startup delay
+                self.readiness.changed.wait(0.1)
 
     # ---- BentoService/ServiceMetadata (v1 only)
 
@@ -156,6 +191,12 @@ class Handlers:
         request, size = received
         if not self.readiness.ready():
             self._abort(context, grpc.StatusCode.UNAVAILABLE, "Server is starting up.")
+        with self.lock:
+            self.calls += 1
+            count = self.calls
+        if count <= self.args.fail_first_calls:
+            self._abort(context, grpc.StatusCode.UNAVAILABLE,
+                        f"--fail-first-calls: call {count} fails")
         api = self.service.apis.get(request.api_name)
         if api is None:
             self._unknown_api(context)
@@ -225,7 +266,10 @@ def generic_handlers(h: Handlers, pbs: stubs.Stubs, version: str):
             response_serializer=pb.ServiceMetadataResponse.SerializeToString)
     health = {"Check": unary(
         h.health_check, request_deserializer=pbs.health.HealthCheckRequest.FromString,
-        response_serializer=pbs.health.HealthCheckResponse.SerializeToString)}
+        response_serializer=pbs.health.HealthCheckResponse.SerializeToString),
+        "Watch": grpc.unary_stream_rpc_method_handler(
+            h.health_watch, request_deserializer=pbs.health.HealthCheckRequest.FromString,
+            response_serializer=pbs.health.HealthCheckResponse.SerializeToString)}
     return (grpc.method_handlers_generic_handler(h.bento_name, bento),
             grpc.method_handlers_generic_handler("grpc.health.v1.Health", health))
 
@@ -260,6 +304,14 @@ def bind(server, addresses, creds) -> int:
     return first_tcp or 0
 
 
+def connection_age_options(args):
+    """--max-connection-age-ms: GOAWAY after the age; calls in flight get 10 s to finish."""
+    if args.max_connection_age_ms <= 0:
+        return []
+    return [("grpc.max_connection_age_ms", args.max_connection_age_ms),
+            ("grpc.max_connection_age_grace_ms", 10000)]
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
@@ -273,17 +325,19 @@ def main(argv=None) -> int:
         # BentoML's default max_message_length is -1 (unlimited) in both directions.
         options=[("grpc.max_receive_message_length", -1),
                  ("grpc.max_send_message_length", -1),
-                 ("grpc.so_reuseport", 0)])
+                 ("grpc.so_reuseport", 0)] + connection_age_options(args))
     port = bind(server, args.listen, server_credentials(args))
 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    signal.signal(signal.SIGUSR1, lambda *_: handlers.readiness.set_status("NOT_SERVING"))
+    signal.signal(signal.SIGUSR2, lambda *_: handlers.readiness.set_status("SERVING"))
     server.start()
     print(f"PORT {port}", flush=True)
     while not stop.wait(0.2):
         pass
-    server.stop(0.5).wait()
+    server.stop(args.shutdown_grace_ms / 1000.0).wait()  # GOAWAY; in-flight calls drain
     return 0
 
 
