@@ -10,7 +10,8 @@ command -v go >/dev/null || { echo "go not found: apt-get install golang-go (scr
 tmp=$(mktemp -d)
 trap 'chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
 export GOPATH=$tmp/gopath GOCACHE=$tmp/gocache GOPROXY=off GOFLAGS= GO111MODULE=on
-export CGO_ENABLED=1 CGO_CFLAGS="-I$src/include" CGO_LDFLAGS="-L$lib -Wl,-rpath,$lib"
+# the build tree's include/ holds the generated bentogrpc/version.h
+export CGO_ENABLED=1 CGO_CFLAGS="-I$src/include -I$lib/include" CGO_LDFLAGS="-L$lib -Wl,-rpath,$lib"
 export BENTOGRPC_SOURCE_DIR=$src GODEBUG=cgocheck=2
 cd "$src/bindings/go"
 go vet ./...
