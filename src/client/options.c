@@ -15,6 +15,10 @@ void bgi_options_init_defaults(struct bg_options *options) {
   options->default_deadline_ms = 0;
   options->channel.max_receive_bytes = -1;
   options->channel.max_send_bytes = -1;
+  /* Long-lived clients behind load balancers and NATs (options.h, bg_options_set_keepalive). */
+  options->channel.keepalive_time_ms = BGI_DEFAULT_KEEPALIVE_TIME_MS;
+  options->channel.keepalive_timeout_ms = BGI_DEFAULT_KEEPALIVE_TIMEOUT_MS;
+  options->channel.idle_timeout_ms = BGI_DEFAULT_IDLE_TIMEOUT_MS;
 }
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
