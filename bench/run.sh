@@ -118,3 +118,4 @@ if [ -s "$work/profile.md" ]; then
   cat "$work/profile.md" >>bench/RESULTS.md
   echo "bench: profiles appended to bench/RESULTS.md"
 fi
+bash bench/replicas.sh "$bin" bench/RESULTS.md # 3 replicas, round_robin (issue 11)
