@@ -5,7 +5,7 @@
  * SIGTERM without) loses nothing, health-aware balancing follows NOT_SERVING/SERVING, and a
  * server-side max connection age is invisible to callers. Every call is counted and printed.
  * Replicas say who answered in trailing metadata (bentoml-replica, bentoml-peer,
- * bentoml-previous-attempts on a retry). BG_REPLICAS_AGE_SECONDS sets the length of the
+ * bentoml-previous-attempts on a retry). BGT_REPLICAS_AGE_SECONDS sets the length of the
  * max-connection-age run (default 12). */
 #include <setjmp.h>
 #include <signal.h>
@@ -391,7 +391,7 @@ static void test_failover_sigkill_with_retries(void **state) {
 /* SIGTERM: the replica drains (NOT_SERVING for 1 s, still serving), then sends GOAWAY and
  * finishes its calls; a health-checking client without any retry policy loses nothing. (gRPC
  * Core's server shutdown cancels calls queued but not yet handed to a worker, so a client
- * that keeps sending until the GOAWAY can see a few CANCELLED: BG_REPLICAS_GRACEFUL_PLAIN=1
+ * that keeps sending until the GOAWAY can see a few CANCELLED: BGT_REPLICAS_GRACEFUL_PLAIN=1
  * runs that variant too and prints its count.) */
 static int graceful_run(bool health_check, const char *what) {
   replicas r;
@@ -416,7 +416,7 @@ static int graceful_run(bool health_check, const char *what) {
 static void test_graceful_shutdown_without_retries(void **state) {
   (void)state;
   assert_int_equal(graceful_run(true, "graceful SIGTERM r2, health check, no retries"), 0);
-  if (getenv("BG_REPLICAS_GRACEFUL_PLAIN"))
+  if (getenv("BGT_REPLICAS_GRACEFUL_PLAIN"))
     graceful_run(false, "graceful SIGTERM r2, no health check, no retries (informational)");
 }
 
@@ -466,7 +466,7 @@ static void test_health_aware_balancing(void **state) {
  * connection changes seen) and no call fails, with no retry policy. */
 static void test_max_connection_age_is_invisible(void **state) {
   (void)state;
-  const char *env = getenv("BG_REPLICAS_AGE_SECONDS");
+  const char *env = getenv("BGT_REPLICAS_AGE_SECONDS");
   int seconds = env && atoi(env) > 0 ? atoi(env) : 12;
   replicas r;
   replicas_start(&r, 1, "--max-connection-age-ms", "5000");
