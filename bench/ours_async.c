@@ -54,7 +54,14 @@ static void *async_setup(const bench_config *config, const bench_workload *w) {
   static async_ctx ctx;
   bg_error err;
   double t0 = bench_now();
-  ctx.client = bg_async_client_from_url(config->url, NULL, 0, &err);
+  bg_options *options = bg_options_new();
+  const char *lb = getenv("BENCH_LB_POLICY"); /* bench/replicas.sh: as for raw-core-cq */
+  if (lb && *lb && bg_options_set_lb_policy(options, lb, &err) != BG_OK) {
+    fprintf(stderr, "ours-async: %s\n", err.message);
+    return NULL;
+  }
+  ctx.client = bg_async_client_from_url(config->url, options, 0, &err);
+  bg_options_free(options);
   if (!ctx.client) {
     fprintf(stderr, "ours-async: %s\n", err.message);
     return NULL;

@@ -127,10 +127,15 @@ static void *raw_setup(const bench_config *config, const bench_workload *w) {
     fprintf(stderr, "raw: cannot build the request\n");
     return NULL;
   }
-  grpc_arg arg = {.type = GRPC_ARG_INTEGER,
-                  .key = (char *)GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
-                  .value.integer = -1};
-  grpc_channel_args args = {.num_args = 1, .args = &arg};
+  /* BENCH_LB_POLICY: bench/replicas.sh gives every contender the same LB policy */
+  const char *lb = getenv("BENCH_LB_POLICY");
+  grpc_arg arg[2] = {{.type = GRPC_ARG_INTEGER,
+                      .key = (char *)GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
+                      .value.integer = -1},
+                     {.type = GRPC_ARG_STRING,
+                      .key = (char *)GRPC_ARG_LB_POLICY_NAME,
+                      .value.string = (char *)lb}};
+  grpc_channel_args args = {.num_args = lb && *lb ? 2 : 1, .args = arg};
   grpc_channel_credentials *creds = grpc_insecure_credentials_create();
   ctx->channel = grpc_channel_create(config->url, creds, &args);
   grpc_channel_credentials_release(creds);

@@ -124,3 +124,5 @@ fi
 if [ "${BENCH_PYTHON_BINDING:-1}" = 1 ]; then
   BENCH_SKIP_DEPS=1 BENCH_BUILD_DIR=$build bash bench/py_binding.sh
 fi
+
+bash bench/replicas.sh "$bin" bench/RESULTS.md # 3 replicas, round_robin (issue 11)

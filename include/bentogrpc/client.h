@@ -25,7 +25,14 @@ typedef struct bg_api bg_api;
  * Connects to a BentoML gRPC server and discovers its APIs.
  *
  * `url` forms: "host:port", "grpc://host:port", "[::1]:port", "unix:/path/to.sock"
- * ("grpcs://host:port" uses TLS with the system's root certificates). Unix sockets:
+ * ("grpcs://host:port" uses TLS with the system's root certificates), and gRPC's own target
+ * syntax, handed to gRPC unchanged: "dns:///name:port" (every address the name has; with
+ * bg_options_set_lb_policy(o, "round_robin") calls are spread over them),
+ * "dns://DNS_SERVER/name:port" (asks that name server), "ipv4:a:p,b:p,...",
+ * "ipv6:[a]:p,[b]:p,...", "unix-abstract:name" and "xds:///name" (needs the environment
+ * variable GRPC_XDS_BOOTSTRAP or GRPC_XDS_BOOTSTRAP_CONFIG; see README "Many replicas").
+ * Use bg_options_set_tls() for TLS with these. bg_client_url() and error messages show `url`
+ * as given. Unix sockets:
  * "unix:/abs/path" and "unix:///abs/path" name the absolute path /abs/path, "unix:rel/path"
  * a path relative to the working directory; "unix://name" is refused (BG_ERR_INVALID_ARGUMENT).
  * The path is used byte for byte ('#', '?' and '%' are part of it, not URI syntax) and may

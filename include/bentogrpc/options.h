@@ -94,7 +94,24 @@ BG_API bg_status bg_options_set_max_send_bytes(bg_options *options, int64_t max_
                                                bg_error *err);
 /** HTTP/2 keepalive pings every `time_ms` (> 0), failing the connection when one is not
  *  answered within `timeout_ms` (0: gRPC's 20 s); `permit_without_calls` pings even when no
- *  call is active. Off by default. */
+ *  call is active.
+ *
+ *  Defaults, for long-lived clients behind load balancers, NATs and firewalls that drop
+ *  connections idle for some minutes without telling either end:
+ *  - keepalive every 5 min (300000 ms) while calls are active, 20 s timeout, no pings without
+ *    calls. 5 min is what gRPC servers accept by default: pinging more
+ *    often, or at all without calls, makes them close the connection with GOAWAY
+ *    "too_many_pings". So a slow call keeps its connection through middleboxes with idle
+ *    timeouts above 5 min (AWS NLB 350 s, GCP 10 min), and a dead peer is noticed within
+ *    5 min 20 s instead of TCP's ~15 min.
+ *  - the channel goes idle after 3 min without calls (gRPC channel argument
+ *    grpc.client_idle_timeout_ms, gRPC's own default is 30 min): it closes its connections
+ *    before the common middlebox idle timeouts (Azure LB 4 min, AWS NLB 350 s) can silently
+ *    drop them, so no call is sent into a dead connection; the next call reconnects.
+ *  For a middlebox that cuts active connections sooner than 5 min, lower `time_ms` AND raise
+ *  the server's permission (server arguments grpc.http2.min_recv_ping_interval_without_data_ms
+ *  and, for `permit_without_calls`, grpc.keepalive_permit_without_calls). The idle timeout is
+ *  changed with bg_options_set_channel_arg_int(o, "grpc.client_idle_timeout_ms", ms). */
 BG_API bg_status bg_options_set_keepalive(bg_options *options, int64_t time_ms, int64_t timeout_ms,
                                           bool permit_without_calls, bg_error *err);
 /** User agent prefix (copied); default "bentogrpc-c/<version>". */

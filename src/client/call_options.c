@@ -36,6 +36,7 @@ static bg_status need(const bg_call_options *co, bg_error *err) {
 
 BG_API bg_status bg_call_options_set_deadline_ms(bg_call_options *call_options, int64_t deadline_ms,
                                                  bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (need(call_options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (deadline_ms <= 0)
@@ -47,6 +48,7 @@ BG_API bg_status bg_call_options_set_deadline_ms(bg_call_options *call_options, 
 
 BG_API bg_status bg_call_options_set_wait_for_ready(bg_call_options *call_options,
                                                     bool wait_for_ready, bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (need(call_options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   call_options->wait_for_ready = wait_for_ready;
@@ -55,6 +57,7 @@ BG_API bg_status bg_call_options_set_wait_for_ready(bg_call_options *call_option
 
 BG_API bg_status bg_call_options_set_validate(bg_call_options *call_options, bool validate,
                                               bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (need(call_options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   call_options->validate = validate;
@@ -135,6 +138,7 @@ bg_status bgi_metadata_append(grpc_metadata **md, size_t *n, size_t *capacity, c
 
 BG_API bg_status bg_call_options_add_metadata(bg_call_options *call_options, const char *key,
                                               const char *value, size_t value_len, bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (need(call_options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   return bgi_metadata_append(&call_options->metadata, &call_options->n_metadata,
@@ -143,6 +147,7 @@ BG_API bg_status bg_call_options_add_metadata(bg_call_options *call_options, con
 
 BG_API bg_status bg_call_options_set_compression(bg_call_options *call_options,
                                                  bg_compression compression, bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (need(call_options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (compression != BG_COMPRESSION_NONE && compression != BG_COMPRESSION_DEFLATE &&
@@ -156,6 +161,7 @@ BG_API bg_status bg_call_options_set_compression(bg_call_options *call_options,
 
 BG_API bg_status bg_call_options_set_bearer_token(bg_call_options *call_options, const char *token,
                                                   bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (need(call_options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (!token || !*token)
@@ -183,6 +189,7 @@ BG_API bg_status bg_call_options_set_bearer_token(bg_call_options *call_options,
 BG_API bg_status bg_call_options_set_credentials(bg_call_options *call_options,
                                                  bg_credentials_fn callback, void *user_data,
                                                  bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (need(call_options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   call_options->credentials = callback;
@@ -192,6 +199,7 @@ BG_API bg_status bg_call_options_set_credentials(bg_call_options *call_options,
 
 BG_API bg_status bg_call_options_set_response_metadata(bg_call_options *call_options,
                                                        bg_response_metadata *sink, bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (need(call_options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   call_options->response_metadata = sink;

@@ -15,6 +15,10 @@ void bgi_options_init_defaults(struct bg_options *options) {
   options->default_deadline_ms = 0;
   options->channel.max_receive_bytes = -1;
   options->channel.max_send_bytes = -1;
+  /* Long-lived clients behind load balancers and NATs (options.h, bg_options_set_keepalive). */
+  options->channel.keepalive_time_ms = BGI_DEFAULT_KEEPALIVE_TIME_MS;
+  options->channel.keepalive_timeout_ms = BGI_DEFAULT_KEEPALIVE_TIMEOUT_MS;
+  options->channel.idle_timeout_ms = BGI_DEFAULT_IDLE_TIMEOUT_MS;
 }
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
@@ -110,6 +114,7 @@ static bg_status set_string(char **slot, const char *value, bg_error *err) {
 
 BG_API bg_status bg_options_set_protocol_version(bg_options *options, const char *version,
                                                  bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (need(options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (!version || (strcmp(version, "v1") != 0 && strcmp(version, "v1alpha1") != 0))
@@ -122,6 +127,7 @@ BG_API bg_status bg_options_set_protocol_version(bg_options *options, const char
 
 BG_API bg_status bg_options_allow_insecure_credentials(bg_options *options, bool allow,
                                                        bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (need(options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   options->allow_insecure_credentials = allow;
@@ -130,6 +136,7 @@ BG_API bg_status bg_options_allow_insecure_credentials(bg_options *options, bool
 
 BG_API bg_status bg_options_set_max_metadata_size(bg_options *options, size_t bytes,
                                                   bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (need(options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (bytes == 0 || bytes > INT32_MAX) /* gRPC takes an int */
@@ -141,6 +148,7 @@ BG_API bg_status bg_options_set_max_metadata_size(bg_options *options, size_t by
 
 BG_API bg_status bg_options_set_discovery_timeout_ms(bg_options *options, int64_t timeout_ms,
                                                      bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (need(options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (timeout_ms <= 0)
@@ -152,6 +160,7 @@ BG_API bg_status bg_options_set_discovery_timeout_ms(bg_options *options, int64_
 
 BG_API bg_status bg_options_set_default_deadline_ms(bg_options *options, int64_t deadline_ms,
                                                     bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (need(options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (deadline_ms < 0)
@@ -172,6 +181,7 @@ static bg_status check_size(const char *what, int64_t max_bytes, bg_error *err) 
 
 BG_API bg_status bg_options_set_max_receive_bytes(bg_options *options, int64_t max_bytes,
                                                   bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (need(options, err) != BG_OK || check_size("receive", max_bytes, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   options->channel.max_receive_bytes = max_bytes;
@@ -180,6 +190,7 @@ BG_API bg_status bg_options_set_max_receive_bytes(bg_options *options, int64_t m
 
 BG_API bg_status bg_options_set_max_send_bytes(bg_options *options, int64_t max_bytes,
                                                bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (need(options, err) != BG_OK || check_size("send", max_bytes, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   options->channel.max_send_bytes = max_bytes;
@@ -188,6 +199,7 @@ BG_API bg_status bg_options_set_max_send_bytes(bg_options *options, int64_t max_
 
 BG_API bg_status bg_options_set_keepalive(bg_options *options, int64_t time_ms, int64_t timeout_ms,
                                           bool permit_without_calls, bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (need(options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (time_ms <= 0 || time_ms > INT32_MAX || timeout_ms < 0 || timeout_ms > INT32_MAX)
@@ -202,6 +214,7 @@ BG_API bg_status bg_options_set_keepalive(bg_options *options, int64_t time_ms, 
 
 BG_API bg_status bg_options_set_user_agent(bg_options *options, const char *user_agent,
                                            bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (need(options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   for (const char *p = user_agent; p && *p; p++)
@@ -211,6 +224,7 @@ BG_API bg_status bg_options_set_user_agent(bg_options *options, const char *user
 }
 
 BG_API bg_status bg_options_set_lb_policy(bg_options *options, const char *policy, bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (need(options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (!policy || (strcmp(policy, "pick_first") != 0 && strcmp(policy, "round_robin") != 0))
@@ -223,6 +237,7 @@ BG_API bg_status bg_options_set_lb_policy(bg_options *options, const char *polic
 
 BG_API bg_status bg_options_set_service_config(bg_options *options, const char *json,
                                                bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (need(options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   json_error_t jerr;
@@ -265,11 +280,13 @@ static bg_status add_arg(bg_options *options, const char *key, bool is_string, c
 
 BG_API bg_status bg_options_set_channel_arg_int(bg_options *options, const char *key, int value,
                                                 bg_error *err) {
+  BGI_ERROR_SINK(err);
   return add_arg(options, key, false, NULL, value, err);
 }
 
 BG_API bg_status bg_options_set_channel_arg_string(bg_options *options, const char *key,
                                                    const char *value, bg_error *err) {
+  BGI_ERROR_SINK(err);
   return add_arg(options, key, true, value, 0, err);
 }
 
@@ -279,6 +296,7 @@ static bool valid_compression(bg_compression c) {
 
 BG_API bg_status bg_options_set_compression(bg_options *options, bg_compression compression,
                                             bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (need(options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (!valid_compression(compression))
@@ -291,6 +309,7 @@ BG_API bg_status bg_options_set_compression(bg_options *options, bg_compression 
 
 BG_API bg_status bg_options_add_interceptor(bg_options *options, bg_interceptor *interceptor,
                                             bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (need(options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   if (!interceptor)

@@ -11,6 +11,11 @@
 #define BGI_MAX_EXTRA_CHANNEL_ARGS 32
 #define BGI_MAX_INTERCEPTORS       16
 
+/* Connection defaults for long-lived clients; options.h (bg_options_set_keepalive) says why. */
+#define BGI_DEFAULT_KEEPALIVE_TIME_MS    300000 /* = gRPC servers' minimum ping interval */
+#define BGI_DEFAULT_KEEPALIVE_TIMEOUT_MS 20000
+#define BGI_DEFAULT_IDLE_TIMEOUT_MS      180000 /* below common load balancers' idle timeouts */
+
 struct bg_options {
   char protocol_version[16]; /* "v1" or "v1alpha1" */
   int64_t discovery_timeout_ms;

@@ -71,6 +71,7 @@ BG_API bg_status bg_options_set_retry(bg_options *options, int max_attempts,
                                       int64_t initial_backoff_ms, int64_t max_backoff_ms,
                                       double backoff_multiplier, const char *status_codes,
                                       bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (!options)
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "options is NULL");
   bgi_channel_config *c = &options->channel;
@@ -114,6 +115,7 @@ BG_API bg_status bg_options_set_retry(bg_options *options, int max_attempts,
 
 BG_API bg_status bg_options_set_health_check(bg_options *options, bool enable,
                                              const char *service_name, bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (!options)
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "options is NULL");
   for (const unsigned char *p = (const unsigned char *)service_name; p && *p; p++)

@@ -116,6 +116,7 @@ static const char *tls_material(const bg_options *options) {
 }
 
 BG_API bg_status bg_options_set_tls(bg_options *options, bool enable, bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (need(options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   /* Turning TLS off must never be overridden silently by material set before or after. */
@@ -143,12 +144,13 @@ static bg_status refuse_if_tls_off(const bg_options *options, const char *what, 
 
 BG_API bg_status bg_options_set_root_certs_file(bg_options *options, const char *path,
                                                 bg_error *err) {
+  BGI_ERROR_SINK(err);
   char *pem, source[600];
   if (need(options, err) != BG_OK ||
       refuse_if_tls_off(options, "CA certificates (bg_options_set_root_certs_file)", err) !=
           BG_OK ||
       read_file(path, "CA certificates", &pem, err) != BG_OK)
-    return err ? err->code : BG_ERR_INVALID_ARGUMENT;
+    return err->code;
   snprintf(source, sizeof source, "'%s'", path);
   bg_status st = store(&options->channel.root_pem, pem, PEM_CERTS, "CA certificates", source, err);
   if (st == BG_OK)
@@ -158,6 +160,7 @@ BG_API bg_status bg_options_set_root_certs_file(bg_options *options, const char 
 
 BG_API bg_status bg_options_set_root_certs_pem(bg_options *options, const char *pem, size_t len,
                                                bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (need(options, err) != BG_OK ||
       refuse_if_tls_off(options, "CA certificates (bg_options_set_root_certs_pem)", err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
@@ -196,6 +199,7 @@ static bg_status set_pair(bg_options *options, char *cert, const char *cert_sour
 
 BG_API bg_status bg_options_set_client_cert_file(bg_options *options, const char *cert_path,
                                                  const char *key_path, bg_error *err) {
+  BGI_ERROR_SINK(err);
   char *cert = NULL, *key = NULL, cert_source[600], key_source[600];
   if (need(options, err) != BG_OK ||
       refuse_if_tls_off(options, "a client certificate (bg_options_set_client_cert_file)", err) !=
@@ -215,6 +219,7 @@ BG_API bg_status bg_options_set_client_cert_file(bg_options *options, const char
 BG_API bg_status bg_options_set_client_cert_pem(bg_options *options, const char *cert_pem,
                                                 size_t cert_len, const char *key_pem,
                                                 size_t key_len, bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (need(options, err) != BG_OK ||
       refuse_if_tls_off(options, "a client certificate (bg_options_set_client_cert_pem)", err) !=
           BG_OK)
@@ -233,6 +238,7 @@ BG_API bg_status bg_options_set_client_cert_pem(bg_options *options, const char 
 
 BG_API bg_status bg_options_set_authority(bg_options *options, const char *authority,
                                           bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (need(options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   for (const char *p = authority; p && *p; p++)

@@ -46,6 +46,8 @@ grpc_channel *bgi_channel_create(const bgi_url *url, const bgi_channel_config *c
       add_int(args, &n, GRPC_ARG_KEEPALIVE_TIMEOUT_MS, c->keepalive_timeout_ms);
     add_int(args, &n, GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, c->keepalive_permit_without_calls);
   }
+  if (c->idle_timeout_ms > 0)
+    add_int(args, &n, GRPC_ARG_CLIENT_IDLE_TIMEOUT_MS, c->idle_timeout_ms);
   if (c->compression)
     add_int(args, &n, GRPC_COMPRESSION_CHANNEL_DEFAULT_ALGORITHM, c->compression);
   if (c->lb_policy)

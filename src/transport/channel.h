@@ -21,9 +21,10 @@ typedef struct bgi_channel_config {
   int64_t max_send_bytes;       /* -1: unlimited */
   int64_t max_metadata_size;    /* 0: gRPC's default (8 KiB) */
   int64_t reconnect_backoff_ms; /* > 0: cap on reconnect backoff; 0: gRPC's default */
-  int64_t keepalive_time_ms;    /* 0: keepalive off */
+  int64_t keepalive_time_ms;    /* 0: keepalive off (the default is on: options.h) */
   int64_t keepalive_timeout_ms; /* 0: gRPC's default */
   bool keepalive_permit_without_calls;
+  int64_t idle_timeout_ms;  /* > 0: grpc.client_idle_timeout_ms; 0: gRPC's (30 min) */
   int compression;          /* grpc_compression_algorithm for requests; 0 none */
   char *user_agent;         /* NULL: "bentogrpc-c/<version>" */
   char *lb_policy;          /* NULL: gRPC's (pick_first) */

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -166,12 +167,43 @@ static void test_channel_state(void **state) {
   bg_client_close(c);
 }
 
+/* xds:///name: accepted only with a bootstrap (the error says what to set); with one naming
+ * a control plane that is not there, gRPC's xDS client is really used and says so. */
+static void test_xds_target(void **state) {
+  (void)state;
+  bg_error err;
+  unsetenv("GRPC_XDS_BOOTSTRAP");
+  unsetenv("GRPC_XDS_BOOTSTRAP_CONFIG");
+  assert_null(bg_client_from_url("xds:///bento", NULL, &err));
+  assert_int_equal(err.code, BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "GRPC_XDS_BOOTSTRAP");
+  assert_contains(err.message, "xds:///bento");
+
+  char bootstrap[512];
+  snprintf(bootstrap, sizeof bootstrap,
+           "{\"xds_servers\":[{\"server_uri\":\"127.0.0.1:%d\",\"channel_creds\":"
+           "[{\"type\":\"insecure\"}],\"server_features\":[\"xds_v3\"]}],"
+           "\"node\":{\"id\":\"bentogrpc-test\"}}",
+           bgt_unused_port());
+  setenv("GRPC_XDS_BOOTSTRAP_CONFIG", bootstrap, 1);
+  bg_options *o = bg_options_new();
+  bg_options_set_discovery_timeout_ms(o, 2000, NULL);
+  assert_null(bg_client_from_url("xds:///bento", o, &err));
+  printf("xds with a closed control plane: %s\n", err.message);
+  assert_true(err.code == BG_ERR_UNAVAILABLE || err.code == BG_ERR_DEADLINE);
+  assert_contains(err.message, "xds:///bento");
+  assert_contains(err.message, "xDS"); /* gRPC's xDS client tried the bootstrap's server */
+  bg_options_free(o);
+  unsetenv("GRPC_XDS_BOOTSTRAP_CONFIG");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_retry_option_is_checked),
       cmocka_unit_test(test_retry_policy_retries),
       cmocka_unit_test(test_health_check_gates_calls),
       cmocka_unit_test(test_channel_state),
+      cmocka_unit_test(test_xds_target),
   };
   return cmocka_run_group_tests_name("replicas_options", tests, NULL, NULL);
 }

@@ -5,8 +5,10 @@ Emulates a legacy BentoML service served with ``bentoml serve-grpc``: BentoServi
 (Call, ServiceMetadata) for one protocol version, and grpc.health.v1.Health/Check and Watch.
 Test options: --compress-responses gzip|deflate, --no-service-metadata (see --help).
 Prints ``PORT <n>`` on stdout once bound, then serves until SIGTERM/SIGINT, which shut it down
-gracefully (GOAWAY, in-flight calls drain for --shutdown-grace-ms).
-Replica tests: --replica-id ID adds trailing metadata ``bentoml-replica: ID`` to every Call;
+gracefully: NOT_SERVING for --drain-ms (if set), then GOAWAY, in-flight calls finishing
+within --shutdown-grace-ms.
+Replica tests: --replica-id ID adds trailing metadata ``bentoml-replica: ID`` to every Call
+(and ``bentoml-peer``, the client's address, plus ``bentoml-previous-attempts`` on a retry);
 SIGUSR1 makes every health name NOT_SERVING, SIGUSR2 SERVING again (Watch streams see it);
 --max-connection-age-ms N closes each connection after N ms (gRPC's GOAWAY, not an error).
 
@@ -70,6 +72,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="grpc.max_connection_age_ms: GOAWAY each connection after this long")
     p.add_argument("--shutdown-grace-ms", type=int, default=500,
                    help="on SIGTERM, how long in-flight calls may finish (default 500)")
+    p.add_argument("--drain-ms", type=int, default=0,
+                   help="on SIGTERM, first report NOT_SERVING and keep serving this long, so "
+                        "health-checking clients move away before the GOAWAY (default 0)")
     p.add_argument("--fail-first-calls", type=int, default=0, metavar="N",
                    help="the first N Calls fail with UNAVAILABLE (proves a client retried)")
     p.add_argument("--workers", type=int, default=16)
@@ -124,8 +129,9 @@ class Handlers:
 
     def _trailers(self, context, extra=()) -> None:
         trailers = list(extra)
-        if self.args.replica_id is not None:
+        if self.args.replica_id is not None:  # which replica, over which connection
             trailers.append(("bentoml-replica", self.args.replica_id))
+            trailers.append(("bentoml-peer", context.peer()))
         if self.args.e2e_trailers:
             trailers.extend(E2E_TRAILERS)
         if trailers:
@@ -205,6 +211,10 @@ class Handlers:
         encoding = next((v for k, v in metadata if k == "grpc-encoding"), None)
         ctx = CallContext(grpc_context=context, metadata=metadata, trailing=[],
                           slow_ms=self.args.slow_ms, request_bytes=size, request_encoding=encoding)
+        if self.args.replica_id is not None:  # a client's retry: which attempt this is
+            attempts = next((v for k, v in metadata if k == "grpc-previous-rpc-attempts"), None)
+            if attempts is not None:
+                ctx.trailing.append(("bentoml-previous-attempts", attempts))
         log.info("%s: request %d bytes, grpc-encoding %s", api.name, size, encoding or "unseen")
         try:
             response = self._run(api, request, ctx)
@@ -337,6 +347,11 @@ def main(argv=None) -> int:
     print(f"PORT {port}", flush=True)
     while not stop.wait(0.2):
         pass
+    if args.drain_ms > 0:
+        # gRPC Core's shutdown cancels the calls queued but not yet handed to a worker
+        # (CANCELLED at the client): health first, so that clients stop sending.
+        handlers.readiness.set_status("NOT_SERVING")
+        time.sleep(args.drain_ms / 1000.0)
     server.stop(args.shutdown_grace_ms / 1000.0).wait()  # GOAWAY; in-flight calls drain
     return 0
 

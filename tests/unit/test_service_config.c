@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "client/options_internal.h"
 #include "transport/channel.h"
 
 static json_t *merged(const char *user, const char *retry, bool health, const char *service) {
@@ -95,12 +96,29 @@ static void test_health_check_config(void **state) {
   json_decref(root);
 }
 
+/* Long-lived clients behind load balancers: keepalive on during calls at the interval gRPC
+ * servers accept (5 min), and the channel idles (closing its connections) after 3 min
+ * without calls, before middleboxes drop them silently. Before: keepalive off, 30 min idle. */
+static void test_connection_defaults(void **state) {
+  (void)state;
+  bg_options *o = bg_options_new();
+  assert_int_equal(o->channel.keepalive_time_ms, 300000);
+  assert_int_equal(o->channel.keepalive_timeout_ms, 20000);
+  assert_false(o->channel.keepalive_permit_without_calls);
+  assert_int_equal(o->channel.idle_timeout_ms, 180000);
+  bg_error err;
+  assert_int_equal(bg_options_set_keepalive(o, 30000, 5000, true, &err), BG_OK);
+  assert_int_equal(o->channel.keepalive_time_ms, 30000);
+  bg_options_free(o);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_nothing_to_merge),
       cmocka_unit_test(test_retry_covers_our_services),
       cmocka_unit_test(test_retry_merges_with_user_config),
       cmocka_unit_test(test_health_check_config),
+      cmocka_unit_test(test_connection_defaults),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -123,6 +124,78 @@ static void test_malformed(void **state) {
   expect_error("bad$host:3000", "not a valid host name");
 }
 
+/* Issue 11: gRPC's own target syntax is handed to gRPC unchanged (before: "dns:///h:p" was an
+ * "unsupported scheme" and "ipv4:a:p,b:p" got the advice to bracket an IPv6 address). */
+static void expect_native(const char *url, const char *host, int port, bool local) {
+  bgi_url parsed;
+  bg_error err;
+  if (bgi_url_parse(url, &parsed, &err) != BG_OK)
+    fail_msg("'%s': %s", url, err.message);
+  assert_string_equal(parsed.target, url);
+  assert_string_equal(parsed.host, host);
+  assert_int_equal(parsed.port, port);
+  assert_false(parsed.tls);
+  if (bgi_url_is_local(&parsed) != local)
+    fail_msg("'%s' should%s be local", url, local ? "" : " not");
+}
+
+static void test_native_targets(void **state) {
+  (void)state;
+  expect_native("dns:///localhost:3000", "localhost", 3000, true);
+  expect_native("dns:///bento.ns.svc.cluster.local:3000", "bento.ns.svc.cluster.local", 3000,
+                false);
+  expect_native("dns://127.0.0.1:5353/replicas.test:3000", "replicas.test", 3000, false);
+  expect_native("dns:localhost:3000", "localhost", 3000, true);
+  expect_native("dns:///[::1]:3000", "::1", 3000, true);
+  expect_native("ipv4:127.0.0.1:3001,127.0.0.2:3002,127.0.0.3:3003", "127.0.0.1", 3001, true);
+  expect_native("ipv4:127.0.0.1:3001,10.0.0.2:3002", "127.0.0.1", 3001, false);
+  expect_native("ipv4:10.1.2.3:80", "10.1.2.3", 80, false);
+  expect_native("ipv6:[::1]:3001,[::1]:3002", "::1", 3001, true);
+  expect_native("ipv6:[fe80::1]:3001", "fe80::1", 3001, false);
+  expect_native("unix-abstract:bento", "bento", 0, true);
+
+  expect_error("dns:///bento", "has no port");
+  expect_error("dns:///", "no host");
+  expect_error("dns://", "no host");
+  expect_error("dns://10.0.0.53", "dns://DNS_SERVER/host:port");
+  expect_error("dns:///bad$name:1", "not a valid host name");
+  expect_error("ipv4:127.0.0.1", "has no port");
+  expect_error("ipv4:", "no address");
+  expect_error("ipv4:127.0.0.1:1,,127.0.0.2:2", "empty address");
+  expect_error("ipv4:localhost:1", "dns:///localhost:1");
+  expect_error("ipv4:127.0.0.1:99999", "not in 1..65535");
+  expect_error("ipv6:::1:3000", "[addr]:port");
+  expect_error("ipv6:[1.2.3.4]:3000", "is not an IPv6 address");
+  expect_error("unix-abstract:", "no socket name");
+  expect_error("xds:///", "no service name");
+  expect_error("127.0.0.1:1,127.0.0.2:2", "ipv4:127.0.0.1:1,127.0.0.2:2");
+  expect_error("foo:bar:1", "unsupported");
+  expect_error("http://localhost:3000", "dns:///host:port");
+  bgi_url parsed;
+  bg_error err;
+  /* unix-abstract names are byte for byte, as unix: paths (percent-encoded for gRPC) */
+  assert_int_equal(bgi_url_parse("unix-abstract:a#b", &parsed, &err), BG_OK);
+  assert_string_equal(parsed.target, "unix-abstract:a%23b");
+  assert_true(parsed.is_unix);
+}
+
+/* xds: needs a bootstrap; without one the error says what to set (gRPC would only fail at the
+ * first call with "Failed to create channel"); the environment is read at each parse. */
+static void test_xds_needs_bootstrap(void **state) {
+  (void)state;
+  unsetenv("GRPC_XDS_BOOTSTRAP");
+  unsetenv("GRPC_XDS_BOOTSTRAP_CONFIG");
+  expect_error("xds:///bento", "GRPC_XDS_BOOTSTRAP");
+  expect_error("xds:///bento", "GRPC_XDS_BOOTSTRAP_CONFIG");
+  setenv("GRPC_XDS_BOOTSTRAP", "/etc/xds-bootstrap.json", 1);
+  expect_native("xds:///bento", "bento", 0, false);
+  unsetenv("GRPC_XDS_BOOTSTRAP");
+  setenv("GRPC_XDS_BOOTSTRAP_CONFIG", "{}", 1);
+  expect_native("xds:///bento", "bento", 0, false);
+  expect_native("xds://control.example/bento", "bento", 0, false);
+  unsetenv("GRPC_XDS_BOOTSTRAP_CONFIG");
+}
+
 static void test_null_error_is_allowed(void **state) {
   (void)state;
   bgi_url parsed;
@@ -137,6 +210,8 @@ int main(void) {
       cmocka_unit_test(test_null_error_is_allowed),
       cmocka_unit_test(test_unix_paths_are_literal),
       cmocka_unit_test(test_local_targets),
+      cmocka_unit_test(test_native_targets),
+      cmocka_unit_test(test_xds_needs_bootstrap),
   };
   return cmocka_run_group_tests_name("url", tests, NULL, NULL);
 }
