@@ -359,6 +359,17 @@ check "discovery over limit" 5 "Received message larger than max" -- \
 check "plaintext wins over grpcs" 0 "SERVING" -- "$cli" health "grpcs://127.0.0.1:$port" --plaintext
 cleanup
 
+# Issue 11 flags: a replica that says who answered, retries over a server failing its first calls
+start_server --replica-id r7 --fail-first-calls 1
+check "i11 --retries retries UNAVAILABLE" 0 '"data":[2.0]' -- \
+  "$cli" call "127.0.0.1:$port" double_ndarray --ndarray '[1.0]' --retries 2 --lb round_robin
+check_json "i11 bench counts calls per replica" 0 "d['replicas'] == {'r7': 20}" -- \
+  "$cli" bench "127.0.0.1:$port" bonjour --text hi --concurrency 2 --count 20 --format json \
+  --lb round_robin --health-check
+check "i11 bench prints calls per replica" 0 "calls per replica (bentoml-replica):" -- \
+  "$cli" bench "127.0.0.1:$port" bonjour --text hi --concurrency 2 --count 5
+cleanup
+
 start_server --health-status NOT_SERVING
 check "not serving" 1 "NOT_SERVING" -- "$cli" health "127.0.0.1:$port"
 cleanup
