@@ -24,4 +24,18 @@ size_t bgi_escape_into(char *dst, size_t cap, const char *text, size_t len);
 
 #define BGI_FAIL_NOMEM(err) bgi_fail((err), BG_ERR_NO_MEMORY, 0, "out of memory")
 
+/* Inside the library the error sink is never NULL: every BG_API function taking `bg_error *err`
+ * starts with `BGI_ERROR_SINK(err);`, which points a NULL `err` at a local record for the rest
+ * of the call (cleared, so it reads "no error"), so internal code writes to `err` unconditionally
+ * (no `err ? err : &local`, no `if (err)`). A statement, not an expression: the local must live in
+ * the caller's scope. */
+#define BGI_ERROR_SINK(err)                                                                        \
+  bg_error bgi_sink_;                                                                              \
+  if (!(err)) {                                                                                    \
+    bgi_sink_.code = BG_OK;                                                                        \
+    bgi_sink_.grpc_status = 0;                                                                     \
+    bgi_sink_.message[0] = '\0';                                                                   \
+    (err) = &bgi_sink_;                                                                            \
+  }
+
 #endif
