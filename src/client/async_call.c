@@ -110,6 +110,7 @@ BG_API bg_status bg_async_call(bg_async_client *aclient, const char *api_name,
                                const bg_value *input, const bg_call_options *call_options,
                                bg_async_call_cb callback, void *user_data,
                                struct bg_async_call **call, bg_error *err) {
+  BGI_ERROR_SINK(err);
   bgi_error_clear(err);
   if (call)
     *call = NULL;

@@ -30,6 +30,7 @@ static bg_async_client *wrap(bg_client *client, bool owns, bool discovered, unsi
 
 BG_API bg_async_client *bg_async_client_from_url(const char *url, const bg_options *options,
                                                  unsigned flags, bg_error *err) {
+  BGI_ERROR_SINK(err);
   bg_client *client = bg_client_from_url(url, options, err);
   if (!client)
     return NULL;
@@ -41,6 +42,7 @@ BG_API bg_async_client *bg_async_client_from_url(const char *url, const bg_optio
 
 BG_API bg_async_client *bg_async_client_from_client(bg_client *client, unsigned flags,
                                                     bg_error *err) {
+  BGI_ERROR_SINK(err);
   bgi_error_clear(err);
   if (!client) {
     bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "bg_async_client_from_client: client is NULL");
@@ -51,6 +53,7 @@ BG_API bg_async_client *bg_async_client_from_client(bg_client *client, unsigned 
 
 BG_API bg_async_client *bg_async_client_connect(const char *url, const bg_options *options,
                                                 unsigned flags, bg_error *err) {
+  BGI_ERROR_SINK(err);
   bgi_error_clear(err);
   bg_client *client = bgi_client_connect(url, options, 0, err);
   if (!client)
@@ -77,6 +80,7 @@ BG_API bg_client *bg_async_client_sync(const bg_async_client *aclient) {
 
 BG_API bg_status bg_async_client_poll(bg_async_client *aclient, int64_t timeout_ms, size_t *n_run,
                                       bg_error *err) {
+  BGI_ERROR_SINK(err);
   bgi_error_clear(err);
   if (!aclient) {
     if (n_run)
@@ -87,6 +91,7 @@ BG_API bg_status bg_async_client_poll(bg_async_client *aclient, int64_t timeout_
 }
 
 BG_API bg_status bg_async_client_dispatch(bg_async_client *aclient, size_t *n_run, bg_error *err) {
+  BGI_ERROR_SINK(err);
   return bg_async_client_poll(aclient, 0, n_run, err);
 }
 

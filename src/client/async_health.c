@@ -219,6 +219,7 @@ static health_op *new_op(bg_async_client *ac, const bgi_async_op_vtable *vt, con
 BG_API bg_status bg_async_health(bg_async_client *aclient, const char *service, int64_t timeout_ms,
                                  bg_async_health_cb callback, void *user_data,
                                  struct bg_async_call **call, bg_error *err) {
+  BGI_ERROR_SINK(err);
   bgi_error_clear(err);
   if (call)
     *call = NULL;
@@ -237,6 +238,7 @@ BG_API bg_status bg_async_wait_until_ready(bg_async_client *aclient, int64_t tim
                                            int64_t interval_ms, bg_async_health_cb callback,
                                            void *user_data, struct bg_async_call **call,
                                            bg_error *err) {
+  BGI_ERROR_SINK(err);
   bgi_error_clear(err);
   if (call)
     *call = NULL;

@@ -218,16 +218,14 @@ static bg_status outcome(const bg_client *client, const bgi_prepared_call *prepa
     bg_status st = bgi_client_fail(client, err, result, what, prepared->unary.deadline_ms);
     if (is_unknown_api_reply(result)) {
       st = BG_ERR_UNKNOWN_API;
-      if (err)
-        err->code = st;
+      err->code = st;
     }
     return st;
   }
   bg_status st = decode_response(client, prepared->api, result->response, output, err);
   if (st == BG_ERR_INVALID_ARGUMENT) { /* only the server's bytes and spec are decoded here */
     st = BG_ERR_PROTOCOL;
-    if (err)
-      err->code = st;
+    err->code = st;
   }
   if (st != BG_OK)
     bgi_error_prefix(err, "API '%s' at %s: output", api_name, client->url_text);
@@ -283,11 +281,13 @@ static bg_status run(bg_client *client, const char *api_name, const bg_value *in
 BG_API bg_status bg_client_call(bg_client *client, const char *api_name, const bg_value *input,
                                 bg_value **output, const bg_call_options *call_options,
                                 bg_error *err) {
+  BGI_ERROR_SINK(err);
   return run(client, api_name, input, output, call_options, false, err);
 }
 
 BG_API bg_status bg_client_call_raw(bg_client *client, const char *api_name, const bg_value *input,
                                     bg_value **output, const bg_call_options *call_options,
                                     bg_error *err) {
+  BGI_ERROR_SINK(err);
   return run(client, api_name, input, output, call_options, true, err);
 }

@@ -116,6 +116,7 @@ static bg_status refuse_old_protocol(const bg_client *client, bg_error *err) {
 }
 
 BG_API bg_client *bg_client_from_url(const char *url, const bg_options *options, bg_error *err) {
+  BGI_ERROR_SINK(err);
   bgi_error_clear(err);
   bg_client *client = bgi_client_connect(url, options, 0, err);
   if (!client)
@@ -132,6 +133,7 @@ BG_API bg_client *bg_client_from_url(const char *url, const bg_options *options,
 }
 
 BG_API bg_client *bg_client_open(const char *url, const bg_options *options, bg_error *err) {
+  BGI_ERROR_SINK(err);
   bgi_error_clear(err);
   bg_client *client = bgi_client_connect(url, options, 0, err);
   if (client && !(client->service_name = strdup(""))) {

@@ -71,6 +71,7 @@ static bg_status health_check(bg_client *client, const char *service, int64_t ti
 
 BG_API bg_status bg_client_health(bg_client *client, const char *service, int64_t timeout_ms,
                                   bg_health_status *status, bg_error *err) {
+  BGI_ERROR_SINK(err);
   bgi_error_clear(err);
   if (!client || !status)
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
@@ -84,12 +85,13 @@ BG_API bg_status bg_client_health(bg_client *client, const char *service, int64_
 BG_API bg_status bg_health_check_url(const char *url, const char *service, int64_t timeout_ms,
                                      const bg_options *options, bg_health_status *status,
                                      bg_error *err) {
+  BGI_ERROR_SINK(err);
   bgi_error_clear(err);
   if (!status)
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "bg_health_check_url: status is NULL");
   bg_client *client = bgi_client_connect(url, options, 0, err);
   if (!client)
-    return err ? err->code : BG_ERR_INVALID_ARGUMENT;
+    return err->code;
   bg_status st = bg_client_health(client, service, timeout_ms, status, err);
   bg_client_close(client);
   return st;
@@ -110,6 +112,7 @@ static void sleep_ms(int64_t ms) {
 BG_API bg_status bg_wait_until_server_ready(const char *url, int64_t timeout_ms,
                                             int64_t interval_ms, const bg_options *options,
                                             bg_error *err) {
+  BGI_ERROR_SINK(err);
   bgi_error_clear(err);
   if (timeout_ms <= 0 || interval_ms <= 0)
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
@@ -117,7 +120,7 @@ BG_API bg_status bg_wait_until_server_ready(const char *url, int64_t timeout_ms,
                     (long long)timeout_ms, (long long)interval_ms);
   bg_client *client = bgi_client_connect(url, options, interval_ms, err);
   if (!client)
-    return err ? err->code : BG_ERR_INVALID_ARGUMENT;
+    return err->code;
 
   const int64_t start = now_ms();
   char last[BG_ERROR_MESSAGE_SIZE] = "no check completed";

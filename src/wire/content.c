@@ -111,11 +111,9 @@ static bg_status fill(const bgi_content *c, bgi_v1alpha1 v1alpha1, bgi_arena *ar
     *s.multipart = c->as.multipart;
     return BG_OK;
   case BGI_MEMBER_FILE: {
-    bg_error local;
-    bg_error *e = err ? err : &local; /* the code must survive a NULL err */
-    ProtobufCMessage *f = make_file(&c->as.file, v1alpha1, arena, e);
+    ProtobufCMessage *f = make_file(&c->as.file, v1alpha1, arena, err);
     if (!f)
-      return e->code;
+      return err->code;
     *s.file = (Bentoml__Grpc__V1__File *)f; /* packed through f->descriptor */
     return BG_OK;
   }

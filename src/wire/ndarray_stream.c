@@ -159,8 +159,7 @@ bg_status bgi_ndarray_stream_decode(grpc_byte_buffer *buffer, bg_value **out, bg
   st = bgi_ndarray_check(p.values_dtype, p.shape, p.ndim, p.values, p.count, err);
   if (st != BG_OK) {
     free(p.values);
-    if (err)
-      err->code = BG_ERR_PROTOCOL;
+    err->code = BG_ERR_PROTOCOL;
     bgi_error_prefix(err, "ndarray in the server's reply is inconsistent");
     return BG_ERR_PROTOCOL;
   }
