@@ -11,9 +11,11 @@
  *     bg_async_client_dispatch() on its own thread;
  *   - thread (flag BG_ASYNC_CALLBACK_THREAD): a library-owned thread runs the callbacks.
  *
- * Inside, one completion queue is drained by one library thread that only moves finished
- * operations to a ready list; callbacks never run on it, and decoding happens on the thread
- * that runs the callback.
+ * Inside, each async client has one completion queue. In poll mode the thread inside
+ * bg_async_client_poll() drains it itself (no library thread, no hand-off per call; calls make
+ * progress while someone polls); with BG_ASYNC_CALLBACK_THREAD the library's thread drains it
+ * and runs the callbacks; the first bg_async_client_fd() starts one library thread that drains
+ * it and signals the fd. Decoding happens on the thread that runs the callback.
  *
  * Operation handles: an operation is named by `struct bg_async_call *` (a struct tag, as
  * the name bg_async_call is the function). Asking for the handle (a non-NULL `call`
@@ -76,8 +78,8 @@ typedef void (*bg_async_health_cb)(struct bg_async_call *call, bg_status status,
  * `flags`: 0 or BG_ASYNC_CALLBACK_THREAD. `options` may be NULL; it is copied.
  * Returns the client (free with bg_async_client_close()) or NULL with `err` filled, with
  * the errors of bg_client_from_url() (plus BG_ERR_INTERNAL when a thread or the eventfd
- * cannot be created). Starts one library thread (two with BG_ASYNC_CALLBACK_THREAD).
- * Thread-safe.
+ * cannot be created). Starts no library thread (one with BG_ASYNC_CALLBACK_THREAD; one more
+ * when bg_async_client_fd() is first called). Thread-safe.
  */
 BG_API bg_async_client *bg_async_client_from_url(const char *url, const bg_options *options,
                                                  unsigned flags, bg_error *err);
@@ -205,7 +207,9 @@ BG_API bg_status bg_async_client_poll(bg_async_client *aclient, int64_t timeout_
  * The client's eventfd: readable exactly while callbacks are ready to run. Watch it for
  * readability (level-triggered, or edge-triggered with a dispatch per wakeup) and call
  * bg_async_client_dispatch() when it is. Owned by the client — do not read or close it;
- * valid until bg_async_client_close(). -1 for a BG_ASYNC_CALLBACK_THREAD client.
+ * valid until bg_async_client_close(). The first call starts a library thread that drains the
+ * client's completion queue (before it, bg_async_client_poll() does that on the caller's
+ * thread). -1 for a BG_ASYNC_CALLBACK_THREAD client, or when that thread cannot start.
  */
 BG_API int bg_async_client_fd(const bg_async_client *aclient);
 

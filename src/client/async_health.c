@@ -1,5 +1,5 @@
-/* Async Health/Check and wait-until-ready. Waiting re-checks from the engine thread's timers,
- * so nobody blocks or spins in between. */
+/* Async Health/Check and wait-until-ready. Waiting re-checks from the engine's timers (run by
+ * whoever drains its queue), so nobody blocks or spins in between. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +26,7 @@ typedef struct health_op {
   int64_t started_ms, timeout_ms, interval_ms;
   unsigned checks;
   char last[BG_ERROR_MESSAGE_SIZE]; /* the last check's status or error */
-  bg_status outcome;                /* decided on the engine thread */
+  bg_status outcome;                /* decided by the queue drainer */
   bg_error outcome_err;
 } health_op;
 
@@ -98,7 +98,7 @@ static void fail_timeout(health_op *h) {
                         h->checks, h->service, (long long)h->interval_ms, h->last);
 }
 
-/* Engine thread: judge the check; deliver when SERVING or out of time, else re-arm. */
+/* Queue drainer: judge the check; deliver when SERVING or out of time, else re-arm. */
 static bool wait_completed(bgi_async_op *op, bool ok) {
   health_op *h = (health_op *)op;
   bg_health_status health = BG_HEALTH_UNKNOWN;
@@ -126,7 +126,7 @@ static bool wait_completed(bgi_async_op *op, bool ok) {
   return false;
 }
 
-/* Engine thread: the pause is over; check again within the time left. */
+/* Queue drainer: the pause is over; check again within the time left. */
 static bool wait_timer(bgi_async_op *op) {
   health_op *h = (health_op *)op;
   int64_t left = h->timeout_ms - (now_ms() - h->started_ms);

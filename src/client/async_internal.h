@@ -5,7 +5,7 @@
 
 #include "bentogrpc/async.h"
 #include "client/client_internal.h"
-#include "transport/async_engine.h"
+#include "engine/async_engine.h"
 
 struct bg_async_client {
   bg_client *client; /* channel, registered methods and API registry */
