@@ -49,6 +49,16 @@ struct bg_async_call;
 #define BG_ASYNC_CALLBACK_THREAD 0x1u
 
 /**
+ * Creation flag: large inputs go out without a copy. A float or double ndarray input of at
+ * least 64 KiB is then sent from its own buffer instead of being copied into the request, and
+ * THE CALLER PROMISES to keep that input — the bg_value and the buffer it borrows or owns —
+ * alive and unchanged until the call's callback has started (it may free it inside the
+ * callback, or after). Without this flag every input is copied while bg_async_call() runs and
+ * may be freed as soon as it returns. Other inputs are copied either way.
+ */
+#define BG_ASYNC_BORROW_INPUTS 0x2u
+
+/**
  * Callback of bg_async_call(); runs exactly once per started call.
  *
  * `status` is BG_OK or the error (BG_ERR_CANCELLED after bg_async_call_cancel() or
@@ -75,7 +85,8 @@ typedef void (*bg_async_health_cb)(struct bg_async_call *call, bg_status status,
 /**
  * Connects and discovers the APIs exactly like bg_client_from_url() (this blocks for the
  * discovery, bounded by the discovery timeout), then starts the async engine.
- * `flags`: 0 or BG_ASYNC_CALLBACK_THREAD. `options` may be NULL; it is copied.
+ * `flags`: 0, or BG_ASYNC_CALLBACK_THREAD and/or BG_ASYNC_BORROW_INPUTS. `options` may be
+ * NULL; it is copied.
  * Returns the client (free with bg_async_client_close()) or NULL with `err` filled, with
  * the errors of bg_client_from_url() (plus BG_ERR_INTERNAL when a thread or the eventfd
  * cannot be created). Starts no library thread (one with BG_ASYNC_CALLBACK_THREAD; one more
@@ -124,12 +135,13 @@ BG_API bg_client *bg_async_client_sync(const bg_async_client *aclient);
  * Starts a call of API `api_name` and returns at once.
  *
  * `input` is validated and serialized before this returns, so it (and any buffer it borrows)
- * may be freed right away. `call_options` (may be NULL) applies as in bg_client_call()
- * (deadline, metadata, wait-for-ready, compression, credentials) and may be freed right away,
- * with one exception: a response-metadata sink set on it (bg_call_options_set_response_
- * metadata) is written just before the callback runs, on that thread, so it must live until
- * then and serve one call at a time. `call` (may be NULL): receives a handle reference, see
- * "Operation handles".
+ * may be freed right away — unless the client was created with BG_ASYNC_BORROW_INPUTS, which
+ * sends large float/double ndarrays from their buffer: keep those until the callback starts.
+ * `call_options` (may be NULL) applies as in bg_client_call() (deadline, metadata, wait-for-ready,
+ * compression, credentials) and may be freed right away, with one exception: a response-metadata
+ * sink set on it (bg_call_options_set_response_ metadata) is written just before the callback runs,
+ * on that thread, so it must live until then and serve one call at a time. `call` (may be NULL):
+ * receives a handle reference, see "Operation handles".
  *
  * Interceptors of the client's options run as for sync calls: `before` hooks (and a
  * credentials callback) here, on the calling thread; `after` hooks on the thread that runs

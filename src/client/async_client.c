@@ -6,10 +6,12 @@
 
 static bg_async_client *wrap(bg_client *client, bool owns, bool discovered, unsigned flags,
                              bg_error *err) {
-  if (flags & ~BG_ASYNC_CALLBACK_THREAD) {
+  const unsigned known = BG_ASYNC_CALLBACK_THREAD | BG_ASYNC_BORROW_INPUTS;
+  if (flags & ~known) {
     bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-             "unknown async client flags 0x%x; the only flag is BG_ASYNC_CALLBACK_THREAD",
-             flags & ~BG_ASYNC_CALLBACK_THREAD);
+             "unknown async client flags 0x%x; the flags are BG_ASYNC_CALLBACK_THREAD and "
+             "BG_ASYNC_BORROW_INPUTS",
+             flags & ~known);
     return NULL;
   }
   bg_async_client *ac = calloc(1, sizeof *ac);
@@ -25,6 +27,7 @@ static bg_async_client *wrap(bg_client *client, bool owns, bool discovered, unsi
   ac->client = client;
   ac->owns_client = owns;
   ac->discovered = discovered;
+  ac->borrow_inputs = (flags & BG_ASYNC_BORROW_INPUTS) != 0;
   return ac;
 }
 
@@ -110,12 +113,4 @@ BG_API bool bg_async_call_cancel(struct bg_async_call *call) {
 BG_API void bg_async_call_release(struct bg_async_call *call) {
   if (call)
     bgi_async_op_release(&call->op);
-}
-
-bg_status bgi_async_fail_cancelled(bg_error *err, bgi_cancel_reason reason, const char *what,
-                                   const char *address) {
-  return bgi_fail(err, BG_ERR_CANCELLED, GRPC_STATUS_CANCELLED, "%s at %s was cancelled %s", what,
-                  address,
-                  reason == BGI_CANCEL_CLOSE ? "because the async client was closed"
-                                             : "by bg_async_call_cancel()");
 }

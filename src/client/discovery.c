@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "client/client_internal.h"
+#include "engine/operation.h"
 #include "error_internal.h"
-#include "transport/unary.h"
 #include "wire/byte_buffer.h"
 #include "wire/struct_json.h"
 
@@ -169,35 +169,49 @@ static bg_status fill_registry(bg_client *client, const bgi_pb_metadata *meta,
   return st;
 }
 
-bg_status bgi_client_discover(bg_client *client, bg_error *err) {
+/* ---- the ServiceMetadata RPC as an engine operation ---- */
+
+typedef struct metadata_op {
+  bgi_operation op; /* first */
+  bg_client *client;
+} metadata_op;
+
+static bg_status metadata_prepare(bgi_operation *op, bg_error *err) {
+  bg_client *client = ((metadata_op *)op)->client;
   Bentoml__Grpc__V1__ServiceMetadataRequest request =
       BENTOML__GRPC__V1__SERVICE_METADATA_REQUEST__INIT;
-  grpc_byte_buffer *request_bytes;
-  bg_status st = bgi_wire_pack(&request.base, &request_bytes, err);
-  if (st != BG_OK)
-    return st;
-  bgi_unary_call call = {.channel = client->channel,
-                         .method = client->metadata_method,
-                         .deadline_ms = client->options.discovery_timeout_ms,
-                         .request = request_bytes};
-  bgi_unary_result result;
-  st = bgi_unary_run(&client->cq_pool, &call, &result, err);
-  grpc_byte_buffer_destroy(request_bytes);
-  if (st == BG_OK && result.status != GRPC_STATUS_OK) {
-    st = bgi_client_fail(client, err, &result, "discovering the APIs (ServiceMetadata)",
-                         client->options.discovery_timeout_ms);
-  } else if (st == BG_OK && !result.response) {
-    st = bgi_fail(err, BG_ERR_PROTOCOL, 0, "ServiceMetadata at %s returned OK without a message",
-                  client->url_text);
-  } else if (st == BG_OK) {
-    ProtobufCMessage *msg;
-    st = bgi_wire_unpack(&bentoml__grpc__v1__service_metadata_response__descriptor, result.response,
-                         "ServiceMetadata reply", &msg, err);
-    if (st == BG_OK) {
-      st = fill_registry(client, (const bgi_pb_metadata *)msg, result.response, err);
-      protobuf_c_message_free_unpacked(msg, NULL);
-    }
+  op->call.channel = client->channel;
+  op->call.method = client->metadata_method;
+  op->call.deadline_ms = client->options.discovery_timeout_ms;
+  return bgi_wire_pack(&request.base, &op->request, err);
+}
+
+static bg_status metadata_complete(bgi_operation *op, bg_error *err) {
+  bg_client *client = ((metadata_op *)op)->client;
+  const bgi_unary_result *result = &op->result;
+  if (result->status != GRPC_STATUS_OK)
+    return bgi_client_fail(client, err, result, "discovering the APIs (ServiceMetadata)",
+                           client->options.discovery_timeout_ms);
+  if (!result->response)
+    return bgi_fail(err, BG_ERR_PROTOCOL, 0, "ServiceMetadata at %s returned OK without a message",
+                    client->url_text);
+  ProtobufCMessage *msg;
+  bg_status st = bgi_wire_unpack(&bentoml__grpc__v1__service_metadata_response__descriptor,
+                                 result->response, "ServiceMetadata reply", &msg, err);
+  if (st == BG_OK) {
+    st = fill_registry(client, (const bgi_pb_metadata *)msg, result->response, err);
+    protobuf_c_message_free_unpacked(msg, NULL);
   }
-  bgi_unary_result_fini(&result);
+  return st;
+}
+
+static const bgi_rpc metadata_rpc = {
+    .name = "ServiceMetadata", .prepare = metadata_prepare, .complete = metadata_complete};
+
+bg_status bgi_client_discover(bg_client *client, bg_error *err) {
+  metadata_op m = {.client = client};
+  bgi_operation_init(&m.op, &metadata_rpc);
+  bg_status st = bgi_operation_run(&m.op, &client->cq_pool, err);
+  bgi_operation_fini(&m.op);
   return st;
 }

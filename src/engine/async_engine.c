@@ -191,6 +191,34 @@ bg_status bgi_async_op_start(bgi_async_op *op, const bgi_unary_call *call, bgi_u
   return st;
 }
 
+bg_status bgi_async_op_launch(bgi_async_op *op, bgi_operation *operation, bg_error *err) {
+  bg_status st = bgi_async_engine_admit(op->engine, op, err);
+  if (st == BG_OK) {
+    operation->result_live = true;
+    st = bgi_async_op_start(op, &operation->call, &operation->result, err);
+    if (st != BG_OK)
+      bgi_async_engine_abandon(op->engine, op);
+  }
+  return st == BG_OK ? st : bgi_operation_abort(operation, st, err);
+}
+
+bg_status bgi_async_fail_cancelled(bg_error *err, bgi_cancel_reason reason, const char *what,
+                                   const char *address) {
+  return bgi_fail(err, BG_ERR_CANCELLED, GRPC_STATUS_CANCELLED, "%s at %s was cancelled %s", what,
+                  address,
+                  reason == BGI_CANCEL_CLOSE ? "because the async client was closed"
+                                             : "by bg_async_call_cancel()");
+}
+
+bg_status bgi_async_op_outcome(bgi_async_op *op, bgi_operation *operation, bgi_cancel_reason reason,
+                               const char *what, const char *address, bg_error *err) {
+  bgi_error_clear(err);
+  if (reason != BGI_CANCEL_NONE) /* an arrived reply is discarded (async.h) */
+    return bgi_operation_abort(operation, bgi_async_fail_cancelled(err, reason, what, address),
+                               err);
+  return bgi_operation_complete(operation, op->batch_ok, err);
+}
+
 void bgi_async_op_arm_timer(bgi_async_op *op, gpr_timespec due) {
   bgi_async_engine *e = op->engine;
   pthread_mutex_lock(&e->mu);
@@ -272,7 +300,8 @@ static void on_complete(bgi_async_engine *e, bgi_async_op *op, bool ok) {
   pthread_mutex_unlock(&op->mu);
   if (more)
     return;
-  if (op->vt->completed(op, ok))
+  op->batch_ok = ok;
+  if (!op->vt->completed || op->vt->completed(op, ok))
     deliver_later(e, op);
 }
 

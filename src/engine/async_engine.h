@@ -23,6 +23,7 @@
 #include <stdbool.h>
 
 #include "bentogrpc/common.h"
+#include "engine/operation.h"
 #include "transport/unary.h"
 
 typedef struct bgi_async_engine bgi_async_engine;
@@ -36,8 +37,9 @@ typedef enum bgi_cancel_reason {
 
 /* What the owner of an operation does at each step. */
 typedef struct bgi_async_op_vtable {
-  /* Queue drainer: the operation's batch finished (`ok`: the queue's success flag). Return
-   * true to deliver it, false when it armed a timer to go on. */
+  /* Queue drainer: the operation's call finished (`ok`: the queue's success flag, also kept
+   * in batch_ok). Return true to deliver it, false when it armed a timer to go on. NULL:
+   * deliver. */
   bool (*completed)(bgi_async_op *op, bool ok);
   /* Queue drainer: the armed timer is due. Return true to deliver, false when it started
    * another batch. NULL for operations that never arm timers. */
@@ -57,6 +59,8 @@ struct bgi_async_op {
    * to the queue drainer as a tag inside gRPC, whose synchronisation the C11 memory model
    * (and ThreadSanitizer) cannot see; this pair makes the hand-off explicit. */
   atomic_uint batches;
+
+  bool batch_ok; /* the last call's queue success flag, for `deliver` */
 
   pthread_mutex_t mu;          /* guards the three fields below */
   grpc_call *active;           /* the batch running now (borrowed), for cancel */
@@ -101,6 +105,20 @@ void bgi_async_engine_abandon(bgi_async_engine *engine, bgi_async_op *op);
  * call is then cancelled at once). `result` must stay put until `completed`. */
 bg_status bgi_async_op_start(bgi_async_op *op, const bgi_unary_call *call, bgi_unary_result *result,
                              bg_error *err);
+
+/* Admits `op` and starts `operation`'s call for it (its request prepared). On failure nothing
+ * is admitted, the operation has been aborted (bgi_operation_abort) and `err` says why. */
+bg_status bgi_async_op_launch(bgi_async_op *op, bgi_operation *operation, bg_error *err);
+
+/* Runner (from `deliver`): the outcome of `operation`'s call — cancelled for `reason` (with
+ * a message naming `what` at `address`), a failed queue, or its rpc->complete. Fills `err`
+ * (cleared first) and returns the status for the callback. */
+bg_status bgi_async_op_outcome(bgi_async_op *op, bgi_operation *operation, bgi_cancel_reason reason,
+                               const char *what, const char *address, bg_error *err);
+
+/* Fills `err` for an operation cancelled for `reason`; `what` names it ("call 'predict'"). */
+bg_status bgi_async_fail_cancelled(bg_error *err, bgi_cancel_reason reason, const char *what,
+                                   const char *address);
 
 /* Queue drainer (from `completed`): call `timer` at `due`. If the operation was cancelled it
  * is delivered instead. */
