@@ -48,7 +48,7 @@ static bool is_unknown_api_reply(const bgi_unary_result *result) {
 }
 
 static bool is_v1alpha1(const bg_client *client) {
-  return strcmp(client->options.protocol_version, "v1alpha1") == 0;
+  return client->protocol == BGI_PROTOCOL_V1ALPHA1;
 }
 
 /* Encodes with `d` (or by the input's kind when NULL) and packs the Request. With `guard`

@@ -50,6 +50,9 @@ bg_client *bgi_client_connect(const char *url, const bg_options *options,
   }
   snprintf(client->bento_service, sizeof client->bento_service, "bentoml.grpc.%s.BentoService",
            client->options.protocol_version);
+  client->protocol = strcmp(client->options.protocol_version, "v1alpha1") == 0
+                         ? BGI_PROTOCOL_V1ALPHA1
+                         : BGI_PROTOCOL_V1;
 
   grpc_init(); /* reference counted; balanced in bg_client_close() */
   bgi_cq_pool_init(&client->cq_pool);
@@ -121,9 +124,8 @@ BG_API bg_client *bg_client_from_url(const char *url, const bg_options *options,
   bg_client *client = bgi_client_connect(url, options, 0, err);
   if (!client)
     return NULL;
-  bg_status st = strcmp(client->options.protocol_version, "v1") != 0
-                     ? refuse_old_protocol(client, err)
-                     : bgi_client_discover(client, err);
+  bg_status st = client->protocol != BGI_PROTOCOL_V1 ? refuse_old_protocol(client, err)
+                                                     : bgi_client_discover(client, err);
   client->discovered = st == BG_OK;
   if (st != BG_OK) {
     bg_client_close(client);
