@@ -9,6 +9,7 @@
 #include "engine/operation.h"
 #include "error_internal.h"
 #include "wire/byte_buffer.h"
+#include "wire/pb_raw.h"
 #include "wire/struct_json.h"
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
@@ -71,25 +72,14 @@ static bg_status add_api(bg_api *api, const bgi_pb_api *meta, bg_error *err) {
 /* ---- names with NUL bytes: protobuf-c's char * ends at the first one, so the reply's bytes
  * are read again to find them ---- */
 
-static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *value) {
-  *value = 0;
-  for (unsigned shift = 0; shift < 64 && *p < end; shift += 7) {
-    uint8_t byte = *(*p)++;
-    *value |= (uint64_t)(byte & 0x7f) << shift;
-    if (!(byte & 0x80))
-      return true;
-  }
-  return false;
-}
-
 /* Moves past one field of wire type `type` whose key was read; false on bad bytes. */
 static bool skip_field(const uint8_t **p, const uint8_t *end, unsigned type) {
   uint64_t n;
-  if (type == 0)
-    return read_varint(p, end, &n);
-  if (type == 1 || type == 5)
-    n = type == 1 ? 8 : 4;
-  else if (type != 2 || !read_varint(p, end, &n))
+  if (type == BGI_PB_VARINT)
+    return bgi_pb_read_varint(p, end, &n);
+  if (type == BGI_PB_I64 || type == BGI_PB_I32)
+    n = type == BGI_PB_I64 ? 8 : 4;
+  else if (type != BGI_PB_LEN || !bgi_pb_read_varint(p, end, &n))
     return false;
   if (n > (uint64_t)(end - *p))
     return false;
@@ -103,26 +93,26 @@ static bool skip_field(const uint8_t **p, const uint8_t *end, unsigned type) {
 static void find_nul_names(const uint8_t *p, const uint8_t *end, bool *nul, size_t n_apis) {
   for (size_t i = 0; p < end && i < n_apis;) {
     uint64_t key, len;
-    if (!read_varint(&p, end, &key))
+    if (!bgi_pb_read_varint(&p, end, &key))
       return;
-    if (key != ((2 << 3) | 2)) {
+    if (key != BGI_PB_TAG(BGI_PB_METADATA_APIS, BGI_PB_LEN)) {
       if (!skip_field(&p, end, key & 7))
         return;
       continue;
     }
-    if (!read_varint(&p, end, &len) || len > (uint64_t)(end - p))
+    if (!bgi_pb_read_varint(&p, end, &len) || len > (uint64_t)(end - p))
       return;
     const uint8_t *q = p, *record_end = p + len;
     p = record_end;
     while (q < record_end) {
-      if (!read_varint(&q, record_end, &key))
+      if (!bgi_pb_read_varint(&q, record_end, &key))
         break;
-      if (key != ((1 << 3) | 2)) {
+      if (key != BGI_PB_TAG(BGI_PB_API_NAME, BGI_PB_LEN)) {
         if (!skip_field(&q, record_end, key & 7))
           break;
         continue;
       }
-      if (!read_varint(&q, record_end, &len) || len > (uint64_t)(record_end - q))
+      if (!bgi_pb_read_varint(&q, record_end, &len) || len > (uint64_t)(record_end - q))
         break;
       nul[i] = memchr(q, 0, len) != NULL;
       q += len;
