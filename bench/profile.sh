@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# bench/profile.sh BIN_DIR URL SERVER_PID: prints a Markdown "Profiles" section comparing
-# ours-sync with raw Core under callgrind (instructions per call, where they go) for the small
-# sequential, JSON and 16M cells; and, when perf works, perf profiles (kernel included) of
+# bench/profile.sh BIN_DIR URL SERVER_PID [all|async]: prints a Markdown "Profiles" section
+# comparing ours-sync with raw Core under callgrind (instructions per call, where they go) for
+# the small sequential, JSON and 16M cells, and ours-async with raw Core's CQ client on the small
+# cell at 1 and 64 in flight (`async`: only those two, e.g. for before/after notes); and, when perf works, perf profiles (kernel included) of
 # ours-sync vs raw Core on the 16M cell and of ours-async vs raw Core's CQ client at 64 in
 # flight. bench/run.sh appends the output to bench/RESULTS.md.
 set -euo pipefail
-bin=$1 url=$2 server=$3
+bin=$1 url=$2 server=$3 only=${4:-all}
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -43,9 +44,17 @@ echo "callgrind (\`valgrind --tool=callgrind\`) counts user-space instructions o
 echo "of the client in the timed section. Each figure is the cost of one more call: the"
 echo "difference between runs with k1 and k2 timed calls, divided by k2 − k1."
 echo
-compare small 1 1 501 ours-sync raw-core
-compare json 1 1 101 ours-sync raw-core
-compare 16m 1 1 2 ours-sync raw-core
+if [ "$only" != async ]; then
+  compare small 1 1 501 ours-sync raw-core
+  compare json 1 1 101 ours-sync raw-core
+  compare 16m 1 1 2 ours-sync raw-core
+fi
+if [ -x "$bin/bench_ours_async" ]; then
+  # At 64 in flight the first 64 calls start together: k1 = 64 keeps ramp-up out of the figure.
+  compare small 1 1 501 ours-async raw-core-cq
+  compare small 64 64 1064 ours-async raw-core-cq
+fi
+[ "$only" != async ] || exit 0
 
 # perf sees the kernel (page faults, copies into sockets) and real thread hand-offs, which
 # callgrind (serializing all threads, ~50x slower) distorts. Optional: needs a working perf.

@@ -8,7 +8,9 @@
 #   4. nothing generated, and no machine-specific path, is committed;
 #   5. bg_/BG_ names are the public API (include/bentogrpc/); the library's internal names are
 #      bgi_/BGI_, the CLI's cli_, the tests' bgt_; tools and tests never call bgi_ functions
-#      except unit tests and fuzzers, which test internals on purpose.
+#      except unit tests and fuzzers, which test internals on purpose;
+#   6. the error sink is never NULL inside the library: every BG_API function taking
+#      `bg_error *err` starts with BGI_ERROR_SINK(err), and no `err ? err : &local` copy remains.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -84,8 +86,23 @@ if git grep -lE '\bbgi_[a-z0-9_]+\(' -- tools examples bindings 'tests/integrati
   fail "tools/examples/bindings/integration tests call internal bgi_ functions: $(git grep -lE '\bbgi_[a-z0-9_]+\(' -- tools examples bindings tests/integration | tr '\n' ' ')"
 fi
 
+# 6. The error sink.
+sink_pending=''
+for file in $(git ls-files 'src/*.c'); do
+  case " $sink_pending " in *" $file "*) continue ;; esac
+  missing=$(awk '/^BG_API / { sig = 1; text = "" }
+    sig { text = text $0 }
+    sig && /\{$/ { sig = 0; want = text ~ /bg_error \*err\)/; name = text; next }
+    want { if ($0 !~ /^  BGI_ERROR_SINK\(err\);/) print name; want = 0 }' "$file")
+  [ -z "$missing" ] || fail "$file: BG_API functions taking bg_error *err must start with BGI_ERROR_SINK(err): $(echo "$missing" | sed 's/(.*//' | tr '\n' ' ')"
+done
+by_hand=$(git grep -nE '\berr \? err :|\berr \? err->' -- 'src/*.c' \
+  $(for f in $sink_pending; do echo ":!$f"; done) | cut -d: -f1,2 | tr '\n' ' ')
+[ -z "$by_hand" ] || fail "src/ replaces a NULL err by hand (BGI_ERROR_SINK does it once): $by_hand"
+
+
 if [ "$failures" -ne 0 ]; then
   echo "check: $failures problem(s)" >&2
   exit 1
 fi
-echo "check: formatting, layering, protocol citations, no generated code or machine paths: OK"
+echo "check: formatting, layering, protocol citations, no generated code or machine paths, error sinks: OK"

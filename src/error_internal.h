@@ -4,14 +4,15 @@
 
 #include "bentogrpc/common.h"
 
-/* Fills `err` (if not NULL) and returns `code`, so callers can `return bgi_fail(...)`. */
+/* Fills `err` (never NULL: see BGI_ERROR_SINK) and returns `code`, so callers can `return
+ * bgi_fail(...)`. */
 bg_status bgi_fail(bg_error *err, bg_status code, int grpc_status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* Prefixes err->message with "<prefix>: " (keeps code and grpc_status). */
 void bgi_error_prefix(bg_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Resets `err` to "no error" (if not NULL). */
+/* Resets `err` to "no error". */
 void bgi_error_clear(bg_error *err);
 
 /* Recasts a failure while decoding the server's data as BG_ERR_PROTOCOL (its fault), except

@@ -11,9 +11,11 @@
  *     bg_async_client_dispatch() on its own thread;
  *   - thread (flag BG_ASYNC_CALLBACK_THREAD): a library-owned thread runs the callbacks.
  *
- * Inside, one completion queue is drained by one library thread that only moves finished
- * operations to a ready list; callbacks never run on it, and decoding happens on the thread
- * that runs the callback.
+ * Inside, each async client has one completion queue. In poll mode the thread inside
+ * bg_async_client_poll() drains it itself (no library thread, no hand-off per call; calls make
+ * progress while someone polls); with BG_ASYNC_CALLBACK_THREAD the library's thread drains it
+ * and runs the callbacks; the first bg_async_client_fd() starts one library thread that drains
+ * it and signals the fd. Decoding happens on the thread that runs the callback.
  *
  * Operation handles: an operation is named by `struct bg_async_call *` (a struct tag, as
  * the name bg_async_call is the function). Asking for the handle (a non-NULL `call`
@@ -47,6 +49,16 @@ struct bg_async_call;
 #define BG_ASYNC_CALLBACK_THREAD 0x1u
 
 /**
+ * Creation flag: large inputs go out without a copy. A float or double ndarray input of at
+ * least 64 KiB is then sent from its own buffer instead of being copied into the request, and
+ * THE CALLER PROMISES to keep that input — the bg_value and the buffer it borrows or owns —
+ * alive and unchanged until the call's callback has started (it may free it inside the
+ * callback, or after). Without this flag every input is copied while bg_async_call() runs and
+ * may be freed as soon as it returns. Other inputs are copied either way.
+ */
+#define BG_ASYNC_BORROW_INPUTS 0x2u
+
+/**
  * Callback of bg_async_call(); runs exactly once per started call.
  *
  * `status` is BG_OK or the error (BG_ERR_CANCELLED after bg_async_call_cancel() or
@@ -73,11 +85,12 @@ typedef void (*bg_async_health_cb)(struct bg_async_call *call, bg_status status,
 /**
  * Connects and discovers the APIs exactly like bg_client_from_url() (this blocks for the
  * discovery, bounded by the discovery timeout), then starts the async engine.
- * `flags`: 0 or BG_ASYNC_CALLBACK_THREAD. `options` may be NULL; it is copied.
+ * `flags`: 0, or BG_ASYNC_CALLBACK_THREAD and/or BG_ASYNC_BORROW_INPUTS. `options` may be
+ * NULL; it is copied.
  * Returns the client (free with bg_async_client_close()) or NULL with `err` filled, with
  * the errors of bg_client_from_url() (plus BG_ERR_INTERNAL when a thread or the eventfd
- * cannot be created). Starts one library thread (two with BG_ASYNC_CALLBACK_THREAD).
- * Thread-safe.
+ * cannot be created). Starts no library thread (one with BG_ASYNC_CALLBACK_THREAD; one more
+ * when bg_async_client_fd() is first called). Thread-safe.
  */
 BG_API bg_async_client *bg_async_client_from_url(const char *url, const bg_options *options,
                                                  unsigned flags, bg_error *err);
@@ -122,12 +135,13 @@ BG_API bg_client *bg_async_client_sync(const bg_async_client *aclient);
  * Starts a call of API `api_name` and returns at once.
  *
  * `input` is validated and serialized before this returns, so it (and any buffer it borrows)
- * may be freed right away. `call_options` (may be NULL) applies as in bg_client_call()
- * (deadline, metadata, wait-for-ready, compression, credentials) and may be freed right away,
- * with one exception: a response-metadata sink set on it (bg_call_options_set_response_
- * metadata) is written just before the callback runs, on that thread, so it must live until
- * then and serve one call at a time. `call` (may be NULL): receives a handle reference, see
- * "Operation handles".
+ * may be freed right away — unless the client was created with BG_ASYNC_BORROW_INPUTS, which
+ * sends large float/double ndarrays from their buffer: keep those until the callback starts.
+ * `call_options` (may be NULL) applies as in bg_client_call() (deadline, metadata, wait-for-ready,
+ * compression, credentials) and may be freed right away, with one exception: a response-metadata
+ * sink set on it (bg_call_options_set_response_ metadata) is written just before the callback runs,
+ * on that thread, so it must live until then and serve one call at a time. `call` (may be NULL):
+ * receives a handle reference, see "Operation handles".
  *
  * Interceptors of the client's options run as for sync calls: `before` hooks (and a
  * credentials callback) here, on the calling thread; `after` hooks on the thread that runs
@@ -205,7 +219,9 @@ BG_API bg_status bg_async_client_poll(bg_async_client *aclient, int64_t timeout_
  * The client's eventfd: readable exactly while callbacks are ready to run. Watch it for
  * readability (level-triggered, or edge-triggered with a dispatch per wakeup) and call
  * bg_async_client_dispatch() when it is. Owned by the client — do not read or close it;
- * valid until bg_async_client_close(). -1 for a BG_ASYNC_CALLBACK_THREAD client.
+ * valid until bg_async_client_close(). The first call starts a library thread that drains the
+ * client's completion queue (before it, bg_async_client_poll() does that on the caller's
+ * thread). -1 for a BG_ASYNC_CALLBACK_THREAD client, or when that thread cannot start.
  */
 BG_API int bg_async_client_fd(const bg_async_client *aclient);
 

@@ -6,10 +6,12 @@
 
 static bg_async_client *wrap(bg_client *client, bool owns, bool discovered, unsigned flags,
                              bg_error *err) {
-  if (flags & ~BG_ASYNC_CALLBACK_THREAD) {
+  const unsigned known = BG_ASYNC_CALLBACK_THREAD | BG_ASYNC_BORROW_INPUTS;
+  if (flags & ~known) {
     bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-             "unknown async client flags 0x%x; the only flag is BG_ASYNC_CALLBACK_THREAD",
-             flags & ~BG_ASYNC_CALLBACK_THREAD);
+             "unknown async client flags 0x%x; the flags are BG_ASYNC_CALLBACK_THREAD and "
+             "BG_ASYNC_BORROW_INPUTS",
+             flags & ~known);
     return NULL;
   }
   bg_async_client *ac = calloc(1, sizeof *ac);
@@ -25,11 +27,13 @@ static bg_async_client *wrap(bg_client *client, bool owns, bool discovered, unsi
   ac->client = client;
   ac->owns_client = owns;
   ac->discovered = discovered;
+  ac->borrow_inputs = (flags & BG_ASYNC_BORROW_INPUTS) != 0;
   return ac;
 }
 
 BG_API bg_async_client *bg_async_client_from_url(const char *url, const bg_options *options,
                                                  unsigned flags, bg_error *err) {
+  BGI_ERROR_SINK(err);
   bg_client *client = bg_client_from_url(url, options, err);
   if (!client)
     return NULL;
@@ -41,6 +45,7 @@ BG_API bg_async_client *bg_async_client_from_url(const char *url, const bg_optio
 
 BG_API bg_async_client *bg_async_client_from_client(bg_client *client, unsigned flags,
                                                     bg_error *err) {
+  BGI_ERROR_SINK(err);
   bgi_error_clear(err);
   if (!client) {
     bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "bg_async_client_from_client: client is NULL");
@@ -51,6 +56,7 @@ BG_API bg_async_client *bg_async_client_from_client(bg_client *client, unsigned 
 
 BG_API bg_async_client *bg_async_client_connect(const char *url, const bg_options *options,
                                                 unsigned flags, bg_error *err) {
+  BGI_ERROR_SINK(err);
   bgi_error_clear(err);
   bg_client *client = bgi_client_connect(url, options, 0, err);
   if (!client)
@@ -77,6 +83,7 @@ BG_API bg_client *bg_async_client_sync(const bg_async_client *aclient) {
 
 BG_API bg_status bg_async_client_poll(bg_async_client *aclient, int64_t timeout_ms, size_t *n_run,
                                       bg_error *err) {
+  BGI_ERROR_SINK(err);
   bgi_error_clear(err);
   if (!aclient) {
     if (n_run)
@@ -87,6 +94,7 @@ BG_API bg_status bg_async_client_poll(bg_async_client *aclient, int64_t timeout_
 }
 
 BG_API bg_status bg_async_client_dispatch(bg_async_client *aclient, size_t *n_run, bg_error *err) {
+  BGI_ERROR_SINK(err);
   return bg_async_client_poll(aclient, 0, n_run, err);
 }
 
@@ -105,12 +113,4 @@ BG_API bool bg_async_call_cancel(struct bg_async_call *call) {
 BG_API void bg_async_call_release(struct bg_async_call *call) {
   if (call)
     bgi_async_op_release(&call->op);
-}
-
-bg_status bgi_async_fail_cancelled(bg_error *err, bgi_cancel_reason reason, const char *what,
-                                   const char *address) {
-  return bgi_fail(err, BG_ERR_CANCELLED, GRPC_STATUS_CANCELLED, "%s at %s was cancelled %s", what,
-                  address,
-                  reason == BGI_CANCEL_CLOSE ? "because the async client was closed"
-                                             : "by bg_async_call_cancel()");
 }

@@ -1,5 +1,6 @@
-/* Async Health/Check and wait-until-ready. Waiting re-checks from the engine thread's timers,
- * so nobody blocks or spins in between. */
+/* Async Health/Check and wait-until-ready: the Health/Check operation (health_internal.h)
+ * started on the engine. Waiting re-checks from the engine's timers (run by whoever drains its
+ * queue), so nobody blocks or spins in between. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,18 +16,14 @@ typedef struct health_op {
   struct bg_async_call head; /* first: the handle */
   bg_async_client *owner;    /* valid until delivered */
   char *service;
-  grpc_byte_buffer *request;
-  bgi_unary_call unary;
-  bgi_unary_result result;
-  bool result_live;
-  bool batch_ok;
+  bgi_health_op check;
   bg_async_health_cb callback;
   void *user_data;
   /* wait-until-ready only */
   int64_t started_ms, timeout_ms, interval_ms;
   unsigned checks;
   char last[BG_ERROR_MESSAGE_SIZE]; /* the last check's status or error */
-  bg_status outcome;                /* decided on the engine thread */
+  bg_status outcome;                /* decided by the queue drainer */
   bg_error outcome_err;
 } health_op;
 
@@ -36,33 +33,10 @@ static int64_t now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void result_fini(health_op *h) {
-  if (h->result_live)
-    bgi_unary_result_fini(&h->result);
-  h->result_live = false;
-}
-
 static void health_fini(health_op *h) {
-  result_fini(h);
-  if (h->request)
-    grpc_byte_buffer_destroy(h->request);
-  h->request = NULL;
+  bgi_operation_fini(&h->check.op);
   free(h->service);
   h->service = NULL;
-}
-
-static bg_status start_check(health_op *h, int64_t deadline_ms, bg_error *err) {
-  h->unary.deadline_ms = deadline_ms;
-  h->checks++;
-  h->result_live = true;
-  return bgi_async_op_start(&h->head.op, &h->unary, &h->result, err);
-}
-
-/* ---- one check ---- */
-
-static bool check_completed(bgi_async_op *op, bool ok) {
-  ((health_op *)op)->batch_ok = ok;
-  return true;
 }
 
 static void report(health_op *h, bg_status st, bg_health_status health, const bg_error *err) {
@@ -70,22 +44,16 @@ static void report(health_op *h, bg_status st, bg_health_status health, const bg
   h->callback(&h->head, st, st == BG_OK ? health : BG_HEALTH_UNKNOWN, err, h->user_data);
 }
 
+/* ---- one check ---- */
+
 static void check_deliver(bgi_async_op *op, bgi_cancel_reason reason) {
   health_op *h = (health_op *)op;
-  const bg_client *client = h->owner->client;
   char what[300];
   snprintf(what, sizeof what, "health check of '%s'", h->service);
   bg_error err;
-  bgi_error_clear(&err);
-  bg_health_status health = BG_HEALTH_UNKNOWN;
-  bg_status st;
-  if (reason != BGI_CANCEL_NONE)
-    st = bgi_async_fail_cancelled(&err, reason, what, client->url_text);
-  else if (!h->batch_ok)
-    st = bgi_fail(&err, BG_ERR_INTERNAL, 0, "gRPC completion queue reported a failed batch");
-  else
-    st = bgi_health_complete(client, h->service, h->timeout_ms, &h->result, &health, &err);
-  report(h, st, health, &err);
+  bg_status st =
+      bgi_async_op_outcome(op, &h->check.op, reason, what, h->owner->client->url_text, &err);
+  report(h, st, h->check.status, &err);
 }
 
 /* ---- wait until ready ---- */
@@ -98,21 +66,27 @@ static void fail_timeout(health_op *h) {
                         h->checks, h->service, (long long)h->interval_ms, h->last);
 }
 
-/* Engine thread: judge the check; deliver when SERVING or out of time, else re-arm. */
+static bg_status start_check(health_op *h, int64_t deadline_ms, bg_error *err) {
+  h->check.op.call.deadline_ms = deadline_ms;
+  h->checks++;
+  h->check.op.result_live = true;
+  return bgi_async_op_start(&h->head.op, &h->check.op.call, &h->check.op.result, err);
+}
+
+/* Queue drainer: judge the check; deliver when SERVING or out of time, else re-arm. */
 static bool wait_completed(bgi_async_op *op, bool ok) {
   health_op *h = (health_op *)op;
-  bg_health_status health = BG_HEALTH_UNKNOWN;
   bg_error probe;
-  bg_status st = ok ? bgi_health_complete(h->owner->client, h->service, h->unary.deadline_ms,
-                                          &h->result, &health, &probe)
-                    : bgi_fail(&probe, BG_ERR_INTERNAL, 0, "failed completion-queue batch");
-  result_fini(h);
-  if (st == BG_OK && health == BG_HEALTH_SERVING) {
+  h->check.status = BG_HEALTH_UNKNOWN;
+  bg_status st = bgi_operation_complete(&h->check.op, ok, &probe);
+  bgi_unary_result_fini(&h->check.op.result);
+  h->check.op.result_live = false;
+  if (st == BG_OK && h->check.status == BG_HEALTH_SERVING) {
     h->outcome = BG_OK;
     return true;
   }
   if (st == BG_OK)
-    snprintf(h->last, sizeof h->last, "status %s", bg_health_status_str(health));
+    snprintf(h->last, sizeof h->last, "status %s", bg_health_status_str(h->check.status));
   else
     snprintf(h->last, sizeof h->last, "%s", probe.message);
   int64_t left = h->timeout_ms - (now_ms() - h->started_ms);
@@ -126,7 +100,7 @@ static bool wait_completed(bgi_async_op *op, bool ok) {
   return false;
 }
 
-/* Engine thread: the pause is over; check again within the time left. */
+/* Queue drainer: the pause is over; check again within the time left. */
 static bool wait_timer(bgi_async_op *op) {
   health_op *h = (health_op *)op;
   int64_t left = h->timeout_ms - (now_ms() - h->started_ms);
@@ -165,28 +139,20 @@ static void health_free(bgi_async_op *op) {
   free(op);
 }
 
-static const bgi_async_op_vtable check_vtable = {
-    .completed = check_completed, .deliver = check_deliver, .free = health_free};
+static const bgi_async_op_vtable check_vtable = {.deliver = check_deliver, .free = health_free};
 static const bgi_async_op_vtable wait_vtable = {
     .completed = wait_completed, .timer = wait_timer, .deliver = wait_deliver, .free = health_free};
 
 /* ---- starting ---- */
 
-static bg_status start(bg_async_client *ac, health_op *h, struct bg_async_call **call,
-                       bg_error *err) {
+static bg_status start(health_op *h, struct bg_async_call **call, bg_error *err) {
   bgi_async_op *op = &h->head.op;
-  bg_status st =
-      bgi_health_prepare(ac->client, h->service, h->timeout_ms, &h->request, &h->unary, err);
-  if (st == BG_OK)
-    st = bgi_async_engine_admit(ac->engine, op, err);
-  if (st != BG_OK) {
-    bgi_async_op_free(op);
-    return st;
-  }
+  bg_status st = bgi_operation_prepare(&h->check.op, err);
   h->started_ms = now_ms();
-  st = start_check(h, h->timeout_ms, err);
+  h->checks = 1;
+  if (st == BG_OK)
+    st = bgi_async_op_launch(op, &h->check.op, err);
   if (st != BG_OK) {
-    bgi_async_engine_abandon(ac->engine, op);
     bgi_async_op_free(op);
     return st;
   }
@@ -209,6 +175,7 @@ static health_op *new_op(bg_async_client *ac, const bgi_async_op_vtable *vt, con
   bgi_async_op_init(&h->head.op, vt, ac->engine, call ? 2 : 1);
   h->owner = ac;
   h->service = name;
+  bgi_health_op_init(&h->check, ac->client, name, timeout_ms);
   h->timeout_ms = timeout_ms;
   h->callback = callback;
   h->user_data = user_data;
@@ -219,6 +186,7 @@ static health_op *new_op(bg_async_client *ac, const bgi_async_op_vtable *vt, con
 BG_API bg_status bg_async_health(bg_async_client *aclient, const char *service, int64_t timeout_ms,
                                  bg_async_health_cb callback, void *user_data,
                                  struct bg_async_call **call, bg_error *err) {
+  BGI_ERROR_SINK(err);
   bgi_error_clear(err);
   if (call)
     *call = NULL;
@@ -230,13 +198,14 @@ BG_API bg_status bg_async_health(bg_async_client *aclient, const char *service, 
                     "bg_async_health: timeout must be > 0 ms (got %lld)", (long long)timeout_ms);
   health_op *h =
       new_op(aclient, &check_vtable, service, timeout_ms, callback, user_data, call, err);
-  return h ? start(aclient, h, call, err) : BG_ERR_NO_MEMORY;
+  return h ? start(h, call, err) : BG_ERR_NO_MEMORY;
 }
 
 BG_API bg_status bg_async_wait_until_ready(bg_async_client *aclient, int64_t timeout_ms,
                                            int64_t interval_ms, bg_async_health_cb callback,
                                            void *user_data, struct bg_async_call **call,
                                            bg_error *err) {
+  BGI_ERROR_SINK(err);
   bgi_error_clear(err);
   if (call)
     *call = NULL;
@@ -251,5 +220,5 @@ BG_API bg_status bg_async_wait_until_ready(bg_async_client *aclient, int64_t tim
   if (!h)
     return BG_ERR_NO_MEMORY;
   h->interval_ms = interval_ms;
-  return start(aclient, h, call, err);
+  return start(h, call, err);
 }

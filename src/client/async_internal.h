@@ -5,12 +5,13 @@
 
 #include "bentogrpc/async.h"
 #include "client/client_internal.h"
-#include "transport/async_engine.h"
+#include "engine/async_engine.h"
 
 struct bg_async_client {
-  bg_client *client; /* channel, registered methods and API registry */
-  bool owns_client;  /* opened by us (from_url / connect): closed with us */
-  bool discovered;   /* false for bg_async_client_connect(): health only */
+  bg_client *client;  /* channel, registered methods and API registry */
+  bool owns_client;   /* opened by us (from_url / connect): closed with us */
+  bool discovered;    /* false for bg_async_client_connect(): health only */
+  bool borrow_inputs; /* BG_ASYNC_BORROW_INPUTS: large ndarrays go out from the caller's buffer */
   bgi_async_engine *engine;
 };
 
@@ -18,9 +19,5 @@ struct bg_async_client {
 struct bg_async_call {
   bgi_async_op op;
 };
-
-/* Fills `err` for an operation cancelled for `reason`; `what` names it ("call 'predict'"). */
-bg_status bgi_async_fail_cancelled(bg_error *err, bgi_cancel_reason reason, const char *what,
-                                   const char *address);
 
 #endif

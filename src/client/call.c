@@ -7,7 +7,6 @@
 #include "client/call_internal.h"
 #include "error_internal.h"
 #include "log_internal.h"
-#include "transport/unary.h"
 #include "wire/byte_buffer.h"
 #include "wire/ndarray_stream.h"
 
@@ -50,7 +49,7 @@ static bool is_unknown_api_reply(const bgi_unary_result *result) {
 }
 
 static bool is_v1alpha1(const bg_client *client) {
-  return strcmp(client->options.protocol_version, "v1alpha1") == 0;
+  return client->protocol == BGI_PROTOCOL_V1ALPHA1;
 }
 
 /* Encodes with `d` (or by the input's kind when NULL) and packs the Request. With `guard`
@@ -111,141 +110,176 @@ static bg_status decode_response(const bg_client *client, const bg_api *api,
   return st;
 }
 
-static bg_status fill_settings(bg_client *client, const bg_call_options *co, bgi_prepared_call *out,
-                               bg_error *err) {
-  out->unary = (bgi_unary_call){
-      .channel = client->channel,
-      .method = client->call_method,
-      .deadline_ms = co && co->deadline_ms ? co->deadline_ms : client->options.default_deadline_ms,
-      .metadata = co ? co->metadata : NULL,
-      .n_metadata = co ? co->n_metadata : 0,
-      .wait_for_ready = co && co->wait_for_ready,
-      .request = out->request,
-      .cancel = co ? co->cancel : NULL};
-  bg_status st = bgi_chain_before(client, out->api_name, co, &out->chain, &out->unary, err);
-  if (st != BG_OK)
-    bgi_prepared_call_fini(out);
-  return st;
+/* ---- prepare ---- */
+
+static bg_status fill_settings(bgi_call_op *c, bg_error *err) {
+  const bg_call_options *co = c->call_options;
+  c->op.call = (bgi_unary_call){.channel = c->client->channel,
+                                .method = c->client->call_method,
+                                .deadline_ms = co && co->deadline_ms
+                                                   ? co->deadline_ms
+                                                   : c->client->options.default_deadline_ms,
+                                .metadata = co ? co->metadata : NULL,
+                                .n_metadata = co ? co->n_metadata : 0,
+                                .wait_for_ready = co && co->wait_for_ready,
+                                .cancel = co ? co->cancel : NULL};
+  return bgi_chain_before(c->client, c->api_name, co, &c->chain, &c->op.call, err);
 }
 
-static bg_status prepare(bg_client *client, const char *api_name, const bg_value *input,
-                         const bg_call_options *call_options, bool borrow, bgi_prepared_call *out,
-                         bg_error *err) {
-  memset(out, 0, sizeof *out);
-  if (!client || !api_name || !input)
-    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "client, api_name and input must not be NULL");
+static bg_status find_api(bgi_call_op *c, bg_error *err) {
+  const bg_client *client = c->client;
   if (!client->discovered)
     return bgi_fail(err, BG_ERR_UNSUPPORTED, 0,
                     "this client was opened without discovering the server's APIs "
                     "(bg_client_open), so '%s' has no descriptors to call it through; use "
                     "bg_client_call_raw(), or bg_client_from_url() on a v1 server",
-                    api_name);
-  const bg_api *api = bg_client_api_find(client, api_name);
+                    c->api_name);
+  const bg_api *api = bg_client_api_find(client, c->api_name);
   if (!api)
-    return fail_unknown_api(client, api_name, err);
+    return fail_unknown_api(client, c->api_name, err);
   if (api->unsupported_reason)
     return bgi_fail(err, BG_ERR_UNSUPPORTED, 0,
                     "API '%s' cannot be called through its descriptors: %s; bg_client_call_raw() "
                     "can still reach it",
-                    api_name, api->unsupported_reason);
-  out->api = api;
-  out->api_name = api->name;
-  out->file_as_bytes = atomic_load(&((bg_api *)api)->file_as_bytes);
-  bool validate = !call_options || call_options->validate;
-  bg_status st = encode_request(client, api->name, api->input.descriptor, api->input.spec, input,
-                                validate, out->file_as_bytes, borrow ? &out->borrow : NULL,
-                                &out->borrowed, &out->request, err);
-  if (st != BG_OK) {
-    bgi_error_prefix(err, "API '%s' input", api_name);
-    return st;
-  }
-  return fill_settings(client, call_options, out, err);
+                    c->api_name, api->unsupported_reason);
+  c->api = api;
+  c->api_name = api->name;
+  c->file_as_bytes = atomic_load(&((bg_api *)api)->file_as_bytes);
+  return BG_OK;
 }
 
-bg_status bgi_call_prepare(bg_client *client, const char *api_name, const bg_value *input,
-                           const bg_call_options *call_options, bgi_prepared_call *out,
-                           bg_error *err) {
-  return prepare(client, api_name, input, call_options, false, out, err);
-}
-
-static bg_status prepare_raw(bg_client *client, const char *api_name, const bg_value *input,
-                             const bg_call_options *call_options, bool borrow,
-                             bgi_prepared_call *out, bg_error *err) {
-  memset(out, 0, sizeof *out);
-  if (!client || !api_name || !input)
+static bg_status call_prepare(bgi_operation *op, bg_error *err) {
+  bgi_call_op *c = (bgi_call_op *)op;
+  if (!c->client || !c->api_name || !c->input)
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "client, api_name and input must not be NULL");
-  out->api_name = api_name;
-  bg_status st = encode_request(client, api_name, NULL, NULL, input, false, false,
-                                borrow ? &out->borrow : NULL, &out->borrowed, &out->request, err);
+  bg_status st = c->raw ? BG_OK : find_api(c, err);
+  if (st != BG_OK)
+    return st;
+  const bgi_descriptor *d = c->api ? c->api->input.descriptor : NULL;
+  const void *spec = c->api ? c->api->input.spec : NULL;
+  bool validate = !c->raw && (!c->call_options || c->call_options->validate);
+  st = encode_request(c->client, c->api_name, d, spec, c->input, validate, c->file_as_bytes,
+                      c->may_borrow ? &c->borrow : NULL, &c->borrowed, &op->request, err);
   if (st != BG_OK) {
-    bgi_error_prefix(err, "raw call '%s' input", api_name);
+    if (c->raw)
+      bgi_error_prefix(err, "raw call '%s' input", c->api_name);
+    else
+      bgi_error_prefix(err, "API '%s' input", c->api_name);
     return st;
   }
-  return fill_settings(client, call_options, out, err);
+  return fill_settings(c, err);
 }
 
-bg_status bgi_call_prepare_raw(bg_client *client, const char *api_name, const bg_value *input,
-                               const bg_call_options *call_options, bgi_prepared_call *out,
-                               bg_error *err) {
-  return prepare_raw(client, api_name, input, call_options, false, out, err);
-}
+/* ---- complete ---- */
 
-void bgi_prepared_call_fini(bgi_prepared_call *prepared) {
-  if (prepared->request)
-    grpc_byte_buffer_destroy(prepared->request);
-  prepared->request = NULL;
-  if (prepared->borrowed)
-    bgi_borrowed_send_wait(&prepared->borrow);
-  prepared->borrowed = false;
-  bgi_chain_fini(&prepared->chain);
-}
-
-bool bgi_call_should_retry_file_as_bytes(const bgi_prepared_call *prepared,
-                                         const bgi_unary_result *result) {
-  if (!prepared->api || prepared->file_as_bytes ||
-      prepared->api->input.descriptor != &bgi_file_descriptor ||
+/* true when the server refused a File input sent as `file` the way BentoML >= 1.0.16 does
+ * (PROTOCOL.md §4.6); the API is then marked to send serialized_bytes from now on. */
+static bool refused_file(const bgi_call_op *c) {
+  const bgi_unary_result *result = &c->op.result;
+  if (!c->api || c->file_as_bytes || c->api->input.descriptor != &bgi_file_descriptor ||
       result->status != GRPC_STATUS_INVALID_ARGUMENT ||
       !details_contain(result, "got 'file' instead"))
     return false;
-  atomic_store(&((bg_api *)prepared->api)->file_as_bytes, true);
+  atomic_store(&((bg_api *)c->api)->file_as_bytes, true);
   return true;
 }
 
-static bg_status outcome(const bg_client *client, const bgi_prepared_call *prepared,
-                         const bgi_unary_result *result, bg_value **output, bg_error *err) {
-  const char *api_name = prepared->api_name;
+static bg_status outcome(bgi_call_op *c, bg_error *err) {
+  const bgi_unary_result *result = &c->op.result;
+  const char *api_name = c->api_name;
   if (result->status != GRPC_STATUS_OK) {
     char what[300];
     snprintf(what, sizeof what, "call '%s'", api_name);
-    bg_status st = bgi_client_fail(client, err, result, what, prepared->unary.deadline_ms);
+    bg_status st = bgi_client_fail(c->client, err, result, what, c->op.call.deadline_ms);
     if (is_unknown_api_reply(result)) {
       st = BG_ERR_UNKNOWN_API;
-      if (err)
-        err->code = st;
+      err->code = st;
     }
     return st;
   }
-  bg_status st = decode_response(client, prepared->api, result->response, output, err);
+  bg_status st = decode_response(c->client, c->api, result->response, &c->output, err);
   if (st == BG_ERR_INVALID_ARGUMENT) { /* only the server's bytes and spec are decoded here */
     st = BG_ERR_PROTOCOL;
-    if (err)
-      err->code = st;
+    err->code = st;
   }
   if (st != BG_OK)
-    bgi_error_prefix(err, "API '%s' at %s: output", api_name, client->url_text);
+    bgi_error_prefix(err, "API '%s' at %s: output", api_name, c->client->url_text);
   return st;
 }
 
-bg_status bgi_call_complete(const bg_client *client, bgi_prepared_call *prepared,
-                            const bgi_unary_result *result, bg_value **output, bg_error *err) {
-  bg_status st = outcome(client, prepared, result, output, err);
-  st = bgi_chain_after(client, prepared->api_name, &prepared->chain, result, st, err);
-  if (st != BG_OK && output && *output) { /* an interceptor failed a successful call */
-    bg_value_free(*output);
-    *output = NULL;
+/* Decodes the reply and runs the interceptors' `after` hooks on the outcome (a hook may turn
+ * success into an error: the output is then freed). */
+static bg_status finish(bgi_call_op *c, bg_error *err) {
+  bg_status st = outcome(c, err);
+  st = bgi_chain_after(c->client, c->api_name, &c->chain, &c->op.result, st, err);
+  if (st != BG_OK && c->output) { /* an interceptor failed a successful call */
+    bg_value_free(c->output);
+    c->output = NULL;
   }
   return st;
 }
+
+static bg_status call_complete(bgi_operation *op, bg_error *err) {
+  bgi_call_op *c = (bgi_call_op *)op;
+  bool refused = refused_file(c);
+  if (refused && c->may_retry) { /* the refused attempt ends for the interceptors first */
+    bgi_log(BG_LOG_INFO,
+            "%s at %s refused the File input as file; sending it again as serialized_bytes "
+            "(PROTOCOL.md §4.6)",
+            c->api_name, c->client->url_text);
+    bg_error ignored;
+    finish(c, &ignored);
+    bg_value_free(c->output);
+    c->output = NULL;
+    c->retry = true;
+    return BG_ERR_SERVER;
+  }
+  bg_status st = finish(c, err);
+  if (refused && st != BG_OK) /* the async path: the input is gone, later calls go the new way */
+    bgi_error_prefix(err,
+                     "the server takes File inputs as serialized_bytes only; later calls of "
+                     "'%s' are sent so, call again",
+                     c->api_name);
+  return st;
+}
+
+/* ---- abort, fini ---- */
+
+static bg_status call_abort(bgi_operation *op, bg_status st, bg_error *err) {
+  bgi_call_op *c = (bgi_call_op *)op;
+  /* interceptors see every call end (they may only worsen it) */
+  bg_status hooked = bgi_chain_after(c->client, c->api_name, &c->chain, NULL, st, err);
+  return hooked != BG_OK ? hooked : st;
+}
+
+static void call_fini(bgi_operation *op) {
+  bgi_call_op *c = (bgi_call_op *)op;
+  if (c->borrowed) /* the request is destroyed by now: wait until gRPC let go of the input */
+    bgi_borrowed_send_wait(&c->borrow);
+  c->borrowed = false;
+  bgi_chain_fini(&c->chain);
+  bg_value_free(c->output);
+  c->output = NULL;
+}
+
+const bgi_rpc bgi_call_rpc = {.name = "Call",
+                              .prepare = call_prepare,
+                              .complete = call_complete,
+                              .abort = call_abort,
+                              .fini = call_fini};
+
+void bgi_call_op_init(bgi_call_op *c, bg_client *client, const char *api_name,
+                      const bg_value *input, const bg_call_options *call_options, bool raw) {
+  memset(c, 0, sizeof *c);
+  bgi_operation_init(&c->op, &bgi_call_rpc);
+  c->client = client;
+  c->api_name = api_name;
+  c->input = input;
+  c->call_options = call_options;
+  c->raw = raw;
+}
+
+/* ---- the sync front end: start, wait ---- */
 
 /* One sync call; a File input refused as `file` is sent again as serialized_bytes. */
 static bg_status run(bg_client *client, const char *api_name, const bg_value *input,
@@ -256,31 +290,15 @@ static bg_status run(bg_client *client, const char *api_name, const bg_value *in
   if (!output)
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "output must not be NULL");
   for (int attempt = 0;; attempt++) {
-    bgi_prepared_call prepared;
-    /* A sync call lasts until gRPC has let go of the request: it may borrow the input. */
-    bg_status st = raw ? prepare_raw(client, api_name, input, co, true, &prepared, err)
-                       : prepare(client, api_name, input, co, true, &prepared, err);
-    if (st != BG_OK)
-      return st;
-    bgi_unary_result result;
-    st = bgi_unary_run(&client->cq_pool, &prepared.unary, &result, err);
-    bool retry =
-        st == BG_OK && attempt == 0 && bgi_call_should_retry_file_as_bytes(&prepared, &result);
-    if (retry) { /* the refused attempt ends for the interceptors before the second begins */
-      bgi_log(BG_LOG_INFO,
-              "%s at %s refused the File input as file; sending it again as serialized_bytes "
-              "(PROTOCOL.md §4.6)",
-              api_name, client->url_text);
-      bg_error ignored;
-      bg_value *none = NULL;
-      bgi_call_complete(client, &prepared, &result, &none, &ignored);
-      bg_value_free(none);
-    } else if (st == BG_OK) {
-      st = bgi_call_complete(client, &prepared, &result, output, err);
-    } else if (st != BG_OK) /* gRPC could not run the call: interceptors still see it end */
-      st = bgi_chain_after(client, prepared.api_name, &prepared.chain, NULL, st, err);
-    bgi_unary_result_fini(&result);
-    bgi_prepared_call_fini(&prepared);
+    bgi_call_op c;
+    bgi_call_op_init(&c, client, api_name, input, co, raw);
+    c.may_borrow = true; /* a sync call lasts until gRPC has let go of the request */
+    c.may_retry = attempt == 0;
+    bg_status st = bgi_operation_run(&c.op, client ? &client->cq_pool : NULL, err);
+    *output = c.output;
+    c.output = NULL;
+    bool retry = c.retry;
+    bgi_operation_fini(&c.op);
     if (!retry)
       return st;
   }
@@ -289,11 +307,13 @@ static bg_status run(bg_client *client, const char *api_name, const bg_value *in
 BG_API bg_status bg_client_call(bg_client *client, const char *api_name, const bg_value *input,
                                 bg_value **output, const bg_call_options *call_options,
                                 bg_error *err) {
+  BGI_ERROR_SINK(err);
   return run(client, api_name, input, output, call_options, false, err);
 }
 
 BG_API bg_status bg_client_call_raw(bg_client *client, const char *api_name, const bg_value *input,
                                     bg_value **output, const bg_call_options *call_options,
                                     bg_error *err) {
+  BGI_ERROR_SINK(err);
   return run(client, api_name, input, output, call_options, true, err);
 }

@@ -25,16 +25,15 @@ static bg_call_context make_context(const bg_client *client, const char *api_nam
 }
 
 static bg_status run_after(const bg_client *client, const char *api_name, bgi_call_chain *chain,
-                           const bg_response_metadata *response, int grpc_status, bg_status status,
-                           bg_error *err) {
+                           const bg_response_metadata *response, bg_status status, bg_error *err) {
   bg_call_context ctx = make_context(client, api_name, chain);
   ctx.sealed = true;
   ctx.response = response;
   for (size_t i = chain->n_before; i-- > 0;) {
     const bg_interceptor *ic = client->options.interceptors[i];
     ctx.status = status;
-    ctx.grpc_status = status == BG_OK ? 0 : (err ? err->grpc_status : grpc_status);
-    ctx.message = status == BG_OK || !err ? "" : err->message;
+    ctx.grpc_status = status == BG_OK ? 0 : err->grpc_status;
+    ctx.message = status == BG_OK ? "" : err->message;
     if (!ic->after)
       continue;
     bg_error hook_err;
@@ -42,11 +41,9 @@ static bg_status run_after(const bg_client *client, const char *api_name, bgi_ca
     bg_status hook = ic->after(ic->state, &ctx, &hook_err);
     if (hook != BG_OK) {
       status = hook;
-      if (err) {
-        *err = hook_err;
-        err->code = hook;
-        bgi_error_prefix(err, "interceptor '%s'", ic->name);
-      }
+      *err = hook_err;
+      err->code = hook;
+      bgi_error_prefix(err, "interceptor '%s'", ic->name);
     }
   }
   return status;
@@ -124,9 +121,8 @@ bg_status bgi_chain_before(const bg_client *client, const char *api_name, const 
   if (st == BG_OK)
     st = check_credentials(client, api_name, chain->metadata, chain->n_metadata, err);
   if (st != BG_OK) {
-    if (err)
-      err->code = st;
-    return run_after(client, api_name, chain, NULL, 0, st, err);
+    err->code = st;
+    return run_after(client, api_name, chain, NULL, st, err);
   }
   unary->metadata = chain->metadata;
   unary->n_metadata = chain->n_metadata;
@@ -145,8 +141,7 @@ bg_status bgi_chain_after(const bg_client *client, const char *api_name, bgi_cal
       status == BG_OK)
     status = BGI_FAIL_NOMEM(err);
   if (chain->n_before > 0)
-    status = run_after(client, api_name, chain, result ? response : NULL,
-                       result ? (int)result->status : 0, status, err);
+    status = run_after(client, api_name, chain, result ? response : NULL, status, err);
   bgi_response_metadata_clear(&scratch);
   return status;
 }

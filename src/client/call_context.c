@@ -25,6 +25,7 @@ BG_API const char *bg_call_context_target(const bg_call_context *ctx) {
 
 BG_API bg_status bg_call_context_add_metadata(bg_call_context *ctx, const char *key,
                                               const char *value, size_t value_len, bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (!ctx)
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "call context is NULL");
   if (ctx->sealed)

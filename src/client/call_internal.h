@@ -1,51 +1,40 @@
-/* The two halves of a Call shared by the sync and async clients: preparing the request
- * (lookup, validate, encode, pack, call settings) and completing it (status mapping,
- * decode). */
+/* The Call RPC as an engine operation (engine/operation.h): preparing the request (lookup,
+ * validate, encode, pack, call settings, interceptors' `before`) and completing it (status
+ * mapping, decode, interceptors' `after`). The sync call (call.c) runs it and waits; the async
+ * one (async_call.c) starts it and completes it where the callback runs. */
 #ifndef BGI_CLIENT_CALL_INTERNAL_H
 #define BGI_CLIENT_CALL_INTERNAL_H
 
 #include "client/call_chain.h"
 #include "client/client_internal.h"
-#include "transport/unary.h"
+#include "engine/operation.h"
 #include "wire/borrowed_send.h"
 
-typedef struct bgi_prepared_call {
-  const bg_api *api;         /* NULL for a raw call */
-  const char *api_name;      /* borrowed from the caller for the call's duration */
-  bool file_as_bytes;        /* this attempt sent a File input as serialized_bytes */
-  grpc_byte_buffer *request; /* owned; released by bgi_prepared_call_fini */
-  bgi_unary_call unary;      /* ready for bgi_unary_run / bgi_unary_start */
-  bgi_call_chain chain;      /* this call's metadata and interceptor state */
-  bool borrowed;             /* the request points at the caller's elements (sync only) */
-  bgi_borrowed_send borrow;  /* tells when gRPC has let go of them */
-} bgi_prepared_call;
+typedef struct bgi_call_op {
+  bgi_operation op; /* first: the engine's part (request, settings, result) */
+  bg_client *client;
+  const char *api_name;  /* the caller's, then the API's own name once it is found */
+  const bg_value *input; /* borrowed until prepare returns (or longer with `borrow`) */
+  const bg_call_options *call_options; /* may be NULL; borrowed as `input` */
+  bool raw;                            /* no descriptors: the content follows the input's kind */
+  bool may_borrow;          /* the caller keeps the input until the call ends: large float/double
+                             * ndarrays go out from its buffer */
+  bool may_retry;           /* a File input refused as `file` may be sent again (sync) */
+  const bg_api *api;        /* NULL for a raw call */
+  bool file_as_bytes;       /* this attempt sent a File input as serialized_bytes */
+  bool retry;               /* complete asks for the call to be sent again */
+  bool borrowed;            /* the request points at the caller's elements */
+  bgi_borrowed_send borrow; /* tells when gRPC has let go of them */
+  bgi_call_chain chain;     /* this call's metadata and interceptor state */
+  bg_value *output;         /* complete's decoded reply; the taker sets it to NULL */
+} bgi_call_op;
 
-/* Finds the API, validates and encodes `input` with its input descriptor, fills the call
- * settings from `call_options` (may be NULL) and the client's defaults, and runs the
- * interceptors' `before` hooks. `call_options` must outlive the call (its metadata is
- * referenced, not copied). */
-bg_status bgi_call_prepare(bg_client *client, const char *api_name, const bg_value *input,
-                           const bg_call_options *call_options, bgi_prepared_call *out,
-                           bg_error *err);
+/* The Call kind: prepare, complete (fills `output`), abort (interceptors see the end), fini
+ * (waits until gRPC has dropped a borrowed input). */
+extern const bgi_rpc bgi_call_rpc;
 
-/* The same without a descriptor: the content field follows the input's kind. */
-bg_status bgi_call_prepare_raw(bg_client *client, const char *api_name, const bg_value *input,
-                               const bg_call_options *call_options, bgi_prepared_call *out,
-                               bg_error *err);
-/* Releases the request; when it borrowed the caller's elements, waits until gRPC has
- * dropped them, so the input may be freed as soon as this returns. */
-void bgi_prepared_call_fini(bgi_prepared_call *prepared);
-
-/* Turns a finished call into the decoded output or an error, and runs the interceptors'
- * `after` hooks on the outcome (a hook may turn success into an error: the output is then
- * freed and *output is NULL). */
-bg_status bgi_call_complete(const bg_client *client, bgi_prepared_call *prepared,
-                            const bgi_unary_result *result, bg_value **output, bg_error *err);
-
-/* true when the server refused a File input sent as `file` the way BentoML >= 1.0.16 does
- * (PROTOCOL.md §4.6); the API is then marked to send serialized_bytes from now on, and the
- * caller may retry. */
-bool bgi_call_should_retry_file_as_bytes(const bgi_prepared_call *prepared,
-                                         const bgi_unary_result *result);
+/* Sets up a call of `api_name` with `input`; nothing is sent before the engine runs it. */
+void bgi_call_op_init(bgi_call_op *call, bg_client *client, const char *api_name,
+                      const bg_value *input, const bg_call_options *call_options, bool raw);
 
 #endif

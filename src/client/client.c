@@ -51,6 +51,9 @@ bg_client *bgi_client_connect(const char *url, const bg_options *options,
   }
   snprintf(client->bento_service, sizeof client->bento_service, "bentoml.grpc.%s.BentoService",
            client->options.protocol_version);
+  client->protocol = strcmp(client->options.protocol_version, "v1alpha1") == 0
+                         ? BGI_PROTOCOL_V1ALPHA1
+                         : BGI_PROTOCOL_V1;
 
   bgi_log(BG_LOG_INFO, "connecting to %s (protocol %s)", url_text,
           client->options.protocol_version);
@@ -124,13 +127,13 @@ static bg_status refuse_old_protocol(const bg_client *client, bg_error *err) {
 }
 
 BG_API bg_client *bg_client_from_url(const char *url, const bg_options *options, bg_error *err) {
+  BGI_ERROR_SINK(err);
   bgi_error_clear(err);
   bg_client *client = bgi_client_connect(url, options, 0, err);
   if (!client)
     return NULL;
-  bg_status st = strcmp(client->options.protocol_version, "v1") != 0
-                     ? refuse_old_protocol(client, err)
-                     : bgi_client_discover(client, err);
+  bg_status st = client->protocol != BGI_PROTOCOL_V1 ? refuse_old_protocol(client, err)
+                                                     : bgi_client_discover(client, err);
   client->discovered = st == BG_OK;
   if (st != BG_OK) {
     bg_client_close(client);
@@ -140,6 +143,7 @@ BG_API bg_client *bg_client_from_url(const char *url, const bg_options *options,
 }
 
 BG_API bg_client *bg_client_open(const char *url, const bg_options *options, bg_error *err) {
+  BGI_ERROR_SINK(err);
   bgi_error_clear(err);
   bg_client *client = bgi_client_connect(url, options, 0, err);
   if (client && !(client->service_name = strdup(""))) {

@@ -39,6 +39,7 @@ struct bg_client {
   void *health_method;    /* registered /grpc.health.v1.Health/Check */
   char bento_service[64]; /* "bentoml.grpc.<v>.BentoService" */
   char call_path[96];     /* "/bentoml.grpc.<v>.BentoService/Call" */
+  bgi_protocol protocol;  /* options.protocol_version, decided once at connect */
   bgi_cq_pool cq_pool;
   char *service_name;
   char *service_docs;

@@ -6,10 +6,11 @@
 #include <string.h>
 
 #include "client/client_internal.h"
+#include "engine/operation.h"
 #include "error_internal.h"
 #include "log_internal.h"
-#include "transport/unary.h"
 #include "wire/byte_buffer.h"
+#include "wire/pb_raw.h"
 #include "wire/struct_json.h"
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
@@ -72,25 +73,14 @@ static bg_status add_api(bg_api *api, const bgi_pb_api *meta, bg_error *err) {
 /* ---- names with NUL bytes: protobuf-c's char * ends at the first one, so the reply's bytes
  * are read again to find them ---- */
 
-static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *value) {
-  *value = 0;
-  for (unsigned shift = 0; shift < 64 && *p < end; shift += 7) {
-    uint8_t byte = *(*p)++;
-    *value |= (uint64_t)(byte & 0x7f) << shift;
-    if (!(byte & 0x80))
-      return true;
-  }
-  return false;
-}
-
 /* Moves past one field of wire type `type` whose key was read; false on bad bytes. */
 static bool skip_field(const uint8_t **p, const uint8_t *end, unsigned type) {
   uint64_t n;
-  if (type == 0)
-    return read_varint(p, end, &n);
-  if (type == 1 || type == 5)
-    n = type == 1 ? 8 : 4;
-  else if (type != 2 || !read_varint(p, end, &n))
+  if (type == BGI_PB_VARINT)
+    return bgi_pb_read_varint(p, end, &n);
+  if (type == BGI_PB_I64 || type == BGI_PB_I32)
+    n = type == BGI_PB_I64 ? 8 : 4;
+  else if (type != BGI_PB_LEN || !bgi_pb_read_varint(p, end, &n))
     return false;
   if (n > (uint64_t)(end - *p))
     return false;
@@ -104,26 +94,26 @@ static bool skip_field(const uint8_t **p, const uint8_t *end, unsigned type) {
 static void find_nul_names(const uint8_t *p, const uint8_t *end, bool *nul, size_t n_apis) {
   for (size_t i = 0; p < end && i < n_apis;) {
     uint64_t key, len;
-    if (!read_varint(&p, end, &key))
+    if (!bgi_pb_read_varint(&p, end, &key))
       return;
-    if (key != ((2 << 3) | 2)) {
+    if (key != BGI_PB_TAG(BGI_PB_METADATA_APIS, BGI_PB_LEN)) {
       if (!skip_field(&p, end, key & 7))
         return;
       continue;
     }
-    if (!read_varint(&p, end, &len) || len > (uint64_t)(end - p))
+    if (!bgi_pb_read_varint(&p, end, &len) || len > (uint64_t)(end - p))
       return;
     const uint8_t *q = p, *record_end = p + len;
     p = record_end;
     while (q < record_end) {
-      if (!read_varint(&q, record_end, &key))
+      if (!bgi_pb_read_varint(&q, record_end, &key))
         break;
-      if (key != ((1 << 3) | 2)) {
+      if (key != BGI_PB_TAG(BGI_PB_API_NAME, BGI_PB_LEN)) {
         if (!skip_field(&q, record_end, key & 7))
           break;
         continue;
       }
-      if (!read_varint(&q, record_end, &len) || len > (uint64_t)(record_end - q))
+      if (!bgi_pb_read_varint(&q, record_end, &len) || len > (uint64_t)(record_end - q))
         break;
       nul[i] = memchr(q, 0, len) != NULL;
       q += len;
@@ -170,37 +160,51 @@ static bg_status fill_registry(bg_client *client, const bgi_pb_metadata *meta,
   return st;
 }
 
-bg_status bgi_client_discover(bg_client *client, bg_error *err) {
+/* ---- the ServiceMetadata RPC as an engine operation ---- */
+
+typedef struct metadata_op {
+  bgi_operation op; /* first */
+  bg_client *client;
+} metadata_op;
+
+static bg_status metadata_prepare(bgi_operation *op, bg_error *err) {
+  bg_client *client = ((metadata_op *)op)->client;
   Bentoml__Grpc__V1__ServiceMetadataRequest request =
       BENTOML__GRPC__V1__SERVICE_METADATA_REQUEST__INIT;
-  grpc_byte_buffer *request_bytes;
-  bg_status st = bgi_wire_pack(&request.base, &request_bytes, err);
-  if (st != BG_OK)
-    return st;
-  bgi_unary_call call = {.channel = client->channel,
-                         .method = client->metadata_method,
-                         .deadline_ms = client->options.discovery_timeout_ms,
-                         .request = request_bytes};
-  bgi_unary_result result;
-  st = bgi_unary_run(&client->cq_pool, &call, &result, err);
-  grpc_byte_buffer_destroy(request_bytes);
-  if (st == BG_OK && result.status != GRPC_STATUS_OK) {
-    st = bgi_client_fail(client, err, &result, "discovering the APIs (ServiceMetadata)",
-                         client->options.discovery_timeout_ms);
-  } else if (st == BG_OK && !result.response) {
-    st = bgi_fail(err, BG_ERR_PROTOCOL, 0, "ServiceMetadata at %s returned OK without a message",
-                  client->url_text);
-  } else if (st == BG_OK) {
-    ProtobufCMessage *msg;
-    st = bgi_wire_unpack(&bentoml__grpc__v1__service_metadata_response__descriptor, result.response,
-                         "ServiceMetadata reply", &msg, err);
-    if (st == BG_OK) {
-      st = fill_registry(client, (const bgi_pb_metadata *)msg, result.response, err);
-      protobuf_c_message_free_unpacked(msg, NULL);
-    }
+  op->call.channel = client->channel;
+  op->call.method = client->metadata_method;
+  op->call.deadline_ms = client->options.discovery_timeout_ms;
+  return bgi_wire_pack(&request.base, &op->request, err);
+}
+
+static bg_status metadata_complete(bgi_operation *op, bg_error *err) {
+  bg_client *client = ((metadata_op *)op)->client;
+  const bgi_unary_result *result = &op->result;
+  if (result->status != GRPC_STATUS_OK)
+    return bgi_client_fail(client, err, result, "discovering the APIs (ServiceMetadata)",
+                           client->options.discovery_timeout_ms);
+  if (!result->response)
+    return bgi_fail(err, BG_ERR_PROTOCOL, 0, "ServiceMetadata at %s returned OK without a message",
+                    client->url_text);
+  ProtobufCMessage *msg;
+  bg_status st = bgi_wire_unpack(&bentoml__grpc__v1__service_metadata_response__descriptor,
+                                 result->response, "ServiceMetadata reply", &msg, err);
+  if (st == BG_OK) {
+    st = fill_registry(client, (const bgi_pb_metadata *)msg, result->response, err);
+    protobuf_c_message_free_unpacked(msg, NULL);
   }
+  return st;
+}
+
+static const bgi_rpc metadata_rpc = {
+    .name = "ServiceMetadata", .prepare = metadata_prepare, .complete = metadata_complete};
+
+bg_status bgi_client_discover(bg_client *client, bg_error *err) {
+  metadata_op m = {.client = client};
+  bgi_operation_init(&m.op, &metadata_rpc);
+  bg_status st = bgi_operation_run(&m.op, &client->cq_pool, err);
+  bgi_operation_fini(&m.op);
   bgi_log(st == BG_OK ? BG_LOG_INFO : BG_LOG_WARN, "discovery at %s: %s, %zu APIs",
           client->url_text, bg_status_str(st), client->n_apis);
-  bgi_unary_result_fini(&result);
   return st;
 }

@@ -6,7 +6,6 @@
 
 #include "client/health_internal.h"
 #include "error_internal.h"
-#include "transport/unary.h"
 #include "wire/byte_buffer.h"
 
 BG_API const char *bg_health_status_str(bg_health_status status) {
@@ -19,58 +18,62 @@ BG_API const char *bg_health_status_str(bg_health_status status) {
   return "UNKNOWN";
 }
 
-bg_status bgi_health_prepare(const bg_client *client, const char *service, int64_t timeout_ms,
-                             grpc_byte_buffer **request, bgi_unary_call *call, bg_error *err) {
+static bg_status health_prepare(bgi_operation *op, bg_error *err) {
+  bgi_health_op *h = (bgi_health_op *)op;
   Grpc__Health__V1__HealthCheckRequest message = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
-  message.service = (char *)service;
-  bg_status st = bgi_wire_pack(&message.base, request, err);
-  if (st != BG_OK)
-    return st;
-  *call = (bgi_unary_call){.channel = client->channel,
-                           .method = client->health_method,
-                           .deadline_ms = timeout_ms,
-                           .request = *request};
-  return BG_OK;
+  message.service = (char *)h->service;
+  op->call.channel = h->client->channel;
+  op->call.method = h->client->health_method;
+  return bgi_wire_pack(&message.base, &op->request, err);
 }
 
-bg_status bgi_health_complete(const bg_client *client, const char *service, int64_t timeout_ms,
-                              const bgi_unary_result *result, bg_health_status *status,
-                              bg_error *err) {
+static bg_status health_complete(bgi_operation *op, bg_error *err) {
+  bgi_health_op *h = (bgi_health_op *)op;
+  const bgi_unary_result *result = &op->result;
   char what[300];
-  snprintf(what, sizeof what, "health check of '%s'", service);
+  snprintf(what, sizeof what, "health check of '%s'", h->service);
   if (result->status != GRPC_STATUS_OK)
-    return bgi_client_fail(client, err, result, what, timeout_ms);
+    return bgi_client_fail(h->client, err, result, what, op->call.deadline_ms);
   if (!result->response)
     return bgi_fail(err, BG_ERR_PROTOCOL, 0, "%s at %s: OK without a message", what,
-                    client->url_text);
+                    h->client->url_text);
   ProtobufCMessage *msg;
   bg_status st = bgi_wire_unpack(&grpc__health__v1__health_check_response__descriptor,
                                  result->response, "HealthCheckResponse", &msg, err);
   if (st == BG_OK) {
-    *status = (bg_health_status)((Grpc__Health__V1__HealthCheckResponse *)msg)->status;
+    h->status = (bg_health_status)((Grpc__Health__V1__HealthCheckResponse *)msg)->status;
     protobuf_c_message_free_unpacked(msg, NULL);
   }
   return st;
 }
 
+const bgi_rpc bgi_health_rpc = {
+    .name = "Health/Check", .prepare = health_prepare, .complete = health_complete};
+
+void bgi_health_op_init(bgi_health_op *h, const bg_client *client, const char *service,
+                        int64_t timeout_ms) {
+  bgi_operation_init(&h->op, &bgi_health_rpc);
+  h->client = client;
+  h->service = service;
+  h->status = BG_HEALTH_UNKNOWN;
+  h->op.call.deadline_ms = timeout_ms;
+}
+
+/* The sync front end: start, wait. */
 static bg_status health_check(bg_client *client, const char *service, int64_t timeout_ms,
                               bg_health_status *status, bg_error *err) {
-  grpc_byte_buffer *request_bytes;
-  bgi_unary_call call;
-  bg_status st = bgi_health_prepare(client, service, timeout_ms, &request_bytes, &call, err);
-  if (st != BG_OK)
-    return st;
-  bgi_unary_result result;
-  st = bgi_unary_run(&client->cq_pool, &call, &result, err);
-  grpc_byte_buffer_destroy(request_bytes);
+  bgi_health_op h;
+  bgi_health_op_init(&h, client, service, timeout_ms);
+  bg_status st = bgi_operation_run(&h.op, &client->cq_pool, err);
   if (st == BG_OK)
-    st = bgi_health_complete(client, service, timeout_ms, &result, status, err);
-  bgi_unary_result_fini(&result);
+    *status = h.status;
+  bgi_operation_fini(&h.op);
   return st;
 }
 
 BG_API bg_status bg_client_health(bg_client *client, const char *service, int64_t timeout_ms,
                                   bg_health_status *status, bg_error *err) {
+  BGI_ERROR_SINK(err);
   bgi_error_clear(err);
   if (!client || !status)
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
@@ -84,12 +87,13 @@ BG_API bg_status bg_client_health(bg_client *client, const char *service, int64_
 BG_API bg_status bg_health_check_url(const char *url, const char *service, int64_t timeout_ms,
                                      const bg_options *options, bg_health_status *status,
                                      bg_error *err) {
+  BGI_ERROR_SINK(err);
   bgi_error_clear(err);
   if (!status)
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "bg_health_check_url: status is NULL");
   bg_client *client = bgi_client_connect(url, options, 0, err);
   if (!client)
-    return err ? err->code : BG_ERR_INVALID_ARGUMENT;
+    return err->code;
   bg_status st = bg_client_health(client, service, timeout_ms, status, err);
   bg_client_close(client);
   return st;
@@ -110,6 +114,7 @@ static void sleep_ms(int64_t ms) {
 BG_API bg_status bg_wait_until_server_ready(const char *url, int64_t timeout_ms,
                                             int64_t interval_ms, const bg_options *options,
                                             bg_error *err) {
+  BGI_ERROR_SINK(err);
   bgi_error_clear(err);
   if (timeout_ms <= 0 || interval_ms <= 0)
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
@@ -117,7 +122,7 @@ BG_API bg_status bg_wait_until_server_ready(const char *url, int64_t timeout_ms,
                     (long long)timeout_ms, (long long)interval_ms);
   bg_client *client = bgi_client_connect(url, options, interval_ms, err);
   if (!client)
-    return err ? err->code : BG_ERR_INVALID_ARGUMENT;
+    return err->code;
 
   const int64_t start = now_ms();
   char last[BG_ERROR_MESSAGE_SIZE] = "no check completed";

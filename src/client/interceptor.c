@@ -11,6 +11,7 @@
 BG_API bg_interceptor *bg_interceptor_new(const char *name, bg_call_hook_fn before,
                                           bg_call_hook_fn after, void *state,
                                           void (*destroy)(void *state), bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (!before && !after) {
     bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "an interceptor needs a before or an after hook");
     return NULL;
@@ -112,6 +113,7 @@ static bg_status traceparent_before(void *state, bg_call_context *ctx, bg_error 
 }
 
 BG_API bg_interceptor *bg_interceptor_traceparent(bg_error *err) {
+  BGI_ERROR_SINK(err);
   return bg_interceptor_new("traceparent", traceparent_before, NULL, NULL, NULL, err);
 }
 
@@ -131,6 +133,7 @@ static bg_status timing_after(void *state, bg_call_context *ctx, bg_error *err) 
 }
 
 BG_API bg_interceptor *bg_interceptor_timing(bg_call_log_fn log, void *user_data, bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (!log) {
     bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "timing interceptor: the log callback is NULL");
     return NULL;

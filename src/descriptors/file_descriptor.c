@@ -92,13 +92,11 @@ static bg_status file_decode(const void *spec, bgi_content *in, const bgi_codec_
     free(data);
     return BGI_FAIL_NOMEM(err);
   }
-  bg_error local;
-  bg_error *e = err ? err : &local;
-  *out = bgi_blob_adopt(BG_VALUE_FILE, data, size, bgi_mime_valid(kind) ? kind : NULL, e);
+  *out = bgi_blob_adopt(BG_VALUE_FILE, data, size, bgi_mime_valid(kind) ? kind : NULL, err);
   free(kind);
   if (!*out) {
-    bgi_error_prefix(e, "the file in the server's reply");
-    return bgi_as_protocol(err, e->code);
+    bgi_error_prefix(err, "the file in the server's reply");
+    return bgi_as_protocol(err, err->code);
   }
   return BG_OK;
 }

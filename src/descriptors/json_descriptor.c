@@ -26,13 +26,11 @@ static bg_status json_decode(const void *spec, bgi_content *in, const bgi_codec_
   (void)spec;
   (void)ctx;
   /* A Value with no member set is BentoML's None: null (PROTOCOL.md §4.4). */
-  bg_error local;
-  bg_error *e = err ? err : &local;
-  json_t *json = bgi_proto_value_to_json(in->as.json, e);
+  json_t *json = bgi_proto_value_to_json(in->as.json, err);
   if (!json)
-    return bgi_as_protocol(err, e->code);
-  *out = bgi_json_adopt(json, BGI_JSON_MAX_DEPTH, e);
-  return *out ? BG_OK : bgi_as_protocol(err, e->code);
+    return bgi_as_protocol(err, err->code);
+  *out = bgi_json_adopt(json, BGI_JSON_MAX_DEPTH, err);
+  return *out ? BG_OK : bgi_as_protocol(err, err->code);
 }
 
 const bgi_descriptor bgi_json_descriptor = {

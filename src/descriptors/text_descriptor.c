@@ -44,12 +44,10 @@ static bg_status text_decode(const void *spec, bgi_content *in, const bgi_codec_
     if (!owned)
       return BGI_FAIL_NOMEM(err);
   }
-  bg_error local;
-  bg_error *e = err ? err : &local;
-  *out = bgi_text_adopt_reply(owned, n, e);
+  *out = bgi_text_adopt_reply(owned, n, err);
   if (!*out) {
-    bgi_error_prefix(e, "the server's text reply");
-    return bgi_as_protocol(err, e->code);
+    bgi_error_prefix(err, "the server's text reply");
+    return bgi_as_protocol(err, err->code);
   }
   return BG_OK;
 }

@@ -79,14 +79,17 @@ bg_value *bgi_blob_adopt(bg_value_kind kind, void *data, size_t size, const char
 }
 
 BG_API bg_value *bg_file_borrow(const void *data, size_t size, const char *mime, bg_error *err) {
+  BGI_ERROR_SINK(err);
   return make_blob(BG_VALUE_FILE, data, size, NULL, mime, err);
 }
 
 BG_API bg_value *bg_file_copy(const void *data, size_t size, const char *mime, bg_error *err) {
+  BGI_ERROR_SINK(err);
   return copy_blob(BG_VALUE_FILE, data, size, mime, err);
 }
 
 BG_API bg_value *bg_file_from_path(const char *path, const char *mime, bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (!path) {
     bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "file: path is NULL");
     return NULL;
@@ -147,10 +150,12 @@ BG_API const char *bg_file_mime(const bg_value *value) {
 }
 
 BG_API bg_value *bg_bytes_borrow(const void *data, size_t size, bg_error *err) {
+  BGI_ERROR_SINK(err);
   return make_blob(BG_VALUE_BYTES, data, size, NULL, NULL, err);
 }
 
 BG_API bg_value *bg_bytes_copy(const void *data, size_t size, bg_error *err) {
+  BGI_ERROR_SINK(err);
   return copy_blob(BG_VALUE_BYTES, data, size, NULL, err);
 }
 

@@ -62,11 +62,13 @@ static const bgi_children *as(const bg_value *value, bg_value_kind kind) {
 /* ---- dataframe ---- */
 
 BG_API bg_value *bg_dataframe_new(bg_error *err) {
+  BGI_ERROR_SINK(err);
   return bgi_value_alloc(BG_VALUE_DATAFRAME, err);
 }
 
 BG_API bg_status bg_dataframe_add_column(bg_value *dataframe, const char *name, bg_value *series,
                                          bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (series && series->kind != BG_VALUE_SERIES) {
     bg_value_free(series);
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
@@ -113,11 +115,13 @@ BG_API const bg_value *bg_dataframe_find_column(const bg_value *value, const cha
 /* ---- multipart ---- */
 
 BG_API bg_value *bg_multipart_new(bg_error *err) {
+  BGI_ERROR_SINK(err);
   return bgi_value_alloc(BG_VALUE_MULTIPART, err);
 }
 
 BG_API bg_status bg_multipart_add(bg_value *multipart, const char *name, bg_value *part,
                                   bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (!name || !*name) {
     bg_value_free(part);
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "multipart: a part needs a non-empty name");

@@ -280,6 +280,7 @@ bg_value *bgi_json_adopt(json_t *json, int max_nesting, bg_error *err) {
 }
 
 BG_API bg_value *bg_json_parse(const char *text, size_t len, bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (!text) {
     bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "JSON text is NULL");
     return NULL;

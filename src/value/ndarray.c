@@ -221,11 +221,13 @@ bg_value *bgi_array_adopt(bg_value_kind kind, bg_dtype dtype, const int64_t *sha
 
 BG_API bg_value *bg_ndarray_borrow(bg_dtype dtype, const int64_t *shape, size_t ndim,
                                    const void *data, size_t count, bg_error *err) {
+  BGI_ERROR_SINK(err);
   return bgi_array_borrow(BG_VALUE_NDARRAY, dtype, shape, ndim, data, count, err);
 }
 
 BG_API bg_value *bg_ndarray_copy(bg_dtype dtype, const int64_t *shape, size_t ndim,
                                  const void *data, size_t count, bg_error *err) {
+  BGI_ERROR_SINK(err);
   return bgi_array_copy(BG_VALUE_NDARRAY, dtype, shape, ndim, data, count, err);
 }
 

@@ -19,6 +19,7 @@ static bg_status check_series_dtype(bg_dtype dtype, bg_error *err) {
 }
 
 BG_API bg_value *bg_series_borrow(bg_dtype dtype, const void *data, size_t count, bg_error *err) {
+  BGI_ERROR_SINK(err);
   int64_t shape[1] = {(int64_t)count};
   if (check_series_dtype(dtype, err) != BG_OK)
     return NULL;
@@ -26,6 +27,7 @@ BG_API bg_value *bg_series_borrow(bg_dtype dtype, const void *data, size_t count
 }
 
 BG_API bg_value *bg_series_copy(bg_dtype dtype, const void *data, size_t count, bg_error *err) {
+  BGI_ERROR_SINK(err);
   int64_t shape[1] = {(int64_t)count};
   if (check_series_dtype(dtype, err) != BG_OK)
     return NULL;

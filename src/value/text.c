@@ -47,6 +47,7 @@ bg_value *bgi_text_adopt_reply(char *utf8, size_t length, bg_error *err) {
 }
 
 BG_API bg_value *bg_text_new(const char *utf8, size_t len, bg_error *err) {
+  BGI_ERROR_SINK(err);
   if (!utf8 && len > 0) {
     bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "text: utf8 is NULL");
     return NULL;

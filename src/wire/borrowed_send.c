@@ -3,6 +3,7 @@
 
 #include "error_internal.h"
 #include "wire/borrowed_send.h"
+#include "wire/pb_raw.h"
 
 bool bgi_borrowed_send_possible(const bgi_pb_ndarray *nd) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -14,15 +15,6 @@ bool bgi_borrowed_send_possible(const bgi_pb_ndarray *nd) {
   (void)nd;
   return false;
 #endif
-}
-
-static size_t put_varint(uint8_t *p, uint64_t v) {
-  size_t n = 0;
-  do {
-    p[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
-    v >>= 7;
-  } while (v);
-  return n;
 }
 
 static void on_released(void *user_data) {
@@ -46,21 +38,22 @@ bg_status bgi_borrowed_send_pack(const char *api_name, bgi_pb_ndarray *nd, bgi_b
   nd->n_float_values = nd->n_double_values = 0;
   size_t head_len = protobuf_c_message_get_packed_size(&nd->base);
   uint8_t values_key[11];
-  size_t key_len = 1 + put_varint(values_key + 1, values_len);
-  values_key[0] = is_float ? (3 << 3 | 2) : (4 << 3 | 2);
+  size_t key_len = 1 + bgi_pb_put_varint(values_key + 1, values_len);
+  values_key[0] = is_float ? BGI_PB_TAG(BGI_PB_NDARRAY_FLOAT_VALUES, BGI_PB_LEN)
+                           : BGI_PB_TAG(BGI_PB_NDARRAY_DOUBLE_VALUES, BGI_PB_LEN);
   size_t nd_len = head_len + key_len + values_len;
   size_t name_len = strlen(api_name);
 
   grpc_slice header = grpc_slice_malloc(1 + 10 + name_len + 1 + 10 + head_len + key_len);
   uint8_t *p = GRPC_SLICE_START_PTR(header);
   if (name_len > 0) { /* proto3 leaves an empty string out */
-    *p++ = 1 << 3 | 2;
-    p += put_varint(p, name_len);
+    *p++ = BGI_PB_TAG(BGI_PB_REQUEST_API_NAME, BGI_PB_LEN);
+    p += bgi_pb_put_varint(p, name_len);
     memcpy(p, api_name, name_len);
     p += name_len;
   }
-  *p++ = 3 << 3 | 2; /* Request.ndarray */
-  p += put_varint(p, nd_len);
+  *p++ = BGI_PB_TAG(BGI_PB_REQUEST_NDARRAY, BGI_PB_LEN);
+  p += bgi_pb_put_varint(p, nd_len);
   p += protobuf_c_message_pack(&nd->base, p);
   nd->n_float_values = saved_floats;
   nd->n_double_values = saved_doubles;

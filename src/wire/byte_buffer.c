@@ -11,6 +11,7 @@
 
 #include "error_internal.h"
 #include "wire/byte_buffer.h"
+#include "wire/pb_raw.h"
 
 bg_status bgi_wire_pack(const ProtobufCMessage *msg, grpc_byte_buffer **out, bg_error *err) {
   size_t size = protobuf_c_message_get_packed_size(msg);
@@ -30,17 +31,6 @@ bg_status bgi_wire_pack(const ProtobufCMessage *msg, grpc_byte_buffer **out, bg_
  * overflow the stack with a deeply nested Struct. This walks the bytes with the schema,
  * iteratively, and reports whether message nesting stays within BGI_WIRE_MAX_DEPTH (the
  * limit protobuf's own parsers use). Malformed bytes are left for protobuf-c to refuse. */
-static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v) {
-  *v = 0;
-  for (int shift = 0; shift < 64 && *p < end; shift += 7) {
-    uint8_t b = *(*p)++;
-    *v |= (uint64_t)(b & 0x7f) << shift;
-    if (!(b & 0x80))
-      return true;
-  }
-  return false;
-}
-
 static bool nesting_within_limit(const ProtobufCMessageDescriptor *descriptor, const uint8_t *data,
                                  size_t len) {
   struct frame {
@@ -57,23 +47,23 @@ static bool nesting_within_limit(const ProtobufCMessageDescriptor *descriptor, c
       depth--;
     }
     uint64_t key, n;
-    if (!read_varint(&p, stack[depth].end, &key))
+    if (!bgi_pb_read_varint(&p, stack[depth].end, &key))
       return true;
     switch (key & 7) {
-    case 0:
-      if (!read_varint(&p, stack[depth].end, &n))
+    case BGI_PB_VARINT:
+      if (!bgi_pb_read_varint(&p, stack[depth].end, &n))
         return true;
       break;
-    case 1:
-    case 5: {
-      size_t width = (key & 7) == 1 ? 8 : 4;
+    case BGI_PB_I64:
+    case BGI_PB_I32: {
+      size_t width = (key & 7) == BGI_PB_I64 ? 8 : 4;
       if ((size_t)(stack[depth].end - p) < width)
         return true;
       p += width;
       break;
     }
-    case 2: {
-      if (!read_varint(&p, stack[depth].end, &n) || n > (uint64_t)(stack[depth].end - p))
+    case BGI_PB_LEN: {
+      if (!bgi_pb_read_varint(&p, stack[depth].end, &n) || n > (uint64_t)(stack[depth].end - p))
         return true;
       const ProtobufCFieldDescriptor *field =
           protobuf_c_message_descriptor_get_field(stack[depth].descriptor, (unsigned)(key >> 3));

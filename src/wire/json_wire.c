@@ -35,7 +35,7 @@ bg_status bgi_json_to_proto_value(const json_t *j, bgi_arena *arena, Google__Pro
     google__protobuf__list_value__init(l);
     for (size_t i = 0; i < n; i++)
       if (bgi_json_to_proto_value(json_array_get(j, i), arena, &items[i], err) != BG_OK)
-        return err ? err->code : BG_ERR_NO_MEMORY;
+        return err->code;
     l->n_values = n;
     l->values = items;
     v->kind_case = GOOGLE__PROTOBUF__VALUE__KIND_LIST_VALUE;
@@ -58,7 +58,7 @@ bg_status bgi_json_to_proto_value(const json_t *j, bgi_arena *arena, Google__Pro
       google__protobuf__struct__fields_entry__init(e);
       e->key = (char *)key;
       if (bgi_json_to_proto_value(member, arena, &e->value, err) != BG_OK)
-        return err ? err->code : BG_ERR_NO_MEMORY;
+        return err->code;
       entries[i++] = e;
     }
     s->n_fields = i;

@@ -5,6 +5,7 @@
 
 #include "error_internal.h"
 #include "wire/ndarray_stream.h"
+#include "wire/pb_raw.h"
 
 /* A cursor over the slices of an uncompressed raw byte buffer. */
 typedef struct reader {
@@ -26,16 +27,17 @@ static bool read_byte(reader *r, uint8_t *b) {
 }
 
 static bool read_varint(reader *r, uint64_t *v) {
-  *v = 0;
-  for (int shift = 0; shift < 64; shift += 7) {
+  bgi_pb_varint acc = {0};
+  for (;;) {
     uint8_t b;
     if (!read_byte(r, &b))
       return false;
-    *v |= (uint64_t)(b & 0x7f) << shift;
-    if (!(b & 0x80))
-      return true;
+    int done = bgi_pb_varint_push(&acc, b);
+    if (done) {
+      *v = acc.value;
+      return done > 0;
+    }
   }
-  return false;
 }
 
 /* Copies (or, with dst NULL, skips) n bytes, slice by slice. */
@@ -102,10 +104,10 @@ static bg_status parse_ndarray(reader *r, uint64_t len, parsed *p, bg_error *err
     if (!read_varint(r, &tag))
       return malformed(err);
     unsigned field = (unsigned)(tag >> 3), wire = (unsigned)(tag & 7);
-    if (field == 1 && wire == 0) {
+    if (field == BGI_PB_NDARRAY_DTYPE && wire == BGI_PB_VARINT) {
       if (!read_varint(r, &p->dtype))
         return malformed(err);
-    } else if (field == 2 && wire == 2 && p->ndim == 0) { /* packed shape */
+    } else if (field == BGI_PB_NDARRAY_SHAPE && wire == BGI_PB_LEN && p->ndim == 0) { /* packed */
       if (!read_varint(r, &n) || n > r->left)
         return malformed(err);
       size_t shape_end = r->left - n;
@@ -116,8 +118,9 @@ static bg_status parse_ndarray(reader *r, uint64_t len, parsed *p, bg_error *err
           return malformed(err);
         p->shape[p->ndim++] = (int32_t)v; /* int32 on the wire; negative caught later */
       }
-    } else if ((field == 3 || field == 4) && wire == 2 && !p->values) {
-      size_t width = field == 3 ? sizeof(float) : sizeof(double);
+    } else if ((field == BGI_PB_NDARRAY_FLOAT_VALUES || field == BGI_PB_NDARRAY_DOUBLE_VALUES) &&
+               wire == BGI_PB_LEN && !p->values) {
+      size_t width = field == BGI_PB_NDARRAY_FLOAT_VALUES ? sizeof(float) : sizeof(double);
       if (!read_varint(r, &n) || n > r->left || n % width != 0)
         return bgi_fail(err, BG_ERR_PROTOCOL, 0, "ndarray in reply: a values field is cut short");
       p->values = alloc_values(n);
@@ -125,7 +128,7 @@ static bg_status parse_ndarray(reader *r, uint64_t len, parsed *p, bg_error *err
         return BGI_FAIL_NOMEM(err);
       if (!read_bytes(r, p->values, n))
         return malformed(err);
-      p->values_dtype = field == 3 ? BG_DTYPE_FLOAT : BG_DTYPE_DOUBLE;
+      p->values_dtype = field == BGI_PB_NDARRAY_FLOAT_VALUES ? BG_DTYPE_FLOAT : BG_DTYPE_DOUBLE;
       p->count = n / width;
     } else {
       return BG_ERR_UNSUPPORTED;
@@ -143,7 +146,8 @@ bg_status bgi_ndarray_stream_decode(grpc_byte_buffer *buffer, bg_value **out, bg
   reader r = {.slices = sb->slices, .n_slices = sb->count, .left = sb->length};
   uint64_t tag, len;
   /* Response{ndarray = 1}: exactly one field, nothing after it. */
-  if (!read_varint(&r, &tag) || tag != ((1 << 3) | 2) || !read_varint(&r, &len) || len != r.left)
+  if (!read_varint(&r, &tag) || tag != BGI_PB_TAG(BGI_PB_RESPONSE_NDARRAY, BGI_PB_LEN) ||
+      !read_varint(&r, &len) || len != r.left)
     return BG_ERR_UNSUPPORTED;
   parsed p = {0};
   bg_status st = parse_ndarray(&r, len, &p, err);
@@ -159,8 +163,7 @@ bg_status bgi_ndarray_stream_decode(grpc_byte_buffer *buffer, bg_value **out, bg
   st = bgi_ndarray_check(p.values_dtype, p.shape, p.ndim, p.values, p.count, err);
   if (st != BG_OK) {
     free(p.values);
-    if (err)
-      err->code = BG_ERR_PROTOCOL;
+    err->code = BG_ERR_PROTOCOL;
     bgi_error_prefix(err, "ndarray in the server's reply is inconsistent");
     return BG_ERR_PROTOCOL;
   }

@@ -125,8 +125,7 @@ bg_status bgi_ndarray_from_proto(bgi_pb_ndarray *msg, bg_value **out, bg_error *
   if (st == BG_OK && dtype == BG_DTYPE_STRING)
     st = bgi_wire_strings_check(msg->string_values, count, err);
   if (st != BG_OK) {
-    if (err)
-      err->code = BG_ERR_PROTOCOL;
+    err->code = BG_ERR_PROTOCOL;
     bgi_error_prefix(err, "ndarray in the server's reply is inconsistent");
     return BG_ERR_PROTOCOL;
   }

@@ -3,6 +3,7 @@
  * deadlines and cancellations mixed; cancel before and after the answer, from other threads
  * and from callbacks; close with calls in flight; callbacks that start calls; and the three
  * delivery paths (poll, fd + dispatch, library thread). */
+#include <dirent.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -814,6 +815,100 @@ static void test_shares_a_sync_client(void **state) {
   tally_free(&t);
 }
 
+/* ---- who drains the completion queue ---- */
+
+static int count_threads(void) {
+  DIR *dir = opendir("/proc/self/task");
+  assert_non_null(dir);
+  int n = 0;
+  for (struct dirent *entry; (entry = readdir(dir));)
+    n += entry->d_name[0] != '.';
+  closedir(dir);
+  return n;
+}
+
+/* Poll mode drains the queue on the polling thread: the async client starts no thread (a
+ * thread in between costs two hand-offs per call); asking for the fd starts exactly one. */
+static void test_poll_mode_starts_no_thread(void **state) {
+  (void)state;
+  bg_error err;
+  bg_client *sync = bg_client_from_url(server.url, NULL, &err);
+  assert_non_null(sync);
+  int32_t x[] = {21};
+  int64_t shape[] = {1};
+  bg_value *in = bg_ndarray_borrow(BG_DTYPE_INT32, shape, 1, x, 1, NULL);
+  bg_value *out = NULL;
+  assert_int_equal(bg_client_call(sync, "double_ndarray", in, &out, NULL, &err), BG_OK);
+  bg_value_free(out);
+  bg_value_free(in);
+  int before = count_threads(); /* gRPC's own threads are running by now */
+  bg_async_client *ac = bg_async_client_from_client(sync, 0, &err);
+  assert_non_null(ac);
+  tally t;
+  tally_init(&t, 20);
+  for (int i = 0; i < 20; i++)
+    assert_int_equal(start_slot(ac, &t.slots[i], on_done, NULL, &err), BG_OK);
+  wait_done(ac, MODE_POLL, &t, 20);
+  assert_each_once(&t);
+  assert_int_equal(count_threads(), before);
+  assert_true(bg_async_client_fd(ac) >= 0);
+  assert_int_equal(count_threads(), before + 1);
+  bg_async_client_close(ac);
+  bg_client_close(sync);
+  tally_free(&t);
+}
+
+/* ---- large inputs without a copy ---- */
+
+typedef struct borrowed_outcome {
+  float *buffer;
+  size_t n;
+  bool done, doubled;
+  bg_status status;
+} borrowed_outcome;
+
+/* Frees the caller's buffer at the first moment async.h allows: under ASan, any later use of
+ * it by the library is a use-after-free. */
+static void on_borrowed_done(struct bg_async_call *call, bg_status st, bg_value *out,
+                             const bg_error *err, void *user_data) {
+  (void)call;
+  (void)err;
+  borrowed_outcome *o = user_data;
+  o->status = st;
+  o->doubled = st == BG_OK && bg_ndarray_count(out) == o->n;
+  const float *got = st == BG_OK ? bg_ndarray_data(out) : NULL;
+  for (size_t i = 0; o->doubled && i < o->n; i++)
+    o->doubled = got[i] == 2.0f * o->buffer[i];
+  free(o->buffer);
+  o->buffer = NULL;
+  bg_value_free(out);
+  o->done = true;
+}
+
+/* BG_ASYNC_BORROW_INPUTS: a 1 MiB float ndarray goes out from the caller's buffer, which the
+ * caller keeps until the callback and frees in it. */
+static void test_borrowed_input_kept_until_callback(void **state) {
+  (void)state;
+  bg_error err;
+  bg_async_client *ac = bg_async_client_from_url(server.url, NULL, BG_ASYNC_BORROW_INPUTS, &err);
+  assert_non_null(ac);
+  borrowed_outcome o = {.n = 1 << 18};
+  o.buffer = malloc(o.n * sizeof *o.buffer);
+  for (size_t i = 0; i < o.n; i++)
+    o.buffer[i] = (float)(i % 1000) * 0.5f;
+  int64_t shape[] = {(int64_t)o.n};
+  bg_value *in = bg_ndarray_borrow(BG_DTYPE_FLOAT, shape, 1, o.buffer, o.n, &err);
+  assert_non_null(in);
+  assert_int_equal(bg_async_call(ac, "double_ndarray", in, NULL, on_borrowed_done, &o, NULL, &err),
+                   BG_OK);
+  while (!o.done)
+    assert_int_equal(bg_async_client_poll(ac, -1, NULL, &err), BG_OK);
+  assert_int_equal(o.status, BG_OK);
+  assert_true(o.doubled);
+  bg_value_free(in);
+  bg_async_client_close(ac);
+}
+
 /* ---- interceptors and response metadata ---- */
 
 static bg_status deny_call(bg_error *err) {
@@ -961,6 +1056,8 @@ int main(void) {
       cmocka_unit_test(test_wait_for_ready_and_metadata),
       cmocka_unit_test(test_shares_a_sync_client),
       cmocka_unit_test(test_interceptors_and_response_metadata),
+      cmocka_unit_test(test_poll_mode_starts_no_thread),
+      cmocka_unit_test(test_borrowed_input_kept_until_callback),
   };
   return cmocka_run_group_tests_name("async", tests, setup, teardown);
 }

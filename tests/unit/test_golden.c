@@ -102,7 +102,7 @@ static void test_codec_matches_golden_classify(void **state) {
   bgi_arena arena;
   bgi_arena_init(&arena);
   bgi_pb_ndarray *nd;
-  assert_int_equal(bgi_ndarray_to_proto(&v->as.ndarray, &arena, &nd, NULL), BG_OK);
+  assert_int_equal(bgi_ndarray_to_proto(&v->as.ndarray, &arena, &nd, &(bg_error){0}), BG_OK);
   assert_ptr_equal(nd->float_values, x); /* borrowed: no copy before packing */
   bgi_pb_request req = BENTOML__GRPC__V1__REQUEST__INIT;
   req.api_name = "classify";
@@ -142,7 +142,7 @@ static void test_ndarray_response_decodes(void **state) {
                                                         "0a0c0804120202023a0402040608");
   assert_int_equal(resp->content_case, BENTOML__GRPC__V1__RESPONSE__CONTENT_NDARRAY);
   bg_value *v;
-  assert_int_equal(bgi_ndarray_from_proto(resp->ndarray, &v, NULL), BG_OK);
+  assert_int_equal(bgi_ndarray_from_proto(resp->ndarray, &v, &(bg_error){0}), BG_OK);
   protobuf_c_message_free_unpacked(&resp->base, NULL);
   assert_int_equal(bg_ndarray_dtype(v), BG_DTYPE_INT32);
   assert_int_equal(bg_ndarray_ndim(v), 2);

@@ -18,7 +18,7 @@ static bg_value *round_trip(const bg_value *in) {
   bgi_arena arena;
   bgi_arena_init(&arena);
   bgi_pb_ndarray *msg;
-  assert_int_equal(bgi_ndarray_to_proto(&in->as.ndarray, &arena, &msg, NULL), BG_OK);
+  assert_int_equal(bgi_ndarray_to_proto(&in->as.ndarray, &arena, &msg, &(bg_error){0}), BG_OK);
   size_t size = protobuf_c_message_get_packed_size(&msg->base);
   uint8_t *buf = malloc(size + 1);
   protobuf_c_message_pack(&msg->base, buf);
@@ -293,7 +293,7 @@ static void test_decode_infers_dtype(void **state) {
   msg->uint64_values[1] = UINT64_MAX;
   uint64_t *wire_values = msg->uint64_values;
   bg_value *out;
-  assert_int_equal(bgi_ndarray_from_proto(msg, &out, NULL), BG_OK);
+  assert_int_equal(bgi_ndarray_from_proto(msg, &out, &(bg_error){0}), BG_OK);
   assert_int_equal(bg_ndarray_dtype(out), BG_DTYPE_UINT64);
   assert_int_equal(bg_ndarray_ndim(out), 1);
   assert_int_equal(bg_ndarray_shape(out)[0], 2);

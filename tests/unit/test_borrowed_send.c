@@ -20,7 +20,7 @@ static void check_same_bytes(const char *api, bg_dtype dtype, const int64_t *sha
   bgi_arena arena;
   bgi_arena_init(&arena);
   bgi_pb_ndarray *nd;
-  assert_int_equal(bgi_ndarray_to_proto(&v->as.ndarray, &arena, &nd, NULL), BG_OK);
+  assert_int_equal(bgi_ndarray_to_proto(&v->as.ndarray, &arena, &nd, &(bg_error){0}), BG_OK);
   assert_true(bgi_borrowed_send_possible(nd));
 
   bgi_pb_request req = BENTOML__GRPC__V1__REQUEST__INIT;
@@ -33,7 +33,7 @@ static void check_same_bytes(const char *api, bg_dtype dtype, const int64_t *sha
 
   bgi_borrowed_send guard;
   grpc_byte_buffer *bb;
-  assert_int_equal(bgi_borrowed_send_pack(api, nd, &guard, &bb, NULL), BG_OK);
+  assert_int_equal(bgi_borrowed_send_pack(api, nd, &guard, &bb, &(bg_error){0}), BG_OK);
   /* the elements are the caller's own memory, not a copy */
   const grpc_slice *values = &bb->data.raw.slice_buffer.slices[1];
   assert_ptr_equal(GRPC_SLICE_START_PTR(*values), data);

@@ -8,22 +8,25 @@
 
 #include <grpc/support/time.h>
 
+#include "engine/async_engine.h"
 #include "error_internal.h"
-#include "transport/async_engine.h"
 
+/* Who drains the completion queue (see async_engine.h): the pollers themselves (poll mode, the
+ * default), the callback thread (which also runs the callbacks), or, once the eventfd has been
+ * asked for, a driver thread that moves finished operations to the ready list. */
 struct bgi_async_engine {
   atomic_int refs; /* the creator's + one per live operation */
   grpc_completion_queue *cq;
-  pthread_t engine_thread;
-  pthread_t callback_thread;
+  pthread_t thread; /* the callback thread, or the fd mode's driver thread */
   bool has_callback_thread;
-  int event_fd; /* -1 with a callback thread */
+  bool has_driver_thread; /* under mu; set once, by bgi_async_engine_fd() */
+  int event_fd;           /* -1 with a callback thread */
+  bool fd_armed;          /* under mu: the eventfd is signalled (fd mode only) */
 
   pthread_mutex_t mu;
   pthread_cond_t ready_cond; /* ready list became non-empty, or nothing is outstanding */
   pthread_cond_t idle_cond;  /* nothing is pending */
   bool closing;
-  bool stop_callbacks;
   bgi_async_op *pending; /* doubly linked through prev/next */
   size_t n_pending;      /* admitted, not yet ready */
   size_t n_outstanding;  /* admitted, callback not finished */
@@ -88,6 +91,17 @@ static void unlink_pending(bgi_async_engine *e, bgi_async_op *op) {
     pthread_cond_broadcast(&e->idle_cond);
 }
 
+/* Makes the eventfd readable, once the fd mode is on: a poll-mode client pays no syscall. */
+static void signal_fd(bgi_async_engine *e) {
+  if (!e->has_driver_thread || e->fd_armed)
+    return;
+  uint64_t one = 1;
+  if (write(e->event_fd, &one, sizeof one) < 0) {
+    /* only EAGAIN is possible (counter full), and then the fd is readable anyway */
+  }
+  e->fd_armed = true;
+}
+
 /* Moves a pending operation to the ready list. The eventfd is written only when the list
  * turns non-empty and read only when a runner empties it, so it is readable exactly while
  * callbacks are ready. */
@@ -102,22 +116,18 @@ static void make_ready(bgi_async_engine *e, bgi_async_op *op) {
   e->ready_tail = op;
   if (!was_empty)
     return;
-  if (e->event_fd >= 0) {
-    uint64_t one = 1;
-    if (write(e->event_fd, &one, sizeof one) < 0) {
-      /* only EAGAIN is possible (counter full), and then the fd is readable anyway */
-    }
-  }
+  signal_fd(e);
   pthread_cond_broadcast(&e->ready_cond);
 }
 
 static bgi_async_op *take_ready(bgi_async_engine *e) {
   bgi_async_op *batch = e->ready_head;
-  if (batch && e->event_fd >= 0) {
+  if (batch && e->fd_armed) {
     uint64_t count;
     if (read(e->event_fd, &count, sizeof count) < 0) {
-      /* EAGAIN cannot happen while the list is non-empty; nothing to undo either way */
+      /* EAGAIN cannot happen while the fd is armed; nothing to undo either way */
     }
+    e->fd_armed = false;
   }
   e->ready_head = e->ready_tail = NULL;
   return batch;
@@ -181,6 +191,34 @@ bg_status bgi_async_op_start(bgi_async_op *op, const bgi_unary_call *call, bgi_u
   return st;
 }
 
+bg_status bgi_async_op_launch(bgi_async_op *op, bgi_operation *operation, bg_error *err) {
+  bg_status st = bgi_async_engine_admit(op->engine, op, err);
+  if (st == BG_OK) {
+    operation->result_live = true;
+    st = bgi_async_op_start(op, &operation->call, &operation->result, err);
+    if (st != BG_OK)
+      bgi_async_engine_abandon(op->engine, op);
+  }
+  return st == BG_OK ? st : bgi_operation_abort(operation, st, err);
+}
+
+bg_status bgi_async_fail_cancelled(bg_error *err, bgi_cancel_reason reason, const char *what,
+                                   const char *address) {
+  return bgi_fail(err, BG_ERR_CANCELLED, GRPC_STATUS_CANCELLED, "%s at %s was cancelled %s", what,
+                  address,
+                  reason == BGI_CANCEL_CLOSE ? "because the async client was closed"
+                                             : "by bg_async_call_cancel()");
+}
+
+bg_status bgi_async_op_outcome(bgi_async_op *op, bgi_operation *operation, bgi_cancel_reason reason,
+                               const char *what, const char *address, bg_error *err) {
+  bgi_error_clear(err);
+  if (reason != BGI_CANCEL_NONE) /* an arrived reply is discarded (async.h) */
+    return bgi_operation_abort(operation, bgi_async_fail_cancelled(err, reason, what, address),
+                               err);
+  return bgi_operation_complete(operation, op->batch_ok, err);
+}
+
 void bgi_async_op_arm_timer(bgi_async_op *op, gpr_timespec due) {
   bgi_async_engine *e = op->engine;
   pthread_mutex_lock(&e->mu);
@@ -222,14 +260,7 @@ bool bgi_async_op_cancel(bgi_async_op *op, bgi_cancel_reason reason) {
   return true;
 }
 
-/* ---- the engine thread ---- */
-
-static gpr_timespec next_due(bgi_async_engine *e) {
-  pthread_mutex_lock(&e->mu);
-  gpr_timespec due = e->timers ? e->timers->due : gpr_inf_future(GPR_CLOCK_MONOTONIC);
-  pthread_mutex_unlock(&e->mu);
-  return due;
-}
+/* ---- draining the queue ---- */
 
 static void fire_due_timers(bgi_async_engine *e) {
   gpr_timespec now = gpr_now(GPR_CLOCK_MONOTONIC);
@@ -269,19 +300,45 @@ static void on_complete(bgi_async_engine *e, bgi_async_op *op, bool ok) {
   pthread_mutex_unlock(&op->mu);
   if (more)
     return;
-  if (op->vt->completed(op, ok))
+  op->batch_ok = ok;
+  if (!op->vt->completed || op->vt->completed(op, ok))
     deliver_later(e, op);
 }
 
-static void *engine_main(void *arg) {
+/* How long a queue drainer may sleep: until `limit` or the next timer, whichever is first;
+ * while timers are armed at most 100 ms, so a cancelled wait (made ready by another thread,
+ * which cannot wake a thread inside grpc_completion_queue_next) is delivered soon. */
+static gpr_timespec sleep_until(bgi_async_engine *e, gpr_timespec limit) {
+  pthread_mutex_lock(&e->mu);
+  bool timers = e->timers != NULL;
+  gpr_timespec due = timers ? e->timers->due : limit;
+  pthread_mutex_unlock(&e->mu);
+  if (timers) {
+    gpr_timespec soon =
+        gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(100, GPR_TIMESPAN));
+    if (gpr_time_cmp(soon, due) < 0)
+      due = soon;
+  }
+  limit = gpr_convert_clock_type(limit, GPR_CLOCK_MONOTONIC);
+  return gpr_time_cmp(limit, due) < 0 ? limit : due;
+}
+
+/* Takes one event off the queue (waiting until `limit` at most) and acts on it and on due
+ * timers. false once the queue has been shut down and drained. */
+static bool drain_one(bgi_async_engine *e, gpr_timespec limit) {
+  grpc_event ev = grpc_completion_queue_next(e->cq, sleep_until(e, limit), NULL);
+  if (ev.type == GRPC_QUEUE_SHUTDOWN)
+    return false;
+  if (ev.type == GRPC_OP_COMPLETE)
+    on_complete(e, ev.tag, ev.success != 0);
+  fire_due_timers(e);
+  return true;
+}
+
+/* fd mode: the driver thread only moves finished operations to the ready list. */
+static void *driver_main(void *arg) {
   bgi_async_engine *e = arg;
-  for (;;) {
-    grpc_event ev = grpc_completion_queue_next(e->cq, next_due(e), NULL);
-    if (ev.type == GRPC_QUEUE_SHUTDOWN)
-      break;
-    if (ev.type == GRPC_OP_COMPLETE)
-      on_complete(e, ev.tag, ev.success != 0);
-    fire_due_timers(e);
+  while (drain_one(e, gpr_inf_future(GPR_CLOCK_MONOTONIC))) {
   }
   return NULL;
 }
@@ -311,20 +368,17 @@ static size_t run_batch(bgi_async_engine *e, bgi_async_op *batch) {
   return n;
 }
 
+/* Callback-thread mode: one thread drains the queue and runs the callbacks, no hand-off. */
 static void *callback_main(void *arg) {
   bgi_async_engine *e = arg;
-  pthread_mutex_lock(&e->mu);
-  for (;;) {
-    while (!e->ready_head && !e->stop_callbacks)
-      pthread_cond_wait(&e->ready_cond, &e->mu);
+  bool open = true;
+  while (open) {
+    open = drain_one(e, gpr_inf_future(GPR_CLOCK_MONOTONIC));
+    pthread_mutex_lock(&e->mu);
     bgi_async_op *batch = take_ready(e);
-    if (!batch)
-      break; /* stopping, and everything has been delivered */
     pthread_mutex_unlock(&e->mu);
     run_batch(e, batch);
-    pthread_mutex_lock(&e->mu);
   }
-  pthread_mutex_unlock(&e->mu);
   return NULL;
 }
 
@@ -338,6 +392,49 @@ static struct timespec deadline_after(int64_t ms) {
     ts.tv_nsec -= 1000000000L;
   }
   return ts;
+}
+
+/* fd mode: the driver thread drains the queue; wait for it to make something ready. */
+static size_t wait_ready(bgi_async_engine *e, int64_t timeout_ms) {
+  struct timespec deadline = deadline_after(timeout_ms > 0 ? timeout_ms : 0);
+  pthread_mutex_lock(&e->mu);
+  while (timeout_ms != 0 && !e->ready_head && e->n_outstanding > 0) {
+    if (timeout_ms < 0)
+      pthread_cond_wait(&e->ready_cond, &e->mu);
+    else if (pthread_cond_timedwait(&e->ready_cond, &e->mu, &deadline) == ETIMEDOUT)
+      break;
+  }
+  bgi_async_op *batch = take_ready(e);
+  pthread_mutex_unlock(&e->mu);
+  return run_batch(e, batch);
+}
+
+/* Poll mode: this thread drains the queue itself until a callback is ready (or the time is
+ * up, or nothing is outstanding), then runs what is ready — no thread hop per call. Several
+ * pollers may drain one queue at once (gRPC allows it). */
+static size_t drain_ready(bgi_async_engine *e, int64_t timeout_ms) {
+  gpr_timespec limit = timeout_ms < 0
+                           ? gpr_inf_future(GPR_CLOCK_MONOTONIC)
+                           : gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                                          gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
+  for (;;) {
+    pthread_mutex_lock(&e->mu);
+    bgi_async_op *batch = take_ready(e);
+    size_t outstanding = e->n_outstanding;
+    pthread_mutex_unlock(&e->mu);
+    if (batch)
+      return run_batch(e, batch);
+    if (outstanding == 0)
+      return 0;
+    bool late = gpr_time_cmp(gpr_now(GPR_CLOCK_MONOTONIC), limit) >= 0;
+    drain_one(e, late ? gpr_inf_past(GPR_CLOCK_MONOTONIC) : limit);
+    if (late) { /* one look without waiting, then give up */
+      pthread_mutex_lock(&e->mu);
+      batch = take_ready(e);
+      pthread_mutex_unlock(&e->mu);
+      return run_batch(e, batch);
+    }
+  }
 }
 
 bg_status bgi_async_engine_run_ready(bgi_async_engine *e, int64_t timeout_ms, size_t *n_run,
@@ -355,23 +452,30 @@ bg_status bgi_async_engine_run_ready(bgi_async_engine *e, int64_t timeout_ms, si
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
                     "poll timeout must be -1 (no limit), 0 or a number of ms (got %lld)",
                     (long long)timeout_ms);
-  struct timespec deadline = deadline_after(timeout_ms > 0 ? timeout_ms : 0);
   pthread_mutex_lock(&e->mu);
-  while (timeout_ms != 0 && !e->ready_head && e->n_outstanding > 0) {
-    if (timeout_ms < 0)
-      pthread_cond_wait(&e->ready_cond, &e->mu);
-    else if (pthread_cond_timedwait(&e->ready_cond, &e->mu, &deadline) == ETIMEDOUT)
-      break;
-  }
-  bgi_async_op *batch = take_ready(e);
+  bool driven = e->has_driver_thread;
   pthread_mutex_unlock(&e->mu);
-  size_t n = run_batch(e, batch);
+  size_t n = driven ? wait_ready(e, timeout_ms) : drain_ready(e, timeout_ms);
   if (n_run)
     *n_run = n;
   return BG_OK;
 }
 
-int bgi_async_engine_fd(const bgi_async_engine *e) { return e->event_fd; }
+int bgi_async_engine_fd(bgi_async_engine *e) {
+  if (e->has_callback_thread)
+    return -1;
+  pthread_mutex_lock(&e->mu);
+  if (!e->has_driver_thread && !e->closing) {
+    /* From now on a thread drains the queue and the eventfd tells the caller's loop. */
+    int rc = pthread_create(&e->thread, NULL, driver_main, e);
+    e->has_driver_thread = rc == 0;
+    if (rc == 0 && e->ready_head)
+      signal_fd(e);
+  }
+  int fd = e->has_driver_thread ? e->event_fd : -1;
+  pthread_mutex_unlock(&e->mu);
+  return fd;
+}
 
 size_t bgi_async_engine_outstanding(bgi_async_engine *e) {
   pthread_mutex_lock(&e->mu);
@@ -394,13 +498,6 @@ static void init_sync(bgi_async_engine *e) {
   pthread_cond_init(&e->idle_cond, NULL);
 }
 
-/* Stops the engine thread; the queue has no pending work by now. */
-static void stop_engine_thread(bgi_async_engine *e) {
-  grpc_completion_queue_shutdown(e->cq);
-  pthread_join(e->engine_thread, NULL);
-  grpc_completion_queue_destroy(e->cq);
-}
-
 bgi_async_engine *bgi_async_engine_create(bool callback_thread, bg_error *err) {
   bgi_async_engine *e = calloc(1, sizeof *e);
   if (!e) {
@@ -418,22 +515,18 @@ bgi_async_engine *bgi_async_engine_create(bool callback_thread, bg_error *err) {
   }
   grpc_init(); /* balanced in bgi_async_engine_close() */
   e->cq = grpc_completion_queue_create_for_next(NULL);
-  int rc = pthread_create(&e->engine_thread, NULL, engine_main, e);
-  if (rc != 0) {
-    grpc_completion_queue_destroy(e->cq);
-  } else if (callback_thread) {
-    rc = pthread_create(&e->callback_thread, NULL, callback_main, e);
-    e->has_callback_thread = rc == 0;
-    if (rc != 0)
-      stop_engine_thread(e);
-  }
-  if (rc != 0) {
-    bgi_fail(err, BG_ERR_INTERNAL, 0, "cannot start the async client's threads: %s", strerror(rc));
-    grpc_shutdown();
-    if (e->event_fd >= 0)
-      close(e->event_fd);
-    engine_release(e);
-    return NULL;
+  if (callback_thread) {
+    int rc = pthread_create(&e->thread, NULL, callback_main, e);
+    if (rc != 0) {
+      bgi_fail(err, BG_ERR_INTERNAL, 0, "cannot start the async client's callback thread: %s",
+               strerror(rc));
+      grpc_completion_queue_shutdown(e->cq);
+      grpc_completion_queue_destroy(e->cq);
+      grpc_shutdown();
+      engine_release(e);
+      return NULL;
+    }
+    e->has_callback_thread = true;
   }
   return e;
 }
@@ -464,15 +557,31 @@ void bgi_async_engine_close(bgi_async_engine *e) {
   pthread_mutex_lock(&e->mu);
   e->closing = true;
   cancel_all(e);
-  while (e->n_pending > 0) /* cancelled calls complete quickly */
-    pthread_cond_wait(&e->idle_cond, &e->mu);
-  e->stop_callbacks = true;
-  pthread_cond_broadcast(&e->ready_cond);
+  bool threaded = e->has_callback_thread || e->has_driver_thread;
+  if (threaded) {
+    while (e->n_pending > 0) /* cancelled calls complete quickly; a thread drains them */
+      pthread_cond_wait(&e->idle_cond, &e->mu);
+  }
   pthread_mutex_unlock(&e->mu);
-
-  if (e->has_callback_thread) {
-    pthread_join(e->callback_thread, NULL); /* it delivers what is ready, then stops */
-  } else {
+  if (!threaded) { /* poll mode: nobody else drains the queue */
+    for (;;) {
+      pthread_mutex_lock(&e->mu);
+      size_t pending = e->n_pending;
+      pthread_mutex_unlock(&e->mu);
+      if (pending == 0)
+        break;
+      drain_one(e, gpr_inf_future(GPR_CLOCK_MONOTONIC));
+    }
+  }
+  /* Every call is over: no more events but the shutdown. The callback thread delivers what is
+   * ready and stops when it sees it; otherwise this thread delivers. */
+  grpc_completion_queue_shutdown(e->cq);
+  if (threaded)
+    pthread_join(e->thread, NULL);
+  else
+    while (drain_one(e, gpr_inf_future(GPR_CLOCK_MONOTONIC))) {
+    }
+  if (!e->has_callback_thread) {
     for (;;) {
       pthread_mutex_lock(&e->mu);
       bgi_async_op *batch = take_ready(e);
@@ -482,7 +591,7 @@ void bgi_async_engine_close(bgi_async_engine *e) {
       run_batch(e, batch);
     }
   }
-  stop_engine_thread(e);
+  grpc_completion_queue_destroy(e->cq);
   if (e->event_fd >= 0)
     close(e->event_fd);
   e->event_fd = -1;

@@ -1,7 +1,11 @@
-/* The async engine: one completion queue drained by one engine thread, which only moves
- * finished operations to a ready list (and fires the few timers of readiness polling);
- * callbacks run from that list on a runner: bgi_async_engine_run_ready() (poll / dispatch,
- * signalled through an eventfd) or the engine's optional callback thread.
+/* The async engine: one completion queue per async client, and callbacks run from a ready
+ * list. Who drains the queue depends on the mode (docs/INTERNALS.md, "The async client"):
+ *   - poll (default): the thread inside bgi_async_engine_run_ready() drains it itself
+ *     (grpc_completion_queue_next, its deadline bounded by the next timer), so a call's
+ *     completion reaches its callback without a thread hop;
+ *   - callback thread: that one thread drains the queue and runs the callbacks;
+ *   - fd (once bgi_async_engine_fd() was called): a driver thread drains the queue into the
+ *     ready list and signals the eventfd; runners take the list.
  *
  * Life of an operation (bgi_async_op, embedded first in the client's operation):
  *   admit (pending) -> start batch(es) / timers -> ready -> delivered (callback) -> freed.
@@ -10,8 +14,8 @@
  *
  * Locks: the engine's mutex guards the lists and counters; an operation's mutex guards its
  * grpc call and cancel/deliver flags. When both are held, the engine's is taken first. */
-#ifndef BGI_TRANSPORT_ASYNC_ENGINE_H
-#define BGI_TRANSPORT_ASYNC_ENGINE_H
+#ifndef BGI_ENGINE_ASYNC_ENGINE_H
+#define BGI_ENGINE_ASYNC_ENGINE_H
 
 #include <grpc/grpc.h>
 #include <pthread.h>
@@ -19,6 +23,7 @@
 #include <stdbool.h>
 
 #include "bentogrpc/common.h"
+#include "engine/operation.h"
 #include "transport/unary.h"
 
 typedef struct bgi_async_engine bgi_async_engine;
@@ -32,10 +37,11 @@ typedef enum bgi_cancel_reason {
 
 /* What the owner of an operation does at each step. */
 typedef struct bgi_async_op_vtable {
-  /* Engine thread: the operation's batch finished (`ok`: the queue's success flag). Return
-   * true to deliver it, false when it armed a timer to go on. */
+  /* Queue drainer: the operation's call finished (`ok`: the queue's success flag, also kept
+   * in batch_ok). Return true to deliver it, false when it armed a timer to go on. NULL:
+   * deliver. */
   bool (*completed)(bgi_async_op *op, bool ok);
-  /* Engine thread: the armed timer is due. Return true to deliver, false when it started
+  /* Queue drainer: the armed timer is due. Return true to deliver, false when it started
    * another batch. NULL for operations that never arm timers. */
   bool (*timer)(bgi_async_op *op);
   /* Runner thread, exactly once: run the user's callback (`reason`: why it was cancelled,
@@ -50,9 +56,11 @@ struct bgi_async_op {
   bgi_async_engine *engine; /* referenced until the operation is freed */
   atomic_int refs;
   /* Released before each batch starts, acquired when it completes: the operation travels
-   * to the engine thread as a tag inside gRPC, whose synchronisation the C11 memory model
+   * to the queue drainer as a tag inside gRPC, whose synchronisation the C11 memory model
    * (and ThreadSanitizer) cannot see; this pair makes the hand-off explicit. */
   atomic_uint batches;
+
+  bool batch_ok; /* the last call's queue success flag, for `deliver` */
 
   pthread_mutex_t mu;          /* guards the three fields below */
   grpc_call *active;           /* the batch running now (borrowed), for cancel */
@@ -68,13 +76,14 @@ struct bgi_async_op {
   bool timer_armed;
 };
 
-/* A new engine with its queue and thread (and callback thread when `callback_thread`).
- * NULL with `err` filled when a thread or the eventfd cannot be made. */
+/* A new engine with its queue (and its callback thread when `callback_thread`; no thread
+ * otherwise until bgi_async_engine_fd()). NULL with `err` filled when the thread or the
+ * eventfd cannot be made. */
 bgi_async_engine *bgi_async_engine_create(bool callback_thread, bg_error *err);
 
-/* Refuses new operations, cancels the pending ones, delivers every operation (on this thread,
- * or on the callback thread, which is joined), stops the engine thread and drops the
- * creator's reference. Must not run on a runner of this engine. */
+/* Refuses new operations, cancels the pending ones, drains the queue (itself in poll mode),
+ * delivers every operation (on this thread, or on the callback thread, which is joined), stops
+ * the threads and drops the creator's reference. Must not run on a runner of this engine. */
 void bgi_async_engine_close(bgi_async_engine *engine);
 
 /* Sets up `op` with `refs` references (1 for the engine, +1 for a caller's handle). */
@@ -97,7 +106,21 @@ void bgi_async_engine_abandon(bgi_async_engine *engine, bgi_async_op *op);
 bg_status bgi_async_op_start(bgi_async_op *op, const bgi_unary_call *call, bgi_unary_result *result,
                              bg_error *err);
 
-/* Engine thread (from `completed`): call `timer` at `due`. If the operation was cancelled it
+/* Admits `op` and starts `operation`'s call for it (its request prepared). On failure nothing
+ * is admitted, the operation has been aborted (bgi_operation_abort) and `err` says why. */
+bg_status bgi_async_op_launch(bgi_async_op *op, bgi_operation *operation, bg_error *err);
+
+/* Runner (from `deliver`): the outcome of `operation`'s call — cancelled for `reason` (with
+ * a message naming `what` at `address`), a failed queue, or its rpc->complete. Fills `err`
+ * (cleared first) and returns the status for the callback. */
+bg_status bgi_async_op_outcome(bgi_async_op *op, bgi_operation *operation, bgi_cancel_reason reason,
+                               const char *what, const char *address, bg_error *err);
+
+/* Fills `err` for an operation cancelled for `reason`; `what` names it ("call 'predict'"). */
+bg_status bgi_async_fail_cancelled(bg_error *err, bgi_cancel_reason reason, const char *what,
+                                   const char *address);
+
+/* Queue drainer (from `completed`): call `timer` at `due`. If the operation was cancelled it
  * is delivered instead. */
 void bgi_async_op_arm_timer(bgi_async_op *op, gpr_timespec due);
 
@@ -112,8 +135,10 @@ bool bgi_async_op_cancel(bgi_async_op *op, bgi_cancel_reason reason);
 bg_status bgi_async_engine_run_ready(bgi_async_engine *engine, int64_t timeout_ms, size_t *n_run,
                                      bg_error *err);
 
-/* The eventfd (readable while callbacks are ready), or -1 with a callback thread. */
-int bgi_async_engine_fd(const bgi_async_engine *engine);
+/* The eventfd (readable while callbacks are ready), or -1 with a callback thread (or when the
+ * driver thread cannot start). The first call switches the engine to fd mode: from then on a
+ * driver thread drains the queue, so an event loop that only watches the fd sees progress. */
+int bgi_async_engine_fd(bgi_async_engine *engine);
 
 /* Operations admitted whose callbacks have not finished. */
 size_t bgi_async_engine_outstanding(bgi_async_engine *engine);

@@ -20,7 +20,7 @@ static uint8_t *pack_response(const bg_value *v, size_t *size) {
   bgi_arena arena;
   bgi_arena_init(&arena);
   bgi_pb_ndarray *nd;
-  assert_int_equal(bgi_ndarray_to_proto(&v->as.ndarray, &arena, &nd, NULL), BG_OK);
+  assert_int_equal(bgi_ndarray_to_proto(&v->as.ndarray, &arena, &nd, &(bg_error){0}), BG_OK);
   bgi_pb_response resp = BENTOML__GRPC__V1__RESPONSE__INIT;
   resp.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_NDARRAY;
   resp.ndarray = nd;
@@ -83,7 +83,7 @@ static void test_double_and_refusals(void **state) {
   uint8_t *bytes = pack_response(v, &size);
   grpc_byte_buffer *bb = sliced(bytes, size, NULL, 0);
   bg_value *out;
-  assert_int_equal(bgi_ndarray_stream_decode(bb, &out, NULL), BG_OK);
+  assert_int_equal(bgi_ndarray_stream_decode(bb, &out, &(bg_error){0}), BG_OK);
   assert_memory_equal(bg_ndarray_data(out), d, sizeof d);
   bg_value_free(out);
   grpc_byte_buffer_destroy(bb);
@@ -106,7 +106,7 @@ static void test_double_and_refusals(void **state) {
   v = bg_ndarray_borrow(BG_DTYPE_INT64, one, 1, i, 2, NULL);
   bytes = pack_response(v, &size);
   bb = sliced(bytes, size, NULL, 0);
-  assert_int_equal(bgi_ndarray_stream_decode(bb, &out, NULL), BG_ERR_UNSUPPORTED);
+  assert_int_equal(bgi_ndarray_stream_decode(bb, &out, &(bg_error){0}), BG_ERR_UNSUPPORTED);
   grpc_byte_buffer_destroy(bb);
   free(bytes);
   bg_value_free(v);
