@@ -191,7 +191,7 @@ BG_API bg_status bg_options_set_keepalive(bg_options *options, int64_t time_ms, 
                                           bool permit_without_calls, bg_error *err);
 /** User agent prefix.
  *  @param options    the options.
- *  @param user_agent the prefix (copied); default "bentogrpc-c/<version>".
+ *  @param user_agent the prefix (copied); default `"bentogrpc-c/<version>"`.
  *  @param err        filled on failure; may be NULL.
  *  @return BG_OK or BG_ERR_INVALID_ARGUMENT. */
 BG_API bg_status bg_options_set_user_agent(bg_options *options, const char *user_agent,
