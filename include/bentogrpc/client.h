@@ -187,11 +187,12 @@ BG_API bg_status bg_client_call(bg_client *client, const char *api_name, const b
  * `serialized_bytes`); the reply is decoded from whichever member the server set.
  * Works on v1 and v1alpha1 servers (for v1alpha1 the MIME type becomes the File.FileType
  * enum). Ownership, threads and errors as bg_client_call().
- *
+ * @code{.c}
  *   bg_options *o = bg_options_new();
  *   bg_options_set_protocol_version(o, "v1alpha1", NULL);
  *   bg_client *c = bg_client_open("localhost:3000", o, &err);
  *   bg_client_call_raw(c, "predict", input, &output, NULL, &err);
+ * @endcode
  *
  * @param client       the client.
  * @param api_name     the API's name (borrowed for the call).
