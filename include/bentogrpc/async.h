@@ -1,4 +1,5 @@
-/* libbentogrpc — the asynchronous client.
+/** @file async.h
+ * The asynchronous client.
  *
  * A bg_async_client keeps many calls in flight on one gRPC channel. Every operation
  * (bg_async_call, bg_async_health, bg_async_wait_until_ready) returns at once; its callback
@@ -41,8 +42,9 @@
 extern "C" {
 #endif
 
+/** A client that keeps many calls in flight; free with bg_async_client_close(). */
 typedef struct bg_async_client bg_async_client;
-/* The handle of one operation; see "Operation handles" above. */
+/** The handle of one operation; see "Operation handles" in the file description. */
 struct bg_async_call;
 
 /** Creation flag: run callbacks on a library-owned thread instead of poll/dispatch. */
@@ -68,6 +70,12 @@ struct bg_async_call;
  * `output`: on BG_OK, the decoded value, OWNED BY THE CALLBACK: free it with
  * bg_value_free() now or later, from any thread. NULL on any error.
  * `call` is the operation's handle, borrowed for the duration of the callback.
+ *
+ * @param call      the operation's handle (borrowed during the callback).
+ * @param status    BG_OK or the error.
+ * @param output    on BG_OK the output, owned by the callback; NULL on any error.
+ * @param err       the error details; never NULL, valid only during the callback.
+ * @param user_data the pointer given to bg_async_call().
  */
 typedef void (*bg_async_call_cb)(struct bg_async_call *call, bg_status status, bg_value *output,
                                  const bg_error *err, void *user_data);
@@ -76,6 +84,12 @@ typedef void (*bg_async_call_cb)(struct bg_async_call *call, bg_status status, b
  * Callback of bg_async_health() and bg_async_wait_until_ready(); runs exactly once.
  * On BG_OK, `health` is the reported serving status (always BG_HEALTH_SERVING for
  * wait-until-ready); otherwise BG_HEALTH_UNKNOWN. `err` as for bg_async_call_cb.
+ *
+ * @param call      the operation's handle (borrowed during the callback).
+ * @param status    BG_OK or the error.
+ * @param health    the reported serving status on BG_OK, BG_HEALTH_UNKNOWN otherwise.
+ * @param err       the error details; never NULL, valid only during the callback.
+ * @param user_data the pointer given when the operation was started.
  */
 typedef void (*bg_async_health_cb)(struct bg_async_call *call, bg_status status,
                                    bg_health_status health, const bg_error *err, void *user_data);
@@ -91,6 +105,12 @@ typedef void (*bg_async_health_cb)(struct bg_async_call *call, bg_status status,
  * the errors of bg_client_from_url() (plus BG_ERR_INTERNAL when a thread or the eventfd
  * cannot be created). Starts no library thread (one with BG_ASYNC_CALLBACK_THREAD; one more
  * when bg_async_client_fd() is first called). Thread-safe.
+ *
+ * @param url     the server address, as for bg_client_from_url() (copied).
+ * @param options connection options (copied); may be NULL.
+ * @param flags   0, or BG_ASYNC_CALLBACK_THREAD and/or BG_ASYNC_BORROW_INPUTS.
+ * @param err     filled on failure; may be NULL.
+ * @return the client, or NULL with `err` filled.
  */
 BG_API bg_async_client *bg_async_client_from_url(const char *url, const bg_options *options,
                                                  unsigned flags, bg_error *err);
@@ -100,6 +120,12 @@ BG_API bg_async_client *bg_async_client_from_url(const char *url, const bg_optio
  * `client` is BORROWED: it must stay open until bg_async_client_close() of the returned
  * client has returned. Sync calls on `client` may continue meanwhile, from any thread.
  * Several async clients may share one `client`. Thread-safe.
+ *
+ * @param client the sync client (BORROWED, see above).
+ * @param flags  0 or BG_ASYNC_CALLBACK_THREAD.
+ * @param err    filled on failure; may be NULL.
+ * @return the client (free with bg_async_client_close()), or NULL with `err` filled
+ *         (BG_ERR_INVALID_ARGUMENT, BG_ERR_NO_MEMORY, BG_ERR_INTERNAL).
  */
 BG_API bg_async_client *bg_async_client_from_client(bg_client *client, unsigned flags,
                                                     bg_error *err);
@@ -110,6 +136,12 @@ BG_API bg_async_client *bg_async_client_from_client(bg_client *client, unsigned 
  * bg_async_call() refuses with BG_ERR_UNSUPPORTED. Create a calling client with
  * bg_async_client_from_url() once the server is ready. Errors: BG_ERR_INVALID_ARGUMENT for a
  * bad URL, BG_ERR_INTERNAL. Thread-safe.
+ *
+ * @param url     the server address, as for bg_client_from_url() (copied).
+ * @param options connection options (copied); may be NULL.
+ * @param flags   0 or BG_ASYNC_CALLBACK_THREAD.
+ * @param err     filled on failure; may be NULL.
+ * @return the client (free with bg_async_client_close()), or NULL with `err` filled.
  */
 BG_API bg_async_client *bg_async_client_connect(const char *url, const bg_options *options,
                                                 unsigned flags, bg_error *err);
@@ -121,12 +153,16 @@ BG_API bg_async_client *bg_async_client_connect(const char *url, const bg_option
  * itself, if any). Handles the caller still holds stay valid until released. Accepts NULL.
  * Must not be called from inside a callback of this client (the library aborts with a
  * message, as it could only deadlock or free memory still in use).
+ *
+ * @param aclient the client (taken); NULL is accepted.
  */
 BG_API void bg_async_client_close(bg_async_client *aclient);
 
 /** The sync client underneath (borrowed; valid until bg_async_client_close()), for
  *  introspection (bg_client_api_find, ...) and sync calls on the same channel. NULL for a
- *  client made by bg_async_client_connect(). */
+ *  client made by bg_async_client_connect().
+ *  @param aclient the async client.
+ *  @return the sync client (borrowed), or NULL. */
 BG_API bg_client *bg_async_client_sync(const bg_async_client *aclient);
 
 /* ---- Operations ---- */
@@ -158,6 +194,17 @@ BG_API bg_client *bg_async_client_sync(const bg_async_client *aclient);
  * Unlike bg_client_call(), a File input that the server refuses as `file` (BentoML >= 1.0.16)
  * is not resent: the input is gone. The call reports the server's error (saying so) and the
  * client sends that API's File inputs as serialized_bytes from then on.
+ *
+ * @param aclient      the client.
+ * @param api_name     the API's name (borrowed for the call).
+ * @param input        the input (borrowed until this returns).
+ * @param call_options per-call options (borrowed until this returns, see above); may be NULL.
+ * @param callback     runs exactly once when BG_OK is returned; not NULL.
+ * @param user_data    passed to `callback`.
+ * @param call         receives a handle reference (release with bg_async_call_release());
+ *                     may be NULL.
+ * @param err          filled on failure; may be NULL.
+ * @return BG_OK when the call started, else the codes listed above.
  */
 BG_API bg_status bg_async_call(bg_async_client *aclient, const char *api_name,
                                const bg_value *input, const bg_call_options *call_options,
@@ -169,6 +216,15 @@ BG_API bg_status bg_async_call(bg_async_client *aclient, const char *api_name,
  * "": the whole server), bounded by `timeout_ms` (> 0). `service` is copied. Same return,
  * callback and handle rules as bg_async_call(); a name the server does not know reports
  * BG_ERR_SERVER with grpc_status NOT_FOUND (5).
+ *
+ * @param aclient    the client.
+ * @param service    the service name (copied); NULL or "" as above.
+ * @param timeout_ms bound of the check, > 0.
+ * @param callback   runs exactly once when BG_OK is returned; not NULL.
+ * @param user_data  passed to `callback`.
+ * @param call       receives a handle reference; may be NULL.
+ * @param err        filled on failure; may be NULL.
+ * @return BG_OK when the check started, else as bg_async_call().
  */
 BG_API bg_status bg_async_health(bg_async_client *aclient, const char *service, int64_t timeout_ms,
                                  bg_async_health_cb callback, void *user_data,
@@ -182,6 +238,15 @@ BG_API bg_status bg_async_health(bg_async_client *aclient, const char *service, 
  * within about one interval. The callback reports BG_OK (SERVING) or BG_ERR_TIMEOUT after
  * `timeout_ms`, with a message naming the address, the last result and the number of checks.
  * Both times must be > 0. Same return, callback and handle rules as bg_async_call().
+ *
+ * @param aclient     the client.
+ * @param timeout_ms  how long to wait in all, > 0.
+ * @param interval_ms pause after a check that did not see SERVING, > 0.
+ * @param callback    runs exactly once when BG_OK is returned; not NULL.
+ * @param user_data   passed to `callback`.
+ * @param call        receives a handle reference; may be NULL.
+ * @param err         filled on failure; may be NULL.
+ * @return BG_OK when the wait started, else as bg_async_call().
  */
 BG_API bg_status bg_async_wait_until_ready(bg_async_client *aclient, int64_t timeout_ms,
                                            int64_t interval_ms, bg_async_health_cb callback,
@@ -195,11 +260,15 @@ BG_API bg_status bg_async_wait_until_ready(bg_async_client *aclient, int64_t tim
  * started or run; nothing changes then. Safe from any thread and from inside callbacks
  * (including the operation's own, where it returns false), any number of times, as long as
  * the caller holds the handle. NULL returns false.
+ *
+ * @param call a handle the caller holds.
+ * @return true when the callback will report BG_ERR_CANCELLED, false otherwise.
  */
 BG_API bool bg_async_call_cancel(struct bg_async_call *call);
 
 /** Drops the caller's handle reference (from the `call` out-parameter). The operation itself
- *  is not affected: its callback still runs. Accepts NULL. Any thread. */
+ *  is not affected: its callback still runs. Accepts NULL. Any thread.
+ *  @param call the handle (the caller's reference is taken); NULL is accepted. */
 BG_API void bg_async_call_release(struct bg_async_call *call);
 
 /* ---- Receiving completions ---- */
@@ -211,6 +280,12 @@ BG_API void bg_async_call_release(struct bg_async_call *call);
  * BG_ERR_INVALID_ARGUMENT when the client uses BG_ASYNC_CALLBACK_THREAD, or when called from
  * inside one of this client's callbacks. Any thread; concurrent pollers each run their own
  * share of the callbacks.
+ *
+ * @param aclient    the client.
+ * @param timeout_ms 0: do not wait; -1: no limit; else milliseconds to wait for one.
+ * @param n_run      receives the number of callbacks run; may be NULL.
+ * @param err        filled on failure; may be NULL.
+ * @return BG_OK (also when the wait ended with none ready), or BG_ERR_INVALID_ARGUMENT.
  */
 BG_API bg_status bg_async_client_poll(bg_async_client *aclient, int64_t timeout_ms, size_t *n_run,
                                       bg_error *err);
@@ -221,15 +296,25 @@ BG_API bg_status bg_async_client_poll(bg_async_client *aclient, int64_t timeout_
  * bg_async_client_dispatch() when it is. Owned by the client — do not read or close it;
  * valid until bg_async_client_close(). The first call starts a library thread that drains the
  * client's completion queue (before it, bg_async_client_poll() does that on the caller's
- * thread). -1 for a BG_ASYNC_CALLBACK_THREAD client, or when that thread cannot start.
+ * thread).
+ *
+ * @param aclient the client.
+ * @return the eventfd, or -1 for a BG_ASYNC_CALLBACK_THREAD client, or when that thread
+ *         cannot start.
  */
 BG_API int bg_async_client_fd(const bg_async_client *aclient);
 
 /** Runs the callbacks that are ready, without waiting, and makes the fd unreadable until
- *  more are ready (it is bg_async_client_poll() with timeout 0; same rules). */
+ *  more are ready (it is bg_async_client_poll() with timeout 0; same rules).
+ *  @param aclient the client.
+ *  @param n_run   receives the number of callbacks run; may be NULL.
+ *  @param err     filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT (as bg_async_client_poll()). */
 BG_API bg_status bg_async_client_dispatch(bg_async_client *aclient, size_t *n_run, bg_error *err);
 
-/** Operations started whose callbacks have not finished yet (0 for NULL). Thread-safe. */
+/** Operations started whose callbacks have not finished yet. Thread-safe.
+ *  @param aclient the client.
+ *  @return the number (0 for NULL). */
 BG_API size_t bg_async_client_pending(const bg_async_client *aclient);
 
 #ifdef __cplusplus

@@ -1,7 +1,9 @@
-/* libbentogrpc — C client for model servers speaking BentoML's gRPC protocol.
+/** @file bentogrpc.h
+ * libbentogrpc — C client for model servers speaking BentoML's gRPC protocol.
  *
- * Include this one header. Quick start:
- *
+ * Include this one header; it includes all the others (common.h, value.h, options.h,
+ * client.h, interceptor.h, log.h, async.h). Quick start:
+ * @code{.c}
  *   bg_error err;
  *   bg_client *client = bg_client_from_url("localhost:3000", NULL, &err);
  *   if (!client) { fprintf(stderr, "%s\n", err.message); return 1; }
@@ -14,6 +16,7 @@
  *   bg_value_free(out);
  *   bg_value_free(in);
  *   bg_client_close(client);
+ * @endcode
  *
  * Ownership rules are written beside each function: "borrowed" pointers must outlive the
  * use stated there, "copied" ones may be freed at once, and every handle a function returns

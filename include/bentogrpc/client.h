@@ -1,4 +1,5 @@
-/* libbentogrpc — the synchronous client.
+/** @file client.h
+ * The synchronous client.
  *
  * A bg_client holds one gRPC channel to one BentoML server and the registry of that
  * server's APIs, discovered once through the ServiceMetadata RPC.
@@ -17,6 +18,7 @@
 extern "C" {
 #endif
 
+/** A connection to one BentoML server and its API registry; free with bg_client_close(). */
 typedef struct bg_client bg_client;
 /** One API of the server. Borrowed from its client; valid until bg_client_close(). */
 typedef struct bg_api bg_api;
@@ -46,10 +48,13 @@ typedef struct bg_api bg_api;
  * `options` may be NULL for defaults; it is copied. The channel opened here is used by every
  * later call of the client.
  *
- * Returns the client (free with bg_client_close()), or NULL with `err` filled:
- * BG_ERR_INVALID_ARGUMENT (bad URL), BG_ERR_UNAVAILABLE (nothing answers there),
- * BG_ERR_DEADLINE, BG_ERR_UNSUPPORTED (protocol version without ServiceMetadata),
- * BG_ERR_SERVER or BG_ERR_PROTOCOL (the server's answer is unusable).
+ * @param url     the server address in one of the forms above (copied).
+ * @param options connection options (copied); NULL for defaults.
+ * @param err     filled on failure; may be NULL.
+ * @return the client (free with bg_client_close()), or NULL with `err` filled:
+ *         BG_ERR_INVALID_ARGUMENT (bad URL), BG_ERR_UNAVAILABLE (nothing answers there),
+ *         BG_ERR_DEADLINE, BG_ERR_UNSUPPORTED (protocol version without ServiceMetadata),
+ *         BG_ERR_SERVER or BG_ERR_PROTOCOL (the server's answer is unusable). Thread-safe.
  */
 BG_API bg_client *bg_client_from_url(const char *url, const bg_options *options, bg_error *err);
 
@@ -57,42 +62,85 @@ BG_API bg_client *bg_client_from_url(const char *url, const bg_options *options,
  * Connects to `url` WITHOUT discovering the APIs: no RPC is made, the API registry is empty.
  * For servers without ServiceMetadata (protocol v1alpha1) and for calls that bypass the
  * descriptors: use bg_client_call_raw() and the health functions with it.
- * Returns the client (free with bg_client_close()), or NULL with `err` filled (bad URL).
+ * @param url     the server address, as for bg_client_from_url() (copied).
+ * @param options connection options (copied); NULL for defaults.
+ * @param err     filled on failure; may be NULL.
+ * @return the client (free with bg_client_close()), or NULL with `err` filled
+ *         (BG_ERR_INVALID_ARGUMENT: bad URL). Thread-safe.
  */
 BG_API bg_client *bg_client_open(const char *url, const bg_options *options, bg_error *err);
 
-/** Closes the channel and frees the client and its API registry. Accepts NULL.
- *  No call on this client may be running or start afterwards. */
+/** Closes the channel and frees the client and its API registry. No call on this client may
+ *  be running or start afterwards, and every bg_api of it becomes invalid.
+ *  @param client the client (taken); NULL is accepted. */
 BG_API void bg_client_close(bg_client *client);
 
-/** The service name and documentation the server reported (borrowed; never NULL). */
+/** The service name the server reported.
+ *  @param client the client.
+ *  @return the name (borrowed from the client; never NULL). */
 BG_API const char *bg_client_service_name(const bg_client *client);
+/** The service documentation the server reported.
+ *  @param client the client.
+ *  @return the documentation (borrowed from the client; never NULL, "" when none). */
 BG_API const char *bg_client_service_docs(const bg_client *client);
-/** The address given to bg_client_from_url() (borrowed). */
+/** The address given to bg_client_from_url() or bg_client_open(), as given.
+ *  @param client the client.
+ *  @return the URL (borrowed from the client). */
 BG_API const char *bg_client_url(const bg_client *client);
 
 /* ---- API introspection: every returned pointer is borrowed from the client. ---- */
 
-/** Number of APIs the server reported. */
+/** Number of APIs the server reported.
+ *  @param client the client.
+ *  @return the count (0 for a client made by bg_client_open()). */
 BG_API size_t bg_client_api_count(const bg_client *client);
-/** The index-th API in server order, or NULL when out of range. */
+/** The index-th API in server order.
+ *  @param client the client.
+ *  @param index  0-based index.
+ *  @return the API (borrowed from the client), or NULL when out of range. */
 BG_API const bg_api *bg_client_api_at(const bg_client *client, size_t index);
-/** The API named `name` (exact, case-sensitive), or NULL. */
+/** The API named `name`.
+ *  @param client the client.
+ *  @param name   exact, case-sensitive name.
+ *  @return the API (borrowed from the client), or NULL when there is none. */
 BG_API const bg_api *bg_client_api_find(const bg_client *client, const char *name);
 
+/** The API's name.
+ *  @param api the API.
+ *  @return the name (borrowed from the client). */
 BG_API const char *bg_api_name(const bg_api *api);
-/** The API's documentation, or NULL when the server sent none. */
+/** The API's documentation.
+ *  @param api the API.
+ *  @return the documentation (borrowed from the client), or NULL when the server sent none. */
 BG_API const char *bg_api_docs(const bg_api *api);
-/** Descriptor ids such as "bentoml.io.NumpyNdarray", or NULL when the server sent none. */
+/** The input descriptor id.
+ *  @param api the API.
+ *  @return an id such as "bentoml.io.NumpyNdarray" (borrowed from the client), or NULL when
+ *          the server sent none. */
 BG_API const char *bg_api_input_descriptor(const bg_api *api);
+/** The output descriptor id.
+ *  @param api the API.
+ *  @return an id such as "bentoml.io.JSON" (borrowed from the client), or NULL when the
+ *          server sent none. */
 BG_API const char *bg_api_output_descriptor(const bg_api *api);
-/** The descriptor attributes as compact JSON text (an object; "{}" when empty). Numbers are
- *  written as the server sent them: doubles, e.g. a shape (2, 2) is [2.0, 2.0]. */
+/** The input descriptor's attributes as compact JSON text. Numbers are written as the server
+ *  sent them: doubles, e.g. a shape (2, 2) is [2.0, 2.0].
+ *  @param api the API.
+ *  @return a JSON object (borrowed from the client; "{}" when empty). */
 BG_API const char *bg_api_input_attributes_json(const bg_api *api);
+/** The output descriptor's attributes as compact JSON text, as
+ *  bg_api_input_attributes_json().
+ *  @param api the API.
+ *  @return a JSON object (borrowed from the client; "{}" when empty). */
 BG_API const char *bg_api_output_attributes_json(const bg_api *api);
-/** true when bg_client_call() can encode this API's input and decode its output. */
+/** Whether bg_client_call() can encode this API's input and decode its output.
+ *  @param api the API.
+ *  @return true when supported; otherwise see bg_api_unsupported_reason(). */
 BG_API bool bg_api_is_supported(const bg_api *api);
-/** Why the API is unsupported (e.g. an unknown descriptor id), or NULL when supported. */
+/** Why the API is unsupported.
+ *  @param api the API.
+ *  @return the reason, e.g. an unknown descriptor id (borrowed from the client), or NULL when
+ *          supported. */
 BG_API const char *bg_api_unsupported_reason(const bg_api *api);
 
 /* ---- Calls ---- */
@@ -100,7 +148,7 @@ BG_API const char *bg_api_unsupported_reason(const bg_api *api);
 /**
  * Calls API `api_name`: checks `input` against the API's input descriptor (unless
  * bg_call_options_set_validate() turned that off), encodes it, runs the interceptors' `before`
- * hooks, sends it to /bentoml.grpc.<version>.BentoService/Call and decodes the reply with the
+ * hooks, sends it to `/bentoml.grpc.<version>.BentoService/Call` and decodes the reply with the
  * output descriptor.
  *
  * `input` is borrowed for the duration of the call. A large float or double ndarray is sent
@@ -110,16 +158,22 @@ BG_API const char *bg_api_unsupported_reason(const bg_api *api);
  * `*output` is set to NULL. `call_options` may be NULL (the client's default deadline, no
  * metadata).
  *
- * Errors: BG_ERR_UNKNOWN_API (no such API; the message lists the ones there are),
+ * @param client       the client.
+ * @param api_name     the API's name (borrowed for the call).
+ * @param input        the input value (borrowed for the call).
+ * @param output       receives the output on BG_OK, NULL otherwise.
+ * @param call_options per-call options (borrowed for the call); may be NULL.
+ * @param err          filled on failure; may be NULL.
+ * @return BG_OK, or: BG_ERR_UNKNOWN_API (no such API; the message lists the ones there are),
  * BG_ERR_UNSUPPORTED (the API's descriptors are not supported: use bg_client_call_raw()),
  * BG_ERR_INVALID_ARGUMENT (the input does not fit the descriptor, or credentials would go
- * over a plaintext channel, see bg_options_allow_insecure_credentials; nothing was sent),
- * BG_ERR_SERVER with err->grpc_status and the server's own message (e.g. INVALID_ARGUMENT from
- * BentoML's validation), BG_ERR_DEADLINE, BG_ERR_UNAVAILABLE, BG_ERR_PROTOCOL (the reply
- * cannot be read, or the server sent more than one reply message; the call is then cancelled
- * at once). An API whose name the server sent with a NUL byte is not listed: calling it is
- * BG_ERR_UNKNOWN_API, with the reason.
- * Thread-safe.
+ * over a plaintext channel, see bg_options_allow_insecure_credentials(); nothing was sent),
+ * BG_ERR_SERVER with bg_error::grpc_status and the server's own message (e.g.
+ * INVALID_ARGUMENT from BentoML's validation), BG_ERR_DEADLINE, BG_ERR_UNAVAILABLE,
+ * BG_ERR_CANCELLED (bg_cancel_token_cancel()), BG_ERR_PROTOCOL (the reply cannot be read, or
+ * the server sent more than one reply message; the call is then cancelled at once). An API
+ * whose name the server sent with a NUL byte is not listed: calling it is BG_ERR_UNKNOWN_API,
+ * with the reason. Thread-safe.
  */
 BG_API bg_status bg_client_call(bg_client *client, const char *api_name, const bg_value *input,
                                 bg_value **output, const bg_call_options *call_options,
@@ -133,11 +187,21 @@ BG_API bg_status bg_client_call(bg_client *client, const char *api_name, const b
  * `serialized_bytes`); the reply is decoded from whichever member the server set.
  * Works on v1 and v1alpha1 servers (for v1alpha1 the MIME type becomes the File.FileType
  * enum). Ownership, threads and errors as bg_client_call().
- *
+ * @code{.c}
  *   bg_options *o = bg_options_new();
  *   bg_options_set_protocol_version(o, "v1alpha1", NULL);
  *   bg_client *c = bg_client_open("localhost:3000", o, &err);
  *   bg_client_call_raw(c, "predict", input, &output, NULL, &err);
+ * @endcode
+ *
+ * @param client       the client.
+ * @param api_name     the API's name (borrowed for the call).
+ * @param input        the input value (borrowed for the call).
+ * @param output       receives the output on BG_OK, NULL otherwise.
+ * @param call_options per-call options (borrowed for the call); may be NULL.
+ * @param err          filled on failure; may be NULL.
+ * @return BG_OK or the errors of bg_client_call() (but never BG_ERR_UNKNOWN_API or
+ *         BG_ERR_UNSUPPORTED from the registry: there is no lookup).
  */
 BG_API bg_status bg_client_call_raw(bg_client *client, const char *api_name, const bg_value *input,
                                     bg_value **output, const bg_call_options *call_options,
@@ -147,21 +211,29 @@ BG_API bg_status bg_client_call_raw(bg_client *client, const char *api_name, con
 
 /** Serving status of the standard gRPC health protocol (grpc.health.v1). */
 typedef enum bg_health_status {
-  BG_HEALTH_UNKNOWN = 0,
-  BG_HEALTH_SERVING = 1,
-  BG_HEALTH_NOT_SERVING = 2,
-  BG_HEALTH_SERVICE_UNKNOWN = 3
+  BG_HEALTH_UNKNOWN = 0,        /**< the server reported UNKNOWN, or there is no answer */
+  BG_HEALTH_SERVING = 1,        /**< ready for calls */
+  BG_HEALTH_NOT_SERVING = 2,    /**< up, but not taking calls */
+  BG_HEALTH_SERVICE_UNKNOWN = 3 /**< the server does not know the service (Watch only) */
 } bg_health_status;
 
-/** Name of a health status ("SERVING", ...); static storage, never NULL. */
+/** Name of a health status.
+ *  @param status any value.
+ *  @return "SERVING", ... (static storage, never NULL). */
 BG_API const char *bg_health_status_str(bg_health_status status);
 
 /**
  * One grpc.health.v1.Health/Check call for `service`: NULL means the BentoService of the
  * client's protocol version ("bentoml.grpc.v1.BentoService"); "" asks for the whole server.
  * `timeout_ms` > 0 bounds the call. On BG_OK, *status holds the reported status.
- * A name the server does not know fails with BG_ERR_SERVER and grpc_status NOT_FOUND (5).
  * Thread-safe.
+ * @param client     the client.
+ * @param service    the service name (borrowed for the call); NULL or "" as above.
+ * @param timeout_ms bound of the call, > 0.
+ * @param status     receives the reported status on BG_OK.
+ * @param err        filled on failure; may be NULL.
+ * @return BG_OK; BG_ERR_SERVER with grpc_status NOT_FOUND (5) for a name the server does not
+ *         know; BG_ERR_INVALID_ARGUMENT, BG_ERR_DEADLINE, BG_ERR_UNAVAILABLE.
  */
 BG_API bg_status bg_client_health(bg_client *client, const char *service, int64_t timeout_ms,
                                   bg_health_status *status, bg_error *err);
@@ -170,17 +242,30 @@ BG_API bg_status bg_client_health(bg_client *client, const char *service, int64_
  * One Health/Check of `service` at `url` without discovering the APIs first (a server that
  * is still starting answers health checks before it serves ServiceMetadata). Opens and
  * closes its own channel; same `service` rules, results and errors as bg_client_health().
+ * @param url        the server address, as for bg_client_from_url().
+ * @param service    the service name; NULL or "" as for bg_client_health().
+ * @param timeout_ms bound of the call, > 0.
+ * @param options    connection options (copied); may be NULL.
+ * @param status     receives the reported status on BG_OK.
+ * @param err        filled on failure; may be NULL.
+ * @return as bg_client_health(), plus BG_ERR_INVALID_ARGUMENT for a bad URL.
  */
 BG_API bg_status bg_health_check_url(const char *url, const char *service, int64_t timeout_ms,
                                      const bg_options *options, bg_health_status *status,
                                      bg_error *err);
 
 /**
- * Polls Health/Check for "bentoml.grpc.<version>.BentoService" at `url` until it reports
+ * Polls Health/Check for `"bentoml.grpc.<version>.BentoService"` at `url` until it reports
  * SERVING, sleeping `interval_ms` between polls (no busy loop); each poll is bounded by the
- * time left. Returns BG_OK as soon as the server is SERVING; BG_ERR_TIMEOUT after
- * `timeout_ms` with a message naming the address, the last status or error and the time
- * waited; BG_ERR_INVALID_ARGUMENT for a bad URL or non-positive times. `options` may be NULL.
+ * time left.
+ * @param url         the server address, as for bg_client_from_url().
+ * @param timeout_ms  how long to wait in all, > 0.
+ * @param interval_ms pause between polls, > 0.
+ * @param options     connection options (copied); may be NULL.
+ * @param err         filled on failure; may be NULL.
+ * @return BG_OK as soon as the server is SERVING; BG_ERR_TIMEOUT after `timeout_ms` with a
+ *         message naming the address, the last status or error and the time waited;
+ *         BG_ERR_INVALID_ARGUMENT for a bad URL or non-positive times.
  */
 BG_API bg_status bg_wait_until_server_ready(const char *url, int64_t timeout_ms,
                                             int64_t interval_ms, const bg_options *options,
@@ -195,12 +280,14 @@ typedef enum bg_channel_state {
   BG_CHANNEL_SHUTDOWN           /**< closed (also returned for a NULL client) */
 } bg_channel_state;
 
-/** The channel's state now. `try_to_connect` starts connecting when the channel is IDLE (a
- *  new client opened with bg_client_open() is IDLE until its first call, or until asked
- *  here). Unless the channel is IDLE (and not asked to connect) or SHUTDOWN, this lets gRPC
- *  work on the connections for up to 10 ms, so that a caller who only watches sees them
+/** The channel's state now. Unless the channel is IDLE (and not asked to connect) or SHUTDOWN, this
+ * lets gRPC work on the connections for up to 10 ms, so that a caller who only watches sees them
  *  progress. For watching: poll it, e.g. once a second; calls do not need it, as they wait or
- *  fail by themselves. Thread-safe. */
+ *  fail by themselves. Thread-safe.
+ *  @param client         the client; NULL gives BG_CHANNEL_SHUTDOWN.
+ *  @param try_to_connect starts connecting when the channel is IDLE (a new client opened with
+ *                        bg_client_open() is IDLE until its first call, or until asked here).
+ *  @return the state. */
 BG_API bg_channel_state bg_client_channel_state(bg_client *client, bool try_to_connect);
 
 #ifdef __cplusplus

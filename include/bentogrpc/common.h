@@ -1,4 +1,5 @@
-/* libbentogrpc — status codes, the error record, export macro and version.
+/** @file common.h
+ * Status codes, the error record, the export macro and the library's version.
  *
  * Every operation returns a bg_status. Functions also take an optional `bg_error *err`
  * (NULL when the caller does not want details); on failure it is filled with our code, the
@@ -21,30 +22,36 @@ extern "C" {
 #if defined(BG_BUILDING_LIBRARY)
 #define BG_API __attribute__((visibility("default")))
 #else
+/** Marks the public functions: exported from the shared library when it is built, empty for
+ *  its users. */
 #define BG_API
 #endif
 
-/** The version of the library actually loaded, e.g. "0.1.0" (static storage); compare with
- *  BG_VERSION_STRING from version.h to detect a header/library mismatch. */
+/** The version of the library actually loaded (see version.h for the headers' own).
+ *  @return e.g. "0.1.0" (static storage, never NULL); compare with BG_VERSION_STRING from
+ *          version.h to detect a header/library mismatch. Thread-safe. */
 BG_API const char *bg_version(void);
 
-/** The version of gRPC Core the library runs on, e.g. "29.0.0" (gRPC's core version, static
- *  storage), for bug reports and `bentogrpc --version`. */
+/** The version of gRPC Core the library runs on, for bug reports and `bentogrpc --version`.
+ *  @return e.g. "29.0.0" (gRPC's core version; static storage, never NULL). Thread-safe. */
 BG_API const char *bg_grpc_core_version(void);
 
+/** What an operation returned; also bg_error::code. */
 typedef enum bg_status {
-  BG_OK = 0,
-  BG_ERR_INVALID_ARGUMENT = 1, /* the caller passed something unusable (NULL, bad URL, bad shape) */
-  BG_ERR_NO_MEMORY = 2,        /* an allocation failed */
-  BG_ERR_UNAVAILABLE = 3,      /* the server could not be reached (gRPC UNAVAILABLE) */
-  BG_ERR_DEADLINE = 4,         /* the deadline passed before the server answered */
-  BG_ERR_SERVER = 5,           /* the server answered with a non-OK gRPC status; see grpc_status */
-  BG_ERR_PROTOCOL = 6,         /* the server's reply does not follow the BentoML protocol */
-  BG_ERR_UNKNOWN_API = 7,      /* no API of that name on the server */
-  BG_ERR_UNSUPPORTED = 8,      /* this library cannot handle it (descriptor, protocol version) */
-  BG_ERR_TIMEOUT = 9,          /* waiting for the server to become ready timed out */
-  BG_ERR_CANCELLED = 10,       /* the call was cancelled */
-  BG_ERR_INTERNAL = 11         /* a bug in libbentogrpc or gRPC; please report it */
+  BG_OK = 0,                   /**< success */
+  BG_ERR_INVALID_ARGUMENT = 1, /**< the caller passed something unusable (NULL, bad URL,
+                                    bad shape) */
+  BG_ERR_NO_MEMORY = 2,        /**< an allocation failed */
+  BG_ERR_UNAVAILABLE = 3,      /**< the server could not be reached (gRPC UNAVAILABLE) */
+  BG_ERR_DEADLINE = 4,         /**< the deadline passed before the server answered */
+  BG_ERR_SERVER = 5,           /**< the server answered with a non-OK gRPC status; see
+                                    bg_error::grpc_status */
+  BG_ERR_PROTOCOL = 6,         /**< the server's reply does not follow the BentoML protocol */
+  BG_ERR_UNKNOWN_API = 7,      /**< no API of that name on the server */
+  BG_ERR_UNSUPPORTED = 8,      /**< this library cannot handle it (descriptor, protocol version) */
+  BG_ERR_TIMEOUT = 9,          /**< waiting for the server to become ready timed out */
+  BG_ERR_CANCELLED = 10,       /**< the call was cancelled */
+  BG_ERR_INTERNAL = 11         /**< a bug in libbentogrpc or gRPC; please report it */
 } bg_status;
 
 /** Room for the message, including its terminating NUL. Longer messages are cut. */
@@ -52,24 +59,35 @@ typedef enum bg_status {
 
 /** Details of a failure. Plain struct owned by the caller (usually on the stack). */
 typedef struct bg_error {
-  bg_status code;                      /* same value the function returned */
-  int grpc_status;                     /* gRPC status code (grpc_status_code), 0 if none */
-  char message[BG_ERROR_MESSAGE_SIZE]; /* NUL-terminated, UTF-8 */
+  bg_status code;                      /**< same value the function returned */
+  int grpc_status;                     /**< gRPC status code (grpc_status_code), 0 if none */
+  char message[BG_ERROR_MESSAGE_SIZE]; /**< NUL-terminated, UTF-8, control bytes escaped as by
+                                            bg_text_escape() */
 } bg_error;
 
-/** A short constant name for a status, e.g. "BG_ERR_DEADLINE" (static storage, never NULL). */
+/** A short constant name for a status.
+ *  @param code any value, including ones outside bg_status.
+ *  @return e.g. "BG_ERR_DEADLINE" (static storage, never NULL). Thread-safe. */
 BG_API const char *bg_status_str(bg_status code);
 
-/** The gRPC name of a gRPC status code, e.g. "INVALID_ARGUMENT" (static storage). */
+/** The gRPC name of a gRPC status code.
+ *  @param grpc_status a grpc_status_code value, e.g. bg_error::grpc_status.
+ *  @return e.g. "INVALID_ARGUMENT" (static storage). Thread-safe. */
 BG_API const char *bg_grpc_status_str(int grpc_status);
 
-/** Copy of text[0..len) safe to print to a terminal; NUL-terminated, malloc'd: free with
- *  bg_string_free(). NULL when out of memory. Each byte that is a C0 control other than TAB
- *  and LF, DEL (0x7f), part of a UTF-8-encoded C1 control (U+0080..U+009F) or not part of
- *  valid UTF-8 is written as `\xHH` (two lowercase hex digits); everything else, including a
- *  backslash, is copied unchanged, so escaping twice changes nothing. `text` may hold NUL bytes
- *  (written as `\x00`); NULL is read as empty. Thread-safe. bg_error messages are escaped the
- *  same way, so err.message never carries ESC, BEL or other control bytes. */
+/** Copy of text[0..len) safe to print to a terminal.
+ *
+ *  Each byte that is a C0 control other than TAB and LF, DEL (0x7f), part of a UTF-8-encoded
+ *  C1 control (U+0080..U+009F) or not part of valid UTF-8 is written as `\xHH` (two lowercase
+ *  hex digits); everything else, including a backslash, is copied unchanged, so escaping twice
+ *  changes nothing. bg_error messages are escaped the same way, so bg_error::message never
+ *  carries ESC, BEL or other control bytes. Thread-safe.
+ *
+ *  @param text the bytes (borrowed for the call); may hold NUL bytes (written as `\x00`);
+ *              NULL is read as empty.
+ *  @param len  number of bytes of `text`.
+ *  @return a NUL-terminated, malloc'd copy the caller frees with bg_string_free(), or NULL
+ *          when out of memory. */
 BG_API char *bg_text_escape(const char *text, size_t len);
 
 #ifdef __cplusplus

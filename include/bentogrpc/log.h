@@ -27,30 +27,42 @@ typedef enum bg_log_level {
   BG_LOG_OFF = 4    /**< as a level: deliver nothing */
 } bg_log_level;
 
-/** Receives one log event. `source` is "bentogrpc" for the library's own events and "grpc" for
- *  gRPC Core's lines; `message` is one line without a newline, UTF-8 (server text escaped as by
- *  bg_text_escape). Both strings are valid only during the call. Called on whichever thread the
- *  event happened, possibly several at once and from gRPC's internal threads: it must be
- *  thread-safe, quick, and must not call back into libbentogrpc. */
+/** Receives one log event. Called on whichever thread the event happened, possibly several at
+ *  once and from gRPC's internal threads: it must be thread-safe, quick, and must not call back
+ *  into libbentogrpc.
+ *  @param level     the event's level.
+ *  @param source    "bentogrpc" for the library's own events, "grpc" for gRPC Core's lines
+ *                   (borrowed: valid only during the call).
+ *  @param message   one line without a newline, UTF-8 (server text escaped as by
+ *                   bg_text_escape()); borrowed: valid only during the call.
+ *  @param user_data the pointer given to bg_set_log_handler(). */
 typedef void (*bg_log_fn)(bg_log_level level, const char *source, const char *message,
                           void *user_data);
 
-/** Sends every log event at the current level (bg_set_log_level()) and above to `fn`, with
- *  `user_data` (borrowed: it must stay valid until the handler is replaced). `fn` NULL goes back
- *  to the default: stderr when `BG_LOG` is set, nothing otherwise. Process-wide; thread-safe,
- *  but an event already being delivered on another thread may still reach the previous handler.
- *  Installing a handler routes gRPC Core's log lines through it from then on. */
+/** Sends every log event at the current level (bg_set_log_level()) and above to `fn`.
+ *  Process-wide; thread-safe, but an event already being delivered on another thread may still
+ *  reach the previous handler. Installing a handler routes gRPC Core's log lines through it
+ *  from then on.
+ *  @param fn        the handler; NULL goes back to the default: stderr when `BG_LOG` is set,
+ *                   nothing otherwise.
+ *  @param user_data passed to `fn` (borrowed: it must stay valid until the handler is
+ *                   replaced); may be NULL. */
 BG_API void bg_set_log_handler(bg_log_fn fn, void *user_data);
 
-/** The lowest level delivered (to the handler, or to stderr under `BG_LOG`). Default: the level
- *  `BG_LOG` names, else BG_LOG_INFO. Also asks gRPC Core for lines of that level unless
- *  `GRPC_VERBOSITY` is set. Process-wide, thread-safe. */
+/** Sets the lowest level delivered (to the handler, or to stderr under `BG_LOG`). Also asks
+ *  gRPC Core for lines of that level unless `GRPC_VERBOSITY` is set. Process-wide, thread-safe.
+ *  @param level the new lowest level; BG_LOG_OFF delivers nothing. Default: the level `BG_LOG`
+ *               names, else BG_LOG_INFO. */
 BG_API void bg_set_log_level(bg_log_level level);
 
-/** The level now in force (see bg_set_log_level()). */
+/** The level now in force (see bg_set_log_level()).
+ *  @return the lowest level delivered. Thread-safe. */
 BG_API bg_log_level bg_get_log_level(void);
 
-/** "debug", "info", "warn", "error" or "off" (static storage; "unknown" for other values). */
+/** The name of a level.
+ *  @param level any value.
+ *  @return "debug", "info", "warn", "error" or "off" (static storage; "unknown" for other
+ *          values). */
 BG_API const char *bg_log_level_str(bg_log_level level);
 
 #ifdef __cplusplus

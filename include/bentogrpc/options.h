@@ -1,9 +1,14 @@
-/* libbentogrpc — client options and per-call options.
+/** @file options.h
+ * Client options and per-call options.
  *
  * bg_options configures how a client connects; it is copied by bg_client_from_url(), so one
  * options object may be reused for many clients and freed right after. bg_call_options
  * configures one call and is read only during the call it is passed to.
- * Options objects are not synchronised: build them on one thread, then share them read-only. */
+ * Options objects are not synchronised: build them on one thread, then share them read-only.
+ *
+ * Every setter takes the options object (borrowed, not NULL) and an optional `err`, and
+ * returns BG_OK, or BG_ERR_INVALID_ARGUMENT with a message naming the setting and the
+ * accepted values (the options then stay as they were), or BG_ERR_NO_MEMORY. */
 #ifndef BENTOGRPC_OPTIONS_H
 #define BENTOGRPC_OPTIONS_H
 
@@ -16,37 +21,59 @@
 extern "C" {
 #endif
 
+/** How a client connects (see the file description); caller-owned, copied by the client. */
 typedef struct bg_options bg_options;
+/** How one call is made; caller-owned, read only during the calls it is passed to. */
 typedef struct bg_call_options bg_call_options;
 
-/** New options with the defaults below, or NULL when out of memory. Free with bg_options_free(). */
+/** New options with the defaults described at each setter.
+ *  @return the options (free with bg_options_free()), or NULL when out of memory. */
 BG_API bg_options *bg_options_new(void);
-/** Accepts NULL. */
+/** Frees options. Clients made with them keep their own copy.
+ *  @param options the options (taken); NULL is accepted. */
 BG_API void bg_options_free(bg_options *options);
 
-/** Protocol version: "v1" (default) or "v1alpha1". `version` is copied.
- *  bg_client_from_url() needs v1: v1alpha1 servers have no ServiceMetadata RPC. */
+/** Protocol version. bg_client_from_url() needs v1: v1alpha1 servers have no ServiceMetadata
+ *  RPC.
+ *  @param options the options.
+ *  @param version "v1" (default) or "v1alpha1" (copied).
+ *  @param err     filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT (another version). */
 BG_API bg_status bg_options_set_protocol_version(bg_options *options, const char *version,
                                                  bg_error *err);
 
 /** Deadline for connecting plus the ServiceMetadata call in bg_client_from_url().
- *  Default 10000 ms; must be > 0. */
+ *  @param options    the options.
+ *  @param timeout_ms milliseconds, > 0; default 10000.
+ *  @param err        filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT. */
 BG_API bg_status bg_options_set_discovery_timeout_ms(bg_options *options, int64_t timeout_ms,
                                                      bg_error *err);
 
-/** Deadline for calls whose bg_call_options sets none. Default 0: no deadline.
- *  Must be >= 0. */
+/** Deadline for calls whose bg_call_options sets none.
+ *  @param options     the options.
+ *  @param deadline_ms milliseconds from the call's start, >= 0; default 0: no deadline.
+ *  @param err         filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT. */
 BG_API bg_status bg_options_set_default_deadline_ms(bg_options *options, int64_t deadline_ms,
                                                     bg_error *err);
 
-/** Largest response message the client accepts, in bytes; -1 (the default) means no limit,
- *  as BentoML's server has none (gRPC's own default of 4 MiB is too small for tensors). */
+/** Largest response message the client accepts.
+ *  @param options   the options.
+ *  @param max_bytes bytes; -1 (the default) means no limit, as BentoML's server has none
+ *                   (gRPC's own default of 4 MiB is too small for tensors).
+ *  @param err       filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT. */
 BG_API bg_status bg_options_set_max_receive_bytes(bg_options *options, int64_t max_bytes,
                                                   bg_error *err);
 
-/** Largest reply metadata (headers, and trailers, each) the client accepts, in bytes
- *  (1..INT32_MAX); gRPC's channel argument grpc.max_metadata_size. Default: gRPC's 8 KiB.
- *  A reply over the limit fails with BG_ERR_SERVER, grpc_status RESOURCE_EXHAUSTED. */
+/** Largest reply metadata (headers, and trailers, each) the client accepts; gRPC's channel
+ *  argument grpc.max_metadata_size. A reply over the limit fails with BG_ERR_SERVER,
+ *  grpc_status RESOURCE_EXHAUSTED.
+ *  @param options the options.
+ *  @param bytes   1..INT32_MAX; default: gRPC's 8 KiB.
+ *  @param err     filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT. */
 BG_API bg_status bg_options_set_max_metadata_size(bg_options *options, size_t bytes, bg_error *err);
 
 /* ---- TLS and mutual TLS ----
@@ -58,43 +85,83 @@ BG_API bg_status bg_options_set_max_metadata_size(bg_options *options, size_t by
  * BG_ERR_INVALID_ARGUMENT naming both settings (the options stay as they were); a grpcs://
  * URL with such options fails in bg_client_from_url() the same way. */
 
-/** `enable`: uses TLS even for host:port URLs (with the system's roots unless a CA is set).
- *  false: plaintext; refused (see above) while CA certificates or a client certificate are
- *  set. */
+/** Turns TLS on or off for host:port URLs.
+ *  @param options the options.
+ *  @param enable  true: uses TLS even for host:port URLs (with the system's roots unless a CA
+ *                 is set). false: plaintext; refused while CA certificates or a client
+ *                 certificate are set (TLS is never switched off silently).
+ *  @param err     filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT. */
 BG_API bg_status bg_options_set_tls(bg_options *options, bool enable, bg_error *err);
-/** CA certificates that verify the server, from a PEM file or PEM bytes (copied). */
+/** CA certificates that verify the server, from a PEM file (read and checked now).
+ *  @param options the options.
+ *  @param path    the PEM file.
+ *  @param err     filled on failure; may be NULL.
+ *  @return BG_OK, or BG_ERR_INVALID_ARGUMENT naming the file (missing, unreadable, not PEM)
+ *          or the conflict with bg_options_set_tls(false). */
 BG_API bg_status bg_options_set_root_certs_file(bg_options *options, const char *path,
                                                 bg_error *err);
+/** CA certificates that verify the server, from PEM bytes.
+ *  @param options the options.
+ *  @param pem     the PEM text (copied).
+ *  @param len     its length in bytes.
+ *  @param err     filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT (not PEM, TLS switched off). */
 BG_API bg_status bg_options_set_root_certs_pem(bg_options *options, const char *pem, size_t len,
                                                bg_error *err);
-/** The client certificate chain and private key for mutual TLS, from files or PEM bytes. */
+/** The client certificate chain and private key for mutual TLS, from files (read and checked
+ *  now).
+ *  @param options   the options.
+ *  @param cert_path PEM file of the certificate chain.
+ *  @param key_path  PEM file of the private key.
+ *  @param err       filled on failure; may be NULL.
+ *  @return BG_OK, or BG_ERR_INVALID_ARGUMENT naming the file or the conflict. */
 BG_API bg_status bg_options_set_client_cert_file(bg_options *options, const char *cert_path,
                                                  const char *key_path, bg_error *err);
+/** The client certificate chain and private key for mutual TLS, from PEM bytes.
+ *  @param options  the options.
+ *  @param cert_pem the certificate chain (copied).
+ *  @param cert_len its length in bytes.
+ *  @param key_pem  the private key (copied).
+ *  @param key_len  its length in bytes.
+ *  @param err      filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT (not PEM, TLS switched off). */
 BG_API bg_status bg_options_set_client_cert_pem(bg_options *options, const char *cert_pem,
                                                 size_t cert_len, const char *key_pem,
                                                 size_t key_len, bg_error *err);
 /** Overrides the :authority and the name the server certificate must carry (SNI), for
- *  certificates issued to another name than the URL's host. */
+ *  certificates issued to another name than the URL's host.
+ *  @param options   the options.
+ *  @param authority the name (copied).
+ *  @param err       filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT. */
 BG_API bg_status bg_options_set_authority(bg_options *options, const char *authority,
                                           bg_error *err);
 
 /** Per-call credentials (an `authorization` header from bg_call_options_set_bearer_token(),
  *  bg_call_options_add_metadata(), a credentials callback or an interceptor) are sent only
  *  over TLS: on a plaintext channel such a call fails with BG_ERR_INVALID_ARGUMENT before
- *  anything is sent, as gRPC's own call credentials do. `allow` = true lifts that for
- *  loopback targets (localhost, 127.0.0.0/8, [::1]) and unix: sockets only, whose traffic
- *  never leaves the machine; other plaintext targets are still refused. Default false. */
+ *  anything is sent, as gRPC's own call credentials do. This lifts that for loopback targets
+ *  (localhost, 127.0.0.0/8, [::1]) and unix: sockets only, whose traffic never leaves the
+ *  machine; other plaintext targets are still refused.
+ *  @param options the options.
+ *  @param allow   true to allow credentials over plaintext loopback/unix:; default false.
+ *  @param err     filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT. */
 BG_API bg_status bg_options_allow_insecure_credentials(bg_options *options, bool allow,
                                                        bg_error *err);
 
 /* ---- channel ---- */
 
-/** Largest request the client sends, in bytes; -1 (default) means no limit. */
+/** Largest request the client sends.
+ *  @param options   the options.
+ *  @param max_bytes bytes; -1 (default) means no limit.
+ *  @param err       filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT. */
 BG_API bg_status bg_options_set_max_send_bytes(bg_options *options, int64_t max_bytes,
                                                bg_error *err);
-/** HTTP/2 keepalive pings every `time_ms` (> 0), failing the connection when one is not
- *  answered within `timeout_ms` (0: gRPC's 20 s); `permit_without_calls` pings even when no
- *  call is active.
+/** HTTP/2 keepalive pings every `time_ms`, failing the connection when one is not answered
+ *  within `timeout_ms`.
  *
  *  Defaults, for long-lived clients behind load balancers, NATs and firewalls that drop
  *  connections idle for some minutes without telling either end:
@@ -108,57 +175,108 @@ BG_API bg_status bg_options_set_max_send_bytes(bg_options *options, int64_t max_
  *    grpc.client_idle_timeout_ms, gRPC's own default is 30 min): it closes its connections
  *    before the common middlebox idle timeouts (Azure LB 4 min, AWS NLB 350 s) can silently
  *    drop them, so no call is sent into a dead connection; the next call reconnects.
+ *
  *  For a middlebox that cuts active connections sooner than 5 min, lower `time_ms` AND raise
  *  the server's permission (server arguments grpc.http2.min_recv_ping_interval_without_data_ms
  *  and, for `permit_without_calls`, grpc.keepalive_permit_without_calls). The idle timeout is
- *  changed with bg_options_set_channel_arg_int(o, "grpc.client_idle_timeout_ms", ms). */
+ *  changed with bg_options_set_channel_arg_int(o, "grpc.client_idle_timeout_ms", ms).
+ *
+ *  @param options              the options.
+ *  @param time_ms              interval between pings, > 0.
+ *  @param timeout_ms           how long to wait for the answer; 0: gRPC's 20 s.
+ *  @param permit_without_calls pings even when no call is active.
+ *  @param err                  filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT. */
 BG_API bg_status bg_options_set_keepalive(bg_options *options, int64_t time_ms, int64_t timeout_ms,
                                           bool permit_without_calls, bg_error *err);
-/** User agent prefix (copied); default "bentogrpc-c/<version>". */
+/** User agent prefix.
+ *  @param options    the options.
+ *  @param user_agent the prefix (copied); default `"bentogrpc-c/<version>"`.
+ *  @param err        filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT. */
 BG_API bg_status bg_options_set_user_agent(bg_options *options, const char *user_agent,
                                            bg_error *err);
-/** Load-balancing policy across the addresses a name resolves to: "pick_first" (gRPC's
- *  default) or "round_robin". */
+/** Load-balancing policy across the addresses a name resolves to.
+ *  @param options the options.
+ *  @param policy  "pick_first" (gRPC's default) or "round_robin".
+ *  @param err     filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT (another policy). */
 BG_API bg_status bg_options_set_lb_policy(bg_options *options, const char *policy, bg_error *err);
-/** gRPC service config JSON (retries, timeouts, LB); must be a JSON object. Copied. */
+/** gRPC service config JSON (retries, timeouts, LB).
+ *  @param options the options.
+ *  @param json    a JSON object (copied).
+ *  @param err     filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT (not a JSON object). */
 BG_API bg_status bg_options_set_service_config(bg_options *options, const char *json,
                                                bg_error *err);
-/** Any other client-side gRPC channel argument (grpc_types.h names, e.g.
- *  "grpc.http2.lookahead_bytes"). Unknown keys and the wrong value type are errors.
- *  Applied after the typed settings above, so they win. At most 32. */
+/** Any other client-side gRPC channel argument with an integer value. Applied after the typed
+ *  settings above, so it wins. At most 32 channel arguments.
+ *  @param options the options.
+ *  @param key     a grpc_types.h name, e.g. "grpc.http2.lookahead_bytes" (copied).
+ *  @param value   the value.
+ *  @param err     filled on failure; may be NULL.
+ *  @return BG_OK, or BG_ERR_INVALID_ARGUMENT (unknown key, the key takes a string, more than
+ *          32). */
 BG_API bg_status bg_options_set_channel_arg_int(bg_options *options, const char *key, int value,
                                                 bg_error *err);
+/** Any other client-side gRPC channel argument with a string value; as
+ *  bg_options_set_channel_arg_int().
+ *  @param options the options.
+ *  @param key     a grpc_types.h name (copied).
+ *  @param value   the value (copied).
+ *  @param err     filled on failure; may be NULL.
+ *  @return BG_OK, or BG_ERR_INVALID_ARGUMENT (unknown key, the key takes an integer, more
+ *          than 32). */
 BG_API bg_status bg_options_set_channel_arg_string(bg_options *options, const char *key,
                                                    const char *value, bg_error *err);
 
 /** Compression of requests (responses follow the server's choice). */
 typedef enum bg_compression {
-  BG_COMPRESSION_NONE = 0,
-  BG_COMPRESSION_DEFLATE = 1,
-  BG_COMPRESSION_GZIP = 2
+  BG_COMPRESSION_NONE = 0,    /**< no compression */
+  BG_COMPRESSION_DEFLATE = 1, /**< deflate */
+  BG_COMPRESSION_GZIP = 2     /**< gzip */
 } bg_compression;
-/** The channel's default request compression (default none). */
+/** The channel's default request compression.
+ *  @param options     the options.
+ *  @param compression default BG_COMPRESSION_NONE.
+ *  @param err         filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT. */
 BG_API bg_status bg_options_set_compression(bg_options *options, bg_compression compression,
                                             bg_error *err);
 
-/** Adds `interceptor` to the chain (see interceptor.h); the options take their own reference.
- *  At most 16. */
+/** Adds an interceptor to the chain (see interceptor.h). At most 16.
+ *  @param options     the options.
+ *  @param interceptor the interceptor; the options take their own reference, so the caller
+ *                     still releases its own with bg_interceptor_release().
+ *  @param err         filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT (NULL, more than 16). */
 BG_API bg_status bg_options_add_interceptor(bg_options *options, bg_interceptor *interceptor,
                                             bg_error *err);
 
 /** New per-call options: no deadline override, no metadata, wait-for-ready off.
- *  NULL when out of memory. Free with bg_call_options_free(). */
+ *  @return the options (free with bg_call_options_free()), or NULL when out of memory. */
 BG_API bg_call_options *bg_call_options_new(void);
-/** Accepts NULL. */
+/** Frees per-call options; no call using them may still be running.
+ *  @param call_options the options (taken); NULL is accepted. */
 BG_API void bg_call_options_free(bg_call_options *call_options);
 
-/** Deadline of the call in milliseconds from its start (> 0). Overrides the client default. */
+/** Deadline of the call. Overrides the client default.
+ *  @param call_options the per-call options.
+ *  @param deadline_ms  milliseconds from the call's start, > 0.
+ *  @param err          filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT. */
 BG_API bg_status bg_call_options_set_deadline_ms(bg_call_options *call_options, int64_t deadline_ms,
                                                  bg_error *err);
 
-/** Adds one request metadata entry; `key` and `value` are copied. Keys are lower-case ASCII
- *  letters, digits, '-', '_' and '.', and must not start with "grpc-". A key ending in
- *  "-bin" carries binary values of `value_len` bytes; other values must be printable ASCII. */
+/** Adds one request metadata entry. Keys are lower-case ASCII letters, digits, '-', '_' and
+ *  '.', and must not start with "grpc-". A key ending in "-bin" carries binary values; other
+ *  values must be printable ASCII.
+ *  @param call_options the per-call options.
+ *  @param key          the key (copied).
+ *  @param value        the value (copied); may be NULL when value_len is 0.
+ *  @param value_len    length of `value` in bytes.
+ *  @param err          filled on failure; may be NULL.
+ *  @return BG_OK, BG_ERR_INVALID_ARGUMENT (bad key or value) or BG_ERR_NO_MEMORY. */
 BG_API bg_status bg_call_options_add_metadata(bg_call_options *call_options, const char *key,
                                               const char *value, size_t value_len, bg_error *err);
 
@@ -166,34 +284,58 @@ BG_API bg_status bg_call_options_add_metadata(bg_call_options *call_options, con
  *  against the API's descriptor spec as the server would check it (enforced dtype and shape,
  *  dataframe orient/shape/column dtypes, MIME types, multipart part names), and a failure
  *  names the API, the field, what was expected and what was given. Turn it off to let the
- *  server judge the input itself. */
+ *  server judge the input itself.
+ *  @param call_options the per-call options.
+ *  @param validate     false to turn it off.
+ *  @param err          filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT. */
 BG_API bg_status bg_call_options_set_validate(bg_call_options *call_options, bool validate,
                                               bg_error *err);
 
 /** With wait-for-ready the call waits (within its deadline) for the server to become
- *  reachable instead of failing at once with UNAVAILABLE. */
+ *  reachable instead of failing at once with UNAVAILABLE.
+ *  @param call_options   the per-call options.
+ *  @param wait_for_ready true to wait; default false.
+ *  @param err            filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT. */
 BG_API bg_status bg_call_options_set_wait_for_ready(bg_call_options *call_options,
                                                     bool wait_for_ready, bg_error *err);
 
-/** Compression of this call's request, overriding the channel default. */
+/** Compression of this call's request, overriding the channel default.
+ *  @param call_options the per-call options.
+ *  @param compression  the compression.
+ *  @param err          filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT. */
 BG_API bg_status bg_call_options_set_compression(bg_call_options *call_options,
                                                  bg_compression compression, bg_error *err);
 
-/** Per-call credentials: sends "authorization: Bearer <token>" (token copied; printable
- *  ASCII). Replaces an earlier token. Sent over TLS only: on a plaintext channel the call is
- *  refused unless bg_options_allow_insecure_credentials() allows a loopback/unix: target. */
+/** Per-call credentials: sends "authorization: Bearer <token>". Replaces an earlier token.
+ *  Sent over TLS only: on a plaintext channel the call is refused unless
+ *  bg_options_allow_insecure_credentials() allows a loopback/unix: target.
+ *  @param call_options the per-call options.
+ *  @param token        the token (copied; printable ASCII).
+ *  @param err          filled on failure; may be NULL.
+ *  @return BG_OK, BG_ERR_INVALID_ARGUMENT or BG_ERR_NO_MEMORY. */
 BG_API bg_status bg_call_options_set_bearer_token(bg_call_options *call_options, const char *token,
                                                   bg_error *err);
 
 /** Per-call credentials through a callback that adds metadata to each call, after the
- *  interceptors' `before` hooks (see interceptor.h). NULL removes it. */
+ *  interceptors' `before` hooks (see interceptor.h).
+ *  @param call_options the per-call options.
+ *  @param callback     the callback; NULL removes it.
+ *  @param user_data    passed to `callback` (borrowed: must outlive the calls).
+ *  @param err          filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT. */
 BG_API bg_status bg_call_options_set_credentials(bg_call_options *call_options,
                                                  bg_credentials_fn callback, void *user_data,
                                                  bg_error *err);
 
-/** Copies each call's reply metadata (initial and trailing) into `sink` (borrowed; must
- *  outlive the calls). A call options object with a sink must not be used by two calls at
- *  once. NULL removes it. */
+/** Copies each call's reply metadata (initial and trailing) into a sink. A call options
+ *  object with a sink must not be used by two calls at once.
+ *  @param call_options the per-call options.
+ *  @param sink         the sink (borrowed; must outlive the calls); NULL removes it.
+ *  @param err          filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT. */
 BG_API bg_status bg_call_options_set_response_metadata(bg_call_options *call_options,
                                                        bg_response_metadata *sink, bg_error *err);
 
@@ -201,22 +343,36 @@ BG_API bg_status bg_call_options_set_response_metadata(bg_call_options *call_opt
  * bg_client_call() blocks its thread; a cancel token lets another thread (a binding's
  * Ctrl-C handler, a UI) end it. Async calls have bg_async_call_cancel() instead. */
 
+/** Lets another thread cancel sync calls (see bg_call_options_set_cancel_token()). */
 typedef struct bg_cancel_token bg_cancel_token;
 
-/** A new, not-cancelled token, or NULL when out of memory. Free with bg_cancel_token_free()
- *  once no call using it is running. */
+/** A new, not-cancelled token.
+ *  @return the token (free with bg_cancel_token_free() once no call using it is running), or
+ *          NULL when out of memory. */
 BG_API bg_cancel_token *bg_cancel_token_new(void);
+/** Frees a token; no call using it may still be running.
+ *  @param token the token (taken); NULL is accepted. */
 BG_API void bg_cancel_token_free(bg_cancel_token *token);
 /** Cancels every sync call running with this token and every later one until
  *  bg_cancel_token_reset(): they fail with BG_ERR_CANCELLED (grpc_status CANCELLED).
- *  Any thread (not from a signal handler: it takes a lock). Accepts NULL. */
+ *  Any thread (not from a signal handler: it takes a lock).
+ *  @param token the token; NULL is accepted. */
 BG_API void bg_cancel_token_cancel(bg_cancel_token *token);
+/** Whether the token is cancelled. Any thread.
+ *  @param token the token.
+ *  @return true after bg_cancel_token_cancel() until bg_cancel_token_reset(); false for
+ *          NULL. */
 BG_API bool bg_cancel_token_is_cancelled(bg_cancel_token *token);
-/** Makes the token usable again for new calls. */
+/** Makes the token usable again for new calls. Any thread.
+ *  @param token the token; NULL is accepted. */
 BG_API void bg_cancel_token_reset(bg_cancel_token *token);
-/** Sync calls (bg_client_call, bg_client_call_raw) with these options can be cancelled
- *  through `token` (borrowed: it must outlive those calls; NULL removes it). One token
- *  may serve many calls on many threads. bg_async_call() ignores it. */
+/** Sync calls (bg_client_call(), bg_client_call_raw()) with these options can be cancelled
+ *  through `token`. One token may serve many calls on many threads. bg_async_call() ignores
+ *  it.
+ *  @param call_options the per-call options.
+ *  @param token        the token (borrowed: it must outlive those calls); NULL removes it.
+ *  @param err          filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT. */
 BG_API bg_status bg_call_options_set_cancel_token(bg_call_options *call_options,
                                                   bg_cancel_token *token, bg_error *err);
 
@@ -228,26 +384,36 @@ BG_API bg_status bg_call_options_set_cancel_token(bg_call_options *call_options,
  * same thing, the typed setting wins. */
 
 /** Retries by gRPC (service config `retryPolicy`) for every method of BentoService and
- *  grpc.health.v1.Health: a call that fails with one of `status_codes` (comma-separated gRPC
- *  status names, case-insensitive; NULL means "UNAVAILABLE") is sent again, up to
- *  `max_attempts` attempts in all (2..5: gRPC caps it at 5; 0 or 1 turns retries off), after a
- *  randomised backoff starting at `initial_backoff_ms` (> 0), growing by
- *  `backoff_multiplier` (> 0) up to `max_backoff_ms` (>= initial). Only calls that have not
+ *  grpc.health.v1.Health: a call that fails with one of `status_codes` is sent again, up to
+ *  `max_attempts` attempts in all, after a randomised backoff. Only calls that have not
  *  received any reply are retried, within the call's deadline; gRPC buffers at most 256 KiB of
  *  a request for retrying (channel argument grpc.per_rpc_retry_buffer_size), larger requests
  *  are sent once. Retrying is safe for BentoService/Call only when the APIs are idempotent.
- *  Example (CLI --retries 3): bg_options_set_retry(o, 4, 100, 1000, 2.0, NULL, &err). */
+ *  Example (CLI --retries 3): bg_options_set_retry(o, 4, 100, 1000, 2.0, NULL, &err).
+ *  @param options            the options.
+ *  @param max_attempts       2..5 (gRPC caps it at 5); 0 or 1 turns retries off.
+ *  @param initial_backoff_ms the first backoff, > 0.
+ *  @param max_backoff_ms     the largest backoff, >= initial_backoff_ms.
+ *  @param backoff_multiplier growth per attempt, > 0.
+ *  @param status_codes       comma-separated gRPC status names, case-insensitive (copied);
+ *                            NULL means "UNAVAILABLE".
+ *  @param err                filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT. */
 BG_API bg_status bg_options_set_retry(bg_options *options, int max_attempts,
                                       int64_t initial_backoff_ms, int64_t max_backoff_ms,
                                       double backoff_multiplier, const char *status_codes,
                                       bg_error *err);
 
 /** gRPC client-side health checking (service config `healthCheckConfig`): the channel
- *  watches each replica's grpc.health.v1.Health/Watch for `service_name` (NULL or "": the
- *  server's overall health; copied) and sends no new calls to a replica that answers other
- *  than SERVING, until it says SERVING again. A server without Watch (UNIMPLEMENTED) is
- *  treated as healthy. Takes effect with the "round_robin" policy; gRPC's pick_first ignores
- *  it. `enable` false turns it off. */
+ *  watches each replica's grpc.health.v1.Health/Watch and sends no new calls to a replica that
+ *  answers other than SERVING, until it says SERVING again. A server without Watch
+ *  (UNIMPLEMENTED) is treated as healthy. Takes effect with the "round_robin" policy; gRPC's
+ *  pick_first ignores it.
+ *  @param options      the options.
+ *  @param enable       false turns it off.
+ *  @param service_name the service to watch (copied); NULL or "": the server's overall health.
+ *  @param err          filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT. */
 BG_API bg_status bg_options_set_health_check(bg_options *options, bool enable,
                                              const char *service_name, bg_error *err);
 
