@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -73,12 +74,16 @@ static void print_series(FILE *out, const bg_value *s) {
   }
 }
 
-static int write_file(const char *path, const void *data, size_t size) {
+int cli_write_file(const char *path, const void *data, size_t size) {
   FILE *f = fopen(path, "wb");
-  if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0) {
-    fprintf(stderr, "bentogrpc: cannot write '%s': %s\n", path, strerror(errno));
-    if (f)
-      fclose(f);
+  bool ok = f && fwrite(data, 1, size, f) == size;
+  int saved = errno;
+  if (f && fclose(f) != 0 && ok) { /* closed exactly once, whatever failed */
+    ok = false;
+    saved = errno;
+  }
+  if (!ok) {
+    fprintf(stderr, "bentogrpc: cannot write '%s': %s\n", path, strerror(saved));
     return -1;
   }
   return 0;
@@ -87,7 +92,7 @@ static int write_file(const char *path, const void *data, size_t size) {
 static int print_blob(FILE *out, const char *what, const char *mime, const void *data, size_t size,
                       const char *path) {
   if (path) {
-    if (write_file(path, data, size) != 0)
+    if (cli_write_file(path, data, size) != 0)
       return -1;
     fprintf(out, "%s %s, %zu bytes written to %s\n", what, mime ? mime : "(no type)", size, path);
   } else {

@@ -17,4 +17,8 @@ int cli_print_value(FILE *out, const bg_value *value, const char *file_path);
  * the NUL. */
 void cli_put_text(FILE *out, const char *text, size_t len);
 
+/* Writes `size` bytes to the file at `path` (created or truncated). Returns 0, or -1 with the
+ * reason on stderr. */
+int cli_write_file(const char *path, const void *data, size_t size);
+
 #endif

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_output.h"
 #include "cli_value_json.h"
 #include "ndarray_json.h"
 
@@ -34,20 +35,9 @@ static int print_series(FILE *out, const bg_value *s) {
   return rc < 0 ? -1 : 0;
 }
 
-static int write_file(const char *path, const void *data, size_t size) {
-  FILE *f = fopen(path, "wb");
-  if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0) {
-    fprintf(stderr, "bentogrpc: cannot write '%s': %s\n", path, strerror(errno));
-    if (f)
-      fclose(f);
-    return -1;
-  }
-  return 0;
-}
-
 static int print_blob(FILE *out, const char *kind, const char *mime, const void *data, size_t size,
                       const char *path) {
-  if (path && write_file(path, data, size) != 0)
+  if (path && cli_write_file(path, data, size) != 0)
     return -1;
   fprintf(out, "{\"kind\":\"%s\",\"mime\":", kind);
   if (mime)
@@ -87,12 +77,12 @@ int cli_print_value_json(FILE *out, const bg_value *v, const char *file_path) {
     fputc(']', out);
     break;
   case BG_VALUE_JSON:
-    if (file_path && write_file(file_path, bg_json_text(v), strlen(bg_json_text(v))) != 0)
+    if (file_path && cli_write_file(file_path, bg_json_text(v), strlen(bg_json_text(v))) != 0)
       return -1;
     fprintf(out, "{\"kind\":\"json\",\"value\":%s", bg_json_text(v));
     break;
   case BG_VALUE_TEXT:
-    if (file_path && write_file(file_path, bg_text_data(v), bg_text_length(v)) != 0)
+    if (file_path && cli_write_file(file_path, bg_text_data(v), bg_text_length(v)) != 0)
       return -1;
     fputs("{\"kind\":\"text\",\"value\":", out);
     cli_put_json_string(out, bg_text_data(v), bg_text_length(v));
