@@ -17,36 +17,14 @@
 #include <bentogrpc/bentogrpc.h>
 
 #include "test_assert.h"
+#include "test_certs.h"
 #include "test_server.h"
 
-static char certs[64]; /* directory of the generated certificates */
 static bgt_server plain;
-
-static const char *cert(const char *name) {
-  static char paths[8][128];
-  static int next;
-  char *p = paths[next++ % 8];
-  snprintf(p, 128, "%s/%s", certs, name);
-  return p;
-}
-
-static char *slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  assert_non_null(f);
-  char *buf = calloc(1, 1 << 16);
-  *len = fread(buf, 1, (1 << 16) - 1, f);
-  fclose(f);
-  return buf;
-}
 
 static int setup(void **state) {
   (void)state;
-  snprintf(certs, sizeof certs, "/tmp/bentogrpc-certs-XXXXXX");
-  if (!mkdtemp(certs))
-    return -1;
-  char cmd[256];
-  snprintf(cmd, sizeof cmd, "bash %s/tests/support/make_certs.sh %s", BG_TEST_SOURCE_DIR, certs);
-  if (system(cmd) != 0)
+  if (bgt_certs_make() != 0)
     return -1;
   return bgt_server_start(&plain, NULL);
 }
@@ -54,9 +32,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
   (void)state;
   bgt_server_stop(&plain);
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", certs);
-  return system(cmd);
+  return bgt_certs_remove();
 }
 
 /* Calls predict([1,2,3,4]) and expects `want`. */
@@ -89,7 +65,7 @@ static void start_tls(bgt_server *s, const char *server_cert, const char *server
                         "--tls-key",
                         server_key,
                         mutual ? "--tls-ca" : NULL,
-                        mutual ? cert("ca.pem") : NULL,
+                        mutual ? bgt_cert("ca.pem") : NULL,
                         NULL};
   assert_int_equal(bgt_server_start(s, args), 0);
 }
@@ -97,11 +73,11 @@ static void start_tls(bgt_server *s, const char *server_cert, const char *server
 static void test_tls_from_files_and_memory(void **state) {
   (void)state;
   bgt_server s;
-  start_tls(&s, cert("server.pem"), cert("server.key"), false);
+  start_tls(&s, bgt_cert("server.pem"), bgt_cert("server.key"), false);
   char url[64];
   bg_error err;
   bg_options *o = bg_options_new();
-  assert_int_equal(bg_options_set_root_certs_file(o, cert("ca.pem"), &err), BG_OK);
+  assert_int_equal(bg_options_set_root_certs_file(o, bgt_cert("ca.pem"), &err), BG_OK);
   snprintf(url, sizeof url, "localhost:%d", s.port);
   bg_client *c = connect_ok(url, o);
   predict(c, BG_OK, &err);
@@ -113,7 +89,7 @@ static void test_tls_from_files_and_memory(void **state) {
   bg_options_free(o);
 
   size_t len;
-  char *pem = slurp(cert("ca.pem"), &len);
+  char *pem = bgt_slurp(bgt_cert("ca.pem"), &len);
   o = bg_options_new();
   assert_int_equal(bg_options_set_root_certs_pem(o, pem, len, &err), BG_OK);
   snprintf(url, sizeof url, "localhost:%d", s.port);
@@ -138,13 +114,13 @@ static void test_tls_from_files_and_memory(void **state) {
 static void test_tls_failures_are_explained(void **state) {
   (void)state;
   bgt_server s;
-  start_tls(&s, cert("server.pem"), cert("server.key"), false);
+  start_tls(&s, bgt_cert("server.pem"), bgt_cert("server.key"), false);
   char url[64];
   snprintf(url, sizeof url, "localhost:%d", s.port);
   bg_error err;
   bg_options *o = bg_options_new();
   /* a certificate from another CA */
-  assert_int_equal(bg_options_set_root_certs_file(o, cert("other-ca.pem"), &err), BG_OK);
+  assert_int_equal(bg_options_set_root_certs_file(o, bgt_cert("other-ca.pem"), &err), BG_OK);
   assert_null(bg_client_from_url(url, o, &err));
   assert_int_equal(err.code, BG_ERR_UNAVAILABLE);
   assert_int_equal(err.grpc_status, 14);
@@ -163,10 +139,10 @@ static void test_tls_failures_are_explained(void **state) {
   bgt_server_stop(&s);
 
   /* a certificate for another name; fine once the authority names it */
-  start_tls(&s, cert("wrongname.pem"), cert("wrongname.key"), false);
+  start_tls(&s, bgt_cert("wrongname.pem"), bgt_cert("wrongname.key"), false);
   snprintf(url, sizeof url, "localhost:%d", s.port);
   o = bg_options_new();
-  bg_options_set_root_certs_file(o, cert("ca.pem"), NULL);
+  bg_options_set_root_certs_file(o, bgt_cert("ca.pem"), NULL);
   assert_null(bg_client_from_url(url, o, &err));
   assert_contains(err.message, "TLS handshake");
   assert_int_equal(bg_options_set_authority(o, "other.example", &err), BG_OK);
@@ -180,26 +156,28 @@ static void test_tls_failures_are_explained(void **state) {
 static void test_mutual_tls(void **state) {
   (void)state;
   bgt_server s;
-  start_tls(&s, cert("server.pem"), cert("server.key"), true);
+  start_tls(&s, bgt_cert("server.pem"), bgt_cert("server.key"), true);
   char url[64];
   snprintf(url, sizeof url, "127.0.0.1:%d", s.port);
   bg_error err;
   bg_options *o = bg_options_new();
-  bg_options_set_root_certs_file(o, cert("ca.pem"), NULL);
+  bg_options_set_root_certs_file(o, bgt_cert("ca.pem"), NULL);
   assert_null(bg_client_from_url(url, o, &err)); /* no client certificate */
   assert_int_equal(err.code, BG_ERR_UNAVAILABLE);
   assert_contains(err.message, "TLS handshake");
   assert_contains(err.message, "client certificate");
-  assert_int_equal(bg_options_set_client_cert_file(o, cert("client.pem"), cert("client.key"), &err),
-                   BG_OK);
+  assert_int_equal(
+      bg_options_set_client_cert_file(o, bgt_cert("client.pem"), bgt_cert("client.key"), &err),
+      BG_OK);
   bg_client *c = connect_ok(url, o);
   predict(c, BG_OK, &err);
   bg_client_close(c);
   bg_options_free(o);
 
   size_t ca_len, cert_len, key_len;
-  char *ca = slurp(cert("ca.pem"), &ca_len), *crt = slurp(cert("client.pem"), &cert_len),
-       *key = slurp(cert("client.key"), &key_len);
+  char *ca = bgt_slurp(bgt_cert("ca.pem"), &ca_len),
+       *crt = bgt_slurp(bgt_cert("client.pem"), &cert_len),
+       *key = bgt_slurp(bgt_cert("client.key"), &key_len);
   o = bg_options_new();
   assert_int_equal(bg_options_set_root_certs_pem(o, ca, ca_len, &err), BG_OK);
   assert_int_equal(bg_options_set_client_cert_pem(o, crt, cert_len, key, key_len, &err), BG_OK);
@@ -223,18 +201,20 @@ static void test_bad_tls_material_fails_early(void **state) {
   assert_int_equal(bg_options_set_root_certs_pem(o, "hello", 5, &err), BG_ERR_INVALID_ARGUMENT);
   assert_contains(err.message, "not PEM");
   /* a certificate where the key should be */
-  assert_int_equal(bg_options_set_client_cert_file(o, cert("client.pem"), cert("client.pem"), &err),
-                   BG_ERR_INVALID_ARGUMENT);
+  assert_int_equal(
+      bg_options_set_client_cert_file(o, bgt_cert("client.pem"), bgt_cert("client.pem"), &err),
+      BG_ERR_INVALID_ARGUMENT);
   assert_contains(err.message, "client private key");
   assert_contains(err.message, "client.pem");
-  assert_int_equal(bg_options_set_client_cert_file(o, cert("client.pem"), "/nonexistent/k", &err),
-                   BG_ERR_INVALID_ARGUMENT);
+  assert_int_equal(
+      bg_options_set_client_cert_file(o, bgt_cert("client.pem"), "/nonexistent/k", &err),
+      BG_ERR_INVALID_ARGUMENT);
   assert_contains(err.message, "/nonexistent/k");
   assert_int_equal(bg_options_set_authority(o, "bad name", &err), BG_ERR_INVALID_ARGUMENT);
   /* an encrypted key is refused with the reason, never by prompting for a passphrase */
-  assert_int_equal(
-      bg_options_set_client_cert_file(o, cert("client.pem"), cert("client-encrypted.key"), &err),
-      BG_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bg_options_set_client_cert_file(o, bgt_cert("client.pem"),
+                                                   bgt_cert("client-encrypted.key"), &err),
+                   BG_ERR_INVALID_ARGUMENT);
   assert_contains(err.message, "encrypted keys are not supported");
   bg_options_free(o);
 
@@ -253,9 +233,9 @@ static void test_tls_is_never_switched_off_silently(void **state) {
   (void)state;
   bg_error err;
   size_t len;
-  char *pem = slurp(cert("ca.pem"), &len);
+  char *pem = bgt_slurp(bgt_cert("ca.pem"), &len);
   bg_options *o = bg_options_new();
-  assert_int_equal(bg_options_set_root_certs_file(o, cert("ca.pem"), &err), BG_OK);
+  assert_int_equal(bg_options_set_root_certs_file(o, bgt_cert("ca.pem"), &err), BG_OK);
   assert_int_equal(bg_options_set_tls(o, false, &err), BG_ERR_INVALID_ARGUMENT);
   assert_contains(err.message, "bg_options_set_tls(false)");
   assert_contains(err.message, "bg_options_set_root_certs");
@@ -267,14 +247,15 @@ static void test_tls_is_never_switched_off_silently(void **state) {
 
   o = bg_options_new();
   assert_int_equal(bg_options_set_tls(o, false, &err), BG_OK);
-  assert_int_equal(bg_options_set_root_certs_file(o, cert("ca.pem"), &err),
+  assert_int_equal(bg_options_set_root_certs_file(o, bgt_cert("ca.pem"), &err),
                    BG_ERR_INVALID_ARGUMENT);
   assert_contains(err.message, "bg_options_set_tls(false)");
   assert_contains(err.message, "bg_options_set_root_certs_file");
   assert_int_equal(bg_options_set_root_certs_pem(o, pem, len, &err), BG_ERR_INVALID_ARGUMENT);
   assert_contains(err.message, "bg_options_set_root_certs_pem");
-  assert_int_equal(bg_options_set_client_cert_file(o, cert("client.pem"), cert("client.key"), &err),
-                   BG_ERR_INVALID_ARGUMENT);
+  assert_int_equal(
+      bg_options_set_client_cert_file(o, bgt_cert("client.pem"), bgt_cert("client.key"), &err),
+      BG_ERR_INVALID_ARGUMENT);
   assert_contains(err.message, "bg_options_set_tls(false)");
   /* a grpcs:// address with TLS turned off is the same conflict */
   char url[64];
@@ -386,7 +367,7 @@ static long upstream_bytes(const char *stats) {
 /* Sends 1 MB of zeros through a counting proxy and returns the bytes that went upstream. */
 static long bytes_sent(const bg_options *o, const bg_call_options *co) {
   char stats[128], target[64], url[64];
-  snprintf(stats, sizeof stats, "%s/proxy-stats", certs);
+  snprintf(stats, sizeof stats, "%s", bgt_cert("proxy-stats"));
   unlink(stats);
   snprintf(target, sizeof target, "127.0.0.1:%d", plain.port);
   const char *args[] = {"--target", target, "--stats", stats, NULL};
@@ -430,7 +411,7 @@ static bg_status add_authorization(void *user_data, bg_call_context *ctx, bg_err
 static void test_bearer_token_needs_tls_or_local_opt_in(void **state) {
   (void)state;
   char stats[128], target[64], url[64];
-  snprintf(stats, sizeof stats, "%s/proxy-stats", certs);
+  snprintf(stats, sizeof stats, "%s", bgt_cert("proxy-stats"));
   unlink(stats);
   snprintf(target, sizeof target, "127.0.0.1:%d", plain.port);
   const char *args[] = {"--target", target, "--stats", stats, NULL};

@@ -16,13 +16,13 @@
 #include <bentogrpc/bentogrpc.h>
 
 #include "test_assert.h"
+#include "test_certs.h"
 #include "test_server.h"
 
 /* Every line the handler received, "LEVEL SOURCE MESSAGE\n" one after another. */
 static pthread_mutex_t lines_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *lines;
 static size_t lines_len;
-static char certs[64];
 static bgt_server plain;
 
 static void collect(bg_log_level level, const char *source, const char *message, void *user) {
@@ -46,31 +46,9 @@ static void reset_lines(void) {
   pthread_mutex_unlock(&lines_lock);
 }
 
-static const char *cert(const char *name) {
-  static char paths[8][128];
-  static int next;
-  char *p = paths[next++ % 8];
-  snprintf(p, 128, "%s/%s", certs, name);
-  return p;
-}
-
-static char *slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  assert_non_null(f);
-  char *buf = calloc(1, 1 << 16);
-  *len = fread(buf, 1, (1 << 16) - 1, f);
-  fclose(f);
-  return buf;
-}
-
 static int setup(void **state) {
   (void)state;
-  snprintf(certs, sizeof certs, "/tmp/bentogrpc-certs-XXXXXX");
-  if (!mkdtemp(certs))
-    return -1;
-  char cmd[256];
-  snprintf(cmd, sizeof cmd, "bash %s/tests/support/make_certs.sh %s", BG_TEST_SOURCE_DIR, certs);
-  if (system(cmd) != 0)
+  if (bgt_certs_make() != 0)
     return -1;
   reset_lines();
   bg_set_log_handler(collect, &lines);
@@ -82,9 +60,7 @@ static int teardown(void **state) {
   bg_set_log_handler(NULL, NULL);
   bgt_server_stop(&plain);
   free(lines);
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", certs);
-  return system(cmd);
+  return bgt_certs_remove();
 }
 
 static void test_connect_and_discovery_events(void **state) {
@@ -143,7 +119,7 @@ static void test_grpc_lines_and_tls_advice(void **state) {
   snprintf(url, sizeof url, "grpcs://%s", plain.url);
   bg_options *o = bg_options_new();
   bg_error err;
-  assert_int_equal(bg_options_set_root_certs_file(o, cert("ca.pem"), &err), BG_OK);
+  assert_int_equal(bg_options_set_root_certs_file(o, bgt_cert("ca.pem"), &err), BG_OK);
   assert_int_equal(bg_options_set_discovery_timeout_ms(o, 3000, &err), BG_OK);
   assert_null(bg_client_from_url(url, o, &err));
   assert_contains(lines, " grpc ");
@@ -157,16 +133,17 @@ static void test_grpc_lines_and_tls_advice(void **state) {
 static void test_secrets_never_logged(void **state) {
   (void)state;
   bgt_server s;
-  const char *args[] = {"--tls-cert", cert("server.pem"), "--tls-key", cert("server.key"),
-                        "--tls-ca",   cert("ca.pem"),     NULL};
+  const char *args[] = {"--tls-cert", bgt_cert("server.pem"), "--tls-key", bgt_cert("server.key"),
+                        "--tls-ca",   bgt_cert("ca.pem"),     NULL};
   assert_int_equal(bgt_server_start(&s, args), 0);
   static const char token[] = "tok-SECRET-4f1b9c";
   for (int level = BG_LOG_DEBUG; level <= BG_LOG_ERROR; level++) {
     bg_set_log_level((bg_log_level)level);
     reset_lines();
     size_t ca_len, crt_len, key_len;
-    char *ca = slurp(cert("ca.pem"), &ca_len), *crt = slurp(cert("client.pem"), &crt_len),
-         *key = slurp(cert("client.key"), &key_len);
+    char *ca = bgt_slurp(bgt_cert("ca.pem"), &ca_len),
+         *crt = bgt_slurp(bgt_cert("client.pem"), &crt_len),
+         *key = bgt_slurp(bgt_cert("client.key"), &key_len);
     bg_options *o = bg_options_new();
     bg_error err;
     assert_int_equal(bg_options_set_root_certs_pem(o, ca, ca_len, &err), BG_OK);
