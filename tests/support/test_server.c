@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -84,10 +85,18 @@ int bgt_script_start(bgt_server *server, const char *script, const char *const *
   int pipefd[2];
   if (pipe(pipefd) != 0)
     return -1;
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0)
     return -1;
   if (pid == 0) {
+    /* A test that dies on a sanitizer report or a signal skips atexit; without this its
+     * server would live on holding ctest's output pipe, and ctest would wait for the pipe
+     * until the test's timeout. (Servers are started from the test's main thread, which
+     * lives as long as the process, so the signal comes only when the test is gone.) */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+      _exit(127);
     dup2(pipefd[1], STDOUT_FILENO);
     close(pipefd[0]);
     close(pipefd[1]);
