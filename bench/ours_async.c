@@ -1,6 +1,7 @@
 /* libbentogrpc's async client, public API only, in poll mode: submit starts bg_async_call()
- * for a slot (the input is serialized before it returns, so it is freed at once); wait runs
- * bg_async_client_poll() on this thread until a callback has finished a slot. */
+ * for a slot; wait runs bg_async_client_poll() on this thread until a callback has finished a
+ * slot. The client borrows large array inputs (BG_ASYNC_BORROW_INPUTS), as a user sending big
+ * tensors would: each slot's input lives until its callback, which frees it. */
 #include <bentogrpc/async.h>
 #include <bentogrpc/bentogrpc.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@ typedef struct {
 typedef struct {
   async_ctx *ctx;
   int slot;
+  bg_value *input; /* borrowed by the call until its callback */
 } slot_ref;
 
 static slot_ref *refs;
@@ -46,6 +48,8 @@ static void on_done(struct bg_async_call *call, bg_status status, bg_value *outp
   else if (rc != 0)
     fprintf(stderr, "ours-async: the reply is not the echo\n");
   bg_value_free(output);
+  bg_value_free(ref->input);
+  ref->input = NULL;
   ctx->done[ctx->tail] = rc == 0 ? ref->slot : -1;
   ctx->tail = (ctx->tail + 1) % ctx->n;
 }
@@ -60,7 +64,7 @@ static void *async_setup(const bench_config *config, const bench_workload *w) {
     fprintf(stderr, "ours-async: %s\n", err.message);
     return NULL;
   }
-  ctx.client = bg_async_client_from_url(config->url, options, 0, &err);
+  ctx.client = bg_async_client_from_url(config->url, options, BG_ASYNC_BORROW_INPUTS, &err);
   bg_options_free(options);
   if (!ctx.client) {
     fprintf(stderr, "ours-async: %s\n", err.message);
@@ -72,7 +76,7 @@ static void *async_setup(const bench_config *config, const bench_workload *w) {
   ctx.done = calloc((size_t)ctx.n, sizeof *ctx.done);
   refs = calloc((size_t)config->inflight, sizeof *refs);
   for (int i = 0; i < config->inflight; i++)
-    refs[i] = (slot_ref){&ctx, i};
+    refs[i] = (slot_ref){&ctx, i, NULL};
   return &ctx;
 }
 
@@ -90,7 +94,10 @@ static int async_submit(void *p, int slot) {
   bg_status st =
       in ? bg_async_call(ctx->client, ctx->w->api, in, NULL, on_done, &refs[slot], NULL, &err)
          : err.code;
-  bg_value_free(in);
+  if (st == BG_OK)
+    refs[slot].input = in; /* freed by on_done (which cannot have run yet: this thread polls) */
+  else
+    bg_value_free(in);
   if (st != BG_OK)
     fprintf(stderr, "ours-async: %s\n", err.message);
   return st == BG_OK ? 0 : -1;

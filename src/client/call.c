@@ -48,10 +48,6 @@ static bool is_unknown_api_reply(const bgi_unary_result *result) {
          details_contain(result, "is not defined in");
 }
 
-static bool is_v1alpha1(const bg_client *client) {
-  return client->protocol == BGI_PROTOCOL_V1ALPHA1;
-}
-
 /* Encodes with `d` (or by the input's kind when NULL) and packs the Request. With `guard`
  * (sync calls only: they outlive the send), a large float/double ndarray goes out from the
  * caller's buffer itself and *borrowed is set. */
@@ -62,7 +58,7 @@ static bg_status encode_request(const bg_client *client, const char *api_name,
   bgi_arena arena;
   bgi_arena_init(&arena);
   bgi_codec_ctx ctx = {.arena = &arena,
-                       .v1alpha1 = is_v1alpha1(client),
+                       .protocol = client->protocol,
                        .validate = validate,
                        .file_as_bytes = file_as_bytes};
   bgi_pb_request request = BENTOML__GRPC__V1__REQUEST__INIT;
@@ -72,7 +68,7 @@ static bg_status encode_request(const bg_client *client, const char *api_name,
                    : bgi_descriptor_encode(bgi_descriptor_for_kind(input->kind), NULL, input, &ctx,
                                            &content, err);
   if (st == BG_OK)
-    st = bgi_content_to_request(&content, ctx.v1alpha1, &arena, &request, err);
+    st = bgi_content_to_request(&content, ctx.protocol, &arena, &request, err);
   *borrowed = st == BG_OK && guard && content.member == BGI_MEMBER_NDARRAY &&
               bgi_borrowed_send_possible(content.as.ndarray);
   if (*borrowed)
@@ -92,8 +88,8 @@ static bg_status decode_response(const bg_client *client, const bg_api *api,
     if (fast != BG_ERR_UNSUPPORTED)
       return fast;
   }
-  bgi_codec_ctx ctx = {.v1alpha1 = is_v1alpha1(client)};
-  const ProtobufCMessageDescriptor *type = ctx.v1alpha1
+  bgi_codec_ctx ctx = {.protocol = client->protocol};
+  const ProtobufCMessageDescriptor *type = ctx.protocol == BGI_PROTOCOL_V1ALPHA1
                                                ? &bentoml__grpc__v1alpha1__response__descriptor
                                                : &bentoml__grpc__v1__response__descriptor;
   ProtobufCMessage *msg;
@@ -101,7 +97,7 @@ static bg_status decode_response(const bg_client *client, const bg_api *api,
   if (st != BG_OK)
     return st;
   bgi_content content;
-  st = bgi_content_from_response(msg, ctx.v1alpha1, &content, err);
+  st = bgi_content_from_response(msg, ctx.protocol, &content, err);
   if (st == BG_OK)
     st = api ? bgi_descriptor_decode(api->output.descriptor, api->output.spec, &content, &ctx,
                                      output, err)

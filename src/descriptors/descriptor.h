@@ -17,7 +17,7 @@
 
 typedef struct bgi_codec_ctx {
   bgi_arena *arena;      /* encode: everything the request points at lives here */
-  bgi_protocol v1alpha1; /* protocol version of the messages */
+  bgi_protocol protocol; /* version of the messages */
   bool validate;         /* check the value against the spec before sending */
   bool file_as_bytes;    /* send File inputs as serialized_bytes (servers that reject `file`) */
 } bgi_codec_ctx;

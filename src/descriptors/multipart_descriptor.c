@@ -127,7 +127,7 @@ static bg_status multipart_encode(const void *spec_p, const bg_value *input,
     bgi_content content;
     bg_status st = bgi_descriptor_encode(d, ps ? ps->spec : NULL, c->values[i], ctx, &content, err);
     if (st == BG_OK)
-      st = bgi_content_to_part(&content, ctx->v1alpha1, ctx->arena, part, err);
+      st = bgi_content_to_part(&content, ctx->protocol, ctx->arena, part, err);
     if (st != BG_OK) {
       bgi_error_prefix(err, "multipart part '%s'", c->names[i]);
       return st;
@@ -158,7 +158,7 @@ static bg_status multipart_decode(const void *spec_p, bgi_content *in, const bgi
     bg_status st = name && bgi_wire_string_length(name) != strlen(name)
                        ? bgi_fail(err, BG_ERR_PROTOCOL, 0, "the part's name contains a NUL byte")
                    : m->fields[i]->value
-                       ? bgi_content_from_part(m->fields[i]->value, ctx->v1alpha1, &content, err)
+                       ? bgi_content_from_part(m->fields[i]->value, ctx->protocol, &content, err)
                        : bgi_fail(err, BG_ERR_PROTOCOL, 0, "the part is empty");
     if (st == BG_OK)
       st = ps ? bgi_descriptor_decode(ps->descriptor, ps->spec, &content, ctx, &part, err)

@@ -32,6 +32,11 @@ struct bgi_async_engine {
   size_t n_outstanding;  /* admitted, callback not finished */
   bgi_async_op *ready_head, *ready_tail;
   bgi_async_op *timers; /* sorted by due time */
+  /* Calls whose reply came before their status (BGI_UNARY_PROBE): their probe batches start
+   * only once the queue has nothing else to give, by when the status has usually arrived and
+   * made the probe needless (see unary.h). Linked through probe_next; each holds a reference. */
+  bgi_async_op *unprobed;
+  atomic_size_t n_unprobed; /* written under mu; read without it, as a hint */
 };
 
 /* The engine whose callback this thread is running, to refuse re-entrant poll and close. */
@@ -284,7 +289,45 @@ static void fire_due_timers(bgi_async_engine *e) {
   }
 }
 
-static void on_complete(bgi_async_engine *e, bgi_async_op *op, bool ok) {
+/* Starts the probes still needed by the calls on the unprobed list and drops the list's
+ * references. Takes no lock of the engine while starting (a probe may complete at once). */
+static void start_deferred_probes(bgi_async_engine *e) {
+  pthread_mutex_lock(&e->mu);
+  bgi_async_op *list = e->unprobed;
+  e->unprobed = NULL;
+  atomic_store_explicit(&e->n_unprobed, 0, memory_order_relaxed);
+  pthread_mutex_unlock(&e->mu);
+  while (list) {
+    bgi_async_op *op = list;
+    list = op->probe_next;
+    op->probe_next = NULL;
+    pthread_mutex_lock(&op->mu);
+    if (op->unary) { /* NULL once the status finished the call */
+      atomic_fetch_add_explicit(&op->batches, 1, memory_order_release);
+      bgi_unary_probe(op->unary, op);
+    }
+    pthread_mutex_unlock(&op->mu);
+    bgi_async_op_release(op);
+  }
+}
+
+/* Enough calls waiting for a probe that an idle queue should not be waited for any longer:
+ * under a steady load the queue may not run dry for a long time. */
+#define BGI_UNPROBED_LIMIT 256
+
+static void defer_probe(bgi_async_engine *e, bgi_async_op *op) {
+  pthread_mutex_lock(&e->mu);
+  op->probe_next = e->unprobed;
+  e->unprobed = op;
+  size_t n = atomic_load_explicit(&e->n_unprobed, memory_order_relaxed) + 1;
+  atomic_store_explicit(&e->n_unprobed, n, memory_order_relaxed);
+  pthread_mutex_unlock(&e->mu);
+  if (n >= BGI_UNPROBED_LIMIT)
+    start_deferred_probes(e);
+}
+
+static void on_complete(bgi_async_engine *e, void *event_tag, bool ok) {
+  bgi_async_op *op = bgi_unary_call_tag(event_tag); /* either batch of the op's call */
   /* Pairs with the release in bgi_async_op_start(): everything the starter wrote (the
    * operation, its mutex, the result) happens before what this thread does next. */
   (void)atomic_load_explicit(&op->batches, memory_order_acquire);
@@ -292,13 +335,19 @@ static void on_complete(bgi_async_engine *e, bgi_async_op *op, bool ok) {
    * cancelled, so a batch started after a cancel ends at once). */
   pthread_mutex_lock(&op->mu);
   atomic_fetch_add_explicit(&op->batches, 1, memory_order_release);
-  bool more = op->unary && !bgi_unary_step(op->unary, ok, op);
-  if (!more) { /* the call is over: nothing is left to cancel */
+  bgi_unary_state state = op->unary ? bgi_unary_step(op->unary, event_tag, ok) : BGI_UNARY_DONE;
+  if (state == BGI_UNARY_DONE) { /* the call is over: nothing is left to cancel */
+    if (op->unary)
+      ok = op->unary->status_ok; /* the call's flag, whichever of its batches ended last */
     op->active = NULL;
     op->unary = NULL;
+  } else if (state == BGI_UNARY_PROBE) {
+    atomic_fetch_add_explicit(&op->refs, 1, memory_order_relaxed); /* the list's */
   }
   pthread_mutex_unlock(&op->mu);
-  if (more)
+  if (state == BGI_UNARY_PROBE)
+    defer_probe(e, op);
+  if (state != BGI_UNARY_DONE)
     return;
   op->batch_ok = ok;
   if (!op->vt->completed || op->vt->completed(op, ok))
@@ -326,7 +375,15 @@ static gpr_timespec sleep_until(bgi_async_engine *e, gpr_timespec limit) {
 /* Takes one event off the queue (waiting until `limit` at most) and acts on it and on due
  * timers. false once the queue has been shut down and drained. */
 static bool drain_one(bgi_async_engine *e, gpr_timespec limit) {
-  grpc_event ev = grpc_completion_queue_next(e->cq, sleep_until(e, limit), NULL);
+  grpc_event ev = {.type = GRPC_QUEUE_TIMEOUT};
+  if (atomic_load_explicit(&e->n_unprobed, memory_order_relaxed) > 0) {
+    /* Probes wait until the queue is empty: the statuses they wait for come first. */
+    ev = grpc_completion_queue_next(e->cq, gpr_inf_past(GPR_CLOCK_MONOTONIC), NULL);
+    if (ev.type == GRPC_QUEUE_TIMEOUT)
+      start_deferred_probes(e);
+  }
+  if (ev.type == GRPC_QUEUE_TIMEOUT)
+    ev = grpc_completion_queue_next(e->cq, sleep_until(e, limit), NULL);
   if (ev.type == GRPC_QUEUE_SHUTDOWN)
     return false;
   if (ev.type == GRPC_OP_COMPLETE)
@@ -505,6 +562,7 @@ bgi_async_engine *bgi_async_engine_create(bool callback_thread, bg_error *err) {
     return NULL;
   }
   atomic_init(&e->refs, 1);
+  atomic_init(&e->n_unprobed, 0);
   init_sync(e);
   e->event_fd = -1;
   if (!callback_thread && (e->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
@@ -591,6 +649,7 @@ void bgi_async_engine_close(bgi_async_engine *e) {
       run_batch(e, batch);
     }
   }
+  start_deferred_probes(e); /* every call is over: this only drops the list's references */
   grpc_completion_queue_destroy(e->cq);
   if (e->event_fd >= 0)
     close(e->event_fd);

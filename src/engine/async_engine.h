@@ -72,7 +72,8 @@ struct bgi_async_op {
   bgi_async_op *prev, *next; /* pending list (admitted, not yet ready) */
   bgi_async_op *ready_next;
   bgi_async_op *timer_next;
-  gpr_timespec due; /* monotonic */
+  bgi_async_op *probe_next; /* the engine's list of calls waiting for a probe batch */
+  gpr_timespec due;         /* monotonic */
   bool timer_armed;
 };
 

@@ -44,37 +44,51 @@ bg_status bgi_unary_start(const bgi_unary_call *call, grpc_completion_queue *cq,
   if (started != GRPC_CALL_OK)
     return bgi_fail(err, BG_ERR_INTERNAL, 0, "gRPC refused to start the call (grpc_call_error %d)",
                     (int)started);
+
+  grpc_op status;
+  memset(&status, 0, sizeof status);
+  status.op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+  status.data.recv_status_on_client.trailing_metadata = &result->trailing_metadata;
+  status.data.recv_status_on_client.status = &result->status;
+  status.data.recv_status_on_client.status_details = &result->details;
+  if (grpc_call_start_batch(result->call, &status, 1, bgi_unary_status_tag(tag), NULL) !=
+      GRPC_CALL_OK) {
+    /* Never expected (each op is started once). The main batch is out: end the call and let
+     * the caller wait for it, as for any finished call. */
+    grpc_call_cancel(result->call, NULL);
+    result->status = GRPC_STATUS_INTERNAL;
+    result->details = grpc_slice_from_static_string("gRPC refused the call's status batch");
+    result->status_done = true;
+    result->status_ok = true;
+  }
   return BG_OK;
 }
 
-/* Starts batch `stage` (1: one more message, 2: the status); true when the call is over
- * because gRPC refused it (never expected: each op is started once). */
-static bool start_stage(bgi_unary_result *result, int stage, void *tag) {
-  grpc_op op;
-  memset(&op, 0, sizeof op);
-  if (stage == 1) {
-    op.op = GRPC_OP_RECV_MESSAGE;
-    op.data.recv_message.recv_message = &result->extra;
-  } else {
-    op.op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-    op.data.recv_status_on_client.trailing_metadata = &result->trailing_metadata;
-    op.data.recv_status_on_client.status = &result->status;
-    op.data.recv_status_on_client.status_details = &result->details;
-  }
-  result->stage = stage;
-  if (grpc_call_start_batch(result->call, &op, 1, tag, NULL) == GRPC_CALL_OK)
-    return false;
-  result->status = GRPC_STATUS_INTERNAL;
-  grpc_slice_unref(result->details);
-  result->details = grpc_slice_from_static_string("gRPC refused to continue the call");
-  return true;
+static bool needs_probe(const bgi_unary_result *result) {
+  return result->main_done && !result->status_done && !result->probed && result->response;
 }
 
-bool bgi_unary_step(bgi_unary_result *result, bool ok, void *tag) {
-  switch (result->stage) {
-  case 0: /* sent, and the reply (if any) is in: look for a second one only after a first */
-    return start_stage(result, ok && result->response ? 1 : 2, tag);
-  case 1:
+void bgi_unary_probe(bgi_unary_result *result, void *tag) {
+  if (!needs_probe(result))
+    return;
+  result->probed = true;
+  grpc_op op;
+  memset(&op, 0, sizeof op);
+  op.op = GRPC_OP_RECV_MESSAGE;
+  op.data.recv_message.recv_message = &result->extra;
+  if (grpc_call_start_batch(result->call, &op, 1, tag, NULL) == GRPC_CALL_OK)
+    result->probing = true;
+  else /* never expected; without the probe only a cancel is sure to end the call */
+    grpc_call_cancel_with_status(result->call, GRPC_STATUS_INTERNAL,
+                                 "gRPC refused to read past the reply message", NULL);
+}
+
+bgi_unary_state bgi_unary_step(bgi_unary_result *result, void *event_tag, bool ok) {
+  if (event_tag != bgi_unary_call_tag(event_tag)) {
+    result->status_done = true;
+    result->status_ok = ok;
+  } else if (result->probing) {
+    result->probing = false;
     if (result->extra) { /* a unary reply has one message: stop a streaming server here */
       grpc_byte_buffer_destroy(result->extra);
       result->extra = NULL;
@@ -82,12 +96,20 @@ bool bgi_unary_step(bgi_unary_result *result, bool ok, void *tag) {
       grpc_call_cancel_with_status(result->call, GRPC_STATUS_INTERNAL,
                                    "more than one reply message on a unary call", NULL);
     }
-    return start_stage(result, 2, tag);
-  default:
-    if (result->extra_message) /* even if the server's OK arrived before the cancel */
-      result->status = GRPC_STATUS_INTERNAL;
-    return true;
+  } else {
+    result->main_done = true;
+    if (!ok) /* no second message can follow a failed batch */
+      result->probed = true;
   }
+  if (!result->main_done || !result->status_done || result->probing)
+    return needs_probe(result) ? BGI_UNARY_PROBE : BGI_UNARY_RUNNING;
+  if (result->extra_message) /* even if the server's OK arrived before the cancel */
+    result->status = GRPC_STATUS_INTERNAL;
+  return BGI_UNARY_DONE;
+}
+
+static grpc_event pluck(grpc_completion_queue *cq, void *tag, gpr_timespec deadline) {
+  return grpc_completion_queue_pluck(cq, tag, deadline, NULL);
 }
 
 bg_status bgi_unary_run(bgi_cq_pool *pool, const bgi_unary_call *call, bgi_unary_result *result,
@@ -107,17 +129,25 @@ bg_status bgi_unary_run(bgi_cq_pool *pool, const bgi_unary_call *call, bgi_unary
      * token (bg_call_options_set_cancel_token) may cancel the call from another thread. */
     bgi_cancel_reg reg;
     bgi_cancel_attach(call->cancel, &reg, result->call);
-    for (;;) {
-      grpc_event ev =
-          grpc_completion_queue_pluck(cq, tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-      bool done = ev.type != GRPC_OP_COMPLETE || bgi_unary_step(result, ev.success != 0, tag);
-      if (!done)
-        continue;
-      if (ev.type != GRPC_OP_COMPLETE || !ev.success)
-        st = bgi_fail(err, BG_ERR_INTERNAL, 0, "gRPC completion queue failed (event type %d)",
-                      (int)ev.type);
-      break;
+    void *status_tag = bgi_unary_status_tag(tag);
+    grpc_event ev = pluck(cq, tag, gpr_inf_future(GPR_CLOCK_REALTIME));
+    if (ev.type == GRPC_OP_COMPLETE) {
+      /* Usually the status came with the reply: take it first, so no probe is needed. */
+      grpc_event status = pluck(cq, status_tag, gpr_inf_past(GPR_CLOCK_REALTIME));
+      if (status.type == GRPC_OP_COMPLETE)
+        bgi_unary_step(result, status_tag, status.success != 0);
+      bgi_unary_state state = bgi_unary_step(result, tag, ev.success != 0);
+      while (state != BGI_UNARY_DONE && ev.type == GRPC_OP_COMPLETE) {
+        bgi_unary_probe(result, tag); /* the probe first: it may free the status */
+        void *next = result->probing ? tag : status_tag;
+        ev = pluck(cq, next, gpr_inf_future(GPR_CLOCK_REALTIME));
+        if (ev.type == GRPC_OP_COMPLETE)
+          state = bgi_unary_step(result, next, ev.success != 0);
+      }
     }
+    if (ev.type != GRPC_OP_COMPLETE || !result->status_ok)
+      st = bgi_fail(err, BG_ERR_INTERNAL, 0, "gRPC completion queue failed (event type %d)",
+                    (int)ev.type);
     bgi_cancel_detach(call->cancel, &reg);
   }
   /* The call is done (or never started): drop it before the queue goes back to the pool. */

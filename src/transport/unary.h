@@ -4,6 +4,7 @@
 
 #include <grpc/grpc.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "bentogrpc/common.h"
 #include "transport/cq_pool.h"
@@ -30,26 +31,52 @@ typedef struct bgi_unary_result {
    * `status` is INTERNAL, so every caller takes its failure path; bgi_fail_from_grpc()
    * reports it as BG_ERR_PROTOCOL. */
   bool extra_message;
-  int stage;               /* which batch is running (see bgi_unary_step) */
+  /* Which batches have finished (see bgi_unary_start). */
+  bool main_done, status_done, probing, probed;
+  bool status_ok;          /* the queue's success flag of the status batch */
   grpc_byte_buffer *extra; /* where a second message would land */
 } bgi_unary_result;
 
-/* Starts the call's first batch on `cq` (send everything, receive the headers and the reply
- * message); `tag` completes on `cq` once per batch. After each completion call bgi_unary_step()
- * until it says the call has finished. `result` receives everything and must stay put until
- * then. bgi_unary_run() uses this with a pluck queue; an async engine with its own queue.
+/* Starts the call on `cq`: the main batch (send everything, receive the headers and the reply
+ * message) under `tag`, and at the same time the status batch under bgi_unary_status_tag(tag).
+ * `tag` must be at least 2-byte aligned (its low bit marks the status batch). Pass every
+ * completion of either tag to bgi_unary_step() until it says the call has finished. `result`
+ * receives everything and must stay put until then. bgi_unary_run() uses this with a pluck
+ * queue; an async engine with its own queue.
  *
- * Why several batches: gRPC delivers the status only after every message before it has been
- * read, so a server that streams more than one reply would leave a single batch (and a call
- * without a deadline) waiting for ever. The second batch reads one more message: if there is
- * one, the call is cancelled and marked `extra_message`; then the third receives the status. */
+ * Why two batches, and sometimes a third: gRPC delivers the status only after every message
+ * before it has been read, so one batch that also waits for the status would wait for ever (on a
+ * call without a deadline) if a server streamed a second reply message. The status batch
+ * finishing proves that no second message came: the common path is two batches, completing
+ * together. If the main batch brought a message and the status has not been seen yet, a probe
+ * batch (under `tag`, see bgi_unary_probe) reads one more message: if there is one, the call is
+ * cancelled and marked `extra_message`, which lets the status batch finish. */
 bg_status bgi_unary_start(const bgi_unary_call *call, grpc_completion_queue *cq, void *tag,
                           bgi_unary_result *result, bg_error *err);
 
-/* `tag` of the call completed with the queue's success flag `ok`. Returns true when the call
- * has finished (`ok` then belongs to its last batch; result->status is final), false when it
- * started the call's next batch on the same tag. */
-bool bgi_unary_step(bgi_unary_result *result, bool ok, void *tag);
+/* The tag of the status batch of the call started under `tag`. */
+static inline void *bgi_unary_status_tag(void *tag) { return (void *)((uintptr_t)tag | 1u); }
+/* The tag the call was started under, from an event's tag of either batch. */
+static inline void *bgi_unary_call_tag(void *event_tag) {
+  return (void *)((uintptr_t)event_tag & ~(uintptr_t)1u);
+}
+
+/* Where a call stands after bgi_unary_step(). */
+typedef enum bgi_unary_state {
+  BGI_UNARY_RUNNING, /* batches are out; wait for their completions */
+  BGI_UNARY_PROBE,   /* the reply is in, the status not yet: call bgi_unary_probe() now, or
+                      * once the status has had its chance to arrive (it usually completes
+                      * right behind the reply); until then more steps may finish the call */
+  BGI_UNARY_DONE     /* finished: result->status is final, result->status_ok is the queue
+                      * flag to report */
+} bgi_unary_state;
+
+/* A batch of the call completed: `event_tag` is the event's tag, `ok` the queue's success
+ * flag. */
+bgi_unary_state bgi_unary_step(bgi_unary_result *result, void *event_tag, bool ok);
+
+/* Starts the probe batch (under `tag`, the call's tag) if the call still needs it. */
+void bgi_unary_probe(bgi_unary_result *result, void *tag);
 
 /* Runs the call to completion on a pooled pluck queue. Returns BG_OK once the call has
  * finished, whatever its gRPC status (see result->status); fails only when the call could

@@ -43,9 +43,9 @@ const char *bgi_v1alpha1_kind_mime(int file_type) {
 
 /* A File message in the version's form, allocated in the arena; returned as the generic
  * message pointer protobuf-c packs through its own descriptor. */
-static ProtobufCMessage *make_file(const bgi_file_content *file, bgi_protocol v1alpha1,
+static ProtobufCMessage *make_file(const bgi_file_content *file, bgi_protocol protocol,
                                    bgi_arena *arena, bg_error *err) {
-  if (!v1alpha1) {
+  if (protocol == BGI_PROTOCOL_V1) {
     Bentoml__Grpc__V1__File *f = bgi_arena_alloc(arena, sizeof *f);
     if (!f) {
       BGI_FAIL_NOMEM(err);
@@ -96,7 +96,7 @@ typedef struct slots {
   Bentoml__Grpc__V1__Multipart **multipart;
 } slots;
 
-static bg_status fill(const bgi_content *c, bgi_protocol v1alpha1, bgi_arena *arena, slots s,
+static bg_status fill(const bgi_content *c, bgi_protocol protocol, bgi_arena *arena, slots s,
                       bg_error *err) {
   switch (c->member) {
   case BGI_MEMBER_SERIALIZED_BYTES: *s.bytes = c->as.raw; return BG_OK;
@@ -111,7 +111,7 @@ static bg_status fill(const bgi_content *c, bgi_protocol v1alpha1, bgi_arena *ar
     *s.multipart = c->as.multipart;
     return BG_OK;
   case BGI_MEMBER_FILE: {
-    ProtobufCMessage *f = make_file(&c->as.file, v1alpha1, arena, err);
+    ProtobufCMessage *f = make_file(&c->as.file, protocol, arena, err);
     if (!f)
       return err->code;
     *s.file = (Bentoml__Grpc__V1__File *)f; /* packed through f->descriptor */
@@ -122,7 +122,7 @@ static bg_status fill(const bgi_content *c, bgi_protocol v1alpha1, bgi_arena *ar
   return bgi_fail(err, BG_ERR_INTERNAL, 0, "no content to send");
 }
 
-bg_status bgi_content_to_request(const bgi_content *content, bgi_protocol v1alpha1,
+bg_status bgi_content_to_request(const bgi_content *content, bgi_protocol protocol,
                                  bgi_arena *arena, bgi_pb_request *r, bg_error *err) {
   static const int cases[] = {
       [BGI_MEMBER_SERIALIZED_BYTES] = BENTOML__GRPC__V1__REQUEST__CONTENT_SERIALIZED_BYTES,
@@ -136,13 +136,13 @@ bg_status bgi_content_to_request(const bgi_content *content, bgi_protocol v1alph
   slots s = {
       &r->serialized_bytes, &r->ndarray, &r->dataframe, &r->series, &r->file, &r->text, &r->json,
       &r->multipart};
-  bg_status st = fill(content, v1alpha1, arena, s, err);
+  bg_status st = fill(content, protocol, arena, s, err);
   if (st == BG_OK)
     r->content_case = (Bentoml__Grpc__V1__Request__ContentCase)cases[content->member];
   return st;
 }
 
-bg_status bgi_content_to_part(const bgi_content *content, bgi_protocol v1alpha1, bgi_arena *arena,
+bg_status bgi_content_to_part(const bgi_content *content, bgi_protocol protocol, bgi_arena *arena,
                               Bentoml__Grpc__V1__Part *p, bg_error *err) {
   static const int cases[] = {
       [BGI_MEMBER_SERIALIZED_BYTES] = BENTOML__GRPC__V1__PART__REPRESENTATION_SERIALIZED_BYTES,
@@ -161,7 +161,7 @@ bg_status bgi_content_to_part(const bgi_content *content, bgi_protocol v1alpha1,
              &p->text,
              &p->json,
              NULL};
-  bg_status st = fill(content, v1alpha1, arena, s, err);
+  bg_status st = fill(content, protocol, arena, s, err);
   if (st == BG_OK)
     p->representation_case = (Bentoml__Grpc__V1__Part__RepresentationCase)cases[content->member];
   return st;
@@ -172,10 +172,10 @@ static const char *fix_kind(const char *kind) {
   return kind && strcmp(kind, "appliction/octet-stream") == 0 ? "application/octet-stream" : kind;
 }
 
-static bg_status read_file(const ProtobufCMessage *msg, bgi_protocol v1alpha1, bgi_content *out,
+static bg_status read_file(const ProtobufCMessage *msg, bgi_protocol protocol, bgi_content *out,
                            bg_error *err) {
   out->member = BGI_MEMBER_FILE;
-  if (!v1alpha1) {
+  if (protocol == BGI_PROTOCOL_V1) {
     Bentoml__Grpc__V1__File *f = (Bentoml__Grpc__V1__File *)msg;
     out->as.file.bytes = &f->content;
     out->as.file.kind =
@@ -196,7 +196,7 @@ static bg_status read_file(const ProtobufCMessage *msg, bgi_protocol v1alpha1, b
 
 /* The v1alpha1 Response/Part structs differ from v1 only in File, so the other members are
  * read through the v1 types (identical layouts, generated from identical declarations). */
-bg_status bgi_content_from_response(const ProtobufCMessage *msg, bgi_protocol v1alpha1,
+bg_status bgi_content_from_response(const ProtobufCMessage *msg, bgi_protocol protocol,
                                     bgi_content *out, bg_error *err) {
   const bgi_pb_response *r = (const bgi_pb_response *)msg;
   memset(out, 0, sizeof *out);
@@ -218,7 +218,7 @@ bg_status bgi_content_from_response(const ProtobufCMessage *msg, bgi_protocol v1
     out->as.series = r->series;
     break;
   case BENTOML__GRPC__V1__RESPONSE__CONTENT_FILE:
-    return read_file(&r->file->base, v1alpha1, out, err);
+    return read_file(&r->file->base, protocol, out, err);
   case BENTOML__GRPC__V1__RESPONSE__CONTENT_TEXT:
     out->member = BGI_MEMBER_TEXT;
     out->as.text = r->text;
@@ -239,7 +239,7 @@ bg_status bgi_content_from_response(const ProtobufCMessage *msg, bgi_protocol v1
   return BG_OK;
 }
 
-bg_status bgi_content_from_part(const Bentoml__Grpc__V1__Part *p, bgi_protocol v1alpha1,
+bg_status bgi_content_from_part(const Bentoml__Grpc__V1__Part *p, bgi_protocol protocol,
                                 bgi_content *out, bg_error *err) {
   memset(out, 0, sizeof *out);
   switch (p->representation_case) {
@@ -260,7 +260,7 @@ bg_status bgi_content_from_part(const Bentoml__Grpc__V1__Part *p, bgi_protocol v
     out->as.series = p->series;
     break;
   case BENTOML__GRPC__V1__PART__REPRESENTATION_FILE:
-    return read_file(&p->file->base, v1alpha1, out, err);
+    return read_file(&p->file->base, protocol, out, err);
   case BENTOML__GRPC__V1__PART__REPRESENTATION_TEXT:
     out->member = BGI_MEMBER_TEXT;
     out->as.text = p->text;

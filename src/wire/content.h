@@ -51,20 +51,19 @@ typedef struct bgi_content {
 const char *bgi_member_name(bgi_member member);
 
 /* Protocol version of the messages, decided once per client (bg_client.protocol) from its
- * options. V1ALPHA1 is nonzero, so a `v1alpha1` field or parameter of this type reads as
- * "is it v1alpha1?". */
+ * options. Only File differs between the two (PROTOCOL.md §2.9). */
 typedef enum bgi_protocol { BGI_PROTOCOL_V1 = 0, BGI_PROTOCOL_V1ALPHA1 = 1 } bgi_protocol;
 
 /* Sets the request's content; File messages are built in `arena` in the version's form. */
-bg_status bgi_content_to_request(const bgi_content *content, bgi_protocol v1alpha1,
+bg_status bgi_content_to_request(const bgi_content *content, bgi_protocol protocol,
                                  bgi_arena *arena, bgi_pb_request *request, bg_error *err);
-bg_status bgi_content_to_part(const bgi_content *content, bgi_protocol v1alpha1, bgi_arena *arena,
+bg_status bgi_content_to_part(const bgi_content *content, bgi_protocol protocol, bgi_arena *arena,
                               Bentoml__Grpc__V1__Part *part, bg_error *err);
 
 /* Reads the content of a decoded Response / Part (unpacked with the version's descriptor). */
-bg_status bgi_content_from_response(const ProtobufCMessage *response, bgi_protocol v1alpha1,
+bg_status bgi_content_from_response(const ProtobufCMessage *response, bgi_protocol protocol,
                                     bgi_content *out, bg_error *err);
-bg_status bgi_content_from_part(const Bentoml__Grpc__V1__Part *part, bgi_protocol v1alpha1,
+bg_status bgi_content_from_part(const Bentoml__Grpc__V1__Part *part, bgi_protocol protocol,
                                 bgi_content *out, bg_error *err);
 
 /* The MIME type BentoML maps a v1alpha1 File.FileType to (PROTOCOL.md §2.9), or NULL. */

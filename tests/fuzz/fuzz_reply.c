@@ -42,9 +42,10 @@ static void decode_response(grpc_byte_buffer *bb, bool v1alpha1) {
                                                     : &bentoml__grpc__v1__response__descriptor;
   if (bgi_wire_unpack(type, bb, "fuzz", &msg, &err) != BG_OK)
     return;
-  bgi_codec_ctx ctx = {.v1alpha1 = v1alpha1};
+  bgi_protocol protocol = v1alpha1 ? BGI_PROTOCOL_V1ALPHA1 : BGI_PROTOCOL_V1;
+  bgi_codec_ctx ctx = {.protocol = protocol};
   bgi_content content;
-  if (bgi_content_from_response(msg, v1alpha1, &content, &err) == BG_OK) {
+  if (bgi_content_from_response(msg, protocol, &content, &err) == BG_OK) {
     bg_value *out = NULL;
     /* through the descriptor the member names (with its default spec), then any */
     const bgi_descriptor *d = bgi_descriptor_for_member(content.member);

@@ -58,7 +58,7 @@ static bg_status decode(const msg *response, const bgi_descriptor *d, bg_value *
       bgi_wire_unpack(&bentoml__grpc__v1__response__descriptor, bb, "Call reply", &pb, err);
   bgi_content content;
   if (st == BG_OK)
-    st = bgi_content_from_response(pb, false, &content, err);
+    st = bgi_content_from_response(pb, BGI_PROTOCOL_V1, &content, err);
   bgi_codec_ctx ctx = {.validate = true};
   if (st == BG_OK)
     st = d ? bgi_descriptor_decode(d, NULL, &content, &ctx, out, err)
