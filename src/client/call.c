@@ -132,7 +132,8 @@ static bg_status find_api(bgi_call_op *c, bg_error *err) {
     return bgi_fail(err, BG_ERR_UNSUPPORTED, 0,
                     "this client was opened without discovering the server's APIs "
                     "(bg_client_open), so '%s' has no descriptors to call it through; use "
-                    "bg_client_call_raw(), or bg_client_from_url() on a v1 server",
+                    "bg_client_call_raw() (bg_async_call_raw() on an async client), or "
+                    "bg_client_from_url() on a v1 server",
                     c->api_name);
   const bg_api *api = bg_client_api_find(client, c->api_name);
   if (!api)
@@ -140,7 +141,7 @@ static bg_status find_api(bgi_call_op *c, bg_error *err) {
   if (api->unsupported_reason)
     return bgi_fail(err, BG_ERR_UNSUPPORTED, 0,
                     "API '%s' cannot be called through its descriptors: %s; bg_client_call_raw() "
-                    "can still reach it",
+                    "(bg_async_call_raw() on an async client) can still reach it",
                     c->api_name, api->unsupported_reason);
   c->api = api;
   c->api_name = api->name;
