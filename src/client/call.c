@@ -236,7 +236,9 @@ static bg_status call_complete(bgi_operation *op, bg_error *err) {
     return BG_ERR_SERVER;
   }
   bg_status st = finish(c, err);
-  if (refused && st != BG_OK) /* the async path: the input is gone, later calls go the new way */
+  /* The async path: the input is gone, later calls go the new way. The Python AsyncClient
+   * (bindings/python/bentogrpc/aio.py, _FILE_REFUSED) resends on this sentence: keep both. */
+  if (refused && st != BG_OK)
     bgi_error_prefix(err,
                      "the server takes File inputs as serialized_bytes only; later calls of "
                      "'%s' are sent so, call again",

@@ -1204,6 +1204,7 @@ static void test_raw_calls_v1alpha1(void **state) {
   bg_error err;
   assert_null(bg_async_client_from_url(s.url, opts, 0, &err));
   assert_int_equal(err.code, BG_ERR_UNSUPPORTED);
+  assert_contains(err.message, "bg_async_call_raw(); see client.h"); /* the advice, whole */
 
   bg_async_client *ac = bg_async_client_connect(s.url, opts, 0, &err);
   assert_non_null(ac);
