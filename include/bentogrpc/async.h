@@ -2,7 +2,8 @@
  * The asynchronous client.
  *
  * A bg_async_client keeps many calls in flight on one gRPC channel. Every operation
- * (bg_async_call, bg_async_health, bg_async_wait_until_ready) returns at once; its callback
+ * (bg_async_call, bg_async_call_raw, bg_async_health, bg_async_wait_until_ready) returns at
+ * once; its callback
  * runs exactly once later — on success, server error, deadline, cancellation and client
  * shutdown alike — on one of three paths chosen when the client is created:
  *
@@ -61,7 +62,7 @@ struct bg_async_call;
 #define BG_ASYNC_BORROW_INPUTS 0x2u
 
 /**
- * Callback of bg_async_call(); runs exactly once per started call.
+ * Callback of bg_async_call() and bg_async_call_raw(); runs exactly once per started call.
  *
  * `status` is BG_OK or the error (BG_ERR_CANCELLED after bg_async_call_cancel() or
  * bg_async_client_close(), BG_ERR_DEADLINE, BG_ERR_SERVER, ...; the same codes as
@@ -75,7 +76,7 @@ struct bg_async_call;
  * @param status    BG_OK or the error.
  * @param output    on BG_OK the output, owned by the callback; NULL on any error.
  * @param err       the error details; never NULL, valid only during the callback.
- * @param user_data the pointer given to bg_async_call().
+ * @param user_data the pointer given to bg_async_call() or bg_async_call_raw().
  */
 typedef void (*bg_async_call_cb)(struct bg_async_call *call, bg_status status, bg_value *output,
                                  const bg_error *err, void *user_data);
@@ -132,10 +133,13 @@ BG_API bg_async_client *bg_async_client_from_client(bg_client *client, unsigned 
 
 /**
  * Opens a channel to `url` WITHOUT discovery and never blocks: for a server that may not be
- * up yet. Such a client offers bg_async_health() and bg_async_wait_until_ready() only;
- * bg_async_call() refuses with BG_ERR_UNSUPPORTED. Create a calling client with
- * bg_async_client_from_url() once the server is ready. Errors: BG_ERR_INVALID_ARGUMENT for a
- * bad URL, BG_ERR_INTERNAL. Thread-safe.
+ * up yet, or one that cannot be discovered (protocol v1alpha1, set with
+ * bg_options_set_protocol_version()). Such a client offers bg_async_health(),
+ * bg_async_wait_until_ready() and bg_async_call_raw() (it is the async twin of
+ * bg_client_open()); bg_async_call() refuses with BG_ERR_UNSUPPORTED, as there are no
+ * descriptors to call through. Create a discovered client with bg_async_client_from_url() once
+ * the server is ready. Errors: BG_ERR_INVALID_ARGUMENT for
+ * a bad URL, BG_ERR_INTERNAL. Thread-safe.
  *
  * @param url     the server address, as for bg_client_from_url() (copied).
  * @param options connection options (copied); may be NULL.
@@ -186,8 +190,10 @@ BG_API bg_client *bg_async_client_sync(const bg_async_client *aclient);
  *
  * Returns BG_OK when the call started: `callback` (not NULL) will then run exactly once with
  * `user_data`. Any other return means nothing was started and the callback will never run:
- * BG_ERR_UNKNOWN_API, BG_ERR_UNSUPPORTED, BG_ERR_INVALID_ARGUMENT (as bg_client_call(),
- * including an interceptor's refusal), BG_ERR_CANCELLED (the client is closing),
+ * BG_ERR_UNKNOWN_API, BG_ERR_UNSUPPORTED (the API's descriptors are not supported — call it
+ * with bg_async_call_raw() — or the client was made by bg_async_client_connect()),
+ * BG_ERR_INVALID_ARGUMENT (as bg_client_call(), including an interceptor's refusal),
+ * BG_ERR_CANCELLED (the client is closing),
  * BG_ERR_NO_MEMORY, BG_ERR_INTERNAL; `*call` is then NULL. Thread-safe, also from inside
  * callbacks.
  *
@@ -210,6 +216,62 @@ BG_API bg_status bg_async_call(bg_async_client *aclient, const char *api_name,
                                const bg_value *input, const bg_call_options *call_options,
                                bg_async_call_cb callback, void *user_data,
                                struct bg_async_call **call, bg_error *err);
+
+/**
+ * Starts a call of API `api_name` without its descriptors and returns at once: the async twin
+ * of bg_client_call_raw(), for APIs whose descriptors this library does not support
+ * (bg_api_is_supported() is false: custom IO descriptors) and for servers that cannot be
+ * discovered (v1alpha1).
+ *
+ * As bg_client_call_raw(): no registry lookup and no validation. The Request's content field
+ * follows the input's kind (ndarray -> `ndarray`, series -> `series`, dataframe ->
+ * `dataframe`, json -> `json`, text -> `text`, file -> `file` with the file's MIME type as
+ * `kind`, multipart -> `multipart` with each part by its kind, bytes -> `serialized_bytes`);
+ * the output is decoded from whichever member the server set. Works on v1 and v1alpha1
+ * servers (for v1alpha1 the MIME type becomes the File.FileType enum; a MIME type without an
+ * enum is refused here with BG_ERR_INVALID_ARGUMENT). A File input refused as `file` is not
+ * retried as serialized_bytes (there is no descriptor saying it is a File API): send a bytes
+ * value to set `serialized_bytes`.
+ *
+ * Any async client can make raw calls, also one made by bg_async_client_connect() (no
+ * discovery):
+ * @code{.c}
+ *   bg_options *o = bg_options_new();
+ *   bg_options_set_protocol_version(o, "v1alpha1", NULL);
+ *   bg_async_client *ac = bg_async_client_connect("localhost:3000", o, 0, &err);
+ *   bg_async_call_raw(ac, "predict", input, NULL, on_done, state, NULL, &err);
+ *   bg_value_free(input); // copied: may go now (see BG_ASYNC_BORROW_INPUTS)
+ * @endcode
+ *
+ * Everything else is as bg_async_call(): the input is serialized before this returns (with
+ * BG_ASYNC_BORROW_INPUTS a large float/double ndarray is sent from its buffer instead, which
+ * the caller then keeps until the callback starts); `call_options`, interceptors, the
+ * callback, the handle and thread-safety follow the same rules. An API name the server does
+ * not know is not refused here but reported to the callback: BG_ERR_UNKNOWN_API with the
+ * server's grpc_status (INTERNAL or UNKNOWN) and message.
+ *
+ * @param aclient      the client.
+ * @param api_name     the API's name (borrowed until this returns).
+ * @param input        the input (borrowed until this returns, or until the callback starts with
+ *                     BG_ASYNC_BORROW_INPUTS, see above).
+ * @param call_options per-call options (borrowed until this returns, as for bg_async_call());
+ *                     may be NULL.
+ * @param callback     runs exactly once when BG_OK is returned; not NULL.
+ * @param user_data    passed to `callback`.
+ * @param call         receives a handle reference (release with bg_async_call_release());
+ *                     may be NULL.
+ * @param err          filled on failure; may be NULL.
+ * @return BG_OK when the call started (the callback reports the outcome, with the codes of
+ *         bg_client_call_raw()); otherwise nothing was started, `*call` is NULL and the
+ *         callback never runs: BG_ERR_INVALID_ARGUMENT (NULL client, name, input or callback,
+ *         an input that cannot be sent, an interceptor's refusal), BG_ERR_CANCELLED (the
+ *         client is closing), BG_ERR_NO_MEMORY, BG_ERR_INTERNAL. Never BG_ERR_UNKNOWN_API or
+ *         BG_ERR_UNSUPPORTED from the registry: there is no lookup.
+ */
+BG_API bg_status bg_async_call_raw(bg_async_client *aclient, const char *api_name,
+                                   const bg_value *input, const bg_call_options *call_options,
+                                   bg_async_call_cb callback, void *user_data,
+                                   struct bg_async_call **call, bg_error *err);
 
 /**
  * Starts one grpc.health.v1.Health/Check of `service` (NULL: the client's BentoService,

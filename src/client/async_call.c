@@ -1,5 +1,5 @@
-/* bg_async_call: the Call operation (call_internal.h) started on the engine, completed where
- * the callback runs. */
+/* bg_async_call and bg_async_call_raw: the Call operation (call_internal.h) started on the
+ * engine, completed where the callback runs. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,30 +70,32 @@ static bg_status copy_metadata(call_op *c, bg_error *err) {
   return BG_OK;
 }
 
-BG_API bg_status bg_async_call(bg_async_client *aclient, const char *api_name,
-                               const bg_value *input, const bg_call_options *call_options,
-                               bg_async_call_cb callback, void *user_data,
-                               struct bg_async_call **call, bg_error *err) {
-  BGI_ERROR_SINK(err);
+/* bg_async_call and bg_async_call_raw: one Call operation started on the engine; `raw` skips
+ * the registry and the descriptors as in bg_client_call_raw (call.c). */
+static bg_status start(bg_async_client *aclient, const char *api_name, const bg_value *input,
+                       const bg_call_options *call_options, bg_async_call_cb callback,
+                       void *user_data, struct bg_async_call **call, bool raw, bg_error *err) {
   bgi_error_clear(err);
   if (call)
     *call = NULL;
   if (!aclient || !callback)
-    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                    "bg_async_call: client and callback must not be NULL");
-  if (!aclient->discovered)
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "%s: client and callback must not be NULL",
+                    raw ? "bg_async_call_raw" : "bg_async_call");
+  /* A raw call needs no registry: a client without discovery may make it (as bg_client_open +
+   * bg_client_call_raw). */
+  if (!raw && !aclient->discovered)
     return bgi_fail(err, BG_ERR_UNSUPPORTED, 0,
                     "this async client was made by bg_async_client_connect() without discovering "
-                    "the APIs of %s; it can check health only. Create one with "
-                    "bg_async_client_from_url() to call APIs",
-                    aclient->client->url_text);
+                    "the APIs of %s, so '%s' has no descriptors to call it through; call it with "
+                    "bg_async_call_raw(), or create a client with bg_async_client_from_url()",
+                    aclient->client->url_text, api_name ? api_name : "(null)");
   call_op *c = calloc(1, sizeof *c);
   if (!c)
     return BGI_FAIL_NOMEM(err);
   c->owner = aclient;
   c->callback = callback;
   c->user_data = user_data;
-  bgi_call_op_init(&c->call, aclient->client, api_name, input, call_options, false);
+  bgi_call_op_init(&c->call, aclient->client, api_name, input, call_options, raw);
   /* With BG_ASYNC_BORROW_INPUTS the caller keeps the input until the callback (async.h). */
   c->call.may_borrow = aclient->borrow_inputs;
   bgi_async_op *op = &c->head.op;
@@ -114,4 +116,20 @@ BG_API bg_status bg_async_call(bg_async_client *aclient, const char *api_name,
   if (call)
     *call = &c->head;
   return BG_OK;
+}
+
+BG_API bg_status bg_async_call(bg_async_client *aclient, const char *api_name,
+                               const bg_value *input, const bg_call_options *call_options,
+                               bg_async_call_cb callback, void *user_data,
+                               struct bg_async_call **call, bg_error *err) {
+  BGI_ERROR_SINK(err);
+  return start(aclient, api_name, input, call_options, callback, user_data, call, false, err);
+}
+
+BG_API bg_status bg_async_call_raw(bg_async_client *aclient, const char *api_name,
+                                   const bg_value *input, const bg_call_options *call_options,
+                                   bg_async_call_cb callback, void *user_data,
+                                   struct bg_async_call **call, bg_error *err) {
+  BGI_ERROR_SINK(err);
+  return start(aclient, api_name, input, call_options, callback, user_data, call, true, err);
 }

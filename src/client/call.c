@@ -128,7 +128,8 @@ static bg_status find_api(bgi_call_op *c, bg_error *err) {
     return bgi_fail(err, BG_ERR_UNSUPPORTED, 0,
                     "this client was opened without discovering the server's APIs "
                     "(bg_client_open), so '%s' has no descriptors to call it through; use "
-                    "bg_client_call_raw(), or bg_client_from_url() on a v1 server",
+                    "bg_client_call_raw() (bg_async_call_raw() on an async client), or "
+                    "bg_client_from_url() on a v1 server",
                     c->api_name);
   const bg_api *api = bg_client_api_find(client, c->api_name);
   if (!api)
@@ -136,7 +137,7 @@ static bg_status find_api(bgi_call_op *c, bg_error *err) {
   if (api->unsupported_reason)
     return bgi_fail(err, BG_ERR_UNSUPPORTED, 0,
                     "API '%s' cannot be called through its descriptors: %s; bg_client_call_raw() "
-                    "can still reach it",
+                    "(bg_async_call_raw() on an async client) can still reach it",
                     c->api_name, api->unsupported_reason);
   c->api = api;
   c->api_name = api->name;
@@ -231,7 +232,9 @@ static bg_status call_complete(bgi_operation *op, bg_error *err) {
     return BG_ERR_SERVER;
   }
   bg_status st = finish(c, err);
-  if (refused && st != BG_OK) /* the async path: the input is gone, later calls go the new way */
+  /* The async path: the input is gone, later calls go the new way. The Python AsyncClient
+   * (bindings/python/bentogrpc/aio.py, _FILE_REFUSED) resends on this sentence: keep both. */
+  if (refused && st != BG_OK)
     bgi_error_prefix(err,
                      "the server takes File inputs as serialized_bytes only; later calls of "
                      "'%s' are sent so, call again",

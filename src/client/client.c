@@ -121,7 +121,8 @@ static bg_status refuse_old_protocol(const bg_client *client, bg_error *err) {
       "it without discovery and name the API yourself; the content field follows the input's "
       "kind: `bg_client *c = bg_client_open(url, options, &err); bg_client_call_raw(c, "
       "\"predict\", input, &output, NULL, &err);` (sent to "
-      "/bentoml.grpc.%s.BentoService/Call; see client.h and README.md)",
+      "/bentoml.grpc.%s.BentoService/Call; async: bg_async_client_connect() + "
+      "bg_async_call_raw(); see client.h, async.h and README.md)",
       client->options.protocol_version, client->url_text, client->options.protocol_version,
       client->options.protocol_version);
 }

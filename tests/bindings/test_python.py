@@ -388,6 +388,68 @@ class Async(unittest.TestCase):
         threads_before = threading.active_count()
         self.run_async(main())
 
+    def test_custom_io_called_raw(self):
+        """APIs with descriptors the library does not know go through bg_async_call_raw,
+        as Client.call uses bg_client_call_raw."""
+        async def main():
+            async with await bentogrpc.AsyncClient.from_url(URL) as c:
+                self.assertFalse(c.apis["custom_io"].supported)
+                self.assertEqual(await c.custom_io(b"abcd"), "custom:4")
+                outs = await asyncio.gather(*(c.call("custom_io", b"x" * i)
+                                              for i in range(1, 33)))
+                self.assertEqual(outs, [f"custom:{i}" for i in range(1, 33)])
+                self.assertEqual(await c.no_spec("hi"), "ok")  # a descriptor without spec
+                self.assertEqual(await c.custom_io(b"ab", timeout=5, headers={"x-a": "1"},
+                                                   compression="gzip"), "custom:2")
+                # raw: the value's own type picks the field, and the server judges it
+                with self.assertRaises(bentogrpc.ServerError) as cm:
+                    await c.custom_io("text")
+                self.assertEqual(cm.exception.grpc_status_name, "INVALID_ARGUMENT")
+                self.assertIn("got 'text' instead", cm.exception.message)
+                self.assertEqual(c.in_flight, 0)
+        self.run_async(main())
+
+    def test_file_refused_as_file_is_resent_like_sync(self):
+        """The reference server refuses `file` like BentoML >= 1.0.16 (PROTOCOL.md §4.6).
+        Client.call then resends the input as serialized_bytes, which gets past decoding to
+        the broken server's File output failure (INTERNAL); AsyncClient must do the same on
+        the first call, not report the refusal."""
+        pdf = bentogrpc.File(b"%PDF-1", "application/pdf")
+        with bentogrpc.Client.from_url(URL) as sync:
+            with self.assertRaises(bentogrpc.ServerError) as cm:
+                sync.predict_file(pdf)
+        self.assertEqual(cm.exception.grpc_status_name, "INTERNAL")
+
+        async def main():
+            async with await bentogrpc.AsyncClient.from_url(URL) as c:
+                for attempt in range(2):  # resent, then serialized_bytes at once
+                    with self.assertRaises(bentogrpc.ServerError) as cm:
+                        await c.predict_file(io.BytesIO(b"read once"))
+                    self.assertEqual(cm.exception.grpc_status_name, "INTERNAL",
+                                     f"call {attempt + 1}: {cm.exception.message}")
+                    self.assertIn("An error has occurred in BentoML user code",
+                                  cm.exception.message)
+                self.assertEqual(c.in_flight, 0)
+        self.run_async(main())
+
+    def test_files_paths_and_file_objects(self):
+        url = start_server("--file-mode", "intended")
+
+        async def main():
+            async with await bentogrpc.AsyncClient.from_url(url) as c:
+                with tempfile.TemporaryDirectory() as d:
+                    path = os.path.join(d, "data.bin")
+                    with open(path, "wb") as f:
+                        f.write(b"\x00\x01\x02")
+                    with open(path, "rb") as f:
+                        outs = await asyncio.gather(
+                            c.predict_file(bentogrpc.File(b"%PDF-1", "application/pdf")),
+                            c.predict_file(path), c.predict_file(f),
+                            c.predict_file(io.BytesIO(b"xyz")), c.predict_file(b"raw"))
+                self.assertEqual([o.data for o in outs],
+                                 [b"%PDF-1", b"\x00\x01\x02", b"\x00\x01\x02", b"xyz", b"raw"])
+        self.run_async(main())
+
     def test_task_cancellation_cancels_the_call(self):
         url = start_server("--slow-ms", "60000")
 

@@ -1,8 +1,9 @@
 /* The async client against the reference server: thousands of calls in flight with every
  * callback counted exactly once and every output checked; successes, server errors,
  * deadlines and cancellations mixed; cancel before and after the answer, from other threads
- * and from callbacks; close with calls in flight; callbacks that start calls; and the three
- * delivery paths (poll, fd + dispatch, library thread). */
+ * and from callbacks; close with calls in flight; callbacks that start calls; the three
+ * delivery paths (poll, fd + dispatch, library thread); and raw calls (bg_async_call_raw) of
+ * custom-IO APIs, unknown names and v1alpha1 servers. */
 #include <dirent.h>
 #include <poll.h>
 #include <pthread.h>
@@ -19,6 +20,7 @@
 
 #include <bentogrpc/bentogrpc.h>
 
+#include "bmp.h"
 #include "test_assert.h"
 #include "test_server.h"
 
@@ -886,9 +888,8 @@ static void on_borrowed_done(struct bg_async_call *call, bg_status st, bg_value 
 }
 
 /* BG_ASYNC_BORROW_INPUTS: a 1 MiB float ndarray goes out from the caller's buffer, which the
- * caller keeps until the callback and frees in it. */
-static void test_borrowed_input_kept_until_callback(void **state) {
-  (void)state;
+ * caller keeps until the callback and frees in it; the same for a raw call. */
+static void borrowed_input_kept_until_callback(bool raw) {
   bg_error err;
   bg_async_client *ac = bg_async_client_from_url(server.url, NULL, BG_ASYNC_BORROW_INPUTS, &err);
   assert_non_null(ac);
@@ -899,14 +900,26 @@ static void test_borrowed_input_kept_until_callback(void **state) {
   int64_t shape[] = {(int64_t)o.n};
   bg_value *in = bg_ndarray_borrow(BG_DTYPE_FLOAT, shape, 1, o.buffer, o.n, &err);
   assert_non_null(in);
-  assert_int_equal(bg_async_call(ac, "double_ndarray", in, NULL, on_borrowed_done, &o, NULL, &err),
-                   BG_OK);
+  bg_status st =
+      raw ? bg_async_call_raw(ac, "double_ndarray", in, NULL, on_borrowed_done, &o, NULL, &err)
+          : bg_async_call(ac, "double_ndarray", in, NULL, on_borrowed_done, &o, NULL, &err);
+  assert_int_equal(st, BG_OK);
   while (!o.done)
     assert_int_equal(bg_async_client_poll(ac, -1, NULL, &err), BG_OK);
   assert_int_equal(o.status, BG_OK);
   assert_true(o.doubled);
   bg_value_free(in);
   bg_async_client_close(ac);
+}
+
+static void test_borrowed_input_kept_until_callback(void **state) {
+  (void)state;
+  borrowed_input_kept_until_callback(false);
+}
+
+static void test_borrowed_input_kept_until_callback_raw(void **state) {
+  (void)state;
+  borrowed_input_kept_until_callback(true);
 }
 
 /* ---- interceptors and response metadata ---- */
@@ -1031,6 +1044,229 @@ static void test_interceptors_and_response_metadata(void **state) {
   tally_free(&t);
 }
 
+/* ---- raw calls (bg_async_call_raw) ---- */
+
+typedef struct raw_outcome {
+  int runs;
+  bg_status status;
+  bg_error err;     /* copied: only valid during the callback */
+  bg_value *output; /* taken from the callback */
+} raw_outcome;
+
+static void on_raw(struct bg_async_call *call, bg_status st, bg_value *out, const bg_error *err,
+                   void *user_data) {
+  (void)call;
+  raw_outcome *o = user_data;
+  o->runs++;
+  o->status = st;
+  o->err = *err;
+  bg_value_free(o->output); /* a second run would be a bug; keep ASan quiet about it anyway */
+  o->output = out;
+}
+
+/* Starts one raw call of `api` with `in` (freed at once: the call copied it) and polls until
+ * its callback ran exactly once. */
+static raw_outcome call_raw(bg_async_client *ac, const char *api, bg_value *in,
+                            const bg_call_options *co) {
+  raw_outcome o = {0};
+  bg_error err;
+  struct bg_async_call *h = NULL;
+  bg_status st = bg_async_call_raw(ac, api, in, co, on_raw, &o, &h, &err);
+  if (st != BG_OK)
+    fail_msg("bg_async_call_raw(%s): %s: %s", api, bg_status_str(st), err.message);
+  assert_non_null(h);
+  bg_value_free(in);
+  for (int i = 0; i < 600 && o.runs == 0; i++) /* liveness bound only */
+    assert_int_equal(bg_async_client_poll(ac, 100, NULL, &err), BG_OK);
+  assert_int_equal(o.runs, 1);
+  assert_int_equal(o.err.code, o.status);
+  assert_false(bg_async_call_cancel(h)); /* delivered: nothing to cancel */
+  bg_async_call_release(h);
+  assert_int_equal(bg_async_client_pending(ac), 0);
+  return o;
+}
+
+static void expect_text(raw_outcome *o, const char *want) {
+  if (o->status != BG_OK)
+    fail_msg("expected '%s', got %s: %s", want, bg_status_str(o->status), o->err.message);
+  assert_int_equal(bg_value_get_kind(o->output), BG_VALUE_TEXT);
+  assert_string_equal(bg_text_data(o->output), want);
+  bg_value_free(o->output);
+  o->output = NULL;
+}
+
+static void test_raw_calls(void **state) {
+  (void)state;
+  bg_async_client *ac = open_client(MODE_POLL);
+  bg_error err;
+  /* an API whose input descriptor the library does not know: only a raw call reaches it */
+  bg_value *in = bg_bytes_copy("abcdef", 6, &err);
+  assert_int_equal(bg_async_call(ac, "custom_io", in, NULL, never, NULL, NULL, &err),
+                   BG_ERR_UNSUPPORTED);
+  assert_contains(err.message, "bg_async_call_raw()");
+  raw_outcome o = call_raw(ac, "custom_io", in, NULL);
+  expect_text(&o, "custom:6");
+
+  /* an API whose descriptor has no spec at all */
+  o = call_raw(ac, "no_spec", bg_text_new("hi", (size_t)-1, NULL), NULL);
+  expect_text(&o, "ok");
+
+  /* a supported API called raw: the content follows the input's kind, the reply is read
+   * from the member the server set */
+  int32_t x[] = {1, 2, 3, 4};
+  int64_t shape[] = {2, 2};
+  o = call_raw(ac, "double_ndarray", bg_ndarray_borrow(BG_DTYPE_INT32, shape, 2, x, 4, NULL), NULL);
+  assert_int_equal(o.status, BG_OK);
+  assert_int_equal(bg_value_get_kind(o.output), BG_VALUE_NDARRAY);
+  assert_int_equal(bg_ndarray_dtype(o.output), BG_DTYPE_INT32);
+  assert_int_equal(((const int32_t *)bg_ndarray_data(o.output))[3], 8);
+  bg_value_free(o.output);
+
+  /* call options apply and may be freed as soon as the call started (their metadata copied) */
+  bg_call_options *co = bg_call_options_new();
+  bg_call_options_add_metadata(co, "x-echo", "from-raw", 8, NULL);
+  bg_value *text = bg_text_new("in", 2, NULL);
+  raw_outcome echoed = {0};
+  assert_int_equal(bg_async_call_raw(ac, "echo_metadata", text, co, on_raw, &echoed, NULL, &err),
+                   BG_OK);
+  bg_call_options_free(co);
+  bg_value_free(text);
+  while (echoed.runs == 0)
+    assert_int_equal(bg_async_client_poll(ac, -1, NULL, &err), BG_OK);
+  expect_text(&echoed, "from-raw");
+
+  /* an unknown name is the server's answer (INTERNAL, PROTOCOL.md §5.2), mapped to
+   * UNKNOWN_API in the callback: no registry refuses it first */
+  o = call_raw(ac, "nope", bg_text_new("x", 1, NULL), NULL);
+  assert_int_equal(o.status, BG_ERR_UNKNOWN_API);
+  assert_int_equal(o.err.grpc_status, 13);
+  assert_contains(o.err.message, "given 'api_name' is not defined in");
+  assert_null(o.output);
+
+  /* the wrong field for a known API: no validation here, the server's message comes back */
+  o = call_raw(ac, "double_ndarray", bg_text_new("asdf", (size_t)-1, NULL), NULL);
+  assert_int_equal(o.status, BG_ERR_SERVER);
+  assert_int_equal(o.err.grpc_status, 3);
+  assert_contains(o.err.message, "'NumpyNdarray' accepts one of the following fields: "
+                                 "'ndarray,serialized_bytes' got 'text' instead.");
+  assert_null(o.output);
+
+  /* refused before anything started: no callback, no handle */
+  struct bg_async_call *h = (struct bg_async_call *)&o;
+  in = bg_text_new("x", 1, NULL);
+  assert_int_equal(bg_async_call_raw(ac, "custom_io", NULL, NULL, never, NULL, &h, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_null(h);
+  assert_int_equal(bg_async_call_raw(ac, NULL, in, NULL, never, NULL, NULL, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bg_async_call_raw(ac, "custom_io", in, NULL, NULL, NULL, NULL, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "bg_async_call_raw");
+  assert_int_equal(bg_async_call_raw(NULL, "custom_io", in, NULL, never, NULL, NULL, NULL),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bg_async_client_pending(ac), 0);
+  bg_value_free(in);
+  bg_async_client_close(ac);
+}
+
+/* Raw calls in flight when the client closes end as cancelled, each callback once. */
+static void test_raw_calls_cancelled_by_close(void **state) {
+  (void)state;
+  bg_async_client *ac = open_client(MODE_POLL);
+  bg_error err;
+  int32_t x[] = {5};
+  int64_t shape[] = {1};
+  raw_outcome o[4] = {0};
+  for (int i = 0; i < 4; i++) {
+    bg_value *in = bg_ndarray_borrow(BG_DTYPE_INT32, shape, 1, x, 1, NULL);
+    assert_int_equal(
+        bg_async_call_raw(ac, "slow_echo_ndarray", in, NULL, on_raw, &o[i], NULL, &err), BG_OK);
+    bg_value_free(in);
+  }
+  assert_int_equal(bg_async_client_pending(ac), 4);
+  bg_async_client_close(ac); /* the server answers after 4 s: all are still in flight */
+  for (int i = 0; i < 4; i++) {
+    assert_int_equal(o[i].runs, 1);
+    assert_int_equal(o[i].status, BG_ERR_CANCELLED);
+    assert_null(o[i].output);
+  }
+}
+
+/* v1alpha1 has no ServiceMetadata: an async client without discovery calls it raw, made by
+ * bg_async_client_connect() or on a bg_client_open() client. */
+static void test_raw_calls_v1alpha1(void **state) {
+  (void)state;
+  bgt_server s;
+  const char *args[] = {"--protocol-version", "v1alpha1", NULL};
+  assert_int_equal(bgt_server_start(&s, args), 0);
+  bg_options *opts = bg_options_new();
+  bg_options_set_protocol_version(opts, "v1alpha1", NULL);
+  bg_error err;
+  assert_null(bg_async_client_from_url(s.url, opts, 0, &err));
+  assert_int_equal(err.code, BG_ERR_UNSUPPORTED);
+  assert_contains(err.message, "bg_async_call_raw(); see client.h"); /* the advice, whole */
+
+  bg_async_client *ac = bg_async_client_connect(s.url, opts, 0, &err);
+  assert_non_null(ac);
+  int32_t x[] = {1, 2, 3, 4};
+  int64_t shape[] = {2, 2};
+  bg_value *in = bg_ndarray_borrow(BG_DTYPE_INT32, shape, 2, x, 4, NULL);
+  /* without discovery there are no descriptors to call through */
+  assert_int_equal(bg_async_call(ac, "double_ndarray", in, NULL, never, NULL, NULL, &err),
+                   BG_ERR_UNSUPPORTED);
+  assert_contains(err.message, "bg_async_call_raw()");
+  raw_outcome o = call_raw(ac, "double_ndarray", in, NULL);
+  if (o.status != BG_OK)
+    fail_msg("v1alpha1 double_ndarray: %s", o.err.message);
+  assert_int_equal(((const int32_t *)bg_ndarray_data(o.output))[3], 8);
+  bg_value_free(o.output);
+
+  /* File.kind travels as the v1alpha1 enum and comes back as a MIME type */
+  uint8_t bmp[256];
+  size_t n = bgt_bmp(2, 2, 5, bmp);
+  o = call_raw(ac, "echo_image", bg_file_borrow(bmp, n, "image/bmp", NULL), NULL);
+  if (o.status != BG_OK)
+    fail_msg("v1alpha1 echo_image: %s", o.err.message);
+  assert_string_equal(bg_file_mime(o.output), "image/bmp");
+  assert_memory_equal(bg_file_data(o.output), "BM", 2);
+  bg_value_free(o.output);
+  /* a MIME type v1alpha1 has no enum for is refused before anything starts */
+  in = bg_file_borrow(bmp, n, "image/x-icon", NULL);
+  assert_int_equal(bg_async_call_raw(ac, "echo_image", in, NULL, never, NULL, NULL, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "has no v1alpha1 File kind");
+  bg_value_free(in);
+  /* an unknown name: the v1alpha1 server's own answer */
+  o = call_raw(ac, "nope", bg_text_new("x", 1, NULL), NULL);
+  assert_int_equal(o.status, BG_ERR_UNKNOWN_API);
+  bg_async_client_close(ac);
+
+  /* the same through an async client over a bg_client_open() client */
+  bg_client *sync = bg_client_open(s.url, opts, &err);
+  assert_non_null(sync);
+  ac = bg_async_client_from_client(sync, BG_ASYNC_CALLBACK_THREAD, &err);
+  assert_non_null(ac);
+  in = bg_text_new("raw", 3, NULL);
+  assert_int_equal(bg_async_call(ac, "bonjour", in, NULL, never, NULL, NULL, &err),
+                   BG_ERR_UNSUPPORTED);
+  assert_contains(err.message, "bg_async_call_raw()");
+  tally t;
+  tally_init(&t, 1); /* the library's thread runs the callback: wait on the tally */
+  t.slots[0].kind = KIND_DOUBLE;
+  bg_value *nd = bg_ndarray_borrow(BG_DTYPE_INT32, (int64_t[]){3}, 1, t.slots[0].x, 3, NULL);
+  assert_int_equal(
+      bg_async_call_raw(ac, "double_ndarray", nd, NULL, on_done, &t.slots[0], NULL, &err), BG_OK);
+  bg_value_free(nd);
+  bg_value_free(in);
+  wait_done(ac, MODE_THREAD, &t, 1);
+  assert_each_once(&t);
+  bg_async_client_close(ac);
+  bg_client_close(sync);
+  tally_free(&t);
+  bg_options_free(opts);
+  bgt_server_stop(&s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_thousands_in_flight_poll),
@@ -1058,6 +1294,10 @@ int main(void) {
       cmocka_unit_test(test_interceptors_and_response_metadata),
       cmocka_unit_test(test_poll_mode_starts_no_thread),
       cmocka_unit_test(test_borrowed_input_kept_until_callback),
+      cmocka_unit_test(test_borrowed_input_kept_until_callback_raw),
+      cmocka_unit_test(test_raw_calls),
+      cmocka_unit_test(test_raw_calls_cancelled_by_close),
+      cmocka_unit_test(test_raw_calls_v1alpha1),
   };
   return cmocka_run_group_tests_name("async", tests, setup, teardown);
 }

@@ -84,6 +84,7 @@ _SIGNATURES = {
     "bg_async_client_from_client": (p, [p, ctypes.c_uint, perr]),
     "bg_async_client_close": (None, [p]),
     "bg_async_call": (cint, [p, cstr, p, p, CALL_CB, p, ctypes.POINTER(p), perr]),
+    "bg_async_call_raw": (cint, [p, cstr, p, p, CALL_CB, p, ctypes.POINTER(p), perr]),
     "bg_async_health": (cint, [p, cstr, i64, HEALTH_CB, p, ctypes.POINTER(p), perr]),
     "bg_async_call_cancel": (cbool, [p]),
     "bg_async_call_release": (None, [p]),

@@ -1,9 +1,10 @@
 """AsyncClient: BentoML calls as asyncio coroutines.
 
-Every call is started with bg_async_call() and completes through the library's eventfd,
-which the running loop watches with ``loop.add_reader`` — no thread per call; callbacks run
-on the loop's thread inside bg_async_client_dispatch(). Cancelling the awaiting task cancels
-the gRPC call (bg_async_call_cancel).
+Every call is started with bg_async_call() (bg_async_call_raw() for APIs whose descriptors
+the library does not support, as Client.call does) and completes through the library's
+eventfd, which the running loop watches with ``loop.add_reader`` — no thread per call;
+callbacks run on the loop's thread inside bg_async_client_dispatch(). Cancelling the awaiting
+task cancels the gRPC call (bg_async_call_cancel).
 """
 from __future__ import annotations
 
@@ -15,7 +16,22 @@ from typing import Any, Dict, Optional
 from . import _lib
 from ._values import take_output
 from .client import Api, Metadata, _ClientBase, _ms
-from .errors import from_error
+from .errors import ServerError, from_error
+
+# The sentence libbentogrpc adds (src/client/call.c, `call_complete`) when a server refused a
+# File input sent as `file` (BentoML >= 1.0.16, PROTOCOL.md §4.6) on an async call: the
+# library has then switched the API to serialized_bytes but, unlike a sync call, could not
+# resend the input itself.
+_FILE_REFUSED = "the server takes File inputs as serialized_bytes only"
+
+
+def _file_refused(e: BaseException) -> bool:
+    return (isinstance(e, ServerError) and e.grpc_status == 3  # INVALID_ARGUMENT
+            and _FILE_REFUSED in e.message)
+
+
+def _is_file_input(api: Optional[Api]) -> bool:
+    return api is not None and (api.input or "").rsplit(".", 1)[-1] == "File"
 
 
 class AsyncClient(_ClientBase):
@@ -113,21 +129,43 @@ class AsyncClient(_ClientBase):
                    validate: Optional[bool] = None,
                    wait_for_ready: Optional[bool] = None) -> Any:
         """Calls API ``api_name`` with ``inp``; same values, options and errors as
-        Client.call. The input is serialized before this starts waiting."""
+        Client.call. The input is serialized before this starts waiting.
+
+        As in Client.call, APIs whose descriptors the library does not know (custom IO) are
+        called raw (bg_async_call_raw): the input's own type picks the Request field, e.g.
+        bytes -> serialized_bytes. And as there, a File input that the server refuses as
+        ``file`` (BentoML >= 1.0.16) is sent once more as serialized_bytes; for that, File
+        inputs stay serialized until the call has ended."""
         loop = self._attach()
         lib, aclient = self._lib, self._live_async()
         enc, value, co, api = self._prepare(api_name, inp, locals())
-        err, handle, key = _lib.Error(), ctypes.c_void_p(), next(self._ids)
+        fn = lib.bg_async_call if api is None or api.supported else lib.bg_async_call_raw
+        resend = api is not None and api.supported and _is_file_input(api)
         try:
-            rc = lib.bg_async_call(aclient, api_name.encode(), value, co, self._call_cb,
-                                   key, ctypes.byref(handle), ctypes.byref(err))
+            future = self._start(loop, fn, aclient, api_name, value, co, api)
+            if resend:
+                try:
+                    return await future
+                except ServerError as e:
+                    if not _file_refused(e) or not self._aclient:
+                        raise
+                # the library sends this API's File inputs as serialized_bytes from now on
+                future = self._start(loop, fn, self._aclient, api_name, value, co, api)
+                return await future
         finally:
             enc.free(value)
             if co:
                 lib.bg_call_options_free(co)
+        return await future
+
+    def _start(self, loop, fn, aclient, api_name: str, value, co, api: Optional[Api]):
+        """Starts one call with bg_async_call or bg_async_call_raw (`fn`): its future."""
+        lib, err, handle, key = self._lib, _lib.Error(), ctypes.c_void_p(), next(self._ids)
+        rc = fn(aclient, api_name.encode(), value, co, self._call_cb, key, ctypes.byref(handle),
+                ctypes.byref(err))
         if rc != 0:
             raise from_error(lib, err)
-        return await self._track(loop, key, handle.value, api)
+        return self._track(loop, key, handle.value, api)
 
     async def health(self, service: Optional[str] = None, timeout: float = 5.0) -> str:
         """Health/Check of ``service`` (None: the BentoService); returns "SERVING", ..."""
