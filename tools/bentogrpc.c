@@ -87,7 +87,8 @@ static const char usage[] =
     "                            calls per second instead of the output\n"
     "  --no-validate             skip client-side checks against the API's descriptor\n"
     "  --raw                     call without descriptors (unknown descriptors, v1alpha1):\n"
-    "                            the request field follows the input kind\n"
+    "                            the request field follows the input kind; no discovery;\n"
+    "                            call, --concurrency/--count and bench alike\n"
     "  --deadline-ms N           call deadline in milliseconds\n"
     "  --wait-for-ready          let a call wait for the server instead of failing at once\n"
     "  -H 'key: value'           add request metadata (repeatable; the key is lower-cased)\n"
@@ -99,7 +100,7 @@ static const char usage[] =
     "  --service NAME            health: service name to check ('' = whole server)\n"
     "  --timeout-ms N            health/wait: how long to wait (default 5000 / 30000)\n"
     "  --interval-ms N           wait: pause between checks (default 500)\n"
-    "  --protocol-version V      v1 (default) or v1alpha1\n"
+    "  --protocol-version V      v1 (default) or v1alpha1 (no discovery: calls go --raw)\n"
     "  --cacert PATH             CA certificates (PEM) that verify the server; implies TLS\n"
     "  --cert PATH --key PATH    client certificate and key (PEM) for mutual TLS\n"
     "  --authority NAME          :authority and the name the server certificate must carry\n"
@@ -787,7 +788,14 @@ static bg_call_options *build_call_options(const cli *c, bg_response_metadata *s
   return co;
 }
 
-/* Many calls on the async client: `bench`, or `call` with --concurrency/--count. */
+/* Whether calls go raw (no discovery, no descriptors): --raw, or a v1alpha1 server, which
+ * cannot be discovered. One rule for the single call and the load. */
+static bool calls_raw(const cli *c) {
+  return c->raw || (c->protocol_version && strcmp(c->protocol_version, "v1alpha1") == 0);
+}
+
+/* Many calls on the async client: `bench`, or `call` with --concurrency/--count; raw calls
+ * (calls_raw) on a client without discovery, as run_once makes them. */
 static int run_load(const cli *c, bool bench, const bg_value *input, const bg_call_options *co) {
   long count = c->count;
   if (!count && c->duration_s <= 0)
@@ -796,6 +804,7 @@ static int run_load(const cli *c, bool bench, const bg_value *input, const bg_ca
                    .api = c->api,
                    .input = input,
                    .options = c->options,
+                   .raw = calls_raw(c),
                    .call_options = co,
                    .concurrency = c->concurrency ? c->concurrency : (bench ? 50 : 1),
                    .count = count,
@@ -850,8 +859,7 @@ static int print_raw(const bg_value *v) {
 /* One call, printing its output. v1alpha1 servers cannot be discovered: always called raw. */
 static int run_once(const cli *c, const bg_value *input, const bg_call_options *co,
                     const bg_response_metadata *md) {
-  bool v1alpha1 = c->protocol_version && strcmp(c->protocol_version, "v1alpha1") == 0;
-  bool raw = c->raw || v1alpha1;
+  bool raw = calls_raw(c);
   bg_error err = {0};
   bg_client *client =
       raw ? bg_client_open(c->url, c->options, &err) : bg_client_from_url(c->url, c->options, &err);

@@ -146,6 +146,15 @@ static double next_start_time(const run *r) {
 static void on_done(struct bg_async_call *call, bg_status st, bg_value *output, const bg_error *err,
                     void *user_data);
 
+/* Starts one call of the load's API for slot `s`: raw (no descriptors) or through them. */
+static bg_status start_call(run *r, slot *s, bg_error *err) {
+  const cli_load *l = r->load;
+  return l->raw
+             ? bg_async_call_raw(r->client, l->api, l->input, l->call_options, on_done, s, NULL,
+                                 err)
+             : bg_async_call(r->client, l->api, l->input, l->call_options, on_done, s, NULL, err);
+}
+
 /* Starts the next call in `s`; one that cannot start counts as failed and the next is tried. */
 static void start_next(slot *s) {
   run *r = s->r;
@@ -161,8 +170,7 @@ static void start_next(slot *s) {
     if (s->started >= r->measure_from)
       r->measured_started++;
     bg_error err;
-    bg_status st = bg_async_call(r->client, r->load->api, r->load->input, r->load->call_options,
-                                 on_done, s, NULL, &err);
+    bg_status st = start_call(r, s, &err);
     if (st == BG_OK)
       return;
     record(r, st, &err, s->started, 0);
@@ -352,7 +360,11 @@ int cli_run_load(const cli_load *load, FILE *out) {
     return 6;
   }
   slot *slots = calloc((size_t)load->concurrency, sizeof *slots);
-  r.client = slots ? bg_async_client_from_url(load->url, load->options, 0, &err) : NULL;
+  /* Raw calls need no discovery (v1alpha1 servers have none), like bg_client_open for the
+   * CLI's single raw call. */
+  if (slots)
+    r.client = load->raw ? bg_async_client_connect(load->url, load->options, 0, &err)
+                         : bg_async_client_from_url(load->url, load->options, 0, &err);
   if (!r.client) {
     fprintf(stderr, "bentogrpc: %s\n", slots ? err.message : "out of memory");
     free(slots);
@@ -365,8 +377,7 @@ int cli_run_load(const cli_load *load, FILE *out) {
   slots[0] = (slot){.r = &r, .started = r.start};
   r.started = 1;
   r.measured_started = load->warmup_s > 0 ? 0 : 1;
-  if (bg_async_call(r.client, load->api, load->input, load->call_options, on_done, &slots[0], NULL,
-                    &err) != BG_OK) {
+  if (start_call(&r, &slots[0], &err) != BG_OK) {
     fprintf(stderr, "bentogrpc: %s\n", err.message);
     bg_async_client_close(r.client);
     free(slots);

@@ -9,8 +9,10 @@
 
 typedef struct cli_load {
   const char *url, *api;
-  const bg_value *input;               /* borrowed; encoded once per call, as a user would */
-  const bg_options *options;           /* may be NULL */
+  const bg_value *input;     /* borrowed; encoded once per call, as a user would */
+  const bg_options *options; /* may be NULL; its protocol version is the server's */
+  bool raw; /* call without descriptors (bg_async_call_raw) on a client made without
+             * discovery (bg_async_client_connect), as `call --raw` and v1alpha1 servers need */
   const bg_call_options *call_options; /* may be NULL */
   int concurrency;                     /* calls kept in flight, >= 1 */
   long count;                          /* calls in all; 0 with a duration: as many as fit */
@@ -43,7 +45,8 @@ double cli_hist_percentile(const cli_hist *h, double p);
  * code of the first failure's status. Connection errors go to stderr. */
 int cli_run_load(const cli_load *load, FILE *out);
 
-/* The older entry point: `count` calls, `concurrency` in flight, no latency report. */
+/* The older entry point: `count` calls, `concurrency` in flight, no latency report, calls
+ * through the API's descriptors (not raw). */
 int cli_call_concurrent(const char *url, const char *api, const bg_value *input,
                         const bg_options *options, const bg_call_options *call_options,
                         int concurrency, long count, FILE *out);

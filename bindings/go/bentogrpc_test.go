@@ -170,6 +170,105 @@ func TestFilesAndMultipart(t *testing.T) {
 	}
 }
 
+// APIs whose descriptors the library does not know are called raw (bg_async_call_raw), as
+// the sync C client and the Python clients do: the input's type picks the Request field.
+func TestCustomIOCalledRaw(t *testing.T) {
+	c := dial(t)
+	if api := c.APIs()["custom_io"]; api.Supported || api.Input != "acme.io.Custom" {
+		t.Fatalf("custom_io: %+v", api)
+	}
+	if got := call(t, c, "custom_io", bentogrpc.Bytes("abcd")).Text; got != "custom:4" {
+		t.Fatalf("custom_io: %q", got)
+	}
+	// no_spec takes text or serialized_bytes: every way an input reaches C (lent Go slices,
+	// values built in C) goes out raw, in the field its type picks, for the server to judge
+	path := filepath.Join(t.TempDir(), "x.bin")
+	if err := os.WriteFile(path, []byte("xyz"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		in    bentogrpc.Input
+		field string // "" for accepted
+	}{{bentogrpc.Text("hi"), ""}, {bentogrpc.Bytes("hi"), ""},
+		{bentogrpc.NDArray{Data: []float32{1, 2}}, "ndarray"},
+		{bentogrpc.NDArray{Data: []string{"a"}}, "ndarray"},
+		{bentogrpc.JSON{Value: 1}, "json"}, {bentogrpc.FilePath{Path: path}, "file"},
+		{bentogrpc.File{Data: []byte("%PDF-1"), MIME: "application/pdf"}, "file"}} {
+		out, err := c.Call(context.Background(), "no_spec", tc.in)
+		var e *bentogrpc.Error
+		if tc.field == "" && (err != nil || out.Text != "ok") {
+			t.Fatalf("no_spec %T: %q %v", tc.in, out.Text, err)
+		}
+		if tc.field != "" && (!errors.As(err, &e) || e.Code != bentogrpc.Server ||
+			!strings.Contains(e.Message, "got '"+tc.field+"' instead")) {
+			t.Fatalf("no_spec %T: want the server's refusal of %q, got %v", tc.in, tc.field, err)
+		}
+	}
+	// options apply to raw calls too
+	if got := call(t, c, "custom_io", bentogrpc.Bytes("ab"), bentogrpc.WithMetadata("x-a", "1"),
+		bentogrpc.WithCallCompression("gzip")).Text; got != "custom:2" {
+		t.Fatalf("custom_io with options: %q", got)
+	}
+	// no client-side validation: the server judges the field the input picked
+	_, err := c.Call(context.Background(), "custom_io", bentogrpc.Text("text"))
+	var e *bentogrpc.Error
+	if !errors.As(err, &e) || e.Code != bentogrpc.Server || e.GRPCStatusName() != "INVALID_ARGUMENT" ||
+		!strings.Contains(e.Message, "got 'text' instead") {
+		t.Fatalf("raw text: %v", err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	for i := 1; i <= 32; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			out, err := c.Call(context.Background(), "custom_io", bentogrpc.Bytes(bytes.Repeat([]byte("x"), i)))
+			if err == nil && out.Text != fmt.Sprintf("custom:%d", i) {
+				err = fmt.Errorf("custom_io %d: %q", i, out.Text)
+			}
+			if err != nil {
+				errs <- err
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// The reference server refuses `file` like BentoML >= 1.0.16 (PROTOCOL.md §4.6). The C sync
+// client then resends the input as serialized_bytes, which gets past decoding to the server's
+// File output failure (INTERNAL); Call must do the same on the first call of a client, not
+// report the refusal (INVALID_ARGUMENT), for every File input form.
+func TestFileRefusedAsFileIsResent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.pdf")
+	if err := os.WriteFile(path, []byte("%PDF-1"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []bentogrpc.Input{bentogrpc.File{Data: []byte("%PDF-1"), MIME: "application/pdf"},
+		bentogrpc.FilePath{Path: path, MIME: "application/pdf"}} {
+		c := dial(t)                                // a new client sends `file` first
+		for attempt := 1; attempt <= 2; attempt++ { // resent, then serialized_bytes at once
+			_, err := c.Call(context.Background(), "predict_file", in)
+			var e *bentogrpc.Error
+			if !errors.As(err, &e) || e.Code != bentogrpc.Server || e.GRPCStatusName() != "INTERNAL" ||
+				!strings.Contains(e.Message, "An error has occurred in BentoML user code") {
+				t.Fatalf("%T call %d: %v", in, attempt, err)
+			}
+		}
+	}
+	// a context that ends first still ends the call, resend or not
+	c := dial(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := c.Call(ctx, "predict_file", bentogrpc.File{Data: []byte("x")})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
+	}
+}
+
 // bmp is a w×h 24-bit BMP whose every byte is v.
 func bmp(w, h int, v byte) []byte {
 	row := (w*3 + 3) &^ 3

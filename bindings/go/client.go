@@ -7,7 +7,9 @@
 //
 // A Client is safe for use from many goroutines. Each Call runs on the library's async
 // client (one gRPC channel, one completion thread): the context's deadline becomes the
-// call's gRPC deadline and cancelling the context cancels the call.
+// call's gRPC deadline and cancelling the context cancels the call. APIs with custom IO
+// descriptors (API.Supported false) are called raw (bg_async_call_raw), and a File input
+// the server refuses as `file` is resent as serialized_bytes, as the C and Python clients do.
 package bentogrpc
 
 // #cgo LDFLAGS: -lbentogrpc
@@ -19,6 +21,7 @@ import (
 	"context"
 	"runtime"
 	"runtime/cgo"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -65,7 +68,9 @@ func WithDefaultTimeout(d time.Duration) Option {
 	return func(o *options) { o.defaultTimeout = d }
 }
 
-// API describes one API of the server.
+// API describes one API of the server: its name, docs and input and output descriptor ids
+// (e.g. "bentoml.io.NumpyNdarray"). Supported is false when the library does not know a
+// descriptor (custom IO): Call then sends the input raw, without client-side validation.
 type API struct {
 	Name, Docs, Input, Output string
 	Supported                 bool
@@ -313,14 +318,39 @@ func bgoCallDone(h C.uintptr_t, status C.int, out *C.bg_value, err *C.bg_error) 
 	ch <- r // buffered: never blocks the library's thread
 }
 
+// fileRefused is the sentence libbentogrpc adds (src/client/call.c, call_complete) when a
+// server refused a File input sent as `file` (BentoML >= 1.0.16, PROTOCOL.md §4.6) on an
+// async call: the library has then switched the API to serialized_bytes but, unlike a sync
+// call, could not resend the input itself. The Python AsyncClient matches it too.
+const fileRefused = "the server takes File inputs as serialized_bytes only"
+
+func isFileRefusal(err error) bool {
+	e, ok := err.(*Error)
+	return ok && e.Code == Server && e.GRPCCode == 3 && strings.Contains(e.Message, fileRefused)
+}
+
+// isFileAPI reports whether the API's input descriptor is a File ("bentoml.io.File").
+func isFileAPI(a API) bool { return a.Input[strings.LastIndexByte(a.Input, '.')+1:] == "File" }
+
 // Call calls API api with in and returns its output. ctx's deadline is the call's deadline
 // (sent to the server); cancelling ctx cancels the call. Numeric NDArray, Bytes and File
 // inputs are read from their Go slices during the call without a copy into C; other
 // inputs are copied (see cValue). Errors are *Error. Safe from many goroutines.
+//
+// Like the library's sync client (and the Python clients), Call reaches APIs whose
+// descriptors the library does not support (API.Supported is false: custom IO
+// descriptors) without them, through bg_async_call_raw: no client-side validation, and the
+// input's own type picks the Request field (Bytes -> serialized_bytes, Text -> text, ...).
+// And a File or FilePath input that the server refuses as `file` (BentoML >= 1.0.16) is
+// sent once more, as serialized_bytes, within the same ctx; later calls of that API send
+// serialized_bytes at once.
 func (c *Client) Call(ctx context.Context, api string, in Input, opts ...CallOption) (Value, error) {
 	if err := ctx.Err(); err != nil {
 		return Value{}, fromContext(ctx, api)
 	}
+	info, known := c.apis[api]
+	raw := known && !info.Supported // unknown names go through bg_async_call: UnknownAPI
+	resend := known && info.Supported && isFileAPI(info)
 	co, e := buildCallOptions(ctx, opts)
 	if e != nil {
 		return Value{}, e
@@ -328,45 +358,52 @@ func (c *Client) Call(ctx context.Context, api string, in Input, opts ...CallOpt
 	defer C.bg_call_options_free(co)
 	capi := C.CString(api)
 	defer C.free(unsafe.Pointer(capi))
+	// an input built in C memory (cValue), kept until the call has ended when it may be
+	// resent (a FilePath is then read once)
+	var pre *C.bg_value
+	defer func() {
+		if pre != nil {
+			C.bg_value_free(pre)
+		}
+	}()
 
+	out, err := c.callOnce(ctx, api, capi, raw, in, &pre, !resend, co)
+	if !resend || !isFileRefusal(err) {
+		return out, err
+	}
+	if ctx.Err() != nil {
+		return Value{}, fromContext(ctx, api)
+	}
+	if dl, ok := ctx.Deadline(); ok { // the time left, not the time the first call had
+		var cerr C.bg_error
+		if C.bg_call_options_set_deadline_ms(co, ms(time.Until(dl)), &cerr) != C.BG_OK {
+			return Value{}, fromC(&cerr)
+		}
+	}
+	return c.callOnce(ctx, api, capi, raw, in, &pre, true, co)
+}
+
+// callOnce starts one call and waits for its result (or ctx). *pre holds an input built in
+// C memory, made on first use; with drop it is freed as soon as the call has started.
+func (c *Client) callOnce(ctx context.Context, api string, capi *C.char, raw bool, in Input,
+	pre **C.bg_value, drop bool, co *C.bg_call_options) (Value, error) {
 	ch := make(chan result, 1)
 	h := cgo.NewHandle(ch)
 	defer h.Delete()
 	var call *C.struct_bg_async_call
 	var err C.bg_error
-	var st C.bg_status
-	var goErr error
 
 	c.mu.RLock()
 	if c.closed {
 		c.mu.RUnlock()
 		return Value{}, &Error{Code: Cancelled, Message: "the client is closed"}
 	}
-	switch x := in.(type) {
-	case NDArray:
-		if dt, p, n, ok := numeric(x.Data); ok {
-			shape := shapeOf(x, n)
-			var sp *C.int64_t
-			if len(shape) > 0 {
-				sp = (*C.int64_t)(unsafe.Pointer(&shape[0]))
-			}
-			st = C.bgo_start(c.async, capi, C.BGO_NDARRAY, C.int(dt), sp, C.size_t(len(shape)),
-				p, C.size_t(n), nil, nil, co, C.uintptr_t(h), &call, &err)
-			break
-		}
-		st, goErr = c.startPrebuilt(capi, in, co, h, &call, &err)
-	case Bytes:
-		st = C.bgo_start(c.async, capi, C.BGO_BYTES, 0, nil, 0, first([]byte(x)),
-			C.size_t(len(x)), nil, nil, co, C.uintptr_t(h), &call, &err)
-	case File:
-		mime := cstrOrNil(x.MIME)
-		st = C.bgo_start(c.async, capi, C.BGO_FILE, 0, nil, 0, first(x.Data),
-			C.size_t(len(x.Data)), mime, nil, co, C.uintptr_t(h), &call, &err)
-		C.free(unsafe.Pointer(mime))
-	default:
-		st, goErr = c.startPrebuilt(capi, in, co, h, &call, &err)
-	}
+	st, goErr := c.start(capi, raw, in, pre, co, h, &call, &err)
 	c.mu.RUnlock()
+	if drop && *pre != nil {
+		C.bg_value_free(*pre)
+		*pre = nil
+	}
 	if goErr != nil { // the input could not be built
 		return Value{}, goErr
 	}
@@ -395,15 +432,45 @@ func (c *Client) Call(ctx context.Context, api string, in Input, opts ...CallOpt
 	return goValue(r.out), nil
 }
 
-// startPrebuilt starts a call with an input copied into C memory (cValue).
-func (c *Client) startPrebuilt(capi *C.char, in Input, co *C.bg_call_options, h cgo.Handle,
-	call **C.struct_bg_async_call, err *C.bg_error) (C.bg_status, error) {
-	v, e := cValue(in)
-	if e != nil {
-		return C.BG_ERR_INVALID_ARGUMENT, e
+// start starts one call (bg_async_call, or bg_async_call_raw when raw) under c.mu.RLock.
+// Numeric NDArray, Bytes and File inputs are lent from their Go slices for this cgo call;
+// any other input is built in C memory into *pre (once: a resend reuses it).
+func (c *Client) start(capi *C.char, raw bool, in Input, pre **C.bg_value, co *C.bg_call_options,
+	h cgo.Handle, call **C.struct_bg_async_call, err *C.bg_error) (C.bg_status, error) {
+	r := C.int(0)
+	if raw {
+		r = 1
 	}
-	return C.bgo_start(c.async, capi, 0, 0, nil, 0, nil, 0, nil, v, co, C.uintptr_t(h), call,
-		err), nil
+	switch x := in.(type) {
+	case NDArray:
+		if dt, p, n, ok := numeric(x.Data); ok {
+			shape := shapeOf(x, n)
+			var sp *C.int64_t
+			if len(shape) > 0 {
+				sp = (*C.int64_t)(unsafe.Pointer(&shape[0]))
+			}
+			return C.bgo_start(c.async, capi, r, C.BGO_NDARRAY, C.int(dt), sp,
+				C.size_t(len(shape)), p, C.size_t(n), nil, nil, co, C.uintptr_t(h), call,
+				err), nil
+		}
+	case Bytes:
+		return C.bgo_start(c.async, capi, r, C.BGO_BYTES, 0, nil, 0, first([]byte(x)),
+			C.size_t(len(x)), nil, nil, co, C.uintptr_t(h), call, err), nil
+	case File:
+		mime := cstrOrNil(x.MIME)
+		defer C.free(unsafe.Pointer(mime))
+		return C.bgo_start(c.async, capi, r, C.BGO_FILE, 0, nil, 0, first(x.Data),
+			C.size_t(len(x.Data)), mime, nil, co, C.uintptr_t(h), call, err), nil
+	}
+	if *pre == nil {
+		v, e := cValue(in)
+		if e != nil {
+			return C.BG_ERR_INVALID_ARGUMENT, e
+		}
+		*pre = v
+	}
+	return C.bgo_start(c.async, capi, r, 0, 0, nil, 0, nil, 0, nil, *pre, co, C.uintptr_t(h),
+		call, err), nil
 }
 
 // Health checks the serving status of the server's BentoService ("SERVING", ...).

@@ -233,7 +233,8 @@ static bg_status call_complete(bgi_operation *op, bg_error *err) {
   }
   bg_status st = finish(c, err);
   /* The async path: the input is gone, later calls go the new way. The Python AsyncClient
-   * (bindings/python/bentogrpc/aio.py, _FILE_REFUSED) resends on this sentence: keep both. */
+   * (bindings/python/bentogrpc/aio.py, _FILE_REFUSED) and the Go Client
+   * (bindings/go/client.go, fileRefused) resend on this sentence: keep them together. */
   if (refused && st != BG_OK)
     bgi_error_prefix(err,
                      "the server takes File inputs as serialized_bytes only; later calls of "

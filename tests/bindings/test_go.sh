@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The Go module (bindings/go) against the reference server: go test, then the concurrent
-# test again under -race, with cgo's full pointer checks on. Standard library only: no
+# The Go module (bindings/go) against the reference server: go test, then the concurrent,
+# raw-call and resend tests again under -race, with cgo's full pointer checks on. Standard library only: no
 # module downloads (GOPROXY=off), caches in a temporary directory.
 # usage: test_go.sh LIBBENTOGRPC_SO SOURCE_DIR
 set -euo pipefail
@@ -16,4 +16,4 @@ export BENTOGRPC_SOURCE_DIR=$src GODEBUG=cgocheck=2
 cd "$src/bindings/go"
 go vet ./...
 go test -count=1 -v ./...
-go test -count=1 -race -run 'Concurrent|Cancel|Close' ./...
+go test -count=1 -race -run 'Concurrent|Cancel|Close|Raw|Resent' ./...

@@ -223,6 +223,13 @@ check "multipart missing part" 2 "part 'compared' is missing" -- \
   "$cli" call "$url" predict_multi_images --part "original=file:$tmp/img.bmp"
 check "raw call to unsupported descriptor" 0 "custom:3" -- \
   bash -c "printf abc > '$tmp/raw.bin' && '$cli' call '$url' custom_io --raw --bytes '$tmp/raw.bin'"
+# load mode honours --raw: custom IO reached without descriptors, the server judging the input
+check "load --raw to unsupported descriptor" 0 "calls: 20  ok: 20  failed: 0" -- \
+  "$cli" call "$url" custom_io --raw --bytes "$tmp/raw.bin" --concurrency 4 --count 20
+check_json "bench --raw to unsupported descriptor" 0 "d['calls'] == 20 and d['ok'] == 20" -- \
+  "$cli" bench "$url" custom_io --raw --bytes "$tmp/raw.bin" --concurrency 4 --count 20 --format json
+check "load --raw skips client-side validation" 5 'Expecting ndarray of dtype "float32"' -- \
+  "$cli" call "$url" echo_ndarray_enforce_dtype --ndarray '["a","b"]' --raw --concurrency 2 --count 4
 check "concurrent calls" 0 "ok: 50  failed: 0" -- \
   "$cli" call "$url" predict --ndarray '[[1,2,3,4]]' --dtype float32 --concurrency 8 --count 50
 check "concurrent failures counted" 4 "failed: 6" -- \
@@ -320,6 +327,12 @@ cleanup
 start_server --protocol-version v1alpha1
 check "v1alpha1 raw call" 0 '"data":[2,4]' -- \
   "$cli" call "127.0.0.1:$port" double_ndarray --ndarray '[1,2]' --dtype int32 --protocol-version v1alpha1
+check "v1alpha1 load" 0 "calls: 20  ok: 20  failed: 0" -- \
+  "$cli" call "127.0.0.1:$port" double_ndarray --ndarray '[1,2]' --dtype int32 \
+  --protocol-version v1alpha1 --concurrency 4 --count 20
+check_json "v1alpha1 bench" 0 "d['calls'] == 20 and d['ok'] == 20 and d['failed'] == 0" -- \
+  "$cli" bench "127.0.0.1:$port" double_ndarray --ndarray '[1,2]' --dtype int32 \
+  --protocol-version v1alpha1 --concurrency 4 --count 20 --format json
 cleanup
 
 # TLS and mutual TLS with certificates made now
@@ -368,6 +381,8 @@ check_json "i11 bench counts calls per replica" 0 "d['replicas'] == {'r7': 20}" 
   --lb round_robin --health-check
 check "i11 bench prints calls per replica" 0 "calls per replica (bentoml-replica):" -- \
   "$cli" bench "127.0.0.1:$port" bonjour --text hi --concurrency 2 --count 5
+check_json "i11 bench --raw counts calls per replica" 0 "d['ok'] == 8 and d['replicas'] == {'r7': 8}" -- \
+  "$cli" bench "127.0.0.1:$port" bonjour --text hi --concurrency 2 --count 8 --format json --raw
 cleanup
 
 start_server --health-status NOT_SERVING

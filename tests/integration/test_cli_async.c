@@ -1,5 +1,5 @@
-/* cli_call_concurrent (the CLI's `call --concurrency N --count M`) against the reference
- * server: the summary it prints and the exit code it returns. */
+/* cli_call_concurrent and cli_run_load (the CLI's `call --concurrency N --count M` and
+ * `bench`) against the reference server: the summary they print and the exit code. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -101,12 +101,66 @@ static void test_refusals(void **state) {
   bg_value_free(in);
 }
 
+/* A load with raw set calls without descriptors: custom IO that bg_async_call refuses. */
+static void test_raw_load(void **state) {
+  (void)state;
+  bg_value *in = bg_bytes_copy("abc", 3, NULL);
+  char *text = NULL;
+  size_t size;
+  cli_load load = {
+      .url = server.url, .api = "custom_io", .input = in, .concurrency = 4, .count = 20};
+  FILE *out = open_memstream(&text, &size);
+  assert_int_equal(cli_run_load(&load, out), 6); /* through descriptors: UNSUPPORTED */
+  fclose(out);
+  assert_string_equal(text, "");
+  free(text);
+  load.raw = true;
+  out = open_memstream(&text, &size);
+  assert_int_equal(cli_run_load(&load, out), 0);
+  fclose(out);
+  assert_contains(text, "calls: 20  ok: 20  failed: 0  concurrency: 4");
+  free(text);
+  bg_value_free(in);
+}
+
+/* A v1alpha1 server cannot be discovered: a raw load reaches it without discovery. */
+static void test_raw_load_v1alpha1(void **state) {
+  (void)state;
+  bgt_server old;
+  const char *args[] = {"--protocol-version", "v1alpha1", NULL};
+  assert_int_equal(bgt_server_start(&old, args), 0);
+  bg_options *options = bg_options_new();
+  assert_int_equal(bg_options_set_protocol_version(options, "v1alpha1", NULL), BG_OK);
+  int32_t x[] = {1, 2};
+  int64_t shape[] = {2};
+  bg_value *in = bg_ndarray_borrow(BG_DTYPE_INT32, shape, 1, x, 2, NULL);
+  cli_load load = {.url = old.url,
+                   .api = "double_ndarray",
+                   .input = in,
+                   .options = options,
+                   .raw = true,
+                   .concurrency = 4,
+                   .count = 20};
+  char *text = NULL;
+  size_t size;
+  FILE *out = open_memstream(&text, &size);
+  assert_int_equal(cli_run_load(&load, out), 0);
+  fclose(out);
+  assert_contains(text, "calls: 20  ok: 20  failed: 0  concurrency: 4");
+  free(text);
+  bg_value_free(in);
+  bg_options_free(options);
+  bgt_server_stop(&old);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_all_succeed),
       cmocka_unit_test(test_server_errors_are_counted),
       cmocka_unit_test(test_deadlines_are_counted),
       cmocka_unit_test(test_refusals),
+      cmocka_unit_test(test_raw_load),
+      cmocka_unit_test(test_raw_load_v1alpha1),
   };
   return cmocka_run_group_tests_name("cli_async", tests, setup, teardown);
 }
