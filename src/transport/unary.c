@@ -112,6 +112,48 @@ static grpc_event pluck(grpc_completion_queue *cq, void *tag, gpr_timespec deadl
   return grpc_completion_queue_pluck(cq, tag, deadline, NULL);
 }
 
+/* How long a sync call waits for its status before it looks at what else is out: the status
+ * normally lands together with the reply, so one wait usually ends the call. When it is late,
+ * the server is either still working (the reply is not in either: wait for that) or holding it
+ * back behind a second reply message (the reply is in: start the probe). Only how soon a
+ * streaming server is caught depends on it, never whether. */
+#define STATUS_GRACE_MS 50
+
+static gpr_timespec grace(void) {
+  return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                      gpr_time_from_millis(STATUS_GRACE_MS, GPR_TIMESPAN));
+}
+
+/* Waits for every batch of the call started under `tag` on the pluck queue `cq`, a wake-up for
+ * the whole call in the common case. false when the queue failed (never expected). */
+static bool wait_call(grpc_completion_queue *cq, void *tag, bgi_unary_result *result) {
+  void *status_tag = bgi_unary_status_tag(tag);
+  bgi_unary_state state = BGI_UNARY_RUNNING;
+  while (state != BGI_UNARY_DONE) {
+    void *next = tag; /* the main batch or the probe */
+    grpc_event ev;
+    if (!result->probing && !result->status_done) {
+      bool late_has_a_cause = !result->main_done || state == BGI_UNARY_PROBE;
+      ev = pluck(cq, status_tag, late_has_a_cause ? grace() : gpr_inf_future(GPR_CLOCK_MONOTONIC));
+      if (ev.type == GRPC_QUEUE_TIMEOUT && state == BGI_UNARY_PROBE) {
+        bgi_unary_probe(result, tag);
+        state = BGI_UNARY_RUNNING;
+        continue;
+      }
+      if (ev.type == GRPC_OP_COMPLETE)
+        next = status_tag;
+      else if (ev.type == GRPC_QUEUE_TIMEOUT) /* the reply is not in yet either */
+        ev = pluck(cq, tag, gpr_inf_future(GPR_CLOCK_MONOTONIC));
+    } else {
+      ev = pluck(cq, tag, gpr_inf_future(GPR_CLOCK_MONOTONIC));
+    }
+    if (ev.type != GRPC_OP_COMPLETE)
+      return false;
+    state = bgi_unary_step(result, next, ev.success != 0);
+  }
+  return result->status_ok;
+}
+
 bg_status bgi_unary_run(bgi_cq_pool *pool, const bgi_unary_call *call, bgi_unary_result *result,
                         bg_error *err) {
   grpc_completion_queue *cq = bgi_cq_pool_take(pool);
@@ -129,25 +171,8 @@ bg_status bgi_unary_run(bgi_cq_pool *pool, const bgi_unary_call *call, bgi_unary
      * token (bg_call_options_set_cancel_token) may cancel the call from another thread. */
     bgi_cancel_reg reg;
     bgi_cancel_attach(call->cancel, &reg, result->call);
-    void *status_tag = bgi_unary_status_tag(tag);
-    grpc_event ev = pluck(cq, tag, gpr_inf_future(GPR_CLOCK_REALTIME));
-    if (ev.type == GRPC_OP_COMPLETE) {
-      /* Usually the status came with the reply: take it first, so no probe is needed. */
-      grpc_event status = pluck(cq, status_tag, gpr_inf_past(GPR_CLOCK_REALTIME));
-      if (status.type == GRPC_OP_COMPLETE)
-        bgi_unary_step(result, status_tag, status.success != 0);
-      bgi_unary_state state = bgi_unary_step(result, tag, ev.success != 0);
-      while (state != BGI_UNARY_DONE && ev.type == GRPC_OP_COMPLETE) {
-        bgi_unary_probe(result, tag); /* the probe first: it may free the status */
-        void *next = result->probing ? tag : status_tag;
-        ev = pluck(cq, next, gpr_inf_future(GPR_CLOCK_REALTIME));
-        if (ev.type == GRPC_OP_COMPLETE)
-          state = bgi_unary_step(result, next, ev.success != 0);
-      }
-    }
-    if (ev.type != GRPC_OP_COMPLETE || !result->status_ok)
-      st = bgi_fail(err, BG_ERR_INTERNAL, 0, "gRPC completion queue failed (event type %d)",
-                    (int)ev.type);
+    if (!wait_call(cq, tag, result))
+      st = bgi_fail(err, BG_ERR_INTERNAL, 0, "gRPC completion queue failed");
     bgi_cancel_detach(call->cancel, &reg);
   }
   /* The call is done (or never started): drop it before the queue goes back to the pool. */
