@@ -32,11 +32,15 @@ struct bgi_async_engine {
   size_t n_outstanding;  /* admitted, callback not finished */
   bgi_async_op *ready_head, *ready_tail;
   bgi_async_op *timers; /* sorted by due time */
-  /* Calls whose reply came before their status (BGI_UNARY_PROBE): their probe batches start
+  /* Calls whose reply came before their status (BGI_UNARY_PROBE, nearly every async call: the
+   * reply's event is taken off the queue just before the status's): their probe batches start
    * only once the queue has nothing else to give, by when the status has usually arrived and
-   * made the probe needless (see unary.h). Linked through probe_next; each holds a reference. */
-  bgi_async_op *unprobed;
-  atomic_size_t n_unprobed; /* written under mu; read without it, as a hint */
+   * made the probe needless (see unary.h). Listed ops stay listed, holding a reference, until
+   * a flush: when the queue is idle while some still wait, at BGI_UNPROBED_LIMIT, at close. */
+  bgi_async_op *unprobed;  /* under mu, through probe_next */
+  size_t n_listed;         /* under mu */
+  atomic_size_t n_waiting; /* listed ops whose call still waits: neither status nor probe */
+  atomic_int n_pollers;    /* threads inside bg_async_client_poll() (drain_ready) */
 };
 
 /* The engine whose callback this thread is running, to refuse re-entrant poll and close. */
@@ -59,6 +63,9 @@ void bgi_async_op_init(bgi_async_op *op, const bgi_async_op_vtable *vt, bgi_asyn
   op->engine = engine;
   atomic_init(&op->refs, refs);
   atomic_init(&op->batches, 0);
+  op->probe_next = NULL;
+  op->probe_listed = false;
+  op->probe_waiting = false;
   pthread_mutex_init(&op->mu, NULL);
   atomic_fetch_add_explicit(&engine->refs, 1, memory_order_relaxed);
 }
@@ -290,38 +297,58 @@ static void fire_due_timers(bgi_async_engine *e) {
 }
 
 /* Starts the probes still needed by the calls on the unprobed list and drops the list's
- * references. Takes no lock of the engine while starting (a probe may complete at once). */
+ * references. The engine's mutex is held throughout (before each op's, the house order):
+ * another thread may list an op again the moment it leaves the list. Starting a batch calls
+ * nothing of ours back. An op whose last reference goes here is freed after unlocking. */
 static void start_deferred_probes(bgi_async_engine *e) {
+  bgi_async_op *dead = NULL;
   pthread_mutex_lock(&e->mu);
-  bgi_async_op *list = e->unprobed;
-  e->unprobed = NULL;
-  atomic_store_explicit(&e->n_unprobed, 0, memory_order_relaxed);
-  pthread_mutex_unlock(&e->mu);
-  while (list) {
-    bgi_async_op *op = list;
-    list = op->probe_next;
+  for (bgi_async_op *op = e->unprobed, *next; op; op = next) {
+    next = op->probe_next;
     op->probe_next = NULL;
+    op->probe_listed = false;
     pthread_mutex_lock(&op->mu);
-    if (op->unary) { /* NULL once the status finished the call */
+    if (op->probe_waiting) { /* its call has neither status nor probe yet */
+      op->probe_waiting = false;
+      atomic_fetch_sub_explicit(&e->n_waiting, 1, memory_order_relaxed);
       atomic_fetch_add_explicit(&op->batches, 1, memory_order_release);
       bgi_unary_probe(op->unary, op);
     }
     pthread_mutex_unlock(&op->mu);
-    bgi_async_op_release(op);
+    if (atomic_fetch_sub_explicit(&op->refs, 1, memory_order_acq_rel) == 1) {
+      op->probe_next = dead; /* nobody else holds it: the link is ours */
+      dead = op;
+    }
+  }
+  e->unprobed = NULL;
+  e->n_listed = 0;
+  pthread_mutex_unlock(&e->mu);
+  while (dead) {
+    bgi_async_op *op = dead;
+    dead = op->probe_next;
+    bgi_async_op_free(op);
   }
 }
 
-/* Enough calls waiting for a probe that an idle queue should not be waited for any longer:
- * under a steady load the queue may not run dry for a long time. */
+/* Enough listed calls that an idle queue should not be waited for any longer: under a steady
+ * load it may not run dry for a long time. */
 #define BGI_UNPROBED_LIMIT 256
 
+/* Lists `op`, whose call waits for a probe (the caller took a reference for the list). An op
+ * still listed from an earlier call of its own (a health re-check restarts the op) already is
+ * covered: the flush looks at whatever call the op runs then. */
 static void defer_probe(bgi_async_engine *e, bgi_async_op *op) {
   pthread_mutex_lock(&e->mu);
-  op->probe_next = e->unprobed;
-  e->unprobed = op;
-  size_t n = atomic_load_explicit(&e->n_unprobed, memory_order_relaxed) + 1;
-  atomic_store_explicit(&e->n_unprobed, n, memory_order_relaxed);
+  bool listed = op->probe_listed;
+  if (!listed) {
+    op->probe_listed = true;
+    op->probe_next = e->unprobed;
+    e->unprobed = op;
+  }
+  size_t n = listed ? e->n_listed : ++e->n_listed;
   pthread_mutex_unlock(&e->mu);
+  if (listed)
+    bgi_async_op_release(op); /* not the last reference: the list holds one */
   if (n >= BGI_UNPROBED_LIMIT)
     start_deferred_probes(e);
 }
@@ -336,22 +363,46 @@ static void on_complete(bgi_async_engine *e, void *event_tag, bool ok) {
   pthread_mutex_lock(&op->mu);
   atomic_fetch_add_explicit(&op->batches, 1, memory_order_release);
   bgi_unary_state state = op->unary ? bgi_unary_step(op->unary, event_tag, ok) : BGI_UNARY_DONE;
+  bool list = state == BGI_UNARY_PROBE && !op->probe_waiting;
+  if (list) {
+    op->probe_waiting = true;
+    atomic_fetch_add(&e->n_waiting, 1);                            /* seq_cst: see drain_ready */
+    atomic_fetch_add_explicit(&op->refs, 1, memory_order_relaxed); /* the list's */
+  }
   if (state == BGI_UNARY_DONE) { /* the call is over: nothing is left to cancel */
+    if (op->probe_waiting) {     /* the status came first: no probe needed */
+      op->probe_waiting = false;
+      atomic_fetch_sub_explicit(&e->n_waiting, 1, memory_order_relaxed);
+    }
     if (op->unary)
       ok = op->unary->status_ok; /* the call's flag, whichever of its batches ended last */
     op->active = NULL;
     op->unary = NULL;
-  } else if (state == BGI_UNARY_PROBE) {
-    atomic_fetch_add_explicit(&op->refs, 1, memory_order_relaxed); /* the list's */
   }
   pthread_mutex_unlock(&op->mu);
-  if (state == BGI_UNARY_PROBE)
+  if (list)
     defer_probe(e, op);
   if (state != BGI_UNARY_DONE)
     return;
   op->batch_ok = ok;
   if (!op->vt->completed || op->vt->completed(op, ok))
     deliver_later(e, op);
+}
+
+/* A drainer going back to its caller while calls wait for probes: another poller may be asleep
+ * in the queue with nothing else coming to wake it, so take what the queue has without waiting,
+ * then start the probes. */
+static void settle_probes(bgi_async_engine *e) {
+  while (atomic_load_explicit(&e->n_waiting, memory_order_relaxed) > 0) {
+    grpc_event ev = grpc_completion_queue_next(e->cq, gpr_inf_past(GPR_CLOCK_MONOTONIC), NULL);
+    if (ev.type == GRPC_QUEUE_TIMEOUT) {
+      start_deferred_probes(e);
+      return;
+    }
+    if (ev.type != GRPC_OP_COMPLETE)
+      return;
+    on_complete(e, ev.tag, ev.success != 0);
+  }
 }
 
 /* How long a queue drainer may sleep: until `limit` or the next timer, whichever is first;
@@ -376,7 +427,7 @@ static gpr_timespec sleep_until(bgi_async_engine *e, gpr_timespec limit) {
  * timers. false once the queue has been shut down and drained. */
 static bool drain_one(bgi_async_engine *e, gpr_timespec limit) {
   grpc_event ev = {.type = GRPC_QUEUE_TIMEOUT};
-  if (atomic_load_explicit(&e->n_unprobed, memory_order_relaxed) > 0) {
+  if (atomic_load(&e->n_waiting) > 0) {
     /* Probes wait until the queue is empty: the statuses they wait for come first. */
     ev = grpc_completion_queue_next(e->cq, gpr_inf_past(GPR_CLOCK_MONOTONIC), NULL);
     if (ev.type == GRPC_QUEUE_TIMEOUT)
@@ -469,7 +520,7 @@ static size_t wait_ready(bgi_async_engine *e, int64_t timeout_ms) {
 /* Poll mode: this thread drains the queue itself until a callback is ready (or the time is
  * up, or nothing is outstanding), then runs what is ready — no thread hop per call. Several
  * pollers may drain one queue at once (gRPC allows it). */
-static size_t drain_ready(bgi_async_engine *e, int64_t timeout_ms) {
+static bgi_async_op *drain_until_ready(bgi_async_engine *e, int64_t timeout_ms) {
   gpr_timespec limit = timeout_ms < 0
                            ? gpr_inf_future(GPR_CLOCK_MONOTONIC)
                            : gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
@@ -479,19 +530,27 @@ static size_t drain_ready(bgi_async_engine *e, int64_t timeout_ms) {
     bgi_async_op *batch = take_ready(e);
     size_t outstanding = e->n_outstanding;
     pthread_mutex_unlock(&e->mu);
-    if (batch)
-      return run_batch(e, batch);
-    if (outstanding == 0)
-      return 0;
+    if (batch || outstanding == 0)
+      return batch;
     bool late = gpr_time_cmp(gpr_now(GPR_CLOCK_MONOTONIC), limit) >= 0;
     drain_one(e, late ? gpr_inf_past(GPR_CLOCK_MONOTONIC) : limit);
     if (late) { /* one look without waiting, then give up */
       pthread_mutex_lock(&e->mu);
       batch = take_ready(e);
       pthread_mutex_unlock(&e->mu);
-      return run_batch(e, batch);
+      return batch;
     }
   }
+}
+
+static size_t drain_ready(bgi_async_engine *e, int64_t timeout_ms) {
+  atomic_fetch_add(&e->n_pollers, 1);
+  bgi_async_op *batch = drain_until_ready(e, timeout_ms);
+  /* Sequentially consistent with the listing's count: a poller that enters later sees the
+   * waiting calls itself; one inside may be asleep in the queue. */
+  if (atomic_fetch_sub(&e->n_pollers, 1) > 1)
+    settle_probes(e);
+  return run_batch(e, batch);
 }
 
 bg_status bgi_async_engine_run_ready(bgi_async_engine *e, int64_t timeout_ms, size_t *n_run,
@@ -562,7 +621,8 @@ bgi_async_engine *bgi_async_engine_create(bool callback_thread, bg_error *err) {
     return NULL;
   }
   atomic_init(&e->refs, 1);
-  atomic_init(&e->n_unprobed, 0);
+  atomic_init(&e->n_waiting, 0);
+  atomic_init(&e->n_pollers, 0);
   init_sync(e);
   e->event_fd = -1;
   if (!callback_thread && (e->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {

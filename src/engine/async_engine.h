@@ -72,7 +72,9 @@ struct bgi_async_op {
   bgi_async_op *prev, *next; /* pending list (admitted, not yet ready) */
   bgi_async_op *ready_next;
   bgi_async_op *timer_next;
-  bgi_async_op *probe_next; /* the engine's list of calls waiting for a probe batch */
+  bgi_async_op *probe_next; /* the engine's unprobed list (under the engine's mutex) */
+  bool probe_listed;        /* on that list (under the engine's mutex) */
+  bool probe_waiting;       /* its call waits for a probe from the list (under mu) */
   gpr_timespec due;         /* monotonic */
   bool timer_armed;
 };

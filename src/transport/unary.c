@@ -1,3 +1,4 @@
+#include <assert.h>
 #include <string.h>
 
 #include <grpc/support/time.h>
@@ -14,6 +15,7 @@ static gpr_timespec deadline_from_ms(int64_t ms) {
 
 bg_status bgi_unary_start(const bgi_unary_call *call, grpc_completion_queue *cq, void *tag,
                           bgi_unary_result *result, bg_error *err) {
+  assert(((uintptr_t)tag & 1u) == 0); /* the low bit marks the status batch */
   memset(result, 0, sizeof *result);
   result->details = grpc_empty_slice();
   grpc_metadata_array_init(&result->initial_metadata);

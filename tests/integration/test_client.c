@@ -2,14 +2,17 @@
  * of every dtype, server-side validation errors, deadlines, a server that is not running,
  * readiness polling, address forms (IPv4, IPv6, localhost, unix) and one client shared by
  * eight threads. */
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -652,6 +655,146 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
+/* The async engine holds back probes for a second reply until its queue has nothing else to
+ * give (src/engine/async_engine.c): every drain mode, more calls than its list limit, two
+ * pollers at once, a close while calls are listed, and an op that restarts its call (a
+ * readiness wait re-checking) must still end every call, once, without leaks (ASan/LSan). */
+typedef struct many_outcome {
+  atomic_int done, protocol, cancelled, other;
+} many_outcome;
+
+static void on_many_done(struct bg_async_call *call, bg_status st, bg_value *out,
+                         const bg_error *err, void *user_data) {
+  (void)call;
+  (void)err;
+  many_outcome *o = user_data;
+  if (st == BG_ERR_PROTOCOL)
+    atomic_fetch_add(&o->protocol, 1);
+  else if (st == BG_ERR_CANCELLED)
+    atomic_fetch_add(&o->cancelled, 1);
+  else
+    atomic_fetch_add(&o->other, 1);
+  bg_value_free(out);
+  atomic_fetch_add(&o->done, 1); /* last: the waiter may go on */
+}
+
+enum { MANY = 300 }; /* above the engine's list limit of 256 */
+
+static void start_many(bg_async_client *ac, const bg_value *in, many_outcome *o, int n) {
+  bg_error err;
+  for (int i = 0; i < n; i++)
+    assert_int_equal(bg_async_call(ac, "echo", in, NULL, on_many_done, o, NULL, &err), BG_OK);
+}
+
+static void wait_fd_mode(bg_async_client *ac, many_outcome *o, int n) {
+  int fd = bg_async_client_fd(ac);
+  assert_true(fd >= 0);
+  while (atomic_load(&o->done) < n) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    assert_true(poll(&p, 1, 20000) > 0); /* bounded: a lost probe would hang here */
+    assert_int_equal(bg_async_client_dispatch(ac, NULL, NULL), BG_OK);
+  }
+}
+
+typedef struct poller {
+  bg_async_client *ac;
+  many_outcome *o;
+  int n;
+} poller;
+
+static void *poller_main(void *arg) {
+  poller *p = arg;
+  while (atomic_load(&p->o->done) < p->n)
+    if (bg_async_client_poll(p->ac, 50, NULL, NULL) != BG_OK)
+      break;
+  return NULL;
+}
+
+static void test_second_reply_async_modes(void **state) {
+  (void)state;
+  bgt_server server;
+  start_misbehaving(&server, "2");
+  bg_error err;
+  bg_client *c = bg_client_from_url(server.url, NULL, &err);
+  assert_non_null(c);
+  bg_value *in = bg_text_new("hi", 2, &err);
+  const unsigned modes[] = {0, BG_ASYNC_CALLBACK_THREAD, 0 /* fd */, 0 /* two pollers */};
+  for (int m = 0; m < 4; m++) {
+    bg_async_client *ac = bg_async_client_from_client(c, modes[m], &err);
+    assert_non_null(ac);
+    many_outcome o = {0};
+    start_many(ac, in, &o, MANY);
+    if (m == 0) {
+      while (atomic_load(&o.done) < MANY)
+        assert_int_equal(bg_async_client_poll(ac, -1, NULL, &err), BG_OK);
+    } else if (m == 1) {
+      for (int i = 0; i < 20000 && atomic_load(&o.done) < MANY; i++)
+        nanosleep(&(struct timespec){0, 1000 * 1000}, NULL);
+    } else if (m == 2) {
+      wait_fd_mode(ac, &o, MANY);
+    } else {
+      poller p = {ac, &o, MANY};
+      pthread_t t;
+      assert_int_equal(pthread_create(&t, NULL, poller_main, &p), 0);
+      poller_main(&p);
+      pthread_join(t, NULL);
+    }
+    assert_int_equal(atomic_load(&o.done), MANY);
+    assert_int_equal(atomic_load(&o.protocol), MANY);
+    bg_async_client_close(ac);
+  }
+  /* closed while calls are listed or in flight: each callback once, none other than these */
+  bg_async_client *ac = bg_async_client_from_client(c, 0, &err);
+  many_outcome o = {0};
+  start_many(ac, in, &o, 64);
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(bg_async_client_poll(ac, 0, NULL, &err), BG_OK);
+  bg_async_client_close(ac);
+  assert_int_equal(atomic_load(&o.done), 64);
+  assert_int_equal(atomic_load(&o.protocol) + atomic_load(&o.cancelled), 64);
+  bg_value_free(in);
+  bg_client_close(c);
+  bgt_server_stop(&server);
+}
+
+/* A readiness wait re-checks through one op (its call restarts): under load from other calls,
+ * so the queue rarely runs dry, it must end once and leave nothing behind. */
+static void on_ready_done(struct bg_async_call *call, bg_status st, bg_health_status health,
+                          const bg_error *err, void *user_data) {
+  (void)call;
+  (void)health;
+  (void)err;
+  atomic_int *status = user_data;
+  atomic_store(status, (int)st + 1000);
+}
+
+static void test_readiness_rechecks_under_load(void **state) {
+  (void)state;
+  bgt_server server;
+  const char *args[] = {"--health-status", "NOT_SERVING", NULL};
+  assert_int_equal(bgt_server_start(&server, args), 0);
+  bg_error err;
+  bg_async_client *ac = bg_async_client_connect(server.url, NULL, 0, &err);
+  assert_non_null(ac);
+  atomic_int ready = 0;
+  assert_int_equal(bg_async_wait_until_ready(ac, 400, 1, on_ready_done, &ready, NULL, &err), BG_OK);
+  many_outcome o = {0};
+  bg_value *in = bg_text_new("hi", 2, &err);
+  int started = 0;
+  while (atomic_load(&ready) == 0) {
+    for (; started - atomic_load(&o.done) < 8; started++)
+      assert_int_equal(bg_async_call_raw(ac, "bonjour", in, NULL, on_many_done, &o, NULL, &err),
+                       BG_OK);
+    assert_int_equal(bg_async_client_poll(ac, 10, NULL, &err), BG_OK);
+  }
+  assert_int_equal(atomic_load(&ready), BG_ERR_TIMEOUT + 1000);
+  while (atomic_load(&o.done) < started)
+    assert_int_equal(bg_async_client_poll(ac, -1, NULL, &err), BG_OK);
+  bg_async_client_close(ac);
+  bg_value_free(in);
+  bgt_server_stop(&server);
+}
+
 static void test_one_client_eight_threads(void **state) {
   fixture *f = *state;
   pthread_t threads[8];
@@ -692,6 +835,8 @@ int main(void) {
       cmocka_unit_test(test_unix_socket_server),
       cmocka_unit_test(test_one_client_eight_threads),
       cmocka_unit_test(test_second_reply_message_is_protocol_error),
+      cmocka_unit_test(test_second_reply_async_modes),
+      cmocka_unit_test(test_readiness_rechecks_under_load),
       cmocka_unit_test(test_unix_path_taken_literally),
       cmocka_unit_test(test_api_name_with_nul_byte_is_left_out),
       cmocka_unit_test(test_bad_reply_is_never_the_callers_fault),
