@@ -38,8 +38,8 @@ extern const bgi_rpc bgi_call_rpc;
 void bgi_call_op_init(bgi_call_op *call, bg_client *client, const char *api_name,
                       const bg_value *input, const bg_call_options *call_options, bool raw);
 
-/* A File input refused as `file` (BentoML >= 1.0.16, PROTOCOL.md §4.6). */
-/* true when the prepared call sends a File input as `file`, which such a server refuses. */
+/* A File input refused as `file` (BentoML >= 1.0.16, PROTOCOL.md §4.6):
+ * true when the prepared call sends a File input as `file`, which such a server refuses. */
 bool bgi_call_file_may_be_refused(const bgi_call_op *call);
 /* true when the finished call (op.result) is that refusal; the API is then marked to send
  * serialized_bytes from now on. Thread-safe (the mark is atomic). */
