@@ -9,8 +9,8 @@
 enum { BGO_NDARRAY = 1, BGO_FILE = 6, BGO_BYTES = 8 };
 
 /* Builds a value that BORROWS `data` (a Go slice: cgo lets C use it during this call only)
- * and frees it again, or uses `prebuilt` (C memory, borrowed: the caller frees it, and may
- * send it again), and starts bg_async_call() — bg_async_call_raw() when `raw` is non-zero,
+ * and frees it again, or uses `prebuilt` (C memory, borrowed: the caller frees it), and
+ * starts bg_async_call() — bg_async_call_raw() when `raw` is non-zero,
  * for APIs whose descriptors the library does not support. Both serialize the input before
  * they return, so no Go pointer is kept by C after this call returns. The callback reaches
  * Go with `handle`. */

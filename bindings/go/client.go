@@ -9,7 +9,8 @@
 // client (one gRPC channel, one completion thread): the context's deadline becomes the
 // call's gRPC deadline and cancelling the context cancels the call. APIs with custom IO
 // descriptors (API.Supported false) are called raw (bg_async_call_raw), and a File input
-// the server refuses as `file` is resent as serialized_bytes, as the C and Python clients do.
+// the server refuses as `file` is resent as serialized_bytes by the library, as for every
+// libbentogrpc client.
 package bentogrpc
 
 // #cgo LDFLAGS: -lbentogrpc
@@ -21,7 +22,6 @@ import (
 	"context"
 	"runtime"
 	"runtime/cgo"
-	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -318,20 +318,6 @@ func bgoCallDone(h C.uintptr_t, status C.int, out *C.bg_value, err *C.bg_error) 
 	ch <- r // buffered: never blocks the library's thread
 }
 
-// fileRefused is the sentence libbentogrpc adds (src/client/call.c, call_complete) when a
-// server refused a File input sent as `file` (BentoML >= 1.0.16, PROTOCOL.md §4.6) on an
-// async call: the library has then switched the API to serialized_bytes but, unlike a sync
-// call, could not resend the input itself. The Python AsyncClient matches it too.
-const fileRefused = "the server takes File inputs as serialized_bytes only"
-
-func isFileRefusal(err error) bool {
-	e, ok := err.(*Error)
-	return ok && e.Code == Server && e.GRPCCode == 3 && strings.Contains(e.Message, fileRefused)
-}
-
-// isFileAPI reports whether the API's input descriptor is a File ("bentoml.io.File").
-func isFileAPI(a API) bool { return a.Input[strings.LastIndexByte(a.Input, '.')+1:] == "File" }
-
 // Call calls API api with in and returns its output. ctx's deadline is the call's deadline
 // (sent to the server); cancelling ctx cancels the call. Numeric NDArray, Bytes and File
 // inputs are read from their Go slices during the call without a copy into C; other
@@ -342,15 +328,14 @@ func isFileAPI(a API) bool { return a.Input[strings.LastIndexByte(a.Input, '.')+
 // descriptors) without them, through bg_async_call_raw: no client-side validation, and the
 // input's own type picks the Request field (Bytes -> serialized_bytes, Text -> text, ...).
 // And a File or FilePath input that the server refuses as `file` (BentoML >= 1.0.16) is
-// sent once more, as serialized_bytes, within the same ctx; later calls of that API send
-// serialized_bytes at once.
+// sent once more, as serialized_bytes, by the library (bg_async_call) within the call;
+// later calls of that API send serialized_bytes at once.
 func (c *Client) Call(ctx context.Context, api string, in Input, opts ...CallOption) (Value, error) {
 	if err := ctx.Err(); err != nil {
 		return Value{}, fromContext(ctx, api)
 	}
 	info, known := c.apis[api]
 	raw := known && !info.Supported // unknown names go through bg_async_call: UnknownAPI
-	resend := known && info.Supported && isFileAPI(info)
 	co, e := buildCallOptions(ctx, opts)
 	if e != nil {
 		return Value{}, e
@@ -358,51 +343,23 @@ func (c *Client) Call(ctx context.Context, api string, in Input, opts ...CallOpt
 	defer C.bg_call_options_free(co)
 	capi := C.CString(api)
 	defer C.free(unsafe.Pointer(capi))
-	// an input built in C memory (cValue), kept until the call has ended when it may be
-	// resent (a FilePath is then read once)
-	var pre *C.bg_value
-	defer func() {
-		if pre != nil {
-			C.bg_value_free(pre)
-		}
-	}()
 
-	out, err := c.callOnce(ctx, api, capi, raw, in, &pre, !resend, co)
-	if !resend || !isFileRefusal(err) {
-		return out, err
-	}
-	if ctx.Err() != nil {
-		return Value{}, fromContext(ctx, api)
-	}
-	if dl, ok := ctx.Deadline(); ok { // the time left, not the time the first call had
-		var cerr C.bg_error
-		if C.bg_call_options_set_deadline_ms(co, ms(time.Until(dl)), &cerr) != C.BG_OK {
-			return Value{}, fromC(&cerr)
-		}
-	}
-	return c.callOnce(ctx, api, capi, raw, in, &pre, true, co)
-}
-
-// callOnce starts one call and waits for its result (or ctx). *pre holds an input built in
-// C memory, made on first use; with drop it is freed as soon as the call has started.
-func (c *Client) callOnce(ctx context.Context, api string, capi *C.char, raw bool, in Input,
-	pre **C.bg_value, drop bool, co *C.bg_call_options) (Value, error) {
 	ch := make(chan result, 1)
 	h := cgo.NewHandle(ch)
 	defer h.Delete()
 	var call *C.struct_bg_async_call
 	var err C.bg_error
+	var pre *C.bg_value // an input built in C memory (cValue), freed once the call started
 
 	c.mu.RLock()
 	if c.closed {
 		c.mu.RUnlock()
 		return Value{}, &Error{Code: Cancelled, Message: "the client is closed"}
 	}
-	st, goErr := c.start(capi, raw, in, pre, co, h, &call, &err)
+	st, goErr := c.start(capi, raw, in, &pre, co, h, &call, &err)
 	c.mu.RUnlock()
-	if drop && *pre != nil {
-		C.bg_value_free(*pre)
-		*pre = nil
+	if pre != nil {
+		C.bg_value_free(pre)
 	}
 	if goErr != nil { // the input could not be built
 		return Value{}, goErr
@@ -434,7 +391,7 @@ func (c *Client) callOnce(ctx context.Context, api string, capi *C.char, raw boo
 
 // start starts one call (bg_async_call, or bg_async_call_raw when raw) under c.mu.RLock.
 // Numeric NDArray, Bytes and File inputs are lent from their Go slices for this cgo call;
-// any other input is built in C memory into *pre (once: a resend reuses it).
+// any other input is built in C memory into *pre (borrowed by the call until it started).
 func (c *Client) start(capi *C.char, raw bool, in Input, pre **C.bg_value, co *C.bg_call_options,
 	h cgo.Handle, call **C.struct_bg_async_call, err *C.bg_error) (C.bg_status, error) {
 	r := C.int(0)
@@ -462,13 +419,11 @@ func (c *Client) start(capi *C.char, raw bool, in Input, pre **C.bg_value, co *C
 		return C.bgo_start(c.async, capi, r, C.BGO_FILE, 0, nil, 0, first(x.Data),
 			C.size_t(len(x.Data)), mime, nil, co, C.uintptr_t(h), call, err), nil
 	}
-	if *pre == nil {
-		v, e := cValue(in)
-		if e != nil {
-			return C.BG_ERR_INVALID_ARGUMENT, e
-		}
-		*pre = v
+	v, e := cValue(in)
+	if e != nil {
+		return C.BG_ERR_INVALID_ARGUMENT, e
 	}
+	*pre = v
 	return C.bgo_start(c.async, capi, r, 0, 0, nil, 0, nil, 0, nil, *pre, co, C.uintptr_t(h),
 		call, err), nil
 }

@@ -197,9 +197,16 @@ BG_API bg_client *bg_async_client_sync(const bg_async_client *aclient);
  * BG_ERR_NO_MEMORY, BG_ERR_INTERNAL; `*call` is then NULL. Thread-safe, also from inside
  * callbacks.
  *
- * Unlike bg_client_call(), a File input that the server refuses as `file` (BentoML >= 1.0.16)
- * is not resent: the input is gone. The call reports the server's error (saying so) and the
- * client sends that API's File inputs as serialized_bytes from then on.
+ * As bg_client_call() does, a File input that the server refuses as `file` (BentoML >= 1.0.16,
+ * which takes only serialized_bytes) is sent once more as serialized_bytes, and the client
+ * sends that API's File inputs as serialized_bytes from then on. The resend is built from the
+ * request serialized here, so the input is not needed for it; it carries the same metadata
+ * and its deadline counts anew, as in bg_client_call(). The callback gets the outcome of the
+ * second attempt. Unlike bg_client_call() (where each attempt passes the interceptors), the
+ * resend is not a call of its own for interceptors, as with gRPC's own retries: `before` ran
+ * once, here, and `after` runs once, on the final outcome. A cancel at any point, between the
+ * two attempts included, ends the call as cancelled. Should the resend fail to start (out of
+ * memory), the refusal is reported, saying to call again.
  *
  * @param aclient      the client.
  * @param api_name     the API's name (borrowed for the call).

@@ -169,16 +169,24 @@ static bg_status call_prepare(bgi_operation *op, bg_error *err) {
 
 /* ---- complete ---- */
 
-/* true when the server refused a File input sent as `file` the way BentoML >= 1.0.16 does
- * (PROTOCOL.md §4.6); the API is then marked to send serialized_bytes from now on. */
-static bool refused_file(const bgi_call_op *c) {
+bool bgi_call_file_may_be_refused(const bgi_call_op *c) {
+  return c->api && !c->file_as_bytes && c->api->input.descriptor == &bgi_file_descriptor;
+}
+
+bool bgi_call_refused_file(const bgi_call_op *c) {
   const bgi_unary_result *result = &c->op.result;
-  if (!c->api || c->file_as_bytes || c->api->input.descriptor != &bgi_file_descriptor ||
-      result->status != GRPC_STATUS_INVALID_ARGUMENT ||
+  if (!bgi_call_file_may_be_refused(c) || result->status != GRPC_STATUS_INVALID_ARGUMENT ||
       !details_contain(result, "got 'file' instead"))
     return false;
   atomic_store(&((bg_api *)c->api)->file_as_bytes, true);
   return true;
+}
+
+void bgi_call_log_resend(const bgi_call_op *c) {
+  bgi_log(BG_LOG_INFO,
+          "%s at %s refused the File input as file; sending it again as serialized_bytes "
+          "(PROTOCOL.md §4.6)",
+          c->api_name, c->client->url_text);
 }
 
 static bg_status outcome(bgi_call_op *c, bg_error *err) {
@@ -218,12 +226,9 @@ static bg_status finish(bgi_call_op *c, bg_error *err) {
 
 static bg_status call_complete(bgi_operation *op, bg_error *err) {
   bgi_call_op *c = (bgi_call_op *)op;
-  bool refused = refused_file(c);
+  bool refused = bgi_call_refused_file(c);
   if (refused && c->may_retry) { /* the refused attempt ends for the interceptors first */
-    bgi_log(BG_LOG_INFO,
-            "%s at %s refused the File input as file; sending it again as serialized_bytes "
-            "(PROTOCOL.md §4.6)",
-            c->api_name, c->client->url_text);
+    bgi_call_log_resend(c);
     bg_error ignored;
     finish(c, &ignored);
     bg_value_free(c->output);
@@ -232,9 +237,8 @@ static bg_status call_complete(bgi_operation *op, bg_error *err) {
     return BG_ERR_SERVER;
   }
   bg_status st = finish(c, err);
-  /* The async path: the input is gone, later calls go the new way. The Python AsyncClient
-   * (bindings/python/bentogrpc/aio.py, _FILE_REFUSED) and the Go Client
-   * (bindings/go/client.go, fileRefused) resend on this sentence: keep them together. */
+  /* An async call whose resend could not be started (async_call.c, call_completed): only
+   * later calls go the new way. */
   if (refused && st != BG_OK)
     bgi_error_prefix(err,
                      "the server takes File inputs as serialized_bytes only; later calls of "

@@ -19,7 +19,8 @@ typedef struct bgi_call_op {
   bool raw;                            /* no descriptors: the content follows the input's kind */
   bool may_borrow;          /* the caller keeps the input until the call ends: large float/double
                              * ndarrays go out from its buffer */
-  bool may_retry;           /* a File input refused as `file` may be sent again (sync) */
+  bool may_retry;           /* complete may ask for a File input refused as `file` to be sent
+                             * again (sync; the async call resends before complete) */
   const bg_api *api;        /* NULL for a raw call */
   bool file_as_bytes;       /* this attempt sent a File input as serialized_bytes */
   bool retry;               /* complete asks for the call to be sent again */
@@ -36,5 +37,14 @@ extern const bgi_rpc bgi_call_rpc;
 /* Sets up a call of `api_name` with `input`; nothing is sent before the engine runs it. */
 void bgi_call_op_init(bgi_call_op *call, bg_client *client, const char *api_name,
                       const bg_value *input, const bg_call_options *call_options, bool raw);
+
+/* A File input refused as `file` (BentoML >= 1.0.16, PROTOCOL.md §4.6):
+ * true when the prepared call sends a File input as `file`, which such a server refuses. */
+bool bgi_call_file_may_be_refused(const bgi_call_op *call);
+/* true when the finished call (op.result) is that refusal; the API is then marked to send
+ * serialized_bytes from now on. Thread-safe (the mark is atomic). */
+bool bgi_call_refused_file(const bgi_call_op *call);
+/* Logs (info) that the call is sent again as serialized_bytes. */
+void bgi_call_log_resend(const bgi_call_op *call);
 
 #endif

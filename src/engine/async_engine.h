@@ -37,9 +37,11 @@ typedef enum bgi_cancel_reason {
 
 /* What the owner of an operation does at each step. */
 typedef struct bgi_async_op_vtable {
-  /* Queue drainer: the operation's call finished (`ok`: the queue's success flag, also kept
-   * in batch_ok). Return true to deliver it, false when it armed a timer to go on. NULL:
-   * deliver. */
+  /* Queue drainer, no lock held: the operation's call finished (`ok`: the queue's success
+   * flag, also kept in batch_ok). Return true to deliver it, false when it goes on: it armed a
+   * timer (bgi_async_op_arm_timer), or started another call (bgi_async_op_start), whose end
+   * comes back here; once that call started, the operation may be delivered on another thread
+   * before `completed` returns. NULL: deliver. */
   bool (*completed)(bgi_async_op *op, bool ok);
   /* Queue drainer: the armed timer is due. Return true to deliver, false when it started
    * another batch. NULL for operations that never arm timers. */

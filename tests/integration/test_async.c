@@ -2,13 +2,15 @@
  * callback counted exactly once and every output checked; successes, server errors,
  * deadlines and cancellations mixed; cancel before and after the answer, from other threads
  * and from callbacks; close with calls in flight; callbacks that start calls; the three
- * delivery paths (poll, fd + dispatch, library thread); and raw calls (bg_async_call_raw) of
- * custom-IO APIs, unknown names and v1alpha1 servers. */
+ * delivery paths (poll, fd + dispatch, library thread); raw calls (bg_async_call_raw) of
+ * custom-IO APIs, unknown names and v1alpha1 servers; and File inputs refused as `file`,
+ * resent as serialized_bytes like bg_client_call does, also when cancelled meanwhile. */
 #include <dirent.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1267,6 +1269,347 @@ static void test_raw_calls_v1alpha1(void **state) {
   bgt_server_stop(&s);
 }
 
+/* ---- File inputs refused as `file` (PROTOCOL.md §4.6) ---- */
+
+/* The reference server refuses `file` like BentoML >= 1.0.16 by default. bg_client_call sends
+ * the input once more as serialized_bytes, which gets past decoding to the broken server's
+ * File output failure (INTERNAL); an async call must end exactly the same way, although its
+ * input is gone by then. */
+
+typedef struct file_outcome {
+  pthread_mutex_t mu;
+  pthread_cond_t cond;
+  int runs;
+  bg_status status;
+  bg_error err; /* copied: only valid during the callback */
+  bool output;  /* a value came (freed at once) */
+} file_outcome;
+
+static void file_outcome_init(file_outcome *o) {
+  memset(o, 0, sizeof *o);
+  pthread_mutex_init(&o->mu, NULL);
+  pthread_cond_init(&o->cond, NULL);
+}
+
+static void file_outcome_fini(file_outcome *o) {
+  pthread_cond_destroy(&o->cond);
+  pthread_mutex_destroy(&o->mu);
+}
+
+static void on_file(struct bg_async_call *call, bg_status st, bg_value *out, const bg_error *err,
+                    void *user_data) {
+  (void)call;
+  file_outcome *o = user_data;
+  pthread_mutex_lock(&o->mu);
+  o->runs++;
+  o->status = st;
+  o->err = *err;
+  o->output = out != NULL;
+  pthread_cond_broadcast(&o->cond);
+  pthread_mutex_unlock(&o->mu);
+  bg_value_free(out);
+}
+
+static int file_runs(file_outcome *o) {
+  pthread_mutex_lock(&o->mu);
+  int runs = o->runs;
+  pthread_mutex_unlock(&o->mu);
+  return runs;
+}
+
+/* Receives completions the way `m` says until `o` has run (liveness bound only). */
+static void wait_file(bg_async_client *ac, mode m, file_outcome *o) {
+  bg_error err;
+  for (int i = 0; i < 1200 && file_runs(o) == 0; i++) {
+    if (m == MODE_THREAD) {
+      struct timespec limit;
+      clock_gettime(CLOCK_REALTIME, &limit);
+      limit.tv_sec += 1;
+      pthread_mutex_lock(&o->mu);
+      if (o->runs == 0)
+        pthread_cond_timedwait(&o->cond, &o->mu, &limit);
+      pthread_mutex_unlock(&o->mu);
+    } else if (m == MODE_POLL) {
+      assert_int_equal(bg_async_client_poll(ac, 100, NULL, &err), BG_OK);
+    } else {
+      struct pollfd p = {.fd = bg_async_client_fd(ac), .events = POLLIN};
+      if (poll(&p, 1, 100) == 1)
+        assert_int_equal(bg_async_client_dispatch(ac, NULL, &err), BG_OK);
+    }
+  }
+  assert_int_equal(file_runs(o), 1);
+}
+
+/* Counts the library's "sending it again as serialized_bytes" events. */
+static atomic_int resends_logged;
+
+static void count_resends(bg_log_level level, const char *source, const char *message,
+                          void *user_data) {
+  (void)level;
+  (void)source;
+  (void)user_data;
+  if (strstr(message, "predict_file") && strstr(message, "sending it again as serialized_bytes"))
+    atomic_fetch_add(&resends_logged, 1);
+}
+
+/* A File input in memory the call must not need after bg_async_call() returns: it is freed
+ * then (ASan reports any later read). */
+static bg_status start_file_call(bg_async_client *ac, file_outcome *o, struct bg_async_call **h,
+                                 bg_error *err) {
+  uint8_t *content = malloc(4);
+  memcpy(content, (const uint8_t[]){0x81, 0x30, 0x89, 0x39}, 4);
+  bg_value *in = bg_file_borrow(content, 4, NULL, err);
+  assert_non_null(in);
+  bg_status st = bg_async_call(ac, "predict_file", in, NULL, on_file, o, h, err);
+  bg_value_free(in);
+  free(content);
+  return st;
+}
+
+/* What bg_client_call reports for the File call on a new client: the outcome to match. */
+static bg_error sync_file_outcome(void) {
+  bg_error err;
+  bg_client *c = bg_client_from_url(server.url, NULL, &err);
+  assert_non_null(c);
+  const uint8_t content[] = {0x81, 0x30, 0x89, 0x39};
+  bg_value *in = bg_file_borrow(content, sizeof content, NULL, &err), *out = NULL;
+  /* as test_descriptors.c: past decoding to the output failure, not "got 'file' instead" */
+  assert_int_equal(bg_client_call(c, "predict_file", in, &out, NULL, &err), BG_ERR_SERVER);
+  assert_int_equal(err.grpc_status, 13);
+  assert_contains(err.message, "An error has occurred in BentoML user code");
+  assert_null(out);
+  bg_value_free(in);
+  bg_client_close(c);
+  return err;
+}
+
+static void expect_like_sync(file_outcome *o, const bg_error *sync) {
+  if (o->status != sync->code || o->err.grpc_status != sync->grpc_status ||
+      strcmp(o->err.message, sync->message) != 0)
+    fail_msg("async: %s (grpc %d): %s\nsync:  %s (grpc %d): %s", bg_status_str(o->status),
+             o->err.grpc_status, o->err.message, bg_status_str(sync->code), sync->grpc_status,
+             sync->message);
+  assert_int_equal(o->err.code, o->status);
+  assert_false(o->output);
+}
+
+static void file_refused_like_sync(mode m) {
+  bg_error sync = sync_file_outcome();
+  bg_log_level level = bg_get_log_level();
+  bg_set_log_level(BG_LOG_INFO);
+  atomic_store(&resends_logged, 0);
+  bg_set_log_handler(count_resends, NULL);
+
+  bg_async_client *ac = open_client(m); /* its own discovery: `file` is sent first */
+  bg_error err;
+  for (int attempt = 1; attempt <= 2; attempt++) {
+    file_outcome o;
+    file_outcome_init(&o);
+    struct bg_async_call *h = NULL;
+    assert_int_equal(start_file_call(ac, &o, &h, &err), BG_OK);
+    wait_file(ac, m, &o);
+    expect_like_sync(&o, &sync);
+    /* the first call is resent once; the second goes as serialized_bytes at once */
+    assert_int_equal(atomic_load(&resends_logged), 1);
+    assert_false(bg_async_call_cancel(h)); /* delivered: nothing to cancel */
+    bg_async_call_release(h);
+    file_outcome_fini(&o);
+  }
+  bg_async_client_close(ac);
+  bg_set_log_handler(NULL, NULL);
+  bg_set_log_level(level);
+}
+
+static void test_file_refused_as_file_is_resent_poll(void **state) {
+  (void)state;
+  file_refused_like_sync(MODE_POLL);
+}
+
+static void test_file_refused_as_file_is_resent_fd(void **state) {
+  (void)state;
+  file_refused_like_sync(MODE_FD);
+}
+
+static void test_file_refused_as_file_is_resent_thread(void **state) {
+  (void)state;
+  file_refused_like_sync(MODE_THREAD);
+}
+
+/* A cancel ends the call whenever it comes: right after submit (before the refusal), or while
+ * calls are being refused and resent (the cancel may land between the two attempts, when no
+ * grpc call is active). Each callback runs exactly once; an accepted cancel always wins. */
+static void test_file_resend_cancelled(void **state) {
+  (void)state;
+  bg_error sync = sync_file_outcome();
+  enum { N = 48 };
+  /* static: a failed assertion leaves this function while the library thread may still write */
+  static file_outcome o[N];
+  static struct bg_async_call *h[N];
+  static bool accepted[N];
+  bg_error err;
+
+  /* right after submit: in poll mode nothing is delivered before the next poll, so the cancel
+   * is always accepted; with the callback thread it may come after the end (then the call
+   * ends like the sync one) */
+  const mode modes[] = {MODE_POLL, MODE_THREAD};
+  for (int k = 0; k < 2; k++) {
+    mode m = modes[k];
+    bg_async_client *ac = open_client(m);
+    file_outcome_init(&o[0]);
+    assert_int_equal(start_file_call(ac, &o[0], &h[0], &err), BG_OK);
+    accepted[0] = bg_async_call_cancel(h[0]);
+    if (m == MODE_POLL)
+      assert_true(accepted[0]);
+    wait_file(ac, m, &o[0]);
+    bg_async_client_close(ac);
+    assert_int_equal(o[0].runs, 1);
+    if (accepted[0]) {
+      assert_int_equal(o[0].status, BG_ERR_CANCELLED);
+      assert_int_equal(o[0].err.grpc_status, 1);
+      assert_contains(o[0].err.message, "bg_async_call_cancel");
+      assert_false(o[0].output);
+    } else {
+      expect_like_sync(&o[0], &sync);
+    }
+    bg_async_call_release(h[0]);
+    file_outcome_fini(&o[0]);
+  }
+
+  /* many calls sent as `file` at once on a new client, cancelled one after another while the
+   * library thread resends the refused ones */
+  bg_async_client *ac = open_client(MODE_THREAD);
+  for (int i = 0; i < N; i++) {
+    file_outcome_init(&o[i]);
+    assert_int_equal(start_file_call(ac, &o[i], &h[i], &err), BG_OK);
+  }
+  for (int i = 0; i < N; i += 2)
+    accepted[i] = bg_async_call_cancel(h[i]);
+  for (int i = 0; i < N; i++) {
+    wait_file(ac, MODE_THREAD, &o[i]);
+    if (i % 2 == 0 && accepted[i]) {
+      if (o[i].status != BG_ERR_CANCELLED)
+        fail_msg("call %d: cancel accepted, but got %s: %s", i, bg_status_str(o[i].status),
+                 o[i].err.message);
+    } else {
+      expect_like_sync(&o[i], &sync);
+    }
+  }
+  bg_async_client_close(ac); /* joins the callback thread: no callback runs after this */
+  for (int i = 0; i < N; i++) {
+    assert_int_equal(o[i].runs, 1);
+    bg_async_call_release(h[i]);
+    file_outcome_fini(&o[i]);
+  }
+
+  /* closed with File calls in flight: every callback runs once, as cancelled */
+  ac = open_client(MODE_POLL);
+  for (int i = 0; i < 8; i++) {
+    file_outcome_init(&o[i]);
+    assert_int_equal(start_file_call(ac, &o[i], NULL, &err), BG_OK);
+  }
+  bg_async_client_close(ac); /* nobody polled: all still pending, so all cancelled */
+  for (int i = 0; i < 8; i++) {
+    assert_int_equal(o[i].runs, 1);
+    assert_int_equal(o[i].status, BG_ERR_CANCELLED);
+    assert_contains(o[i].err.message, "closed");
+    file_outcome_fini(&o[i]);
+  }
+}
+
+/* Holds the library's thread at its "sending it again" event, between the refused attempt and
+ * the resend, until the test thread has cancelled the call there. (A log handler must not call
+ * into the library; this one does not: it only waits for the thread that does.) */
+typedef struct window {
+  pthread_mutex_t mu;
+  pthread_cond_t cond;
+  bool reached, cancelled;
+} window;
+
+static void wait_in_window(bg_log_level level, const char *source, const char *message,
+                           void *user_data) {
+  (void)level;
+  (void)source;
+  window *w = user_data;
+  if (!strstr(message, "sending it again as serialized_bytes"))
+    return;
+  struct timespec limit;
+  clock_gettime(CLOCK_REALTIME, &limit);
+  limit.tv_sec += 60; /* liveness bound only */
+  pthread_mutex_lock(&w->mu);
+  w->reached = true;
+  pthread_cond_broadcast(&w->cond);
+  while (!w->cancelled && pthread_cond_timedwait(&w->cond, &w->mu, &limit) == 0) {
+  }
+  pthread_mutex_unlock(&w->mu);
+}
+
+/* A cancel between the two attempts, when no grpc call is active: the resend starts
+ * cancelled and the call ends as cancelled, its callback once. */
+static void test_file_resend_cancelled_between_attempts(void **state) {
+  (void)state;
+  window w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+  bg_log_level level = bg_get_log_level();
+  bg_set_log_level(BG_LOG_INFO);
+  bg_set_log_handler(wait_in_window, &w);
+  bg_async_client *ac = open_client(MODE_THREAD);
+  file_outcome o;
+  file_outcome_init(&o);
+  struct bg_async_call *h;
+  bg_error err;
+  assert_int_equal(start_file_call(ac, &o, &h, &err), BG_OK);
+  struct timespec limit;
+  clock_gettime(CLOCK_REALTIME, &limit);
+  limit.tv_sec += 60; /* liveness bound only */
+  pthread_mutex_lock(&w.mu);
+  while (!w.reached && pthread_cond_timedwait(&w.cond, &w.mu, &limit) == 0) {
+  }
+  bool reached = w.reached;
+  pthread_mutex_unlock(&w.mu);
+  bool accepted = bg_async_call_cancel(h); /* the library thread waits in the window */
+  pthread_mutex_lock(&w.mu);
+  w.cancelled = true;
+  pthread_cond_broadcast(&w.cond);
+  pthread_mutex_unlock(&w.mu);
+  wait_file(ac, MODE_THREAD, &o);
+  bg_async_client_close(ac);
+  bg_set_log_handler(NULL, NULL);
+  bg_set_log_level(level);
+  assert_true(reached);
+  assert_true(accepted);
+  assert_int_equal(o.runs, 1);
+  assert_int_equal(o.status, BG_ERR_CANCELLED);
+  assert_contains(o.err.message, "bg_async_call_cancel");
+  assert_false(o.output);
+  bg_async_call_release(h);
+  file_outcome_fini(&o);
+}
+
+/* Like gRPC's own retries, the resend is not a call of its own for interceptors: one
+ * `before`, one `after` that sees the final outcome. */
+static void test_file_resend_invisible_to_interceptors(void **state) {
+  (void)state;
+  bg_error sync = sync_file_outcome();
+  hook_log log = {.mu = PTHREAD_MUTEX_INITIALIZER};
+  bg_error err;
+  bg_interceptor *ic = bg_interceptor_new("counter", count_before, count_after, &log, NULL, &err);
+  bg_options *opts = bg_options_new();
+  assert_int_equal(bg_options_add_interceptor(opts, ic, &err), BG_OK);
+  bg_interceptor_release(ic);
+  bg_async_client *ac = bg_async_client_from_url(server.url, opts, 0, &err);
+  bg_options_free(opts);
+  assert_non_null(ac);
+  file_outcome o;
+  file_outcome_init(&o);
+  assert_int_equal(start_file_call(ac, &o, NULL, &err), BG_OK);
+  assert_int_equal(log.before, 1);
+  wait_file(ac, MODE_POLL, &o);
+  expect_like_sync(&o, &sync);
+  assert_int_equal(log.before, 1);
+  assert_int_equal(log.after, 1);
+  file_outcome_fini(&o);
+  bg_async_client_close(ac);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_thousands_in_flight_poll),
@@ -1298,6 +1641,12 @@ int main(void) {
       cmocka_unit_test(test_raw_calls),
       cmocka_unit_test(test_raw_calls_cancelled_by_close),
       cmocka_unit_test(test_raw_calls_v1alpha1),
+      cmocka_unit_test(test_file_refused_as_file_is_resent_poll),
+      cmocka_unit_test(test_file_refused_as_file_is_resent_fd),
+      cmocka_unit_test(test_file_refused_as_file_is_resent_thread),
+      cmocka_unit_test(test_file_resend_cancelled),
+      cmocka_unit_test(test_file_resend_cancelled_between_attempts),
+      cmocka_unit_test(test_file_resend_invisible_to_interceptors),
   };
   return cmocka_run_group_tests_name("async", tests, setup, teardown);
 }

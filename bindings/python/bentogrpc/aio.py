@@ -16,22 +16,7 @@ from typing import Any, Dict, Optional
 from . import _lib
 from ._values import take_output
 from .client import Api, Metadata, _ClientBase, _ms
-from .errors import ServerError, from_error
-
-# The sentence libbentogrpc adds (src/client/call.c, `call_complete`) when a server refused a
-# File input sent as `file` (BentoML >= 1.0.16, PROTOCOL.md §4.6) on an async call: the
-# library has then switched the API to serialized_bytes but, unlike a sync call, could not
-# resend the input itself.
-_FILE_REFUSED = "the server takes File inputs as serialized_bytes only"
-
-
-def _file_refused(e: BaseException) -> bool:
-    return (isinstance(e, ServerError) and e.grpc_status == 3  # INVALID_ARGUMENT
-            and _FILE_REFUSED in e.message)
-
-
-def _is_file_input(api: Optional[Api]) -> bool:
-    return api is not None and (api.input or "").rsplit(".", 1)[-1] == "File"
+from .errors import from_error
 
 
 class AsyncClient(_ClientBase):
@@ -134,24 +119,14 @@ class AsyncClient(_ClientBase):
         As in Client.call, APIs whose descriptors the library does not know (custom IO) are
         called raw (bg_async_call_raw): the input's own type picks the Request field, e.g.
         bytes -> serialized_bytes. And as there, a File input that the server refuses as
-        ``file`` (BentoML >= 1.0.16) is sent once more as serialized_bytes; for that, File
-        inputs stay serialized until the call has ended."""
+        ``file`` (BentoML >= 1.0.16) is sent once more as serialized_bytes, by the library
+        itself (bg_async_call)."""
         loop = self._attach()
         lib, aclient = self._lib, self._live_async()
         enc, value, co, api = self._prepare(api_name, inp, locals())
         fn = lib.bg_async_call if api is None or api.supported else lib.bg_async_call_raw
-        resend = api is not None and api.supported and _is_file_input(api)
         try:
             future = self._start(loop, fn, aclient, api_name, value, co, api)
-            if resend:
-                try:
-                    return await future
-                except ServerError as e:
-                    if not _file_refused(e) or not self._aclient:
-                        raise
-                # the library sends this API's File inputs as serialized_bytes from now on
-                future = self._start(loop, fn, self._aclient, api_name, value, co, api)
-                return await future
         finally:
             enc.free(value)
             if co:
