@@ -233,6 +233,9 @@ func goValue(v *C.bg_value) Value {
 	return out
 }
 
+// goSlice copies an output array out of C memory: a Go slice cannot own C memory (the
+// collector does not see it, and a finalizer freeing it could free memory a kept sub-slice
+// still points at), and the reply is freed before Call returns.
 func goSlice(dt C.bg_dtype, p unsafe.Pointer, n int) any {
 	switch dt {
 	case C.BG_DTYPE_FLOAT:
