@@ -38,7 +38,7 @@ struct bgi_async_engine {
    * made the probe needless (see unary.h). Listed ops stay listed, holding a reference, until
    * a flush: when the queue is idle while some still wait, at BGI_UNPROBED_LIMIT, at close. */
   bgi_async_op *unprobed;  /* under mu, through probe_next */
-  size_t n_listed;         /* under mu */
+  atomic_size_t n_listed;  /* written under mu; read without it as a hint */
   atomic_size_t n_waiting; /* listed ops whose call still waits: neither status nor probe */
   atomic_int n_pollers;    /* threads inside bg_async_client_poll() (drain_ready) */
 };
@@ -321,7 +321,7 @@ static void start_deferred_probes(bgi_async_engine *e) {
     }
   }
   e->unprobed = NULL;
-  e->n_listed = 0;
+  atomic_store_explicit(&e->n_listed, 0, memory_order_relaxed);
   pthread_mutex_unlock(&e->mu);
   while (dead) {
     bgi_async_op *op = dead;
@@ -345,7 +345,8 @@ static void defer_probe(bgi_async_engine *e, bgi_async_op *op) {
     op->probe_next = e->unprobed;
     e->unprobed = op;
   }
-  size_t n = listed ? e->n_listed : ++e->n_listed;
+  size_t n = atomic_load_explicit(&e->n_listed, memory_order_relaxed) + !listed;
+  atomic_store_explicit(&e->n_listed, n, memory_order_relaxed);
   pthread_mutex_unlock(&e->mu);
   if (listed)
     bgi_async_op_release(op); /* not the last reference: the list holds one */
@@ -427,7 +428,9 @@ static gpr_timespec sleep_until(bgi_async_engine *e, gpr_timespec limit) {
  * timers. false once the queue has been shut down and drained. */
 static bool drain_one(bgi_async_engine *e, gpr_timespec limit) {
   grpc_event ev = {.type = GRPC_QUEUE_TIMEOUT};
-  if (atomic_load(&e->n_waiting) > 0) {
+  /* Flushing whenever the queue runs dry also frees the listed ops that are done soon,
+   * while their memory is still warm. */
+  if (atomic_load_explicit(&e->n_listed, memory_order_relaxed) > 0) {
     /* Probes wait until the queue is empty: the statuses they wait for come first. */
     ev = grpc_completion_queue_next(e->cq, gpr_inf_past(GPR_CLOCK_MONOTONIC), NULL);
     if (ev.type == GRPC_QUEUE_TIMEOUT)
@@ -622,6 +625,7 @@ bgi_async_engine *bgi_async_engine_create(bool callback_thread, bg_error *err) {
   }
   atomic_init(&e->refs, 1);
   atomic_init(&e->n_waiting, 0);
+  atomic_init(&e->n_listed, 0);
   atomic_init(&e->n_pollers, 0);
   init_sync(e);
   e->event_fd = -1;
