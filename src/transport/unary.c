@@ -114,10 +114,9 @@ static grpc_event pluck(grpc_completion_queue *cq, void *tag, gpr_timespec deadl
   return grpc_completion_queue_pluck(cq, tag, deadline, NULL);
 }
 
-/* How long a sync call waits for its status before it looks at what else is out: the status
- * normally lands together with the reply, so one wait usually ends the call. When it is late,
- * the server is either still working (the reply is not in either: wait for that) or holding it
- * back behind a second reply message (the reply is in: start the probe). Only how soon a
+/* How long a sync call whose reply is in waits for the status before it starts the probe. The
+ * status normally lands together with the reply (it is then taken without waiting); a server
+ * holding it back behind a second reply message is caught after this. Only how soon a
  * streaming server is caught depends on it, never whether. */
 #define STATUS_GRACE_MS 50
 
@@ -126,28 +125,26 @@ static gpr_timespec grace(void) {
                       gpr_time_from_millis(STATUS_GRACE_MS, GPR_TIMESPAN));
 }
 
-/* Waits for every batch of the call started under `tag` on the pluck queue `cq`, a wake-up for
- * the whole call in the common case. false when the queue failed (never expected). */
+/* Waits for every batch of the call started under `tag` on the pluck queue `cq`: the reply (one
+ * wake-up), then the status, normally there already. false when the queue failed (never
+ * expected). */
 static bool wait_call(grpc_completion_queue *cq, void *tag, bgi_unary_result *result) {
   void *status_tag = bgi_unary_status_tag(tag);
   bgi_unary_state state = BGI_UNARY_RUNNING;
   while (state != BGI_UNARY_DONE) {
     void *next = tag; /* the main batch or the probe */
     grpc_event ev;
-    if (!result->probing && !result->status_done) {
-      bool late_has_a_cause = !result->main_done || state == BGI_UNARY_PROBE;
-      ev = pluck(cq, status_tag, late_has_a_cause ? grace() : gpr_inf_future(GPR_CLOCK_MONOTONIC));
-      if (ev.type == GRPC_QUEUE_TIMEOUT && state == BGI_UNARY_PROBE) {
+    if (!result->main_done || result->probing) {
+      ev = pluck(cq, tag, gpr_inf_future(GPR_CLOCK_MONOTONIC));
+    } else {
+      next = status_tag;
+      bool probe_may_help = state == BGI_UNARY_PROBE;
+      ev = pluck(cq, status_tag, probe_may_help ? grace() : gpr_inf_future(GPR_CLOCK_MONOTONIC));
+      if (ev.type == GRPC_QUEUE_TIMEOUT && probe_may_help) {
         bgi_unary_probe(result, tag);
         state = BGI_UNARY_RUNNING;
         continue;
       }
-      if (ev.type == GRPC_OP_COMPLETE)
-        next = status_tag;
-      else if (ev.type == GRPC_QUEUE_TIMEOUT) /* the reply is not in yet either */
-        ev = pluck(cq, tag, gpr_inf_future(GPR_CLOCK_MONOTONIC));
-    } else {
-      ev = pluck(cq, tag, gpr_inf_future(GPR_CLOCK_MONOTONIC));
     }
     if (ev.type != GRPC_OP_COMPLETE)
       return false;
