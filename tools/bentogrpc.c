@@ -76,7 +76,8 @@ static const char usage[] =
     "  --format text|json        json: every command prints one JSON document on stdout,\n"
     "                            errors too ({\"error\": {...}}); bench also takes csv\n"
     "  -v, --verbose             request metadata, response headers and trailers, status and\n"
-    "                            timing on stderr, and the library's log at info\n"
+    "                            timing on stderr (single calls), and the library's log at\n"
+    "                            info (load runs too)\n"
     "  --log LEVEL               the library's and gRPC Core's log on stderr: debug, info,\n"
     "                            warn or error (same as BG_LOG=LEVEL)\n"
     "  --version                 versions of bentogrpc, libbentogrpc and gRPC Core\n"
@@ -901,6 +902,12 @@ static int cmd_call(cli *c, bool bench) {
   if (!input)
     return report(&err);
   bool load = bench || c->concurrency || c->count || c->duration_s > 0;
+  if (load && c->output_path) { /* was ignored without a word */
+    bg_value_free(input);
+    return usage_error("-o %s writes one call's output; a load run (--concurrency, --count, "
+                       "--duration-s, bench) prints counts only: drop -o, or make one call",
+                       c->output_path);
+  }
   bg_response_metadata *md = c->verbose && !load ? bg_response_metadata_new() : NULL;
   bg_call_options *co = build_call_options(c, md, &err);
   int rc;

@@ -128,6 +128,9 @@ check "call without input" 2 "call needs exactly one input" -- "$cli" call local
 check "ragged ndarray" 2 "ragged" -- "$cli" call localhost:1 predict --ndarray '[[1,2],[3]]'
 check "unknown dtype" 2 "unknown --dtype" -- "$cli" call localhost:1 predict --ndarray '[1]' --dtype float16
 check "unavailable" 3 "UNAVAILABLE" -- "$cli" call "127.0.0.1:$unused_port" predict --ndarray '[1]'
+# load runs print counts, not outputs: -o used to be ignored without a word
+check "load run refuses -o" 2 "a load run (--concurrency, --count, --duration-s, bench) prints counts only" -- \
+  "$cli" call localhost:1 predict --ndarray '[1]' --count 3 -o /dev/null
 check "wait times out" 4 "was not ready after waiting" -- "$cli" wait "127.0.0.1:$unused_port" --timeout-ms 400 --interval-ms 100
 
 # issue 9: hostile command-line input
