@@ -54,8 +54,7 @@ static bool call_completed(bgi_async_op *op, bool ok) {
   /* A cancelled call is delivered as cancelled: nothing to resend. A cancel that comes after
    * this look is still seen: bgi_async_op_start cancels a call started after a cancel.
    * BentoML's refusal is a status alone; one that came with a reply message (a misbehaving
-   * server) is delivered as it is: such a call may still sit on the engine's list of calls
-   * waiting for a probe (async_engine.c, defer_probe), which must not see a second call. */
+   * server) is delivered as it is. */
   bool refused = ok && !c->call.op.result.response &&
                  bgi_async_op_cancelled(op) == BGI_CANCEL_NONE &&
                  bgi_call_refused_file(&c->call); /* marks the API: later calls go as bytes */
