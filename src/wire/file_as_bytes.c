@@ -23,29 +23,32 @@ bg_status bgi_wire_request_file_as_bytes(const grpc_byte_buffer *request, bgi_pr
                                  (grpc_byte_buffer *)request, "the refused Request", &msg, err);
   if (st != BG_OK)
     return not_a_file_request(err);
-  /* The new Request borrows the name and the bytes of the unpacked one, which outlives it. */
+  /* Only File differs between the versions' Requests; api_name (1) and serialized_bytes (2)
+   * are the same fields in both, so the resend is packed as a v1 Request either way. It
+   * borrows the name and the bytes of the unpacked message, which outlives it. */
+  const char *api_name = NULL;
+  const ProtobufCBinaryData *bytes = NULL;
   if (v1) {
     const bgi_pb_request *old = (const bgi_pb_request *)msg;
-    if (old->content_case != BENTOML__GRPC__V1__REQUEST__CONTENT_FILE || !old->file) {
-      st = not_a_file_request(err);
-    } else {
-      bgi_pb_request again = BENTOML__GRPC__V1__REQUEST__INIT;
-      again.api_name = old->api_name;
-      again.content_case = BENTOML__GRPC__V1__REQUEST__CONTENT_SERIALIZED_BYTES;
-      again.serialized_bytes = old->file->content;
-      st = bgi_wire_pack(&again.base, out, err);
+    if (old->content_case == BENTOML__GRPC__V1__REQUEST__CONTENT_FILE && old->file) {
+      api_name = old->api_name;
+      bytes = &old->file->content;
     }
   } else {
     const v1alpha1_request *old = (const v1alpha1_request *)msg;
-    if (old->content_case != BENTOML__GRPC__V1ALPHA1__REQUEST__CONTENT_FILE || !old->file) {
-      st = not_a_file_request(err);
-    } else {
-      v1alpha1_request again = BENTOML__GRPC__V1ALPHA1__REQUEST__INIT;
-      again.api_name = old->api_name;
-      again.content_case = BENTOML__GRPC__V1ALPHA1__REQUEST__CONTENT_SERIALIZED_BYTES;
-      again.serialized_bytes = old->file->content;
-      st = bgi_wire_pack(&again.base, out, err);
+    if (old->content_case == BENTOML__GRPC__V1ALPHA1__REQUEST__CONTENT_FILE && old->file) {
+      api_name = old->api_name;
+      bytes = &old->file->content;
     }
+  }
+  if (!bytes) {
+    st = not_a_file_request(err);
+  } else {
+    bgi_pb_request again = BENTOML__GRPC__V1__REQUEST__INIT;
+    again.api_name = (char *)api_name;
+    again.content_case = BENTOML__GRPC__V1__REQUEST__CONTENT_SERIALIZED_BYTES;
+    again.serialized_bytes = *bytes;
+    st = bgi_wire_pack(&again.base, out, err);
   }
   protobuf_c_message_free_unpacked(msg, NULL);
   return st;
