@@ -8,7 +8,18 @@ mtls_example=${3:-}
 passed=0
 failed=0
 server_pid=
-cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; }
+replica_pids=()
+stop_replicas() {
+  local pid
+  for pid in "${replica_pids[@]}"; do
+    kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  done
+  replica_pids=()
+}
+cleanup() {
+  stop_replicas
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+}
 trap cleanup EXIT
 
 # shellcheck source=scripts/await_port.sh
@@ -387,6 +398,31 @@ check "i11 bench prints calls per replica" 0 "calls per replica (bentoml-replica
 check_json "i11 bench --raw counts calls per replica" 0 "d['ok'] == 8 and d['replicas'] == {'r7': 8}" -- \
   "$cli" bench "127.0.0.1:$port" bonjour --text hi --concurrency 2 --count 8 --format json --raw
 cleanup
+
+# Issue 11: call and bench take gRPC's target syntax; one ipv4: target naming three replicas,
+# round_robin: bench counts every replica's calls (round_robin may start on the first replica
+# ready, so the split need not be exact), and the flags are taken by bench as by call.
+server_pid=
+targets=()
+for i in 1 2 3; do
+  start_server --listen "127.0.0.$i:0" --replica-id "r$i"
+  replica_pids+=("$server_pid")
+  targets+=("127.0.0.$i:$port")
+done
+server_pid=
+ipv4_target="ipv4:$(IFS=,; echo "${targets[*]}")"
+check "i11 call over an ipv4: list" 0 '"data":[2.0]' -- \
+  "$cli" call "$ipv4_target" double_ndarray --ndarray '[1.0]' --lb round_robin
+check "i11 call over dns:///localhost" 0 "Hello, x!" -- \
+  "$cli" call "dns:///localhost:${targets[0]##*:}" bonjour --text x
+check_json "i11 bench spreads over 3 replicas" 0 \
+  "d['ok'] == 300 and sorted(d['replicas']) == ['r1', 'r2', 'r3'] and sum(d['replicas'].values()) == 300" -- \
+  "$cli" bench "$ipv4_target" bonjour --text hi --concurrency 4 --count 300 --format json \
+  --lb round_robin --retries 2 --health-check
+check_json "i11 bench pick_first sticks to one replica" 0 \
+  "d['ok'] == 100 and len(d['replicas']) == 1" -- \
+  "$cli" bench "$ipv4_target" bonjour --text hi --concurrency 4 --count 100 --format json
+stop_replicas
 
 start_server --health-status NOT_SERVING
 check "not serving" 1 "NOT_SERVING" -- "$cli" health "127.0.0.1:$port"

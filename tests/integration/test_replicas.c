@@ -1,12 +1,13 @@
 /* Issue 11: one client over many reference-server replicas on loopback (127.0.0.1/2/3, one
  * port): round_robin spreads evenly through an ipv4: list and through a DNS name (a tiny DNS
  * responder that c-ares asks through dns://127.0.0.1:PORT/replicas.test:port), pick_first
- * sticks to one replica, failover under 64 async calls in flight (SIGKILL with retries,
+ * sticks to one replica, the other target forms (ipv6: list, dns:///, unix-abstract:) reach
+ * their replicas, failover under 64 async calls in flight (SIGKILL with retries,
  * SIGTERM without) loses nothing, health-aware balancing follows NOT_SERVING/SERVING, and a
  * server-side max connection age is invisible to callers. Every call is counted and printed.
  * Replicas say who answered in trailing metadata (bentoml-replica, bentoml-peer,
  * bentoml-previous-attempts on a retry). BGT_REPLICAS_AGE_SECONDS sets the length of the
- * max-connection-age run (default 12); BGT_REPLICAS_FAILOVER_PLAIN=1 and
+ * max-connection-age run (default 60, as issue 11 asks); BGT_REPLICAS_FAILOVER_PLAIN=1 and
  * BGT_REPLICAS_GRACEFUL_PLAIN=1 add the informational runs without retries / health check. */
 #include <setjmp.h>
 #include <signal.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <pthread.h>
@@ -214,6 +216,54 @@ static void test_pick_first_sticks(void **state) {
   replicas_stop(&r);
 }
 
+/* The rest of gRPC's target forms end to end (ipv4: lists and dns://SERVER/ are above): an
+ * ipv6: list (round_robin over two replicas on [::1]), dns:/// (the system's resolver) and
+ * unix-abstract:, each reaching the replica it names, with bg_client_url() as written. */
+static void test_native_targets_reach_replicas(void **state) {
+  (void)state;
+  bgt_server v6[2], v4;
+  for (int i = 0; i < 2; i++) {
+    const char *args[] = {"--listen", "[::1]:0", "--replica-id", i ? "r2" : "r1", NULL};
+    assert_int_equal(bgt_server_start(&v6[i], args), 0);
+  }
+  char abstract[64], listen_abstract[80];
+  snprintf(abstract, sizeof abstract, "bentogrpc-test-%d", (int)getpid());
+  snprintf(listen_abstract, sizeof listen_abstract, "unix-abstract:%s", abstract);
+  const char *args[] = {"--listen",     "127.0.0.1:0", "--listen", listen_abstract,
+                        "--replica-id", "r3",          NULL};
+  assert_int_equal(bgt_server_start(&v4, args), 0);
+
+  char url[160];
+  int counts[N_REPLICAS], failed, seen[N_REPLICAS] = {0};
+  snprintf(url, sizeof url, "ipv6:[::1]:%d,[::1]:%d", v6[0].port, v6[1].port);
+  bg_client *c = client_for(url, "round_robin");
+  for (int round = 0; round < 20 && !(seen[0] && seen[1]); round++) {
+    spread_calls(c, 30, counts, &failed);
+    assert_int_equal(failed, 0);
+    for (int i = 0; i < N_REPLICAS; i++)
+      seen[i] += counts[i];
+  }
+  printf("round_robin %s: r1 %d, r2 %d, r3 %d\n", url, seen[0], seen[1], seen[2]);
+  assert_true(seen[0] > 0 && seen[1] > 0);
+  assert_int_equal(seen[2], 0);
+  bg_client_close(c);
+
+  snprintf(url, sizeof url, "dns:///localhost:%d", v4.port);
+  const char *single[] = {url, listen_abstract};
+  for (int k = 0; k < 2; k++) {
+    c = client_for(single[k], NULL);
+    spread_calls(c, 20, counts, &failed);
+    printf("%s: 20 calls: r1 %d, r2 %d, r3 %d, failed %d\n", single[k], counts[0], counts[1],
+           counts[2], failed);
+    assert_int_equal(failed, 0);
+    assert_int_equal(counts[2], 20);
+    bg_client_close(c);
+  }
+  bgt_server_stop(&v6[0]);
+  bgt_server_stop(&v6[1]);
+  bgt_server_stop(&v4);
+}
+
 /* ---- async load: IN_FLIGHT calls always in flight, each refilled from its callback ---- */
 
 typedef struct load load;
@@ -221,6 +271,8 @@ typedef struct slot {
   load *load;
   bg_call_options *co;
   bg_response_metadata *md;
+  atomic_bool busy; /* its call started and has not ended: a second end of one call finds it
+                       false (the tally alone cannot see that: each end starts a new call) */
 } slot;
 
 struct load {
@@ -231,6 +283,7 @@ struct load {
   atomic_int refused;      /* calls bg_async_call refused (never started) */
   atomic_int ended;        /* callbacks run */
   atomic_int ok, failed;   /* of the ended */
+  atomic_int ended_twice;  /* callbacks of a slot with no call in flight (must stay 0) */
   atomic_int unattributed; /* ok without a replica id (must stay 0) */
   atomic_int per_replica[N_REPLICAS];
   atomic_int retried[N_REPLICAS]; /* ok after more than one attempt, by the answering replica */
@@ -248,6 +301,8 @@ static void on_done(struct bg_async_call *call, bg_status status, bg_value *outp
   (void)call;
   slot *s = user_data;
   load *l = s->load;
+  if (!atomic_exchange(&s->busy, false))
+    atomic_fetch_add(&l->ended_twice, 1);
   if (status == BG_OK) {
     int i = replica_index(s->md);
     if (i < 0)
@@ -278,10 +333,14 @@ static void start_one(slot *s) {
   load *l = s->load;
   bg_value *in = bg_text_new("x", 1, NULL);
   bg_error err;
-  if (bg_async_call(l->client, "bonjour", in, s->co, on_done, s, NULL, &err) == BG_OK)
+  atomic_store(&s->busy, true); /* before: the callback may run before bg_async_call returns */
+  if (bg_async_call(l->client, "bonjour", in, s->co, on_done, s, NULL, &err) == BG_OK) {
     atomic_fetch_add(&l->started, 1);
-  else if (atomic_fetch_add(&l->refused, 1) == 0)
-    snprintf(l->first_error, sizeof l->first_error, "refused: %s", err.message);
+  } else {
+    atomic_store(&s->busy, false);
+    if (atomic_fetch_add(&l->refused, 1) == 0)
+      snprintf(l->first_error, sizeof l->first_error, "refused: %s", err.message);
+  }
   bg_value_free(in);
 }
 
@@ -295,6 +354,7 @@ static void load_start(load *l, const char *url, const bg_options *o, bool one_r
   for (int i = 0; i < IN_FLIGHT; i++) {
     slot *s = &l->slots[i];
     s->load = l;
+    atomic_init(&s->busy, false);
     s->co = bg_call_options_new();
     s->md = bg_response_metadata_new();
     bg_call_options_set_response_metadata(s->co, s->md, NULL);
@@ -331,13 +391,18 @@ static void load_finish(load *l, const char *what) {
   if (l->one_replica) /* each slot sees each new connection: 64 per reconnection */
     snprintf(reconnections, sizeof reconnections, "; connection changes seen by the slots %d",
              atomic_load(&l->peers_changed));
-  printf("%s: sent %d, ok %d, failed %d, refused %d; per replica ok/retried: r1 %d/%d, "
-         "r2 %d/%d, r3 %d/%d%s%s%s\n",
-         what, started, ok, failed, atomic_load(&l->refused), atomic_load(&l->per_replica[0]),
-         atomic_load(&l->retried[0]), atomic_load(&l->per_replica[1]), atomic_load(&l->retried[1]),
+  int twice = atomic_load(&l->ended_twice);
+  printf("%s: sent %d, ok %d, failed %d, refused %d, ended twice %d; per replica ok/retried: "
+         "r1 %d/%d, r2 %d/%d, r3 %d/%d%s%s%s\n",
+         what, started, ok, failed, atomic_load(&l->refused), twice,
+         atomic_load(&l->per_replica[0]), atomic_load(&l->retried[0]),
+         atomic_load(&l->per_replica[1]), atomic_load(&l->retried[1]),
          atomic_load(&l->per_replica[2]), atomic_load(&l->retried[2]), reconnections,
          l->first_error[0] ? "; first error: " : "", l->first_error);
-  assert_int_equal(ended, started); /* every call ended exactly once (the close ran none) */
+  assert_int_equal(ended, started); /* every call ended (the close ran none) ... */
+  assert_int_equal(twice, 0);       /* ... and none twice */
+  for (int i = 0; i < IN_FLIGHT; i++)
+    assert_false(atomic_load(&l->slots[i].busy));
   assert_int_equal(ok + failed, ended);
   assert_int_equal(atomic_load(&l->per_replica[0]) + atomic_load(&l->per_replica[1]) +
                        atomic_load(&l->per_replica[2]) + atomic_load(&l->unattributed),
@@ -472,12 +537,13 @@ static void test_health_aware_balancing(void **state) {
   replicas_stop(&r);
 }
 
-/* A server-side max connection age of 5 s: the client reconnects under load (several
- * connection changes seen) and no call fails, with no retry policy. */
+/* A server-side max connection age of 5 s over a 60 s run (BGT_REPLICAS_AGE_SECONDS): the
+ * client reconnects under load (each reconnection is seen by every slot) and no call fails,
+ * with no retry policy. */
 static void test_max_connection_age_is_invisible(void **state) {
   (void)state;
   const char *env = getenv("BGT_REPLICAS_AGE_SECONDS");
-  int seconds = env && atoi(env) > 0 ? atoi(env) : 12;
+  int seconds = env && atoi(env) > 0 ? atoi(env) : 60;
   replicas r;
   replicas_start(&r, 1, "--max-connection-age-ms", "5000");
   char url[64];
@@ -501,6 +567,7 @@ int main(void) {
       cmocka_unit_test(test_round_robin_over_ipv4_list),
       cmocka_unit_test(test_round_robin_over_dns_name),
       cmocka_unit_test(test_pick_first_sticks),
+      cmocka_unit_test(test_native_targets_reach_replicas),
       cmocka_unit_test(test_failover_sigkill_with_retries),
       cmocka_unit_test(test_graceful_shutdown_without_retries),
       cmocka_unit_test(test_health_aware_balancing),
