@@ -1,5 +1,5 @@
 /* bentogrpc — command-line client for BentoML gRPC servers, built on the public API only.
- * One getopt_long option table; every command shares the exit codes below and --format. */
+ * One getopt_long option table; every command shares the exit codes of cli_exit.h and --format. */
 #include <bentogrpc/bentogrpc.h>
 #include <ctype.h>
 #include <errno.h>
@@ -11,20 +11,10 @@
 #include <time.h>
 
 #include "cli_async.h"
+#include "cli_exit.h"
 #include "cli_input.h"
 #include "cli_output.h"
 #include "cli_value_json.h"
-
-/* Exit codes a script can branch on, the same for every command (--help, bentogrpc(1)). */
-enum {
-  EXIT_OK = 0,
-  EXIT_NOT_SERVING = 1, /* health: the server answered, but not SERVING */
-  EXIT_USAGE = 2,       /* bad command line or input */
-  EXIT_UNAVAILABLE = 3, /* nothing answered at the address */
-  EXIT_DEADLINE = 4,    /* deadline exceeded, or wait timed out */
-  EXIT_SERVER = 5,      /* the server answered with an error status (or no such API) */
-  EXIT_OTHER = 6        /* protocol error, unsupported descriptor, internal error */
-};
 
 static const char usage[] =
     "usage: bentogrpc COMMAND URL [ARGS] [OPTIONS]\n"
@@ -74,7 +64,9 @@ static const char usage[] =
     "\n"
     "global options (--opt VALUE and --opt=VALUE both work; -- ends the options):\n"
     "  --format text|json        json: every command prints one JSON document on stdout,\n"
-    "                            errors too ({\"error\": {...}}); bench also takes csv\n"
+    "                            errors too ({\"error\": {...}}); NaN and infinite floats\n"
+    "                            as the strings \"NaN\", \"Infinity\", \"-Infinity\" (strict\n"
+    "                            JSON, as grpcurl prints them); bench also takes csv\n"
     "  -v, --verbose             request metadata, response headers and trailers, status and\n"
     "                            timing on stderr (single calls), and the library's log at\n"
     "                            info (load runs too)\n"
@@ -233,48 +225,22 @@ static const struct option long_options[] = {
 
 static bool json_mode; /* --format json: errors are JSON documents on stdout too */
 
-static int exit_code_for(bg_status st) {
-  switch (st) {
-  case BG_OK: return EXIT_OK;
-  case BG_ERR_INVALID_ARGUMENT: return EXIT_USAGE;
-  case BG_ERR_UNAVAILABLE: return EXIT_UNAVAILABLE;
-  case BG_ERR_DEADLINE:
-  case BG_ERR_TIMEOUT: return EXIT_DEADLINE;
-  case BG_ERR_SERVER:
-  case BG_ERR_UNKNOWN_API: return EXIT_SERVER;
-  default: return EXIT_OTHER;
-  }
-}
-
-/* {"error": {...}} on stdout for --format json. */
-static void print_json_error(const char *status, int grpc_status, const char *message, int rc) {
-  printf("{\"error\":{\"status\":\"%s\",\"grpc_status\":%d,\"grpc_status_name\":", status,
-         grpc_status);
-  if (grpc_status)
-    cli_put_json_string(stdout, bg_grpc_status_str(grpc_status),
-                        strlen(bg_grpc_status_str(grpc_status)));
-  else
-    fputs("null", stdout);
-  fputs(",\"message\":", stdout);
-  cli_put_json_string(stdout, message, strlen(message));
-  printf(",\"exit_code\":%d}}\n", rc);
-}
-
 /* Prints a failure; never exits 0 (a failure without a code or message is a bug here). */
 static int report(const bg_error *err) {
   if (err->code == BG_OK || err->message[0] == '\0') {
     fprintf(stderr, "bentogrpc: internal error: an operation failed without saying why "
                     "(please report this)\n");
     if (json_mode)
-      print_json_error("BG_ERR_INTERNAL", 0, "an operation failed without saying why", EXIT_OTHER);
-    return EXIT_OTHER;
+      cli_print_json_error(stdout, "BG_ERR_INTERNAL", 0, "an operation failed without saying why",
+                           CLI_EXIT_OTHER);
+    return CLI_EXIT_OTHER;
   }
   char *safe = bg_text_escape(err->message, strlen(err->message)); /* server text inside */
   fprintf(stderr, "bentogrpc: %s\n", safe ? safe : "out of memory");
   bg_string_free(safe);
-  int rc = exit_code_for(err->code);
+  int rc = cli_exit_code(err->code);
   if (json_mode)
-    print_json_error(bg_status_str(err->code), err->grpc_status, err->message, rc);
+    cli_print_json_error(stdout, bg_status_str(err->code), err->grpc_status, err->message, rc);
   return rc;
 }
 
@@ -283,8 +249,8 @@ static int usage_error(const char *fmt, const char *arg) {
   snprintf(message, sizeof message, fmt, arg);
   fprintf(stderr, "bentogrpc: %s\nRun 'bentogrpc --help' for usage.\n", message);
   if (json_mode)
-    print_json_error("usage", 0, message, EXIT_USAGE);
-  return EXIT_USAGE;
+    cli_print_json_error(stdout, "usage", 0, message, CLI_EXIT_USAGE);
+  return CLI_EXIT_USAGE;
 }
 
 static bool parse_ms(const char *text, int64_t *out) {
@@ -347,7 +313,7 @@ static int read_text(cli *c, const char *flag, const char *path, char **out) {
     fclose(f);
   if (!buf) {
     fprintf(stderr, "bentogrpc: out of memory\n");
-    return EXIT_OTHER;
+    return CLI_EXIT_OTHER;
   }
   buf[len] = '\0';
   if (failed || memchr(buf, '\0', len)) {
@@ -394,7 +360,7 @@ static int part_value(cli *c, const char *arg, const char **out) {
   char *joined = malloc(size);
   if (!joined) {
     fprintf(stderr, "bentogrpc: out of memory\n");
-    return EXIT_OTHER;
+    return CLI_EXIT_OTHER;
   }
   snprintf(joined, size, "%.*s:%s", (int)(colon - arg), arg, value);
   *out = joined;
@@ -446,8 +412,8 @@ static int take_option(cli *c, int id, const char *name, const char *arg) {
   bg_error err;
   int64_t n;
   switch (id) {
-  case 'h': fputs(usage, stdout); return EXIT_OK;
-  case O_VERSION: print_version(); return EXIT_OK;
+  case 'h': fputs(usage, stdout); return CLI_EXIT_OK;
+  case O_VERSION: print_version(); return CLI_EXIT_OK;
   case 'v': c->verbose = true; return bg_get_log_level() > BG_LOG_INFO ? -1 : set_log("info");
   case O_LOG: return set_log(arg);
   case O_FORMAT:
@@ -619,7 +585,7 @@ static int parse_args(int argc, char **argv, cli *c) {
     if (json_mode)
       return usage_error("%s", "give a COMMAND and a URL");
     fputs(usage, stderr);
-    return EXIT_USAGE;
+    return CLI_EXIT_USAGE;
   }
   c->command = positional[0];
   c->url = positional[1];
@@ -629,7 +595,7 @@ static int parse_args(int argc, char **argv, cli *c) {
     size_t size = strlen(c->url) - 8 + sizeof "grpc://";
     if (!(c->url_buf = malloc(size))) {
       fprintf(stderr, "bentogrpc: out of memory\n");
-      return EXIT_OTHER;
+      return CLI_EXIT_OTHER;
     }
     snprintf(c->url_buf, size, "grpc://%s", c->url + 8);
     c->url = c->url_buf;
@@ -694,7 +660,7 @@ static int cmd_describe(cli *c) {
     }
     printf("]}\n");
     bg_client_close(client);
-    return EXIT_OK;
+    return CLI_EXIT_OK;
   }
   printf("service ");
   cli_put_text(stdout, bg_client_service_name(client), (size_t)-1);
@@ -719,7 +685,7 @@ static int cmd_describe(cli *c) {
     }
   }
   bg_client_close(client);
-  return EXIT_OK;
+  return CLI_EXIT_OK;
 }
 
 static void print_status_json(const char *status, const char *service) {
@@ -739,7 +705,7 @@ static int cmd_health(cli *c) {
     print_status_json(bg_health_status_str(status), c->service);
   else
     printf("%s\n", bg_health_status_str(status));
-  return status == BG_HEALTH_SERVING ? EXIT_OK : EXIT_NOT_SERVING;
+  return status == BG_HEALTH_SERVING ? CLI_EXIT_OK : CLI_EXIT_NOT_SERVING;
 }
 
 static int cmd_wait(cli *c) {
@@ -752,7 +718,7 @@ static int cmd_wait(cli *c) {
     print_status_json("SERVING", NULL);
   else
     printf("SERVING\n");
-  return EXIT_OK;
+  return CLI_EXIT_OK;
 }
 
 static bg_call_options *build_call_options(const cli *c, bg_response_metadata *sink,
@@ -849,11 +815,11 @@ static void print_verbose(const bg_response_metadata *md, bg_status st, const bg
 /* -o -: a file, bytes, text or JSON output as raw bytes on stdout. */
 static int print_raw(const bg_value *v) {
   switch (bg_value_get_kind(v)) {
-  case BG_VALUE_FILE: fwrite(bg_file_data(v), 1, bg_file_size(v), stdout); return EXIT_OK;
-  case BG_VALUE_BYTES: fwrite(bg_bytes_data(v), 1, bg_bytes_size(v), stdout); return EXIT_OK;
-  case BG_VALUE_TEXT: fwrite(bg_text_data(v), 1, bg_text_length(v), stdout); return EXIT_OK;
-  case BG_VALUE_JSON: fputs(bg_json_text(v), stdout); return EXIT_OK;
-  default: return cli_print_value(stdout, v, NULL) != 0 ? EXIT_OTHER : EXIT_OK;
+  case BG_VALUE_FILE: fwrite(bg_file_data(v), 1, bg_file_size(v), stdout); return CLI_EXIT_OK;
+  case BG_VALUE_BYTES: fwrite(bg_bytes_data(v), 1, bg_bytes_size(v), stdout); return CLI_EXIT_OK;
+  case BG_VALUE_TEXT: fwrite(bg_text_data(v), 1, bg_text_length(v), stdout); return CLI_EXIT_OK;
+  case BG_VALUE_JSON: fputs(bg_json_text(v), stdout); return CLI_EXIT_OK;
+  default: return cli_print_value(stdout, v, NULL) != 0 ? CLI_EXIT_OTHER : CLI_EXIT_OK;
   }
 }
 
@@ -872,7 +838,7 @@ static int run_once(const cli *c, const bg_value *input, const bg_call_options *
              : bg_client_call(client, c->api, input, &output, co, &err);
   if (c->verbose && client)
     print_verbose(md, st, &err, now_ms() - started);
-  int rc = EXIT_OK;
+  int rc = CLI_EXIT_OK;
   bool to_stdout = c->output_path && strcmp(c->output_path, "-") == 0;
   if (st != BG_OK)
     rc = report(&err);
@@ -883,10 +849,10 @@ static int run_once(const cli *c, const bg_value *input, const bg_call_options *
   else if (to_stdout)
     rc = print_raw(output);
   else if (c->json) {
-    rc = cli_print_value_json(stdout, output, c->output_path) != 0 ? EXIT_OTHER : EXIT_OK;
+    rc = cli_print_value_json(stdout, output, c->output_path) != 0 ? CLI_EXIT_OTHER : CLI_EXIT_OK;
     putchar('\n');
   } else if (cli_print_value(stdout, output, c->output_path) != 0)
-    rc = EXIT_OTHER;
+    rc = CLI_EXIT_OTHER;
   bg_value_free(output);
   bg_client_close(client);
   return rc;
@@ -932,7 +898,7 @@ int main(int argc, char **argv) {
   c.options = bg_options_new();
   if (!c.options) {
     fprintf(stderr, "bentogrpc: out of memory\n");
-    return EXIT_OTHER;
+    return CLI_EXIT_OTHER;
   }
   int rc = parse_args(argc, argv, &c);
   if (rc < 0) {
@@ -951,8 +917,8 @@ int main(int argc, char **argv) {
   /* Output that could not be written (a full disk, a closed pipe) is a failure too. */
   if (fflush(stdout) != 0 || ferror(stdout)) {
     fprintf(stderr, "bentogrpc: cannot write the output to stdout\n");
-    if (rc == EXIT_OK)
-      rc = EXIT_OTHER;
+    if (rc == CLI_EXIT_OK)
+      rc = CLI_EXIT_OTHER;
   }
   for (size_t i = 0; i < c.n_loaded; i++)
     free(c.loaded[i]);

@@ -8,20 +8,7 @@
 #include <time.h>
 
 #include "cli_async.h"
-
-/* The CLI's exit codes (tools/bentogrpc.c); kept in step by hand. */
-static int exit_code_for(bg_status st) {
-  switch (st) {
-  case BG_OK: return 0;
-  case BG_ERR_INVALID_ARGUMENT: return 2;
-  case BG_ERR_UNAVAILABLE: return 3;
-  case BG_ERR_DEADLINE:
-  case BG_ERR_TIMEOUT: return 4;
-  case BG_ERR_SERVER:
-  case BG_ERR_UNKNOWN_API: return 5;
-  default: return 6;
-  }
-}
+#include "cli_exit.h"
 
 #define N_STATUS (BG_ERR_INTERNAL + 1)
 
@@ -345,30 +332,41 @@ static replicas *add_replica_counter(bg_options *options, const char *key, bg_er
   return st == BG_OK ? rs : NULL;
 }
 
+/* A load run that could not start: the reason on stderr (escaped: server text inside) and,
+ * under --format json, as the CLI's {"error": ...} document on `out`, as for a single call.
+ * Returns the exit code. */
+static int fail_to_start(const cli_load *load, FILE *out, const char *status, bg_status code,
+                         int grpc_status, const char *message) {
+  char *safe = bg_text_escape(message, strlen(message));
+  fprintf(stderr, "bentogrpc: %s\n", safe ? safe : message);
+  bg_string_free(safe);
+  int rc = cli_exit_code(code);
+  if (out && load->format && strcmp(load->format, "json") == 0)
+    cli_print_json_error(out, status ? status : bg_status_str(code), grpc_status, message, rc);
+  return rc;
+}
+
 int cli_run_load(const cli_load *load, FILE *out) {
   if (load->concurrency < 1 || load->count < 0 || (load->count == 0 && load->duration_s <= 0) ||
-      !load->api || !load->input || !out) {
-    fprintf(stderr, "bentogrpc: give --concurrency >= 1 and --count or --duration-s\n");
-    return 2;
-  }
+      !load->api || !load->input || !out)
+    return fail_to_start(load, out, "usage", BG_ERR_INVALID_ARGUMENT, 0,
+                         "give --concurrency >= 1 and --count or --duration-s");
   bg_error err;
   run r = {.load = load};
   /* The counter goes into the CLI's own options, which it frees after the run. */
   if (load->replica_key && load->options &&
-      !(r.replicas = add_replica_counter((bg_options *)load->options, load->replica_key, &err))) {
-    fprintf(stderr, "bentogrpc: %s\n", err.message);
-    return 6;
-  }
+      !(r.replicas = add_replica_counter((bg_options *)load->options, load->replica_key, &err)))
+    return fail_to_start(load, out, NULL, BG_ERR_NO_MEMORY, 0, err.message);
   slot *slots = calloc((size_t)load->concurrency, sizeof *slots);
+  if (!slots)
+    return fail_to_start(load, out, NULL, BG_ERR_NO_MEMORY, 0, "out of memory");
   /* Raw calls need no discovery (v1alpha1 servers have none), like bg_client_open for the
    * CLI's single raw call. */
-  if (slots)
-    r.client = load->raw ? bg_async_client_connect(load->url, load->options, 0, &err)
-                         : bg_async_client_from_url(load->url, load->options, 0, &err);
+  r.client = load->raw ? bg_async_client_connect(load->url, load->options, 0, &err)
+                       : bg_async_client_from_url(load->url, load->options, 0, &err);
   if (!r.client) {
-    fprintf(stderr, "bentogrpc: %s\n", slots ? err.message : "out of memory");
     free(slots);
-    return slots ? exit_code_for(err.code) : 6;
+    return fail_to_start(load, out, NULL, err.code, err.grpc_status, err.message);
   }
   r.start = r.last_progress = now_s();
   r.measure_from = r.start + (load->warmup_s > 0 ? load->warmup_s : 0);
@@ -378,10 +376,9 @@ int cli_run_load(const cli_load *load, FILE *out) {
   r.started = 1;
   r.measured_started = load->warmup_s > 0 ? 0 : 1;
   if (start_call(&r, &slots[0], &err) != BG_OK) {
-    fprintf(stderr, "bentogrpc: %s\n", err.message);
     bg_async_client_close(r.client);
     free(slots);
-    return exit_code_for(err.code);
+    return fail_to_start(load, out, NULL, err.code, err.grpc_status, err.message);
   }
   for (int i = 1; i < load->concurrency; i++) {
     slots[i].r = &r;
@@ -419,7 +416,7 @@ int cli_run_load(const cli_load *load, FILE *out) {
       print_latency(&r, out);
   }
   free(slots);
-  return exit_code_for(r.first_status);
+  return cli_exit_code(r.first_status);
 }
 
 int cli_call_concurrent(const char *url, const char *api, const bg_value *input,

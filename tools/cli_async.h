@@ -42,7 +42,9 @@ double cli_hist_percentile(const cli_hist *h, double p);
 /* Runs the load and prints how many calls succeeded and failed (per status, with the first
  * error), the elapsed time and calls per second, plus the latency report when asked.
  * Returns the CLI exit code: 0 when every call succeeded, 2 for bad arguments, otherwise the
- * code of the first failure's status. Connection errors go to stderr. */
+ * code of the first failure's status (tools/cli_exit.h). A run that cannot start (no
+ * connection, unknown API, bad input) says why on stderr and, with format "json", also as the
+ * CLI's {"error": ...} document on `out`. */
 int cli_run_load(const cli_load *load, FILE *out);
 
 /* The older entry point: `count` calls, `concurrency` in flight, no latency report, calls

@@ -22,7 +22,8 @@ void cli_put_json_string(FILE *out, const char *text, size_t len) {
   json_decref(s);
 }
 
-/* A series as a 1-d ndarray of the same elements (borrowed), printed by the ndarray printer. */
+/* A series as a 1-d ndarray of the same elements (borrowed), printed by the ndarray printer
+ * (strict JSON). */
 static int print_series(FILE *out, const bg_value *s) {
   int64_t shape[1] = {(int64_t)bg_series_count(s)};
   bg_error err;
@@ -30,7 +31,7 @@ static int print_series(FILE *out, const bg_value *s) {
       bg_ndarray_borrow(bg_series_dtype(s), shape, 1, bg_series_data(s), bg_series_count(s), &err);
   if (!view)
     return fprintf(out, "null") < 0 ? -1 : 0;
-  int rc = cli_print_ndarray(out, view);
+  int rc = cli_print_ndarray_json(out, view);
   bg_value_free(view);
   return rc < 0 ? -1 : 0;
 }
@@ -58,7 +59,7 @@ int cli_print_value_json(FILE *out, const bg_value *v, const char *file_path) {
   switch (bg_value_get_kind(v)) {
   case BG_VALUE_NDARRAY:
     fputs("{\"kind\":\"ndarray\",\"value\":", out);
-    rc = cli_print_ndarray(out, v) < 0 ? -1 : 0;
+    rc = cli_print_ndarray_json(out, v) < 0 ? -1 : 0;
     break;
   case BG_VALUE_SERIES:
     fputs("{\"kind\":\"series\",\"value\":", out);

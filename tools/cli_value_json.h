@@ -5,14 +5,16 @@
 #include <bentogrpc/bentogrpc.h>
 #include <stdio.h>
 
-/* Prints {"kind": ..., ...} for any value kind: ndarray/series {"dtype","shape","data"} exactly
- * as the text output, dataframe {"columns": [{"name", "dtype", "data"}]}, json {"value": the
- * document}, text {"value": string}, file/bytes {"mime", "size", "path"} (written to
- * `file_path`, or PATH.PART for multipart file parts, when given), multipart {"parts":
- * {name: value}}. Returns 0, or -1 when writing failed. */
+/* Prints {"kind": ..., ...} for any value kind, as one line of strict (RFC 8259) JSON without
+ * the newline: ndarray/series {"dtype","shape","data"} with the text output's numbers, but NaN
+ * and infinities as the strings "NaN", "Infinity", "-Infinity" (cli_print_ndarray_json), dataframe
+ * {"columns": [{"name", "dtype", "data"}]}, json {"value": the document}, text {"value": string},
+ * file/bytes {"mime", "size", "path"} (written to `file_path`, or PATH.PART for multipart file
+ * parts, when given), multipart {"parts": {name: value}}. Returns 0, or -1 when writing failed. */
 int cli_print_value_json(FILE *out, const bg_value *value, const char *file_path);
 
-/* Writes `text` (len bytes) as a JSON string; bytes that are not UTF-8 become U+FFFD. */
+/* Writes `text` (len bytes) as a JSON string; text that is not UTF-8 is escaped first, as
+ * bg_text_escape does (\xHH). */
 void cli_put_json_string(FILE *out, const char *text, size_t len);
 
 #endif

@@ -316,7 +316,8 @@ static size_t utf8_sequence(const unsigned char *p, size_t n) {
 }
 
 /* A JSON string that is safe on a terminal: controls (C0, DEL, C1) as \uXXXX, bytes that are
- * not UTF-8 as \xHH (a JSON5 escape), everything else as is. */
+ * not UTF-8 as \xHH (a JSON5 escape; unreachable for library values, whose strings are UTF-8
+ * by construction and on the wire), everything else as is. */
 static void put_string(FILE *out, const char *s) {
   const unsigned char *p = (const unsigned char *)s;
   size_t n = strlen(s);
@@ -345,18 +346,21 @@ static void put_string(FILE *out, const char *s) {
   fputc('"', out);
 }
 
-static void put_element(FILE *out, const bg_value *value, size_t i) {
-  const void *data = bg_ndarray_data(value);
+/* A float as cli_format_double spells it; `strict` (RFC 8259 JSON, which has no NaN or
+ * Infinity): non-finite values as the strings "NaN", "Infinity", "-Infinity", as the proto3
+ * JSON mapping (and grpcurl) spell them. */
+static void put_float(FILE *out, double d, int precision, bool strict) {
   char buf[48];
+  cli_format_double(buf, sizeof buf, d, precision);
+  bool quote = strict && !isfinite(d);
+  fprintf(out, quote ? "\"%s\"" : "%s", buf);
+}
+
+static void put_element(FILE *out, const bg_value *value, size_t i, bool strict) {
+  const void *data = bg_ndarray_data(value);
   switch (bg_ndarray_dtype(value)) {
-  case BG_DTYPE_FLOAT:
-    cli_format_double(buf, sizeof buf, ((const float *)data)[i], 9);
-    fputs(buf, out);
-    return;
-  case BG_DTYPE_DOUBLE:
-    cli_format_double(buf, sizeof buf, ((const double *)data)[i], 17);
-    fputs(buf, out);
-    return;
+  case BG_DTYPE_FLOAT: put_float(out, ((const float *)data)[i], 9, strict); return;
+  case BG_DTYPE_DOUBLE: put_float(out, ((const double *)data)[i], 17, strict); return;
   case BG_DTYPE_BOOL: fputs(((const bool *)data)[i] ? "true" : "false", out); return;
   case BG_DTYPE_INT32: fprintf(out, "%" PRId32, ((const int32_t *)data)[i]); return;
   case BG_DTYPE_INT64: fprintf(out, "%" PRId64, ((const int64_t *)data)[i]); return;
@@ -367,27 +371,33 @@ static void put_element(FILE *out, const bg_value *value, size_t i) {
   fputs("null", out);
 }
 
-static void put_nested(FILE *out, const bg_value *value, size_t depth, size_t *next) {
+static void put_nested(FILE *out, const bg_value *value, size_t depth, size_t *next, bool strict) {
   if (depth == bg_ndarray_ndim(value)) {
-    put_element(out, value, (*next)++);
+    put_element(out, value, (*next)++, strict);
     return;
   }
   fputc('[', out);
   for (int64_t i = 0; i < bg_ndarray_shape(value)[depth]; i++) {
     if (i)
       fputc(',', out);
-    put_nested(out, value, depth + 1, next);
+    put_nested(out, value, depth + 1, next, strict);
   }
   fputc(']', out);
 }
 
-int cli_print_ndarray(FILE *out, const bg_value *value) {
+static int print_ndarray(FILE *out, const bg_value *value, bool strict) {
   fprintf(out, "{\"dtype\":\"%s\",\"shape\":[", bg_dtype_name(bg_ndarray_dtype(value)));
   for (size_t i = 0; i < bg_ndarray_ndim(value); i++)
     fprintf(out, "%s%" PRId64, i ? "," : "", bg_ndarray_shape(value)[i]);
   fputs("],\"data\":", out);
   size_t next = 0;
-  put_nested(out, value, 0, &next);
-  fputs("}\n", out);
+  put_nested(out, value, 0, &next, strict);
+  fputs(strict ? "}" : "}\n", out);
   return ferror(out) ? -1 : 0;
+}
+
+int cli_print_ndarray(FILE *out, const bg_value *value) { return print_ndarray(out, value, false); }
+
+int cli_print_ndarray_json(FILE *out, const bg_value *value) {
+  return print_ndarray(out, value, true);
 }

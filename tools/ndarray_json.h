@@ -28,6 +28,11 @@ bg_value *cli_ndarray_from_node(const cj_node *node, size_t text_scalars, const 
  * is not UTF-8 as \xHH. Returns < 0 when writing failed. */
 int cli_print_ndarray(FILE *out, const bg_value *value);
 
+/* The same as strict RFC 8259 JSON for --format json, without the newline: NaN, Infinity and
+ * -Infinity as the strings "NaN", "Infinity", "-Infinity" (the proto3 JSON mapping's spelling,
+ * as grpcurl prints them). Returns < 0 when writing failed. */
+int cli_print_ndarray_json(FILE *out, const bg_value *value);
+
 /* `d` as the CLI prints it: NaN, Infinity, -Infinity, or the shortest %g (at most `precision`
  * digits: 9 reads back as float32, 17 as float64) with ".0" added to a whole number (jansson's
  * spelling). `buf` needs 40 bytes. */

@@ -71,7 +71,8 @@ check_absent() {
 }
 
 # check_json NAME EXPECTED_EXIT PYTHON_CONDITION -- COMMAND...: stdout must be one JSON document
-# (parsed by Python's json module) for which PYTHON_CONDITION, on `d`, is true.
+# (parsed by Python's json module) for which PYTHON_CONDITION, on `d`, is true. Strict RFC 8259:
+# bare NaN/Infinity, which Python alone would accept, fail (JavaScript, Go and jansson refuse them).
 check_json() {
   local name=$1 want=$2 cond=$3
   shift 4
@@ -80,7 +81,9 @@ check_json() {
   rc=$?
   if [ "$rc" -eq "$want" ] && /usr/bin/python3 -c '
 import json, sys
-d = json.loads(sys.stdin.read())
+def reject(constant):
+    raise ValueError("not JSON (RFC 8259): " + constant)
+d = json.loads(sys.stdin.read(), parse_constant=reject)
 sys.exit(0 if eval(sys.argv[1]) else 1)' "$cond" <<<"$out"; then
     passed=$((passed + 1))
     echo "ok   $name"
@@ -189,6 +192,22 @@ check "i12 --lb checked" 2 "--lb takes pick_first or round_robin" -- "$cli" heal
 check "i12 --retries checked" 2 "--retries takes 0 to 4" -- "$cli" health localhost:1 --retries x
 check "i12 --rps checked" 2 "--rps needs" -- "$cli" bench localhost:1 p --text x --rps 0
 check "i12 --log checked" 2 "--log takes debug" -- "$cli" health localhost:1 --log loud
+# a load run's errors are JSON documents too (they went to stderr only: stdout was empty)
+check_json "i12 bench unavailable as JSON" 3 "d['error']['status'] == 'BG_ERR_UNAVAILABLE' and d['error']['exit_code'] == 3" -- \
+  "$cli" bench "127.0.0.1:$unused_port" p --text x --count 2 --format json
+check_json "i12 load unavailable as JSON" 3 "d['error']['exit_code'] == 3" -- \
+  "$cli" call "127.0.0.1:$unused_port" p --text x --count 2 --format=json
+# the man page and the bash completion name every long option of the one option table
+check "i12 man page and completion list every option" 0 "" -- bash -c '
+missing=0
+for o in $(sed -n "/long_options\[\] = {/,/{0, 0, 0, 0}/p" "$1/tools/bentogrpc.c" | grep -o "{\"[a-z-]*\"" | tr -d "{\""); do
+  grep -qF -- "\\-\\-${o//-/\\-}" "$1/docs/bentogrpc.1" || { echo "bentogrpc.1 lacks --$o"; missing=1; }
+  grep -qE -- "(^|[ \"])--$o([ \"]|\$)" "$1/tools/completion/bentogrpc.bash" || { echo "completion lacks --$o"; missing=1; }
+done
+exit $missing' _ "$src"
+check "i12 bash completion" 0 "text json csv" -- bash -c "source '$src/tools/completion/bentogrpc.bash' &&
+  COMP_WORDS=(bentogrpc bench u a --format '') && COMP_CWORD=5 && _bentogrpc && echo \"\${COMPREPLY[*]}\" &&
+  COMP_WORDS=(bentogrpc ca) && COMP_CWORD=1 && _bentogrpc && [ \"\${COMPREPLY[*]}\" = call ]"
 
 start_server --slow-ms 3000
 url="127.0.0.1:$port"
@@ -324,6 +343,20 @@ check_json "i12 file json" 0 "d['kind'] == 'file' and d['mime'] == 'image/bmp' a
   "$cli" call "$url" echo_image --file "$tmp/img.bmp" --format json
 check_json "i12 multipart json" 0 "d['kind'] == 'multipart' and len(d['parts']) >= 1" -- \
   "$cli" call "$url" predict_multi_images --part "original=file:$tmp/img.bmp" --part "compared=file:$tmp/img.bmp" --format json
+# non-finite floats as JSON can carry them (strings, as the proto3 JSON mapping and grpcurl
+# spell them): a bare NaN is not JSON; and each document is one line
+check_json "i12 NaN and Infinity in strict JSON" 0 "d['value']['data'] == ['NaN', 'Infinity', '-Infinity', 0.5]" -- \
+  "$cli" call "$url" echo_ndarray --ndarray '[NaN,Infinity,-Infinity,0.5]' --dtype float32 --format json
+check_json "i12 float64 NaN in strict JSON" 0 "d['value']['data'] == ['NaN', 1.5]" -- \
+  "$cli" call "$url" echo_ndarray --ndarray '[NaN,1.5]' --format json
+check_json "i12 dataframe NaN in strict JSON" 0 "d['columns'][0]['value']['data'] == ['NaN', 1.5]" -- \
+  "$cli" call "$url" echo_dataframe --dataframe '{"a":[NaN, 1.5]}' --format json
+check "i12 a call's JSON document is one line" 0 "" -- bash -c \
+  "[ \"\$('$cli' call '$url' echo_series_from_sample --series '[1,2,3]' --format json | wc -l)\" = 1 ]"
+check_json "i12 bench unknown API as JSON" 5 "d['error']['exit_code'] == 5 and 'nope' in d['error']['message']" -- \
+  "$cli" bench "$url" nope --text hi --count 2 --format json
+check_json "i12 bench bad input as JSON" 2 "d['error']['exit_code'] == 2 and 'Text expects' in d['error']['message']" -- \
+  "$cli" bench "$url" bonjour --ndarray '[1]' --count 2 --format json
 check_json "i12 server error json" 5 "d['error']['exit_code'] == 5 and 'nope' in d['error']['message']" -- \
   "$cli" call "$url" nope --ndarray '[1]' --format json
 check_json "i12 bench json" 0 "d['calls'] == 20 and d['ok'] == 20 and d['latency_ms']['p99'] > 0 and sum(b['count'] for b in d['histogram']) == 20" -- \
@@ -393,6 +426,11 @@ check "i11 --retries retries UNAVAILABLE" 0 '"data":[2.0]' -- \
 check_json "i11 bench counts calls per replica" 0 "d['replicas'] == {'r7': 20}" -- \
   "$cli" bench "127.0.0.1:$port" bonjour --text hi --concurrency 2 --count 20 --format json \
   --lb round_robin --health-check
+check "i12 -v: request metadata, trailers, status and time on stderr only" 0 "" -- bash -c \
+  "'$cli' call 127.0.0.1:$port bonjour --text hi -v -H 'X-Request-Id: 5' >'$tmp/v.out' 2>'$tmp/v.err' &&
+   grep -qF '> x-request-id: 5' '$tmp/v.err' && grep -qF '< trailer bentoml-replica: r7' '$tmp/v.err' &&
+   grep -qF '< status: BG_OK (gRPC OK)' '$tmp/v.err' && grep -qE '^< time: [0-9.]+ ms$' '$tmp/v.err' &&
+   [ \"\$(cat '$tmp/v.out')\" = 'Hello, hi!' ]"
 check "i11 bench prints calls per replica" 0 "calls per replica (bentoml-replica):" -- \
   "$cli" bench "127.0.0.1:$port" bonjour --text hi --concurrency 2 --count 5
 check_json "i11 bench --raw counts calls per replica" 0 "d['ok'] == 8 and d['replicas'] == {'r7': 8}" -- \

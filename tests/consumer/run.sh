@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the build into a fresh prefix, then builds three out-of-tree consumers against that
-# install alone (pkg-config + make, CMake find_package, the static library) and runs each
-# against the reference server. Also checks the installed tree: SONAME links, relocatable
-# bentogrpc.pc, the CLI's RPATH, LICENSE, docs.
+# install alone (pkg-config + make, CMake find_package, the static library through CMake and
+# through the README's pkg-config command) and runs each against the reference server. Also
+# checks the installed tree: SONAME links, relocatable bentogrpc.pc, the CLI's RPATH, LICENSE,
+# docs, man page, bash completion.
 # usage: run.sh BUILD_DIR SOURCE_DIR [EXTRA_CFLAGS]   (EXTRA_CFLAGS: e.g. the sanitizer flags)
 set -u
 build=$1
@@ -36,7 +37,8 @@ lib=$(cd "$p" && ls -d lib* | head -n 1)
 for f in include/bentogrpc/bentogrpc.h include/bentogrpc/version.h "$lib/libbentogrpc.a" \
   "$lib/pkgconfig/bentogrpc.pc" "$lib/cmake/bentogrpc/bentogrpcConfig.cmake" \
   "$lib/cmake/bentogrpc/bentogrpcConfigVersion.cmake" bin/bentogrpc \
-  share/doc/bentogrpc/LICENSE share/man/man1/bentogrpc.1; do
+  share/doc/bentogrpc/LICENSE share/doc/bentogrpc/README.md share/man/man1/bentogrpc.1 \
+  share/bash-completion/completions/bentogrpc; do
   step "installed $f" test -e "$p/$f"
 done
 soname=$(readelf -d "$p/$lib/libbentogrpc.so" 2>/dev/null | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
@@ -63,6 +65,12 @@ run_consumer() { # run_consumer NAME BINARY
 cp -r "$src/tests/consumer" "$tmp/consumer"
 step "pkg-config + make consumer builds" make -C "$tmp/consumer/pkgconfig" EXTRA="$extra"
 run_consumer "pkg-config consumer" "$tmp/consumer/pkgconfig/consumer"
+# the README's command for the static library with pkg-config
+step "pkg-config + libbentogrpc.a consumer builds (README's command)" bash -c 'cd "$1" &&
+  cc $2 consumer.c $(pkg-config --cflags bentogrpc) "$3/libbentogrpc.a" \
+    $(pkg-config --static --libs grpc libprotobuf-c jansson libcrypto) -lm -pthread $2 -o consumer_static_pc' \
+  _ "$tmp/consumer" "$extra" "$p/$lib"
+run_consumer "pkg-config static consumer" "$tmp/consumer/consumer_static_pc"
 
 for kind in cmake static; do
   step "CMake find_package consumer ($kind) configures" cmake -S "$tmp/consumer/$kind" \

@@ -1,0 +1,29 @@
+/* The CLI's exit codes and its --format json error document: one table for every command and
+ * for both the single call (tools/bentogrpc.c) and the load runs (tools/cli_async.c); --help,
+ * bentogrpc(1) and the README list the same codes. */
+#ifndef CLI_EXIT_H
+#define CLI_EXIT_H
+
+#include <bentogrpc/bentogrpc.h>
+#include <stdio.h>
+
+enum {
+  CLI_EXIT_OK = 0,
+  CLI_EXIT_NOT_SERVING = 1, /* health: the server answered, but not SERVING */
+  CLI_EXIT_USAGE = 2,       /* bad command line or input */
+  CLI_EXIT_UNAVAILABLE = 3, /* nothing answered at the address */
+  CLI_EXIT_DEADLINE = 4,    /* deadline exceeded, or wait timed out */
+  CLI_EXIT_SERVER = 5,      /* the server answered with an error status (or no such API) */
+  CLI_EXIT_OTHER = 6        /* protocol error, unsupported descriptor, internal error */
+};
+
+/* The exit code for a failure with status `st` (CLI_EXIT_OK for BG_OK). */
+int cli_exit_code(bg_status st);
+
+/* Writes {"error": {"status", "grpc_status", "grpc_status_name", "message", "exit_code"}} and a
+ * newline to `out`: one compact JSON document (RFC 8259; text that is not UTF-8 escaped as by
+ * bg_text_escape). `status` is a bg_status name or "usage"; `grpc_status` 0 gives a null name. */
+void cli_print_json_error(FILE *out, const char *status, int grpc_status, const char *message,
+                          int exit_code);
+
+#endif
