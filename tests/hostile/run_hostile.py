@@ -606,6 +606,23 @@ class Issue9Cli(Case):
         self.assertNotIn(b"\x1b", out)
         self.assertNotIn(b"\x07", out)
 
+    def test_issue9_d10_bench_replica_escaped_on_terminal(self):
+        """Defect 10, found again by the audit: bench listed the replica ids from the servers'
+        trailers raw, so an escape sequence in one reached the terminal. gRPC servers refuse
+        to send such a value; a hand-written HTTP/2 peer sends it, and gRPC's client takes it."""
+        p = self.process("raw_server.py", "--mode", "trailer_escape")
+        args = ("bench", p.url, "text", "--text", "hi", "--raw", "--count", "2",
+                "--concurrency", "1")
+        rc, out, err = cli(*args, tty=True)
+        self.assertCli((rc, out, err), EXIT_OK)
+        self.assertIn(b"calls per replica (bentoml-replica):\n  r1\\x1b]0;pwned\\x07\\x1b[2J: 2\n",
+                      out)
+        self.assertNotIn(b"\x1b", out)
+        self.assertNotIn(b"\x07", out)
+        rc, out, err = cli(*args)  # into a pipe: the raw bytes, as for every output
+        self.assertCli((rc, out, err), EXIT_OK)
+        self.assertIn(b"  r1\x1b]0;pwned\x07\x1b[2J: 2\n", out)
+
     def test_issue9_d11_duplicate_reply_part_exit_6(self):
         """Defect 11: duplicate reply part names exited 2 ('usage')."""
         s = self.server("multipart_dup")
