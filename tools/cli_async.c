@@ -9,6 +9,7 @@
 
 #include "cli_async.h"
 #include "cli_exit.h"
+#include "cli_output.h"
 
 #define N_STATUS (BG_ERR_INTERNAL + 1)
 
@@ -235,8 +236,10 @@ static void print_summary(const run *r, double elapsed, FILE *out) {
   json_t *n;
   if (r->replicas && json_object_size(r->replicas->counts)) {
     fprintf(out, "calls per replica (%s):\n", r->load->replica_key);
-    json_object_foreach(r->replicas->counts, id, n) {
-      fprintf(out, "  %s: %lld\n", id, (long long)json_integer_value(n));
+    json_object_foreach(r->replicas->counts, id, n) { /* ids come from the servers */
+      fputs("  ", out);
+      cli_put_text(out, id, (size_t)-1);
+      fprintf(out, ": %lld\n", (long long)json_integer_value(n));
     }
   }
 }

@@ -1,12 +1,16 @@
 #!/usr/bin/python3
-"""A TCP server that does not speak gRPC: what a client meets at the wrong port.
+"""Hand-written TCP peers: what a client meets at the wrong port, and lies gRPC servers refuse.
 
-  raw_server.py --mode http1|garbage|silent|reset
+  raw_server.py --mode http1|garbage|silent|reset|trailer_escape
 
   http1    answers every connection with an HTTP/1.1 400 reply and closes it
   garbage  writes 4 KiB of random bytes (not an HTTP/2 preface) and closes
   silent   accepts and holds the connection open, never writing a byte
   reset    accepts and closes at once with an RST (SO_LINGER 0)
+  trailer_escape
+           a hand-written HTTP/2 gRPC peer: every call gets a Text reply "hi" and trailers
+           whose bentoml-replica value holds terminal escapes (gRPC servers refuse to send
+           such a value; gRPC clients accept it)
 
 Prints ``PORT <n>`` on stdout once listening on 127.0.0.1, then serves until killed.
 """
@@ -19,9 +23,58 @@ import struct
 import sys
 import threading
 
+import wire
+
 HTTP1 = (b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n"
          b"Connection: close\r\n\r\nBad Request")
 GARBAGE = bytes(random.Random(9).randrange(256) for _ in range(4096))
+ESCAPED_REPLICA = b"r1\x1b]0;pwned\x07\x1b[2J"
+
+
+def h2_frame(ftype: int, flags: int, stream: int, payload: bytes = b"") -> bytes:
+    return (struct.pack(">I", len(payload))[1:] + bytes([ftype, flags]) +
+            struct.pack(">I", stream) + payload)
+
+
+def h2_literal(name: bytes, value: bytes) -> bytes:
+    """HPACK literal header field without indexing, new name, no Huffman (short strings)."""
+    return b"\x00" + bytes([len(name)]) + name + bytes([len(value)]) + value
+
+
+def serve_trailer_escape(conn: socket.socket):
+    """Answers each stream once the client ends it: headers, a Text reply, trailers."""
+    data, DATA, HEADERS, SETTINGS, PING = b"", 0, 1, 4, 6
+    reply = wire.lfield(wire.Response.TEXT, wire.string_value(b"hi"))
+
+    def need(n: int):
+        nonlocal data
+        while len(data) < n:
+            chunk = conn.recv(65536)
+            if not chunk:
+                raise EOFError
+            data += chunk
+
+    need(24)  # the client's connection preface
+    data = data[24:]
+    conn.sendall(h2_frame(SETTINGS, 0, 0))
+    while True:  # until the client closes the connection (EOFError)
+        need(9)
+        length, ftype, flags = int.from_bytes(data[:3], "big"), data[3], data[4]
+        stream = int.from_bytes(data[5:9], "big") & 0x7FFFFFFF
+        need(9 + length)
+        payload, data = data[9:9 + length], data[9 + length:]
+        if ftype == SETTINGS and not flags & 1:
+            conn.sendall(h2_frame(SETTINGS, 1, 0))  # ACK
+        elif ftype == PING and not flags & 1:
+            conn.sendall(h2_frame(PING, 1, 0, payload))  # ACK
+        elif ftype in (DATA, HEADERS) and flags & 1:  # END_STREAM: the request is in
+            head = h2_literal(b":status", b"200") + h2_literal(b"content-type",
+                                                               b"application/grpc")
+            tail = h2_literal(b"grpc-status", b"0") + h2_literal(b"bentoml-replica",
+                                                                 ESCAPED_REPLICA)
+            conn.sendall(h2_frame(HEADERS, 4, stream, head) +
+                         h2_frame(DATA, 0, stream, b"\0" + struct.pack(">I", len(reply)) + reply) +
+                         h2_frame(HEADERS, 5, stream, tail))  # END_HEADERS | END_STREAM
 
 
 def serve(conn: socket.socket, mode: str, held: list):
@@ -40,14 +93,17 @@ def serve(conn: socket.socket, mode: str, held: list):
             conn.sendall(HTTP1)
         elif mode == "garbage":
             conn.sendall(GARBAGE)
+        elif mode == "trailer_escape":
+            serve_trailer_escape(conn)
         conn.close()
-    except OSError:
+    except (OSError, EOFError):
         pass
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", required=True, choices=("http1", "garbage", "silent", "reset"))
+    parser.add_argument("--mode", required=True,
+                        choices=("http1", "garbage", "silent", "reset", "trailer_escape"))
     args = parser.parse_args()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))

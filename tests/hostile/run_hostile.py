@@ -259,17 +259,23 @@ class NotGrpc(Case):
         p = self.process("raw_server.py", "--mode", mode)
         return drive("--discovery-ms", "3000", p.url, "connect")
 
+    DISCOVERY = "discovering the APIs (ServiceMetadata) at 127.0.0.1:"
+
     def test_http1_server(self):
-        self.assertResult(self.connect("http1"), "BG_ERR_UNAVAILABLE", step="connect", grpc=14)
+        self.assertResult(self.connect("http1"), "BG_ERR_UNAVAILABLE", self.DISCOVERY,
+                          step="connect", grpc=14)
 
     def test_garbage_server(self):
-        self.assertResult(self.connect("garbage"), "BG_ERR_UNAVAILABLE", step="connect", grpc=14)
+        self.assertResult(self.connect("garbage"), "BG_ERR_UNAVAILABLE", self.DISCOVERY,
+                          step="connect", grpc=14)
 
     def test_silent_server(self):
-        self.assertResult(self.connect("silent"), "BG_ERR_DEADLINE", step="connect", grpc=4)
+        self.assertResult(self.connect("silent"), "BG_ERR_DEADLINE", self.DISCOVERY,
+                          "no answer within the 3000 ms deadline", step="connect", grpc=4)
 
     def test_reset_server(self):
-        self.assertResult(self.connect("reset"), "BG_ERR_UNAVAILABLE", step="connect", grpc=14)
+        self.assertResult(self.connect("reset"), "BG_ERR_UNAVAILABLE", self.DISCOVERY,
+                          step="connect", grpc=14)
 
 
 class Killed(Case):
@@ -316,21 +322,22 @@ class Issue9Library(Case):
     def test_issue9_d06_tls_material_then_tls_off(self):
         """Defect 6: a CA then bg_options_set_tls(false) silently connected in plaintext."""
         r = drive("--cacert", f"{CERTS}/ca.pem", "--tls", "off", "127.0.0.1:1", "connect")
-        self.assertResult(r, "BG_ERR_INVALID_ARGUMENT", step="options")
-        self.assertRegex(r["msg"], rb"(?i)tls")
-        self.assertRegex(r["msg"], rb"(?i)root|ca\b|certificate")
+        self.assertResult(r, "BG_ERR_INVALID_ARGUMENT", "bg_options_set_tls(false)",
+                          "CA certificates (bg_options_set_root_certs_", step="options")
 
     def test_issue9_d06_tls_off_then_tls_material(self):
         """Defect 6, other order: TLS off, then a CA."""
         r = drive("--tls", "off", "--cacert", f"{CERTS}/ca.pem", "127.0.0.1:1", "connect")
-        self.assertResult(r, "BG_ERR_INVALID_ARGUMENT", step="options")
-        self.assertRegex(r["msg"], rb"(?i)tls")
+        self.assertResult(r, "BG_ERR_INVALID_ARGUMENT", "bg_options_set_tls(false)",
+                          "CA certificates (bg_options_set_root_certs_file)", step="options")
 
     def test_issue9_d07_bearer_token_refused_on_plaintext(self):
         """Defect 7: the token was sent in clear; now refused before anything is sent."""
         s = self.server("echo")
         r = drive("--bearer", "SECRET", s.url, "call", "text", "text", "hi")
-        self.assertResult(r, "BG_ERR_INVALID_ARGUMENT", step="call")
+        self.assertResult(r, "BG_ERR_INVALID_ARGUMENT", "refusing to send credentials",
+                          "over a plaintext channel", "bg_options_allow_insecure_credentials",
+                          step="call")
         self.assertNotIn(b"SECRET", r["msg"])
         self.assertEqual([c for c in s.calls() if c.get("auth")], [])
 
@@ -359,7 +366,8 @@ class Issue9Library(Case):
     def test_issue9_d12_float_dtype_double_values(self):
         """Defect 12: dtype FLOAT with double_values became an empty array with BG_OK."""
         s = self.server("dtype_mismatch")
-        self.assertResult(drive(s.url, "call", "ndarray", "ndarray", "1"), "BG_ERR_PROTOCOL")
+        self.assertResult(drive(s.url, "call", "ndarray", "ndarray", "1"), "BG_ERR_PROTOCOL",
+                          "says dtype float32 but carries 2 values in the float64 field")
 
     def test_issue9_d12_text_with_nul_keeps_length(self):
         """Defect 12: "abc\\0def" came back as "abc"."""
@@ -371,17 +379,20 @@ class Issue9Library(Case):
     def test_issue9_d12_string_ndarray_invalid_utf8(self):
         """Defect 12: non-UTF-8 strings in a reply were accepted although value.h promises UTF-8."""
         s = self.server("string_invalid_utf8")
-        self.assertResult(drive(s.url, "call", "ndarray", "ndarray", "1"), "BG_ERR_PROTOCOL")
+        self.assertResult(drive(s.url, "call", "ndarray", "ndarray", "1"), "BG_ERR_PROTOCOL",
+                          "string element 1 is not valid UTF-8")
 
     def test_issue9_d12_ndarray_copy_invalid_utf8(self):
         """Defect 12: bg_ndarray_copy of a STRING array accepted invalid UTF-8."""
         r = drive("-", "bad_utf8", "copy")
-        self.assertResult(r, "BG_ERR_INVALID_ARGUMENT", "1", step="copy")
+        self.assertResult(r, "BG_ERR_INVALID_ARGUMENT", "string element 1 is not valid UTF-8",
+                          step="copy")
 
     def test_issue9_d12_ndarray_borrow_invalid_utf8(self):
         """Defect 12: the same through bg_ndarray_borrow."""
         r = drive("-", "bad_utf8", "borrow")
-        self.assertResult(r, "BG_ERR_INVALID_ARGUMENT", "1", step="borrow")
+        self.assertResult(r, "BG_ERR_INVALID_ARGUMENT", "string element 1 is not valid UTF-8",
+                          step="borrow")
 
     def test_issue9_d12_api_name_with_nul(self):
         """Defect 12: an API named "ab\\0cd" was callable as "ab"."""
@@ -514,9 +525,8 @@ class Issue9Cli(Case):
         s = self.server("reply_nonfinite")
         rc, out, err = cli("call", s.url, "ndarray", "--ndarray", "[1]")
         self.assertCli((rc, out, err), EXIT_OK)
-        self.assertIn(b"NaN", out)
-        self.assertIn(b"-Infinity", out)
-        self.assertEqual(out.count(b"Infinity"), 2, out)
+        self.assertEqual(out, b'{"dtype":"float32","shape":[2,2],'
+                              b'"data":[[1.0,NaN],[Infinity,-Infinity]]}\n')
 
     def test_issue9_d03_uint64_printed_exactly(self):
         """Defect 3: uint64 >= 2^53 printed as rounded doubles."""
@@ -605,6 +615,23 @@ class Issue9Cli(Case):
         self.assertIn(b"bad input", out)
         self.assertNotIn(b"\x1b", out)
         self.assertNotIn(b"\x07", out)
+
+    def test_issue9_d10_bench_replica_escaped_on_terminal(self):
+        """Defect 10, found again by the audit: bench listed the replica ids from the servers'
+        trailers raw, so an escape sequence in one reached the terminal. gRPC servers refuse
+        to send such a value; a hand-written HTTP/2 peer sends it, and gRPC's client takes it."""
+        p = self.process("raw_server.py", "--mode", "trailer_escape")
+        args = ("bench", p.url, "text", "--text", "hi", "--raw", "--count", "2",
+                "--concurrency", "1")
+        rc, out, err = cli(*args, tty=True)
+        self.assertCli((rc, out, err), EXIT_OK)
+        self.assertIn(b"calls per replica (bentoml-replica):\n  r1\\x1b]0;pwned\\x07\\x1b[2J: 2\n",
+                      out)
+        self.assertNotIn(b"\x1b", out)
+        self.assertNotIn(b"\x07", out)
+        rc, out, err = cli(*args)  # into a pipe: the raw bytes, as for every output
+        self.assertCli((rc, out, err), EXIT_OK)
+        self.assertIn(b"  r1\x1b]0;pwned\x07\x1b[2J: 2\n", out)
 
     def test_issue9_d11_duplicate_reply_part_exit_6(self):
         """Defect 11: duplicate reply part names exited 2 ('usage')."""
