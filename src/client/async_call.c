@@ -93,8 +93,9 @@ static bool call_completed(bgi_async_op *op, bool ok) {
 
 static void call_deliver(bgi_async_op *op, bgi_cancel_reason reason) {
   call_op *c = (call_op *)op;
-  char what[300];
-  snprintf(what, sizeof what, "call '%s'", c->call.api_name);
+  char what[300] = ""; /* named only in a cancelled call's message: no formatting per call */
+  if (reason != BGI_CANCEL_NONE)
+    snprintf(what, sizeof what, "call '%s'", c->call.api_name);
   bg_error err;
   bg_status st =
       bgi_async_op_outcome(op, &c->call.op, reason, what, c->owner->client->url_text, &err);

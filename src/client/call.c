@@ -48,12 +48,13 @@ static bool is_unknown_api_reply(const bgi_unary_result *result) {
          details_contain(result, "is not defined in");
 }
 
-/* Encodes with `d` (or by the input's kind when NULL) and packs the Request. With `guard`
- * (sync calls only: they outlive the send), a large float/double ndarray goes out from the
- * caller's buffer itself and *borrowed is set. */
+/* Encodes with `d` (or by the input's kind when NULL) and packs the Request. A float/double
+ * ndarray is packed by hand (wire/ndarray_request.h); with `guard` (sync calls and async ones
+ * with BG_ASYNC_BORROW_INPUTS: the caller keeps the input until the call ends) a large one goes
+ * out from the caller's buffer itself and *borrowed is set. */
 static bg_status encode_request(const bg_client *client, const char *api_name,
                                 const bgi_descriptor *d, const void *spec, const bg_value *input,
-                                bool validate, bool file_as_bytes, bgi_borrowed_send *guard,
+                                bool validate, bool file_as_bytes, bgi_send_guard *guard,
                                 bool *borrowed, grpc_byte_buffer **out, bg_error *err) {
   bgi_arena arena;
   bgi_arena_init(&arena);
@@ -69,10 +70,11 @@ static bg_status encode_request(const bg_client *client, const char *api_name,
                                            &content, err);
   if (st == BG_OK)
     st = bgi_content_to_request(&content, ctx.protocol, &arena, &request, err);
-  *borrowed = st == BG_OK && guard && content.member == BGI_MEMBER_NDARRAY &&
-              bgi_borrowed_send_possible(content.as.ndarray);
-  if (*borrowed)
-    st = bgi_borrowed_send_pack(api_name, content.as.ndarray, guard, out, err); /* no copy */
+  bool by_hand = st == BG_OK && content.member == BGI_MEMBER_NDARRAY &&
+                 bgi_ndarray_request_possible(content.as.ndarray);
+  *borrowed = by_hand && guard && bgi_ndarray_request_borrowable(content.as.ndarray);
+  if (by_hand) /* borrowed: no copy of the elements; else the one copy */
+    st = bgi_ndarray_request_pack(api_name, content.as.ndarray, *borrowed ? guard : NULL, out, err);
   else if (st == BG_OK)
     st = bgi_wire_pack(&request.base, out, err); /* the one copy of the payload */
   bgi_arena_fini(&arena);
@@ -259,7 +261,7 @@ static bg_status call_abort(bgi_operation *op, bg_status st, bg_error *err) {
 static void call_fini(bgi_operation *op) {
   bgi_call_op *c = (bgi_call_op *)op;
   if (c->borrowed) /* the request is destroyed by now: wait until gRPC let go of the input */
-    bgi_borrowed_send_wait(&c->borrow);
+    bgi_send_guard_wait(&c->borrow);
   c->borrowed = false;
   bgi_chain_fini(&c->chain);
   bg_value_free(c->output);

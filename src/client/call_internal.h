@@ -8,7 +8,7 @@
 #include "client/call_chain.h"
 #include "client/client_internal.h"
 #include "engine/operation.h"
-#include "wire/borrowed_send.h"
+#include "wire/ndarray_request.h"
 
 typedef struct bgi_call_op {
   bgi_operation op; /* first: the engine's part (request, settings, result) */
@@ -17,17 +17,17 @@ typedef struct bgi_call_op {
   const bg_value *input; /* borrowed until prepare returns (or longer with `borrow`) */
   const bg_call_options *call_options; /* may be NULL; borrowed as `input` */
   bool raw;                            /* no descriptors: the content follows the input's kind */
-  bool may_borrow;          /* the caller keeps the input until the call ends: large float/double
-                             * ndarrays go out from its buffer */
-  bool may_retry;           /* complete may ask for a File input refused as `file` to be sent
-                             * again (sync; the async call resends before complete) */
-  const bg_api *api;        /* NULL for a raw call */
-  bool file_as_bytes;       /* this attempt sent a File input as serialized_bytes */
-  bool retry;               /* complete asks for the call to be sent again */
-  bool borrowed;            /* the request points at the caller's elements */
-  bgi_borrowed_send borrow; /* tells when gRPC has let go of them */
-  bgi_call_chain chain;     /* this call's metadata and interceptor state */
-  bg_value *output;         /* complete's decoded reply; the taker sets it to NULL */
+  bool may_borrow;       /* the caller keeps the input until the call ends: large float/double
+                          * ndarrays go out from its buffer */
+  bool may_retry;        /* complete may ask for a File input refused as `file` to be sent
+                          * again (sync; the async call resends before complete) */
+  const bg_api *api;     /* NULL for a raw call */
+  bool file_as_bytes;    /* this attempt sent a File input as serialized_bytes */
+  bool retry;            /* complete asks for the call to be sent again */
+  bool borrowed;         /* the request points at the caller's elements */
+  bgi_send_guard borrow; /* tells when gRPC has let go of them */
+  bgi_call_chain chain;  /* this call's metadata and interceptor state */
+  bg_value *output;      /* complete's decoded reply; the taker sets it to NULL */
 } bgi_call_op;
 
 /* The Call kind: prepare, complete (fills `output`), abort (interceptors see the end), fini

@@ -32,6 +32,10 @@ struct bgi_async_engine {
   size_t n_outstanding;  /* admitted, callback not finished */
   bgi_async_op *ready_head, *ready_tail;
   bgi_async_op *timers; /* sorted by due time */
+  /* timers != NULL, stored under mu whenever the list changes: drainers read it without the
+   * lock to skip the clock and the mutex when no timer is armed (nearly always). A stale read
+   * is as good as taking the lock a moment earlier. */
+  atomic_bool has_timers;
   /* Calls whose reply came before their status (BGI_UNARY_PROBE, nearly every async call: the
    * reply's event is taken off the queue just before the status's): their probe batches start
    * only once the queue has nothing else to give, by when the status has usually arrived and
@@ -145,6 +149,14 @@ static bgi_async_op *take_ready(bgi_async_engine *e) {
   return batch;
 }
 
+static void timers_changed(bgi_async_engine *e) {
+  atomic_store_explicit(&e->has_timers, e->timers != NULL, memory_order_release);
+}
+
+static bool timers_armed(bgi_async_engine *e) {
+  return atomic_load_explicit(&e->has_timers, memory_order_acquire);
+}
+
 static void remove_timer(bgi_async_engine *e, bgi_async_op *op) {
   for (bgi_async_op **p = &e->timers; *p; p = &(*p)->timer_next)
     if (*p == op) {
@@ -153,6 +165,7 @@ static void remove_timer(bgi_async_engine *e, bgi_async_op *op) {
     }
   op->timer_next = NULL;
   op->timer_armed = false;
+  timers_changed(e);
 }
 
 static void deliver_later(bgi_async_engine *e, bgi_async_op *op) {
@@ -245,6 +258,7 @@ void bgi_async_op_arm_timer(bgi_async_op *op, gpr_timespec due) {
     op->timer_next = *p;
     *p = op;
     op->timer_armed = true;
+    timers_changed(e);
   }
   pthread_mutex_unlock(&e->mu);
 }
@@ -275,6 +289,8 @@ bool bgi_async_op_cancel(bgi_async_op *op, bgi_cancel_reason reason) {
 /* ---- draining the queue ---- */
 
 static void fire_due_timers(bgi_async_engine *e) {
+  if (!timers_armed(e))
+    return;
   gpr_timespec now = gpr_now(GPR_CLOCK_MONOTONIC);
   bgi_async_op *due = NULL, **tail = &due;
   pthread_mutex_lock(&e->mu);
@@ -286,6 +302,7 @@ static void fire_due_timers(bgi_async_engine *e) {
     *tail = op;
     tail = &op->timer_next;
   }
+  timers_changed(e);
   pthread_mutex_unlock(&e->mu);
   while (due) {
     bgi_async_op *op = due;
@@ -410,6 +427,8 @@ static void settle_probes(bgi_async_engine *e) {
  * while timers are armed at most 100 ms, so a cancelled wait (made ready by another thread,
  * which cannot wake a thread inside grpc_completion_queue_next) is delivered soon. */
 static gpr_timespec sleep_until(bgi_async_engine *e, gpr_timespec limit) {
+  if (!timers_armed(e))
+    return limit;
   pthread_mutex_lock(&e->mu);
   bool timers = e->timers != NULL;
   gpr_timespec due = timers ? e->timers->due : limit;
@@ -430,11 +449,16 @@ static bool drain_one(bgi_async_engine *e, gpr_timespec limit) {
   grpc_event ev = {.type = GRPC_QUEUE_TIMEOUT};
   /* Flushing whenever the queue runs dry also frees the listed ops that are done soon,
    * while their memory is still warm. */
-  if (atomic_load_explicit(&e->n_listed, memory_order_relaxed) > 0) {
+  if (atomic_load_explicit(&e->n_waiting, memory_order_relaxed) > 0) {
     /* Probes wait until the queue is empty: the statuses they wait for come first. */
     ev = grpc_completion_queue_next(e->cq, gpr_inf_past(GPR_CLOCK_MONOTONIC), NULL);
     if (ev.type == GRPC_QUEUE_TIMEOUT)
       start_deferred_probes(e);
+  } else if (atomic_load_explicit(&e->n_listed, memory_order_relaxed) > 0) {
+    /* Every listed call has its status (the usual case: it came right behind the reply): no
+     * probe to hold back, so no look at the queue first — only the list's references to drop.
+     * (The counts are hints: the flush itself decides under the locks.) */
+    start_deferred_probes(e);
   }
   if (ev.type == GRPC_QUEUE_TIMEOUT)
     ev = grpc_completion_queue_next(e->cq, sleep_until(e, limit), NULL);
@@ -627,6 +651,7 @@ bgi_async_engine *bgi_async_engine_create(bool callback_thread, bg_error *err) {
   atomic_init(&e->n_waiting, 0);
   atomic_init(&e->n_listed, 0);
   atomic_init(&e->n_pollers, 0);
+  atomic_init(&e->has_timers, false);
   init_sync(e);
   e->event_fd = -1;
   if (!callback_thread && (e->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {

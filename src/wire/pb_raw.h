@@ -1,5 +1,5 @@
 /* The one home of hand-rolled protobuf bytes (the hot paths that bypass protobuf-c:
- * borrowed_send.c, ndarray_stream.c, the nesting check in byte_buffer.c, discovery's NUL-name
+ * ndarray_request.c, ndarray_stream.c, the nesting check in byte_buffer.c, discovery's NUL-name
  * scan): wire types, the tag macro, named field numbers (PROTOCOL.md §2) and one varint reader
  * and writer. */
 #ifndef BGI_WIRE_PB_RAW_H
