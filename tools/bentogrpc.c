@@ -37,7 +37,8 @@ static const char usage[] =
     "URL: host:port, grpc://host:port, grpcs://host:port, [::1]:port or unix:/path\n"
     "\n"
     "call input (exactly one; every VALUE below may be @PATH to read it from a file or @- for\n"
-    "stdin, @@... for a literal leading @; PATH for --file/--bytes may be - for stdin):\n"
+    "stdin, @@... for a literal leading @; the PATH of --file/--bytes and of file/bytes parts\n"
+    "may be - for stdin; only one input may read stdin):\n"
     "  --ndarray JSON            nested lists, e.g. '[[1,2],[3,4]]'\n"
     "  --series JSON             a list, e.g. '[1,2,3]'\n"
     "  --dataframe JSON          columns, e.g. '{\"age\": [3, 29], \"height\": [94, 170]}'\n"
@@ -49,7 +50,8 @@ static const char usage[] =
     "  --bytes PATH              raw serialized_bytes, read from PATH\n"
     "  --part NAME=KIND:VALUE    a multipart part (repeatable); KIND is one of ndarray,\n"
     "                            series, dataframe, json, text (VALUE inline) or file, bytes\n"
-    "                            (VALUE a path), e.g. --part meta=text:hi --part img=file:a.bmp\n"
+    "                            (VALUE a path, - for stdin), e.g. --part meta=text:hi\n"
+    "                            --part img=file:a.bmp\n"
     "\n"
     "call output:\n"
     "  -o PATH                   write a file, text or JSON output to PATH, byte for byte\n"
@@ -99,6 +101,11 @@ static const char usage[] =
     "  --authority NAME          :authority and the name the server certificate must carry\n"
     "  --tls                     TLS with the system's root certificates\n"
     "  --plaintext               no TLS, even for grpcs:// (default for host:port)\n"
+    "  --allow-insecure-credentials\n"
+    "                            send credentials (-H 'authorization: ...') without TLS to a\n"
+    "                            loopback or unix: server (localhost, 127.0.0.0/8, [::1]);\n"
+    "                            without it they are refused, and to any other server\n"
+    "                            they are refused without TLS even with it\n"
     "  --compress ALG            compress requests: gzip, deflate or none\n"
     "  --max-recv-bytes N        largest reply accepted (default: no limit)\n"
     "  --discovery-timeout-ms N  how long connecting + ServiceMetadata may take (default 10000)\n"
@@ -178,7 +185,8 @@ enum {
   O_RETRIES,
   O_HEALTH_CHECK,
   O_RPS,
-  O_WARMUP
+  O_WARMUP,
+  O_ALLOW_INSECURE_CREDENTIALS
 };
 static const struct option long_options[] = {
     {"ndarray", required_argument, 0, O_NDARRAY},
@@ -219,6 +227,7 @@ static const struct option long_options[] = {
     {"health-check", optional_argument, 0, O_HEALTH_CHECK},
     {"rps", required_argument, 0, O_RPS},
     {"warmup-s", required_argument, 0, O_WARMUP},
+    {"allow-insecure-credentials", no_argument, 0, O_ALLOW_INSECURE_CREDENTIALS},
     {"help", no_argument, 0, 'h'},
     {"verbose", no_argument, 0, 'v'},
     {0, 0, 0, 0}};
@@ -235,12 +244,15 @@ static int report(const bg_error *err) {
                            CLI_EXIT_OTHER);
     return CLI_EXIT_OTHER;
   }
-  char *safe = bg_text_escape(err->message, strlen(err->message)); /* server text inside */
+  char message[BG_ERROR_MESSAGE_SIZE + 256];
+  snprintf(message, sizeof message, "%s%s", err->message,
+           cli_error_advice(err->code, err->message));
+  char *safe = bg_text_escape(message, strlen(message)); /* server text inside */
   fprintf(stderr, "bentogrpc: %s\n", safe ? safe : "out of memory");
   bg_string_free(safe);
   int rc = cli_exit_code(err->code);
   if (json_mode)
-    cli_print_json_error(stdout, bg_status_str(err->code), err->grpc_status, err->message, rc);
+    cli_print_json_error(stdout, bg_status_str(err->code), err->grpc_status, message, rc);
   return rc;
 }
 
@@ -342,31 +354,6 @@ static int input_value(cli *c, const char *flag, const char *arg, const char **o
   return rc;
 }
 
-/* --part NAME=KIND:VALUE with VALUE "@PATH" for the inline kinds: the text replaces it. */
-static int part_value(cli *c, const char *arg, const char **out) {
-  const char *colon = strchr(arg, ':'), *eq = strchr(arg, '=');
-  *out = arg;
-  if (!colon || !eq || eq > colon || colon[1] != '@')
-    return -1;
-  size_t kind_len = (size_t)(colon - eq - 1);
-  if ((kind_len == 4 && strncmp(eq + 1, "file", 4) == 0) ||
-      (kind_len == 5 && strncmp(eq + 1, "bytes", 5) == 0))
-    return -1; /* these take a path anyway */
-  const char *value;
-  int rc = input_value(c, "--part", colon + 1, &value);
-  if (rc >= 0)
-    return rc;
-  size_t size = (size_t)(colon - arg) + 1 + strlen(value) + 1;
-  char *joined = malloc(size);
-  if (!joined) {
-    fprintf(stderr, "bentogrpc: out of memory\n");
-    return CLI_EXIT_OTHER;
-  }
-  snprintf(joined, size, "%.*s:%s", (int)(colon - arg), arg, value);
-  *out = joined;
-  return keep(c, joined);
-}
-
 /* --file/--bytes PATH: "-" or "@-" is stdin, "@PATH" is PATH. */
 static int input_path(cli *c, const char *flag, const char *arg, const char **out) {
   if (arg[0] == '@')
@@ -379,6 +366,38 @@ static int input_path(cli *c, const char *flag, const char *arg, const char **ou
   }
   *out = arg;
   return -1;
+}
+
+/* --part NAME=KIND:VALUE (split as cli_parse_part does). For the inline kinds a VALUE "@PATH"
+ * or "@-" is replaced by the text it names; for file and bytes VALUE is a PATH read as
+ * --file/--bytes read theirs ("-" or "@-" is stdin, "@PATH" is PATH). */
+static int part_value(cli *c, const char *arg, const char **out) {
+  const char *eq = strchr(arg, '='), *colon = eq ? strchr(eq, ':') : NULL;
+  *out = arg;
+  if (!colon)
+    return -1; /* cli_parse_part explains the form */
+  size_t kind_len = (size_t)(colon - eq - 1);
+  bool path_kind = (kind_len == 4 && strncmp(eq + 1, "file", 4) == 0) ||
+                   (kind_len == 5 && strncmp(eq + 1, "bytes", 5) == 0);
+  const char *value = colon + 1;
+  int rc;
+  if (path_kind && (value[0] == '@' || strcmp(value, "-") == 0))
+    rc = input_path(c, "--part", value, &value);
+  else if (!path_kind && value[0] == '@')
+    rc = input_value(c, "--part", value, &value);
+  else
+    return -1;
+  if (rc >= 0)
+    return rc;
+  size_t size = (size_t)(colon - arg) + 1 + strlen(value) + 1;
+  char *joined = malloc(size);
+  if (!joined) {
+    fprintf(stderr, "bentogrpc: out of memory\n");
+    return CLI_EXIT_OTHER;
+  }
+  snprintf(joined, size, "%.*s:%s", (int)(colon - arg), arg, value);
+  *out = joined;
+  return keep(c, joined);
 }
 
 static void print_version(void) {
@@ -488,6 +507,9 @@ static int take_option(cli *c, int id, const char *name, const char *arg) {
     return bg_options_set_authority(c->options, arg, &err) == BG_OK ? -1 : report(&err);
   case O_TLS: c->tls = true; return -1;
   case O_PLAINTEXT: c->plaintext = true; return -1;
+  case O_ALLOW_INSECURE_CREDENTIALS: /* the library still refuses a target not on this machine */
+    return bg_options_allow_insecure_credentials(c->options, true, &err) == BG_OK ? -1
+                                                                                  : report(&err);
   case O_COMPRESS:
     if (strcmp(arg, "gzip") == 0)
       c->compression = BG_COMPRESSION_GZIP;

@@ -340,12 +340,14 @@ static replicas *add_replica_counter(bg_options *options, const char *key, bg_er
  * Returns the exit code. */
 static int fail_to_start(const cli_load *load, FILE *out, const char *status, bg_status code,
                          int grpc_status, const char *message) {
-  char *safe = bg_text_escape(message, strlen(message));
-  fprintf(stderr, "bentogrpc: %s\n", safe ? safe : message);
+  char advised[BG_ERROR_MESSAGE_SIZE + 256];
+  snprintf(advised, sizeof advised, "%s%s", message, cli_error_advice(code, message));
+  char *safe = bg_text_escape(advised, strlen(advised));
+  fprintf(stderr, "bentogrpc: %s\n", safe ? safe : advised);
   bg_string_free(safe);
   int rc = cli_exit_code(code);
   if (out && load->format && strcmp(load->format, "json") == 0)
-    cli_print_json_error(out, status ? status : bg_status_str(code), grpc_status, message, rc);
+    cli_print_json_error(out, status ? status : bg_status_str(code), grpc_status, advised, rc);
   return rc;
 }
 

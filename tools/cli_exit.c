@@ -16,6 +16,18 @@ int cli_exit_code(bg_status st) {
   }
 }
 
+const char *cli_error_advice(bg_status code, const char *message) {
+  /* call_chain.c's refusal: nothing was sent; its remedy in the library's words is
+   * bg_options_allow_insecure_credentials(), which only loopback and unix: targets pass */
+  if (code != BG_ERR_INVALID_ARGUMENT || !strstr(message, "refusing to send credentials"))
+    return "";
+  if (strstr(message, "loopback and unix: servers only"))
+    return " (bentogrpc: --allow-insecure-credentials, too, covers only loopback and unix: "
+           "servers; use TLS: grpcs://, --tls or --cacert)";
+  return " (bentogrpc: add --allow-insecure-credentials to send them to this local server, or "
+         "use TLS: grpcs://, --tls or --cacert)";
+}
+
 /* A JSON string of `text`; server text that is not UTF-8 is escaped first (jansson refuses it). */
 static json_t *json_text(const char *text) {
   json_t *s = json_string(text);

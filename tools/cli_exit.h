@@ -20,6 +20,11 @@ enum {
 /* The exit code for a failure with status `st` (CLI_EXIT_OK for BG_OK). */
 int cli_exit_code(bg_status st);
 
+/* The CLI's advice to print after a library error `message` whose remedy is one of the CLI's
+ * flags (the library's messages name its functions), e.g. the refusal to send credentials over
+ * plaintext; "" when there is none. */
+const char *cli_error_advice(bg_status code, const char *message);
+
 /* Writes {"error": {"status", "grpc_status", "grpc_status_name", "message", "exit_code"}} and a
  * newline to `out`: one compact JSON document (RFC 8259; text that is not UTF-8 escaped as by
  * bg_text_escape). `status` is a bg_status name or "usage"; `grpc_status` 0 gives a null name. */

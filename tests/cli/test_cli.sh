@@ -254,6 +254,20 @@ check "multipart" 0 "success" -- "$cli" call "$url" predict_multi_images \
 check "multipart file part written" 0 "" -- test -s "$tmp/mp.result"
 check "multipart missing part" 2 "part 'compared' is missing" -- \
   "$cli" call "$url" predict_multi_images --part "original=file:$tmp/img.bmp"
+# a file or bytes part reads its PATH as --file does: - or @- is stdin, @PATH is PATH
+check "--part file:- reads stdin" 0 "success" -- bash -c "'$cli' call '$url' predict_multi_images \
+  --part original=file:- --part 'compared=file:$tmp/img.bmp' -o '$tmp/mp-stdin' <'$tmp/img.bmp'"
+check "--part file:- sent what --part file:PATH sends" 0 "" -- cmp "$tmp/mp.result" "$tmp/mp-stdin.result"
+check "--part file:@- reads stdin" 0 "success" -- bash -c "'$cli' call '$url' predict_multi_images \
+  --part 'original=file:$tmp/img.bmp' --part compared=file:@- <'$tmp/img.bmp'"
+check "--part file:@PATH is PATH, as for --file" 0 "success" -- "$cli" call "$url" predict_multi_images \
+  --part "original=file:@$tmp/img.bmp" --part "compared=file:$tmp/img.bmp"
+check "--part two file parts from stdin refused" 2 "--part: stdin (@-) can feed only one input" -- \
+  "$cli" call "$url" predict_multi_images --part original=file:- --part compared=file:- <"$tmp/img.bmp"
+check "--part text:@- and file:- refused" 2 "--part: stdin (@-) can feed only one input" -- \
+  "$cli" call "$url" predict_multi_images --part a=text:@- --part original=file:- </dev/null
+check "--part file:- after --text @- refused" 2 "--part: stdin (@-) can feed only one input" -- \
+  "$cli" call "$url" predict_multi_images --text @- --part original=file:- </dev/null
 check "raw call to unsupported descriptor" 0 "custom:3" -- \
   bash -c "printf abc > '$tmp/raw.bin' && '$cli' call '$url' custom_io --raw --bytes '$tmp/raw.bin'"
 # load mode honours --raw: custom IO reached without descriptors, the server judging the input
@@ -461,6 +475,74 @@ check_json "i11 bench pick_first sticks to one replica" 0 \
   "d['ok'] == 100 and len(d['replicas']) == 1" -- \
   "$cli" bench "$ipv4_target" bonjour --text hi --concurrency 4 --count 100 --format json
 stop_replicas
+
+# Credentials over plaintext: refused unless --allow-insecure-credentials, and then only to a
+# loopback or unix: server. The reference server cannot show request headers; hostile_server.py
+# (scenario echo) logs every RPC's metadata as a JSON line, so these see what arrived (or that
+# no Call did). The token must never be printed.
+start_hostile() { # start_hostile ARGS...: sets port and server_pid; RPCs logged to $tmp/rpc.log
+  local out
+  out=$(mktemp)
+  : >"$tmp/rpc.log"
+  /usr/bin/python3 "$src/tests/hostile/hostile_server.py" --scenario echo --log "$tmp/rpc.log" \
+    "$@" >"$out" &
+  server_pid=$!
+  port=$(await_port "$out") || { echo "hostile server did not start"; exit 1; }
+  rm -f "$out"
+}
+# logged_calls COUNT [AUTH]: the log holds exactly COUNT Calls, each with exactly the
+# authorization value AUTH (without AUTH: none carried one).
+logged_calls() {
+  /usr/bin/python3 - "$tmp/rpc.log" "$@" <<'PY'
+import json, sys
+calls = [r for r in map(json.loads, open(sys.argv[1])) if r["rpc"] == "Call"]
+want = sys.argv[3] if len(sys.argv) > 3 else None
+seen = [r["meta"].get("authorization") for r in calls]
+ok = len(calls) == int(sys.argv[2]) and all(a == want for a in seen)
+print(f"{len(calls)} Calls, authorization: {sorted(set(map(str, seen)))}")
+sys.exit(0 if ok else 1)
+PY
+}
+token='authorization: Bearer SECRET-TOKEN-7'
+start_hostile --unix "$tmp/h.sock"
+hurl="127.0.0.1:$port"
+check_absent "creds refused over plaintext, advice names the flag" 2 \
+  "add --allow-insecure-credentials to send them to this local server" "SECRET-TOKEN" -- \
+  "$cli" call "$hurl" text --text hi -H "$token" -v
+check_json "creds refusal as JSON names the flag" 2 \
+  "d['error']['exit_code'] == 2 and '--allow-insecure-credentials' in d['error']['message'] and 'SECRET' not in json.dumps(d)" -- \
+  "$cli" call "$hurl" text --text hi -H "$token" --format json
+check_absent "creds refused in a load run, advice names the flag" 2 "--allow-insecure-credentials" \
+  "SECRET-TOKEN" -- "$cli" call "$hurl" text --text hi -H "$token" --concurrency 2 --count 3
+check_absent "creds refused by bench, advice names the flag" 2 "--allow-insecure-credentials" \
+  "SECRET-TOKEN" -- "$cli" bench "$hurl" text --text hi -H "$token" --count 3 --raw
+check "creds: nothing was sent without the flag" 0 "0 Calls" -- logged_calls 0
+check_absent "creds sent with --allow-insecure-credentials" 0 "> authorization: (hidden)" \
+  "SECRET-TOKEN" -- "$cli" call "$hurl" text --text hi -H "$token" -v --allow-insecure-credentials
+check "creds arrived with the flag" 0 "1 Calls" -- logged_calls 1 "Bearer SECRET-TOKEN-7"
+check_absent "creds in a load run with the flag" 0 "ok: 3  failed: 0" "SECRET-TOKEN" -- \
+  "$cli" call "$hurl" text --text hi -H "$token" --concurrency 2 --count 3 --allow-insecure-credentials
+check_json "creds in bench with the flag" 0 "d['ok'] == 4 and d['failed'] == 0" -- \
+  "$cli" bench "$hurl" text --text hi -H "$token" --concurrency 2 --count 4 --format json \
+  --allow-insecure-credentials
+check_absent "creds in a --raw load run with the flag" 0 "ok: 2  failed: 0" "SECRET-TOKEN" -- \
+  "$cli" call "$hurl" text --text hi -H "$token" --count 2 --raw --allow-insecure-credentials
+check "creds over a unix: socket with the flag" 0 "hi" -- \
+  "$cli" call "unix:$tmp/h.sock" text --text hi -H "$token" --allow-insecure-credentials
+check "creds: every Call carried the token" 0 "11 Calls" -- logged_calls 11 "Bearer SECRET-TOKEN-7"
+check "creds flag taken by health" 0 "SERVING" -- "$cli" health "$hurl" --allow-insecure-credentials
+check "creds flag taken by describe" 0 "text" -- "$cli" describe "$hurl" --allow-insecure-credentials
+check "creds flag taken by wait" 0 "SERVING" -- "$cli" wait "$hurl" --allow-insecure-credentials
+cleanup
+server_pid=
+# Not loopback: the library refuses even with the flag, before anything is sent (192.0.2.1 is
+# TEST-NET-1; --raw needs no discovery, so the refusal comes without a connection).
+check_absent "creds to a non-loopback target refused even with the flag" 2 \
+  "--allow-insecure-credentials, too, covers only loopback and unix: servers" "SECRET-TOKEN" -- \
+  "$cli" call 192.0.2.1:9 text --raw --text hi -H "$token" --allow-insecure-credentials
+check_absent "creds to a non-loopback target refused in a load run" 2 \
+  "covers loopback and unix: servers only" "SECRET-TOKEN" -- \
+  "$cli" bench 192.0.2.1:9 text --raw --text hi -H "$token" --count 2 --allow-insecure-credentials
 
 start_server --health-status NOT_SERVING
 check "not serving" 1 "NOT_SERVING" -- "$cli" health "127.0.0.1:$port"

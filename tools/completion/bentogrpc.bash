@@ -7,7 +7,8 @@ _bentogrpc() {
     --concurrency --count --duration-s --rps --warmup-s --no-validate --raw --service
     --wait-for-ready --deadline-ms --timeout-ms --interval-ms --discovery-timeout-ms --cacert
     --cert --key --authority --tls --plaintext --compress --max-recv-bytes --protocol-version
-    --format --log --lb --retries --health-check --version --verbose --help -o -H -v -h"
+    --allow-insecure-credentials --format --log --lb --retries --health-check --version --verbose
+    --help -o -H -v -h"
   case $prev in
   --format) mapfile -t COMPREPLY < <(compgen -W "text json csv" -- "$cur"); return ;;
   --log) mapfile -t COMPREPLY < <(compgen -W "debug info warn error" -- "$cur"); return ;;
