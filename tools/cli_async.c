@@ -349,6 +349,79 @@ static int fail_to_start(const cli_load *load, FILE *out, const char *status, bg
   return rc;
 }
 
+/* `text` without `prefix` when it starts with it, else NULL. */
+static const char *after_prefix(const char *text, const char *prefix) {
+  size_t n = strlen(prefix);
+  return strncmp(text, prefix, n) == 0 ? text + n : NULL;
+}
+
+/* A raw run has no discovery to find out that nothing answers at the URL, so it waits (at
+ * most `timeout_ms`) for the channel to be READY before the first call: a server that cannot
+ * be reached fails the run before it starts, as discovery fails the run through descriptors,
+ * with the same kind of error (UNAVAILABLE with gRPC's reason, or DEADLINE). gRPC's reason
+ * comes from one Health/Check on the same channel, which fails at once while the channel is
+ * in TRANSIENT_FAILURE; a server that answers it (even with UNIMPLEMENTED, as servers without
+ * the health service do) is reachable after all. */
+static bg_status wait_reachable(bg_client *client, int64_t timeout_ms, bg_error *err) {
+  const char *url = bg_client_url(client);
+  timeout_ms = timeout_ms > 0 ? timeout_ms : 10000; /* the library's discovery timeout */
+  double deadline = now_s() + (double)timeout_ms / 1e3;
+  bg_channel_state state;
+  /* Each look lets gRPC work on the connection for up to 10 ms, returning early on a change. */
+  while ((state = bg_client_channel_state(client, true)) != BG_CHANNEL_READY) {
+    double left_s = deadline - now_s();
+    if (state == BG_CHANNEL_TRANSIENT_FAILURE || state == BG_CHANNEL_SHUTDOWN) {
+      bg_health_status health;
+      int64_t left_ms = left_s > 0.001 ? (int64_t)(left_s * 1e3) : 1;
+      bg_status st = bg_client_health(client, "", left_ms, &health, err);
+      if (st != BG_ERR_UNAVAILABLE && st != BG_ERR_DEADLINE)
+        return BG_OK;
+      if (st == BG_ERR_UNAVAILABLE) { /* the library's words for the failure, with advice */
+        char prefix[BG_ERROR_MESSAGE_SIZE + 64], message[BG_ERROR_MESSAGE_SIZE];
+        snprintf(prefix, sizeof prefix, "health check of '' at %s failed: ", url);
+        const char *why = after_prefix(err->message, prefix);
+        snprintf(message, sizeof message, "connecting to %s failed: %s", url,
+                 why ? why : err->message);
+        snprintf(err->message, sizeof err->message, "%s", message);
+        return err->code;
+      }
+      left_s = 0; /* the health check ran out of time: report as below */
+    }
+    if (left_s <= 0) {
+      err->code = BG_ERR_DEADLINE;
+      err->grpc_status = 4; /* DEADLINE_EXCEEDED */
+      snprintf(err->message, sizeof err->message,
+               "connecting to %s: DEADLINE_EXCEEDED: no connection within %lld ms (the channel "
+               "is %s) — is the server running and listening at that address, and does it "
+               "speak gRPC? (--discovery-timeout-ms sets the time to wait)",
+               url, (long long)timeout_ms,
+               state == BG_CHANNEL_CONNECTING ? "still connecting" : "not ready");
+      return BG_ERR_DEADLINE;
+    }
+  }
+  return BG_OK;
+}
+
+/* The load's client: through discovery, or (raw) on a channel seen to be reachable, whose
+ * sync client is returned in `*raw_client` (to close after the async client). */
+static bg_async_client *open_client(const cli_load *load, bg_client **raw_client, bg_error *err) {
+  *raw_client = NULL;
+  if (!load->raw)
+    return bg_async_client_from_url(load->url, load->options, 0, err);
+  /* Raw calls need no discovery (v1alpha1 servers have none), like bg_client_open for the
+   * CLI's single raw call; the async client shares the sync client's channel, whose
+   * connection wait_reachable has just made. */
+  bg_client *sync = bg_client_open(load->url, load->options, err);
+  bg_async_client *client = NULL;
+  if (sync && wait_reachable(sync, load->connect_timeout_ms, err) == BG_OK)
+    client = bg_async_client_from_client(sync, 0, err);
+  if (!client)
+    bg_client_close(sync);
+  else
+    *raw_client = sync;
+  return client;
+}
+
 int cli_run_load(const cli_load *load, FILE *out) {
   if (load->concurrency < 1 || load->count < 0 || (load->count == 0 && load->duration_s <= 0) ||
       !load->api || !load->input || !out)
@@ -363,10 +436,8 @@ int cli_run_load(const cli_load *load, FILE *out) {
   slot *slots = calloc((size_t)load->concurrency, sizeof *slots);
   if (!slots)
     return fail_to_start(load, out, NULL, BG_ERR_NO_MEMORY, 0, "out of memory");
-  /* Raw calls need no discovery (v1alpha1 servers have none), like bg_client_open for the
-   * CLI's single raw call. */
-  r.client = load->raw ? bg_async_client_connect(load->url, load->options, 0, &err)
-                       : bg_async_client_from_url(load->url, load->options, 0, &err);
+  bg_client *raw_client;
+  r.client = open_client(load, &raw_client, &err);
   if (!r.client) {
     free(slots);
     return fail_to_start(load, out, NULL, err.code, err.grpc_status, err.message);
@@ -380,6 +451,7 @@ int cli_run_load(const cli_load *load, FILE *out) {
   r.measured_started = load->warmup_s > 0 ? 0 : 1;
   if (start_call(&r, &slots[0], &err) != BG_OK) {
     bg_async_client_close(r.client);
+    bg_client_close(raw_client);
     free(slots);
     return fail_to_start(load, out, NULL, err.code, err.grpc_status, err.message);
   }
@@ -407,6 +479,7 @@ int cli_run_load(const cli_load *load, FILE *out) {
   }
   double elapsed = now_s() - r.measure_from;
   bg_async_client_close(r.client);
+  bg_client_close(raw_client);
   if (load->progress)
     fputc('\n', stderr);
   if (load->format && strcmp(load->format, "json") == 0)

@@ -24,6 +24,7 @@ import os
 import pty
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -39,7 +40,7 @@ TMP = ""
 CERTS = ""
 
 # CLI exit codes (tools/bentogrpc.c --help)
-EXIT_OK, EXIT_USAGE, EXIT_SERVER, EXIT_OTHER = 0, 2, 5, 6
+EXIT_OK, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_DEADLINE, EXIT_SERVER, EXIT_OTHER = 0, 2, 3, 4, 5, 6
 
 
 class Process:
@@ -308,6 +309,76 @@ class Killed(Case):
         self.assertEqual((r["step"], r["code"]), ("async", "BG_ERR_UNAVAILABLE"), r)
         self.assertEqual(r["out"], {"started": 16, "callbacks": 16, "min_per_call": 1,
                                     "max_per_call": 1, "codes": {"BG_ERR_UNAVAILABLE": 16}})
+
+
+class RawLoad(Case):
+    """A load run with --raw (or v1alpha1) has no discovery, which is what finds a dead server
+    for the run through descriptors: it used to start anyway and report every call as failed.
+    It now waits (at most --discovery-timeout-ms) for the connection, and fails before the run
+    starts exactly as the discovering run does: same exit code, same JSON error document (the
+    status and gRPC status too), an error naming the connection, no report."""
+
+    TIMEOUT_MS = "1500"
+
+    def load(self, url, *mode, fmt=("--format", "json"), cmd="bench"):
+        return cli(cmd, url, "text", "--text", "hi", "--count", "3", "--concurrency", "2",
+                   "--discovery-timeout-ms", self.TIMEOUT_MS, *fmt, *mode)
+
+    def assertFailsLikeDiscovery(self, url, status, *words):
+        rc = {"BG_ERR_UNAVAILABLE": EXIT_UNAVAILABLE, "BG_ERR_DEADLINE": EXIT_DEADLINE}[status]
+        result = self.load(url)
+        self.assertCli(result, rc)
+        discovering = json.loads(result[1])["error"]
+        self.assertEqual(discovering["status"], status, result)
+        for mode in (("--raw",), ("--protocol-version", "v1alpha1")):
+            with self.subTest(mode=mode):
+                raw_rc, raw_out, raw_err = self.load(url, *mode)
+                self.assertCli((raw_rc, raw_out, raw_err), rc, f"connecting to {url}", *words)
+                raw = json.loads(raw_out)
+                self.assertEqual(sorted(raw), ["error"], raw_out)  # no report
+                self.assertEqual(sorted(raw["error"]), sorted(discovering), raw_out)
+                for key in ("status", "grpc_status", "grpc_status_name", "exit_code"):
+                    self.assertEqual(raw["error"][key], discovering[key], raw_out)
+                self.assertIn(f"connecting to {url}", raw["error"]["message"])
+                for cmd in ("bench", "call"):  # text: the error on stderr, nothing on stdout
+                    self.assertCli(self.load(url, *mode, fmt=(), cmd=cmd), rc,
+                                   f"bentogrpc: connecting to {url}", *words, stdout_empty=True)
+
+    def test_raw_load_closed_port(self):
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        url = f"127.0.0.1:{sock.getsockname()[1]}"
+        sock.close()
+        self.assertFailsLikeDiscovery(url, "BG_ERR_UNAVAILABLE", "failed: UNAVAILABLE",
+                                      "Connection refused", "is the server running")
+
+    def test_raw_load_http1_peer(self):
+        p = self.process("raw_server.py", "--mode", "http1")
+        self.assertFailsLikeDiscovery(p.url, "BG_ERR_UNAVAILABLE", "http1.x server")
+
+    def test_raw_load_reset_peer(self):
+        p = self.process("raw_server.py", "--mode", "reset")
+        # gRPC sees 'Connection reset by peer' or 'Socket closed' (then the TLS advice), as
+        # the discovering run does: which one depends on timing
+        self.assertFailsLikeDiscovery(p.url, "BG_ERR_UNAVAILABLE", "UNAVAILABLE")
+
+    def test_raw_load_silent_peer(self):
+        p = self.process("raw_server.py", "--mode", "silent")
+        self.assertFailsLikeDiscovery(p.url, "BG_ERR_DEADLINE", "DEADLINE_EXCEEDED",
+                                      f"no connection within {self.TIMEOUT_MS} ms")
+
+    def test_raw_load_plaintext_at_tls_port(self):
+        """The TLS advice survives: the words come from the library's own error."""
+        s = self.server("echo", "--tls-cert", f"{CERTS}/server.pem", "--tls-key",
+                        f"{CERTS}/server.key")
+        self.assertFailsLikeDiscovery(s.url, "BG_ERR_UNAVAILABLE", "grpcs://")
+
+    def test_raw_load_reachable_peer_runs(self):
+        """Control: a peer that answers (without Health or ServiceMetadata) runs as before."""
+        p = self.process("raw_server.py", "--mode", "trailer_escape")
+        rc, out, err = self.load(p.url, "--raw")
+        self.assertCli((rc, out, err), EXIT_OK)
+        self.assertEqual((json.loads(out)["calls"], json.loads(out)["ok"]), (3, 3), out)
 
 
 # ---------------------------------------------------------------- issue 9: library defects
