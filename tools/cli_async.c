@@ -282,35 +282,101 @@ static void print_json(const run *r, double elapsed, FILE *out) {
   json_decref(doc);
 }
 
-/* One header line and one row. */
+/* The column `replica:<id>` as a CSV field (RFC 4180: quoted when it holds a comma, a quote or
+ * a line break, quotes doubled); escaped on a terminal, as all server text. */
+static void put_replica_column(FILE *out, const char *id) {
+  bool quote = strpbrk(id, ",\"\r\n") != NULL;
+  size_t len = strlen(id), n = 0;
+  char *field = malloc(2 * len + sizeof "\"replica:\"");
+  if (!field) {
+    fputs("(out of memory)", out);
+    return;
+  }
+  n += (size_t)sprintf(field, "%sreplica:", quote ? "\"" : "");
+  for (const char *p = id; *p; p++) {
+    if (*p == '"')
+      field[n++] = '"';
+    field[n++] = *p;
+  }
+  if (quote)
+    field[n++] = '"';
+  cli_put_text(out, field, n);
+  free(field);
+}
+
+/* One header line and one row; with replica counts, one `replica:<id>` column per replica. */
 static void print_csv(const run *r, double elapsed, FILE *out) {
   const cli_hist *h = &r->hist;
   long done = r->ok + r->failed;
+  json_t *counts = r->replicas ? r->replicas->counts : NULL;
+  const char *id;
+  json_t *n;
   fprintf(out, "calls,ok,failed,concurrency,elapsed_s,calls_per_s,min_ms,mean_ms,p50_ms,p90_ms,"
-               "p99_ms,p99.9_ms,max_ms\n");
-  fprintf(out, "%ld,%ld,%ld,%d,%.6f,%.3f,%.3f,%.3f", done, r->ok, r->failed, r->load->concurrency,
+               "p99_ms,p99.9_ms,max_ms");
+  json_object_foreach(counts, id, n) { /* ids come from the servers */
+    fputc(',', out);
+    put_replica_column(out, id);
+  }
+  fprintf(out, "\n%ld,%ld,%ld,%d,%.6f,%.3f,%.3f,%.3f", done, r->ok, r->failed, r->load->concurrency,
           elapsed, elapsed > 0 ? (double)done / elapsed : 0, h->min_s * 1e3,
           h->n ? h->sum_s / (double)h->n * 1e3 : 0);
   for (int i = 0; i < 4; i++)
     fprintf(out, ",%.3f", cli_hist_percentile(h, pcts[i]) * 1e3);
-  fprintf(out, ",%.3f\n", h->max_s * 1e3);
+  fprintf(out, ",%.3f", h->max_s * 1e3);
+  json_object_foreach(counts, id, n) fprintf(out, ",%lld", (long long)json_integer_value(n));
+  fputc('\n', out);
 }
 
-/* Counts the replica that answered (its trailing metadata) for the report. */
+/* Whether s[0..len) is UTF-8 as JSON text needs it (what jansson accepts in an object key):
+ * no NUL, no overlong form, no surrogate, nothing above U+10FFFF. */
+static bool utf8_text(const unsigned char *s, size_t len) {
+  for (size_t i = 0; i < len;) {
+    unsigned c = s[i];
+    size_t n = c < 0x80                 ? 1
+               : c >= 0xc2 && c <= 0xdf ? 2
+               : c >= 0xe0 && c <= 0xef ? 3
+               : c >= 0xf0 && c <= 0xf4 ? 4
+                                        : 0;
+    if (c == 0 || n == 0 || len - i < n)
+      return false;
+    unsigned cp = n == 1 ? c : c & (0x7f >> n);
+    for (size_t k = 1; k < n; k++) {
+      if ((s[i + k] & 0xc0) != 0x80)
+        return false;
+      cp = cp << 6 | (s[i + k] & 0x3f);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+      return false;
+    i += n;
+  }
+  return true;
+}
+
+/* Counts the replica that answered (its trailing metadata) for the report: under its id when
+ * that is UTF-8 text, else under the id's escaped spelling (bg_text_escape: NUL, control bytes
+ * and bytes that are not UTF-8 as \xHH), so that every call is counted and the report stays
+ * text (JSON object keys must be UTF-8). */
 static bg_status count_replica(void *state, bg_call_context *ctx, bg_error *err) {
   (void)err;
   replicas *rs = state;
   size_t len;
   const char *id = bg_response_metadata_find(bg_call_context_response_metadata(ctx),
                                              BG_METADATA_TRAILING, rs->key, &len);
-  char *key = id ? strndup(id, len) : NULL;
+  if (!id)
+    return BG_OK;
+  bool text = utf8_text((const unsigned char *)id, len);
+  char *key = text ? strndup(id, len) : bg_text_escape(id, len);
   if (key) {
     pthread_mutex_lock(&rs->lock);
     json_t *n = json_object_get(rs->counts, key);
     json_object_set_new(rs->counts, key, json_integer(n ? json_integer_value(n) + 1 : 1));
     pthread_mutex_unlock(&rs->lock);
-    free(key);
   }
+  if (text)
+    free(key);
+  else
+    bg_string_free(key);
   return BG_OK;
 }
 

@@ -441,6 +441,10 @@ check "i12 -v: request metadata, trailers, status and time on stderr only" 0 "" 
    [ \"\$(cat '$tmp/v.out')\" = 'Hello, hi!' ]"
 check "i11 bench prints calls per replica" 0 "calls per replica (bentoml-replica):" -- \
   "$cli" bench "127.0.0.1:$port" bonjour --text hi --concurrency 2 --count 5
+check "i11 bench csv counts calls per replica" 0 "" -- bash -c \
+  "out=\$('$cli' bench 127.0.0.1:$port bonjour --text hi --concurrency 2 --count 6 --format csv) &&
+   [ \"\$(head -1 <<<\"\$out\" | cut -d, -f13-)\" = max_ms,replica:r7 ] &&
+   [ \"\$(tail -1 <<<\"\$out\" | cut -d, -f1,14)\" = 6,6 ] && [ \"\$(wc -l <<<\"\$out\")\" = 2 ]"
 check_json "i11 bench --raw counts calls per replica" 0 "d['ok'] == 8 and d['replicas'] == {'r7': 8}" -- \
   "$cli" bench "127.0.0.1:$port" bonjour --text hi --concurrency 2 --count 8 --format json --raw
 cleanup

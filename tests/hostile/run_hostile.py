@@ -19,6 +19,8 @@ exit non-zero, which every scenario checks.
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import os
 import pty
@@ -703,6 +705,38 @@ class Issue9Cli(Case):
         rc, out, err = cli(*args)  # into a pipe: the raw bytes, as for every output
         self.assertCli((rc, out, err), EXIT_OK)
         self.assertIn(b"  r1\x1b]0;pwned\x07\x1b[2J: 2\n", out)
+
+    def test_bench_counts_replica_ids_not_utf8(self):
+        """bench dropped the calls of a replica whose id (a trailer) is not UTF-8 from its
+        counts without a word, and counted an id with a NUL under its first part: each is now
+        counted under its escaped spelling (\\xHH), in text, JSON and CSV alike."""
+        ids = {b"r1": "r1", b"r\xff": "r\\xff", b"a\x00b": "a\\x00b",
+               b"\xed\xa0\x80": "\\xed\\xa0\\x80",  # a surrogate
+               b"\xc0\x80": "\\xc0\\x80",  # overlong
+               b"\xf4\x90\x80\x80": "\\xf4\\x90\\x80\\x80",  # above U+10FFFF
+               b"x\xe2\x82": "x\\xe2\\x82",  # cut short
+               "€,\"".encode(): "€,\"", "r😀".encode(): "r😀"}  # UTF-8: kept as sent
+        p = self.process("raw_server.py", "--mode", "trailer_escape",
+                         *(a for i in ids for a in ("--replica-hex", i.hex())))
+        args = ("bench", p.url, "text", "--text", "hi", "--raw", "--count", str(2 * len(ids)),
+                "--concurrency", "1")  # one connection, calls in turn: 2 per id
+        want = {name: 2 for name in ids.values()}
+        rc, out, err = cli(*args, "--format", "json")
+        self.assertCli((rc, out, err), EXIT_OK)
+        self.assertEqual(json.loads(out)["replicas"], want, out)
+        rc, out, err = cli(*args)
+        self.assertCli((rc, out, err), EXIT_OK)
+        listed = out.split(b"calls per replica (bentoml-replica):\n")[1].split(b"\n\n")[0]
+        self.assertEqual(listed.decode().splitlines(), [f"  {n}: 2" for n in want], out)
+        rc, out, err = cli(*args, tty=True)  # the same spelling on a terminal
+        self.assertCli((rc, out, err), EXIT_OK)
+        self.assertIn(listed, out)
+        rc, out, err = cli(*args, "--format", "csv")
+        self.assertCli((rc, out, err), EXIT_OK)
+        header, row = list(csv.reader(io.StringIO(out.decode())))
+        self.assertEqual(header[13:], [f"replica:{n}" for n in want], out)
+        self.assertEqual(row[13:], ["2"] * len(want), out)
+        self.assertEqual(row[:3], [str(2 * len(ids)), str(2 * len(ids)), "0"], out)
 
     def test_issue9_d11_duplicate_reply_part_exit_6(self):
         """Defect 11: duplicate reply part names exited 2 ('usage')."""
