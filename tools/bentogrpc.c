@@ -31,7 +31,8 @@ static const char usage[] =
     "                            --concurrency N, default 50; --count M, default 1000, or\n"
     "                            --duration-s S; --rps N caps the start rate; --warmup-s S\n"
     "                            runs uncounted calls first; --format json|csv; calls per\n"
-    "                            replica when the server sends 'bentoml-replica' trailers;\n"
+    "                            replica when the server sends 'bentoml-replica' trailers\n"
+    "                            (ids that are not UTF-8 as \\xHH; csv: replica:ID columns);\n"
     "                            latencies kept in a fixed-size log-bucket histogram)\n"
     "\n"
     "URL: host:port, grpc://host:port, grpcs://host:port, [::1]:port or unix:/path\n"
@@ -83,7 +84,8 @@ static const char usage[] =
     "  --no-validate             skip client-side checks against the API's descriptor\n"
     "  --raw                     call without descriptors (unknown descriptors, v1alpha1):\n"
     "                            the request field follows the input kind; no discovery;\n"
-    "                            call, --concurrency/--count and bench alike\n"
+    "                            call, --concurrency/--count and bench alike (a load run\n"
+    "                            first waits for the connection, as discovery would)\n"
     "  --deadline-ms N           call deadline in milliseconds\n"
     "  --wait-for-ready          let a call wait for the server instead of failing at once\n"
     "  -H 'key: value'           add request metadata (repeatable; the key is lower-cased)\n"
@@ -108,7 +110,8 @@ static const char usage[] =
     "                            they are refused without TLS even with it\n"
     "  --compress ALG            compress requests: gzip, deflate or none\n"
     "  --max-recv-bytes N        largest reply accepted (default: no limit)\n"
-    "  --discovery-timeout-ms N  how long connecting + ServiceMetadata may take (default 10000)\n"
+    "  --discovery-timeout-ms N  how long connecting + ServiceMetadata may take (default 10000;\n"
+    "                            a --raw load run: how long connecting may take)\n"
     "  -h, --help                this text\n"
     "\n"
     "exit codes (every command): 0 ok, 1 not serving, 2 usage or bad input,\n"
@@ -135,6 +138,7 @@ typedef struct cli {
   const char *headers[32];
   size_t n_headers;
   int64_t deadline_ms, timeout_ms, interval_ms;
+  int64_t discovery_timeout_ms; /* 0: the library's default (10 s) */
   bool wait_for_ready;
   const char *protocol_version;
   const char *cert, *key, *cacert;
@@ -499,6 +503,8 @@ static int take_option(cli *c, int id, const char *name, const char *arg) {
       c->interval_ms = n;
     else if (bg_options_set_discovery_timeout_ms(c->options, n, &err) != BG_OK)
       return report(&err);
+    else
+      c->discovery_timeout_ms = n;
     return -1;
   case O_CACERT: c->cacert = arg; return -1;
   case O_CERT: c->cert = arg; return -1;
@@ -794,6 +800,7 @@ static int run_load(const cli *c, bool bench, const bg_value *input, const bg_ca
                    .input = input,
                    .options = c->options,
                    .raw = calls_raw(c),
+                   .connect_timeout_ms = c->discovery_timeout_ms,
                    .call_options = co,
                    .concurrency = c->concurrency ? c->concurrency : (bench ? 50 : 1),
                    .count = count,

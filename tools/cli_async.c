@@ -282,35 +282,101 @@ static void print_json(const run *r, double elapsed, FILE *out) {
   json_decref(doc);
 }
 
-/* One header line and one row. */
+/* The column `replica:<id>` as a CSV field (RFC 4180: quoted when it holds a comma, a quote or
+ * a line break, quotes doubled); escaped on a terminal, as all server text. */
+static void put_replica_column(FILE *out, const char *id) {
+  bool quote = strpbrk(id, ",\"\r\n") != NULL;
+  size_t len = strlen(id), n = 0;
+  char *field = malloc(2 * len + sizeof "\"replica:\"");
+  if (!field) {
+    fputs("(out of memory)", out);
+    return;
+  }
+  n += (size_t)sprintf(field, "%sreplica:", quote ? "\"" : "");
+  for (const char *p = id; *p; p++) {
+    if (*p == '"')
+      field[n++] = '"';
+    field[n++] = *p;
+  }
+  if (quote)
+    field[n++] = '"';
+  cli_put_text(out, field, n);
+  free(field);
+}
+
+/* One header line and one row; with replica counts, one `replica:<id>` column per replica. */
 static void print_csv(const run *r, double elapsed, FILE *out) {
   const cli_hist *h = &r->hist;
   long done = r->ok + r->failed;
+  json_t *counts = r->replicas ? r->replicas->counts : NULL;
+  const char *id;
+  json_t *n;
   fprintf(out, "calls,ok,failed,concurrency,elapsed_s,calls_per_s,min_ms,mean_ms,p50_ms,p90_ms,"
-               "p99_ms,p99.9_ms,max_ms\n");
-  fprintf(out, "%ld,%ld,%ld,%d,%.6f,%.3f,%.3f,%.3f", done, r->ok, r->failed, r->load->concurrency,
+               "p99_ms,p99.9_ms,max_ms");
+  json_object_foreach(counts, id, n) { /* ids come from the servers */
+    fputc(',', out);
+    put_replica_column(out, id);
+  }
+  fprintf(out, "\n%ld,%ld,%ld,%d,%.6f,%.3f,%.3f,%.3f", done, r->ok, r->failed, r->load->concurrency,
           elapsed, elapsed > 0 ? (double)done / elapsed : 0, h->min_s * 1e3,
           h->n ? h->sum_s / (double)h->n * 1e3 : 0);
   for (int i = 0; i < 4; i++)
     fprintf(out, ",%.3f", cli_hist_percentile(h, pcts[i]) * 1e3);
-  fprintf(out, ",%.3f\n", h->max_s * 1e3);
+  fprintf(out, ",%.3f", h->max_s * 1e3);
+  json_object_foreach(counts, id, n) fprintf(out, ",%lld", (long long)json_integer_value(n));
+  fputc('\n', out);
 }
 
-/* Counts the replica that answered (its trailing metadata) for the report. */
+/* Whether s[0..len) is UTF-8 as JSON text needs it (what jansson accepts in an object key):
+ * no NUL, no overlong form, no surrogate, nothing above U+10FFFF. */
+static bool utf8_text(const unsigned char *s, size_t len) {
+  for (size_t i = 0; i < len;) {
+    unsigned c = s[i];
+    size_t n = c < 0x80                 ? 1
+               : c >= 0xc2 && c <= 0xdf ? 2
+               : c >= 0xe0 && c <= 0xef ? 3
+               : c >= 0xf0 && c <= 0xf4 ? 4
+                                        : 0;
+    if (c == 0 || n == 0 || len - i < n)
+      return false;
+    unsigned cp = n == 1 ? c : c & (0x7f >> n);
+    for (size_t k = 1; k < n; k++) {
+      if ((s[i + k] & 0xc0) != 0x80)
+        return false;
+      cp = cp << 6 | (s[i + k] & 0x3f);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+      return false;
+    i += n;
+  }
+  return true;
+}
+
+/* Counts the replica that answered (its trailing metadata) for the report: under its id when
+ * that is UTF-8 text, else under the id's escaped spelling (bg_text_escape: NUL, control bytes
+ * and bytes that are not UTF-8 as \xHH), so that every call is counted and the report stays
+ * text (JSON object keys must be UTF-8). */
 static bg_status count_replica(void *state, bg_call_context *ctx, bg_error *err) {
   (void)err;
   replicas *rs = state;
   size_t len;
   const char *id = bg_response_metadata_find(bg_call_context_response_metadata(ctx),
                                              BG_METADATA_TRAILING, rs->key, &len);
-  char *key = id ? strndup(id, len) : NULL;
+  if (!id)
+    return BG_OK;
+  bool text = utf8_text((const unsigned char *)id, len);
+  char *key = text ? strndup(id, len) : bg_text_escape(id, len);
   if (key) {
     pthread_mutex_lock(&rs->lock);
     json_t *n = json_object_get(rs->counts, key);
     json_object_set_new(rs->counts, key, json_integer(n ? json_integer_value(n) + 1 : 1));
     pthread_mutex_unlock(&rs->lock);
-    free(key);
   }
+  if (text)
+    free(key);
+  else
+    bg_string_free(key);
   return BG_OK;
 }
 
@@ -351,6 +417,79 @@ static int fail_to_start(const cli_load *load, FILE *out, const char *status, bg
   return rc;
 }
 
+/* `text` without `prefix` when it starts with it, else NULL. */
+static const char *after_prefix(const char *text, const char *prefix) {
+  size_t n = strlen(prefix);
+  return strncmp(text, prefix, n) == 0 ? text + n : NULL;
+}
+
+/* A raw run has no discovery to find out that nothing answers at the URL, so it waits (at
+ * most `timeout_ms`) for the channel to be READY before the first call: a server that cannot
+ * be reached fails the run before it starts, as discovery fails the run through descriptors,
+ * with the same kind of error (UNAVAILABLE with gRPC's reason, or DEADLINE). gRPC's reason
+ * comes from one Health/Check on the same channel, which fails at once while the channel is
+ * in TRANSIENT_FAILURE; a server that answers it (even with UNIMPLEMENTED, as servers without
+ * the health service do) is reachable after all. */
+static bg_status wait_reachable(bg_client *client, int64_t timeout_ms, bg_error *err) {
+  const char *url = bg_client_url(client);
+  timeout_ms = timeout_ms > 0 ? timeout_ms : 10000; /* the library's discovery timeout */
+  double deadline = now_s() + (double)timeout_ms / 1e3;
+  bg_channel_state state;
+  /* Each look lets gRPC work on the connection for up to 10 ms, returning early on a change. */
+  while ((state = bg_client_channel_state(client, true)) != BG_CHANNEL_READY) {
+    double left_s = deadline - now_s();
+    if (state == BG_CHANNEL_TRANSIENT_FAILURE || state == BG_CHANNEL_SHUTDOWN) {
+      bg_health_status health;
+      int64_t left_ms = left_s > 0.001 ? (int64_t)(left_s * 1e3) : 1;
+      bg_status st = bg_client_health(client, "", left_ms, &health, err);
+      if (st != BG_ERR_UNAVAILABLE && st != BG_ERR_DEADLINE)
+        return BG_OK;
+      if (st == BG_ERR_UNAVAILABLE) { /* the library's words for the failure, with advice */
+        char prefix[BG_ERROR_MESSAGE_SIZE + 64], message[BG_ERROR_MESSAGE_SIZE];
+        snprintf(prefix, sizeof prefix, "health check of '' at %s failed: ", url);
+        const char *why = after_prefix(err->message, prefix);
+        snprintf(message, sizeof message, "connecting to %s failed: %s", url,
+                 why ? why : err->message);
+        snprintf(err->message, sizeof err->message, "%s", message);
+        return err->code;
+      }
+      left_s = 0; /* the health check ran out of time: report as below */
+    }
+    if (left_s <= 0) {
+      err->code = BG_ERR_DEADLINE;
+      err->grpc_status = 4; /* DEADLINE_EXCEEDED */
+      snprintf(err->message, sizeof err->message,
+               "connecting to %s: DEADLINE_EXCEEDED: no connection within %lld ms (the channel "
+               "is %s) — is the server running and listening at that address, and does it "
+               "speak gRPC? (--discovery-timeout-ms sets the time to wait)",
+               url, (long long)timeout_ms,
+               state == BG_CHANNEL_CONNECTING ? "still connecting" : "not ready");
+      return BG_ERR_DEADLINE;
+    }
+  }
+  return BG_OK;
+}
+
+/* The load's client: through discovery, or (raw) on a channel seen to be reachable, whose
+ * sync client is returned in `*raw_client` (to close after the async client). */
+static bg_async_client *open_client(const cli_load *load, bg_client **raw_client, bg_error *err) {
+  *raw_client = NULL;
+  if (!load->raw)
+    return bg_async_client_from_url(load->url, load->options, 0, err);
+  /* Raw calls need no discovery (v1alpha1 servers have none), like bg_client_open for the
+   * CLI's single raw call; the async client shares the sync client's channel, whose
+   * connection wait_reachable has just made. */
+  bg_client *sync = bg_client_open(load->url, load->options, err);
+  bg_async_client *client = NULL;
+  if (sync && wait_reachable(sync, load->connect_timeout_ms, err) == BG_OK)
+    client = bg_async_client_from_client(sync, 0, err);
+  if (!client)
+    bg_client_close(sync);
+  else
+    *raw_client = sync;
+  return client;
+}
+
 int cli_run_load(const cli_load *load, FILE *out) {
   if (load->concurrency < 1 || load->count < 0 || (load->count == 0 && load->duration_s <= 0) ||
       !load->api || !load->input || !out)
@@ -365,10 +504,8 @@ int cli_run_load(const cli_load *load, FILE *out) {
   slot *slots = calloc((size_t)load->concurrency, sizeof *slots);
   if (!slots)
     return fail_to_start(load, out, NULL, BG_ERR_NO_MEMORY, 0, "out of memory");
-  /* Raw calls need no discovery (v1alpha1 servers have none), like bg_client_open for the
-   * CLI's single raw call. */
-  r.client = load->raw ? bg_async_client_connect(load->url, load->options, 0, &err)
-                       : bg_async_client_from_url(load->url, load->options, 0, &err);
+  bg_client *raw_client;
+  r.client = open_client(load, &raw_client, &err);
   if (!r.client) {
     free(slots);
     return fail_to_start(load, out, NULL, err.code, err.grpc_status, err.message);
@@ -382,6 +519,7 @@ int cli_run_load(const cli_load *load, FILE *out) {
   r.measured_started = load->warmup_s > 0 ? 0 : 1;
   if (start_call(&r, &slots[0], &err) != BG_OK) {
     bg_async_client_close(r.client);
+    bg_client_close(raw_client);
     free(slots);
     return fail_to_start(load, out, NULL, err.code, err.grpc_status, err.message);
   }
@@ -409,6 +547,7 @@ int cli_run_load(const cli_load *load, FILE *out) {
   }
   double elapsed = now_s() - r.measure_from;
   bg_async_client_close(r.client);
+  bg_client_close(raw_client);
   if (load->progress)
     fputc('\n', stderr);
   if (load->format && strcmp(load->format, "json") == 0)

@@ -12,7 +12,9 @@ typedef struct cli_load {
   const bg_value *input;     /* borrowed; encoded once per call, as a user would */
   const bg_options *options; /* may be NULL; its protocol version is the server's */
   bool raw; /* call without descriptors (bg_async_call_raw) on a client made without
-             * discovery (bg_async_client_connect), as `call --raw` and v1alpha1 servers need */
+             * discovery, as `call --raw` and v1alpha1 servers need */
+  int64_t connect_timeout_ms; /* raw: how long the connection may take before the run starts
+                               * (no discovery finds a dead server); <= 0: 10 s */
   const bg_call_options *call_options; /* may be NULL */
   int concurrency;                     /* calls kept in flight, >= 1 */
   long count;                          /* calls in all; 0 with a duration: as many as fit */

@@ -197,6 +197,14 @@ check_json "i12 bench unavailable as JSON" 3 "d['error']['status'] == 'BG_ERR_UN
   "$cli" bench "127.0.0.1:$unused_port" p --text x --count 2 --format json
 check_json "i12 load unavailable as JSON" 3 "d['error']['exit_code'] == 3" -- \
   "$cli" call "127.0.0.1:$unused_port" p --text x --count 2 --format=json
+# --raw and v1alpha1 load runs have no discovery to find a dead server: they wait for the
+# connection instead and fail before the run as above (they used to run, every call failing)
+check_json "raw bench unavailable as JSON" 3 "list(d) == ['error'] and d['error']['status'] == 'BG_ERR_UNAVAILABLE' and d['error']['grpc_status'] == 14 and d['error']['exit_code'] == 3 and d['error']['message'].startswith('connecting to 127.0.0.1:$unused_port failed: UNAVAILABLE')" -- \
+  "$cli" bench "127.0.0.1:$unused_port" p --text x --count 2 --format json --raw
+check_json "v1alpha1 load unavailable as JSON" 3 "list(d) == ['error'] and d['error']['exit_code'] == 3" -- \
+  "$cli" call "127.0.0.1:$unused_port" p --text x --count 2 --format=json --protocol-version v1alpha1
+check_absent "raw load unavailable before the run" 3 "bentogrpc: connecting to 127.0.0.1:$unused_port failed: UNAVAILABLE" "calls:" -- \
+  "$cli" call "127.0.0.1:$unused_port" p --text x --concurrency 2 --count 4 --raw
 # the man page and the bash completion name every long option of the one option table
 check "i12 man page and completion list every option" 0 "" -- bash -c '
 missing=0
@@ -447,6 +455,10 @@ check "i12 -v: request metadata, trailers, status and time on stderr only" 0 "" 
    [ \"\$(cat '$tmp/v.out')\" = 'Hello, hi!' ]"
 check "i11 bench prints calls per replica" 0 "calls per replica (bentoml-replica):" -- \
   "$cli" bench "127.0.0.1:$port" bonjour --text hi --concurrency 2 --count 5
+check "i11 bench csv counts calls per replica" 0 "" -- bash -c \
+  "out=\$('$cli' bench 127.0.0.1:$port bonjour --text hi --concurrency 2 --count 6 --format csv) &&
+   [ \"\$(head -1 <<<\"\$out\" | cut -d, -f13-)\" = max_ms,replica:r7 ] &&
+   [ \"\$(tail -1 <<<\"\$out\" | cut -d, -f1,14)\" = 6,6 ] && [ \"\$(wc -l <<<\"\$out\")\" = 2 ]"
 check_json "i11 bench --raw counts calls per replica" 0 "d['ok'] == 8 and d['replicas'] == {'r7': 8}" -- \
   "$cli" bench "127.0.0.1:$port" bonjour --text hi --concurrency 2 --count 8 --format json --raw
 cleanup

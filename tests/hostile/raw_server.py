@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Hand-written TCP peers: what a client meets at the wrong port, and lies gRPC servers refuse.
 
-  raw_server.py --mode http1|garbage|silent|reset|trailer_escape
+  raw_server.py --mode http1|garbage|silent|reset|trailer_escape [--replica-hex HEX ...]
 
   http1    answers every connection with an HTTP/1.1 400 reply and closes it
   garbage  writes 4 KiB of random bytes (not an HTTP/2 preface) and closes
@@ -10,7 +10,9 @@
   trailer_escape
            a hand-written HTTP/2 gRPC peer: every call gets a Text reply "hi" and trailers
            whose bentoml-replica value holds terminal escapes (gRPC servers refuse to send
-           such a value; gRPC clients accept it)
+           such a value; gRPC clients accept it). With --replica-hex (repeatable), the
+           value is those bytes instead, taken in turn by the calls of a connection (the
+           first call gets the first, ...), e.g. bytes that are not UTF-8
 
 Prints ``PORT <n>`` on stdout once listening on 127.0.0.1, then serves until killed.
 """
@@ -38,12 +40,15 @@ def h2_frame(ftype: int, flags: int, stream: int, payload: bytes = b"") -> bytes
 
 def h2_literal(name: bytes, value: bytes) -> bytes:
     """HPACK literal header field without indexing, new name, no Huffman (short strings)."""
+    assert len(name) < 127 and len(value) < 127, "one-byte HPACK lengths only"
     return b"\x00" + bytes([len(name)]) + name + bytes([len(value)]) + value
 
 
-def serve_trailer_escape(conn: socket.socket):
-    """Answers each stream once the client ends it: headers, a Text reply, trailers."""
+def serve_trailer_escape(conn: socket.socket, replicas: list):
+    """Answers each stream once the client ends it: headers, a Text reply, trailers whose
+    bentoml-replica value is the next of `replicas` (in turn, per connection)."""
     data, DATA, HEADERS, SETTINGS, PING = b"", 0, 1, 4, 6
+    answered = 0
     reply = wire.lfield(wire.Response.TEXT, wire.string_value(b"hi"))
 
     def need(n: int):
@@ -70,14 +75,15 @@ def serve_trailer_escape(conn: socket.socket):
         elif ftype in (DATA, HEADERS) and flags & 1:  # END_STREAM: the request is in
             head = h2_literal(b":status", b"200") + h2_literal(b"content-type",
                                                                b"application/grpc")
-            tail = h2_literal(b"grpc-status", b"0") + h2_literal(b"bentoml-replica",
-                                                                 ESCAPED_REPLICA)
+            replica = replicas[answered % len(replicas)]
+            answered += 1
+            tail = h2_literal(b"grpc-status", b"0") + h2_literal(b"bentoml-replica", replica)
             conn.sendall(h2_frame(HEADERS, 4, stream, head) +
                          h2_frame(DATA, 0, stream, b"\0" + struct.pack(">I", len(reply)) + reply) +
                          h2_frame(HEADERS, 5, stream, tail))  # END_HEADERS | END_STREAM
 
 
-def serve(conn: socket.socket, mode: str, held: list):
+def serve(conn: socket.socket, mode: str, held: list, replicas: list):
     try:
         if mode == "silent":
             held.append(conn)  # keep a reference: closing it would tell the client something
@@ -94,7 +100,7 @@ def serve(conn: socket.socket, mode: str, held: list):
         elif mode == "garbage":
             conn.sendall(GARBAGE)
         elif mode == "trailer_escape":
-            serve_trailer_escape(conn)
+            serve_trailer_escape(conn, replicas)
         conn.close()
     except (OSError, EOFError):
         pass
@@ -104,7 +110,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", required=True,
                         choices=("http1", "garbage", "silent", "reset", "trailer_escape"))
+    parser.add_argument("--replica-hex", action="append", type=bytes.fromhex, default=[],
+                        help="trailer_escape: a bentoml-replica value, as hex (repeatable)")
     args = parser.parse_args()
+    replicas = args.replica_hex or [ESCAPED_REPLICA]
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
@@ -112,7 +121,7 @@ def main() -> int:
     held: list = []
     while True:
         conn, _ = sock.accept()
-        threading.Thread(target=serve, args=(conn, args.mode, held), daemon=True).start()
+        threading.Thread(target=serve, args=(conn, args.mode, held, replicas), daemon=True).start()
 
 
 if __name__ == "__main__":

@@ -19,11 +19,14 @@ exit non-zero, which every scenario checks.
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import os
 import pty
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -39,7 +42,7 @@ TMP = ""
 CERTS = ""
 
 # CLI exit codes (tools/bentogrpc.c --help)
-EXIT_OK, EXIT_USAGE, EXIT_SERVER, EXIT_OTHER = 0, 2, 5, 6
+EXIT_OK, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_DEADLINE, EXIT_SERVER, EXIT_OTHER = 0, 2, 3, 4, 5, 6
 
 
 class Process:
@@ -308,6 +311,76 @@ class Killed(Case):
         self.assertEqual((r["step"], r["code"]), ("async", "BG_ERR_UNAVAILABLE"), r)
         self.assertEqual(r["out"], {"started": 16, "callbacks": 16, "min_per_call": 1,
                                     "max_per_call": 1, "codes": {"BG_ERR_UNAVAILABLE": 16}})
+
+
+class RawLoad(Case):
+    """A load run with --raw (or v1alpha1) has no discovery, which is what finds a dead server
+    for the run through descriptors: it used to start anyway and report every call as failed.
+    It now waits (at most --discovery-timeout-ms) for the connection, and fails before the run
+    starts exactly as the discovering run does: same exit code, same JSON error document (the
+    status and gRPC status too), an error naming the connection, no report."""
+
+    TIMEOUT_MS = "1500"
+
+    def load(self, url, *mode, fmt=("--format", "json"), cmd="bench"):
+        return cli(cmd, url, "text", "--text", "hi", "--count", "3", "--concurrency", "2",
+                   "--discovery-timeout-ms", self.TIMEOUT_MS, *fmt, *mode)
+
+    def assertFailsLikeDiscovery(self, url, status, *words):
+        rc = {"BG_ERR_UNAVAILABLE": EXIT_UNAVAILABLE, "BG_ERR_DEADLINE": EXIT_DEADLINE}[status]
+        result = self.load(url)
+        self.assertCli(result, rc)
+        discovering = json.loads(result[1])["error"]
+        self.assertEqual(discovering["status"], status, result)
+        for mode in (("--raw",), ("--protocol-version", "v1alpha1")):
+            with self.subTest(mode=mode):
+                raw_rc, raw_out, raw_err = self.load(url, *mode)
+                self.assertCli((raw_rc, raw_out, raw_err), rc, f"connecting to {url}", *words)
+                raw = json.loads(raw_out)
+                self.assertEqual(sorted(raw), ["error"], raw_out)  # no report
+                self.assertEqual(sorted(raw["error"]), sorted(discovering), raw_out)
+                for key in ("status", "grpc_status", "grpc_status_name", "exit_code"):
+                    self.assertEqual(raw["error"][key], discovering[key], raw_out)
+                self.assertIn(f"connecting to {url}", raw["error"]["message"])
+                for cmd in ("bench", "call"):  # text: the error on stderr, nothing on stdout
+                    self.assertCli(self.load(url, *mode, fmt=(), cmd=cmd), rc,
+                                   f"bentogrpc: connecting to {url}", *words, stdout_empty=True)
+
+    def test_raw_load_closed_port(self):
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        url = f"127.0.0.1:{sock.getsockname()[1]}"
+        sock.close()
+        self.assertFailsLikeDiscovery(url, "BG_ERR_UNAVAILABLE", "failed: UNAVAILABLE",
+                                      "Connection refused", "is the server running")
+
+    def test_raw_load_http1_peer(self):
+        p = self.process("raw_server.py", "--mode", "http1")
+        self.assertFailsLikeDiscovery(p.url, "BG_ERR_UNAVAILABLE", "http1.x server")
+
+    def test_raw_load_reset_peer(self):
+        p = self.process("raw_server.py", "--mode", "reset")
+        # gRPC sees 'Connection reset by peer' or 'Socket closed' (then the TLS advice), as
+        # the discovering run does: which one depends on timing
+        self.assertFailsLikeDiscovery(p.url, "BG_ERR_UNAVAILABLE", "UNAVAILABLE")
+
+    def test_raw_load_silent_peer(self):
+        p = self.process("raw_server.py", "--mode", "silent")
+        self.assertFailsLikeDiscovery(p.url, "BG_ERR_DEADLINE", "DEADLINE_EXCEEDED",
+                                      f"no connection within {self.TIMEOUT_MS} ms")
+
+    def test_raw_load_plaintext_at_tls_port(self):
+        """The TLS advice survives: the words come from the library's own error."""
+        s = self.server("echo", "--tls-cert", f"{CERTS}/server.pem", "--tls-key",
+                        f"{CERTS}/server.key")
+        self.assertFailsLikeDiscovery(s.url, "BG_ERR_UNAVAILABLE", "grpcs://")
+
+    def test_raw_load_reachable_peer_runs(self):
+        """Control: a peer that answers (without Health or ServiceMetadata) runs as before."""
+        p = self.process("raw_server.py", "--mode", "trailer_escape")
+        rc, out, err = self.load(p.url, "--raw")
+        self.assertCli((rc, out, err), EXIT_OK)
+        self.assertEqual((json.loads(out)["calls"], json.loads(out)["ok"]), (3, 3), out)
 
 
 # ---------------------------------------------------------------- issue 9: library defects
@@ -632,6 +705,38 @@ class Issue9Cli(Case):
         rc, out, err = cli(*args)  # into a pipe: the raw bytes, as for every output
         self.assertCli((rc, out, err), EXIT_OK)
         self.assertIn(b"  r1\x1b]0;pwned\x07\x1b[2J: 2\n", out)
+
+    def test_bench_counts_replica_ids_not_utf8(self):
+        """bench dropped the calls of a replica whose id (a trailer) is not UTF-8 from its
+        counts without a word, and counted an id with a NUL under its first part: each is now
+        counted under its escaped spelling (\\xHH), in text, JSON and CSV alike."""
+        ids = {b"r1": "r1", b"r\xff": "r\\xff", b"a\x00b": "a\\x00b",
+               b"\xed\xa0\x80": "\\xed\\xa0\\x80",  # a surrogate
+               b"\xc0\x80": "\\xc0\\x80",  # overlong
+               b"\xf4\x90\x80\x80": "\\xf4\\x90\\x80\\x80",  # above U+10FFFF
+               b"x\xe2\x82": "x\\xe2\\x82",  # cut short
+               "€,\"".encode(): "€,\"", "r😀".encode(): "r😀"}  # UTF-8: kept as sent
+        p = self.process("raw_server.py", "--mode", "trailer_escape",
+                         *(a for i in ids for a in ("--replica-hex", i.hex())))
+        args = ("bench", p.url, "text", "--text", "hi", "--raw", "--count", str(2 * len(ids)),
+                "--concurrency", "1")  # one connection, calls in turn: 2 per id
+        want = {name: 2 for name in ids.values()}
+        rc, out, err = cli(*args, "--format", "json")
+        self.assertCli((rc, out, err), EXIT_OK)
+        self.assertEqual(json.loads(out)["replicas"], want, out)
+        rc, out, err = cli(*args)
+        self.assertCli((rc, out, err), EXIT_OK)
+        listed = out.split(b"calls per replica (bentoml-replica):\n")[1].split(b"\n\n")[0]
+        self.assertEqual(listed.decode().splitlines(), [f"  {n}: 2" for n in want], out)
+        rc, out, err = cli(*args, tty=True)  # the same spelling on a terminal
+        self.assertCli((rc, out, err), EXIT_OK)
+        self.assertIn(listed, out)
+        rc, out, err = cli(*args, "--format", "csv")
+        self.assertCli((rc, out, err), EXIT_OK)
+        header, row = list(csv.reader(io.StringIO(out.decode())))
+        self.assertEqual(header[13:], [f"replica:{n}" for n in want], out)
+        self.assertEqual(row[13:], ["2"] * len(want), out)
+        self.assertEqual(row[:3], [str(2 * len(ids)), str(2 * len(ids)), "0"], out)
 
     def test_issue9_d11_duplicate_reply_part_exit_6(self):
         """Defect 11: duplicate reply part names exited 2 ('usage')."""

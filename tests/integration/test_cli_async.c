@@ -98,6 +98,20 @@ static void test_refusals(void **state) {
   snprintf(url, sizeof url, "127.0.0.1:%d", bgt_unused_port());
   assert_int_equal(run(url, "double_ndarray", in, NULL, 4, 10, &text), 3);
   free(text);
+  /* Raw: no discovery, but the connection is waited for; nothing runs, nothing is reported. */
+  cli_load raw = {.url = url,
+                  .api = "double_ndarray",
+                  .input = in,
+                  .raw = true,
+                  .connect_timeout_ms = 5000,
+                  .concurrency = 4,
+                  .count = 10};
+  size_t size;
+  FILE *out = open_memstream(&text, &size);
+  assert_int_equal(cli_run_load(&raw, out), 3);
+  fclose(out);
+  assert_string_equal(text, "");
+  free(text);
   bg_value_free(in);
 }
 
