@@ -38,6 +38,16 @@ static int run(const char *url, const char *api, const bg_value *in, const bg_ca
   return rc;
 }
 
+/* Runs cli_run_load and returns its exit code; *text gets what it printed (free it). */
+static int run_load(const cli_load *load, char **text) {
+  size_t size;
+  *text = NULL;
+  FILE *out = open_memstream(text, &size);
+  int rc = cli_run_load(load, out);
+  fclose(out);
+  return rc;
+}
+
 static void test_all_succeed(void **state) {
   (void)state;
   int32_t x[] = {1, 2, 3};
@@ -106,10 +116,7 @@ static void test_refusals(void **state) {
                   .connect_timeout_ms = 5000,
                   .concurrency = 4,
                   .count = 10};
-  size_t size;
-  FILE *out = open_memstream(&text, &size);
-  assert_int_equal(cli_run_load(&raw, out), 3);
-  fclose(out);
+  assert_int_equal(run_load(&raw, &text), 3);
   assert_string_equal(text, "");
   free(text);
   bg_value_free(in);
@@ -119,19 +126,14 @@ static void test_refusals(void **state) {
 static void test_raw_load(void **state) {
   (void)state;
   bg_value *in = bg_bytes_copy("abc", 3, NULL);
-  char *text = NULL;
-  size_t size;
+  char *text;
   cli_load load = {
       .url = server.url, .api = "custom_io", .input = in, .concurrency = 4, .count = 20};
-  FILE *out = open_memstream(&text, &size);
-  assert_int_equal(cli_run_load(&load, out), 6); /* through descriptors: UNSUPPORTED */
-  fclose(out);
+  assert_int_equal(run_load(&load, &text), 6); /* through descriptors: UNSUPPORTED */
   assert_string_equal(text, "");
   free(text);
   load.raw = true;
-  out = open_memstream(&text, &size);
-  assert_int_equal(cli_run_load(&load, out), 0);
-  fclose(out);
+  assert_int_equal(run_load(&load, &text), 0);
   assert_contains(text, "calls: 20  ok: 20  failed: 0  concurrency: 4");
   free(text);
   bg_value_free(in);
@@ -155,11 +157,8 @@ static void test_raw_load_v1alpha1(void **state) {
                    .raw = true,
                    .concurrency = 4,
                    .count = 20};
-  char *text = NULL;
-  size_t size;
-  FILE *out = open_memstream(&text, &size);
-  assert_int_equal(cli_run_load(&load, out), 0);
-  fclose(out);
+  char *text;
+  assert_int_equal(run_load(&load, &text), 0);
   assert_contains(text, "calls: 20  ok: 20  failed: 0  concurrency: 4");
   free(text);
   bg_value_free(in);
