@@ -561,6 +561,11 @@ server_pid=
 check_absent "creds to a non-loopback target refused even with the flag" 2 \
   "--allow-insecure-credentials, too, covers only loopback and unix: servers" "SECRET-TOKEN" -- \
   "$cli" call 192.0.2.1:9 text --raw --text hi -H "$token" --allow-insecure-credentials
+# A long API name is echoed in the refusal; the remedy comes first, so the advice stays right.
+long_api=$(printf 'a%.0s' $(seq 900))
+check_absent "creds advice right with a long API name" 2 \
+  "--allow-insecure-credentials, too, covers only loopback and unix: servers" "SECRET-TOKEN" -- \
+  "$cli" call 192.0.2.1:9 "$long_api" --raw --text hi -H "$token" --allow-insecure-credentials
 # A load run connects first, raw or not (the calls it would refuse need a server to reach), so
 # at this unreachable address it fails as unavailable, as a run through discovery does, and the
 # token is still never printed.
