@@ -85,7 +85,8 @@ static const char usage[] =
     "  --raw                     call without descriptors (unknown descriptors, v1alpha1):\n"
     "                            the request field follows the input kind; no discovery;\n"
     "                            call, --concurrency/--count and bench alike (a load run\n"
-    "                            first waits for the connection, as discovery would)\n"
+    "                            first waits for the connection, as discovery would,\n"
+    "                            unless --wait-for-ready lets the calls wait)\n"
     "  --deadline-ms N           call deadline in milliseconds\n"
     "  --wait-for-ready          let a call wait for the server instead of failing at once\n"
     "  -H 'key: value'           add request metadata (repeatable; the key is lower-cased)\n"
@@ -801,6 +802,7 @@ static int run_load(const cli *c, bool bench, const bg_value *input, const bg_ca
                    .options = c->options,
                    .raw = calls_raw(c),
                    .connect_timeout_ms = c->discovery_timeout_ms,
+                   .wait_for_ready = c->wait_for_ready,
                    .call_options = co,
                    .concurrency = c->concurrency ? c->concurrency : (bench ? 50 : 1),
                    .count = count,

@@ -478,10 +478,12 @@ static bg_async_client *open_client(const cli_load *load, bg_client **raw_client
     return bg_async_client_from_url(load->url, load->options, 0, err);
   /* Raw calls need no discovery (v1alpha1 servers have none), like bg_client_open for the
    * CLI's single raw call; the async client shares the sync client's channel, whose
-   * connection wait_reachable has just made. */
+   * connection wait_reachable has just made — unless the calls were asked to wait for the
+   * server (--wait-for-ready): then a server still starting is what the user expects. */
   bg_client *sync = bg_client_open(load->url, load->options, err);
   bg_async_client *client = NULL;
-  if (sync && wait_reachable(sync, load->connect_timeout_ms, err) == BG_OK)
+  if (sync &&
+      (load->wait_for_ready || wait_reachable(sync, load->connect_timeout_ms, err) == BG_OK))
     client = bg_async_client_from_client(sync, 0, err);
   if (!client)
     bg_client_close(sync);

@@ -15,6 +15,8 @@ typedef struct cli_load {
              * discovery, as `call --raw` and v1alpha1 servers need */
   int64_t connect_timeout_ms; /* raw: how long the connection may take before the run starts
                                * (no discovery finds a dead server); <= 0: 10 s */
+  bool wait_for_ready;        /* raw: the calls wait for the server themselves (their call
+                               * options say so): the run starts without waiting for it */
   const bg_call_options *call_options; /* may be NULL */
   int concurrency;                     /* calls kept in flight, >= 1 */
   long count;                          /* calls in all; 0 with a duration: as many as fit */

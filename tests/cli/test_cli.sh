@@ -205,6 +205,15 @@ check_json "v1alpha1 load unavailable as JSON" 3 "list(d) == ['error'] and d['er
   "$cli" call "127.0.0.1:$unused_port" p --text x --count 2 --format=json --protocol-version v1alpha1
 check_absent "raw load unavailable before the run" 3 "bentogrpc: connecting to 127.0.0.1:$unused_port failed: UNAVAILABLE" "calls:" -- \
   "$cli" call "127.0.0.1:$unused_port" p --text x --concurrency 2 --count 4 --raw
+# ...but with --wait-for-ready the calls wait for the server themselves: a raw load run against
+# a server that starts late does not fail at once (it did: the connection check came first).
+late_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+(sleep 1.5 && exec /usr/bin/python3 "$src/tests/server/reference_server.py" --listen "127.0.0.1:$late_port" >/dev/null 2>&1) &
+late_pid=$!
+check "raw load with --wait-for-ready waits for a late server" 0 "ok: 2" -- \
+  "$cli" call "127.0.0.1:$late_port" bonjour --text hi --raw --wait-for-ready --count 2 --deadline-ms 60000
+kill "$late_pid" 2>/dev/null
+wait "$late_pid" 2>/dev/null
 # the man page and the bash completion name every long option of the one option table
 check "i12 man page and completion list every option" 0 "" -- bash -c '
 missing=0
@@ -552,6 +561,11 @@ server_pid=
 check_absent "creds to a non-loopback target refused even with the flag" 2 \
   "--allow-insecure-credentials, too, covers only loopback and unix: servers" "SECRET-TOKEN" -- \
   "$cli" call 192.0.2.1:9 text --raw --text hi -H "$token" --allow-insecure-credentials
+# A long API name is echoed in the refusal; the remedy comes first, so the advice stays right.
+long_api=$(printf 'a%.0s' $(seq 900))
+check_absent "creds advice right with a long API name" 2 \
+  "--allow-insecure-credentials, too, covers only loopback and unix: servers" "SECRET-TOKEN" -- \
+  "$cli" call 192.0.2.1:9 "$long_api" --raw --text hi -H "$token" --allow-insecure-credentials
 # A load run connects first, raw or not (the calls it would refuse need a server to reach), so
 # at this unreachable address it fails as unavailable, as a run through discovery does, and the
 # token is still never printed.
