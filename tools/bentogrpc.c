@@ -770,10 +770,7 @@ static bg_call_options *build_call_options(const cli *c, bg_response_metadata *s
         *p = (char)tolower((unsigned char)*p);
       ok = bg_call_options_add_metadata(co, key, value, strlen(value), err) == BG_OK;
       if (ok && c->verbose) /* credentials are not shown */
-        fprintf(stderr, "> %s: %s\n", key,
-                strcmp(key, "authorization") == 0 || strstr(key, "token") || strstr(key, "key")
-                    ? "(hidden)"
-                    : value);
+        fprintf(stderr, "> %s: %s\n", key, cli_header_is_secret(key) ? "(hidden)" : value);
     }
     free(key);
   }

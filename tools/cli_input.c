@@ -204,3 +204,12 @@ bg_value *cli_build_input(const cli_input *in, bg_error *err) {
     return build_multipart(in, err);
   return build(kinds[chosen], values[chosen], in->dtype, in->mime, flags[chosen], err);
 }
+
+bool cli_header_is_secret(const char *key) {
+  static const char *const hints[] = {"auth",   "token",   "key",        "secret",   "pass",
+                                      "cookie", "session", "credential", "signature"};
+  for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++)
+    if (strstr(key, hints[i]))
+      return true;
+  return false;
+}

@@ -3,6 +3,7 @@
 #define CLI_INPUT_H
 
 #include <bentogrpc/bentogrpc.h>
+#include <stdbool.h>
 
 typedef struct cli_input {
   const char *ndarray;   /* --ndarray JSON nested lists */
@@ -30,5 +31,10 @@ bg_status cli_parse_part(const char *spec, char **name, char **kind, const char 
  * a malloc'd copy (free it) and *value points into `arg`. The error never repeats the
  * argument, which may carry a secret such as a bearer token. */
 bg_status cli_parse_header(const char *arg, char **key, const char **value, bg_error *err);
+
+/* Whether the value of header `key` (lower-case) may be a secret, so `-v` must not print it:
+ * authorization and proxy-authorization, cookies, and any name with auth, token, key, secret,
+ * pass, session, credential or signature in it. Errs on the side of hiding. */
+bool cli_header_is_secret(const char *key);
 
 #endif

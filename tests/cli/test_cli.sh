@@ -353,6 +353,10 @@ check "i12 -v shows trailers, status and time" 0 "< status: BG_OK" -- \
   "$cli" call "$url" bonjour --text hi -v -H 'x-request-id: 9'
 check_absent "i12 -v hides credentials" 0 "> x-api-key: (hidden)" "SECRETTOKEN" -- \
   "$cli" call "$url" bonjour --text hi -v -H 'X-Api-Key: SECRETTOKEN'
+check_absent "-v hides proxy-authorization and cookies" 0 "> proxy-authorization: (hidden)" "SECRETTOKEN" -- \
+  "$cli" call "$url" bonjour --text hi -v -H 'Proxy-Authorization: Basic SECRETTOKEN' -H 'Cookie: s=SECRETTOKEN' -H 'x-session-id: SECRETTOKEN'
+check "-v still shows plain headers" 0 "> x-request-id: 9" -- \
+  "$cli" call "$url" bonjour --text hi -v -H 'x-request-id: 9'
 check "i12 -v logs the library's events" 0 "bentogrpc: info: connecting to" -- "$cli" describe "$url" -v
 check "i12 --log info" 0 "bentogrpc: info: discovery at" -- "$cli" describe "$url" --log info
 check "i12 BG_LOG=info" 0 "bentogrpc: info: connecting to" -- env BG_LOG=info "$cli" health "$url"
