@@ -69,7 +69,9 @@ struct bg_async_call;
  * bg_client_call()). `err` is never NULL (err->code == status; the message is empty on
  * success) and is valid only during the callback — copy it to keep it.
  * `output`: on BG_OK, the decoded value, OWNED BY THE CALLBACK: free it with
- * bg_value_free() now or later, from any thread. NULL on any error.
+ * bg_value_free() now or later, from any thread (its elements may borrow the call's output
+ * buffer, bg_call_options_set_output_buffer(), which bg_value_free() leaves alone). NULL on
+ * any error.
  * `call` is the operation's handle, borrowed for the duration of the callback.
  *
  * @param call      the operation's handle (borrowed during the callback).
@@ -178,10 +180,12 @@ BG_API bg_client *bg_async_client_sync(const bg_async_client *aclient);
  * may be freed right away — unless the client was created with BG_ASYNC_BORROW_INPUTS, which
  * sends large float/double ndarrays from their buffer: keep those until the callback starts.
  * `call_options` (may be NULL) applies as in bg_client_call() (deadline, metadata, wait-for-ready,
- * compression, credentials) and may be freed right away, with one exception: a response-metadata
- * sink set on it (bg_call_options_set_response_ metadata) is written just before the callback runs,
- * on that thread, so it must live until then and serve one call at a time. `call` (may be NULL):
- * receives a handle reference, see "Operation handles".
+ * compression, credentials, output buffer) and may be freed right away, with two exceptions: a
+ * response-metadata sink set on it (bg_call_options_set_response_metadata()) is written just
+ * before the callback runs, on that thread, so it must live until then and serve one call at a
+ * time; and the memory of an output buffer (bg_call_options_set_output_buffer(), whose setting
+ * is copied here) is written until the callback starts and borrowed by the output it gets.
+ * `call` (may be NULL): receives a handle reference, see "Operation handles".
  *
  * Interceptors of the client's options run as for sync calls: `before` hooks (and a
  * credentials callback) here, on the calling thread; `after` hooks on the thread that runs

@@ -155,8 +155,9 @@ BG_API const char *bg_api_unsupported_reason(const bg_api *api);
  * straight from its buffer (no copy of the elements); the call returns only after gRPC has let
  * go of that buffer, so it may be freed as soon as bg_client_call() returns. On success
  * `*output` receives a new value owned by the caller (free it with bg_value_free()); on failure
- * `*output` is set to NULL. `call_options` may be NULL (the client's default deadline, no
- * metadata).
+ * `*output` is set to NULL. A float or double ndarray output may be decoded into a buffer of
+ * the caller's instead of fresh memory (bg_call_options_set_output_buffer()): the value then
+ * borrows it. `call_options` may be NULL (the client's default deadline, no metadata).
  *
  * @param client       the client.
  * @param api_name     the API's name (borrowed for the call).

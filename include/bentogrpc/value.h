@@ -393,15 +393,18 @@ BG_API const bg_value *bg_multipart_find(const bg_value *value, const char *name
 
 /* ---- Writable elements (for bindings that wrap a value's buffer in a mutable array) ---- */
 
-/** The elements of an ndarray that OWNS its buffer — every output of a call, and values made
- *  by bg_ndarray_copy() — as a writable pointer, the same address bg_ndarray_data() returns.
+/** The elements of an ndarray that OWNS its buffer — every output of a call (but one decoded
+ *  into the caller's buffer of bg_call_options_set_output_buffer(), which borrows it), and
+ *  values made by bg_ndarray_copy() — as a writable pointer, the same address
+ *  bg_ndarray_data() returns.
  *  Writing changes the value in place; the buffer stays the value's and is freed by
  *  bg_value_free(), so a binding keeps the value alive as long as its array (e.g. as a numpy
  *  array's base) instead of copying the elements. Not synchronised: do not write while another
  *  thread reads.
  *  @param value an ndarray (borrowed).
  *  @return the elements, or NULL when `value` is NULL, of another kind, borrows its buffer
- *          (bg_ndarray_borrow(): the buffer is the caller's already), has no elements, or holds
+ *          (bg_ndarray_borrow(), an output in a bg_call_options_set_output_buffer() buffer:
+ *          the buffer is the caller's already), has no elements, or holds
  *          BG_DTYPE_STRING (its pointers are the library's to free). */
 BG_API void *bg_ndarray_data_mut(bg_value *value);
 /** The elements of a series that OWNS its buffer, writable; as bg_ndarray_data_mut() (outputs

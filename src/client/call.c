@@ -81,12 +81,15 @@ static bg_status encode_request(const bg_client *client, const char *api_name,
   return st;
 }
 
+/* `into`: the caller's buffer for a float/double ndarray (bg_call_options_set_output_buffer);
+ * used by the stream decoder when the values fit, otherwise the output gets fresh memory. */
 static bg_status decode_response(const bg_client *client, const bg_api *api,
-                                 grpc_byte_buffer *bytes, bg_value **output, bg_error *err) {
+                                 grpc_byte_buffer *bytes, const bgi_out_buffer *into,
+                                 bg_value **output, bg_error *err) {
   if (!bytes)
     return bgi_fail(err, BG_ERR_PROTOCOL, 0, "the server returned OK without a response message");
   if (!api || api->output.descriptor == &bgi_ndarray_descriptor) {
-    bg_status fast = bgi_ndarray_stream_decode(bytes, output, err); /* one copy, no join */
+    bg_status fast = bgi_ndarray_stream_decode(bytes, into, output, err); /* one copy, no join */
     if (fast != BG_ERR_UNSUPPORTED)
       return fast;
   }
@@ -204,7 +207,8 @@ static bg_status outcome(bgi_call_op *c, bg_error *err) {
     }
     return st;
   }
-  bg_status st = decode_response(c->client, c->api, result->response, &c->output, err);
+  bg_status st =
+      decode_response(c->client, c->api, result->response, &c->output_buffer, &c->output, err);
   if (st == BG_ERR_INVALID_ARGUMENT) { /* only the server's bytes and spec are decoded here */
     st = BG_ERR_PROTOCOL;
     err->code = st;
@@ -282,6 +286,8 @@ void bgi_call_op_init(bgi_call_op *c, bg_client *client, const char *api_name,
   c->api_name = api_name;
   c->input = input;
   c->call_options = call_options;
+  if (call_options) /* copied: an async call outlives its options */
+    c->output_buffer = (bgi_out_buffer){call_options->output_buffer, call_options->output_capacity};
   c->raw = raw;
 }
 

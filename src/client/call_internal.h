@@ -9,13 +9,17 @@
 #include "client/client_internal.h"
 #include "engine/operation.h"
 #include "wire/ndarray_request.h"
+#include "wire/ndarray_stream.h"
 
 typedef struct bgi_call_op {
   bgi_operation op; /* first: the engine's part (request, settings, result) */
   bg_client *client;
   const char *api_name;  /* the caller's, then the API's own name once it is found */
   const bg_value *input; /* borrowed until prepare returns (or longer with `borrow`) */
-  const bg_call_options *call_options; /* may be NULL; borrowed as `input` */
+  const bg_call_options *call_options; /* may be NULL; an async caller may free them once
+                                        * prepare returned: what is needed later is copied
+                                        * (metadata, `chain`, `output_buffer`) */
+  bgi_out_buffer output_buffer;        /* the options' output buffer, copied at init */
   bool raw;                            /* no descriptors: the content follows the input's kind */
   bool may_borrow;       /* the caller keeps the input until the call ends: large float/double
                           * ndarrays go out from its buffer */

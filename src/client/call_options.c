@@ -1,5 +1,7 @@
-/* bg_call_options: deadline, metadata, wait-for-ready, validation, compression, credentials. */
+/* bg_call_options: deadline, metadata, wait-for-ready, validation, compression, credentials,
+ * output buffer. */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -203,5 +205,26 @@ BG_API bg_status bg_call_options_set_response_metadata(bg_call_options *call_opt
   if (need(call_options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   call_options->response_metadata = sink;
+  return BG_OK;
+}
+
+BG_API bg_status bg_call_options_set_output_buffer(bg_call_options *call_options, void *buffer,
+                                                   size_t capacity, bg_error *err) {
+  BGI_ERROR_SINK(err);
+  if (need(call_options, err) != BG_OK)
+    return BG_ERR_INVALID_ARGUMENT;
+  if (!buffer || capacity == 0) { /* off: replies get fresh memory */
+    call_options->output_buffer = NULL;
+    call_options->output_capacity = 0;
+    return BG_OK;
+  }
+  if ((uintptr_t)buffer % _Alignof(double) != 0)
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "output buffer %p is not aligned for double (its address must be a "
+                    "multiple of %zu): the values are written there as float or double; use "
+                    "memory from malloc() or aligned_alloc()",
+                    buffer, (size_t) _Alignof(double));
+  call_options->output_buffer = buffer;
+  call_options->output_capacity = capacity;
   return BG_OK;
 }

@@ -38,6 +38,8 @@ struct bg_call_options {
   void *credentials_data;
   bg_response_metadata *response_metadata; /* where to copy reply metadata, or NULL */
   bg_cancel_token *cancel;                 /* borrowed; cancels sync calls, or NULL */
+  void *output_buffer;    /* the caller's memory for float/double ndarray replies, or NULL */
+  size_t output_capacity; /* its size in bytes; 0 when output_buffer is NULL */
 };
 
 /* The defaults documented in options.h. */

@@ -37,8 +37,11 @@ static size_t varint_size(uint64_t value) {
 /* int32 and enum values go out as varints of their sign-extended 64-bit value. */
 static uint64_t int32_on_wire(int32_t value) { return (uint64_t)(int64_t)value; }
 
+/* Runs on whichever thread drops gRPC's last reference, often not the caller's (an async
+ * client's thread driving gRPC's I/O while a sync call waits). */
 static void on_released(void *user_data) {
   bgi_send_guard *guard = user_data;
+  (void)atomic_load_explicit(&guard->armed, memory_order_acquire); /* see bgi_send_guard */
   pthread_mutex_lock(&guard->mutex);
   guard->released = true;
   pthread_cond_signal(&guard->released_cond);
@@ -101,6 +104,7 @@ bg_status bgi_ndarray_request_pack(const char *api_name, const bgi_pb_ndarray *n
   pthread_mutex_init(&guard->mutex, NULL);
   pthread_cond_init(&guard->released_cond, NULL);
   guard->released = false;
+  atomic_store_explicit(&guard->armed, true, memory_order_release);
   grpc_slice slices[2] = {
       slice, grpc_slice_new_with_user_data((void *)values, values_len, on_released, guard)};
   *out = grpc_raw_byte_buffer_create(slices, 2);

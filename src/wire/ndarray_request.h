@@ -10,6 +10,7 @@
 
 #include <grpc/byte_buffer.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "bentogrpc/common.h"
@@ -23,6 +24,11 @@ typedef struct bgi_send_guard {
   pthread_mutex_t mutex;
   pthread_cond_t released_cond;
   bool released;
+  /* Set (release) once the guard is ready, read (acquire) first thing in the release
+   * callback: gRPC hands the slice to the thread that drops it through synchronisation that
+   * ThreadSanitizer cannot see (gRPC is not instrumented), so this makes that hand-off
+   * visible. It orders nothing gRPC does not order already. */
+  atomic_bool armed;
 } bgi_send_guard;
 
 /* true when `ndarray` (an encoded NDArray) can be packed here: at least one float or double

@@ -71,6 +71,7 @@ typedef struct parsed {
   bg_dtype values_dtype; /* FLOAT or DOUBLE once the values field was seen */
   void *values;
   size_t count;
+  bool in_caller_buffer; /* values == the caller's bgi_out_buffer: borrowed, never freed */
 } parsed;
 
 /* Large arrays go on 2 MiB-aligned memory the kernel may back with huge pages: a fresh
@@ -90,6 +91,12 @@ static void *alloc_values(size_t n) {
   return p; /* released with free() like any other value buffer */
 }
 
+static void drop_values(parsed *p) {
+  if (!p->in_caller_buffer)
+    free(p->values);
+  p->values = NULL;
+}
+
 static bg_status malformed(bg_error *err) {
   return bgi_fail(err, BG_ERR_PROTOCOL, 0,
                   "the server's ndarray reply is not valid protobuf (truncated or corrupt)");
@@ -97,7 +104,8 @@ static bg_status malformed(bg_error *err) {
 
 /* Parses the NDArray body (`len` bytes). Returns BG_ERR_UNSUPPORTED for anything but the
  * fields the fast path handles, each at most once. */
-static bg_status parse_ndarray(reader *r, uint64_t len, parsed *p, bg_error *err) {
+static bg_status parse_ndarray(reader *r, uint64_t len, const bgi_out_buffer *into, parsed *p,
+                               bg_error *err) {
   size_t end = r->left - len;
   while (r->left > end) {
     uint64_t tag, n, v;
@@ -123,9 +131,12 @@ static bg_status parse_ndarray(reader *r, uint64_t len, parsed *p, bg_error *err
       size_t width = field == BGI_PB_NDARRAY_FLOAT_VALUES ? sizeof(float) : sizeof(double);
       if (!read_varint(r, &n) || n > r->left || n % width != 0)
         return bgi_fail(err, BG_ERR_PROTOCOL, 0, "ndarray in reply: a values field is cut short");
-      p->values = alloc_values(n);
-      if (!p->values)
+      if (into && into->data && n <= into->capacity) { /* no fresh pages to fault in */
+        p->values = into->data;
+        p->in_caller_buffer = true;
+      } else if (!(p->values = alloc_values(n))) {
         return BGI_FAIL_NOMEM(err);
+      }
       if (!read_bytes(r, p->values, n))
         return malformed(err);
       p->values_dtype = field == BGI_PB_NDARRAY_FLOAT_VALUES ? BG_DTYPE_FLOAT : BG_DTYPE_DOUBLE;
@@ -137,7 +148,8 @@ static bg_status parse_ndarray(reader *r, uint64_t len, parsed *p, bg_error *err
   return r->left == end ? BG_OK : malformed(err);
 }
 
-bg_status bgi_ndarray_stream_decode(grpc_byte_buffer *buffer, bg_value **out, bg_error *err) {
+bg_status bgi_ndarray_stream_decode(grpc_byte_buffer *buffer, const bgi_out_buffer *into,
+                                    bg_value **out, bg_error *err) {
   *out = NULL;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   if (buffer->type != GRPC_BB_RAW || buffer->data.raw.compression != GRPC_COMPRESS_NONE)
@@ -150,10 +162,10 @@ bg_status bgi_ndarray_stream_decode(grpc_byte_buffer *buffer, bg_value **out, bg
       !read_varint(&r, &len) || len != r.left)
     return BG_ERR_UNSUPPORTED;
   parsed p = {0};
-  bg_status st = parse_ndarray(&r, len, &p, err);
+  bg_status st = parse_ndarray(&r, len, into, &p, err);
   bool dtype_matches = p.values && (p.dtype == 0 || p.dtype == (uint64_t)p.values_dtype);
   if (st != BG_OK || !dtype_matches) {
-    free(p.values);
+    drop_values(&p);
     return st == BG_OK ? BG_ERR_UNSUPPORTED : st; /* e.g. dtype says int64: protobuf-c decides */
   }
   if (p.ndim == 0) { /* the server's rule: no shape means 1-D */
@@ -162,15 +174,19 @@ bg_status bgi_ndarray_stream_decode(grpc_byte_buffer *buffer, bg_value **out, bg
   }
   st = bgi_ndarray_check(p.values_dtype, p.shape, p.ndim, p.values, p.count, err);
   if (st != BG_OK) {
-    free(p.values);
+    drop_values(&p);
     err->code = BG_ERR_PROTOCOL;
     bgi_error_prefix(err, "ndarray in the server's reply is inconsistent");
     return BG_ERR_PROTOCOL;
   }
-  *out = bgi_ndarray_adopt(p.values_dtype, p.shape, p.ndim, p.values, p.count, false, err);
+  *out = p.in_caller_buffer /* the caller's memory stays the caller's */
+             ? bgi_array_borrow(BG_VALUE_NDARRAY, p.values_dtype, p.shape, p.ndim, p.values,
+                                p.count, err)
+             : bgi_ndarray_adopt(p.values_dtype, p.shape, p.ndim, p.values, p.count, false, err);
   return *out ? BG_OK : BG_ERR_NO_MEMORY;
 #else
   (void)buffer;
+  (void)into;
   (void)out;
   (void)err;
   return BG_ERR_UNSUPPORTED; /* the wire is little-endian: copy-free reinterpretation only here */

@@ -3,8 +3,9 @@
  * deadlines and cancellations mixed; cancel before and after the answer, from other threads
  * and from callbacks; close with calls in flight; callbacks that start calls; the three
  * delivery paths (poll, fd + dispatch, library thread); raw calls (bg_async_call_raw) of
- * custom-IO APIs, unknown names and v1alpha1 servers; and File inputs refused as `file`,
- * resent as serialized_bytes like bg_client_call does, also when cancelled meanwhile. */
+ * custom-IO APIs, unknown names and v1alpha1 servers; File inputs refused as `file`,
+ * resent as serialized_bytes like bg_client_call does, also when cancelled meanwhile; and
+ * sync and async calls decoding into one reused output buffer. */
 #include <dirent.h>
 #include <poll.h>
 #include <pthread.h>
@@ -1610,6 +1611,227 @@ static void test_file_resend_invisible_to_interceptors(void **state) {
   bg_async_client_close(ac);
 }
 
+/* ---- the caller's output buffer (bg_call_options_set_output_buffer) ---- */
+
+enum { OUT_N = 1 << 16 }; /* floats: 256 KiB, a reply in several slices */
+
+typedef struct buffered_outcome {
+  pthread_mutex_t mu;
+  pthread_cond_t cond;
+  int runs;
+  bg_status status;
+  char message[512];
+  bg_value *output; /* taken from the callback */
+} buffered_outcome;
+
+static void on_buffered(struct bg_async_call *call, bg_status st, bg_value *out,
+                        const bg_error *err, void *user_data) {
+  (void)call;
+  buffered_outcome *o = user_data;
+  pthread_mutex_lock(&o->mu);
+  o->runs++;
+  o->status = st;
+  snprintf(o->message, sizeof o->message, "%s", err->message);
+  bg_value_free(o->output); /* a second run would be a bug; keep ASan quiet about it anyway */
+  o->output = out;
+  pthread_cond_broadcast(&o->cond);
+  pthread_mutex_unlock(&o->mu);
+}
+
+/* One async call (raw or not) with `co`, which is freed as soon as the call started: the
+ * buffer setting must travel with the call. Returns the output; the callback ran once. */
+static bg_value *async_buffered(bg_async_client *ac, mode m, const char *api, const bg_value *in,
+                                bg_call_options *co, bool raw) {
+  buffered_outcome o = {.mu = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+  bg_error err;
+  bg_status st = raw ? bg_async_call_raw(ac, api, in, co, on_buffered, &o, NULL, &err)
+                     : bg_async_call(ac, api, in, co, on_buffered, &o, NULL, &err);
+  if (st != BG_OK)
+    fail_msg("async call of %s: %s: %s", api, bg_status_str(st), err.message);
+  bg_call_options_free(co);
+  pthread_mutex_lock(&o.mu);
+  for (int i = 0; i < 1200 && o.runs == 0; i++) { /* liveness bound only */
+    if (m == MODE_THREAD) {
+      struct timespec limit;
+      clock_gettime(CLOCK_REALTIME, &limit);
+      limit.tv_sec += 1;
+      pthread_cond_timedwait(&o.cond, &o.mu, &limit);
+    } else {
+      pthread_mutex_unlock(&o.mu);
+      assert_int_equal(bg_async_client_poll(ac, 100, NULL, &err), BG_OK);
+      pthread_mutex_lock(&o.mu);
+    }
+  }
+  bg_value *out = o.output;
+  int runs = o.runs;
+  bg_status status = o.status;
+  pthread_mutex_unlock(&o.mu);
+  pthread_cond_destroy(&o.cond);
+  pthread_mutex_destroy(&o.mu);
+  assert_int_equal(runs, 1);
+  if (status != BG_OK)
+    fail_msg("async call of %s: %s: %s", api, bg_status_str(status), o.message);
+  return out;
+}
+
+static bg_call_options *with_buffer(void *buffer, size_t capacity) {
+  bg_call_options *co = bg_call_options_new();
+  bg_error err;
+  assert_int_equal(bg_call_options_set_output_buffer(co, buffer, capacity, &err), BG_OK);
+  return co;
+}
+
+/* `out` is a float ndarray [2, OUT_N/2] holding factor * x. */
+static void expect_floats(const bg_value *out, const float *x, float factor) {
+  assert_int_equal(bg_ndarray_dtype(out), BG_DTYPE_FLOAT);
+  assert_int_equal(bg_ndarray_ndim(out), 2);
+  assert_int_equal(bg_ndarray_shape(out)[0], 2);
+  assert_int_equal(bg_ndarray_count(out), OUT_N);
+  const float *y = bg_ndarray_data(out);
+  for (size_t i = 0; i < OUT_N; i++)
+    if (y[i] != factor * x[i])
+      fail_msg("element %zu: %g, expected %g", i, (double)y[i], (double)(factor * x[i]));
+}
+
+/* Sync (bg_client_call, bg_client_call_raw) and async (bg_async_call, bg_async_call_raw)
+ * calls decode into one buffer reused by all: the output borrows it (bg_ndarray_data ==
+ * buffer), bg_value_free leaves it usable; a buffer too small, or a reply of another dtype or
+ * kind, gives a correct output in fresh memory. */
+static void output_buffer_reused(mode m) {
+  bg_async_client *ac = open_client(m);
+  bg_client *sc = bg_async_client_sync(ac);
+  bg_error err;
+  float *x = malloc(OUT_N * sizeof *x);
+  for (size_t i = 0; i < OUT_N; i++)
+    x[i] = (float)i * 0.5f - 1000.0f;
+  int64_t shape[] = {2, OUT_N / 2};
+  bg_value *in = bg_ndarray_borrow(BG_DTYPE_FLOAT, shape, 2, x, OUT_N, &err);
+  size_t bytes = OUT_N * sizeof(float);
+  void *buffer = malloc(bytes); /* malloc'd: freed twice, or used after a free, is caught */
+  bg_value *out = NULL;
+
+  /* sync, through the descriptors: exactly the reply's size */
+  bg_call_options *co = with_buffer(buffer, bytes);
+  assert_int_equal(bg_client_call(sc, "double_ndarray", in, &out, co, &err), BG_OK);
+  assert_ptr_equal(bg_ndarray_data(out), buffer);
+  assert_null(bg_ndarray_data_mut(out)); /* borrowed: the buffer is the caller's */
+  expect_floats(out, x, 2.0f);
+  bg_value_free(out);
+  assert_true(((float *)buffer)[OUT_N - 1] == 2.0f * x[OUT_N - 1]); /* not freed, not cleared */
+  memset(buffer, 0x7f, bytes);                                      /* still ours to write */
+
+  /* sync raw, same options, same buffer */
+  assert_int_equal(bg_client_call_raw(sc, "echo_ndarray", in, &out, co, &err), BG_OK);
+  assert_ptr_equal(bg_ndarray_data(out), buffer);
+  expect_floats(out, x, 1.0f);
+  bg_value_free(out);
+  bg_call_options_free(co);
+
+  /* async and async raw, the options freed as soon as each call started */
+  out = async_buffered(ac, m, "double_ndarray", in, with_buffer(buffer, bytes), false);
+  assert_ptr_equal(bg_ndarray_data(out), buffer);
+  expect_floats(out, x, 2.0f);
+  bg_value_free(out);
+  out = async_buffered(ac, m, "echo_ndarray", in, with_buffer(buffer, 4 * bytes), true);
+  assert_ptr_equal(bg_ndarray_data(out), buffer);
+  expect_floats(out, x, 1.0f);
+  bg_value_free(out);
+
+  /* doubles: as many bytes, the same buffer */
+  double *d = malloc(OUT_N / 2 * sizeof *d);
+  for (size_t i = 0; i < OUT_N / 2; i++)
+    d[i] = (double)i / 3.0;
+  int64_t dshape[] = {OUT_N / 2};
+  bg_value *din = bg_ndarray_borrow(BG_DTYPE_DOUBLE, dshape, 1, d, OUT_N / 2, &err);
+  out = async_buffered(ac, m, "echo_ndarray", din, with_buffer(buffer, bytes), false);
+  assert_ptr_equal(bg_ndarray_data(out), buffer);
+  assert_int_equal(bg_ndarray_dtype(out), BG_DTYPE_DOUBLE);
+  assert_memory_equal(bg_ndarray_data(out), d, bytes);
+  bg_value_free(out);
+
+  /* one float short: a correct output in fresh memory, sync and async */
+  co = with_buffer(buffer, bytes - sizeof(float));
+  memset(buffer, 0, bytes);
+  assert_int_equal(bg_client_call(sc, "double_ndarray", in, &out, co, &err), BG_OK);
+  assert_ptr_not_equal(bg_ndarray_data(out), buffer);
+  assert_ptr_equal(bg_ndarray_data_mut(out), bg_ndarray_data(out)); /* owned */
+  expect_floats(out, x, 2.0f);
+  bg_value_free(out);
+  bg_call_options_free(co);
+  out = async_buffered(ac, m, "double_ndarray", in, with_buffer(buffer, bytes - sizeof(float)),
+                       false);
+  assert_ptr_not_equal(bg_ndarray_data(out), buffer);
+  expect_floats(out, x, 2.0f);
+  bg_value_free(out);
+
+  /* other dtypes and kinds are decoded as ever, never an error */
+  int32_t ints[] = {1, 2, 3};
+  int64_t three[] = {3};
+  bg_value *iin = bg_ndarray_borrow(BG_DTYPE_INT32, three, 1, ints, 3, &err);
+  co = with_buffer(buffer, bytes);
+  assert_int_equal(bg_client_call(sc, "double_ndarray", iin, &out, co, &err), BG_OK);
+  assert_ptr_not_equal(bg_ndarray_data(out), buffer);
+  assert_int_equal(((const int32_t *)bg_ndarray_data(out))[2], 6);
+  bg_value_free(out);
+  bg_value *text = bg_text_new("buffer", (size_t)-1, &err);
+  assert_int_equal(bg_client_call(sc, "bonjour", text, &out, co, &err), BG_OK);
+  assert_string_equal(bg_text_data(out), "Hello, buffer!");
+  bg_value_free(out);
+  bg_call_options_free(co);
+  out = async_buffered(ac, m, "bonjour", text, with_buffer(buffer, bytes), false);
+  assert_string_equal(bg_text_data(out), "Hello, buffer!");
+  bg_value_free(out);
+
+  bg_value_free(text);
+  bg_value_free(iin);
+  bg_value_free(din);
+  bg_value_free(in);
+  bg_async_client_close(ac);
+  free(buffer);
+  free(d);
+  free(x);
+}
+
+static void test_output_buffer_reused_poll(void **state) {
+  (void)state;
+  output_buffer_reused(MODE_POLL);
+}
+
+static void test_output_buffer_reused_thread(void **state) {
+  (void)state;
+  output_buffer_reused(MODE_THREAD);
+}
+
+/* The setter refuses a buffer not aligned for double and says why; NULL or 0 turns it off. */
+static void test_output_buffer_setter(void **state) {
+  (void)state;
+  bg_call_options *co = bg_call_options_new();
+  bg_error err;
+  double storage[4];
+  assert_int_equal(bg_call_options_set_output_buffer(co, (char *)storage + 1, 16, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "not aligned for double");
+  assert_int_equal(bg_call_options_set_output_buffer(NULL, storage, sizeof storage, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_int_equal(bg_call_options_set_output_buffer(co, storage, sizeof storage, NULL), BG_OK);
+  assert_int_equal(bg_call_options_set_output_buffer(co, NULL, 64, &err), BG_OK);
+  assert_int_equal(bg_call_options_set_output_buffer(co, storage, 0, &err), BG_OK);
+  /* off again: a reply that would fit gets fresh memory */
+  bg_async_client *ac = open_client(MODE_POLL);
+  float x[] = {1, 2, 3, 4};
+  int64_t shape[] = {4};
+  bg_value *in = bg_ndarray_borrow(BG_DTYPE_FLOAT, shape, 1, x, 4, &err);
+  bg_value *out = NULL;
+  assert_int_equal(bg_client_call(bg_async_client_sync(ac), "double_ndarray", in, &out, co, &err),
+                   BG_OK);
+  assert_ptr_not_equal(bg_ndarray_data(out), storage);
+  assert_true(((const float *)bg_ndarray_data(out))[3] == 8.0f);
+  bg_value_free(out);
+  bg_value_free(in);
+  bg_async_client_close(ac);
+  bg_call_options_free(co);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_thousands_in_flight_poll),
@@ -1647,6 +1869,9 @@ int main(void) {
       cmocka_unit_test(test_file_resend_cancelled),
       cmocka_unit_test(test_file_resend_cancelled_between_attempts),
       cmocka_unit_test(test_file_resend_invisible_to_interceptors),
+      cmocka_unit_test(test_output_buffer_reused_poll),
+      cmocka_unit_test(test_output_buffer_reused_thread),
+      cmocka_unit_test(test_output_buffer_setter),
   };
   return cmocka_run_group_tests_name("async", tests, setup, teardown);
 }

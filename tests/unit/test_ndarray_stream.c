@@ -1,5 +1,6 @@
 /* The streaming ndarray decoder: same result as protobuf-c whatever the slice boundaries,
- * one copy into a buffer the value owns, and a clean refusal of anything it does not cover. */
+ * one copy into a buffer the value owns — or into the caller's buffer when the values fit
+ * (bg_call_options_set_output_buffer) — and a clean refusal of anything it does not cover. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -62,12 +63,21 @@ static void test_matches_whatever_the_slices(void **state) {
       grpc_byte_buffer *bb = sliced(bytes, size, cuts, 2);
       bg_value *out = NULL;
       bg_error err;
-      assert_int_equal(bgi_ndarray_stream_decode(bb, &out, &err), BG_OK);
+      assert_int_equal(bgi_ndarray_stream_decode(bb, NULL, &out, &err), BG_OK);
       assert_int_equal(bg_ndarray_dtype(out), BG_DTYPE_FLOAT);
       assert_int_equal(bg_ndarray_ndim(out), 2);
       assert_int_equal(bg_ndarray_shape(out)[1], 100);
       assert_memory_equal(bg_ndarray_data(out), x, sizeof x);
       bg_value_free(out);
+      /* the same into a caller's buffer that fits exactly */
+      float *mine = malloc(sizeof x);
+      bgi_out_buffer into = {mine, sizeof x};
+      assert_int_equal(bgi_ndarray_stream_decode(bb, &into, &out, &err), BG_OK);
+      assert_ptr_equal(bg_ndarray_data(out), mine);
+      assert_int_equal(bg_ndarray_shape(out)[0], 3);
+      assert_memory_equal(mine, x, sizeof x);
+      bg_value_free(out);
+      free(mine); /* a double free if the value had taken it */
       grpc_byte_buffer_destroy(bb);
     }
   free(bytes);
@@ -83,7 +93,7 @@ static void test_double_and_refusals(void **state) {
   uint8_t *bytes = pack_response(v, &size);
   grpc_byte_buffer *bb = sliced(bytes, size, NULL, 0);
   bg_value *out;
-  assert_int_equal(bgi_ndarray_stream_decode(bb, &out, &(bg_error){0}), BG_OK);
+  assert_int_equal(bgi_ndarray_stream_decode(bb, NULL, &out, &(bg_error){0}), BG_OK);
   assert_memory_equal(bg_ndarray_data(out), d, sizeof d);
   bg_value_free(out);
   grpc_byte_buffer_destroy(bb);
@@ -92,7 +102,7 @@ static void test_double_and_refusals(void **state) {
   for (size_t cut = 1; cut < size; cut++) {
     bb = sliced(bytes, cut, NULL, 0);
     bg_error err;
-    bg_status st = bgi_ndarray_stream_decode(bb, &out, &err);
+    bg_status st = bgi_ndarray_stream_decode(bb, NULL, &out, &err);
     assert_true(st == BG_ERR_PROTOCOL || st == BG_ERR_UNSUPPORTED);
     assert_null(out);
     grpc_byte_buffer_destroy(bb);
@@ -106,7 +116,7 @@ static void test_double_and_refusals(void **state) {
   v = bg_ndarray_borrow(BG_DTYPE_INT64, one, 1, i, 2, NULL);
   bytes = pack_response(v, &size);
   bb = sliced(bytes, size, NULL, 0);
-  assert_int_equal(bgi_ndarray_stream_decode(bb, &out, &(bg_error){0}), BG_ERR_UNSUPPORTED);
+  assert_int_equal(bgi_ndarray_stream_decode(bb, NULL, &out, &(bg_error){0}), BG_ERR_UNSUPPORTED);
   grpc_byte_buffer_destroy(bb);
   free(bytes);
   bg_value_free(v);
@@ -119,11 +129,116 @@ static void test_double_and_refusals(void **state) {
   bytes[6] = 4; /* the shape varint, 3 -> 4 (0a 13 | 08 01 | 12 01 03 | 1a 0c ...) */
   bb = sliced(bytes, size, NULL, 0);
   bg_error err;
-  assert_int_equal(bgi_ndarray_stream_decode(bb, &out, &err), BG_ERR_PROTOCOL);
+  assert_int_equal(bgi_ndarray_stream_decode(bb, NULL, &out, &err), BG_ERR_PROTOCOL);
   assert_non_null(strstr(err.message, "inconsistent"));
   grpc_byte_buffer_destroy(bb);
   free(bytes);
   bg_value_free(v);
+}
+
+/* A caller's buffer (bg_call_options_set_output_buffer): used when the values fit, exactly or
+ * with room to spare, and borrowed by the output; a reply too large, or not a float/double
+ * ndarray, gets fresh memory or the fallback, never an error; failures never free it. */
+static void test_into_the_callers_buffer(void **state) {
+  (void)state;
+  double d[6] = {1.5, -2, 3.25, 4, 5, 6e300};
+  int64_t shape[] = {2, 3};
+  bg_value *v = bg_ndarray_borrow(BG_DTYPE_DOUBLE, shape, 2, d, 6, NULL);
+  size_t size;
+  uint8_t *bytes = pack_response(v, &size);
+  grpc_byte_buffer *bb = sliced(bytes, size, (size_t[]){9}, 1);
+  double *mine = malloc(64 * sizeof(double)); /* malloc'd: freeing it twice would be caught */
+  bg_value *out;
+  bg_error err;
+
+  /* fits, with room to spare */
+  bgi_out_buffer roomy = {mine, 64 * sizeof(double)};
+  assert_int_equal(bgi_ndarray_stream_decode(bb, &roomy, &out, &err), BG_OK);
+  assert_ptr_equal(bg_ndarray_data(out), mine);
+  assert_int_equal(bg_ndarray_dtype(out), BG_DTYPE_DOUBLE);
+  assert_int_equal(bg_ndarray_count(out), 6);
+  assert_int_equal(bg_ndarray_shape(out)[1], 3);
+  assert_null(bg_ndarray_data_mut(out)); /* borrowed: the buffer is the caller's */
+  bg_value_free(out);
+  assert_memory_equal(mine, d, sizeof d); /* bg_value_free left it alone */
+
+  /* exact fit, reused: the second decode overwrites the first */
+  memset(mine, 0, 64 * sizeof(double));
+  bgi_out_buffer exact = {mine, sizeof d};
+  assert_int_equal(bgi_ndarray_stream_decode(bb, &exact, &out, &err), BG_OK);
+  assert_ptr_equal(bg_ndarray_data(out), mine);
+  assert_memory_equal(bg_ndarray_data(out), d, sizeof d);
+  bg_value_free(out);
+
+  /* one byte short: fresh memory the output owns, values intact */
+  bgi_out_buffer small = {mine, sizeof d - 1};
+  assert_int_equal(bgi_ndarray_stream_decode(bb, &small, &out, &err), BG_OK);
+  assert_ptr_not_equal(bg_ndarray_data(out), mine);
+  assert_ptr_equal(bg_ndarray_data_mut(out), bg_ndarray_data(out));
+  assert_memory_equal(bg_ndarray_data(out), d, sizeof d);
+  bg_value_free(out);
+
+  /* no buffer (capacity ignored without one) */
+  bgi_out_buffer none = {NULL, 1 << 20};
+  assert_int_equal(bgi_ndarray_stream_decode(bb, &none, &out, &err), BG_OK);
+  assert_ptr_equal(bg_ndarray_data_mut(out), bg_ndarray_data(out));
+  bg_value_free(out);
+  grpc_byte_buffer_destroy(bb);
+
+  /* truncated anywhere, into the buffer: an error, the buffer still the caller's */
+  for (size_t cut = 1; cut < size; cut++) {
+    bb = sliced(bytes, cut, NULL, 0);
+    bg_status st = bgi_ndarray_stream_decode(bb, &roomy, &out, &err);
+    assert_true(st == BG_ERR_PROTOCOL || st == BG_ERR_UNSUPPORTED);
+    assert_null(out);
+    grpc_byte_buffer_destroy(bb);
+  }
+  free(bytes);
+  bg_value_free(v);
+
+  /* an int64 ndarray and a JSON reply are not this decoder's: left to protobuf-c */
+  int64_t i[2] = {1, 2};
+  int64_t one[] = {2};
+  v = bg_ndarray_borrow(BG_DTYPE_INT64, one, 1, i, 2, NULL);
+  bytes = pack_response(v, &size);
+  bb = sliced(bytes, size, NULL, 0);
+  assert_int_equal(bgi_ndarray_stream_decode(bb, &roomy, &out, &err), BG_ERR_UNSUPPORTED);
+  assert_null(out);
+  grpc_byte_buffer_destroy(bb);
+  free(bytes);
+  bg_value_free(v);
+  const uint8_t json[] = {0x42, 0x09, 0x11, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f}; /* json: 1.0 */
+  bb = sliced(json, sizeof json, NULL, 0);
+  assert_int_equal(bgi_ndarray_stream_decode(bb, &roomy, &out, &err), BG_ERR_UNSUPPORTED);
+  assert_null(out);
+  grpc_byte_buffer_destroy(bb);
+
+  /* float values written into the buffer, then a dtype saying int64: given up (protobuf-c
+   * decides), and the caller's buffer is not freed with the values */
+  const uint8_t late_dtype[] = {0x0a, 0x0c, 0x1a, 0x08, 0,    0,    0x80,
+                                0x3f, 0,    0,    0,    0x40, 0x08, 0x05};
+  bb = sliced(late_dtype, sizeof late_dtype, NULL, 0);
+  assert_int_equal(bgi_ndarray_stream_decode(bb, &roomy, &out, &err), BG_ERR_UNSUPPORTED);
+  assert_null(out);
+  grpc_byte_buffer_destroy(bb);
+
+  /* nor when the shape disagrees with the values (a protocol error after the values) */
+  const uint8_t bad_shape[] = {0x0a, 0x0f, 0x12, 0x01, 0x03, 0x1a, 0x08, 0,   0,
+                               0x80, 0x3f, 0,    0,    0,    0x40, 0x08, 0x01};
+  bb = sliced(bad_shape, sizeof bad_shape, NULL, 0);
+  assert_int_equal(bgi_ndarray_stream_decode(bb, &roomy, &out, &err), BG_ERR_PROTOCOL);
+  assert_null(out);
+  grpc_byte_buffer_destroy(bb);
+
+  /* an empty array fits any buffer */
+  const uint8_t empty[] = {0x0a, 0x04, 0x08, 0x01, 0x1a, 0x00};
+  bb = sliced(empty, sizeof empty, NULL, 0);
+  assert_int_equal(bgi_ndarray_stream_decode(bb, &roomy, &out, &err), BG_OK);
+  assert_int_equal(bg_ndarray_count(out), 0);
+  assert_ptr_equal(bg_ndarray_data(out), mine);
+  bg_value_free(out);
+  grpc_byte_buffer_destroy(bb);
+  free(mine);
 }
 
 /* Prepends `tag` and the varint of the `*len` bytes at *p (a length-delimited field). */
@@ -182,6 +297,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_matches_whatever_the_slices),
       cmocka_unit_test(test_double_and_refusals),
+      cmocka_unit_test(test_into_the_callers_buffer),
       cmocka_unit_test(test_deep_nesting_refused),
   };
   return cmocka_run_group_tests_name("stream", tests, NULL, NULL);
