@@ -45,6 +45,12 @@ struct bgi_async_engine {
   atomic_size_t n_listed;  /* written under mu; read without it as a hint */
   atomic_size_t n_waiting; /* listed ops whose call still waits: neither status nor probe */
   atomic_int n_pollers;    /* threads inside bg_async_client_poll() (drain_ready) */
+  /* Waking a drainer asleep in the queue (see wake_sleepers): a watch on a lame channel, whose
+   * state never changes, with a deadline already past is an event on the queue at once — the
+   * public C API has no other way to post one (grpc_alarm is C++ only). Made on first use. */
+  grpc_channel *waker; /* under mu */
+  bool wake_pending;   /* under mu: a wake is on its way through the queue */
+  char wake_tag;       /* its address is the wake's tag: no operation is inside the engine */
 };
 
 /* The engine whose callback this thread is running, to refuse re-entrant poll and close. */
@@ -372,6 +378,12 @@ static void defer_probe(bgi_async_engine *e, bgi_async_op *op) {
 }
 
 static void on_complete(bgi_async_engine *e, void *event_tag, bool ok) {
+  if (event_tag == &e->wake_tag) { /* the waker's: this drainer now sees the timers */
+    pthread_mutex_lock(&e->mu);
+    e->wake_pending = false;
+    pthread_mutex_unlock(&e->mu);
+    return;
+  }
   bgi_async_op *op = bgi_unary_call_tag(event_tag); /* either batch of the op's call */
   /* Pairs with the release in bgi_async_op_start(): everything the starter wrote (the
    * operation, its mutex, the result) happens before what this thread does next. */
@@ -468,6 +480,13 @@ static bool drain_one(bgi_async_engine *e, gpr_timespec limit) {
     on_complete(e, ev.tag, ev.success != 0);
   fire_due_timers(e);
   return true;
+}
+
+static bool driver_started(bgi_async_engine *e) {
+  pthread_mutex_lock(&e->mu);
+  bool driven = e->has_driver_thread;
+  pthread_mutex_unlock(&e->mu);
+  return driven;
 }
 
 /* fd mode: the driver thread only moves finished operations to the ready list. */
@@ -570,13 +589,39 @@ static bgi_async_op *drain_until_ready(bgi_async_engine *e, int64_t timeout_ms) 
   }
 }
 
+/* A poller going back to its caller while timers are armed and another drainer may be asleep
+ * in the queue, its sleep unbounded because no timer was armed when it went to sleep (only
+ * drainers arm timers, and each bounds its own next sleep by them): nothing else may come to
+ * wake it before the timer is due, or ever. One event on the queue wakes one such drainer,
+ * which then sleeps at most until the next timer (sleep_until) and fires it — or, if it too
+ * goes back to its caller first, comes here in turn. So one wake at a time is enough, and it
+ * need not wait for the timer's due time. Never after close began: the queue may be shut down
+ * (gRPC asserts it is not when an operation starts on it). */
+static void wake_sleepers(bgi_async_engine *e) {
+  pthread_mutex_lock(&e->mu);
+  if (e->timers && !e->wake_pending && !e->closing) {
+    if (!e->waker)
+      e->waker = grpc_lame_client_channel_create("bentogrpc-async-waker", GRPC_STATUS_UNAVAILABLE,
+                                                 "only wakes the async client's pollers");
+    /* The state of a lame channel never changes: the deadline ends the watch, here at once. */
+    grpc_channel_watch_connectivity_state(e->waker, GRPC_CHANNEL_TRANSIENT_FAILURE,
+                                          gpr_inf_past(GPR_CLOCK_MONOTONIC), e->cq, &e->wake_tag);
+    e->wake_pending = true;
+  }
+  pthread_mutex_unlock(&e->mu);
+}
+
 static size_t drain_ready(bgi_async_engine *e, int64_t timeout_ms) {
   atomic_fetch_add(&e->n_pollers, 1);
   bgi_async_op *batch = drain_until_ready(e, timeout_ms);
-  /* Sequentially consistent with the listing's count: a poller that enters later sees the
-   * waiting calls itself; one inside may be asleep in the queue. */
-  if (atomic_fetch_sub(&e->n_pollers, 1) > 1)
-    settle_probes(e);
+  /* Sequentially consistent with the listing's count and the timers' hint: a poller that
+   * enters later sees the waiting calls and the timers itself; one inside may be asleep in the
+   * queue. (In fd mode the driver thread may sleep there too, whose own arming it sees.) */
+  bool others = atomic_fetch_sub(&e->n_pollers, 1) > 1;
+  if (others)
+    settle_probes(e); /* may arm timers */
+  if (timers_armed(e) && (others || driver_started(e)))
+    wake_sleepers(e);
   return run_batch(e, batch);
 }
 
@@ -740,6 +785,8 @@ void bgi_async_engine_close(bgi_async_engine *e) {
   }
   start_deferred_probes(e); /* every call is over: this only drops the list's references */
   grpc_completion_queue_destroy(e->cq);
+  if (e->waker) /* its watches are over: the queue gave its shutdown only after them */
+    grpc_channel_destroy(e->waker);
   if (e->event_fd >= 0)
     close(e->event_fd);
   e->event_fd = -1;

@@ -1,6 +1,7 @@
 /* Async health checks and wait-until-ready against the reference server: serving, unknown
- * service, a server that is starting, one that comes up later, one that never does, and
- * cancelling or closing while the wait sleeps between checks. */
+ * service, a server that is starting, one that comes up later, one that never does,
+ * cancelling or closing while the wait sleeps between checks, and a wait's re-check timer armed
+ * by one poller while another sleeps in the queue. */
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -286,6 +287,73 @@ static void test_cancel_a_sleeping_wait(void **state) {
   outcome_free(&c);
 }
 
+/* Two pollers, one sleeping in the queue with no limit (it went to sleep before any timer was
+ * armed), the other taking the check's completion, arming the wait's timer and going back to
+ * its caller: the timer must still fire (a wait never delivered was the defect). Whichever
+ * poller takes the completion is up to gRPC (before the fix about one trial in eight hung), so
+ * the race is run 20 times; a trial whose callback has not come 10 s after its 1 s wait began
+ * is a hang, not slowness. */
+typedef struct sleeper {
+  bg_async_client *ac;
+  bg_status st;
+} sleeper;
+
+static void *poll_without_limit(void *arg) {
+  sleeper *s = arg;
+  bg_error err;
+  s->st = bg_async_client_poll(s->ac, -1, NULL, &err); /* returns once the callback ran */
+  return NULL;
+}
+
+static void test_timer_armed_while_another_poller_sleeps(void **state) {
+  (void)state;
+  bgt_server down;
+  const char *args[] = {"--health-status", "NOT_SERVING", NULL};
+  assert_int_equal(bgt_server_start(&down, args), 0);
+  bg_async_client *ac = connect_to(down.url, 0);
+  check(ac, NULL, BG_OK, BG_HEALTH_NOT_SERVING, 0); /* connected: checks are quick now */
+  int hung = 0;
+  for (int trial = 0; trial < 20 && !hung; trial++) {
+    outcome o;
+    outcome_init(&o);
+    bg_error err;
+    /* the interval outlasts the wait: one check, then the timer that ends the wait */
+    assert_int_equal(bg_async_wait_until_ready(ac, 1000, 60000, on_health, &o, NULL, &err), BG_OK);
+    sleeper s = {.ac = ac, .st = BG_ERR_INTERNAL};
+    pthread_t b;
+    assert_int_equal(pthread_create(&b, NULL, poll_without_limit, &s), 0);
+    assert_int_equal(bg_async_client_poll(ac, 300, NULL, &err), BG_OK); /* then leaves */
+    struct timespec bound;
+    clock_gettime(CLOCK_REALTIME, &bound);
+    bound.tv_sec += 10;
+    pthread_mutex_lock(&o.mu);
+    while (o.runs == 0 && pthread_cond_timedwait(&o.cond, &o.mu, &bound) == 0) {
+    }
+    hung = o.runs == 0;
+    pthread_mutex_unlock(&o.mu);
+    if (hung) { /* wake the sleeper with an event of its own, so the test can stop */
+      outcome w;
+      outcome_init(&w);
+      assert_int_equal(bg_async_health(ac, NULL, 5000, on_health, &w, NULL, &err), BG_OK);
+      pthread_join(b, NULL);
+      bg_async_client_poll(ac, 5000, NULL, &err);
+      outcome_free(&w);
+    } else {
+      pthread_join(b, NULL);
+      assert_int_equal(s.st, BG_OK);
+      assert_int_equal(o.runs, 1);
+      assert_int_equal(o.status, BG_ERR_TIMEOUT);
+      assert_contains(o.err.message, "NOT_SERVING");
+    }
+    outcome_free(&o);
+  }
+  bg_async_client_close(ac);
+  bgt_server_stop(&down);
+  if (hung)
+    fail_msg("a wait-until-ready's timer armed by one poller was never fired while another "
+             "poller slept in the queue");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_health_check),
@@ -295,6 +363,7 @@ int main(void) {
       cmocka_unit_test(test_wait_for_a_server_that_comes_up_later),
       cmocka_unit_test(test_wait_times_out),
       cmocka_unit_test(test_cancel_a_sleeping_wait),
+      cmocka_unit_test(test_timer_armed_while_another_poller_sleeps),
   };
   return cmocka_run_group_tests_name("async_health", tests, setup, teardown);
 }
