@@ -1,4 +1,5 @@
 /* JSON values: parsed and checked with jansson; printed with shortest round-trip numbers. */
+#include <float.h>
 #include <jansson.h>
 #include <locale.h>
 #include <math.h>
@@ -111,7 +112,13 @@ void bgi_json_format_real(char *buf, size_t cap, double d) {
   char sci[40];
   pthread_once(&c_numeric_once, make_c_numeric);
   locale_t previous = c_numeric ? uselocale(c_numeric) : (locale_t)0;
-  for (int precision = 0; precision <= 16; precision++) {
+  /* The shortest digits that read back as d, in at most three tries instead of up to
+   * seventeen: if any decimal of k <= 15 significant digits reads back as d, it is d rounded to
+   * 15 digits (15-digit decimals lie over four doubles apart, so the one within half a double of
+   * d is the nearest), i.e. what %.14e prints, shortest once its trailing zeros go (below).
+   * Otherwise 16 digits, or 17, which always do. Subnormals have fewer bits, so doubles lie
+   * further apart than 15-digit decimals there: they try every count. */
+  for (int precision = fabs(d) < DBL_MIN ? 0 : 14; precision <= 16; precision++) {
     snprintf(sci, sizeof sci, "%.*e", precision, d);
     if (strtod(sci, NULL) == d)
       break;

@@ -212,6 +212,32 @@ static void test_file_kind_from_server(void **state) {
   }
 }
 
+/* The fewest significant digits whose %e text reads back as d, by trying every count. */
+static int fewest_digits(double d) {
+  char sci[40];
+  for (int precision = 0;; precision++) {
+    snprintf(sci, sizeof sci, "%.*e", precision, d);
+    if (strtod(sci, NULL) == d)
+      return precision + 1;
+  }
+}
+
+/* The significant digits of a printed number (sign, point and exponent left out; leading and
+ * trailing zeros are not significant). */
+static int significant_digits(const char *text) {
+  char digits[64];
+  int n = 0;
+  for (const char *p = text; *p && *p != 'e'; p++)
+    if (*p >= '0' && *p <= '9')
+      digits[n++] = *p;
+  int first = 0;
+  while (first < n - 1 && digits[first] == '0')
+    first++;
+  while (n - 1 > first && digits[n - 1] == '0')
+    n--;
+  return n - first;
+}
+
 /* Issue 9 #4: reals print as the shortest text that reads back exactly, the way a person
  * writes them — 10 is "10.0", never "1e+01". */
 static void test_json_real_shortest_human(void **state) {
@@ -237,6 +263,24 @@ static void test_json_real_shortest_human(void **state) {
     double back = strtod(buf, NULL);
     if (memcmp(&back, &d, sizeof d) != 0)
       fail_msg("%.17g printed as %s reads back as %.17g", d, buf, back);
+    if (i % 5 == 0 && significant_digits(buf) != fewest_digits(d))
+      fail_msg("%.17g printed as %s: %d digits, but %d read back", d, buf, significant_digits(buf),
+               fewest_digits(d));
+  }
+  /* Subnormals (fewer bits: the digit search differs there) and the normals next to them. */
+  for (int i = 0; i < 4000; i++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    uint64_t bits =
+        (x & 0x800fffffffffffffu) | (i % 2 ? (uint64_t)1 << 52 : 0); /* exponent 0 or 1 */
+    double d;
+    memcpy(&d, &bits, sizeof d);
+    bgi_json_format_real(buf, sizeof buf, d);
+    double back = strtod(buf, NULL);
+    if (memcmp(&back, &d, sizeof d) != 0 || significant_digits(buf) != fewest_digits(d))
+      fail_msg("%.17g printed as %s (%d digits, %d read back)", d, buf, significant_digits(buf),
+               fewest_digits(d));
   }
   const struct {
     double d;
