@@ -48,6 +48,21 @@ static grpc_byte_buffer *sliced(const uint8_t *bytes, size_t size, const size_t 
   return bb;
 }
 
+/* Every prefix of a packed reply (into the caller's buffer or not) is refused: a protocol
+ * error or left to protobuf-c, never a crash, a wrong value or a freed caller buffer. */
+static void assert_every_cut_refused(const uint8_t *bytes, size_t size,
+                                     const bgi_out_buffer *into) {
+  for (size_t cut = 1; cut < size; cut++) {
+    grpc_byte_buffer *bb = sliced(bytes, cut, NULL, 0);
+    bg_value *out;
+    bg_error err;
+    bg_status st = bgi_ndarray_stream_decode(bb, into, &out, &err);
+    assert_true(st == BG_ERR_PROTOCOL || st == BG_ERR_UNSUPPORTED);
+    assert_null(out);
+    grpc_byte_buffer_destroy(bb);
+  }
+}
+
 static void test_matches_whatever_the_slices(void **state) {
   (void)state;
   float x[300];
@@ -98,15 +113,7 @@ static void test_double_and_refusals(void **state) {
   bg_value_free(out);
   grpc_byte_buffer_destroy(bb);
 
-  /* truncated anywhere: a protocol error, never a crash or a wrong value */
-  for (size_t cut = 1; cut < size; cut++) {
-    bb = sliced(bytes, cut, NULL, 0);
-    bg_error err;
-    bg_status st = bgi_ndarray_stream_decode(bb, NULL, &out, &err);
-    assert_true(st == BG_ERR_PROTOCOL || st == BG_ERR_UNSUPPORTED);
-    assert_null(out);
-    grpc_byte_buffer_destroy(bb);
-  }
+  assert_every_cut_refused(bytes, size, NULL); /* truncated anywhere */
   free(bytes);
   bg_value_free(v);
 
@@ -185,14 +192,7 @@ static void test_into_the_callers_buffer(void **state) {
   bg_value_free(out);
   grpc_byte_buffer_destroy(bb);
 
-  /* truncated anywhere, into the buffer: an error, the buffer still the caller's */
-  for (size_t cut = 1; cut < size; cut++) {
-    bb = sliced(bytes, cut, NULL, 0);
-    bg_status st = bgi_ndarray_stream_decode(bb, &roomy, &out, &err);
-    assert_true(st == BG_ERR_PROTOCOL || st == BG_ERR_UNSUPPORTED);
-    assert_null(out);
-    grpc_byte_buffer_destroy(bb);
-  }
+  assert_every_cut_refused(bytes, size, &roomy); /* the buffer stays the caller's */
   free(bytes);
   bg_value_free(v);
 
