@@ -10,6 +10,7 @@
 #include "cli_async.h"
 #include "cli_exit.h"
 #include "cli_output.h"
+#include "ndarray_json.h"
 
 #define N_STATUS (BG_ERR_INTERNAL + 1)
 
@@ -328,28 +329,11 @@ static void print_csv(const run *r, double elapsed, FILE *out) {
 }
 
 /* Whether s[0..len) is UTF-8 as JSON text needs it (what jansson accepts in an object key):
- * no NUL, no overlong form, no surrogate, nothing above U+10FFFF. */
+ * valid sequences only, and no NUL. */
 static bool utf8_text(const unsigned char *s, size_t len) {
-  for (size_t i = 0; i < len;) {
-    unsigned c = s[i];
-    size_t n = c < 0x80                 ? 1
-               : c >= 0xc2 && c <= 0xdf ? 2
-               : c >= 0xe0 && c <= 0xef ? 3
-               : c >= 0xf0 && c <= 0xf4 ? 4
-                                        : 0;
-    if (c == 0 || n == 0 || len - i < n)
+  for (size_t i = 0, n; i < len; i += n)
+    if (s[i] == 0 || (n = cli_utf8_sequence(s + i, len - i)) == 0)
       return false;
-    unsigned cp = n == 1 ? c : c & (0x7f >> n);
-    for (size_t k = 1; k < n; k++) {
-      if ((s[i + k] & 0xc0) != 0x80)
-        return false;
-      cp = cp << 6 | (s[i + k] & 0x3f);
-    }
-    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-      return false;
-    i += n;
-  }
   return true;
 }
 

@@ -294,8 +294,7 @@ void cli_format_double(char *buf, size_t size, double d, int precision) {
   }
 }
 
-/* The length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
-static size_t utf8_sequence(const unsigned char *p, size_t n) {
+size_t cli_utf8_sequence(const unsigned char *p, size_t n) {
   size_t len = p[0] < 0x80             ? 1
                : (p[0] & 0xe0) == 0xc0 ? 2
                : (p[0] & 0xf0) == 0xe0 ? 3
@@ -323,7 +322,7 @@ static void put_string(FILE *out, const char *s) {
   size_t n = strlen(s);
   fputc('"', out);
   while (n) {
-    size_t len = utf8_sequence(p, n);
+    size_t len = cli_utf8_sequence(p, n);
     uint32_t c1 = len == 2 ? (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f) : 0;
     if (len == 0)
       fprintf(out, "\\x%02x", p[0]);

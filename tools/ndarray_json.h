@@ -33,6 +33,11 @@ int cli_print_ndarray(FILE *out, const bg_value *value);
  * as grpcurl prints them). Returns < 0 when writing failed. */
 int cli_print_ndarray_json(FILE *out, const bg_value *value);
 
+/* The length of the valid UTF-8 sequence at p (at most n bytes, n >= 1): 1 to 4, or 0 for
+ * bytes that are not UTF-8 (overlong forms, surrogates and code points above U+10FFFF
+ * included). */
+size_t cli_utf8_sequence(const unsigned char *p, size_t n);
+
 /* `d` as the CLI prints it: NaN, Infinity, -Infinity, or the shortest %g (at most `precision`
  * digits: 9 reads back as float32, 17 as float64) with ".0" added to a whole number (jansson's
  * spelling). `buf` needs 40 bytes. */

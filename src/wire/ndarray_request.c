@@ -25,15 +25,6 @@ bool bgi_ndarray_request_borrowable(const bgi_pb_ndarray *nd) {
   return bgi_ndarray_request_possible(nd) && values_bytes(nd) >= BGI_BORROWED_SEND_MIN_BYTES;
 }
 
-static size_t varint_size(uint64_t value) {
-  size_t n = 1;
-  while (value > 0x7f) {
-    value >>= 7;
-    n++;
-  }
-  return n;
-}
-
 /* int32 and enum values go out as varints of their sign-extended 64-bit value. */
 static uint64_t int32_on_wire(int32_t value) { return (uint64_t)(int64_t)value; }
 
@@ -61,14 +52,14 @@ bg_status bgi_ndarray_request_pack(const char *api_name, const bgi_pb_ndarray *n
   uint64_t dtype = int32_on_wire((int32_t)nd->dtype);
   size_t shape_len = 0;
   for (size_t i = 0; i < nd->n_shape; i++)
-    shape_len += varint_size(int32_on_wire(nd->shape[i]));
-  size_t nd_head_len = (dtype ? 1 + varint_size(dtype) : 0) +
-                       (nd->n_shape ? 1 + varint_size(shape_len) + shape_len : 0) + 1 +
-                       varint_size(values_len);
+    shape_len += bgi_pb_varint_size(int32_on_wire(nd->shape[i]));
+  size_t nd_head_len = (dtype ? 1 + bgi_pb_varint_size(dtype) : 0) +
+                       (nd->n_shape ? 1 + bgi_pb_varint_size(shape_len) + shape_len : 0) + 1 +
+                       bgi_pb_varint_size(values_len);
   size_t nd_len = nd_head_len + values_len;
   size_t name_len = strlen(api_name);
-  size_t head_len =
-      (name_len ? 1 + varint_size(name_len) + name_len : 0) + 1 + varint_size(nd_len) + nd_head_len;
+  size_t head_len = (name_len ? 1 + bgi_pb_varint_size(name_len) + name_len : 0) + 1 +
+                    bgi_pb_varint_size(nd_len) + nd_head_len;
 
   grpc_slice slice = grpc_slice_malloc(guard ? head_len : head_len + values_len);
   uint8_t *p = GRPC_SLICE_START_PTR(slice);

@@ -1,7 +1,7 @@
 /* The one home of hand-rolled protobuf bytes (the hot paths that bypass protobuf-c:
  * ndarray_request.c, ndarray_stream.c, the nesting check in byte_buffer.c, discovery's NUL-name
- * scan): wire types, the tag macro, named field numbers (PROTOCOL.md §2) and one varint reader
- * and writer. */
+ * scan): wire types, the tag macro, named field numbers (PROTOCOL.md §2) and one varint reader,
+ * writer and size. */
 #ifndef BGI_WIRE_PB_RAW_H
 #define BGI_WIRE_PB_RAW_H
 
@@ -55,6 +55,16 @@ static inline bool bgi_pb_read_varint(const uint8_t **p, const uint8_t *end, uin
     }
   }
   return false;
+}
+
+/* The bytes bgi_pb_put_varint() writes for `value`. */
+static inline size_t bgi_pb_varint_size(uint64_t value) {
+  size_t n = 1;
+  while (value > 0x7f) {
+    value >>= 7;
+    n++;
+  }
+  return n;
 }
 
 /* Writes `value` as a varint at p (room for 10 bytes); returns the bytes written. */

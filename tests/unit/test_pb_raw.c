@@ -16,6 +16,7 @@ static void test_varint_round_trip(void **state) {
     uint8_t buf[10];
     size_t n = bgi_pb_put_varint(buf, values[i]);
     assert_int_equal(n, lengths[i]);
+    assert_int_equal(bgi_pb_varint_size(values[i]), n);
     const uint8_t *p = buf;
     uint64_t got = 0;
     assert_true(bgi_pb_read_varint(&p, buf + n, &got));
