@@ -127,19 +127,32 @@ static void init_fork_support(void) {
   snprintf(support_off_reason, sizeof support_off_reason,
            "the gRPC Core this library was built with has no fork hooks (grpc/fork.h)");
 #else
-  if (setting) {
+  const char *strategy = getenv("GRPC_POLL_STRATEGY");
+  if (setting) { /* the user chose: gRPC does as told */
     grpc_fork_support = env_true(setting);
     snprintf(support_off_reason, sizeof support_off_reason,
              "gRPC's fork support is off in the parent (GRPC_ENABLE_FORK_SUPPORT=%.40s)", setting);
+  } else if (strategy && strcmp(strategy, "poll") != 0) {
+    /* gRPC 1.51's fork support with epoll1 lets a child's use of gRPC crash the parent
+     * (LockfreeEvent::SetReady on the child's pointers, seen in tests): only with poll. */
+    grpc_fork_support = false;
+    snprintf(support_off_reason, sizeof support_off_reason,
+             "GRPC_POLL_STRATEGY=%.40s was set, and gRPC's fork support is safe only with the "
+             "'poll' strategy (unset GRPC_POLL_STRATEGY to let libbentogrpc choose)",
+             strategy);
   } else {
-    /* gRPC reads the setting from the environment once, at its first initialisation (which
-     * grpc_is_initialized() also triggers, so the variable is set first). setenv() runs once,
-     * before the library starts any thread; overwrite=0 keeps a value set meanwhile. */
+    /* gRPC reads both settings from the environment once, at its first initialisation (which
+     * grpc_is_initialized() also triggers, so they are set first). setenv() runs once, before
+     * the library starts any thread; overwrite=0 keeps a value set meanwhile. The poll
+     * strategy: with epoll1, parent and child share the kernel's epoll set, and gRPC 1.51's
+     * reset does not keep the child's registrations out of the parent's. */
+    setenv("GRPC_POLL_STRATEGY", "poll", 0);
     setenv("GRPC_ENABLE_FORK_SUPPORT", "1", 0);
     grpc_fork_support = !grpc_is_initialized();
     snprintf(support_off_reason, sizeof support_off_reason,
              "gRPC was initialised before libbentogrpc without fork support; set "
-             "GRPC_ENABLE_FORK_SUPPORT=1 in the environment before the process starts");
+             "GRPC_ENABLE_FORK_SUPPORT=1 and GRPC_POLL_STRATEGY=poll in the environment before "
+             "the process starts");
   }
 #endif
   (void)setting;
