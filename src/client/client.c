@@ -59,7 +59,7 @@ bg_client *bgi_client_connect(const char *url, const bg_options *options,
   bgi_log(BG_LOG_INFO, "connecting to %s (protocol %s)", url_text,
           client->options.protocol_version);
   bgi_fork_enter(); /* gRPC work: a fork waits for it (transport/fork.h) */
-  bgi_grpc_init(); /* reference counted; balanced in bg_client_close() */
+  bgi_grpc_init();  /* reference counted; balanced in bg_client_close() */
   bgi_cq_pool_init(&client->cq_pool);
   bgi_channel_config config = client->options.channel;
   config.reconnect_backoff_ms = reconnect_backoff_ms;
