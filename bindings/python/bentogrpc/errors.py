@@ -85,3 +85,11 @@ def from_error(lib, err) -> BentoGrpcError:
     return cls(err.message.decode("utf-8", "replace"), code=err.code,
                status=lib.bg_status_str(err.code).decode(), grpc_status=err.grpc_status,
                grpc_status_name=(lib.bg_grpc_status_str(err.grpc_status) or b"").decode())
+
+
+def with_advice(exc: BentoGrpcError, advice: str) -> BentoGrpcError:
+    """``exc`` with ``advice`` appended to its message (``exc`` itself when there is none)."""
+    if not advice:
+        return exc
+    return type(exc)(exc.message + advice, code=exc.code, status=exc.status,
+                     grpc_status=exc.grpc_status, grpc_status_name=exc.grpc_status_name)
