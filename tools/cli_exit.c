@@ -17,6 +17,10 @@ int cli_exit_code(bg_status st) {
 }
 
 const char *cli_error_advice(bg_status code, const char *message) {
+  /* url.c's refusal of user:password@ in the address: the CLI's way to send credentials */
+  if (code == BG_ERR_INVALID_ARGUMENT && strstr(message, "carries user credentials"))
+    return " (bentogrpc: -H 'authorization: Bearer TOKEN' sends a bearer token; without TLS, "
+           "only to a loopback server and with --allow-insecure-credentials)";
   /* call_chain.c's refusal: nothing was sent; its remedy in the library's words is
    * bg_options_allow_insecure_credentials(), which only loopback and unix: targets pass */
   if (code != BG_ERR_INVALID_ARGUMENT || !strstr(message, "refusing to send credentials"))
