@@ -33,7 +33,7 @@ static bg_status health_complete(bgi_operation *op, bg_error *err) {
   char what[300];
   snprintf(what, sizeof what, "health check of '%s'", h->service);
   if (result->status != GRPC_STATUS_OK)
-    return bgi_client_fail(h->client, err, result, what, op->call.deadline_ms);
+    return bgi_client_fail(h->client, err, result, what, op->call.deadline_ms, op->probe_peer);
   if (!result->response)
     return bgi_fail(err, BG_ERR_PROTOCOL, 0, "%s at %s: OK without a message", what,
                     h->client->url_text);
@@ -61,9 +61,10 @@ void bgi_health_op_init(bgi_health_op *h, const bg_client *client, const char *s
 
 /* The sync front end: start, wait. */
 static bg_status health_check(bg_client *client, const char *service, int64_t timeout_ms,
-                              bg_health_status *status, bg_error *err) {
+                              bool probe_peer, bg_health_status *status, bg_error *err) {
   bgi_health_op h;
   bgi_health_op_init(&h, client, service, timeout_ms);
+  h.op.probe_peer = probe_peer;
   bg_status st = bgi_operation_run(&h.op, &client->cq_pool, err);
   if (st == BG_OK)
     *status = h.status;
@@ -81,7 +82,8 @@ BG_API bg_status bg_client_health(bg_client *client, const char *service, int64_
   if (timeout_ms <= 0)
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
                     "bg_client_health: timeout must be > 0 ms (got %lld)", (long long)timeout_ms);
-  return health_check(client, service ? service : client->bento_service, timeout_ms, status, err);
+  return health_check(client, service ? service : client->bento_service, timeout_ms, true, status,
+                      err);
 }
 
 BG_API bg_status bg_health_check_url(const char *url, const char *service, int64_t timeout_ms,
@@ -135,7 +137,7 @@ BG_API bg_status bg_wait_until_server_ready(const char *url, int64_t timeout_ms,
     bg_health_status status = BG_HEALTH_UNKNOWN;
     bg_error probe;
     checks++;
-    if (health_check(client, client->bento_service, left, &status, &probe) == BG_OK) {
+    if (health_check(client, client->bento_service, left, false, &status, &probe) == BG_OK) {
       if (status == BG_HEALTH_SERVING) {
         result = BG_OK;
         break;
