@@ -237,7 +237,7 @@ static void test_closed_port(void **state) {
 
 static void test_unix_sockets(void **state) {
   (void)state;
-  char dir[] = "/tmp/bg_probe.XXXXXX";
+  char dir[] = "/tmp/peer_probe.XXXXXX";
   assert_non_null(mkdtemp(dir));
   char path[128], url[160];
   snprintf(path, sizeof path, "%s/http.sock", dir);
