@@ -3,7 +3,8 @@
 ports reaches. With --bentoml it answers like BentoML's HTTP server (`bentoml serve`):
 GET /livez, /readyz and /healthz answer 200, /docs.json an OpenAPI document, /metrics
 Prometheus text; every other path (and every path without --bentoml) answers 404. A gRPC
-client's HTTP/2 preface ("PRI * HTTP/2.0") gets http.server's own 505 reply.
+client's HTTP/2 preface ("PRI * HTTP/2.0") gets http.server's own 505 reply; bytes that cannot
+start a request (a TLS ClientHello) a 400 at once, as uvicorn (BentoML's server) answers them.
 
   http1_server.py [--bentoml] [--log FILE]
 
@@ -47,6 +48,17 @@ def handler(bentoml: bool, log: str | None):
 
         def log_message(self, *args):  # quiet: stderr is the test's
             pass
+
+        def handle_one_request(self):
+            # Bytes that cannot start a request (a TLS ClientHello begins with 0x16) get a 400
+            # at once, as uvicorn's parser does; http.server would wait for a newline.
+            first = self.rfile.peek(1)[:1]
+            if first and not first.isupper():
+                self.wfile.write(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n"
+                                 b"connection: close\r\n\r\n")
+                self.close_connection = True
+                return
+            super().handle_one_request()
 
     return Handler
 
