@@ -115,6 +115,10 @@ static const char *no_discovery_advice(const char *message) {
 }
 
 const char *cli_error_advice(bg_status code, const char *message) {
+  /* url.c's refusal of user:password@ in the address: the CLI's way to send credentials */
+  if (code == BG_ERR_INVALID_ARGUMENT && strstr(message, "carries user credentials"))
+    return " (bentogrpc: -H 'authorization: Bearer TOKEN' sends a bearer token; without TLS, "
+           "only to a loopback server and with --allow-insecure-credentials)";
   if (code == BG_ERR_SERVER)
     return no_discovery_advice(message);
   /* call_chain.c's refusal: nothing was sent; its remedy in the library's words is

@@ -41,9 +41,16 @@ typedef struct bg_api bg_api;
  * be at most 107 bytes long (the size of sun_path); longer is BG_ERR_INVALID_ARGUMENT. A host
  * name such as
  * "localhost" is resolved by gRPC to every address it has (IPv6 and IPv4), so it works
- * whichever family the server listens on.
+ * whichever family the server listens on. Credentials in the address
+ * ("grpc://user:password@host:port", "user@host:port") are refused with
+ * BG_ERR_INVALID_ARGUMENT, and not shown in the message: send them as call metadata
+ * (bg_call_options_set_bearer_token()).
  *
  * Calls ServiceMetadata within the discovery timeout (bg_options_set_discovery_timeout_ms).
+ * When it fails because no gRPC server answered, the message says what did: an HTTP/1.x
+ * server (BentoML's HTTP port is told apart by a look at it of at most 1 s: GET /livez,
+ * /readyz, /docs.json), an HTTP/2 web server or proxy's HTTP status, or a host name that
+ * does not resolve (README "When no gRPC server answers").
  * APIs whose descriptors this library cannot handle are still listed, marked unsupported.
  * `options` may be NULL for defaults; it is copied. The channel opened here is used by every
  * later call of the client.

@@ -183,7 +183,7 @@ static bg_status metadata_complete(bgi_operation *op, bg_error *err) {
   const bgi_unary_result *result = &op->result;
   if (result->status != GRPC_STATUS_OK)
     return bgi_client_fail(client, err, result, "discovering the APIs (ServiceMetadata)",
-                           client->options.discovery_timeout_ms);
+                           client->options.discovery_timeout_ms, op->probe_peer);
   if (!result->response)
     return bgi_fail(err, BG_ERR_PROTOCOL, 0, "ServiceMetadata at %s returned OK without a message",
                     client->url_text);
@@ -312,6 +312,7 @@ static void explain_no_metadata(bg_client *client, bg_error *err) {
 bg_status bgi_client_discover(bg_client *client, bg_error *err) {
   metadata_op m = {.client = client};
   bgi_operation_init(&m.op, &metadata_rpc);
+  m.op.probe_peer = true; /* discovery is sync: the caller waits for the client */
   bg_status st = bgi_operation_run(&m.op, &client->cq_pool, err);
   bool unimplemented = st == BG_ERR_SERVER && m.op.result_live &&
                        m.op.result.status == GRPC_STATUS_UNIMPLEMENTED &&

@@ -78,7 +78,7 @@ static bg_status health_complete(bgi_operation *op, bg_error *err) {
                                                              "', "
                                                            : "'" V1ALPHA1_SERVICE "', ");
   if (result->status != GRPC_STATUS_OK)
-    return bgi_client_fail(h->client, err, result, what, op->call.deadline_ms);
+    return bgi_client_fail(h->client, err, result, what, op->call.deadline_ms, op->probe_peer);
   if (!result->response)
     return bgi_fail(err, BG_ERR_PROTOCOL, 0, "%s at %s: OK without a message", what,
                     h->client->url_text);
@@ -109,10 +109,12 @@ static int64_t now_ms(void);
 
 /* The sync front end: start, wait; then the policy's next name while there is one. */
 static bg_status health_check(bg_client *client, const char *service, int64_t timeout_ms,
-                              bg_health_status *status, const char **checked, bg_error *err) {
+                              bool probe_peer, bg_health_status *status, const char **checked,
+                              bg_error *err) {
   const int64_t start = now_ms();
   bgi_health_op h;
   bgi_health_op_init(&h, client, service, timeout_ms);
+  h.op.probe_peer = probe_peer;
   bg_status st;
   for (;;) {
     st = bgi_operation_run(&h.op, &client->cq_pool, err);
@@ -144,7 +146,7 @@ BG_API bg_status bg_client_health_service(bg_client *client, const char *service
   if (timeout_ms <= 0)
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
                     "bg_client_health: timeout must be > 0 ms (got %lld)", (long long)timeout_ms);
-  return health_check(client, service, timeout_ms, status, checked_service, err);
+  return health_check(client, service, timeout_ms, true, status, checked_service, err);
 }
 
 BG_API bg_status bg_client_health(bg_client *client, const char *service, int64_t timeout_ms,
@@ -218,7 +220,7 @@ BG_API bg_status bg_wait_until_server_ready_service(const char *url, int64_t tim
     bg_health_status status = BG_HEALTH_UNKNOWN;
     bg_error probe;
     checks++;
-    if (health_check(client, NULL, left, &status, &checked, &probe) == BG_OK) {
+    if (health_check(client, NULL, left, false, &status, &checked, &probe) == BG_OK) {
       if (status == BG_HEALTH_SERVING) {
         result = BG_OK;
         break;

@@ -142,6 +142,10 @@ check "call without input" 2 "call needs exactly one input" -- "$cli" call local
 check "ragged ndarray" 2 "ragged" -- "$cli" call localhost:1 predict --ndarray '[[1,2],[3]]'
 check "unknown dtype" 2 "unknown --dtype" -- "$cli" call localhost:1 predict --ndarray '[1]' --dtype float16
 check "unavailable" 3 "UNAVAILABLE" -- "$cli" call "127.0.0.1:$unused_port" predict --ndarray '[1]'
+check_absent "credentials in the address are refused, not shown" 2 "carries user credentials" "s3cr3t" -- \
+  "$cli" describe -v --log debug "grpc://alice:s3cr3t@127.0.0.1:$unused_port"
+check "credentials in the address: the CLI's way to send them" 2 "-H 'authorization: Bearer TOKEN'" -- \
+  "$cli" call "alice:s3cr3t@127.0.0.1:$unused_port" predict --text hi
 # load runs print counts, not outputs: -o used to be ignored without a word
 check "load run refuses -o" 2 "a load run (--concurrency, --count, --duration-s, bench) prints counts only" -- \
   "$cli" call localhost:1 predict --ndarray '[1]' --count 3 -o /dev/null
