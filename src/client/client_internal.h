@@ -73,6 +73,10 @@ bg_status bgi_client_fail(const bg_client *client, bg_error *err, const bgi_unar
 bool bgi_peer_advice(const bg_client *client, const bgi_unary_result *result, const char *what,
                      bool may_probe, bg_error *err);
 
+/* true when the status came from an HTTP/2 server that is not gRPC (Core's "Received http2
+ * header with status: N"): its UNIMPLEMENTED is a 404, not a gRPC server's answer. */
+bool bgi_peer_is_http_status(const bgi_unary_result *result);
+
 /* Calls ServiceMetadata and fills the API registry. */
 bg_status bgi_client_discover(bg_client *client, bg_error *err);
 

@@ -316,7 +316,7 @@ bg_status bgi_client_discover(bg_client *client, bg_error *err) {
   bg_status st = bgi_operation_run(&m.op, &client->cq_pool, err);
   bool unimplemented = st == BG_ERR_SERVER && m.op.result_live &&
                        m.op.result.status == GRPC_STATUS_UNIMPLEMENTED &&
-                       !m.op.result.extra_message;
+                       !m.op.result.extra_message && !bgi_peer_is_http_status(&m.op.result);
   bgi_operation_fini(&m.op);
   if (unimplemented)
     explain_no_metadata(client, err);

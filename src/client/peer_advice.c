@@ -75,16 +75,28 @@ static int64_t now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-bool bgi_peer_advice(const bg_client *client, const bgi_unary_result *result, const char *what,
-                     bool may_probe, bg_error *err) {
-  char details[1024];
+/* gRPC's status details, lower-cased into `details` (cut to its size); returns their length. */
+static size_t lower_details(const bgi_unary_result *result, char *details, size_t size) {
   size_t n = GRPC_SLICE_LENGTH(result->details);
-  n = n < sizeof details - 1 ? n : sizeof details - 1;
+  n = n < size - 1 ? n : size - 1;
   const char *raw = (const char *)GRPC_SLICE_START_PTR(result->details);
   for (size_t i = 0; i < n; i++)
     details[i] = (char)tolower((unsigned char)raw[i]);
   details[n] = '\0';
-  const int dn = (int)n;
+  return n;
+}
+
+bool bgi_peer_is_http_status(const bgi_unary_result *result) {
+  char details[1024];
+  lower_details(result, details, sizeof details);
+  return strstr(details, CORE_HTTP2_STATUS) != NULL;
+}
+
+bool bgi_peer_advice(const bg_client *client, const bgi_unary_result *result, const char *what,
+                     bool may_probe, bg_error *err) {
+  char details[1024];
+  const int dn = (int)lower_details(result, details, sizeof details);
+  const char *raw = (const char *)GRPC_SLICE_START_PTR(result->details);
   const char *name = bg_grpc_status_str(result->status);
   const char *address = client->url_text;
 
