@@ -20,6 +20,7 @@ BG_API const char *bg_status_str(bg_status code) {
   case BG_ERR_TIMEOUT: return "BG_ERR_TIMEOUT";
   case BG_ERR_CANCELLED: return "BG_ERR_CANCELLED";
   case BG_ERR_INTERNAL: return "BG_ERR_INTERNAL";
+  case BG_ERR_FORKED: return "BG_ERR_FORKED";
   }
   return "BG_ERR_(unknown code)";
 }

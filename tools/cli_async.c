@@ -12,7 +12,7 @@
 #include "cli_output.h"
 #include "ndarray_json.h"
 
-#define N_STATUS (BG_ERR_INTERNAL + 1)
+#define N_STATUS (BG_ERR_FORKED + 1)
 
 static double now_s(void) {
   struct timespec ts;

@@ -288,6 +288,32 @@ func bmp(w, h int, v byte) []byte {
 	return b.Bytes()
 }
 
+// A non-nil empty Shape is a 0-d array: one element, sent with an empty shape, which the
+// server reads as (1,); the client's check of an enforced shape agrees.
+func TestZeroDimensional(t *testing.T) {
+	c := dial(t)
+	ctx := context.Background()
+	out := call(t, c, "double_ndarray", bentogrpc.NDArray{Data: []float64{2.5}, Shape: []int64{}})
+	if fmt.Sprint(out.NDArray.Data, out.NDArray.Shape) != "[5] [1]" {
+		t.Fatalf("0-d doubled: %v %v", out.NDArray.Data, out.NDArray.Shape)
+	}
+	out = call(t, c, "echo_ndarray", bentogrpc.NDArray{Data: []float32{1.5}, Shape: []int64{}})
+	if fmt.Sprint(out.NDArray.Data, out.NDArray.Shape) != "[1.5] [1]" {
+		t.Fatalf("0-d float32 echo: %v %v", out.NDArray.Data, out.NDArray.Shape)
+	}
+	var e *bentogrpc.Error
+	_, err := c.Call(ctx, "echo_ndarray", bentogrpc.NDArray{Data: []int64{1, 2}, Shape: []int64{}})
+	if !errors.As(err, &e) || e.Code != bentogrpc.InvalidArgument ||
+		!strings.Contains(e.Message, "holds 1 element but 2 were given") {
+		t.Fatalf("0-d with two elements: %v", err)
+	}
+	_, err = c.Call(ctx, "predict", bentogrpc.NDArray{Data: []float32{1}, Shape: []int64{}})
+	if !errors.As(err, &e) || e.Code != bentogrpc.InvalidArgument ||
+		!strings.Contains(e.Message, "but (1,) was given") {
+		t.Fatalf("0-d against an enforced shape: %v", err)
+	}
+}
+
 func TestErrors(t *testing.T) {
 	c := dial(t)
 	ctx := context.Background()

@@ -25,6 +25,9 @@ const (
 	Timeout         Status = 9
 	Cancelled       Status = 10
 	Internal        Status = 11
+	// Forked: a client made before fork() was used in the child process. Go programs do not
+	// fork without exec, so a Go caller meets it only through C code that forks.
+	Forked Status = 12
 )
 
 func (s Status) String() string { return C.GoString(C.bg_status_str(C.bg_status(s))) }

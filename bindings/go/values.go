@@ -13,8 +13,11 @@ import (
 type Input interface{ isInput() }
 
 // NDArray is a NumpyNdarray input or output. Data is one of []float32, []float64, []int32,
-// []int64, []uint32, []uint64, []bool or []string, row-major; Shape defaults to
-// [len(Data)]. Numeric inputs are sent from the slice itself, without a copy into C.
+// []int64, []uint32, []uint64, []bool or []string, row-major, in Go's own (host) byte order;
+// Shape defaults to [len(Data)] when nil. A non-nil empty Shape ([]int64{}) is a 0-d array
+// (numpy shape (), one element): it is sent with an empty shape, which BentoML reads as 1-D,
+// so an echo answers Shape [1]. Numeric inputs are sent from the slice itself, without a copy
+// into C.
 type NDArray struct {
 	Data  any
 	Shape []int64

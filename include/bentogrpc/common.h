@@ -51,7 +51,9 @@ typedef enum bg_status {
   BG_ERR_UNSUPPORTED = 8,      /**< this library cannot handle it (descriptor, protocol version) */
   BG_ERR_TIMEOUT = 9,          /**< waiting for the server to become ready timed out */
   BG_ERR_CANCELLED = 10,       /**< the call was cancelled */
-  BG_ERR_INTERNAL = 11         /**< a bug in libbentogrpc or gRPC; please report it */
+  BG_ERR_INTERNAL = 11,        /**< a bug in libbentogrpc or gRPC; please report it */
+  BG_ERR_FORKED = 12           /**< a client made before fork() was used in the child, or this
+                                    forked process cannot use gRPC (README, "fork()") */
 } bg_status;
 
 /** Room for the message, including its terminating NUL. Longer messages are cut. */

@@ -74,8 +74,10 @@ typedef enum bg_dtype {
 BG_API const char *bg_dtype_name(bg_dtype dtype);
 /** Parses a numpy dtype name exactly as numpy spells it (case-sensitive): names ("float32",
  *  "float" = float64, "double", "int64", "uint", "bool", "str", ...), type codes with an
- *  optional byte-order character ("f4", "<f8", "?", "i", "Q", "U", "<U5") and pandas'
- *  "string".
+ *  optional byte-order character ("f4", "<f8", ">i8", "?", "i", "Q", "U", "<U5") and pandas'
+ *  "string". The byte-order character only names the type: ">f4" is BG_DTYPE_FLOAT, whose
+ *  elements in a bg_value are always in the host's byte order (a caller holding big-endian
+ *  data converts it before building the value; the Python binding does so itself).
  *  @param name  the name (borrowed for the call).
  *  @param dtype receives the dtype on BG_OK; untouched otherwise.
  *  @return BG_OK, or BG_ERR_INVALID_ARGUMENT (e.g. "UINT16", "uint16": no such dtype in the
@@ -92,9 +94,16 @@ BG_API size_t bg_dtype_size(bg_dtype dtype);
 /**
  * An ndarray over the caller's buffer, without copying it (zero-copy input).
  *
- * `data` holds `count` elements of `dtype` in row-major (C) order; `count` must equal the
- * product of the `ndim` entries of `shape` (1 for ndim 0, a scalar). Each dimension must be
+ * `data` holds `count` elements of `dtype` in row-major (C) order, in the host's byte order;
+ * `count` must equal the product of the `ndim` entries of `shape`. Each dimension must be
  * in 0..INT32_MAX (the wire carries int32 dimensions).
+ *
+ * A 0-d array (numpy shape `()`, a scalar) is `ndim` 0 with `count` 1: the product of no
+ * dimensions is 1. `shape` is not read then, so it may be NULL or any pointer. On the wire it
+ * is an NDArray with an empty `shape` and one value. BentoML reads an empty shape as 1-D of all
+ * the values (PROTOCOL.md §4.1 step 4), so the server sees shape (1,): an enforced spec shape
+ * is checked against (1,), and an echo answers shape [1]. A reply with an empty shape is
+ * decoded by the same rule: ndim 1, the values' count as its dimension.
  *
  * Lifetime: `shape` is copied. `data` (and, for BG_DTYPE_STRING, every string it points to)
  * is BORROWED: it must stay valid and unchanged until bg_value_free() of the returned value.
@@ -102,8 +111,8 @@ BG_API size_t bg_dtype_size(bg_dtype dtype);
  * element is named by index). Thread-safe.
  *
  * @param dtype the element type.
- * @param shape `ndim` dimensions (copied); may be NULL when ndim is 0.
- * @param ndim  number of dimensions, 0..BG_NDARRAY_MAX_DIMS.
+ * @param shape `ndim` dimensions (copied); not read when ndim is 0 (NULL allowed).
+ * @param ndim  number of dimensions, 0..BG_NDARRAY_MAX_DIMS (0: one element).
  * @param data  the elements (BORROWED, see above); may be NULL only when count is 0.
  * @param count number of elements.
  * @param err   filled on failure; may be NULL.
@@ -117,8 +126,8 @@ BG_API bg_value *bg_ndarray_borrow(bg_dtype dtype, const int64_t *shape, size_t 
 /** Same as bg_ndarray_borrow(), but copies `data` (and strings), so the caller's buffer may
  *  be reused or freed as soon as this returns.
  *  @param dtype the element type.
- *  @param shape `ndim` dimensions (copied); may be NULL when ndim is 0.
- *  @param ndim  number of dimensions, 0..BG_NDARRAY_MAX_DIMS.
+ *  @param shape `ndim` dimensions (copied); not read when ndim is 0 (NULL allowed).
+ *  @param ndim  number of dimensions, 0..BG_NDARRAY_MAX_DIMS (0: one element).
  *  @param data  the elements (copied); may be NULL only when count is 0.
  *  @param count number of elements.
  *  @param err   filled on failure; may be NULL.
@@ -152,7 +161,7 @@ BG_API size_t bg_ndarray_ndim(const bg_value *value);
  *  @return bg_ndarray_ndim() dimensions (borrowed, valid until bg_value_free()), or NULL when
  *          not an ndarray. */
 BG_API const int64_t *bg_ndarray_shape(const bg_value *value);
-/** Number of elements (the product of the shape).
+/** Number of elements (the product of the shape; 1 when ndim is 0).
  *  @param value an ndarray (borrowed).
  *  @return the element count, or 0 when not an ndarray. */
 BG_API size_t bg_ndarray_count(const bg_value *value);

@@ -8,6 +8,7 @@
 #include "error_internal.h"
 #include "log_internal.h"
 #include "transport/channel.h"
+#include "transport/fork.h"
 #include "transport/unary.h"
 
 static void register_methods(bg_client *client) {
@@ -23,7 +24,7 @@ static void register_methods(bg_client *client) {
 bg_client *bgi_client_connect(const char *url, const bg_options *options,
                               int64_t reconnect_backoff_ms, bg_error *err) {
   bgi_url parsed;
-  if (bgi_url_parse(url, &parsed, err) != BG_OK)
+  if (bgi_url_parse(url, &parsed, err) != BG_OK || bgi_fork_check_new_client(err) != BG_OK)
     return NULL;
   if (parsed.tls && options && options->channel.tls_off) {
     bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
@@ -57,12 +58,14 @@ bg_client *bgi_client_connect(const char *url, const bg_options *options,
 
   bgi_log(BG_LOG_INFO, "connecting to %s (protocol %s)", url_text,
           client->options.protocol_version);
-  grpc_init(); /* reference counted; balanced in bg_client_close() */
+  bgi_fork_enter(); /* gRPC work: a fork waits for it (transport/fork.h) */
+  bgi_grpc_init();  /* reference counted; balanced in bg_client_close() */
   bgi_cq_pool_init(&client->cq_pool);
   bgi_channel_config config = client->options.channel;
   config.reconnect_backoff_ms = reconnect_backoff_ms;
   client->channel = bgi_channel_create(&client->url, &config);
   register_methods(client);
+  bgi_fork_leave();
   return client;
 }
 
@@ -166,12 +169,19 @@ BG_API void bg_client_close(bg_client *client) {
   free(client->apis);
   free(client->service_name);
   free(client->service_docs);
-  grpc_channel_destroy(client->channel);
+  /* In a child of the process that made it, the channel's connection is the parent's: leave it
+   * (and gRPC's reference) alone; only this process's memory is freed. */
+  bool forked = client->cq_pool.fork_generation != bgi_fork_generation();
+  bgi_fork_enter();
+  if (!forked)
+    grpc_channel_destroy(client->channel);
   bgi_cq_pool_fini(&client->cq_pool);
+  if (!forked)
+    grpc_shutdown();
+  bgi_fork_leave();
   free(client->url_text);
   bgi_options_fini(&client->options);
   free(client);
-  grpc_shutdown();
 }
 
 BG_API const char *bg_client_service_name(const bg_client *client) {

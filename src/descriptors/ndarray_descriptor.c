@@ -41,14 +41,23 @@ bg_status bgi_array_spec_check(const bgi_array_spec *spec, const char *label, co
                     "%s: expected dtype %s (%s enforces it; the server only casts within a "
                     "kind, e.g. float64 to float32), but %s was given",
                     what, spec->dtype_name, label, bg_dtype_name(nd->dtype));
+  /* The shape the server will check: a 0-d value goes out with an empty shape and one value,
+   * which the server reads as 1-D (PROTOCOL.md §4.1 step 4), so it is checked as (1,). */
+  static const int64_t one[] = {1};
+  const int64_t *shape = nd->ndim ? nd->shape : one;
+  size_t ndim = nd->ndim ? nd->ndim : 1;
   if (spec->enforce_shape && spec->has_shape &&
-      !bgi_shape_matches(spec->shape, spec->ndim, nd->shape, nd->ndim)) {
+      !bgi_shape_matches(spec->shape, spec->ndim, shape, ndim)) {
     char want[160], got[160];
     bgi_shape_format(spec->shape, spec->ndim, want, sizeof want);
-    bgi_shape_format(nd->shape, nd->ndim, got, sizeof got);
+    bgi_shape_format(shape, ndim, got, sizeof got);
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                    "%s: expected shape %s (%s enforces it; -1 means any size), but %s was given",
-                    what, want, label, got);
+                    "%s: expected shape %s (%s enforces it; -1 means any size), but %s was "
+                    "given%s",
+                    what, want, label, got,
+                    nd->ndim ? ""
+                             : " (a 0-d value reaches the server as 1-D: an empty shape on "
+                               "the wire means all values in one dimension)");
   }
   return BG_OK;
 }

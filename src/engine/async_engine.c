@@ -10,12 +10,15 @@
 
 #include "engine/async_engine.h"
 #include "error_internal.h"
+#include "transport/fork.h"
 
 /* Who drains the completion queue (see async_engine.h): the pollers themselves (poll mode, the
  * default), the callback thread (which also runs the callbacks), or, once the eventfd has been
  * asked for, a driver thread that moves finished operations to the ready list. */
 struct bgi_async_engine {
-  atomic_int refs; /* the creator's + one per live operation */
+  atomic_int refs;          /* the creator's + one per live operation */
+  unsigned fork_generation; /* when it was made: in a forked child it is the parent's */
+  bgi_async_engine *live_prev, *live_next; /* every open engine, for the fork's quiesce hook */
   grpc_completion_queue *cq;
   pthread_t thread; /* the callback thread, or the fd mode's driver thread */
   bool has_callback_thread;
@@ -53,6 +56,10 @@ struct bgi_async_engine {
   char wake_tag;       /* its address is the wake's tag: no operation is inside the engine */
 };
 
+/* Open engines, so a fork can wake the threads asleep in their queues (transport/fork.h). */
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+static bgi_async_engine *live_engines;
+
 /* The engine whose callback this thread is running, to refuse re-entrant poll and close. */
 static _Thread_local const bgi_async_engine *running_engine;
 
@@ -87,7 +94,15 @@ void bgi_async_op_free(bgi_async_op *op) {
   engine_release(e);
 }
 
+static bool forked(const bgi_async_engine *e) {
+  return e->fork_generation != bgi_fork_generation();
+}
+
 void bgi_async_op_release(bgi_async_op *op) {
+  /* In a forked child the operation's call is the parent's: freeing it could cancel the
+   * parent's stream on the shared connection, so it is left as it is. */
+  if (forked(op->engine))
+    return;
   if (atomic_fetch_sub_explicit(&op->refs, 1, memory_order_acq_rel) == 1)
     bgi_async_op_free(op);
 }
@@ -209,6 +224,7 @@ void bgi_async_engine_abandon(bgi_async_engine *e, bgi_async_op *op) {
 
 bg_status bgi_async_op_start(bgi_async_op *op, const bgi_unary_call *call, bgi_unary_result *result,
                              bg_error *err) {
+  bgi_fork_enter();
   pthread_mutex_lock(&op->mu);
   atomic_fetch_add_explicit(&op->batches, 1, memory_order_release);
   bg_status st = bgi_unary_start(call, op->engine->cq, op, result, err);
@@ -219,11 +235,14 @@ bg_status bgi_async_op_start(bgi_async_op *op, const bgi_unary_call *call, bgi_u
       grpc_call_cancel(op->active, NULL);
   }
   pthread_mutex_unlock(&op->mu);
+  bgi_fork_leave();
   return st;
 }
 
 bg_status bgi_async_op_launch(bgi_async_op *op, bgi_operation *operation, bg_error *err) {
-  bg_status st = bgi_async_engine_admit(op->engine, op, err);
+  bg_status st = bgi_fork_check(op->engine->fork_generation, "async client", err);
+  if (st == BG_OK)
+    st = bgi_async_engine_admit(op->engine, op, err);
   if (st == BG_OK) {
     operation->result_live = true;
     st = bgi_async_op_start(op, &operation->call, &operation->result, err);
@@ -270,6 +289,8 @@ void bgi_async_op_arm_timer(bgi_async_op *op, gpr_timespec due) {
 }
 
 bool bgi_async_op_cancel(bgi_async_op *op, bgi_cancel_reason reason) {
+  if (forked(op->engine)) /* the parent's call: cancelling it here would cancel it there */
+    return false;
   pthread_mutex_lock(&op->mu);
   if (op->delivered) {
     pthread_mutex_unlock(&op->mu);
@@ -422,7 +443,7 @@ static void on_complete(bgi_async_engine *e, void *event_tag, bool ok) {
 /* A drainer going back to its caller while calls wait for probes: another poller may be asleep
  * in the queue with nothing else coming to wake it, so take what the queue has without waiting,
  * then start the probes. */
-static void settle_probes(bgi_async_engine *e) {
+static void settle_probes_inside(bgi_async_engine *e) {
   while (atomic_load_explicit(&e->n_waiting, memory_order_relaxed) > 0) {
     grpc_event ev = grpc_completion_queue_next(e->cq, gpr_inf_past(GPR_CLOCK_MONOTONIC), NULL);
     if (ev.type == GRPC_QUEUE_TIMEOUT) {
@@ -433,6 +454,12 @@ static void settle_probes(bgi_async_engine *e) {
       return;
     on_complete(e, ev.tag, ev.success != 0);
   }
+}
+
+static void settle_probes(bgi_async_engine *e) {
+  bgi_fork_enter(); /* see drain_one() */
+  settle_probes_inside(e);
+  bgi_fork_leave();
 }
 
 /* How long a queue drainer may sleep: until `limit` or the next timer, whichever is first;
@@ -457,7 +484,7 @@ static gpr_timespec sleep_until(bgi_async_engine *e, gpr_timespec limit) {
 
 /* Takes one event off the queue (waiting until `limit` at most) and acts on it and on due
  * timers. false once the queue has been shut down and drained. */
-static bool drain_one(bgi_async_engine *e, gpr_timespec limit) {
+static bool drain_one_inside(bgi_async_engine *e, gpr_timespec limit) {
   grpc_event ev = {.type = GRPC_QUEUE_TIMEOUT};
   /* Flushing whenever the queue runs dry also frees the listed ops that are done soon,
    * while their memory is still warm. */
@@ -480,6 +507,15 @@ static bool drain_one(bgi_async_engine *e, gpr_timespec limit) {
     on_complete(e, ev.tag, ev.success != 0);
   fire_due_timers(e);
   return true;
+}
+
+/* drain_one_inside() within the fork gate: a fork waits until the drainer is out of gRPC, and a
+ * drainer waits until the fork is over (transport/fork.h). */
+static bool drain_one(bgi_async_engine *e, gpr_timespec limit) {
+  bgi_fork_enter();
+  bool open = drain_one_inside(e, limit);
+  bgi_fork_leave();
+  return open;
 }
 
 static bool driver_started(bgi_async_engine *e) {
@@ -611,6 +647,25 @@ static void wake_sleepers(bgi_async_engine *e) {
   pthread_mutex_unlock(&e->mu);
 }
 
+/* The fork's quiesce hook (transport/fork.h): one wake on every open engine's queue, so a drainer
+ * asleep there leaves gRPC (and then waits at the fork gate until the fork is over). */
+static void wake_for_fork(void) {
+  pthread_mutex_lock(&live_mu);
+  for (bgi_async_engine *e = live_engines; e; e = e->live_next) {
+    pthread_mutex_lock(&e->mu);
+    if (!e->wake_pending && !e->closing) {
+      if (!e->waker)
+        e->waker = grpc_lame_client_channel_create("bentogrpc-async-waker", GRPC_STATUS_UNAVAILABLE,
+                                                   "only wakes the async client's pollers");
+      grpc_channel_watch_connectivity_state(e->waker, GRPC_CHANNEL_TRANSIENT_FAILURE,
+                                            gpr_inf_past(GPR_CLOCK_MONOTONIC), e->cq, &e->wake_tag);
+      e->wake_pending = true;
+    }
+    pthread_mutex_unlock(&e->mu);
+  }
+  pthread_mutex_unlock(&live_mu);
+}
+
 static size_t drain_ready(bgi_async_engine *e, int64_t timeout_ms) {
   atomic_fetch_add(&e->n_pollers, 1);
   bgi_async_op *batch = drain_until_ready(e, timeout_ms);
@@ -629,6 +684,8 @@ bg_status bgi_async_engine_run_ready(bgi_async_engine *e, int64_t timeout_ms, si
                                      bg_error *err) {
   if (n_run)
     *n_run = 0;
+  if (forked(e)) /* its queue and threads are the parent's: nothing would ever arrive */
+    return bgi_fork_check(e->fork_generation, "async client", err);
   if (e->has_callback_thread)
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
                     "this async client runs callbacks on its own thread "
@@ -650,7 +707,7 @@ bg_status bgi_async_engine_run_ready(bgi_async_engine *e, int64_t timeout_ms, si
 }
 
 int bgi_async_engine_fd(bgi_async_engine *e) {
-  if (e->has_callback_thread)
+  if (e->has_callback_thread || forked(e))
     return -1;
   pthread_mutex_lock(&e->mu);
   if (!e->has_driver_thread && !e->closing) {
@@ -686,13 +743,43 @@ static void init_sync(bgi_async_engine *e) {
   pthread_cond_init(&e->idle_cond, NULL);
 }
 
+/* Both within the fork gate, so live_mu is never held across a fork by another thread. */
+static void live_add(bgi_async_engine *e) {
+  bgi_fork_enter();
+  pthread_mutex_lock(&live_mu);
+  e->live_prev = NULL;
+  e->live_next = live_engines;
+  if (live_engines)
+    live_engines->live_prev = e;
+  live_engines = e;
+  bgi_fork_set_quiesce_hook(wake_for_fork);
+  pthread_mutex_unlock(&live_mu);
+  bgi_fork_leave();
+}
+
+static void live_remove(bgi_async_engine *e) {
+  bgi_fork_enter();
+  pthread_mutex_lock(&live_mu);
+  if (e->live_prev)
+    e->live_prev->live_next = e->live_next;
+  else
+    live_engines = e->live_next;
+  if (e->live_next)
+    e->live_next->live_prev = e->live_prev;
+  pthread_mutex_unlock(&live_mu);
+  bgi_fork_leave();
+}
+
 bgi_async_engine *bgi_async_engine_create(bool callback_thread, bg_error *err) {
+  if (bgi_fork_check_new_client(err) != BG_OK)
+    return NULL;
   bgi_async_engine *e = calloc(1, sizeof *e);
   if (!e) {
     BGI_FAIL_NOMEM(err);
     return NULL;
   }
   atomic_init(&e->refs, 1);
+  e->fork_generation = bgi_fork_generation();
   atomic_init(&e->n_waiting, 0);
   atomic_init(&e->n_listed, 0);
   atomic_init(&e->n_pollers, 0);
@@ -705,13 +792,15 @@ bgi_async_engine *bgi_async_engine_create(bool callback_thread, bg_error *err) {
     engine_release(e);
     return NULL;
   }
-  grpc_init(); /* balanced in bgi_async_engine_close() */
+  bgi_grpc_init(); /* balanced in bgi_async_engine_close() */
   e->cq = grpc_completion_queue_create_for_next(NULL);
+  live_add(e); /* before its thread starts: a fork from now on wakes it */
   if (callback_thread) {
     int rc = pthread_create(&e->thread, NULL, callback_main, e);
     if (rc != 0) {
       bgi_fail(err, BG_ERR_INTERNAL, 0, "cannot start the async client's callback thread: %s",
                strerror(rc));
+      live_remove(e);
       grpc_completion_queue_shutdown(e->cq);
       grpc_completion_queue_destroy(e->cq);
       grpc_shutdown();
@@ -746,6 +835,12 @@ void bgi_async_engine_close(bgi_async_engine *e) {
                     "same client; close it after the callback returns\n");
     abort();
   }
+  if (forked(e)) {
+    /* A child of the process that made it: its queue, calls and threads are the parent's, and
+     * touching them could disturb the parent. Nothing is delivered; the memory stays. */
+    return;
+  }
+  live_remove(e);
   pthread_mutex_lock(&e->mu);
   e->closing = true;
   cancel_all(e);

@@ -2,6 +2,7 @@
 
 #include "engine/operation.h"
 #include "error_internal.h"
+#include "transport/fork.h"
 
 void bgi_operation_init(bgi_operation *op, const bgi_rpc *rpc) {
   memset(op, 0, sizeof *op);
@@ -29,6 +30,9 @@ bg_status bgi_operation_complete(bgi_operation *op, bool ok, bg_error *err) {
 }
 
 bg_status bgi_operation_run(bgi_operation *op, bgi_cq_pool *pool, bg_error *err) {
+  /* A client made before fork() is refused in the child before anything is prepared. */
+  if (pool && bgi_fork_check(pool->fork_generation, "client", err) != BG_OK)
+    return err->code;
   bg_status st = bgi_operation_prepare(op, err);
   if (st != BG_OK)
     return st;

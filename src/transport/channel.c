@@ -30,6 +30,9 @@ static grpc_channel_credentials *credentials(const bgi_url *url, const bgi_chann
 grpc_channel *bgi_channel_create(const bgi_url *url, const bgi_channel_config *c) {
   grpc_arg args[MAX_ARGS];
   size_t n = 0;
+  /* Each client its own connections: gRPC's global pool would hand a client made in a forked
+   * child the parent's connection (transport/fork.h). */
+  add_int(args, &n, GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   add_int(args, &n, GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, c->max_receive_bytes);
   add_int(args, &n, GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, c->max_send_bytes);
   if (c->max_metadata_size > 0)

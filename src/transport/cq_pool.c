@@ -1,6 +1,7 @@
 #include <stdlib.h>
 
 #include "transport/cq_pool.h"
+#include "transport/fork.h"
 
 static void destroy_cq(grpc_completion_queue *cq) {
   grpc_completion_queue_shutdown(cq);
@@ -9,6 +10,7 @@ static void destroy_cq(grpc_completion_queue *cq) {
 
 void bgi_cq_pool_init(bgi_cq_pool *pool) {
   pthread_mutex_init(&pool->mutex, NULL);
+  pool->fork_generation = bgi_fork_generation();
   pool->idle = NULL;
   pool->n_idle = 0;
   pool->capacity = 0;
@@ -39,10 +41,12 @@ void bgi_cq_pool_give(bgi_cq_pool *pool, grpc_completion_queue *cq) {
 }
 
 void bgi_cq_pool_fini(bgi_cq_pool *pool) {
-  for (size_t i = 0; i < pool->n_idle; i++)
+  bool forked = pool->fork_generation != bgi_fork_generation();
+  for (size_t i = 0; i < pool->n_idle && !forked; i++)
     destroy_cq(pool->idle[i]);
   free(pool->idle);
   pool->idle = NULL;
   pool->n_idle = pool->capacity = 0;
-  pthread_mutex_destroy(&pool->mutex);
+  if (!forked) /* a thread of the parent may have held it at fork time */
+    pthread_mutex_destroy(&pool->mutex);
 }

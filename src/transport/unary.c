@@ -5,6 +5,7 @@
 
 #include "error_internal.h"
 #include "transport/cancel.h"
+#include "transport/fork.h"
 #include "transport/unary.h"
 
 static gpr_timespec deadline_from_ms(int64_t ms) {
@@ -155,8 +156,10 @@ static bool wait_call(grpc_completion_queue *cq, void *tag, bgi_unary_result *re
 
 bg_status bgi_unary_run(bgi_cq_pool *pool, const bgi_unary_call *call, bgi_unary_result *result,
                         bg_error *err) {
+  bgi_fork_enter(); /* a fork waits until this call is over (transport/fork.h) */
   grpc_completion_queue *cq = bgi_cq_pool_take(pool);
   if (!cq) {
+    bgi_fork_leave();
     memset(result, 0, sizeof *result);
     result->details = grpc_empty_slice();
     grpc_metadata_array_init(&result->initial_metadata);
@@ -179,6 +182,7 @@ bg_status bgi_unary_run(bgi_cq_pool *pool, const bgi_unary_call *call, bgi_unary
     grpc_call_unref(result->call);
   result->call = NULL;
   bgi_cq_pool_give(pool, cq);
+  bgi_fork_leave();
   return st;
 }
 

@@ -124,9 +124,9 @@ bg_status bgi_ndarray_check(bg_dtype dtype, const int64_t *shape, size_t ndim, c
                     count);
   if (expected != count)
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                    "ndarray: the shape holds %zu elements but %zu were given; pass a count "
-                    "equal to the product of the shape",
-                    expected, count);
+                    "ndarray: the shape holds %zu element%s but %zu %s given; pass a count "
+                    "equal to the product of the shape (1 for ndim 0, a scalar)",
+                    expected, expected == 1 ? "" : "s", count, count == 1 ? "was" : "were");
   if (count > 0 && !data)
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "ndarray: data is NULL but count is %zu",
                     count);

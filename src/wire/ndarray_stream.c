@@ -168,7 +168,10 @@ bg_status bgi_ndarray_stream_decode(grpc_byte_buffer *buffer, const bgi_out_buff
     drop_values(&p);
     return st == BG_OK ? BG_ERR_UNSUPPORTED : st; /* e.g. dtype says int64: protobuf-c decides */
   }
-  if (p.ndim == 0) { /* the server's rule: no shape means 1-D */
+  /* PROTOCOL.md §4.1 step 4: an empty shape means 1-D of all the values, as BentoML
+   * reads it (it reshapes only to a non-empty shape). A 0-d value is sent that way
+   * (empty shape, one value), so its echo comes back as shape [1]. */
+  if (p.ndim == 0) {
     p.shape[0] = (int64_t)p.count;
     p.ndim = 1;
   }

@@ -113,7 +113,10 @@ bg_status bgi_ndarray_from_proto(bgi_pb_ndarray *msg, bg_value **out, bg_error *
                     "ndarray in reply has %zu dimensions; at most %d "
                     "are supported",
                     ndim, BG_NDARRAY_MAX_DIMS);
-  if (ndim == 0) { /* the server's rule: no shape means 1-D */
+  /* PROTOCOL.md §4.1 step 4: an empty shape means 1-D of all the values, as BentoML
+   * reads it (it reshapes only to a non-empty shape). A 0-d value is sent that way
+   * (empty shape, one value), so its echo comes back as shape [1]. */
+  if (ndim == 0) {
     ndim = 1;
     shape[0] = (int64_t)count;
   } else {

@@ -336,6 +336,154 @@ class Sync(unittest.TestCase):
             self.assertIn("missing.pem", cm.exception.message)
 
 
+class Arrays(unittest.TestCase):
+    """numpy arrays as numpy defines them: 0-d arrays and numpy scalars, either byte order,
+    and every memory layout keep their values and logical (C) order on the wire; only
+    C-contiguous, aligned, native arrays are sent without a copy; dtypes the protocol cannot
+    carry are refused by name before anything is sent."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.client = bentogrpc.Client.from_url(URL)
+        cls.lib = _lib.load()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.client.close()
+
+    def encoded(self, arr):
+        """(dtype, shape, elements as numpy, borrowed?) of the value the binding builds."""
+        lib, enc = self.lib, _values.Encoder(self.lib)
+        v = enc.encode(arr, "bentoml.io.NumpyNdarray", {})
+        try:
+            ndim, count = lib.bg_ndarray_ndim(v), lib.bg_ndarray_count(v)
+            shape = tuple(lib.bg_ndarray_shape(v)[i] for i in range(ndim))
+            dtype = np.dtype(_values.DTYPES[lib.bg_ndarray_dtype(v)])
+            address = lib.bg_ndarray_data(v)
+            elements = np.frombuffer(
+                __import__("ctypes").string_at(address, count * dtype.itemsize), dtype=dtype)
+            borrowed = arr.size > 0 and address == np.asarray(arr).ctypes.data
+            return dtype, shape, elements.copy(), borrowed
+        finally:
+            enc.free(v)
+
+    def test_zero_d_arrays_and_numpy_scalars(self):
+        """A shape () holds one element: sent with an empty shape and one value; BentoML
+        reads an empty shape as 1-D, so the echo comes back as shape (1,)."""
+        for x in (np.array(3.5, dtype=np.float32), np.float64(2.25), np.int64(-7),
+                  np.int32(5), np.uint64(2**63 + 1), np.bool_(True), np.array(9, dtype=">i8")):
+            with self.subTest(x=repr(x)):
+                dtype, shape, elements, _ = self.encoded(x)
+                self.assertEqual((shape, elements.tolist()), ((), [x.item()]))
+                self.assertEqual(dtype, np.dtype(x.dtype).newbyteorder("="))
+                out = self.client.echo_ndarray(x)
+                self.assertEqual(out.shape, (1,))
+                self.assertEqual(out.tolist(), [x.item()])
+        np.testing.assert_array_equal(self.client.double_ndarray(np.array(3.5)), [7.0])
+
+    def test_big_endian_inputs_are_converted_outputs_native(self):
+        base = np.array([[0, 1, 2], [3, 2**31 - 1, 7]])
+        for code in (">f4", ">f8", ">i4", ">i8", ">u4", ">u8", "<f4", "=i8", "|b1", ">?"):
+            a = (base % 2 if code in ("|b1", ">?") else base).astype(code)
+            with self.subTest(dtype=code):
+                dtype, shape, elements, borrowed = self.encoded(a)
+                self.assertEqual(dtype, a.dtype.newbyteorder("="))
+                self.assertEqual(shape, (2, 3))
+                np.testing.assert_array_equal(elements, a.ravel())
+                self.assertEqual(borrowed, a.dtype.isnative)  # one copy only when swapped
+                out = self.client.echo_ndarray(a)
+                self.assertTrue(out.dtype.isnative, out.dtype)
+                self.assertEqual(out.dtype, a.dtype.newbyteorder("="))
+                np.testing.assert_array_equal(out, a)
+        x = np.array([[5.9, 3.0, 5.1, 1.8], [1, 2, 3, 4]], dtype=">f4")
+        np.testing.assert_allclose(self.client.predict(x), x.astype(np.float32).sum(axis=1))
+        np.testing.assert_array_equal(self.client.double_ndarray(x.astype(">i8")),
+                                      x.astype(np.int64) * 2)
+
+    def test_layouts_keep_logical_order(self):
+        """What the server receives is the array's logical (C-order) content whatever its
+        strides; only a C-contiguous, aligned, native array is borrowed (no copy)."""
+        m = np.arange(24, dtype=np.float64).reshape(4, 6)
+        raw = np.zeros(4 * 6 + 1, dtype=np.uint8).tobytes() + np.arange(6, dtype="<f4").tobytes()
+        unaligned = np.frombuffer(raw, dtype="<f4", offset=4 * 6 + 1)[:5]  # odd address
+        cases = {
+            "C-contiguous": (m, True),
+            "Fortran order": (np.asfortranarray(m), False),
+            "transposed": (m.T, False),
+            "negative strides": (m[::-1, ::-1], False),
+            "step slice": (m[::2, 1::3], False),
+            "column view": (m[:, 2], False),
+            "contiguous row slice": (m[1:3], True),
+            "broadcast (stride 0)": (np.broadcast_to(np.arange(3.0), (2, 3)), False),
+            "3-D swapped axes, big-endian": (np.arange(24, dtype=">i4").reshape(2, 3, 4)
+                                             .swapaxes(0, 2), False),
+            "unaligned": (unaligned, False),
+        }
+        self.assertFalse(unaligned.flags.aligned)
+        for name, (x, borrowed_expected) in cases.items():
+            with self.subTest(layout=name):
+                dtype, shape, elements, borrowed = self.encoded(x)
+                self.assertEqual(shape, x.shape)
+                np.testing.assert_array_equal(elements, np.ascontiguousarray(x).ravel())
+                self.assertEqual(borrowed, borrowed_expected)
+                out = self.client.echo_ndarray(x)
+                self.assertEqual(out.shape, x.shape)
+                np.testing.assert_array_equal(out, x)
+                np.testing.assert_array_equal(self.client.double_ndarray(x), x * 2)
+        # an order-sensitive computation on the server: the sum of each row
+        batch = np.arange(12, dtype=np.float32).reshape(3, 4)
+        for x in (np.asfortranarray(batch), batch[::-1], batch.T.copy().T,
+                  np.arange(24, dtype=np.float32).reshape(3, 8)[:, ::2]):
+            np.testing.assert_array_equal(self.client.predict(x), x.sum(axis=1))
+
+    def test_unsupported_dtypes_are_refused_by_name(self):
+        cases = {
+            "complex64": np.ones(2, dtype=np.complex64),
+            "complex128": np.ones(2, dtype=np.complex128),
+            "float16": np.ones(2, dtype=np.float16),
+            "int8": np.ones(2, dtype=np.int8),
+            "uint16": np.ones(2, dtype=np.uint16),
+            "datetime64[s]": np.array(["2024-01-01"], dtype="datetime64[s]"),
+            "timedelta64[s]": np.array([5], dtype="timedelta64[s]"),
+            "[('a', '<i4'), ('b', '<f4')]": np.zeros(2, dtype=[("a", "<i4"), ("b", "<f4")]),
+            "object": np.array([1, None], dtype=object),
+            ">c8": np.ones(2, dtype=">c8"),
+        }
+        for name, x in cases.items():
+            with self.subTest(dtype=name):
+                with self.assertRaises(bentogrpc.InvalidArgumentError) as cm:
+                    self.client.echo_ndarray(x)
+                self.assertIn(name, cm.exception.message)
+                self.assertIn("float32", cm.exception.message)  # says what to use instead
+        # str held as object (pandas), big-endian unicode or UTF-8 bytes: string arrays
+        lib, enc = self.lib, _values.Encoder(self.lib)
+        for x in (np.array(["a", "bé"], dtype=object), np.array(["a", "bé"], dtype=">U2"),
+                  np.array(["a".encode(), "bé".encode()], dtype="S3")):
+            with self.subTest(strings=x.dtype.str):
+                v = enc.encode(x, "bentoml.io.NumpyNdarray", {})
+                try:
+                    self.assertEqual(lib.bg_ndarray_dtype(v), _values.STRING)
+                    np.testing.assert_array_equal(_values.decode(lib, None, v), ["a", "bé"])
+                finally:
+                    enc.free(v)
+        with self.assertRaises(bentogrpc.InvalidArgumentError) as cm:
+            self.client.echo_ndarray(np.array([b"\xff"], dtype="S1"))
+        self.assertIn("not UTF-8", cm.exception.message)
+
+    @unittest.skipIf(pd is None, "pandas is not installed")
+    def test_big_endian_dataframe_and_series_columns(self):
+        """pandas keeps a FITS table's big-endian columns: converted like ndarray inputs."""
+        df = pd.DataFrame({"col1": np.array([1, 2, 3], dtype=">i8")})
+        self.assertEqual(self.client.double_dataframe(df)["col1"].tolist(), [2, 4, 6])
+        s = pd.Series(np.array([1, 2, 3], dtype=">i8"))
+        self.assertEqual(self.client.echo_series_from_sample(s).tolist(), [1, 2, 3])
+        f = pd.DataFrame({"age": np.array([3, 29], dtype=">f8"),
+                          "height": np.array([94, 170], dtype=">i4"),
+                          "weight": np.array([31, 115], dtype=">i2")})
+        out = self.client.echo_dataframe_from_sample(f)
+        self.assertEqual(out.values.tolist(), [[3, 94, 31], [29, 170, 115]])
+
+
 class Interrupt(unittest.TestCase):
     def test_ctrl_c_cancels_running_call(self):
         """SIGINT during a call on the main thread cancels the gRPC call (the server would

@@ -244,6 +244,13 @@ check "call with inferred int64" 0 '{"dtype":"int64","shape":[2,2],"data":[[2,4]
 check "call with metadata" 0 '"data":[true,false]' -- \
   "$cli" call "$url" echo_ndarray --ndarray '[true,false]' -H 'x-request-id: 7' --wait-for-ready
 check "unknown api" 5 "no API named 'nope'" -- "$cli" call "$url" nope --ndarray '[1]'
+# a bare JSON number is a 0-d array: sent with an empty shape, read by BentoML as 1-D
+check "0-d ndarray from a JSON scalar" 0 '{"dtype":"float64","shape":[1],"data":[7.0]}' -- \
+  "$cli" call "$url" double_ndarray --ndarray '3.5'
+check "0-d ndarray checked as (1,) against an enforced shape" 2 'but (1,) was given' -- \
+  "$cli" call "$url" predict --ndarray '1' --dtype float32
+check "byte order in --dtype names the type" 0 '{"dtype":"int32","shape":[2],"data":[2,-4]}' -- \
+  "$cli" call "$url" double_ndarray --ndarray '[1,-2]' --dtype '>i4'
 check "client-side validation" 2 'expected dtype float32' -- \
   "$cli" call "$url" echo_ndarray_enforce_dtype --ndarray '["a","b"]'
 check "server validation error" 5 'Expecting ndarray of dtype "float32"' -- \

@@ -603,6 +603,67 @@ static void test_unvalidated_inputs_reach_the_server(void **state) {
   bg_call_options_free(no_validate);
 }
 
+/* ---- 0-d NumpyNdarray ---- */
+
+/* A 0-d value (ndim 0, shape not read) of each dtype the server can return goes out as one
+ * value with an empty shape, which BentoML reads as (1,) (PROTOCOL.md §4.1 step 4): the echo
+ * is shape [1] and the same value, and the server computes on it. The client checks an
+ * enforced spec shape against (1,) as the server does: refused before sending with it, and by
+ * the server with the same shape without it. */
+static void test_zero_d_ndarray(void **state) {
+  fixture *f = *state;
+  bg_error err;
+  const int64_t not_a_shape[] = {-3};
+  float x = 2.5f; /* the hand-packed float path */
+  double d = -1.25;
+  bool b = true;
+  int32_t i32 = -7;
+  uint64_t u64 = UINT64_MAX;
+  const struct {
+    bg_dtype dtype;
+    const void *data;
+  } cases[] = {{BG_DTYPE_FLOAT, &x},
+               {BG_DTYPE_DOUBLE, &d},
+               {BG_DTYPE_BOOL, &b},
+               {BG_DTYPE_INT32, &i32},
+               {BG_DTYPE_UINT64, &u64}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    bg_value *in =
+        bg_ndarray_borrow(cases[i].dtype, i % 2 ? not_a_shape : NULL, 0, cases[i].data, 1, &err);
+    assert_non_null(in);
+    bg_value *out = call(f->client, "echo_ndarray", in, BG_OK, &err);
+    assert_int_equal(bg_ndarray_dtype(out), cases[i].dtype);
+    assert_int_equal(bg_ndarray_ndim(out), 1);
+    assert_int_equal(bg_ndarray_shape(out)[0], 1);
+    assert_int_equal(bg_ndarray_count(out), 1);
+    assert_memory_equal(bg_ndarray_data(out), cases[i].data, bg_dtype_size(cases[i].dtype));
+    bg_value_free(out);
+    bg_value_free(in);
+  }
+
+  bg_value *in = bg_ndarray_copy(BG_DTYPE_DOUBLE, NULL, 0, &d, 1, &err);
+  bg_value *out = call(f->client, "double_ndarray", in, BG_OK, &err);
+  assert_int_equal(bg_ndarray_count(out), 1);
+  assert_true(*(const double *)bg_ndarray_data(out) == -2.5);
+  bg_value_free(out);
+  bg_value_free(in);
+
+  /* predict enforces shape (-1, 4): the 0-d input reaches it as (1,) */
+  in = bg_ndarray_borrow(BG_DTYPE_FLOAT, NULL, 0, &x, 1, &err);
+  assert_null(call(f->client, "predict", in, BG_ERR_INVALID_ARGUMENT, &err));
+  assert_contains(err.message, "expected shape (-1, 4)");
+  assert_contains(err.message, "but (1,) was given");
+  bg_call_options *no_validate = bg_call_options_new();
+  assert_int_equal(bg_call_options_set_validate(no_validate, false, &err), BG_OK);
+  out = NULL;
+  assert_int_equal(bg_client_call(f->client, "predict", in, &out, no_validate, &err),
+                   BG_ERR_SERVER);
+  assert_contains(err.message, "Expecting ndarray of shape \"(-1, 4)\", but \"(1,)\"");
+  assert_null(out);
+  bg_call_options_free(no_validate);
+  bg_value_free(in);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_text),
@@ -623,6 +684,7 @@ int main(void) {
       cmocka_unit_test(test_unknown_api_without_access_log),
       cmocka_unit_test(test_v1alpha1_server),
       cmocka_unit_test(test_unvalidated_inputs_reach_the_server),
+      cmocka_unit_test(test_zero_d_ndarray),
   };
   return cmocka_run_group_tests_name("descriptors", tests, setup, teardown);
 }

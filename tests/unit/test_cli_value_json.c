@@ -18,6 +18,7 @@
 
 #include "cli_exit.h"
 #include "cli_value_json.h"
+#include "ndarray_json.h"
 
 /* The document cli_print_value_json writes for `v`, parsed; it must be one line. */
 static json_t *printed(const bg_value *v) {
@@ -62,6 +63,38 @@ static void test_non_finite_floats_are_strings(void **state) {
   doc = printed(v);
   assert_string_equal(json_string_value(json_array_get(data_of(doc), 0)), "NaN");
   json_decref(doc);
+  bg_value_free(v);
+}
+
+/* A bare JSON scalar given to --ndarray is a 0-d array (shape [], one element), as numpy's
+ * np.array(3.5) is; a 0-d value prints as its one element with "shape":[]. A byte-order
+ * character in --dtype names the type only: the values are read from text into host order. */
+static void test_zero_d_ndarray(void **state) {
+  (void)state;
+  bg_error err;
+  bg_value *v = cli_ndarray_from_json("3.5", NULL, "--ndarray", &err);
+  assert_non_null(v);
+  assert_int_equal(bg_ndarray_dtype(v), BG_DTYPE_DOUBLE);
+  assert_int_equal(bg_ndarray_ndim(v), 0);
+  assert_int_equal(bg_ndarray_count(v), 1);
+  assert_true(*(const double *)bg_ndarray_data(v) == 3.5);
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  assert_int_equal(cli_print_ndarray(out, v), 0);
+  assert_int_equal(fclose(out), 0);
+  assert_string_equal(text, "{\"dtype\":\"float64\",\"shape\":[],\"data\":3.5}\n");
+  free(text);
+  json_t *doc = printed(v);
+  assert_true(json_real_value(data_of(doc)) == 3.5);
+  json_decref(doc);
+  bg_value_free(v);
+
+  v = cli_ndarray_from_json("7", ">i4", "--ndarray", &err);
+  assert_non_null(v);
+  assert_int_equal(bg_ndarray_dtype(v), BG_DTYPE_INT32);
+  assert_int_equal(bg_ndarray_ndim(v), 0);
+  assert_int_equal(*(const int32_t *)bg_ndarray_data(v), 7);
   bg_value_free(v);
 }
 
@@ -137,6 +170,7 @@ static void test_exit_codes(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_non_finite_floats_are_strings),
+      cmocka_unit_test(test_zero_d_ndarray),
       cmocka_unit_test(test_dataframe_column_with_nan),
       cmocka_unit_test(test_strings_with_controls),
       cmocka_unit_test(test_error_document),

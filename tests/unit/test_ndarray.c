@@ -165,6 +165,70 @@ static void test_construction_errors(void **state) {
   expect_construct_error(BG_DTYPE_STRING, two, 1, strings, 2, "string element 1 is NULL");
 }
 
+/* ndim 0 is one element whatever `shape` points at (it is not read): NULL or a pointer to
+ * values that would be refused as dimensions; every dtype sends one value and an empty shape,
+ * borrowed and copied; any other count is refused by the product of no dimensions, 1. */
+static void test_zero_dimensional_every_dtype(void **state) {
+  (void)state;
+  const int64_t not_a_shape[] = {-5, 7};
+  float f = 1.5f;
+  double d = -2.25;
+  bool b = true;
+  int32_t i32 = INT32_MIN;
+  int64_t i64 = INT64_MAX;
+  uint32_t u32 = UINT32_MAX;
+  uint64_t u64 = UINT64_MAX;
+  const char *str = "é";
+  const struct {
+    bg_dtype dtype;
+    const void *data;
+  } cases[] = {{BG_DTYPE_FLOAT, &f},    {BG_DTYPE_DOUBLE, &d},  {BG_DTYPE_BOOL, &b},
+               {BG_DTYPE_INT32, &i32},  {BG_DTYPE_INT64, &i64}, {BG_DTYPE_UINT32, &u32},
+               {BG_DTYPE_UINT64, &u64}, {BG_DTYPE_STRING, &str}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const int64_t *shapes[] = {NULL, not_a_shape};
+    for (size_t s = 0; s < 2; s++) {
+      bg_error err;
+      bg_value *values[] = {bg_ndarray_borrow(cases[i].dtype, shapes[s], 0, cases[i].data, 1, &err),
+                            bg_ndarray_copy(cases[i].dtype, shapes[s], 0, cases[i].data, 1, &err)};
+      for (size_t k = 0; k < 2; k++) {
+        bg_value *v = values[k];
+        if (!v)
+          fail_msg("dtype %d, shape %s: %s", (int)cases[i].dtype, shapes[s] ? "dummy" : "NULL",
+                   err.message);
+        assert_int_equal(bg_ndarray_ndim(v), 0);
+        assert_int_equal(bg_ndarray_count(v), 1);
+        bgi_arena arena;
+        bgi_arena_init(&arena);
+        bgi_pb_ndarray *msg;
+        assert_int_equal(bgi_ndarray_to_proto(&v->as.ndarray, &arena, &msg, &err), BG_OK);
+        assert_int_equal(msg->n_shape, 0); /* shape [] on the wire, one value */
+        assert_int_equal((int)msg->dtype, (int)cases[i].dtype);
+        bgi_arena_fini(&arena);
+        bg_value *back = round_trip(v); /* an empty shape reads back as [1] (§4.1 step 4) */
+        assert_int_equal(bg_ndarray_ndim(back), 1);
+        assert_int_equal(bg_ndarray_shape(back)[0], 1);
+        assert_int_equal(bg_ndarray_count(back), 1);
+        if (cases[i].dtype == BG_DTYPE_STRING)
+          assert_string_equal(*(const char *const *)bg_ndarray_data(back), str);
+        else
+          assert_memory_equal(bg_ndarray_data(back), cases[i].data, bg_dtype_size(cases[i].dtype));
+        bg_value_free(back);
+        bg_value_free(v);
+      }
+    }
+  }
+  expect_construct_error(BG_DTYPE_DOUBLE, NULL, 0, &d, 0, "holds 1 element but 0 were given");
+  expect_construct_error(BG_DTYPE_DOUBLE, not_a_shape, 0, &d, 2,
+                         "holds 1 element but 2 were given");
+  expect_construct_error(BG_DTYPE_DOUBLE, NULL, 0, &d, 2, "1 for ndim 0");
+  expect_construct_error(BG_DTYPE_DOUBLE, NULL, 0, NULL, 1, "data is NULL");
+  int64_t one[] = {1};
+  expect_construct_error(BG_DTYPE_DOUBLE, one, 1, &d, 2, "holds 1 element but 2 were given");
+  int64_t zero[] = {0};
+  expect_construct_error(BG_DTYPE_DOUBLE, zero, 1, &d, 1, "holds 0 elements but 1 was given");
+}
+
 /* A copied value owns its data: the caller's buffer can change without affecting it. */
 static void test_copy_is_independent(void **state) {
   (void)state;
@@ -311,6 +375,7 @@ int main(void) {
       cmocka_unit_test(test_zero_dimensional),
       cmocka_unit_test(test_empty),
       cmocka_unit_test(test_construction_errors),
+      cmocka_unit_test(test_zero_dimensional_every_dtype),
       cmocka_unit_test(test_copy_is_independent),
       cmocka_unit_test(test_accessors_on_null),
       cmocka_unit_test(test_dtype_names),

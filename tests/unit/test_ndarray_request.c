@@ -115,6 +115,29 @@ static void test_small_arrays(void **state) {
 
 /* Fields protobuf-c writes or leaves out by value: no dtype, no shape, a shape with a big,
  * a zero and a negative (ten-byte) dimension, a length crossing the one-byte varint. */
+/* A 0-d float (ndim 0, shape not read) is one value and no shape field:
+ * Request{api_name:"p", ndarray{dtype:DTYPE_FLOAT, float_values:[2.5]}}. */
+static void test_zero_dimensional(void **state) {
+  (void)state;
+  float x = 2.5f;
+  const int64_t not_a_shape[] = {-1};
+  check_value("p", BG_DTYPE_FLOAT, NULL, 0, &x, 1);
+  check_value("p", BG_DTYPE_FLOAT, not_a_shape, 0, &x, 1);
+  bg_value *v = bg_ndarray_borrow(BG_DTYPE_FLOAT, not_a_shape, 0, &x, 1, NULL);
+  bgi_arena arena;
+  bgi_arena_init(&arena);
+  bgi_pb_ndarray *nd;
+  assert_int_equal(bgi_ndarray_to_proto(&v->as.ndarray, &arena, &nd, &(bg_error){0}), BG_OK);
+  grpc_byte_buffer *bb;
+  assert_int_equal(bgi_ndarray_request_pack("p", nd, NULL, &bb, &(bg_error){0}), BG_OK);
+  const uint8_t expected[] = {0x0a, 0x01, 'p',  0x1a, 0x08, 0x08, 0x01,
+                              0x1a, 0x04, 0x00, 0x00, 0x20, 0x40};
+  assert_buffer_is(bb, expected, sizeof expected);
+  grpc_byte_buffer_destroy(bb);
+  bgi_arena_fini(&arena);
+  bg_value_free(v);
+}
+
 static void test_edge_fields(void **state) {
   (void)state;
   float f[40] = {0};
@@ -160,9 +183,8 @@ static void test_what_is_packed_by_hand(void **state) {
 int main(void) {
   grpc_init();
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_large_float_and_double),
-      cmocka_unit_test(test_small_arrays),
-      cmocka_unit_test(test_edge_fields),
+      cmocka_unit_test(test_large_float_and_double), cmocka_unit_test(test_small_arrays),
+      cmocka_unit_test(test_zero_dimensional),       cmocka_unit_test(test_edge_fields),
       cmocka_unit_test(test_what_is_packed_by_hand),
   };
   int rc = cmocka_run_group_tests_name("ndarray_request", tests, NULL, NULL);

@@ -239,6 +239,37 @@ static void test_into_the_callers_buffer(void **state) {
   free(mine);
 }
 
+/* A reply with an empty shape and one value (a 0-d array as it would be encoded) decodes as
+ * 1-D [1] (§4.1 step 4), into fresh memory and into the caller's buffer. */
+static void test_empty_shape_is_one_dimensional(void **state) {
+  (void)state;
+  float x = -0.5f;
+  bg_value *v = bg_ndarray_borrow(BG_DTYPE_FLOAT, NULL, 0, &x, 1, NULL);
+  size_t size;
+  uint8_t *bytes = pack_response(v, &size);
+  /* Response{ndarray{dtype:DTYPE_FLOAT, float_values:[-0.5]}}: no shape field */
+  const uint8_t expected[] = {0x0a, 0x08, 0x08, 0x01, 0x1a, 0x04, 0x00, 0x00, 0x00, 0xbf};
+  assert_int_equal(size, sizeof expected);
+  assert_memory_equal(bytes, expected, size);
+  float mine[4];
+  bgi_out_buffer none = {NULL, 0}, roomy = {mine, sizeof mine};
+  const bgi_out_buffer *intos[] = {&none, &roomy};
+  for (size_t i = 0; i < 2; i++) {
+    grpc_byte_buffer *bb = sliced(bytes, size, NULL, 0);
+    bg_value *out;
+    bg_error err;
+    assert_int_equal(bgi_ndarray_stream_decode(bb, intos[i], &out, &err), BG_OK);
+    assert_int_equal(bg_ndarray_ndim(out), 1);
+    assert_int_equal(bg_ndarray_shape(out)[0], 1);
+    assert_int_equal(bg_ndarray_count(out), 1);
+    assert_true(*(const float *)bg_ndarray_data(out) == -0.5f);
+    bg_value_free(out);
+    grpc_byte_buffer_destroy(bb);
+  }
+  free(bytes);
+  bg_value_free(v);
+}
+
 /* Prepends `tag` and the varint of the `*len` bytes at *p (a length-delimited field). */
 static void wrap(uint8_t tag, uint8_t **p, size_t *len) {
   uint8_t varint[10];
@@ -296,6 +327,7 @@ int main(void) {
       cmocka_unit_test(test_matches_whatever_the_slices),
       cmocka_unit_test(test_double_and_refusals),
       cmocka_unit_test(test_into_the_callers_buffer),
+      cmocka_unit_test(test_empty_shape_is_one_dimensional),
       cmocka_unit_test(test_deep_nesting_refused),
   };
   return cmocka_run_group_tests_name("stream", tests, NULL, NULL);

@@ -79,11 +79,60 @@ static void test_dataframe_empty_column_only_refused_when_validating(void **stat
   bg_value_free(df);
 }
 
+/* Encodes `in` for a NumpyNdarray with the spec `spec_json`, validating. */
+static bg_status encode_ndarray(const char *spec_json, const bg_value *in, bg_error *err) {
+  json_t *args = json_loads(spec_json, 0, NULL);
+  void *spec = bgi_ndarray_descriptor.parse_spec(args, err);
+  assert_non_null(spec);
+  bgi_arena arena;
+  bgi_arena_init(&arena);
+  bgi_codec_ctx ctx = {.arena = &arena, .validate = true};
+  bgi_content content;
+  bg_status st = bgi_descriptor_encode(&bgi_ndarray_descriptor, spec, in, &ctx, &content, err);
+  bgi_arena_fini(&arena);
+  bgi_ndarray_descriptor.free_spec(spec);
+  json_decref(args);
+  return st;
+}
+
+/* A 0-d value goes out with an empty shape, which the server reads as (1,) (§4.1 step 4):
+ * an enforced spec shape is checked against (1,), as the server will check it. */
+static void test_zero_d_is_checked_as_the_server_sees_it(void **state) {
+  (void)state;
+  bg_error err;
+  float x = 2.5f;
+  bg_value *scalar = bg_ndarray_borrow(BG_DTYPE_FLOAT, NULL, 0, &x, 1, &err);
+  assert_int_equal(encode_ndarray("{\"shape\": [-1.0], \"enforce_shape\": true}", scalar, &err),
+                   BG_OK);
+  assert_int_equal(encode_ndarray("{\"shape\": [1.0], \"enforce_shape\": true}", scalar, &err),
+                   BG_OK);
+  assert_int_equal(encode_ndarray("{\"shape\": [], \"enforce_shape\": true}", scalar, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_non_null(strstr(err.message, "expected shape () "));
+  assert_non_null(strstr(err.message, "but (1,) was given (a 0-d value reaches the server as 1-D"));
+  assert_int_equal(
+      encode_ndarray("{\"shape\": [-1.0, 4.0], \"enforce_shape\": true}", scalar, &err),
+      BG_ERR_INVALID_ARGUMENT);
+  assert_non_null(strstr(err.message, "expected shape (-1, 4)"));
+  assert_non_null(strstr(err.message, "but (1,) was given"));
+  /* not enforced: the server only tries a reshape */
+  assert_int_equal(encode_ndarray("{\"shape\": [2.0, 2.0]}", scalar, &err), BG_OK);
+  bg_value_free(scalar);
+  /* a 1-D value is still checked as itself */
+  int64_t one[] = {1};
+  bg_value *v = bg_ndarray_borrow(BG_DTYPE_FLOAT, one, 1, &x, 1, &err);
+  assert_int_equal(encode_ndarray("{\"shape\": [], \"enforce_shape\": true}", v, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_null(strstr(err.message, "0-d"));
+  bg_value_free(v);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_can_cast_is_numpy_same_kind),
       cmocka_unit_test(test_dataframe_dtypes_are_not_enforced),
       cmocka_unit_test(test_dataframe_empty_column_only_refused_when_validating),
+      cmocka_unit_test(test_zero_d_is_checked_as_the_server_sees_it),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -112,25 +112,58 @@ class Encoder:
 
     # --- arrays
     def _strings(self, arr: np.ndarray):
-        items = [(s if isinstance(s, str) else str(s)).encode() for s in arr.ravel()]
+        if arr.dtype.kind == "S":  # numpy bytes strings (FITS, HDF5 text columns): UTF-8 text
+            try:
+                items = [bytes(s).decode("utf-8").encode() for s in arr.ravel()]
+            except UnicodeDecodeError as e:
+                raise InvalidArgumentError(
+                    f"numpy dtype {arr.dtype} holds bytes that are not UTF-8 ({e.reason}); "
+                    f"string arrays carry UTF-8 text only", status="BG_ERR_INVALID_ARGUMENT")
+        else:
+            items = [(s if isinstance(s, str) else str(s)).encode() for s in arr.ravel()]
         buf = (ctypes.c_char_p * max(len(items), 1))(*items)
         return buf, len(items)
 
     def ndarray(self, arr: np.ndarray):
+        """A NumpyNdarray input from any numpy array (or numpy scalar, a 0-d array).
+
+        The wire carries the array's logical content in C (row-major) order and the host's
+        byte order, so the value's elements are exactly ``np.ascontiguousarray(arr)``:
+
+        - a C-contiguous, aligned array in native byte order is sent from its own buffer
+          (borrowed, no copy; kept alive until the call returns);
+        - any other layout (Fortran order, transposed, negative or other strides, slices with
+          a step, broadcast views, unaligned buffers) and any non-native byte order (``>f4``,
+          ``>i8`` ... on a little-endian host) is converted in ONE copy to a C-ordered,
+          native array of the same dtype; bool (``|b1``) has no byte order;
+        - a 0-d array keeps shape ``()``: one element, an empty shape on the wire (BentoML
+          reads an empty shape as 1-D, so an echo answers shape ``(1,)``);
+        - str arrays (and object arrays holding only str) become string arrays;
+        - every other dtype (float16, int8/16, uint8/16, complex, datetime, timedelta,
+          structured, other objects) has no NDArray field and raises InvalidArgumentError
+          naming the dtype, before anything is sent.
+        """
         lib, err = self.lib, _lib.Error()
-        shape = (ctypes.c_int64 * max(arr.ndim, 1))(*arr.shape)
-        if arr.dtype.kind in "UOS":
+        if arr.dtype.kind == "O" and all(isinstance(s, str) for s in arr.flat):
+            arr = arr.astype(str)
+        if arr.dtype.kind in "US":
             buf, n = self._strings(arr)
+            shape = (ctypes.c_int64 * max(arr.ndim, 1))(*arr.shape)
             return _check(lib, lib.bg_ndarray_copy(STRING, shape, arr.ndim, buf, n,
                                                    ctypes.byref(err)), err)
-        if arr.dtype not in TO_BG:
+        native = arr.dtype if arr.dtype.isnative else arr.dtype.newbyteorder("=")
+        if arr.dtype.fields is not None or native not in TO_BG:
             raise InvalidArgumentError(
                 f"numpy dtype {arr.dtype} has no NDArray field; use one of "
-                f"{', '.join(str(np.dtype(d)) for d in DTYPES.values())} or str",
+                f"{', '.join(str(np.dtype(d)) for d in DTYPES.values())} or str "
+                f"(e.g. arr.astype(np.float32))",
                 status="BG_ERR_INVALID_ARGUMENT")
-        arr = np.ascontiguousarray(arr)  # a no-op (no copy) for C-contiguous arrays
+        # np.require keeps a 0-d array 0-d (np.ascontiguousarray would make it 1-D) and
+        # returns `arr` itself when it already is C-contiguous, aligned and native.
+        arr = np.require(arr, dtype=native, requirements=["C_CONTIGUOUS", "ALIGNED"])
         self.keep.append(arr)
-        return _check(lib, lib.bg_ndarray_borrow(TO_BG[arr.dtype], shape, arr.ndim,
+        shape = (ctypes.c_int64 * max(arr.ndim, 1))(*arr.shape)
+        return _check(lib, lib.bg_ndarray_borrow(TO_BG[native], shape, arr.ndim,
                                                  arr.ctypes.data, arr.size, ctypes.byref(err)),
                       err)
 
@@ -140,12 +173,14 @@ class Encoder:
         if arr.dtype.kind in "UOS":
             buf, n = self._strings(arr)
             return _check(lib, lib.bg_series_copy(STRING, buf, n, ctypes.byref(err)), err)
-        if arr.dtype in SERIES_WIDEN:
-            arr = arr.astype(SERIES_WIDEN[arr.dtype])
-        if arr.dtype not in TO_BG or TO_BG[arr.dtype] in (6, 7):
+        native = arr.dtype if arr.dtype.isnative else arr.dtype.newbyteorder("=")
+        if native in SERIES_WIDEN:
+            native = np.dtype(SERIES_WIDEN[native])
+        if native not in TO_BG or TO_BG[native] in (6, 7):
             raise InvalidArgumentError(f"a Series cannot carry dtype {arr.dtype}",
                                        status="BG_ERR_INVALID_ARGUMENT")
-        arr = np.ascontiguousarray(arr.ravel())
+        # one copy at most: to native byte order / wider type / C order, as for ndarray()
+        arr = np.require(arr.ravel(), dtype=native, requirements=["C_CONTIGUOUS", "ALIGNED"])
         self.keep.append(arr)
         return _check(lib, lib.bg_series_borrow(TO_BG[arr.dtype], arr.ctypes.data, arr.size,
                                                 ctypes.byref(err)), err)

@@ -1,0 +1,213 @@
+/* fork() support: gRPC's fork hooks, the gate around the library's work inside gRPC, and the
+ * fork generation that tells a child which clients are the parent's. See fork.h for why. */
+#include <grpc/grpc.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "error_internal.h"
+#include "log_internal.h"
+#include "transport/fork.h"
+
+/* gRPC Core's <grpc/fork.h> declares the hooks without extern "C" up to at least 1.51 (Debian
+ * 12's), so there they are C++ symbols; CMake finds out which (BGI_GRPC_FORK_HOOKS: 1 C names,
+ * 2 C++ names, 0 none) and the asm labels bind the C++ ones by their mangled names. */
+#if BGI_GRPC_FORK_HOOKS == 1
+#include <grpc/fork.h>
+#define hook_prefork         grpc_prefork
+#define hook_postfork_parent grpc_postfork_parent
+#define hook_postfork_child  grpc_postfork_child
+#elif BGI_GRPC_FORK_HOOKS == 2
+void hook_prefork(void) __asm__("_Z12grpc_preforkv");
+void hook_postfork_parent(void) __asm__("_Z20grpc_postfork_parentv");
+void hook_postfork_child(void) __asm__("_Z19grpc_postfork_childv");
+#endif
+
+atomic_uint bgi_fork_generation_value;
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+/* gRPC's fork support is on for this process (decided once, before our first grpc_init). */
+static bool grpc_fork_support;
+static char support_off_reason[160];
+
+/* The gate: threads inside, whether a fork is being prepared, and where waiting ones sleep. */
+static atomic_int inside;
+static atomic_bool forking;
+static _Thread_local int gate_depth;
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static void (*_Atomic quiesce_hook)(void);
+
+/* Written by the prefork handler, read by the parent and child handlers (one thread). */
+static bool reset_prepared;
+/* Non-empty in a child whose gRPC state could not be reset: why it may not use gRPC. */
+static char child_unusable[256];
+
+static bool env_true(const char *v) {
+  return strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0;
+}
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void prefork(void) {
+  reset_prepared = false;
+  if (!grpc_fork_support || child_unusable[0])
+    return;
+  atomic_store(&forking, true);
+  /* This thread may itself be inside (a fork from a credentials callback, say). */
+  int own = gate_depth > 0 ? 1 : 0;
+  int64_t give_up = now_ms() + BGI_FORK_QUIESCE_MS;
+  while (atomic_load(&inside) > own && now_ms() < give_up) {
+    void (*hook)(void) = atomic_load(&quiesce_hook);
+    if (hook)
+      hook();
+    nanosleep(&(struct timespec){.tv_nsec = 200 * 1000}, NULL);
+  }
+  if (atomic_load(&inside) > own) {
+    bgi_log(BG_LOG_WARN,
+            "fork(): a call of this library was still inside gRPC after %d ms; the child "
+            "process will not be able to use gRPC (the parent is not affected)",
+            BGI_FORK_QUIESCE_MS);
+    return;
+  }
+#if BGI_GRPC_FORK_HOOKS
+  hook_prefork();
+#endif
+  reset_prepared = true;
+}
+
+static void release_gate(void) {
+  pthread_mutex_lock(&gate_mu);
+  atomic_store(&forking, false);
+  pthread_cond_broadcast(&gate_cond);
+  pthread_mutex_unlock(&gate_mu);
+}
+
+static void postfork_parent(void) {
+#if BGI_GRPC_FORK_HOOKS
+  if (reset_prepared)
+    hook_postfork_parent();
+#endif
+  release_gate();
+}
+
+static void postfork_child(void) {
+  atomic_fetch_add(&bgi_fork_generation_value, 1);
+  /* Only this thread exists now: a parked thread may have left the gate's mutex locked. */
+  pthread_mutex_init(&gate_mu, NULL);
+  pthread_cond_init(&gate_cond, NULL);
+  atomic_store(&inside, gate_depth > 0 ? 1 : 0);
+  atomic_store(&forking, false);
+  if (child_unusable[0])
+    return; /* a child of a child that could not use gRPC: neither can this one */
+  if (!grpc_fork_support)
+    snprintf(child_unusable, sizeof child_unusable, "%s", support_off_reason);
+  else if (!reset_prepared)
+    snprintf(child_unusable, sizeof child_unusable,
+             "another thread was inside a call of this library for more than %d ms when the "
+             "process forked, so gRPC could not reset its state for the child",
+             BGI_FORK_QUIESCE_MS);
+#if BGI_GRPC_FORK_HOOKS
+  else
+    hook_postfork_child();
+#endif
+}
+
+static void init_fork_support(void) {
+  const char *setting = getenv("GRPC_ENABLE_FORK_SUPPORT");
+#if !BGI_GRPC_FORK_HOOKS
+  grpc_fork_support = false;
+  snprintf(support_off_reason, sizeof support_off_reason,
+           "the gRPC Core this library was built with has no fork hooks (grpc/fork.h)");
+#else
+  const char *strategy = getenv("GRPC_POLL_STRATEGY");
+  if (setting) { /* the user chose: gRPC does as told */
+    grpc_fork_support = env_true(setting);
+    snprintf(support_off_reason, sizeof support_off_reason,
+             "gRPC's fork support is off in the parent (GRPC_ENABLE_FORK_SUPPORT=%.40s)", setting);
+  } else if (strategy && strcmp(strategy, "poll") != 0) {
+    /* gRPC 1.51's fork support with epoll1 lets a child's use of gRPC crash the parent
+     * (LockfreeEvent::SetReady on the child's pointers, seen in tests): only with poll. */
+    grpc_fork_support = false;
+    snprintf(support_off_reason, sizeof support_off_reason,
+             "GRPC_POLL_STRATEGY=%.40s was set, and gRPC's fork support is safe only with the "
+             "'poll' strategy (unset GRPC_POLL_STRATEGY to let libbentogrpc choose)",
+             strategy);
+  } else {
+    /* gRPC reads both settings from the environment once, at its first initialisation (which
+     * grpc_is_initialized() also triggers, so they are set first). setenv() runs once, before
+     * the library starts any thread; overwrite=0 keeps a value set meanwhile. The poll
+     * strategy: with epoll1, parent and child share the kernel's epoll set, and gRPC 1.51's
+     * reset does not keep the child's registrations out of the parent's. */
+    setenv("GRPC_POLL_STRATEGY", "poll", 0);
+    setenv("GRPC_ENABLE_FORK_SUPPORT", "1", 0);
+    grpc_fork_support = !grpc_is_initialized();
+    snprintf(support_off_reason, sizeof support_off_reason,
+             "gRPC was initialised before libbentogrpc without fork support; set "
+             "GRPC_ENABLE_FORK_SUPPORT=1 and GRPC_POLL_STRATEGY=poll in the environment before "
+             "the process starts");
+  }
+#endif
+  (void)setting;
+  pthread_atfork(prefork, postfork_parent, postfork_child);
+}
+
+void bgi_grpc_init(void) {
+  pthread_once(&init_once, init_fork_support);
+  grpc_init();
+}
+
+bg_status bgi_fork_check(unsigned generation, const char *what, bg_error *err) {
+  if (generation == bgi_fork_generation())
+    return BG_OK;
+  return bgi_fail(err, BG_ERR_FORKED, 0,
+                  "this %s was created before fork(), in a parent process: its connection "
+                  "belongs to the parent and is not used here. Create a new client in this "
+                  "process after fork() (bg_client_from_url) and close this one (closing it "
+                  "here leaves the parent's connection alone)",
+                  what);
+}
+
+bg_status bgi_fork_check_new_client(bg_error *err) {
+  if (!child_unusable[0])
+    return BG_OK;
+  return bgi_fail(err, BG_ERR_FORKED, 0,
+                  "cannot create a client in this forked process: %s. Fork while no call of "
+                  "this library is running, or start workers with exec (multiprocessing's "
+                  "'spawn' or 'forkserver' start methods)",
+                  child_unusable);
+}
+
+void bgi_fork_enter(void) {
+  if (gate_depth++ > 0)
+    return;
+  for (;;) {
+    /* Sequentially consistent with prefork()'s store of `forking` and load of `inside`: either
+     * it sees this thread inside, or this thread sees the fork coming and waits outside. */
+    atomic_fetch_add(&inside, 1);
+    if (!atomic_load(&forking))
+      return;
+    atomic_fetch_sub(&inside, 1);
+    pthread_mutex_lock(&gate_mu);
+    while (atomic_load(&forking))
+      pthread_cond_wait(&gate_cond, &gate_mu);
+    pthread_mutex_unlock(&gate_mu);
+  }
+}
+
+void bgi_fork_leave(void) {
+  if (--gate_depth > 0)
+    return;
+  atomic_fetch_sub(&inside, 1);
+}
+
+void bgi_fork_set_quiesce_hook(void (*hook)(void)) { atomic_store(&quiesce_hook, hook); }
+
+bool bgi_fork_pending(void) { return atomic_load_explicit(&forking, memory_order_relaxed); }
