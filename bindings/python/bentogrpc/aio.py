@@ -179,13 +179,13 @@ class AsyncClient(_ClientBase):
 
     def close_now(self) -> None:
         """Cancels what is in flight (its awaiters get CancelledError) and frees the client.
-        In a fork()ed child, a client of the parent is only forgotten: it stays the parent's."""
-        if self._inherited():
-            self._aclient = self._handle = None
-            return
+        In a fork()ed child, a client of the parent frees only this process's copy: its calls
+        and connection stay the parent's (the library leaves them alone)."""
         aclient, self._aclient = self._aclient, None
         if aclient:
-            if self._loop is not None and not self._loop.is_closed():
+            # a loop carried over a fork shares its epoll set with the parent's: leave it be
+            if self._loop is not None and not self._loop.is_closed() \
+                    and not self._inherited():
                 self._loop.remove_reader(self._fd)
             self._lib.bg_async_client_close(aclient)  # runs the remaining callbacks here
         handle, self._handle = self._handle, None

@@ -185,7 +185,7 @@ class _ClientBase:
 
     def _inherited(self) -> bool:
         """True in a fork()ed child for a client its parent created: the child must not use
-        it (nor close it: its channel and sockets are the parent's)."""
+        it (its channel and sockets are the parent's)."""
         return self._fork_generation != _lib.fork_generation
 
     def _live(self):
@@ -322,9 +322,10 @@ class Client(_ClientBase):
 
     def close(self) -> None:
         """Closes the channel. Calls must not be running; idempotent. In a fork()ed child, a
-        client of the parent is only forgotten: its channel stays the parent's."""
+        client of the parent frees only this process's copy (the library leaves the parent's
+        connection alone)."""
         handle, self._handle = self._handle, None
-        if handle and not self._inherited():
+        if handle:
             self._lib.bg_client_close(handle)
 
     def __enter__(self) -> "Client":
