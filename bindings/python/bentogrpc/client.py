@@ -322,8 +322,8 @@ class Client(_ClientBase):
 
     def close(self) -> None:
         """Closes the channel. Calls must not be running; idempotent. In a fork()ed child, a
-        client of the parent frees only this process's copy (the library leaves the parent's
-        connection alone)."""
+        client of the parent is closed without touching the parent's connection (the library
+        frees only this process's copy)."""
         handle, self._handle = self._handle, None
         if handle:
             self._lib.bg_client_close(handle)
