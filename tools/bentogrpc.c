@@ -23,7 +23,8 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  describe URL              list the service's APIs, their descriptors and docs\n"
-    "  health URL                one health check (default service: the BentoService)\n"
+    "  health URL                one health check (default: the BentoService, v1 or v1alpha1,\n"
+    "                            else the whole server; the output names the one checked)\n"
     "  wait URL                  poll health until SERVING or the timeout passes\n"
     "  call URL API              call an API and print its output\n"
     "  bench URL API             load test: many calls on the async client, then QPS,\n"
@@ -249,7 +250,7 @@ static int report(const bg_error *err) {
                            CLI_EXIT_OTHER);
     return CLI_EXIT_OTHER;
   }
-  char message[BG_ERROR_MESSAGE_SIZE + 256];
+  char message[BG_ERROR_MESSAGE_SIZE + 2048]; /* + cli_error_advice */
   snprintf(message, sizeof message, "%s%s", err->message,
            cli_error_advice(err->code, err->message));
   char *safe = bg_text_escape(message, strlen(message)); /* server text inside */
@@ -723,17 +724,29 @@ static void print_status_json(const char *status, const char *service) {
   printf("}\n");
 }
 
+/* "SERVING (service NAME)": which name the server answered for — with no --service, the
+ * library picks the BentoService name the server registers (README "BentoML releases"). */
+static void print_status(const char *status, const char *service) {
+  printf("%s (service ", status);
+  if (service && *service)
+    cli_put_text(stdout, service, (size_t)-1);
+  else
+    fputs("'': the whole server", stdout);
+  printf(")\n");
+}
+
 static int cmd_health(cli *c) {
   bg_error err;
   bg_health_status status;
+  const char *checked = NULL;
   /* No discovery: a server may be up but not yet serving its APIs. */
-  if (bg_health_check_url(c->url, c->service, c->timeout_ms ? c->timeout_ms : 5000, c->options,
-                          &status, &err) != BG_OK)
+  if (bg_health_check_url_service(c->url, c->service, c->timeout_ms ? c->timeout_ms : 5000,
+                                  c->options, &status, &checked, &err) != BG_OK)
     return report(&err);
   if (c->json)
-    print_status_json(bg_health_status_str(status), c->service);
+    print_status_json(bg_health_status_str(status), checked);
   else
-    printf("%s\n", bg_health_status_str(status));
+    print_status(bg_health_status_str(status), checked);
   return status == BG_HEALTH_SERVING ? CLI_EXIT_OK : CLI_EXIT_NOT_SERVING;
 }
 
@@ -741,12 +754,14 @@ static int cmd_wait(cli *c) {
   bg_error err;
   int64_t timeout = c->timeout_ms ? c->timeout_ms : 30000;
   int64_t interval = c->interval_ms ? c->interval_ms : 500;
-  if (bg_wait_until_server_ready(c->url, timeout, interval, c->options, &err) != BG_OK)
+  const char *checked = NULL;
+  if (bg_wait_until_server_ready_service(c->url, timeout, interval, c->options, &checked, &err) !=
+      BG_OK)
     return report(&err);
   if (c->json)
-    print_status_json("SERVING", NULL);
+    print_status_json("SERVING", checked);
   else
-    printf("SERVING\n");
+    print_status("SERVING", checked);
   return CLI_EXIT_OK;
 }
 
@@ -928,8 +943,13 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bentogrpc: out of memory\n");
     return CLI_EXIT_OTHER;
   }
+  /* getopt_long reorders argv; advice that repeats the command line shows it as typed */
+  char **as_typed = malloc(((size_t)argc + 1) * sizeof *as_typed);
+  if (as_typed)
+    memcpy(as_typed, argv, ((size_t)argc + 1) * sizeof *as_typed);
   int rc = parse_args(argc, argv, &c);
   if (rc < 0) {
+    cli_set_command_line(c.command, c.url, as_typed ? argc : 0, as_typed);
     if (strcmp(c.command, "describe") == 0)
       rc = cmd_describe(&c);
     else if (strcmp(c.command, "health") == 0)
@@ -951,6 +971,7 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < c.n_loaded; i++)
     free(c.loaded[i]);
   free(c.url_buf);
+  free(as_typed);
   bg_options_free(c.options);
   bg_set_log_handler(NULL, NULL);
   return rc;

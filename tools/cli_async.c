@@ -390,7 +390,7 @@ static replicas *add_replica_counter(bg_options *options, const char *key, bg_er
  * Returns the exit code. */
 static int fail_to_start(const cli_load *load, FILE *out, const char *status, bg_status code,
                          int grpc_status, const char *message) {
-  char advised[BG_ERROR_MESSAGE_SIZE + 256];
+  char advised[BG_ERROR_MESSAGE_SIZE + 2048]; /* + cli_error_advice */
   snprintf(advised, sizeof advised, "%s%s", message, cli_error_advice(code, message));
   char *safe = bg_text_escape(advised, strlen(advised));
   fprintf(stderr, "bentogrpc: %s\n", safe ? safe : advised);

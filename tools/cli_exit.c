@@ -1,4 +1,6 @@
 #include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cli_exit.h"
@@ -16,7 +18,109 @@ int cli_exit_code(bg_status st) {
   }
 }
 
+static struct {
+  const char *command, *url;
+  int argc;
+  char **argv;
+} command_line;
+
+void cli_set_command_line(const char *command, const char *url, int argc, char **argv) {
+  command_line.command = command;
+  command_line.url = url;
+  command_line.argc = argc;
+  command_line.argv = argv;
+}
+
+/* Appends `arg` to `out` (of `size`, holding `*len` bytes) as one shell word; false when it
+ * does not fit. */
+static bool put_shell_word(char *out, size_t size, size_t *len, const char *arg) {
+  static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                              "_@%+=:,./-";
+  bool bare = *arg && strspn(arg, plain) == strlen(arg);
+  size_t need = bare ? strlen(arg) + 1 : 4 * strlen(arg) + 3;
+  if (*len + need + 1 > size)
+    return false;
+  out[(*len)++] = ' ';
+  if (bare) {
+    memcpy(out + *len, arg, strlen(arg));
+    *len += strlen(arg);
+  } else {
+    out[(*len)++] = '\'';
+    for (const char *p = arg; *p; p++) {
+      if (*p == '\'') { /* ' ends the quote, \' is the quote, ' starts it again */
+        memcpy(out + *len, "'\\''", 4);
+        *len += 4;
+      } else {
+        out[(*len)++] = *p;
+      }
+    }
+    out[(*len)++] = '\'';
+  }
+  out[*len] = '\0';
+  return true;
+}
+
+/* The command line as typed (shell-quoted) plus `extra`, or "" when it is unknown, holds
+ * "--" or is too long to repeat. */
+static const char *same_command_plus(const char *extra) {
+  static char line[1536];
+  size_t len = 0;
+  line[0] = '\0';
+  if (!command_line.argv || command_line.argc < 1)
+    return "";
+  bool fits = true;
+  for (int i = 0; fits && i < command_line.argc; i++) /* after "--" a flag would be a name */
+    fits = strcmp(command_line.argv[i], "--") != 0 &&
+           put_shell_word(line, sizeof line, &len, command_line.argv[i]);
+  fits = fits && len + strlen(extra) + 2 < sizeof line;
+  if (!fits)
+    return "";
+  strcat(line, " ");
+  strcat(line, extra);
+  return line + 1; /* no leading blank */
+}
+
+/* The library's explanation of a server without ServiceMetadata (client/discovery.c names
+ * the three cases with these phrases) as the CLI's flags: for call and bench the exact
+ * command line to run instead. */
+static const char *no_discovery_advice(const char *message) {
+  static char advice[2048];
+  bool v1 = strstr(message, "without the ServiceMetadata RPC") != NULL;
+  bool alpha = strstr(message, "serves only bentoml.grpc.v1alpha1.BentoService") != NULL;
+  bool either = strstr(message, "releases before 1.0.12 have no ServiceMetadata") != NULL;
+  if (!v1 && !alpha && !either)
+    return "";
+  const char *flag = v1 ? "--raw" : "--protocol-version v1alpha1";
+  const char *command = command_line.command ? command_line.command : "";
+  bool calls = strcmp(command, "call") == 0 || strcmp(command, "bench") == 0;
+  const char *again = calls ? same_command_plus(flag) : "";
+  if (calls && *again && either)
+    snprintf(advice, sizeof advice,
+             " (bentogrpc: run it without discovery: `%s` for BentoML 1.0.11, or `%s` for "
+             "1.0.6 to 1.0.10)",
+             again, same_command_plus("--protocol-version v1alpha1"));
+  else if (calls && *again)
+    snprintf(advice, sizeof advice, " (bentogrpc: run it without discovery: `%s`)", again);
+  else if (calls)
+    snprintf(advice, sizeof advice, " (bentogrpc: add %s to the command line)",
+             either ? "--raw (1.0.11) or --protocol-version v1alpha1 (1.0.6 to 1.0.10)" : flag);
+  else
+    snprintf(advice, sizeof advice,
+             " (bentogrpc: such a server cannot list its APIs; call one by name without "
+             "discovery: `bentogrpc call %s API %s --text ...` — any input flag, as the API "
+             "expects%s; health and wait work as usual)",
+             command_line.url ? command_line.url : "URL", either ? "--raw" : flag,
+             either ? "; for BentoML 1.0.6 to 1.0.10 --protocol-version v1alpha1 instead" : "");
+  return advice;
+}
+
 const char *cli_error_advice(bg_status code, const char *message) {
+  /* url.c's refusal of user:password@ in the address: the CLI's way to send credentials */
+  if (code == BG_ERR_INVALID_ARGUMENT && strstr(message, "carries user credentials"))
+    return " (bentogrpc: -H 'authorization: Bearer TOKEN' sends a bearer token; without TLS, "
+           "only to a loopback server and with --allow-insecure-credentials)";
+  if (code == BG_ERR_SERVER)
+    return no_discovery_advice(message);
   /* call_chain.c's refusal: nothing was sent; its remedy in the library's words is
    * bg_options_allow_insecure_credentials(), which only loopback and unix: targets pass */
   if (code != BG_ERR_INVALID_ARGUMENT || !strstr(message, "refusing to send credentials"))

@@ -22,8 +22,14 @@ int cli_exit_code(bg_status st);
 
 /* The CLI's advice to print after a library error `message` whose remedy is one of the CLI's
  * flags (the library's messages name its functions), e.g. the refusal to send credentials over
- * plaintext; "" when there is none. */
+ * plaintext, or a server without ServiceMetadata (BentoML before 1.0.12: `call` and `bench`
+ * get their own command line again with --raw or --protocol-version v1alpha1); "" when there
+ * is none. The text lives in static storage until the next call (the CLI has one thread). */
 const char *cli_error_advice(bg_status code, const char *message);
+
+/* The command (describe, call, ...), URL and whole command line, for advice that repeats it;
+ * the strings are borrowed until exit. Without it the advice names the flags only. */
+void cli_set_command_line(const char *command, const char *url, int argc, char **argv);
 
 /* Writes {"error": {"status", "grpc_status", "grpc_status_name", "message", "exit_code"}} and a
  * newline to `out`: one compact JSON document (RFC 8259; text that is not UTF-8 escaped as by

@@ -238,6 +238,45 @@ func TestCustomIOCalledRaw(t *testing.T) {
 	}
 }
 
+// Servers without ServiceMetadata (README "BentoML releases"): Dial's error names Open, and
+// Open (with WithProtocolVersion("v1alpha1") for 1.0.6 to 1.0.10) calls them raw.
+func TestRawOpenForServersWithoutDiscovery(t *testing.T) {
+	for _, tc := range []struct {
+		release, advice string
+		opts            []bentogrpc.Option
+	}{{"1.0.11", "bentogrpc.Open(ctx, url) calls its APIs without discovery", nil},
+		{"1.0.10", `bentogrpc.Open(ctx, url, bentogrpc.WithProtocolVersion("v1alpha1"))`,
+			[]bentogrpc.Option{bentogrpc.WithProtocolVersion("v1alpha1")}}} {
+		u, stop, err := startServer("--bentoml-release", tc.release)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err = bentogrpc.Dial(ctx, u)
+		var e *bentogrpc.Error
+		if !errors.As(err, &e) || e.Code != bentogrpc.Server || e.GRPCCode != 12 ||
+			!strings.Contains(e.Message, tc.advice) {
+			t.Errorf("%s: Dial: want UNIMPLEMENTED naming %q, got %v", tc.release, tc.advice, err)
+		}
+		c, err := bentogrpc.Open(ctx, u, tc.opts...)
+		if err != nil {
+			t.Fatalf("%s: Open: %v", tc.release, err)
+		}
+		if len(c.APIs()) != 0 {
+			t.Errorf("%s: Open lists APIs: %v", tc.release, c.APIs())
+		}
+		if out, err := c.Call(ctx, "bonjour", bentogrpc.Text("old")); err != nil || out.Text != "Hello, old!" {
+			t.Errorf("%s: raw call: %q %v", tc.release, out.Text, err)
+		}
+		if h, err := c.Health(ctx); err != nil || h != "SERVING" {
+			t.Errorf("%s: health: %q %v", tc.release, h, err)
+		}
+		c.Close()
+		cancel()
+		stop()
+	}
+}
+
 // The reference server refuses `file` like BentoML >= 1.0.16 (PROTOCOL.md §4.6). The C sync
 // client then resends the input as serialized_bytes, which gets past decoding to the server's
 // File output failure (INTERNAL); Call must do the same on the first call of a client, not

@@ -22,6 +22,7 @@ import (
 	"context"
 	"runtime"
 	"runtime/cgo"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -33,6 +34,7 @@ type options struct {
 	rootFile, certFile, keyFile string
 	authority, compression      string
 	defaultTimeout              time.Duration
+	protocolVersion             string
 }
 
 // Option configures Dial.
@@ -63,6 +65,13 @@ func WithAuthority(name string) Option { return func(o *options) { o.authority =
 // WithCompression compresses requests: "gzip" or "deflate".
 func WithCompression(name string) Option { return func(o *options) { o.compression = name } }
 
+// WithProtocolVersion picks BentoML's protocol version, "v1" (the default) or "v1alpha1"
+// (BentoML 1.0.6 to 1.0.10, or later releases started with --protocol-version v1alpha1);
+// v1alpha1 has no discovery: use it with Open.
+func WithProtocolVersion(version string) Option {
+	return func(o *options) { o.protocolVersion = version }
+}
+
 // WithDefaultTimeout bounds calls whose context has no deadline.
 func WithDefaultTimeout(d time.Duration) Option {
 	return func(o *options) { o.defaultTimeout = d }
@@ -76,13 +85,15 @@ type API struct {
 	Supported                 bool
 }
 
-// Client is a connection to one BentoML server with its APIs discovered.
+// Client is a connection to one BentoML server with its APIs discovered (Dial), or without
+// discovery (Open).
 type Client struct {
 	mu     sync.RWMutex // calls start under RLock; Close takes the lock
 	sync   *C.bg_client
 	async  *C.bg_async_client
 	apis   map[string]API
 	closed bool
+	raw    bool // made by Open: every call is raw
 }
 
 func ms(d time.Duration) C.int64_t {
@@ -120,6 +131,14 @@ func buildOptions(ctx context.Context, o *options) (*C.bg_options, error) {
 	if o.defaultTimeout > 0 &&
 		C.bg_options_set_default_deadline_ms(opts, ms(o.defaultTimeout), &err) != C.BG_OK {
 		return fail()
+	}
+	if o.protocolVersion != "" {
+		v := cs(o.protocolVersion)
+		st := C.bg_options_set_protocol_version(opts, v, &err)
+		C.free(unsafe.Pointer(v))
+		if st != C.BG_OK {
+			return fail()
+		}
 	}
 	if o.tls && C.bg_options_set_tls(opts, true, &err) != C.BG_OK {
 		return fail()
@@ -198,7 +217,9 @@ func Dial(ctx context.Context, url string, opts ...Option) (*Client, error) {
 	var err C.bg_error
 	sc := C.bg_client_from_url(curl, copts, &err)
 	if sc == nil {
-		return nil, fromC(&err)
+		e := fromC(&err)
+		e.Message += noDiscoveryAdvice(e.Message)
+		return nil, e
 	}
 	ac := C.bg_async_client_from_client(sc, C.BG_ASYNC_CALLBACK_THREAD, &err)
 	if ac == nil {
@@ -214,6 +235,56 @@ func Dial(ctx context.Context, url string, opts ...Option) (*Client, error) {
 			Supported: bool(C.bg_api_is_supported(a))}
 		c.apis[api.Name] = api
 	}
+	runtime.SetFinalizer(c, (*Client).Close)
+	return c, nil
+}
+
+// noDiscoveryAdvice is the Go remedy for the library's explanation of a server without
+// ServiceMetadata (src/client/discovery.c names the cases with these phrases), or "".
+func noDiscoveryAdvice(message string) string {
+	switch {
+	case strings.Contains(message, "serves only bentoml.grpc.v1alpha1.BentoService"):
+		return " (Go: bentogrpc.Open(ctx, url, bentogrpc.WithProtocolVersion(\"v1alpha1\")) " +
+			"calls its APIs without discovery: client.Call(ctx, \"API\", input))"
+	case strings.Contains(message, "without the ServiceMetadata RPC"):
+		return " (Go: bentogrpc.Open(ctx, url) calls its APIs without discovery: " +
+			"client.Call(ctx, \"API\", input))"
+	case strings.Contains(message, "releases before 1.0.12 have no ServiceMetadata"):
+		return " (Go: bentogrpc.Open(ctx, url) calls APIs without discovery, with " +
+			"bentogrpc.WithProtocolVersion(\"v1alpha1\") for BentoML 1.0.6 to 1.0.10)"
+	}
+	return ""
+}
+
+// Open connects to url WITHOUT discovering the server's APIs, for servers that have no
+// ServiceMetadata: BentoML 1.0.11 (v1), and 1.0.6 to 1.0.10 (v1alpha1: add
+// WithProtocolVersion("v1alpha1")); README "BentoML releases". APIs is empty and Call sends
+// every input raw (bg_async_call_raw: its Go type picks the Request field, no client-side
+// validation); Health works as with Dial. No RPC is made: a server that is not there shows
+// at the first call.
+func Open(ctx context.Context, url string, opts ...Option) (*Client, error) {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	copts, e := buildOptions(ctx, &o)
+	if e != nil {
+		return nil, e
+	}
+	defer C.bg_options_free(copts)
+	curl := C.CString(url)
+	defer C.free(unsafe.Pointer(curl))
+	var err C.bg_error
+	sc := C.bg_client_open(curl, copts, &err)
+	if sc == nil {
+		return nil, fromC(&err)
+	}
+	ac := C.bg_async_client_from_client(sc, C.BG_ASYNC_CALLBACK_THREAD, &err)
+	if ac == nil {
+		C.bg_client_close(sc)
+		return nil, fromC(&err)
+	}
+	c := &Client{sync: sc, async: ac, apis: map[string]API{}, raw: true}
 	runtime.SetFinalizer(c, (*Client).Close)
 	return c, nil
 }
@@ -335,7 +406,7 @@ func (c *Client) Call(ctx context.Context, api string, in Input, opts ...CallOpt
 		return Value{}, fromContext(ctx, api)
 	}
 	info, known := c.apis[api]
-	raw := known && !info.Supported // unknown names go through bg_async_call: UnknownAPI
+	raw := c.raw || (known && !info.Supported) // unknown names go through bg_async_call: UnknownAPI
 	co, e := buildCallOptions(ctx, opts)
 	if e != nil {
 		return Value{}, e

@@ -285,10 +285,11 @@ BG_API bg_status bg_async_call_raw(bg_async_client *aclient, const char *api_nam
                                    struct bg_async_call **call, bg_error *err);
 
 /**
- * Starts one grpc.health.v1.Health/Check of `service` (NULL: the client's BentoService,
- * "": the whole server), bounded by `timeout_ms` (> 0). `service` is copied. Same return,
- * callback and handle rules as bg_async_call(); a name the server does not know reports
- * BG_ERR_SERVER with grpc_status NOT_FOUND (5).
+ * Starts one health check of `service` ("": the whole server; NULL: the server's
+ * BentoService, whichever name it registers, asked in the order of bg_client_health()),
+ * bounded by `timeout_ms` (> 0). `service` is copied. Same return, callback and handle rules
+ * as bg_async_call(); a name the server does not know reports BG_ERR_SERVER with grpc_status
+ * NOT_FOUND (5). bg_async_health_service() tells which name was checked.
  *
  * @param aclient    the client.
  * @param service    the service name (copied); NULL or "" as above.
@@ -304,13 +305,14 @@ BG_API bg_status bg_async_health(bg_async_client *aclient, const char *service, 
                                  struct bg_async_call **call, bg_error *err);
 
 /**
- * Waits, without blocking anyone, until the client's BentoService reports SERVING: checks
- * health at once, then again `interval_ms` after each check that did not see SERVING (timed
- * by the library thread; no busy loop), each check bounded by the time left. Before each
- * re-check the channel's reconnect backoff is reset, so a server that comes up is noticed
- * within about one interval. The callback reports BG_OK (SERVING) or BG_ERR_TIMEOUT after
- * `timeout_ms`, with a message naming the address, the last result and the number of checks.
- * Both times must be > 0. Same return, callback and handle rules as bg_async_call().
+ * Waits, without blocking anyone, until the client's BentoService reports SERVING (each
+ * check asks the names of bg_async_health() with `service` NULL): checks health at once, then again
+ * `interval_ms` after each check that did not see SERVING (timed by the library thread; no busy
+ * loop), each check bounded by the time left. Before each re-check the channel's reconnect backoff
+ * is reset, so a server that comes up is noticed within about one interval. The callback reports
+ * BG_OK (SERVING) or BG_ERR_TIMEOUT after `timeout_ms`, with a message naming the address, the last
+ * result and the number of checks. Both times must be > 0. Same return, callback and handle rules
+ * as bg_async_call().
  *
  * @param aclient     the client.
  * @param timeout_ms  how long to wait in all, > 0.
@@ -325,6 +327,17 @@ BG_API bg_status bg_async_wait_until_ready(bg_async_client *aclient, int64_t tim
                                            int64_t interval_ms, bg_async_health_cb callback,
                                            void *user_data, struct bg_async_call **call,
                                            bg_error *err);
+
+/**
+ * The service name a health operation (bg_async_health(), bg_async_wait_until_ready()) checked:
+ * in its callback and afterwards, the name asked last — for the default BentoService, the name
+ * the server answered to ("bentoml.grpc.v1.BentoService", "bentoml.grpc.v1alpha1.BentoService"
+ * or "" for the whole server). Read it in the callback or after it has run.
+ * @param call a handle of a health operation, held by the caller.
+ * @return the name (valid until the handle is released), or NULL for NULL or a handle of
+ *         another kind of operation.
+ */
+BG_API const char *bg_async_health_service(const struct bg_async_call *call);
 
 /**
  * Cancels an operation. Returns true when its callback has not started yet: it will then

@@ -41,9 +41,16 @@ typedef struct bg_api bg_api;
  * be at most 107 bytes long (the size of sun_path); longer is BG_ERR_INVALID_ARGUMENT. A host
  * name such as
  * "localhost" is resolved by gRPC to every address it has (IPv6 and IPv4), so it works
- * whichever family the server listens on.
+ * whichever family the server listens on. Credentials in the address
+ * ("grpc://user:password@host:port", "user@host:port") are refused with
+ * BG_ERR_INVALID_ARGUMENT, and not shown in the message: send them as call metadata
+ * (bg_call_options_set_bearer_token()).
  *
  * Calls ServiceMetadata within the discovery timeout (bg_options_set_discovery_timeout_ms).
+ * When it fails because no gRPC server answered, the message says what did: an HTTP/1.x
+ * server (BentoML's HTTP port is told apart by a look at it of at most 1 s: GET /livez,
+ * /readyz, /docs.json), an HTTP/2 web server or proxy's HTTP status, or a host name that
+ * does not resolve (README "When no gRPC server answers").
  * APIs whose descriptors this library cannot handle are still listed, marked unsupported.
  * `options` may be NULL for defaults; it is copied. The channel opened here is used by every
  * later call of the client.
@@ -224,28 +231,54 @@ typedef enum bg_health_status {
 BG_API const char *bg_health_status_str(bg_health_status status);
 
 /**
- * One grpc.health.v1.Health/Check call for `service`: NULL means the BentoService of the
- * client's protocol version ("bentoml.grpc.v1.BentoService"); "" asks for the whole server.
- * `timeout_ms` > 0 bounds the call. On BG_OK, *status holds the reported status.
+ * One grpc.health.v1.Health/Check for `service`; "" asks for the whole server. NULL (the
+ * usual choice) asks for the server's BentoService, whichever name it registers: first
+ * "bentoml.grpc.<version>.BentoService" of the client's protocol version; with v1 (the
+ * default), if the server answers NOT_FOUND, then "bentoml.grpc.v1alpha1.BentoService"
+ * (BentoML 1.0.6 to 1.0.10 serve only v1alpha1); if that is NOT_FOUND too (and for v1alpha1
+ * after its own name), "" (the whole server). A name the caller gives is the only one asked.
+ * bg_client_health_service() also says which name answered. `timeout_ms` > 0 bounds the
+ * check, every name asked included. On BG_OK, *status holds the reported status.
  * Thread-safe.
  * @param client     the client.
  * @param service    the service name (borrowed for the call); NULL or "" as above.
- * @param timeout_ms bound of the call, > 0.
+ * @param timeout_ms bound of the check, > 0.
  * @param status     receives the reported status on BG_OK.
  * @param err        filled on failure; may be NULL.
  * @return BG_OK; BG_ERR_SERVER with grpc_status NOT_FOUND (5) for a name the server does not
- *         know; BG_ERR_INVALID_ARGUMENT, BG_ERR_DEADLINE, BG_ERR_UNAVAILABLE.
+ *         know (with NULL: none of the names above); BG_ERR_INVALID_ARGUMENT,
+ *         BG_ERR_DEADLINE, BG_ERR_UNAVAILABLE.
  */
 BG_API bg_status bg_client_health(bg_client *client, const char *service, int64_t timeout_ms,
                                   bg_health_status *status, bg_error *err);
 
 /**
- * One Health/Check of `service` at `url` without discovering the APIs first (a server that
- * is still starting answers health checks before it serves ServiceMetadata). Opens and
- * closes its own channel; same `service` rules, results and errors as bg_client_health().
+ * bg_client_health(), also reporting which service name was checked: with `service` NULL,
+ * the name of the server's BentoService that answered (or the last one asked).
+ * @param client          the client.
+ * @param service         the service name (borrowed for the call); NULL or "" as for
+ *                        bg_client_health().
+ * @param timeout_ms      bound of the check, > 0.
+ * @param status          receives the reported status on BG_OK.
+ * @param checked_service receives the name asked last ("" for the whole server): `service`
+ *                        itself when given, else a string in static storage; NULL when no
+ *                        check was made (bad arguments). May be NULL.
+ * @param err             filled on failure; may be NULL.
+ * @return as bg_client_health().
+ */
+BG_API bg_status bg_client_health_service(bg_client *client, const char *service,
+                                          int64_t timeout_ms, bg_health_status *status,
+                                          const char **checked_service, bg_error *err);
+
+/**
+ * One health check of `service` at `url` without discovering the APIs first (a server that
+ * is still starting answers health checks before it serves ServiceMetadata, and servers
+ * before BentoML 1.0.12 have no ServiceMetadata at all). Opens and closes its own channel;
+ * same `service` rules (NULL: the BentoService, whichever name the server registers),
+ * results and errors as bg_client_health().
  * @param url        the server address, as for bg_client_from_url().
  * @param service    the service name; NULL or "" as for bg_client_health().
- * @param timeout_ms bound of the call, > 0.
+ * @param timeout_ms bound of the check, > 0.
  * @param options    connection options (copied); may be NULL.
  * @param status     receives the reported status on BG_OK.
  * @param err        filled on failure; may be NULL.
@@ -256,21 +289,57 @@ BG_API bg_status bg_health_check_url(const char *url, const char *service, int64
                                      bg_error *err);
 
 /**
- * Polls Health/Check for `"bentoml.grpc.<version>.BentoService"` at `url` until it reports
- * SERVING, sleeping `interval_ms` between polls (no busy loop); each poll is bounded by the
- * time left.
+ * bg_health_check_url(), also reporting which service name was checked (as
+ * bg_client_health_service()).
+ * @param url             the server address, as for bg_client_from_url().
+ * @param service         the service name; NULL or "" as for bg_client_health().
+ * @param timeout_ms      bound of the check, > 0.
+ * @param options         connection options (copied); may be NULL.
+ * @param status          receives the reported status on BG_OK.
+ * @param checked_service receives the name asked last: `service` itself when given, else a
+ *                        string in static storage; NULL when no check was made. May be NULL.
+ * @param err             filled on failure; may be NULL.
+ * @return as bg_health_check_url().
+ */
+BG_API bg_status bg_health_check_url_service(const char *url, const char *service,
+                                             int64_t timeout_ms, const bg_options *options,
+                                             bg_health_status *status, const char **checked_service,
+                                             bg_error *err);
+
+/**
+ * Polls health at `url` until the server's BentoService reports SERVING, sleeping
+ * `interval_ms` between polls (no busy loop); each poll is bounded by the time left. Each poll
+ * asks the names of bg_client_health() with `service` NULL, in the same order:
+ * "bentoml.grpc.<version>.BentoService", then (v1 only) "bentoml.grpc.v1alpha1.BentoService",
+ * then "", each only after the one before answered NOT_FOUND.
  * @param url         the server address, as for bg_client_from_url().
  * @param timeout_ms  how long to wait in all, > 0.
  * @param interval_ms pause between polls, > 0.
  * @param options     connection options (copied); may be NULL.
  * @param err         filled on failure; may be NULL.
  * @return BG_OK as soon as the server is SERVING; BG_ERR_TIMEOUT after `timeout_ms` with a
- *         message naming the address, the last status or error and the time waited;
- *         BG_ERR_INVALID_ARGUMENT for a bad URL or non-positive times.
+ *         message naming the address, the service name asked last, the last status or error
+ *         and the time waited; BG_ERR_INVALID_ARGUMENT for a bad URL or non-positive times.
  */
 BG_API bg_status bg_wait_until_server_ready(const char *url, int64_t timeout_ms,
                                             int64_t interval_ms, const bg_options *options,
                                             bg_error *err);
+
+/**
+ * bg_wait_until_server_ready(), also reporting which service name was checked: on BG_OK the
+ * one that reported SERVING, else the name asked last.
+ * @param url             the server address, as for bg_client_from_url().
+ * @param timeout_ms      how long to wait in all, > 0.
+ * @param interval_ms     pause between polls, > 0.
+ * @param options         connection options (copied); may be NULL.
+ * @param checked_service receives the name (a string in static storage; "" for the whole
+ *                        server), or NULL when no check completed. May be NULL.
+ * @param err             filled on failure; may be NULL.
+ * @return as bg_wait_until_server_ready().
+ */
+BG_API bg_status bg_wait_until_server_ready_service(const char *url, int64_t timeout_ms,
+                                                    int64_t interval_ms, const bg_options *options,
+                                                    const char **checked_service, bg_error *err);
 
 /** The connectivity state of a client's channel (gRPC's, one for all its connections). */
 typedef enum bg_channel_state {

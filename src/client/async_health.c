@@ -15,7 +15,7 @@
 typedef struct health_op {
   struct bg_async_call head; /* first: the handle */
   bg_async_client *owner;    /* valid until delivered */
-  char *service;
+  char *service; /* the caller's name (copied), or NULL: the default policy (health.c) */
   bgi_health_op check;
   bg_async_health_cb callback;
   void *user_data;
@@ -25,6 +25,7 @@ typedef struct health_op {
   char last[BG_ERROR_MESSAGE_SIZE]; /* the last check's status or error */
   bg_status outcome;                /* decided by the queue drainer */
   bg_error outcome_err;
+  bool restart_failed; /* a single check: the policy's next name could not be asked */
 } health_op;
 
 static int64_t now_ms(void) {
@@ -33,26 +34,63 @@ static int64_t now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void health_fini(health_op *h) {
+/* The name (check.service) stays readable through the handle until the operation is freed. */
+static void report(health_op *h, bg_status st, bg_health_status health, const bg_error *err) {
   bgi_operation_fini(&h->check.op);
-  free(h->service);
-  h->service = NULL;
+  h->callback(&h->head, st, st == BG_OK ? health : BG_HEALTH_UNKNOWN, err, h->user_data);
 }
 
-static void report(health_op *h, bg_status st, bg_health_status health, const bg_error *err) {
-  health_fini(h);
-  h->callback(&h->head, st, st == BG_OK ? health : BG_HEALTH_UNKNOWN, err, h->user_data);
+/* Queue drainer: the check asked check.service and was answered NOT_FOUND; when the policy
+ * (health.c) has a next name, asks it within `deadline_ms` and returns true (the operation
+ * goes on: do not touch it after a successful start). Returns false when the result stands;
+ * `err` and *st say why when the next check could not start. */
+static bool ask_next_name(health_op *h, bool ok, int64_t deadline_ms, bg_status *st,
+                          bg_error *err) {
+  *st = BG_OK;
+  if (!ok || !h->check.op.result_live ||
+      !bgi_health_op_next(&h->check, (int)h->check.op.result.status))
+    return false;
+  bgi_unary_result_fini(&h->check.op.result);
+  h->check.op.result_live = false;
+  h->check.op.call.deadline_ms = deadline_ms;
+  h->checks++;
+  if ((*st = bgi_operation_prepare(&h->check.op, err)) == BG_OK) {
+    h->check.op.result_live = true;
+    *st = bgi_async_op_start(&h->head.op, &h->check.op.call, &h->check.op.result, err);
+  }
+  return *st == BG_OK;
 }
 
 /* ---- one check ---- */
 
+/* Queue drainer: a NOT_FOUND goes on to the policy's next name; anything else is delivered. */
+static bool check_completed(bgi_async_op *op, bool ok) {
+  health_op *h = (health_op *)op;
+  int64_t left = h->timeout_ms - (now_ms() - h->started_ms);
+  bg_status st;
+  if (left <= 0 || bgi_async_op_cancelled(op) != BGI_CANCEL_NONE)
+    return true;
+  if (ask_next_name(h, ok, left, &st, &h->outcome_err))
+    return false;
+  if (st != BG_OK) {
+    h->outcome = st;
+    h->restart_failed = true;
+  }
+  return true;
+}
+
 static void check_deliver(bgi_async_op *op, bgi_cancel_reason reason) {
   health_op *h = (health_op *)op;
   char what[300];
-  snprintf(what, sizeof what, "health check of '%s'", h->service);
+  snprintf(what, sizeof what, "health check of '%s'", h->check.service);
   bg_error err;
-  bg_status st =
-      bgi_async_op_outcome(op, &h->check.op, reason, what, h->owner->client->url_text, &err);
+  bg_status st;
+  if (h->restart_failed && reason == BGI_CANCEL_NONE) {
+    err = h->outcome_err;
+    st = h->outcome;
+  } else {
+    st = bgi_async_op_outcome(op, &h->check.op, reason, what, h->owner->client->url_text, &err);
+  }
   report(h, st, h->check.status, &err);
 }
 
@@ -63,20 +101,37 @@ static void fail_timeout(health_op *h) {
                         "server at %s was not ready after waiting %lld ms (%u health checks of "
                         "'%s', one every %lld ms); last result: %s",
                         h->owner->client->url_text, (long long)(now_ms() - h->started_ms),
-                        h->checks, h->service, (long long)h->interval_ms, h->last);
+                        h->checks, h->check.service, (long long)h->interval_ms, h->last);
 }
 
+/* A new poll: the policy's first name again, its request packed afresh (gRPC took the bytes
+ * of the last one when it sent them). */
 static bg_status start_check(health_op *h, int64_t deadline_ms, bg_error *err) {
+  bgi_health_op_restart_to_first(&h->check);
   h->check.op.call.deadline_ms = deadline_ms;
   h->checks++;
+  bg_status st = bgi_operation_prepare(&h->check.op, err);
+  if (st != BG_OK)
+    return st;
   h->check.op.result_live = true;
   return bgi_async_op_start(&h->head.op, &h->check.op.call, &h->check.op.result, err);
 }
 
-/* Queue drainer: judge the check; deliver when SERVING or out of time, else re-arm. */
+/* Queue drainer: judge the check; a NOT_FOUND goes on to the policy's next name at once;
+ * deliver when SERVING or out of time, else re-arm. */
 static bool wait_completed(bgi_async_op *op, bool ok) {
   health_op *h = (health_op *)op;
   bg_error probe;
+  int64_t time_left = h->timeout_ms - (now_ms() - h->started_ms);
+  bg_status next_st = BG_OK;
+  if (time_left > 0 && bgi_async_op_cancelled(op) == BGI_CANCEL_NONE &&
+      ask_next_name(h, ok, time_left, &next_st, &probe))
+    return false;
+  if (next_st != BG_OK) {
+    h->outcome = next_st;
+    h->outcome_err = probe;
+    return true;
+  }
   h->check.status = BG_HEALTH_UNKNOWN;
   bg_status st = bgi_operation_complete(&h->check.op, ok, &probe);
   bgi_unary_result_fini(&h->check.op.result);
@@ -126,7 +181,7 @@ static void wait_deliver(bgi_async_op *op, bgi_cancel_reason reason) {
   bg_status st = h->outcome;
   if (reason != BGI_CANCEL_NONE) {
     char what[300];
-    snprintf(what, sizeof what, "waiting for '%s' to be ready", h->service);
+    snprintf(what, sizeof what, "waiting for '%s' to be ready", h->check.service);
     st = bgi_async_fail_cancelled(&err, reason, what, h->owner->client->url_text);
   } else if (st != BG_OK) {
     err = h->outcome_err;
@@ -135,11 +190,14 @@ static void wait_deliver(bgi_async_op *op, bgi_cancel_reason reason) {
 }
 
 static void health_free(bgi_async_op *op) {
-  health_fini((health_op *)op);
+  health_op *h = (health_op *)op;
+  bgi_operation_fini(&h->check.op);
+  free(h->service);
   free(op);
 }
 
-static const bgi_async_op_vtable check_vtable = {.deliver = check_deliver, .free = health_free};
+static const bgi_async_op_vtable check_vtable = {
+    .completed = check_completed, .deliver = check_deliver, .free = health_free};
 static const bgi_async_op_vtable wait_vtable = {
     .completed = wait_completed, .timer = wait_timer, .deliver = wait_deliver, .free = health_free};
 
@@ -165,8 +223,8 @@ static health_op *new_op(bg_async_client *ac, const bgi_async_op_vtable *vt, con
                          int64_t timeout_ms, bg_async_health_cb callback, void *user_data,
                          struct bg_async_call **call, bg_error *err) {
   health_op *h = calloc(1, sizeof *h);
-  char *name = strdup(service ? service : ac->client->bento_service);
-  if (!h || !name) {
+  char *name = service ? strdup(service) : NULL;
+  if (!h || (service && !name)) {
     free(h);
     free(name);
     BGI_FAIL_NOMEM(err);
@@ -221,4 +279,10 @@ BG_API bg_status bg_async_wait_until_ready(bg_async_client *aclient, int64_t tim
     return BG_ERR_NO_MEMORY;
   h->interval_ms = interval_ms;
   return start(h, call, err);
+}
+
+BG_API const char *bg_async_health_service(const struct bg_async_call *call) {
+  if (!call || (call->op.vt != &check_vtable && call->op.vt != &wait_vtable))
+    return NULL;
+  return ((const health_op *)call)->check.service;
 }

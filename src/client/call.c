@@ -200,7 +200,8 @@ static bg_status outcome(bgi_call_op *c, bg_error *err) {
   if (result->status != GRPC_STATUS_OK) {
     char what[300];
     snprintf(what, sizeof what, "call '%s'", api_name);
-    bg_status st = bgi_client_fail(c->client, err, result, what, c->op.call.deadline_ms);
+    bg_status st =
+        bgi_client_fail(c->client, err, result, what, c->op.call.deadline_ms, c->op.probe_peer);
     if (is_unknown_api_reply(result)) {
       st = BG_ERR_UNKNOWN_API;
       err->code = st;
@@ -306,6 +307,7 @@ static bg_status run(bg_client *client, const char *api_name, const bg_value *in
     bgi_call_op_init(&c, client, api_name, input, co, raw);
     c.may_borrow = true; /* a sync call lasts until gRPC has let go of the request */
     c.may_retry = attempt == 0;
+    c.op.probe_peer = true;
     bg_status st = bgi_operation_run(&c.op, client ? &client->cq_pool : NULL, err);
     *output = c.output;
     c.output = NULL;

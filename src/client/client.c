@@ -88,7 +88,9 @@ static bool looks_like_handshake(const bgi_unary_result *result) {
 }
 
 bg_status bgi_client_fail(const bg_client *client, bg_error *err, const bgi_unary_result *result,
-                          const char *what, int64_t deadline_ms) {
+                          const char *what, int64_t deadline_ms, bool may_probe) {
+  if (bgi_peer_advice(client, result, what, may_probe, err))
+    return err->code;
   bool tls = client->url.tls || client->options.channel.tls;
   if (result->status != GRPC_STATUS_UNAVAILABLE || !looks_like_handshake(result))
     return bgi_fail_from_grpc(err, result, what, client->url_text, deadline_ms);

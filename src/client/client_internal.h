@@ -57,11 +57,21 @@ struct bg_client {
 bg_client *bgi_client_connect(const char *url, const bg_options *options,
                               int64_t reconnect_backoff_ms, bg_error *err);
 
-/* bgi_fail_from_grpc() for this client's calls; an UNAVAILABLE status whose words point at
- * TLS is explained: as a failed handshake on a TLS channel, and on a plaintext channel as a
- * server that wants TLS (grpcs://, a CA). */
+/* bgi_fail_from_grpc() for this client's calls. What is really at the other end is said first
+ * (bgi_peer_advice); then an UNAVAILABLE status whose words point at TLS is explained: as a
+ * failed handshake on a TLS channel, and on a plaintext channel as a server that wants TLS
+ * (grpcs://, a CA). `may_probe`: bgi_peer_advice may look at the peer (bgi_operation.probe_peer).
+ */
 bg_status bgi_client_fail(const bg_client *client, bg_error *err, const bgi_unary_result *result,
-                          const char *what, int64_t deadline_ms);
+                          const char *what, int64_t deadline_ms, bool may_probe);
+
+/* Explains a failed RPC by what answered instead of a gRPC server, from gRPC's status details:
+ * a host name that does not resolve, an HTTP/2 web server or proxy's HTTP status, an HTTP/1.x
+ * server (BentoML's HTTP port, told apart by a look at it when `may_probe`, at most
+ * BGI_PEER_PROBE_BUDGET_MS), or a peer that does not speak HTTP/2. Fills `err` and returns true;
+ * false when the details say none of these (err untouched). In client/peer_advice.c. */
+bool bgi_peer_advice(const bg_client *client, const bgi_unary_result *result, const char *what,
+                     bool may_probe, bg_error *err);
 
 /* Calls ServiceMetadata and fills the API registry. */
 bg_status bgi_client_discover(bg_client *client, bg_error *err);

@@ -11,6 +11,7 @@
 #include "log_internal.h"
 #include "wire/byte_buffer.h"
 #include "wire/pb_raw.h"
+#include "wire/proto.h"
 #include "wire/struct_json.h"
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
@@ -182,7 +183,7 @@ static bg_status metadata_complete(bgi_operation *op, bg_error *err) {
   const bgi_unary_result *result = &op->result;
   if (result->status != GRPC_STATUS_OK)
     return bgi_client_fail(client, err, result, "discovering the APIs (ServiceMetadata)",
-                           client->options.discovery_timeout_ms);
+                           client->options.discovery_timeout_ms, op->probe_peer);
   if (!result->response)
     return bgi_fail(err, BG_ERR_PROTOCOL, 0, "ServiceMetadata at %s returned OK without a message",
                     client->url_text);
@@ -199,11 +200,126 @@ static bg_status metadata_complete(bgi_operation *op, bg_error *err) {
 static const bgi_rpc metadata_rpc = {
     .name = "ServiceMetadata", .prepare = metadata_prepare, .complete = metadata_complete};
 
+/* ---- servers without ServiceMetadata: which BentoService they serve ----
+ *
+ * BentoML added ServiceMetadata in 1.0.12. 1.0.11 serves bentoml.grpc.v1.BentoService with
+ * Call only; 1.0.6 to 1.0.10 serve only bentoml.grpc.v1alpha1.BentoService (so do later
+ * releases started with --protocol-version v1alpha1). When ServiceMetadata is UNIMPLEMENTED,
+ * one Call with an empty Request (api_name "": every BentoML release answers it with an
+ * error, not UNIMPLEMENTED) tells the cases apart, so the error can say what to do. This
+ * runs only on that failure path. */
+
+typedef struct probe_op {
+  bgi_operation op; /* first */
+  grpc_channel *channel;
+  void *method;
+  int64_t deadline_ms;
+} probe_op;
+
+static bg_status probe_prepare(bgi_operation *op, bg_error *err) {
+  probe_op *p = (probe_op *)op;
+  bgi_pb_request request = BENTOML__GRPC__V1__REQUEST__INIT; /* empty: also a v1alpha1 one */
+  op->call.channel = p->channel;
+  op->call.method = p->method;
+  op->call.deadline_ms = p->deadline_ms;
+  return bgi_wire_pack(&request.base, &op->request, err);
+}
+
+static bg_status probe_complete(bgi_operation *op, bg_error *err) {
+  (void)op; /* the caller reads op->result.status */
+  (void)err;
+  return BG_OK;
+}
+
+static const bgi_rpc probe_rpc = {
+    .name = "Call probe", .prepare = probe_prepare, .complete = probe_complete};
+
+typedef enum probe_answer { PROBE_SERVED, PROBE_UNIMPLEMENTED, PROBE_UNKNOWN } probe_answer;
+
+/* One empty Call to `method`: served (any answer of the service), UNIMPLEMENTED, or unknown
+ * (no answer: unreachable, deadline). */
+static probe_answer probe_call(bg_client *client, void *method) {
+  probe_op p = {.channel = client->channel,
+                .method = method,
+                .deadline_ms = client->options.discovery_timeout_ms};
+  bg_error err;
+  bgi_operation_init(&p.op, &probe_rpc);
+  probe_answer answer = PROBE_UNKNOWN;
+  if (bgi_operation_run(&p.op, &client->cq_pool, &err) == BG_OK) {
+    grpc_status_code status = p.op.result.status;
+    answer = status == GRPC_STATUS_UNIMPLEMENTED ? PROBE_UNIMPLEMENTED
+             : status == GRPC_STATUS_UNAVAILABLE || status == GRPC_STATUS_DEADLINE_EXCEEDED ||
+                     status == GRPC_STATUS_CANCELLED
+                 ? PROBE_UNKNOWN
+                 : PROBE_SERVED;
+  }
+  bgi_operation_fini(&p.op);
+  return answer;
+}
+
+/* ServiceMetadata was UNIMPLEMENTED: replaces `err`'s message by what the server serves and
+ * what to call instead (README "BentoML releases"). The code and gRPC status stay
+ * (BG_ERR_SERVER, UNIMPLEMENTED). The CLI and the bindings recognise the cases by the phrases
+ * "without the ServiceMetadata RPC", "serves only bentoml.grpc.v1alpha1.BentoService" and
+ * "releases before 1.0.12 have no ServiceMetadata" (tools/cli_exit.c): keep them. */
+static void explain_no_metadata(bg_client *client, bg_error *err) {
+  const char *url = client->url_text;
+  probe_answer v1 = probe_call(client, client->call_method), v1alpha1 = PROBE_UNKNOWN;
+  if (v1 == PROBE_UNIMPLEMENTED) {
+    void *alpha = grpc_channel_register_call(
+        client->channel, "/bentoml.grpc.v1alpha1.BentoService/Call", NULL, NULL);
+    v1alpha1 = probe_call(client, alpha);
+  }
+  bgi_log(BG_LOG_INFO, "discovery at %s: ServiceMetadata UNIMPLEMENTED; v1 Call %d, v1alpha1 %d",
+          url, (int)v1, (int)v1alpha1);
+  if (v1 == PROBE_SERVED)
+    bgi_fail(err, BG_ERR_SERVER, GRPC_STATUS_UNIMPLEMENTED,
+             "cannot discover the APIs of %s: it serves bentoml.grpc.v1.BentoService without the "
+             "ServiceMetadata RPC (UNIMPLEMENTED), as BentoML 1.0.11 does (discovery came in "
+             "1.0.12). Call its APIs without discovery, naming the API yourself; the input is "
+             "sent as it is, without checks: bg_client_open() + bg_client_call_raw() (async: "
+             "bg_async_client_connect() + bg_async_call_raw()). Health checks work as usual. "
+             "See README.md, \"BentoML releases\"",
+             url);
+  else if (v1 == PROBE_UNIMPLEMENTED && v1alpha1 == PROBE_SERVED)
+    bgi_fail(err, BG_ERR_SERVER, GRPC_STATUS_UNIMPLEMENTED,
+             "cannot discover the APIs of %s: it has no bentoml.grpc.v1.BentoService (even v1 "
+             "Call is UNIMPLEMENTED) and serves only bentoml.grpc.v1alpha1.BentoService, as "
+             "BentoML 1.0.6 to 1.0.10 do (and later releases started with --protocol-version "
+             "v1alpha1); v1alpha1 has no discovery. Call it as v1alpha1 without discovery, "
+             "naming the API yourself: bg_options_set_protocol_version(options, \"v1alpha1\") "
+             "+ bg_client_open() + bg_client_call_raw() (async: bg_async_client_connect() + "
+             "bg_async_call_raw()). See README.md, \"BentoML releases\"",
+             url);
+  else if (v1 == PROBE_UNIMPLEMENTED && v1alpha1 == PROBE_UNIMPLEMENTED)
+    bgi_fail(err, BG_ERR_SERVER, GRPC_STATUS_UNIMPLEMENTED,
+             "cannot discover the APIs of %s: it implements neither bentoml.grpc.v1.BentoService "
+             "nor bentoml.grpc.v1alpha1.BentoService (ServiceMetadata and both Calls are "
+             "UNIMPLEMENTED) — is it a BentoML gRPC server (bentoml serve-grpc), and does the "
+             "address reach it rather than another gRPC service?",
+             url);
+  else /* a check did not answer: say both */
+    bgi_fail(err, BG_ERR_SERVER, GRPC_STATUS_UNIMPLEMENTED,
+             "cannot discover the APIs of %s: ServiceMetadata is UNIMPLEMENTED there; BentoML "
+             "releases before 1.0.12 have no ServiceMetadata. 1.0.11 serves v1 without it: call "
+             "without discovery, naming the API: bg_client_open() + bg_client_call_raw() "
+             "(async: bg_async_client_connect() + bg_async_call_raw()); 1.0.6 to 1.0.10 serve "
+             "only v1alpha1: also set bg_options_set_protocol_version(options, \"v1alpha1\"). "
+             "(A Call to tell which did not answer.) See README.md, \"BentoML releases\"",
+             url);
+}
+
 bg_status bgi_client_discover(bg_client *client, bg_error *err) {
   metadata_op m = {.client = client};
   bgi_operation_init(&m.op, &metadata_rpc);
+  m.op.probe_peer = true; /* discovery is sync: the caller waits for the client */
   bg_status st = bgi_operation_run(&m.op, &client->cq_pool, err);
+  bool unimplemented = st == BG_ERR_SERVER && m.op.result_live &&
+                       m.op.result.status == GRPC_STATUS_UNIMPLEMENTED &&
+                       !m.op.result.extra_message;
   bgi_operation_fini(&m.op);
+  if (unimplemented)
+    explain_no_metadata(client, err);
   bgi_log(st == BG_OK ? BG_LOG_INFO : BG_LOG_WARN, "discovery at %s: %s, %zu APIs",
           client->url_text, bg_status_str(st), client->n_apis);
   return st;

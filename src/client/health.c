@@ -18,12 +18,47 @@ BG_API const char *bg_health_status_str(bg_health_status status) {
   return "UNKNOWN";
 }
 
+#define V1_SERVICE       "bentoml.grpc.v1.BentoService"
+#define V1ALPHA1_SERVICE "bentoml.grpc.v1alpha1.BentoService"
+
+/* ---- the health policy (health_internal.h): the one place that decides which name a check
+ * asks ---- */
+
+static const char *first_name(const bg_client *client) {
+  return client->protocol == BGI_PROTOCOL_V1ALPHA1 ? V1ALPHA1_SERVICE : V1_SERVICE;
+}
+
+/* The default policy's name after `name`, or NULL after the last. */
+static const char *name_after(const bg_client *client, const char *name) {
+  if (strcmp(name, V1_SERVICE) == 0 && client->protocol == BGI_PROTOCOL_V1)
+    return V1ALPHA1_SERVICE;
+  return name[0] ? "" : NULL;
+}
+
+void bgi_health_op_restart_to_first(bgi_health_op *h) {
+  h->service = h->requested ? h->requested : first_name(h->client);
+}
+
+bool bgi_health_op_next(bgi_health_op *h, int grpc_status) {
+  if (h->requested || grpc_status != GRPC_STATUS_NOT_FOUND)
+    return false;
+  const char *next = name_after(h->client, h->service);
+  if (next)
+    h->service = next;
+  return next != NULL;
+}
+
+/* ---- the Health/Check kind ---- */
+
 static bg_status health_prepare(bgi_operation *op, bg_error *err) {
   bgi_health_op *h = (bgi_health_op *)op;
   Grpc__Health__V1__HealthCheckRequest message = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
   message.service = (char *)h->service;
   op->call.channel = h->client->channel;
   op->call.method = h->client->health_method;
+  if (op->request) /* a re-check: gRPC has taken the last request's bytes when it sent it */
+    grpc_byte_buffer_destroy(op->request);
+  op->request = NULL;
   return bgi_wire_pack(&message.base, &op->request, err);
 }
 
@@ -32,8 +67,18 @@ static bg_status health_complete(bgi_operation *op, bg_error *err) {
   const bgi_unary_result *result = &op->result;
   char what[300];
   snprintf(what, sizeof what, "health check of '%s'", h->service);
+  if (result->status == GRPC_STATUS_NOT_FOUND && !h->requested &&
+      !name_after(h->client, h->service) && !result->extra_message)
+    return bgi_fail(err, BG_ERR_SERVER, GRPC_STATUS_NOT_FOUND,
+                    "health check at %s: NOT_FOUND: the server knows none of the names a "
+                    "default check asks (%s''), so it registers no BentoService for health "
+                    "checks; name the service to check (bentogrpc: --service NAME)",
+                    h->client->url_text,
+                    h->client->protocol == BGI_PROTOCOL_V1 ? "'" V1_SERVICE "', '" V1ALPHA1_SERVICE
+                                                             "', "
+                                                           : "'" V1ALPHA1_SERVICE "', ");
   if (result->status != GRPC_STATUS_OK)
-    return bgi_client_fail(h->client, err, result, what, op->call.deadline_ms);
+    return bgi_client_fail(h->client, err, result, what, op->call.deadline_ms, op->probe_peer);
   if (!result->response)
     return bgi_fail(err, BG_ERR_PROTOCOL, 0, "%s at %s: OK without a message", what,
                     h->client->url_text);
@@ -50,53 +95,90 @@ static bg_status health_complete(bgi_operation *op, bg_error *err) {
 const bgi_rpc bgi_health_rpc = {
     .name = "Health/Check", .prepare = health_prepare, .complete = health_complete};
 
-void bgi_health_op_init(bgi_health_op *h, const bg_client *client, const char *service,
+void bgi_health_op_init(bgi_health_op *h, const bg_client *client, const char *requested,
                         int64_t timeout_ms) {
   bgi_operation_init(&h->op, &bgi_health_rpc);
   h->client = client;
-  h->service = service;
+  h->requested = requested;
+  bgi_health_op_restart_to_first(h);
   h->status = BG_HEALTH_UNKNOWN;
   h->op.call.deadline_ms = timeout_ms;
 }
 
-/* The sync front end: start, wait. */
+static int64_t now_ms(void);
+
+/* The sync front end: start, wait; then the policy's next name while there is one. */
 static bg_status health_check(bg_client *client, const char *service, int64_t timeout_ms,
-                              bg_health_status *status, bg_error *err) {
+                              bool probe_peer, bg_health_status *status, const char **checked,
+                              bg_error *err) {
+  const int64_t start = now_ms();
   bgi_health_op h;
   bgi_health_op_init(&h, client, service, timeout_ms);
-  bg_status st = bgi_operation_run(&h.op, &client->cq_pool, err);
-  if (st == BG_OK)
-    *status = h.status;
+  h.op.probe_peer = probe_peer;
+  bg_status st;
+  for (;;) {
+    st = bgi_operation_run(&h.op, &client->cq_pool, err);
+    if (checked)
+      *checked = h.service;
+    if (st == BG_OK)
+      *status = h.status;
+    int64_t left = timeout_ms - (now_ms() - start);
+    if (st == BG_OK || left <= 0 || !bgi_health_op_next(&h, err->grpc_status))
+      break;
+    bgi_unary_result_fini(&h.op.result); /* the next name: same operation, request repacked */
+    h.op.result_live = false;
+    h.op.call.deadline_ms = left;
+  }
   bgi_operation_fini(&h.op);
   return st;
 }
 
-BG_API bg_status bg_client_health(bg_client *client, const char *service, int64_t timeout_ms,
-                                  bg_health_status *status, bg_error *err) {
+BG_API bg_status bg_client_health_service(bg_client *client, const char *service,
+                                          int64_t timeout_ms, bg_health_status *status,
+                                          const char **checked_service, bg_error *err) {
   BGI_ERROR_SINK(err);
   bgi_error_clear(err);
+  if (checked_service)
+    *checked_service = NULL;
   if (!client || !status)
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
                     "bg_client_health: client and status must not be NULL");
   if (timeout_ms <= 0)
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
                     "bg_client_health: timeout must be > 0 ms (got %lld)", (long long)timeout_ms);
-  return health_check(client, service ? service : client->bento_service, timeout_ms, status, err);
+  return health_check(client, service, timeout_ms, true, status, checked_service, err);
+}
+
+BG_API bg_status bg_client_health(bg_client *client, const char *service, int64_t timeout_ms,
+                                  bg_health_status *status, bg_error *err) {
+  BGI_ERROR_SINK(err);
+  return bg_client_health_service(client, service, timeout_ms, status, NULL, err);
+}
+
+BG_API bg_status bg_health_check_url_service(const char *url, const char *service,
+                                             int64_t timeout_ms, const bg_options *options,
+                                             bg_health_status *status, const char **checked_service,
+                                             bg_error *err) {
+  BGI_ERROR_SINK(err);
+  bgi_error_clear(err);
+  if (checked_service)
+    *checked_service = NULL;
+  if (!status)
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "bg_health_check_url: status is NULL");
+  bg_client *client = bgi_client_connect(url, options, 0, err);
+  if (!client)
+    return err->code;
+  bg_status st =
+      bg_client_health_service(client, service, timeout_ms, status, checked_service, err);
+  bg_client_close(client);
+  return st;
 }
 
 BG_API bg_status bg_health_check_url(const char *url, const char *service, int64_t timeout_ms,
                                      const bg_options *options, bg_health_status *status,
                                      bg_error *err) {
   BGI_ERROR_SINK(err);
-  bgi_error_clear(err);
-  if (!status)
-    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "bg_health_check_url: status is NULL");
-  bg_client *client = bgi_client_connect(url, options, 0, err);
-  if (!client)
-    return err->code;
-  bg_status st = bg_client_health(client, service, timeout_ms, status, err);
-  bg_client_close(client);
-  return st;
+  return bg_health_check_url_service(url, service, timeout_ms, options, status, NULL, err);
 }
 
 static int64_t now_ms(void) {
@@ -111,11 +193,13 @@ static void sleep_ms(int64_t ms) {
   }
 }
 
-BG_API bg_status bg_wait_until_server_ready(const char *url, int64_t timeout_ms,
-                                            int64_t interval_ms, const bg_options *options,
-                                            bg_error *err) {
+BG_API bg_status bg_wait_until_server_ready_service(const char *url, int64_t timeout_ms,
+                                                    int64_t interval_ms, const bg_options *options,
+                                                    const char **checked_service, bg_error *err) {
   BGI_ERROR_SINK(err);
   bgi_error_clear(err);
+  if (checked_service)
+    *checked_service = NULL;
   if (timeout_ms <= 0 || interval_ms <= 0)
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
                     "wait until ready: timeout and interval must be > 0 ms (got %lld and %lld)",
@@ -126,6 +210,7 @@ BG_API bg_status bg_wait_until_server_ready(const char *url, int64_t timeout_ms,
 
   const int64_t start = now_ms();
   char last[BG_ERROR_MESSAGE_SIZE] = "no check completed";
+  const char *checked = NULL;
   unsigned checks = 0;
   bg_status result = BG_ERR_TIMEOUT;
   for (;;) {
@@ -135,7 +220,7 @@ BG_API bg_status bg_wait_until_server_ready(const char *url, int64_t timeout_ms,
     bg_health_status status = BG_HEALTH_UNKNOWN;
     bg_error probe;
     checks++;
-    if (health_check(client, client->bento_service, left, &status, &probe) == BG_OK) {
+    if (health_check(client, NULL, left, false, &status, &checked, &probe) == BG_OK) {
       if (status == BG_HEALTH_SERVING) {
         result = BG_OK;
         break;
@@ -153,8 +238,17 @@ BG_API bg_status bg_wait_until_server_ready(const char *url, int64_t timeout_ms,
     bgi_fail(err, BG_ERR_TIMEOUT, 0,
              "server at %s was not ready after waiting %lld ms (%u health checks of '%s', one "
              "every %lld ms); last result: %s",
-             url, (long long)(now_ms() - start), checks, client->bento_service,
+             url, (long long)(now_ms() - start), checks, checked ? checked : first_name(client),
              (long long)interval_ms, last);
+  if (checked_service)
+    *checked_service = checked;
   bg_client_close(client);
   return result;
+}
+
+BG_API bg_status bg_wait_until_server_ready(const char *url, int64_t timeout_ms,
+                                            int64_t interval_ms, const bg_options *options,
+                                            bg_error *err) {
+  BGI_ERROR_SINK(err);
+  return bg_wait_until_server_ready_service(url, timeout_ms, interval_ms, options, NULL, err);
 }

@@ -40,6 +40,11 @@ struct bgi_operation {
   grpc_byte_buffer *request; /* owned; destroyed by bgi_operation_fini */
   bgi_unary_result result;   /* valid while result_live */
   bool result_live;
+  /* complete may take up to BGI_PEER_PROBE_BUDGET_MS more on a failed connection to look at
+   * what answers there (client/peer_advice.c): set by the sync front ends, whose caller waits
+   * anyway; never by async operations (it would stall their engine's thread) or wait-until-ready
+   * polling (each poll would look) */
+  bool probe_peer;
 };
 
 /* Sets up `op` to run as `rpc`; the rest of the kind's state is the caller's to fill. */

@@ -31,7 +31,7 @@ atomic_uint bgi_fork_generation_value;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 /* gRPC's fork support is on for this process (decided once, before our first grpc_init). */
 static bool grpc_fork_support;
-static char support_off_reason[160];
+static char support_off_reason[256];
 
 /* The gate: threads inside, whether a fork is being prepared, and where waiting ones sleep. */
 static atomic_int inside;
@@ -112,7 +112,8 @@ static void postfork_child(void) {
   else if (!reset_prepared)
     snprintf(child_unusable, sizeof child_unusable,
              "another thread was inside a call of this library for more than %d ms when the "
-             "process forked, so gRPC could not reset its state for the child",
+             "process forked, so gRPC could not reset its state for the child. Fork while no "
+             "call is running",
              BGI_FORK_QUIESCE_MS);
 #if BGI_GRPC_FORK_HOOKS
   else
@@ -131,7 +132,9 @@ static void init_fork_support(void) {
   if (setting) { /* the user chose: gRPC does as told */
     grpc_fork_support = env_true(setting);
     snprintf(support_off_reason, sizeof support_off_reason,
-             "gRPC's fork support is off in the parent (GRPC_ENABLE_FORK_SUPPORT=%.40s)", setting);
+             "gRPC's fork support is off in the parent (GRPC_ENABLE_FORK_SUPPORT=%.40s). Unset "
+             "it to let libbentogrpc turn it on",
+             setting);
   } else if (strategy && strcmp(strategy, "poll") != 0) {
     /* gRPC 1.51's fork support with epoll1 lets a child's use of gRPC crash the parent
      * (LockfreeEvent::SetReady on the child's pointers, seen in tests): only with poll. */
@@ -179,9 +182,8 @@ bg_status bgi_fork_check_new_client(bg_error *err) {
   if (!child_unusable[0])
     return BG_OK;
   return bgi_fail(err, BG_ERR_FORKED, 0,
-                  "cannot create a client in this forked process: %s. Fork while no call of "
-                  "this library is running, or start workers with exec (multiprocessing's "
-                  "'spawn' or 'forkserver' start methods)",
+                  "cannot create a client in this forked process: %s; or start workers with "
+                  "exec (multiprocessing's 'spawn' or 'forkserver' start methods)",
                   child_unusable);
 }
 

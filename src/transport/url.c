@@ -282,11 +282,42 @@ static bg_status parse_xds(const char *url, const char *rest, bgi_url *out, bg_e
   return BG_OK;
 }
 
+/* "user:password@" (or "user@") before a host: gRPC has no use for it, and whatever follows
+ * the last '@' is all of the address that may be shown — the refusal below and every other
+ * message quote the address, so this runs before anything else looks at it. Socket paths and
+ * abstract names are taken byte for byte, '@' included. */
+static bg_status refuse_userinfo(const char *url, bg_error *err) {
+  if (has_prefix(url, "unix:") || has_prefix(url, "unix-abstract:"))
+    return BG_OK;
+  const char *at = strrchr(url, '@');
+  if (!at)
+    return BG_OK;
+  /* the scheme is shown only if it is one (letters, digits, '+', '-', '.'), never a password
+   * holding "://" */
+  int scheme_len = 0;
+  const char *scheme_end = strstr(url, "://");
+  if (scheme_end && scheme_end < at && scheme_end > url) {
+    scheme_len = (int)(scheme_end - url) + 3;
+    for (const char *p = url; p < scheme_end; p++)
+      if (!isalnum((unsigned char)*p) && !strchr("+-.", *p))
+        scheme_len = 0;
+  }
+  return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                  "address '%.*s<credentials>@%.80s' carries user credentials before the host "
+                  "(user:password@), which gRPC has no place for: they were not sent, and are "
+                  "not shown here. Drop them from the address and send credentials as call "
+                  "metadata: a bearer token with bg_call_options_set_bearer_token(), any other "
+                  "header with bg_call_options_add_metadata(), over TLS (grpcs://)",
+                  scheme_len, url, at + 1);
+}
+
 bg_status bgi_url_parse(const char *url, bgi_url *out, bg_error *err) {
   memset(out, 0, sizeof *out);
   if (!url || !*url)
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
                     "no server address given; pass host:port, e.g. localhost:3000");
+  if (refuse_userinfo(url, err) != BG_OK)
+    return BG_ERR_INVALID_ARGUMENT;
   if (strlen(url) >= BGI_URL_MAX)
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "server address is longer than %d bytes",
                     BGI_URL_MAX - 1);

@@ -206,6 +206,22 @@ class Sync(unittest.TestCase):
         self.assertEqual(cm.exception.grpc_status, 3)
         self.assertEqual(cm.exception.grpc_status_name, "INVALID_ARGUMENT")
 
+    def test_servers_without_discovery_are_opened_raw(self):
+        """README "BentoML releases": from_url's error names Client.open, which works."""
+        for release, advice, kw in (
+                ("1.0.11", "bentogrpc.Client.open(url) calls its APIs without discovery", {}),
+                ("1.0.10", "bentogrpc.Client.open(url, protocol_version='v1alpha1')",
+                 {"protocol_version": "v1alpha1"})):
+            url = start_server("--bentoml-release", release)
+            with self.assertRaises(bentogrpc.ServerError) as cm:
+                bentogrpc.Client.from_url(url)
+            self.assertEqual(cm.exception.grpc_status_name, "UNIMPLEMENTED")
+            self.assertIn(advice, str(cm.exception))
+            with bentogrpc.Client.open(url, **kw) as c:
+                self.assertEqual(c.apis, {})
+                self.assertEqual(c.call("bonjour", "old"), "Hello, old!")
+                self.assertEqual(c.health(), "SERVING")
+
     def test_files_paths_and_file_objects(self):
         url = start_server("--file-mode", "intended")
         with bentogrpc.Client.from_url(url) as c, tempfile.TemporaryDirectory() as d:

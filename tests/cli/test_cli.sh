@@ -142,6 +142,10 @@ check "call without input" 2 "call needs exactly one input" -- "$cli" call local
 check "ragged ndarray" 2 "ragged" -- "$cli" call localhost:1 predict --ndarray '[[1,2],[3]]'
 check "unknown dtype" 2 "unknown --dtype" -- "$cli" call localhost:1 predict --ndarray '[1]' --dtype float16
 check "unavailable" 3 "UNAVAILABLE" -- "$cli" call "127.0.0.1:$unused_port" predict --ndarray '[1]'
+check_absent "credentials in the address are refused, not shown" 2 "carries user credentials" "s3cr3t" -- \
+  "$cli" describe -v --log debug "grpc://alice:s3cr3t@127.0.0.1:$unused_port"
+check "credentials in the address: the CLI's way to send them" 2 "-H 'authorization: Bearer TOKEN'" -- \
+  "$cli" call "alice:s3cr3t@127.0.0.1:$unused_port" predict --text hi
 # load runs print counts, not outputs: -o used to be ignored without a word
 check "load run refuses -o" 2 "a load run (--concurrency, --count, --duration-s, bench) prints counts only" -- \
   "$cli" call localhost:1 predict --ndarray '[1]' --count 3 -o /dev/null
@@ -583,6 +587,78 @@ check_absent "creds advice right with a long API name" 2 \
 check_absent "creds in a load run to an unreachable non-loopback target" 3 \
   "connecting to 192.0.2.1:9 failed" "SECRET-TOKEN" -- \
   "$cli" bench 192.0.2.1:9 text --raw --text hi -H "$token" --count 2 --allow-insecure-credentials
+
+# BentoML releases (README "BentoML releases"): the reference server behaves like each where
+# they differ; the CLI says which service it checked and what to run instead of discovery.
+start_server --bentoml-release 1.0.10 # only bentoml.grpc.v1alpha1.BentoService
+url="127.0.0.1:$port"
+check "1.0.10: health finds the v1alpha1 service" 0 \
+  "SERVING (service bentoml.grpc.v1alpha1.BentoService)" -- "$cli" health "$url"
+check_json "1.0.10: health json names the service" 0 \
+  "d == {'status': 'SERVING', 'service': 'bentoml.grpc.v1alpha1.BentoService'}" -- \
+  "$cli" health "$url" --format json
+check "1.0.10: wait finds the v1alpha1 service" 0 \
+  "SERVING (service bentoml.grpc.v1alpha1.BentoService)" -- "$cli" wait "$url" --timeout-ms 3000
+check_json "1.0.10: wait json names the service" 0 \
+  "d['service'] == 'bentoml.grpc.v1alpha1.BentoService'" -- "$cli" wait "$url" --format json
+check "1.0.10: --service v1 stays NOT_FOUND" 5 "NOT_FOUND" -- \
+  "$cli" health "$url" --service bentoml.grpc.v1.BentoService
+check "1.0.10: call says v1alpha1 and repeats the command line" 5 \
+  "run it without discovery: \`$cli call $url bonjour --text 'it'\\''s me' --protocol-version v1alpha1\`" -- \
+  "$cli" call "$url" bonjour --text "it's me"
+check "1.0.10: the suggested command line works" 0 "Hello, it's me!" -- \
+  "$cli" call "$url" bonjour --text "it's me" --protocol-version v1alpha1
+check "1.0.10: describe says which release and what to call" 5 \
+  "serves only bentoml.grpc.v1alpha1.BentoService, as BentoML 1.0.6 to 1.0.10 do" -- \
+  "$cli" describe "$url"
+check "1.0.10: describe names the call" 5 \
+  "\`bentogrpc call $url API --protocol-version v1alpha1 --text ...\`" -- "$cli" describe "$url"
+check "1.0.10: bench repeats its command line" 5 \
+  "\`$cli bench $url bonjour --text x --count 2 --protocol-version v1alpha1\`" -- \
+  "$cli" bench "$url" bonjour --text x --count 2
+check_json "1.0.10: call json error carries the advice" 5 \
+  "d['error']['grpc_status_name'] == 'UNIMPLEMENTED' and d['error']['exit_code'] == 5 and '--protocol-version v1alpha1\`' in d['error']['message']" -- \
+  "$cli" call "$url" bonjour --text x --format json
+echo -n abc >"$tmp/old.bin"
+check "1.0.10: File in the file field accepted" 0 "abc" -- \
+  "$cli" call "$url" predict_file --protocol-version v1alpha1 --file "$tmp/old.bin" -o -
+cleanup
+
+start_server --bentoml-release 1.0.11 # v1 without ServiceMetadata
+url="127.0.0.1:$port"
+check "1.0.11: health checks the v1 service" 0 \
+  "SERVING (service bentoml.grpc.v1.BentoService)" -- "$cli" health "$url"
+check "1.0.11: call says no ServiceMetadata and repeats the command line with --raw" 5 \
+  "run it without discovery: \`$cli call $url bonjour --text x --raw\`" -- \
+  "$cli" call "$url" bonjour --text x
+check "1.0.11: call names the release" 5 \
+  "serves bentoml.grpc.v1.BentoService without the ServiceMetadata RPC (UNIMPLEMENTED), as BentoML 1.0.11 does" -- \
+  "$cli" call "$url" bonjour --text x
+check "1.0.11: the suggested command line works" 0 "Hello, x!" -- \
+  "$cli" call "$url" bonjour --text x --raw
+check "1.0.11: describe names the --raw call" 5 \
+  "\`bentogrpc call $url API --raw --text ...\`" -- "$cli" describe "$url"
+cleanup
+
+start_server --bentoml-release 1.0.16 # File's `file` field refused: the client resends
+url="127.0.0.1:$port"
+check "1.0.16: File input resent as serialized_bytes" 5 "An error has occurred in BentoML user code" -- \
+  env BG_LOG=info "$cli" call "$url" predict_file --file "$tmp/old.bin"
+check "1.0.16: the resend is logged" 5 "sending it again as serialized_bytes" -- \
+  env BG_LOG=info "$cli" call "$url" predict_file --file "$tmp/old.bin"
+check "1.0.16: raw File call refused as file" 5 "got 'file' instead" -- \
+  "$cli" call "$url" predict_file --file "$tmp/old.bin" --raw
+cleanup
+
+start_server --no-bento-service # a gRPC server that is not BentoML
+url="127.0.0.1:$port"
+check "no BentoService: health says it checked the whole server" 0 \
+  "SERVING (service '': the whole server)" -- "$cli" health "$url"
+check_json "no BentoService: health json service ''" 0 "d['service'] == ''" -- \
+  "$cli" health "$url" --format json
+check "no BentoService: describe asks if it is BentoML" 5 "is it a BentoML gRPC server" -- \
+  "$cli" describe "$url"
+cleanup
 
 start_server --health-status NOT_SERVING
 check "not serving" 1 "NOT_SERVING" -- "$cli" health "127.0.0.1:$port"

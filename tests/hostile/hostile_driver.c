@@ -12,7 +12,8 @@
  *   bad_utf8 copy|borrow      a STRING ndarray with invalid UTF-8 in element 1 (URL ignored)
  * OPTIONS (applied in the order given, so conflicting settings can be tried both ways):
  *   --discovery-ms N --deadline-ms N --bearer TOKEN --insecure-creds --cacert PEM
- *   --tls on|off --raw --no-validate --async N (N async calls of the same input)
+ *   --tls on|off --raw --no-validate --async N (N async calls of the same input; with --raw
+ *   on a client from bg_async_client_connect, without discovery)
  *
  * The line: {"step": where it stopped, "code": "BG_...", "grpc": n, "msg_hex": message bytes
  * in hex (so ESC and BEL are seen as they are), "ms": elapsed, "out": a summary of the output}.
@@ -155,9 +156,10 @@ static void on_call(struct bg_async_call *call, bg_status status, bg_value *outp
 }
 
 static int run_async(const char *url, const bg_options *opts, const char *api,
-                     const bg_value *input, const bg_call_options *copts, int n) {
+                     const bg_value *input, const bg_call_options *copts, int n, bool raw) {
   bg_error err = {0};
-  bg_async_client *ac = bg_async_client_from_url(url, opts, 0, &err);
+  bg_async_client *ac = raw ? bg_async_client_connect(url, opts, 0, &err)
+                            : bg_async_client_from_url(url, opts, 0, &err);
   if (!ac)
     return report("connect", &err, NULL);
   async_state state = {.runs = calloc((size_t)n, sizeof(int))};
@@ -166,7 +168,10 @@ static int run_async(const char *url, const bg_options *opts, const char *api,
   bg_error start_err = {0};
   for (int i = 0; i < n; i++) {
     slots[i] = (async_slot){&state, i};
-    if (bg_async_call(ac, api, input, copts, on_call, &slots[i], NULL, &start_err) == BG_OK)
+    bg_status s =
+        raw ? bg_async_call_raw(ac, api, input, copts, on_call, &slots[i], NULL, &start_err)
+            : bg_async_call(ac, api, input, copts, on_call, &slots[i], NULL, &start_err);
+    if (s == BG_OK)
       started_n++;
   }
   /* Poll until every callback ran; the runner's time bound catches a hang. */
@@ -298,7 +303,7 @@ int main(int argc, char **argv) {
     if (!input) {
       rc = report("input", &err, NULL);
     } else if (n_async > 0) {
-      rc = run_async(url, opts, args[0], input, copts, n_async);
+      rc = run_async(url, opts, args[0], input, copts, n_async, raw);
     } else {
       bg_client *c = raw ? bg_client_open(url, opts, &err) : bg_client_from_url(url, opts, &err);
       if (!c) {

@@ -24,6 +24,7 @@ import io
 import json
 import os
 import pty
+import re
 import shutil
 import signal
 import socket
@@ -149,8 +150,10 @@ class Case(unittest.TestCase):
         return p
 
     def assertResult(self, r: dict, code: str, *substrings: bytes | str, step: str = "call",
-                     grpc: int = 0):
-        """The driver reported `code` at `step` with each substring in its message."""
+                     grpc: int = 0, core_log: bool = False):
+        """The driver reported `code` at `step` with each substring in its message. With
+        core_log, gRPC Core's own log lines on stderr (what it says of an HTTP/2 reply it
+        refuses, or of a failed TLS handshake) are allowed; anything else there still fails."""
         where = f"{r['step']}: {r['code']} ({r['grpc']}): {r['msg']!r}"
         self.assertEqual((r["step"], r["code"]), (step, code), where)
         if code != "BG_OK":
@@ -158,7 +161,10 @@ class Case(unittest.TestCase):
             self.assertIsNone(r["out"], where)
         for s in substrings:
             self.assertIn(s.encode() if isinstance(s, str) else s, r["msg"], where)
-        self.assertEqual(r["stderr"], b"", "the library wrote to stderr (or a sanitizer did)")
+        stderr = r["stderr"]
+        if core_log:
+            stderr = re.sub(rb"(?m)^[EWID]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\] .*\n", b"", stderr)
+        self.assertEqual(stderr, b"", "the library wrote to stderr (or a sanitizer did)")
 
     def assertCli(self, result, code: int, *in_stderr: str, stdout_empty: bool | None = None):
         rc, out, err = result
@@ -381,6 +387,189 @@ class RawLoad(Case):
         rc, out, err = self.load(p.url, "--raw")
         self.assertCli((rc, out, err), EXIT_OK)
         self.assertEqual((json.loads(out)["calls"], json.loads(out)["ok"]), (3, 3), out)
+
+
+class WrongPeer(Case):
+    """What answers where no gRPC server does is named, instead of asking whether the server
+    runs: an HTTP/1.x server (BentoML's HTTP port told apart by its health endpoints), an
+    HTTP/2 web server or proxy's HTTP status, a name that does not resolve; credentials in the
+    address are refused without being shown. The library (driver) and the CLI's exit codes."""
+
+    NOT_RUNNING = "is the server running"
+    BENTOML = "this is BentoML's HTTP port, not its gRPC port"
+    SERVE_GRPC = "`bentoml serve-grpc`"
+    HTTP1 = "the server answered in HTTP/1.1, not gRPC"
+
+    def http1(self, *args):
+        """http1_server.py (tests/support) with a log of the requests it gets."""
+        log = tempfile.mktemp(prefix="http1.", suffix=".log", dir=TMP)
+        p = self.process(os.path.join("..", "support", "http1_server.py"), "--log", log, *args)
+        return p, log
+
+    @staticmethod
+    def requests(log) -> list:
+        if not os.path.exists(log):
+            return []
+        with open(log) as f:
+            return f.read().splitlines()
+
+    def assertNotRunningAdvice(self, message: bytes):
+        self.assertNotIn(self.NOT_RUNNING.encode(), message)
+
+    def test_bentoml_http_port(self):
+        p, log = self.http1("--bentoml")
+        r = drive("--discovery-ms", "3000", p.url, "connect")
+        self.assertResult(r, "BG_ERR_UNAVAILABLE", self.BENTOML, self.SERVE_GRPC,
+                          "answered in HTTP/1.1", "Failed parsing HTTP/2", step="connect",
+                          grpc=14)
+        self.assertNotRunningAdvice(r["msg"])
+        self.assertEqual(self.requests(log), ["GET /livez", "GET /readyz", "GET /docs.json"])
+        self.assertLess(r["ms"], 1500, "the look at the peer is bounded (1 s)")
+        # a sync call without discovery (bg_client_open + bg_client_call_raw) says the same
+        r = drive("--raw", p.url, "call", "predict", "text", "hi")
+        self.assertResult(r, "BG_ERR_UNAVAILABLE", "call 'predict'", self.BENTOML, grpc=14)
+
+    def test_bentoml_http_port_cli(self):
+        p, _ = self.http1("--bentoml")
+        self.assertCli(cli("describe", p.url), EXIT_UNAVAILABLE, self.BENTOML, self.SERVE_GRPC,
+                       stdout_empty=True)
+        self.assertCli(cli("call", "--raw", p.url, "predict", "--text", "hi"), EXIT_UNAVAILABLE,
+                       self.BENTOML, stdout_empty=True)
+        self.assertCli(cli("health", p.url), EXIT_UNAVAILABLE, self.BENTOML, stdout_empty=True)
+        rc, out, err = cli("describe", p.url, "--format", "json")
+        self.assertEqual(rc, EXIT_UNAVAILABLE, err)
+        e = json.loads(out)["error"]
+        self.assertEqual((e["status"], e["grpc_status_name"], e["exit_code"]),
+                         ("BG_ERR_UNAVAILABLE", "UNAVAILABLE", EXIT_UNAVAILABLE), out)
+        self.assertIn(self.BENTOML, e["message"])
+
+    def test_bentoml_http_port_with_tls(self):
+        """grpcs:// to the HTTP port: the TLS handshake fails on plain text; the look says why."""
+        p, log = self.http1("--bentoml")
+        r = drive("--discovery-ms", "3000", f"grpcs://{p.url}", "connect")
+        self.assertResult(r, "BG_ERR_UNAVAILABLE", self.BENTOML, "in plain text (no TLS)",
+                          step="connect", grpc=14, core_log=True)
+        self.assertEqual(self.requests(log), ["GET /livez", "GET /readyz", "GET /docs.json"])
+
+    def test_plain_http1_server(self):
+        """An HTTP/1.1 server without BentoML's endpoints: HTTP/1.1, not BentoML."""
+        p, log = self.http1()
+        r = drive("--discovery-ms", "3000", p.url, "connect")
+        self.assertResult(r, "BG_ERR_UNAVAILABLE", self.HTTP1, self.SERVE_GRPC, step="connect",
+                          grpc=14)
+        self.assertNotIn(self.BENTOML.encode(), r["msg"])
+        self.assertNotRunningAdvice(r["msg"])
+        self.assertEqual(self.requests(log), ["GET /livez"])  # 404: nothing more to ask
+        self.assertCli(cli("describe", p.url), EXIT_UNAVAILABLE, self.HTTP1, stdout_empty=True)
+
+    def test_http1_reply_without_a_look(self):
+        """Core's own words ("http1.x server") say HTTP/1.x even where the look learns nothing:
+        this server answers gRPC's preface in HTTP/1.1 but never a request; the look gives up
+        after its second, and the call still fails promptly."""
+        p = self.process("raw_server.py", "--mode", "http1_stall_get")
+        r = drive("--discovery-ms", "5000", p.url, "connect")
+        self.assertResult(r, "BG_ERR_UNAVAILABLE", "the server answered in HTTP/1.x, not gRPC",
+                          "http1.x server", step="connect", grpc=14)
+        self.assertGreaterEqual(r["ms"], 1000, "the look waited for its whole budget")
+        self.assertLess(r["ms"], 2000, "the look is bounded (1 s)")
+        self.assertCli(cli("describe", p.url), EXIT_UNAVAILABLE, "answered in HTTP/1.x")
+
+    def test_async_calls_do_not_look(self):
+        """Async calls complete on the engine's thread: no look (it could stall other calls
+        for a second); Core's words still say what they can."""
+        p, log = self.http1("--bentoml")
+        r = drive("--async", "4", "--raw", p.url, "call", "predict", "text", "hi")
+        self.assertEqual((r["step"], r["code"], r["grpc"]), ("async", "BG_ERR_UNAVAILABLE", 14), r)
+        self.assertEqual(r["out"]["codes"], {"BG_ERR_UNAVAILABLE": 4}, r)
+        self.assertIn(b"a server answered, but not in HTTP/2", r["msg"])
+        self.assertEqual(self.requests(log), [])
+
+    def test_wait_until_ready_does_not_look_each_time(self):
+        p, log = self.http1("--bentoml")
+        self.assertCli(cli("wait", p.url, "--timeout-ms", "600", "--interval-ms", "100"),
+                       EXIT_DEADLINE, "was not ready", "not in HTTP/2")
+        self.assertEqual(self.requests(log), [])
+
+    def proxy(self, status: int):
+        return self.process("raw_server.py", "--mode", "http2_status", "--status", str(status))
+
+    def test_http2_proxy_502(self):
+        p = self.proxy(502)
+        r = drive("--discovery-ms", "3000", p.url, "connect")
+        self.assertResult(r, "BG_ERR_UNAVAILABLE",
+                          "an HTTP/2 web server or proxy answered with HTTP status 502 Bad Gateway",
+                          "backend-protocol", "Received http2 header with status: 502",
+                          step="connect", grpc=14, core_log=True)
+        self.assertNotRunningAdvice(r["msg"])
+        self.assertCli(cli("describe", p.url), EXIT_UNAVAILABLE, "HTTP status 502 Bad Gateway",
+                       stdout_empty=True)
+        self.assertCli(cli("call", "--raw", p.url, "predict", "--text", "hi"), EXIT_UNAVAILABLE,
+                       "HTTP status 502 Bad Gateway", stdout_empty=True)
+
+    def test_http2_proxy_503(self):
+        p = self.proxy(503)
+        r = drive("--discovery-ms", "3000", p.url, "connect")
+        self.assertResult(r, "BG_ERR_UNAVAILABLE", "proxy answered with HTTP status 503",
+                          step="connect", grpc=14, core_log=True)
+        self.assertCli(cli("describe", p.url), EXIT_UNAVAILABLE, "HTTP status 503")
+
+    def test_http2_proxy_404(self):
+        """Core makes 404 UNIMPLEMENTED: something answered, so a server error (exit 5)."""
+        p = self.proxy(404)
+        r = drive("--discovery-ms", "3000", p.url, "connect")
+        self.assertResult(r, "BG_ERR_SERVER", "proxy answered with HTTP status 404 Not Found",
+                          "no route to BentoML's gRPC service", step="connect", grpc=12,
+                          core_log=True)
+        self.assertNotIn(b"does not implement this method", r["msg"])
+        self.assertCli(cli("describe", p.url), EXIT_SERVER, "HTTP status 404 Not Found")
+
+    def test_unresolvable_name(self):
+        """Asked of the test's own DNS responder (NXDOMAIN for every other name): nothing leaves
+        the machine."""
+        dns = self.process(os.path.join("..", "replicas", "dns_responder.py"), "--name",
+                           "known.test", "--address", "127.0.0.1")
+        url = f"dns://127.0.0.1:{dns.port}/nosuchhost.invalid:3000"
+        r = drive("--discovery-ms", "3000", url, "connect")
+        self.assertResult(r, "BG_ERR_UNAVAILABLE", "cannot resolve host name 'nosuchhost.invalid'",
+                          "Domain name not found", step="connect", grpc=14)
+        self.assertNotRunningAdvice(r["msg"])
+        self.assertCli(cli("describe", url), EXIT_UNAVAILABLE,
+                       "cannot resolve host name 'nosuchhost.invalid'", stdout_empty=True)
+
+    def test_tls_only_port_keeps_tls_advice(self):
+        """A plaintext client at a TLS-only port: the look finds no HTTP/1.x server, so the
+        TLS advice stands."""
+        s = self.server("echo", "--tls-cert", f"{CERTS}/server.pem", "--tls-key",
+                        f"{CERTS}/server.key")
+        r = drive("--discovery-ms", "5000", s.url, "connect")
+        self.assertEqual((r["step"], r["code"]), ("connect", "BG_ERR_UNAVAILABLE"), r)
+        self.assertIn(b"grpcs://", r["msg"])
+        self.assertNotIn(b"HTTP/1", r["msg"])
+        self.assertCli(cli("describe", s.url), EXIT_UNAVAILABLE, "grpcs://")
+
+    def test_credentials_in_address_refused_unseen(self):
+        s = self.server("echo")
+        for url in (f"grpc://alice:s3cr3t@{s.url}", f"alice:s3cr3t@{s.url}",
+                    f"grpcs://s3cr3t@{s.url}"):
+            with self.subTest(url=url):
+                r = drive(url, "connect")
+                self.assertResult(r, "BG_ERR_INVALID_ARGUMENT", "carries user credentials",
+                                  f"<credentials>@{s.url}", "bg_call_options_set_bearer_token",
+                                  step="connect")
+                self.assertNotIn(b"s3cr3t", r["msg"])
+                for args in (("describe", url, "-v", "--log", "debug"),
+                             ("call", url, "predict", "--text", "hi", "-v", "--log", "debug"),
+                             ("call", "--raw", url, "predict", "--text", "hi", "-v"),
+                             ("health", url, "-v"), ("wait", url, "--timeout-ms", "300"),
+                             ("bench", url, "predict", "--text", "hi", "--count", "2", "--raw"),
+                             ("describe", url, "--format", "json")):
+                    rc, out, err = cli(*args)
+                    self.assertCli((rc, out, err), EXIT_USAGE)
+                    self.assertNotIn(b"s3cr3t", out + err, args)
+                    self.assertIn(b"carries user credentials", out + err, args)
+                    if "json" not in args:
+                        self.assertIn(b"-H 'authorization: Bearer TOKEN'", err, args)
+        self.assertEqual(s.records(), [], "nothing reached the server")
 
 
 # ---------------------------------------------------------------- issue 9: library defects

@@ -5,8 +5,9 @@
  * clients, fork again — and afterwards the parent's clients must all still work. Also: a fork
  * while an async call is in flight (the async engine's threads are brought out of gRPC), while a
  * sync call is in flight on another thread (the child may not use gRPC and says so), after every
- * client was closed, and with gRPC's fork support turned off by the user (`--fork-support-off`,
- * run with GRPC_ENABLE_FORK_SUPPORT=0: the child refuses to make clients, never hangs).
+ * client was closed, and with gRPC's fork support turned off by the user (`--child-refuses
+ * GRPC_ENABLE_FORK_SUPPORT=0`, or `GRPC_POLL_STRATEGY=epoll1`: the child refuses to make clients
+ * and says why, never hangs).
  * Every child is bounded in time: one that hangs is killed and the test fails. */
 #include <errno.h>
 #include <poll.h>
@@ -445,8 +446,9 @@ static void test_fork_during_sync_call_on_another_thread(void **state) {
   parent_check_and_close(&p);
 }
 
-/* Run with GRPC_ENABLE_FORK_SUPPORT=0: the user turned gRPC's fork support off, so a child
- * cannot use gRPC; it says so at once, and the parent is not disturbed. */
+/* Run with `--child-refuses NAME=VALUE`: the user turned gRPC's fork support off, or chose a
+ * polling strategy it is unsafe with, so a child cannot use gRPC; it says so at once, and the
+ * parent is not disturbed. */
 static void test_fork_support_off_child_refuses(void **state) {
   (void)state;
   run_matrix_case(child_refuses_new_clients);
@@ -465,7 +467,12 @@ static int teardown(void **state) {
 }
 
 int main(int argc, char **argv) {
-  if (argc > 1 && strcmp(argv[1], "--fork-support-off") == 0) {
+  if (argc > 2 && strcmp(argv[1], "--child-refuses") == 0) { /* NAME=VALUE, before any gRPC */
+    char *value = strchr(argv[2], '=');
+    if (!value)
+      return 2;
+    *value++ = '\0';
+    setenv(argv[2], value, 1);
     const struct CMUnitTest off[] = {cmocka_unit_test(test_fork_support_off_child_refuses)};
     return cmocka_run_group_tests(off, setup, teardown);
   }

@@ -4,6 +4,10 @@
 Emulates a legacy BentoML service served with ``bentoml serve-grpc``: BentoService
 (Call, ServiceMetadata) for one protocol version, and grpc.health.v1.Health/Check and Watch.
 Test options: --compress-responses gzip|deflate, --no-service-metadata (see --help).
+Older BentoML releases: --bentoml-release X.Y.Z sets what differs between them (README
+"BentoML releases"): 1.0.6-1.0.10 serve only v1alpha1, 1.0.11 v1 without ServiceMetadata,
+1.0.12 on add ServiceMetadata, and File inputs in the `file` field are accepted before 1.0.16
+and refused from 1.0.16 on (--protocol-version, --no-service-metadata, --file-mode).
 Prints ``PORT <n>`` on stdout once bound, then serves until SIGTERM/SIGINT, which shut it down
 gracefully: NOT_SERVING for --drain-ms (if set), then GOAWAY, in-flight calls finishing
 within --shutdown-grace-ms.
@@ -48,12 +52,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--listen", action="append", metavar="ADDR",
                    help="address to bind (repeatable): 127.0.0.1:0, [::1]:0, unix:/path "
                         "(default 127.0.0.1:0)")
-    p.add_argument("--protocol-version", choices=("v1", "v1alpha1"), default="v1")
+    p.add_argument("--protocol-version", choices=("v1", "v1alpha1"),
+                   help="BentoService version to serve (default v1, or the release's)")
     p.add_argument("--proto-dir", default=stubs.DEFAULT_PROTO_DIR)
     p.add_argument("--no-access-log", action="store_true",
                    help="unknown api_name -> UNKNOWN instead of INTERNAL (§5.2)")
-    p.add_argument("--file-mode", choices=("broken", "intended"), default="broken",
-                   help="File descriptor behaviour: BentoML HEAD (broken) or documented (§4.6)")
+    p.add_argument("--file-mode", choices=("broken", "intended"),
+                   help="File descriptor behaviour: BentoML 1.0.16 to HEAD (broken: the `file` "
+                        "field refused) or documented and before 1.0.16 (intended: accepted) "
+                        "(§4.6; default broken, or the release's)")
+    p.add_argument("--bentoml-release", metavar="X.Y.Z",
+                   help="behave like this BentoML release where releases differ: the "
+                        "services registered, ServiceMetadata, the File field (1.0.6 or later)")
     p.add_argument("--health-status", choices=("SERVING", "NOT_SERVING"), default="SERVING")
     p.add_argument("--startup-delay-ms", type=int, default=0,
                    help="report NOT_SERVING (and refuse calls) for this long after start")
@@ -67,6 +77,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="compress every response message with this algorithm")
     p.add_argument("--no-service-metadata", action="store_true",
                    help="serve BentoService without the ServiceMetadata method (UNIMPLEMENTED)")
+    p.add_argument("--no-bento-service", action="store_true",
+                   help="serve no BentoService at all, only grpc.health.v1.Health knowing '' "
+                        "and its own name: a gRPC server that is not BentoML")
     p.add_argument("--replica-id", help="trailing metadata bentoml-replica: ID on every Call")
     p.add_argument("--max-connection-age-ms", type=int, default=0,
                    help="grpc.max_connection_age_ms: GOAWAY each connection after this long")
@@ -81,9 +94,46 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("-v", "--verbose", action="store_true", help="log every failed call")
     args = p.parse_args(argv)
     args.listen = args.listen or ["127.0.0.1:0"]
+    apply_release(p, args)
     if bool(args.tls_cert) != bool(args.tls_key) or (args.tls_ca and not args.tls_cert):
         p.error("--tls-cert and --tls-key go together; --tls-ca needs them")
     return args
+
+
+def release_traits(release: str) -> dict:
+    """What a BentoML release serves over gRPC, where releases differ (README "BentoML
+    releases"): the protocol versions it has, ServiceMetadata, the File descriptor's field."""
+    try:
+        version = tuple(int(x) for x in release.split("."))
+    except ValueError:
+        raise ValueError(f"--bentoml-release takes X.Y.Z, e.g. 1.0.10 (got {release!r})")
+    if len(version) != 3:
+        raise ValueError(f"--bentoml-release takes X.Y.Z, e.g. 1.0.10 (got {release!r})")
+    if version < (1, 0, 6):
+        raise ValueError(f"BentoML {release} has no gRPC server (gRPC came in 1.0.6)")
+    return {"versions": ("v1alpha1",) if version <= (1, 0, 10) else ("v1", "v1alpha1"),
+            "service_metadata": version >= (1, 0, 12),
+            "file_mode": "intended" if version < (1, 0, 16) else "broken"}
+
+
+def apply_release(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """--bentoml-release fills the release's defaults; flags that contradict it are refused."""
+    if args.bentoml_release is None:
+        args.protocol_version = args.protocol_version or "v1"
+        args.file_mode = args.file_mode or "broken"
+        return
+    try:
+        traits = release_traits(args.bentoml_release)
+    except ValueError as e:
+        p.error(str(e))
+    if args.protocol_version and args.protocol_version not in traits["versions"]:
+        p.error(f"BentoML {args.bentoml_release} serves only {', '.join(traits['versions'])}")
+    if args.file_mode and args.file_mode != traits["file_mode"]:
+        p.error(f"BentoML {args.bentoml_release} has --file-mode {traits['file_mode']}")
+    args.protocol_version = args.protocol_version or traits["versions"][0]
+    args.file_mode = traits["file_mode"]
+    if not traits["service_metadata"]:
+        args.no_service_metadata = True
 
 
 class Readiness:
@@ -120,8 +170,9 @@ class Handlers:
         self.env = Env(pb=self.pb, version=args.protocol_version, file_mode=args.file_mode)
         self.service = service
         self.bento_name = f"bentoml.grpc.{args.protocol_version}.BentoService"
-        self.readiness = Readiness(["", self.bento_name, "grpc.health.v1.Health"],
-                                   args.health_status, args.startup_delay_ms)
+        names = ["", "grpc.health.v1.Health"] + ([] if args.no_bento_service
+                                                   else [self.bento_name])
+        self.readiness = Readiness(names, args.health_status, args.startup_delay_ms)
         self.lock = threading.Lock()
         self.calls = 0  # Calls received, for --fail-first-calls
 
@@ -280,8 +331,10 @@ def generic_handlers(h: Handlers, pbs: stubs.Stubs, version: str):
         "Watch": grpc.unary_stream_rpc_method_handler(
             h.health_watch, request_deserializer=pbs.health.HealthCheckRequest.FromString,
             response_serializer=pbs.health.HealthCheckResponse.SerializeToString)}
-    return (grpc.method_handlers_generic_handler(h.bento_name, bento),
-            grpc.method_handlers_generic_handler("grpc.health.v1.Health", health))
+    health_handler = grpc.method_handlers_generic_handler("grpc.health.v1.Health", health)
+    if h.args.no_bento_service:
+        return (health_handler,)
+    return (grpc.method_handlers_generic_handler(h.bento_name, bento), health_handler)
 
 
 def server_credentials(args):

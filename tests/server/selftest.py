@@ -802,7 +802,56 @@ def other_server_checks():
     with Server("--protocol-version", "v1alpha1") as s:
         v1alpha1_checks(s.channel())
     check("clean exit on SIGTERM", lambda: eq(s.rc, 0, "exit code"))
+    release_checks()
     tls_checks()
+
+
+def release_checks():
+    """--bentoml-release: what differs between BentoML releases (README "BentoML releases")."""
+    import reference_server
+
+    def traits(release):
+        a = reference_server.parse_args(["--bentoml-release", release])
+        return a.protocol_version, a.no_service_metadata, a.file_mode
+
+    check("--bentoml-release table", lambda: (
+        eq(traits("1.0.6"), ("v1alpha1", True, "intended"), "1.0.6"),
+        eq(traits("1.0.10"), ("v1alpha1", True, "intended"), "1.0.10"),
+        eq(traits("1.0.11"), ("v1", True, "intended"), "1.0.11"),
+        eq(traits("1.0.12"), ("v1", False, "intended"), "1.0.12"),
+        eq(traits("1.0.15"), ("v1", False, "intended"), "1.0.15"),
+        eq(traits("1.0.16"), ("v1", False, "broken"), "1.0.16"),
+        eq(traits("1.4.38"), ("v1", False, "broken"), "1.4.38")))
+
+    def refused(*argv):
+        proc = subprocess.run([sys.executable, os.path.join(HERE, "reference_server.py"),
+                               *argv], capture_output=True, text=True, timeout=30)
+        eq(proc.returncode, 2, "exit status")
+        return proc.stderr
+
+    check("--bentoml-release refuses what the release cannot do", lambda: (
+        eq("has no gRPC server" in refused("--bentoml-release", "1.0.5"), True, "1.0.5"),
+        eq("serves only v1alpha1" in refused("--bentoml-release", "1.0.8",
+                                             "--protocol-version", "v1"), True, "v1 on 1.0.8"),
+        eq("takes X.Y.Z" in refused("--bentoml-release", "1.0"), True, "1.0")))
+
+    with Server("--bentoml-release", "1.0.10") as s:
+        ch = s.channel()
+        check("1.0.10: v1alpha1 Call with the file member accepted", lambda: eq(
+            ok(call(ch, "predict_file", pb=V1A, version="v1alpha1",
+                    file=V1A.File(content=BIN_FILE))).file.content, BIN_FILE, "content"))
+        check("1.0.10: no v1 service, v1 health name unknown", lambda: (
+            expect_error(call(ch, "bonjour", text={"value": "x"}), SC.UNIMPLEMENTED),
+            expect_error(health(ch, "bentoml.grpc.v1.BentoService"), SC.NOT_FOUND)))
+
+    with Server("--no-bento-service") as s:
+        ch = s.channel()
+        check("--no-bento-service: only health, knowing ''", lambda: (
+            expect_error(call(ch, "bonjour", text={"value": "x"}), SC.UNIMPLEMENTED),
+            expect_error(call(ch, "bonjour", pb=V1A, version="v1alpha1",
+                              text={"value": "x"}), SC.UNIMPLEMENTED),
+            expect_error(health(ch, "bentoml.grpc.v1.BentoService"), SC.NOT_FOUND),
+            eq(health(ch, "")[2].status, 1, "whole server")))
 
 
 def v1alpha1_checks(ch):

@@ -196,6 +196,47 @@ static void test_xds_needs_bootstrap(void **state) {
   unsetenv("GRPC_XDS_BOOTSTRAP_CONFIG");
 }
 
+/* user:password@ (or user@) before the host is refused in every form that has a host, and the
+ * message keeps the host but shows nothing of the credentials (not even a scheme-like part of
+ * a password); socket paths and abstract names keep their '@'. */
+static void expect_userinfo_refused(const char *url, const char *shown, const char *secret) {
+  expect_error(url, "carries user credentials");
+  expect_error(url, "bg_call_options_set_bearer_token");
+  expect_error(url, shown);
+  bgi_url parsed;
+  bg_error err;
+  bgi_url_parse(url, &parsed, &err);
+  if (strstr(err.message, secret))
+    fail_msg("the message for '%s' shows '%s': %s", url, secret, err.message);
+}
+
+static void test_userinfo_refused(void **state) {
+  (void)state;
+  expect_userinfo_refused("grpc://alice:s3cr3t@bento.example:3000",
+                          "'grpc://<credentials>@bento.example:3000'", "s3cr3t");
+  expect_userinfo_refused("grpcs://alice:s3cr3t@bento.example:443",
+                          "'grpcs://<credentials>@bento.example:443'", "s3cr3t");
+  expect_userinfo_refused("alice:s3cr3t@127.0.0.1:3000", "'<credentials>@127.0.0.1:3000'",
+                          "s3cr3t");
+  expect_userinfo_refused("alice@localhost:3000", "'<credentials>@localhost:3000'", "alice");
+  /* a password holding '@', '/', "://", spaces or control bytes stays hidden */
+  expect_userinfo_refused("grpc://alice:p@ss/w0rd@bento.example:3000",
+                          "<credentials>@bento.example:3000", "w0rd");
+  expect_userinfo_refused("alice:pa://ss@bento.example:3000", "'<credentials>@bento.example",
+                          "pa:");
+  expect_userinfo_refused("grpc://alice:s3 cr\x01t@h:1", "<credentials>@h:1", "s3");
+  expect_userinfo_refused("dns:///alice:s3cr3t@bento.example:3000",
+                          "'dns://<credentials>@bento.example:3000'", "s3cr3t");
+  expect_userinfo_refused("http://alice:s3cr3t@bento.example:3000",
+                          "'http://<credentials>@bento.example:3000'", "s3cr3t");
+  expect_userinfo_refused("ipv4:alice:s3cr3t@127.0.0.1:3000", "<credentials>@127.0.0.1:3000",
+                          "s3cr3t");
+  expect_unix("unix:/tmp/a@b.sock", "/tmp/a@b.sock", "unix:/tmp/a%40b.sock");
+  bgi_url parsed;
+  assert_int_equal(bgi_url_parse("unix-abstract:user@name", &parsed, NULL), BG_OK);
+  assert_string_equal(parsed.host, "user@name");
+}
+
 static void test_null_error_is_allowed(void **state) {
   (void)state;
   bgi_url parsed;
@@ -212,6 +253,7 @@ int main(void) {
       cmocka_unit_test(test_local_targets),
       cmocka_unit_test(test_native_targets),
       cmocka_unit_test(test_xds_needs_bootstrap),
+      cmocka_unit_test(test_userinfo_refused),
   };
   return cmocka_run_group_tests_name("url", tests, NULL, NULL);
 }

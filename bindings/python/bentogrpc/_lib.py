@@ -61,6 +61,7 @@ _SIGNATURES = {
     "bg_cancel_token_cancel": (None, [p]),
     # client
     "bg_client_from_url": (p, [cstr, p, perr]),
+    "bg_client_open": (p, [cstr, p, perr]),
     "bg_client_close": (None, [p]),
     "bg_client_service_name": (cstr, [p]),
     "bg_client_service_docs": (cstr, [p]),

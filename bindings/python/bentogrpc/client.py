@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _lib
 from ._values import Encoder, take_output
-from .errors import InvalidArgumentError, forked, from_error
+from .errors import InvalidArgumentError, forked, from_error, with_advice
 
 PathOrPem = Union[str, os.PathLike, bytes]
 Metadata = Union[Mapping[str, Union[str, bytes]], Sequence[Tuple[str, Union[str, bytes]]]]
@@ -146,6 +146,21 @@ def build_call_options(lib, *, timeout=None, headers: Optional[Metadata] = None,
     return co
 
 
+def _no_discovery_advice(message: str) -> str:
+    """The Python remedy for the library's explanation of a server without ServiceMetadata
+    (src/client/discovery.c names the cases with these phrases), or ""."""
+    if "serves only bentoml.grpc.v1alpha1.BentoService" in message:
+        return (" (Python: bentogrpc.Client.open(url, protocol_version='v1alpha1') calls its "
+                "APIs without discovery: client.call('API', value))")
+    if "without the ServiceMetadata RPC" in message:
+        return (" (Python: bentogrpc.Client.open(url) calls its APIs without discovery: "
+                "client.call('API', value))")
+    if "releases before 1.0.12 have no ServiceMetadata" in message:
+        return (" (Python: bentogrpc.Client.open(url) calls APIs without discovery, with "
+                "protocol_version='v1alpha1' for BentoML 1.0.6 to 1.0.10)")
+    return ""
+
+
 class _ClientBase:
     """What Client and AsyncClient share: the bg_client, its APIs and call preparation."""
 
@@ -155,7 +170,7 @@ class _ClientBase:
     def _open(self, url: str, *, timeout=None, discovery_timeout=None, tls=False,
               root_certs=None, client_cert=None, client_key=None, authority=None,
               compression=None, headers=None, validate=True, protocol_version=None,
-              user_agent=None, interruptible=True):
+              user_agent=None, interruptible=True, discover=True):
         self._lib = lib = _lib.load()
         self._fork_generation = _lib.fork_generation
         self._interruptible = interruptible
@@ -168,12 +183,15 @@ class _ClientBase:
                              compression=compression, protocol_version=protocol_version,
                              user_agent=user_agent)
         err = _lib.Error()
+        connect = lib.bg_client_from_url if discover else lib.bg_client_open
         try:
-            handle = lib.bg_client_from_url(str(url).encode(), opts, ctypes.byref(err))
+            handle = connect(str(url).encode(), opts, ctypes.byref(err))
         finally:
             lib.bg_options_free(opts)
         if not handle:
-            raise from_error(lib, err)
+            exc = from_error(lib, err)
+            raise with_advice(exc, _no_discovery_advice(exc.message)) if discover else exc
+        self._discovered = discover
         self._handle = handle
         self.url = url
         self.service_name = lib.bg_client_service_name(handle).decode()
@@ -269,6 +287,19 @@ class Client(_ClientBase):
                    validate=validate, protocol_version=protocol_version, user_agent=user_agent,
                    interruptible=interruptible)
 
+    @classmethod
+    def open(cls, url: str, **options: Any) -> "Client":
+        """Connects to ``url`` WITHOUT discovering its APIs, for servers that have no
+        ServiceMetadata: BentoML 1.0.11, and 1.0.6 to 1.0.10 with
+        ``protocol_version="v1alpha1"`` (README "BentoML releases"). ``apis`` is empty and
+        ``call(api_name, inp)`` sends every input raw: its Python type picks the Request field
+        (bytes -> serialized_bytes, str -> text, numpy -> ndarray, ...), without client-side
+        validation. ``health()`` works as usual. Keyword arguments as :meth:`from_url`; no RPC
+        is made, so a server that is not there shows at the first call."""
+        client = cls.__new__(cls)
+        client._open(url, discover=False, **options)
+        return client
+
     def call(self, api_name: str, inp: Any = None, *, timeout: Optional[float] = None,
              headers: Optional[Metadata] = None, compression: Optional[str] = None,
              validate: Optional[bool] = None, wait_for_ready: Optional[bool] = None) -> Any:
@@ -284,7 +315,8 @@ class Client(_ClientBase):
         try:
             enc, value, co, api = self._prepare(api_name, inp, locals(), cancel=token or None)
             err, out = _lib.Error(), ctypes.c_void_p()
-            fn = lib.bg_client_call if api is None or api.supported else lib.bg_client_call_raw
+            raw = (api is None and not self._discovered) or (api is not None and not api.supported)
+            fn = lib.bg_client_call_raw if raw else lib.bg_client_call
             try:
                 args = (handle, api_name.encode(), value, ctypes.byref(out), co,
                         ctypes.byref(err))

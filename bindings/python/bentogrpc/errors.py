@@ -101,3 +101,11 @@ def forked(what: str) -> ForkedError:
     return ForkedError(f"{what} was created before fork() and cannot be used in the child "
                        "process: create clients after fork, in the process that uses them "
                        "(e.g. in a multiprocessing Pool initializer)", status="BG_ERR_FORKED")
+
+
+def with_advice(exc: BentoGrpcError, advice: str) -> BentoGrpcError:
+    """``exc`` with ``advice`` appended to its message (``exc`` itself when there is none)."""
+    if not advice:
+        return exc
+    return type(exc)(exc.message + advice, code=exc.code, status=exc.status,
+                     grpc_status=exc.grpc_status, grpc_status_name=exc.grpc_status_name)
