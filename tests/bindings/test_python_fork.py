@@ -356,18 +356,17 @@ class Multiprocessing(ForkBase):
 
 
 class ReadmeExample(unittest.TestCase):
-    """The README's "Fork and multiprocessing (Python)" example, exactly as printed."""
+    """The README's "Fork and multiprocessing (Python)" example (the block after
+    ``<!-- readme-test: fork_example.py -->``), exactly as printed."""
 
     def test_runs_as_printed(self):
-        with open(os.path.join(SRC, "README.md"), encoding="utf-8") as f:
-            readme = f.read()
-        section = re.search(r"^### Fork and multiprocessing \(Python\)\n(.*?)(?=^#{1,3} )",
-                            readme, re.S | re.M)
-        self.assertIsNotNone(section, "README lacks the section")
-        code = re.search(r"^```python\n(.*?)^```", section.group(1), re.S | re.M)
-        self.assertIsNotNone(code, "the section has no python block")
+        extract = subprocess.run([PY, os.path.join(SRC, "tests/readme/extract_block.py"),
+                                  os.path.join(SRC, "README.md"), "fork_example.py"],
+                                 capture_output=True, text=True)
+        self.assertEqual(extract.returncode, 0, extract.stderr)
+        self.assertIn("ForkedError", extract.stdout)
         with tempfile.NamedTemporaryFile("w", suffix=".py") as script:
-            script.write(code.group(1))
+            script.write(extract.stdout)
             script.flush()
             env = dict(os.environ, PYTHONPATH=os.path.join(SRC, "bindings", "python"))
             t0 = time.monotonic()
