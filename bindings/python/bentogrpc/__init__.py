@@ -12,12 +12,14 @@ looked for in BENTOGRPC_LIBRARY, next to this package, then on the system's sear
 from ._values import File
 from .aio import AsyncClient
 from .client import Api, Client, wait_until_server_ready
-from .errors import (BentoGrpcError, CancelledError, DeadlineExceededError, InternalError,
-                     InvalidArgumentError, OutOfMemoryError, ProtocolError, ServerError,
-                     ServerNotReadyError, UnavailableError, UnknownApiError, UnsupportedError)
+from .errors import (BentoGrpcError, CancelledError, DeadlineExceededError, ForkedError,
+                     InternalError, InvalidArgumentError, OutOfMemoryError, ProtocolError,
+                     ServerError, ServerNotReadyError, UnavailableError, UnknownApiError,
+                     UnsupportedError)
 
 __all__ = ["Api", "AsyncClient", "BentoGrpcError", "CancelledError", "Client",
-           "DeadlineExceededError", "File", "InternalError", "InvalidArgumentError",
-           "OutOfMemoryError", "ProtocolError", "ServerError", "ServerNotReadyError",
-           "UnavailableError", "UnknownApiError", "UnsupportedError", "wait_until_server_ready"]
+           "DeadlineExceededError", "File", "ForkedError", "InternalError",
+           "InvalidArgumentError", "OutOfMemoryError", "ProtocolError", "ServerError",
+           "ServerNotReadyError", "UnavailableError", "UnknownApiError", "UnsupportedError",
+           "wait_until_server_ready"]
 __version__ = "0.1.0"

@@ -155,6 +155,22 @@ def candidates() -> List[str]:
 _lock = threading.Lock()
 _lib: Optional[ctypes.CDLL] = None
 
+# How many fork()s separate this process from the one that imported the package: a client
+# remembers the value it was created under, and one created in an ancestor process refuses
+# to be used (errors.forked) before any of its state reaches the library.
+fork_generation = 0
+
+
+def _after_fork_in_child() -> None:
+    """In a fork()ed child: a new lock (the parent's may have been held by a thread that does
+    not exist here) and the next fork generation."""
+    global _lock, fork_generation
+    _lock = threading.Lock()
+    fork_generation += 1
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
 
 def load() -> ctypes.CDLL:
     """The loaded library (once per process). ctypes.CDLL releases the GIL in every call."""

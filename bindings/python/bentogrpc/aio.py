@@ -51,6 +51,7 @@ class AsyncClient(_ClientBase):
 
     # ---- the event loop side
     def _attach(self) -> asyncio.AbstractEventLoop:
+        self._live_async()  # before the loop watches the library's fd (a parent's, if forked)
         loop = asyncio.get_running_loop()
         if self._loop is None:
             loop.add_reader(self._fd, self._dispatch)
@@ -60,6 +61,10 @@ class AsyncClient(_ClientBase):
         return loop
 
     def _dispatch(self) -> None:
+        if self._inherited():
+            # a loop carried over a fork (asyncio does not support that): the fd and the
+            # loop's epoll set are shared with the parent, so touch neither
+            return
         err = _lib.Error()
         if self._lib.bg_async_client_dispatch(self._aclient, None, ctypes.byref(err)) != 0:
             raise from_error(self._lib, err)
@@ -168,13 +173,19 @@ class AsyncClient(_ClientBase):
     @property
     def in_flight(self) -> int:
         """Calls started whose results have not been delivered yet."""
+        if self._inherited():
+            return 0  # none of them is this process's
         return self._lib.bg_async_client_pending(self._aclient) if self._aclient else 0
 
     def close_now(self) -> None:
-        """Cancels what is in flight (its awaiters get CancelledError) and frees the client."""
+        """Cancels what is in flight (its awaiters get CancelledError) and frees the client.
+        In a fork()ed child, a client of the parent frees only this process's copy: its calls
+        and connection stay the parent's (the library leaves them alone)."""
         aclient, self._aclient = self._aclient, None
         if aclient:
-            if self._loop is not None and not self._loop.is_closed():
+            # a loop carried over a fork shares its epoll set with the parent's: leave it be
+            if self._loop is not None and not self._loop.is_closed() \
+                    and not self._inherited():
                 self._loop.remove_reader(self._fd)
             self._lib.bg_async_client_close(aclient)  # runs the remaining callbacks here
         handle, self._handle = self._handle, None

@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _lib
 from ._values import Encoder, take_output
-from .errors import InvalidArgumentError, from_error, with_advice
+from .errors import InvalidArgumentError, forked, from_error, with_advice
 
 PathOrPem = Union[str, os.PathLike, bytes]
 Metadata = Union[Mapping[str, Union[str, bytes]], Sequence[Tuple[str, Union[str, bytes]]]]
@@ -165,12 +165,14 @@ class _ClientBase:
     """What Client and AsyncClient share: the bg_client, its APIs and call preparation."""
 
     _handle = None
+    _fork_generation = 0
 
     def _open(self, url: str, *, timeout=None, discovery_timeout=None, tls=False,
               root_certs=None, client_cert=None, client_key=None, authority=None,
               compression=None, headers=None, validate=True, protocol_version=None,
               user_agent=None, interruptible=True, discover=True):
         self._lib = lib = _lib.load()
+        self._fork_generation = _lib.fork_generation
         self._interruptible = interruptible
         self._headers = list(headers.items() if isinstance(headers, Mapping)
                              else (headers or ()))
@@ -199,7 +201,14 @@ class _ClientBase:
             api = Api(lib, lib.bg_client_api_at(handle, i))
             self.apis[api.name] = api
 
+    def _inherited(self) -> bool:
+        """True in a fork()ed child for a client its parent created: the child must not use
+        it (its channel and sockets are the parent's)."""
+        return self._fork_generation != _lib.fork_generation
+
     def _live(self):
+        if self._inherited():
+            raise forked(f"this {type(self).__name__} (for {self.url})")
         if not self._handle:
             raise InvalidArgumentError("the client is closed", status="BG_ERR_INVALID_ARGUMENT")
         return self._handle
@@ -344,7 +353,9 @@ class Client(_ClientBase):
         return lib.bg_health_status_str(status.value).decode()
 
     def close(self) -> None:
-        """Closes the channel. Calls must not be running; idempotent."""
+        """Closes the channel. Calls must not be running; idempotent. In a fork()ed child, a
+        client of the parent is closed without touching the parent's connection (the library
+        frees only this process's copy)."""
         handle, self._handle = self._handle, None
         if handle:
             self._lib.bg_client_close(handle)
@@ -371,6 +382,16 @@ def _interruptible() -> bool:
 
 _jobs: "queue.SimpleQueue" = queue.SimpleQueue()
 _worker: Optional[threading.Thread] = None
+
+
+def _after_fork_in_child() -> None:
+    """The helper thread does not exist in a fork()ed child, and the queue's lock may have
+    been held at the fork: a new queue, and a new thread at the next call."""
+    global _jobs, _worker
+    _jobs, _worker = queue.SimpleQueue(), None
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _work() -> None:

@@ -73,10 +73,18 @@ class InternalError(BentoGrpcError):
     code = 11
 
 
+class ForkedError(BentoGrpcError):
+    """A client created before fork() was used in the child process: a client belongs to the
+    process that created it. Create clients in the child, after the fork (e.g. in a
+    multiprocessing Pool initializer). BG_ERR_FORKED."""
+    code = 12
+
+
 BY_CODE: Dict[int, Type[BentoGrpcError]] = {
     c.code: c for c in (InvalidArgumentError, OutOfMemoryError, UnavailableError,
                         DeadlineExceededError, ServerError, ProtocolError, UnknownApiError,
-                        UnsupportedError, ServerNotReadyError, CancelledError, InternalError)}
+                        UnsupportedError, ServerNotReadyError, CancelledError, InternalError,
+                        ForkedError)}
 
 
 def from_error(lib, err) -> BentoGrpcError:
@@ -85,6 +93,14 @@ def from_error(lib, err) -> BentoGrpcError:
     return cls(err.message.decode("utf-8", "replace"), code=err.code,
                status=lib.bg_status_str(err.code).decode(), grpc_status=err.grpc_status,
                grpc_status_name=(lib.bg_grpc_status_str(err.grpc_status) or b"").decode())
+
+
+def forked(what: str) -> ForkedError:
+    """The error for a client of the parent process used in a fork()ed child (raised by the
+    binding itself, before anything reaches the library)."""
+    return ForkedError(f"{what} was created before fork() and cannot be used in the child "
+                       "process: create clients after fork, in the process that uses them "
+                       "(e.g. in a multiprocessing Pool initializer)", status="BG_ERR_FORKED")
 
 
 def with_advice(exc: BentoGrpcError, advice: str) -> BentoGrpcError:
