@@ -7,8 +7,6 @@
 #include "client/async_internal.h"
 #include "client/call_internal.h"
 #include "error_internal.h"
-#include "log_internal.h"
-#include "wire/file_as_bytes.h"
 
 typedef struct call_op {
   struct bg_async_call head; /* first: the handle */
@@ -16,10 +14,6 @@ typedef struct call_op {
   bgi_call_op call;
   grpc_metadata *metadata; /* our copy of the call options' metadata; slices referenced */
   size_t n_metadata;
-  /* While a File input may be refused as `file`: a second reference to the packed Request's
-   * slices (no copy), because gRPC empties the buffer it sends (call.op.request) and the
-   * caller's input is gone once bg_async_call() returns. Dropped when the call finishes. */
-  grpc_byte_buffer *resend_from;
   bg_async_call_cb callback;
   void *user_data;
 } call_op;
@@ -34,61 +28,12 @@ static void call_fini(call_op *c) {
   free(c->metadata);
   c->metadata = NULL;
   c->n_metadata = 0;
-  if (c->resend_from)
-    grpc_byte_buffer_destroy(c->resend_from);
-  c->resend_from = NULL;
 }
 
-/* Queue drainer, no lock held: the call finished. A File input refused as `file` (BentoML >=
- * 1.0.16, PROTOCOL.md §4.6) is sent once more as serialized_bytes, built from the Request
- * kept in `resend_from`, as bg_client_call() does (call.c, call_complete): the refused reply is
- * dropped and the interceptors see one call. Returns false when the resend started (its end
- * comes back here and is delivered); true delivers what came, also when the resend cannot
- * start: the refusal then ends the call as before (call_complete says to call again). */
+/* Queue drainer, no lock held: the call finished; the engine follows the Call kind's steps
+ * (a File input refused as `file` goes once more as serialized_bytes, call.c). */
 static bool call_completed(bgi_async_op *op, bool ok) {
-  call_op *c = (call_op *)op;
-  grpc_byte_buffer *kept = c->resend_from;
-  if (!kept)
-    return true;
-  c->resend_from = NULL; /* one resend at most */
-  /* A cancelled call is delivered as cancelled: nothing to resend. A cancel that comes after
-   * this look is still seen: bgi_async_op_start cancels a call started after a cancel.
-   * BentoML's refusal is a status alone; one that came with a reply message (a misbehaving
-   * server) is delivered as it is. */
-  bool refused = ok && !c->call.op.result.response &&
-                 bgi_async_op_cancelled(op) == BGI_CANCEL_NONE &&
-                 bgi_call_refused_file(&c->call); /* marks the API: later calls go as bytes */
-  grpc_byte_buffer *again = NULL;
-  bg_error err;
-  bg_status st = refused
-                     ? bgi_wire_request_file_as_bytes(kept, c->call.client->protocol, &again, &err)
-                     : BG_OK;
-  grpc_byte_buffer_destroy(kept);
-  if (!refused)
-    return true;
-  if (st != BG_OK) {
-    bgi_log(BG_LOG_WARN, "%s at %s refused the File input as file, and it cannot be sent again: %s",
-            c->call.api_name, c->call.client->url_text, err.message);
-    return true;
-  }
-  bgi_call_log_resend(&c->call);
-  bgi_operation *call = &c->call.op;
-  bgi_unary_result refusal = call->result; /* moved aside: restored if the resend fails */
-  grpc_byte_buffer *sent = call->request;  /* emptied by gRPC */
-  call->request = call->call.request = again;
-  c->call.file_as_bytes = true; /* the outcome of this attempt is the call's */
-  if (bgi_async_op_start(op, &call->call, &call->result, &err) == BG_OK) {
-    /* `c` may be delivered (and freed) on another thread from here on: touch only locals */
-    bgi_unary_result_fini(&refusal);
-    grpc_byte_buffer_destroy(sent);
-    return false;
-  }
-  bgi_unary_result_fini(&call->result);
-  call->result = refusal;
-  call->request = call->call.request = sent;
-  grpc_byte_buffer_destroy(again);
-  c->call.file_as_bytes = false;
-  return true;
+  return bgi_async_op_next(op, &((call_op *)op)->call.op, ok);
 }
 
 static void call_deliver(bgi_async_op *op, bgi_cancel_reason reason) {
@@ -168,8 +113,6 @@ static bg_status start(bg_async_client *aclient, const char *api_name, const bg_
   bg_status st = bgi_operation_prepare(&c->call.op, err);
   if (st == BG_OK && (st = copy_metadata(c, err)) != BG_OK)
     st = bgi_operation_abort(&c->call.op, st, err);
-  if (st == BG_OK && bgi_call_file_may_be_refused(&c->call))
-    c->resend_from = grpc_byte_buffer_copy(c->call.op.request); /* slices shared */
   if (st == BG_OK)
     st = bgi_async_op_launch(op, &c->call.op, err); /* aborts the operation when it fails */
   if (st != BG_OK) {

@@ -8,6 +8,7 @@
 #include "error_internal.h"
 #include "log_internal.h"
 #include "wire/byte_buffer.h"
+#include "wire/file_as_bytes.h"
 #include "wire/ndarray_stream.h"
 
 static bg_status fail_unknown_api(const bg_client *client, const char *api_name, bg_error *err) {
@@ -150,6 +151,11 @@ static bg_status find_api(bgi_call_op *c, bg_error *err) {
   return BG_OK;
 }
 
+/* true when the prepared call sends a File input as `file`, which BentoML >= 1.0.16 refuses. */
+static bool file_may_be_refused(const bgi_call_op *c) {
+  return c->api && !c->file_as_bytes && c->api->input.descriptor == &bgi_file_descriptor;
+}
+
 static bg_status call_prepare(bgi_operation *op, bg_error *err) {
   bgi_call_op *c = (bgi_call_op *)op;
   if (!c->client || !c->api_name || !c->input)
@@ -169,30 +175,55 @@ static bg_status call_prepare(bgi_operation *op, bg_error *err) {
       bgi_error_prefix(err, "API '%s' input", c->api_name);
     return st;
   }
+  if (file_may_be_refused(c) && !(c->resend_from = grpc_byte_buffer_copy(op->request)))
+    return BGI_FAIL_NOMEM(err); /* the copy shares the slices */
   return fill_settings(c, err);
 }
 
-/* ---- complete ---- */
+/* ---- next: the File input resent as serialized_bytes ---- */
 
-bool bgi_call_file_may_be_refused(const bgi_call_op *c) {
-  return c->api && !c->file_as_bytes && c->api->input.descriptor == &bgi_file_descriptor;
-}
-
-bool bgi_call_refused_file(const bgi_call_op *c) {
+/* BentoML >= 1.0.16 refuses a File input sent as `file` with INVALID_ARGUMENT and no reply
+ * message (PROTOCOL.md §4.6). */
+static bool is_file_refusal(const bgi_call_op *c) {
   const bgi_unary_result *result = &c->op.result;
-  if (!bgi_call_file_may_be_refused(c) || result->status != GRPC_STATUS_INVALID_ARGUMENT ||
-      !details_contain(result, "got 'file' instead"))
-    return false;
-  atomic_store(&((bg_api *)c->api)->file_as_bytes, true);
-  return true;
+  return c->api && c->api->input.descriptor == &bgi_file_descriptor && !result->response &&
+         result->status == GRPC_STATUS_INVALID_ARGUMENT &&
+         details_contain(result, "got 'file' instead");
 }
 
-void bgi_call_log_resend(const bgi_call_op *c) {
+static bgi_next call_next(bgi_operation *op, int64_t *after_ms) {
+  (void)after_ms;
+  bgi_call_op *c = (bgi_call_op *)op;
+  grpc_byte_buffer *kept = c->resend_from;
+  if (!kept)
+    return BGI_NEXT_DONE;
+  c->resend_from = NULL; /* one resend at most */
+  bool refused = is_file_refusal(c);
+  grpc_byte_buffer *again = NULL;
+  bg_error err;
+  bg_status st =
+      refused ? bgi_wire_request_file_as_bytes(kept, c->client->protocol, &again, &err) : BG_OK;
+  grpc_byte_buffer_destroy(kept);
+  if (!refused)
+    return BGI_NEXT_DONE;
+  atomic_store(&((bg_api *)c->api)->file_as_bytes, true); /* later calls go as bytes */
+  if (st != BG_OK) {
+    bgi_log(BG_LOG_WARN, "%s at %s refused the File input as file, and it cannot be sent again: %s",
+            c->api_name, c->client->url_text, err.message);
+    return BGI_NEXT_DONE;
+  }
   bgi_log(BG_LOG_INFO,
           "%s at %s refused the File input as file; sending it again as serialized_bytes "
           "(PROTOCOL.md §4.6)",
           c->api_name, c->client->url_text);
+  if (op->request) /* emptied by gRPC when it was sent */
+    grpc_byte_buffer_destroy(op->request);
+  op->request = again;
+  c->file_as_bytes = true; /* the outcome of this attempt is the call's */
+  return BGI_NEXT_AGAIN;
 }
+
+/* ---- complete ---- */
 
 static bg_status outcome(bgi_call_op *c, bg_error *err) {
   const bgi_unary_result *result = &c->op.result;
@@ -233,19 +264,9 @@ static bg_status finish(bgi_call_op *c, bg_error *err) {
 
 static bg_status call_complete(bgi_operation *op, bg_error *err) {
   bgi_call_op *c = (bgi_call_op *)op;
-  bool refused = bgi_call_refused_file(c);
-  if (refused && c->may_retry) { /* the refused attempt ends for the interceptors first */
-    bgi_call_log_resend(c);
-    bg_error ignored;
-    finish(c, &ignored);
-    bg_value_free(c->output);
-    c->output = NULL;
-    c->retry = true;
-    return BG_ERR_SERVER;
-  }
+  bool refused = is_file_refusal(c);
   bg_status st = finish(c, err);
-  /* An async call whose resend could not be started (async_call.c, call_completed): only
-   * later calls go the new way. */
+  /* The resend could not be built or started (call_next): only later calls go the new way. */
   if (refused && st != BG_OK)
     bgi_error_prefix(err,
                      "the server takes File inputs as serialized_bytes only; later calls of "
@@ -268,6 +289,9 @@ static void call_fini(bgi_operation *op) {
   if (c->borrowed) /* the request is destroyed by now: wait until gRPC let go of the input */
     bgi_send_guard_wait(&c->borrow);
   c->borrowed = false;
+  if (c->resend_from)
+    grpc_byte_buffer_destroy(c->resend_from);
+  c->resend_from = NULL;
   bgi_chain_fini(&c->chain);
   bg_value_free(c->output);
   c->output = NULL;
@@ -275,6 +299,7 @@ static void call_fini(bgi_operation *op) {
 
 const bgi_rpc bgi_call_rpc = {.name = "Call",
                               .prepare = call_prepare,
+                              .next = call_next,
                               .complete = call_complete,
                               .abort = call_abort,
                               .fini = call_fini};
@@ -294,7 +319,8 @@ void bgi_call_op_init(bgi_call_op *c, bg_client *client, const char *api_name,
 
 /* ---- the sync front end: start, wait ---- */
 
-/* One sync call; a File input refused as `file` is sent again as serialized_bytes. */
+/* One sync call (the engine follows the kind's steps: a File input refused as `file` is sent
+ * again as serialized_bytes). */
 static bg_status run(bg_client *client, const char *api_name, const bg_value *input,
                      bg_value **output, const bg_call_options *co, bool raw, bg_error *err) {
   bgi_error_clear(err);
@@ -302,20 +328,15 @@ static bg_status run(bg_client *client, const char *api_name, const bg_value *in
     *output = NULL;
   if (!output)
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "output must not be NULL");
-  for (int attempt = 0;; attempt++) {
-    bgi_call_op c;
-    bgi_call_op_init(&c, client, api_name, input, co, raw);
-    c.may_borrow = true; /* a sync call lasts until gRPC has let go of the request */
-    c.may_retry = attempt == 0;
-    c.op.probe_peer = true;
-    bg_status st = bgi_operation_run(&c.op, client ? &client->cq_pool : NULL, err);
-    *output = c.output;
-    c.output = NULL;
-    bool retry = c.retry;
-    bgi_operation_fini(&c.op);
-    if (!retry)
-      return st;
-  }
+  bgi_call_op c;
+  bgi_call_op_init(&c, client, api_name, input, co, raw);
+  c.may_borrow = true; /* a sync call lasts until gRPC has let go of the request */
+  c.op.probe_peer = true;
+  bg_status st = bgi_operation_run(&c.op, client ? &client->cq_pool : NULL, err);
+  *output = c.output;
+  c.output = NULL;
+  bgi_operation_fini(&c.op);
+  return st;
 }
 
 BG_API bg_status bg_client_call(bg_client *client, const char *api_name, const bg_value *input,

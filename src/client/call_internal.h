@@ -21,34 +21,29 @@ typedef struct bgi_call_op {
                                         * (metadata, `chain`, `output_buffer`) */
   bgi_out_buffer output_buffer;        /* the options' output buffer, copied at init */
   bool raw;                            /* no descriptors: the content follows the input's kind */
-  bool may_borrow;       /* the caller keeps the input until the call ends: large float/double
-                          * ndarrays go out from its buffer */
-  bool may_retry;        /* complete may ask for a File input refused as `file` to be sent
-                          * again (sync; the async call resends before complete) */
-  const bg_api *api;     /* NULL for a raw call */
-  bool file_as_bytes;    /* this attempt sent a File input as serialized_bytes */
-  bool retry;            /* complete asks for the call to be sent again */
+  bool may_borrow;    /* the caller keeps the input until the call ends: large float/double
+                       * ndarrays go out from its buffer */
+  const bg_api *api;  /* NULL for a raw call */
+  bool file_as_bytes; /* this attempt sent a File input as serialized_bytes */
+  /* While a File input may be refused as `file` (PROTOCOL.md §4.6): a second reference to the
+   * packed Request's slices (no copy), because gRPC empties the buffer it sends and the input
+   * may be gone (an async caller frees it once bg_async_call() returns); `next` builds the
+   * serialized_bytes Request from it. Dropped when the first call finishes. */
+  grpc_byte_buffer *resend_from;
   bool borrowed;         /* the request points at the caller's elements */
   bgi_send_guard borrow; /* tells when gRPC has let go of them */
   bgi_call_chain chain;  /* this call's metadata and interceptor state */
   bg_value *output;      /* complete's decoded reply; the taker sets it to NULL */
 } bgi_call_op;
 
-/* The Call kind: prepare, complete (fills `output`), abort (interceptors see the end), fini
- * (waits until gRPC has dropped a borrowed input). */
+/* The Call kind: prepare, next (a File input refused as `file` by BentoML >= 1.0.16 goes once
+ * more as serialized_bytes, and the API is marked to send it so from then on; interceptors see
+ * one call), complete (fills `output`), abort (interceptors see the end), fini (waits until
+ * gRPC has dropped a borrowed input). */
 extern const bgi_rpc bgi_call_rpc;
 
 /* Sets up a call of `api_name` with `input`; nothing is sent before the engine runs it. */
 void bgi_call_op_init(bgi_call_op *call, bg_client *client, const char *api_name,
                       const bg_value *input, const bg_call_options *call_options, bool raw);
-
-/* A File input refused as `file` (BentoML >= 1.0.16, PROTOCOL.md §4.6):
- * true when the prepared call sends a File input as `file`, which such a server refuses. */
-bool bgi_call_file_may_be_refused(const bgi_call_op *call);
-/* true when the finished call (op.result) is that refusal; the API is then marked to send
- * serialized_bytes from now on. Thread-safe (the mark is atomic). */
-bool bgi_call_refused_file(const bgi_call_op *call);
-/* Logs (info) that the call is sent again as serialized_bytes. */
-void bgi_call_log_resend(const bgi_call_op *call);
 
 #endif

@@ -252,6 +252,41 @@ bg_status bgi_async_op_launch(bgi_async_op *op, bgi_operation *operation, bg_err
   return st == BG_OK ? st : bgi_operation_abort(operation, st, err);
 }
 
+/* Starts the call the kind packed for AGAIN/AFTER; true when it started. */
+static bool restart(bgi_async_op *op, bgi_operation *operation) {
+  bgi_unary_result kept;
+  bgi_operation_restart(operation, &kept);
+  bg_error ignored;
+  if (bgi_async_op_start(op, &operation->call, &operation->result, &ignored) != BG_OK) {
+    bgi_operation_restart_failed(operation, &kept);
+    return false;
+  }
+  bgi_operation_restarted(operation, &kept); /* only `kept`, a local: the op may be gone */
+  return true;
+}
+
+bool bgi_async_op_next(bgi_async_op *op, bgi_operation *operation, bool ok) {
+  if (!ok || !operation->rpc->next || bgi_async_op_cancelled(op) != BGI_CANCEL_NONE)
+    return true;
+  int64_t after_ms;
+  bgi_next next = bgi_operation_next(operation, &after_ms);
+  if (next == BGI_NEXT_DONE)
+    return true;
+  if (next == BGI_NEXT_AFTER) {
+    bgi_async_op_arm_timer(op, gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                                            gpr_time_from_millis(after_ms, GPR_TIMESPAN)));
+    return false;
+  }
+  return !restart(op, operation);
+}
+
+bool bgi_async_op_next_timer(bgi_async_op *op, bgi_operation *operation) {
+  if (bgi_async_op_cancelled(op) != BGI_CANCEL_NONE)
+    return true;
+  grpc_channel_reset_connect_backoff(operation->call.channel); /* that check, now */
+  return !restart(op, operation);
+}
+
 bg_status bgi_async_fail_cancelled(bg_error *err, bgi_cancel_reason reason, const char *what,
                                    const char *address) {
   return bgi_fail(err, BG_ERR_CANCELLED, GRPC_STATUS_CANCELLED, "%s at %s was cancelled %s", what,

@@ -115,6 +115,16 @@ bg_status bgi_async_op_start(bgi_async_op *op, const bgi_unary_call *call, bgi_u
  * is admitted, the operation has been aborted (bgi_operation_abort) and `err` says why. */
 bg_status bgi_async_op_launch(bgi_async_op *op, bgi_operation *operation, bg_error *err);
 
+/* Queue drainer, from the owner's `completed` hook: follows `operation`'s rpc->next (operation.h)
+ * after its call finished (`ok`: the queue's flag). Returns true to deliver — DONE, a failed or
+ * cancelled call, or a next call that could not start (the finished result then stands) — and
+ * false when the next call started (do not touch the operation after that) or, for AFTER, a
+ * timer is armed: the owner's `timer` hook then calls bgi_async_op_next_timer(). */
+bool bgi_async_op_next(bgi_async_op *op, bgi_operation *operation, bool ok);
+/* Queue drainer, from the owner's `timer` hook: starts the call AFTER waited for; true to
+ * deliver (cancelled meanwhile, or it could not start). */
+bool bgi_async_op_next_timer(bgi_async_op *op, bgi_operation *operation);
+
 /* Runner (from `deliver`): the outcome of `operation`'s call — cancelled for `reason` (with
  * a message naming `what` at `address`), a failed queue, or its rpc->complete. Fills `err`
  * (cleared first) and returns the status for the callback. */

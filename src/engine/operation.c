@@ -1,4 +1,6 @@
+#include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine/operation.h"
 #include "error_internal.h"
@@ -29,6 +31,33 @@ bg_status bgi_operation_complete(bgi_operation *op, bool ok, bg_error *err) {
   return op->rpc->complete(op, err);
 }
 
+bgi_next bgi_operation_next(bgi_operation *op, int64_t *after_ms) {
+  *after_ms = 0;
+  return op->rpc->next ? op->rpc->next(op, after_ms) : BGI_NEXT_DONE;
+}
+
+void bgi_operation_restart(bgi_operation *op, bgi_unary_result *kept) {
+  *kept = op->result;
+  memset(&op->result, 0, sizeof op->result);
+  op->call.request = op->request;
+}
+
+void bgi_operation_restarted(bgi_operation *op, bgi_unary_result *kept) {
+  (void)op;
+  bgi_unary_result_fini(kept);
+}
+
+void bgi_operation_restart_failed(bgi_operation *op, bgi_unary_result *kept) {
+  bgi_unary_result_fini(&op->result); /* a start fills the result, even one that fails */
+  op->result = *kept;
+}
+
+static void sleep_ms(int64_t ms) {
+  struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
 bg_status bgi_operation_run(bgi_operation *op, bgi_cq_pool *pool, bg_error *err) {
   /* A client made before fork() is refused in the child before anything is prepared. */
   if (pool && bgi_fork_check(pool->fork_generation, "client", err) != BG_OK)
@@ -40,6 +69,24 @@ bg_status bgi_operation_run(bgi_operation *op, bgi_cq_pool *pool, bg_error *err)
   st = bgi_unary_run(pool, &op->call, &op->result, err);
   if (st != BG_OK) /* gRPC could not run the call: the kind still sees it end */
     return bgi_operation_abort(op, st, err);
+  for (;;) {
+    int64_t after_ms;
+    bgi_next next = bgi_operation_next(op, &after_ms);
+    if (next == BGI_NEXT_DONE)
+      break;
+    bgi_unary_result kept;
+    bgi_operation_restart(op, &kept);
+    if (next == BGI_NEXT_AFTER) {
+      sleep_ms(after_ms);
+      grpc_channel_reset_connect_backoff(op->call.channel);
+    }
+    bg_error ignored;
+    if (bgi_unary_run(pool, &op->call, &op->result, &ignored) != BG_OK) {
+      bgi_operation_restart_failed(op, &kept); /* the last call's result stands */
+      break;
+    }
+    bgi_operation_restarted(op, &kept);
+  }
   return op->rpc->complete(op, err);
 }
 

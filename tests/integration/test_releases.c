@@ -269,6 +269,89 @@ static void test_file_field_refused_from_1_0_16(void **state) {
   bgt_server_stop(&s);
 }
 
+/* Interceptors see one call (one `before`, one `after`) when a File input refused as `file` is
+ * sent again as serialized_bytes — the same in the sync and the async client, which follow the
+ * same steps of the Call kind (engine/operation.h, `next`). */
+typedef struct hook_counts {
+  atomic_int before, after;
+} hook_counts;
+
+static bg_status count_before(void *state, bg_call_context *ctx, bg_error *err) {
+  (void)ctx;
+  (void)err;
+  atomic_fetch_add(&((hook_counts *)state)->before, 1);
+  return BG_OK;
+}
+
+static bg_status count_after(void *state, bg_call_context *ctx, bg_error *err) {
+  (void)ctx;
+  (void)err;
+  atomic_fetch_add(&((hook_counts *)state)->after, 1);
+  return BG_OK;
+}
+
+typedef struct async_done {
+  atomic_int runs;
+  bg_status status;
+} async_done;
+
+static void on_call(struct bg_async_call *call, bg_status st, bg_value *output, const bg_error *err,
+                    void *user_data) {
+  (void)call;
+  (void)err;
+  bg_value_free(output);
+  async_done *d = user_data;
+  d->status = st;
+  atomic_fetch_add(&d->runs, 1);
+}
+
+static void test_file_resend_is_one_call_for_interceptors(void **state) {
+  (void)state;
+  bgt_server s;
+  start_release(&s, "1.0.16");
+  hook_counts counts = {0};
+  bg_error err;
+  bg_interceptor *counter =
+      bg_interceptor_new("counter", count_before, count_after, &counts, NULL, &err);
+  bg_options *o = bg_options_new();
+  assert_int_equal(bg_options_add_interceptor(o, counter, &err), BG_OK);
+  bg_interceptor_release(counter);
+  const uint8_t content[] = {0x81, 0x30, 0x89, 0x39};
+  bg_value *in = bg_file_borrow(content, sizeof content, NULL, &err);
+
+  bg_client *c = bg_client_from_url(s.url, o, &err);
+  if (!c)
+    fail_msg("discovery: %s", err.message);
+  atomic_store(&resends, 0);
+  bg_value *out = NULL;
+  bg_client_call(c, "predict_file", in, &out, NULL, &err);
+  bg_value_free(out);
+  assert_int_equal(atomic_load(&resends), 1);
+  assert_int_equal(atomic_load(&counts.before), 1);
+  assert_int_equal(atomic_load(&counts.after), 1);
+  bg_client_close(c);
+
+  bg_async_client *ac = bg_async_client_from_url(s.url, o, 0, &err);
+  if (!ac)
+    fail_msg("async discovery: %s", err.message);
+  atomic_store(&resends, 0);
+  atomic_store(&counts.before, 0);
+  atomic_store(&counts.after, 0);
+  async_done done = {0};
+  assert_int_equal(bg_async_call(ac, "predict_file", in, NULL, on_call, &done, NULL, &err), BG_OK);
+  for (int i = 0; i < 100 && atomic_load(&done.runs) == 0; i++)
+    assert_int_equal(bg_async_client_poll(ac, 100, NULL, &err), BG_OK);
+  assert_int_equal(atomic_load(&done.runs), 1);
+  assert_int_equal(done.status, BG_ERR_SERVER); /* past decoding, as the sync call above */
+  assert_int_equal(atomic_load(&resends), 1);
+  assert_int_equal(atomic_load(&counts.before), 1);
+  assert_int_equal(atomic_load(&counts.after), 1);
+  bg_async_client_close(ac);
+  bg_value_free(in);
+  bg_options_free(o);
+  bgt_server_stop(&s);
+}
+
 /* ---- not a BentoML server ---- */
 
 static void test_server_without_bento_service(void **state) {
@@ -295,6 +378,7 @@ int main(void) {
       cmocka_unit_test(test_v1_without_service_metadata_release),
       cmocka_unit_test(test_file_field_accepted_before_1_0_16),
       cmocka_unit_test(test_file_field_refused_from_1_0_16),
+      cmocka_unit_test(test_file_resend_is_one_call_for_interceptors),
       cmocka_unit_test(test_server_without_bento_service),
   };
   bg_set_log_level(BG_LOG_INFO); /* the resend is an info event */
