@@ -35,17 +35,26 @@ static const char *name_after(const bg_client *client, const char *name) {
   return name[0] ? "" : NULL;
 }
 
-void bgi_health_op_restart_to_first(bgi_health_op *h) {
+static void restart_to_first(bgi_health_op *h) {
   h->service = h->requested ? h->requested : first_name(h->client);
 }
 
-bool bgi_health_op_next(bgi_health_op *h, int grpc_status) {
+/* Moves to the policy's next name after a check that ended with `grpc_status`; false when the
+ * check's result stands: it was not NOT_FOUND, the caller named the service, or no name is
+ * left. */
+static bool next_name(bgi_health_op *h, int grpc_status) {
   if (h->requested || grpc_status != GRPC_STATUS_NOT_FOUND)
     return false;
   const char *next = name_after(h->client, h->service);
   if (next)
     h->service = next;
   return next != NULL;
+}
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- the Health/Check kind ---- */
@@ -62,7 +71,8 @@ static bg_status health_prepare(bgi_operation *op, bg_error *err) {
   return bgi_wire_pack(&message.base, &op->request, err);
 }
 
-static bg_status health_complete(bgi_operation *op, bg_error *err) {
+/* One check's outcome: its status in h->status, or the error. */
+static bg_status check_outcome(bgi_operation *op, bg_error *err) {
   bgi_health_op *h = (bgi_health_op *)op;
   const bgi_unary_result *result = &op->result;
   char what[300];
@@ -92,43 +102,102 @@ static bg_status health_complete(bgi_operation *op, bg_error *err) {
   return st;
 }
 
-const bgi_rpc bgi_health_rpc = {
-    .name = "Health/Check", .prepare = health_prepare, .complete = health_complete};
+static bool waiting(const bgi_health_op *h) { return h->interval_ms > 0; }
+
+/* Wait-until-ready: true when this check found the server SERVING; otherwise its status or
+ * error becomes the wait's `last` result. */
+static bool serving(bgi_health_op *h) {
+  bg_error e;
+  h->status = BG_HEALTH_UNKNOWN;
+  if (check_outcome(&h->op, &e) != BG_OK) {
+    snprintf(h->last, sizeof h->last, "%s", e.message);
+    return false;
+  }
+  if (h->status == BG_HEALTH_SERVING)
+    return true;
+  snprintf(h->last, sizeof h->last, "status %s", bg_health_status_str(h->status));
+  return false;
+}
+
+/* The two policies: the next name on NOT_FOUND (at once), and a wait's next check (after the
+ * interval) until SERVING or out of time. */
+static bgi_next health_next(bgi_operation *op, int64_t *after_ms) {
+  bgi_health_op *h = (bgi_health_op *)op;
+  int64_t left = h->timeout_ms - (now_ms() - h->started_ms);
+  if (left <= 0)
+    return BGI_NEXT_DONE;
+  bg_error ignored;
+  if (next_name(h, (int)op->result.status)) {
+    op->call.deadline_ms = left;
+    return health_prepare(op, &ignored) == BG_OK ? BGI_NEXT_AGAIN : BGI_NEXT_DONE;
+  }
+  if (!waiting(h) || serving(h))
+    return BGI_NEXT_DONE;
+  if (h->interval_ms >= left) { /* no time for another check: time out after the pause */
+    *after_ms = left;
+    if (op->request)
+      grpc_byte_buffer_destroy(op->request);
+    op->request = op->call.request = NULL;
+    return BGI_NEXT_AFTER;
+  }
+  *after_ms = h->interval_ms;
+  op->call.deadline_ms = left - h->interval_ms; /* what is left after the pause */
+  restart_to_first(h);
+  h->checks++;
+  return health_prepare(op, &ignored) == BG_OK ? BGI_NEXT_AFTER : BGI_NEXT_DONE;
+}
+
+static bg_status health_complete(bgi_operation *op, bg_error *err) {
+  bgi_health_op *h = (bgi_health_op *)op;
+  if (!waiting(h))
+    return check_outcome(op, err);
+  if (serving(h))
+    return BG_OK;
+  return bgi_fail(err, BG_ERR_TIMEOUT, 0,
+                  "server at %s was not ready after waiting %lld ms (%u health checks of '%s', "
+                  "one every %lld ms); last result: %s",
+                  h->client->url_text, (long long)(now_ms() - h->started_ms), h->checks, h->service,
+                  (long long)h->interval_ms, h->last);
+}
+
+const bgi_rpc bgi_health_rpc = {.name = "Health/Check",
+                                .prepare = health_prepare,
+                                .next = health_next,
+                                .complete = health_complete};
 
 void bgi_health_op_init(bgi_health_op *h, const bg_client *client, const char *requested,
                         int64_t timeout_ms) {
   bgi_operation_init(&h->op, &bgi_health_rpc);
   h->client = client;
   h->requested = requested;
-  bgi_health_op_restart_to_first(h);
+  restart_to_first(h);
   h->status = BG_HEALTH_UNKNOWN;
   h->op.call.deadline_ms = timeout_ms;
+  h->started_ms = now_ms();
+  h->timeout_ms = timeout_ms;
+  h->interval_ms = 0;
+  h->checks = 1;
+  snprintf(h->last, sizeof h->last, "no check completed");
 }
 
-static int64_t now_ms(void);
+void bgi_health_op_init_wait(bgi_health_op *h, const bg_client *client, int64_t timeout_ms,
+                             int64_t interval_ms) {
+  bgi_health_op_init(h, client, NULL, timeout_ms);
+  h->interval_ms = interval_ms;
+}
 
-/* The sync front end: start, wait; then the policy's next name while there is one. */
+/* The sync front end: the engine runs the kind's steps (the name policy) and waits. */
 static bg_status health_check(bg_client *client, const char *service, int64_t timeout_ms,
                               bool probe_peer, bg_health_status *status, const char **checked,
                               bg_error *err) {
-  const int64_t start = now_ms();
   bgi_health_op h;
   bgi_health_op_init(&h, client, service, timeout_ms);
   h.op.probe_peer = probe_peer;
-  bg_status st;
-  for (;;) {
-    st = bgi_operation_run(&h.op, &client->cq_pool, err);
-    if (checked)
-      *checked = h.service;
-    if (st == BG_OK)
-      *status = h.status;
-    int64_t left = timeout_ms - (now_ms() - start);
-    if (st == BG_OK || left <= 0 || !bgi_health_op_next(&h, err->grpc_status))
-      break;
-    bgi_unary_result_fini(&h.op.result); /* the next name: same operation, request repacked */
-    h.op.result_live = false;
-    h.op.call.deadline_ms = left;
-  }
+  bg_status st = bgi_operation_run(&h.op, &client->cq_pool, err);
+  if (checked)
+    *checked = h.service;
+  if (st == BG_OK)
+    *status = h.status;
   bgi_operation_fini(&h.op);
   return st;
 }
@@ -181,18 +250,6 @@ BG_API bg_status bg_health_check_url(const char *url, const char *service, int64
   return bg_health_check_url_service(url, service, timeout_ms, options, status, NULL, err);
 }
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int64_t ms) {
-  struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-  }
-}
-
 BG_API bg_status bg_wait_until_server_ready_service(const char *url, int64_t timeout_ms,
                                                     int64_t interval_ms, const bg_options *options,
                                                     const char **checked_service, bg_error *err) {
@@ -208,40 +265,13 @@ BG_API bg_status bg_wait_until_server_ready_service(const char *url, int64_t tim
   if (!client)
     return err->code;
 
-  const int64_t start = now_ms();
-  char last[BG_ERROR_MESSAGE_SIZE] = "no check completed";
-  const char *checked = NULL;
-  unsigned checks = 0;
-  bg_status result = BG_ERR_TIMEOUT;
-  for (;;) {
-    int64_t left = timeout_ms - (now_ms() - start);
-    if (left <= 0)
-      break;
-    bg_health_status status = BG_HEALTH_UNKNOWN;
-    bg_error probe;
-    checks++;
-    if (health_check(client, NULL, left, false, &status, &checked, &probe) == BG_OK) {
-      if (status == BG_HEALTH_SERVING) {
-        result = BG_OK;
-        break;
-      }
-      snprintf(last, sizeof last, "status %s", bg_health_status_str(status));
-    } else {
-      snprintf(last, sizeof last, "%s", probe.message);
-    }
-    left = timeout_ms - (now_ms() - start);
-    if (left <= 0)
-      break;
-    sleep_ms(interval_ms < left ? interval_ms : left);
-  }
-  if (result != BG_OK)
-    bgi_fail(err, BG_ERR_TIMEOUT, 0,
-             "server at %s was not ready after waiting %lld ms (%u health checks of '%s', one "
-             "every %lld ms); last result: %s",
-             url, (long long)(now_ms() - start), checks, checked ? checked : first_name(client),
-             (long long)interval_ms, last);
+  /* The kind's steps: a check every interval_ms until SERVING (engine/operation.c sleeps). */
+  bgi_health_op h;
+  bgi_health_op_init_wait(&h, client, timeout_ms, interval_ms);
+  bg_status result = bgi_operation_run(&h.op, &client->cq_pool, err);
   if (checked_service)
-    *checked_service = checked;
+    *checked_service = h.service;
+  bgi_operation_fini(&h.op);
   bg_client_close(client);
   return result;
 }

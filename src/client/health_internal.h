@@ -1,6 +1,8 @@
 /* The Health/Check RPC (grpc.health.v1) as an engine operation (engine/operation.h), run by
  * the sync health check and wait-until-ready (health.c) and by their async forms
- * (async_health.c), and the one policy both follow for which service name to ask. */
+ * (async_health.c). Its `next` step holds both multi-step policies — which service name to ask,
+ * and waiting until the server is ready — so the sync runner and the async engine follow the
+ * same steps. */
 #ifndef BGI_CLIENT_HEALTH_INTERNAL_H
 #define BGI_CLIENT_HEALTH_INTERNAL_H
 
@@ -13,17 +15,27 @@ typedef struct bgi_health_op {
   const char *requested;   /* the caller's name (borrowed), or NULL: the default policy */
   const char *service;     /* the name asked now: `requested` or static storage */
   bg_health_status status; /* complete's result */
+  int64_t started_ms;      /* monotonic, at init */
+  int64_t timeout_ms;      /* the whole check (every name) or the whole wait */
+  /* wait-until-ready only (interval_ms > 0): a check every interval_ms until SERVING */
+  int64_t interval_ms;
+  unsigned checks;
+  char last[BG_ERROR_MESSAGE_SIZE]; /* the last check's status or error */
 } bgi_health_op;
 
-/* The Health/Check kind: prepare packs a HealthCheckRequest for `service` (again on every
- * prepare, so a re-check or the next name of the policy is packed afresh), complete reads the
- * status. */
+/* The Health/Check kind: prepare packs a HealthCheckRequest for `service`; next follows the
+ * name policy below (AGAIN with the next name on NOT_FOUND) and, for a wait, checks again
+ * after each interval (AFTER) until SERVING or out of time; complete reads the status (a wait:
+ * BG_OK once SERVING, else BG_ERR_TIMEOUT naming the last result). */
 extern const bgi_rpc bgi_health_rpc;
 
-/* Sets up a check bounded by `timeout_ms` (op.call.deadline_ms, which a caller may lower
- * before each run) of `requested`, or, when it is NULL, of the policy's first name. */
+/* Sets up a check of `requested` (or, when NULL, of the policy's names) bounded by
+ * `timeout_ms` in all. */
 void bgi_health_op_init(bgi_health_op *health, const bg_client *client, const char *requested,
                         int64_t timeout_ms);
+/* Sets up wait-until-ready: default-policy checks every `interval_ms` within `timeout_ms`. */
+void bgi_health_op_init_wait(bgi_health_op *health, const bg_client *client, int64_t timeout_ms,
+                             int64_t interval_ms);
 
 /* The health policy, one place for every health check and wait, sync and async (README
  * "BentoML releases"). A name the caller gives ("" included) is the only one asked. By
@@ -32,12 +44,7 @@ void bgi_health_op_init(bgi_health_op *health, const bg_client *client, const ch
  *   2. with v1 (the default version) only: bentoml.grpc.v1alpha1.BentoService, the one
  *      BentoML 1.0.6 to 1.0.10 register;
  *   3. "" (the whole server).
- * Every check (every poll of a wait) starts again at 1. bgi_health_op_restart_to_first()
- * goes back to 1; bgi_health_op_next() moves to the next name after a check ended with
- * `grpc_status` (0: no status) and returns false when the check's result stands: it was not
- * NOT_FOUND, the caller named the service, or no name is left. The request is packed again by
- * the next prepare. */
-void bgi_health_op_restart_to_first(bgi_health_op *health);
-bool bgi_health_op_next(bgi_health_op *health, int grpc_status);
+ * Every check (every poll of a wait) starts again at 1. The policy is the kind's `next` step
+ * (health.c, `next_name`); nothing else picks a name. */
 
 #endif

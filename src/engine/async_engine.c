@@ -281,7 +281,7 @@ bool bgi_async_op_next(bgi_async_op *op, bgi_operation *operation, bool ok) {
 }
 
 bool bgi_async_op_next_timer(bgi_async_op *op, bgi_operation *operation) {
-  if (bgi_async_op_cancelled(op) != BGI_CANCEL_NONE)
+  if (bgi_async_op_cancelled(op) != BGI_CANCEL_NONE || !operation->request /* a last pause */)
     return true;
   grpc_channel_reset_connect_backoff(operation->call.channel); /* that check, now */
   return !restart(op, operation);

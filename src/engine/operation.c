@@ -74,12 +74,14 @@ bg_status bgi_operation_run(bgi_operation *op, bgi_cq_pool *pool, bg_error *err)
     bgi_next next = bgi_operation_next(op, &after_ms);
     if (next == BGI_NEXT_DONE)
       break;
-    bgi_unary_result kept;
-    bgi_operation_restart(op, &kept);
     if (next == BGI_NEXT_AFTER) {
       sleep_ms(after_ms);
+      if (!op->request) /* a last pause */
+        break;
       grpc_channel_reset_connect_backoff(op->call.channel);
     }
+    bgi_unary_result kept;
+    bgi_operation_restart(op, &kept);
     bg_error ignored;
     if (bgi_unary_run(pool, &op->call, &op->result, &ignored) != BG_OK) {
       bgi_operation_restart_failed(op, &kept); /* the last call's result stands */

@@ -21,7 +21,8 @@ typedef enum bgi_next {
   BGI_NEXT_DONE,  /* the operation is over: complete it */
   BGI_NEXT_AGAIN, /* the kind has packed another request (op->request) and set op->call: start
                    * that call now */
-  BGI_NEXT_AFTER  /* the same, after a pause of *after_ms */
+  BGI_NEXT_AFTER  /* the same, after a pause of *after_ms; without a request (op->request NULL)
+                   * a last pause: complete after it (a wait whose last interval outlasts it) */
 } bgi_next;
 
 /* One kind of RPC. Every function gets the operation (the kind's state embeds it first). */

@@ -41,8 +41,18 @@ static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
 static void (*_Atomic quiesce_hook)(void);
 
-/* Written by the prefork handler, read by the parent and child handlers (one thread). */
-static bool reset_prepared;
+/* Written by the prefork handler, read by the parent and child handlers (one thread): gRPC's
+ * prefork hook ran (the parent owes it the postfork one), and the child may use gRPC once
+ * gRPC's child hook has run. */
+static bool grpc_prefork_ran;
+static bool child_may_reset;
+/* In a child: gRPC's child hook is still to run. It runs when the child first initialises gRPC
+ * (bgi_grpc_init), not in the fork handler: a child that only execs (fork + exec, as system()
+ * and shells do when they fork) then never starts gRPC's threads, which it would only lose —
+ * and a process that starts threads right after forking a multi-threaded one is what
+ * ThreadSanitizer (rightly) refuses. */
+static bool child_reset_pending;
+static pthread_mutex_t reset_mu = PTHREAD_MUTEX_INITIALIZER;
 /* Non-empty in a child whose gRPC state could not be reset: why it may not use gRPC. */
 static char child_unusable[256];
 
@@ -57,9 +67,14 @@ static int64_t now_ms(void) {
 }
 
 static void prefork(void) {
-  reset_prepared = false;
+  grpc_prefork_ran = false;
+  child_may_reset = false;
   if (!grpc_fork_support || child_unusable[0])
     return;
+  if (child_reset_pending) { /* a child that has not used gRPC yet: nothing of it runs here */
+    child_may_reset = true;
+    return;
+  }
   atomic_store(&forking, true);
   /* This thread may itself be inside (a fork from a credentials callback, say). */
   int own = gate_depth > 0 ? 1 : 0;
@@ -79,8 +94,9 @@ static void prefork(void) {
   }
 #if BGI_GRPC_FORK_HOOKS
   hook_prefork();
+  grpc_prefork_ran = true;
 #endif
-  reset_prepared = true;
+  child_may_reset = true;
 }
 
 static void release_gate(void) {
@@ -92,7 +108,7 @@ static void release_gate(void) {
 
 static void postfork_parent(void) {
 #if BGI_GRPC_FORK_HOOKS
-  if (reset_prepared)
+  if (grpc_prefork_ran)
     hook_postfork_parent();
 #endif
   release_gate();
@@ -103,22 +119,21 @@ static void postfork_child(void) {
   /* Only this thread exists now: a parked thread may have left the gate's mutex locked. */
   pthread_mutex_init(&gate_mu, NULL);
   pthread_cond_init(&gate_cond, NULL);
+  pthread_mutex_init(&reset_mu, NULL);
   atomic_store(&inside, gate_depth > 0 ? 1 : 0);
   atomic_store(&forking, false);
   if (child_unusable[0])
     return; /* a child of a child that could not use gRPC: neither can this one */
   if (!grpc_fork_support)
     snprintf(child_unusable, sizeof child_unusable, "%s", support_off_reason);
-  else if (!reset_prepared)
+  else if (!child_may_reset)
     snprintf(child_unusable, sizeof child_unusable,
              "another thread was inside a call of this library for more than %d ms when the "
              "process forked, so gRPC could not reset its state for the child. Fork while no "
              "call is running",
              BGI_FORK_QUIESCE_MS);
-#if BGI_GRPC_FORK_HOOKS
   else
-    hook_postfork_child();
-#endif
+    child_reset_pending = true; /* gRPC's child hook runs at the child's first use */
 }
 
 static void init_fork_support(void) {
@@ -162,14 +177,31 @@ static void init_fork_support(void) {
   pthread_atfork(prefork, postfork_parent, postfork_child);
 }
 
+/* A child's first use of the library: gRPC's child hook (a new poller, its threads started
+ * again). Until it runs, gRPC blocks anything that enters it (its fork guard is still up), so
+ * it runs before the library touches gRPC in the child: at the first initialisation, and when a
+ * parent's object is refused (whose clean-up releases gRPC objects). */
+static void run_pending_reset(void) {
+  pthread_mutex_lock(&reset_mu);
+  if (child_reset_pending) {
+    child_reset_pending = false;
+#if BGI_GRPC_FORK_HOOKS
+    hook_postfork_child();
+#endif
+  }
+  pthread_mutex_unlock(&reset_mu);
+}
+
 void bgi_grpc_init(void) {
   pthread_once(&init_once, init_fork_support);
+  run_pending_reset();
   grpc_init();
 }
 
 bg_status bgi_fork_check(unsigned generation, const char *what, bg_error *err) {
   if (generation == bgi_fork_generation())
     return BG_OK;
+  run_pending_reset();
   return bgi_fail(err, BG_ERR_FORKED, 0,
                   "this %s was created before fork(), in a parent process: its connection "
                   "belongs to the parent and is not used here. Create a new client in this "

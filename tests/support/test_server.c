@@ -3,11 +3,11 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -76,6 +76,14 @@ int bgt_script_start(bgt_server *server, const char *script, const char *const *
   snprintf(path, sizeof path, "%s/%s", BG_SOURCE_DIR, script);
   const char *argv[64];
   size_t n = 0;
+  /* A test that dies on a sanitizer report or a signal skips atexit; without this its server
+   * would live on holding ctest's output pipe, and ctest would wait for the pipe until the
+   * test's timeout. setpriv (util-linux) sets the death signal and execs the server. (Servers
+   * are started from the test's main thread, which lives as long as the process.) */
+  argv[n++] = "/usr/bin/setpriv";
+  argv[n++] = "--pdeathsig";
+  argv[n++] = "KILL";
+  argv[n++] = "--";
   argv[n++] = "/usr/bin/python3";
   argv[n++] = path;
   for (size_t i = 0; args && args[i] && n < 62; i++)
@@ -85,26 +93,23 @@ int bgt_script_start(bgt_server *server, const char *script, const char *const *
   int pipefd[2];
   if (pipe(pipefd) != 0)
     return -1;
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid < 0)
-    return -1;
-  if (pid == 0) {
-    /* A test that dies on a sanitizer report or a signal skips atexit; without this its
-     * server would live on holding ctest's output pipe, and ctest would wait for the pipe
-     * until the test's timeout. (Servers are started from the test's main thread, which
-     * lives as long as the process, so the signal comes only when the test is gone.) */
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
-      _exit(127);
-    dup2(pipefd[1], STDOUT_FILENO);
-    close(pipefd[0]);
-    close(pipefd[1]);
-    execv(argv[0], (char *const *)argv);
-    perror("execv /usr/bin/python3");
-    _exit(127);
-  }
+  /* posix_spawn, not fork: it runs no pthread_atfork handlers, so starting a server does not
+   * go through the library's fork preparation (tests/integration/test_fork.c tests that). */
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipefd[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, pipefd[0]);
+  posix_spawn_file_actions_addclose(&actions, pipefd[1]);
+  pid_t pid;
+  extern char **environ;
+  int rc = posix_spawn(&pid, argv[0], &actions, NULL, (char *const *)argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
   close(pipefd[1]);
+  if (rc != 0) {
+    fprintf(stderr, "posix_spawn %s: %s\n", argv[0], strerror(rc));
+    close(pipefd[0]);
+    return -1;
+  }
   static bool registered;
   if (!registered)
     atexit(stop_all_at_exit);
