@@ -1,0 +1,1241 @@
+/* The async engine (src/engine/async_engine.c) with a fake operation table: every `completed`,
+ * `timer`, `deliver` and `free` the engine makes is counted per operation, with the thread, the
+ * cancel reason and the time, for each delivery mode (poll, callback thread, fd).
+ *
+ * No server: the calls are real gRPC Core calls on two channels that need none — a lame channel
+ * (every call fails at once with UNAVAILABLE) and a channel to a loopback port this program holds
+ * bound but never listens on (connections are refused; a wait-for-ready call without a deadline
+ * stays pending until it is cancelled). Some operations start no call at all and only arm timers.
+ *
+ * Every test is bounded: a SIGALRM watchdog ends the program if a test runs past its bound, and
+ * each wait for something another thread must do has a deadline whose passing ends the program
+ * at once (a thread left asleep in the queue would stall the tests after it). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+#include <grpc/support/time.h>
+
+#include "engine/async_engine.h"
+#include "transport/fork.h"
+
+/* The bound of one test (the watchdog), and of any one wait inside it. */
+#define TEST_BOUND_S  30
+#define WAIT_BOUND_MS 5000
+
+enum mode { MODE_POLL, MODE_THREAD, MODE_FD };
+static const char *const mode_names[] = {"poll", "callback thread", "fd"};
+
+/* ---- the calls' channels ---- */
+
+static grpc_channel *lame; /* every call fails at once (UNAVAILABLE) */
+static void *lame_method;
+static grpc_channel *stuck; /* refused connections: wait-for-ready calls wait until cancelled */
+static void *stuck_method;
+static int reserved_fd = -1; /* holds the refused port: bound, never listening */
+
+/* ---- time and the watchdog ---- */
+
+static int64_t to_ms(gpr_timespec t) {
+  t = gpr_convert_clock_type(t, GPR_CLOCK_MONOTONIC);
+  return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+static int64_t mono_ms(void) { return to_ms(gpr_now(GPR_CLOCK_MONOTONIC)); }
+
+static void sleep_ms(int ms) {
+  struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0) {
+  }
+}
+
+static void watchdog_fired(int sig) {
+  (void)sig;
+  static const char msg[] = "test_async_engine: HANG: a test ran past its time bound\n";
+  if (write(2, msg, sizeof msg - 1) < 0) {
+  }
+  _exit(1);
+}
+
+/* Something another thread had to do did not happen in time: a thread may be stuck inside the
+ * engine, so no later test can run. */
+static void hang(const char *what) {
+  fprintf(stderr, "test_async_engine: HANG: %s did not happen within %d ms\n", what, WAIT_BOUND_MS);
+  fflush(stderr);
+  _exit(1);
+}
+
+/* ---- the record of what the engine did ---- */
+
+static pthread_mutex_t rec_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t rec_cond; /* CLOCK_MONOTONIC; n_delivered grew */
+static int n_delivered;         /* under rec_mu: deliveries in this test, all operations */
+static bool close_returned;     /* under rec_mu: bgi_async_engine_close() returned */
+
+typedef struct fake_op fake_op;
+struct fake_op {
+  bgi_async_op op; /* first: the engine hands the operation back */
+  int id;
+
+  /* What the operation does (set before it is admitted). */
+  grpc_channel *channel; /* the call it starts, if any */
+  void *method;
+  bool wait_for_ready;
+  int timer_ms; /* > 0: `completed` arms a timer this far ahead instead of delivering */
+  int restarts; /* `timer` starts the call again this many times, then delivers */
+  bool (*on_completed)(fake_op *f, bool ok);                /* replaces the default */
+  void (*on_deliver)(fake_op *f, bgi_cancel_reason reason); /* runs first in `deliver` */
+  void *user;
+
+  /* The call (owned until `deliver`). */
+  grpc_byte_buffer *request;
+  bgi_unary_result result;
+  bool result_live;
+
+  /* Counted wherever the engine calls. */
+  atomic_int n_completed, n_timer, n_deliver, n_free;
+  /* Written by drainers before the engine hands the operation on (its own locks order them). */
+  int64_t armed_ms, due_ms, fired_ms;
+
+  /* Written by `deliver` under rec_mu, before it counts the delivery: read once it was seen. */
+  bgi_cancel_reason reason;
+  int status; /* the call's gRPC status, -1 when it started none */
+  pthread_t deliver_thread;
+  int64_t delivered_ms;
+  bool in_callback;
+  size_t outstanding_inside;
+  bool after_close;
+  bg_status reentry_status; /* on_deliver hooks' findings */
+  bool nested_ok;
+  char reentry_message[BG_ERROR_MESSAGE_SIZE];
+};
+
+static bg_status start_call(fake_op *f, bg_error *err) {
+  if (!f->request) {
+    grpc_slice empty = grpc_empty_slice();
+    f->request = grpc_raw_byte_buffer_create(&empty, 1);
+  }
+  bgi_unary_call call = {.channel = f->channel,
+                         .method = f->method,
+                         .wait_for_ready = f->wait_for_ready,
+                         .request = f->request};
+  f->result_live = true; /* bgi_unary_start() sets the result up, also when it fails */
+  return bgi_async_op_start(&f->op, &call, &f->result, err);
+}
+
+static void arm(fake_op *f, int ms) {
+  gpr_timespec now = gpr_now(GPR_CLOCK_MONOTONIC);
+  gpr_timespec due = gpr_time_add(now, gpr_time_from_millis(ms, GPR_TIMESPAN));
+  f->armed_ms = to_ms(now);
+  f->due_ms = to_ms(due);
+  bgi_async_op_arm_timer(&f->op, due);
+}
+
+static bool fake_completed(bgi_async_op *op, bool ok) {
+  fake_op *f = (fake_op *)op;
+  atomic_fetch_add(&f->n_completed, 1);
+  if (f->on_completed)
+    return f->on_completed(f, ok);
+  if (f->timer_ms > 0) {
+    arm(f, f->timer_ms);
+    return false;
+  }
+  return true;
+}
+
+static bool fake_timer(bgi_async_op *op) {
+  fake_op *f = (fake_op *)op;
+  f->fired_ms = mono_ms();
+  int n = atomic_fetch_add(&f->n_timer, 1);
+  if (n >= f->restarts || bgi_async_op_cancelled(op) != BGI_CANCEL_NONE)
+    return true;
+  if (f->result_live) { /* the previous call's */
+    bgi_unary_result_fini(&f->result);
+    f->result_live = false;
+  }
+  bg_error err;
+  /* Once started, the operation may be delivered on another thread: nothing of it is touched
+   * after this. */
+  return start_call(f, &err) != BG_OK;
+}
+
+static void fake_deliver(bgi_async_op *op, bgi_cancel_reason reason) {
+  fake_op *f = (fake_op *)op;
+  if (f->on_deliver)
+    f->on_deliver(f, reason);
+  bool in_callback = bgi_async_engine_in_callback(op->engine);
+  size_t outstanding = bgi_async_engine_outstanding(op->engine);
+  pthread_mutex_lock(&rec_mu);
+  atomic_fetch_add(&f->n_deliver, 1);
+  f->reason = reason;
+  f->status = f->result_live ? (int)f->result.status : -1;
+  f->deliver_thread = pthread_self();
+  f->delivered_ms = mono_ms();
+  f->in_callback = in_callback;
+  f->outstanding_inside = outstanding;
+  f->after_close = close_returned;
+  pthread_mutex_unlock(&rec_mu);
+  if (f->result_live) {
+    bgi_unary_result_fini(&f->result);
+    f->result_live = false;
+  }
+  if (f->request) {
+    grpc_byte_buffer_destroy(f->request);
+    f->request = NULL;
+  }
+  /* Counted last: a test that saw the count may read everything above. */
+  pthread_mutex_lock(&rec_mu);
+  n_delivered++;
+  pthread_cond_broadcast(&rec_cond);
+  pthread_mutex_unlock(&rec_mu);
+}
+
+/* The memory stays the test's (freed after the engine is closed): only counted. */
+static void fake_free(bgi_async_op *op) { atomic_fetch_add(&((fake_op *)op)->n_free, 1); }
+
+static const bgi_async_op_vtable fake_vt = {
+    .completed = fake_completed, .timer = fake_timer, .deliver = fake_deliver, .free = fake_free};
+
+static fake_op *new_ops(size_t n) {
+  fake_op *ops = calloc(n, sizeof *ops);
+  assert_non_null(ops);
+  for (size_t i = 0; i < n; i++) {
+    ops[i].id = (int)i;
+    ops[i].status = -1;
+  }
+  return ops;
+}
+
+/* `refs`: 1 for the engine's, 2 when the test keeps a handle (released by the test). */
+static void init_op(fake_op *f, bgi_async_engine *e, int refs) {
+  bgi_async_op_init(&f->op, &fake_vt, e, refs);
+}
+
+static void use_lame(fake_op *f) {
+  f->channel = lame;
+  f->method = lame_method;
+}
+static void use_stuck(fake_op *f) {
+  f->channel = stuck;
+  f->method = stuck_method;
+  f->wait_for_ready = true;
+}
+
+/* Admits `f` and starts its call. */
+static void launch(fake_op *f) {
+  bg_error err;
+  assert_int_equal(bgi_async_engine_admit(f->op.engine, &f->op, &err), BG_OK);
+  assert_int_equal(start_call(f, &err), BG_OK);
+}
+
+static bgi_async_engine *new_engine(enum mode mode, int *fd) {
+  bg_error err;
+  bgi_async_engine *e = bgi_async_engine_create(mode == MODE_THREAD, &err);
+  if (!e)
+    fail_msg("bgi_async_engine_create: %s", err.message);
+  int event_fd = -1;
+  if (mode == MODE_FD) {
+    event_fd = bgi_async_engine_fd(e);
+    assert_true(event_fd >= 0);
+  }
+  if (fd)
+    *fd = event_fd;
+  return e;
+}
+
+/* A new count for each scenario (a test may run several). */
+static void reset_record(void) {
+  pthread_mutex_lock(&rec_mu);
+  n_delivered = 0;
+  close_returned = false;
+  pthread_mutex_unlock(&rec_mu);
+}
+
+static int delivered_count(void) {
+  pthread_mutex_lock(&rec_mu);
+  int n = n_delivered;
+  pthread_mutex_unlock(&rec_mu);
+  return n;
+}
+
+static void mark_close_returned(void) {
+  pthread_mutex_lock(&rec_mu);
+  close_returned = true;
+  pthread_mutex_unlock(&rec_mu);
+}
+
+/* Waits (without running anything) until `total` deliveries happened. */
+static void wait_delivered(int total, const char *what) {
+  int64_t give_up = mono_ms() + WAIT_BOUND_MS;
+  pthread_mutex_lock(&rec_mu);
+  while (n_delivered < total) {
+    int64_t left = give_up - mono_ms();
+    if (left <= 0) {
+      pthread_mutex_unlock(&rec_mu);
+      hang(what);
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_nsec += (long)(left > 50 ? 50 : left) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&rec_cond, &rec_mu, &ts);
+  }
+  pthread_mutex_unlock(&rec_mu);
+}
+
+static bool fd_readable(int fd, int timeout_ms) {
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  int rc = poll(&p, 1, timeout_ms);
+  assert_true(rc >= 0);
+  return rc == 1 && (p.revents & POLLIN);
+}
+
+/* Makes the engine run callbacks on this thread (poll and fd modes) or waits for its thread,
+ * until `total` deliveries happened. */
+static void drive(bgi_async_engine *e, enum mode mode, int fd, int total, const char *what) {
+  if (mode == MODE_THREAD) {
+    wait_delivered(total, what);
+    return;
+  }
+  int64_t give_up = mono_ms() + WAIT_BOUND_MS;
+  while (delivered_count() < total) {
+    if (mono_ms() > give_up)
+      hang(what);
+    size_t n;
+    bg_error err;
+    if (mode == MODE_FD && !fd_readable(fd, 100))
+      continue;
+    assert_int_equal(bgi_async_engine_run_ready(e, mode == MODE_FD ? 0 : 100, &n, &err), BG_OK);
+  }
+}
+
+/* Waits until `*counter` reaches `value` (something a drainer does). */
+static void wait_count(atomic_int *counter, int value, const char *what) {
+  int64_t give_up = mono_ms() + WAIT_BOUND_MS;
+  while (atomic_load(counter) < value) {
+    if (mono_ms() > give_up)
+      hang(what);
+    sleep_ms(1);
+  }
+}
+
+static void wait_outstanding(bgi_async_engine *e, size_t value, const char *what) {
+  int64_t give_up = mono_ms() + WAIT_BOUND_MS;
+  while (bgi_async_engine_outstanding(e) != value) {
+    if (mono_ms() > give_up)
+      hang(what);
+    sleep_ms(1);
+  }
+}
+
+/* A poller on its own thread: one bgi_async_engine_run_ready(timeout). */
+typedef struct poller {
+  pthread_t thread;
+  bgi_async_engine *engine;
+  int64_t timeout_ms;
+  bg_status status;
+  size_t n_run;
+  atomic_bool done;
+} poller;
+
+static void *poller_main(void *arg) {
+  poller *p = arg;
+  bg_error err;
+  p->status = bgi_async_engine_run_ready(p->engine, p->timeout_ms, &p->n_run, &err);
+  atomic_store(&p->done, true);
+  return NULL;
+}
+
+static void poller_start(poller *p, bgi_async_engine *e, int64_t timeout_ms) {
+  memset(p, 0, sizeof *p);
+  p->engine = e;
+  p->timeout_ms = timeout_ms;
+  atomic_init(&p->done, false);
+  assert_int_equal(pthread_create(&p->thread, NULL, poller_main, p), 0);
+}
+
+static void poller_join(poller *p, const char *what) {
+  int64_t give_up = mono_ms() + WAIT_BOUND_MS;
+  while (!atomic_load(&p->done)) {
+    if (mono_ms() > give_up)
+      hang(what);
+    sleep_ms(1);
+  }
+  pthread_join(p->thread, NULL);
+}
+
+/* Exactly once: every operation delivered once, freed once. */
+static void assert_each_once(fake_op *ops, int n, int freed) {
+  for (int i = 0; i < n; i++) {
+    if (atomic_load(&ops[i].n_deliver) != 1)
+      fail_msg("operation %d was delivered %d times", i, atomic_load(&ops[i].n_deliver));
+    assert_int_equal(atomic_load(&ops[i].n_free), freed);
+  }
+}
+
+/* ---- fixtures ---- */
+
+static int group_setup(void **state) {
+  (void)state;
+  signal(SIGALRM, watchdog_fired);
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_init(&rec_cond, &attr);
+  pthread_condattr_destroy(&attr);
+
+  bgi_grpc_init(); /* as the library does: fork support on before gRPC first starts */
+  lame = grpc_lame_client_channel_create("lame", GRPC_STATUS_UNAVAILABLE,
+                                         "a lame channel: every call fails at once");
+  lame_method = grpc_channel_register_call(lame, "/fake.Engine/Call", NULL, NULL);
+
+  reserved_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = 0};
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (reserved_fd < 0 || bind(reserved_fd, (struct sockaddr *)&addr, sizeof addr) != 0 ||
+      getsockname(reserved_fd, (struct sockaddr *)&addr, &len) != 0) {
+    perror("reserving a loopback port");
+    return -1;
+  }
+  char target[64];
+  snprintf(target, sizeof target, "ipv4:127.0.0.1:%u", (unsigned)ntohs(addr.sin_port));
+  grpc_channel_credentials *creds = grpc_insecure_credentials_create();
+  stuck = grpc_channel_create(target, creds, NULL);
+  grpc_channel_credentials_release(creds);
+  stuck_method = grpc_channel_register_call(stuck, "/fake.Engine/Call", NULL, NULL);
+  return 0;
+}
+
+static int group_teardown(void **state) {
+  (void)state;
+  grpc_channel_destroy(lame);
+  grpc_channel_destroy(stuck);
+  close(reserved_fd);
+  grpc_shutdown();
+  pthread_cond_destroy(&rec_cond);
+  return 0;
+}
+
+static int test_setup(void **state) {
+  (void)state;
+  alarm(TEST_BOUND_S);
+  reset_record();
+  return 0;
+}
+
+static int test_teardown(void **state) {
+  (void)state;
+  alarm(0);
+  return 0;
+}
+
+/* ---- the ready list and exactly-once delivery ---- */
+
+enum { N_MANY = 48 };
+
+static void test_poll_delivers_each_op_exactly_once(void **state) {
+  (void)state;
+  bgi_async_engine *e = new_engine(MODE_POLL, NULL);
+  fake_op *ops = new_ops(N_MANY);
+  for (int i = 0; i < N_MANY; i++) {
+    init_op(&ops[i], e, 1);
+    use_lame(&ops[i]);
+    launch(&ops[i]);
+  }
+  /* Nobody drains in poll mode until someone polls. */
+  assert_int_equal(bgi_async_engine_outstanding(e), N_MANY);
+  size_t ran = 0;
+  int64_t give_up = mono_ms() + WAIT_BOUND_MS;
+  while (bgi_async_engine_outstanding(e) > 0) {
+    if (mono_ms() > give_up)
+      hang("delivering the lame calls in poll mode");
+    size_t n;
+    bg_error err;
+    assert_int_equal(bgi_async_engine_run_ready(e, -1, &n, &err), BG_OK);
+    ran += n;
+  }
+  assert_int_equal(ran, N_MANY); /* the counts the poller returned add up */
+  assert_int_equal(delivered_count(), N_MANY);
+  assert_each_once(ops, N_MANY, 1); /* the engine held the only reference */
+  for (int i = 0; i < N_MANY; i++) {
+    assert_int_equal(atomic_load(&ops[i].n_completed), 1);
+    assert_int_equal(atomic_load(&ops[i].n_timer), 0);
+    assert_int_equal(ops[i].reason, BGI_CANCEL_NONE);
+    assert_int_equal(ops[i].status, GRPC_STATUS_UNAVAILABLE);
+    assert_true(pthread_equal(ops[i].deliver_thread, pthread_self()));
+    assert_true(ops[i].in_callback);
+    assert_true(ops[i].outstanding_inside >= 1); /* itself, until its callback returns */
+  }
+  assert_false(bgi_async_engine_in_callback(e));
+
+  /* Nothing outstanding: no wait, even with no time limit. */
+  int64_t t0 = mono_ms();
+  size_t n = 99;
+  bg_error err;
+  assert_int_equal(bgi_async_engine_run_ready(e, -1, &n, &err), BG_OK);
+  assert_int_equal(n, 0);
+  assert_int_equal(bgi_async_engine_run_ready(e, 0, &n, &err), BG_OK);
+  assert_int_equal(n, 0);
+  assert_true(mono_ms() - t0 < 1000);
+  bgi_async_engine_close(e);
+  free(ops);
+}
+
+static void test_callback_thread_delivers_each_op_exactly_once(void **state) {
+  (void)state;
+  bgi_async_engine *e = new_engine(MODE_THREAD, NULL);
+  fake_op *ops = new_ops(N_MANY);
+  for (int i = 0; i < N_MANY; i++) {
+    init_op(&ops[i], e, 1);
+    use_lame(&ops[i]);
+    launch(&ops[i]);
+  }
+  wait_delivered(N_MANY, "delivering the lame calls on the callback thread");
+  wait_outstanding(e, 0, "the callback thread finishing its callbacks");
+  /* No polling and no fd with a callback thread. */
+  size_t n = 99;
+  bg_error err;
+  assert_int_equal(bgi_async_engine_run_ready(e, 0, &n, &err), BG_ERR_INVALID_ARGUMENT);
+  assert_int_equal(n, 0);
+  assert_non_null(strstr(err.message, "its own thread"));
+  assert_int_equal(bgi_async_engine_fd(e), -1);
+  bgi_async_engine_close(e);
+  assert_int_equal(delivered_count(), N_MANY); /* close delivered nothing twice */
+  assert_each_once(ops, N_MANY, 1);
+  pthread_t callback_thread = ops[0].deliver_thread;
+  assert_false(pthread_equal(callback_thread, pthread_self()));
+  for (int i = 0; i < N_MANY; i++) {
+    assert_int_equal(atomic_load(&ops[i].n_completed), 1);
+    assert_int_equal(ops[i].reason, BGI_CANCEL_NONE);
+    assert_int_equal(ops[i].status, GRPC_STATUS_UNAVAILABLE);
+    assert_true(pthread_equal(ops[i].deliver_thread, callback_thread)); /* one thread */
+    assert_true(ops[i].in_callback);
+  }
+  free(ops);
+}
+
+/* An operation that arms a far timer from `completed` (so it can be cancelled onto the ready
+ * list without any event on the queue). */
+static bool arm_far(fake_op *f, bool ok) {
+  (void)ok;
+  arm(f, 60000);
+  return false;
+}
+
+static void test_fd_readable_exactly_while_callbacks_are_ready(void **state) {
+  (void)state;
+  bgi_async_engine *e = new_engine(MODE_POLL, NULL);
+  bg_error err;
+  size_t n;
+
+  /* Ready before the fd mode begins: the first bgi_async_engine_fd() makes the fd readable. */
+  fake_op *first = new_ops(1);
+  init_op(first, e, 1);
+  use_lame(first);
+  first->on_completed = arm_far;
+  launch(first);
+  int64_t give_up = mono_ms() + WAIT_BOUND_MS;
+  while (atomic_load(&first->n_completed) == 0) {
+    if (mono_ms() > give_up)
+      hang("a lame call completing in poll mode");
+    assert_int_equal(bgi_async_engine_run_ready(e, 20, &n, &err), BG_OK);
+    assert_int_equal(n, 0); /* it waits for its timer */
+  }
+  assert_true(bgi_async_op_cancel(&first->op, BGI_CANCEL_USER)); /* now on the ready list */
+  int fd = bgi_async_engine_fd(e);
+  assert_true(fd >= 0);
+  assert_int_equal(bgi_async_engine_fd(e), fd); /* once switched, the same fd */
+  assert_true(fd_readable(fd, 0));
+  assert_true(fd_readable(fd, 0)); /* looking does not consume it: readable while ready */
+  assert_int_equal(bgi_async_engine_run_ready(e, 0, &n, &err), BG_OK);
+  assert_int_equal(n, 1);
+  assert_int_equal(first->reason, BGI_CANCEL_USER);
+  assert_false(fd_readable(fd, 0)); /* ran: nothing is ready */
+
+  /* The driver thread drains; every time the fd is readable something is there to run. */
+  fake_op *ops = new_ops(N_MANY);
+  for (int i = 0; i < N_MANY; i++) {
+    init_op(&ops[i], e, 1);
+    use_lame(&ops[i]);
+    launch(&ops[i]);
+  }
+  size_t ran = 0;
+  give_up = mono_ms() + WAIT_BOUND_MS;
+  while (ran < N_MANY) {
+    if (mono_ms() > give_up)
+      hang("the fd becoming readable for the lame calls");
+    if (!fd_readable(fd, 100))
+      continue;
+    assert_int_equal(bgi_async_engine_run_ready(e, 0, &n, &err), BG_OK);
+    assert_true(n >= 1); /* readable only while callbacks are ready */
+    ran += n;
+  }
+  assert_int_equal(ran, N_MANY);
+  assert_int_equal(bgi_async_engine_outstanding(e), 0);
+  assert_false(fd_readable(fd, 100)); /* not after they ran, nor a little later */
+  assert_each_once(ops, N_MANY, 1);
+  for (int i = 0; i < N_MANY; i++) {
+    assert_int_equal(ops[i].reason, BGI_CANCEL_NONE);
+    assert_int_equal(ops[i].status, GRPC_STATUS_UNAVAILABLE);
+    assert_true(pthread_equal(ops[i].deliver_thread, pthread_self())); /* the dispatcher's */
+  }
+
+  /* run_ready(-1) in fd mode waits for the driver thread's work. */
+  fake_op *more = new_ops(8);
+  for (int i = 0; i < 8; i++) {
+    init_op(&more[i], e, 1);
+    use_lame(&more[i]);
+    launch(&more[i]);
+  }
+  ran = 0;
+  while (ran < 8) {
+    assert_int_equal(bgi_async_engine_run_ready(e, -1, &n, &err), BG_OK);
+    assert_true(n >= 1);
+    ran += n;
+  }
+  assert_each_once(more, 8, 1);
+  assert_false(fd_readable(fd, 0));
+  bgi_async_engine_close(e);
+  free(first);
+  free(ops);
+  free(more);
+}
+
+/* ---- timers ---- */
+
+/* One operation arms a 200 ms timer from `completed` (starting its call again `restarts` times
+ * from `timer`): the timer fires once per arming, never early, and the operation is delivered
+ * once, on time. */
+static void timer_fires_on_time(enum mode mode, int restarts) {
+  reset_record();
+  int fd;
+  bgi_async_engine *e = new_engine(mode, &fd);
+  fake_op *f = new_ops(1);
+  init_op(f, e, 1);
+  use_lame(f);
+  f->timer_ms = restarts ? 30 : 200;
+  f->restarts = restarts;
+  launch(f);
+  drive(e, mode, fd, 1, "a timer armed from `completed` firing");
+  assert_int_equal(atomic_load(&f->n_deliver), 1);
+  assert_int_equal(atomic_load(&f->n_completed), restarts + 1);
+  assert_int_equal(atomic_load(&f->n_timer), restarts + 1);
+  assert_int_equal(f->reason, BGI_CANCEL_NONE);
+  assert_true(f->fired_ms >= f->due_ms); /* never early */
+  if (f->delivered_ms - f->due_ms > 1000)
+    fail_msg("%s mode: the timer was due at %lld ms, delivered at %lld ms", mode_names[mode],
+             (long long)f->due_ms, (long long)f->delivered_ms);
+  bgi_async_engine_close(e);
+  assert_int_equal(atomic_load(&f->n_deliver), 1);
+  assert_int_equal(atomic_load(&f->n_free), 1);
+  free(f);
+}
+
+static void test_timer_fires_on_time_poll(void **state) {
+  (void)state;
+  timer_fires_on_time(MODE_POLL, 0);
+  timer_fires_on_time(MODE_POLL, 2);
+}
+
+static void test_timer_fires_on_time_callback_thread(void **state) {
+  (void)state;
+  timer_fires_on_time(MODE_THREAD, 0);
+  timer_fires_on_time(MODE_THREAD, 2);
+}
+
+static void test_timer_fires_on_time_fd(void **state) {
+  (void)state;
+  timer_fires_on_time(MODE_FD, 0);
+  timer_fires_on_time(MODE_FD, 2);
+}
+
+/* The two-poller timer hang. The operation's call completes on poller A (the only drainer then);
+ * inside its `completed`, before arming, another drainer B is started and given time to fall
+ * asleep in the queue — with no timer armed, its sleep has no limit. Then A arms the timer and
+ * returns to its caller before the timer is due, and nobody polls on A's side again. Only B can
+ * fire the timer, so it must be woken to see it. How A leaves: */
+enum leaving {
+  A_TIMES_OUT,     /* A polled with a short timeout */
+  A_HAS_A_BATCH,   /* A polled without limit, and another operation became ready */
+  B_IS_THE_DRIVER, /* B is the fd mode's driver thread, which `completed` switches on */
+};
+
+typedef struct two_pollers {
+  enum leaving leaving;
+  poller b;
+  fake_op *other; /* A_HAS_A_BATCH: admitted, no call */
+  int fd;
+} two_pollers;
+
+enum { TIMER_MS = 300, ASLEEP_MS = 150 };
+
+static bool arm_after_the_other_sleeps(fake_op *f, bool ok) {
+  (void)ok;
+  two_pollers *t = f->user;
+  if (t->leaving == B_IS_THE_DRIVER)
+    t->fd = bgi_async_engine_fd(f->op.engine); /* starts the driver, asleep in the queue */
+  else
+    poller_start(&t->b, f->op.engine, -1);
+  sleep_ms(ASLEEP_MS);
+  arm(f, TIMER_MS);
+  if (t->leaving == A_HAS_A_BATCH) { /* made ready without any event on the queue */
+    arm(t->other, 60000);
+    bgi_async_op_cancel(&t->other->op, BGI_CANCEL_USER);
+  }
+  return false;
+}
+
+static void two_poller_timer(enum leaving leaving) {
+  bgi_async_engine *e = new_engine(MODE_POLL, NULL);
+  two_pollers t = {.leaving = leaving, .fd = -1};
+  fake_op *ops = new_ops(2);
+  fake_op *f = &ops[0];
+  init_op(f, e, 1);
+  use_lame(f);
+  f->on_completed = arm_after_the_other_sleeps;
+  f->user = &t;
+  if (leaving == A_HAS_A_BATCH) {
+    t.other = &ops[1];
+    init_op(t.other, e, 1);
+    bg_error err;
+    assert_int_equal(bgi_async_engine_admit(e, &t.other->op, &err), BG_OK);
+  }
+  launch(f); /* both its events are on the queue before anyone polls */
+
+  size_t n;
+  bg_error err;
+  int64_t t0 = mono_ms();
+  assert_int_equal(bgi_async_engine_run_ready(e, leaving == A_HAS_A_BATCH ? -1 : 50, &n, &err),
+                   BG_OK);
+  assert_int_equal(atomic_load(&f->n_completed), 1); /* A ran `completed` */
+  assert_int_equal(atomic_load(&f->n_deliver), 0);
+  assert_true(mono_ms() < f->due_ms); /* A left before the timer was due */
+  assert_int_equal(n, leaving == A_HAS_A_BATCH ? 1 : 0);
+  if (leaving == A_HAS_A_BATCH)
+    assert_int_equal(t.other->reason, BGI_CANCEL_USER);
+
+  if (leaving == B_IS_THE_DRIVER) {
+    assert_true(t.fd >= 0);
+    int64_t give_up = mono_ms() + WAIT_BOUND_MS;
+    while (!fd_readable(t.fd, 50))
+      if (mono_ms() > give_up)
+        hang("the driver thread firing the timer armed by a poller");
+    assert_int_equal(bgi_async_engine_run_ready(e, 0, &n, &err), BG_OK);
+    assert_int_equal(n, 1);
+  } else {
+    wait_delivered(leaving == A_HAS_A_BATCH ? 2 : 1,
+                   "the sleeping poller firing the timer armed by the poller that returned");
+    poller_join(&t.b, "the sleeping poller returning");
+    assert_int_equal(t.b.status, BG_OK);
+    assert_int_equal(t.b.n_run, 1);
+  }
+  assert_int_equal(atomic_load(&f->n_deliver), 1);
+  assert_int_equal(atomic_load(&f->n_timer), 1);
+  assert_int_equal(f->reason, BGI_CANCEL_NONE);
+  assert_true(f->fired_ms >= f->due_ms);
+  if (f->delivered_ms - f->due_ms > 1000)
+    fail_msg("the timer was due %d ms after arming, delivered %lld ms after", TIMER_MS,
+             (long long)(f->delivered_ms - f->armed_ms));
+  if (leaving != B_IS_THE_DRIVER)
+    assert_true(pthread_equal(f->deliver_thread, t.b.thread));
+  (void)t0;
+  bgi_async_engine_close(e);
+  assert_each_once(ops, leaving == A_HAS_A_BATCH ? 2 : 1, 1);
+  free(ops);
+}
+
+static void test_two_pollers_timer_when_arming_poller_times_out(void **state) {
+  (void)state;
+  two_poller_timer(A_TIMES_OUT);
+}
+
+static void test_two_pollers_timer_when_arming_poller_has_a_batch(void **state) {
+  (void)state;
+  two_poller_timer(A_HAS_A_BATCH);
+}
+
+static void test_timer_armed_by_poller_while_driver_thread_sleeps(void **state) {
+  (void)state;
+  two_poller_timer(B_IS_THE_DRIVER);
+}
+
+/* ---- cancel ---- */
+
+static void test_cancel_pending_call_delivers_once_with_reason(void **state) {
+  (void)state;
+  bgi_async_engine *e = new_engine(MODE_POLL, NULL);
+  fake_op *f = new_ops(1);
+  init_op(f, e, 2); /* the test's handle */
+  use_stuck(f);
+  launch(f);
+  size_t n;
+  bg_error err;
+  assert_int_equal(bgi_async_engine_run_ready(e, 50, &n, &err), BG_OK);
+  assert_int_equal(n, 0); /* pending: it waits for a connection that never comes */
+  assert_true(bgi_async_op_cancel(&f->op, BGI_CANCEL_USER));
+  assert_true(bgi_async_op_cancel(&f->op, BGI_CANCEL_CLOSE));        /* not delivered yet... */
+  assert_int_equal(bgi_async_op_cancelled(&f->op), BGI_CANCEL_USER); /* ...the first reason wins */
+  drive(e, MODE_POLL, -1, 1, "a cancelled call's delivery");
+  assert_int_equal(atomic_load(&f->n_deliver), 1);
+  assert_int_equal(atomic_load(&f->n_completed), 1);
+  assert_int_equal(f->reason, BGI_CANCEL_USER);
+  assert_int_equal(f->status, GRPC_STATUS_CANCELLED);
+  assert_false(bgi_async_op_cancel(&f->op, BGI_CANCEL_USER)); /* delivered: too late */
+  assert_int_equal(bgi_async_engine_outstanding(e), 0);
+  assert_int_equal(atomic_load(&f->n_free), 0);
+  bgi_async_op_release(&f->op);
+  assert_int_equal(atomic_load(&f->n_free), 1);
+  bgi_async_engine_close(e);
+  assert_int_equal(atomic_load(&f->n_deliver), 1);
+  free(f);
+}
+
+static void test_cancel_before_the_call_starts(void **state) {
+  (void)state;
+  bgi_async_engine *e = new_engine(MODE_POLL, NULL);
+  fake_op *f = new_ops(1);
+  init_op(f, e, 1);
+  use_stuck(f);
+  bg_error err;
+  assert_int_equal(bgi_async_engine_admit(e, &f->op, &err), BG_OK);
+  assert_true(bgi_async_op_cancel(&f->op, BGI_CANCEL_USER)); /* no call yet */
+  assert_int_equal(start_call(f, &err), BG_OK);              /* starts, and is cancelled at once */
+  drive(e, MODE_POLL, -1, 1, "a call cancelled before it started being delivered");
+  assert_int_equal(atomic_load(&f->n_deliver), 1);
+  assert_int_equal(f->reason, BGI_CANCEL_USER);
+  assert_int_equal(f->status, GRPC_STATUS_CANCELLED);
+  bgi_async_engine_close(e);
+  assert_int_equal(atomic_load(&f->n_deliver), 1);
+  assert_int_equal(atomic_load(&f->n_free), 1);
+  free(f);
+}
+
+/* A cancel that comes before `completed` arms its timer: the arming delivers instead. */
+static bool cancel_then_arm(fake_op *f, bool ok) {
+  (void)ok;
+  bgi_async_op_cancel(&f->op, BGI_CANCEL_USER);
+  arm(f, 60000);
+  return false;
+}
+
+/* A far timer is cancelled while a drainer sleeps in the queue: delivered soon, with the
+ * reason, and the timer never fires. */
+static void cancel_armed_timer(enum mode mode) {
+  int fd;
+  bgi_async_engine *e = new_engine(mode, &fd);
+  fake_op *ops = new_ops(2);
+  fake_op *f = &ops[0];
+  init_op(f, e, 2);
+  use_lame(f);
+  f->timer_ms = 60000;
+  launch(f);
+  poller b = {0};
+  if (mode == MODE_POLL)
+    poller_start(&b, e, -1);
+  else if (mode == MODE_FD)
+    poller_start(&b, e, -1); /* waits for the driver thread */
+  wait_count(&f->n_completed, 1, "the far timer being armed");
+  sleep_ms(50); /* the drainer is back asleep in the queue */
+  int64_t cancelled_ms = mono_ms();
+  assert_true(bgi_async_op_cancel(&f->op, BGI_CANCEL_USER));
+  if (mode == MODE_THREAD)
+    wait_delivered(1, "a cancelled timer's delivery");
+  else
+    poller_join(&b, "a poller delivering a cancelled timer");
+  assert_int_equal(atomic_load(&f->n_deliver), 1);
+  assert_int_equal(atomic_load(&f->n_timer), 0);
+  assert_int_equal(f->reason, BGI_CANCEL_USER);
+  if (f->delivered_ms - cancelled_ms > 1000)
+    fail_msg("%s mode: a cancelled timer was delivered %lld ms after the cancel", mode_names[mode],
+             (long long)(f->delivered_ms - cancelled_ms));
+  if (mode != MODE_THREAD)
+    assert_true(pthread_equal(f->deliver_thread, b.thread));
+  assert_false(bgi_async_op_cancel(&f->op, BGI_CANCEL_USER));
+  bgi_async_op_release(&f->op);
+
+  /* Cancelled before the timer is armed. */
+  fake_op *g = &ops[1];
+  init_op(g, e, 1);
+  use_lame(g);
+  g->on_completed = cancel_then_arm;
+  launch(g);
+  drive(e, mode, fd, 2, "an operation cancelled before arming its timer being delivered");
+  assert_int_equal(atomic_load(&g->n_deliver), 1);
+  assert_int_equal(atomic_load(&g->n_timer), 0);
+  assert_int_equal(g->reason, BGI_CANCEL_USER);
+  bgi_async_engine_close(e);
+  assert_each_once(ops, 2, 1);
+  free(ops);
+}
+
+static void test_cancel_armed_timer_poll(void **state) {
+  (void)state;
+  cancel_armed_timer(MODE_POLL);
+}
+
+static void test_cancel_armed_timer_callback_thread(void **state) {
+  (void)state;
+  cancel_armed_timer(MODE_THREAD);
+}
+
+static void test_cancel_armed_timer_fd(void **state) {
+  (void)state;
+  cancel_armed_timer(MODE_FD);
+}
+
+/* ---- close ---- */
+
+static fake_op *late_op; /* initialised on the engine, never admitted */
+
+static void admit_during_close(fake_op *f, bgi_cancel_reason reason) {
+  (void)reason;
+  bg_error err;
+  f->reentry_status = bgi_async_engine_admit(f->op.engine, &late_op->op, &err);
+  snprintf(f->reentry_message, sizeof f->reentry_message, "%s", err.message);
+  if (f->reentry_status == BG_OK) /* wrong: keep the engine consistent for what follows */
+    bgi_async_engine_abandon(f->op.engine, &late_op->op);
+}
+
+enum { N_STUCK = 6, N_LAME = 6, N_TIMERS = 4, N_CLOSE = N_STUCK + N_LAME + N_TIMERS };
+
+static void close_with_calls_in_flight(enum mode mode) {
+  int fd;
+  bgi_async_engine *e = new_engine(mode, &fd);
+  fake_op *ops = new_ops(N_CLOSE);
+  late_op = new_ops(1);
+  init_op(late_op, e, 1); /* holds the engine for the admit after close */
+  for (int i = 0; i < N_CLOSE; i++) {
+    init_op(&ops[i], e, 1);
+    if (i < N_STUCK) {
+      use_stuck(&ops[i]);
+    } else {
+      use_lame(&ops[i]);
+      if (i >= N_STUCK + N_LAME)
+        ops[i].timer_ms = 60000;
+    }
+    launch(&ops[i]);
+  }
+  ops[0].on_deliver = admit_during_close;
+  /* The lame calls are delivered and the timers armed; the stuck calls stay pending. */
+  drive(e, mode, fd, N_LAME, "the lame calls being delivered before close");
+  for (int i = N_STUCK + N_LAME; i < N_CLOSE; i++) {
+    int64_t give_up = mono_ms() + WAIT_BOUND_MS;
+    while (mode == MODE_POLL && atomic_load(&ops[i].n_completed) == 0) { /* we drain */
+      if (mono_ms() > give_up)
+        hang("the far timers being armed before close");
+      size_t n;
+      bg_error err;
+      assert_int_equal(bgi_async_engine_run_ready(e, 20, &n, &err), BG_OK);
+      assert_int_equal(n, 0);
+    }
+    wait_count(&ops[i].n_completed, 1, "the far timers being armed before close");
+  }
+  assert_int_equal(bgi_async_engine_outstanding(e), N_STUCK + N_TIMERS);
+
+  int64_t t0 = mono_ms();
+  bgi_async_engine_close(e);
+  mark_close_returned();
+  if (mono_ms() - t0 > 3000)
+    fail_msg("%s mode: close took %lld ms", mode_names[mode], (long long)(mono_ms() - t0));
+
+  assert_int_equal(delivered_count(), N_CLOSE);
+  assert_each_once(ops, N_CLOSE, 1);
+  for (int i = 0; i < N_CLOSE; i++) {
+    fake_op *f = &ops[i];
+    assert_false(f->after_close); /* every delivery happened before close returned */
+    if (i < N_STUCK) {
+      assert_int_equal(f->reason, BGI_CANCEL_CLOSE);
+      assert_int_equal(f->status, GRPC_STATUS_CANCELLED);
+    } else if (i < N_STUCK + N_LAME) {
+      assert_int_equal(f->reason, BGI_CANCEL_NONE);
+    } else {
+      assert_int_equal(f->reason, BGI_CANCEL_CLOSE);
+      assert_int_equal(atomic_load(&f->n_timer), 0);
+    }
+    if (i < N_STUCK || i >= N_STUCK + N_LAME) { /* delivered by close */
+      bool on_this_thread = pthread_equal(f->deliver_thread, pthread_self());
+      assert_true(mode == MODE_THREAD ? !on_this_thread : on_this_thread);
+    }
+  }
+  /* Admission is refused once close has begun: from a callback close ran... */
+  assert_int_equal(ops[0].reentry_status, BG_ERR_CANCELLED);
+  assert_non_null(strstr(ops[0].reentry_message, "closing"));
+  /* ...and after it. */
+  bg_error err;
+  assert_int_equal(bgi_async_engine_admit(e, &late_op->op, &err), BG_ERR_CANCELLED);
+  assert_int_equal(err.code, BG_ERR_CANCELLED);
+  bgi_async_op_free(&late_op->op); /* the last reference to the engine */
+  assert_int_equal(atomic_load(&late_op->n_free), 1);
+  free(late_op);
+  late_op = NULL;
+  free(ops);
+}
+
+static void test_close_with_calls_in_flight_poll(void **state) {
+  (void)state;
+  close_with_calls_in_flight(MODE_POLL);
+}
+
+static void test_close_with_calls_in_flight_callback_thread(void **state) {
+  (void)state;
+  close_with_calls_in_flight(MODE_THREAD);
+}
+
+static void test_close_with_calls_in_flight_fd(void **state) {
+  (void)state;
+  close_with_calls_in_flight(MODE_FD);
+}
+
+/* ---- re-entrancy ---- */
+
+static bgi_async_engine *other_engine;
+
+/* Inside a callback: polling the same engine is refused; another engine's may be polled, and
+ * its callbacks run nested. (Callbacks record; the test asserts afterwards.) */
+static void poll_from_inside(fake_op *f, bgi_cancel_reason reason) {
+  (void)reason;
+  bg_error err;
+  size_t n = 99;
+  f->reentry_status = bgi_async_engine_run_ready(f->op.engine, 0, &n, &err);
+  snprintf(f->reentry_message, sizeof f->reentry_message, "%s", err.message);
+  f->nested_ok = n == 0 && !bgi_async_engine_in_callback(other_engine);
+  bg_status st = bgi_async_engine_run_ready(other_engine, -1, &n, &err);
+  f->nested_ok = f->nested_ok && st == BG_OK && n == 1 &&
+                 bgi_async_engine_in_callback(f->op.engine) && /* restored after the nested run */
+                 !bgi_async_engine_in_callback(other_engine);
+}
+
+static void nested_deliver(fake_op *f, bgi_cancel_reason reason) {
+  (void)reason;
+  f->nested_ok = !bgi_async_engine_in_callback(f->user); /* the outer engine's: not this one */
+}
+
+static void reentrant_poll_refused(enum mode mode) {
+  int fd;
+  bgi_async_engine *e = new_engine(mode, &fd);
+  other_engine = new_engine(MODE_POLL, NULL);
+  fake_op *ops = new_ops(2);
+  init_op(&ops[1], other_engine, 1);
+  use_lame(&ops[1]);
+  ops[1].on_deliver = nested_deliver;
+  ops[1].user = e;
+  launch(&ops[1]);
+  init_op(&ops[0], e, 1);
+  use_lame(&ops[0]);
+  ops[0].on_deliver = poll_from_inside;
+  launch(&ops[0]);
+  drive(e, mode, fd, 2, "a callback polling from inside");
+  assert_int_equal(ops[0].reentry_status, BG_ERR_INVALID_ARGUMENT);
+  assert_non_null(strstr(ops[0].reentry_message, "inside a callback"));
+  assert_true(ops[0].nested_ok);
+  assert_true(ops[1].nested_ok);
+  assert_true(ops[0].in_callback);
+  assert_true(ops[1].in_callback);
+  assert_true(pthread_equal(ops[0].deliver_thread, ops[1].deliver_thread)); /* nested */
+  assert_false(bgi_async_engine_in_callback(e));
+
+  /* Outside callbacks, only -1, 0 or a number of ms. */
+  size_t n;
+  bg_error err;
+  assert_int_equal(bgi_async_engine_run_ready(e, -2, &n, &err), BG_ERR_INVALID_ARGUMENT);
+  assert_non_null(strstr(err.message, "timeout"));
+  bgi_async_engine_close(other_engine);
+  other_engine = NULL;
+  bgi_async_engine_close(e);
+  assert_each_once(ops, 2, 1);
+  free(ops);
+}
+
+static void test_reentrant_poll_refused_poll(void **state) {
+  (void)state;
+  reentrant_poll_refused(MODE_POLL);
+}
+
+static void test_reentrant_poll_refused_fd(void **state) {
+  (void)state;
+  reentrant_poll_refused(MODE_FD);
+}
+
+/* ---- outstanding counts ---- */
+
+static void test_outstanding_counts(void **state) {
+  (void)state;
+  bgi_async_engine *e = new_engine(MODE_POLL, NULL);
+  assert_int_equal(bgi_async_engine_outstanding(e), 0);
+  fake_op *ops = new_ops(4);
+  init_op(&ops[0], e, 2); /* keeps the engine to look at after close */
+  for (int i = 1; i < 3; i++)
+    init_op(&ops[i], e, 1);
+  for (int i = 0; i < 3; i++) {
+    use_stuck(&ops[i]);
+    launch(&ops[i]);
+    assert_int_equal(bgi_async_engine_outstanding(e), (size_t)i + 1);
+  }
+  /* Admitted, then abandoned (its call could not start): no longer counted. */
+  init_op(&ops[3], e, 1);
+  bg_error err;
+  assert_int_equal(bgi_async_engine_admit(e, &ops[3].op, &err), BG_OK);
+  assert_int_equal(bgi_async_engine_outstanding(e), 4);
+  bgi_async_engine_abandon(e, &ops[3].op);
+  assert_int_equal(bgi_async_engine_outstanding(e), 3);
+  bgi_async_op_free(&ops[3].op);
+  assert_int_equal(atomic_load(&ops[3].n_free), 1);
+  assert_int_equal(atomic_load(&ops[3].n_deliver), 0);
+
+  /* With calls outstanding and none ready, a poll waits its timeout, then returns none. */
+  size_t n = 99;
+  int64_t t0 = mono_ms();
+  assert_int_equal(bgi_async_engine_run_ready(e, 150, &n, &err), BG_OK);
+  int64_t waited = mono_ms() - t0;
+  assert_int_equal(n, 0);
+  if (waited < 140 || waited > 3000)
+    fail_msg("a 150 ms poll returned after %lld ms", (long long)waited);
+  assert_int_equal(bgi_async_engine_outstanding(e), 3);
+
+  /* A callback is outstanding until it returns. */
+  assert_true(bgi_async_op_cancel(&ops[1].op, BGI_CANCEL_USER));
+  drive(e, MODE_POLL, -1, 1, "a cancelled call's delivery");
+  assert_int_equal(ops[1].outstanding_inside, 3);
+  assert_int_equal(bgi_async_engine_outstanding(e), 2);
+  bgi_async_engine_close(e);
+  assert_int_equal(bgi_async_engine_outstanding(e), 0);
+  /* Close delivers them one by one, in the order their calls ended. */
+  assert_int_equal(ops[0].outstanding_inside + ops[2].outstanding_inside, 3);
+  assert_true(ops[0].outstanding_inside == 1 || ops[0].outstanding_inside == 2);
+  assert_int_equal(atomic_load(&ops[0].n_free), 0); /* the test's handle */
+  bgi_async_op_release(&ops[0].op);                 /* and with it the engine */
+  assert_each_once(ops, 3, 1);
+  free(ops);
+}
+
+/* ---- fork ---- */
+
+/* A fork while a drainer sleeps in the queue with no timer armed (nothing of ours would wake
+ * it): the fork's quiesce hook wakes it, so the fork is quick and the child may use gRPC. In the
+ * child the engine is the parent's and refuses; in the parent it goes on working. */
+static void fork_while_drainer_sleeps(enum mode mode) {
+  int fd;
+  bgi_async_engine *e = new_engine(mode, &fd);
+  fake_op *f = new_ops(1);
+  init_op(f, e, 2);
+  use_stuck(f);
+  launch(f);
+  poller b = {0};
+  if (mode != MODE_THREAD)
+    poller_start(&b, e, -1);
+  sleep_ms(100); /* the drainer (poller, callback or driver thread) is asleep in the queue */
+
+  int64_t t0 = mono_ms();
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    bg_error err;
+    size_t n;
+    int code = 0;
+    if (bgi_async_engine_run_ready(e, 0, &n, &err) != BG_ERR_FORKED)
+      code = 2;
+    else if (bgi_async_engine_fd(e) != -1)
+      code = 3;
+    else if (bgi_async_op_cancel(&f->op, BGI_CANCEL_USER))
+      code = 4;
+    else if (bgi_fork_check_new_client(&err) != BG_OK)
+      code = 5; /* the fork could not reset gRPC: a drainer stayed inside */
+    _exit(code);
+  }
+  int64_t fork_ms = mono_ms() - t0;
+  int status = 0;
+  int64_t give_up = mono_ms() + WAIT_BOUND_MS;
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (mono_ms() > give_up) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      fail_msg("%s mode: the child did not exit", mode_names[mode]);
+    }
+    sleep_ms(1);
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    fail_msg("%s mode: the child failed (status %#x)", mode_names[mode], status);
+  if (fork_ms >= BGI_FORK_QUIESCE_MS / 2)
+    fail_msg("%s mode: fork() took %lld ms: the sleeping drainer was not woken", mode_names[mode],
+             (long long)fork_ms);
+
+  /* The parent's engine still works. */
+  assert_true(bgi_async_op_cancel(&f->op, BGI_CANCEL_USER));
+  if (mode == MODE_THREAD)
+    wait_delivered(1, "a cancelled call's delivery after fork");
+  else
+    poller_join(&b, "the poller delivering a cancelled call after fork");
+  assert_int_equal(atomic_load(&f->n_deliver), 1);
+  assert_int_equal(f->reason, BGI_CANCEL_USER);
+  bgi_async_op_release(&f->op);
+  bgi_async_engine_close(e);
+  assert_int_equal(atomic_load(&f->n_free), 1);
+  free(f);
+}
+
+static void test_fork_wakes_sleeping_drainer_poll(void **state) {
+  (void)state;
+  fork_while_drainer_sleeps(MODE_POLL);
+}
+
+static void test_fork_wakes_sleeping_drainer_callback_thread(void **state) {
+  (void)state;
+  fork_while_drainer_sleeps(MODE_THREAD);
+}
+
+static void test_fork_wakes_sleeping_drainer_fd(void **state) {
+  (void)state;
+  fork_while_drainer_sleeps(MODE_FD);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, test_setup, test_teardown)
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      T(test_poll_delivers_each_op_exactly_once),
+      T(test_callback_thread_delivers_each_op_exactly_once),
+      T(test_fd_readable_exactly_while_callbacks_are_ready),
+      T(test_timer_fires_on_time_poll),
+      T(test_timer_fires_on_time_callback_thread),
+      T(test_timer_fires_on_time_fd),
+      T(test_two_pollers_timer_when_arming_poller_times_out),
+      T(test_two_pollers_timer_when_arming_poller_has_a_batch),
+      T(test_timer_armed_by_poller_while_driver_thread_sleeps),
+      T(test_cancel_pending_call_delivers_once_with_reason),
+      T(test_cancel_before_the_call_starts),
+      T(test_cancel_armed_timer_poll),
+      T(test_cancel_armed_timer_callback_thread),
+      T(test_cancel_armed_timer_fd),
+      T(test_close_with_calls_in_flight_poll),
+      T(test_close_with_calls_in_flight_callback_thread),
+      T(test_close_with_calls_in_flight_fd),
+      T(test_reentrant_poll_refused_poll),
+      T(test_reentrant_poll_refused_fd),
+      T(test_outstanding_counts),
+      T(test_fork_wakes_sleeping_drainer_poll),
+      T(test_fork_wakes_sleeping_drainer_callback_thread),
+      T(test_fork_wakes_sleeping_drainer_fd),
+  };
+  return cmocka_run_group_tests_name("async_engine", tests, group_setup, group_teardown);
+}
