@@ -2,14 +2,16 @@
  * `timer`, `deliver` and `free` the engine makes is counted per operation, with the thread, the
  * cancel reason and the time, for each delivery mode (poll, callback thread, fd).
  *
- * No server: the calls are real gRPC Core calls on two channels that need none — a lame channel
- * (every call fails at once with UNAVAILABLE) and a channel to a loopback port this program holds
- * bound but never listens on (connections are refused; a wait-for-ready call without a deadline
- * stays pending until it is cancelled). Some operations start no call at all and only arm timers.
+ * The calls are real gRPC Core calls. Most need no server: a lame channel (every call fails at
+ * once with UNAVAILABLE) and a channel to a loopback port this program holds bound but never
+ * listens on (connections are refused; a wait-for-ready call without a deadline stays pending
+ * until it is cancelled). Some operations start no call at all and only arm timers. Only the
+ * deferred probes need a reply message: a small gRPC Core server in this process gives one.
  *
  * Every test is bounded: a SIGALRM watchdog ends the program if a test runs past its bound, and
  * each wait for something another thread must do has a deadline whose passing ends the program
- * at once (a thread left asleep in the queue would stall the tests after it). */
+ * at once (a thread left asleep in the queue would stall the tests after it). Run one test with
+ * a cmocka pattern as the argument: test_async_engine '*two_pollers*'. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -124,6 +126,7 @@ struct fake_op {
   bool after_close;
   bg_status reentry_status; /* on_deliver hooks' findings */
   bool nested_ok;
+  bool had_reply, extra_message; /* the call's result */
   char reentry_message[BG_ERROR_MESSAGE_SIZE];
 };
 
@@ -191,6 +194,8 @@ static void fake_deliver(bgi_async_op *op, bgi_cancel_reason reason) {
   f->in_callback = in_callback;
   f->outstanding_inside = outstanding;
   f->after_close = close_returned;
+  f->had_reply = f->result_live && f->result.response != NULL;
+  f->extra_message = f->result_live && f->result.extra_message;
   pthread_mutex_unlock(&rec_mu);
   if (f->result_live) {
     bgi_unary_result_fini(&f->result);
@@ -1007,6 +1012,218 @@ static void test_close_with_calls_in_flight_fd(void **state) {
   close_with_calls_in_flight(MODE_FD);
 }
 
+/* ---- replies: the deferred probes ---- */
+
+/* A call is listed for a probe whenever its reply comes before its status, which needs a reply:
+ * a small gRPC Core server in this process, on a free loopback port, answers every call with one
+ * message and the status together, or (`two_replies`) with two messages, which only the probe
+ * finds (the client's status waits until every message was read). */
+typedef struct reply_server {
+  grpc_server *server;
+  grpc_completion_queue *cq;
+  pthread_t thread;
+  bool two_replies;
+  char shutdown_tag;
+  grpc_channel *channel;
+  void *method;
+} reply_server;
+
+typedef struct server_call {
+  grpc_call *call;
+  grpc_call_details details;
+  grpc_metadata_array metadata;
+  grpc_byte_buffer *request, *replies[2];
+  int cancelled;
+  int stage;
+} server_call;
+
+/* On the server's thread, where cmocka cannot fail a test: never expected. */
+static void server_broke(const char *what, grpc_call_error rc) {
+  fprintf(stderr, "test_async_engine: the test server's %s failed (%d)\n", what, (int)rc);
+  _exit(1);
+}
+
+static void server_request_next(reply_server *s) {
+  server_call *c = calloc(1, sizeof *c);
+  if (!c)
+    server_broke("calloc", GRPC_CALL_ERROR);
+  grpc_call_details_init(&c->details);
+  grpc_metadata_array_init(&c->metadata);
+  grpc_call_error rc =
+      grpc_server_request_call(s->server, &c->call, &c->details, &c->metadata, s->cq, s->cq, c);
+  if (rc != GRPC_CALL_OK)
+    server_broke("grpc_server_request_call", rc);
+}
+
+static void server_call_free(server_call *c) {
+  if (c->call)
+    grpc_call_unref(c->call);
+  grpc_call_details_destroy(&c->details);
+  grpc_metadata_array_destroy(&c->metadata);
+  if (c->request)
+    grpc_byte_buffer_destroy(c->request);
+  for (int i = 0; i < 2; i++)
+    if (c->replies[i])
+      grpc_byte_buffer_destroy(c->replies[i]);
+  free(c);
+}
+
+static grpc_byte_buffer *reply_message(void) {
+  grpc_slice slice = grpc_slice_from_static_string("reply");
+  grpc_byte_buffer *b = grpc_raw_byte_buffer_create(&slice, 1);
+  grpc_slice_unref(slice);
+  return b;
+}
+
+/* Stage 0 (a call came): headers, the request, the first reply, and — unless a second reply
+ * follows — the status. Stage 1 (two replies): the second reply and the status. */
+static void server_step(reply_server *s, server_call *c) {
+  grpc_op ops[6];
+  memset(ops, 0, sizeof ops);
+  size_t n = 0;
+  int stage = c->stage++;
+  if (stage == 0) {
+    ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+    ops[n].op = GRPC_OP_RECV_MESSAGE;
+    ops[n++].data.recv_message.recv_message = &c->request;
+  }
+  if (stage == 0 || (stage == 1 && s->two_replies)) {
+    c->replies[stage] = reply_message();
+    ops[n].op = GRPC_OP_SEND_MESSAGE;
+    ops[n++].data.send_message.send_message = c->replies[stage];
+  }
+  if (stage == (s->two_replies ? 1 : 0)) {
+    ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+    ops[n++].data.send_status_from_server.status = GRPC_STATUS_OK;
+    ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+    ops[n++].data.recv_close_on_server.cancelled = &c->cancelled;
+  }
+  if (n == 0) { /* the call is over */
+    server_call_free(c);
+    return;
+  }
+  grpc_call_error rc = grpc_call_start_batch(c->call, ops, n, c, NULL);
+  if (rc != GRPC_CALL_OK)
+    server_broke("grpc_call_start_batch", rc);
+}
+
+static void *server_main(void *arg) {
+  reply_server *s = arg;
+  for (;;) {
+    grpc_event ev = grpc_completion_queue_next(s->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
+    if (ev.type == GRPC_QUEUE_SHUTDOWN)
+      return NULL;
+    if (ev.tag == &s->shutdown_tag) {
+      grpc_completion_queue_shutdown(s->cq);
+      continue;
+    }
+    server_call *c = ev.tag;
+    if (c->stage == 0 && !ev.success) { /* the server is shutting down */
+      server_call_free(c);
+      continue;
+    }
+    if (c->stage == 0)
+      server_request_next(s);
+    if (!ev.success) { /* the client went away */
+      server_call_free(c);
+      continue;
+    }
+    server_step(s, c);
+  }
+}
+
+static void reply_server_start(reply_server *s, bool two_replies) {
+  memset(s, 0, sizeof *s);
+  s->two_replies = two_replies;
+  s->cq = grpc_completion_queue_create_for_next(NULL);
+  s->server = grpc_server_create(NULL, NULL);
+  grpc_server_register_completion_queue(s->server, s->cq, NULL);
+  grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
+  int port = grpc_server_add_http2_port(s->server, "127.0.0.1:0", creds);
+  grpc_server_credentials_release(creds);
+  assert_true(port > 0);
+  grpc_server_start(s->server);
+  server_request_next(s);
+  assert_int_equal(pthread_create(&s->thread, NULL, server_main, s), 0);
+  char target[64];
+  snprintf(target, sizeof target, "ipv4:127.0.0.1:%d", port);
+  grpc_channel_credentials *ccreds = grpc_insecure_credentials_create();
+  s->channel = grpc_channel_create(target, ccreds, NULL);
+  grpc_channel_credentials_release(ccreds);
+  s->method = grpc_channel_register_call(s->channel, "/fake.Engine/Call", NULL, NULL);
+}
+
+static void reply_server_stop(reply_server *s) {
+  grpc_channel_destroy(s->channel);
+  grpc_server_shutdown_and_notify(s->server, s->cq, &s->shutdown_tag);
+  grpc_server_cancel_all_calls(s->server);
+  pthread_join(s->thread, NULL);
+  grpc_server_destroy(s->server);
+  grpc_completion_queue_destroy(s->cq);
+}
+
+enum { N_REPLIES = 32 };
+
+/* Every call gets its reply: each is delivered once with it, and every operation is freed once
+ * the engine closes (the probe list's references are dropped); a second reply message is found
+ * by the probe the engine starts when its queue is idle, and the call fails as INTERNAL. */
+static void replies_and_probes(enum mode mode, bool two_replies) {
+  reset_record();
+  reply_server server;
+  reply_server_start(&server, two_replies);
+  int fd;
+  bgi_async_engine *e = new_engine(mode, &fd);
+  int n_ops = two_replies ? 4 : N_REPLIES;
+  fake_op *ops = new_ops((size_t)n_ops);
+  for (int i = 0; i < n_ops; i++) {
+    init_op(&ops[i], e, 1);
+    ops[i].channel = server.channel;
+    ops[i].method = server.method;
+    ops[i].wait_for_ready = true; /* the server is up; the channel connects on the first call */
+    launch(&ops[i]);
+  }
+  drive(e, mode, fd, n_ops,
+        two_replies ? "calls with a second reply message being delivered"
+                    : "calls with replies being delivered");
+  wait_outstanding(e, 0, "the callbacks finishing");
+  for (int i = 0; i < n_ops; i++) {
+    fake_op *f = &ops[i];
+    assert_int_equal(atomic_load(&f->n_deliver), 1);
+    assert_int_equal(atomic_load(&f->n_completed), 1);
+    assert_int_equal(f->reason, BGI_CANCEL_NONE);
+    assert_true(f->had_reply);
+    if (two_replies) {
+      assert_true(f->extra_message);
+      assert_int_equal(f->status, GRPC_STATUS_INTERNAL);
+    } else {
+      assert_false(f->extra_message);
+      assert_int_equal(f->status, GRPC_STATUS_OK);
+    }
+  }
+  bgi_async_engine_close(e);
+  assert_each_once(ops, n_ops, 1);
+  free(ops);
+  reply_server_stop(&server);
+}
+
+static void test_replies_and_probes_poll(void **state) {
+  (void)state;
+  replies_and_probes(MODE_POLL, false);
+  replies_and_probes(MODE_POLL, true);
+}
+
+static void test_replies_and_probes_callback_thread(void **state) {
+  (void)state;
+  replies_and_probes(MODE_THREAD, false);
+  replies_and_probes(MODE_THREAD, true);
+}
+
+static void test_replies_and_probes_fd(void **state) {
+  (void)state;
+  replies_and_probes(MODE_FD, false);
+  replies_and_probes(MODE_FD, true);
+}
+
 /* ---- re-entrancy ---- */
 
 static bgi_async_engine *other_engine;
@@ -1260,6 +1477,9 @@ int main(int argc, char **argv) {
       T(test_reentrant_poll_refused_poll),
       T(test_reentrant_poll_refused_fd),
       T(test_outstanding_counts),
+      T(test_replies_and_probes_poll),
+      T(test_replies_and_probes_callback_thread),
+      T(test_replies_and_probes_fd),
       T(test_fork_wakes_sleeping_drainer_poll),
       T(test_fork_wakes_sleeping_drainer_callback_thread),
       T(test_fork_wakes_sleeping_drainer_fd),
