@@ -909,6 +909,151 @@ static void test_cancel_armed_timer_fd(void **state) {
   cancel_armed_timer(MODE_FD);
 }
 
+/* ---- many threads at once ---- */
+
+/* `completed` starts the call again (no timer) until it has run `restarts` + 1 times: the next
+ * end comes back to `completed`, maybe on another drainer before this one returns. */
+static bool restart_from_completed(fake_op *f, bool ok) {
+  (void)ok;
+  if (atomic_load(&f->n_completed) > f->restarts)
+    return true;
+  bgi_unary_result_fini(&f->result);
+  f->result_live = false;
+  bg_error err;
+  return start_call(f, &err) != BG_OK;
+}
+
+typedef struct loop_poller {
+  pthread_t thread;
+  bgi_async_engine *engine;
+  atomic_bool *stop;
+  atomic_bool done;
+  bg_status status;
+} loop_poller;
+
+static void *loop_poller_main(void *arg) {
+  loop_poller *p = arg;
+  p->status = BG_OK;
+  while (!atomic_load(p->stop) && p->status == BG_OK) {
+    size_t n;
+    bg_error err;
+    p->status = bgi_async_engine_run_ready(p->engine, 20, &n, &err);
+    if (n == 0 && bgi_async_engine_outstanding(p->engine) == 0)
+      sleep_ms(1);
+  }
+  atomic_store(&p->done, true);
+  return NULL;
+}
+
+enum { N_STRESS = 160, N_POLLERS = 3 };
+
+/* Operations of every kind at once — failing at once, timers of a few ms, restarts from
+ * `completed` and from `timer`, stuck calls and far timers cancelled from the test's thread —
+ * with three pollers (poll and fd modes) or the callback thread: each delivered exactly once,
+ * with the right reason. Mostly for ThreadSanitizer. */
+static void many_threads_at_once(enum mode mode) {
+  reset_record();
+  int fd;
+  bgi_async_engine *e = new_engine(mode, &fd);
+  fake_op *ops = new_ops(N_STRESS);
+  atomic_bool stop;
+  atomic_init(&stop, false);
+  loop_poller pollers[N_POLLERS];
+  int n_pollers = mode == MODE_THREAD ? 0 : N_POLLERS;
+  for (int i = 0; i < n_pollers; i++) {
+    memset(&pollers[i], 0, sizeof pollers[i]);
+    pollers[i].engine = e;
+    pollers[i].stop = &stop;
+    atomic_init(&pollers[i].done, false);
+    assert_int_equal(pthread_create(&pollers[i].thread, NULL, loop_poller_main, &pollers[i]), 0);
+  }
+  for (int i = 0; i < N_STRESS; i++) {
+    fake_op *f = &ops[i];
+    init_op(f, e, 2);
+    switch (i % 6) {
+    case 0: use_lame(f); break;
+    case 1:
+      use_lame(f);
+      f->timer_ms = 1 + i % 15;
+      break;
+    case 2:
+      use_lame(f);
+      f->restarts = 2;
+      f->on_completed = restart_from_completed;
+      break;
+    case 3:
+      use_lame(f);
+      f->timer_ms = 1 + i % 7;
+      f->restarts = 1;
+      break;
+    case 4: use_stuck(f); break;
+    case 5:
+      use_lame(f);
+      f->timer_ms = 60000;
+      break;
+    }
+    launch(f);
+  }
+  for (int i = 0; i < N_STRESS; i++) {
+    if (i % 6 == 4) /* stuck: cancelled while the pollers run */
+      assert_true(bgi_async_op_cancel(&ops[i].op, BGI_CANCEL_USER));
+    if (i % 6 == 5) { /* a far timer, once armed */
+      wait_count(&ops[i].n_completed, 1, "far timers being armed under load");
+      assert_true(bgi_async_op_cancel(&ops[i].op, BGI_CANCEL_USER));
+    }
+  }
+  wait_delivered(N_STRESS, "every operation of the mixed load being delivered");
+  atomic_store(&stop, true);
+  for (int i = 0; i < n_pollers; i++) {
+    int64_t give_up = mono_ms() + WAIT_BOUND_MS;
+    while (!atomic_load(&pollers[i].done))
+      if (mono_ms() > give_up)
+        hang("a looping poller stopping");
+      else
+        sleep_ms(1);
+    pthread_join(pollers[i].thread, NULL);
+    assert_int_equal(pollers[i].status, BG_OK);
+  }
+  wait_outstanding(e, 0, "the callbacks finishing");
+  for (int i = 0; i < N_STRESS; i++) {
+    fake_op *f = &ops[i];
+    assert_int_equal(atomic_load(&f->n_deliver), 1);
+    int kind = i % 6;
+    assert_int_equal(f->reason, kind >= 4 ? BGI_CANCEL_USER : BGI_CANCEL_NONE);
+    if (kind == 1)
+      assert_int_equal(atomic_load(&f->n_timer), 1);
+    if (kind == 2)
+      assert_int_equal(atomic_load(&f->n_completed), 3);
+    if (kind == 3) {
+      assert_int_equal(atomic_load(&f->n_completed), 2);
+      assert_int_equal(atomic_load(&f->n_timer), 2);
+    }
+    if (kind == 4)
+      assert_int_equal(f->status, GRPC_STATUS_CANCELLED);
+    if (kind == 5)
+      assert_int_equal(atomic_load(&f->n_timer), 0);
+    bgi_async_op_release(&f->op);
+  }
+  bgi_async_engine_close(e);
+  assert_each_once(ops, N_STRESS, 1);
+  free(ops);
+}
+
+static void test_many_threads_at_once_poll(void **state) {
+  (void)state;
+  many_threads_at_once(MODE_POLL);
+}
+
+static void test_many_threads_at_once_callback_thread(void **state) {
+  (void)state;
+  many_threads_at_once(MODE_THREAD);
+}
+
+static void test_many_threads_at_once_fd(void **state) {
+  (void)state;
+  many_threads_at_once(MODE_FD);
+}
+
 /* ---- close ---- */
 
 static fake_op *late_op; /* initialised on the engine, never admitted */
@@ -922,7 +1067,16 @@ static void admit_during_close(fake_op *f, bgi_cancel_reason reason) {
     bgi_async_engine_abandon(f->op.engine, &late_op->op);
 }
 
-enum { N_STUCK = 6, N_LAME = 6, N_TIMERS = 4, N_CLOSE = N_STUCK + N_LAME + N_TIMERS };
+/* Stuck calls, lame calls delivered before close, far timers, and lame calls started just
+ * before close (their ends may still be on the queue, or ready and not yet run). */
+enum {
+  N_STUCK = 6,
+  N_LAME = 6,
+  N_TIMERS = 4,
+  N_LATE = 4,
+  N_EARLY = N_STUCK + N_LAME + N_TIMERS,
+  N_CLOSE = N_EARLY + N_LATE
+};
 
 static void close_with_calls_in_flight(enum mode mode) {
   int fd;
@@ -930,7 +1084,7 @@ static void close_with_calls_in_flight(enum mode mode) {
   fake_op *ops = new_ops(N_CLOSE);
   late_op = new_ops(1);
   init_op(late_op, e, 1); /* holds the engine for the admit after close */
-  for (int i = 0; i < N_CLOSE; i++) {
+  for (int i = 0; i < N_EARLY; i++) {
     init_op(&ops[i], e, 1);
     if (i < N_STUCK) {
       use_stuck(&ops[i]);
@@ -944,7 +1098,7 @@ static void close_with_calls_in_flight(enum mode mode) {
   ops[0].on_deliver = admit_during_close;
   /* The lame calls are delivered and the timers armed; the stuck calls stay pending. */
   drive(e, mode, fd, N_LAME, "the lame calls being delivered before close");
-  for (int i = N_STUCK + N_LAME; i < N_CLOSE; i++) {
+  for (int i = N_STUCK + N_LAME; i < N_EARLY; i++) {
     int64_t give_up = mono_ms() + WAIT_BOUND_MS;
     while (mode == MODE_POLL && atomic_load(&ops[i].n_completed) == 0) { /* we drain */
       if (mono_ms() > give_up)
@@ -957,6 +1111,11 @@ static void close_with_calls_in_flight(enum mode mode) {
     wait_count(&ops[i].n_completed, 1, "the far timers being armed before close");
   }
   assert_int_equal(bgi_async_engine_outstanding(e), N_STUCK + N_TIMERS);
+  for (int i = N_EARLY; i < N_CLOSE; i++) {
+    init_op(&ops[i], e, 1);
+    use_lame(&ops[i]);
+    launch(&ops[i]);
+  }
 
   int64_t t0 = mono_ms();
   bgi_async_engine_close(e);
@@ -974,11 +1133,15 @@ static void close_with_calls_in_flight(enum mode mode) {
       assert_int_equal(f->status, GRPC_STATUS_CANCELLED);
     } else if (i < N_STUCK + N_LAME) {
       assert_int_equal(f->reason, BGI_CANCEL_NONE);
-    } else {
+    } else if (i < N_EARLY) {
       assert_int_equal(f->reason, BGI_CANCEL_CLOSE);
       assert_int_equal(atomic_load(&f->n_timer), 0);
+    } else { /* cancelled by close if still pending then */
+      assert_true(f->reason == BGI_CANCEL_NONE || f->reason == BGI_CANCEL_CLOSE);
+      assert_true(f->status == GRPC_STATUS_UNAVAILABLE || f->status == GRPC_STATUS_CANCELLED);
     }
-    if (i < N_STUCK || i >= N_STUCK + N_LAME) { /* delivered by close */
+    if ((i < N_STUCK || i >= N_STUCK + N_LAME) && (i < N_EARLY || mode != MODE_THREAD)) {
+      /* delivered by close (the late ones may go on the callback thread before it) */
       bool on_this_thread = pthread_equal(f->deliver_thread, pthread_self());
       assert_true(mode == MODE_THREAD ? !on_this_thread : on_this_thread);
     }
@@ -1471,6 +1634,9 @@ int main(int argc, char **argv) {
       T(test_cancel_armed_timer_poll),
       T(test_cancel_armed_timer_callback_thread),
       T(test_cancel_armed_timer_fd),
+      T(test_many_threads_at_once_poll),
+      T(test_many_threads_at_once_callback_thread),
+      T(test_many_threads_at_once_fd),
       T(test_close_with_calls_in_flight_poll),
       T(test_close_with_calls_in_flight_callback_thread),
       T(test_close_with_calls_in_flight_fd),
