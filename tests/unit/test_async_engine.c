@@ -1387,6 +1387,100 @@ static void test_replies_and_probes_fd(void **state) {
   replies_and_probes(MODE_FD, true);
 }
 
+/* A poller leaving while another sleeps in the queue takes what the queue has at once, so that
+ * no call waits for a probe with nobody awake (settle_probes). What that makes ready must not be
+ * left on the ready list: the sleeper, with no timer armed, is woken by nothing. Poller B sleeps
+ * in the queue throughout (a stuck call keeps it there); the test's thread A polls without
+ * waiting until the call to the reply server has completed; the callback must then run at once
+ * — on A, or on B. The race (A takes the reply, the status is already queued when A leaves) is
+ * timing-dependent: hundreds of rounds, each a few hundred microseconds. */
+static void *sleeping_poller_main(void *arg) {
+  loop_poller *p = arg;
+  p->status = BG_OK;
+  while (!atomic_load(p->stop) && p->status == BG_OK) {
+    size_t n;
+    bg_error err;
+    p->status = bgi_async_engine_run_ready(p->engine, -1, &n, &err);
+  }
+  atomic_store(&p->done, true);
+  return NULL;
+}
+
+enum { STRAND_ROUNDS = 3000, STRAND_BUDGET_MS = 3000, STRAND_WAIT_MS = 1000 };
+
+static void test_callbacks_made_ready_as_a_poller_leaves_are_run(void **state) {
+  (void)state;
+  reply_server server;
+  reply_server_start(&server, false);
+  bgi_async_engine *e = new_engine(MODE_POLL, NULL);
+  fake_op *ops = new_ops(STRAND_ROUNDS + 1);
+  fake_op *keeper = &ops[STRAND_ROUNDS]; /* keeps B inside, asleep in the queue */
+  init_op(keeper, e, 1);
+  use_stuck(keeper);
+  launch(keeper);
+  atomic_bool stop;
+  atomic_init(&stop, false);
+  loop_poller b;
+  memset(&b, 0, sizeof b);
+  b.engine = e;
+  b.stop = &stop;
+  atomic_init(&b.done, false);
+  assert_int_equal(pthread_create(&b.thread, NULL, sleeping_poller_main, &b), 0);
+
+  int rounds = 0;
+  int64_t budget_end = mono_ms() + STRAND_BUDGET_MS;
+  for (; rounds < STRAND_ROUNDS && mono_ms() < budget_end; rounds++) {
+    reset_record();
+    fake_op *x = &ops[rounds];
+    init_op(x, e, 1);
+    x->channel = server.channel;
+    x->method = server.method;
+    x->wait_for_ready = true;
+    launch(x);
+    int64_t give_up = mono_ms() + WAIT_BOUND_MS;
+    while (atomic_load(&x->n_completed) == 0) {
+      if (mono_ms() > give_up)
+        hang("a call to the reply server completing");
+      size_t n;
+      bg_error err;
+      assert_int_equal(bgi_async_engine_run_ready(e, 0, &n, &err), BG_OK);
+    }
+    /* Completed (on A or on B): its callback runs now, without A polling again. */
+    give_up = mono_ms() + STRAND_WAIT_MS;
+    while (delivered_count() == 0) {
+      if (mono_ms() > give_up) {
+        fprintf(stderr,
+                "test_async_engine: round %d: the call completed, but its callback did not run "
+                "within %d ms: it was left on the ready list while the other poller slept in the "
+                "queue\n",
+                rounds, STRAND_WAIT_MS);
+        _exit(1); /* B and the engine cannot be stopped cleanly from here */
+      }
+      sleep_ms(1);
+    }
+  }
+  atomic_store(&stop, true);
+  assert_true(bgi_async_op_cancel(&keeper->op, BGI_CANCEL_USER)); /* an event: B wakes */
+  int64_t give_up = mono_ms() + WAIT_BOUND_MS;
+  while (!atomic_load(&b.done)) {
+    if (mono_ms() > give_up)
+      hang("the sleeping poller stopping");
+    sleep_ms(1);
+  }
+  pthread_join(b.thread, NULL);
+  assert_int_equal(b.status, BG_OK);
+  bgi_async_engine_close(e);
+  assert_true(rounds >= 100);
+  for (int i = 0; i < rounds; i++) {
+    assert_int_equal(atomic_load(&ops[i].n_deliver), 1);
+    assert_int_equal(ops[i].status, GRPC_STATUS_OK);
+  }
+  assert_each_once(ops, rounds, 1);
+  assert_each_once(keeper, 1, 1);
+  free(ops);
+  reply_server_stop(&server);
+}
+
 /* ---- re-entrancy ---- */
 
 static bgi_async_engine *other_engine;
@@ -1646,6 +1740,7 @@ int main(int argc, char **argv) {
       T(test_replies_and_probes_poll),
       T(test_replies_and_probes_callback_thread),
       T(test_replies_and_probes_fd),
+      T(test_callbacks_made_ready_as_a_poller_leaves_are_run),
       T(test_fork_wakes_sleeping_drainer_poll),
       T(test_fork_wakes_sleeping_drainer_callback_thread),
       T(test_fork_wakes_sleeping_drainer_fd),
