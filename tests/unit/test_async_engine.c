@@ -693,7 +693,7 @@ typedef struct two_pollers {
   int fd;
 } two_pollers;
 
-enum { TIMER_MS = 300, ASLEEP_MS = 150 };
+enum { TIMER_MS = 500, ASLEEP_MS = 150 };
 
 static bool arm_after_the_other_sleeps(fake_op *f, bool ok) {
   (void)ok;
