@@ -708,8 +708,18 @@ static size_t drain_ready(bgi_async_engine *e, int64_t timeout_ms) {
    * enters later sees the waiting calls and the timers itself; one inside may be asleep in the
    * queue. (In fd mode the driver thread may sleep there too, whose own arming it sees.) */
   bool others = atomic_fetch_sub(&e->n_pollers, 1) > 1;
-  if (others)
-    settle_probes(e); /* may arm timers */
+  if (others) {
+    /* May arm timers, and make callbacks ready: this poller runs those as well, since one asleep
+     * in the queue would not see them (nothing on the queue wakes it for the ready list). */
+    settle_probes(e);
+    pthread_mutex_lock(&e->mu);
+    bgi_async_op *more = take_ready(e);
+    pthread_mutex_unlock(&e->mu);
+    bgi_async_op **tail = &batch;
+    while (*tail)
+      tail = &(*tail)->ready_next;
+    *tail = more;
+  }
   if (timers_armed(e) && (others || driver_started(e)))
     wake_sleepers(e);
   return run_batch(e, batch);
