@@ -309,11 +309,20 @@ fi
 #    prefix of such names in prose, e.g. bg_options_set_root_certs_*, or a build/env knob).
 if want prefixes; then
   ran+=(prefixes)
-  public=$(git grep -hoE '\b(bg|BG)_[A-Za-z0-9_]+' -- include/bentogrpc | sort -u)
+  # The public names, and each of their prefixes that ends at an underscore (bg_options_set_).
+  declare -A public=() public_prefix=()
+  while IFS= read -r name; do
+    public[$name]=1
+    rest=$name
+    while [[ "$rest" == *_* ]]; do
+      rest=${rest%_*}
+      public_prefix[${rest}_]=1
+    done
+  done < <(git grep -hoE '\b(bg|BG)_[A-Za-z0-9_]+' -- include/bentogrpc | sort -u)
   while IFS=: read -r file name; do
     case "$name" in BG_SANITIZE* | BG_BUILD* | BG_FUZZ* | BG_SOAK* | BG_SOURCE_DIR | BG_TEST_SOURCE_DIR | bg_protoc_c) continue ;; esac
-    grep -qx "$name" <<<"$public" && continue
-    grep -q "^${name%_}_" <<<"$public" && continue
+    [ -z "${public[$name]+x}" ] || continue
+    [ -z "${public_prefix[${name%_}_]+x}" ] || continue
     fail "$file uses '$name': bg_/BG_ is the public API's prefix; internal names are bgi_/BGI_"
   done < <(git grep -oE '\b(bg|BG)_[A-Za-z0-9_]+' -- ':!include/bentogrpc' '*.c' '*.h' '*.cc' | sort -u)
   internal=$(git grep -nE '\b(bgi|BGI)_[A-Za-z0-9_]*' -- tools examples bindings | cut -d: -f1,2 | xargs)
