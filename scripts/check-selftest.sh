@@ -3,9 +3,10 @@
 # violation at a time (a layer including what its row of docs/INTERNALS.md's table does not
 # allow, a tool/example/binding including a library-internal header, a bgi_ name in a tool, a
 # document that drifted from check.sh's table, a library object defining a global outside
-# bg_/bgi_, ...), and fails unless check.sh exits non-zero AND names that violation. The
-# unplanted copy must pass every check. The symbol plants compile one small .c file with the
-# library's visibility flags into a stand-in build directory (no build of the library needed).
+# bg_/bgi_, a layer calling a function of a layer it must not know, ...), and fails unless
+# check.sh exits non-zero AND names that violation. The unplanted copy must pass every check.
+# The symbol plants compile a few one-line .c files with the library's visibility flags into a
+# stand-in build directory (no build of the library needed).
 # usage: check-selftest.sh [BUILD_DIR]   (with a build, the unplanted symbol check runs on it too)
 # Run by the ctest `check_detects_violations`.
 set -uo pipefail
@@ -136,64 +137,86 @@ plant "a BGI_ macro in an example" prefixes \
   'name the library.s internals .*examples/predict\.c:[0-9]+' \
   examples/predict.c '#define BGI_PLANTED 1'
 
-# Symbols: stand-in build directories holding an archive and a shared library made from one
-# compiled file, with the flags that decide symbol visibility (-fvisibility=hidden, as the
-# library's objects are compiled; BG_API is visibility("default")).
+# Symbols: stand-in build directories laid out as CMake's (the objects under
+# CMakeFiles/bentogrpc_objects.dir/ mirroring src/, an archive and a shared library of them),
+# made from a few small files compiled with the flags that decide symbol visibility
+# (-fvisibility=hidden, as the library's objects are compiled; BG_API is visibility("default")).
 cc=${CC:-cc}
-# fake_build DIR SOURCE...: DIR/libbentogrpc_internal.a from SOURCE... (each NAME.c becomes the
-# member NAME.c.o, as CMake names them) and DIR/libbentogrpc.so from the same objects.
+srcs=$tmp/srcs
+# fake_build DIR FILE...: compiles each FILE of $srcs (src/X/name.c, generated/...) into
+# DIR/CMakeFiles/bentogrpc_objects.dir/FILE.o, then DIR/libbentogrpc_internal.a and
+# DIR/libbentogrpc.so from those objects.
 fake_build() {
-  local dir=$1 src objs=()
+  local dir=$1 file obj objs=()
   shift
-  mkdir -p "$dir"
-  for src in "$@"; do
-    "$cc" -c -fPIC -fvisibility=hidden -O0 -o "$dir/$(basename "$src").o" "$src" || return 1
-    objs+=("$dir/$(basename "$src").o")
+  for file in "$@"; do
+    obj=$dir/CMakeFiles/bentogrpc_objects.dir/$file.o
+    mkdir -p "${obj%/*}"
+    "$cc" -c -fPIC -fvisibility=hidden -O0 -o "$obj" "$srcs/$file" || return 1
+    objs+=("$obj")
   done
   ar rcs "$dir/libbentogrpc_internal.a" "${objs[@]}" &&
     "$cc" -shared -o "$dir/libbentogrpc.so" "${objs[@]}"
 }
 api='__attribute__((visibility("default")))'
-mkdir -p "$tmp/src"
-cat >"$tmp/src/good.c" <<EOF
-$api int bg_planted_api(void) { return 1; }
-int bgi_planted_internal(void) { return 2; }
-static int planted_static(void) { return 3; }
-int bgi_planted_calls_static(void) { return planted_static(); }
-EOF
-echo 'int bentoml__grpc__v1__planted__init(void) { return 4; }' >"$tmp/src/service.pb-c.c"
-if fake_build "$tmp/good" "$tmp/src/good.c" "$tmp/src/service.pb-c.c" &&
-  check --only symbols "$tmp/good"; then
-  echo "check-selftest: passed: a stand-in build with only bg_, bgi_ and protoc-c globals"
+mkdir -p "$srcs/src/wire" "$srcs/src/value" "$srcs/src/client" "$srcs/generated/bentoml/grpc/v1"
+{
+  echo "$api int bg_planted_api(void) { return 1; }"
+  echo 'int bgi_planted_wire(void) { return 2; }'
+  echo 'static int planted_static(void) { return 3; }'
+  echo 'int bgi_planted_calls_static(void) { return planted_static(); }'
+} >"$srcs/src/wire/good.c"
+echo "$api void bg_planted_free(char *text) { (void)text; }" >"$srcs/src/value/free.c"
+# client knows about wire: a use the layer check must allow.
+echo 'int bgi_planted_wire(void); int bgi_planted_client(void) { return bgi_planted_wire(); }' \
+  >"$srcs/src/client/uses.c"
+echo 'int bentoml__grpc__v1__planted__init(void) { return 4; }' \
+  >"$srcs/generated/bentoml/grpc/v1/service.pb-c.c"
+good=(src/wire/good.c src/value/free.c src/client/uses.c generated/bentoml/grpc/v1/service.pb-c.c)
+if fake_build "$tmp/good" "${good[@]}" && check --only symbols "$tmp/good"; then
+  echo "check-selftest: passed: a stand-in build of bg_, bgi_ and protoc-c globals, client using wire"
 else
-  bad "a stand-in build with only bg_, bgi_ and protoc-c globals fails the symbol check:"
+  bad "a stand-in build of bg_, bgi_ and protoc-c globals, client using wire, fails the symbol check:"
   cat "$tmp/stderr" >&2
 fi
-# plant_symbols NAME EXPECTED CODE: a library object also holding CODE fails, naming EXPECTED.
+# plant_symbols NAME EXPECTED FILE CODE: the stand-in build plus FILE (of src/) holding CODE fails
+# the symbol check, its message matching EXPECTED (ERE).
 plant_symbols() {
   local dir
   dir=$(mktemp -d "$tmp/build.XXXXXX")
-  cp "$tmp/src/good.c" "$dir.planted.c" && echo "$3" >>"$dir.planted.c"
-  if ! fake_build "$dir" "$dir.planted.c" "$tmp/src/service.pb-c.c"; then
+  mkdir -p "$srcs/$(dirname "$3")"
+  echo "$4" >"$srcs/$3"
+  if ! fake_build "$dir" "${good[@]}" "$3"; then
     bad "$1: the planted file did not compile"
-    return
+  else
+    expect_failure "$1" "$2" --only symbols "$dir"
   fi
-  expect_failure "$1" "$2" --only symbols "$dir"
+  rm -f "$srcs/$3"
 }
-plant_symbols "a global function without prefix" 'neither bg_ .*: [^ ]*planted\.c\.o: helper_count' \
-  'int helper_count(void) { return 5; }'
-plant_symbols "a global variable without prefix" 'neither bg_ .*: [^ ]*planted\.c\.o: planted_table' 'int planted_table[4] = {1};'
-plant_symbols "protoc-c's prefix outside protoc-c's objects" 'neither bg_ .*: [^ ]*planted\.c\.o: google__protobuf__planted' \
-  'int google__protobuf__planted(void) { return 6; }'
+plant_symbols "a global function without prefix" 'neither bg_ .*: planted\.c\.o: helper_count' \
+  src/value/planted.c 'int helper_count(void) { return 5; }'
+plant_symbols "a global variable without prefix" 'neither bg_ .*: planted\.c\.o: planted_table' \
+  src/engine/planted.c 'int planted_table[4] = {1};'
+plant_symbols "protoc-c's prefix outside protoc-c's objects" \
+  'neither bg_ .*: planted\.c\.o: google__protobuf__planted' \
+  src/wire/planted.c 'int google__protobuf__planted(void) { return 6; }'
 plant_symbols "a bg_ function the shared library does not export" \
-  'does not export \(bg_ is the public API.*\): bg_planted_hidden' 'int bg_planted_hidden(void) { return 7; }'
+  'does not export \(bg_ is the public API.*\): bg_planted_hidden' \
+  src/client/planted.c 'int bg_planted_hidden(void) { return 7; }'
 plant_symbols "the shared library exports a name without bg_" \
   'libbentogrpc\.so exports more than bg_\*: planted_exported' \
-  "$api int planted_exported(void) { return 8; }"
-plant_symbols "a bgi_ name exported by the shared library" 'exports more than bg_\*: bgi_planted_visible' \
-  "$api int bgi_planted_visible(void) { return 9; }"
+  src/client/planted.c "$api int planted_exported(void) { return 8; }"
+plant_symbols "a bgi_ name exported by the shared library" \
+  'exports more than bg_\*: bgi_planted_visible' \
+  src/client/planted.c "$api int bgi_planted_visible(void) { return 9; }"
+plant_symbols "transport calls a wire function (declared by hand, no include)" \
+  'src/transport/planted\.c uses bgi_planted_wire of src/wire/good\.c: transport must not depend on wire' \
+  src/transport/planted.c 'int bgi_planted_wire(void); int bgi_planted_t(void) { return bgi_planted_wire(); }'
+plant_symbols "a root file calls a public function of the value layer" \
+  'src/planted\.c uses bg_planted_free of src/value/free\.c: shared must not depend on value' \
+  src/planted.c 'void bg_planted_free(char *text); void bgi_planted_s(char *p) { bg_planted_free(p); }'
 expect_failure "a build directory without the library" 'holds no libbentogrpc_internal\.a' \
-  --only symbols "$tmp/src"
+  --only symbols "$srcs"
 
 if [ "$failures" -ne 0 ]; then
   echo "check-selftest: $failures planted violation(s) not detected, or the clean copy fails" >&2

@@ -386,6 +386,48 @@ if want symbols; then
       name ~ gen && member ~ /\.pb-c\.c\.o(bj)?$/ { next }
       { print member ": " name }')
     [ -z "$bad" ] || fail "symbols: the library defines globals that are neither bg_ (public) nor bgi_ (internal) nor protoc-c's ($generated); give them the bgi_ prefix or make them static: $(echo "$bad" | tr '\n' ' ')"
+    # The layers at link level: an object uses (nm -u) only symbols defined by its own layer or
+    # by the layers its row allows, public bg_ functions included (a public header is allowed
+    # everywhere, but transport calling bg_client_* would still depend on client). The objects
+    # are read where CMake compiles them, CMakeFiles/bentogrpc_objects.dir/ mirroring src/;
+    # protoc-c's objects (outside its src/) are wire.
+    objdir=${archive%/*}/CMakeFiles/bentogrpc_objects.dir
+    if [ -d "$objdir/src" ]; then
+      mapfile -t objects < <(find "$objdir" -name '*.o' | sort)
+      rows=$(for l in "${layer_names[@]}"; do echo "$l:${layer_allows[$l]}"; done | paste -sd';')
+      while IFS= read -r v; do
+        fail "symbols: $v (docs/INTERNALS.md \"Layers\")"
+      done < <({
+        nm -A -P -g --defined-only "${objects[@]}" | sed 's/^/D /'
+        nm -A -P -u "${objects[@]}" | sed 's/^/U /'
+      } | awk -v objdir="$objdir/" -v rows="$rows" '
+        function source(path) {
+          sub(/:$/, "", path)
+          if (index(path, objdir) == 1) path = substr(path, length(objdir) + 1)
+          sub(/\.o$/, "", path)
+          return path
+        }
+        function layer(path, parts) {
+          if (path ~ /^src\/[^\/]+\//) { split(path, parts, "/"); return parts[2] }
+          return path ~ /^src\// ? "shared" : "wire"
+        }
+        BEGIN {
+          n = split(rows, row, ";")
+          for (i = 1; i <= n; i++) {
+            split(row[i], kv, ":"); ok[kv[1], kv[1]] = 1
+            m = split(kv[2], allowed, " ")
+            for (j = 1; j <= m; j++) ok[kv[1], allowed[j]] = 1
+          }
+        }
+        $1 == "D" { def[$3] = source($2); next }
+        $1 == "U" && ($3 in def) {
+          from = source($2); to = def[$3]
+          if (!((layer(from), layer(to)) in ok))
+            print from " uses " $3 " of " to ": " layer(from) " must not depend on " layer(to)
+        }')
+    else
+      echo "check: symbols: no $objdir/src (CMake's objects of the library): which layer uses which is not checked" >&2
+    fi
     so=${archive%/*}/libbentogrpc.so
     if [ ! -f "$so" ]; then
       fail "symbols: $so is missing (the shared library is built with the archive)"
@@ -409,4 +451,4 @@ if [ "$failures" -ne 0 ]; then
   exit 1
 fi
 checked=$(printf '%s\n' "${ran[@]}" | grep . | paste -sd, | sed 's/,/, /g')
-echo "check: ${checked:-nothing}: OK"
+echo "check: ${checked:-nothing checked}: OK"
