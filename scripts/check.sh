@@ -18,7 +18,8 @@
 #                  copy remains;
 #   7. symbols:    (needs a build) every global symbol the library's objects define is bg_ and
 #                  exported by libbentogrpc.so, or bgi_ and hidden, or protoc-c's for our .proto
-#                  packages; libbentogrpc.so exports bg_* and nothing else.
+#                  packages; libbentogrpc.so exports bg_* and nothing else; each object uses
+#                  only symbols of its own layer or of the layers its row allows.
 # usage: check.sh [--only SECTION[,SECTION...]] [BUILD_DIR]
 #   BUILD_DIR (default: build/ when it holds a build newer than src/) is where section 7 finds
 #   libbentogrpc_internal.a (or libbentogrpc.a) and libbentogrpc.so. Without a build, section 7
