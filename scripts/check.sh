@@ -41,6 +41,12 @@ while [ $# -gt 0 ]; do
   } && shift ;;
   esac
 done
+for section in ${only//,/ }; do
+  case "$section" in
+  format | layers | includes | citations | generated | prefixes | sinks | symbols) ;;
+  *) echo "check: --only: no section \"$section\" (format, layers, includes, citations, generated, prefixes, sinks, symbols)" >&2 && exit 2 ;;
+  esac
+done
 cd "$root"
 failures=0
 fail() {
