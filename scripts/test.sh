@@ -9,6 +9,8 @@ cd "$root"
 
 bash scripts/install-deps.sh
 
+# The symbol part of check.sh needs a build: here it checks build/ only if that is newer than
+# src/ (otherwise it says it is skipped); the ctest `symbols` runs it on the fresh build below.
 echo "== house conventions (scripts/check.sh)"
 bash scripts/check.sh
 

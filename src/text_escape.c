@@ -1,6 +1,10 @@
-/* bg_text_escape: server-controlled text made safe for a terminal, shared by bgi_fail(). */
+/* bg_text_escape: server-controlled text made safe for a terminal, shared by bgi_fail(); and
+ * bg_string_free, which frees it and every other string the library returns (the shared files
+ * use it too, so it lives here rather than in the value layer). */
 #include <stdbool.h>
 #include <stdlib.h>
+
+#include <bentogrpc/value.h>
 
 #include "error_internal.h"
 #include "utf8.h"
@@ -49,3 +53,5 @@ BG_API char *bg_text_escape(const char *text, size_t len) {
   bgi_escape_into(copy, n + 1, text, len);
   return copy;
 }
+
+BG_API void bg_string_free(char *text) { free(text); }

@@ -333,5 +333,3 @@ BG_API char *bg_json_format(const bg_value *value, int indent) {
   }
   return o.buf;
 }
-
-BG_API void bg_string_free(char *text) { free(text); }
