@@ -1,4 +1,5 @@
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -153,4 +154,46 @@ void cli_print_json_error(FILE *out, const char *status, int grpc_status, const 
     fputs("{\"error\":{\"status\":\"BG_ERR_NO_MEMORY\"}}", out);
   fputc('\n', out);
   json_decref(doc);
+}
+
+static bool json_errors;
+
+void cli_set_json_errors(bool on) { json_errors = on; }
+
+int cli_usage_error(const char *fmt, ...) {
+  char message[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(message, sizeof message, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "bentogrpc: %s\nRun 'bentogrpc --help' for usage.\n", message);
+  if (json_errors)
+    cli_print_json_error(stdout, "usage", 0, message, CLI_EXIT_USAGE);
+  return CLI_EXIT_USAGE;
+}
+
+int cli_report(const bg_error *err) {
+  if (err->code == BG_OK || err->message[0] == '\0') {
+    fprintf(stderr, "bentogrpc: internal error: an operation failed without saying why "
+                    "(please report this)\n");
+    if (json_errors)
+      cli_print_json_error(stdout, "BG_ERR_INTERNAL", 0, "an operation failed without saying why",
+                           CLI_EXIT_OTHER);
+    return CLI_EXIT_OTHER;
+  }
+  char message[BG_ERROR_MESSAGE_SIZE + 2048]; /* + cli_error_advice */
+  snprintf(message, sizeof message, "%s%s", err->message,
+           cli_error_advice(err->code, err->message));
+  char *safe = bg_text_escape(message, strlen(message)); /* server text inside */
+  fprintf(stderr, "bentogrpc: %s\n", safe ? safe : "out of memory");
+  bg_string_free(safe);
+  int rc = cli_exit_code(err->code);
+  if (json_errors)
+    cli_print_json_error(stdout, bg_status_str(err->code), err->grpc_status, message, rc);
+  return rc;
+}
+
+int cli_out_of_memory(void) {
+  fprintf(stderr, "bentogrpc: out of memory\n");
+  return CLI_EXIT_OTHER;
 }

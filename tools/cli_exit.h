@@ -5,6 +5,7 @@
 #define CLI_EXIT_H
 
 #include <bentogrpc/bentogrpc.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 enum {
@@ -30,6 +31,20 @@ const char *cli_error_advice(bg_status code, const char *message);
 /* The command (describe, call, ...), URL and whole command line, for advice that repeats it;
  * the strings are borrowed until exit. Without it the advice names the flags only. */
 void cli_set_command_line(const char *command, const char *url, int argc, char **argv);
+
+/* Whether errors are also printed as a JSON document on stdout (--format json). */
+void cli_set_json_errors(bool on);
+
+/* Prints a usage error ("bentogrpc: MESSAGE" and a pointer to --help on stderr; with JSON errors
+ * also {"error": {"status": "usage", ...}} on stdout) and returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints a library failure with the CLI's advice (cli_error_advice) and returns its exit code;
+ * never 0 (a failure without a code or message is reported as an internal error). */
+int cli_report(const bg_error *err);
+
+/* Prints that memory ran out and returns CLI_EXIT_OTHER. */
+int cli_out_of_memory(void);
 
 /* Writes {"error": {"status", "grpc_status", "grpc_status_name", "message", "exit_code"}} and a
  * newline to `out`: one compact JSON document (RFC 8259; text that is not UTF-8 escaped as by
