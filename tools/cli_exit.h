@@ -21,12 +21,14 @@ enum {
 /* The exit code for a failure with status `st` (CLI_EXIT_OK for BG_OK). */
 int cli_exit_code(bg_status st);
 
-/* The CLI's advice to print after a library error `message` whose remedy is one of the CLI's
- * flags (the library's messages name its functions), e.g. the refusal to send credentials over
- * plaintext, or a server without ServiceMetadata (BentoML before 1.0.12: `call` and `bench`
- * get their own command line again with --raw or --protocol-version v1alpha1); "" when there
- * is none. The text lives in static storage until the next call (the CLI has one thread). */
-const char *cli_error_advice(bg_status code, const char *message);
+/* The CLI's advice to print after a library failure whose remedy is one of the CLI's flags,
+ * chosen by the failure's bg_error_reason() from one table (the library's messages name its
+ * functions, never the CLI's flags; the message is never read), e.g. the refusal to send
+ * credentials over plaintext, or a server without ServiceMetadata (BentoML before 1.0.12:
+ * `call` and `bench` get their own command line again with --raw or --protocol-version
+ * v1alpha1); "" when there is none. The text lives in static storage until the next call (the
+ * CLI has one thread). */
+const char *cli_error_advice(bg_status code, bg_reason reason);
 
 /* The command (describe, call, ...), URL and whole command line, for advice that repeats it;
  * the strings are borrowed until exit. Without it the advice names the flags only. */

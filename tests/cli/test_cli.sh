@@ -489,6 +489,11 @@ check "max recv bytes" 5 "bg_options_set_max_receive_bytes" -- \
   "$cli" call "127.0.0.1:$port" echo_ndarray --ndarray "[$(seq -s, 1 3000)]" --dtype float64 --max-recv-bytes 20000
 check "discovery over limit" 5 "Received message larger than max" -- \
   "$cli" describe "127.0.0.1:$port" --max-recv-bytes 100
+# the CLI's own remedy comes from the library's reason (the library's message names no flag)
+check "max recv bytes: the CLI names its flag" 5 "(bentogrpc: raise the limit with --max-recv-bytes N)" -- \
+  "$cli" call "127.0.0.1:$port" echo_ndarray --ndarray "[$(seq -s, 1 3000)]" --dtype float64 --max-recv-bytes 20000
+check "TLS to a plaintext server: the CLI names its flags" 3 "(bentogrpc: the CA with --cacert CA.pem" -- \
+  "$cli" health "grpcs://127.0.0.1:$port" --timeout-ms 3000
 check "plaintext wins over grpcs" 0 "SERVING" -- "$cli" health "grpcs://127.0.0.1:$port" --plaintext
 cleanup
 
