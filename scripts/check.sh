@@ -453,6 +453,12 @@ if want symbols; then
   fi
 fi
 
+# 7. Library messages name the library's functions and settings, never a CLI flag: front ends
+#    word their own remedy from bg_error_reason() (tools/cli_exit.c, the bindings). A string
+#    literal under src/ holding " --flag" or "(--flag" fails.
+flags=$(git grep -nE '"([^"\\]|\\.)*[ (]--[a-z]([^"\\]|\\.)*"' -- 'src/*.c' 'src/*.h' | cut -d: -f1,2 | tr '\n' ' ')
+[ -z "$flags" ] || fail "src/ messages name CLI flags (use the library's names; the CLI adds its advice by reason): $flags"
+
 if [ "$failures" -ne 0 ]; then
   echo "check: $failures problem(s)" >&2
   exit 1

@@ -5,11 +5,20 @@
 #include "bentogrpc/common.h"
 
 /* Fills `err` (never NULL: see BGI_ERROR_SINK) and returns `code`, so callers can `return
- * bgi_fail(...)`. */
+ * bgi_fail(...)`. The text takes at most BG_ERROR_MESSAGE_SIZE - 3 bytes with its NUL: the
+ * last 3 bytes of the message hold the reason (bg_error_reason(), error.c); nothing else in the
+ * library writes err->message. */
 bg_status bgi_fail(bg_error *err, bg_status code, int grpc_status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Prefixes err->message with "<prefix>: " (keeps code and grpc_status). */
+/* bgi_fail recording `reason` (bg_error_reason()) too; bgi_fail records BG_REASON_NONE. */
+bg_status bgi_fail_reason(bg_error *err, bg_status code, int grpc_status, bg_reason reason,
+                          const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Records `reason` on a failure already in `err` (its code and message stay). */
+void bgi_error_set_reason(bg_error *err, bg_reason reason);
+
+/* Prefixes err->message with "<prefix>: " (keeps code, grpc_status and the reason). */
 void bgi_error_prefix(bg_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Resets `err` to "no error". */

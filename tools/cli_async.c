@@ -389,9 +389,9 @@ static replicas *add_replica_counter(bg_options *options, const char *key, bg_er
  * under --format json, as the CLI's {"error": ...} document on `out`, as for a single call.
  * Returns the exit code. */
 static int fail_to_start(const cli_load *load, FILE *out, const char *status, bg_status code,
-                         int grpc_status, const char *message) {
+                         int grpc_status, bg_reason reason, const char *message) {
   char advised[BG_ERROR_MESSAGE_SIZE + 2048]; /* + cli_error_advice */
-  snprintf(advised, sizeof advised, "%s%s", message, cli_error_advice(code, message));
+  snprintf(advised, sizeof advised, "%s%s", message, cli_error_advice(code, reason));
   char *safe = bg_text_escape(advised, strlen(advised));
   fprintf(stderr, "bentogrpc: %s\n", safe ? safe : advised);
   bg_string_free(safe);
@@ -434,7 +434,8 @@ static bg_status wait_reachable(bg_client *client, int64_t timeout_ms, bg_error 
         const char *why = after_prefix(err->message, prefix);
         snprintf(message, sizeof message, "connecting to %s failed: %s", url,
                  why ? why : err->message);
-        snprintf(err->message, sizeof err->message, "%s", message);
+        /* within the text's room: the last 3 bytes hold the reason (bentogrpc/common.h) */
+        snprintf(err->message, sizeof err->message - 3, "%s", message);
         return err->code;
       }
       left_s = 0; /* the health check ran out of time: report as below */
@@ -479,22 +480,23 @@ static bg_async_client *open_client(const cli_load *load, bg_client **raw_client
 int cli_run_load(const cli_load *load, FILE *out) {
   if (load->concurrency < 1 || load->count < 0 || (load->count == 0 && load->duration_s <= 0) ||
       !load->api || !load->input || !out)
-    return fail_to_start(load, out, "usage", BG_ERR_INVALID_ARGUMENT, 0,
+    return fail_to_start(load, out, "usage", BG_ERR_INVALID_ARGUMENT, 0, BG_REASON_NONE,
                          "give --concurrency >= 1 and --count or --duration-s");
   bg_error err;
   run r = {.load = load};
   /* The counter goes into the CLI's own options, which it frees after the run. */
   if (load->replica_key && load->options &&
       !(r.replicas = add_replica_counter((bg_options *)load->options, load->replica_key, &err)))
-    return fail_to_start(load, out, NULL, BG_ERR_NO_MEMORY, 0, err.message);
+    return fail_to_start(load, out, NULL, BG_ERR_NO_MEMORY, 0, BG_REASON_NONE, err.message);
   slot *slots = calloc((size_t)load->concurrency, sizeof *slots);
   if (!slots)
-    return fail_to_start(load, out, NULL, BG_ERR_NO_MEMORY, 0, "out of memory");
+    return fail_to_start(load, out, NULL, BG_ERR_NO_MEMORY, 0, BG_REASON_NONE, "out of memory");
   bg_client *raw_client;
   r.client = open_client(load, &raw_client, &err);
   if (!r.client) {
     free(slots);
-    return fail_to_start(load, out, NULL, err.code, err.grpc_status, err.message);
+    return fail_to_start(load, out, NULL, err.code, err.grpc_status, bg_error_reason(&err),
+                         err.message);
   }
   r.start = r.last_progress = now_s();
   r.measure_from = r.start + (load->warmup_s > 0 ? load->warmup_s : 0);
@@ -507,7 +509,8 @@ int cli_run_load(const cli_load *load, FILE *out) {
     bg_async_client_close(r.client);
     bg_client_close(raw_client);
     free(slots);
-    return fail_to_start(load, out, NULL, err.code, err.grpc_status, err.message);
+    return fail_to_start(load, out, NULL, err.code, err.grpc_status, bg_error_reason(&err),
+                         err.message);
   }
   for (int i = 1; i < load->concurrency; i++) {
     slots[i].r = &r;

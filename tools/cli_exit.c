@@ -1,4 +1,5 @@
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -80,16 +81,12 @@ static const char *same_command_plus(const char *extra) {
   return line + 1; /* no leading blank */
 }
 
-/* The library's explanation of a server without ServiceMetadata (client/discovery.c names
- * the three cases with these phrases) as the CLI's flags: for call and bench the exact
- * command line to run instead. */
-static const char *no_discovery_advice(const char *message) {
+/* A server without ServiceMetadata (the library's BG_REASON_NO_DISCOVERY_* reasons) as the
+ * CLI's flags: for call and bench the exact command line to run instead. */
+static const char *no_discovery_advice(bg_reason reason) {
   static char advice[2048];
-  bool v1 = strstr(message, "without the ServiceMetadata RPC") != NULL;
-  bool alpha = strstr(message, "serves only bentoml.grpc.v1alpha1.BentoService") != NULL;
-  bool either = strstr(message, "releases before 1.0.12 have no ServiceMetadata") != NULL;
-  if (!v1 && !alpha && !either)
-    return "";
+  bool v1 = reason == BG_REASON_NO_DISCOVERY_V1;
+  bool either = reason == BG_REASON_NO_DISCOVERY_UNKNOWN;
   const char *flag = v1 ? "--raw" : "--protocol-version v1alpha1";
   const char *command = command_line.command ? command_line.command : "";
   bool calls = strcmp(command, "call") == 0 || strcmp(command, "bench") == 0;
@@ -114,22 +111,48 @@ static const char *no_discovery_advice(const char *message) {
   return advice;
 }
 
-const char *cli_error_advice(bg_status code, const char *message) {
-  /* url.c's refusal of user:password@ in the address: the CLI's way to send credentials */
-  if (code == BG_ERR_INVALID_ARGUMENT && strstr(message, "carries user credentials"))
-    return " (bentogrpc: -H 'authorization: Bearer TOKEN' sends a bearer token; without TLS, "
-           "only to a loopback server and with --allow-insecure-credentials)";
-  if (code == BG_ERR_SERVER)
-    return no_discovery_advice(message);
-  /* call_chain.c's refusal: nothing was sent; its remedy in the library's words is
-   * bg_options_allow_insecure_credentials(), which only loopback and unix: targets pass */
-  if (code != BG_ERR_INVALID_ARGUMENT || !strstr(message, "refusing to send credentials"))
+/* The one table from the library's reasons to the CLI's remedies (the library's messages name
+ * its functions and settings; these name the CLI's flags). A NULL advice is made by `make`. */
+static const struct {
+  bg_reason reason;
+  const char *advice;
+  const char *(*make)(bg_reason reason);
+} advice_table[] = {
+    {BG_REASON_CREDENTIALS_IN_ADDRESS,
+     " (bentogrpc: -H 'authorization: Bearer TOKEN' sends a bearer token; without TLS, only to a "
+     "loopback server and with --allow-insecure-credentials)",
+     NULL},
+    {BG_REASON_INSECURE_CREDENTIALS,
+     " (bentogrpc: add --allow-insecure-credentials to send them to this local server, or use "
+     "TLS: grpcs://, --tls or --cacert)",
+     NULL},
+    {BG_REASON_INSECURE_CREDENTIALS_REMOTE,
+     " (bentogrpc: --allow-insecure-credentials, too, covers only loopback and unix: servers; "
+     "use TLS: grpcs://, --tls or --cacert)",
+     NULL},
+    {BG_REASON_NO_DISCOVERY_V1, NULL, no_discovery_advice},
+    {BG_REASON_NO_DISCOVERY_V1ALPHA1_ONLY, NULL, no_discovery_advice},
+    {BG_REASON_NO_DISCOVERY_UNKNOWN, NULL, no_discovery_advice},
+    {BG_REASON_VALIDATION, " (bentogrpc: --no-validate sends it anyway)", NULL},
+    {BG_REASON_REPLY_TOO_LARGE, " (bentogrpc: raise the limit with --max-recv-bytes N)", NULL},
+    {BG_REASON_TLS_HANDSHAKE,
+     " (bentogrpc: the CA with --cacert CA.pem, the certificate's name with --authority NAME, a "
+     "client certificate with --cert/--key)",
+     NULL},
+    {BG_REASON_TLS_REQUIRED,
+     " (bentogrpc: grpcs://HOST:PORT or --tls; a private CA with --cacert CA.pem)", NULL},
+    {BG_REASON_TLS_CONFLICT, " (bentogrpc: --plaintext cannot go with --cacert/--cert/--tls)",
+     NULL},
+    {BG_REASON_HEALTH_SERVICE_UNKNOWN, " (bentogrpc: name it with --service NAME)", NULL},
+};
+
+const char *cli_error_advice(bg_status code, bg_reason reason) {
+  if (code == BG_OK)
     return "";
-  if (strstr(message, "loopback and unix: servers only"))
-    return " (bentogrpc: --allow-insecure-credentials, too, covers only loopback and unix: "
-           "servers; use TLS: grpcs://, --tls or --cacert)";
-  return " (bentogrpc: add --allow-insecure-credentials to send them to this local server, or "
-         "use TLS: grpcs://, --tls or --cacert)";
+  for (size_t i = 0; i < sizeof advice_table / sizeof advice_table[0]; i++)
+    if (advice_table[i].reason == reason)
+      return advice_table[i].advice ? advice_table[i].advice : advice_table[i].make(reason);
+  return "";
 }
 
 /* A JSON string of `text`; server text that is not UTF-8 is escaped first (jansson refuses it). */
@@ -153,4 +176,46 @@ void cli_print_json_error(FILE *out, const char *status, int grpc_status, const 
     fputs("{\"error\":{\"status\":\"BG_ERR_NO_MEMORY\"}}", out);
   fputc('\n', out);
   json_decref(doc);
+}
+
+static bool json_errors;
+
+void cli_set_json_errors(bool on) { json_errors = on; }
+
+int cli_usage_error(const char *fmt, ...) {
+  char message[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(message, sizeof message, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "bentogrpc: %s\nRun 'bentogrpc --help' for usage.\n", message);
+  if (json_errors)
+    cli_print_json_error(stdout, "usage", 0, message, CLI_EXIT_USAGE);
+  return CLI_EXIT_USAGE;
+}
+
+int cli_report(const bg_error *err) {
+  if (err->code == BG_OK || err->message[0] == '\0') {
+    fprintf(stderr, "bentogrpc: internal error: an operation failed without saying why "
+                    "(please report this)\n");
+    if (json_errors)
+      cli_print_json_error(stdout, "BG_ERR_INTERNAL", 0, "an operation failed without saying why",
+                           CLI_EXIT_OTHER);
+    return CLI_EXIT_OTHER;
+  }
+  char message[BG_ERROR_MESSAGE_SIZE + 2048]; /* + cli_error_advice */
+  snprintf(message, sizeof message, "%s%s", err->message,
+           cli_error_advice(err->code, bg_error_reason(err)));
+  char *safe = bg_text_escape(message, strlen(message)); /* server text inside */
+  fprintf(stderr, "bentogrpc: %s\n", safe ? safe : "out of memory");
+  bg_string_free(safe);
+  int rc = cli_exit_code(err->code);
+  if (json_errors)
+    cli_print_json_error(stdout, bg_status_str(err->code), err->grpc_status, message, rc);
+  return rc;
+}
+
+int cli_out_of_memory(void) {
+  fprintf(stderr, "bentogrpc: out of memory\n");
+  return CLI_EXIT_OTHER;
 }

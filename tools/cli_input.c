@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,4 +213,138 @@ bool cli_header_is_secret(const char *key) {
     if (strstr(key, hints[i]))
       return true;
   return false;
+}
+
+/* ---- Reading option values ---- */
+
+/* Keeps `text` until cli_input_free. */
+static bg_status keep(cli_input *in, char *text, bg_error *err) {
+  if (in->n_loaded == sizeof in->loaded / sizeof in->loaded[0]) {
+    free(text);
+    fail(err, "too many @ inputs (at most %zu)", sizeof in->loaded / sizeof in->loaded[0]);
+    return BG_ERR_INVALID_ARGUMENT;
+  }
+  in->loaded[in->n_loaded++] = text;
+  return BG_OK;
+}
+
+static bg_status take_stdin(cli_input *in, const char *flag, bg_error *err) {
+  if (in->stdin_used) {
+    fail(err, "%s: stdin (@-) can feed only one input", flag);
+    return BG_ERR_INVALID_ARGUMENT;
+  }
+  in->stdin_used = true;
+  return BG_OK;
+}
+
+/* Reads all of `path` ("-": stdin) as text; NUL bytes are refused (binary goes through --file
+ * or --bytes). */
+static bg_status read_text(cli_input *in, const char *flag, const char *path, char **out,
+                           bg_error *err) {
+  bool from_stdin = strcmp(path, "-") == 0;
+  if (from_stdin && take_stdin(in, flag, err) != BG_OK)
+    return err->code;
+  FILE *f = from_stdin ? stdin : fopen(path, "rb");
+  if (!f) {
+    fail(err, "%s: cannot open '%.400s': %s", flag, path, strerror(errno));
+    return BG_ERR_INVALID_ARGUMENT;
+  }
+  size_t len = 0, cap = 4096;
+  char *buf = malloc(cap);
+  for (size_t n; buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0;) {
+    len += n;
+    if (cap - len - 1 == 0) {
+      char *grown = realloc(buf, cap * 2);
+      if (!grown)
+        free(buf);
+      buf = grown;
+      cap *= 2;
+    }
+  }
+  bool failed = ferror(f);
+  if (!from_stdin)
+    fclose(f);
+  if (!buf) {
+    no_memory(err);
+    return BG_ERR_NO_MEMORY;
+  }
+  buf[len] = '\0';
+  if (failed || memchr(buf, '\0', len)) {
+    free(buf);
+    if (failed)
+      fail(err, "%s: cannot read the input", flag);
+    else
+      fail(err, "%s: the input holds a NUL byte; send binary data with --file or --bytes", flag);
+    return BG_ERR_INVALID_ARGUMENT;
+  }
+  /* one trailing newline from a file or a here-doc is not part of the value */
+  if (len && buf[len - 1] == '\n')
+    buf[--len] = '\0';
+  *out = buf;
+  return keep(in, buf, err);
+}
+
+bg_status cli_input_value(cli_input *in, const char *flag, const char *arg, const char **out,
+                          bg_error *err) {
+  if (arg[0] != '@' || arg[1] == '@') {
+    *out = arg[0] == '@' ? arg + 1 : arg;
+    return BG_OK;
+  }
+  char *text = NULL;
+  bg_status st = read_text(in, flag, arg + 1, &text, err);
+  *out = text;
+  return st;
+}
+
+bg_status cli_input_path(cli_input *in, const char *flag, const char *arg, const char **out,
+                         bg_error *err) {
+  if (arg[0] == '@')
+    arg++;
+  if (strcmp(arg, "-") == 0) {
+    if (take_stdin(in, flag, err) != BG_OK)
+      return err->code;
+    arg = "/dev/stdin";
+  }
+  *out = arg;
+  return BG_OK;
+}
+
+bg_status cli_input_add_part(cli_input *in, const char *arg, bg_error *err) {
+  if (in->n_parts == sizeof in->parts / sizeof in->parts[0]) {
+    fail(err, "too many --part options (at most %zu)", sizeof in->parts / sizeof in->parts[0]);
+    return BG_ERR_INVALID_ARGUMENT;
+  }
+  const char **out = &in->parts[in->n_parts++];
+  const char *eq = strchr(arg, '='), *colon = eq ? strchr(eq, ':') : NULL;
+  *out = arg;
+  if (!colon)
+    return BG_OK; /* cli_parse_part explains the form */
+  size_t kind_len = (size_t)(colon - eq - 1);
+  bool path_kind = (kind_len == 4 && strncmp(eq + 1, "file", 4) == 0) ||
+                   (kind_len == 5 && strncmp(eq + 1, "bytes", 5) == 0);
+  const char *value = colon + 1;
+  bg_status st;
+  if (path_kind && (value[0] == '@' || strcmp(value, "-") == 0))
+    st = cli_input_path(in, "--part", value, &value, err);
+  else if (!path_kind && value[0] == '@')
+    st = cli_input_value(in, "--part", value, &value, err);
+  else
+    return BG_OK;
+  if (st != BG_OK)
+    return st;
+  size_t size = (size_t)(colon - arg) + 1 + strlen(value) + 1;
+  char *joined = malloc(size);
+  if (!joined) {
+    no_memory(err);
+    return BG_ERR_NO_MEMORY;
+  }
+  snprintf(joined, size, "%.*s:%s", (int)(colon - arg), arg, value);
+  *out = joined;
+  return keep(in, joined, err);
+}
+
+void cli_input_free(cli_input *in) {
+  for (size_t i = 0; i < in->n_loaded; i++)
+    free(in->loaded[i]);
+  in->n_loaded = 0;
 }

@@ -22,7 +22,6 @@ import (
 	"context"
 	"runtime"
 	"runtime/cgo"
-	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -66,7 +65,7 @@ func WithAuthority(name string) Option { return func(o *options) { o.authority =
 func WithCompression(name string) Option { return func(o *options) { o.compression = name } }
 
 // WithProtocolVersion picks BentoML's protocol version, "v1" (the default) or "v1alpha1"
-// (BentoML 1.0.6 to 1.0.10, or later releases started with --protocol-version v1alpha1);
+// (BentoML 1.0.6 to 1.0.10, or later releases serving protocol version v1alpha1 only);
 // v1alpha1 has no discovery: use it with Open.
 func WithProtocolVersion(version string) Option {
 	return func(o *options) { o.protocolVersion = version }
@@ -218,7 +217,7 @@ func Dial(ctx context.Context, url string, opts ...Option) (*Client, error) {
 	sc := C.bg_client_from_url(curl, copts, &err)
 	if sc == nil {
 		e := fromC(&err)
-		e.Message += noDiscoveryAdvice(e.Message)
+		e.Message += noDiscoveryAdvice(C.bg_error_reason(&err))
 		return nil, e
 	}
 	ac := C.bg_async_client_from_client(sc, C.BG_ASYNC_CALLBACK_THREAD, &err)
@@ -239,17 +238,17 @@ func Dial(ctx context.Context, url string, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// noDiscoveryAdvice is the Go remedy for the library's explanation of a server without
-// ServiceMetadata (src/client/discovery.c names the cases with these phrases), or "".
-func noDiscoveryAdvice(message string) string {
-	switch {
-	case strings.Contains(message, "serves only bentoml.grpc.v1alpha1.BentoService"):
+// noDiscoveryAdvice is the Go remedy for a server without ServiceMetadata, chosen by the
+// library's reason (bg_error_reason: BG_REASON_NO_DISCOVERY_*), or "".
+func noDiscoveryAdvice(reason C.bg_reason) string {
+	switch reason {
+	case C.BG_REASON_NO_DISCOVERY_V1ALPHA1_ONLY:
 		return " (Go: bentogrpc.Open(ctx, url, bentogrpc.WithProtocolVersion(\"v1alpha1\")) " +
 			"calls its APIs without discovery: client.Call(ctx, \"API\", input))"
-	case strings.Contains(message, "without the ServiceMetadata RPC"):
+	case C.BG_REASON_NO_DISCOVERY_V1:
 		return " (Go: bentogrpc.Open(ctx, url) calls its APIs without discovery: " +
 			"client.Call(ctx, \"API\", input))"
-	case strings.Contains(message, "releases before 1.0.12 have no ServiceMetadata"):
+	case C.BG_REASON_NO_DISCOVERY_UNKNOWN:
 		return " (Go: bentogrpc.Open(ctx, url) calls APIs without discovery, with " +
 			"bentogrpc.WithProtocolVersion(\"v1alpha1\") for BentoML 1.0.6 to 1.0.10)"
 	}

@@ -56,16 +56,67 @@ typedef enum bg_status {
                                     forked process cannot use gRPC (README, "fork()") */
 } bg_status;
 
-/** Room for the message, including its terminating NUL. Longer messages are cut. */
+/** Size of bg_error::message. The library's text, with its terminating NUL, takes at most
+ *  the first BG_ERROR_MESSAGE_SIZE - 3 bytes (longer messages are cut); the last 3 bytes are
+ *  reserved: they hold the failure's bg_reason (read it with bg_error_reason()). */
 #define BG_ERROR_MESSAGE_SIZE 1024
 
-/** Details of a failure. Plain struct owned by the caller (usually on the stack). */
+/** Details of a failure. Plain struct owned by the caller (usually on the stack); copying it
+ *  copies its reason too. */
 typedef struct bg_error {
   bg_status code;                      /**< same value the function returned */
   int grpc_status;                     /**< gRPC status code (grpc_status_code), 0 if none */
   char message[BG_ERROR_MESSAGE_SIZE]; /**< NUL-terminated, UTF-8, control bytes escaped as by
-                                            bg_text_escape() */
+                                            bg_text_escape(); the last 3 bytes are reserved
+                                            (bg_error_reason()) */
 } bg_error;
+
+/** Why an operation failed, for the failures whose remedy a front end (a CLI, a binding) words
+ *  in its own terms: the message names the library's functions and settings, the reason lets a
+ *  front end name its own instead without reading the message. Stable: values are never
+ *  renumbered; new ones may be added. */
+typedef enum bg_reason {
+  BG_REASON_NONE = 0, /**< no reason recorded: read bg_error::code and the message */
+  /** Credentials (authorization metadata) refused on a plaintext channel to a loopback or unix:
+   *  server: nothing was sent; TLS or bg_options_allow_insecure_credentials() sends them. */
+  BG_REASON_INSECURE_CREDENTIALS = 1,
+  /** Credentials refused on a plaintext channel to a server not on this machine: only TLS sends
+   *  them (bg_options_allow_insecure_credentials() covers loopback and unix: servers only). */
+  BG_REASON_INSECURE_CREDENTIALS_REMOTE = 2,
+  /** The address carries user:password@, which gRPC has no place for; send credentials as call
+   *  metadata (bg_call_options_set_bearer_token()). */
+  BG_REASON_CREDENTIALS_IN_ADDRESS = 3,
+  /** Discovery: the server serves bentoml.grpc.v1 without ServiceMetadata (BentoML 1.0.11); call
+   *  it without discovery (bg_client_open() + bg_client_call_raw()). */
+  BG_REASON_NO_DISCOVERY_V1 = 4,
+  /** Discovery: the server serves only bentoml.grpc.v1alpha1 (BentoML 1.0.6 to 1.0.10); call it
+   *  as v1alpha1 without discovery (bg_options_set_protocol_version()). */
+  BG_REASON_NO_DISCOVERY_V1ALPHA1_ONLY = 5,
+  /** Discovery: ServiceMetadata is UNIMPLEMENTED and the check that tells the two cases above
+   *  apart did not answer: either remedy may apply. */
+  BG_REASON_NO_DISCOVERY_UNKNOWN = 6,
+  /** A client-side check of the input (validation) refused what the server may still accept;
+   *  bg_call_options_set_validate(false) sends it anyway. */
+  BG_REASON_VALIDATION = 7,
+  /** The reply was larger than the client accepts: bg_options_set_max_receive_bytes(). */
+  BG_REASON_REPLY_TOO_LARGE = 8,
+  /** The TLS handshake failed: the CA (bg_options_set_root_certs_*), the name the certificate
+   *  must carry (bg_options_set_authority()) or the client certificate
+   *  (bg_options_set_client_cert_*) may be wrong. */
+  BG_REASON_TLS_HANDSHAKE = 9,
+  /** A plaintext client reached what looks like a TLS-only server: use TLS (grpcs://). */
+  BG_REASON_TLS_REQUIRED = 10,
+  /** bg_options_set_tls(false) together with TLS material on the same options. */
+  BG_REASON_TLS_CONFLICT = 11,
+  /** A default health check found no service name the server knows: name the service. */
+  BG_REASON_HEALTH_SERVICE_UNKNOWN = 12
+} bg_reason;
+
+/** The reason recorded with a failure (see bg_reason).
+ *  @param err a record the library filled, or NULL.
+ *  @return the reason; BG_REASON_NONE for NULL, for a success (code BG_OK), or when the
+ *          library recorded none. Thread-safe. */
+BG_API bg_reason bg_error_reason(const bg_error *err);
 
 /** A short constant name for a status.
  *  @param code any value, including ones outside bg_status.

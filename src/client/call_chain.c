@@ -64,17 +64,19 @@ static bg_status check_credentials(const bg_client *client, const char *api_name
   if (client->options.allow_insecure_credentials && local)
     return BG_OK;
   /* The remedy comes before the echoed name and URL: a long name cannot push it out of the
-   * message (the CLI's advice reads it). */
-  return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                  "refusing to send credentials (authorization metadata, e.g. from "
-                  "bg_call_options_set_bearer_token) over a plaintext channel, where they can be "
-                  "read on the way; nothing was sent. Use TLS (grpcs://, bg_options_set_tls)%s "
-                  "(call '%s' at %s)",
-                  local ? ", or opt in for this local server with "
-                          "bg_options_allow_insecure_credentials()"
-                        : "; bg_options_allow_insecure_credentials() covers loopback and unix: "
-                          "servers only",
-                  api_name, client->url_text);
+   * message. Front ends word their own remedy from the reason. */
+  return bgi_fail_reason(
+      err, BG_ERR_INVALID_ARGUMENT, 0,
+      local ? BG_REASON_INSECURE_CREDENTIALS : BG_REASON_INSECURE_CREDENTIALS_REMOTE,
+      "refusing to send credentials (authorization metadata, e.g. from "
+      "bg_call_options_set_bearer_token) over a plaintext channel, where they can be "
+      "read on the way; nothing was sent. Use TLS (grpcs://, bg_options_set_tls)%s "
+      "(call '%s' at %s)",
+      local ? ", or opt in for this local server with "
+              "bg_options_allow_insecure_credentials()"
+            : "; bg_options_allow_insecure_credentials() covers loopback and unix: "
+              "servers only",
+      api_name, client->url_text);
 }
 
 bg_status bgi_chain_before(const bg_client *client, const char *api_name, const bg_call_options *co,

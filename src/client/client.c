@@ -97,24 +97,27 @@ bg_status bgi_client_fail(const bg_client *client, bg_error *err, const bgi_unar
   int n = (int)GRPC_SLICE_LENGTH(result->details);
   bgi_log(BG_LOG_WARN, "%s at %s: the connection failed while it was set up: %s", what,
           client->url_text,
-          tls ? "check the CA (--cacert), the certificate's name (--authority) and, for mutual "
-                "TLS, the client certificate (--cert/--key)"
+          tls ? "check the CA (bg_options_set_root_certs_*), the certificate's name "
+                "(bg_options_set_authority) and, for mutual TLS, the client certificate "
+                "(bg_options_set_client_cert_*)"
               : "a TLS-only server does this to a plaintext client; try grpcs://");
   if (!tls) /* a TLS-only server closes the socket on a plaintext client's first bytes */
-    return bgi_fail(err, BG_ERR_UNAVAILABLE, GRPC_STATUS_UNAVAILABLE,
-                    "%s at %s failed: the server closed the connection while it was set up "
-                    "(UNAVAILABLE: %.*s), which is what a TLS-only server does to a plaintext "
-                    "client — if it speaks TLS, connect with grpcs://HOST:PORT (or "
-                    "bg_options_set_tls) and, for a private CA, give its certificate "
-                    "(bg_options_set_root_certs_file, CLI: --cacert CA.pem)",
-                    what, client->url_text, n, (const char *)GRPC_SLICE_START_PTR(result->details));
-  return bgi_fail(err, BG_ERR_UNAVAILABLE, GRPC_STATUS_UNAVAILABLE,
-                  "%s at %s failed: the TLS handshake did not complete (UNAVAILABLE: %.*s) — "
-                  "check that the server speaks TLS, that the CA given verifies its certificate "
-                  "(bg_options_set_root_certs_*, --cacert), that the certificate carries the "
-                  "name used (bg_options_set_authority, --authority) and, if the server requires "
-                  "mutual TLS, the client certificate (bg_options_set_client_cert_*, --cert/--key)",
-                  what, client->url_text, n, (const char *)GRPC_SLICE_START_PTR(result->details));
+    return bgi_fail_reason(
+        err, BG_ERR_UNAVAILABLE, GRPC_STATUS_UNAVAILABLE, BG_REASON_TLS_REQUIRED,
+        "%s at %s failed: the server closed the connection while it was set up "
+        "(UNAVAILABLE: %.*s), which is what a TLS-only server does to a plaintext "
+        "client — if it speaks TLS, connect with grpcs://HOST:PORT (or "
+        "bg_options_set_tls) and, for a private CA, give its certificate "
+        "(bg_options_set_root_certs_file)",
+        what, client->url_text, n, (const char *)GRPC_SLICE_START_PTR(result->details));
+  return bgi_fail_reason(
+      err, BG_ERR_UNAVAILABLE, GRPC_STATUS_UNAVAILABLE, BG_REASON_TLS_HANDSHAKE,
+      "%s at %s failed: the TLS handshake did not complete (UNAVAILABLE: %.*s) — "
+      "check that the server speaks TLS, that the CA given verifies its certificate "
+      "(bg_options_set_root_certs_*), that the certificate carries the name used "
+      "(bg_options_set_authority) and, if the server requires mutual TLS, the client "
+      "certificate (bg_options_set_client_cert_*)",
+      what, client->url_text, n, (const char *)GRPC_SLICE_START_PTR(result->details));
 }
 
 static bg_status refuse_old_protocol(const bg_client *client, bg_error *err) {

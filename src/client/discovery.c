@@ -259,9 +259,8 @@ static probe_answer probe_call(bg_client *client, void *method) {
 
 /* ServiceMetadata was UNIMPLEMENTED: replaces `err`'s message by what the server serves and
  * what to call instead (README "BentoML releases"). The code and gRPC status stay
- * (BG_ERR_SERVER, UNIMPLEMENTED). The CLI and the bindings recognise the cases by the phrases
- * "without the ServiceMetadata RPC", "serves only bentoml.grpc.v1alpha1.BentoService" and
- * "releases before 1.0.12 have no ServiceMetadata" (tools/cli_exit.c): keep them. */
+ * (BG_ERR_SERVER, UNIMPLEMENTED). The CLI and the bindings tell the cases apart by the reason
+ * (BG_REASON_NO_DISCOVERY_*), never by these sentences. */
 static void explain_no_metadata(bg_client *client, bg_error *err) {
   const char *url = client->url_text;
   probe_answer v1 = probe_call(client, client->call_method), v1alpha1 = PROBE_UNKNOWN;
@@ -273,24 +272,26 @@ static void explain_no_metadata(bg_client *client, bg_error *err) {
   bgi_log(BG_LOG_INFO, "discovery at %s: ServiceMetadata UNIMPLEMENTED; v1 Call %d, v1alpha1 %d",
           url, (int)v1, (int)v1alpha1);
   if (v1 == PROBE_SERVED)
-    bgi_fail(err, BG_ERR_SERVER, GRPC_STATUS_UNIMPLEMENTED,
-             "cannot discover the APIs of %s: it serves bentoml.grpc.v1.BentoService without the "
-             "ServiceMetadata RPC (UNIMPLEMENTED), as BentoML 1.0.11 does (discovery came in "
-             "1.0.12). Call its APIs without discovery, naming the API yourself; the input is "
-             "sent as it is, without checks: bg_client_open() + bg_client_call_raw() (async: "
-             "bg_async_client_connect() + bg_async_call_raw()). Health checks work as usual. "
-             "See README.md, \"BentoML releases\"",
-             url);
+    bgi_fail_reason(
+        err, BG_ERR_SERVER, GRPC_STATUS_UNIMPLEMENTED, BG_REASON_NO_DISCOVERY_V1,
+        "cannot discover the APIs of %s: it serves bentoml.grpc.v1.BentoService without the "
+        "ServiceMetadata RPC (UNIMPLEMENTED), as BentoML 1.0.11 does (discovery came in "
+        "1.0.12). Call its APIs without discovery, naming the API yourself; the input is "
+        "sent as it is, without checks: bg_client_open() + bg_client_call_raw() (async: "
+        "bg_async_client_connect() + bg_async_call_raw()). Health checks work as usual. "
+        "See README.md, \"BentoML releases\"",
+        url);
   else if (v1 == PROBE_UNIMPLEMENTED && v1alpha1 == PROBE_SERVED)
-    bgi_fail(err, BG_ERR_SERVER, GRPC_STATUS_UNIMPLEMENTED,
-             "cannot discover the APIs of %s: it has no bentoml.grpc.v1.BentoService (even v1 "
-             "Call is UNIMPLEMENTED) and serves only bentoml.grpc.v1alpha1.BentoService, as "
-             "BentoML 1.0.6 to 1.0.10 do (and later releases started with --protocol-version "
-             "v1alpha1); v1alpha1 has no discovery. Call it as v1alpha1 without discovery, "
-             "naming the API yourself: bg_options_set_protocol_version(options, \"v1alpha1\") "
-             "+ bg_client_open() + bg_client_call_raw() (async: bg_async_client_connect() + "
-             "bg_async_call_raw()). See README.md, \"BentoML releases\"",
-             url);
+    bgi_fail_reason(
+        err, BG_ERR_SERVER, GRPC_STATUS_UNIMPLEMENTED, BG_REASON_NO_DISCOVERY_V1ALPHA1_ONLY,
+        "cannot discover the APIs of %s: it has no bentoml.grpc.v1.BentoService (even v1 "
+        "Call is UNIMPLEMENTED) and serves only bentoml.grpc.v1alpha1.BentoService, as "
+        "BentoML 1.0.6 to 1.0.10 do (and later releases serving protocol version v1alpha1 "
+        "only); v1alpha1 has no discovery. Call it as v1alpha1 without discovery, "
+        "naming the API yourself: bg_options_set_protocol_version(options, \"v1alpha1\") "
+        "+ bg_client_open() + bg_client_call_raw() (async: bg_async_client_connect() + "
+        "bg_async_call_raw()). See README.md, \"BentoML releases\"",
+        url);
   else if (v1 == PROBE_UNIMPLEMENTED && v1alpha1 == PROBE_UNIMPLEMENTED)
     bgi_fail(err, BG_ERR_SERVER, GRPC_STATUS_UNIMPLEMENTED,
              "cannot discover the APIs of %s: it implements neither bentoml.grpc.v1.BentoService "
@@ -299,14 +300,15 @@ static void explain_no_metadata(bg_client *client, bg_error *err) {
              "address reach it rather than another gRPC service?",
              url);
   else /* a check did not answer: say both */
-    bgi_fail(err, BG_ERR_SERVER, GRPC_STATUS_UNIMPLEMENTED,
-             "cannot discover the APIs of %s: ServiceMetadata is UNIMPLEMENTED there; BentoML "
-             "releases before 1.0.12 have no ServiceMetadata. 1.0.11 serves v1 without it: call "
-             "without discovery, naming the API: bg_client_open() + bg_client_call_raw() "
-             "(async: bg_async_client_connect() + bg_async_call_raw()); 1.0.6 to 1.0.10 serve "
-             "only v1alpha1: also set bg_options_set_protocol_version(options, \"v1alpha1\"). "
-             "(A Call to tell which did not answer.) See README.md, \"BentoML releases\"",
-             url);
+    bgi_fail_reason(
+        err, BG_ERR_SERVER, GRPC_STATUS_UNIMPLEMENTED, BG_REASON_NO_DISCOVERY_UNKNOWN,
+        "cannot discover the APIs of %s: ServiceMetadata is UNIMPLEMENTED there; BentoML "
+        "releases before 1.0.12 have no ServiceMetadata. 1.0.11 serves v1 without it: call "
+        "without discovery, naming the API: bg_client_open() + bg_client_call_raw() "
+        "(async: bg_async_client_connect() + bg_async_call_raw()); 1.0.6 to 1.0.10 serve "
+        "only v1alpha1: also set bg_options_set_protocol_version(options, \"v1alpha1\"). "
+        "(A Call to tell which did not answer.) See README.md, \"BentoML releases\"",
+        url);
 }
 
 bg_status bgi_client_discover(bg_client *client, bg_error *err) {

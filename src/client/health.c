@@ -79,14 +79,14 @@ static bg_status check_outcome(bgi_operation *op, bg_error *err) {
   snprintf(what, sizeof what, "health check of '%s'", h->service);
   if (result->status == GRPC_STATUS_NOT_FOUND && !h->requested &&
       !name_after(h->client, h->service) && !result->extra_message)
-    return bgi_fail(err, BG_ERR_SERVER, GRPC_STATUS_NOT_FOUND,
-                    "health check at %s: NOT_FOUND: the server knows none of the names a "
-                    "default check asks (%s''), so it registers no BentoService for health "
-                    "checks; name the service to check (bentogrpc: --service NAME)",
-                    h->client->url_text,
-                    h->client->protocol == BGI_PROTOCOL_V1 ? "'" V1_SERVICE "', '" V1ALPHA1_SERVICE
-                                                             "', "
-                                                           : "'" V1ALPHA1_SERVICE "', ");
+    return bgi_fail_reason(
+        err, BG_ERR_SERVER, GRPC_STATUS_NOT_FOUND, BG_REASON_HEALTH_SERVICE_UNKNOWN,
+        "health check at %s: NOT_FOUND: the server knows none of the names a "
+        "default check asks (%s''), so it registers no BentoService for health "
+        "checks; name the service to check (the `service` argument)",
+        h->client->url_text,
+        h->client->protocol == BGI_PROTOCOL_V1 ? "'" V1_SERVICE "', '" V1ALPHA1_SERVICE "', "
+                                               : "'" V1ALPHA1_SERVICE "', ");
   if (result->status != GRPC_STATUS_OK)
     return bgi_client_fail(h->client, err, result, what, op->call.deadline_ms, op->probe_peer);
   if (!result->response)

@@ -122,11 +122,10 @@ BG_API bg_status bg_options_set_tls(bg_options *options, bool enable, bg_error *
   /* Turning TLS off must never be overridden silently by material set before or after. */
   const char *material = tls_material(options);
   if (!enable && material)
-    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                    "bg_options_set_tls(false) conflicts with %s set on the same options, "
-                    "which needs TLS: drop one of the two settings (CLI: --plaintext with "
-                    "--cacert/--cert)",
-                    material);
+    return bgi_fail_reason(err, BG_ERR_INVALID_ARGUMENT, 0, BG_REASON_TLS_CONFLICT,
+                           "bg_options_set_tls(false) conflicts with %s set on the same options, "
+                           "which needs TLS: drop one of the two settings",
+                           material);
   options->channel.tls = enable;
   options->channel.tls_off = !enable;
   return BG_OK;
@@ -136,10 +135,10 @@ BG_API bg_status bg_options_set_tls(bg_options *options, bool enable, bg_error *
 static bg_status refuse_if_tls_off(const bg_options *options, const char *what, bg_error *err) {
   if (!options->channel.tls_off)
     return BG_OK;
-  return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                  "%s need TLS, but bg_options_set_tls(false) turned TLS off on the same "
-                  "options: drop one of the two settings (CLI: --plaintext with --cacert/--cert)",
-                  what);
+  return bgi_fail_reason(err, BG_ERR_INVALID_ARGUMENT, 0, BG_REASON_TLS_CONFLICT,
+                         "%s need TLS, but bg_options_set_tls(false) turned TLS off on the same "
+                         "options: drop one of the two settings",
+                         what);
 }
 
 BG_API bg_status bg_options_set_root_certs_file(bg_options *options, const char *path,

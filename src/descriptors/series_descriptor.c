@@ -81,9 +81,10 @@ static bg_status series_encode(const void *spec_p, const bg_value *input, const 
     /* Some BentoML servers fail on an empty Series (pandas 1.5 reads it): a check, not a
      * rule, so it goes with validation and raw calls send it. */
     if (st == BG_OK && s->count == 0)
-      st = bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                    "series: it is empty, which some BentoML servers cannot read; turn "
-                    "validation off (CLI: --no-validate) to send it anyway");
+      st = bgi_fail_reason(err, BG_ERR_INVALID_ARGUMENT, 0, BG_REASON_VALIDATION,
+                           "series: it is empty, which some BentoML servers cannot read; turn "
+                           "validation off (bg_call_options_set_validate(false)) to send it "
+                           "anyway");
     if (st != BG_OK)
       return st;
   }

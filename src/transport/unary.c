@@ -253,16 +253,18 @@ bg_status bgi_fail_from_grpc(bg_error *err, const bgi_unary_result *result, cons
   }
   /* gRPC says which side's limit an oversized message hit; name the option to raise. */
   const char *hint = hint_for(result->status), *size_hint = "";
+  bg_reason reason = BG_REASON_NONE;
   if (result->status == GRPC_STATUS_RESOURCE_EXHAUSTED) {
     if (contains(details, (size_t)n, "metadata size"))
       hint = " — the reply's metadata (headers or trailers) is larger than the client accepts; "
              "raise the metadata limit, gRPC's grpc.max_metadata_size (default 8 KiB), with "
              "bg_options_set_max_metadata_size()";
-    else if (n >= 8 && memcmp(details, "Received", 8) == 0)
-      size_hint = " with bg_options_set_max_receive_bytes() (CLI: --max-recv-bytes)";
-    else if (n >= 4 && memcmp(details, "Sent", 4) == 0)
+    else if (n >= 8 && memcmp(details, "Received", 8) == 0) {
+      size_hint = " with bg_options_set_max_receive_bytes()";
+      reason = BG_REASON_REPLY_TOO_LARGE;
+    } else if (n >= 4 && memcmp(details, "Sent", 4) == 0)
       size_hint = " with bg_options_set_max_send_bytes()";
   }
-  return bgi_fail(err, code, result->status, "%s at %s failed: %s: %.*s%s%s", what, address, name,
-                  n, details, hint, size_hint);
+  return bgi_fail_reason(err, code, result->status, reason, "%s at %s failed: %s: %.*s%s%s", what,
+                         address, name, n, details, hint, size_hint);
 }

@@ -302,13 +302,14 @@ static bg_status refuse_userinfo(const char *url, bg_error *err) {
       if (!isalnum((unsigned char)*p) && !strchr("+-.", *p))
         scheme_len = 0;
   }
-  return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                  "address '%.*s<credentials>@%.80s' carries user credentials before the host "
-                  "(user:password@), which gRPC has no place for: they were not sent, and are "
-                  "not shown here. Drop them from the address and send credentials as call "
-                  "metadata: a bearer token with bg_call_options_set_bearer_token(), any other "
-                  "header with bg_call_options_add_metadata(), over TLS (grpcs://)",
-                  scheme_len, url, at + 1);
+  return bgi_fail_reason(
+      err, BG_ERR_INVALID_ARGUMENT, 0, BG_REASON_CREDENTIALS_IN_ADDRESS,
+      "address '%.*s<credentials>@%.80s' carries user credentials before the host "
+      "(user:password@), which gRPC has no place for: they were not sent, and are "
+      "not shown here. Drop them from the address and send credentials as call "
+      "metadata: a bearer token with bg_call_options_set_bearer_token(), any other "
+      "header with bg_call_options_add_metadata(), over TLS (grpcs://)",
+      scheme_len, url, at + 1);
 }
 
 bg_status bgi_url_parse(const char *url, bgi_url *out, bg_error *err) {

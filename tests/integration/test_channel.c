@@ -108,6 +108,7 @@ static void test_tls_from_files_and_memory(void **state) {
   bg_options_free(o);
   assert_int_equal(err.code, BG_ERR_UNAVAILABLE);
   assert_contains(err.message, "TLS handshake");
+  assert_int_equal(bg_error_reason(&err), BG_REASON_TLS_HANDSHAKE);
   bgt_server_stop(&s);
 }
 
@@ -132,7 +133,8 @@ static void test_tls_failures_are_explained(void **state) {
   assert_int_equal(err.code, BG_ERR_UNAVAILABLE);
   assert_contains(err.message, "TLS");
   assert_contains(err.message, "grpcs://");
-  assert_contains(err.message, "--cacert");
+  assert_contains(err.message, "bg_options_set_root_certs_file");
+  assert_int_equal(bg_error_reason(&err), BG_REASON_TLS_REQUIRED);
   bg_health_status health;
   assert_int_equal(bg_health_check_url(url, NULL, 5000, NULL, &health, &err), BG_ERR_UNAVAILABLE);
   assert_contains(err.message, "grpcs://");

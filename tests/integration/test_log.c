@@ -124,7 +124,7 @@ static void test_grpc_lines_and_tls_advice(void **state) {
   assert_null(bg_client_from_url(url, o, &err));
   assert_contains(lines, " grpc ");
   assert_contains(lines, "warn bentogrpc discovering the APIs");
-  assert_contains(lines, "check the CA (--cacert)");
+  assert_contains(lines, "check the CA (bg_options_set_root_certs_*)");
   bg_options_free(o);
 }
 

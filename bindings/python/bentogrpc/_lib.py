@@ -25,6 +25,12 @@ class Error(ctypes.Structure):
 
 perr = ctypes.POINTER(Error)
 
+# bg_reason (include/bentogrpc/common.h): the reasons the package words its own remedy for
+REASON_NONE = 0
+REASON_NO_DISCOVERY_V1 = 4
+REASON_NO_DISCOVERY_V1ALPHA1_ONLY = 5
+REASON_NO_DISCOVERY_UNKNOWN = 6
+
 # bg_async_call_cb and bg_async_health_cb (include/bentogrpc/async.h)
 CALL_CB = ctypes.CFUNCTYPE(None, p, cint, p, perr, p)
 HEALTH_CB = ctypes.CFUNCTYPE(None, p, cint, cint, perr, p)
@@ -33,6 +39,7 @@ _SIGNATURES = {
     "bg_version": (cstr, []),
     "bg_status_str": (cstr, [cint]),
     "bg_grpc_status_str": (cstr, [cint]),
+    "bg_error_reason": (cint, [perr]),
     # options
     "bg_options_new": (p, []),
     "bg_options_free": (None, [p]),

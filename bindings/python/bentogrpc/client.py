@@ -146,16 +146,16 @@ def build_call_options(lib, *, timeout=None, headers: Optional[Metadata] = None,
     return co
 
 
-def _no_discovery_advice(message: str) -> str:
-    """The Python remedy for the library's explanation of a server without ServiceMetadata
-    (src/client/discovery.c names the cases with these phrases), or ""."""
-    if "serves only bentoml.grpc.v1alpha1.BentoService" in message:
+def _no_discovery_advice(reason: int) -> str:
+    """The Python remedy for a server without ServiceMetadata, chosen by the library's reason
+    (bg_error_reason(): BG_REASON_NO_DISCOVERY_*), or ""."""
+    if reason == _lib.REASON_NO_DISCOVERY_V1ALPHA1_ONLY:
         return (" (Python: bentogrpc.Client.open(url, protocol_version='v1alpha1') calls its "
                 "APIs without discovery: client.call('API', value))")
-    if "without the ServiceMetadata RPC" in message:
+    if reason == _lib.REASON_NO_DISCOVERY_V1:
         return (" (Python: bentogrpc.Client.open(url) calls its APIs without discovery: "
                 "client.call('API', value))")
-    if "releases before 1.0.12 have no ServiceMetadata" in message:
+    if reason == _lib.REASON_NO_DISCOVERY_UNKNOWN:
         return (" (Python: bentogrpc.Client.open(url) calls APIs without discovery, with "
                 "protocol_version='v1alpha1' for BentoML 1.0.6 to 1.0.10)")
     return ""
@@ -190,7 +190,9 @@ class _ClientBase:
             lib.bg_options_free(opts)
         if not handle:
             exc = from_error(lib, err)
-            raise with_advice(exc, _no_discovery_advice(exc.message)) if discover else exc
+            if not discover:
+                raise exc
+            raise with_advice(exc, _no_discovery_advice(lib.bg_error_reason(ctypes.byref(err))))
         self._discovered = discover
         self._handle = handle
         self.url = url
