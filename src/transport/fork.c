@@ -25,6 +25,9 @@ void hook_prefork(void) __asm__("_Z12grpc_preforkv");
 void hook_postfork_parent(void) __asm__("_Z20grpc_postfork_parentv");
 void hook_postfork_child(void) __asm__("_Z19grpc_postfork_childv");
 #endif
+#if BGI_GRPC_FORK_RELEASE
+void hook_allow_exec_ctx(void) __asm__("_ZN9grpc_core4Fork12AllowExecCtxEv");
+#endif
 
 atomic_uint bgi_fork_generation_value;
 
@@ -52,9 +55,84 @@ static bool child_may_reset;
  * and a process that starts threads right after forking a multi-threaded one is what
  * ThreadSanitizer (rightly) refuses. */
 static bool child_reset_pending;
+static bool prefork_released; /* the watchdog released gRPC's prefork for this fork */
 static pthread_mutex_t reset_mu = PTHREAD_MUTEX_INITIALIZER;
 /* Non-empty in a child whose gRPC state could not be reset: why it may not use gRPC. */
 static char child_unusable[256];
+
+/* gRPC 1.51's grpc_prefork() can deadlock: it blocks new ExecCtxs, then joins its executor
+ * threads — and an executor thread running a closure that opens an ExecCtx (a call's security
+ * context destroyed after its client closed, seen under ASan) waits for the fork to finish,
+ * forever. A watchdog thread releases the block (Fork::AllowExecCtx, what postfork_parent does
+ * first) when grpc_prefork() has not returned within BGI_FORK_PREFORK_BOUND_MS: the executor
+ * thread finishes, the join returns, the fork goes on; that child may not use gRPC (its copy
+ * of gRPC forked while gRPC was working), and grpc_postfork_parent() sets the parent's count
+ * right again. Built only where libgpr exports the release (CMake: BGI_GRPC_FORK_RELEASE). */
+typedef struct prefork_watch {
+  pthread_mutex_t mu;
+  pthread_cond_t cond;
+  bool done;
+  bool released;
+} prefork_watch;
+
+#if BGI_GRPC_FORK_RELEASE
+static void *watch_prefork(void *arg) {
+  prefork_watch *w = arg;
+  struct timespec until;
+  clock_gettime(CLOCK_MONOTONIC, &until);
+  until.tv_sec += BGI_FORK_PREFORK_BOUND_MS / 1000;
+  until.tv_nsec += (long)(BGI_FORK_PREFORK_BOUND_MS % 1000) * 1000000L;
+  if (until.tv_nsec >= 1000000000L) {
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000L;
+  }
+  pthread_mutex_lock(&w->mu);
+  while (!w->done && pthread_cond_timedwait(&w->cond, &w->mu, &until) == 0) {
+  }
+  if (!w->done) {
+    hook_allow_exec_ctx();
+    w->released = true;
+  }
+  pthread_mutex_unlock(&w->mu);
+  return NULL;
+}
+#endif
+
+/* grpc_prefork() under the watchdog; false when the watchdog had to release it. */
+static bool guarded_prefork(void) {
+#if BGI_GRPC_FORK_RELEASE
+  prefork_watch w = {.done = false, .released = false};
+  pthread_mutex_init(&w.mu, NULL);
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_init(&w.cond, &attr);
+  pthread_condattr_destroy(&attr);
+  pthread_t watchdog;
+  bool watched = pthread_create(&watchdog, NULL, watch_prefork, &w) == 0;
+  hook_prefork();
+  if (watched) {
+    pthread_mutex_lock(&w.mu);
+    w.done = true;
+    pthread_cond_signal(&w.cond);
+    pthread_mutex_unlock(&w.mu);
+    pthread_join(watchdog, NULL);
+  }
+  pthread_cond_destroy(&w.cond);
+  pthread_mutex_destroy(&w.mu);
+  if (w.released)
+    bgi_log(BG_LOG_WARN,
+            "fork(): gRPC's prefork was stuck on its executor threads for %d ms and was "
+            "released; the child process will not be able to use gRPC (the parent is fine)",
+            BGI_FORK_PREFORK_BOUND_MS);
+  return !w.released;
+#elif BGI_GRPC_FORK_HOOKS
+  hook_prefork();
+  return true;
+#else
+  return true;
+#endif
+}
 
 static bool env_true(const char *v) {
   return strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0;
@@ -69,6 +147,7 @@ static int64_t now_ms(void) {
 static void prefork(void) {
   grpc_prefork_ran = false;
   child_may_reset = false;
+  prefork_released = false;
   if (!grpc_fork_support || child_unusable[0])
     return;
   if (child_reset_pending) { /* a child that has not used gRPC yet: nothing of it runs here */
@@ -92,11 +171,11 @@ static void prefork(void) {
             BGI_FORK_QUIESCE_MS);
     return;
   }
-#if BGI_GRPC_FORK_HOOKS
-  hook_prefork();
-  grpc_prefork_ran = true;
-#endif
-  child_may_reset = true;
+  bool clean = guarded_prefork();
+  grpc_prefork_ran = BGI_GRPC_FORK_HOOKS != 0;
+  child_may_reset = clean;
+  if (!clean)
+    prefork_released = true;
 }
 
 static void release_gate(void) {
@@ -126,6 +205,12 @@ static void postfork_child(void) {
     return; /* a child of a child that could not use gRPC: neither can this one */
   if (!grpc_fork_support)
     snprintf(child_unusable, sizeof child_unusable, "%s", support_off_reason);
+  else if (prefork_released)
+    snprintf(child_unusable, sizeof child_unusable,
+             "gRPC was still tearing down calls when the process forked (its prefork was stuck "
+             "for %d ms), so it could not reset its state for the child. Fork a moment after "
+             "closing clients, or before using them",
+             BGI_FORK_PREFORK_BOUND_MS);
   else if (!child_may_reset)
     snprintf(child_unusable, sizeof child_unusable,
              "another thread was inside a call of this library for more than %d ms when the "

@@ -30,6 +30,8 @@
 
 /* How long the prefork handler waits for the library's threads to leave gRPC. */
 #define BGI_FORK_QUIESCE_MS 1000
+/* How long gRPC's own prefork may take before the watchdog releases it (fork.c). */
+#define BGI_FORK_PREFORK_BOUND_MS 1000
 
 /* grpc_init() for the library: the first call turns gRPC's fork support on (when the user has
  * not chosen) and registers the fork handlers. Balanced by grpc_shutdown(). */

@@ -446,6 +446,49 @@ static void test_fork_during_sync_call_on_another_thread(void **state) {
   parent_check_and_close(&p);
 }
 
+static void on_ignored(struct bg_async_call *call, bg_status st, bg_value *output,
+                       const bg_error *err, void *user_data) {
+  (void)call;
+  (void)st;
+  (void)err;
+  (void)user_data;
+  bg_value_free(output);
+}
+
+/* fork() right after closing an async client with calls in flight, over and over: gRPC is
+ * still tearing the calls down on its executor threads, where its own prefork can deadlock
+ * (transport/fork.c, the watchdog). Every fork must return, within the watchdog's bound. */
+static void test_fork_right_after_closing_calls_never_hangs(void **state) {
+  (void)state;
+  bg_error err;
+  bg_client *c = bg_client_from_url(server.url, NULL, &err);
+  if (!c)
+    fail_msg("bg_client_from_url: %s", err.message);
+  bg_value *in = sample_input();
+  int64_t slowest = 0;
+  for (int round = 0; round < 150; round++) {
+    bg_async_client *ac = bg_async_client_from_client(c, 0, &err);
+    assert_non_null(ac);
+    for (int i = 0; i < 64; i++)
+      assert_int_equal(bg_async_call(ac, "predict", in, NULL, on_ignored, NULL, NULL, &err), BG_OK);
+    bg_async_client_poll(ac, 1, NULL, &err);
+    bg_async_client_close(ac);
+    int64_t start = now_ms();
+    pid_t pid = fork();
+    if (pid == 0)
+      _exit(0);
+    int64_t took = now_ms() - start;
+    slowest = took > slowest ? took : slowest;
+    assert_true(pid > 0);
+    waitpid(pid, NULL, 0);
+  }
+  print_message("slowest fork: %lld ms\n", (long long)slowest);
+  assert_true(slowest < 3000); /* the watchdog's 1 s bound, and room for a loaded machine */
+  assert_status_ok(sync_call(c, "predict", &err), &err); /* the parent works on */
+  bg_value_free(in);
+  bg_client_close(c);
+}
+
 /* Run with `--child-refuses NAME=VALUE`: the user turned gRPC's fork support off, or chose a
  * polling strategy it is unsafe with, so a child cannot use gRPC; it says so at once, and the
  * parent is not disturbed. */
@@ -489,6 +532,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_fork_after_every_client_closed),
       cmocka_unit_test(test_fork_with_async_call_in_flight),
       cmocka_unit_test(test_fork_during_sync_call_on_another_thread),
+      cmocka_unit_test(test_fork_right_after_closing_calls_never_hangs),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
