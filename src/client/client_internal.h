@@ -8,7 +8,7 @@
 #include "bentogrpc/client.h"
 #include "client/options_internal.h"
 #include "descriptors/descriptor.h"
-#include "transport/cq_pool.h"
+#include "engine/cq_pool.h"
 #include "transport/unary.h"
 #include "transport/url.h"
 

@@ -66,7 +66,7 @@ bg_status bgi_operation_run(bgi_operation *op, bgi_cq_pool *pool, bg_error *err)
   if (st != BG_OK)
     return st;
   op->result_live = true;
-  st = bgi_unary_run(pool, &op->call, &op->result, err);
+  st = bgi_sync_run(pool, &op->call, &op->result, err);
   if (st != BG_OK) /* gRPC could not run the call: the kind still sees it end */
     return bgi_operation_abort(op, st, err);
   for (;;) {
@@ -83,7 +83,7 @@ bg_status bgi_operation_run(bgi_operation *op, bgi_cq_pool *pool, bg_error *err)
     bgi_unary_result kept;
     bgi_operation_restart(op, &kept);
     bg_error ignored;
-    if (bgi_unary_run(pool, &op->call, &op->result, &ignored) != BG_OK) {
+    if (bgi_sync_run(pool, &op->call, &op->result, &ignored) != BG_OK) {
       bgi_operation_restart_failed(op, &kept); /* the last call's result stands */
       break;
     }

@@ -11,7 +11,8 @@
 #include <stdbool.h>
 
 #include "bentogrpc/common.h"
-#include "transport/cq_pool.h"
+#include "engine/cq_pool.h"
+#include "engine/sync_runner.h"
 #include "transport/unary.h"
 
 typedef struct bgi_operation bgi_operation;

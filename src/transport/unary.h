@@ -7,7 +7,6 @@
 #include <stdint.h>
 
 #include "bentogrpc/common.h"
-#include "transport/cq_pool.h"
 
 typedef struct bgi_unary_call {
   grpc_channel *channel;
@@ -17,7 +16,7 @@ typedef struct bgi_unary_call {
   size_t n_metadata;
   bool wait_for_ready;
   grpc_byte_buffer *request;      /* borrowed */
-  struct bg_cancel_token *cancel; /* bgi_unary_run only: may cancel the call, or NULL */
+  struct bg_cancel_token *cancel; /* bgi_sync_run only: may cancel the call, or NULL */
 } bgi_unary_call;
 
 typedef struct bgi_unary_result {
@@ -41,8 +40,8 @@ typedef struct bgi_unary_result {
  * message) under `tag`, and at the same time the status batch under bgi_unary_status_tag(tag).
  * `tag` must be at least 2-byte aligned (its low bit marks the status batch). Pass every
  * completion of either tag to bgi_unary_step() until it says the call has finished. `result`
- * receives everything and must stay put until then. bgi_unary_run() uses this with a pluck
- * queue; an async engine with its own queue.
+ * receives everything and must stay put until then. bgi_sync_run() (engine/sync_runner.h) uses this
+ * with a pluck queue; an async engine with its own queue.
  *
  * Why two batches, and sometimes a third: gRPC delivers the status only after every message
  * before it has been read, so one batch that also waits for the status would wait for ever (on a
@@ -78,11 +77,6 @@ bgi_unary_state bgi_unary_step(bgi_unary_result *result, void *event_tag, bool o
 /* Starts the probe batch (under `tag`, the call's tag) if the call still needs it. */
 void bgi_unary_probe(bgi_unary_result *result, void *tag);
 
-/* Runs the call to completion on a pooled pluck queue. Returns BG_OK once the call has
- * finished, whatever its gRPC status (see result->status); fails only when the call could
- * not be started. Release the result with bgi_unary_result_fini() in both cases. */
-bg_status bgi_unary_run(bgi_cq_pool *pool, const bgi_unary_call *call, bgi_unary_result *result,
-                        bg_error *err);
 void bgi_unary_result_fini(bgi_unary_result *result);
 
 /* Turns a finished call's non-OK status into our error: code mapping, the server's message,

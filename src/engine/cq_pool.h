@@ -1,7 +1,7 @@
 /* A pool of pluck completion queues, so a sync call neither creates a queue per call nor
  * shares one between threads: each call takes a queue, plucks its own tag, gives it back. */
-#ifndef BGI_TRANSPORT_CQ_POOL_H
-#define BGI_TRANSPORT_CQ_POOL_H
+#ifndef BGI_ENGINE_CQ_POOL_H
+#define BGI_ENGINE_CQ_POOL_H
 
 #include <grpc/grpc.h>
 #include <pthread.h>

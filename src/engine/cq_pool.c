@@ -1,6 +1,6 @@
 #include <stdlib.h>
 
-#include "transport/cq_pool.h"
+#include "engine/cq_pool.h"
 #include "transport/fork.h"
 
 static void destroy_cq(grpc_completion_queue *cq) {
