@@ -55,7 +55,6 @@ static bool child_may_reset;
  * and a process that starts threads right after forking a multi-threaded one is what
  * ThreadSanitizer (rightly) refuses. */
 static bool child_reset_pending;
-static bool prefork_released; /* the watchdog released gRPC's prefork for this fork */
 static pthread_mutex_t reset_mu = PTHREAD_MUTEX_INITIALIZER;
 /* Non-empty in a child whose gRPC state could not be reset: why it may not use gRPC. */
 static char child_unusable[256];
@@ -65,9 +64,12 @@ static char child_unusable[256];
  * context destroyed after its client closed, seen under ASan) waits for the fork to finish,
  * forever. A watchdog thread releases the block (Fork::AllowExecCtx, what postfork_parent does
  * first) when grpc_prefork() has not returned within BGI_FORK_PREFORK_BOUND_MS: the executor
- * thread finishes, the join returns, the fork goes on; that child may not use gRPC (its copy
- * of gRPC forked while gRPC was working), and grpc_postfork_parent() sets the parent's count
- * right again. Built only where libgpr exports the release (CMake: BGI_GRPC_FORK_RELEASE). */
+ * thread finishes its closure and exits, the join returns, and grpc_prefork() ends as usual
+ * (timer and executor threads stopped), so the fork and the child are as after a prefork that
+ * never stuck. The release leaves gRPC's count of ExecCtxs one low (the prefork's own was
+ * counted when it was reset): threads entering gRPC spin until the parent's hook (and, in the
+ * child, the child's hook at its first use) resets the count. Built only where libgpr exports
+ * the release (CMake: BGI_GRPC_FORK_RELEASE). */
 typedef struct prefork_watch {
   pthread_mutex_t mu;
   pthread_cond_t cond;
@@ -98,8 +100,8 @@ static void *watch_prefork(void *arg) {
 }
 #endif
 
-/* grpc_prefork() under the watchdog; false when the watchdog had to release it. */
-static bool guarded_prefork(void) {
+/* grpc_prefork() under the watchdog. */
+static void guarded_prefork(void) {
 #if BGI_GRPC_FORK_RELEASE
   prefork_watch w = {.done = false, .released = false};
   pthread_mutex_init(&w.mu, NULL);
@@ -120,17 +122,13 @@ static bool guarded_prefork(void) {
   }
   pthread_cond_destroy(&w.cond);
   pthread_mutex_destroy(&w.mu);
-  if (w.released)
-    bgi_log(BG_LOG_WARN,
-            "fork(): gRPC's prefork was stuck on its executor threads for %d ms and was "
-            "released; the child process will not be able to use gRPC (the parent is fine)",
+  if (w.released) /* rare: say it where someone debugging a slow fork looks */
+    bgi_log(BG_LOG_INFO,
+            "fork(): gRPC's prefork was stuck on its executor threads for %d ms "
+            "and was released",
             BGI_FORK_PREFORK_BOUND_MS);
-  return !w.released;
 #elif BGI_GRPC_FORK_HOOKS
   hook_prefork();
-  return true;
-#else
-  return true;
 #endif
 }
 
@@ -147,7 +145,6 @@ static int64_t now_ms(void) {
 static void prefork(void) {
   grpc_prefork_ran = false;
   child_may_reset = false;
-  prefork_released = false;
   if (!grpc_fork_support || child_unusable[0])
     return;
   if (child_reset_pending) { /* a child that has not used gRPC yet: nothing of it runs here */
@@ -171,11 +168,9 @@ static void prefork(void) {
             BGI_FORK_QUIESCE_MS);
     return;
   }
-  bool clean = guarded_prefork();
+  guarded_prefork();
   grpc_prefork_ran = BGI_GRPC_FORK_HOOKS != 0;
-  child_may_reset = clean;
-  if (!clean)
-    prefork_released = true;
+  child_may_reset = true;
 }
 
 static void release_gate(void) {
@@ -205,12 +200,6 @@ static void postfork_child(void) {
     return; /* a child of a child that could not use gRPC: neither can this one */
   if (!grpc_fork_support)
     snprintf(child_unusable, sizeof child_unusable, "%s", support_off_reason);
-  else if (prefork_released)
-    snprintf(child_unusable, sizeof child_unusable,
-             "gRPC was still tearing down calls when the process forked (its prefork was stuck "
-             "for %d ms), so it could not reset its state for the child. Fork a moment after "
-             "closing clients, or before using them",
-             BGI_FORK_PREFORK_BOUND_MS);
   else if (!child_may_reset)
     snprintf(child_unusable, sizeof child_unusable,
              "another thread was inside a call of this library for more than %d ms when the "

@@ -457,7 +457,8 @@ static void on_ignored(struct bg_async_call *call, bg_status st, bg_value *outpu
 
 /* fork() right after closing an async client with calls in flight, over and over: gRPC is
  * still tearing the calls down on its executor threads, where its own prefork can deadlock
- * (transport/fork.c, the watchdog). Every fork must return, within the watchdog's bound. */
+ * (transport/fork.c, the watchdog). Every fork must return, within the watchdog's bound, and
+ * a child made so can still make its own client (every tenth child tries). */
 static void test_fork_right_after_closing_calls_never_hangs(void **state) {
   (void)state;
   bg_error err;
@@ -473,6 +474,10 @@ static void test_fork_right_after_closing_calls_never_hangs(void **state) {
       assert_int_equal(bg_async_call(ac, "predict", in, NULL, on_ignored, NULL, NULL, &err), BG_OK);
     bg_async_client_poll(ac, 1, NULL, &err);
     bg_async_client_close(ac);
+    if (round % 10 == 9) { /* run_child: bounded, exit code checked */
+      assert_int_equal(run_child(child_new_sync_client, NULL), 0);
+      continue;
+    }
     int64_t start = now_ms();
     pid_t pid = fork();
     if (pid == 0)
