@@ -204,7 +204,7 @@ static int run_async(const char *url, const bg_options *opts, const char *api,
   return report("async", &result, o.buf);
 }
 
-/* bg_options_allow_insecure_credentials() is new in issue 9; looked up at run time so this
+/* bg_options_allow_insecure_credentials() came after the first release; looked up at run time so this
  * driver builds (and reports "not available") on a library without it. */
 typedef bg_status (*allow_insecure_fn)(bg_options *, bool, bg_error *);
 

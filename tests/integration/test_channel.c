@@ -127,7 +127,7 @@ static void test_tls_failures_are_explained(void **state) {
   assert_int_equal(err.grpc_status, 14);
   assert_contains(err.message, "TLS handshake");
   bg_options_free(o);
-  /* a plaintext client against a TLS server is told about TLS (issue 9 #14; before: "is the
+  /* a plaintext client against a TLS server is told about TLS (before: "is the
    * server running...?") */
   assert_null(bg_client_from_url(url, NULL, &err));
   assert_int_equal(err.code, BG_ERR_UNAVAILABLE);
@@ -229,7 +229,7 @@ static void test_bad_tls_material_fails_early(void **state) {
   assert_null(strstr(err.message, "TLS handshake"));
 }
 
-/* Issue 9 #6: TLS material and bg_options_set_tls(false) conflict in either order; before,
+/* TLS material and bg_options_set_tls(false) conflict in either order; before,
  * the later setting won and the client connected in plaintext. */
 static void test_tls_is_never_switched_off_silently(void **state) {
   (void)state;
@@ -407,7 +407,7 @@ static bg_status add_authorization(void *user_data, bg_call_context *ctx, bg_err
   return bg_call_context_add_metadata(ctx, "authorization", "Bearer cb", 9, err);
 }
 
-/* Issue 9 #7: credentials never go out in clear. Before, the token was sent to any
+/* Credentials never go out in clear. Before, the token was sent to any
  * plaintext server. A refused call sends nothing (the counting proxy sees no new bytes);
  * with the opt-in, a loopback server gets the call; a remote plaintext target never does. */
 static void test_bearer_token_needs_tls_or_local_opt_in(void **state) {
@@ -472,7 +472,7 @@ static void test_bearer_token_needs_tls_or_local_opt_in(void **state) {
   bg_value_free(in);
 }
 
-/* Issue 9 #14: reply metadata over gRPC's limit names that limit and the option that raises
+/* Reply metadata over gRPC's limit names that limit and the option that raises
  * it (before: advice to raise the message-size limit, which does not apply). */
 static void test_metadata_size_limit_is_named(void **state) {
   (void)state;

@@ -568,7 +568,7 @@ static void test_v1alpha1_server(void **state) {
   bgt_server_stop(&s);
 }
 
-/* Issue 9 #15, #16: without validation the input goes out as given and the server judges it:
+/* Without validation the input goes out as given and the server judges it:
  * an empty Series is answered, and the Image's own MIME type meets the server's check. */
 static void test_unvalidated_inputs_reach_the_server(void **state) {
   fixture *f = *state;

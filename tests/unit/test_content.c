@@ -1,7 +1,7 @@
 /* What a hostile or broken server sends: crafted Response bytes go through the same path as a
  * Call reply (bgi_wire_unpack, bgi_content_from_response, the descriptor's decode). Anything
  * wrong is BG_ERR_PROTOCOL, never the caller's BG_ERR_INVALID_ARGUMENT, and nothing is
- * silently dropped or cut (issue 9 #11, #12). */
+ * silently dropped or cut. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
