@@ -485,7 +485,7 @@ start_server
 check "compressed call" 0 '"data":[[2,4],[6,8]]' -- \
   "$cli" call "127.0.0.1:$port" double_ndarray --ndarray '[[1,2],[3,4]]' --compress gzip
 check "bad compression" 2 "--compress takes" -- "$cli" call "127.0.0.1:$port" bonjour --text x --compress lz4
-check "max recv bytes" 5 "bg_options_set_max_receive_bytes" -- \
+check "max recv bytes" 5 "bg_options_set_max_receive_size" -- \
   "$cli" call "127.0.0.1:$port" echo_ndarray --ndarray "[$(seq -s, 1 3000)]" --dtype float64 --max-recv-bytes 20000
 check "discovery over limit" 5 "Received message larger than max" -- \
   "$cli" describe "127.0.0.1:$port" --max-recv-bytes 100

@@ -599,13 +599,13 @@ class LibraryDefects(Case):
         s = self.server("echo")
         r = drive("--bearer", "SECRET", s.url, "call", "text", "text", "hi")
         self.assertResult(r, "BG_ERR_INVALID_ARGUMENT", "refusing to send credentials",
-                          "over a plaintext channel", "bg_options_allow_insecure_credentials",
+                          "over a plaintext channel", "bg_options_set_allow_insecure_credentials",
                           step="call")
         self.assertNotIn(b"SECRET", r["msg"])
         self.assertEqual([c for c in s.calls() if c.get("auth")], [])
 
     def test_bearer_token_loopback_opt_in(self):
-        """Defect 7: with bg_options_allow_insecure_credentials, loopback may carry it."""
+        """Defect 7: with bg_options_set_allow_insecure_credentials, loopback may carry it."""
         s = self.server("echo")
         r = drive("--insecure-creds", "--bearer", "SECRET", s.url, "call", "text", "text", "hi")
         self.assertResult(r, "BG_OK")

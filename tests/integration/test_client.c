@@ -95,7 +95,7 @@ static bg_value *echo(fixture *f, const bg_value *in, bg_status expect, bg_error
   bg_value *out = NULL;
   bg_status st = bg_client_call(f->client, "echo_ndarray", in, &out, NULL, err);
   if (st != expect)
-    fail_msg("echo_ndarray returned %s: %s", bg_status_str(st), err->message);
+    fail_msg("echo_ndarray returned %s: %s", bg_status_name(st), err->message);
   return out;
 }
 
@@ -502,8 +502,8 @@ typedef struct async_outcome {
   bg_error err;
 } async_outcome;
 
-static void on_async_done(struct bg_async_call *call, bg_status st, bg_value *out,
-                          const bg_error *err, void *user_data) {
+static void on_async_done(bg_async_op *call, bg_status st, bg_value *out, const bg_error *err,
+                          void *user_data) {
   (void)call;
   async_outcome *o = user_data;
   o->done = true;
@@ -663,8 +663,8 @@ typedef struct many_outcome {
   atomic_int done, protocol, cancelled, other;
 } many_outcome;
 
-static void on_many_done(struct bg_async_call *call, bg_status st, bg_value *out,
-                         const bg_error *err, void *user_data) {
+static void on_many_done(bg_async_op *call, bg_status st, bg_value *out, const bg_error *err,
+                         void *user_data) {
   (void)call;
   (void)err;
   many_outcome *o = user_data;
@@ -759,7 +759,7 @@ static void test_second_reply_async_modes(void **state) {
 
 /* A readiness wait re-checks through one op (its call restarts): under load from other calls,
  * so the queue rarely runs dry, it must end once and leave nothing behind. */
-static void on_ready_done(struct bg_async_call *call, bg_status st, bg_health_status health,
+static void on_ready_done(bg_async_op *call, bg_status st, bg_health_status health,
                           const bg_error *err, void *user_data) {
   (void)call;
   (void)health;

@@ -296,8 +296,8 @@ struct load {
 
 static void start_one(slot *s);
 
-static void on_done(struct bg_async_call *call, bg_status status, bg_value *output,
-                    const bg_error *err, void *user_data) {
+static void on_done(bg_async_op *call, bg_status status, bg_value *output, const bg_error *err,
+                    void *user_data) {
   (void)call;
   slot *s = user_data;
   load *l = s->load;

@@ -74,7 +74,7 @@ static void expect_protocol(const msg *response, const bgi_descriptor *d, const 
   bg_error err;
   bg_status st = decode(response, d, &out, &err);
   if (st != BG_ERR_PROTOCOL)
-    fail_msg("expected BG_ERR_PROTOCOL, got %s: %s", bg_status_str(st),
+    fail_msg("expected BG_ERR_PROTOCOL, got %s: %s", bg_status_name(st),
              st == BG_OK ? "(ok)" : err.message);
   assert_int_equal(err.code, BG_ERR_PROTOCOL);
   assert_null(out);

@@ -85,7 +85,7 @@ static void test_unix_paths_are_literal(void **state) {
   expect_error(url, "107 bytes");
 }
 
-/* bg_options_allow_insecure_credentials() trusts exactly these targets. */
+/* bg_options_set_allow_insecure_credentials() trusts exactly these targets. */
 static void test_local_targets(void **state) {
   (void)state;
   const char *local[] = {"unix:/tmp/x.sock", "unix:x.sock", "localhost:1",       "127.0.0.1:1",

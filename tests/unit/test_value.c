@@ -361,8 +361,9 @@ static void test_unvalidated_input_sent_as_given(void **state) {
   bgi_arena_fini(&arena);
 }
 
-/* The library side of integer range checks: the one conversion into an integer dtype the library makes (a
- * Series cast to its descriptor's int32) refuses values out of range, naming value and dtype. */
+/* The library side of integer range checks: the one conversion into an integer dtype the library
+ * makes (a Series cast to its descriptor's int32) refuses values out of range, naming value and
+ * dtype. */
 static void test_series_narrowing_refuses_out_of_range(void **state) {
   (void)state;
   bg_error err;
