@@ -44,8 +44,8 @@ static int check_output(const bench_workload *w, const bg_value *out) {
   return bench_check_echo(w, bg_ndarray_data(out), bg_ndarray_count(out));
 }
 
-static void on_done(struct bg_async_call *call, bg_status status, bg_value *output,
-                    const bg_error *err, void *user_data) {
+static void on_done(bg_async_op *call, bg_status status, bg_value *output, const bg_error *err,
+                    void *user_data) {
   (void)call;
   slot_ref *ref = user_data;
   async_ctx *ctx = ref->ctx;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/replicas.sh [BIN_DIR [RESULTS_MD]]: the 3-replica cell of issue 11. Starts three
+# bench/replicas.sh [BIN_DIR [RESULTS_MD]]: the 3-replica cell (one target, round_robin). Starts three
 # bench_servers on 127.0.0.1, 127.0.0.2 and 127.0.0.3, and runs ours-async and raw-core-cq
 # against ONE target naming all three (ipv4:a:p,b:p,c:p) with the round_robin policy
 # (BENCH_LB_POLICY, which both contenders read), small workload, 64 calls in flight, in
@@ -83,7 +83,7 @@ for name in ("ours-async", "raw-core-cq"):
     med[name] = {k: statistics.median(r[k] for r in rs)
                  for k in ("calls_per_s", "p50_us", "p99_us", "cpu_us_per_call")}
 ratio = med["ours-async"]["calls_per_s"] / med["raw-core-cq"]["calls_per_s"]
-print("\n## 3 replicas, round_robin (issue 11)\n")
+print("\n## 3 replicas, round_robin\n")
 print(f"One channel to `ipv4:127.0.0.1:p1,127.0.0.2:p2,127.0.0.3:p3` (three bench_servers), "
       f"round_robin, small workload, 64 in flight; medians of {sys.argv[2]} rounds "
       f"(`bash bench/replicas.sh`).\n")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/run.sh: the whole benchmark in one command (issue 6). Installs what is missing,
+# bench/run.sh: the whole benchmark in one command. Installs what is missing,
 # builds the library and bench/ (-O2), starts bench_server, runs every contender on every
 # cell in interleaved rounds (each round runs each cell once per contender, in an order that
 # rotates from round to round), profiles ours-sync against raw Core, then prints the table
@@ -119,10 +119,10 @@ if [ -s "$work/profile.md" ]; then
   echo "bench: profiles appended to bench/RESULTS.md"
 fi
 
-# The Python package against Python grpcio (issue 13, bench/py_binding.sh): adds its own
+# The Python package against Python grpcio (bench/py_binding.sh): adds its own
 # section to bench/RESULTS.md. BENCH_PYTHON_BINDING=0 skips it.
 if [ "${BENCH_PYTHON_BINDING:-1}" = 1 ]; then
   BENCH_SKIP_DEPS=1 BENCH_BUILD_DIR=$build bash bench/py_binding.sh
 fi
 
-bash bench/replicas.sh "$bin" bench/RESULTS.md # 3 replicas, round_robin (issue 11)
+bash bench/replicas.sh "$bin" bench/RESULTS.md # 3 replicas, round_robin

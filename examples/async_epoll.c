@@ -20,8 +20,8 @@ typedef struct app {
   int started, ok, failed;
 } app;
 
-static void on_predict(struct bg_async_call *call, bg_status status, bg_value *output,
-                       const bg_error *err, void *user_data);
+static void on_predict(bg_async_op *call, bg_status status, bg_value *output, const bg_error *err,
+                       void *user_data);
 
 /* Row i is {i, i+1, i+2, i+3}; predict answers its sum, 4i+6. */
 static void start_next(app *a) {
@@ -43,8 +43,8 @@ static void start_next(app *a) {
 
 static app the_app;
 
-static void on_predict(struct bg_async_call *call, bg_status status, bg_value *output,
-                       const bg_error *err, void *user_data) {
+static void on_predict(bg_async_op *call, bg_status status, bg_value *output, const bg_error *err,
+                       void *user_data) {
   (void)call;
   int i = (int)(intptr_t)user_data;
   if (status == BG_OK && bg_ndarray_count(output) == 1 &&

@@ -43,8 +43,8 @@ static void on_watchdog(uv_timer_t *timer) {
   stop_loop();
 }
 
-static void on_predict(struct bg_async_call *call, bg_status status, bg_value *output,
-                       const bg_error *err, void *user_data);
+static void on_predict(bg_async_op *call, bg_status status, bg_value *output, const bg_error *err,
+                       void *user_data);
 
 /* Row i is {i, i+1, i+2, i+3}; predict answers its sum, 4i+6. */
 static void start_next(void) {
@@ -63,8 +63,8 @@ static void start_next(void) {
   bg_value_free(input); /* serialized already */
 }
 
-static void on_predict(struct bg_async_call *call, bg_status status, bg_value *output,
-                       const bg_error *err, void *user_data) {
+static void on_predict(bg_async_op *call, bg_status status, bg_value *output, const bg_error *err,
+                       void *user_data) {
   (void)call;
   int i = (int)(intptr_t)user_data;
   if (status == BG_OK && *(const float *)bg_ndarray_data(output) == (float)(4 * i + 6)) {
@@ -83,7 +83,7 @@ static void on_predict(struct bg_async_call *call, bg_status status, bg_value *o
     start_next();
 }
 
-static void on_ready(struct bg_async_call *call, bg_status status, bg_health_status health,
+static void on_ready(bg_async_op *call, bg_status status, bg_health_status health,
                      const bg_error *err, void *user_data) {
   (void)call;
   (void)health;

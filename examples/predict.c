@@ -26,7 +26,7 @@ int main(int argc, char **argv) {
       printf("row %zu: %g\n", i, scores[i]);
     rc = 0;
   } else {
-    fprintf(stderr, "predict: %s (%s)\n", err.message, bg_status_str(err.code));
+    fprintf(stderr, "predict: %s (%s)\n", err.message, bg_status_name(err.code));
   }
   bg_value_free(output);
   bg_value_free(input);

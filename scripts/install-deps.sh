@@ -18,7 +18,7 @@ packages=(
   abigail-tools doxygen
   # reference server (Python on Debian's grpcio, stubs generated with protoc at test time)
   python3 python3-grpcio python3-protobuf python3-numpy protobuf-compiler
-  # bindings (issue 13): the Python package is installed with Debian's pip and setuptools
+  # bindings: the Python package is installed with Debian's pip and setuptools
   # and tested with pandas and Pillow; the Go module is built with Debian's Go
   python3-pip python3-setuptools python3-wheel python3-pandas python3-pil golang-go
 )

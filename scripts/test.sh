@@ -22,7 +22,7 @@ echo "== build and test under AddressSanitizer + UndefinedBehaviorSanitizer"
 bash scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DBG_SANITIZE=ON
 (cd build-asan && ctest --output-on-failure --timeout 600)
 
-# Soak (issue 9): connect/close cycles, sync and async calls against the reference server,
+# Soak: connect/close cycles, sync and async calls against the reference server,
 # with the process's open fds and RSS checked before/after: the plain build with a tight RSS
 # bound, the ASan build under LSan (a small quarantine; ASan's allocator keeps freed chunks, so
 # its bound is loose), and the plain build under valgrind memcheck for a few cycles (valgrind

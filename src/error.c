@@ -6,7 +6,7 @@
 
 BG_API const char *bg_version(void) { return BG_VERSION_STRING; }
 
-BG_API const char *bg_status_str(bg_status code) {
+BG_API const char *bg_status_name(bg_status code) {
   switch (code) {
   case BG_OK: return "BG_OK";
   case BG_ERR_INVALID_ARGUMENT: return "BG_ERR_INVALID_ARGUMENT";
@@ -25,7 +25,7 @@ BG_API const char *bg_status_str(bg_status code) {
   return "BG_ERR_(unknown code)";
 }
 
-BG_API const char *bg_grpc_status_str(int grpc_status) {
+BG_API const char *bg_grpc_status_name(int grpc_status) {
   static const char *const names[] = {"OK",
                                       "CANCELLED",
                                       "UNKNOWN",
@@ -142,3 +142,7 @@ bg_status bgi_as_protocol(bg_error *err, bg_status st) {
     err->code = code;
   return code;
 }
+
+/* Deprecated spellings (docs/INTERNALS.md "Public names"), kept for this minor version. */
+BG_API const char *bg_status_str(bg_status code) { return bg_status_name(code); }
+BG_API const char *bg_grpc_status_str(int grpc_status) { return bg_grpc_status_name(grpc_status); }

@@ -22,7 +22,7 @@ static atomic_int min_level = BG_LOG_INFO;
 static bool env_stderr;         /* BG_LOG was set: stderr is the default sink */
 static atomic_bool grpc_hooked; /* gRPC Core's lines come to grpc_line() */
 
-BG_API const char *bg_log_level_str(bg_log_level level) {
+BG_API const char *bg_log_level_name(bg_log_level level) {
   static const char *const names[] = {"debug", "info", "warn", "error", "off"};
   return (unsigned)level <= BG_LOG_OFF ? names[level] : "unknown";
 }
@@ -35,7 +35,7 @@ static void deliver(bg_log_level level, const char *source, const char *message)
   if (fn)
     fn(level, source, message, data);
   else if (env_stderr || strcmp(source, "grpc") == 0) /* gRPC's own default is stderr too */
-    fprintf(stderr, "%s: %s: %s\n", source, bg_log_level_str(level), message);
+    fprintf(stderr, "%s: %s: %s\n", source, bg_log_level_name(level), message);
 }
 
 static void grpc_line(gpr_log_func_args *args) {
@@ -72,7 +72,7 @@ static void hook_grpc(void) {
 
 static bool parse_level(const char *text, bg_log_level *out) {
   for (int l = BG_LOG_DEBUG; l <= BG_LOG_OFF; l++)
-    if (strcasecmp(text, bg_log_level_str((bg_log_level)l)) == 0) {
+    if (strcasecmp(text, bg_log_level_name((bg_log_level)l)) == 0) {
       *out = (bg_log_level)l;
       return true;
     }
@@ -122,7 +122,7 @@ void bgi_log(bg_log_level level, const char *fmt, ...) {
   free(text);
 }
 
-BG_API void bg_set_log_handler(bg_log_fn fn, void *user_data) {
+BG_API void bg_log_set_handler(bg_log_fn fn, void *user_data) {
   pthread_once(&once, init_from_env);
   pthread_mutex_lock(&lock);
   handler = fn;
@@ -132,7 +132,7 @@ BG_API void bg_set_log_handler(bg_log_fn fn, void *user_data) {
     hook_grpc();
 }
 
-BG_API void bg_set_log_level(bg_log_level level) {
+BG_API void bg_log_set_level(bg_log_level level) {
   pthread_once(&once, init_from_env);
   if ((unsigned)level > BG_LOG_OFF)
     level = BG_LOG_OFF;
@@ -141,9 +141,15 @@ BG_API void bg_set_log_level(bg_log_level level) {
     hook_grpc(); /* gRPC's verbosity follows */
 }
 
-BG_API bg_log_level bg_get_log_level(void) {
+BG_API bg_log_level bg_log_get_level(void) {
   pthread_once(&once, init_from_env);
   return (bg_log_level)atomic_load(&min_level);
 }
 
 BG_API const char *bg_grpc_core_version(void) { return grpc_version_string(); }
+
+/* Deprecated spellings (docs/INTERNALS.md "Public names"), kept for this minor version. */
+BG_API const char *bg_log_level_str(bg_log_level level) { return bg_log_level_name(level); }
+BG_API void bg_set_log_handler(bg_log_fn fn, void *user_data) { bg_log_set_handler(fn, user_data); }
+BG_API void bg_set_log_level(bg_log_level level) { bg_log_set_level(level); }
+BG_API bg_log_level bg_get_log_level(void) { return bg_log_get_level(); }

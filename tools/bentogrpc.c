@@ -75,6 +75,6 @@ int main(int argc, char **argv) {
   cli_settings_free(&s);
   free(as_typed);
   bg_options_free(options);
-  bg_set_log_handler(NULL, NULL);
+  bg_log_set_handler(NULL, NULL);
   return rc;
 }

@@ -132,7 +132,7 @@ static double next_start_time(const run *r) {
   return r->load->rps > 0 ? r->start + (double)r->started / r->load->rps : 0;
 }
 
-static void on_done(struct bg_async_call *call, bg_status st, bg_value *output, const bg_error *err,
+static void on_done(bg_async_op *call, bg_status st, bg_value *output, const bg_error *err,
                     void *user_data);
 
 /* Starts one call of the load's API for slot `s`: raw (no descriptors) or through them. */
@@ -166,7 +166,7 @@ static void start_next(slot *s) {
   }
 }
 
-static void on_done(struct bg_async_call *call, bg_status st, bg_value *output, const bg_error *err,
+static void on_done(bg_async_op *call, bg_status st, bg_value *output, const bg_error *err,
                     void *user_data) {
   (void)call;
   slot *s = user_data;
@@ -230,7 +230,7 @@ static void print_summary(const run *r, double elapsed, FILE *out) {
     fprintf(out, "warm-up calls (not counted): %ld\n", r->warmup_calls);
   for (int st = 1; st < N_STATUS; st++)
     if (r->by_status[st])
-      fprintf(out, "failed with %s: %ld\n", bg_status_str((bg_status)st), r->by_status[st]);
+      fprintf(out, "failed with %s: %ld\n", bg_status_name((bg_status)st), r->by_status[st]);
   if (r->failed)
     fprintf(out, "first error: %s\n", r->first_error);
   const char *id;
@@ -261,7 +261,7 @@ static void print_json(const run *r, double elapsed, FILE *out) {
   json_object_set_new(doc, "calls_per_s", json_real(elapsed > 0 ? (double)done / elapsed : 0));
   for (int st = 1; st < N_STATUS; st++)
     if (r->by_status[st])
-      json_object_set_new(by, bg_status_str((bg_status)st), json_integer(r->by_status[st]));
+      json_object_set_new(by, bg_status_name((bg_status)st), json_integer(r->by_status[st]));
   json_object_set_new(doc, "failed_by_status", by);
   json_object_set_new(doc, "first_error", r->failed ? json_string(r->first_error) : json_null());
   const cli_hist *h = &r->hist;
@@ -397,7 +397,7 @@ static int fail_to_start(const cli_load *load, FILE *out, const char *status, bg
   bg_string_free(safe);
   int rc = cli_exit_code(code);
   if (out && load->format && strcmp(load->format, "json") == 0)
-    cli_print_json_error(out, status ? status : bg_status_str(code), grpc_status, advised, rc);
+    cli_print_json_error(out, status ? status : bg_status_name(code), grpc_status, advised, rc);
   return rc;
 }
 

@@ -123,9 +123,9 @@ static int cmd_health(cli_settings *s, bg_options *options) {
                                   &status, &checked, &err) != BG_OK)
     return cli_report(&err);
   if (s->json)
-    print_status_json(bg_health_status_str(status), checked);
+    print_status_json(bg_health_status_name(status), checked);
   else
-    print_status(bg_health_status_str(status), checked);
+    print_status(bg_health_status_name(status), checked);
   return status == BG_HEALTH_SERVING ? CLI_EXIT_OK : CLI_EXIT_NOT_SERVING;
 }
 
@@ -192,8 +192,8 @@ static void print_verbose(const bg_response_metadata *md, bg_status st, const bg
       bg_string_free(safe);
       fputc('\n', stderr);
     }
-  fprintf(stderr, "< status: %s (gRPC %s)\n< time: %.3f ms\n", bg_status_str(st),
-          bg_grpc_status_str(st == BG_OK ? 0 : err->grpc_status), ms);
+  fprintf(stderr, "< status: %s (gRPC %s)\n< time: %.3f ms\n", bg_status_name(st),
+          bg_grpc_status_name(st == BG_OK ? 0 : err->grpc_status), ms);
 }
 
 /* -o -: a file, bytes, text or JSON output as raw bytes on stdout. */

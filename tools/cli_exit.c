@@ -170,7 +170,7 @@ void cli_print_json_error(FILE *out, const char *status, int grpc_status, const 
                           int exit_code) {
   json_t *doc = json_pack("{s:{s:o,s:i,s:o,s:o,s:i}}", "error", "status", json_text(status),
                           "grpc_status", grpc_status, "grpc_status_name",
-                          grpc_status ? json_text(bg_grpc_status_str(grpc_status)) : json_null(),
+                          grpc_status ? json_text(bg_grpc_status_name(grpc_status)) : json_null(),
                           "message", json_text(message), "exit_code", exit_code);
   if (!doc || json_dumpf(doc, out, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0)
     fputs("{\"error\":{\"status\":\"BG_ERR_NO_MEMORY\"}}", out);
@@ -211,7 +211,7 @@ int cli_report(const bg_error *err) {
   bg_string_free(safe);
   int rc = cli_exit_code(err->code);
   if (json_errors)
-    cli_print_json_error(stdout, bg_status_str(err->code), err->grpc_status, message, rc);
+    cli_print_json_error(stdout, bg_status_name(err->code), err->grpc_status, message, rc);
   return rc;
 }
 

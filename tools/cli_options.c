@@ -208,7 +208,7 @@ static int take_option(cli_settings *s, const cli_option *o, const char *name, c
   case CLI_OPT_VERBOSE: {
     /* -v: the log at info, unless BG_LOG or an earlier --log set it above info */
     s->verbose = true;
-    int current = s->log_level >= 0 ? s->log_level : (int)bg_get_log_level();
+    int current = s->log_level >= 0 ? s->log_level : (int)bg_log_get_level();
     if (current <= BG_LOG_INFO)
       s->log_level = BG_LOG_INFO;
     return -1;

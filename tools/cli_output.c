@@ -52,14 +52,14 @@ static void print_dataframe(FILE *out, const bg_value *df) {
   fprintf(out, "dataframe %zu rows x %zu columns\n%6s", rows, cols, "");
   for (size_t c = 0; c < cols; c++) {
     fputc(' ', out);
-    put_padded(out, bg_dataframe_column_name(df, c), 14);
+    put_padded(out, bg_dataframe_column_name_at(df, c), 14);
   }
   fputc('\n', out);
   for (size_t r = 0; r < rows; r++) {
     fprintf(out, "%6zu", r);
     for (size_t c = 0; c < cols; c++) {
       fputc(' ', out);
-      print_cell(out, bg_dataframe_column(df, c), r, 14);
+      print_cell(out, bg_dataframe_column_at(df, c), r, 14);
     }
     fputc('\n', out);
   }

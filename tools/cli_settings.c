@@ -17,14 +17,14 @@ void cli_settings_free(cli_settings *s) {
 static void log_to_stderr(bg_log_level level, const char *source, const char *message,
                           void *user_data) {
   (void)user_data;
-  fprintf(stderr, "%s: %s: %s\n", source, bg_log_level_str(level), message);
+  fprintf(stderr, "%s: %s: %s\n", source, bg_log_level_name(level), message);
 }
 
 void cli_settings_apply_log(const cli_settings *s) {
   if (s->log_level < 0)
     return;
-  bg_set_log_level((bg_log_level)s->log_level);
-  bg_set_log_handler(log_to_stderr, NULL);
+  bg_log_set_level((bg_log_level)s->log_level);
+  bg_log_set_handler(log_to_stderr, NULL);
 }
 
 bg_options *cli_settings_client_options(const cli_settings *s, int *rc) {
@@ -39,7 +39,7 @@ bg_options *cli_settings_client_options(const cli_settings *s, int *rc) {
             (!s->authority || bg_options_set_authority(o, s->authority, &err) == BG_OK) &&
             /* the library still refuses a target not on this machine */
             (!s->allow_insecure_credentials ||
-             bg_options_allow_insecure_credentials(o, true, &err) == BG_OK) &&
+             bg_options_set_allow_insecure_credentials(o, true, &err) == BG_OK) &&
             (!s->protocol_version ||
              bg_options_set_protocol_version(o, s->protocol_version, &err) == BG_OK) &&
             (!s->lb || bg_options_set_lb_policy(o, s->lb, &err) == BG_OK) &&
@@ -51,7 +51,8 @@ bg_options *cli_settings_client_options(const cli_settings *s, int *rc) {
             (!s->cert || bg_options_set_client_cert_file(o, s->cert, s->key, &err) == BG_OK) &&
             (!s->tls || bg_options_set_tls(o, true, &err) == BG_OK) &&
             (!s->plaintext || bg_options_set_tls(o, false, &err) == BG_OK);
-  if (ok && s->max_recv_bytes && bg_options_set_max_receive_bytes(o, s->max_recv_bytes, &err)) {
+  if (ok && s->max_recv_bytes &&
+      bg_options_set_max_receive_size(o, (size_t)s->max_recv_bytes, &err)) {
     bg_options_free(o);
     *rc = cli_usage_error("--max-recv-bytes takes a number of bytes from 1 to 2147483647, not "
                           "'%lld'",

@@ -68,11 +68,11 @@ int cli_print_value_json(FILE *out, const bg_value *v, const char *file_path) {
   case BG_VALUE_DATAFRAME:
     fputs("{\"kind\":\"dataframe\",\"columns\":[", out);
     for (size_t c = 0; c < bg_dataframe_column_count(v); c++) {
-      const char *name = bg_dataframe_column_name(v, c);
+      const char *name = bg_dataframe_column_name_at(v, c);
       fputs(c ? ",{\"name\":" : "{\"name\":", out);
       cli_put_json_string(out, name, strlen(name));
       fputs(",\"value\":", out);
-      rc |= print_series(out, bg_dataframe_column(v, c));
+      rc |= print_series(out, bg_dataframe_column_at(v, c));
       fputc('}', out);
     }
     fputc(']', out);

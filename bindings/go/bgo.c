@@ -3,8 +3,8 @@
 
 #include "_cgo_export.h"
 
-static void trampoline(struct bg_async_call *call, bg_status status, bg_value *output,
-                       const bg_error *err, void *user_data) {
+static void trampoline(bg_async_op *call, bg_status status, bg_value *output, const bg_error *err,
+                       void *user_data) {
   (void)call;
   bgoCallDone((uintptr_t)user_data, (int)status, output, (bg_error *)err);
 }
@@ -12,7 +12,7 @@ static void trampoline(struct bg_async_call *call, bg_status status, bg_value *o
 bg_status bgo_start(bg_async_client *ac, const char *api, int raw, int kind, int dtype,
                     const int64_t *shape, size_t ndim, const void *data, size_t count,
                     const char *mime, const bg_value *prebuilt, const bg_call_options *co,
-                    uintptr_t handle, struct bg_async_call **call, bg_error *err) {
+                    uintptr_t handle, bg_async_op **call, bg_error *err) {
   bg_value *borrowed = NULL;
   if (!prebuilt) {
     switch (kind) {

@@ -17,6 +17,6 @@ enum { BGO_NDARRAY = 1, BGO_FILE = 6, BGO_BYTES = 8 };
 bg_status bgo_start(bg_async_client *ac, const char *api, int raw, int kind, int dtype,
                     const int64_t *shape, size_t ndim, const void *data, size_t count,
                     const char *mime, const bg_value *prebuilt, const bg_call_options *co,
-                    uintptr_t handle, struct bg_async_call **call, bg_error *err);
+                    uintptr_t handle, bg_async_op **call, bg_error *err);
 
 #endif

@@ -417,7 +417,7 @@ func (c *Client) Call(ctx context.Context, api string, in Input, opts ...CallOpt
 	ch := make(chan result, 1)
 	h := cgo.NewHandle(ch)
 	defer h.Delete()
-	var call *C.struct_bg_async_call
+	var call *C.bg_async_op
 	var err C.bg_error
 	var pre *C.bg_value // an input built in C memory (cValue), freed once the call started
 
@@ -437,13 +437,13 @@ func (c *Client) Call(ctx context.Context, api string, in Input, opts ...CallOpt
 	if st != C.BG_OK {
 		return Value{}, fromC(&err)
 	}
-	defer C.bg_async_call_release(call)
+	defer C.bg_async_op_release(call)
 
 	var r result
 	select {
 	case r = <-ch:
 	case <-ctx.Done():
-		C.bg_async_call_cancel(call)
+		C.bg_async_op_cancel(call)
 		r = <-ch
 		if r.status == Cancelled || r.status == Deadline {
 			if r.out != nil {
@@ -463,7 +463,7 @@ func (c *Client) Call(ctx context.Context, api string, in Input, opts ...CallOpt
 // Numeric NDArray, Bytes and File inputs are lent from their Go slices for this cgo call;
 // any other input is built in C memory into *pre (borrowed by the call until it started).
 func (c *Client) start(capi *C.char, raw bool, in Input, pre **C.bg_value, co *C.bg_call_options,
-	h cgo.Handle, call **C.struct_bg_async_call, err *C.bg_error) (C.bg_status, error) {
+	h cgo.Handle, call **C.bg_async_op, err *C.bg_error) (C.bg_status, error) {
 	r := C.int(0)
 	if raw {
 		r = 1
@@ -514,5 +514,5 @@ func (c *Client) Health(ctx context.Context) (string, error) {
 	if C.bg_client_health(c.sync, nil, ms(timeout), &st, &err) != C.BG_OK {
 		return "", fromC(&err)
 	}
-	return C.GoString(C.bg_health_status_str(st)), nil
+	return C.GoString(C.bg_health_status_name(st)), nil
 }

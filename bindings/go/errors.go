@@ -30,7 +30,7 @@ const (
 	Forked Status = 12
 )
 
-func (s Status) String() string { return C.GoString(C.bg_status_str(C.bg_status(s))) }
+func (s Status) String() string { return C.GoString(C.bg_status_name(C.bg_status(s))) }
 
 // Error is a failed operation: the library's Code, the gRPC status code the server or the
 // transport gave (GRPCCode, 0 if none) and a message that says what to do. A call ended by
@@ -49,7 +49,7 @@ func (e *Error) Unwrap() error { return e.cause }
 
 // GRPCStatusName is the gRPC name of GRPCCode, e.g. "INVALID_ARGUMENT".
 func (e *Error) GRPCStatusName() string {
-	return C.GoString(C.bg_grpc_status_str(C.int(e.GRPCCode)))
+	return C.GoString(C.bg_grpc_status_name(C.int(e.GRPCCode)))
 }
 
 func fromC(err *C.bg_error) *Error {

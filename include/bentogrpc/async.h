@@ -19,11 +19,13 @@
  * and runs the callbacks; the first bg_async_client_fd() starts one library thread that drains
  * it and signals the fd. Decoding happens on the thread that runs the callback.
  *
- * Operation handles: an operation is named by `struct bg_async_call *` (a struct tag, as
- * the name bg_async_call is the function). Asking for the handle (a non-NULL `call`
+ * Operation handles: an operation (a call, a health check, a wait) is named by
+ * `bg_async_op *`, a typedef of `struct bg_async_call` (the tag is kept so that code written
+ * with `struct bg_async_call *` still compiles; bg_async_call is also the function that starts
+ * a call, hence the typedef name). Asking for the handle (a non-NULL `call`
  * out-parameter) gives the caller a reference: the handle then stays valid — for
- * bg_async_call_cancel() from any thread, even after the callback ran or the client was
- * closed — until the caller drops it with bg_async_call_release(). Passing NULL asks for no
+ * bg_async_op_cancel() from any thread, even after the callback ran or the client was
+ * closed — until the caller drops it with bg_async_op_release(). Passing NULL asks for no
  * handle and nothing needs releasing.
  *
  * Thread-safety: starting operations, cancelling and releasing are safe from any thread and
@@ -46,7 +48,7 @@ extern "C" {
 /** A client that keeps many calls in flight; free with bg_async_client_close(). */
 typedef struct bg_async_client bg_async_client;
 /** The handle of one operation; see "Operation handles" in the file description. */
-struct bg_async_call;
+typedef struct bg_async_call bg_async_op;
 
 /** Creation flag: run callbacks on a library-owned thread instead of poll/dispatch. */
 #define BG_ASYNC_CALLBACK_THREAD 0x1u
@@ -64,7 +66,7 @@ struct bg_async_call;
 /**
  * Callback of bg_async_call() and bg_async_call_raw(); runs exactly once per started call.
  *
- * `status` is BG_OK or the error (BG_ERR_CANCELLED after bg_async_call_cancel() or
+ * `status` is BG_OK or the error (BG_ERR_CANCELLED after bg_async_op_cancel() or
  * bg_async_client_close(), BG_ERR_DEADLINE, BG_ERR_SERVER, ...; the same codes as
  * bg_client_call()). `err` is never NULL (err->code == status; the message is empty on
  * success) and is valid only during the callback — copy it to keep it.
@@ -80,7 +82,7 @@ struct bg_async_call;
  * @param err       the error details; never NULL, valid only during the callback.
  * @param user_data the pointer given to bg_async_call() or bg_async_call_raw().
  */
-typedef void (*bg_async_call_cb)(struct bg_async_call *call, bg_status status, bg_value *output,
+typedef void (*bg_async_call_cb)(bg_async_op *call, bg_status status, bg_value *output,
                                  const bg_error *err, void *user_data);
 
 /**
@@ -94,8 +96,8 @@ typedef void (*bg_async_call_cb)(struct bg_async_call *call, bg_status status, b
  * @param err       the error details; never NULL, valid only during the callback.
  * @param user_data the pointer given when the operation was started.
  */
-typedef void (*bg_async_health_cb)(struct bg_async_call *call, bg_status status,
-                                   bg_health_status health, const bg_error *err, void *user_data);
+typedef void (*bg_async_health_cb)(bg_async_op *call, bg_status status, bg_health_status health,
+                                   const bg_error *err, void *user_data);
 
 /* ---- Clients ---- */
 
@@ -218,15 +220,15 @@ BG_API bg_client *bg_async_client_sync(const bg_async_client *aclient);
  * @param call_options per-call options (borrowed until this returns, see above); may be NULL.
  * @param callback     runs exactly once when BG_OK is returned; not NULL.
  * @param user_data    passed to `callback`.
- * @param call         receives a handle reference (release with bg_async_call_release());
+ * @param call         receives a handle reference (release with bg_async_op_release());
  *                     may be NULL.
  * @param err          filled on failure; may be NULL.
  * @return BG_OK when the call started, else the codes listed above.
  */
 BG_API bg_status bg_async_call(bg_async_client *aclient, const char *api_name,
                                const bg_value *input, const bg_call_options *call_options,
-                               bg_async_call_cb callback, void *user_data,
-                               struct bg_async_call **call, bg_error *err);
+                               bg_async_call_cb callback, void *user_data, bg_async_op **call,
+                               bg_error *err);
 
 /**
  * Starts a call of API `api_name` without its descriptors and returns at once: the async twin
@@ -269,7 +271,7 @@ BG_API bg_status bg_async_call(bg_async_client *aclient, const char *api_name,
  *                     may be NULL.
  * @param callback     runs exactly once when BG_OK is returned; not NULL.
  * @param user_data    passed to `callback`.
- * @param call         receives a handle reference (release with bg_async_call_release());
+ * @param call         receives a handle reference (release with bg_async_op_release());
  *                     may be NULL.
  * @param err          filled on failure; may be NULL.
  * @return BG_OK when the call started (the callback reports the outcome, with the codes of
@@ -281,8 +283,8 @@ BG_API bg_status bg_async_call(bg_async_client *aclient, const char *api_name,
  */
 BG_API bg_status bg_async_call_raw(bg_async_client *aclient, const char *api_name,
                                    const bg_value *input, const bg_call_options *call_options,
-                                   bg_async_call_cb callback, void *user_data,
-                                   struct bg_async_call **call, bg_error *err);
+                                   bg_async_call_cb callback, void *user_data, bg_async_op **call,
+                                   bg_error *err);
 
 /**
  * Starts one health check of `service` ("": the whole server; NULL: the server's
@@ -301,8 +303,8 @@ BG_API bg_status bg_async_call_raw(bg_async_client *aclient, const char *api_nam
  * @return BG_OK when the check started, else as bg_async_call().
  */
 BG_API bg_status bg_async_health(bg_async_client *aclient, const char *service, int64_t timeout_ms,
-                                 bg_async_health_cb callback, void *user_data,
-                                 struct bg_async_call **call, bg_error *err);
+                                 bg_async_health_cb callback, void *user_data, bg_async_op **call,
+                                 bg_error *err);
 
 /**
  * Waits, without blocking anyone, until the client's BentoService reports SERVING (each
@@ -325,8 +327,7 @@ BG_API bg_status bg_async_health(bg_async_client *aclient, const char *service, 
  */
 BG_API bg_status bg_async_wait_until_ready(bg_async_client *aclient, int64_t timeout_ms,
                                            int64_t interval_ms, bg_async_health_cb callback,
-                                           void *user_data, struct bg_async_call **call,
-                                           bg_error *err);
+                                           void *user_data, bg_async_op **call, bg_error *err);
 
 /**
  * The service name a health operation (bg_async_health(), bg_async_wait_until_ready()) checked:
@@ -337,7 +338,7 @@ BG_API bg_status bg_async_wait_until_ready(bg_async_client *aclient, int64_t tim
  * @return the name (valid until the handle is released), or NULL for NULL or a handle of
  *         another kind of operation.
  */
-BG_API const char *bg_async_health_service(const struct bg_async_call *call);
+BG_API const char *bg_async_health_service(const bg_async_op *call);
 
 /**
  * Cancels an operation. Returns true when its callback has not started yet: it will then
@@ -350,12 +351,21 @@ BG_API const char *bg_async_health_service(const struct bg_async_call *call);
  * @param call a handle the caller holds.
  * @return true when the callback will report BG_ERR_CANCELLED, false otherwise.
  */
-BG_API bool bg_async_call_cancel(struct bg_async_call *call);
+BG_API bool bg_async_op_cancel(bg_async_op *call);
 
 /** Drops the caller's handle reference (from the `call` out-parameter). The operation itself
  *  is not affected: its callback still runs. Accepts NULL. Any thread.
  *  @param call the handle (the caller's reference is taken); NULL is accepted. */
-BG_API void bg_async_call_release(struct bg_async_call *call);
+BG_API void bg_async_op_release(bg_async_op *call);
+
+/** @deprecated Use bg_async_op_cancel(); the old name is kept for this minor version only.
+ *  @param call as for bg_async_op_cancel().
+ *  @return as bg_async_op_cancel(). */
+BG_DEPRECATED("use bg_async_op_cancel") BG_API bool bg_async_call_cancel(bg_async_op *call);
+
+/** @deprecated Use bg_async_op_release(); the old name is kept for this minor version only.
+ *  @param call as for bg_async_op_release(). */
+BG_DEPRECATED("use bg_async_op_release") BG_API void bg_async_call_release(bg_async_op *call);
 
 /* ---- Receiving completions ---- */
 

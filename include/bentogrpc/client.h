@@ -175,7 +175,7 @@ BG_API const char *bg_api_unsupported_reason(const bg_api *api);
  * @return BG_OK, or: BG_ERR_UNKNOWN_API (no such API; the message lists the ones there are),
  * BG_ERR_UNSUPPORTED (the API's descriptors are not supported: use bg_client_call_raw()),
  * BG_ERR_INVALID_ARGUMENT (the input does not fit the descriptor, or credentials would go
- * over a plaintext channel, see bg_options_allow_insecure_credentials(); nothing was sent),
+ * over a plaintext channel, see bg_options_set_allow_insecure_credentials(); nothing was sent),
  * BG_ERR_SERVER with bg_error::grpc_status and the server's own message (e.g.
  * INVALID_ARGUMENT from BentoML's validation), BG_ERR_DEADLINE, BG_ERR_UNAVAILABLE,
  * BG_ERR_CANCELLED (bg_cancel_token_cancel()), BG_ERR_PROTOCOL (the reply cannot be read, or
@@ -228,6 +228,12 @@ typedef enum bg_health_status {
 /** Name of a health status.
  *  @param status any value.
  *  @return "SERVING", ... (static storage, never NULL). */
+BG_API const char *bg_health_status_name(bg_health_status status);
+
+/** @deprecated Use bg_health_status_name(); the old name is kept for this minor version only.
+ *  @param status as for bg_health_status_name().
+ *  @return as bg_health_status_name(). */
+BG_DEPRECATED("use bg_health_status_name")
 BG_API const char *bg_health_status_str(bg_health_status status);
 
 /**

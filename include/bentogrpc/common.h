@@ -27,6 +27,16 @@ extern "C" {
 #define BG_API
 #endif
 
+#if defined(__GNUC__) || defined(__clang__)
+#define BG_DEPRECATED(msg) __attribute__((deprecated(msg)))
+#else
+/** Marks a public function kept under its old name for binary and source compatibility (see
+ *  docs/INTERNALS.md "Public names"): with GCC and Clang, `__attribute__((deprecated(msg)))`,
+ *  so a use warns with `msg`, which names the replacement; empty for other compilers. The
+ *  function stays exported until the next minor version removes it. */
+#define BG_DEPRECATED(msg)
+#endif
+
 /** The version of the library actually loaded (see version.h for the headers' own).
  *  @return e.g. "0.1.0" (static storage, never NULL); compare with BG_VERSION_STRING from
  *          version.h to detect a header/library mismatch. Thread-safe. */
@@ -78,10 +88,10 @@ typedef struct bg_error {
 typedef enum bg_reason {
   BG_REASON_NONE = 0, /**< no reason recorded: read bg_error::code and the message */
   /** Credentials (authorization metadata) refused on a plaintext channel to a loopback or unix:
-   *  server: nothing was sent; TLS or bg_options_allow_insecure_credentials() sends them. */
+   *  server: nothing was sent; TLS or bg_options_set_allow_insecure_credentials() sends them. */
   BG_REASON_INSECURE_CREDENTIALS = 1,
   /** Credentials refused on a plaintext channel to a server not on this machine: only TLS sends
-   *  them (bg_options_allow_insecure_credentials() covers loopback and unix: servers only). */
+   *  them (bg_options_set_allow_insecure_credentials() covers loopback and unix: servers only). */
   BG_REASON_INSECURE_CREDENTIALS_REMOTE = 2,
   /** The address carries user:password@, which gRPC has no place for; send credentials as call
    *  metadata (bg_call_options_set_bearer_token()). */
@@ -98,7 +108,7 @@ typedef enum bg_reason {
   /** A client-side check of the input (validation) refused what the server may still accept;
    *  bg_call_options_set_validate(false) sends it anyway. */
   BG_REASON_VALIDATION = 7,
-  /** The reply was larger than the client accepts: bg_options_set_max_receive_bytes(). */
+  /** The reply was larger than the client accepts: bg_options_set_max_receive_size(). */
   BG_REASON_REPLY_TOO_LARGE = 8,
   /** The TLS handshake failed: the CA (bg_options_set_root_certs_*), the name the certificate
    *  must carry (bg_options_set_authority()) or the client certificate
@@ -121,12 +131,22 @@ BG_API bg_reason bg_error_reason(const bg_error *err);
 /** A short constant name for a status.
  *  @param code any value, including ones outside bg_status.
  *  @return e.g. "BG_ERR_DEADLINE" (static storage, never NULL). Thread-safe. */
-BG_API const char *bg_status_str(bg_status code);
+BG_API const char *bg_status_name(bg_status code);
+
+/** @deprecated Use bg_status_name(); the old name is kept for this minor version only.
+ *  @param code as for bg_status_name().
+ *  @return as bg_status_name(). */
+BG_DEPRECATED("use bg_status_name") BG_API const char *bg_status_str(bg_status code);
 
 /** The gRPC name of a gRPC status code.
  *  @param grpc_status a grpc_status_code value, e.g. bg_error::grpc_status.
  *  @return e.g. "INVALID_ARGUMENT" (static storage). Thread-safe. */
-BG_API const char *bg_grpc_status_str(int grpc_status);
+BG_API const char *bg_grpc_status_name(int grpc_status);
+
+/** @deprecated Use bg_grpc_status_name(); the old name is kept for this minor version only.
+ *  @param grpc_status as for bg_grpc_status_name().
+ *  @return as bg_grpc_status_name(). */
+BG_DEPRECATED("use bg_grpc_status_name") BG_API const char *bg_grpc_status_str(int grpc_status);
 
 /** Copy of text[0..len) safe to print to a terminal.
  *

@@ -35,11 +35,11 @@ typedef enum bg_log_level {
  *                   (borrowed: valid only during the call).
  *  @param message   one line without a newline, UTF-8 (server text escaped as by
  *                   bg_text_escape()); borrowed: valid only during the call.
- *  @param user_data the pointer given to bg_set_log_handler(). */
+ *  @param user_data the pointer given to bg_log_set_handler(). */
 typedef void (*bg_log_fn)(bg_log_level level, const char *source, const char *message,
                           void *user_data);
 
-/** Sends every log event at the current level (bg_set_log_level()) and above to `fn`.
+/** Sends every log event at the current level (bg_log_set_level()) and above to `fn`.
  *  Process-wide; thread-safe, but an event already being delivered on another thread may still
  *  reach the previous handler. Installing a handler routes gRPC Core's log lines through it
  *  from then on.
@@ -47,23 +47,42 @@ typedef void (*bg_log_fn)(bg_log_level level, const char *source, const char *me
  *                   nothing otherwise.
  *  @param user_data passed to `fn` (borrowed: it must stay valid until the handler is
  *                   replaced); may be NULL. */
+BG_API void bg_log_set_handler(bg_log_fn fn, void *user_data);
+
+/** @deprecated Use bg_log_set_handler(); the old name is kept for this minor version only.
+ *  @param fn        as for bg_log_set_handler().
+ *  @param user_data as for bg_log_set_handler(). */
+BG_DEPRECATED("use bg_log_set_handler")
 BG_API void bg_set_log_handler(bg_log_fn fn, void *user_data);
 
 /** Sets the lowest level delivered (to the handler, or to stderr under `BG_LOG`). Also asks
  *  gRPC Core for lines of that level unless `GRPC_VERBOSITY` is set. Process-wide, thread-safe.
  *  @param level the new lowest level; BG_LOG_OFF delivers nothing. Default: the level `BG_LOG`
  *               names, else BG_LOG_INFO. */
-BG_API void bg_set_log_level(bg_log_level level);
+BG_API void bg_log_set_level(bg_log_level level);
 
-/** The level now in force (see bg_set_log_level()).
+/** @deprecated Use bg_log_set_level(); the old name is kept for this minor version only.
+ *  @param level as for bg_log_set_level(). */
+BG_DEPRECATED("use bg_log_set_level") BG_API void bg_set_log_level(bg_log_level level);
+
+/** The level now in force (see bg_log_set_level()).
  *  @return the lowest level delivered. Thread-safe. */
-BG_API bg_log_level bg_get_log_level(void);
+BG_API bg_log_level bg_log_get_level(void);
+
+/** @deprecated Use bg_log_get_level(); the old name is kept for this minor version only.
+ *  @return as bg_log_get_level(). */
+BG_DEPRECATED("use bg_log_get_level") BG_API bg_log_level bg_get_log_level(void);
 
 /** The name of a level.
  *  @param level any value.
  *  @return "debug", "info", "warn", "error" or "off" (static storage; "unknown" for other
  *          values). */
-BG_API const char *bg_log_level_str(bg_log_level level);
+BG_API const char *bg_log_level_name(bg_log_level level);
+
+/** @deprecated Use bg_log_level_name(); the old name is kept for this minor version only.
+ *  @param level as for bg_log_level_name().
+ *  @return as bg_log_level_name(). */
+BG_DEPRECATED("use bg_log_level_name") BG_API const char *bg_log_level_str(bg_log_level level);
 
 #ifdef __cplusplus
 }

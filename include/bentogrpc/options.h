@@ -58,12 +58,25 @@ BG_API bg_status bg_options_set_discovery_timeout_ms(bg_options *options, int64_
 BG_API bg_status bg_options_set_default_deadline_ms(bg_options *options, int64_t deadline_ms,
                                                     bg_error *err);
 
+/** A size limit of BG_NO_LIMIT lifts the limit (bg_options_set_max_receive_size(),
+ *  bg_options_set_max_send_size()). */
+#define BG_NO_LIMIT ((size_t)-1)
+
 /** Largest response message the client accepts.
+ *  @param options the options.
+ *  @param bytes   1..INT32_MAX, or BG_NO_LIMIT (the default: no limit, as BentoML's server
+ *                 has none; gRPC's own default of 4 MiB is too small for tensors).
+ *  @param err     filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT. */
+BG_API bg_status bg_options_set_max_receive_size(bg_options *options, size_t bytes, bg_error *err);
+
+/** @deprecated Use bg_options_set_max_receive_size() (a `size_t`, BG_NO_LIMIT for no limit);
+ *  the old name is kept for this minor version only.
  *  @param options   the options.
- *  @param max_bytes bytes; -1 (the default) means no limit, as BentoML's server has none
- *                   (gRPC's own default of 4 MiB is too small for tensors).
+ *  @param max_bytes bytes, 1..INT32_MAX; -1 means no limit.
  *  @param err       filled on failure; may be NULL.
  *  @return BG_OK or BG_ERR_INVALID_ARGUMENT. */
+BG_DEPRECATED("use bg_options_set_max_receive_size")
 BG_API bg_status bg_options_set_max_receive_bytes(bg_options *options, int64_t max_bytes,
                                                   bg_error *err);
 
@@ -148,16 +161,35 @@ BG_API bg_status bg_options_set_authority(bg_options *options, const char *autho
  *  @param allow   true to allow credentials over plaintext loopback/unix:; default false.
  *  @param err     filled on failure; may be NULL.
  *  @return BG_OK or BG_ERR_INVALID_ARGUMENT. */
+BG_API bg_status bg_options_set_allow_insecure_credentials(bg_options *options, bool allow,
+                                                           bg_error *err);
+
+/** @deprecated Use bg_options_set_allow_insecure_credentials(); the old name is kept for this
+ *  minor version only.
+ *  @param options as for bg_options_set_allow_insecure_credentials().
+ *  @param allow   as for bg_options_set_allow_insecure_credentials().
+ *  @param err     filled on failure; may be NULL.
+ *  @return as bg_options_set_allow_insecure_credentials(). */
+BG_DEPRECATED("use bg_options_set_allow_insecure_credentials")
 BG_API bg_status bg_options_allow_insecure_credentials(bg_options *options, bool allow,
                                                        bg_error *err);
 
 /* ---- channel ---- */
 
 /** Largest request the client sends.
+ *  @param options the options.
+ *  @param bytes   1..INT32_MAX, or BG_NO_LIMIT (the default).
+ *  @param err     filled on failure; may be NULL.
+ *  @return BG_OK or BG_ERR_INVALID_ARGUMENT. */
+BG_API bg_status bg_options_set_max_send_size(bg_options *options, size_t bytes, bg_error *err);
+
+/** @deprecated Use bg_options_set_max_send_size() (a `size_t`, BG_NO_LIMIT for no limit); the
+ *  old name is kept for this minor version only.
  *  @param options   the options.
- *  @param max_bytes bytes; -1 (default) means no limit.
+ *  @param max_bytes bytes, 1..INT32_MAX; -1 means no limit.
  *  @param err       filled on failure; may be NULL.
  *  @return BG_OK or BG_ERR_INVALID_ARGUMENT. */
+BG_DEPRECATED("use bg_options_set_max_send_size")
 BG_API bg_status bg_options_set_max_send_bytes(bg_options *options, int64_t max_bytes,
                                                bg_error *err);
 /** HTTP/2 keepalive pings every `time_ms`, failing the connection when one is not answered
@@ -311,7 +343,7 @@ BG_API bg_status bg_call_options_set_compression(bg_call_options *call_options,
 
 /** Per-call credentials: sends "authorization: Bearer <token>". Replaces an earlier token.
  *  Sent over TLS only: on a plaintext channel the call is refused unless
- *  bg_options_allow_insecure_credentials() allows a loopback/unix: target.
+ *  bg_options_set_allow_insecure_credentials() allows a loopback/unix: target.
  *  @param call_options the per-call options.
  *  @param token        the token (copied; printable ASCII).
  *  @param err          filled on failure; may be NULL.
@@ -379,7 +411,7 @@ BG_API bg_status bg_call_options_set_output_buffer(bg_call_options *call_options
 
 /* ---- Cancelling sync calls ----
  * bg_client_call() blocks its thread; a cancel token lets another thread (a binding's
- * Ctrl-C handler, a UI) end it. Async calls have bg_async_call_cancel() instead. */
+ * Ctrl-C handler, a UI) end it. Async calls have bg_async_op_cancel() instead. */
 
 /** Lets another thread cancel sync calls (see bg_call_options_set_cancel_token()). */
 typedef struct bg_cancel_token bg_cancel_token;

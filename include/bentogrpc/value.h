@@ -239,16 +239,36 @@ BG_API size_t bg_dataframe_row_count(const bg_value *value);
  *  @param index 0-based column index.
  *  @return the name (borrowed, valid until bg_value_free()), or NULL when unnamed or out of
  *          range. */
-BG_API const char *bg_dataframe_column_name(const bg_value *value, size_t index);
+BG_API const char *bg_dataframe_column_name_at(const bg_value *value, size_t index);
 /** A column, as a series.
  *  @param value a dataframe (borrowed).
  *  @param index 0-based column index.
  *  @return the series (borrowed from the dataframe), or NULL when out of range. */
-BG_API const bg_value *bg_dataframe_column(const bg_value *value, size_t index);
+BG_API const bg_value *bg_dataframe_column_at(const bg_value *value, size_t index);
 /** The column named `name`.
  *  @param value a dataframe (borrowed).
  *  @param name  the exact, case-sensitive name.
  *  @return the series (borrowed from the dataframe), or NULL when there is none. */
+BG_API const bg_value *bg_dataframe_column_find(const bg_value *value, const char *name);
+/** @deprecated Use bg_dataframe_column_name_at(); the old name is kept for this minor version
+ *  only.
+ *  @param value as for bg_dataframe_column_name_at().
+ *  @param index as for bg_dataframe_column_name_at().
+ *  @return as bg_dataframe_column_name_at(). */
+BG_DEPRECATED("use bg_dataframe_column_name_at")
+BG_API const char *bg_dataframe_column_name(const bg_value *value, size_t index);
+/** @deprecated Use bg_dataframe_column_at(); the old name is kept for this minor version only.
+ *  @param value as for bg_dataframe_column_at().
+ *  @param index as for bg_dataframe_column_at().
+ *  @return as bg_dataframe_column_at(). */
+BG_DEPRECATED("use bg_dataframe_column_at")
+BG_API const bg_value *bg_dataframe_column(const bg_value *value, size_t index);
+/** @deprecated Use bg_dataframe_column_find(); the old name is kept for this minor version
+ *  only.
+ *  @param value as for bg_dataframe_column_find().
+ *  @param name  as for bg_dataframe_column_find().
+ *  @return as bg_dataframe_column_find(). */
+BG_DEPRECATED("use bg_dataframe_column_find")
 BG_API const bg_value *bg_dataframe_find_column(const bg_value *value, const char *name);
 
 /* ---- JSON (google.protobuf.Value on the wire) ---- */

@@ -82,7 +82,7 @@ static bg_status copy_metadata(call_op *c, bg_error *err) {
  * the registry and the descriptors as in bg_client_call_raw (call.c). */
 static bg_status start(bg_async_client *aclient, const char *api_name, const bg_value *input,
                        const bg_call_options *call_options, bg_async_call_cb callback,
-                       void *user_data, struct bg_async_call **call, bool raw, bg_error *err) {
+                       void *user_data, bg_async_op **call, bool raw, bg_error *err) {
   bgi_error_clear(err);
   if (call)
     *call = NULL;
@@ -128,16 +128,16 @@ static bg_status start(bg_async_client *aclient, const char *api_name, const bg_
 
 BG_API bg_status bg_async_call(bg_async_client *aclient, const char *api_name,
                                const bg_value *input, const bg_call_options *call_options,
-                               bg_async_call_cb callback, void *user_data,
-                               struct bg_async_call **call, bg_error *err) {
+                               bg_async_call_cb callback, void *user_data, bg_async_op **call,
+                               bg_error *err) {
   BGI_ERROR_SINK(err);
   return start(aclient, api_name, input, call_options, callback, user_data, call, false, err);
 }
 
 BG_API bg_status bg_async_call_raw(bg_async_client *aclient, const char *api_name,
                                    const bg_value *input, const bg_call_options *call_options,
-                                   bg_async_call_cb callback, void *user_data,
-                                   struct bg_async_call **call, bg_error *err) {
+                                   bg_async_call_cb callback, void *user_data, bg_async_op **call,
+                                   bg_error *err) {
   BGI_ERROR_SINK(err);
   return start(aclient, api_name, input, call_options, callback, user_data, call, true, err);
 }

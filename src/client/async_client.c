@@ -106,11 +106,15 @@ BG_API size_t bg_async_client_pending(const bg_async_client *aclient) {
   return aclient ? bgi_async_engine_outstanding(aclient->engine) : 0;
 }
 
-BG_API bool bg_async_call_cancel(struct bg_async_call *call) {
+BG_API bool bg_async_op_cancel(bg_async_op *call) {
   return call && bgi_async_op_cancel(&call->op, BGI_CANCEL_USER);
 }
 
-BG_API void bg_async_call_release(struct bg_async_call *call) {
+BG_API void bg_async_op_release(bg_async_op *call) {
   if (call)
     bgi_async_op_release(&call->op);
 }
+
+/* Deprecated spellings (docs/INTERNALS.md "Public names"), kept for this minor version. */
+BG_API bool bg_async_call_cancel(bg_async_op *call) { return bg_async_op_cancel(call); }
+BG_API void bg_async_call_release(bg_async_op *call) { bg_async_op_release(call); }

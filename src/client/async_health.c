@@ -62,7 +62,7 @@ static const bgi_async_op_vtable health_vtable = {.completed = health_completed,
 
 /* ---- starting ---- */
 
-static bg_status start(health_op *h, struct bg_async_call **call, bg_error *err) {
+static bg_status start(health_op *h, bg_async_op **call, bg_error *err) {
   bgi_async_op *op = &h->head.op;
   bg_status st = bgi_operation_prepare(&h->check.op, err);
   if (st == BG_OK)
@@ -78,7 +78,7 @@ static bg_status start(health_op *h, struct bg_async_call **call, bg_error *err)
 
 static health_op *new_op(bg_async_client *ac, const char *service, int64_t timeout_ms,
                          int64_t interval_ms, bg_async_health_cb callback, void *user_data,
-                         struct bg_async_call **call, bg_error *err) {
+                         bg_async_op **call, bg_error *err) {
   health_op *h = calloc(1, sizeof *h);
   char *name = service ? strdup(service) : NULL;
   if (!h || (service && !name)) {
@@ -100,8 +100,8 @@ static health_op *new_op(bg_async_client *ac, const char *service, int64_t timeo
 }
 
 BG_API bg_status bg_async_health(bg_async_client *aclient, const char *service, int64_t timeout_ms,
-                                 bg_async_health_cb callback, void *user_data,
-                                 struct bg_async_call **call, bg_error *err) {
+                                 bg_async_health_cb callback, void *user_data, bg_async_op **call,
+                                 bg_error *err) {
   BGI_ERROR_SINK(err);
   bgi_error_clear(err);
   if (call)
@@ -118,8 +118,7 @@ BG_API bg_status bg_async_health(bg_async_client *aclient, const char *service, 
 
 BG_API bg_status bg_async_wait_until_ready(bg_async_client *aclient, int64_t timeout_ms,
                                            int64_t interval_ms, bg_async_health_cb callback,
-                                           void *user_data, struct bg_async_call **call,
-                                           bg_error *err) {
+                                           void *user_data, bg_async_op **call, bg_error *err) {
   BGI_ERROR_SINK(err);
   bgi_error_clear(err);
   if (call)
@@ -135,7 +134,7 @@ BG_API bg_status bg_async_wait_until_ready(bg_async_client *aclient, int64_t tim
   return h ? start(h, call, err) : BG_ERR_NO_MEMORY;
 }
 
-BG_API const char *bg_async_health_service(const struct bg_async_call *call) {
+BG_API const char *bg_async_health_service(const bg_async_op *call) {
   if (!call || call->op.vt != &health_vtable)
     return NULL;
   return ((const health_op *)call)->check.service;

@@ -73,8 +73,8 @@ static bg_status check_credentials(const bg_client *client, const char *api_name
       "read on the way; nothing was sent. Use TLS (grpcs://, bg_options_set_tls)%s "
       "(call '%s' at %s)",
       local ? ", or opt in for this local server with "
-              "bg_options_allow_insecure_credentials()"
-            : "; bg_options_allow_insecure_credentials() covers loopback and unix: "
+              "bg_options_set_allow_insecure_credentials()"
+            : "; bg_options_set_allow_insecure_credentials() covers loopback and unix: "
               "servers only",
       api_name, client->url_text);
 }

@@ -323,6 +323,6 @@ bg_status bgi_client_discover(bg_client *client, bg_error *err) {
   if (unimplemented)
     explain_no_metadata(client, err);
   bgi_log(st == BG_OK ? BG_LOG_INFO : BG_LOG_WARN, "discovery at %s: %s, %zu APIs",
-          client->url_text, bg_status_str(st), client->n_apis);
+          client->url_text, bg_status_name(st), client->n_apis);
   return st;
 }

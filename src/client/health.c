@@ -8,7 +8,7 @@
 #include "error_internal.h"
 #include "wire/byte_buffer.h"
 
-BG_API const char *bg_health_status_str(bg_health_status status) {
+BG_API const char *bg_health_status_name(bg_health_status status) {
   switch (status) {
   case BG_HEALTH_UNKNOWN: return "UNKNOWN";
   case BG_HEALTH_SERVING: return "SERVING";
@@ -115,7 +115,7 @@ static bool serving(bgi_health_op *h) {
   }
   if (h->status == BG_HEALTH_SERVING)
     return true;
-  snprintf(h->last, sizeof h->last, "status %s", bg_health_status_str(h->status));
+  snprintf(h->last, sizeof h->last, "status %s", bg_health_status_name(h->status));
   return false;
 }
 
@@ -281,4 +281,9 @@ BG_API bg_status bg_wait_until_server_ready(const char *url, int64_t timeout_ms,
                                             bg_error *err) {
   BGI_ERROR_SINK(err);
   return bg_wait_until_server_ready_service(url, timeout_ms, interval_ms, options, NULL, err);
+}
+
+/* Deprecated spellings (docs/INTERNALS.md "Public names"), kept for this minor version. */
+BG_API const char *bg_health_status_str(bg_health_status status) {
+  return bg_health_status_name(status);
 }

@@ -125,13 +125,19 @@ BG_API bg_status bg_options_set_protocol_version(bg_options *options, const char
   return BG_OK;
 }
 
-BG_API bg_status bg_options_allow_insecure_credentials(bg_options *options, bool allow,
-                                                       bg_error *err) {
+BG_API bg_status bg_options_set_allow_insecure_credentials(bg_options *options, bool allow,
+                                                           bg_error *err) {
   BGI_ERROR_SINK(err);
   if (need(options, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
   options->allow_insecure_credentials = allow;
   return BG_OK;
+}
+
+BG_API bg_status bg_options_allow_insecure_credentials(bg_options *options, bool allow,
+                                                       bg_error *err) {
+  BGI_ERROR_SINK(err);
+  return bg_options_set_allow_insecure_credentials(options, allow, err);
 }
 
 BG_API bg_status bg_options_set_max_metadata_size(bg_options *options, size_t bytes,
@@ -179,13 +185,44 @@ static bg_status check_size(const char *what, int64_t max_bytes, bg_error *err) 
   return BG_OK;
 }
 
+/* A size_t limit as the channel keeps it: -1 for BG_NO_LIMIT, else 1..INT32_MAX. */
+static bg_status size_limit(const char *what, size_t bytes, int64_t *out, bg_error *err) {
+  if (bytes == BG_NO_LIMIT) {
+    *out = -1;
+    return BG_OK;
+  }
+  if (bytes == 0 || bytes > INT32_MAX)
+    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                    "max %s size must be 1..%d bytes or BG_NO_LIMIT (got %zu)", what, INT32_MAX,
+                    bytes);
+  *out = (int64_t)bytes;
+  return BG_OK;
+}
+
+BG_API bg_status bg_options_set_max_receive_size(bg_options *options, size_t bytes, bg_error *err) {
+  BGI_ERROR_SINK(err);
+  if (need(options, err) != BG_OK ||
+      size_limit("receive", bytes, &options->channel.max_receive_bytes, err) != BG_OK)
+    return BG_ERR_INVALID_ARGUMENT;
+  return BG_OK;
+}
+
+BG_API bg_status bg_options_set_max_send_size(bg_options *options, size_t bytes, bg_error *err) {
+  BGI_ERROR_SINK(err);
+  if (need(options, err) != BG_OK ||
+      size_limit("send", bytes, &options->channel.max_send_bytes, err) != BG_OK)
+    return BG_ERR_INVALID_ARGUMENT;
+  return BG_OK;
+}
+
+/* The deprecated int64_t spellings: the same checks and messages as before (-1: no limit). */
 BG_API bg_status bg_options_set_max_receive_bytes(bg_options *options, int64_t max_bytes,
                                                   bg_error *err) {
   BGI_ERROR_SINK(err);
   if (need(options, err) != BG_OK || check_size("receive", max_bytes, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
-  options->channel.max_receive_bytes = max_bytes;
-  return BG_OK;
+  return bg_options_set_max_receive_size(options, max_bytes < 0 ? BG_NO_LIMIT : (size_t)max_bytes,
+                                         err);
 }
 
 BG_API bg_status bg_options_set_max_send_bytes(bg_options *options, int64_t max_bytes,
@@ -193,8 +230,8 @@ BG_API bg_status bg_options_set_max_send_bytes(bg_options *options, int64_t max_
   BGI_ERROR_SINK(err);
   if (need(options, err) != BG_OK || check_size("send", max_bytes, err) != BG_OK)
     return BG_ERR_INVALID_ARGUMENT;
-  options->channel.max_send_bytes = max_bytes;
-  return BG_OK;
+  return bg_options_set_max_send_size(options, max_bytes < 0 ? BG_NO_LIMIT : (size_t)max_bytes,
+                                      err);
 }
 
 BG_API bg_status bg_options_set_keepalive(bg_options *options, int64_t time_ms, int64_t timeout_ms,

@@ -97,7 +97,7 @@ bool bgi_peer_advice(const bg_client *client, const bgi_unary_result *result, co
   char details[1024];
   const int dn = (int)lower_details(result, details, sizeof details);
   const char *raw = (const char *)GRPC_SLICE_START_PTR(result->details);
-  const char *name = bg_grpc_status_str(result->status);
+  const char *name = bg_grpc_status_name(result->status);
   const char *address = client->url_text;
 
   /* An HTTP/2 server that is not gRPC: Core maps its :status to a gRPC status (404

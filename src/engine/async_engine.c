@@ -292,7 +292,7 @@ bg_status bgi_async_fail_cancelled(bg_error *err, bgi_cancel_reason reason, cons
   return bgi_fail(err, BG_ERR_CANCELLED, GRPC_STATUS_CANCELLED, "%s at %s was cancelled %s", what,
                   address,
                   reason == BGI_CANCEL_CLOSE ? "because the async client was closed"
-                                             : "by bg_async_call_cancel()");
+                                             : "by bg_async_op_cancel()");
 }
 
 bg_status bgi_async_op_outcome(bgi_async_op *op, bgi_operation *operation, bgi_cancel_reason reason,

@@ -31,7 +31,7 @@ typedef struct bgi_async_op bgi_async_op;
 
 typedef enum bgi_cancel_reason {
   BGI_CANCEL_NONE = 0,
-  BGI_CANCEL_USER, /* bg_async_call_cancel() */
+  BGI_CANCEL_USER, /* bg_async_op_cancel() */
   BGI_CANCEL_CLOSE /* the client is closing */
 } bgi_cancel_reason;
 

@@ -156,7 +156,7 @@ bg_status bgi_fail_from_grpc(bg_error *err, const bgi_unary_result *result, cons
                     "which breaks the protocol; the call was cancelled (is the method a "
                     "BentoML unary RPC there?)",
                     what, address);
-  const char *name = bg_grpc_status_str(result->status);
+  const char *name = bg_grpc_status_name(result->status);
   int n = (int)GRPC_SLICE_LENGTH(result->details);
   const char *details = (const char *)GRPC_SLICE_START_PTR(result->details);
   if (n == 0) {
@@ -183,10 +183,10 @@ bg_status bgi_fail_from_grpc(bg_error *err, const bgi_unary_result *result, cons
              "raise the metadata limit, gRPC's grpc.max_metadata_size (default 8 KiB), with "
              "bg_options_set_max_metadata_size()";
     else if (n >= 8 && memcmp(details, "Received", 8) == 0) {
-      size_hint = " with bg_options_set_max_receive_bytes()";
+      size_hint = " with bg_options_set_max_receive_size()";
       reason = BG_REASON_REPLY_TOO_LARGE;
     } else if (n >= 4 && memcmp(details, "Sent", 4) == 0)
-      size_hint = " with bg_options_set_max_send_bytes()";
+      size_hint = " with bg_options_set_max_send_size()";
   }
   return bgi_fail_reason(err, code, result->status, reason, "%s at %s failed: %s: %.*s%s%s", what,
                          address, name, n, details, hint, size_hint);

@@ -96,17 +96,17 @@ BG_API size_t bg_dataframe_row_count(const bg_value *value) {
   return c && c->count ? c->values[0]->as.ndarray.count : 0;
 }
 
-BG_API const char *bg_dataframe_column_name(const bg_value *value, size_t index) {
+BG_API const char *bg_dataframe_column_name_at(const bg_value *value, size_t index) {
   const bgi_children *c = as(value, BG_VALUE_DATAFRAME);
   return c && index < c->count ? c->names[index] : NULL;
 }
 
-BG_API const bg_value *bg_dataframe_column(const bg_value *value, size_t index) {
+BG_API const bg_value *bg_dataframe_column_at(const bg_value *value, size_t index) {
   const bgi_children *c = as(value, BG_VALUE_DATAFRAME);
   return c && index < c->count ? c->values[index] : NULL;
 }
 
-BG_API const bg_value *bg_dataframe_find_column(const bg_value *value, const char *name) {
+BG_API const bg_value *bg_dataframe_column_find(const bg_value *value, const char *name) {
   const bgi_children *c = as(value, BG_VALUE_DATAFRAME);
   long i = c ? find(c, name) : -1;
   return i >= 0 ? c->values[i] : NULL;
@@ -154,4 +154,15 @@ BG_API const bg_value *bg_multipart_find(const bg_value *value, const char *name
   const bgi_children *c = as(value, BG_VALUE_MULTIPART);
   long i = c ? find(c, name) : -1;
   return i >= 0 ? c->values[i] : NULL;
+}
+
+/* Deprecated spellings (docs/INTERNALS.md "Public names"), kept for this minor version. */
+BG_API const char *bg_dataframe_column_name(const bg_value *value, size_t index) {
+  return bg_dataframe_column_name_at(value, index);
+}
+BG_API const bg_value *bg_dataframe_column(const bg_value *value, size_t index) {
+  return bg_dataframe_column_at(value, index);
+}
+BG_API const bg_value *bg_dataframe_find_column(const bg_value *value, const char *name) {
+  return bg_dataframe_column_find(value, name);
 }

@@ -151,55 +151,55 @@ check "load run refuses -o" 2 "a load run (--concurrency, --count, --duration-s,
   "$cli" call localhost:1 predict --ndarray '[1]' --count 3 -o /dev/null
 check "wait times out" 4 "was not ready after waiting" -- "$cli" wait "127.0.0.1:$unused_port" --timeout-ms 400 --interval-ms 100
 
-# issue 9: hostile command-line input
+# hostile command-line input: sizes that overflow, integers out of range, long values kept whole
 deep32=$(nested_json 26 6) # 4^32 wraps a 64-bit element count to 0
 deep20=$(nested_json 14 6) # 4^20 elements: no allocation holds them
-check "i9#1 shape product overflow" 2 "array too large" -- "$cli" call localhost:1 p --ndarray "$deep32"
-check "i9#1 via --series" 2 "array too large" -- "$cli" call localhost:1 p --series "$(nested_json 25 6)"
-check "i9#1 via --dataframe" 2 "array too large" -- "$cli" call localhost:1 p --dataframe "{\"a\": $deep32}"
-check "i9#1 via --part" 2 "--part x: array too large" -- "$cli" call localhost:1 p --part "x=ndarray:$deep32"
-check "i9#2 failure never exits 0" 2 "array too large" -- "$cli" call localhost:1 p --ndarray "$deep20"
-check "i9#9 1e300 as int64" 2 "1e300 is out of range for dtype int64" -- \
+check "shape product overflow" 2 "array too large" -- "$cli" call localhost:1 p --ndarray "$deep32"
+check "shape product overflow via --series" 2 "array too large" -- "$cli" call localhost:1 p --series "$(nested_json 25 6)"
+check "shape product overflow via --dataframe" 2 "array too large" -- "$cli" call localhost:1 p --dataframe "{\"a\": $deep32}"
+check "shape product overflow via --part" 2 "--part x: array too large" -- "$cli" call localhost:1 p --part "x=ndarray:$deep32"
+check "failure never exits 0" 2 "array too large" -- "$cli" call localhost:1 p --ndarray "$deep20"
+check "1e300 as int64" 2 "1e300 is out of range for dtype int64" -- \
   "$cli" call localhost:1 p --ndarray '[1e300]' --dtype int64
-check "i9#9 fraction as int32" 2 "1.5 is not a whole number, as dtype int32 needs" -- \
+check "fraction as int32" 2 "1.5 is not a whole number, as dtype int32 needs" -- \
   "$cli" call localhost:1 p --ndarray '[1.5]' --dtype int32
-check "i9#9 negative as uint64" 2 "-1 is out of range for dtype uint64" -- \
+check "negative as uint64" 2 "-1 is out of range for dtype uint64" -- \
   "$cli" call localhost:1 p --ndarray '[-1]' --dtype uint64
-check "i9#9 float32 overflow" 2 "1e300 is out of range for dtype float32" -- \
+check "float32 overflow" 2 "1e300 is out of range for dtype float32" -- \
   "$cli" call localhost:1 p --ndarray '[1e300]' --dtype float32
-check "i9#9 series out of range" 2 "--series: 4294967296 is out of range for dtype uint32" -- \
+check "series out of range" 2 "--series: 4294967296 is out of range for dtype uint32" -- \
   "$cli" call localhost:1 p --series '[4294967296]' --dtype uint32
-check "i9#3 uint64 beyond 2^64" 2 "18446744073709551616 does not fit in int64 or uint64" -- \
+check "uint64 beyond 2^64" 2 "18446744073709551616 does not fit in int64 or uint64" -- \
   "$cli" call localhost:1 p --ndarray '[18446744073709551616]'
 big_part=$(seq -s, 1 2000)
-check "i9#8 --part value over 4 KiB kept whole" 3 "UNAVAILABLE" -- \
+check "--part value over 4 KiB kept whole" 3 "UNAVAILABLE" -- \
   "$cli" call "127.0.0.1:$unused_port" p --part "x=ndarray:[$big_part]"
-check "i9#8 --part json over 4 KiB kept whole" 3 "UNAVAILABLE" -- \
+check "--part json over 4 KiB kept whole" 3 "UNAVAILABLE" -- \
   "$cli" call "127.0.0.1:$unused_port" p --part "j=json:{\"k\": [$big_part]}"
-check_absent "i9#17 malformed -H not echoed" 2 "-H needs 'name: value'" "SECRET" -- \
+check_absent "malformed -H not echoed" 2 "-H needs 'name: value'" "SECRET" -- \
   "$cli" call localhost:1 p --text x -H 'authorization Bearer SECRET'
 
-# issue 12: CLI conventions
-check "i12 --version" 0 "gRPC Core" -- "$cli" --version
-check_json "i12 --version json" 0 "d['libbentogrpc'] and d['grpc_core']" -- "$cli" --version --format json
-check "i12 --opt=value form" 3 "UNAVAILABLE" -- "$cli" call "127.0.0.1:$unused_port" p --ndarray='[1]' --deadline-ms=500
-check "i12 -- ends the options" 2 "unexpected argument" -- "$cli" call localhost:1 p --text x -- a b
-check "i12 unknown option still refused" 2 "unknown option '--nope'" -- "$cli" call localhost:1 p --nope
-check "i12 missing value" 2 "--ndarray needs a value" -- "$cli" call localhost:1 p --ndarray
-check "i12 @file that is missing" 2 "--ndarray: cannot open" -- "$cli" call localhost:1 p --ndarray @"$tmp/none.json"
-check_json "i12 usage error as JSON" 2 "d['error']['exit_code'] == 2 and 'ragged' in d['error']['message']" -- \
+# CLI conventions: --version, --opt=value, --, value checks, errors as JSON
+check "--version" 0 "gRPC Core" -- "$cli" --version
+check_json "--version json" 0 "d['libbentogrpc'] and d['grpc_core']" -- "$cli" --version --format json
+check "--opt=value form" 3 "UNAVAILABLE" -- "$cli" call "127.0.0.1:$unused_port" p --ndarray='[1]' --deadline-ms=500
+check "-- ends the options" 2 "unexpected argument" -- "$cli" call localhost:1 p --text x -- a b
+check "unknown option still refused" 2 "unknown option '--nope'" -- "$cli" call localhost:1 p --nope
+check "missing value" 2 "--ndarray needs a value" -- "$cli" call localhost:1 p --ndarray
+check "@file that is missing" 2 "--ndarray: cannot open" -- "$cli" call localhost:1 p --ndarray @"$tmp/none.json"
+check_json "usage error as JSON" 2 "d['error']['exit_code'] == 2 and 'ragged' in d['error']['message']" -- \
   "$cli" call localhost:1 p --ndarray '[[1],[2,3]]' --format json
-check_json "i12 unavailable as JSON" 3 "d['error']['status'] == 'BG_ERR_UNAVAILABLE' and d['error']['grpc_status_name'] == 'UNAVAILABLE'" -- \
+check_json "unavailable as JSON" 3 "d['error']['status'] == 'BG_ERR_UNAVAILABLE' and d['error']['grpc_status_name'] == 'UNAVAILABLE'" -- \
   "$cli" call "127.0.0.1:$unused_port" p --ndarray '[1]' --format=json
-check "i12 --format csv only for bench" 2 "--format csv is for bench" -- "$cli" health localhost:1 --format csv
-check "i12 --lb checked" 2 "--lb takes pick_first or round_robin" -- "$cli" health localhost:1 --lb random
-check "i12 --retries checked" 2 "--retries takes 0 to 4" -- "$cli" health localhost:1 --retries x
-check "i12 --rps checked" 2 "--rps needs" -- "$cli" bench localhost:1 p --text x --rps 0
-check "i12 --log checked" 2 "--log takes debug" -- "$cli" health localhost:1 --log loud
+check "--format csv only for bench" 2 "--format csv is for bench" -- "$cli" health localhost:1 --format csv
+check "--lb checked" 2 "--lb takes pick_first or round_robin" -- "$cli" health localhost:1 --lb random
+check "--retries checked" 2 "--retries takes 0 to 4" -- "$cli" health localhost:1 --retries x
+check "--rps checked" 2 "--rps needs" -- "$cli" bench localhost:1 p --text x --rps 0
+check "--log checked" 2 "--log takes debug" -- "$cli" health localhost:1 --log loud
 # a load run's errors are JSON documents too (they went to stderr only: stdout was empty)
-check_json "i12 bench unavailable as JSON" 3 "d['error']['status'] == 'BG_ERR_UNAVAILABLE' and d['error']['exit_code'] == 3" -- \
+check_json "bench unavailable as JSON" 3 "d['error']['status'] == 'BG_ERR_UNAVAILABLE' and d['error']['exit_code'] == 3" -- \
   "$cli" bench "127.0.0.1:$unused_port" p --text x --count 2 --format json
-check_json "i12 load unavailable as JSON" 3 "d['error']['exit_code'] == 3" -- \
+check_json "load unavailable as JSON" 3 "d['error']['exit_code'] == 3" -- \
   "$cli" call "127.0.0.1:$unused_port" p --text x --count 2 --format=json
 # --raw and v1alpha1 load runs have no discovery to find a dead server: they wait for the
 # connection instead and fail before the run as above (they used to run, every call failing)
@@ -345,102 +345,102 @@ check "bench counts" 0 "calls: 40  ok: 40  failed: 0" -- \
 check "two inputs" 2 "exactly one input" -- "$cli" call "$url" bonjour --text a --json 1
 check "deadline" 4 "DEADLINE_EXCEEDED" -- "$cli" call "$url" slow_echo_ndarray --ndarray '[1]' --deadline-ms 200
 check "bad metadata" 2 "only lower-case" -- "$cli" call "$url" predict --ndarray '[[1,2,3,4]]' -H 'Bad Key: 1'
-# issue 9: every output value printed exactly, server text escaped on a terminal
-check "i9#3 uint64 max entered and printed exactly" 0 '"data":[18446744073709551615]' -- \
+# every output value printed exactly, server text escaped on a terminal
+check "uint64 max entered and printed exactly" 0 '"data":[18446744073709551615]' -- \
   "$cli" call "$url" echo_ndarray --ndarray '[18446744073709551615]' --dtype uint64
-check "i9#3 uint64 above 2^63 inferred" 0 '{"dtype":"uint64","shape":[1],"data":[18446744073709551615]}' -- \
+check "uint64 above 2^63 inferred" 0 '{"dtype":"uint64","shape":[1],"data":[18446744073709551615]}' -- \
   "$cli" call "$url" echo_ndarray --ndarray '[18446744073709551615]'
-check "i9#3 uint64 doubled exactly" 0 '"data":[18446744073709551614]' -- \
+check "uint64 doubled exactly" 0 '"data":[18446744073709551614]' -- \
   "$cli" call "$url" double_ndarray --ndarray '[9223372036854775807]' --dtype uint64
-check "i9#3 int64 min" 0 '"data":[-9223372036854775808,9223372036854775807]' -- \
+check "int64 min" 0 '"data":[-9223372036854775808,9223372036854775807]' -- \
   "$cli" call "$url" echo_ndarray --ndarray '[-9223372036854775808,9223372036854775807]'
-check "i9#3 infinity from the server" 0 '"shape":[2,2],"data":[[Infinity,2.0],[-Infinity,4.0]]' -- \
+check "infinity from the server" 0 '"shape":[2,2],"data":[[Infinity,2.0],[-Infinity,4.0]]' -- \
   "$cli" call "$url" double_ndarray --ndarray '[[1e308,1],[-1e308,2]]' --dtype float64
-check "i9#3 NaN and Infinity round trip" 0 '"data":[NaN,Infinity,-Infinity,0.5]' -- \
+check "NaN and Infinity round trip" 0 '"data":[NaN,Infinity,-Infinity,0.5]' -- \
   "$cli" call "$url" echo_ndarray --ndarray '[NaN,Infinity,-Infinity,0.5]' --dtype float32
-check "i9#3 dataframe NaN and int64 min" 0 "            NaN -9223372036854775808" -- \
+check "dataframe NaN and int64 min" 0 "            NaN -9223372036854775808" -- \
   "$cli" call "$url" echo_dataframe --dataframe '{"a":[NaN, 1.5], "b":[-9223372036854775808, 1]}'
-check "i9#8 -H key over 255 bytes kept whole" 2 "only lower-case" -- \
+check "-H key over 255 bytes kept whole" 2 "only lower-case" -- \
   "$cli" call "$url" bonjour --text hi -H "$(printf 'x%.0s' $(seq 255))@: 1"
-check_absent "i9#10 text reply escaped on a terminal" 0 'Hello, \x1b]0;pwned\x07\x1b[2J!' "<ESC>" -- \
+check_absent "text reply escaped on a terminal" 0 'Hello, \x1b]0;pwned\x07\x1b[2J!' "<ESC>" -- \
   on_tty "$cli" call "$url" bonjour --text $'\e]0;pwned\a\e[2J'
-check_absent "i9#10 status message escaped on a terminal" 5 '\x1b]0;pwned\x07' "<ESC>" -- \
+check_absent "status message escaped on a terminal" 5 '\x1b]0;pwned\x07' "<ESC>" -- \
   on_tty "$cli" call "$url" fail_with_status --text $'NOT_FOUND|\e]0;pwned\a'
-check "i9#10 raw text with -o" 0 "text (no type), 22 bytes written" -- \
+check "raw text with -o" 0 "text (no type), 22 bytes written" -- \
   "$cli" call "$url" bonjour --text $'\e]0;pwned\a\e[2J' -o "$tmp/text.out"
-check "i9#10 raw bytes in the -o file" 0 "" -- \
+check "raw bytes in the -o file" 0 "" -- \
   bash -c "printf 'Hello, \\033]0;pwned\\a\\033[2J!' | cmp - '$tmp/text.out'"
-check "i9#10 raw text to a pipe" 0 "" -- \
+check "raw text to a pipe" 0 "" -- \
   bash -c "'$cli' call '$url' bonjour --text \$'\\e' | od -c | grep -qF '033'"
-# issue 12: inputs from files and stdin, -o -, --format json for every output, -v, logging
+# inputs from files and stdin, -o -, --format json for every output, -v, logging
 printf '[[5.9,3,5.1,1.8],[1,2,3,4]]\n' >"$tmp/batch.json"
-check "i12 --ndarray @file" 0 '"data":[15.8,10.0]' -- "$cli" call "$url" predict --ndarray @"$tmp/batch.json" --dtype float32
-check "i12 --ndarray @- (stdin)" 0 '"data":[15.8,10.0]' -- \
+check "--ndarray @file" 0 '"data":[15.8,10.0]' -- "$cli" call "$url" predict --ndarray @"$tmp/batch.json" --dtype float32
+check "--ndarray @- (stdin)" 0 '"data":[15.8,10.0]' -- \
   bash -c "'$cli' call '$url' predict --ndarray @- --dtype float32 <'$tmp/batch.json'"
-check "i12 --text @@ is a literal @" 0 "Hello, @x!" -- "$cli" call "$url" bonjour --text @@x
-check "i12 --part json:@file" 0 "" -- bash -c "printf '{\"a\": 1}' >'$tmp/meta.json' && '$cli' call '$url' echo_json --json @'$tmp/meta.json'"
-check "i12 two inputs from stdin refused" 2 "stdin (@-) can feed only one input" -- \
+check "--text @@ is a literal @" 0 "Hello, @x!" -- "$cli" call "$url" bonjour --text @@x
+check "--part json:@file" 0 "" -- bash -c "printf '{\"a\": 1}' >'$tmp/meta.json' && '$cli' call '$url' echo_json --json @'$tmp/meta.json'"
+check "two inputs from stdin refused" 2 "stdin (@-) can feed only one input" -- \
   "$cli" call "$url" bonjour --text @- --json @- </dev/null
-check "i12 -o - writes text to stdout" 0 "" -- \
+check "-o - writes text to stdout" 0 "" -- \
   bash -c "'$cli' call '$url' bonjour --text W -o - | cmp - <(printf 'Hello, W!')"
-check "i12 -o - writes a file to stdout" 0 "" -- \
+check "-o - writes a file to stdout" 0 "" -- \
   bash -c "'$cli' call '$url' echo_image --file '$tmp/img.bmp' -o '$tmp/o.bmp' && '$cli' call '$url' echo_image --file '$tmp/img.bmp' -o - | cmp - '$tmp/o.bmp'"
-check "i12 no file named -" 0 "" -- test ! -e ./-
-check "i12 -H key lower-cased" 0 '"data":[true]' -- "$cli" call "$url" echo_ndarray --ndarray '[true]' -H 'X-Upper: 1'
-check "i12 -v shows trailers, status and time" 0 "< status: BG_OK" -- \
+check "no file named -" 0 "" -- test ! -e ./-
+check "-H key lower-cased" 0 '"data":[true]' -- "$cli" call "$url" echo_ndarray --ndarray '[true]' -H 'X-Upper: 1'
+check "-v shows trailers, status and time" 0 "< status: BG_OK" -- \
   "$cli" call "$url" bonjour --text hi -v -H 'x-request-id: 9'
-check_absent "i12 -v hides credentials" 0 "> x-api-key: (hidden)" "SECRETTOKEN" -- \
+check_absent "-v hides credentials" 0 "> x-api-key: (hidden)" "SECRETTOKEN" -- \
   "$cli" call "$url" bonjour --text hi -v -H 'X-Api-Key: SECRETTOKEN'
 check_absent "-v hides proxy-authorization and cookies" 0 "> proxy-authorization: (hidden)" "SECRETTOKEN" -- \
   "$cli" call "$url" bonjour --text hi -v -H 'Proxy-Authorization: Basic SECRETTOKEN' -H 'Cookie: s=SECRETTOKEN' -H 'x-session-id: SECRETTOKEN'
 check "-v still shows plain headers" 0 "> x-request-id: 9" -- \
   "$cli" call "$url" bonjour --text hi -v -H 'x-request-id: 9'
-check "i12 -v logs the library's events" 0 "bentogrpc: info: connecting to" -- "$cli" describe "$url" -v
-check "i12 --log info" 0 "bentogrpc: info: discovery at" -- "$cli" describe "$url" --log info
-check "i12 BG_LOG=info" 0 "bentogrpc: info: connecting to" -- env BG_LOG=info "$cli" health "$url"
-check_json "i12 describe json" 0 "any(a['name'] == 'predict' and a['input']['descriptor'] for a in d['apis'])" -- \
+check "-v logs the library's events" 0 "bentogrpc: info: connecting to" -- "$cli" describe "$url" -v
+check "--log info" 0 "bentogrpc: info: discovery at" -- "$cli" describe "$url" --log info
+check "BG_LOG=info" 0 "bentogrpc: info: connecting to" -- env BG_LOG=info "$cli" health "$url"
+check_json "describe json" 0 "any(a['name'] == 'predict' and a['input']['descriptor'] for a in d['apis'])" -- \
   "$cli" describe "$url" --format json
-check_json "i12 health json" 0 "d['status'] == 'SERVING'" -- "$cli" health "$url" --format json
-check_json "i12 wait json" 0 "d['status'] == 'SERVING'" -- "$cli" wait "$url" --format json
-check_json "i12 ndarray json" 0 "d['kind'] == 'ndarray' and d['value']['data'] == [15.8, 10.0]" -- \
+check_json "health json" 0 "d['status'] == 'SERVING'" -- "$cli" health "$url" --format json
+check_json "wait json" 0 "d['status'] == 'SERVING'" -- "$cli" wait "$url" --format json
+check_json "ndarray json" 0 "d['kind'] == 'ndarray' and d['value']['data'] == [15.8, 10.0]" -- \
   "$cli" call "$url" predict --ndarray @"$tmp/batch.json" --dtype float32 --format json
-check_json "i12 series json" 0 "d['kind'] == 'series' and d['value']['data'] == [1, 2, 3]" -- \
+check_json "series json" 0 "d['kind'] == 'series' and d['value']['data'] == [1, 2, 3]" -- \
   "$cli" call "$url" echo_series_from_sample --series '[1,2,3]' --format json
-check_json "i12 dataframe json" 0 "d['kind'] == 'dataframe' and d['columns'][0]['name'] == 'col1' and d['columns'][0]['value']['data'] == [46]" -- \
+check_json "dataframe json" 0 "d['kind'] == 'dataframe' and d['columns'][0]['name'] == 'col1' and d['columns'][0]['value']['data'] == [46]" -- \
   "$cli" call "$url" double_dataframe --dataframe '{"col1":[23]}' --format json
-check_json "i12 json output json" 0 "d['kind'] == 'json' and d['value'] == {'a': 1, 'b': [True]}" -- \
+check_json "json output json" 0 "d['kind'] == 'json' and d['value'] == {'a': 1, 'b': [True]}" -- \
   "$cli" call "$url" echo_json --json '{"b":[true],"a":1}' --format json
-check_json "i12 text json" 0 "d == {'kind': 'text', 'value': 'Hello, Wörld!'}" -- \
+check_json "text json" 0 "d == {'kind': 'text', 'value': 'Hello, Wörld!'}" -- \
   "$cli" call "$url" bonjour --text "Wörld" --format json
-check_json "i12 file json" 0 "d['kind'] == 'file' and d['mime'] == 'image/bmp' and d['size'] > 54" -- \
+check_json "file json" 0 "d['kind'] == 'file' and d['mime'] == 'image/bmp' and d['size'] > 54" -- \
   "$cli" call "$url" echo_image --file "$tmp/img.bmp" --format json
-check_json "i12 multipart json" 0 "d['kind'] == 'multipart' and len(d['parts']) >= 1" -- \
+check_json "multipart json" 0 "d['kind'] == 'multipart' and len(d['parts']) >= 1" -- \
   "$cli" call "$url" predict_multi_images --part "original=file:$tmp/img.bmp" --part "compared=file:$tmp/img.bmp" --format json
 # non-finite floats as JSON can carry them (strings, as the proto3 JSON mapping and grpcurl
 # spell them): a bare NaN is not JSON; and each document is one line
-check_json "i12 NaN and Infinity in strict JSON" 0 "d['value']['data'] == ['NaN', 'Infinity', '-Infinity', 0.5]" -- \
+check_json "NaN and Infinity in strict JSON" 0 "d['value']['data'] == ['NaN', 'Infinity', '-Infinity', 0.5]" -- \
   "$cli" call "$url" echo_ndarray --ndarray '[NaN,Infinity,-Infinity,0.5]' --dtype float32 --format json
-check_json "i12 float64 NaN in strict JSON" 0 "d['value']['data'] == ['NaN', 1.5]" -- \
+check_json "float64 NaN in strict JSON" 0 "d['value']['data'] == ['NaN', 1.5]" -- \
   "$cli" call "$url" echo_ndarray --ndarray '[NaN,1.5]' --format json
-check_json "i12 dataframe NaN in strict JSON" 0 "d['columns'][0]['value']['data'] == ['NaN', 1.5]" -- \
+check_json "dataframe NaN in strict JSON" 0 "d['columns'][0]['value']['data'] == ['NaN', 1.5]" -- \
   "$cli" call "$url" echo_dataframe --dataframe '{"a":[NaN, 1.5]}' --format json
-check "i12 a call's JSON document is one line" 0 "" -- bash -c \
+check "a call's JSON document is one line" 0 "" -- bash -c \
   "[ \"\$('$cli' call '$url' echo_series_from_sample --series '[1,2,3]' --format json | wc -l)\" = 1 ]"
-check_json "i12 bench unknown API as JSON" 5 "d['error']['exit_code'] == 5 and 'nope' in d['error']['message']" -- \
+check_json "bench unknown API as JSON" 5 "d['error']['exit_code'] == 5 and 'nope' in d['error']['message']" -- \
   "$cli" bench "$url" nope --text hi --count 2 --format json
-check_json "i12 bench bad input as JSON" 2 "d['error']['exit_code'] == 2 and 'Text expects' in d['error']['message']" -- \
+check_json "bench bad input as JSON" 2 "d['error']['exit_code'] == 2 and 'Text expects' in d['error']['message']" -- \
   "$cli" bench "$url" bonjour --ndarray '[1]' --count 2 --format json
-check_json "i12 server error json" 5 "d['error']['exit_code'] == 5 and 'nope' in d['error']['message']" -- \
+check_json "server error json" 5 "d['error']['exit_code'] == 5 and 'nope' in d['error']['message']" -- \
   "$cli" call "$url" nope --ndarray '[1]' --format json
-check_json "i12 bench json" 0 "d['calls'] == 20 and d['ok'] == 20 and d['latency_ms']['p99'] > 0 and sum(b['count'] for b in d['histogram']) == 20" -- \
+check_json "bench json" 0 "d['calls'] == 20 and d['ok'] == 20 and d['latency_ms']['p99'] > 0 and sum(b['count'] for b in d['histogram']) == 20" -- \
   "$cli" bench "$url" bonjour --text hi --concurrency 2 --count 20 --format json
-check "i12 bench csv" 0 "calls,ok,failed,concurrency,elapsed_s" -- \
+check "bench csv" 0 "calls,ok,failed,concurrency,elapsed_s" -- \
   "$cli" bench "$url" bonjour --text hi --concurrency 2 --count 10 --format csv
-check_json "i12 bench --rps and --warmup-s" 0 "d['calls'] == 6 and d['warmup_calls'] >= 1" -- \
+check_json "bench --rps and --warmup-s" 0 "d['calls'] == 6 and d['warmup_calls'] >= 1" -- \
   "$cli" bench "$url" bonjour --text hi --concurrency 2 --count 6 --rps 50 --warmup-s 0.1 --format json
-check "i12 --lb --retries --health-check accepted" 0 "Hello, x!" -- \
+check "--lb --retries --health-check accepted" 0 "Hello, x!" -- \
   "$cli" call "$url" bonjour --text x --lb round_robin --retries 2 --health-check
-check "i12 --health-check=SERVICE" 0 "SERVING" -- "$cli" health "$url" --lb round_robin --health-check=
+check "--health-check=SERVICE" 0 "SERVING" -- "$cli" health "$url" --lb round_robin --health-check=
 check "v1alpha1 explains" 6 "no ServiceMetadata" -- "$cli" describe "$url" --protocol-version v1alpha1
 cleanup
 
@@ -466,11 +466,11 @@ check "tls wrong CA" 3 "TLS handshake" -- "$cli" health "localhost:$port" --cace
   --cert "$c/client.pem" --key "$c/client.key"
 check "missing CA file" 2 "cannot open" -- "$cli" health "localhost:$port" --cacert "$c/nope.pem"
 check "cert without key" 2 "--cert and --key go together" -- "$cli" health "localhost:$port" --cert "$c/client.pem"
-check "i9#6 --cacert then --plaintext" 2 "--plaintext cannot go with --cacert" -- \
+check "--cacert then --plaintext" 2 "--plaintext cannot go with --cacert" -- \
   "$cli" health "localhost:$port" --cacert "$c/ca.pem" --plaintext
-check "i9#6 --plaintext then --cacert" 2 "--plaintext cannot go with --cacert" -- \
+check "--plaintext then --cacert" 2 "--plaintext cannot go with --cacert" -- \
   "$cli" health "localhost:$port" --plaintext --cacert "$c/ca.pem"
-check "i9#6 --plaintext with --key" 2 "--plaintext cannot go with --cert" -- \
+check "--plaintext with --key" 2 "--plaintext cannot go with --cert" -- \
   "$cli" health "localhost:$port" --plaintext --key "$c/client.key" --cert "$c/client.pem"
 if [ -n "$mtls_example" ]; then
   check "mtls from memory (example)" 0 "predict over mutual TLS: 15.8" -- \
@@ -485,7 +485,7 @@ start_server
 check "compressed call" 0 '"data":[[2,4],[6,8]]' -- \
   "$cli" call "127.0.0.1:$port" double_ndarray --ndarray '[[1,2],[3,4]]' --compress gzip
 check "bad compression" 2 "--compress takes" -- "$cli" call "127.0.0.1:$port" bonjour --text x --compress lz4
-check "max recv bytes" 5 "bg_options_set_max_receive_bytes" -- \
+check "max recv bytes" 5 "bg_options_set_max_receive_size" -- \
   "$cli" call "127.0.0.1:$port" echo_ndarray --ndarray "[$(seq -s, 1 3000)]" --dtype float64 --max-recv-bytes 20000
 check "discovery over limit" 5 "Received message larger than max" -- \
   "$cli" describe "127.0.0.1:$port" --max-recv-bytes 100
@@ -497,29 +497,29 @@ check "TLS to a plaintext server: the CLI names its flags" 3 "(bentogrpc: the CA
 check "plaintext wins over grpcs" 0 "SERVING" -- "$cli" health "grpcs://127.0.0.1:$port" --plaintext
 cleanup
 
-# Issue 11 flags: a replica that says who answered, retries over a server failing its first calls
+# Replica flags: a replica that says who answered, retries over a server failing its first calls
 start_server --replica-id r7 --fail-first-calls 1
-check "i11 --retries retries UNAVAILABLE" 0 '"data":[2.0]' -- \
+check "--retries retries UNAVAILABLE" 0 '"data":[2.0]' -- \
   "$cli" call "127.0.0.1:$port" double_ndarray --ndarray '[1.0]' --retries 2 --lb round_robin
-check_json "i11 bench counts calls per replica" 0 "d['replicas'] == {'r7': 20}" -- \
+check_json "bench counts calls per replica" 0 "d['replicas'] == {'r7': 20}" -- \
   "$cli" bench "127.0.0.1:$port" bonjour --text hi --concurrency 2 --count 20 --format json \
   --lb round_robin --health-check
-check "i12 -v: request metadata, trailers, status and time on stderr only" 0 "" -- bash -c \
+check "-v: request metadata, trailers, status and time on stderr only" 0 "" -- bash -c \
   "'$cli' call 127.0.0.1:$port bonjour --text hi -v -H 'X-Request-Id: 5' >'$tmp/v.out' 2>'$tmp/v.err' &&
    grep -qF '> x-request-id: 5' '$tmp/v.err' && grep -qF '< trailer bentoml-replica: r7' '$tmp/v.err' &&
    grep -qF '< status: BG_OK (gRPC OK)' '$tmp/v.err' && grep -qE '^< time: [0-9.]+ ms$' '$tmp/v.err' &&
    [ \"\$(cat '$tmp/v.out')\" = 'Hello, hi!' ]"
-check "i11 bench prints calls per replica" 0 "calls per replica (bentoml-replica):" -- \
+check "bench prints calls per replica" 0 "calls per replica (bentoml-replica):" -- \
   "$cli" bench "127.0.0.1:$port" bonjour --text hi --concurrency 2 --count 5
-check "i11 bench csv counts calls per replica" 0 "" -- bash -c \
+check "bench csv counts calls per replica" 0 "" -- bash -c \
   "out=\$('$cli' bench 127.0.0.1:$port bonjour --text hi --concurrency 2 --count 6 --format csv) &&
    [ \"\$(head -1 <<<\"\$out\" | cut -d, -f13-)\" = max_ms,replica:r7 ] &&
    [ \"\$(tail -1 <<<\"\$out\" | cut -d, -f1,14)\" = 6,6 ] && [ \"\$(wc -l <<<\"\$out\")\" = 2 ]"
-check_json "i11 bench --raw counts calls per replica" 0 "d['ok'] == 8 and d['replicas'] == {'r7': 8}" -- \
+check_json "bench --raw counts calls per replica" 0 "d['ok'] == 8 and d['replicas'] == {'r7': 8}" -- \
   "$cli" bench "127.0.0.1:$port" bonjour --text hi --concurrency 2 --count 8 --format json --raw
 cleanup
 
-# Issue 11: call and bench take gRPC's target syntax; one ipv4: target naming three replicas,
+# call and bench take gRPC's target syntax; one ipv4: target naming three replicas,
 # round_robin: bench counts every replica's calls (round_robin may start on the first replica
 # ready, so the split need not be exact), and the flags are taken by bench as by call.
 server_pid=
@@ -531,15 +531,15 @@ for i in 1 2 3; do
 done
 server_pid=
 ipv4_target="ipv4:$(IFS=,; echo "${targets[*]}")"
-check "i11 call over an ipv4: list" 0 '"data":[2.0]' -- \
+check "call over an ipv4: list" 0 '"data":[2.0]' -- \
   "$cli" call "$ipv4_target" double_ndarray --ndarray '[1.0]' --lb round_robin
-check "i11 call over dns:///localhost" 0 "Hello, x!" -- \
+check "call over dns:///localhost" 0 "Hello, x!" -- \
   "$cli" call "dns:///localhost:${targets[0]##*:}" bonjour --text x
-check_json "i11 bench spreads over 3 replicas" 0 \
+check_json "bench spreads over 3 replicas" 0 \
   "d['ok'] == 300 and sorted(d['replicas']) == ['r1', 'r2', 'r3'] and sum(d['replicas'].values()) == 300" -- \
   "$cli" bench "$ipv4_target" bonjour --text hi --concurrency 4 --count 300 --format json \
   --lb round_robin --retries 2 --health-check
-check_json "i11 bench pick_first sticks to one replica" 0 \
+check_json "bench pick_first sticks to one replica" 0 \
   "d['ok'] == 100 and len(d['replicas']) == 1" -- \
   "$cli" bench "$ipv4_target" bonjour --text hi --concurrency 4 --count 100 --format json
 stop_replicas

@@ -16,7 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char *const dtypes[] = {NULL,    "float32", "float64", "bool", "int32",
                                      "int64", "uint32",  "uint64",  "str",  "UINT16"};
 
-/* A failure without a code or message is a defect (issue 9 #2): crash so libFuzzer keeps it. */
+/* A failure without a code or message is a defect (a failure must always say what failed): crash so
+ * libFuzzer keeps it. */
 static void check_failure(const bg_error *err) {
   if (err->code == BG_OK || err->message[0] == '\0')
     abort();

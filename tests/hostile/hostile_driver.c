@@ -62,7 +62,7 @@ static double started;
 static int report(const char *step, const bg_error *err, const char *out_json) {
   out o = {.len = 0};
   put(&o, "{\"step\": \"%s\", \"code\": \"%s\", \"grpc\": %d, \"msg_hex\": \"", step,
-      bg_status_str(err->code), err->grpc_status);
+      bg_status_name(err->code), err->grpc_status);
   put_hex(&o, err->message, strnlen(err->message, sizeof err->message));
   put(&o, "\", \"ms\": %.0f, \"out\": %s}\n", now_ms() - started, out_json ? out_json : "null");
   fputs(o.buf, stdout);
@@ -141,8 +141,8 @@ typedef struct async_slot {
   int index;
 } async_slot;
 
-static void on_call(struct bg_async_call *call, bg_status status, bg_value *output,
-                    const bg_error *err, void *user_data) {
+static void on_call(bg_async_op *call, bg_status status, bg_value *output, const bg_error *err,
+                    void *user_data) {
   (void)call;
   async_slot *slot = user_data;
   slot->state->runs[slot->index]++;
@@ -192,7 +192,7 @@ static int run_async(const char *url, const bg_options *opts, const char *api,
   bool first = true;
   for (int c = 0; c <= BG_ERR_INTERNAL; c++)
     if (state.codes[c]) {
-      put(&o, "%s\"%s\": %d", first ? "" : ", ", bg_status_str((bg_status)c), state.codes[c]);
+      put(&o, "%s\"%s\": %d", first ? "" : ", ", bg_status_name((bg_status)c), state.codes[c]);
       first = false;
     }
   put(&o, "}}");
@@ -204,8 +204,8 @@ static int run_async(const char *url, const bg_options *opts, const char *api,
   return report("async", &result, o.buf);
 }
 
-/* bg_options_allow_insecure_credentials() is new in issue 9; looked up at run time so this
- * driver builds (and reports "not available") on a library without it. */
+/* bg_options_set_allow_insecure_credentials() came after the first release; looked up at run time
+ * so this driver builds (and reports "not available") on a library without it. */
 typedef bg_status (*allow_insecure_fn)(bg_options *, bool, bg_error *);
 
 static int usage(void) {
@@ -231,11 +231,11 @@ int main(int argc, char **argv) {
       s = bg_call_options_set_validate(copts, false, &err);
     } else if (strcmp(a, "--insecure-creds") == 0) {
       allow_insecure_fn allow = (allow_insecure_fn)(uintptr_t)dlsym(
-          RTLD_DEFAULT, "bg_options_allow_insecure_credentials");
+          RTLD_DEFAULT, "bg_options_set_allow_insecure_credentials");
       if (!allow) {
         err = (bg_error){.code = BG_ERR_UNSUPPORTED};
         snprintf(err.message, sizeof err.message,
-                 "bg_options_allow_insecure_credentials is not in this library");
+                 "bg_options_set_allow_insecure_credentials is not in this library");
         s = BG_ERR_UNSUPPORTED;
         break;
       }

@@ -142,7 +142,7 @@ SCENARIOS = {
     "reply_count_mismatch": {"call": const(wire.lfield(Response.NDARRAY, wire.ndarray(
         2, [3], wire.packed_doubles(NDArray.DOUBLE, [1.0, 2.0]))))},
     "reply_empty": {"call": const(b"")},
-    # --- issue 9 defects 11 and 12: lies the decoders used to accept or blame on the caller
+    # --- reply decoding (README defects 11 and 12): lies the decoders used to accept or blame on the caller
     "multipart_dup": {"call": const(wire.lfield(Response.MULTIPART, wire.lfield(
         1, wire.map_entry("dup_part", TEXT_PART)) + wire.lfield(
         1, wire.map_entry("dup_part", TEXT_PART))))},
@@ -153,7 +153,7 @@ SCENARIOS = {
         8, [2], wire.lfield(NDArray.STRING, b"ok") + wire.lfield(NDArray.STRING, b"\xff\xfe"))))},
     "text_escape": {"call": const(wire.lfield(Response.TEXT, wire.string_value(
         ESCAPES.encode())))},
-    # --- issue 9 defect 3: values the CLI used to drop or round
+    # --- printed values (README defect 3): values the CLI used to drop or round
     "reply_nonfinite": {"call": const(wire.lfield(Response.NDARRAY, wire.ndarray(
         1, [2, 2], wire.packed_floats(NDArray.FLOAT,
                                       [1.0, float("nan"), float("inf"), float("-inf")]))))},
@@ -161,7 +161,7 @@ SCENARIOS = {
         7, [2], wire.packed_varints(NDArray.UINT64, [2**64 - 2, 2**53 + 1]))))},
     "reply_int64_extremes": {"call": const(wire.lfield(Response.NDARRAY, wire.ndarray(
         5, [2], wire.packed_varints(NDArray.INT64, [-2**63, 2**63 - 1]))))},
-    # --- issue 9 defects 5, 10 and 14 at the gRPC level
+    # --- the gRPC level (README defects 5, 10 and 14): second reply, escapes, advice
     "two_replies": {"call": const(VALID_NDARRAY), "stream": True},
     "status_escape": {"call": abort(grpc.StatusCode.INVALID_ARGUMENT, ESCAPES)},
     "huge_trailers": {"call": with_trailers([("x-huge", "a" * (1 << 20))])},

@@ -9,7 +9,8 @@ hostile_driver (one library step, one JSON line) and/or the CLI with a time boun
 EXACT outcome (code, gRPC status, message substring, exit code, nothing on stdout where
 nothing is expected, what the server received) and kills what it started by PID.
 
-Scenarios named issue9_dN_* cover defect N of issue 9 (docs say what was wrong); the others
+Scenarios in LibraryDefects and CliDefects each cover one defect of README.md's numbered list
+("Defect N" in their docstrings says what was wrong); the others
 pin down classes that already held (garbage, truncated and lying protobuf, 2 GiB length
 prefixes, 5000-deep nesting, 100k APIs, overflowing shapes, bad dtypes, non-gRPC peers,
 servers killed mid-call). Run one with `-k NAME` (a substring of the test name).
@@ -572,45 +573,45 @@ class WrongPeer(Case):
         self.assertEqual(s.records(), [], "nothing reached the server")
 
 
-# ---------------------------------------------------------------- issue 9: library defects
+# ---------------------------------------------------------------- defects of the library
 
-class Issue9Library(Case):
-    def test_issue9_d05_two_replies_on_unary_call(self):
+class LibraryDefects(Case):
+    def test_two_replies_on_unary_call(self):
         """Defect 5: a second reply message hung a call without deadline for ever."""
         s = self.server("two_replies")
         r = drive(s.url, "call", "ndarray", "ndarray", "1", timeout=15)
         self.assertResult(r, "BG_ERR_PROTOCOL", "more than one")
 
-    def test_issue9_d06_tls_material_then_tls_off(self):
+    def test_tls_material_then_tls_off(self):
         """Defect 6: a CA then bg_options_set_tls(false) silently connected in plaintext."""
         r = drive("--cacert", f"{CERTS}/ca.pem", "--tls", "off", "127.0.0.1:1", "connect")
         self.assertResult(r, "BG_ERR_INVALID_ARGUMENT", "bg_options_set_tls(false)",
                           "CA certificates (bg_options_set_root_certs_", step="options")
 
-    def test_issue9_d06_tls_off_then_tls_material(self):
+    def test_tls_off_then_tls_material(self):
         """Defect 6, other order: TLS off, then a CA."""
         r = drive("--tls", "off", "--cacert", f"{CERTS}/ca.pem", "127.0.0.1:1", "connect")
         self.assertResult(r, "BG_ERR_INVALID_ARGUMENT", "bg_options_set_tls(false)",
                           "CA certificates (bg_options_set_root_certs_file)", step="options")
 
-    def test_issue9_d07_bearer_token_refused_on_plaintext(self):
+    def test_bearer_token_refused_on_plaintext(self):
         """Defect 7: the token was sent in clear; now refused before anything is sent."""
         s = self.server("echo")
         r = drive("--bearer", "SECRET", s.url, "call", "text", "text", "hi")
         self.assertResult(r, "BG_ERR_INVALID_ARGUMENT", "refusing to send credentials",
-                          "over a plaintext channel", "bg_options_allow_insecure_credentials",
+                          "over a plaintext channel", "bg_options_set_allow_insecure_credentials",
                           step="call")
         self.assertNotIn(b"SECRET", r["msg"])
         self.assertEqual([c for c in s.calls() if c.get("auth")], [])
 
-    def test_issue9_d07_bearer_token_loopback_opt_in(self):
-        """Defect 7: with bg_options_allow_insecure_credentials, loopback may carry it."""
+    def test_bearer_token_loopback_opt_in(self):
+        """Defect 7: with bg_options_set_allow_insecure_credentials, loopback may carry it."""
         s = self.server("echo")
         r = drive("--insecure-creds", "--bearer", "SECRET", s.url, "call", "text", "text", "hi")
         self.assertResult(r, "BG_OK")
         self.assertEqual([c["auth"] for c in s.calls()], [True])
 
-    def test_issue9_d10_status_message_escaped(self):
+    def test_status_message_escaped(self):
         """Defect 10: ESC/BEL from the server's status went raw into err.message."""
         s = self.server("status_escape")
         r = drive(s.url, "call", "text", "text", "hi")
@@ -619,44 +620,44 @@ class Issue9Library(Case):
         self.assertNotIn(b"\x1b", r["msg"])
         self.assertNotIn(b"\x07", r["msg"])
 
-    def test_issue9_d11_duplicate_reply_part_is_protocol(self):
+    def test_duplicate_reply_part_is_protocol(self):
         """Defect 11: duplicate part names in a reply were blamed on the caller."""
         s = self.server("multipart_dup")
         r = drive(s.url, "call", "multipart", "multipart", "hi")
         self.assertResult(r, "BG_ERR_PROTOCOL", "dup_part")
 
-    def test_issue9_d12_float_dtype_double_values(self):
+    def test_float_dtype_double_values(self):
         """Defect 12: dtype FLOAT with double_values became an empty array with BG_OK."""
         s = self.server("dtype_mismatch")
         self.assertResult(drive(s.url, "call", "ndarray", "ndarray", "1"), "BG_ERR_PROTOCOL",
                           "says dtype float32 but carries 2 values in the float64 field")
 
-    def test_issue9_d12_text_with_nul_keeps_length(self):
+    def test_text_with_nul_keeps_length(self):
         """Defect 12: "abc\\0def" came back as "abc"."""
         s = self.server("text_nul")
         r = drive(s.url, "call", "text", "text", "hi")
         self.assertResult(r, "BG_OK")
         self.assertEqual(r["out"], {"kind": "text", "len": 7, "hex": b"abc\0def".hex()})
 
-    def test_issue9_d12_string_ndarray_invalid_utf8(self):
+    def test_string_ndarray_invalid_utf8(self):
         """Defect 12: non-UTF-8 strings in a reply were accepted although value.h promises UTF-8."""
         s = self.server("string_invalid_utf8")
         self.assertResult(drive(s.url, "call", "ndarray", "ndarray", "1"), "BG_ERR_PROTOCOL",
                           "string element 1 is not valid UTF-8")
 
-    def test_issue9_d12_ndarray_copy_invalid_utf8(self):
+    def test_ndarray_copy_invalid_utf8(self):
         """Defect 12: bg_ndarray_copy of a STRING array accepted invalid UTF-8."""
         r = drive("-", "bad_utf8", "copy")
         self.assertResult(r, "BG_ERR_INVALID_ARGUMENT", "string element 1 is not valid UTF-8",
                           step="copy")
 
-    def test_issue9_d12_ndarray_borrow_invalid_utf8(self):
+    def test_ndarray_borrow_invalid_utf8(self):
         """Defect 12: the same through bg_ndarray_borrow."""
         r = drive("-", "bad_utf8", "borrow")
         self.assertResult(r, "BG_ERR_INVALID_ARGUMENT", "string element 1 is not valid UTF-8",
                           step="borrow")
 
-    def test_issue9_d12_api_name_with_nul(self):
+    def test_api_name_with_nul(self):
         """Defect 12: an API named "ab\\0cd" was callable as "ab"."""
         s = self.server("meta_api_nul")
         r = drive(s.url, "call", "ab", "text", "hi")
@@ -683,25 +684,25 @@ class Issue9Library(Case):
         d, _ = self.unix_server()
         self.assertResult(drive(f"unix:{d}/ref.sock", "connect"), "BG_OK", step="connect")
 
-    def test_issue9_d13_unix_path_fragment(self):
+    def test_unix_path_fragment(self):
         """Defect 13: "unix:/p/ref.sock#junk" reached ref.sock (URI parsing of a path)."""
         self.assertNotReached("unix:{}/ref.sock#junk", "ref.sock#junk")
 
-    def test_issue9_d13_unix_path_query(self):
+    def test_unix_path_query(self):
         """Defect 13: "unix:/p/ref.sock?x=1" reached ref.sock."""
         self.assertNotReached("unix:{}/ref.sock?x=1", "ref.sock?x=1")
 
-    def test_issue9_d13_unix_path_percent(self):
+    def test_unix_path_percent(self):
         """Defect 13: "unix:/p/%72ef.sock" was percent-decoded to ref.sock."""
         self.assertNotReached("unix:{}/%72ef.sock", "%72ef.sock")
 
-    def test_issue9_d13_unix_path_too_long(self):
+    def test_unix_path_too_long(self):
         """Defect 13: a path over 107 bytes failed as BG_ERR_SERVER 'secure client channel'."""
         r = drive("unix:/tmp/" + "p" * 120 + ".sock", "connect")
         self.assertResult(r, "BG_ERR_INVALID_ARGUMENT", step="connect")
         self.assertNotIn(b"secure client channel", r["msg"])
 
-    def test_issue9_d14_plaintext_at_tls_port(self):
+    def test_plaintext_at_tls_port(self):
         """Defect 14: the advice was 'is the server running?' with no word about TLS."""
         s = self.server("echo", "--tls-cert", f"{CERTS}/server.pem", "--tls-key",
                         f"{CERTS}/server.key")
@@ -718,7 +719,7 @@ class Issue9Library(Case):
         r = drive("--cacert", f"{CERTS}/ca.pem", f"grpcs://{s.url}", "connect")
         self.assertResult(r, "BG_OK", step="connect")
 
-    def test_issue9_d14_huge_trailers_advice(self):
+    def test_huge_trailers_advice(self):
         """Defect 14: 1 MiB of trailers advised raising the message-size limit."""
         s = self.server("huge_trailers")
         r = drive(s.url, "call", "text", "text", "hi")
@@ -726,7 +727,7 @@ class Issue9Library(Case):
         self.assertIn(b"grpc.max_metadata_size", r["msg"])
         self.assertIn(b"bg_options_set_max_metadata_size", r["msg"])
 
-    def test_issue9_d14_dtype_uint16(self):
+    def test_dtype_uint16(self):
         """Defect 14: "UINT16" was taken as numpy's unicode kind (the string dtype)."""
         self.assertResult(drive("-", "dtype", "UINT16"), "BG_ERR_INVALID_ARGUMENT", step="dtype")
 
@@ -738,7 +739,7 @@ class Issue9Library(Case):
             self.assertEqual(r["out"], {"dtype": dtype})
 
 
-# ---------------------------------------------------------------- issue 9: CLI defects
+# ---------------------------------------------------------------- defects of the CLI
 
 def nested(depth_outer: int, depth_cube: int = 6):
     """A full 4-wide cube `depth_cube` deep inside `depth_outer` 4-element lists whose other
@@ -751,7 +752,7 @@ def nested(depth_outer: int, depth_cube: int = 6):
     return json.dumps(value)
 
 
-class Issue9Cli(Case):
+class CliDefects(Case):
     @classmethod
     def setUpClass(cls):
         cls.echo = Hostile("echo")
@@ -763,7 +764,7 @@ class Issue9Cli(Case):
     def call(self, api, *args, tty=False):
         return cli("call", self.echo.url, api, *args, tty=tty)
 
-    def test_issue9_d01_shape_product_wraps(self):
+    def test_shape_product_wraps(self):
         """Defect 1: 4^32 wrapped to 0, one slot was allocated and 4096 written (ASan)."""
         for option in ("--ndarray", "--series", "--dataframe"):
             with self.subTest(option=option):
@@ -776,13 +777,13 @@ class Issue9Cli(Case):
         self.assertCli(self.call("multipart", "--part", f"a=ndarray:{nested(26)}", "--part",
                                  "b=text:x"), EXIT_USAGE, "too large", stdout_empty=True)
 
-    def test_issue9_d02_failure_always_reported(self):
+    def test_failure_always_reported(self):
         """Defect 2: 4^26 elements: the allocation failed, exit 0 with an empty 'bentogrpc: '."""
         rc, out, err = self.call("ndarray", "--ndarray", nested(20))
         self.assertCli((rc, out, err), EXIT_USAGE, stdout_empty=True)
         self.assertRegex(err, rb"bentogrpc: \S")
 
-    def test_issue9_d03_nonfinite_printed(self):
+    def test_nonfinite_printed(self):
         """Defect 3: NaN and +-Inf vanished from the printed data."""
         s = self.server("reply_nonfinite")
         rc, out, err = cli("call", s.url, "ndarray", "--ndarray", "[1]")
@@ -790,7 +791,7 @@ class Issue9Cli(Case):
         self.assertEqual(out, b'{"dtype":"float32","shape":[2,2],'
                               b'"data":[[1.0,NaN],[Infinity,-Infinity]]}\n')
 
-    def test_issue9_d03_uint64_printed_exactly(self):
+    def test_uint64_printed_exactly(self):
         """Defect 3: uint64 >= 2^53 printed as rounded doubles."""
         s = self.server("reply_uint64_big")
         rc, out, err = cli("call", s.url, "ndarray", "--ndarray", "[1]")
@@ -798,14 +799,14 @@ class Issue9Cli(Case):
         self.assertIn(b"18446744073709551614", out)
         self.assertIn(b"9007199254740993", out)
 
-    def test_issue9_d03_int64_extremes_printed_exactly(self):
+    def test_int64_extremes_printed_exactly(self):
         s = self.server("reply_int64_extremes")
         rc, out, err = cli("call", s.url, "ndarray", "--ndarray", "[1]")
         self.assertCli((rc, out, err), EXIT_OK)
         self.assertIn(b"-9223372036854775808", out)
         self.assertIn(b"9223372036854775807", out)
 
-    def test_issue9_d03_uint64_input_beyond_int64(self):
+    def test_uint64_input_beyond_int64(self):
         """Defect 3: [18446744073709551615] --dtype uint64 was refused as 'too big integer'."""
         n = len(self.echo.calls())
         self.assertCli(self.call("ndarray", "--ndarray", "[18446744073709551615]", "--dtype",
@@ -814,25 +815,25 @@ class Issue9Cli(Case):
         self.assertEqual([c["ndarray"].get("uint64Values") for c in sent],
                          [["18446744073709551615"]])
 
-    def test_issue9_d03_nonfinite_help(self):
+    def test_nonfinite_help(self):
         rc, out, _ = cli("--help")
         self.assertEqual(rc, 0)
         self.assertIn(b"NaN", out)
 
-    def test_issue9_d04_json_numbers_read_like_numbers(self):
+    def test_json_numbers_read_like_numbers(self):
         """Defect 4: 10, 100 and 20 printed as 1e+01, 1e+02 and 2e+01."""
         rc, out, err = self.call("json", "--json", '{"n": 10, "m": [100, 3, 20, 1234567]}')
         self.assertCli((rc, out, err), EXIT_OK)
         self.assertNotIn(b"e+", out)
         self.assertEqual(json.loads(out), {"n": 10, "m": [100, 3, 20, 1234567]})
 
-    def test_issue9_d06_cacert_with_plaintext(self):
+    def test_cacert_with_plaintext(self):
         """Defect 6: --cacert ca.pem --plaintext connected in plaintext."""
         self.assertCli(self.call("ndarray", "--ndarray", "[1]", "--cacert", f"{CERTS}/ca.pem",
                                  "--plaintext"), EXIT_USAGE, "--cacert", "--plaintext",
                        stdout_empty=True)
 
-    def test_issue9_d08_part_not_cut_at_4k(self):
+    def test_part_not_cut_at_4k(self):
         """Defect 8: --part text values were cut to about 4 KiB and the call exited 0."""
         n = len(self.echo.calls())
         rc, out, err = self.call("multipart", "--part", "a=text:" + "x" * 5000, "--part",
@@ -840,7 +841,7 @@ class Issue9Cli(Case):
         self.assertCli((rc, out, err), EXIT_OK)
         self.assertEqual([c.get("parts") for c in self.echo.calls()[n:]], [{"a": 5000, "b": 2}])
 
-    def test_issue9_d08_header_key_not_cut(self):
+    def test_header_key_not_cut(self):
         """Defect 8: -H keys over 255 bytes were cut."""
         key = "x-" + "k" * 300
         n = len(self.echo.calls())
@@ -848,20 +849,20 @@ class Issue9Cli(Case):
         self.assertCli((rc, out, err), EXIT_OK)
         self.assertEqual([c["meta"].get(key) for c in self.echo.calls()[n:]], ["v"])
 
-    def test_issue9_d09_out_of_range_integer(self):
+    def test_out_of_range_integer(self):
         """Defect 9: [1e300] --dtype int64 sent INT64_MIN and exited 0."""
         n = len(self.echo.calls())
         self.assertCli(self.call("ndarray", "--ndarray", "[1e300]", "--dtype", "int64"),
                        EXIT_USAGE, "int64", stdout_empty=True)
         self.assertEqual(self.echo.calls()[n:], [])
 
-    def test_issue9_d09_fractional_integer(self):
+    def test_fractional_integer(self):
         n = len(self.echo.calls())
         self.assertCli(self.call("ndarray", "--ndarray", "[1.5]", "--dtype", "int32"),
                        EXIT_USAGE, "int32", stdout_empty=True)
         self.assertEqual(self.echo.calls()[n:], [])
 
-    def test_issue9_d10_status_escaped_on_stderr(self):
+    def test_status_escaped_on_stderr(self):
         """Defect 10: the server's status message reached the terminal raw."""
         s = self.server("status_escape")
         rc, out, err = cli("call", s.url, "text", "--text", "hi")
@@ -869,7 +870,7 @@ class Issue9Cli(Case):
         self.assertNotIn(b"\x1b", err)
         self.assertNotIn(b"\x07", err)
 
-    def test_issue9_d10_text_reply_escaped_on_terminal(self):
+    def test_text_reply_escaped_on_terminal(self):
         """Defect 10: a text reply with an escape sequence retitled the window."""
         s = self.server("text_escape")
         rc, out, err = cli("call", s.url, "text", "--text", "hi", tty=True)
@@ -878,7 +879,7 @@ class Issue9Cli(Case):
         self.assertNotIn(b"\x1b", out)
         self.assertNotIn(b"\x07", out)
 
-    def test_issue9_d10_bench_replica_escaped_on_terminal(self):
+    def test_bench_replica_escaped_on_terminal(self):
         """Defect 10, found again by the audit: bench listed the replica ids from the servers'
         trailers raw, so an escape sequence in one reached the terminal. gRPC servers refuse
         to send such a value; a hand-written HTTP/2 peer sends it, and gRPC's client takes it."""
@@ -927,20 +928,20 @@ class Issue9Cli(Case):
         self.assertEqual(row[13:], ["2"] * len(want), out)
         self.assertEqual(row[:3], [str(2 * len(ids)), str(2 * len(ids)), "0"], out)
 
-    def test_issue9_d11_duplicate_reply_part_exit_6(self):
+    def test_duplicate_reply_part_exit_6(self):
         """Defect 11: duplicate reply part names exited 2 ('usage')."""
         s = self.server("multipart_dup")
         self.assertCli(cli("call", s.url, "multipart", "--part", "a=text:x", "--part",
                            "b=text:y"), EXIT_OTHER, "dup_part", stdout_empty=True)
 
-    def test_issue9_d15_empty_series_no_validate(self):
+    def test_empty_series_no_validate(self):
         """Defect 15: --no-validate still refused an empty Series."""
         n = len(self.echo.calls())
         self.assertCli(self.call("series", "--series", "[]", "--dtype", "float64",
                                  "--no-validate"), EXIT_OK)
         self.assertEqual([c["field"] for c in self.echo.calls()[n:]], ["series"])
 
-    def test_issue9_d16_no_validate_keeps_mime(self):
+    def test_no_validate_keeps_mime(self):
         """Defect 16: --no-validate still replaced --mime with the descriptor's MIME type."""
         path = os.path.join(TMP, "file.bin")
         with open(path, "wb") as f:
@@ -950,7 +951,7 @@ class Issue9Cli(Case):
                        EXIT_OK)
         self.assertEqual([c.get("kind") for c in self.echo.calls()[n:]], ["image/png"])
 
-    def test_issue9_d17_malformed_header_hides_value(self):
+    def test_malformed_header_hides_value(self):
         """Defect 17: '-H authorization Bearer SECRET' was echoed whole on stderr."""
         self.assertCli(self.call("ndarray", "--ndarray", "[1]", "-H",
                                  "authorization Bearer SECRET"), EXIT_USAGE, "-H",

@@ -54,7 +54,7 @@ typedef struct slot {
   int index;
   kind kind;
   int32_t x[3];
-  bool cancel_accepted; /* bg_async_call_cancel() returned true */
+  bool cancel_accepted; /* bg_async_op_cancel() returned true */
 } slot;
 
 struct tally {
@@ -115,30 +115,30 @@ static void judge(slot *s, bg_status st, const bg_value *out, const bg_error *er
     const int32_t *y = bg_ndarray_data(out);
     if (st != BG_OK || bg_ndarray_count(out) != 3 || y[0] != 2 * s->x[0] || y[1] != 2 * s->x[1] ||
         y[2] != 2 * s->x[2])
-      note_wrong(t, "slot %d: double_ndarray gave %s: %s", s->index, bg_status_str(st),
+      note_wrong(t, "slot %d: double_ndarray gave %s: %s", s->index, bg_status_name(st),
                  err->message);
     break;
   }
   case KIND_SERVER_ERROR:
     if (st != BG_ERR_SERVER || err->grpc_status != 3 || out)
-      note_wrong(t, "slot %d: expected a server error, got %s: %s", s->index, bg_status_str(st),
+      note_wrong(t, "slot %d: expected a server error, got %s: %s", s->index, bg_status_name(st),
                  err->message);
     break;
   case KIND_DEADLINE:
     if (st != BG_ERR_DEADLINE || err->grpc_status != 4 || out)
-      note_wrong(t, "slot %d: expected a deadline, got %s: %s", s->index, bg_status_str(st),
+      note_wrong(t, "slot %d: expected a deadline, got %s: %s", s->index, bg_status_name(st),
                  err->message);
     break;
   case KIND_CANCEL:
     if (s->cancel_accepted && (st != BG_ERR_CANCELLED || err->grpc_status != 1 || out ||
-                               !strstr(err->message, "bg_async_call_cancel")))
-      note_wrong(t, "slot %d: cancel accepted, but got %s: %s", s->index, bg_status_str(st),
+                               !strstr(err->message, "bg_async_op_cancel")))
+      note_wrong(t, "slot %d: cancel accepted, but got %s: %s", s->index, bg_status_name(st),
                  err->message);
     break;
   }
 }
 
-static void on_done(struct bg_async_call *call, bg_status st, bg_value *out, const bg_error *err,
+static void on_done(bg_async_op *call, bg_status st, bg_value *out, const bg_error *err,
                     void *user_data) {
   (void)call;
   slot *s = user_data;
@@ -163,8 +163,8 @@ static const char *api_of(kind k) {
 }
 
 /* Starts the slot's call; the input and the call options are freed before this returns. */
-static bg_status start_slot(bg_async_client *ac, slot *s, bg_async_call_cb cb,
-                            struct bg_async_call **handle, bg_error *err) {
+static bg_status start_slot(bg_async_client *ac, slot *s, bg_async_call_cb cb, bg_async_op **handle,
+                            bg_error *err) {
   int64_t shape[] = {3};
   static const char *const words[] = {"a", "b", "c"};
   bg_value *in = s->kind == KIND_SERVER_ERROR
@@ -270,7 +270,7 @@ static void mixed(mode m) {
   bg_async_client *ac = open_client(m);
   tally t;
   tally_init(&t, N);
-  struct bg_async_call *handles[N] = {0};
+  bg_async_op *handles[N] = {0};
   bg_error err;
   for (int i = 0; i < N; i++) {
     slot *s = &t.slots[i];
@@ -281,7 +281,7 @@ static void mixed(mode m) {
     if (s->kind == KIND_CANCEL) {
       assert_non_null(handles[i]);
       pthread_mutex_lock(&t.mu);
-      s->cancel_accepted = bg_async_call_cancel(handles[i]);
+      s->cancel_accepted = bg_async_op_cancel(handles[i]);
       pthread_mutex_unlock(&t.mu);
     } else {
       assert_null(handles[i]);
@@ -295,8 +295,8 @@ static void mixed(mode m) {
     /* slow_echo takes seconds, so every cancel came before the answer */
     assert_true(t.slots[i].cancel_accepted);
     assert_int_equal(t.seen[i], BG_ERR_CANCELLED);
-    assert_false(bg_async_call_cancel(handles[i])); /* after the callback: no effect */
-    bg_async_call_release(handles[i]);
+    assert_false(bg_async_op_cancel(handles[i])); /* after the callback: no effect */
+    bg_async_op_release(handles[i]);
   }
   bg_async_client_close(ac);
   tally_free(&t);
@@ -325,16 +325,16 @@ static void test_cancel_before_the_server_answers(void **state) {
   tally t;
   tally_init(&t, 1);
   t.slots[0].kind = KIND_CANCEL;
-  struct bg_async_call *h;
+  bg_async_op *h;
   bg_error err;
   assert_int_equal(start_slot(ac, &t.slots[0], on_done, &h, &err), BG_OK);
-  t.slots[0].cancel_accepted = bg_async_call_cancel(h);
+  t.slots[0].cancel_accepted = bg_async_op_cancel(h);
   assert_true(t.slots[0].cancel_accepted);
-  assert_true(bg_async_call_cancel(h)); /* repeating is harmless until the callback runs */
+  assert_true(bg_async_op_cancel(h)); /* repeating is harmless until the callback runs */
   wait_done(ac, MODE_POLL, &t, 1);
   assert_each_once(&t);
   assert_int_equal(t.seen[0], BG_ERR_CANCELLED);
-  bg_async_call_release(h);
+  bg_async_op_release(h);
   bg_async_client_close(ac);
   tally_free(&t);
 }
@@ -347,7 +347,7 @@ static void test_cancel_after_the_server_answered(void **state) {
   tally t;
   tally_init(&t, 2);
   t.slots[0].kind = KIND_CANCEL; /* judged as a cancel once accepted */
-  struct bg_async_call *h;
+  bg_async_op *h;
   bg_error err;
   int64_t shape[] = {3};
   bg_value *in = bg_ndarray_copy(BG_DTYPE_INT32, shape, 1, t.slots[0].x, 3, NULL);
@@ -357,7 +357,7 @@ static void test_cancel_after_the_server_answered(void **state) {
   struct pollfd p = {.fd = bg_async_client_fd(ac), .events = POLLIN};
   assert_int_equal(poll(&p, 1, 60000), 1);
   assert_int_equal(t.done, 0);
-  t.slots[0].cancel_accepted = bg_async_call_cancel(h);
+  t.slots[0].cancel_accepted = bg_async_op_cancel(h);
   assert_true(t.slots[0].cancel_accepted);
   size_t n = 0;
   assert_int_equal(bg_async_client_dispatch(ac, &n, &err), BG_OK);
@@ -367,32 +367,32 @@ static void test_cancel_after_the_server_answered(void **state) {
 
   /* and once the callback has run, cancel changes nothing */
   t.slots[1].kind = KIND_DOUBLE;
-  struct bg_async_call *h2;
+  bg_async_op *h2;
   assert_int_equal(start_slot(ac, &t.slots[1], on_done, &h2, &err), BG_OK);
   wait_done(ac, MODE_FD, &t, 2);
-  assert_false(bg_async_call_cancel(h2));
+  assert_false(bg_async_op_cancel(h2));
   assert_int_equal(t.seen[1], BG_OK);
   assert_each_once(&t);
-  bg_async_call_release(h2);
-  bg_async_call_release(h);
+  bg_async_op_release(h2);
+  bg_async_op_release(h);
   bg_async_client_close(ac);
   tally_free(&t);
 }
 
 typedef struct self_cancel {
-  struct bg_async_call *other; /* a slow call this callback cancels */
+  bg_async_op *other; /* a slow call this callback cancels */
   bool own_cancel, other_cancel;
   int runs;
 } self_cancel;
 
-static void cancel_from_callback(struct bg_async_call *call, bg_status st, bg_value *out,
+static void cancel_from_callback(bg_async_op *call, bg_status st, bg_value *out,
                                  const bg_error *err, void *user_data) {
   (void)err;
   self_cancel *sc = user_data;
   sc->runs++;
   assert_int_equal(st, BG_OK);
-  sc->own_cancel = bg_async_call_cancel(call);        /* its own callback has started: false */
-  sc->other_cancel = bg_async_call_cancel(sc->other); /* still in flight: true */
+  sc->own_cancel = bg_async_op_cancel(call);        /* its own callback has started: false */
+  sc->other_cancel = bg_async_op_cancel(sc->other); /* still in flight: true */
   bg_value_free(out);
 }
 
@@ -409,7 +409,7 @@ static void test_cancel_from_inside_a_callback(void **state) {
   int32_t x = 4;
   int64_t shape[] = {1};
   bg_value *in = bg_ndarray_borrow(BG_DTYPE_INT32, shape, 1, &x, 1, NULL);
-  struct bg_async_call *h;
+  bg_async_op *h;
   assert_int_equal(
       bg_async_call(ac, "double_ndarray", in, NULL, cancel_from_callback, &sc, &h, &err), BG_OK);
   bg_value_free(in);
@@ -420,15 +420,15 @@ static void test_cancel_from_inside_a_callback(void **state) {
   assert_false(sc.own_cancel);
   assert_true(sc.other_cancel);
   assert_each_once(&t);
-  bg_async_call_release(sc.other);
-  bg_async_call_release(h);
+  bg_async_op_release(sc.other);
+  bg_async_op_release(h);
   bg_async_client_close(ac);
   tally_free(&t);
 }
 
 /* Calls started on one thread, cancelled from another, delivered on the library thread. */
 typedef struct canceller {
-  struct bg_async_call **handles;
+  bg_async_op **handles;
   slot *slots;
   pthread_mutex_t *mu;
   int n;
@@ -437,7 +437,7 @@ typedef struct canceller {
 static void *cancel_all_main(void *arg) {
   canceller *c = arg;
   for (int i = 0; i < c->n; i++) {
-    bool accepted = bg_async_call_cancel(c->handles[i]);
+    bool accepted = bg_async_op_cancel(c->handles[i]);
     pthread_mutex_lock(c->mu);
     c->slots[i].cancel_accepted = accepted;
     pthread_mutex_unlock(c->mu);
@@ -451,7 +451,7 @@ static void test_cancel_from_another_thread(void **state) {
   bg_async_client *ac = open_client(MODE_THREAD);
   tally t;
   tally_init(&t, N);
-  struct bg_async_call *handles[N];
+  bg_async_op *handles[N];
   bg_error err;
   for (int i = 0; i < N; i++) {
     t.slots[i].kind = KIND_CANCEL;
@@ -466,7 +466,7 @@ static void test_cancel_from_another_thread(void **state) {
   for (int i = 0; i < N; i++) {
     assert_true(t.slots[i].cancel_accepted);
     assert_int_equal(t.seen[i], BG_ERR_CANCELLED);
-    bg_async_call_release(handles[i]);
+    bg_async_op_release(handles[i]);
   }
   bg_async_client_close(ac);
   tally_free(&t);
@@ -482,8 +482,8 @@ typedef struct close_probe {
 
 static close_probe probe;
 
-static void on_done_then_start(struct bg_async_call *call, bg_status st, bg_value *out,
-                               const bg_error *err, void *user_data) {
+static void on_done_then_start(bg_async_op *call, bg_status st, bg_value *out, const bg_error *err,
+                               void *user_data) {
   on_done(call, st, out, err, user_data);
   slot *s = user_data;
   bg_error e2;
@@ -502,7 +502,7 @@ static void close_with_calls_in_flight(mode m) {
   tally t;
   tally_init(&t, N);
   probe = (close_probe){.t = &t, .ac = ac};
-  struct bg_async_call *kept = NULL;
+  bg_async_op *kept = NULL;
   bg_error err;
   for (int i = 0; i < N; i++) {
     t.slots[i].kind = KIND_CANCEL; /* slow: still in flight when close runs */
@@ -516,8 +516,8 @@ static void close_with_calls_in_flight(mode m) {
   for (int i = 0; i < N; i++)
     assert_int_equal(t.seen[i], BG_ERR_CANCELLED);
   /* a kept handle outlives the client; cancel is then a no-op */
-  assert_false(bg_async_call_cancel(kept));
-  bg_async_call_release(kept);
+  assert_false(bg_async_op_cancel(kept));
+  bg_async_op_release(kept);
   tally_free(&t);
 }
 
@@ -549,7 +549,7 @@ static void test_close_runs_ready_callbacks(void **state) {
 
 /* ---- callbacks that start calls ---- */
 
-static void chain_next(struct bg_async_call *call, bg_status st, bg_value *out, const bg_error *err,
+static void chain_next(bg_async_op *call, bg_status st, bg_value *out, const bg_error *err,
                        void *user_data);
 
 static void chain_start_one(tally *t) {
@@ -563,7 +563,7 @@ static void chain_start_one(tally *t) {
     note_wrong(t, "chained start failed: %s", err.message);
 }
 
-static void chain_next(struct bg_async_call *call, bg_status st, bg_value *out, const bg_error *err,
+static void chain_next(bg_async_op *call, bg_status st, bg_value *out, const bg_error *err,
                        void *user_data) {
   on_done(call, st, out, err, user_data);
   tally *t = ((slot *)user_data)->t;
@@ -650,7 +650,7 @@ static void test_threads_start_calls_on_one_client(void **state) {
 
 /* ---- delivery paths and their rules ---- */
 
-static void reenter(struct bg_async_call *call, bg_status st, bg_value *out, const bg_error *err,
+static void reenter(bg_async_op *call, bg_status st, bg_value *out, const bg_error *err,
                     void *user_data) {
   (void)call;
   (void)err;
@@ -700,7 +700,7 @@ static void test_delivery_rules(void **state) {
 
 /* ---- what fails at once, without a callback ---- */
 
-static void never(struct bg_async_call *call, bg_status st, bg_value *out, const bg_error *err,
+static void never(bg_async_op *call, bg_status st, bg_value *out, const bg_error *err,
                   void *user_data) {
   (void)call;
   (void)st;
@@ -715,7 +715,7 @@ static void test_refused_calls_have_no_callback(void **state) {
   bg_async_client *ac = open_client(MODE_POLL);
   float v = 1;
   bg_value *in = bg_ndarray_borrow(BG_DTYPE_FLOAT, NULL, 0, &v, 1, NULL);
-  struct bg_async_call *h = (struct bg_async_call *)&v;
+  bg_async_op *h = (bg_async_op *)&v;
   bg_error err;
   assert_int_equal(bg_async_call(ac, "no_such_api", in, NULL, never, NULL, &h, &err),
                    BG_ERR_UNKNOWN_API);
@@ -730,8 +730,8 @@ static void test_refused_calls_have_no_callback(void **state) {
   assert_int_equal(bg_async_call(NULL, "predict", in, NULL, never, NULL, NULL, NULL),
                    BG_ERR_INVALID_ARGUMENT);
   assert_int_equal(bg_async_client_pending(ac), 0);
-  assert_false(bg_async_call_cancel(NULL));
-  bg_async_call_release(NULL);
+  assert_false(bg_async_op_cancel(NULL));
+  bg_async_op_release(NULL);
   bg_async_client_close(NULL);
   assert_null(bg_async_client_from_client(NULL, 0, &err));
   assert_null(bg_async_client_from_url("localhost", NULL, 0, &err));
@@ -874,8 +874,8 @@ typedef struct borrowed_outcome {
 
 /* Frees the caller's buffer at the first moment async.h allows: under ASan, any later use of
  * it by the library is a use-after-free. */
-static void on_borrowed_done(struct bg_async_call *call, bg_status st, bg_value *out,
-                             const bg_error *err, void *user_data) {
+static void on_borrowed_done(bg_async_op *call, bg_status st, bg_value *out, const bg_error *err,
+                             void *user_data) {
   (void)call;
   (void)err;
   borrowed_outcome *o = user_data;
@@ -972,7 +972,7 @@ typedef struct text_result {
   char text[64];
 } text_result;
 
-static void on_text(struct bg_async_call *call, bg_status st, bg_value *out, const bg_error *err,
+static void on_text(bg_async_op *call, bg_status st, bg_value *out, const bg_error *err,
                     void *user_data) {
   (void)call;
   (void)err;
@@ -1012,9 +1012,9 @@ static void test_interceptors_and_response_metadata(void **state) {
   tally t;
   tally_init(&t, 1);
   t.slots[0].kind = KIND_CANCEL;
-  struct bg_async_call *h;
+  bg_async_op *h;
   assert_int_equal(start_slot(ac, &t.slots[0], on_done, &h, &err), BG_OK);
-  t.slots[0].cancel_accepted = bg_async_call_cancel(h);
+  t.slots[0].cancel_accepted = bg_async_op_cancel(h);
 
   /* refused by a `before` hook: no callback, and the `after` hook saw it */
   bg_call_options *deny = bg_call_options_new();
@@ -1041,7 +1041,7 @@ static void test_interceptors_and_response_metadata(void **state) {
   assert_int_equal(log.after_ok, 1);
   assert_int_equal(log.after_cancelled, 1);
   assert_int_equal(log.after_denied, 1);
-  bg_async_call_release(h);
+  bg_async_op_release(h);
   bg_async_client_close(ac);
   bg_response_metadata_free(sink);
   tally_free(&t);
@@ -1056,7 +1056,7 @@ typedef struct raw_outcome {
   bg_value *output; /* taken from the callback */
 } raw_outcome;
 
-static void on_raw(struct bg_async_call *call, bg_status st, bg_value *out, const bg_error *err,
+static void on_raw(bg_async_op *call, bg_status st, bg_value *out, const bg_error *err,
                    void *user_data) {
   (void)call;
   raw_outcome *o = user_data;
@@ -1073,25 +1073,25 @@ static raw_outcome call_raw(bg_async_client *ac, const char *api, bg_value *in,
                             const bg_call_options *co) {
   raw_outcome o = {0};
   bg_error err;
-  struct bg_async_call *h = NULL;
+  bg_async_op *h = NULL;
   bg_status st = bg_async_call_raw(ac, api, in, co, on_raw, &o, &h, &err);
   if (st != BG_OK)
-    fail_msg("bg_async_call_raw(%s): %s: %s", api, bg_status_str(st), err.message);
+    fail_msg("bg_async_call_raw(%s): %s: %s", api, bg_status_name(st), err.message);
   assert_non_null(h);
   bg_value_free(in);
   for (int i = 0; i < 600 && o.runs == 0; i++) /* liveness bound only */
     assert_int_equal(bg_async_client_poll(ac, 100, NULL, &err), BG_OK);
   assert_int_equal(o.runs, 1);
   assert_int_equal(o.err.code, o.status);
-  assert_false(bg_async_call_cancel(h)); /* delivered: nothing to cancel */
-  bg_async_call_release(h);
+  assert_false(bg_async_op_cancel(h)); /* delivered: nothing to cancel */
+  bg_async_op_release(h);
   assert_int_equal(bg_async_client_pending(ac), 0);
   return o;
 }
 
 static void expect_text(raw_outcome *o, const char *want) {
   if (o->status != BG_OK)
-    fail_msg("expected '%s', got %s: %s", want, bg_status_str(o->status), o->err.message);
+    fail_msg("expected '%s', got %s: %s", want, bg_status_name(o->status), o->err.message);
   assert_int_equal(bg_value_get_kind(o->output), BG_VALUE_TEXT);
   assert_string_equal(bg_text_data(o->output), want);
   bg_value_free(o->output);
@@ -1155,7 +1155,7 @@ static void test_raw_calls(void **state) {
   assert_null(o.output);
 
   /* refused before anything started: no callback, no handle */
-  struct bg_async_call *h = (struct bg_async_call *)&o;
+  bg_async_op *h = (bg_async_op *)&o;
   in = bg_text_new("x", 1, NULL);
   assert_int_equal(bg_async_call_raw(ac, "custom_io", NULL, NULL, never, NULL, &h, &err),
                    BG_ERR_INVALID_ARGUMENT);
@@ -1297,7 +1297,7 @@ static void file_outcome_fini(file_outcome *o) {
   pthread_mutex_destroy(&o->mu);
 }
 
-static void on_file(struct bg_async_call *call, bg_status st, bg_value *out, const bg_error *err,
+static void on_file(bg_async_op *call, bg_status st, bg_value *out, const bg_error *err,
                     void *user_data) {
   (void)call;
   file_outcome *o = user_data;
@@ -1355,7 +1355,7 @@ static void count_resends(bg_log_level level, const char *source, const char *me
 
 /* A File input in memory the call must not need after bg_async_call() returns: it is freed
  * then (ASan reports any later read). */
-static bg_status start_file_call(bg_async_client *ac, file_outcome *o, struct bg_async_call **h,
+static bg_status start_file_call(bg_async_client *ac, file_outcome *o, bg_async_op **h,
                                  bg_error *err) {
   uint8_t *content = malloc(4);
   memcpy(content, (const uint8_t[]){0x81, 0x30, 0x89, 0x39}, 4);
@@ -1387,8 +1387,8 @@ static bg_error sync_file_outcome(void) {
 static void expect_like_sync(file_outcome *o, const bg_error *sync) {
   if (o->status != sync->code || o->err.grpc_status != sync->grpc_status ||
       strcmp(o->err.message, sync->message) != 0)
-    fail_msg("async: %s (grpc %d): %s\nsync:  %s (grpc %d): %s", bg_status_str(o->status),
-             o->err.grpc_status, o->err.message, bg_status_str(sync->code), sync->grpc_status,
+    fail_msg("async: %s (grpc %d): %s\nsync:  %s (grpc %d): %s", bg_status_name(o->status),
+             o->err.grpc_status, o->err.message, bg_status_name(sync->code), sync->grpc_status,
              sync->message);
   assert_int_equal(o->err.code, o->status);
   assert_false(o->output);
@@ -1396,29 +1396,29 @@ static void expect_like_sync(file_outcome *o, const bg_error *sync) {
 
 static void file_refused_like_sync(mode m) {
   bg_error sync = sync_file_outcome();
-  bg_log_level level = bg_get_log_level();
-  bg_set_log_level(BG_LOG_INFO);
+  bg_log_level level = bg_log_get_level();
+  bg_log_set_level(BG_LOG_INFO);
   atomic_store(&resends_logged, 0);
-  bg_set_log_handler(count_resends, NULL);
+  bg_log_set_handler(count_resends, NULL);
 
   bg_async_client *ac = open_client(m); /* its own discovery: `file` is sent first */
   bg_error err;
   for (int attempt = 1; attempt <= 2; attempt++) {
     file_outcome o;
     file_outcome_init(&o);
-    struct bg_async_call *h = NULL;
+    bg_async_op *h = NULL;
     assert_int_equal(start_file_call(ac, &o, &h, &err), BG_OK);
     wait_file(ac, m, &o);
     expect_like_sync(&o, &sync);
     /* the first call is resent once; the second goes as serialized_bytes at once */
     assert_int_equal(atomic_load(&resends_logged), 1);
-    assert_false(bg_async_call_cancel(h)); /* delivered: nothing to cancel */
-    bg_async_call_release(h);
+    assert_false(bg_async_op_cancel(h)); /* delivered: nothing to cancel */
+    bg_async_op_release(h);
     file_outcome_fini(&o);
   }
   bg_async_client_close(ac);
-  bg_set_log_handler(NULL, NULL);
-  bg_set_log_level(level);
+  bg_log_set_handler(NULL, NULL);
+  bg_log_set_level(level);
 }
 
 static void test_file_refused_as_file_is_resent_poll(void **state) {
@@ -1445,7 +1445,7 @@ static void test_file_resend_cancelled(void **state) {
   enum { N = 48 };
   /* static: a failed assertion leaves this function while the library thread may still write */
   static file_outcome o[N];
-  static struct bg_async_call *h[N];
+  static bg_async_op *h[N];
   static bool accepted[N];
   bg_error err;
 
@@ -1458,7 +1458,7 @@ static void test_file_resend_cancelled(void **state) {
     bg_async_client *ac = open_client(m);
     file_outcome_init(&o[0]);
     assert_int_equal(start_file_call(ac, &o[0], &h[0], &err), BG_OK);
-    accepted[0] = bg_async_call_cancel(h[0]);
+    accepted[0] = bg_async_op_cancel(h[0]);
     if (m == MODE_POLL)
       assert_true(accepted[0]);
     wait_file(ac, m, &o[0]);
@@ -1467,12 +1467,12 @@ static void test_file_resend_cancelled(void **state) {
     if (accepted[0]) {
       assert_int_equal(o[0].status, BG_ERR_CANCELLED);
       assert_int_equal(o[0].err.grpc_status, 1);
-      assert_contains(o[0].err.message, "bg_async_call_cancel");
+      assert_contains(o[0].err.message, "bg_async_op_cancel");
       assert_false(o[0].output);
     } else {
       expect_like_sync(&o[0], &sync);
     }
-    bg_async_call_release(h[0]);
+    bg_async_op_release(h[0]);
     file_outcome_fini(&o[0]);
   }
 
@@ -1484,12 +1484,12 @@ static void test_file_resend_cancelled(void **state) {
     assert_int_equal(start_file_call(ac, &o[i], &h[i], &err), BG_OK);
   }
   for (int i = 0; i < N; i += 2)
-    accepted[i] = bg_async_call_cancel(h[i]);
+    accepted[i] = bg_async_op_cancel(h[i]);
   for (int i = 0; i < N; i++) {
     wait_file(ac, MODE_THREAD, &o[i]);
     if (i % 2 == 0 && accepted[i]) {
       if (o[i].status != BG_ERR_CANCELLED)
-        fail_msg("call %d: cancel accepted, but got %s: %s", i, bg_status_str(o[i].status),
+        fail_msg("call %d: cancel accepted, but got %s: %s", i, bg_status_name(o[i].status),
                  o[i].err.message);
     } else {
       expect_like_sync(&o[i], &sync);
@@ -1498,7 +1498,7 @@ static void test_file_resend_cancelled(void **state) {
   bg_async_client_close(ac); /* joins the callback thread: no callback runs after this */
   for (int i = 0; i < N; i++) {
     assert_int_equal(o[i].runs, 1);
-    bg_async_call_release(h[i]);
+    bg_async_op_release(h[i]);
     file_outcome_fini(&o[i]);
   }
 
@@ -1549,13 +1549,13 @@ static void wait_in_window(bg_log_level level, const char *source, const char *m
 static void test_file_resend_cancelled_between_attempts(void **state) {
   (void)state;
   window w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
-  bg_log_level level = bg_get_log_level();
-  bg_set_log_level(BG_LOG_INFO);
-  bg_set_log_handler(wait_in_window, &w);
+  bg_log_level level = bg_log_get_level();
+  bg_log_set_level(BG_LOG_INFO);
+  bg_log_set_handler(wait_in_window, &w);
   bg_async_client *ac = open_client(MODE_THREAD);
   file_outcome o;
   file_outcome_init(&o);
-  struct bg_async_call *h;
+  bg_async_op *h;
   bg_error err;
   assert_int_equal(start_file_call(ac, &o, &h, &err), BG_OK);
   struct timespec limit;
@@ -1566,22 +1566,22 @@ static void test_file_resend_cancelled_between_attempts(void **state) {
   }
   bool reached = w.reached;
   pthread_mutex_unlock(&w.mu);
-  bool accepted = bg_async_call_cancel(h); /* the library thread waits in the window */
+  bool accepted = bg_async_op_cancel(h); /* the library thread waits in the window */
   pthread_mutex_lock(&w.mu);
   w.cancelled = true;
   pthread_cond_broadcast(&w.cond);
   pthread_mutex_unlock(&w.mu);
   wait_file(ac, MODE_THREAD, &o);
   bg_async_client_close(ac);
-  bg_set_log_handler(NULL, NULL);
-  bg_set_log_level(level);
+  bg_log_set_handler(NULL, NULL);
+  bg_log_set_level(level);
   assert_true(reached);
   assert_true(accepted);
   assert_int_equal(o.runs, 1);
   assert_int_equal(o.status, BG_ERR_CANCELLED);
-  assert_contains(o.err.message, "bg_async_call_cancel");
+  assert_contains(o.err.message, "bg_async_op_cancel");
   assert_false(o.output);
-  bg_async_call_release(h);
+  bg_async_op_release(h);
   file_outcome_fini(&o);
 }
 
@@ -1624,8 +1624,8 @@ typedef struct buffered_outcome {
   bg_value *output; /* taken from the callback */
 } buffered_outcome;
 
-static void on_buffered(struct bg_async_call *call, bg_status st, bg_value *out,
-                        const bg_error *err, void *user_data) {
+static void on_buffered(bg_async_op *call, bg_status st, bg_value *out, const bg_error *err,
+                        void *user_data) {
   (void)call;
   buffered_outcome *o = user_data;
   pthread_mutex_lock(&o->mu);
@@ -1647,7 +1647,7 @@ static bg_value *async_buffered(bg_async_client *ac, mode m, const char *api, co
   bg_status st = raw ? bg_async_call_raw(ac, api, in, co, on_buffered, &o, NULL, &err)
                      : bg_async_call(ac, api, in, co, on_buffered, &o, NULL, &err);
   if (st != BG_OK)
-    fail_msg("async call of %s: %s: %s", api, bg_status_str(st), err.message);
+    fail_msg("async call of %s: %s: %s", api, bg_status_name(st), err.message);
   bg_call_options_free(co);
   pthread_mutex_lock(&o.mu);
   for (int i = 0; i < 1200 && o.runs == 0; i++) { /* liveness bound only */
@@ -1670,7 +1670,7 @@ static bg_value *async_buffered(bg_async_client *ac, mode m, const char *api, co
   pthread_mutex_destroy(&o.mu);
   assert_int_equal(runs, 1);
   if (status != BG_OK)
-    fail_msg("async call of %s: %s: %s", api, bg_status_str(status), o.message);
+    fail_msg("async call of %s: %s: %s", api, bg_status_name(status), o.message);
   return out;
 }
 

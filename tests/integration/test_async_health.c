@@ -52,8 +52,8 @@ static void outcome_free(outcome *o) {
   pthread_mutex_destroy(&o->mu);
 }
 
-static void on_health(struct bg_async_call *call, bg_status st, bg_health_status health,
-                      const bg_error *err, void *user_data) {
+static void on_health(bg_async_op *call, bg_status st, bg_health_status health, const bg_error *err,
+                      void *user_data) {
   (void)call;
   outcome *o = user_data;
   pthread_mutex_lock(&o->mu);
@@ -89,7 +89,7 @@ static void check(bg_async_client *ac, const char *service, bg_status want_st,
   assert_int_equal(bg_async_health(ac, service, 5000, on_health, &o, NULL, &err), BG_OK);
   poll_until_done(ac, &o);
   if (o.status != want_st)
-    fail_msg("health of '%s': %s: %s", service ? service : "(default)", bg_status_str(o.status),
+    fail_msg("health of '%s': %s: %s", service ? service : "(default)", bg_status_name(o.status),
              o.err.message);
   assert_int_equal(o.health, want_health);
   assert_int_equal(o.err.grpc_status, want_grpc);
@@ -177,7 +177,7 @@ static void test_wait_on_a_starting_server(void **state) {
   bgt_server_stop(&starting);
 }
 
-static void refuse(struct bg_async_call *call, bg_status st, bg_value *out, const bg_error *err,
+static void refuse(bg_async_op *call, bg_status st, bg_value *out, const bg_error *err,
                    void *user_data) {
   (void)call;
   (void)st;
@@ -261,19 +261,19 @@ static void test_cancel_a_sleeping_wait(void **state) {
   bg_async_client *ac = connect_to(url, 0);
   outcome o;
   outcome_init(&o);
-  struct bg_async_call *h;
+  bg_async_op *h;
   bg_error err;
   assert_int_equal(bg_async_wait_until_ready(ac, 120000, 30000, on_health, &o, &h, &err), BG_OK);
   assert_int_equal(bg_async_client_poll(ac, 300, NULL, &err), BG_OK);
   assert_int_equal(o.runs, 0);
-  assert_true(bg_async_call_cancel(h));
+  assert_true(bg_async_op_cancel(h));
   /* liveness bound far below the 30 s interval */
   assert_int_equal(bg_async_client_poll(ac, 10000, NULL, &err), BG_OK);
   assert_int_equal(o.runs, 1);
   assert_int_equal(o.status, BG_ERR_CANCELLED);
-  assert_contains(o.err.message, "bg_async_call_cancel");
-  assert_false(bg_async_call_cancel(h));
-  bg_async_call_release(h);
+  assert_contains(o.err.message, "bg_async_op_cancel");
+  assert_false(bg_async_op_cancel(h));
+  bg_async_op_release(h);
 
   outcome c;
   outcome_init(&c);

@@ -42,7 +42,7 @@ static void predict(bg_client *c, bg_status want, bg_error *err) {
   bg_value *in = bg_ndarray_borrow(BG_DTYPE_FLOAT, shape, 2, x, 4, NULL), *out = NULL;
   bg_status st = bg_client_call(c, "predict", in, &out, NULL, err);
   if (st != want)
-    fail_msg("predict: %s, want %s: %s", bg_status_str(st), bg_status_str(want), err->message);
+    fail_msg("predict: %s, want %s: %s", bg_status_name(st), bg_status_name(want), err->message);
   if (st == BG_OK)
     assert_true(*(const float *)bg_ndarray_data(out) == 10.0f);
   bg_value_free(out);
@@ -127,7 +127,7 @@ static void test_tls_failures_are_explained(void **state) {
   assert_int_equal(err.grpc_status, 14);
   assert_contains(err.message, "TLS handshake");
   bg_options_free(o);
-  /* a plaintext client against a TLS server is told about TLS (issue 9 #14; before: "is the
+  /* a plaintext client against a TLS server is told about TLS (before: "is the
    * server running...?") */
   assert_null(bg_client_from_url(url, NULL, &err));
   assert_int_equal(err.code, BG_ERR_UNAVAILABLE);
@@ -229,7 +229,7 @@ static void test_bad_tls_material_fails_early(void **state) {
   assert_null(strstr(err.message, "TLS handshake"));
 }
 
-/* Issue 9 #6: TLS material and bg_options_set_tls(false) conflict in either order; before,
+/* TLS material and bg_options_set_tls(false) conflict in either order; before,
  * the later setting won and the client connected in plaintext. */
 static void test_tls_is_never_switched_off_silently(void **state) {
   (void)state;
@@ -289,23 +289,23 @@ static void test_message_size_limits(void **state) {
   (void)state;
   bg_error err;
   bg_options *o = bg_options_new();
-  assert_int_equal(bg_options_set_max_receive_bytes(o, 20000, &err), BG_OK);
+  assert_int_equal(bg_options_set_max_receive_size(o, 20000, &err), BG_OK);
   bg_client *c = connect_ok(plain.url, o);
   bg_value *big = zeros(100000), *out = NULL;
   assert_int_equal(bg_client_call(c, "echo_ndarray", big, &out, NULL, &err), BG_ERR_SERVER);
   assert_int_equal(err.grpc_status, 8); /* RESOURCE_EXHAUSTED */
   assert_contains(err.message, "Received message larger than max");
-  assert_contains(err.message, "bg_options_set_max_receive_bytes");
+  assert_contains(err.message, "bg_options_set_max_receive_size");
   bg_client_close(c);
   bg_options_free(o);
 
   o = bg_options_new();
-  assert_int_equal(bg_options_set_max_send_bytes(o, 1000, &err), BG_OK);
+  assert_int_equal(bg_options_set_max_send_size(o, 1000, &err), BG_OK);
   c = connect_ok(plain.url, o);
   assert_int_equal(bg_client_call(c, "echo_ndarray", big, &out, NULL, &err), BG_ERR_SERVER);
   assert_int_equal(err.grpc_status, 8);
   assert_contains(err.message, "Sent message larger than max");
-  assert_contains(err.message, "bg_options_set_max_send_bytes");
+  assert_contains(err.message, "bg_options_set_max_send_size");
   bg_client_close(c);
   bg_options_free(o);
   /* the default accepts any size: 40 KB both ways */
@@ -392,8 +392,8 @@ static long bytes_sent(const bg_options *o, const bg_call_options *co) {
   return sent;
 }
 
-static void never_called(struct bg_async_call *call, bg_status st, bg_value *out,
-                         const bg_error *err, void *user_data) {
+static void never_called(bg_async_op *call, bg_status st, bg_value *out, const bg_error *err,
+                         void *user_data) {
   (void)call;
   (void)st;
   (void)out;
@@ -407,7 +407,7 @@ static bg_status add_authorization(void *user_data, bg_call_context *ctx, bg_err
   return bg_call_context_add_metadata(ctx, "authorization", "Bearer cb", 9, err);
 }
 
-/* Issue 9 #7: credentials never go out in clear. Before, the token was sent to any
+/* Credentials never go out in clear. Before, the token was sent to any
  * plaintext server. A refused call sends nothing (the counting proxy sees no new bytes);
  * with the opt-in, a loopback server gets the call; a remote plaintext target never does. */
 static void test_bearer_token_needs_tls_or_local_opt_in(void **state) {
@@ -433,7 +433,7 @@ static void test_bearer_token_needs_tls_or_local_opt_in(void **state) {
   assert_null(out);
   assert_int_equal(err.grpc_status, 0);
   assert_contains(err.message, "plaintext");
-  assert_contains(err.message, "bg_options_allow_insecure_credentials");
+  assert_contains(err.message, "bg_options_set_allow_insecure_credentials");
   assert_null(strstr(err.message, "SECRET"));
   /* the same through a credentials callback, and on the async client */
   bg_call_options *cb = bg_call_options_new();
@@ -450,7 +450,7 @@ static void test_bearer_token_needs_tls_or_local_opt_in(void **state) {
 
   /* opted in, a loopback server gets the call */
   bg_options *o = bg_options_new();
-  assert_int_equal(bg_options_allow_insecure_credentials(o, true, &err), BG_OK);
+  assert_int_equal(bg_options_set_allow_insecure_credentials(o, true, &err), BG_OK);
   c = connect_ok(url, o);
   assert_int_equal(bg_client_call(c, "echo_metadata", in, &out, co, &err), BG_OK);
   bg_value_free(out);
@@ -472,7 +472,7 @@ static void test_bearer_token_needs_tls_or_local_opt_in(void **state) {
   bg_value_free(in);
 }
 
-/* Issue 9 #14: reply metadata over gRPC's limit names that limit and the option that raises
+/* Reply metadata over gRPC's limit names that limit and the option that raises
  * it (before: advice to raise the message-size limit, which does not apply). */
 static void test_metadata_size_limit_is_named(void **state) {
   (void)state;
@@ -549,7 +549,7 @@ static bg_status add_token(void *user_data, bg_call_context *ctx, bg_error *err)
 static void test_metadata_echoed_in_initial_and_trailing(void **state) {
   (void)state;
   bg_options *o = bg_options_new(); /* a bearer token to a loopback server: opt in */
-  bg_options_allow_insecure_credentials(o, true, NULL);
+  bg_options_set_allow_insecure_credentials(o, true, NULL);
   bg_client *c = connect_ok(plain.url, o);
   bg_options_free(o);
   bg_call_options *co = bg_call_options_new();
@@ -685,7 +685,7 @@ static bg_value *echo_metadata_call(bg_client *c, const bg_call_options *co, bg_
   bg_value *in = bg_text_new("x", 1, NULL), *out = NULL;
   bg_status st = bg_client_call(c, "echo_metadata", in, &out, co, err);
   if (st != want)
-    fail_msg("echo_metadata: %s, want %s: %s", bg_status_str(st), bg_status_str(want),
+    fail_msg("echo_metadata: %s, want %s: %s", bg_status_name(st), bg_status_name(want),
              err->message);
   bg_value_free(in);
   return out;
@@ -703,7 +703,7 @@ static void test_interceptor_chain(void **state) {
   assert_int_equal(bg_options_add_interceptor(o, trace, &err), BG_OK);
   assert_int_equal(bg_options_add_interceptor(o, b, &err), BG_OK);
   assert_int_equal(bg_options_add_interceptor(o, timing, &err), BG_OK);
-  assert_int_equal(bg_options_allow_insecure_credentials(o, true, &err), BG_OK);
+  assert_int_equal(bg_options_set_allow_insecure_credentials(o, true, &err), BG_OK);
   bg_interceptor_release(trace); /* the options hold their own references */
   bg_interceptor_release(a);
   bg_interceptor_release(b);

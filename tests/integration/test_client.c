@@ -95,7 +95,7 @@ static bg_value *echo(fixture *f, const bg_value *in, bg_status expect, bg_error
   bg_value *out = NULL;
   bg_status st = bg_client_call(f->client, "echo_ndarray", in, &out, NULL, err);
   if (st != expect)
-    fail_msg("echo_ndarray returned %s: %s", bg_status_str(st), err->message);
+    fail_msg("echo_ndarray returned %s: %s", bg_status_name(st), err->message);
   return out;
 }
 
@@ -502,8 +502,8 @@ typedef struct async_outcome {
   bg_error err;
 } async_outcome;
 
-static void on_async_done(struct bg_async_call *call, bg_status st, bg_value *out,
-                          const bg_error *err, void *user_data) {
+static void on_async_done(bg_async_op *call, bg_status st, bg_value *out, const bg_error *err,
+                          void *user_data) {
   (void)call;
   async_outcome *o = user_data;
   o->done = true;
@@ -512,7 +512,7 @@ static void on_async_done(struct bg_async_call *call, bg_status st, bg_value *ou
   bg_value_free(out);
 }
 
-/* Issue 9 #5: a unary Call answered with two (or endless) messages then OK is a protocol
+/* A unary Call answered with two (or endless) messages then OK is a protocol
  * error at once, sync and async, with a deadline and without (before: it waited for ever,
  * or until the deadline). The deadline of the first call only keeps a regression from
  * hanging the suite. */
@@ -548,7 +548,7 @@ static void test_second_reply_message_is_protocol_error(void **state) {
   }
 }
 
-/* Issue 9 #12 (last item): an API whose name holds a NUL byte ("bad\0name") is left out at
+/* an API whose name holds a NUL byte ("bad\0name") is left out at
  * discovery, and calling the part before the NUL says why. Before, it was listed as "bad"
  * and a call of "bad" went to the server. */
 static void test_api_name_with_nul_byte_is_left_out(void **state) {
@@ -580,7 +580,7 @@ static void test_api_name_with_nul_byte_is_left_out(void **state) {
   bgt_server_stop(&server);
 }
 
-/* Issue 9 #11 (client side): whatever the reply decoders say about a server's reply, it is
+/* Client side: whatever the reply decoders say about a server's reply, it is
  * the server's fault: never BG_ERR_INVALID_ARGUMENT. Here a multipart reply names part 'x'
  * twice (before: BG_ERR_INVALID_ARGUMENT, CLI exit 2 "usage"). */
 static void test_bad_reply_is_never_the_callers_fault(void **state) {
@@ -603,7 +603,7 @@ static void test_bad_reply_is_never_the_callers_fault(void **state) {
   bgt_server_stop(&server);
 }
 
-/* Issue 9 #13: a unix: path is used byte for byte. Before, '#' cut the path short and
+/* A unix: path is used byte for byte. Before, '#' cut the path short and
  * "%23" was decoded, so each reached the other's socket. */
 static void test_unix_path_taken_literally(void **state) {
   (void)state;
@@ -663,8 +663,8 @@ typedef struct many_outcome {
   atomic_int done, protocol, cancelled, other;
 } many_outcome;
 
-static void on_many_done(struct bg_async_call *call, bg_status st, bg_value *out,
-                         const bg_error *err, void *user_data) {
+static void on_many_done(bg_async_op *call, bg_status st, bg_value *out, const bg_error *err,
+                         void *user_data) {
   (void)call;
   (void)err;
   many_outcome *o = user_data;
@@ -759,7 +759,7 @@ static void test_second_reply_async_modes(void **state) {
 
 /* A readiness wait re-checks through one op (its call restarts): under load from other calls,
  * so the queue rarely runs dry, it must end once and leave nothing behind. */
-static void on_ready_done(struct bg_async_call *call, bg_status st, bg_health_status health,
+static void on_ready_done(bg_async_op *call, bg_status st, bg_health_status health,
                           const bg_error *err, void *user_data) {
   (void)call;
   (void)health;

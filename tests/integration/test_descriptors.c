@@ -36,7 +36,8 @@ static bg_value *call(bg_client *c, const char *api, bg_value *in, bg_status wan
   bg_value *out = NULL;
   bg_status st = bg_client_call(c, api, in, &out, NULL, err);
   if (st != want)
-    fail_msg("%s: got %s, want %s: %s", api, bg_status_str(st), bg_status_str(want), err->message);
+    fail_msg("%s: got %s, want %s: %s", api, bg_status_name(st), bg_status_name(want),
+             err->message);
   return out;
 }
 
@@ -206,8 +207,8 @@ static void test_dataframe(void **state) {
   bg_value *out = call(f->client, "double_dataframe", df, BG_OK, &err);
   assert_int_equal(bg_value_get_kind(out), BG_VALUE_DATAFRAME);
   assert_int_equal(bg_dataframe_column_count(out), 1);
-  assert_string_equal(bg_dataframe_column_name(out, 0), "col1");
-  const bg_value *c = bg_dataframe_find_column(out, "col1");
+  assert_string_equal(bg_dataframe_column_name_at(out, 0), "col1");
+  const bg_value *c = bg_dataframe_column_find(out, "col1");
   assert_int_equal(bg_series_dtype(c), BG_DTYPE_INT64);
   assert_int_equal(((const int64_t *)bg_series_data(c))[0], 46);
   bg_value_free(out);
@@ -223,13 +224,13 @@ static void test_dataframe(void **state) {
   bg_dataframe_add_column(df, "ok", bg_series_copy(BG_DTYPE_BOOL, flags, 3, &err), &err);
   out = call(f->client, "echo_dataframe", df, BG_OK, &err);
   assert_int_equal(bg_dataframe_row_count(out), 3);
-  c = bg_dataframe_find_column(out, "a");
+  c = bg_dataframe_column_find(out, "a");
   assert_int_equal(bg_series_dtype(c), BG_DTYPE_INT64);
   assert_int_equal(((const int64_t *)bg_series_data(c))[2], 3);
-  c = bg_dataframe_find_column(out, "b");
+  c = bg_dataframe_column_find(out, "b");
   assert_int_equal(bg_series_dtype(c), BG_DTYPE_DOUBLE);
   assert_true(((const double *)bg_series_data(c))[1] == 1.5);
-  c = bg_dataframe_find_column(out, "ok");
+  c = bg_dataframe_column_find(out, "ok");
   assert_int_equal(bg_series_dtype(c), BG_DTYPE_BOOL);
   assert_memory_equal(bg_series_data(c), flags, 3);
   bg_value_free(out);
@@ -255,15 +256,15 @@ static void test_dataframe_column_names_from_spec(void **state) {
   bg_dataframe_add_column(df, NULL, bg_series_borrow(BG_DTYPE_INT64, height, 2, &err), &err);
   bg_dataframe_add_column(df, NULL, bg_series_borrow(BG_DTYPE_INT64, weight, 2, &err), &err);
   bg_value *out = call(f->client, "echo_dataframe_from_sample", df, BG_OK, &err);
-  assert_string_equal(bg_dataframe_column_name(out, 0), "age");
-  assert_string_equal(bg_dataframe_column_name(out, 2), "weight");
-  assert_int_equal(((const int64_t *)bg_series_data(bg_dataframe_column(out, 1)))[1], 170);
+  assert_string_equal(bg_dataframe_column_name_at(out, 0), "age");
+  assert_string_equal(bg_dataframe_column_name_at(out, 2), "weight");
+  assert_int_equal(((const int64_t *)bg_series_data(bg_dataframe_column_at(out, 1)))[1], 170);
   bg_value_free(out);
 
   /* without descriptor names, pandas' defaults "0", "1", ... */
   out = call(f->client, "echo_dataframe", df, BG_OK, &err);
-  assert_string_equal(bg_dataframe_column_name(out, 0), "0");
-  assert_string_equal(bg_dataframe_column_name(out, 2), "2");
+  assert_string_equal(bg_dataframe_column_name_at(out, 0), "0");
+  assert_string_equal(bg_dataframe_column_name_at(out, 2), "2");
   bg_value_free(out);
   bg_value_free(df);
 }
@@ -568,7 +569,7 @@ static void test_v1alpha1_server(void **state) {
   bgt_server_stop(&s);
 }
 
-/* Issue 9 #15, #16: without validation the input goes out as given and the server judges it:
+/* Without validation the input goes out as given and the server judges it:
  * an empty Series is answered, and the Image's own MIME type meets the server's check. */
 static void test_unvalidated_inputs_reach_the_server(void **state) {
   fixture *f = *state;
@@ -581,13 +582,13 @@ static void test_unvalidated_inputs_reach_the_server(void **state) {
   bg_status st =
       bg_client_call(f->client, "echo_series_from_sample", empty, &out, no_validate, &err);
   if (st != BG_OK)
-    fail_msg("empty Series without validation: %s: %s", bg_status_str(st), err.message);
+    fail_msg("empty Series without validation: %s: %s", bg_status_name(st), err.message);
   assert_int_equal(bg_series_count(out), 0);
   bg_value_free(out);
   out = NULL;
   st = bg_client_call_raw(f->client, "echo_series_from_sample", empty, &out, NULL, &err);
   if (st != BG_OK)
-    fail_msg("empty Series in a raw call: %s: %s", bg_status_str(st), err.message);
+    fail_msg("empty Series in a raw call: %s: %s", bg_status_name(st), err.message);
   bg_value_free(out);
   bg_value_free(empty);
 

@@ -40,7 +40,7 @@ static bgt_server server;
   do {                                                                                             \
     bg_status st_ = (st);                                                                          \
     if (st_ != BG_OK)                                                                              \
-      fail_msg("%s: %s", bg_status_str(st_), (err)->message);                                      \
+      fail_msg("%s: %s", bg_status_name(st_), (err)->message);                                     \
   } while (0)
 
 typedef enum async_mode { MODE_POLL, MODE_THREAD, MODE_FD } async_mode;
@@ -94,7 +94,7 @@ static void outcome_init(outcome *o) {
   pthread_cond_init(&o->cond, NULL);
 }
 
-static void on_done(struct bg_async_call *call, bg_status st, bg_value *output, const bg_error *err,
+static void on_done(bg_async_op *call, bg_status st, bg_value *output, const bg_error *err,
                     void *user_data) {
   (void)call;
   (void)err;
@@ -234,12 +234,12 @@ static int child_uses_parent_sync_client(parent_clients *p) {
   bg_error err;
   int64_t start = now_ms();
   bg_status st = sync_call(p->sync, "predict", &err);
-  CHILD_EXPECT(st == BG_ERR_FORKED, "parent's client: %s %s", bg_status_str(st), err.message);
+  CHILD_EXPECT(st == BG_ERR_FORKED, "parent's client: %s %s", bg_status_name(st), err.message);
   CHILD_EXPECT(strstr(err.message, "created before fork()") != NULL, "message: %s", err.message);
   CHILD_EXPECT(now_ms() - start < 1000, "refusal took %lld ms", (long long)(now_ms() - start));
   bg_health_status health;
   st = bg_client_health(p->sync, NULL, 1000, &health, &err);
-  CHILD_EXPECT(st == BG_ERR_FORKED, "health on the parent's client: %s", bg_status_str(st));
+  CHILD_EXPECT(st == BG_ERR_FORKED, "health on the parent's client: %s", bg_status_name(st));
   return 0;
 }
 
@@ -249,10 +249,10 @@ static int child_uses_parent_async_clients(parent_clients *p) {
     bg_value *in = sample_input();
     bg_status st = bg_async_call(p->async[m], "predict", in, NULL, on_done, NULL, NULL, &err);
     bg_value_free(in);
-    CHILD_EXPECT(st == BG_ERR_FORKED, "mode %d: %s %s", m, bg_status_str(st), err.message);
+    CHILD_EXPECT(st == BG_ERR_FORKED, "mode %d: %s %s", m, bg_status_name(st), err.message);
   }
   bg_status st = bg_async_client_poll(p->async[MODE_POLL], 100, NULL, &err);
-  CHILD_EXPECT(st == BG_ERR_FORKED, "poll of the parent's client: %s", bg_status_str(st));
+  CHILD_EXPECT(st == BG_ERR_FORKED, "poll of the parent's client: %s", bg_status_name(st));
   CHILD_EXPECT(bg_async_client_fd(p->async[MODE_FD]) == -1, "the parent's eventfd was handed out");
   return 0;
 }
@@ -263,7 +263,7 @@ static int child_new_sync_client(parent_clients *p) {
   bg_client *c = bg_client_from_url(server.url, NULL, &err);
   CHILD_EXPECT(c != NULL, "new client: %s", err.message);
   bg_status st = sync_call(c, "predict", &err);
-  CHILD_EXPECT(st == BG_OK, "call: %s %s", bg_status_str(st), err.message);
+  CHILD_EXPECT(st == BG_OK, "call: %s %s", bg_status_name(st), err.message);
   bg_client_close(c);
   return 0;
 }
@@ -274,7 +274,7 @@ static int child_new_async_client(async_mode mode) {
   CHILD_EXPECT(ac != NULL, "new async client (mode %d): %s", mode, err.message);
   for (int i = 0; i < 3; i++) {
     bg_status st = async_call(ac, mode, "predict");
-    CHILD_EXPECT(st == BG_OK, "async call (mode %d): %s", mode, bg_status_str(st));
+    CHILD_EXPECT(st == BG_OK, "async call (mode %d): %s", mode, bg_status_name(st));
   }
   bg_async_client_close(ac);
   return 0;
@@ -322,9 +322,9 @@ static int child_refuses_new_clients(parent_clients *p) {
   int64_t start = now_ms();
   bg_client *c = bg_client_from_url(server.url, NULL, &err);
   CHILD_EXPECT(c == NULL, "a client was made in a child that cannot use gRPC");
-  CHILD_EXPECT(err.code == BG_ERR_FORKED, "code %s: %s", bg_status_str(err.code), err.message);
+  CHILD_EXPECT(err.code == BG_ERR_FORKED, "code %s: %s", bg_status_name(err.code), err.message);
   bg_async_client *ac = bg_async_client_connect(server.url, NULL, 0, &err);
-  CHILD_EXPECT(ac == NULL && err.code == BG_ERR_FORKED, "async: %s", bg_status_str(err.code));
+  CHILD_EXPECT(ac == NULL && err.code == BG_ERR_FORKED, "async: %s", bg_status_name(err.code));
   CHILD_EXPECT(now_ms() - start < 1000, "refusal took %lld ms", (long long)(now_ms() - start));
   fprintf(stderr, "child (expected refusal): %s\n", err.message);
   return 0;

@@ -27,13 +27,13 @@ static bgt_server plain;
 
 static void collect(bg_log_level level, const char *source, const char *message, void *user) {
   assert_ptr_equal(user, &lines);
-  size_t n = strlen(bg_log_level_str(level)) + strlen(source) + strlen(message) + 3;
+  size_t n = strlen(bg_log_level_name(level)) + strlen(source) + strlen(message) + 3;
   pthread_mutex_lock(&lines_lock);
   char *grown = realloc(lines, lines_len + n + 1);
   if (grown) {
     lines = grown;
     lines_len +=
-        (size_t)sprintf(lines + lines_len, "%s %s %s\n", bg_log_level_str(level), source, message);
+        (size_t)sprintf(lines + lines_len, "%s %s %s\n", bg_log_level_name(level), source, message);
   }
   pthread_mutex_unlock(&lines_lock);
 }
@@ -51,13 +51,13 @@ static int setup(void **state) {
   if (bgt_certs_make() != 0)
     return -1;
   reset_lines();
-  bg_set_log_handler(collect, &lines);
+  bg_log_set_handler(collect, &lines);
   return bgt_server_start(&plain, NULL);
 }
 
 static int teardown(void **state) {
   (void)state;
-  bg_set_log_handler(NULL, NULL);
+  bg_log_set_handler(NULL, NULL);
   bgt_server_stop(&plain);
   free(lines);
   return bgt_certs_remove();
@@ -65,7 +65,7 @@ static int teardown(void **state) {
 
 static void test_connect_and_discovery_events(void **state) {
   (void)state;
-  bg_set_log_level(BG_LOG_INFO);
+  bg_log_set_level(BG_LOG_INFO);
   reset_lines();
   bg_error err;
   bg_client *c = bg_client_from_url(plain.url, NULL, &err);
@@ -80,20 +80,20 @@ static void test_connect_and_discovery_events(void **state) {
 
 static void test_level_filters(void **state) {
   (void)state;
-  bg_set_log_level(BG_LOG_WARN);
-  assert_int_equal(bg_get_log_level(), BG_LOG_WARN);
+  bg_log_set_level(BG_LOG_WARN);
+  assert_int_equal(bg_log_get_level(), BG_LOG_WARN);
   reset_lines();
   bg_error err;
   bg_client *c = bg_client_from_url(plain.url, NULL, &err);
   assert_non_null(c);
   assert_null(strstr(lines, "connecting to"));
   bg_client_close(c);
-  bg_set_log_level(BG_LOG_INFO);
+  bg_log_set_level(BG_LOG_INFO);
 }
 
 static void test_file_retry_event(void **state) {
   (void)state;
-  bg_set_log_level(BG_LOG_INFO);
+  bg_log_set_level(BG_LOG_INFO);
   bg_error err;
   bg_client *c = bg_client_from_url(plain.url, NULL, &err);
   assert_non_null(c);
@@ -113,7 +113,7 @@ static void test_file_retry_event(void **state) {
  * the library adds its advice at warn. */
 static void test_grpc_lines_and_tls_advice(void **state) {
   (void)state;
-  bg_set_log_level(BG_LOG_INFO);
+  bg_log_set_level(BG_LOG_INFO);
   reset_lines();
   char url[128];
   snprintf(url, sizeof url, "grpcs://%s", plain.url);
@@ -138,7 +138,7 @@ static void test_secrets_never_logged(void **state) {
   assert_int_equal(bgt_server_start(&s, args), 0);
   static const char token[] = "tok-SECRET-4f1b9c";
   for (int level = BG_LOG_DEBUG; level <= BG_LOG_ERROR; level++) {
-    bg_set_log_level((bg_log_level)level);
+    bg_log_set_level((bg_log_level)level);
     reset_lines();
     size_t ca_len, crt_len, key_len;
     char *ca = bgt_slurp(bgt_cert("ca.pem"), &ca_len),
@@ -179,7 +179,7 @@ static void test_secrets_never_logged(void **state) {
     free(crt);
     free(key);
   }
-  bg_set_log_level(BG_LOG_INFO);
+  bg_log_set_level(BG_LOG_INFO);
   bgt_server_stop(&s);
 }
 

@@ -60,8 +60,8 @@ typedef struct health_seen {
   char message[BG_ERROR_MESSAGE_SIZE];
 } health_seen;
 
-static void on_health(struct bg_async_call *call, bg_status st, bg_health_status health,
-                      const bg_error *err, void *user_data) {
+static void on_health(bg_async_op *call, bg_status st, bg_health_status health, const bg_error *err,
+                      void *user_data) {
   health_seen *seen = user_data;
   seen->runs++;
   seen->status = st;
@@ -86,7 +86,7 @@ static void expect_async_health_name(const char *url, const bg_options *o, const
   if (!ac)
     fail_msg("bg_async_client_connect: %s", err.message);
   health_seen seen = {0};
-  struct bg_async_call *call = NULL;
+  bg_async_op *call = NULL;
   assert_int_equal(bg_async_health(ac, NULL, 5000, on_health, &seen, &call, &err), BG_OK);
   poll_until(ac, &seen);
   if (seen.status != BG_OK)
@@ -94,7 +94,7 @@ static void expect_async_health_name(const char *url, const bg_options *o, const
   assert_int_equal(seen.health, BG_HEALTH_SERVING);
   assert_string_equal(seen.service, want);
   assert_string_equal(bg_async_health_service(call), want);
-  bg_async_call_release(call);
+  bg_async_op_release(call);
 
   memset(&seen, 0, sizeof seen);
   assert_int_equal(bg_async_wait_until_ready(ac, 5000, 100, on_health, &seen, &call, &err), BG_OK);
@@ -102,7 +102,7 @@ static void expect_async_health_name(const char *url, const bg_options *o, const
   if (seen.status != BG_OK)
     fail_msg("async wait: %s", seen.message);
   assert_string_equal(seen.service, want);
-  bg_async_call_release(call);
+  bg_async_op_release(call);
 
   /* a name the caller gives is not replaced: NOT_FOUND stands */
   memset(&seen, 0, sizeof seen);
@@ -295,7 +295,7 @@ typedef struct async_done {
   bg_status status;
 } async_done;
 
-static void on_call(struct bg_async_call *call, bg_status st, bg_value *output, const bg_error *err,
+static void on_call(bg_async_op *call, bg_status st, bg_value *output, const bg_error *err,
                     void *user_data) {
   (void)call;
   (void)err;
@@ -381,7 +381,7 @@ int main(void) {
       cmocka_unit_test(test_file_resend_is_one_call_for_interceptors),
       cmocka_unit_test(test_server_without_bento_service),
   };
-  bg_set_log_level(BG_LOG_INFO); /* the resend is an info event */
-  bg_set_log_handler(count_resends, NULL);
+  bg_log_set_level(BG_LOG_INFO); /* the resend is an info event */
+  bg_log_set_handler(count_resends, NULL);
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* Issue 11: one client over many reference-server replicas on loopback (127.0.0.1/2/3, one
+/* One client over many reference-server replicas on loopback (127.0.0.1/2/3, one
  * port): round_robin spreads evenly through an ipv4: list and through a DNS name (a tiny DNS
  * responder that c-ares asks through dns://127.0.0.1:PORT/replicas.test:port), pick_first
  * sticks to one replica, the other target forms (ipv6: list, dns:///, unix-abstract:) reach
@@ -7,7 +7,7 @@
  * server-side max connection age is invisible to callers. Every call is counted and printed.
  * Replicas say who answered in trailing metadata (bentoml-replica, bentoml-peer,
  * bentoml-previous-attempts on a retry). BGT_REPLICAS_AGE_SECONDS sets the length of the
- * max-connection-age run (default 60, as issue 11 asks); BGT_REPLICAS_FAILOVER_PLAIN=1 and
+ * max-connection-age run (default 60); BGT_REPLICAS_FAILOVER_PLAIN=1 and
  * BGT_REPLICAS_GRACEFUL_PLAIN=1 add the informational runs without retries / health check. */
 #include <setjmp.h>
 #include <signal.h>
@@ -296,8 +296,8 @@ struct load {
 
 static void start_one(slot *s);
 
-static void on_done(struct bg_async_call *call, bg_status status, bg_value *output,
-                    const bg_error *err, void *user_data) {
+static void on_done(bg_async_op *call, bg_status status, bg_value *output, const bg_error *err,
+                    void *user_data) {
   (void)call;
   slot *s = user_data;
   load *l = s->load;

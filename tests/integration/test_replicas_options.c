@@ -1,4 +1,4 @@
-/* Issue 11's typed options (retry policy, client-side health check) and
+/* The typed options (retry policy, client-side health check) and
  * bg_client_channel_state(), against real reference servers on loopback. */
 #include <setjmp.h>
 #include <signal.h>

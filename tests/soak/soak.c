@@ -49,7 +49,7 @@ static double now_s(void) {
 }
 
 static int fail(const char *what, const bg_error *err) {
-  fprintf(stderr, "soak: %s failed: %s: %s\n", what, bg_status_str(err->code), err->message);
+  fprintf(stderr, "soak: %s failed: %s: %s\n", what, bg_status_name(err->code), err->message);
   return -1;
 }
 
@@ -74,8 +74,8 @@ static int sync_cycle(const char *url, const bg_value *text, const bg_value *arr
   return rc;
 }
 
-static void on_call(struct bg_async_call *call, bg_status status, bg_value *output,
-                    const bg_error *err, void *user_data) {
+static void on_call(bg_async_op *call, bg_status status, bg_value *output, const bg_error *err,
+                    void *user_data) {
   (void)call;
   int *failures = user_data;
   if (status != BG_OK) {

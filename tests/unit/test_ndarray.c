@@ -269,7 +269,7 @@ static void test_dtype_names(void **state) {
   assert_null(bg_dtype_name((bg_dtype)0));
 }
 
-/* Issue 9 #14: exactly numpy's spellings (numpy 1.24's np.dtype()), case-sensitive; a name
+/* Exactly numpy's spellings (numpy 1.24's np.dtype()), case-sensitive; a name
  * merely starting with "U" is not numpy's unicode kind. */
 static void test_dtype_names_exactly_numpy(void **state) {
   (void)state;

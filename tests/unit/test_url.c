@@ -60,7 +60,7 @@ static void expect_unix(const char *url, const char *path, const char *target) {
   assert_string_equal(parsed.target, target);
 }
 
-/* Issue 9 #13: the path after unix: is taken literally. gRPC reads its target as a URI, so
+/* The path after unix: is taken literally. gRPC reads its target as a URI, so
  * '#', '?' and '%' are handed over percent-encoded (before, "#junk" and "?x=1" were cut off
  * and "%72" decoded, all reaching another socket); paths longer than sun_path are refused. */
 static void test_unix_paths_are_literal(void **state) {
@@ -85,7 +85,7 @@ static void test_unix_paths_are_literal(void **state) {
   expect_error(url, "107 bytes");
 }
 
-/* bg_options_allow_insecure_credentials() trusts exactly these targets (issue 9 #7). */
+/* bg_options_set_allow_insecure_credentials() trusts exactly these targets. */
 static void test_local_targets(void **state) {
   (void)state;
   const char *local[] = {"unix:/tmp/x.sock", "unix:x.sock", "localhost:1",       "127.0.0.1:1",
@@ -124,7 +124,7 @@ static void test_malformed(void **state) {
   expect_error("bad$host:3000", "not a valid host name");
 }
 
-/* Issue 11: gRPC's own target syntax is handed to gRPC unchanged (before: "dns:///h:p" was an
+/* GRPC's own target syntax is handed to gRPC unchanged (before: "dns:///h:p" was an
  * "unsupported scheme" and "ipv4:a:p,b:p" got the advice to bracket an IPv6 address). */
 static void expect_native(const char *url, const char *host, int port, bool local) {
   bgi_url parsed;

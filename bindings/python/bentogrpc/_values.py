@@ -348,9 +348,9 @@ def decode(lib, owner: OwnedValue, ptr: int, descriptor: Optional[str] = None,
     if kind == DATAFRAME:
         cols = {}
         for i in range(lib.bg_dataframe_column_count(ptr)):
-            name = lib.bg_dataframe_column_name(ptr, i)
+            name = lib.bg_dataframe_column_name_at(ptr, i)
             cols[name.decode() if name is not None else str(i)] = _array(
-                lib, owner, lib.bg_dataframe_column(ptr, i), True)
+                lib, owner, lib.bg_dataframe_column_at(ptr, i), True)
         return pd.DataFrame(cols, copy=False) if pd is not None else cols
     if kind == JSON:
         return json.loads(lib.bg_json_text(ptr).decode())

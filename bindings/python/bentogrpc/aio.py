@@ -4,7 +4,7 @@ Every call is started with bg_async_call() (bg_async_call_raw() for APIs whose d
 the library does not support, as Client.call does) and completes through the library's
 eventfd, which the running loop watches with ``loop.add_reader`` — no thread per call;
 callbacks run on the loop's thread inside bg_async_client_dispatch(). Cancelling the awaiting
-task cancels the gRPC call (bg_async_call_cancel).
+task cancels the gRPC call (bg_async_op_cancel).
 """
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ class AsyncClient(_ClientBase):
     def _finish(self, key: int):
         entry = self._pending.pop(key, None)
         if entry is not None:
-            self._lib.bg_async_call_release(entry[1])
+            self._lib.bg_async_op_release(entry[1])
         return entry
 
     def _on_call(self, _call, status, output, err, user_data):
@@ -100,7 +100,7 @@ class AsyncClient(_ClientBase):
         if status != 0:
             entry[0].set_exception(from_error(self._lib, err.contents))
         else:
-            entry[0].set_result(self._lib.bg_health_status_str(health).decode())
+            entry[0].set_result(self._lib.bg_health_status_name(health).decode())
 
     def _track(self, loop, key, handle, api):
         future = loop.create_future()
@@ -109,7 +109,7 @@ class AsyncClient(_ClientBase):
         def cancelled(f):
             entry = self._pending.get(key)
             if f.cancelled() and entry is not None:
-                self._lib.bg_async_call_cancel(entry[1])
+                self._lib.bg_async_op_cancel(entry[1])
         future.add_done_callback(cancelled)
         return future
 

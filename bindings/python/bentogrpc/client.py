@@ -352,7 +352,7 @@ class Client(_ClientBase):
                                   ctypes.byref(err))
         if rc != 0:
             raise from_error(lib, err)
-        return lib.bg_health_status_str(status.value).decode()
+        return lib.bg_health_status_name(status.value).decode()
 
     def close(self) -> None:
         """Closes the channel. Calls must not be running; idempotent. In a fork()ed child, a

@@ -91,8 +91,8 @@ def from_error(lib, err) -> BentoGrpcError:
     """The exception for a filled struct bg_error."""
     cls = BY_CODE.get(err.code, BentoGrpcError)
     return cls(err.message.decode("utf-8", "replace"), code=err.code,
-               status=lib.bg_status_str(err.code).decode(), grpc_status=err.grpc_status,
-               grpc_status_name=(lib.bg_grpc_status_str(err.grpc_status) or b"").decode())
+               status=lib.bg_status_name(err.code).decode(), grpc_status=err.grpc_status,
+               grpc_status_name=(lib.bg_grpc_status_name(err.grpc_status) or b"").decode())
 
 
 def forked(what: str) -> ForkedError:

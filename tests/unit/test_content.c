@@ -1,7 +1,7 @@
 /* What a hostile or broken server sends: crafted Response bytes go through the same path as a
  * Call reply (bgi_wire_unpack, bgi_content_from_response, the descriptor's decode). Anything
  * wrong is BG_ERR_PROTOCOL, never the caller's BG_ERR_INVALID_ARGUMENT, and nothing is
- * silently dropped or cut (issue 9 #11, #12). */
+ * silently dropped or cut. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -74,7 +74,7 @@ static void expect_protocol(const msg *response, const bgi_descriptor *d, const 
   bg_error err;
   bg_status st = decode(response, d, &out, &err);
   if (st != BG_ERR_PROTOCOL)
-    fail_msg("expected BG_ERR_PROTOCOL, got %s: %s", bg_status_str(st),
+    fail_msg("expected BG_ERR_PROTOCOL, got %s: %s", bg_status_name(st),
              st == BG_OK ? "(ok)" : err.message);
   assert_int_equal(err.code, BG_ERR_PROTOCOL);
   assert_null(out);

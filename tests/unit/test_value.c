@@ -238,7 +238,7 @@ static int significant_digits(const char *text) {
   return n - first;
 }
 
-/* Issue 9 #4: reals print as the shortest text that reads back exactly, the way a person
+/* Reals print as the shortest text that reads back exactly, the way a person
  * writes them — 10 is "10.0", never "1e+01". */
 static void test_json_real_shortest_human(void **state) {
   (void)state;
@@ -310,7 +310,7 @@ static void test_json_real_shortest_human(void **state) {
   bg_value_free(v);
 }
 
-/* Issue 9 #15, #16: with validation off (and in raw calls) what the caller gave is sent:
+/* With validation off (and in raw calls) what the caller gave is sent:
  * an empty Series, and a File/Image's own MIME type rather than the descriptor's. */
 static void test_unvalidated_input_sent_as_given(void **state) {
   (void)state;
@@ -361,8 +361,9 @@ static void test_unvalidated_input_sent_as_given(void **state) {
   bgi_arena_fini(&arena);
 }
 
-/* Issue 9 #9, library side: the one conversion into an integer dtype the library makes (a
- * Series cast to its descriptor's int32) refuses values out of range, naming value and dtype. */
+/* The library side of integer range checks: the one conversion into an integer dtype the library
+ * makes (a Series cast to its descriptor's int32) refuses values out of range, naming value and
+ * dtype. */
 static void test_series_narrowing_refuses_out_of_range(void **state) {
   (void)state;
   bg_error err;
