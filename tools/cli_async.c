@@ -401,58 +401,12 @@ static int fail_to_start(const cli_load *load, FILE *out, const char *status, bg
   return rc;
 }
 
-/* `text` without `prefix` when it starts with it, else NULL. */
-static const char *after_prefix(const char *text, const char *prefix) {
-  size_t n = strlen(prefix);
-  return strncmp(text, prefix, n) == 0 ? text + n : NULL;
-}
-
 /* A raw run has no discovery to find out that nothing answers at the URL, so it waits (at
- * most `timeout_ms`) for the channel to be READY before the first call: a server that cannot
- * be reached fails the run before it starts, as discovery fails the run through descriptors,
- * with the same kind of error (UNAVAILABLE with gRPC's reason, or DEADLINE). gRPC's reason
- * comes from one Health/Check on the same channel, which fails at once while the channel is
- * in TRANSIENT_FAILURE; a server that answers it (even with UNIMPLEMENTED, as servers without
- * the health service do) is reachable after all. */
+ * most `timeout_ms`, or the library's 10 s discovery timeout) for the connection before the
+ * first call: a server that cannot be reached fails the run before it starts, as discovery
+ * fails the run through descriptors, with the library's words for why. */
 static bg_status wait_reachable(bg_client *client, int64_t timeout_ms, bg_error *err) {
-  const char *url = bg_client_url(client);
-  timeout_ms = timeout_ms > 0 ? timeout_ms : 10000; /* the library's discovery timeout */
-  double deadline = now_s() + (double)timeout_ms / 1e3;
-  bg_channel_state state;
-  /* Each look lets gRPC work on the connection for up to 10 ms, returning early on a change. */
-  while ((state = bg_client_channel_state(client, true)) != BG_CHANNEL_READY) {
-    double left_s = deadline - now_s();
-    if (state == BG_CHANNEL_TRANSIENT_FAILURE || state == BG_CHANNEL_SHUTDOWN) {
-      bg_health_status health;
-      int64_t left_ms = left_s > 0.001 ? (int64_t)(left_s * 1e3) : 1;
-      bg_status st = bg_client_health(client, "", left_ms, &health, err);
-      if (st != BG_ERR_UNAVAILABLE && st != BG_ERR_DEADLINE)
-        return BG_OK;
-      if (st == BG_ERR_UNAVAILABLE) { /* the library's words for the failure, with advice */
-        char prefix[BG_ERROR_MESSAGE_SIZE + 64], message[BG_ERROR_MESSAGE_SIZE];
-        snprintf(prefix, sizeof prefix, "health check of '' at %s failed: ", url);
-        const char *why = after_prefix(err->message, prefix);
-        snprintf(message, sizeof message, "connecting to %s failed: %s", url,
-                 why ? why : err->message);
-        /* within the text's room: the last 3 bytes hold the reason (bentogrpc/common.h) */
-        snprintf(err->message, sizeof err->message - 3, "%s", message);
-        return err->code;
-      }
-      left_s = 0; /* the health check ran out of time: report as below */
-    }
-    if (left_s <= 0) {
-      err->code = BG_ERR_DEADLINE;
-      err->grpc_status = 4; /* DEADLINE_EXCEEDED */
-      snprintf(err->message, sizeof err->message,
-               "connecting to %s: DEADLINE_EXCEEDED: no connection within %lld ms (the channel "
-               "is %s) — is the server running and listening at that address, and does it "
-               "speak gRPC? (--discovery-timeout-ms sets the time to wait)",
-               url, (long long)timeout_ms,
-               state == BG_CHANNEL_CONNECTING ? "still connecting" : "not ready");
-      return BG_ERR_DEADLINE;
-    }
-  }
-  return BG_OK;
+  return bg_client_wait_connected(client, timeout_ms > 0 ? timeout_ms : 10000, err);
 }
 
 /* The load's client: through discovery, or (raw) on a channel seen to be reachable, whose

@@ -366,6 +366,20 @@ typedef enum bg_channel_state {
  *  @return the state. */
 BG_API bg_channel_state bg_client_channel_state(bg_client *client, bool try_to_connect);
 
+/** Waits until the client's channel is connected (READY), for a client opened without
+ *  discovery (bg_client_open()) that should fail before its first call when nothing answers.
+ *  When the channel fails to connect, one health check of the whole server on it says why, in
+ *  the same words as a failed call (what answered instead of a gRPC server, if anything); a
+ *  server that answers that check in any way (even UNIMPLEMENTED) counts as reachable.
+ *  Thread-safe.
+ *  @param client     the client.
+ *  @param timeout_ms how long to wait, > 0.
+ *  @param err        filled on failure; may be NULL.
+ *  @return BG_OK when connected or the server answered; BG_ERR_UNAVAILABLE with gRPC's reason
+ *          ("connecting at ADDRESS failed: ..."); BG_ERR_DEADLINE when not connected in time;
+ *          BG_ERR_INVALID_ARGUMENT; BG_ERR_FORKED for a client of a parent process. */
+BG_API bg_status bg_client_wait_connected(bg_client *client, int64_t timeout_ms, bg_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -76,7 +76,10 @@ static bg_status check_outcome(bgi_operation *op, bg_error *err) {
   bgi_health_op *h = (bgi_health_op *)op;
   const bgi_unary_result *result = &op->result;
   char what[300];
-  snprintf(what, sizeof what, "health check of '%s'", h->service);
+  if (h->what)
+    snprintf(what, sizeof what, "%s", h->what);
+  else
+    snprintf(what, sizeof what, "health check of '%s'", h->service);
   if (result->status == GRPC_STATUS_NOT_FOUND && !h->requested &&
       !name_after(h->client, h->service) && !result->extra_message)
     return bgi_fail_reason(
@@ -176,6 +179,7 @@ void bgi_health_op_init(bgi_health_op *h, const bg_client *client, const char *r
   h->started_ms = now_ms();
   h->timeout_ms = timeout_ms;
   h->interval_ms = 0;
+  h->what = NULL;
   h->checks = 1;
   snprintf(h->last, sizeof h->last, "no check completed");
 }

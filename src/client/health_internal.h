@@ -21,6 +21,7 @@ typedef struct bgi_health_op {
   int64_t interval_ms;
   unsigned checks;
   char last[BG_ERROR_MESSAGE_SIZE]; /* the last check's status or error */
+  const char *what; /* how a failure names the check; NULL: "health check of '<service>'" */
 } bgi_health_op;
 
 /* The Health/Check kind: prepare packs a HealthCheckRequest for `service`; next follows the

@@ -414,6 +414,27 @@ static void test_server_not_running(void **state) {
   assert_contains(err.message, "last result");
   assert_contains(err.message, "UNAVAILABLE");
   assert_int_equal(bg_wait_until_server_ready(url, 0, 100, NULL, &err), BG_ERR_INVALID_ARGUMENT);
+
+  /* a client opened without discovery learns it before its first call, with the reason */
+  bg_client *open = bg_client_open(url, NULL, &err);
+  assert_non_null(open);
+  assert_int_equal(bg_client_wait_connected(open, 2000, &err), BG_ERR_UNAVAILABLE);
+  assert_int_equal(err.grpc_status, 14);
+  assert_contains(err.message, "connecting at");
+  assert_contains(err.message, "is the server running");
+  assert_int_equal(bg_client_wait_connected(open, 0, &err), BG_ERR_INVALID_ARGUMENT);
+  bg_client_close(open);
+}
+
+static void test_wait_connected_to_a_running_server(void **state) {
+  fixture *f = *state;
+  bg_error err;
+  bg_client *open = bg_client_open(f->server.url, NULL, &err);
+  assert_non_null(open);
+  assert_int_equal(bg_client_channel_state(open, false), BG_CHANNEL_IDLE);
+  assert_int_equal(bg_client_wait_connected(open, 5000, &err), BG_OK);
+  assert_int_equal(bg_client_channel_state(open, false), BG_CHANNEL_READY);
+  bg_client_close(open);
 }
 
 static void test_v1alpha1_discovery_is_refused_with_help(void **state) {
@@ -829,6 +850,7 @@ int main(void) {
       cmocka_unit_test(test_wait_until_ready_on_running_server),
       cmocka_unit_test(test_wait_until_ready_on_starting_server),
       cmocka_unit_test(test_server_not_running),
+      cmocka_unit_test(test_wait_connected_to_a_running_server),
       cmocka_unit_test(test_v1alpha1_discovery_is_refused_with_help),
       cmocka_unit_test(test_localhost_reaches_ipv4_server),
       cmocka_unit_test(test_ipv6_server),

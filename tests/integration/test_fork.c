@@ -237,6 +237,11 @@ static int child_uses_parent_sync_client(parent_clients *p) {
   CHILD_EXPECT(st == BG_ERR_FORKED, "parent's client: %s %s", bg_status_name(st), err.message);
   CHILD_EXPECT(strstr(err.message, "created before fork()") != NULL, "message: %s", err.message);
   CHILD_EXPECT(now_ms() - start < 1000, "refusal took %lld ms", (long long)(now_ms() - start));
+  CHILD_EXPECT(bg_client_channel_state(p->sync, true) == BG_CHANNEL_SHUTDOWN,
+               "the parent's channel was looked at");
+  st = bg_client_wait_connected(p->sync, 1000, &err);
+  CHILD_EXPECT(st == BG_ERR_FORKED, "wait_connected on the parent's client: %s",
+               bg_status_name(st));
   bg_health_status health;
   st = bg_client_health(p->sync, NULL, 1000, &health, &err);
   CHILD_EXPECT(st == BG_ERR_FORKED, "health on the parent's client: %s", bg_status_name(st));
