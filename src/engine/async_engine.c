@@ -668,17 +668,23 @@ static bgi_async_op *drain_until_ready(bgi_async_engine *e, int64_t timeout_ms) 
  * goes back to its caller first, comes here in turn. So one wake at a time is enough, and it
  * need not wait for the timer's due time. Never after close began: the queue may be shut down
  * (gRPC asserts it is not when an operation starts on it). */
+/* Posts one wake on the queue unless one is on its way or close began (engine's mutex held). */
+static void post_wake(bgi_async_engine *e) {
+  if (e->wake_pending || e->closing)
+    return;
+  if (!e->waker)
+    e->waker = grpc_lame_client_channel_create("bentogrpc-async-waker", GRPC_STATUS_UNAVAILABLE,
+                                               "only wakes the async client's pollers");
+  /* The state of a lame channel never changes: the deadline ends the watch, here at once. */
+  grpc_channel_watch_connectivity_state(e->waker, GRPC_CHANNEL_TRANSIENT_FAILURE,
+                                        gpr_inf_past(GPR_CLOCK_MONOTONIC), e->cq, &e->wake_tag);
+  e->wake_pending = true;
+}
+
 static void wake_sleepers(bgi_async_engine *e) {
   pthread_mutex_lock(&e->mu);
-  if (e->timers && !e->wake_pending && !e->closing) {
-    if (!e->waker)
-      e->waker = grpc_lame_client_channel_create("bentogrpc-async-waker", GRPC_STATUS_UNAVAILABLE,
-                                                 "only wakes the async client's pollers");
-    /* The state of a lame channel never changes: the deadline ends the watch, here at once. */
-    grpc_channel_watch_connectivity_state(e->waker, GRPC_CHANNEL_TRANSIENT_FAILURE,
-                                          gpr_inf_past(GPR_CLOCK_MONOTONIC), e->cq, &e->wake_tag);
-    e->wake_pending = true;
-  }
+  if (e->timers)
+    post_wake(e);
   pthread_mutex_unlock(&e->mu);
 }
 
@@ -688,14 +694,7 @@ static void wake_for_fork(void) {
   pthread_mutex_lock(&live_mu);
   for (bgi_async_engine *e = live_engines; e; e = e->live_next) {
     pthread_mutex_lock(&e->mu);
-    if (!e->wake_pending && !e->closing) {
-      if (!e->waker)
-        e->waker = grpc_lame_client_channel_create("bentogrpc-async-waker", GRPC_STATUS_UNAVAILABLE,
-                                                   "only wakes the async client's pollers");
-      grpc_channel_watch_connectivity_state(e->waker, GRPC_CHANNEL_TRANSIENT_FAILURE,
-                                            gpr_inf_past(GPR_CLOCK_MONOTONIC), e->cq, &e->wake_tag);
-      e->wake_pending = true;
-    }
+    post_wake(e);
     pthread_mutex_unlock(&e->mu);
   }
   pthread_mutex_unlock(&live_mu);
