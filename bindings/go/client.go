@@ -202,6 +202,24 @@ func buildOptions(ctx context.Context, o *options) (*C.bg_options, error) {
 // server's APIs, within ctx's deadline. Close the client when done; a finalizer closes a
 // forgotten one, but only Close says when.
 func Dial(ctx context.Context, url string, opts ...Option) (*Client, error) {
+	c, err := connect(ctx, url, opts, true)
+	if err != nil {
+		return nil, err
+	}
+	for i := C.size_t(0); i < C.bg_client_api_count(c.sync); i++ {
+		a := C.bg_client_api_at(c.sync, i)
+		api := API{Name: C.GoString(C.bg_api_name(a)), Docs: C.GoString(C.bg_api_docs(a)),
+			Input:     C.GoString(C.bg_api_input_descriptor(a)),
+			Output:    C.GoString(C.bg_api_output_descriptor(a)),
+			Supported: bool(C.bg_api_is_supported(a))}
+		c.apis[api.Name] = api
+	}
+	return c, nil
+}
+
+// connect makes the C clients of Dial (discover: bg_client_from_url) and Open
+// (bg_client_open), the async one delivering on its own thread.
+func connect(ctx context.Context, url string, opts []Option, discover bool) (*Client, error) {
 	var o options
 	for _, f := range opts {
 		f(&o)
@@ -214,7 +232,12 @@ func Dial(ctx context.Context, url string, opts ...Option) (*Client, error) {
 	curl := C.CString(url)
 	defer C.free(unsafe.Pointer(curl))
 	var err C.bg_error
-	sc := C.bg_client_from_url(curl, copts, &err)
+	var sc *C.bg_client
+	if discover {
+		sc = C.bg_client_from_url(curl, copts, &err)
+	} else {
+		sc = C.bg_client_open(curl, copts, &err)
+	}
 	if sc == nil {
 		e := fromC(&err)
 		e.Message += noDiscoveryAdvice(C.bg_error_reason(&err))
@@ -225,15 +248,7 @@ func Dial(ctx context.Context, url string, opts ...Option) (*Client, error) {
 		C.bg_client_close(sc)
 		return nil, fromC(&err)
 	}
-	c := &Client{sync: sc, async: ac, apis: map[string]API{}}
-	for i := C.size_t(0); i < C.bg_client_api_count(sc); i++ {
-		a := C.bg_client_api_at(sc, i)
-		api := API{Name: C.GoString(C.bg_api_name(a)), Docs: C.GoString(C.bg_api_docs(a)),
-			Input:     C.GoString(C.bg_api_input_descriptor(a)),
-			Output:    C.GoString(C.bg_api_output_descriptor(a)),
-			Supported: bool(C.bg_api_is_supported(a))}
-		c.apis[api.Name] = api
-	}
+	c := &Client{sync: sc, async: ac, apis: map[string]API{}, raw: !discover}
 	runtime.SetFinalizer(c, (*Client).Close)
 	return c, nil
 }
@@ -262,30 +277,7 @@ func noDiscoveryAdvice(reason C.bg_reason) string {
 // validation); Health works as with Dial. No RPC is made: a server that is not there shows
 // at the first call.
 func Open(ctx context.Context, url string, opts ...Option) (*Client, error) {
-	var o options
-	for _, f := range opts {
-		f(&o)
-	}
-	copts, e := buildOptions(ctx, &o)
-	if e != nil {
-		return nil, e
-	}
-	defer C.bg_options_free(copts)
-	curl := C.CString(url)
-	defer C.free(unsafe.Pointer(curl))
-	var err C.bg_error
-	sc := C.bg_client_open(curl, copts, &err)
-	if sc == nil {
-		return nil, fromC(&err)
-	}
-	ac := C.bg_async_client_from_client(sc, C.BG_ASYNC_CALLBACK_THREAD, &err)
-	if ac == nil {
-		C.bg_client_close(sc)
-		return nil, fromC(&err)
-	}
-	c := &Client{sync: sc, async: ac, apis: map[string]API{}, raw: true}
-	runtime.SetFinalizer(c, (*Client).Close)
-	return c, nil
+	return connect(ctx, url, opts, false)
 }
 
 // APIs lists the server's APIs.
