@@ -1606,7 +1606,7 @@ static void test_outstanding_counts(void **state) {
 /* ---- fork ---- */
 
 /* A fork while a drainer sleeps in the queue with no timer armed (nothing of ours would wake
- * it): the fork's quiesce hook wakes it, so the fork is quick and the child may use gRPC. In the
+ * it): the fork's quiesce hook wakes it, so the child may use gRPC. In the
  * child the engine is the parent's and refuses; in the parent it goes on working. */
 static void fork_while_drainer_sleeps(enum mode mode) {
   int fd;
@@ -1659,9 +1659,10 @@ static void fork_while_drainer_sleeps(enum mode mode) {
     fail_msg("%s mode: the child failed (status %#x): %s", mode_names[mode], status,
              WIFEXITED(status) && WEXITSTATUS(status) < 6 ? child_failures[WEXITSTATUS(status)]
                                                           : "it crashed");
-  if (fork_ms >= BGI_FORK_QUIESCE_MS / 2)
-    fail_msg("%s mode: fork() took %lld ms: the sleeping drainer was not woken", mode_names[mode],
-             (long long)fork_ms);
+  /* That the child may make clients (code 5 above) is the proof the drainer was woken: the
+   * fork waits at most BGI_FORK_QUIESCE_MS for it, then forks a child that may not use gRPC.
+   * How long the fork took depends on the machine's load: printed, not asserted. */
+  print_message("%s mode: fork() took %lld ms\n", mode_names[mode], (long long)fork_ms);
 
   /* The parent's engine still works. */
   assert_true(bgi_async_op_cancel(&f->op, BGI_CANCEL_USER));
