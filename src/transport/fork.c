@@ -218,8 +218,10 @@ static void init_fork_support(void) {
            "the gRPC Core this library was built with has no fork hooks (grpc/fork.h)");
 #else
   const char *strategy = getenv("GRPC_POLL_STRATEGY");
-  if (setting) { /* the user chose: gRPC does as told */
+  if (setting) { /* the user chose: gRPC does as told (with poll, unless a strategy is named) */
     grpc_fork_support = env_true(setting);
+    if (grpc_fork_support && !strategy)
+      setenv("GRPC_POLL_STRATEGY", "poll", 0);
     snprintf(support_off_reason, sizeof support_off_reason,
              "gRPC's fork support is off in the parent (GRPC_ENABLE_FORK_SUPPORT=%.40s). Unset "
              "it to let libbentogrpc turn it on",
