@@ -85,7 +85,7 @@ BG_API bg_status bg_client_wait_connected(bg_client *client, int64_t timeout_ms,
        * included: servers without the health service) is reachable. */
       bgi_health_op h;
       bgi_health_op_init(&h, client, "", left > 1 ? left : 1);
-      h.what = "connecting";
+      h.what = "connecting to the server";
       h.op.probe_peer = true;
       bg_status st = bgi_operation_run(&h.op, &client->cq_pool, err);
       bgi_operation_fini(&h.op);
@@ -98,11 +98,12 @@ BG_API bg_status bg_client_wait_connected(bg_client *client, int64_t timeout_ms,
       left = 0; /* the check ran out of time: said below */
     }
     if (left <= 0)
-      return bgi_fail(err, BG_ERR_DEADLINE, GRPC_STATUS_DEADLINE_EXCEEDED,
-                      "connecting to %s: DEADLINE_EXCEEDED: no connection within %lld ms (the "
-                      "channel is %s) — is the server running and listening at that address, "
-                      "and does it speak gRPC?",
-                      client->url_text, (long long)timeout_ms, state_name(state));
+      return bgi_fail(
+          err, BG_ERR_DEADLINE, GRPC_STATUS_DEADLINE_EXCEEDED,
+          "connecting to the server at %s failed: DEADLINE_EXCEEDED: no connection within "
+          "%lld ms (the channel is %s) — is the server running and listening at that "
+          "address, and does it speak gRPC?",
+          client->url_text, (long long)timeout_ms, state_name(state));
   }
   return BG_OK;
 }

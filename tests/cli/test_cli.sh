@@ -203,11 +203,11 @@ check_json "load unavailable as JSON" 3 "d['error']['exit_code'] == 3" -- \
   "$cli" call "127.0.0.1:$unused_port" p --text x --count 2 --format=json
 # --raw and v1alpha1 load runs have no discovery to find a dead server: they wait for the
 # connection instead and fail before the run as above (they used to run, every call failing)
-check_json "raw bench unavailable as JSON" 3 "list(d) == ['error'] and d['error']['status'] == 'BG_ERR_UNAVAILABLE' and d['error']['grpc_status'] == 14 and d['error']['exit_code'] == 3 and d['error']['message'].startswith('connecting at 127.0.0.1:$unused_port failed: UNAVAILABLE')" -- \
+check_json "raw bench unavailable as JSON" 3 "list(d) == ['error'] and d['error']['status'] == 'BG_ERR_UNAVAILABLE' and d['error']['grpc_status'] == 14 and d['error']['exit_code'] == 3 and d['error']['message'].startswith('connecting to the server at 127.0.0.1:$unused_port failed: UNAVAILABLE')" -- \
   "$cli" bench "127.0.0.1:$unused_port" p --text x --count 2 --format json --raw
 check_json "v1alpha1 load unavailable as JSON" 3 "list(d) == ['error'] and d['error']['exit_code'] == 3" -- \
   "$cli" call "127.0.0.1:$unused_port" p --text x --count 2 --format=json --protocol-version v1alpha1
-check_absent "raw load unavailable before the run" 3 "bentogrpc: connecting at 127.0.0.1:$unused_port failed: UNAVAILABLE" "calls:" -- \
+check_absent "raw load unavailable before the run" 3 "bentogrpc: connecting to the server at 127.0.0.1:$unused_port failed: UNAVAILABLE" "calls:" -- \
   "$cli" call "127.0.0.1:$unused_port" p --text x --concurrency 2 --count 4 --raw
 # ...but with --wait-for-ready the calls wait for the server themselves: a raw load run against
 # a server that starts late does not fail at once (it did: the connection check came first).
@@ -536,12 +536,12 @@ check "call over an ipv4: list" 0 '"data":[2.0]' -- \
 check "call over dns:///localhost" 0 "Hello, x!" -- \
   "$cli" call "dns:///localhost:${targets[0]##*:}" bonjour --text x
 # warm-up first: round_robin picks only replicas whose connection (and health check) is up, and
-# on a loaded machine one may come up only after 300 quick calls are done (the per-replica
-# tally counts the warm-up calls too)
+# on a loaded machine one may come up only after 300 quick calls are done, or after gRPC's
+# first reconnect backoff (1 s, then 1.6 s); the per-replica tally counts the warm-up calls too
 check_json "bench spreads over 3 replicas" 0 \
   "d['ok'] == 300 and sorted(d['replicas']) == ['r1', 'r2', 'r3'] and sum(d['replicas'].values()) == 300 + d['warmup_calls']" -- \
   "$cli" bench "$ipv4_target" bonjour --text hi --concurrency 4 --count 300 --format json \
-  --lb round_robin --retries 2 --health-check --warmup-s 1
+  --lb round_robin --retries 2 --health-check --warmup-s 3
 check_json "bench pick_first sticks to one replica" 0 \
   "d['ok'] == 100 and len(d['replicas']) == 1" -- \
   "$cli" bench "$ipv4_target" bonjour --text hi --concurrency 4 --count 100 --format json
@@ -620,7 +620,7 @@ check_absent "creds advice right with a long API name" 2 \
 # at this unreachable address it fails as unavailable, as a run through discovery does, and the
 # token is still never printed.
 check_absent "creds in a load run to an unreachable non-loopback target" 3 \
-  "connecting at 192.0.2.1:9 failed" "SECRET-TOKEN" -- \
+  "connecting to the server at 192.0.2.1:9 failed" "SECRET-TOKEN" -- \
   "$cli" bench 192.0.2.1:9 text --raw --text hi -H "$token" --count 2 --allow-insecure-credentials
 
 # BentoML releases (README "BentoML releases"): the reference server behaves like each where

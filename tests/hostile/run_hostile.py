@@ -342,16 +342,16 @@ class RawLoad(Case):
         for mode in (("--raw",), ("--protocol-version", "v1alpha1")):
             with self.subTest(mode=mode):
                 raw_rc, raw_out, raw_err = self.load(url, *mode)
-                self.assertCli((raw_rc, raw_out, raw_err), rc, f"connecting to {url}", *words)
+                self.assertCli((raw_rc, raw_out, raw_err), rc, f"connecting to the server at {url}", *words)
                 raw = json.loads(raw_out)
                 self.assertEqual(sorted(raw), ["error"], raw_out)  # no report
                 self.assertEqual(sorted(raw["error"]), sorted(discovering), raw_out)
                 for key in ("status", "grpc_status", "grpc_status_name", "exit_code"):
                     self.assertEqual(raw["error"][key], discovering[key], raw_out)
-                self.assertIn(f"connecting to {url}", raw["error"]["message"])
+                self.assertIn(f"connecting to the server at {url}", raw["error"]["message"])
                 for cmd in ("bench", "call"):  # text: the error on stderr, nothing on stdout
                     self.assertCli(self.load(url, *mode, fmt=(), cmd=cmd), rc,
-                                   f"bentogrpc: connecting to {url}", *words, stdout_empty=True)
+                                   f"bentogrpc: connecting to the server at {url}", *words, stdout_empty=True)
 
     def test_raw_load_closed_port(self):
         sock = socket.socket()

@@ -420,7 +420,7 @@ static void test_server_not_running(void **state) {
   assert_non_null(open);
   assert_int_equal(bg_client_wait_connected(open, 2000, &err), BG_ERR_UNAVAILABLE);
   assert_int_equal(err.grpc_status, 14);
-  assert_contains(err.message, "connecting at");
+  assert_contains(err.message, "connecting to the server at");
   assert_contains(err.message, "is the server running");
   assert_int_equal(bg_client_wait_connected(open, 0, &err), BG_ERR_INVALID_ARGUMENT);
   bg_client_close(open);
