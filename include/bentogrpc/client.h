@@ -376,8 +376,8 @@ BG_API bg_channel_state bg_client_channel_state(bg_client *client, bool try_to_c
  *  @param timeout_ms how long to wait, > 0.
  *  @param err        filled on failure; may be NULL.
  *  @return BG_OK when connected or the server answered; BG_ERR_UNAVAILABLE with gRPC's reason
- *          ("connecting to the server at ADDRESS failed: ..."); BG_ERR_DEADLINE when not connected in time;
- *          BG_ERR_INVALID_ARGUMENT; BG_ERR_FORKED for a client of a parent process. */
+ *          ("connecting to the server at ADDRESS failed: ..."); BG_ERR_DEADLINE when not connected
+ * in time; BG_ERR_INVALID_ARGUMENT; BG_ERR_FORKED for a client of a parent process. */
 BG_API bg_status bg_client_wait_connected(bg_client *client, int64_t timeout_ms, bg_error *err);
 
 #ifdef __cplusplus
