@@ -25,6 +25,7 @@
 #include "test_assert.h"
 
 #include "bentogrpc/bentogrpc.h"
+#include "client/interceptor_internal.h"
 #include "descriptors/descriptor.h"
 #include "wire/byte_buffer.h"
 
@@ -477,6 +478,31 @@ static bg_status interceptors(bg_error *err) {
   return made(timing, err);
 }
 
+/* A reply's metadata copied into the caller's sink (bg_call_options_set_response_metadata). */
+static bg_status response_metadata(bg_error *err) {
+  grpc_metadata md[2];
+  memset(md, 0, sizeof md);
+  md[0].key = grpc_slice_from_static_string("x-model");
+  md[0].value = grpc_slice_from_static_string("v2");
+  md[1].key = grpc_slice_from_static_string("x-cost-bin");
+  md[1].value = grpc_slice_from_static_buffer("\x01\x00", 2);
+  grpc_metadata_array initial = {.count = 1, .capacity = 1, .metadata = md};
+  grpc_metadata_array trailing = {.count = 2, .capacity = 2, .metadata = md};
+  bg_response_metadata *sink = bg_response_metadata_new();
+  if (!sink)
+    return made_or_oom(sink, err);
+  bg_status st = bgi_response_metadata_fill(sink, &initial, &trailing);
+  if (st == BG_OK && bg_response_metadata_count(sink, BG_METADATA_TRAILING) != 2)
+    fail_msg("response metadata: %zu trailing entries",
+             bg_response_metadata_count(sink, BG_METADATA_TRAILING));
+  if (st != BG_OK && bg_response_metadata_count(sink, BG_METADATA_INITIAL) != 0)
+    fail_msg("response metadata: a failed fill left entries behind");
+  bg_response_metadata_free(sink);
+  if (st == BG_ERR_NO_MEMORY)
+    return made_or_oom(NULL, err);
+  return st;
+}
+
 #define SCENARIO(fn)                                                                               \
   static void test_##fn(void **state) {                                                            \
     (void)state;                                                                                   \
@@ -495,6 +521,7 @@ SCENARIO(decode_replies)
 SCENARIO(options)
 SCENARIO(call_options)
 SCENARIO(interceptors)
+SCENARIO(response_metadata)
 
 static int make_big_file(void **state) {
   (void)state;
@@ -531,6 +558,7 @@ int main(void) {
       cmocka_unit_test(test_options),
       cmocka_unit_test(test_call_options),
       cmocka_unit_test(test_interceptors),
+      cmocka_unit_test(test_response_metadata),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
