@@ -350,6 +350,17 @@ static void test_nesting_limit(void **state) {
   assert_null(bgi_struct_to_json(&structs[0], &err));
   assert_int_equal(err.code, BG_ERR_PROTOCOL);
   assert_string_equal(err.message, "JSON value nested deeper than 64 levels");
+  /* rooted at a Value, a Struct lands on an odd level: the 33rd one, at level 65, is refused */
+  pb_struct empty = GOOGLE__PROTOBUF__STRUCT__INIT;
+  values[32].struct_value = &empty;
+  json = bgi_proto_value_to_json(&values[32 - 31], &err); /* 32 struct levels: fits */
+  if (!json)
+    fail_msg("32 nested structs from a Value: %s", err.message);
+  json_decref(json);
+  assert_null(bgi_proto_value_to_json(&values[32 - 32], &err)); /* 33 */
+  assert_int_equal(err.code, BG_ERR_PROTOCOL);
+  assert_string_equal(err.message, "JSON value nested deeper than 64 levels");
+  values[32].struct_value = &structs[32];
   /* from a third of the way down it fits */
   json = bgi_struct_to_json(&structs[N - N / 3], &err);
   if (!json)
