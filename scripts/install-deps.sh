@@ -14,6 +14,8 @@ packages=(
   libcmocka-dev openssl libuv1-dev clang libclang-rt-14-dev valgrind
   # scripts/check.sh
   clang-format git
+  # scripts/coverage.sh (gcov comes with gcc)
+  lcov
   # the ABI check (abidiff, scripts/check-abi.sh) and the reference docs (doxygen)
   abigail-tools doxygen
   # reference server (Python on Debian's grpcio, stubs generated with protoc at test time)

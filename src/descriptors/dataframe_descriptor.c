@@ -39,13 +39,13 @@ static void *dataframe_parse_spec(const json_t *args, bg_error *err) {
   snprintf(spec->orient, sizeof spec->orient, "%s",
            json_is_string(orient) ? json_string_value(orient) : "records");
   const json_t *columns = json_object_get(args, "columns");
-  bool ok = !columns || json_is_null(columns) || json_is_array(columns);
+  bool ok = !columns || json_is_null(columns) || json_is_array(columns), nomem = false;
   if (ok && json_is_array(columns) && json_array_size(columns) > 0) {
     spec->columns = calloc(json_array_size(columns), sizeof *spec->columns);
-    ok = spec->columns != NULL;
+    ok = !(nomem = spec->columns == NULL);
     for (size_t i = 0; ok && i < json_array_size(columns); i++) {
       const json_t *name = json_array_get(columns, i);
-      ok = json_is_string(name) && (spec->columns[i] = strdup(json_string_value(name)));
+      ok = json_is_string(name) && !(nomem = !(spec->columns[i] = strdup(json_string_value(name))));
       spec->n_columns = i + 1;
     }
   }
@@ -54,6 +54,11 @@ static void *dataframe_parse_spec(const json_t *args, bg_error *err) {
   ok = ok && bgi_spec_read_shape(json_object_get(args, "shape"), spec->shape, &spec->ndim,
                                  &spec->has_shape);
   spec->enforce_shape = json_is_true(json_object_get(args, "enforce_shape"));
+  if (nomem) {
+    dataframe_free_spec(spec);
+    BGI_FAIL_NOMEM(err);
+    return NULL;
+  }
   if (!ok) {
     dataframe_free_spec(spec);
     bgi_fail(err, BG_ERR_PROTOCOL, 0,

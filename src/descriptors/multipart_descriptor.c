@@ -51,7 +51,13 @@ static void *multipart_parse_spec(const json_t *args, bg_error *err) {
     const char *id = json_string_value(json_object_get(child, "id"));
     part->name = strdup(name);
     part->descriptor = bgi_descriptor_find(id);
-    if (!part->name || !part->descriptor || part->descriptor == &bgi_multipart_descriptor) {
+    if (!part->name) {
+      part->descriptor = NULL;
+      multipart_free_spec(spec);
+      BGI_FAIL_NOMEM(err);
+      return NULL;
+    }
+    if (!part->descriptor || part->descriptor == &bgi_multipart_descriptor) {
       bgi_fail(err, BG_ERR_UNSUPPORTED, 0, "part '%s' has descriptor '%s', which %s", name,
                id ? id : "(none)",
                part->descriptor ? "cannot be nested" : "this library does not support");

@@ -97,14 +97,17 @@ static void make_secret(void) {
     secret = (size_t)time(NULL) ^ (size_t)(uintptr_t)&secret ^ (size_t)0x9E3779B97F4A7C15u;
 }
 
+/* `data` is a bool set when malloc fails, so that running out of memory while unpacking is
+ * not blamed on the server's bytes. */
 static void *trailer_alloc(void *data, size_t size) {
-  (void)data;
   if (size > SIZE_MAX - sizeof(trailer))
     return NULL;
   unsigned char *p = malloc(size + sizeof(trailer));
   if (p) {
     trailer t = {size, size ^ secret};
     memcpy(p + size, &t, sizeof t);
+  } else {
+    *(bool *)data = true;
   }
   return p;
 }
@@ -113,8 +116,6 @@ static void trailer_free(void *data, void *p) {
   (void)data;
   free(p);
 }
-
-static ProtobufCAllocator trailer_allocator = {trailer_alloc, trailer_free, NULL};
 
 size_t bgi_wire_string_length(const char *s) {
   if (!s || s == protobuf_c_empty_string)
@@ -172,11 +173,15 @@ bg_status bgi_wire_unpack(const ProtobufCMessageDescriptor *descriptor, grpc_byt
                     what, BGI_WIRE_MAX_DEPTH);
   }
   pthread_once(&secret_once, make_secret);
-  *out = protobuf_c_message_unpack(descriptor, &trailer_allocator, GRPC_SLICE_LENGTH(slice),
+  bool out_of_memory = false;
+  ProtobufCAllocator allocator = {trailer_alloc, trailer_free, &out_of_memory};
+  *out = protobuf_c_message_unpack(descriptor, &allocator, GRPC_SLICE_LENGTH(slice),
                                    GRPC_SLICE_START_PTR(slice));
   size_t length = GRPC_SLICE_LENGTH(slice);
   if (joined)
     grpc_slice_unref(slice);
+  if (!*out && out_of_memory)
+    return BGI_FAIL_NOMEM(err);
   if (!*out)
     return bgi_fail(err, BG_ERR_PROTOCOL, 0,
                     "%s: the server's reply (%zu bytes) is not a valid protobuf message of that "

@@ -1,11 +1,21 @@
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "error_internal.h"
+#include "utf8.h"
 #include "wire/byte_buffer.h"
 #include "wire/struct_json.h"
 
 static json_t *value_to_json(const Google__Protobuf__Value *v, int depth, bg_error *err);
+
+/* Checked here rather than left to jansson, whose NULL means bad UTF-8 or no memory alike. */
+static bool utf8_valid(const char *s, size_t n) {
+  for (size_t i = 0, k; i < n; i += k)
+    if (!(k = bgi_utf8_sequence((const unsigned char *)s + i, n - i)))
+      return false;
+  return true;
+}
 
 static json_t *struct_to_json(const Google__Protobuf__Struct *s, int depth, bg_error *err) {
   if (depth > BGI_JSON_MAX_DEPTH) {
@@ -25,10 +35,16 @@ static json_t *struct_to_json(const Google__Protobuf__Struct *s, int depth, bg_e
       json_decref(obj);
       return NULL;
     }
+    const char *key = entry->key ? entry->key : "";
+    if (!utf8_valid(key, strlen(key))) {
+      bgi_fail(err, BG_ERR_PROTOCOL, 0, "JSON object key is not valid UTF-8");
+      json_decref(obj);
+      return NULL;
+    }
     json_t *member = value_to_json(entry->value, depth + 1, err);
-    if (!member || json_object_set_new(obj, entry->key ? entry->key : "", member) != 0) {
+    if (!member || json_object_set_new(obj, key, member) != 0) {
       if (member)
-        bgi_fail(err, BG_ERR_PROTOCOL, 0, "JSON object key is not valid UTF-8");
+        BGI_FAIL_NOMEM(err); /* the key is valid: only memory can fail it */
       json_decref(obj);
       return NULL;
     }
@@ -70,14 +86,16 @@ static json_t *value_to_json(const Google__Protobuf__Value *v, int depth, bg_err
     }
     out = json_real(v->number_value);
     break;
-  case GOOGLE__PROTOBUF__VALUE__KIND_STRING_VALUE:
+  case GOOGLE__PROTOBUF__VALUE__KIND_STRING_VALUE: {
     /* NUL bytes inside are part of the server's string: keep its full length. */
-    out = json_stringn(v->string_value, bgi_wire_string_length(v->string_value));
-    if (!out) {
+    size_t n = bgi_wire_string_length(v->string_value);
+    if (!utf8_valid(v->string_value, n)) {
       bgi_fail(err, BG_ERR_PROTOCOL, 0, "JSON string is not valid UTF-8");
       return NULL;
     }
+    out = json_stringn(v->string_value, n);
     break;
+  }
   case GOOGLE__PROTOBUF__VALUE__KIND_BOOL_VALUE: out = json_boolean(v->bool_value); break;
   case GOOGLE__PROTOBUF__VALUE__KIND_STRUCT_VALUE:
     return struct_to_json(v->struct_value, depth + 1, err);

@@ -1,0 +1,410 @@
+/* wire/content.c, member by member: a bgi_content into and out of Request, Part and Response:
+ * each message's own field, File in each protocol version's form (v1: a MIME string; v1alpha1:
+ * the File.FileType enum, PROTOCOL.md §2.9), BentoML's misspelt MIME type corrected, and each
+ * refusal with its code: the caller's mistakes INVALID_ARGUMENT, the server's PROTOCOL. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "test_assert.h"
+
+#include "bentoml/grpc/v1alpha1/service.pb-c.h"
+#include "wire/content.h"
+
+static void test_member_names(void **state) {
+  (void)state;
+  static const char *const names[] = {
+      "nothing", "serialized_bytes", "ndarray", "dataframe", "series", "file", "text",
+      "json",    "multipart"};
+  for (int m = BGI_MEMBER_NONE; m <= BGI_MEMBER_MULTIPART; m++)
+    assert_string_equal(bgi_member_name((bgi_member)m), names[m]);
+  assert_string_equal(bgi_member_name((bgi_member)77), "nothing");
+}
+
+static void test_v1alpha1_kinds(void **state) {
+  (void)state;
+  assert_null(bgi_v1alpha1_kind_mime(0)); /* FILE_TYPE_UNSPECIFIED */
+  assert_string_equal(bgi_v1alpha1_kind_mime(1), "text/csv");
+  assert_string_equal(bgi_v1alpha1_kind_mime(4), "application/octet-stream");
+  assert_string_equal(bgi_v1alpha1_kind_mime(7), "image/jpeg");
+  assert_string_equal(bgi_v1alpha1_kind_mime(12), "image/svg+xml");
+  assert_null(bgi_v1alpha1_kind_mime(13));
+  assert_null(bgi_v1alpha1_kind_mime(-1));
+}
+
+/* Every member lands in the Request's field of that member, with its content case. */
+static void test_to_request_every_member(void **state) {
+  (void)state;
+  bgi_pb_ndarray nd = BENTOML__GRPC__V1__NDARRAY__INIT;
+  Bentoml__Grpc__V1__DataFrame df = BENTOML__GRPC__V1__DATA_FRAME__INIT;
+  Bentoml__Grpc__V1__Series se = BENTOML__GRPC__V1__SERIES__INIT;
+  Google__Protobuf__StringValue tx = GOOGLE__PROTOBUF__STRING_VALUE__INIT;
+  Google__Protobuf__Value js = GOOGLE__PROTOBUF__VALUE__INIT;
+  Bentoml__Grpc__V1__Multipart mp = BENTOML__GRPC__V1__MULTIPART__INIT;
+  bgi_arena arena;
+  bgi_arena_init(&arena);
+  bg_error err;
+  bgi_pb_request r = BENTOML__GRPC__V1__REQUEST__INIT;
+
+  bgi_content c = {.member = BGI_MEMBER_SERIALIZED_BYTES, .as.raw = {3, (uint8_t *)"abc"}};
+  assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
+  assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT_SERIALIZED_BYTES);
+  assert_int_equal(r.serialized_bytes.len, 3);
+  assert_ptr_equal(r.serialized_bytes.data, c.as.raw.data);
+
+  c = (bgi_content){.member = BGI_MEMBER_NDARRAY, .as.ndarray = &nd};
+  assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
+  assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT_NDARRAY);
+  assert_ptr_equal(r.ndarray, &nd);
+
+  c = (bgi_content){.member = BGI_MEMBER_DATAFRAME, .as.dataframe = &df};
+  assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
+  assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT_DATAFRAME);
+  assert_ptr_equal(r.dataframe, &df);
+
+  c = (bgi_content){.member = BGI_MEMBER_SERIES, .as.series = &se};
+  assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
+  assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT_SERIES);
+  assert_ptr_equal(r.series, &se);
+
+  c = (bgi_content){.member = BGI_MEMBER_TEXT, .as.text = &tx};
+  assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
+  assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT_TEXT);
+  assert_ptr_equal(r.text, &tx);
+
+  c = (bgi_content){.member = BGI_MEMBER_JSON, .as.json = &js};
+  assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
+  assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT_JSON);
+  assert_ptr_equal(r.json, &js);
+
+  c = (bgi_content){.member = BGI_MEMBER_MULTIPART, .as.multipart = &mp};
+  assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
+  assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT_MULTIPART);
+  assert_ptr_equal(r.multipart, &mp);
+
+  c = (bgi_content){.member = BGI_MEMBER_FILE, .as.file = {.data = {2, (uint8_t *)"hi"}}};
+  assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
+  assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT_FILE);
+  assert_int_equal(r.file->content.len, 2);
+  assert_int_equal(r.file->_kind_case, BENTOML__GRPC__V1__FILE___KIND__NOT_SET); /* no kind */
+
+  /* nothing to send is the library's own bug, never the server's or the caller's */
+  bgi_pb_request untouched = BENTOML__GRPC__V1__REQUEST__INIT;
+  c = (bgi_content){.member = BGI_MEMBER_NONE};
+  assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &untouched, &err),
+                   BG_ERR_INTERNAL);
+  assert_string_equal(err.message, "no content to send");
+  assert_int_equal(untouched.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT__NOT_SET);
+  bgi_arena_fini(&arena);
+}
+
+/* Parts take every member but a nested multipart. */
+static void test_to_part(void **state) {
+  (void)state;
+  bgi_arena arena;
+  bgi_arena_init(&arena);
+  bg_error err;
+  Bentoml__Grpc__V1__Part p = BENTOML__GRPC__V1__PART__INIT;
+  Google__Protobuf__Value js = GOOGLE__PROTOBUF__VALUE__INIT;
+  Google__Protobuf__StringValue tx = GOOGLE__PROTOBUF__STRING_VALUE__INIT;
+  bgi_pb_ndarray nd = BENTOML__GRPC__V1__NDARRAY__INIT;
+  Bentoml__Grpc__V1__DataFrame df = BENTOML__GRPC__V1__DATA_FRAME__INIT;
+  Bentoml__Grpc__V1__Series se = BENTOML__GRPC__V1__SERIES__INIT;
+
+  struct {
+    bgi_content content;
+    int representation;
+  } cases[] = {
+      {{.member = BGI_MEMBER_JSON, .as.json = &js}, BENTOML__GRPC__V1__PART__REPRESENTATION_JSON},
+      {{.member = BGI_MEMBER_TEXT, .as.text = &tx}, BENTOML__GRPC__V1__PART__REPRESENTATION_TEXT},
+      {{.member = BGI_MEMBER_NDARRAY, .as.ndarray = &nd},
+       BENTOML__GRPC__V1__PART__REPRESENTATION_NDARRAY},
+      {{.member = BGI_MEMBER_DATAFRAME, .as.dataframe = &df},
+       BENTOML__GRPC__V1__PART__REPRESENTATION_DATAFRAME},
+      {{.member = BGI_MEMBER_SERIES, .as.series = &se},
+       BENTOML__GRPC__V1__PART__REPRESENTATION_SERIES},
+      {{.member = BGI_MEMBER_SERIALIZED_BYTES, .as.raw = {1, (uint8_t *)"x"}},
+       BENTOML__GRPC__V1__PART__REPRESENTATION_SERIALIZED_BYTES},
+      {{.member = BGI_MEMBER_FILE, .as.file = {.data = {1, (uint8_t *)"x"}, .kind = "text/csv"}},
+       BENTOML__GRPC__V1__PART__REPRESENTATION_FILE},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    assert_int_equal(bgi_content_to_part(&cases[i].content, BGI_PROTOCOL_V1, &arena, &p, &err),
+                     BG_OK);
+    assert_int_equal(p.representation_case, cases[i].representation);
+  }
+  assert_ptr_equal(p.file->base.descriptor, &bentoml__grpc__v1__file__descriptor);
+  assert_string_equal(p.file->kind, "text/csv");
+
+  Bentoml__Grpc__V1__Multipart mp = BENTOML__GRPC__V1__MULTIPART__INIT;
+  Bentoml__Grpc__V1__Part untouched = BENTOML__GRPC__V1__PART__INIT;
+  bgi_content c = {.member = BGI_MEMBER_MULTIPART, .as.multipart = &mp};
+  assert_int_equal(bgi_content_to_part(&c, BGI_PROTOCOL_V1, &arena, &untouched, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_string_equal(err.message, "a multipart cannot be a part");
+  assert_int_equal(untouched.representation_case, BENTOML__GRPC__V1__PART__REPRESENTATION__NOT_SET);
+  c = (bgi_content){.member = BGI_MEMBER_NONE};
+  assert_int_equal(bgi_content_to_part(&c, BGI_PROTOCOL_V1, &arena, &untouched, &err),
+                   BG_ERR_INTERNAL);
+  bgi_arena_fini(&arena);
+}
+
+/* A v1alpha1 request carries File.kind as the enum: packed, then read back by a v1alpha1
+ * reader, the MIME type comes back as that enum's number. */
+static void test_v1alpha1_file_request_on_the_wire(void **state) {
+  (void)state;
+  static const struct {
+    const char *mime;
+    int type;
+  } kinds[] = {{"text/csv", 1}, {"application/pdf", 5}, {"image/png", 6}, {"image/svg+xml", 12}};
+  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+    bgi_arena arena;
+    bgi_arena_init(&arena);
+    bg_error err;
+    bgi_pb_request r = BENTOML__GRPC__V1__REQUEST__INIT;
+    r.api_name = "classify";
+    bgi_content c = {.member = BGI_MEMBER_FILE,
+                     .as.file = {.data = {3, (uint8_t *)"\x01\x02\x03"}, .kind = kinds[i].mime}};
+    assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1ALPHA1, &arena, &r, &err), BG_OK);
+    assert_ptr_equal(r.file->base.descriptor, &bentoml__grpc__v1alpha1__file__descriptor);
+
+    uint8_t buf[256];
+    assert_true(protobuf_c_message_get_packed_size(&r.base) <= sizeof buf);
+    size_t n = protobuf_c_message_pack(&r.base, buf);
+    bgi_arena_fini(&arena);
+    Bentoml__Grpc__V1alpha1__Request *back = bentoml__grpc__v1alpha1__request__unpack(NULL, n, buf);
+    assert_non_null(back);
+    assert_string_equal(back->api_name, "classify");
+    assert_int_equal(back->content_case, BENTOML__GRPC__V1ALPHA1__REQUEST__CONTENT_FILE);
+    assert_int_equal(back->file->_kind_case, BENTOML__GRPC__V1ALPHA1__FILE___KIND_KIND);
+    assert_int_equal(back->file->kind, kinds[i].type);
+    assert_int_equal(back->file->content.len, 3);
+    assert_memory_equal(back->file->content.data, "\x01\x02\x03", 3);
+    bentoml__grpc__v1alpha1__request__free_unpacked(back, NULL);
+  }
+
+  /* no kind: the field stays unset */
+  bgi_arena arena;
+  bgi_arena_init(&arena);
+  bg_error err;
+  bgi_pb_request r = BENTOML__GRPC__V1__REQUEST__INIT;
+  bgi_content c = {.member = BGI_MEMBER_FILE, .as.file = {.data = {0, NULL}}};
+  assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1ALPHA1, &arena, &r, &err), BG_OK);
+  Bentoml__Grpc__V1alpha1__File *f = (Bentoml__Grpc__V1alpha1__File *)r.file;
+  assert_int_equal(f->_kind_case, BENTOML__GRPC__V1ALPHA1__FILE___KIND__NOT_SET);
+
+  /* a MIME type v1alpha1 has no number for is refused before sending, with the list */
+  bgi_pb_request untouched = BENTOML__GRPC__V1__REQUEST__INIT;
+  c.as.file.kind = "audio/wav";
+  assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1ALPHA1, &arena, &untouched, &err),
+                   BG_ERR_INVALID_ARGUMENT);
+  assert_int_equal(err.code, BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "MIME type 'audio/wav' has no v1alpha1 File kind");
+  assert_contains(err.message, "text/csv, text/plain, application/json");
+  assert_int_equal(untouched.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT__NOT_SET);
+  /* the same type is fine in v1, as a string */
+  assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
+  assert_string_equal(r.file->kind, "audio/wav");
+  bgi_arena_fini(&arena);
+}
+
+/* Every member of a Response is found, pointing into the message (nothing copied). */
+static void test_from_response_every_member(void **state) {
+  (void)state;
+  bgi_pb_ndarray nd = BENTOML__GRPC__V1__NDARRAY__INIT;
+  Bentoml__Grpc__V1__DataFrame df = BENTOML__GRPC__V1__DATA_FRAME__INIT;
+  Bentoml__Grpc__V1__Series se = BENTOML__GRPC__V1__SERIES__INIT;
+  Google__Protobuf__StringValue tx = GOOGLE__PROTOBUF__STRING_VALUE__INIT;
+  Google__Protobuf__Value js = GOOGLE__PROTOBUF__VALUE__INIT;
+  Bentoml__Grpc__V1__Multipart mp = BENTOML__GRPC__V1__MULTIPART__INIT;
+  bgi_pb_response r = BENTOML__GRPC__V1__RESPONSE__INIT;
+  bgi_content c;
+  bg_error err;
+
+  r.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_NDARRAY;
+  r.ndarray = &nd;
+  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1, &c, &err), BG_OK);
+  assert_int_equal(c.member, BGI_MEMBER_NDARRAY);
+  assert_ptr_equal(c.as.ndarray, &nd);
+
+  r.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_DATAFRAME;
+  r.dataframe = &df;
+  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1, &c, &err), BG_OK);
+  assert_int_equal(c.member, BGI_MEMBER_DATAFRAME);
+  assert_ptr_equal(c.as.dataframe, &df);
+
+  r.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_SERIES;
+  r.series = &se;
+  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1, &c, &err), BG_OK);
+  assert_int_equal(c.member, BGI_MEMBER_SERIES);
+  assert_ptr_equal(c.as.series, &se);
+
+  r.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_TEXT;
+  r.text = &tx;
+  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1, &c, &err), BG_OK);
+  assert_int_equal(c.member, BGI_MEMBER_TEXT);
+  assert_ptr_equal(c.as.text, &tx);
+
+  r.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_JSON;
+  r.json = &js;
+  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1, &c, &err), BG_OK);
+  assert_int_equal(c.member, BGI_MEMBER_JSON);
+  assert_ptr_equal(c.as.json, &js);
+
+  r.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_MULTIPART;
+  r.multipart = &mp;
+  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1, &c, &err), BG_OK);
+  assert_int_equal(c.member, BGI_MEMBER_MULTIPART);
+  assert_ptr_equal(c.as.multipart, &mp);
+
+  r.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_SERIALIZED_BYTES;
+  r.serialized_bytes = (ProtobufCBinaryData){2, (uint8_t *)"ok"};
+  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1, &c, &err), BG_OK);
+  assert_int_equal(c.member, BGI_MEMBER_SERIALIZED_BYTES);
+  assert_ptr_equal(c.as.bytes, &r.serialized_bytes); /* decoders may take the buffer */
+
+  /* no content, or a member added to the protocol after this library: the server's fault */
+  r.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT__NOT_SET;
+  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1, &c, &err), BG_ERR_PROTOCOL);
+  assert_string_equal(err.message,
+                      "the server's reply has no content (or content field 0, unknown here)");
+  assert_int_equal(c.member, BGI_MEMBER_NONE);
+  r.content_case = (Bentoml__Grpc__V1__Response__ContentCase)99;
+  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1, &c, &err), BG_ERR_PROTOCOL);
+  assert_contains(err.message, "content field 99, unknown here");
+}
+
+/* v1 File replies: the MIME string as sent, BentoML's "appliction/octet-stream" corrected. */
+static void test_v1_file_replies(void **state) {
+  (void)state;
+  Bentoml__Grpc__V1__File f = BENTOML__GRPC__V1__FILE__INIT;
+  f.content = (ProtobufCBinaryData){3, (uint8_t *)"pdf"};
+  bgi_pb_response r = BENTOML__GRPC__V1__RESPONSE__INIT;
+  r.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_FILE;
+  r.file = &f;
+  bgi_content c;
+  bg_error err;
+  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1, &c, &err), BG_OK);
+  assert_int_equal(c.member, BGI_MEMBER_FILE);
+  assert_ptr_equal(c.as.file.bytes, &f.content);
+  assert_null(c.as.file.kind);
+
+  f._kind_case = BENTOML__GRPC__V1__FILE___KIND_KIND;
+  f.kind = "application/pdf";
+  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1, &c, &err), BG_OK);
+  assert_string_equal(c.as.file.kind, "application/pdf");
+  f.kind = "appliction/octet-stream";
+  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1, &c, &err), BG_OK);
+  assert_string_equal(c.as.file.kind, "application/octet-stream");
+}
+
+/* v1alpha1 File replies: the enum mapped to its MIME type; an unknown number is refused. */
+static void test_v1alpha1_file_replies(void **state) {
+  (void)state;
+  Bentoml__Grpc__V1alpha1__File f = BENTOML__GRPC__V1ALPHA1__FILE__INIT;
+  f.content = (ProtobufCBinaryData){1, (uint8_t *)"x"};
+  Bentoml__Grpc__V1alpha1__Response r = BENTOML__GRPC__V1ALPHA1__RESPONSE__INIT;
+  r.content_case = BENTOML__GRPC__V1ALPHA1__RESPONSE__CONTENT_FILE;
+  r.file = &f;
+  bgi_content c;
+  bg_error err;
+  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1ALPHA1, &c, &err), BG_OK);
+  assert_int_equal(c.member, BGI_MEMBER_FILE);
+  assert_ptr_equal(c.as.file.bytes, &f.content);
+  assert_null(c.as.file.kind);
+
+  f._kind_case = BENTOML__GRPC__V1ALPHA1__FILE___KIND_KIND;
+  f.kind = BENTOML__GRPC__V1ALPHA1__FILE__FILE_TYPE__FILE_TYPE_UNSPECIFIED;
+  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1ALPHA1, &c, &err), BG_OK);
+  assert_null(c.as.file.kind); /* unspecified: no MIME type */
+  f.kind = BENTOML__GRPC__V1ALPHA1__FILE__FILE_TYPE__FILE_TYPE_WEBP;
+  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1ALPHA1, &c, &err), BG_OK);
+  assert_string_equal(c.as.file.kind, "image/webp");
+
+  f.kind = (Bentoml__Grpc__V1alpha1__File__FileType)40;
+  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1ALPHA1, &c, &err),
+                   BG_ERR_PROTOCOL);
+  assert_string_equal(err.message, "the server sent unknown v1alpha1 File kind 40");
+}
+
+static void test_from_part(void **state) {
+  (void)state;
+  bgi_pb_ndarray nd = BENTOML__GRPC__V1__NDARRAY__INIT;
+  Bentoml__Grpc__V1__DataFrame df = BENTOML__GRPC__V1__DATA_FRAME__INIT;
+  Bentoml__Grpc__V1__Series se = BENTOML__GRPC__V1__SERIES__INIT;
+  Google__Protobuf__StringValue tx = GOOGLE__PROTOBUF__STRING_VALUE__INIT;
+  Google__Protobuf__Value js = GOOGLE__PROTOBUF__VALUE__INIT;
+  Bentoml__Grpc__V1__File f = BENTOML__GRPC__V1__FILE__INIT;
+  f._kind_case = BENTOML__GRPC__V1__FILE___KIND_KIND;
+  f.kind = "image/png";
+  Bentoml__Grpc__V1__Part p = BENTOML__GRPC__V1__PART__INIT;
+  bgi_content c;
+  bg_error err;
+
+  p.representation_case = BENTOML__GRPC__V1__PART__REPRESENTATION_NDARRAY;
+  p.ndarray = &nd;
+  assert_int_equal(bgi_content_from_part(&p, BGI_PROTOCOL_V1, &c, &err), BG_OK);
+  assert_int_equal(c.member, BGI_MEMBER_NDARRAY);
+  assert_ptr_equal(c.as.ndarray, &nd);
+
+  p.representation_case = BENTOML__GRPC__V1__PART__REPRESENTATION_DATAFRAME;
+  p.dataframe = &df;
+  assert_int_equal(bgi_content_from_part(&p, BGI_PROTOCOL_V1, &c, &err), BG_OK);
+  assert_int_equal(c.member, BGI_MEMBER_DATAFRAME);
+  assert_ptr_equal(c.as.dataframe, &df);
+
+  p.representation_case = BENTOML__GRPC__V1__PART__REPRESENTATION_SERIES;
+  p.series = &se;
+  assert_int_equal(bgi_content_from_part(&p, BGI_PROTOCOL_V1, &c, &err), BG_OK);
+  assert_int_equal(c.member, BGI_MEMBER_SERIES);
+  assert_ptr_equal(c.as.series, &se);
+
+  p.representation_case = BENTOML__GRPC__V1__PART__REPRESENTATION_TEXT;
+  p.text = &tx;
+  assert_int_equal(bgi_content_from_part(&p, BGI_PROTOCOL_V1, &c, &err), BG_OK);
+  assert_int_equal(c.member, BGI_MEMBER_TEXT);
+  assert_ptr_equal(c.as.text, &tx);
+
+  p.representation_case = BENTOML__GRPC__V1__PART__REPRESENTATION_JSON;
+  p.json = &js;
+  assert_int_equal(bgi_content_from_part(&p, BGI_PROTOCOL_V1, &c, &err), BG_OK);
+  assert_int_equal(c.member, BGI_MEMBER_JSON);
+  assert_ptr_equal(c.as.json, &js);
+
+  p.representation_case = BENTOML__GRPC__V1__PART__REPRESENTATION_SERIALIZED_BYTES;
+  p.serialized_bytes = (ProtobufCBinaryData){1, (uint8_t *)"b"};
+  assert_int_equal(bgi_content_from_part(&p, BGI_PROTOCOL_V1, &c, &err), BG_OK);
+  assert_int_equal(c.member, BGI_MEMBER_SERIALIZED_BYTES);
+  assert_ptr_equal(c.as.bytes, &p.serialized_bytes);
+
+  p.representation_case = BENTOML__GRPC__V1__PART__REPRESENTATION_FILE;
+  p.file = &f;
+  assert_int_equal(bgi_content_from_part(&p, BGI_PROTOCOL_V1, &c, &err), BG_OK);
+  assert_int_equal(c.member, BGI_MEMBER_FILE);
+  assert_string_equal(c.as.file.kind, "image/png");
+
+  p.representation_case = BENTOML__GRPC__V1__PART__REPRESENTATION__NOT_SET;
+  assert_int_equal(bgi_content_from_part(&p, BGI_PROTOCOL_V1, &c, &err), BG_ERR_PROTOCOL);
+  assert_string_equal(err.message, "a multipart part in the reply has no content");
+  assert_int_equal(c.member, BGI_MEMBER_NONE);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_member_names),
+      cmocka_unit_test(test_v1alpha1_kinds),
+      cmocka_unit_test(test_to_request_every_member),
+      cmocka_unit_test(test_to_part),
+      cmocka_unit_test(test_v1alpha1_file_request_on_the_wire),
+      cmocka_unit_test(test_from_response_every_member),
+      cmocka_unit_test(test_v1_file_replies),
+      cmocka_unit_test(test_v1alpha1_file_replies),
+      cmocka_unit_test(test_from_part),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
