@@ -210,6 +210,15 @@ static void postfork_child(void) {
     child_reset_pending = true; /* gRPC's child hook runs at the child's first use */
 }
 
+/* The poll strategy, and with it a short backup poll: with poll, a subchannel's connection and
+ * health check make progress only while some thread polls a pollset it is in, which for the
+ * replicas round_robin does not pick yet is gRPC's backup poller (every 5 s by default); seen
+ * as replicas joining a load seconds late. With epoll1 any poller sees every fd. */
+static void choose_poll_strategy(void) {
+  setenv("GRPC_POLL_STRATEGY", "poll", 0);
+  setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", BGI_FORK_BACKUP_POLL_MS, 0);
+}
+
 static void init_fork_support(void) {
   const char *setting = getenv("GRPC_ENABLE_FORK_SUPPORT");
 #if !BGI_GRPC_FORK_HOOKS
@@ -221,7 +230,7 @@ static void init_fork_support(void) {
   if (setting) { /* the user chose: gRPC does as told (with poll, unless a strategy is named) */
     grpc_fork_support = env_true(setting);
     if (grpc_fork_support && !strategy)
-      setenv("GRPC_POLL_STRATEGY", "poll", 0);
+      choose_poll_strategy();
     snprintf(support_off_reason, sizeof support_off_reason,
              "gRPC's fork support is off in the parent (GRPC_ENABLE_FORK_SUPPORT=%.40s). Unset "
              "it to let libbentogrpc turn it on",
@@ -240,7 +249,7 @@ static void init_fork_support(void) {
      * the library starts any thread; overwrite=0 keeps a value set meanwhile. The poll
      * strategy: with epoll1, parent and child share the kernel's epoll set, and gRPC 1.51's
      * reset does not keep the child's registrations out of the parent's. */
-    setenv("GRPC_POLL_STRATEGY", "poll", 0);
+    choose_poll_strategy();
     setenv("GRPC_ENABLE_FORK_SUPPORT", "1", 0);
     grpc_fork_support = !grpc_is_initialized();
     snprintf(support_off_reason, sizeof support_off_reason,

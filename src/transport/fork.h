@@ -30,6 +30,8 @@
 
 /* How long the prefork handler waits for the library's threads to leave gRPC. */
 #define BGI_FORK_QUIESCE_MS 1000
+/* gRPC's backup poll interval with the poll strategy (fork.c, choose_poll_strategy). */
+#define BGI_FORK_BACKUP_POLL_MS "50"
 /* How long gRPC's own prefork may take before the watchdog releases it (fork.c). */
 #define BGI_FORK_PREFORK_BOUND_MS 1000
 

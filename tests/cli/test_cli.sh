@@ -536,12 +536,13 @@ check "call over an ipv4: list" 0 '"data":[2.0]' -- \
 check "call over dns:///localhost" 0 "Hello, x!" -- \
   "$cli" call "dns:///localhost:${targets[0]##*:}" bonjour --text x
 # warm-up first: round_robin picks only replicas whose connection (and health check) is up, and
-# on a loaded machine one may come up only after 300 quick calls are done, or after gRPC's
-# first reconnect backoff (1 s, then 1.6 s); the per-replica tally counts the warm-up calls too
+# on a loaded machine one may come up only after 300 quick calls are done (with the poll
+# strategy, through gRPC's backup poll: transport/fork.c); the per-replica tally counts the
+# warm-up calls too
 check_json "bench spreads over 3 replicas" 0 \
   "d['ok'] == 300 and sorted(d['replicas']) == ['r1', 'r2', 'r3'] and sum(d['replicas'].values()) == 300 + d['warmup_calls']" -- \
   "$cli" bench "$ipv4_target" bonjour --text hi --concurrency 4 --count 300 --format json \
-  --lb round_robin --retries 2 --health-check --warmup-s 3
+  --lb round_robin --retries 2 --health-check --warmup-s 1
 check_json "bench pick_first sticks to one replica" 0 \
   "d['ok'] == 100 and len(d['replicas']) == 1" -- \
   "$cli" bench "$ipv4_target" bonjour --text hi --concurrency 4 --count 100 --format json
