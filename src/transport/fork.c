@@ -277,10 +277,27 @@ static void run_pending_reset(void) {
   pthread_mutex_unlock(&reset_mu);
 }
 
+/* With the poll strategy, gRPC 1.51 tears its default EventEngine down when the last object
+ * holding it goes — on one of that engine's own threads, after the last client closed, which
+ * can be while the process is already exiting: its PollPoller::Shutdown then crashed in
+ * static destructors (a CLI run in ~1 of 12 against a peer that stalls). One object that holds
+ * the engine for the life of the process keeps that teardown from ever running: a lame channel
+ * (no connection, no fd), made once after the first grpc_init and never destroyed. */
+static grpc_channel *event_engine_holder; /* never destroyed, on purpose */
+
+static void hold_event_engine(void) {
+  event_engine_holder =
+      grpc_lame_client_channel_create("bentogrpc-event-engine-holder", GRPC_STATUS_UNAVAILABLE,
+                                      "keeps gRPC's default event engine for the process");
+}
+
+static pthread_once_t hold_once = PTHREAD_ONCE_INIT;
+
 void bgi_grpc_init(void) {
   pthread_once(&init_once, init_fork_support);
   run_pending_reset();
   grpc_init();
+  pthread_once(&hold_once, hold_event_engine);
 }
 
 bg_status bgi_fork_check(unsigned generation, const char *what, bg_error *err) {
