@@ -25,8 +25,14 @@ void hook_prefork(void) __asm__("_Z12grpc_preforkv");
 void hook_postfork_parent(void) __asm__("_Z20grpc_postfork_parentv");
 void hook_postfork_child(void) __asm__("_Z19grpc_postfork_childv");
 #endif
-#if BGI_GRPC_FORK_RELEASE
+#if BGI_GRPC_FORK_INTERNALS
+/* libgpr's count of threads inside gRPC (its ExecCtxs) and whether gRPC's default executor
+ * runs threads: what the prefork below checks and repairs (see guarded_prefork). */
 void hook_allow_exec_ctx(void) __asm__("_ZN9grpc_core4Fork12AllowExecCtxEv");
+bool hook_block_exec_ctx(void) __asm__("_ZN9grpc_core4Fork12BlockExecCtxEv");
+void hook_count_exec_ctx(void) __asm__("_ZN9grpc_core4Fork17DoIncExecCtxCountEv");
+void hook_uncount_exec_ctx(void) __asm__("_ZN9grpc_core4Fork17DoDecExecCtxCountEv");
+bool hook_executor_threaded(void) __asm__("_ZN9grpc_core8Executor17IsThreadedDefaultEv");
 #endif
 
 atomic_uint bgi_fork_generation_value;
@@ -49,6 +55,8 @@ static void (*_Atomic quiesce_hook)(void);
  * gRPC's child hook has run. */
 static bool grpc_prefork_ran;
 static bool child_may_reset;
+/* Why the child may not reset gRPC, when it may not: whose thread was inside. */
+static bool blocked_by_library_call;
 /* In a child: gRPC's child hook is still to run. It runs when the child first initialises gRPC
  * (bgi_grpc_init), not in the fork handler: a child that only execs (fork + exec, as system()
  * and shells do when they fork) then never starts gRPC's threads, which it would only lose —
@@ -59,17 +67,38 @@ static pthread_mutex_t reset_mu = PTHREAD_MUTEX_INITIALIZER;
 /* Non-empty in a child whose gRPC state could not be reset: why it may not use gRPC. */
 static char child_unusable[256];
 
-/* gRPC 1.51's grpc_prefork() can deadlock: it blocks new ExecCtxs, then joins its executor
- * threads — and an executor thread running a closure that opens an ExecCtx (a call's security
- * context destroyed after its client closed, seen under ASan) waits for the fork to finish,
- * forever. A watchdog thread releases the block (Fork::AllowExecCtx, what postfork_parent does
- * first) when grpc_prefork() has not returned within BGI_FORK_PREFORK_BOUND_MS: the executor
- * thread finishes its closure and exits, the join returns, and grpc_prefork() ends as usual
- * (timer and executor threads stopped), so the fork and the child are as after a prefork that
- * never stuck. The release leaves gRPC's count of ExecCtxs one low (the prefork's own was
- * counted when it was reset): threads entering gRPC spin until the parent's hook (and, in the
- * child, the child's hook at its first use) resets the count. Built only where libgpr exports
- * the release (CMake: BGI_GRPC_FORK_RELEASE). */
+/* What gRPC's prefork hook left: its threads stopped and nothing inside gRPC (the child may
+ * reset gRPC and use it); its threads stopped but other threads free to enter gRPC (the
+ * parent owes the postfork hook, the child must not use gRPC); or nothing done at all. */
+typedef enum { PREFORK_READY, PREFORK_UNBLOCKED, PREFORK_SKIPPED } prefork_outcome;
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms) { nanosleep(&(struct timespec){.tv_nsec = ms * 1000000L}, NULL); }
+
+#if BGI_GRPC_FORK_INTERNALS
+/* gRPC 1.51's grpc_prefork() fails in two ways that its callers cannot see:
+ * - It *skips* its work (logging at INFO only) when another thread holds an ExecCtx at that
+ *   instant — a thread of the program calling gRPC directly, or one of gRPC's event-engine
+ *   threads, which no gate of ours covers. The child then inherits gRPC's state unreset, and
+ *   its first client polls the parent's sockets: the parent's connection was corrupted and its
+ *   next calls never answered (the Python fork test, ~1 run in 15 on a loaded machine). The
+ *   executor is still threaded after a skip (it is stopped otherwise), so the prefork is tried
+ *   again until BGI_FORK_QUIESCE_MS has passed.
+ * - It *deadlocks*: it blocks new ExecCtxs, then joins its executor threads — and an executor
+ *   thread running a closure that opens an ExecCtx (a call's security context destroyed just
+ *   after the call ended) waits for the fork to finish, forever. A watchdog releases the block
+ *   after BGI_FORK_PREFORK_BOUND_MS (Fork::AllowExecCtx, what the postfork hooks do first) and
+ *   counts the prefork's own ExecCtx again (AllowExecCtx zeroes the count, and the prefork's
+ *   ExecCtx ends later: without that the count ended one low and threads spun). The prefork
+ *   then ends with gRPC's threads stopped but ExecCtxs unblocked, so the block is taken again
+ *   the way the prefork takes it (count one ExecCtx for this thread, then block) once no
+ *   other thread is inside; then the fork goes on exactly as after a prefork that never
+ *   stuck. */
 typedef struct prefork_watch {
   pthread_mutex_t mu;
   pthread_cond_t cond;
@@ -77,7 +106,6 @@ typedef struct prefork_watch {
   bool released;
 } prefork_watch;
 
-#if BGI_GRPC_FORK_RELEASE
 static void *watch_prefork(void *arg) {
   prefork_watch *w = arg;
   struct timespec until;
@@ -93,16 +121,15 @@ static void *watch_prefork(void *arg) {
   }
   if (!w->done) {
     hook_allow_exec_ctx();
+    hook_count_exec_ctx(); /* the prefork's own ExecCtx, which AllowExecCtx forgot */
     w->released = true;
   }
   pthread_mutex_unlock(&w->mu);
   return NULL;
 }
-#endif
 
-/* grpc_prefork() under the watchdog. */
-static void guarded_prefork(void) {
-#if BGI_GRPC_FORK_RELEASE
+/* grpc_prefork() under the watchdog; true when the watchdog had to release it. */
+static bool watched_prefork(void) {
   prefork_watch w = {.done = false, .released = false};
   pthread_mutex_init(&w.mu, NULL);
   pthread_condattr_t attr;
@@ -122,29 +149,77 @@ static void guarded_prefork(void) {
   }
   pthread_cond_destroy(&w.cond);
   pthread_mutex_destroy(&w.mu);
-  if (w.released) /* rare: say it where someone debugging a slow fork looks */
-    bgi_log(BG_LOG_INFO,
-            "fork(): gRPC's prefork was stuck on its executor threads for %d ms "
-            "and was released",
-            BGI_FORK_PREFORK_BOUND_MS);
-#elif BGI_GRPC_FORK_HOOKS
+  return w.released;
+}
+
+/* Takes gRPC's ExecCtx block again after a release, as grpc_prefork() takes it. */
+static bool block_again(int64_t give_up) {
+  for (;;) {
+    hook_count_exec_ctx();
+    if (hook_block_exec_ctx())
+      return true;
+    hook_uncount_exec_ctx();
+    if (now_ms() >= give_up)
+      return false;
+    sleep_ms(1);
+  }
+}
+
+static prefork_outcome guarded_prefork(void) {
+  int64_t give_up = now_ms() + BGI_FORK_QUIESCE_MS;
+  int skipped = 0;
+  for (;;) {
+    bool released = watched_prefork();
+    if (hook_executor_threaded()) { /* skipped: nothing was stopped, nothing is owed */
+      skipped++;
+      if (now_ms() >= give_up) {
+        bgi_log(BG_LOG_WARN,
+                "fork(): another thread stayed inside gRPC for %d ms (%d tries), so gRPC "
+                "could not prepare the fork; the child process will not be able to use gRPC "
+                "(the parent is not affected)",
+                BGI_FORK_QUIESCE_MS, skipped);
+        return PREFORK_SKIPPED;
+      }
+      sleep_ms(1);
+      continue;
+    }
+    if (skipped) /* rare: say it where someone debugging a slow fork looks */
+      bgi_log(BG_LOG_INFO,
+              "fork(): gRPC's prefork was skipped %d times (another thread was "
+              "inside gRPC) before it ran",
+              skipped);
+    if (!released)
+      return PREFORK_READY;
+    bool blocked = block_again(give_up);
+    bgi_log(blocked ? BG_LOG_INFO : BG_LOG_WARN,
+            "fork(): gRPC's prefork was stuck on its executor threads for %d ms and was "
+            "released%s",
+            BGI_FORK_PREFORK_BOUND_MS,
+            blocked ? ""
+                    : "; other threads stayed inside gRPC, so the child process will not "
+                      "be able to use gRPC (the parent is not affected)");
+    return blocked ? PREFORK_READY : PREFORK_UNBLOCKED;
+  }
+}
+#else
+static prefork_outcome guarded_prefork(void) {
+#if BGI_GRPC_FORK_HOOKS
   hook_prefork();
+  return PREFORK_READY;
+#else
+  return PREFORK_SKIPPED;
 #endif
 }
+#endif
 
 static bool env_true(const char *v) {
   return strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0;
 }
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void prefork(void) {
   grpc_prefork_ran = false;
   child_may_reset = false;
+  blocked_by_library_call = false;
   if (!grpc_fork_support || child_unusable[0])
     return;
   if (child_reset_pending) { /* a child that has not used gRPC yet: nothing of it runs here */
@@ -161,16 +236,17 @@ static void prefork(void) {
       hook();
     nanosleep(&(struct timespec){.tv_nsec = 200 * 1000}, NULL);
   }
-  if (atomic_load(&inside) > own) {
+  blocked_by_library_call = atomic_load(&inside) > own;
+  if (blocked_by_library_call) {
     bgi_log(BG_LOG_WARN,
             "fork(): a call of this library was still inside gRPC after %d ms; the child "
             "process will not be able to use gRPC (the parent is not affected)",
             BGI_FORK_QUIESCE_MS);
     return;
   }
-  guarded_prefork();
-  grpc_prefork_ran = BGI_GRPC_FORK_HOOKS != 0;
-  child_may_reset = true;
+  prefork_outcome outcome = guarded_prefork();
+  grpc_prefork_ran = outcome != PREFORK_SKIPPED;
+  child_may_reset = outcome == PREFORK_READY;
 }
 
 static void release_gate(void) {
@@ -202,9 +278,10 @@ static void postfork_child(void) {
     snprintf(child_unusable, sizeof child_unusable, "%s", support_off_reason);
   else if (!child_may_reset)
     snprintf(child_unusable, sizeof child_unusable,
-             "another thread was inside a call of this library for more than %d ms when the "
-             "process forked, so gRPC could not reset its state for the child. Fork while no "
-             "call is running",
+             "another thread was inside %s for more than %d ms when the process forked, so "
+             "gRPC could not reset its state for the child. Fork while no call is running",
+             blocked_by_library_call ? "a call of this library"
+                                     : "gRPC itself (not through this library)",
              BGI_FORK_QUIESCE_MS);
   else
     child_reset_pending = true; /* gRPC's child hook runs at the child's first use */
