@@ -1,11 +1,13 @@
 """The synchronous client, shaped like BentoML's own ``bentoml.client.Client``."""
 from __future__ import annotations
 
+import _signal
 import _thread
 import ctypes
 import json
 import os
 import queue
+import select
 import signal
 import threading
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -399,6 +401,7 @@ _HELPER = -2  # someone else's wake-up fd is set (asyncio, a GUI toolkit): the h
 _SIGINT_BYTE = bytes([signal.SIGINT])
 _wake: Optional[Tuple[int, int]] = None  # the binding's pipe (read end, write end), or None
 _wake_options = None  # bg_call_options watching _wake's read end, for calls without options
+_wake_poll = select.poll()  # _wake's read end: whether there is anything to drain
 _check_signals = ctypes.pythonapi.PyErr_CheckSignals  # runs pending handlers; raises theirs
 _check_signals.restype, _check_signals.argtypes = ctypes.c_int, []
 
@@ -408,14 +411,16 @@ def _cancel_route() -> int:
     call watches it; the pipe is made and installed with signal.set_wakeup_fd the first time,
     and re-installed if someone cleared it), _HELPER or _PLAIN (see above)."""
     global _wake
+    # _signal.getsignal: signal.getsignal's conversion to an enum costs microseconds
     if threading.current_thread() is not threading.main_thread() \
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+            or _signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         return _PLAIN  # KeyboardInterrupt goes to the main thread, and only from that handler
     if _wake is None:
         r, w = os.pipe()
         os.set_blocking(r, False)
         os.set_blocking(w, False)  # set_wakeup_fd requires it
         _wake = (r, w)
+        _wake_poll.register(r, select.POLLIN)
     r, w = _wake
     try:
         # the only way to read the current fd is to set one; setting ours again costs two
@@ -456,10 +461,11 @@ def _run_watching(lib, fd: int, fn, args, err, out) -> int:
     """Runs fn(*args) on this (the main) thread with the wake-up pipe watched. Bytes of signals
     that arrived before are drained first, and their handlers run now (a drained SIGINT raises
     here, before anything is sent)."""
-    try:
-        os.read(fd, 65536)  # a pipe holds 64 KiB: one read empties it
-    except BlockingIOError:
-        pass
+    if _wake_poll.poll(0):  # cheaper than a read that fails
+        try:
+            os.read(fd, 65536)  # a pipe holds 64 KiB: one read empties it
+        except BlockingIOError:
+            pass
     _check_signals()
     try:
         rc = fn(*args)
@@ -494,11 +500,11 @@ def _after_fork_in_child() -> None:
     been held at the fork: a new queue, and a new thread at the next call. The wake-up pipe is
     shared with the parent: the child stops using it (a signal to the child must not cancel
     the parent's call, nor the reverse) and makes its own at its next call."""
-    global _jobs, _worker, _wake, _wake_options
+    global _jobs, _worker, _wake, _wake_options, _wake_poll
     _jobs, _worker = queue.SimpleQueue(), None
     if _wake is not None:
         r, w = _wake
-        _wake = None
+        _wake, _wake_poll = None, select.poll()
         try:
             prev = signal.set_wakeup_fd(-1)
             if prev not in (w, -1):  # not ours (any more): left as it was
