@@ -163,6 +163,7 @@ static void test_cancel_fd_cancels_on_its_byte_only(void **state) {
   assert_int_equal(bg_client_call(f->client, "bonjour", in, &out, co, &err), BG_OK);
   assert_string_equal(bg_text_data(out), "Hello, fd!");
   bg_value_free(out);
+  bg_value_free(in);
   assert_int_equal(read(fds[0], &left, 1), 1);
   assert_int_equal(left, sigint);
 
