@@ -88,7 +88,7 @@ def main():
     ap.add_argument("--min-calls", type=int, default=3)
     ap.add_argument("--server-pid", type=int, default=0)
     ap.add_argument("--direct", action="store_true",
-                    help="Client(interruptible=False): no Ctrl-C helper thread")
+                    help="Client(interruptible=False): Ctrl-C does not cancel calls")
     args = ap.parse_args()
     arr = make(SIZES[args.workload])
     if args.inflight == 1:

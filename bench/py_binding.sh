@@ -46,7 +46,7 @@ for round in $(seq 1 "$rounds"); do
         /usr/bin/python3 bench/py_binding.py "${common[@]}" >>"$results"
       fi
     done
-    if [ "$n" = 1 ]; then # the same without the Ctrl-C helper thread (interruptible=False)
+    if [ "$n" = 1 ]; then # the same without Ctrl-C cancelling (interruptible=False)
       /usr/bin/python3 bench/py_binding.py --direct "${common[@]}" >>"$results"
     fi
     echo "py_binding: round $round $cell done" >&2
@@ -67,7 +67,7 @@ lines = ["## Python binding vs Python grpcio", "",
          "cell, medians), same `bench_server` on 127.0.0.1. **python-bentogrpc**: "
          "`bentogrpc.Client.call` (1 in flight) or `AsyncClient` with 64 calls kept in flight "
          "on one asyncio loop; numpy in and out without copies; '(interruptible=False)': the "
-         "blocking call made directly, without the helper thread that lets Ctrl-C cancel it. **python-grpcio**: "
+         "blocking call made without watching the signal wake-up pipe that lets Ctrl-C cancel it. **python-grpcio**: "
          "`bench/py_client.py`, what BentoML's own client does (`tolist()` into the message, "
          "`np.array(list(...))` back; 64 grpcio futures). Ratios: bentogrpc ÷ grpcio.", "",
          "| workload | in flight | bentogrpc calls/s | grpcio calls/s | calls/s ratio | bentogrpc p50 µs | grpcio p50 µs | p50 ratio | bentogrpc CPU µs/call | grpcio CPU µs/call | CPU ratio |",

@@ -445,6 +445,31 @@ BG_API void bg_cancel_token_reset(bg_cancel_token *token);
  *  @return BG_OK or BG_ERR_INVALID_ARGUMENT. */
 BG_API bg_status bg_call_options_set_cancel_token(bg_call_options *call_options,
                                                   bg_cancel_token *token, bg_error *err);
+/** Sync calls (bg_client_call(), bg_client_call_raw()) with these options watch `fd` while
+ *  they wait, on their own thread: no other thread is needed to cancel them. This is the
+ *  self-pipe a signal handler writes to — Python's `signal.set_wakeup_fd()` writes each
+ *  signal's number as one byte — so a call on the thread that takes Ctrl-C can end early.
+ *
+ *  About every 20 ms of waiting (never for a call that completes sooner) the call checks
+ *  whether `fd` is readable; if so it reads what is there (the bytes are consumed). If one of
+ *  the bytes read is in `cancel_bytes` (any byte when `count` is 0) the call is cancelled: it
+ *  fails with BG_ERR_CANCELLED (grpc_status CANCELLED), within some 20 ms of the write plus the
+ *  time gRPC takes to end the call. Other bytes are dropped and the call goes on waiting.
+ *  When the other end is closed or `fd` is not valid, the call stops watching it and goes on.
+ *  Make `fd` non-blocking when other readers share it (a read after the check could block).
+ *  One fd may serve calls on several threads; each byte is seen by the one call that reads
+ *  it. bg_async_call() ignores the setting.
+ *  @param call_options the per-call options.
+ *  @param fd           the file descriptor to watch (borrowed: it must stay open while such
+ *                      calls run), or -1 to stop watching (the default).
+ *  @param cancel_bytes the byte values that cancel (copied); may be NULL when `count` is 0.
+ *  @param count        how many values `cancel_bytes` holds; 0: every byte cancels.
+ *  @param err          filled on failure; may be NULL.
+ *  @return BG_OK, or BG_ERR_INVALID_ARGUMENT (NULL options, `fd` below -1, or `cancel_bytes`
+ *          NULL with a nonzero `count`; the options then stay as they were). */
+BG_API bg_status bg_call_options_set_cancel_fd(bg_call_options *call_options, int fd,
+                                               const unsigned char *cancel_bytes, size_t count,
+                                               bg_error *err);
 
 /* ---- many replicas (see README "Many replicas") ----
  * A target that resolves to several addresses (dns:///name:port, ipv4:a:p,b:p, ...) is one

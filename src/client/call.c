@@ -124,7 +124,8 @@ static bg_status fill_settings(bgi_call_op *c, bg_error *err) {
                                 .metadata = co ? co->metadata : NULL,
                                 .n_metadata = co ? co->n_metadata : 0,
                                 .wait_for_ready = co && co->wait_for_ready,
-                                .cancel = co ? co->cancel : NULL};
+                                .cancel = co ? co->cancel : NULL,
+                                .cancel_fd = co && co->cancel_fd.fd >= 0 ? &co->cancel_fd : NULL};
   return bgi_chain_before(c->client, c->api_name, co, &c->chain, &c->op.call, err);
 }
 

@@ -13,6 +13,7 @@ BG_API bg_call_options *bg_call_options_new(void) {
   if (co) {
     co->validate = true;
     co->compression = -1;
+    co->cancel_fd.fd = -1;
   }
   return co;
 }

@@ -6,6 +6,7 @@
 
 #include "bentogrpc/interceptor.h"
 #include "bentogrpc/options.h"
+#include "transport/cancel.h"
 #include "transport/channel.h"
 
 #define BGI_MAX_EXTRA_CHANNEL_ARGS 32
@@ -38,6 +39,7 @@ struct bg_call_options {
   void *credentials_data;
   bg_response_metadata *response_metadata; /* where to copy reply metadata, or NULL */
   bg_cancel_token *cancel;                 /* borrowed; cancels sync calls, or NULL */
+  bgi_cancel_fd cancel_fd;                 /* fd -1: none */
   void *output_buffer;    /* the caller's memory for float/double ndarray replies, or NULL */
   size_t output_capacity; /* its size in bytes; 0 when output_buffer is NULL */
 };

@@ -8,7 +8,30 @@
 #include "transport/cancel.h"
 #include "transport/fork.h"
 
-static grpc_event pluck(grpc_completion_queue *cq, void *tag, gpr_timespec deadline) {
+/* The cancel fd a waiting call watches (bg_call_options_set_cancel_fd), or fd -1. */
+typedef struct fd_watch {
+  const bgi_cancel_fd *spec;
+  int fd;          /* -1: nothing (left) to watch */
+  grpc_call *call; /* what a cancelling byte cancels */
+} fd_watch;
+
+/* Waits for `tag` until `deadline`. With a cancel fd the wait is cut into ticks of
+ * BGI_CANCEL_FD_CHECK_MS, the fd looked at after each: a call that completes within a tick never
+ * touches it. A cancelling byte cancels the call (its batches then complete at once, status
+ * CANCELLED) and the fd is watched no more. */
+static grpc_event pluck(grpc_completion_queue *cq, void *tag, gpr_timespec deadline, fd_watch *w) {
+  while (w->fd >= 0) {
+    gpr_timespec tick = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                                     gpr_time_from_millis(BGI_CANCEL_FD_CHECK_MS, GPR_TIMESPAN));
+    bool last = gpr_time_cmp(deadline, tick) <= 0;
+    grpc_event ev = grpc_completion_queue_pluck(cq, tag, last ? deadline : tick, NULL);
+    if (ev.type != GRPC_QUEUE_TIMEOUT || last)
+      return ev;
+    if (bgi_cancel_fd_check(w->spec, &w->fd)) {
+      grpc_call_cancel(w->call, NULL);
+      w->fd = -1;
+    }
+  }
   return grpc_completion_queue_pluck(cq, tag, deadline, NULL);
 }
 
@@ -26,18 +49,18 @@ static gpr_timespec grace(void) {
 /* Waits for every batch of the call started under `tag` on the pluck queue `cq`: the reply (one
  * wake-up), then the status, normally there already. false when the queue failed (never
  * expected). */
-static bool wait_call(grpc_completion_queue *cq, void *tag, bgi_unary_result *result) {
+static bool wait_call(grpc_completion_queue *cq, void *tag, bgi_unary_result *result, fd_watch *w) {
   void *status_tag = bgi_unary_status_tag(tag);
   bgi_unary_state state = BGI_UNARY_RUNNING;
   while (state != BGI_UNARY_DONE) {
     void *next = tag; /* the main batch or the probe */
     grpc_event ev;
     if (!result->main_done || result->probing) {
-      ev = pluck(cq, tag, gpr_inf_future(GPR_CLOCK_MONOTONIC));
+      ev = pluck(cq, tag, gpr_inf_future(GPR_CLOCK_MONOTONIC), w);
     } else {
       next = status_tag;
       bool probe_may_help = state == BGI_UNARY_PROBE;
-      ev = pluck(cq, status_tag, probe_may_help ? grace() : gpr_inf_future(GPR_CLOCK_MONOTONIC));
+      ev = pluck(cq, status_tag, probe_may_help ? grace() : gpr_inf_future(GPR_CLOCK_MONOTONIC), w);
       if (ev.type == GRPC_QUEUE_TIMEOUT && probe_may_help) {
         bgi_unary_probe(result, tag);
         state = BGI_UNARY_RUNNING;
@@ -67,10 +90,14 @@ bg_status bgi_sync_run(bgi_cq_pool *pool, const bgi_unary_call *call, bgi_unary_
   bg_status st = bgi_unary_start(call, cq, tag, result, err);
   if (st == BG_OK) {
     /* The call's own deadline bounds each wait; the queue always delivers the tag. A cancel
-     * token (bg_call_options_set_cancel_token) may cancel the call from another thread. */
+     * token (bg_call_options_set_cancel_token) may cancel the call from another thread, a
+     * cancel fd (bg_call_options_set_cancel_fd) from this one. */
     bgi_cancel_reg reg;
     bgi_cancel_attach(call->cancel, &reg, result->call);
-    if (!wait_call(cq, tag, result))
+    fd_watch w = {.spec = call->cancel_fd,
+                  .fd = call->cancel_fd ? call->cancel_fd->fd : -1,
+                  .call = result->call};
+    if (!wait_call(cq, tag, result, &w))
       st = bgi_fail(err, BG_ERR_INTERNAL, 0, "gRPC completion queue failed");
     bgi_cancel_detach(call->cancel, &reg);
   }

@@ -2,8 +2,11 @@
  * so a binding can stop a blocking bg_client_call() from another thread (Ctrl-C). */
 #include "transport/cancel.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 struct bg_cancel_token {
   pthread_mutex_t mu;
@@ -78,4 +81,34 @@ void bgi_cancel_detach(bg_cancel_token *token, bgi_cancel_reg *reg) {
     }
   }
   pthread_mutex_unlock(&token->mu);
+}
+
+bool bgi_cancel_fd_check(const bgi_cancel_fd *watch, int *fd) {
+  /* A bounded number of reads: a writer faster than us cannot keep the call here. */
+  for (int round = 0; round < 16 && *fd >= 0; round++) {
+    struct pollfd p = {.fd = *fd, .events = POLLIN};
+    int n = poll(&p, 1, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n == 0)
+      return false;
+    if (n < 0 || !(p.revents & POLLIN)) { /* POLLNVAL, or POLLHUP/POLLERR without data */
+      *fd = -1;
+      return false;
+    }
+    unsigned char buf[256];
+    ssize_t got = read(*fd, buf, sizeof buf);
+    if (got < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+      continue;     /* another reader took the bytes first */
+    if (got <= 0) { /* end of file: the write end is closed; or an error */
+      *fd = -1;
+      return false;
+    }
+    for (ssize_t i = 0; i < got; i++)
+      if (watch->any || (watch->bytes[buf[i] >> 3] & (1u << (buf[i] & 7))))
+        return true;
+    if ((size_t)got < sizeof buf)
+      return false;
+  }
+  return false;
 }

@@ -15,8 +15,9 @@ typedef struct bgi_unary_call {
   const grpc_metadata *metadata;
   size_t n_metadata;
   bool wait_for_ready;
-  grpc_byte_buffer *request;      /* borrowed */
-  struct bg_cancel_token *cancel; /* bgi_sync_run only: may cancel the call, or NULL */
+  grpc_byte_buffer *request;             /* borrowed */
+  struct bg_cancel_token *cancel;        /* bgi_sync_run only: may cancel the call, or NULL */
+  const struct bgi_cancel_fd *cancel_fd; /* bgi_sync_run only: watched while waiting, or NULL */
 } bgi_unary_call;
 
 typedef struct bgi_unary_result {

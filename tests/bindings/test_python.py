@@ -7,12 +7,15 @@ import asyncio
 import gc
 import glob
 import io
+import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 import unittest
 import weakref
 
@@ -501,31 +504,106 @@ class Arrays(unittest.TestCase):
 
 
 class Interrupt(unittest.TestCase):
-    def test_ctrl_c_cancels_running_call(self):
-        """SIGINT during a call on the main thread cancels the gRPC call (the server would
-        take 60 s) and raises KeyboardInterrupt from the library's CancelledError."""
-        url = start_server("--slow-ms", "60000")
-        script = f"""
-import os, signal, sys, threading, time
-import numpy as np
-sys.path.insert(0, {SITE!r})
-import bentogrpc
-c = bentogrpc.Client.from_url({url!r})
-def interrupt():
-    time.sleep(0.5)
-    os.kill(os.getpid(), signal.SIGINT)
-threading.Thread(target=interrupt, daemon=True).start()
-try:
-    c.slow_echo_ndarray(np.ones(2))
-    print("returned")
-except KeyboardInterrupt as e:
-    print("interrupted", type(e.__cause__).__name__, e.__cause__.grpc_status_name)
-print(c.bonjour("next"))
-"""
-        r = subprocess.run([PY, "-c", script], capture_output=True, text=True, timeout=50,
-                           env=dict(os.environ, BENTOGRPC_LIBRARY=LIB))
-        self.assertEqual(r.stdout.split("\n")[:2],
-                         ["interrupted CancelledError CANCELLED", "Hello, next!"], r.stderr)
+    """Signals during blocking calls (README "Ctrl-C"): tests/bindings/python_signals_child.py
+    runs the scenarios in a process of its own against a server whose slow_echo_ndarray takes
+    SLOW_S; this process sends one of the SIGINTs. Bound: CANCEL_BOUND_S from the signal to
+    KeyboardInterrupt (the call watches the wake-up pipe every 20 ms)."""
+
+    SLOW_S = 1.5
+    CANCEL_BOUND_S = 0.1
+
+    @classmethod
+    def setUpClass(cls):
+        url = start_server("--slow-ms", str(int(cls.SLOW_S * 1000)))
+        child = subprocess.Popen([PY, os.path.join(SRC, "tests/bindings/python_signals_child.py"),
+                                  SITE, url, str(cls.SLOW_S)], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True,
+                                 env=dict(os.environ, BENTOGRPC_LIBRARY=LIB))
+        timer = threading.Timer(60, child.kill)  # a hang fails instead of stalling
+        timer.start()
+        cls.results, cls.sent = {}, None
+        try:
+            for line in child.stdout:
+                if line.strip() == "done":
+                    break
+                r = json.loads(line)
+                if r["scenario"] == "waiting":  # Ctrl-C from another process
+                    time.sleep(0.3)
+                    cls.sent = time.monotonic()
+                    child.send_signal(signal.SIGINT)
+                cls.results[r["scenario"]] = r
+            child.wait(30)
+        finally:
+            timer.cancel()
+            child.kill()
+            cls.stderr = child.stderr.read()
+            child.stdout.close()
+            child.stderr.close()
+
+    def result(self, name):
+        self.assertIn(name, self.results, self.stderr)
+        return self.results[name]
+
+    def assert_cancelled_soon(self, r, sent):
+        self.assertEqual((r["outcome"], r["cause"], r["cause_status"]),
+                         ("KeyboardInterrupt", "CancelledError", "CANCELLED"), r)
+        self.assertLess(r["t1"] - sent, self.CANCEL_BOUND_S, r)
+        self.assertEqual(r["next"], "Hello, next!")
+
+    def test_ctrl_c_from_a_thread_cancels_within_100_ms(self):
+        r = self.result("sigint_from_thread")
+        self.assert_cancelled_soon(r, r["box"]["sent"])
+        # on the caller's thread: no helper thread was started
+        self.assertEqual(self.result("state"), {"scenario": "state", "worker": False,
+                                                "wake": True})
+
+    def test_ctrl_c_from_another_process_cancels_within_100_ms(self):
+        self.assertIsNotNone(self.sent)
+        self.assert_cancelled_soon(self.result("sigint_from_process"), self.sent)
+
+    def test_quiet_handler_neither_cancels_nor_retries(self):
+        r = self.result("sigusr1_quiet")
+        self.assertEqual((r["outcome"], r["value"], r["next"]), ("returned", [0, 1, 2],
+                                                                 "Hello, next!"), r)
+        # one server call of SLOW_S (a retry would take twice as long)
+        self.assertGreater(r["t1"] - r["t0"], self.SLOW_S - 0.1)
+        self.assertLess(r["t1"] - r["t0"], 2 * self.SLOW_S - 0.1)
+        # the handler ran when the call returned (Python runs it once for signals that
+        # arrive together)
+        self.assertGreaterEqual(len(r["ran"]), 1)
+        self.assertGreaterEqual(r["ran"][0], r["t1"] - 0.05)
+
+    def test_raising_handler_raises_after_the_call(self):
+        r = self.result("sigusr1_raises")
+        self.assertEqual(r["outcome"], "Raised", r)
+        self.assertGreater(r["t1"] - r["t0"], self.SLOW_S - 0.1)
+
+    def test_custom_sigint_handler_does_not_cancel(self):
+        r = self.result("sigint_custom_handler")
+        self.assertEqual((r["outcome"], r["value"]), ("returned", [0, 1, 2]), r)
+        self.assertEqual(len(r["ran"]), 1)
+
+    def test_not_interruptible_waits_for_the_call(self):
+        r = self.result("sigint_not_interruptible")
+        self.assertEqual(r["outcome"], "KeyboardInterrupt", r)
+        self.assertEqual(r["cause"], "NoneType")  # not cancelled: it ran to its end
+        self.assertGreater(r["t1"] - r["t0"], self.SLOW_S - 0.1)
+
+    def test_call_on_another_thread(self):
+        r = self.result("other_thread")
+        self.assertEqual(r["main"], "KeyboardInterrupt")  # the main thread, at once
+        self.assertLess(r["main_after"], self.CANCEL_BOUND_S)
+        self.assertEqual((r.get("value"), r.get("small")), ([0, 1, 2], "Hello, thread!"),
+                         (r, self.stderr))
+        self.assertGreater(r["t1"] - r["t0"], self.SLOW_S - 0.1)  # not cancelled
+
+    def test_someone_elses_wakeup_fd_is_kept(self):
+        r = self.result("sigint_foreign_wakeup_fd")
+        self.assert_cancelled_soon(r, r["box"]["sent"])
+        st = self.result("foreign_state")
+        # theirs stayed set and got the signal's byte; the call ran on the helper thread
+        self.assertEqual((st["kept"], st["their_bytes"], st["worker"]),
+                         (True, [int(signal.SIGINT)], True), st)
 
 
 class Async(unittest.TestCase):

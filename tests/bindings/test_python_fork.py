@@ -105,6 +105,14 @@ def in_child(fn, bound=CHILD_BOUND_S):
     return report["ok"]
 
 
+def current_wakeup_fd():
+    """Python's signal wake-up fd, left as it was (the binding's: warnings off)."""
+    fd = signal.set_wakeup_fd(-1)
+    if fd != -1:
+        signal.set_wakeup_fd(fd, warn_on_full_buffer=False)
+    return fd
+
+
 def start_server(*args):
     server = subprocess.Popen([PY, os.path.join(SRC, "tests/server/reference_server.py"),
                                "--no-access-log", *args], stdout=subprocess.PIPE, text=True)
@@ -135,8 +143,8 @@ def tearDownModule():
 
 
 class ForkBase(unittest.TestCase):
-    """A parent that has used a sync and an async client (on the main thread, so calls ran on
-    the binding's helper thread) before each fork."""
+    """A parent that has used a sync and an async client (on the main thread, so calls watched
+    the binding's signal wake-up pipe) before each fork."""
 
     @classmethod
     def setUpClass(cls):
@@ -159,8 +167,11 @@ class ForkBase(unittest.TestCase):
     def setUp(self):
         self.assert_parent_works()
         from bentogrpc import client as client_module
-        # the case that used to hang: a helper thread that the child does not have
-        self.assertTrue(client_module._worker is not None and client_module._worker.is_alive())
+        # calls run on the main thread, watching the binding's wake-up pipe: no helper thread
+        # for a child to lack, but a pipe the child must not share
+        self.assertIsNone(client_module._worker)
+        self.assertIsNotNone(client_module._wake)
+        self.assertEqual(current_wakeup_fd(), client_module._wake[1])
 
     def assert_parent_works(self):
         self.np.testing.assert_allclose(self.client.predict(self.x), self.sums)
@@ -183,7 +194,7 @@ class ChildWithItsOwnClient(ForkBase):
     def test_sync_client_made_in_child(self):
         def child():
             c = self.bg.Client.from_url(URL, discovery_timeout=3, timeout=3)
-            y = c.predict(self.x).tolist()  # on the main thread: through a new helper thread
+            y = c.predict(self.x).tolist()  # on the main thread, with a wake-up pipe of its own
             direct = self.bg.Client.from_url(URL, discovery_timeout=3, timeout=3,
                                              interruptible=False)
             z = direct.predict(self.x).tolist()
@@ -229,9 +240,67 @@ class ChildWithItsOwnClient(ForkBase):
         self.np.testing.assert_allclose(z, self.sums)
         self.assert_parent_works()
 
-    def test_fork_while_a_call_runs_on_the_helper_thread(self):
-        # the main thread waits on the helper thread for slow_echo_ndarray (300 ms) while
-        # another thread forks: the child has neither that call nor the helper thread
+    def test_child_has_its_own_wakeup_pipe_and_ctrl_c(self):
+        from bentogrpc import client as client_module
+        parent_pipe = [os.fstat(fd).st_ino for fd in client_module._wake]
+
+        def child():
+            # the parent's pipe is gone from the child, and no wake-up fd is left set
+            before = (client_module._wake, current_wakeup_fd())
+            c = self.bg.Client.from_url(URL, discovery_timeout=3, timeout=3)
+            c.predict(self.x)
+            mine = [os.fstat(fd).st_ino for fd in client_module._wake]
+            # Ctrl-C in the child cancels the child's call
+            threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGINT)).start()
+            t0 = time.monotonic()
+            try:
+                c.slow_echo_ndarray(self.np.arange(3, dtype=self.np.int32), timeout=3)
+                outcome = "returned"
+            except KeyboardInterrupt as e:
+                outcome = type(e.__cause__).__name__
+            return before, mine, outcome, time.monotonic() - t0, c.bonjour("child")
+        before, mine, outcome, took, hello = in_child(child)
+        self.assertEqual(before, [None, -1])
+        self.assertEqual(len(set(mine) & set(parent_pipe)), 0)
+        self.assertEqual(outcome, "CancelledError")
+        self.assertLess(took, 0.25)  # 0.1 s, then cancelled (the call takes 0.3 s)
+        self.assertEqual(hello, "Hello, child!")
+        self.assert_parent_works()
+
+    def test_sigint_to_a_child_leaves_the_parents_call_alone(self):
+        # a child lives on (a worker process) while the parent's main thread is in
+        # slow_echo_ndarray (300 ms), watching its pipe; the child takes a SIGINT. Had the
+        # child kept the parent's pipe as its wake-up fd, the signal's byte would cancel the
+        # parent's call.
+        pid = os.fork()
+        if pid == 0:
+            code = 3
+            try:
+                time.sleep(0.1)
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(1)
+                code = 1  # not interrupted
+            except KeyboardInterrupt:
+                code = 0
+            finally:
+                os._exit(code)
+        try:
+            echoed = self.client.slow_echo_ndarray(self.np.arange(3, dtype=self.np.int32),
+                                                   timeout=5)
+        finally:
+            deadline = time.monotonic() + CHILD_BOUND_S
+            while not os.waitpid(pid, os.WNOHANG)[0]:
+                if time.monotonic() > deadline:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                    self.fail("the child was still running (killed)")
+                time.sleep(0.01)
+        self.assertEqual(echoed.tolist(), [0, 1, 2])
+        self.assert_parent_works()
+
+    def test_fork_while_a_call_runs_on_the_main_thread(self):
+        # the main thread waits for slow_echo_ndarray (300 ms) while another thread forks:
+        # the child has neither that call nor the parent's wake-up pipe
         results = {}
 
         def fork_meanwhile():

@@ -25,6 +25,8 @@ class Error(ctypes.Structure):
 
 perr = ctypes.POINTER(Error)
 
+ERR_CANCELLED = 10  # BG_ERR_CANCELLED
+
 # bg_reason (include/bentogrpc/common.h): the reasons the package words its own remedy for
 REASON_NONE = 0
 REASON_NO_DISCOVERY_V1 = 4
@@ -63,6 +65,7 @@ _SIGNATURES = {
     "bg_call_options_set_compression": (cint, [p, cint, perr]),
     "bg_call_options_set_wait_for_ready": (cint, [p, cbool, perr]),
     "bg_call_options_set_cancel_token": (cint, [p, p, perr]),
+    "bg_call_options_set_cancel_fd": (cint, [p, cint, cstr, sz, perr]),
     "bg_cancel_token_new": (p, []),
     "bg_cancel_token_free": (None, [p]),
     "bg_cancel_token_cancel": (None, [p]),

@@ -1,11 +1,13 @@
 """The synchronous client, shaped like BentoML's own ``bentoml.client.Client``."""
 from __future__ import annotations
 
+import _signal
 import _thread
 import ctypes
 import json
 import os
 import queue
+import select
 import signal
 import threading
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -279,9 +281,9 @@ class Client(_ClientBase):
         certificates are paths or PEM bytes.
         compression: "gzip" or "deflate" for requests. headers: metadata sent with each call.
         validate: check inputs against the descriptors before sending (default True).
-        interruptible: Ctrl-C cancels a call made on the main thread (default True). Such
-        calls run on a helper thread for that, which costs some 30 µs a call; False calls
-        directly, and Ctrl-C then waits for the call to end.
+        interruptible: Ctrl-C cancels a call made on the main thread (default True), within
+        some 20 ms: the call watches Python's signal wake-up fd, which the package sets to a
+        pipe of its own (README "Ctrl-C"). False: Ctrl-C waits for the call to end.
         """
         return cls(url, timeout=timeout, discovery_timeout=discovery_timeout, tls=tls,
                    root_certs=root_certs, client_cert=client_cert, client_key=client_key,
@@ -313,16 +315,25 @@ class Client(_ClientBase):
         Raises a BentoGrpcError subclass (e.g. DeadlineExceededError after ``timeout``
         seconds, ServerError with ``grpc_status``)."""
         lib, handle = self._lib, self._live()
-        token = self._interruptible and _interruptible() and lib.bg_cancel_token_new()
+        route = _cancel_route() if self._interruptible else _PLAIN
+        token = lib.bg_cancel_token_new() if route == _HELPER else None
         try:
-            enc, value, co, api = self._prepare(api_name, inp, locals(), cancel=token or None)
+            enc, value, co, api = self._prepare(api_name, inp, locals(), cancel=token)
             err, out = _lib.Error(), ctypes.c_void_p()
             raw = (api is None and not self._discovered) or (api is not None and not api.supported)
             fn = lib.bg_client_call_raw if raw else lib.bg_client_call
             try:
-                args = (handle, api_name.encode(), value, ctypes.byref(out), co,
-                        ctypes.byref(err))
-                rc = _run_cancellable(lib, token, fn, args, err) if token else fn(*args)
+                if route >= 0:  # watches the wake-up pipe on this thread
+                    if co:
+                        _set_cancel_fd(lib, co, route)
+                    args = (handle, api_name.encode(), value, ctypes.byref(out),
+                            co or _watching_options(lib, route), ctypes.byref(err))
+                    rc = _run_watching(lib, route, fn, args, err, out)
+                else:
+                    args = (handle, api_name.encode(), value, ctypes.byref(out), co,
+                            ctypes.byref(err))
+                    rc = _run_cancellable(lib, token, fn, args, err) if token \
+                        else _run_plain(lib, fn, args, out)
             finally:
                 enc.free(value)
                 if co:
@@ -375,11 +386,109 @@ class Client(_ClientBase):
             pass
 
 
-def _interruptible() -> bool:
-    """Ctrl-C reaches Python on the main thread only, and only between bytecodes: a call
-    made there runs on a helper thread so that KeyboardInterrupt can cancel it."""
-    return (threading.current_thread() is threading.main_thread()
-            and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+# How Ctrl-C reaches a call (README "Ctrl-C"). Python runs signal handlers on the main thread
+# only, between bytecodes, so a call blocked in the library would hold KeyboardInterrupt back
+# until it ends. Instead the binding installs a pipe of its own as Python's signal wake-up fd
+# (signal.set_wakeup_fd: Python's C-level handler writes each signal's number there, from
+# whatever thread took the signal) and the call watches it on the caller's thread
+# (bg_call_options_set_cancel_fd): a SIGINT byte cancels it within ~20 ms, and Python's
+# handler then raises KeyboardInterrupt as the call returns. Other signals' bytes are dropped
+# by the library: their handlers run when the call returns, and the call is neither cancelled
+# nor retried (a handler that does not raise must not fail the call; one that raises, raises
+# after the call).
+_PLAIN = -1  # called as is: not the main thread, or SIGINT has no Python default handler
+_HELPER = -2  # someone else's wake-up fd is set (asyncio, a GUI toolkit): the helper thread
+_SIGINT_BYTE = bytes([signal.SIGINT])
+_wake: Optional[Tuple[int, int]] = None  # the binding's pipe (read end, write end), or None
+_wake_options = None  # bg_call_options watching _wake's read end, for calls without options
+_wake_poll = select.poll()  # _wake's read end: whether there is anything to drain
+_check_signals = ctypes.pythonapi.PyErr_CheckSignals  # runs pending handlers; raises theirs
+_check_signals.restype, _check_signals.argtypes = ctypes.c_int, []
+
+
+def _cancel_route() -> int:
+    """How Ctrl-C cancels a call made now: the read end of the binding's wake-up pipe (the
+    call watches it; the pipe is made and installed with signal.set_wakeup_fd the first time,
+    and re-installed if someone cleared it), _HELPER or _PLAIN (see above)."""
+    global _wake
+    # _signal.getsignal: signal.getsignal's conversion to an enum costs microseconds
+    if threading.current_thread() is not threading.main_thread() \
+            or _signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return _PLAIN  # KeyboardInterrupt goes to the main thread, and only from that handler
+    if _wake is None:
+        r, w = os.pipe()
+        os.set_blocking(r, False)
+        os.set_blocking(w, False)  # set_wakeup_fd requires it
+        _wake = (r, w)
+        _wake_poll.register(r, select.POLLIN)
+    r, w = _wake
+    try:
+        # the only way to read the current fd is to set one; setting ours again costs two
+        # system calls. Full-buffer warnings off: bytes pile up between calls, each call
+        # drains them first.
+        prev = signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+    except ValueError:  # not the main interpreter
+        return _PLAIN
+    if prev not in (w, -1):  # the user's or asyncio's: give it back (with the default
+        signal.set_wakeup_fd(prev)  # warn_on_full_buffer, asyncio's own setting)
+        return _HELPER
+    return r
+
+
+def _set_cancel_fd(lib, co, fd: int) -> None:
+    err = _lib.Error()
+    if lib.bg_call_options_set_cancel_fd(co, fd, _SIGINT_BYTE, 1, ctypes.byref(err)) != 0:
+        raise from_error(lib, err)
+
+
+def _watching_options(lib, fd: int):
+    """Call options that only watch the wake-up pipe, made once (main thread only)."""
+    global _wake_options
+    if _wake_options is None:
+        co = lib.bg_call_options_new()
+        if not co:
+            raise MemoryError("bg_call_options_new")
+        try:
+            _set_cancel_fd(lib, co, fd)
+        except BaseException:
+            lib.bg_call_options_free(co)
+            raise
+        _wake_options = co
+    return _wake_options
+
+
+def _run_watching(lib, fd: int, fn, args, err, out) -> int:
+    """Runs fn(*args) on this (the main) thread with the wake-up pipe watched. Bytes of signals
+    that arrived before are drained first, and their handlers run now (a drained SIGINT raises
+    here, before anything is sent)."""
+    if _wake_poll.poll(0):  # cheaper than a read that fails
+        try:
+            os.read(fd, 65536)  # a pipe holds 64 KiB: one read empties it
+        except BlockingIOError:
+            pass
+    _check_signals()
+    try:
+        rc = fn(*args)
+        if rc == _lib.ERR_CANCELLED:
+            _check_signals()  # the SIGINT that cancelled it: KeyboardInterrupt
+    except BaseException as e:  # KeyboardInterrupt, raised as the call returned or just above
+        if out.value:  # it had completed: its output is nobody's
+            lib.bg_value_free(out.value)
+            out.value = None
+        if err.code == _lib.ERR_CANCELLED and e.__cause__ is None:
+            raise e from from_error(lib, err)
+        raise
+    return rc
+
+
+def _run_plain(lib, fn, args, out) -> int:
+    try:
+        return fn(*args)
+    except BaseException:  # a signal handler's exception as the call returned
+        if out.value:
+            lib.bg_value_free(out.value)
+            out.value = None
+        raise
 
 
 _jobs: "queue.SimpleQueue" = queue.SimpleQueue()
@@ -388,9 +497,25 @@ _worker: Optional[threading.Thread] = None
 
 def _after_fork_in_child() -> None:
     """The helper thread does not exist in a fork()ed child, and the queue's lock may have
-    been held at the fork: a new queue, and a new thread at the next call."""
-    global _jobs, _worker
+    been held at the fork: a new queue, and a new thread at the next call. The wake-up pipe is
+    shared with the parent: the child stops using it (a signal to the child must not cancel
+    the parent's call, nor the reverse) and makes its own at its next call."""
+    global _jobs, _worker, _wake, _wake_options, _wake_poll
     _jobs, _worker = queue.SimpleQueue(), None
+    if _wake is not None:
+        r, w = _wake
+        _wake, _wake_poll = None, select.poll()
+        try:
+            prev = signal.set_wakeup_fd(-1)
+            if prev not in (w, -1):  # not ours (any more): left as it was
+                signal.set_wakeup_fd(prev)
+        except ValueError:
+            pass
+        os.close(r)
+        os.close(w)
+    if _wake_options is not None:
+        _lib.load().bg_call_options_free(_wake_options)  # this process's copy
+        _wake_options = None
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
@@ -408,7 +533,7 @@ def _work() -> None:
 
 def _run_cancellable(lib, token, fn, args, err):
     """Runs fn(*args) (a blocking library call that releases the GIL) on the helper thread
-    while the main thread waits interruptibly; Ctrl-C cancels the call through `token`,
+    while the main thread waits interruptibly (only when another wake-up fd is set); Ctrl-C cancels the call through `token`,
     waits for it to end, and raises KeyboardInterrupt from the library's CancelledError.
     A bare lock (not an Event) keeps the hand-off cheap."""
     global _worker
