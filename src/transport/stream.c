@@ -83,3 +83,33 @@ void bgi_stream_cancel(bgi_unary_result *result) {
   if (result->call)
     grpc_call_cancel(result->call, NULL);
 }
+
+static bgi_stream_state where(const bgi_unary_result *result) {
+  return result->main_done && result->status_done ? BGI_STREAM_DONE : BGI_STREAM_RUNNING;
+}
+
+bgi_stream_state bgi_stream_step(bgi_unary_result *result, void *event_tag, bool ok,
+                                 grpc_byte_buffer **message) {
+  *message = NULL;
+  if (event_tag != bgi_unary_call_tag(event_tag)) {
+    result->status_done = true;
+    result->status_ok = ok;
+    return where(result);
+  }
+  grpc_byte_buffer *got = result->response;
+  result->response = NULL;
+  if (ok && got) {
+    *message = got;
+    return BGI_STREAM_MESSAGE;
+  }
+  if (got)
+    grpc_byte_buffer_destroy(got);
+  result->main_done = true; /* the stream ended; the status follows */
+  return where(result);
+}
+
+bgi_stream_state bgi_stream_stop(bgi_unary_result *result) {
+  grpc_call_cancel(result->call, NULL);
+  result->main_done = true;
+  return where(result);
+}

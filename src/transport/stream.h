@@ -25,6 +25,22 @@ bg_status bgi_stream_start(const bgi_unary_call *call, grpc_completion_queue *cq
  * (never expected); the call is then cancelled, so the status batch still completes. */
 bool bgi_stream_read(bgi_unary_result *result, void *tag);
 
+/* Where a stream stands after bgi_stream_step(). */
+typedef enum bgi_stream_state {
+  BGI_STREAM_RUNNING, /* batches are out; wait for their completions */
+  BGI_STREAM_MESSAGE, /* a message came (*message, the caller's now): start the next read
+                       * (bgi_stream_read) or stop (bgi_stream_stop) */
+  BGI_STREAM_DONE     /* finished: result->status is final, result->status_ok the queue flag */
+} bgi_stream_state;
+
+/* A batch of the stream completed (`event_tag`: the event's tag, `ok` the queue's flag); for
+ * a queue drainer that takes every event (the async engine). */
+bgi_stream_state bgi_stream_step(bgi_unary_result *result, void *event_tag, bool ok,
+                                 grpc_byte_buffer **message);
+
+/* Reads no more after a message: cancels the call; DONE when its status is in already. */
+bgi_stream_state bgi_stream_stop(bgi_unary_result *result);
+
 /* Ends the stream from the client's side (its status becomes CANCELLED unless it was over). */
 void bgi_stream_cancel(bgi_unary_result *result);
 
