@@ -203,7 +203,9 @@ static const char *bento_service_name(const cli_settings *s) {
 
 static int cmd_health_watch(cli_settings *s, bg_options *options) {
   bg_error err;
-  interrupt in;
+  /* static: the detached signal thread keeps using it (and the token) until the process
+   * exits */
+  static interrupt in;
   in.token = bg_cancel_token_new();
   bg_call_options *co = bg_call_options_new();
   if (!in.token || !co || bg_call_options_set_cancel_token(co, in.token, &err) != BG_OK ||
