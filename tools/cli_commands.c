@@ -1,6 +1,8 @@
 /* The commands (describe, health, wait, call, bench) and their table. */
 #include <bentogrpc/bentogrpc.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,7 +116,125 @@ static void print_status(const char *status, const char *service) {
   printf(")\n");
 }
 
+/* ---- health --watch and wait: Health/Watch ---- */
+
+/* Ctrl-C (and SIGTERM) while a watch runs: SIGINT/SIGTERM are blocked in every thread (before
+ * the client's threads start, so they inherit it) and one thread takes them with sigwait and
+ * cancels the watch's token — a signal handler may not call the library. */
+typedef struct interrupt {
+  sigset_t set;
+  bg_cancel_token *token;
+  volatile sig_atomic_t fired;
+} interrupt;
+
+static void *wait_for_interrupt(void *arg) {
+  interrupt *in = arg;
+  int sig;
+  if (sigwait(&in->set, &sig) == 0) {
+    in->fired = 1;
+    bg_cancel_token_cancel(in->token);
+  }
+  return NULL;
+}
+
+/* Blocks the signals and starts the thread (detached: it may stay in sigwait until exit). */
+static bool interrupt_start(interrupt *in) {
+  sigemptyset(&in->set);
+  sigaddset(&in->set, SIGINT);
+  sigaddset(&in->set, SIGTERM);
+  in->fired = 0;
+  /* An ignored signal is discarded, never pending (a shell starts background jobs with SIGINT
+   * ignored): take both back to their default, which sigwait then sees while blocked. */
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  if (pthread_sigmask(SIG_BLOCK, &in->set, NULL) != 0)
+    return false;
+  pthread_t thread;
+  if (pthread_create(&thread, NULL, wait_for_interrupt, in) != 0)
+    return false;
+  pthread_detach(thread);
+  return true;
+}
+
+typedef struct watch_print {
+  const char *service; /* the name watched, as printed */
+  bool json;
+  bool stop_when_serving; /* wait: the first SERVING ends the watch */
+  bg_health_status last;
+  int seen;
+} watch_print;
+
+/* "2026-01-02T03:04:05.678Z" (UTC, now). */
+static void put_timestamp(char *out, size_t size) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  char base[32];
+  strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(out, size, "%s.%03ldZ", base, ts.tv_nsec / 1000000);
+}
+
+static bool on_watch_status(bg_health_status status, void *user_data) {
+  watch_print *w = user_data;
+  w->last = status;
+  w->seen++;
+  if (w->stop_when_serving)
+    return status != BG_HEALTH_SERVING && status != BG_HEALTH_SERVICE_UNKNOWN;
+  char when[48];
+  put_timestamp(when, sizeof when);
+  if (w->json) {
+    printf("{\"time\":\"%s\",\"status\":\"%s\",\"service\":", when, bg_health_status_name(status));
+    put_json_or_null(w->service);
+    printf("}\n");
+  } else {
+    printf("%s ", when);
+    print_status(bg_health_status_name(status), w->service);
+  }
+  fflush(stdout); /* one line per change, as it happens (also into a pipe) */
+  return true;
+}
+
+static const char *bento_service_name(const cli_settings *s) {
+  return s->protocol_version && strcmp(s->protocol_version, "v1alpha1") == 0
+             ? "bentoml.grpc.v1alpha1.BentoService"
+             : "bentoml.grpc.v1.BentoService";
+}
+
+static int cmd_health_watch(cli_settings *s, bg_options *options) {
+  bg_error err;
+  /* static: the detached signal thread keeps using it (and the token) until the process
+   * exits */
+  static interrupt in;
+  in.token = bg_cancel_token_new();
+  bg_call_options *co = bg_call_options_new();
+  if (!in.token || !co || bg_call_options_set_cancel_token(co, in.token, &err) != BG_OK ||
+      !interrupt_start(&in)) {
+    bg_call_options_free(co);
+    return cli_out_of_memory();
+  }
+  bg_client *client = bg_client_open(s->url, options, &err);
+  if (!client) {
+    bg_call_options_free(co);
+    return cli_report(&err);
+  }
+  /* The name the library watches: the given one, else the protocol's BentoService. */
+  watch_print w = {.service = s->service ? s->service : bento_service_name(s),
+                   .json = s->json,
+                   .last = BG_HEALTH_UNKNOWN};
+  bg_status st =
+      bg_client_health_watch(client, s->service, s->timeout_ms, on_watch_status, &w, co, &err);
+  bg_client_close(client);
+  bg_call_options_free(co);
+  /* Ctrl-C and the timeout are the ends asked for; the last status decides the exit code. */
+  if (st != BG_OK && !(st == BG_ERR_CANCELLED && in.fired) && st != BG_ERR_TIMEOUT)
+    return cli_report(&err);
+  return w.last == BG_HEALTH_SERVING ? CLI_EXIT_OK : CLI_EXIT_NOT_SERVING;
+}
+
 static int cmd_health(cli_settings *s, bg_options *options) {
+  if (s->watch)
+    return cmd_health_watch(s, options);
   bg_error err;
   bg_health_status status;
   const char *checked = NULL;
@@ -129,13 +249,58 @@ static int cmd_health(cli_settings *s, bg_options *options) {
   return status == BG_HEALTH_SERVING ? CLI_EXIT_OK : CLI_EXIT_NOT_SERVING;
 }
 
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* wait: a Health/Watch of the protocol's BentoService until it says SERVING. true when that decided
+ * the wait: *st is BG_OK (SERVING), BG_ERR_TIMEOUT, or why the client could not be made; false
+ * means poll with Health/Check for the time left (no Watch — UNIMPLEMENTED —, a name the server
+ * does not know, which the polling policy follows with the other names, or a stream that failed).
+ */
+static bool wait_by_watch(const cli_settings *s, bg_options *options, int64_t timeout,
+                          bg_status *st, bg_error *err) {
+  bg_client *client = bg_client_open(s->url, options, err);
+  if (!client) {
+    *st = err->code;
+    return true;
+  }
+  /* Not waiting for the connection: a server that cannot be reached yet (or is not a gRPC
+   * server) ends the watch at once, and the polling below waits for it and says what answered,
+   * as it always did; a reachable server pushes each change. */
+  watch_print w = {.stop_when_serving = true, .last = BG_HEALTH_UNKNOWN};
+  *st = bg_client_health_watch(client, NULL, timeout, on_watch_status, &w, NULL, err);
+  bg_client_close(client);
+  if (*st == BG_OK && w.last == BG_HEALTH_SERVING)
+    return true;
+  if (*st != BG_ERR_TIMEOUT)
+    return false;
+  char last[64];
+  snprintf(last, sizeof last, "%s", w.seen ? bg_health_status_name(w.last) : "none received");
+  snprintf(err->message, sizeof err->message - 3,
+           "server at %s was not ready after waiting %lld ms (Health/Watch of '%s'; last "
+           "status: %s)",
+           s->url, (long long)timeout, bento_service_name(s), last);
+  return true;
+}
+
 static int cmd_wait(cli_settings *s, bg_options *options) {
   bg_error err;
   int64_t timeout = s->timeout_ms ? s->timeout_ms : 30000;
   int64_t interval = s->interval_ms ? s->interval_ms : 500;
   const char *checked = NULL;
-  if (bg_wait_until_server_ready_service(s->url, timeout, interval, options, &checked, &err) !=
-      BG_OK)
+  int64_t started = mono_ms();
+  bg_status st;
+  if (wait_by_watch(s, options, timeout, &st, &err)) {
+    checked = bento_service_name(s);
+  } else {
+    int64_t left = timeout - (mono_ms() - started);
+    st = bg_wait_until_server_ready_service(s->url, left > 0 ? left : 1, interval, options,
+                                            &checked, &err);
+  }
+  if (st != BG_OK)
     return cli_report(&err);
   if (s->json)
     print_status_json("SERVING", checked);

@@ -273,6 +273,7 @@ static int take_option(cli_settings *s, const cli_option *o, const char *name, c
     s->headers[s->n_headers++] = arg;
     return -1;
   case CLI_OPT_WAIT_FOR_READY: s->wait_for_ready = true; return -1;
+  case CLI_OPT_WATCH: s->watch = true; return -1;
   case CLI_OPT_DEADLINE:
   case CLI_OPT_TIMEOUT:
   case CLI_OPT_INTERVAL:

@@ -122,7 +122,11 @@ typedef enum cli_arg { CLI_ARG_NONE, CLI_ARG_REQUIRED, CLI_ARG_OPTIONAL } cli_ar
   X(SERVICE, "service", 0, CLI_ARG_REQUIRED, "NAME", CLI_CMD_HEALTH, CLI_GROUP_OTHER, NULL,        \
     "health: service name to check ('' = whole server)")                                           \
   X(TIMEOUT, "timeout-ms", 0, CLI_ARG_REQUIRED, "N", CLI_CMD_HEALTHS, CLI_GROUP_OTHER, NULL,       \
-    "health/wait: how long to wait (default 5000 / 30000)")                                        \
+    "health/wait: how long to wait (default 5000 / 30000;\n"                                       \
+    "health --watch: until Ctrl-C)")                                                               \
+  X(WATCH, "watch", 0, CLI_ARG_NONE, NULL, CLI_CMD_HEALTH, CLI_GROUP_OTHER, NULL,                  \
+    "health: print the status and each change (Health/Watch)\n"                                    \
+    "until Ctrl-C or --timeout-ms")                                                                \
   X(INTERVAL, "interval-ms", 0, CLI_ARG_REQUIRED, "N", CLI_CMD_WAIT, CLI_GROUP_OTHER, NULL,        \
     "wait: pause between checks (default 500)")                                                    \
   X(PROTOCOL_VERSION, "protocol-version", 0, CLI_ARG_REQUIRED, "V", CLI_CMD_ALL, CLI_GROUP_OTHER,  \

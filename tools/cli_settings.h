@@ -32,6 +32,7 @@ typedef struct cli_settings {
   /* health and wait */
   const char *service;
   int64_t timeout_ms, interval_ms;
+  bool watch; /* health --watch */
   /* client options */
   int64_t discovery_timeout_ms; /* 0: the library's default (10 s) */
   int64_t max_recv_bytes;       /* 0: no limit */

@@ -330,6 +330,47 @@ BG_API bg_status bg_async_wait_until_ready(bg_async_client *aclient, int64_t tim
                                            void *user_data, bg_async_op **call, bg_error *err);
 
 /**
+ * Callback of bg_async_health_watch() for each status the server reports (the current one
+ * first, then each change); runs where the client's callbacks run (poll, dispatch or the
+ * callback thread), in the order the statuses came, each before the watch's final callback.
+ * With several threads polling one client, two of them may run at the same time.
+ * @param call      the watch's handle (borrowed during the callback).
+ * @param health    the status now (BG_HEALTH_SERVICE_UNKNOWN: the server does not know the
+ *                  name).
+ * @param user_data the pointer given to bg_async_health_watch().
+ */
+typedef void (*bg_async_health_change_cb)(bg_async_op *call, bg_health_status health,
+                                          void *user_data);
+
+/**
+ * Starts watching `service`'s health with grpc.health.v1.Health/Watch (server-streaming):
+ * `on_change` runs for the current status and for each change, `on_end` exactly once when
+ * the watch is over — cancelled with bg_async_op_cancel() (BG_ERR_CANCELLED), the client
+ * closed (BG_ERR_CANCELLED), `timeout_ms` passed (BG_ERR_TIMEOUT), the server ended the stream
+ * (BG_OK) or failed (the codes of bg_client_health_watch(); BG_ERR_SERVER with grpc_status
+ * UNIMPLEMENTED when the server has no Watch). `on_end`'s `health` is the last status seen
+ * (BG_HEALTH_UNKNOWN when none came). The service name is the one given ("" for the whole
+ * server), or with NULL the BentoService of the client's protocol version; no other name is
+ * tried. Thread-safe; may be called from callbacks.
+ * @param aclient    the async client.
+ * @param service    the service name (copied); NULL as above.
+ * @param timeout_ms how long to watch in all; 0 until cancelled; < 0 is refused.
+ * @param on_change  called for each status; not NULL.
+ * @param on_end     called once at the end; not NULL.
+ * @param user_data  passed to both callbacks untouched.
+ * @param call       receives a handle for bg_async_op_cancel() (release it with
+ *                   bg_async_op_release()); may be NULL.
+ * @param err        filled on failure; may be NULL.
+ * @return BG_OK when the watch started (the callbacks will run); otherwise nothing runs:
+ *         BG_ERR_INVALID_ARGUMENT, BG_ERR_CANCELLED (the client is closing), BG_ERR_FORKED,
+ *         BG_ERR_NO_MEMORY.
+ */
+BG_API bg_status bg_async_health_watch(bg_async_client *aclient, const char *service,
+                                       int64_t timeout_ms, bg_async_health_change_cb on_change,
+                                       bg_async_health_cb on_end, void *user_data,
+                                       bg_async_op **call, bg_error *err);
+
+/**
  * The service name a health operation (bg_async_health(), bg_async_wait_until_ready()) checked:
  * in its callback and afterwards, the name asked last — for the default BentoService, the name
  * the server answered to ("bentoml.grpc.v1.BentoService", "bentoml.grpc.v1alpha1.BentoService"

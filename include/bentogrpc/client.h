@@ -347,6 +347,46 @@ BG_API bg_status bg_wait_until_server_ready_service(const char *url, int64_t tim
                                                     int64_t interval_ms, const bg_options *options,
                                                     const char **checked_service, bg_error *err);
 
+/** Called by bg_client_health_watch() with the status the server reports: first the current
+ *  one, then each change.
+ *  @param status    the status now (BG_HEALTH_SERVICE_UNKNOWN: the server does not know the
+ *                   name, which a Watch reports as a status, not as an error).
+ *  @param user_data the pointer given to bg_client_health_watch().
+ *  @return true to keep watching, false to end the watch (bg_client_health_watch() then
+ *          returns BG_OK). */
+typedef bool (*bg_health_watch_fn)(bg_health_status status, void *user_data);
+
+/**
+ * Watches `service`'s health with grpc.health.v1.Health/Watch (a server-streaming RPC): calls
+ * `on_status` on the calling thread with the current status, then once per change, until
+ * `on_status` returns false, `timeout_ms` passes, a cancel token cancels it or the server
+ * ends the stream. The service name: the one given ("" for the whole server), or with NULL
+ * the BentoService of the client's protocol version ("bentoml.grpc.<version>.BentoService");
+ * unlike bg_client_health() there is no fallback to other names (a Watch of an unknown name
+ * reports BG_HEALTH_SERVICE_UNKNOWN and goes on). Thread-safe: several watches and calls may
+ * run on one client at once; the client must outlive the watch. A fork() may happen while a
+ * watch runs (the watch holds the library's fork gate only briefly).
+ * @param client       the client.
+ * @param service      the service name (borrowed for the call); NULL as above.
+ * @param timeout_ms   how long to watch in all; 0 watches until ended otherwise; < 0 is
+ *                     refused.
+ * @param on_status    called for each status (see bg_health_watch_fn); not NULL.
+ * @param user_data    passed to `on_status` untouched.
+ * @param call_options may be NULL; only its cancel token (bg_call_options_set_cancel_token())
+ *                     and wait-for-ready setting are used: bg_cancel_token_cancel() from
+ *                     another thread ends the watch promptly. Borrowed for the call.
+ * @param err          filled on failure; may be NULL.
+ * @return BG_OK when `on_status` ended the watch or the server ended the stream with OK;
+ *         BG_ERR_TIMEOUT when `timeout_ms` passed (the watch's normal end when bounded);
+ *         BG_ERR_CANCELLED when the token cancelled it; BG_ERR_SERVER with grpc_status
+ *         UNIMPLEMENTED (12) when the server has no Watch (poll bg_client_health() instead), or
+ *         NOT_FOUND (5); BG_ERR_UNAVAILABLE, BG_ERR_PROTOCOL (a message that is no
+ *         HealthCheckResponse), BG_ERR_INVALID_ARGUMENT.
+ */
+BG_API bg_status bg_client_health_watch(bg_client *client, const char *service, int64_t timeout_ms,
+                                        bg_health_watch_fn on_status, void *user_data,
+                                        const bg_call_options *call_options, bg_error *err);
+
 /** The connectivity state of a client's channel (gRPC's, one for all its connections). */
 typedef enum bg_channel_state {
   BG_CHANNEL_IDLE,              /**< no connection and none being made (yet, or after idling) */

@@ -19,6 +19,8 @@ static void register_methods(bg_client *client) {
   client->metadata_method = grpc_channel_register_call(client->channel, path, NULL, NULL);
   client->health_method =
       grpc_channel_register_call(client->channel, "/grpc.health.v1.Health/Check", NULL, NULL);
+  client->watch_method =
+      grpc_channel_register_call(client->channel, "/grpc.health.v1.Health/Watch", NULL, NULL);
 }
 
 bg_client *bgi_client_connect(const char *url, const bg_options *options,

@@ -37,6 +37,7 @@ struct bg_client {
   void *call_method;      /* registered /bentoml.grpc.<v>.BentoService/Call */
   void *metadata_method;  /* registered .../ServiceMetadata */
   void *health_method;    /* registered /grpc.health.v1.Health/Check */
+  void *watch_method;     /* registered /grpc.health.v1.Health/Watch */
   char bento_service[64]; /* "bentoml.grpc.<v>.BentoService" */
   char call_path[96];     /* "/bentoml.grpc.<v>.BentoService/Call" */
   bgi_protocol protocol;  /* options.protocol_version, decided once at connect */

@@ -48,4 +48,20 @@ void bgi_health_op_init_wait(bgi_health_op *health, const bg_client *client, int
  * Every check (every poll of a wait) starts again at 1. The policy is the kind's `next` step
  * (health.c, `next_name`); nothing else picks a name. */
 
+/* Health/Watch (health_watch.c): the name a watch of `requested` asks (the protocol's
+ * BentoService for NULL; no other name is tried). */
+const char *bgi_health_watch_name(const bg_client *client, const char *requested);
+/* Packs the watch's request for `name`. */
+bg_status bgi_health_watch_request(const char *name, grpc_byte_buffer **request, bg_error *err);
+/* Reads one streamed HealthCheckResponse into *status; BG_ERR_PROTOCOL when it is none. */
+bg_status bgi_health_watch_decode(grpc_byte_buffer *message, bg_health_status *status,
+                                  bg_error *err);
+/* How a finished watch of `name` ended (result: its status), for sync and async alike:
+ * `stopped` (the caller's callback ended it) or the server's OK is BG_OK; `decode` a message
+ * that could not be read (BG_ERR_PROTOCOL, with `decode_err`); the timeout BG_ERR_TIMEOUT;
+ * `cancelled` (the caller's cancel) BG_ERR_CANCELLED; anything else the server's failure. */
+bg_status bgi_health_watch_outcome(const bg_client *client, const char *name, int64_t timeout_ms,
+                                   const bgi_unary_result *result, bool stopped, bool cancelled,
+                                   bg_status decode, const bg_error *decode_err, bg_error *err);
+
 #endif

@@ -11,6 +11,7 @@
 #include "engine/async_engine.h"
 #include "error_internal.h"
 #include "transport/fork.h"
+#include "transport/stream.h"
 
 /* Who drains the completion queue (see async_engine.h): the pollers themselves (poll mode, the
  * default), the callback thread (which also runs the callbacks), or, once the eventfd has been
@@ -239,6 +240,38 @@ bg_status bgi_async_op_start(bgi_async_op *op, const bgi_unary_call *call, bgi_u
   return st;
 }
 
+bg_status bgi_async_op_launch_stream(bgi_async_op *op, const bgi_unary_call *call,
+                                     bgi_unary_result *result, bg_error *err) {
+  bg_status st = bgi_fork_check(op->engine->fork_generation, "async client", err);
+  if (st == BG_OK)
+    st = bgi_async_engine_admit(op->engine, op, err);
+  if (st != BG_OK)
+    return st;
+  bgi_fork_enter();
+  pthread_mutex_lock(&op->mu);
+  atomic_fetch_add_explicit(&op->batches, 1, memory_order_release);
+  st = bgi_stream_start(call, op->engine->cq, op, result, err);
+  if (st == BG_OK) {
+    op->active = result->call;
+    op->unary = result;
+    op->streaming = true;
+    if (op->cancelled)
+      grpc_call_cancel(op->active, NULL);
+  }
+  pthread_mutex_unlock(&op->mu);
+  bgi_fork_leave();
+  if (st != BG_OK)
+    bgi_async_engine_abandon(op->engine, op);
+  return st;
+}
+
+bg_status bgi_async_engine_post(bgi_async_engine *e, bgi_async_op *op, bg_error *err) {
+  bg_status st = bgi_async_engine_admit(e, op, err);
+  if (st == BG_OK)
+    deliver_later(e, op);
+  return st;
+}
+
 bg_status bgi_async_op_launch(bgi_async_op *op, bgi_operation *operation, bg_error *err) {
   bg_status st = bgi_fork_check(op->engine->fork_generation, "async client", err);
   if (st == BG_OK)
@@ -433,6 +466,39 @@ static void defer_probe(bgi_async_engine *e, bgi_async_op *op) {
     start_deferred_probes(e);
 }
 
+/* A batch of a streaming operation's call completed (on_complete): hand a message to the
+ * `message` hook and read the next, or finish the operation once the status is in. */
+static void on_stream_event(bgi_async_engine *e, bgi_async_op *op, void *event_tag, bool ok) {
+  pthread_mutex_lock(&op->mu);
+  atomic_fetch_add_explicit(&op->batches, 1, memory_order_release);
+  grpc_byte_buffer *message = NULL;
+  bgi_stream_state state = bgi_stream_step(op->unary, event_tag, ok, &message);
+  bool cancelled = op->cancelled != BGI_CANCEL_NONE;
+  pthread_mutex_unlock(&op->mu);
+  if (state == BGI_STREAM_MESSAGE) {
+    bool more = !cancelled && op->vt->message(op, message);
+    grpc_byte_buffer_destroy(message);
+    pthread_mutex_lock(&op->mu);
+    atomic_fetch_add_explicit(&op->batches, 1, memory_order_release);
+    if (more && bgi_stream_read(op->unary, op))
+      state = BGI_STREAM_RUNNING;
+    else
+      state = bgi_stream_stop(op->unary);
+    pthread_mutex_unlock(&op->mu);
+  }
+  if (state != BGI_STREAM_DONE)
+    return;
+  pthread_mutex_lock(&op->mu);
+  ok = op->unary->status_ok;
+  op->active = NULL;
+  op->unary = NULL;
+  op->streaming = false;
+  pthread_mutex_unlock(&op->mu);
+  op->batch_ok = ok;
+  if (!op->vt->completed || op->vt->completed(op, ok))
+    deliver_later(e, op);
+}
+
 static void on_complete(bgi_async_engine *e, void *event_tag, bool ok) {
   if (event_tag == &e->wake_tag) { /* the waker's: this drainer now sees the timers */
     pthread_mutex_lock(&e->mu);
@@ -444,6 +510,10 @@ static void on_complete(bgi_async_engine *e, void *event_tag, bool ok) {
   /* Pairs with the release in bgi_async_op_start(): everything the starter wrote (the
    * operation, its mutex, the result) happens before what this thread does next. */
   (void)atomic_load_explicit(&op->batches, memory_order_acquire);
+  if (op->streaming) { /* set before its first batch started, cleared after its last ended */
+    on_stream_event(e, op, event_tag, ok);
+    return;
+  }
   /* Under the mutex a cancel finds the call while its next batch starts (gRPC keeps a call
    * cancelled, so a batch started after a cancel ends at once). */
   pthread_mutex_lock(&op->mu);

@@ -51,6 +51,10 @@ typedef struct bgi_async_op_vtable {
   void (*deliver)(bgi_async_op *op, bgi_cancel_reason reason);
   /* Frees the operation's memory; called when the last reference goes. */
   void (*free)(bgi_async_op *op);
+  /* Streams only (bgi_async_op_start_stream): queue drainer, no lock held, a streamed message
+   * (borrowed for the call). Return false to read no more (the call is cancelled; `completed`
+   * follows once its status is in). Keep it short: the drainer waits. NULL for unary kinds. */
+  bool (*message)(bgi_async_op *op, grpc_byte_buffer *message);
 } bgi_async_op_vtable;
 
 struct bgi_async_op {
@@ -69,6 +73,7 @@ struct bgi_async_op {
   bgi_unary_result *unary;     /* the call whose batches run now (bgi_unary_step) */
   bgi_cancel_reason cancelled; /* first reason wins */
   bool delivered;              /* the callback has started */
+  bool streaming;              /* `unary` is a stream (transport/stream.h), not a unary call */
 
   /* Owned by the engine, under its mutex. */
   bgi_async_op *prev, *next; /* pending list (admitted, not yet ready) */
@@ -110,6 +115,16 @@ void bgi_async_engine_abandon(bgi_async_engine *engine, bgi_async_op *op);
  * call is then cancelled at once). `result` must stay put until `completed`. */
 bg_status bgi_async_op_start(bgi_async_op *op, const bgi_unary_call *call, bgi_unary_result *result,
                              bg_error *err);
+
+/* Admits `op` and starts `call` as a server-streaming call (transport/stream.h): each message
+ * goes to the vtable's `message` hook, `completed` comes once its status is in. On failure
+ * nothing is admitted and `err` says why. `result` must stay put until `completed`. */
+bg_status bgi_async_op_launch_stream(bgi_async_op *op, const bgi_unary_call *call,
+                                     bgi_unary_result *result, bg_error *err);
+
+/* Admits `op`, which has no call, and makes it ready at once: its `deliver` runs where
+ * callbacks run (a stream's per-message callbacks use it). BG_ERR_CANCELLED when closing. */
+bg_status bgi_async_engine_post(bgi_async_engine *engine, bgi_async_op *op, bg_error *err);
 
 /* Admits `op` and starts `operation`'s call for it (its request prepared). On failure nothing
  * is admitted, the operation has been aborted (bgi_operation_abort) and `err` says why. */

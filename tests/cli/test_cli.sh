@@ -701,5 +701,86 @@ check "not serving" 1 "NOT_SERVING" -- "$cli" health "127.0.0.1:$port"
 cleanup
 server_pid=
 
+# health --watch (Health/Watch): the status, then one line per change with a UTC timestamp
+# (SIGUSR1 makes the reference server NOT_SERVING, SIGUSR2 SERVING again), until Ctrl-C or
+# --timeout-ms; the exit code follows the last status. Every wait below is bounded.
+start_server
+url="127.0.0.1:$port"
+watch_out=$(mktemp)
+await_lines() { # await_lines FILE N: up to 5 s for FILE to have N lines
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [ "$(wc -l <"$1")" -ge "$2" ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+watch_check() { # watch_check NAME CONDITION_RESULT DETAIL
+  if [ "$2" -eq 0 ]; then
+    passed=$((passed + 1))
+    echo "ok   $1"
+  else
+    failed=$((failed + 1))
+    echo "FAIL $1: $3"
+    sed 's/^/     /' "$watch_out"
+  fi
+}
+timeout 20 "$cli" health "$url" --watch >"$watch_out" 2>&1 &
+watch_pid=$!
+await_lines "$watch_out" 1 && kill -USR1 "$server_pid" &&
+  await_lines "$watch_out" 2 && kill -USR2 "$server_pid" && await_lines "$watch_out" 3
+kill -INT "$watch_pid"
+wait "$watch_pid"
+rc=$?
+ts='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z'
+svc='\(service bentoml\.grpc\.v1\.BentoService\)'
+grep -Eqx "$ts SERVING $svc" <(sed -n 1p "$watch_out") &&
+  grep -Eqx "$ts NOT_SERVING $svc" <(sed -n 2p "$watch_out") &&
+  grep -Eqx "$ts SERVING $svc" <(sed -n 3p "$watch_out") && [ "$(wc -l <"$watch_out")" -eq 3 ]
+watch_check "health --watch prints each change with a timestamp" $? "want SERVING, NOT_SERVING, SERVING"
+watch_check "health --watch ends on Ctrl-C with exit 0 after SERVING" $((rc != 0)) "exit $rc"
+
+kill -USR1 "$server_pid"
+start_ms=$(date +%s%3N)
+timeout 20 "$cli" health "$url" --watch --timeout-ms 600 --format json >"$watch_out" 2>/dev/null
+rc=$?
+took=$(($(date +%s%3N) - start_ms))
+/usr/bin/python3 -c '
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+d = [json.loads(l) for l in lines]
+assert len(d) == 1 and d[0]["status"] == "NOT_SERVING", d
+assert d[0]["service"] == "bentoml.grpc.v1.BentoService" and d[0]["time"].endswith("Z"), d
+' "$watch_out"
+watch_check "health --watch --format json: one object per line" $? "want one NOT_SERVING object"
+watch_check "health --watch --timeout-ms ends on time with exit 1 after NOT_SERVING" \
+  $((rc != 1 || took < 550 || took > 5000)) "exit $rc after $took ms"
+kill -USR2 "$server_pid"
+check "health --watch of an unknown name reports SERVICE_UNKNOWN" 1 "SERVICE_UNKNOWN" -- \
+  timeout 20 "$cli" health "$url" --watch --service no.such.Service --timeout-ms 300
+# wait watches: it returns as soon as the watch says SERVING (SIGUSR2 500 ms in)
+kill -USR1 "$server_pid"
+(sleep 0.5 && kill -USR2 "$server_pid") &
+flip_pid=$!
+check "wait by Watch returns once SERVING" 0 "SERVING (service bentoml.grpc.v1.BentoService)" -- \
+  timeout 20 "$cli" wait "$url" --timeout-ms 5000
+wait "$flip_pid"
+check "wait by Watch times out naming the last status" 4 "last status: NOT_SERVING" -- \
+  bash -c "kill -USR1 $server_pid; timeout 20 '$cli' wait '$url' --timeout-ms 500"
+kill -USR2 "$server_pid"
+rm -f "$watch_out"
+cleanup
+
+# A server without Watch (an older gRPC health service): health --watch reports UNIMPLEMENTED,
+# wait falls back to polling Health/Check.
+start_server --no-health-watch --startup-delay-ms 800
+url="127.0.0.1:$port"
+check "health --watch without Watch: UNIMPLEMENTED" 5 "UNIMPLEMENTED" -- \
+  timeout 20 "$cli" health "$url" --watch --timeout-ms 3000
+check "wait without Watch falls back to polling" 0 "SERVING (service bentoml.grpc.v1.BentoService)" -- \
+  timeout 20 "$cli" wait "$url" --timeout-ms 5000 --interval-ms 100
+cleanup
+server_pid=
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

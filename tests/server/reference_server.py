@@ -77,6 +77,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="compress every response message with this algorithm")
     p.add_argument("--no-service-metadata", action="store_true",
                    help="serve BentoService without the ServiceMetadata method (UNIMPLEMENTED)")
+    p.add_argument("--no-health-watch", action="store_true",
+                   help="serve Health/Check only: Watch answers UNIMPLEMENTED (an older server)")
     p.add_argument("--no-bento-service", action="store_true",
                    help="serve no BentoService at all, only grpc.health.v1.Health knowing '' "
                         "and its own name: a gRPC server that is not BentoML")
@@ -331,6 +333,8 @@ def generic_handlers(h: Handlers, pbs: stubs.Stubs, version: str):
         "Watch": grpc.unary_stream_rpc_method_handler(
             h.health_watch, request_deserializer=pbs.health.HealthCheckRequest.FromString,
             response_serializer=pbs.health.HealthCheckResponse.SerializeToString)}
+    if h.args.no_health_watch:
+        del health["Watch"]
     health_handler = grpc.method_handlers_generic_handler("grpc.health.v1.Health", health)
     if h.args.no_bento_service:
         return (health_handler,)

@@ -5,7 +5,7 @@ _bentogrpc() {
   prev=${COMP_WORDS[COMP_CWORD - 1]}
   local opts="--ndarray --series --dataframe --dtype --json --text --file --mime --bytes --part
     --concurrency --count --duration-s --rps --warmup-s --no-validate --raw --service
-    --wait-for-ready --deadline-ms --timeout-ms --interval-ms --discovery-timeout-ms --cacert
+    --wait-for-ready --deadline-ms --timeout-ms --watch --interval-ms --discovery-timeout-ms --cacert
     --cert --key --authority --tls --plaintext --compress --max-recv-bytes --protocol-version
     --allow-insecure-credentials --format --log --lb --retries --health-check --version --verbose
     --help -o -H -v -h"
