@@ -26,11 +26,14 @@ SERVERS = []
 
 
 def install():
-    """pip install into PREFIX (no network, Debian's setuptools): the README's command."""
+    """pip install into PREFIX (no network, Debian's setuptools): the README's command, without
+    the library in the package (BENTOGRPC_BUILD_LIBRARY=0): these tests load the build tree's
+    through BENTOGRPC_LIBRARY (test_python_wheel.py tests the wheel that carries its own)."""
     subprocess.run([PY, "-m", "pip", "install", "-q", "--no-build-isolation", "--no-index",
                     "--no-warn-script-location", "--prefix", PREFIX,
                     os.path.join(SRC, "bindings", "python")], check=True,
-                   env=dict(os.environ, PIP_ROOT_USER_ACTION="ignore"))
+                   env=dict(os.environ, PIP_ROOT_USER_ACTION="ignore",
+                            BENTOGRPC_BUILD_LIBRARY="0"))
     site = glob.glob(os.path.join(PREFIX, "**", "bentogrpc", "__init__.py"), recursive=True)
     assert site, "pip did not install the package"
     return os.path.dirname(os.path.dirname(site[0]))
