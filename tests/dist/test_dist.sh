@@ -32,7 +32,7 @@ if grep -v "^$name/" "$tmp/list"; then fail "entries outside $name/ (above)"; fi
 sed "s|^$name/||; /\/$/d; /^$/d" "$tmp/list" | sort >"$tmp/packed"
 git -C "$src" ls-tree -r --name-only HEAD | sort >"$tmp/committed"
 diff "$tmp/committed" "$tmp/packed" >&2 || fail "the tarball's files differ from HEAD's tracked files (< committed, > packed)"
-generated='(^|/)build[^/]*/|(^|/)dist/|\.(o|a|so|pyc|whl)$|\.so\.[0-9]|__pycache__|\.egg-info|\.pb-c\.[ch]$|_pb2(_grpc)?\.py$|^include/bentogrpc/version\.h$|CMakeCache\.txt|CMakeFiles/|(^|/)\.git/'
+generated='^build[^/]*/|^dist/|\.(o|a|so|pyc|whl)$|\.so\.[0-9]|__pycache__|\.egg-info|\.pb-c\.[ch]$|_pb2(_grpc)?\.py$|^include/bentogrpc/version\.h$|CMakeCache\.txt|CMakeFiles/|(^|/)\.git/'
 if grep -E "$generated" "$tmp/packed"; then fail "generated or built files are in the tarball (above)"; fi
 for f in CMakeLists.txt CHANGELOG.md LICENSE README.md include/bentogrpc/version.h.in \
   bindings/python/setup.py scripts/dist.sh; do
