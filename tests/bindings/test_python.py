@@ -8,6 +8,7 @@ import gc
 import glob
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -88,6 +89,30 @@ class Packaging(unittest.TestCase):
 
     def test_installed_copy_is_used(self):
         self.assertTrue(bentogrpc.__file__.startswith(PREFIX), bentogrpc.__file__)
+
+    def test_version_is_the_cmake_projects_wherever_the_package_lives(self):
+        with open(os.path.join(SRC, "CMakeLists.txt"), encoding="utf-8") as f:
+            want = re.search(r"project\(\s*bentogrpc\s+VERSION\s+([0-9.]+)", f.read()).group(1)
+        # pip's copy: setup.py wrote the number into _version.py
+        self.assertEqual(bentogrpc.__version__, want)
+        # the source tree: _version.py reads the repository's CMakeLists.txt
+        code = "import bentogrpc; print(bentogrpc.__version__, bentogrpc.__file__)"
+        r = self.run_py(code, dict(os.environ, PYTHONPATH=os.path.join(SRC, "bindings", "python")))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.split(), [want, os.path.join(SRC, "bindings", "python",
+                                                                "bentogrpc", "__init__.py")])
+        # the modules installed without setup.py, beside a .dist-info (as a distribution's
+        # package installs them): the metadata's version
+        site = tempfile.mkdtemp(dir=PREFIX)
+        shutil.copytree(os.path.join(SRC, "bindings", "python", "bentogrpc"),
+                        os.path.join(site, "bentogrpc"),
+                        ignore=shutil.ignore_patterns("__pycache__", "*.so*"))
+        os.makedirs(os.path.join(site, "bentogrpc-9.8.7.dist-info"))
+        with open(os.path.join(site, "bentogrpc-9.8.7.dist-info", "METADATA"), "w") as f:
+            f.write("Metadata-Version: 2.1\nName: bentogrpc\nVersion: 9.8.7\n")
+        r = self.run_py(code, dict(os.environ, PYTHONPATH=site))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.split()[0], "9.8.7")
 
     @unittest.skipIf(__import__("ctypes.util").util.find_library("bentogrpc"),
                      "libbentogrpc is installed system-wide, so it would be found")

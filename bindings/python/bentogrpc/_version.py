@@ -2,7 +2,9 @@
 
 In the source tree this module reads it from the repository's CMakeLists.txt; a built package
 (a wheel, or pip install) carries a copy of this module with the number written in by setup.py,
-since the installed package has no CMakeLists.txt beside it.
+since the installed package has no CMakeLists.txt beside it. A copy of this module installed
+some other way (e.g. by a distribution package) takes the version from the package's metadata
+(its .dist-info), which is written from the same project() version.
 """
 import os
 import re
@@ -20,13 +22,22 @@ def cmake_project_version(source_dir: str) -> str:
     return m.group(1)
 
 
-def _source_tree_version() -> str:
+def _version() -> str:
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
                         os.pardir)
-    try:
+    try:  # bindings/python/bentogrpc in the repository
         return cmake_project_version(root)
     except (OSError, RuntimeError):
-        return "0+unknown"
+        pass
+    try:  # installed with metadata but without setup.py's copy of this module
+        from importlib.metadata import PackageNotFoundError, version
+        try:
+            return version("bentogrpc")
+        except PackageNotFoundError:
+            pass
+    except ImportError:
+        pass
+    return "0+unknown"
 
 
-__version__ = _source_tree_version()
+__version__ = _version()
