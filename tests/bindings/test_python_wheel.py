@@ -72,6 +72,9 @@ def copy_tree():
 
 def setUpModule():
     global VERSION, WHEEL, VENV, VPY, VENV_LIB
+    # cleanups run even when a step below fails (tearDownModule would not)
+    unittest.addModuleCleanup(shutil.rmtree, TMP, ignore_errors=True)
+    unittest.addModuleCleanup(stop_servers)
     VERSION = cmake_version()
     src = copy_tree()
     dist = os.path.join(TMP, "dist")
@@ -93,7 +96,7 @@ def setUpModule():
                    timeout=60, env=clean_env(), cwd=TMP).stdout.strip()
 
 
-def tearDownModule():
+def stop_servers():
     for s in SERVERS:
         s.terminate()
         try:
@@ -102,7 +105,6 @@ def tearDownModule():
             s.kill()
             s.wait()
         s.stdout.close()
-    shutil.rmtree(TMP, ignore_errors=True)
 
 
 def start_server(*args):
