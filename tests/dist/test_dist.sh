@@ -3,7 +3,7 @@
 # by the version, verifies against its .sha256, is the same bytes when made twice, holds
 # exactly HEAD's tracked files under libbentogrpc-VERSION/ and nothing generated or built, and
 # that the unpacked tree (no git) configures and builds the library and the CLI, whose
-# --version says the version, and passes check-version.sh.
+# --version says the version, passes check-version.sh and builds the Python wheel.
 # usage: test_dist.sh SOURCE_DIR   (exit 77, skipped, when SOURCE_DIR is not a git checkout)
 set -euo pipefail
 src=$(cd "$1" && pwd)
@@ -54,4 +54,12 @@ cmake --build "$tmp/build" -j2 --target bentogrpc bentogrpc_cli >"$tmp/build.log
 "$tmp/build/bentogrpc" --version | tee "$tmp/version.txt"
 grep -q "$version" "$tmp/version.txt" || fail "the CLI built from the tarball does not say $version"
 bash "$unpacked/scripts/check-version.sh" "$tmp/build" || fail "check-version.sh fails in the unpacked tree"
-echo "dist test: $name.tar.gz ($(wc -l <"$tmp/packed") files) verified, unpacked, built"
+# the Python wheel builds from the unpacked tree too (test_python_wheel.py tests what it holds)
+CMAKE_BUILD_PARALLEL_LEVEL=2 PIP_ROOT_USER_ACTION=ignore timeout 240 /usr/bin/python3 -m pip wheel \
+  -q --no-build-isolation --no-deps --no-index -w "$tmp/wheel" "$unpacked/bindings/python" \
+  >"$tmp/wheel.log" 2>&1 || {
+  tail -n 40 "$tmp/wheel.log" >&2
+  fail "the Python wheel does not build from the unpacked tree"
+}
+ls "$tmp/wheel/bentogrpc-$version-py3-none-"*.whl || fail "no bentogrpc-$version-py3-none-PLATFORM wheel"
+echo "dist test: $name.tar.gz ($(wc -l <"$tmp/packed") files) verified, unpacked, built (library, CLI, wheel)"
