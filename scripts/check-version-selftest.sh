@@ -76,6 +76,7 @@ mkdir -p "$copy/debian" && printf 'libbentogrpc (%s-1) unstable; urgency=medium\
 expect "a Debian changelog version" "debian/changelog .*says $other"
 
 # What agrees must pass: CPack from ${PROJECT_VERSION}, a Debian revision on the same version.
+# shellcheck disable=SC2016 # the CMake variable, written as is
 echo 'set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})' >>"$copy/cmake/Install.cmake"
 mkdir -p "$copy/debian" && printf 'libbentogrpc (%s-1) unstable; urgency=medium\n' "$version" >"$copy/debian/changelog"
 check || {

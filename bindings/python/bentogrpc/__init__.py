@@ -12,7 +12,7 @@ system's search path; ``bentogrpc.library_path()`` says which file was loaded.
 """
 from ._lib import library_path
 from ._values import File
-from ._version import __version__
+from ._version import __version__  # noqa: F401 (the package's version)
 from .aio import AsyncClient
 from .client import Api, Client, wait_until_server_ready
 from .errors import (BentoGrpcError, CancelledError, DeadlineExceededError, ForkedError,
