@@ -23,6 +23,8 @@ packages=(
   # bindings: the Python package is installed with Debian's pip and setuptools
   # and tested with pandas and Pillow; the Go module is built with Debian's Go
   python3-pip python3-setuptools python3-wheel python3-pandas python3-pil golang-go
+  # the Python wheel's test (tests/bindings/test_python_wheel.py) installs it into a fresh venv
+  python3-venv
 )
 
 if [ "${1:-}" = "--bench" ]; then

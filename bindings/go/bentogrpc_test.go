@@ -500,3 +500,11 @@ func TestHealthAndTLS(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+// The module and the library it is built against come from one repository version.
+func TestVersionMatchesLibrary(t *testing.T) {
+	if bentogrpc.Version != bentogrpc.LibraryVersion() {
+		t.Fatalf("bentogrpc.Version %q, the loaded library's bg_version() %q",
+			bentogrpc.Version, bentogrpc.LibraryVersion())
+	}
+}

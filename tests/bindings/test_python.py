@@ -9,6 +9,7 @@ import glob
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -29,11 +30,14 @@ SERVERS = []
 
 
 def install():
-    """pip install into PREFIX (no network, Debian's setuptools): the README's command."""
+    """pip install into PREFIX (no network, Debian's setuptools): the README's command, without
+    the library in the package (BENTOGRPC_BUILD_LIBRARY=0): these tests load the build tree's
+    through BENTOGRPC_LIBRARY (test_python_wheel.py tests the wheel that carries its own)."""
     subprocess.run([PY, "-m", "pip", "install", "-q", "--no-build-isolation", "--no-index",
                     "--no-warn-script-location", "--prefix", PREFIX,
                     os.path.join(SRC, "bindings", "python")], check=True,
-                   env=dict(os.environ, PIP_ROOT_USER_ACTION="ignore"))
+                   env=dict(os.environ, PIP_ROOT_USER_ACTION="ignore",
+                            BENTOGRPC_BUILD_LIBRARY="0"))
     site = glob.glob(os.path.join(PREFIX, "**", "bentogrpc", "__init__.py"), recursive=True)
     assert site, "pip did not install the package"
     return os.path.dirname(os.path.dirname(site[0]))
@@ -88,6 +92,30 @@ class Packaging(unittest.TestCase):
 
     def test_installed_copy_is_used(self):
         self.assertTrue(bentogrpc.__file__.startswith(PREFIX), bentogrpc.__file__)
+
+    def test_version_is_the_cmake_projects_wherever_the_package_lives(self):
+        with open(os.path.join(SRC, "CMakeLists.txt"), encoding="utf-8") as f:
+            want = re.search(r"project\(\s*bentogrpc\s+VERSION\s+([0-9.]+)", f.read()).group(1)
+        # pip's copy: setup.py wrote the number into _version.py
+        self.assertEqual(bentogrpc.__version__, want)
+        # the source tree: _version.py reads the repository's CMakeLists.txt
+        code = "import bentogrpc; print(bentogrpc.__version__, bentogrpc.__file__)"
+        r = self.run_py(code, dict(os.environ, PYTHONPATH=os.path.join(SRC, "bindings", "python")))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.split(), [want, os.path.join(SRC, "bindings", "python",
+                                                                "bentogrpc", "__init__.py")])
+        # the modules installed without setup.py, beside a .dist-info (as a distribution's
+        # package installs them): the metadata's version
+        site = tempfile.mkdtemp(dir=PREFIX)
+        shutil.copytree(os.path.join(SRC, "bindings", "python", "bentogrpc"),
+                        os.path.join(site, "bentogrpc"),
+                        ignore=shutil.ignore_patterns("__pycache__", "*.so*"))
+        os.makedirs(os.path.join(site, "bentogrpc-9.8.7.dist-info"))
+        with open(os.path.join(site, "bentogrpc-9.8.7.dist-info", "METADATA"), "w") as f:
+            f.write("Metadata-Version: 2.1\nName: bentogrpc\nVersion: 9.8.7\n")
+        r = self.run_py(code, dict(os.environ, PYTHONPATH=site))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.split()[0], "9.8.7")
 
     @unittest.skipIf(__import__("ctypes.util").util.find_library("bentogrpc"),
                      "libbentogrpc is installed system-wide, so it would be found")

@@ -7,9 +7,12 @@
         y = client.predict(np.array([[5.9, 3.0, 5.1, 1.8]], dtype=np.float32))
 
 asyncio: ``bentogrpc.AsyncClient`` (``await client.predict(x)``). The shared library is
-looked for in BENTOGRPC_LIBRARY, next to this package, then on the system's search path.
+looked for in BENTOGRPC_LIBRARY, next to this package (a wheel carries its own), then on the
+system's search path; ``bentogrpc.library_path()`` says which file was loaded.
 """
+from ._lib import library_path
 from ._values import File
+from ._version import __version__  # noqa: F401 (the package's version)
 from .aio import AsyncClient
 from .client import Api, Client, wait_until_server_ready
 from .errors import (BentoGrpcError, CancelledError, DeadlineExceededError, ForkedError,
@@ -21,5 +24,4 @@ __all__ = ["Api", "AsyncClient", "BentoGrpcError", "CancelledError", "Client",
            "DeadlineExceededError", "File", "ForkedError", "InternalError",
            "InvalidArgumentError", "OutOfMemoryError", "ProtocolError", "ServerError",
            "ServerNotReadyError", "UnavailableError", "UnknownApiError", "UnsupportedError",
-           "wait_until_server_ready"]
-__version__ = "0.1.0"
+           "library_path", "wait_until_server_ready"]

@@ -146,8 +146,12 @@ _SIGNATURES = {
 
 
 def candidates() -> List[str]:
-    """Where the library is looked for, in order: BENTOGRPC_LIBRARY, next to this package,
-    then the system's search path."""
+    """Where the library is looked for, in order:
+    1. BENTOGRPC_LIBRARY (a path), when set;
+    2. next to this package: the libbentogrpc.so a wheel carries (setup.py builds it in);
+    3. the system's search path (ctypes.util.find_library, then the dynamic loader's own
+       search: LD_LIBRARY_PATH, ld.so.cache, an installed libbentogrpc.so.0).
+    The first that loads and has every function the package calls is used."""
     out = []
     env = os.environ.get("BENTOGRPC_LIBRARY")
     if env:
@@ -164,6 +168,8 @@ def candidates() -> List[str]:
 
 _lock = threading.Lock()
 _lib: Optional[ctypes.CDLL] = None
+# The path the library was loaded from, as candidates() gave it (library_path()).
+loaded_path: Optional[str] = None
 
 # How many fork()s separate this process from the one that imported the package: a client
 # remembers the value it was created under, and one created in an ancestor process refuses
@@ -184,7 +190,7 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 
 def load() -> ctypes.CDLL:
     """The loaded library (once per process). ctypes.CDLL releases the GIL in every call."""
-    global _lib
+    global _lib, loaded_path
     with _lock:
         if _lib is not None:
             return _lib
@@ -205,8 +211,27 @@ def load() -> ctypes.CDLL:
             for name, (restype, argtypes) in _SIGNATURES.items():
                 fn = getattr(lib, name)
                 fn.restype, fn.argtypes = restype, argtypes
-            _lib = lib
+            _lib, loaded_path = lib, path
             return lib
         raise ImportError("libbentogrpc not found; tried: " + "; ".join(tried) +
-                          ". Build it (bash scripts/build.sh build) and set BENTOGRPC_LIBRARY "
-                          "to build/libbentogrpc.so, or install it (cmake --install build).")
+                          ". Install the package from a wheel that carries it (pip wheel "
+                          "bindings/python), or build it (bash scripts/build.sh build) and set "
+                          "BENTOGRPC_LIBRARY to build/libbentogrpc.so, or install it (cmake "
+                          "--install build).")
+
+
+def library_path() -> str:
+    """The file libbentogrpc was loaded from (loading it first if no client has yet): the
+    wheel's own copy next to the package unless BENTOGRPC_LIBRARY names another."""
+    load()
+    if os.sep in loaded_path:
+        return os.path.realpath(loaded_path)
+    try:  # found by the dynamic loader's search: the file it mapped
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            for line in maps:
+                path = line.split(maxsplit=5)[-1].strip()
+                if os.path.basename(path).startswith("libbentogrpc.so"):
+                    return path
+    except OSError:
+        pass
+    return loaded_path
