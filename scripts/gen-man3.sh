@@ -60,10 +60,12 @@ for page in "$src"/*.3; do
                   on && /^\.PP/ { next }
                   on { print; exit }' "$page" | sed -E 's/\\&\.( .*)?$//; s/[[:space:]]+$//')
   [ "$name" != deprecated ] || sentence="libbentogrpc's deprecated functions and their replacements"
-  awk -v title="${new}" -v old="$name" -v sentence="$sentence" '
+  awk -v q="'" -v title="${new}" -v old="$name" -v sentence="$sentence" '
     NR == 1 && old == "deprecated" { sub(/^\.TH "deprecated"/, ".TH \"" title "\"") }
     prev == ".SH NAME" && $0 !~ /\\-/ && sentence != "" { $0 = $0 " \\- " sentence }
     prev == ".SH NAME" && old == "deprecated" { $0 = title " \\- " sentence }
+    # a text line starting with an apostrophe (q) would be a troff control line: escape it
+    substr($0, 1, 1) == q { $0 = "\\&" $0 }
     { print; prev = $0 }' "$page" >"$out/man3/$new.3"
   pages=$((pages + 1))
 done
