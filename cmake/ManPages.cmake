@@ -3,7 +3,8 @@
 # `man 3 bg_client_call` works), and installed into share/man/man3 with the -dev files. Never
 # committed: they cannot drift from the headers. Off (with a message) when doxygen is missing;
 # the CLI's page (docs/bentogrpc.1, section 1) is installed by cmake/Install.cmake.
-option(BG_BUILD_MAN "Generate and install the C API's man pages (section 3; needs doxygen)" ON)
+option(BG_BUILD_MAN "Generate and install the C API's man pages (section 3; needs doxygen)"
+  ${BGI_TOP_LEVEL})
 if(BG_BUILD_MAN AND NOT BGI_DOXYGEN)
   message(STATUS "doxygen not found: the C API's man pages (man3) are not generated")
   set(BG_BUILD_MAN OFF)
