@@ -182,6 +182,12 @@ step "man 3 bg_client_call and man 1 bentogrpc render from the system's manpath"
 step "a C program builds with the system's pkg-config and runs" bash -c '
   cd "$1" && cc consumer.c $(pkg-config --cflags --libs bentogrpc) -o consumer_system &&
   env -u LD_LIBRARY_PATH ./consumer_system "$2" | grep -qF "predict -> 15.8"' _ "$tmp/consumer" "$url"
+# What a package built against libbentogrpc-dev would depend on: dpkg-shlibdeps reads the
+# installed libbentogrpc0's symbols file; the dependency must be the ABI range its shlibs names.
+abi_range=$(dpkg-deb --ctrl-tarfile "${debs[libbentogrpc0]}" | tar -xO ./shlibs | cut -d' ' -f3-)
+step "a program built against the installed library depends on '$abi_range' (dpkg-shlibdeps)" bash -c '
+  cd "$1" && mkdir -p debian && : >debian/control &&
+  dpkg-shlibdeps -O consumer_system | tee /dev/stderr | grep -qF "$2"' _ "$tmp/consumer" "$abi_range"
 step "apt-get purge removes the four packages" env DEBIAN_FRONTEND=noninteractive \
   apt-get -o DPkg::Lock::Timeout=600 purge -y "${pkgs[@]}"
 # Nothing left: no file or link of the packages, no byte-compiled leftovers, and each of their
