@@ -19,7 +19,9 @@ if [ -z "${SOURCE_DATE_EPOCH:-}" ] && epoch=$(git -C "$root" log -1 --format=%ct
   export SOURCE_DATE_EPOCH=$epoch
 fi
 export DEB_BUILD_MAINT_OPTIONS=hardening=+all
-cflags="$(dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)"
+# dpkg-buildflags maps the current directory (the source tree) to "."; the build directory,
+# where protoc-c's sources are generated (their __FILE__ is in the library), may lie outside it.
+cflags="$(dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS) -ffile-prefix-map=$build=."
 ldflags=$(dpkg-buildflags --get LDFLAGS)
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=None -DCMAKE_INSTALL_PREFIX=/usr \
   -DBG_BUILD_TESTS=OFF -DBG_BUILD_EXAMPLES=OFF -DBG_BUILD_MAN=ON \
