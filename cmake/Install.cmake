@@ -6,25 +6,30 @@ include(CMakePackageConfigHelpers)
 
 set_target_properties(bentogrpc PROPERTIES EXPORT_NAME bentogrpc)
 set_target_properties(bentogrpc_static PROPERTIES EXPORT_NAME bentogrpc_static)
+# Each rule names its component, the unit cmake/Packaging.cmake makes a Debian package of:
+# runtime (the shared library by SONAME), dev (headers, libbentogrpc.so link, static library,
+# bentogrpc.pc, the CMake package, man3), cli (the CLI, its man page, completion, the docs),
+# license (LICENSE; the packages carry a Debian copyright file instead).
 install(TARGETS bentogrpc bentogrpc_static EXPORT bentogrpcTargets
-  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
-  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime NAMELINK_COMPONENT dev
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(TARGETS bentogrpc_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(DIRECTORY include/bentogrpc DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+install(TARGETS bentogrpc_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT cli)
+install(DIRECTORY include/bentogrpc DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev
   FILES_MATCHING PATTERN "*.h")
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/include/bentogrpc/version.h
-  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/bentogrpc)
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/bentogrpc COMPONENT dev)
 
 # bentogrpc.pc finds its prefix from its own place: ${pcfiledir} is LIBDIR/pkgconfig, so as many
 # ".." as LIBDIR/pkgconfig has components.
 string(REGEX REPLACE "[^/]+" ".." BGI_PC_TO_PREFIX "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
 configure_file(cmake/bentogrpc.pc.in ${CMAKE_CURRENT_BINARY_DIR}/bentogrpc.pc @ONLY)
-install(FILES ${CMAKE_CURRENT_BINARY_DIR}/bentogrpc.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/bentogrpc.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig
+  COMPONENT dev)
 
 set(BGI_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/bentogrpc)
-install(EXPORT bentogrpcTargets NAMESPACE bentogrpc:: DESTINATION ${BGI_CMAKE_DIR})
+install(EXPORT bentogrpcTargets NAMESPACE bentogrpc:: DESTINATION ${BGI_CMAKE_DIR} COMPONENT dev)
 configure_package_config_file(cmake/bentogrpcConfig.cmake.in
   ${CMAKE_CURRENT_BINARY_DIR}/bentogrpcConfig.cmake INSTALL_DESTINATION ${BGI_CMAKE_DIR})
 # 0.x: a new minor version may change the ABI (README, "ABI policy"), so only the same
@@ -37,13 +42,14 @@ endif()
 write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/bentogrpcConfigVersion.cmake
   COMPATIBILITY ${BGI_COMPAT})
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/bentogrpcConfig.cmake
-  ${CMAKE_CURRENT_BINARY_DIR}/bentogrpcConfigVersion.cmake DESTINATION ${BGI_CMAKE_DIR})
+  ${CMAKE_CURRENT_BINARY_DIR}/bentogrpcConfigVersion.cmake DESTINATION ${BGI_CMAKE_DIR} COMPONENT dev)
 
-install(FILES docs/bentogrpc.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+install(FILES docs/bentogrpc.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT cli)
 install(FILES tools/completion/bentogrpc.bash DESTINATION
-  ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME bentogrpc)
-install(FILES LICENSE README.md docs/PROTOCOL.md docs/INTERNALS.md
-  DESTINATION ${CMAKE_INSTALL_DOCDIR})
+  ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME bentogrpc COMPONENT cli)
+install(FILES README.md docs/PROTOCOL.md docs/INTERNALS.md DESTINATION ${CMAKE_INSTALL_DOCDIR}
+  COMPONENT cli)
+install(FILES LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT license)
 
 # Reference docs from the public headers: `cmake --build build --target docs` writes
 # build/docs/html (Doxygen's warnings in build/docs/warnings.log).

@@ -18,6 +18,9 @@ packages=(
   lcov
   # the ABI check (abidiff, scripts/check-abi.sh) and the reference docs (doxygen)
   abigail-tools doxygen
+  # the man pages' test (man-db) and the Debian packages (scripts/package-deb.sh: dpkg-shlibdeps
+  # and dpkg-buildflags from dpkg-dev, file for CPack, lintian)
+  man-db dpkg-dev file lintian
   # reference server (Python on Debian's grpcio, stubs generated with protoc at test time)
   python3 python3-grpcio python3-protobuf python3-numpy protobuf-compiler
   # bindings: the Python package is installed with Debian's pip and setuptools

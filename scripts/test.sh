@@ -69,5 +69,9 @@ done
 
 # Reaching this line means every stage passed (set -e): one closing line for the whole run.
 count() { (cd "$root/$1" && ctest -N "${@:2}" | awk '/Total Tests:/ {print $3}'); }
-total=$(($(count build) + $(count build-asan) + $(count build-tsan -R async) + 3 + soak_runs))
+# deb_system_install (apt-get install / purge on this machine) runs only with
+# BG_TEST_SYSTEM_INSTALL=1; otherwise ctest reports it skipped and it is not counted as passed.
+plain=(build)
+[ "${BG_TEST_SYSTEM_INSTALL:-}" = 1 ] || plain+=(-E '^deb_system_install$')
+total=$(($(count "${plain[@]}") + $(count build-asan) + $(count build-tsan -R async) + 3 + soak_runs))
 echo "summary: $total passed, 0 failed"
