@@ -44,9 +44,9 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/bentogrpcConfigVers
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/bentogrpcConfig.cmake
   ${CMAKE_CURRENT_BINARY_DIR}/bentogrpcConfigVersion.cmake DESTINATION ${BGI_CMAKE_DIR} COMPONENT dev)
 
-install(FILES docs/bentogrpc.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT cli)
-install(FILES tools/completion/bentogrpc.bash DESTINATION
-  ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME bentogrpc COMPONENT cli)
+install(FILES ${BGI_CLI_MAN} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT cli)
+install(FILES ${BGI_CLI_COMPLETION} DESTINATION
+  ${CMAKE_INSTALL_DATADIR}/bash-completion/completions COMPONENT cli)
 install(FILES README.md docs/PROTOCOL.md docs/INTERNALS.md DESTINATION ${CMAKE_INSTALL_DOCDIR}
   COMPONENT cli)
 install(FILES LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT license)

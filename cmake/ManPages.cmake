@@ -2,7 +2,8 @@
 # documentation by scripts/gen-man3.sh (one page per header, a link for every bg_/BG_ name, so
 # `man 3 bg_client_call` works), and installed into share/man/man3 with the -dev files. Never
 # committed: they cannot drift from the headers. Off (with a message) when doxygen is missing;
-# the CLI's page (docs/bentogrpc.1, section 1) is installed by cmake/Install.cmake.
+# the CLI's page (section 1, made from docs/bentogrpc.1.in by cmake/CliDocs.cmake) is installed
+# by cmake/Install.cmake.
 option(BG_BUILD_MAN "Generate and install the C API's man pages (section 3; needs doxygen)"
   ${BGI_TOP_LEVEL})
 if(BG_BUILD_MAN AND NOT BGI_DOXYGEN)

@@ -204,6 +204,8 @@ static int take_option(cli_settings *s, const cli_option *o, const char *name, c
   switch (o->id) {
   case CLI_OPT_HELP: cli_print_usage(stdout); return CLI_EXIT_OK;
   case CLI_OPT_LIST_OPTIONS: cli_print_option_list(stdout); return CLI_EXIT_OK;
+  case CLI_OPT_PRINT_MAN_OPTIONS: cli_print_man_options(stdout); return CLI_EXIT_OK;
+  case CLI_OPT_PRINT_COMPLETION: cli_print_completion(stdout); return CLI_EXIT_OK;
   case CLI_OPT_VERSION: print_version(json_errors); return CLI_EXIT_OK;
   case CLI_OPT_VERBOSE: {
     /* -v: the log at info, unless BG_LOG or an earlier --log set it above info */

@@ -1,8 +1,8 @@
 /* The CLI's options, declared once. CLI_OPTION_LIST below is the only place an option is named:
- * the option ids, getopt_long's table and short-option string, the --help text and the
- * --list-options listing (which the `cli` test holds the man page and the bash completion
- * against) are all derived from it. Parsing fills a plain cli_settings (cli_settings.h) and
- * touches nothing else; cli_settings.c applies it to the library in one place. */
+ * the option ids, getopt_long's table and short-option string, the --help text, the
+ * --list-options listing, the man page's OPTIONS section and the bash completion (cli_docs.c,
+ * made at build time) are all derived from it. Parsing fills a plain cli_settings (cli_settings.h)
+ * and touches nothing else; cli_settings.c applies it to the library in one place. */
 #ifndef CLI_OPTIONS_H
 #define CLI_OPTIONS_H
 
@@ -158,7 +158,9 @@ typedef enum cli_arg { CLI_ARG_NONE, CLI_ARG_REQUIRED, CLI_ARG_OPTIONAL } cli_ar
     "how long connecting + ServiceMetadata may take (default 10000;\n"                             \
     "a --raw load run: how long connecting may take)")                                             \
   X(HELP, "help", 'h', CLI_ARG_NONE, NULL, CLI_CMD_ALL, CLI_GROUP_OTHER, NULL, "this text")        \
-  X(LIST_OPTIONS, "list-options", 0, CLI_ARG_NONE, NULL, 0, CLI_GROUP_OTHER, NULL, NULL)
+  X(LIST_OPTIONS, "list-options", 0, CLI_ARG_NONE, NULL, 0, CLI_GROUP_OTHER, NULL, NULL)           \
+  X(PRINT_MAN_OPTIONS, "print-man-options", 0, CLI_ARG_NONE, NULL, 0, CLI_GROUP_OTHER, NULL, NULL) \
+  X(PRINT_COMPLETION, "print-completion", 0, CLI_ARG_NONE, NULL, 0, CLI_GROUP_OTHER, NULL, NULL)
 
 /* The option ids (CLI_OPT_NDARRAY, ...), in the list's order. */
 typedef enum cli_option_id {
@@ -195,5 +197,14 @@ void cli_print_usage(FILE *out);
  * (none, required, optional), the commands it is for (comma-separated) and its VALUES (or -).
  * The `cli` test compares the man page and the bash completion with it. */
 void cli_print_option_list(FILE *out);
+
+/* --print-man-options: the man page's OPTIONS section (roff), every visible option with its
+ * value, the commands that take it and its help (cli_docs.c; the build puts it into
+ * bentogrpc.1). */
+void cli_print_man_options(FILE *out);
+
+/* --print-completion: the bash completion script: every visible option, the values of those
+ * with VALUES, paths after those taking a file (cli_docs.c; the build installs it). */
+void cli_print_completion(FILE *out);
 
 #endif

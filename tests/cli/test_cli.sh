@@ -218,17 +218,20 @@ check "raw load with --wait-for-ready waits for a late server" 0 "ok: 2" -- \
   "$cli" call "127.0.0.1:$late_port" bonjour --text hi --raw --wait-for-ready --count 2 --deadline-ms 60000
 kill "$late_pid" 2>/dev/null
 wait "$late_pid" 2>/dev/null
-# The man page and the bash completion agree with the CLI's one option table (tools/cli_options.h,
-# listed by the hidden --list-options): every option is in both, the completion offers no option
-# the CLI lacks, and it completes each option's values (word lists and paths) as the table says.
+# The man page and the bash completion the build made from the CLI's one option table
+# (tools/cli_options.h, listed by the hidden --list-options; cmake/CliDocs.cmake): every option is
+# in both, the completion offers no option the CLI lacks, and it completes each option's values
+# (word lists and paths) as the table says.
+man_page="$(dirname "$cli")/man/man1/bentogrpc.1"
+completion="$(dirname "$cli")/completion/bentogrpc"
 check "man page and completion agree with the option table" 0 "options checked" -- \
-  /usr/bin/python3 - "$cli" "$src" <<'PY'
+  /usr/bin/python3 - "$cli" "$man_page" "$completion" <<'PY'
 import re, subprocess, sys
-cli, src = sys.argv[1], sys.argv[2]
+cli, man_page, completion = sys.argv[1], sys.argv[2], sys.argv[3]
 rows = [line.split("\t") for line in subprocess.run([cli, "--list-options"], check=True,
         capture_output=True, text=True).stdout.splitlines()]
-man = open(src + "/docs/bentogrpc.1").read()
-comp = open(src + "/tools/completion/bentogrpc.bash").read()
+man = open(man_page).read()
+comp = open(completion).read()
 offered = set(re.search(r'local opts="([^"]*)"', comp).group(1).split())
 problems, names = [], set()
 for long, short, arg, commands, values in rows:
@@ -253,7 +256,7 @@ problems += ["completion offers %s, which the CLI lacks" % o for o in sorted(off
 print("\n".join(problems) or "%d options checked" % len(rows))
 sys.exit(1 if problems or len(rows) < 40 else 0)
 PY
-check "bash completion completes values and commands" 0 "text json csv" -- bash -c "source '$src/tools/completion/bentogrpc.bash' &&
+check "bash completion completes values and commands" 0 "text json csv" -- bash -c "source '$completion' &&
   COMP_WORDS=(bentogrpc bench u a --format '') && COMP_CWORD=5 && _bentogrpc && echo \"\${COMPREPLY[*]}\" &&
   COMP_WORDS=(bentogrpc ca) && COMP_CWORD=1 && _bentogrpc && [ \"\${COMPREPLY[*]}\" = call ]"
 
