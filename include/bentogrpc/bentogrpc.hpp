@@ -934,24 +934,35 @@ public:
   static Value ndarray_copy(const T *data, Shape shape) {
     return make(bg_ndarray_copy, detail::c_dtype<T>(), shape, data, shape.count());
   }
-  /** An ndarray holding a copy of a vector's elements.
-   *  @param data  the elements (copied).
-   *  @param shape the dimensions; 1-d of data.size() when left out.
+  /** A 1-d ndarray holding a copy of a vector's elements.
+   *  @param data the elements (copied).
    *  @return the value. */
-  template <class T>
-  static Value ndarray_copy(const std::vector<T> &data, std::optional<Shape> shape = {}) {
+  template <class T> static Value ndarray_copy(const std::vector<T> &data) {
+    const int64_t n[1] = {static_cast<int64_t>(data.size())};
+    return ndarray_copy(data, Shape(n, 1));
+  }
+  /** An ndarray of a given shape holding a copy of a vector's elements.
+   *  @param data  the elements (copied).
+   *  @param shape the dimensions; their product must be data.size().
+   *  @return the value. */
+  template <class T> static Value ndarray_copy(const std::vector<T> &data, Shape shape) {
     static_assert(!std::is_same_v<T, bool>, "std::vector<bool> stores bits, not bool elements: "
                                             "use a bool array or std::unique_ptr<bool[]>");
-    const int64_t n[1] = {static_cast<int64_t>(data.size())};
-    return make(bg_ndarray_copy, detail::c_dtype<T>(), shape ? *shape : Shape(n, 1),
-                data.data(), data.size());
+    static_assert(detail::is_element_v<T>, "ndarray_copy: no dtype for this element type");
+    return make(bg_ndarray_copy, detail::c_dtype<T>(), shape, data.data(), data.size());
   }
-  /** A string ndarray holding a copy of the strings.
-   *  @param data  the strings (copied; each valid UTF-8 without NUL bytes).
-   *  @param shape the dimensions; 1-d of data.size() when left out.
+  /** A 1-d string ndarray holding a copy of the strings.
+   *  @param data the strings (copied; each valid UTF-8 without NUL bytes).
    *  @return the value. */
-  static Value ndarray_copy(const std::vector<std::string> &data,
-                            std::optional<Shape> shape = {}) {
+  static Value ndarray_copy(const std::vector<std::string> &data) {
+    const int64_t n[1] = {static_cast<int64_t>(data.size())};
+    return ndarray_copy(data, Shape(n, 1));
+  }
+  /** A string ndarray of a given shape holding a copy of the strings.
+   *  @param data  the strings (copied; each valid UTF-8 without NUL bytes).
+   *  @param shape the dimensions; their product must be data.size().
+   *  @return the value. */
+  static Value ndarray_copy(const std::vector<std::string> &data, Shape shape) {
     std::vector<const char *> p;
     p.reserve(data.size());
     for (const auto &s : data)
@@ -2461,6 +2472,10 @@ public:
         poll(std::chrono::milliseconds(50));
     return future.get();
   }
+  /** wait() on a future not kept in a variable (`client.wait(client.call(...))`).
+   *  @param future the future (consumed).
+   *  @return what future.get() returns. */
+  template <class T> T wait(std::future<T> &&future) { return wait(future); }
 
   /** Number of APIs of the server (0 for a client made by connect()).
    *  @return the count. */
