@@ -67,6 +67,7 @@
  *  Span converts to std::span. */
 #define BENTOGRPC_HAS_SPAN 1
 #else
+/** 0: no std::span here (before C++20). */
 #define BENTOGRPC_HAS_SPAN 0
 #endif
 
@@ -76,6 +77,7 @@
  *  future-returning async calls exist only in their `std::nothrow` form. */
 #define BENTOGRPC_EXCEPTIONS 1
 #else
+/** 0: compiled with `-fno-exceptions` (see the 1 case). */
 #define BENTOGRPC_EXCEPTIONS 0
 #endif
 
@@ -84,6 +86,7 @@
  *  and Value::json() then convert to and from nlohmann::json. */
 #define BENTOGRPC_HAS_NLOHMANN_JSON 1
 #else
+/** 0: nlohmann/json.hpp was not included before this header: no conversions. */
 #define BENTOGRPC_HAS_NLOHMANN_JSON 0
 #endif
 
@@ -1945,7 +1948,7 @@ public:
    *  reports SERVING; BG_ERR_TIMEOUT after `timeout` (the last failure's message with it).
    *  @param timeout  how long to wait in all.
    *  @param interval pause between checks.
-   *  @return nothing; throws on timeout. */
+   *  Throws Error (BG_ERR_TIMEOUT) when not ready in time. */
   void wait_until_ready(std::chrono::milliseconds timeout,
                         std::chrono::milliseconds interval = std::chrono::milliseconds(100)) const {
     wait_until_ready(std::nothrow, timeout, interval).value();
@@ -2074,7 +2077,7 @@ inline Result<Value> BoundApi::operator()(const std::nothrow_t &nothrow, const V
  *  @param timeout  how long to wait in all.
  *  @param interval pause between polls.
  *  @param opts     connection options (copied).
- *  @return nothing; throws Error (BG_ERR_TIMEOUT) when not ready in time. */
+ *  Throws Error (BG_ERR_TIMEOUT) when not ready in time. */
 inline void wait_until_server_ready(const std::string &url, std::chrono::milliseconds timeout,
                                     std::chrono::milliseconds interval =
                                         std::chrono::milliseconds(100),
