@@ -3,8 +3,8 @@
 # install alone (pkg-config + make, CMake find_package, the static library through CMake and
 # through the README's pkg-config command, and the C++ API through CMake's
 # bentogrpc::bentogrpc_cpp and pkg-config's bentogrpc-cpp) and runs each against the reference
-# server. Also checks the installed tree: SONAME links, relocatable bentogrpc.pc, the CLI's RPATH, LICENSE,
-# docs, man page, bash completion.
+# server. Also checks the installed tree: SONAME links, relocatable bentogrpc.pc, the CLI's
+# RPATH, LICENSE, docs, man page, bash completion.
 # usage: run.sh BUILD_DIR SOURCE_DIR [EXTRA_CFLAGS]   (EXTRA_CFLAGS: e.g. the sanitizer flags)
 set -u
 build=$1
