@@ -197,7 +197,7 @@ public:
   }
   /** The value without a check (ok() must be true).
    *  @return the value. */
-  T &operator*() & noexcept { return *std::get_if<0>(&v_); }
+  T &operator*() &noexcept { return *std::get_if<0>(&v_); }
   /** The value's members without a check (ok() must be true).
    *  @return a pointer to the value. */
   T *operator->() noexcept { return std::get_if<0>(&v_); }
@@ -346,15 +346,15 @@ private:
 
 /** Element types of ndarrays and series (bg_dtype); `string` elements are `const char *`. */
 enum class DType : int {
-  none = 0,                   /**< not an ndarray or series */
-  float32 = BG_DTYPE_FLOAT,   /**< float */
-  float64 = BG_DTYPE_DOUBLE,  /**< double */
-  boolean = BG_DTYPE_BOOL,    /**< bool */
-  int32 = BG_DTYPE_INT32,     /**< int32_t */
-  int64 = BG_DTYPE_INT64,     /**< int64_t */
-  uint32 = BG_DTYPE_UINT32,   /**< uint32_t */
-  uint64 = BG_DTYPE_UINT64,   /**< uint64_t */
-  string = BG_DTYPE_STRING    /**< const char *, NUL-terminated UTF-8 */
+  none = 0,                  /**< not an ndarray or series */
+  float32 = BG_DTYPE_FLOAT,  /**< float */
+  float64 = BG_DTYPE_DOUBLE, /**< double */
+  boolean = BG_DTYPE_BOOL,   /**< bool */
+  int32 = BG_DTYPE_INT32,    /**< int32_t */
+  int64 = BG_DTYPE_INT64,    /**< int64_t */
+  uint32 = BG_DTYPE_UINT32,  /**< uint32_t */
+  uint64 = BG_DTYPE_UINT64,  /**< uint64_t */
+  string = BG_DTYPE_STRING   /**< const char *, NUL-terminated UTF-8 */
 };
 
 /** The name of a dtype as numpy spells it.
@@ -453,16 +453,16 @@ public:
     const size_t idx[] = {i0, i1, static_cast<size_t>(rest)...};
     const size_t n = sizeof idx / sizeof idx[0];
     if (n != shape_.size())
-      detail::raise(Error(BG_ERR_INVALID_ARGUMENT,
-                          std::to_string(n) + " indexes given for an ndarray of " +
-                              std::to_string(shape_.size()) + " dimensions"));
+      detail::raise(
+          Error(BG_ERR_INVALID_ARGUMENT, std::to_string(n) + " indexes given for an ndarray of " +
+                                             std::to_string(shape_.size()) + " dimensions"));
     size_t flat = 0;
     for (size_t d = 0; d < n; d++) {
       if (idx[d] >= static_cast<size_t>(shape_[d]))
-        detail::raise(Error(BG_ERR_INVALID_ARGUMENT,
-                            "index " + std::to_string(idx[d]) + " of dimension " +
-                                std::to_string(d) + " is out of range: it has " +
-                                std::to_string(shape_[d]) + " elements"));
+        detail::raise(Error(BG_ERR_INVALID_ARGUMENT, "index " + std::to_string(idx[d]) +
+                                                         " of dimension " + std::to_string(d) +
+                                                         " is out of range: it has " +
+                                                         std::to_string(shape_[d]) + " elements"));
       flat = flat * static_cast<size_t>(shape_[d]) + idx[d];
     }
     return (*this)[flat];
@@ -665,9 +665,9 @@ public:
   template <class T> Span<T> column(const std::string &name) const {
     auto c = column_find(name);
     if (!c)
-      detail::raise(Error(BG_ERR_INVALID_ARGUMENT,
-                          "the dataframe has no column '" + name +
-                              "': see column_name_at() for the names it has"));
+      detail::raise(
+          Error(BG_ERR_INVALID_ARGUMENT, "the dataframe has no column '" + name +
+                                             "': see column_name_at() for the names it has"));
     return c->series<T>();
   }
 
@@ -777,8 +777,7 @@ public:
    *  @tparam T the element type.
    *  @param nothrow std::nothrow.
    *  @return the view, or the error. */
-  template <class T>
-  Result<NdarrayView<T>> ndarray(const std::nothrow_t &nothrow) const & noexcept {
+  template <class T> Result<NdarrayView<T>> ndarray(const std::nothrow_t &nothrow) const &noexcept {
     return ValueView::ndarray<T>(nothrow);
   }
   /** Refused: the view would outlive this temporary. */
@@ -793,7 +792,7 @@ public:
    *  @tparam T the element type.
    *  @param nothrow std::nothrow.
    *  @return the elements, or the error. */
-  template <class T> Result<Span<T>> series(const std::nothrow_t &nothrow) const & noexcept {
+  template <class T> Result<Span<T>> series(const std::nothrow_t &nothrow) const &noexcept {
     return ValueView::series<T>(nothrow);
   }
   /** Refused: the view would outlive this temporary. */
@@ -806,7 +805,7 @@ public:
   /** ValueView::text() without exceptions.
    *  @param nothrow std::nothrow.
    *  @return the text, or the error. */
-  Result<std::string_view> text(const std::nothrow_t &nothrow) const & noexcept {
+  Result<std::string_view> text(const std::nothrow_t &nothrow) const &noexcept {
     return ValueView::text(nothrow);
   }
   /** Refused: the view would outlive this temporary. */
@@ -819,7 +818,7 @@ public:
   /** ValueView::bytes() without exceptions.
    *  @param nothrow std::nothrow.
    *  @return the bytes, or the error. */
-  Result<std::string_view> bytes(const std::nothrow_t &nothrow) const & noexcept {
+  Result<std::string_view> bytes(const std::nothrow_t &nothrow) const &noexcept {
     return ValueView::bytes(nothrow);
   }
   /** Refused: the view would outlive this temporary. */
@@ -832,7 +831,7 @@ public:
   /** ValueView::file() without exceptions.
    *  @param nothrow std::nothrow.
    *  @return the view, or the error. */
-  Result<FileView> file(const std::nothrow_t &nothrow) const & noexcept {
+  Result<FileView> file(const std::nothrow_t &nothrow) const &noexcept {
     return ValueView::file(nothrow);
   }
   /** Refused: the view would outlive this temporary. */
@@ -845,7 +844,7 @@ public:
   /** ValueView::json_text() without exceptions.
    *  @param nothrow std::nothrow.
    *  @return the text, or the error. */
-  Result<std::string_view> json_text(const std::nothrow_t &nothrow) const & noexcept {
+  Result<std::string_view> json_text(const std::nothrow_t &nothrow) const &noexcept {
     return ValueView::json_text(nothrow);
   }
   /** Refused: the view would outlive this temporary. */
@@ -1197,7 +1196,9 @@ public:
   /** Number of entries.
    *  @param kind BG_METADATA_INITIAL or BG_METADATA_TRAILING.
    *  @return the count. */
-  size_t count(bg_metadata_kind kind) const noexcept { return bg_response_metadata_count(m_, kind); }
+  size_t count(bg_metadata_kind kind) const noexcept {
+    return bg_response_metadata_count(m_, kind);
+  }
   /** Key of entry `index`.
    *  @param kind  initial or trailing.
    *  @param index 0-based index.
@@ -1374,8 +1375,8 @@ public:
     auto *st = new Hooks{std::move(before), std::move(after)};
     bg_error err;
     i_ = bg_interceptor_new(name.c_str(), st->before ? &Interceptor::on_before : nullptr,
-                            st->after ? &Interceptor::on_after : nullptr, st,
-                            &Interceptor::destroy, &err);
+                            st->after ? &Interceptor::on_after : nullptr, st, &Interceptor::destroy,
+                            &err);
     if (!i_) {
       delete st;
       detail::raise(err);
@@ -1458,7 +1459,9 @@ public:
   /** bg_options_set_max_receive_size().
    *  @param bytes 1..INT32_MAX, or BG_NO_LIMIT.
    *  @return this. */
-  Options &set_max_receive_size(size_t bytes) { return set(bg_options_set_max_receive_size, bytes); }
+  Options &set_max_receive_size(size_t bytes) {
+    return set(bg_options_set_max_receive_size, bytes);
+  }
   /** bg_options_set_max_send_size().
    *  @param bytes 1..INT32_MAX, or BG_NO_LIMIT.
    *  @return this. */
@@ -1756,9 +1759,7 @@ public:
   std::string_view input_descriptor() const noexcept { return str(bg_api_input_descriptor(a_)); }
   /** The output descriptor id.
    *  @return e.g. "bentoml.io.JSON"; empty when none. */
-  std::string_view output_descriptor() const noexcept {
-    return str(bg_api_output_descriptor(a_));
-  }
+  std::string_view output_descriptor() const noexcept { return str(bg_api_output_descriptor(a_)); }
   /** The input descriptor's attributes as compact JSON.
    *  @return a JSON object ("{}" when empty). */
   std::string_view input_attributes_json() const noexcept {
@@ -1899,8 +1900,7 @@ public:
    *  @param input the input.
    *  @param opts  per-call options.
    *  @return the output. */
-  Value call_raw(Name api, const ValueView &input,
-                 const CallOptions &opts = CallOptions()) const {
+  Value call_raw(Name api, const ValueView &input, const CallOptions &opts = CallOptions()) const {
     return call_raw(std::nothrow, api, input, opts).value();
   }
   /** call_raw() without exceptions.
@@ -1909,8 +1909,7 @@ public:
    *  @param input   the input.
    *  @param opts    per-call options.
    *  @return the output, or the error. */
-  Result<Value> call_raw(const std::nothrow_t &nothrow, Name api,
-                         const ValueView &input,
+  Result<Value> call_raw(const std::nothrow_t &nothrow, Name api, const ValueView &input,
                          const CallOptions &opts = CallOptions()) const noexcept {
     (void)nothrow;
     return finish(opts, bg_client_call_raw, api, input);
@@ -1933,9 +1932,9 @@ public:
    *  @param service the service; empty: the server's BentoService.
    *  @param timeout bound of the check.
    *  @return the status, or the error. */
-  Result<HealthStatus> health(const std::nothrow_t &nothrow, const std::string &service = {},
-                              std::chrono::milliseconds timeout = std::chrono::seconds(5)) const
-      noexcept {
+  Result<HealthStatus>
+  health(const std::nothrow_t &nothrow, const std::string &service = {},
+         std::chrono::milliseconds timeout = std::chrono::seconds(5)) const noexcept {
     (void)nothrow;
     bg_health_status st = BG_HEALTH_UNKNOWN;
     bg_error err;
@@ -1958,9 +1957,9 @@ public:
    *  @param timeout  how long to wait in all.
    *  @param interval pause between checks.
    *  @return success, or the error (BG_ERR_TIMEOUT). */
-  Result<void> wait_until_ready(const std::nothrow_t &nothrow, std::chrono::milliseconds timeout,
-                                std::chrono::milliseconds interval =
-                                    std::chrono::milliseconds(100)) const noexcept {
+  Result<void> wait_until_ready(
+      const std::nothrow_t &nothrow, std::chrono::milliseconds timeout,
+      std::chrono::milliseconds interval = std::chrono::milliseconds(100)) const noexcept {
     (void)nothrow;
     auto end = std::chrono::steady_clock::now() + timeout;
     std::string last = "no check completed";
@@ -1981,16 +1980,15 @@ public:
       std::this_thread::sleep_for(std::min(interval, left));
     }
     return Error(BG_ERR_TIMEOUT, "the server at " + std::string(url()) +
-                                     " was not SERVING within " +
-                                     std::to_string(timeout.count()) + " ms: " + last);
+                                     " was not SERVING within " + std::to_string(timeout.count()) +
+                                     " ms: " + last);
   }
   /** Waits until the channel is connected (bg_client_wait_connected()), for a client made by
    *  open().
    *  @param timeout how long to wait. */
   void wait_connected(std::chrono::milliseconds timeout) const {
     bg_error err;
-    detail::check(bg_client_wait_connected(c_, static_cast<int64_t>(timeout.count()), &err),
-                  err);
+    detail::check(bg_client_wait_connected(c_, static_cast<int64_t>(timeout.count()), &err), err);
   }
   /** The channel's state (bg_client_channel_state()).
    *  @param try_to_connect start connecting when IDLE.
@@ -2078,10 +2076,10 @@ inline Result<Value> BoundApi::operator()(const std::nothrow_t &nothrow, const V
  *  @param interval pause between polls.
  *  @param opts     connection options (copied).
  *  Throws Error (BG_ERR_TIMEOUT) when not ready in time. */
-inline void wait_until_server_ready(const std::string &url, std::chrono::milliseconds timeout,
-                                    std::chrono::milliseconds interval =
-                                        std::chrono::milliseconds(100),
-                                    const Options &opts = Options()) {
+inline void
+wait_until_server_ready(const std::string &url, std::chrono::milliseconds timeout,
+                        std::chrono::milliseconds interval = std::chrono::milliseconds(100),
+                        const Options &opts = Options()) {
   bg_error err;
   detail::check(bg_wait_until_server_ready(url.c_str(), static_cast<int64_t>(timeout.count()),
                                            static_cast<int64_t>(interval.count()), opts.get(),
@@ -2096,8 +2094,8 @@ inline void wait_until_server_ready(const std::string &url, std::chrono::millise
 enum class AsyncFlags : unsigned {
   none = 0,                                   /**< poll mode (and fd mode: see AsyncClient::fd()) */
   callback_thread = BG_ASYNC_CALLBACK_THREAD, /**< a library thread runs the callbacks */
-  borrow_inputs = BG_ASYNC_BORROW_INPUTS /**< large float/double ndarrays are sent from their
-                                              buffer: keep the input until the callback starts */
+  borrow_inputs = BG_ASYNC_BORROW_INPUTS      /**< large float/double ndarrays are sent from their
+                                                   buffer: keep the input until the callback starts */
 };
 
 /** Both sets of flags.
@@ -2155,16 +2153,17 @@ private:
 
 /** @cond INTERNAL */
 namespace detail {
-template <class F> void on_call(bg_async_op *, bg_status st, bg_value *out, const bg_error *err,
-                                void *box) noexcept {
+template <class F>
+void on_call(bg_async_op *, bg_status st, bg_value *out, const bg_error *err, void *box) noexcept {
   std::unique_ptr<F> f(static_cast<F *>(box));
   if (st == BG_OK)
     (*f)(Result<Value>(Value(out)));
   else
     (*f)(Result<Value>(Error(*err)));
 }
-template <class F> void on_health(bg_async_op *, bg_status st, bg_health_status h,
-                                  const bg_error *err, void *box) noexcept {
+template <class F>
+void on_health(bg_async_op *, bg_status st, bg_health_status h, const bg_error *err,
+               void *box) noexcept {
   std::unique_ptr<F> f(static_cast<F *>(box));
   if (st == BG_OK)
     (*f)(Result<HealthStatus>(static_cast<HealthStatus>(h)));
@@ -2428,9 +2427,9 @@ public:
    *  @param timeout  how long to wait in all.
    *  @param interval pause after a check that did not see SERVING.
    *  @return the future (HealthStatus::serving, or it throws Error from get()). */
-  std::future<HealthStatus> wait_until_ready(std::chrono::milliseconds timeout,
-                                             std::chrono::milliseconds interval =
-                                                 std::chrono::milliseconds(100)) {
+  std::future<HealthStatus>
+  wait_until_ready(std::chrono::milliseconds timeout,
+                   std::chrono::milliseconds interval = std::chrono::milliseconds(100)) {
     detail::Fulfil<HealthStatus, false> f;
     auto fut = f.p.get_future();
     wait_until_ready(std::move(f), timeout, interval);

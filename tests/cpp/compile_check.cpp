@@ -49,9 +49,9 @@ template <class T> static bg::Value series_all(const std::vector<T> &v) {
 
 size_t use_everything(bg::Client &c, bg::AsyncClient &ac, const bg::Value &v);
 size_t use_everything(bg::Client &c, bg::AsyncClient &ac, const bg::Value &v) {
-  size_t n = read_all<float>(v) + read_all<double>(v) + read_all<bool>(v) +
-             read_all<int32_t>(v) + read_all<int64_t>(v) + read_all<uint32_t>(v) +
-             read_all<uint64_t>(v) + read_all<const char *>(v);
+  size_t n = read_all<float>(v) + read_all<double>(v) + read_all<bool>(v) + read_all<int32_t>(v) +
+             read_all<int64_t>(v) + read_all<uint32_t>(v) + read_all<uint64_t>(v) +
+             read_all<const char *>(v);
   float f = 0;
   double d = 0;
   int32_t i32 = 0;
@@ -84,8 +84,9 @@ size_t use_everything(bg::Client &c, bg::AsyncClient &ac, const bg::Value &v) {
   n += v.json_format(2).size();
 
   bg::CallOptions o;
-  o.set_deadline(std::chrono::seconds(1)).add_metadata("k", "v").set_credentials(
-      [](bg::CallContext &ctx) { ctx.add_metadata("authorization", "Bearer x"); });
+  o.set_deadline(std::chrono::seconds(1))
+      .add_metadata("k", "v")
+      .set_credentials([](bg::CallContext &ctx) { ctx.add_metadata("authorization", "Bearer x"); });
   bg::Value out = c.call("predict", v, o);
   bg::Result<bg::Value> r = c.call(std::nothrow, "predict", v);
   n += r.ok() + c["predict"](std::nothrow, v).ok() + c.call_raw(std::nothrow, "x", v).ok();

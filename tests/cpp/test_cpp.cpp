@@ -383,8 +383,7 @@ TEST(Errors, TypedViewsAreCheckedAndBounded) {
   EXPECT_EQ(error_of([&] { (void)view.at(0, 0, 0); }).code(), BG_ERR_INVALID_ARGUMENT);
   // the shape's product must match the vector
   std::vector<int64_t> five(5);
-  EXPECT_EQ(error_of([&] { Value::ndarray_borrow(five, {2, 3}); }).code(),
-            BG_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(error_of([&] { Value::ndarray_borrow(five, {2, 3}); }).code(), BG_ERR_INVALID_ARGUMENT);
 }
 
 // ---- options, per-call options, interceptors ----
@@ -410,8 +409,8 @@ TEST(Options, DeadlineMetadataAndResponseMetadata) {
   bentogrpc::ResponseMetadata sink;
   bentogrpc::CallOptions opts;
   opts.add_metadata("x-echo", "hello")
-                  .add_metadata("x-echo-color", "blue")
-                  .set_response_metadata(sink);
+      .add_metadata("x-echo-color", "blue")
+      .set_response_metadata(sink);
   Value out = client().call("echo_metadata", Value::text_new("x"), opts);
   EXPECT_EQ(out.text(), "hello");
   auto color = sink.find(BG_METADATA_TRAILING, "x-echo-color");

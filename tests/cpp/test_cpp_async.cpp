@@ -124,7 +124,7 @@ TEST(Cancel, AnOperationHandleCancelsASlowCall) {
   Error e = error_of([&] { f.get(); });
   EXPECT_EQ(e.code(), BG_ERR_CANCELLED);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s); // the call takes 4 s
-  EXPECT_FALSE(op.cancel()); // its callback has run: nothing to cancel
+  EXPECT_FALSE(op.cancel());                            // its callback has run: nothing to cancel
 
   // the callback form: the handle it returns; cancel from another thread
   std::promise<bg_status> status;
