@@ -71,6 +71,16 @@
 #define BENTOGRPC_HAS_SPAN 0
 #endif
 
+#if defined(__cpp_impl_coroutine) && __has_include(<coroutine>)
+#include <coroutine>
+/** Defined to 1 when C++20 coroutines are available: AsyncClient::co_call() can be
+ *  `co_await`ed. */
+#define BENTOGRPC_HAS_COROUTINES 1
+#else
+/** 0: no coroutines here (before C++20): AsyncClient::co_call() is not declared. */
+#define BENTOGRPC_HAS_COROUTINES 0
+#endif
+
 #if defined(__cpp_exceptions) || defined(__EXCEPTIONS)
 /** Defined to 1 when the program is compiled with exceptions: the throwing forms throw
  *  bentogrpc::Error; with 0 (`-fno-exceptions`) they print the message and abort, and the
@@ -2377,6 +2387,59 @@ public:
     }
     return fut;
   }
+
+#if BENTOGRPC_HAS_COROUTINES
+  /** What AsyncClient::co_call() returns: `co_await` it for the call's Result<Value>. The call
+   *  starts when the coroutine suspends; the coroutine resumes where the callback runs (inside
+   *  poll()/dispatch() in poll and fd mode, on the library thread with callback_thread), or at
+   *  once with the error when the call cannot start. */
+  class CallAwaiter {
+  public:
+    /** @cond INTERNAL */
+    CallAwaiter(AsyncClient &c, Name api, const ValueView &input, const CallOptions &opts)
+        : c_(c), api_(api), input_(input), opts_(opts) {}
+    /** @endcond */
+    /** Never ready before the call.
+     *  @return false. */
+    bool await_ready() const noexcept { return false; }
+    /** Starts the call; its callback resumes `h`.
+     *  @param h the awaiting coroutine.
+     *  @return false (no suspension) when the call could not start. */
+    bool await_suspend(std::coroutine_handle<> h) noexcept {
+      auto started = c_.call(
+          std::nothrow, api_, input_,
+          [this, h](Result<Value> r) {
+            result_.emplace(std::move(r));
+            h.resume();
+          },
+          opts_);
+      if (started.ok())
+        return true; // from here on the callback may already have resumed h: touch nothing
+      result_.emplace(started.error());
+      return false;
+    }
+    /** The call's outcome.
+     *  @return the output, or the error. */
+    Result<Value> await_resume() noexcept { return std::move(*result_); }
+
+  private:
+    AsyncClient &c_;
+    Name api_;
+    const ValueView &input_;
+    const CallOptions &opts_;
+    std::optional<Result<Value>> result_;
+  };
+  /** A call to `co_await` (C++20): `Result<Value> r = co_await client.co_call("predict", in);`.
+   *  `input` and `opts` must live until the co_await completes (temporaries in the co_await
+   *  expression do).
+   *  @param api   the API name.
+   *  @param input the input.
+   *  @param opts  per-call options.
+   *  @return the awaitable. */
+  CallAwaiter co_call(Name api, const ValueView &input, const CallOptions &opts = CallOptions()) {
+    return CallAwaiter(*this, api, input, opts);
+  }
+#endif
 
   /** Starts one health check (bg_async_health()).
    *  @param callback a callable taking Result<HealthStatus>.

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <future>
 #include <thread>
 
 #include "server_env.h"
@@ -527,6 +528,44 @@ TEST(Move, ClientMovesAndClosesOnce) {
   static_assert(!std::is_copy_constructible_v<Client>);
   static_assert(!std::is_copy_constructible_v<bentogrpc::Options>);
 }
+
+#if BENTOGRPC_HAS_COROUTINES
+// A minimal eager coroutine type for the test: runs until its first co_await, and reports the
+// end through a promise.
+struct Task {
+  struct promise_type {
+    std::promise<void> done;
+    Task get_return_object() { return Task{done.get_future()}; }
+    std::suspend_never initial_suspend() noexcept { return {}; }
+    std::suspend_never final_suspend() noexcept { return {}; }
+    void return_void() { done.set_value(); }
+    void unhandled_exception() { done.set_exception(std::current_exception()); }
+  };
+  std::future<void> finished;
+};
+
+Task two_calls(bentogrpc::AsyncClient &ac, std::vector<std::string> &log) {
+  bentogrpc::Result<Value> a = co_await ac.co_call("bonjour", Value::text_new("co"));
+  log.push_back(a.ok() ? std::string(a->text()) : a.error().message());
+  bentogrpc::Result<Value> b = co_await ac.co_call("nope", Value::text_new("x"));
+  log.push_back(b.ok() ? "?" : b.error().code_name());
+}
+
+TEST(Coroutines, CoAwaitACallInPollModeAndOnTheCallbackThread) {
+  for (auto flags : {bentogrpc::AsyncFlags::none, bentogrpc::AsyncFlags::callback_thread}) {
+    auto ac = bentogrpc::AsyncClient::from_url(bgt::ServerEnv::url(), {}, flags);
+    std::vector<std::string> log;
+    Task t = two_calls(ac, log);
+    if (flags == bentogrpc::AsyncFlags::none)
+      ac.wait(t.finished); // polls: the coroutine resumes inside poll()
+    else
+      t.finished.get();
+    ASSERT_EQ(log.size(), 2u);
+    EXPECT_EQ(log[0], "Hello, co!");
+    EXPECT_EQ(log[1], "BG_ERR_UNKNOWN_API"); // refused at start: resumed at once
+  }
+}
+#endif
 
 } // namespace
 
