@@ -43,22 +43,32 @@ grind() { # name workload inflight k command...
 }
 total() { awk '/^(totals|summary):/ {print $2; exit}' "$1"; }
 
+reps=${BENCH_CPP_REPS:-3}
 verdicts=()
-compare() { # workload inflight k1 k2 cpp c
-  local workload=$1 inflight=$2 k1=$3 k2=$4 cpp=$5 c=$6
-  for k in "$k1" "$k2"; do
-    # shellcheck disable=SC2046 # the commands are program + argument
-    grind cpp "$workload" "$inflight" "$k" $(command_of "$cpp")
-    # shellcheck disable=SC2046
-    grind c "$workload" "$inflight" "$k" $(command_of "$c")
+# compare WORKLOAD INFLIGHT K1 K2 CPP C: `reps` alternating measurements of each contender; the
+# first pair's breakdown (cg_summary.py), then the medians. Counts move a little from run to run
+# (gRPC's pollers and timers loop while a reply is in flight, and under callgrind the client
+# runs ~50x slower than the server answers), so the spread of each side is printed with it.
+compare() {
+  local workload=$1 inflight=$2 k1=$3 k2=$4 cpp=$5 c=$6 r k a b cpp_runs=() c_runs=()
+  for ((r = 1; r <= reps; r++)); do
+    for k in "$k1" "$k2"; do
+      # shellcheck disable=SC2046 # the commands are program + argument
+      grind "cpp$r" "$workload" "$inflight" "$k" $(command_of "$cpp")
+      # shellcheck disable=SC2046
+      grind "c$r" "$workload" "$inflight" "$k" $(command_of "$c")
+    done
+    a=$((($(total "$tmp/cpp$r.$k2.1") - $(total "$tmp/cpp$r.$k1.1")) / (k2 - k1)))
+    b=$((($(total "$tmp/c$r.$k2.1") - $(total "$tmp/c$r.$k1.1")) / (k2 - k1)))
+    cpp_runs+=("$a")
+    c_runs+=("$b")
   done
   /usr/bin/python3 "$here/cg_summary.py" "$workload, $inflight in flight" "$k1" "$k2" \
-    "$cpp" "$tmp/cpp.$k1.1" "$tmp/cpp.$k2.1" "$c" "$tmp/c.$k1.1" "$tmp/c.$k2.1"
-  local a b
-  a=$(( ($(total "$tmp/cpp.$k2.1") - $(total "$tmp/cpp.$k1.1")) / (k2 - k1) ))
-  b=$(( ($(total "$tmp/c.$k2.1") - $(total "$tmp/c.$k1.1")) / (k2 - k1) ))
-  verdicts+=("$workload@$inflight $cpp $a $c $b")
+    "$cpp" "$tmp/cpp1.$k1.1" "$tmp/cpp1.$k2.1" "$c" "$tmp/c1.$k1.1" "$tmp/c1.$k2.1"
+  verdicts+=("$workload@$inflight $cpp $c ${cpp_runs[*]} / ${c_runs[*]}")
 }
+median() { tr ' ' '\n' | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+spread() { tr ' ' '\n' | sort -n | awk 'NR == 1 {lo = $1} {hi = $1} END {print lo "–" hi}'; }
 
 echo "## C++ API vs C API (bench/cpp_layer.sh)"
 echo
@@ -71,15 +81,19 @@ echo
 compare small 1 1 501 ours-cpp-sync ours-sync
 compare small 1 1 501 ours-cpp-async ours-async
 compare small 64 64 1064 ours-cpp-async ours-async
-echo "### Summary"
+echo "### Summary ($reps runs of each contender per cell, medians)"
 echo
-echo "| cell | C++ Ir/call | C Ir/call | C++ over C |"
+echo "| cell | C++ Ir/call (runs) | C Ir/call (runs) | C++ over C |"
 echo "|---|---|---|---|"
 fail=0
 for v in "${verdicts[@]}"; do
-  read -r cell cpp a c b <<<"$v"
+  cell=${v%% *} rest=${v#* }
+  cpp=${rest%% *} rest=${rest#* }
+  c=${rest%% *} rest=${rest#* }
+  cpp_runs=${rest% / *} c_runs=${rest#* / }
+  a=$(median <<<"$cpp_runs") b=$(median <<<"$c_runs")
   pct=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%+.2f", (a - b) * 100 / b }')
-  echo "| $cell ($cpp vs $c) | $a | $b | $pct % |"
+  echo "| $cell ($cpp vs $c) | $a ($(spread <<<"$cpp_runs")) | $b ($(spread <<<"$c_runs")) | $pct % |"
   awk -v p="$pct" -v m="$max" 'BEGIN { exit !(p > m) }' && fail=1
 done
 echo
