@@ -5,6 +5,8 @@ command_of() {
   case $1 in
     ours-sync) echo "$bin/bench_ours_sync" ;;
     ours-async) [ -x "$bin/bench_ours_async" ] && echo "$bin/bench_ours_async" ;;
+    ours-cpp-sync) [ -x "$bin/bench_ours_cpp_sync" ] && echo "$bin/bench_ours_cpp_sync" ;;
+    ours-cpp-async) [ -x "$bin/bench_ours_cpp_async" ] && echo "$bin/bench_ours_cpp_async" ;;
     raw-core) echo "$bin/bench_raw threads" ;;
     raw-core-cq) echo "$bin/bench_raw cq" ;;
     cpp-grpc) echo "$bin/bench_cpp" ;;

@@ -1,23 +1,24 @@
 # Install rules: headers, shared + static library, bentogrpc.pc, the CMake package
-# (bentogrpc::bentogrpc, bentogrpc::bentogrpc_static), the CLI with its man page and bash
-# completion, LICENSE and the docs. Everything is relative to the prefix, so an installed tree
-# can be moved (cmake --install build --prefix ANYWHERE).
+# (bentogrpc::bentogrpc, bentogrpc::bentogrpc_static, bentogrpc::bentogrpc_cpp: the header-only
+# C++ API), bentogrpc-cpp.pc, the CLI with its man page and bash completion, LICENSE and the
+# docs. Everything is relative to the prefix, so an installed tree can be moved (cmake --install build --prefix ANYWHERE).
 include(CMakePackageConfigHelpers)
 
 set_target_properties(bentogrpc PROPERTIES EXPORT_NAME bentogrpc)
 set_target_properties(bentogrpc_static PROPERTIES EXPORT_NAME bentogrpc_static)
 # Each rule names its component, the unit cmake/Packaging.cmake makes a Debian package of:
-# runtime (the shared library by SONAME), dev (headers, libbentogrpc.so link, static library,
-# bentogrpc.pc, the CMake package, man3), cli (the CLI, its man page, completion, the docs),
-# license (LICENSE; the packages carry a Debian copyright file instead).
-install(TARGETS bentogrpc bentogrpc_static EXPORT bentogrpcTargets
+# runtime (the shared library by SONAME), dev (headers, the C++ header, libbentogrpc.so link,
+# static library, bentogrpc.pc, the CMake package, man3), cli (the CLI, its man page, completion,
+# the docs), license (LICENSE; the packages carry a Debian copyright file instead).
+set_target_properties(bentogrpc_cpp PROPERTIES EXPORT_NAME bentogrpc_cpp)
+install(TARGETS bentogrpc bentogrpc_static bentogrpc_cpp EXPORT bentogrpcTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime NAMELINK_COMPONENT dev
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(TARGETS bentogrpc_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT cli)
 install(DIRECTORY include/bentogrpc DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev
-  FILES_MATCHING PATTERN "*.h")
+  FILES_MATCHING PATTERN "*.h" PATTERN "*.hpp")
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/include/bentogrpc/version.h
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/bentogrpc COMPONENT dev)
 
@@ -27,6 +28,12 @@ string(REGEX REPLACE "[^/]+" ".." BGI_PC_TO_PREFIX "${CMAKE_INSTALL_LIBDIR}/pkgc
 configure_file(cmake/bentogrpc.pc.in ${CMAKE_CURRENT_BINARY_DIR}/bentogrpc.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/bentogrpc.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig
   COMPONENT dev)
+# bentogrpc-cpp.pc: the C++ API (header-only: bentogrpc.pc's flags; the compiler must be at C++17
+# or later: GCC >= 11 is by default, Clang 14 needs -std=c++17). No -std flag here: it would
+# override a caller's -std=c++20.
+configure_file(cmake/bentogrpc-cpp.pc.in ${CMAKE_CURRENT_BINARY_DIR}/bentogrpc-cpp.pc @ONLY)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/bentogrpc-cpp.pc
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
 
 set(BGI_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/bentogrpc)
 install(EXPORT bentogrpcTargets NAMESPACE bentogrpc:: DESTINATION ${BGI_CMAKE_DIR} COMPONENT dev)

@@ -12,6 +12,8 @@ packages=(
   # tests (libuv: the event-loop integration example of the async client; clang and its
   # runtime: the libFuzzer targets)
   libcmocka-dev openssl libuv1-dev clang libclang-rt-14-dev valgrind
+  # the C++ API's tests (GoogleTest) and its optional nlohmann::json conversions
+  libgtest-dev nlohmann-json3-dev
   # scripts/check.sh
   clang-format git
   # scripts/coverage.sh (gcov comes with gcc)

@@ -44,12 +44,13 @@ fi
 
 # gRPC Core is not built with TSan; tests/sanitizers/tsan.supp says which of its libraries are
 # ignored and why. Only the async client's programs are built and run here (its threads),
-# with the engine's unit test (unit_async_engine) among them.
+# with the engine's unit test (unit_async_engine) and the C++ async client's (cpp_async,
+# example_cpp_async) among them.
 echo "== build and test the async client under ThreadSanitizer"
 cmake -S "$root" -B "$root/build-tsan" -DCMAKE_BUILD_TYPE=Debug -DBG_SANITIZE_THREAD=ON >/dev/null
 cmake --build "$root/build-tsan" -j"$(nproc)" --target test_async_engine test_integration_async \
   test_integration_async_health test_integration_cli_async with_server example_async_epoll \
-  example_async_libuv
+  example_async_libuv test_cpp_async example_cpp_async
 (cd build-tsan && ctest --output-on-failure --timeout 600 -R 'async')
 
 # Each decoder a server's bytes reach, and the CLI's input parsers (fuzz_cli), fuzzed for a

@@ -225,10 +225,20 @@ BG_API bg_client *bg_async_client_sync(const bg_async_client *aclient);
  * @param err          filled on failure; may be NULL.
  * @return BG_OK when the call started, else the codes listed above.
  */
+#if defined(__cplusplus) && defined(__GNUC__) && !defined(__clang__)
+/* In C++ this function hides the implicit constructor of the struct tag bg_async_call (kept for
+ * compatibility, see "Operation handles"), which g++ -Wshadow reports in every C++ program that
+ * includes this header: silenced for this one declaration. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
+#endif
 BG_API bg_status bg_async_call(bg_async_client *aclient, const char *api_name,
                                const bg_value *input, const bg_call_options *call_options,
                                bg_async_call_cb callback, void *user_data, bg_async_op **call,
                                bg_error *err);
+#if defined(__cplusplus) && defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 /**
  * Starts a call of API `api_name` without its descriptors and returns at once: the async twin

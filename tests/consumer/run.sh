@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the build into a fresh prefix, then builds three out-of-tree consumers against that
+# Installs the build into a fresh prefix, then builds out-of-tree consumers against that
 # install alone (pkg-config + make, CMake find_package, the static library through CMake and
-# through the README's pkg-config command) and runs each against the reference server. Also
-# checks the installed tree: SONAME links, relocatable bentogrpc.pc, the CLI's RPATH, LICENSE,
-# docs, man page, bash completion.
+# through the README's pkg-config command, and the C++ API through CMake's
+# bentogrpc::bentogrpc_cpp and pkg-config's bentogrpc-cpp) and runs each against the reference
+# server. Also checks the installed tree: SONAME links, relocatable bentogrpc.pc, the CLI's
+# RPATH, LICENSE, docs, man page, bash completion.
 # usage: run.sh BUILD_DIR SOURCE_DIR [EXTRA_CFLAGS]   (EXTRA_CFLAGS: e.g. the sanitizer flags)
 set -u
 build=$1
@@ -34,7 +35,8 @@ step "cmake --install into a fresh prefix" cmake --install "$build" --prefix "$t
 mv "$tmp/first" "$tmp/prefix"
 p=$tmp/prefix
 lib=$(cd "$p" && ls -d lib* | head -n 1)
-for f in include/bentogrpc/bentogrpc.h include/bentogrpc/version.h "$lib/libbentogrpc.a" \
+for f in include/bentogrpc/bentogrpc.h include/bentogrpc/bentogrpc.hpp \
+  include/bentogrpc/version.h "$lib/libbentogrpc.a" "$lib/pkgconfig/bentogrpc-cpp.pc" \
   "$lib/pkgconfig/bentogrpc.pc" "$lib/cmake/bentogrpc/bentogrpcConfig.cmake" \
   "$lib/cmake/bentogrpc/bentogrpcConfigVersion.cmake" bin/bentogrpc \
   share/doc/bentogrpc/LICENSE share/doc/bentogrpc/README.md share/man/man1/bentogrpc.1 \
@@ -79,6 +81,17 @@ for kind in cmake static; do
   step "CMake find_package consumer ($kind) builds" cmake --build "$tmp/consumer/$kind/build"
   run_consumer "CMake consumer ($kind)" "$tmp/consumer/$kind/build/consumer"
 done
+# The C++ API (header-only): through CMake's bentogrpc::bentogrpc_cpp and pkg-config's
+# bentogrpc-cpp, each run against the server like the C consumers.
+step "CMake find_package C++ consumer (bentogrpc::bentogrpc_cpp) configures" cmake \
+  -S "$tmp/consumer/cpp" -B "$tmp/consumer/cpp/build" -DCMAKE_PREFIX_PATH="$p" \
+  -DCMAKE_CXX_FLAGS="$extra" -DCMAKE_EXE_LINKER_FLAGS="$extra"
+step "CMake find_package C++ consumer builds" cmake --build "$tmp/consumer/cpp/build"
+run_consumer "CMake C++ consumer" "$tmp/consumer/cpp/build/consumer"
+step "pkg-config (bentogrpc-cpp) + make C++ consumer builds" \
+  make -C "$tmp/consumer/cpp_pkgconfig" EXTRA="$extra"
+run_consumer "pkg-config C++ consumer" "$tmp/consumer/cpp_pkgconfig/consumer"
+
 step "the static consumer does not need libbentogrpc.so" \
   bash -c "readelf -d '$tmp/consumer/static/build/consumer' >'$tmp/dyn' && ! grep -q libbentogrpc '$tmp/dyn'"
 
