@@ -371,8 +371,9 @@ bool oracle_parse(const char *text, size_t len, oracle_json *out, char *message,
   json_t *json = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
   bg_error err;
   if (!json) {
-    snprintf(message, cap, "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column,
-             jerr.text);
+    bgi_fail(&err, BG_ERR_INVALID_ARGUMENT, 0, "invalid JSON at line %d, column %d: %s", jerr.line,
+             jerr.column, jerr.text); /* as the library words (and escapes) it */
+    snprintf(message, cap, "%s", err.message);
     return false;
   }
   if (check(json, 1, BG_JSON_MAX_NESTING, &err) != BG_OK) {
