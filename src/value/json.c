@@ -24,19 +24,19 @@ static const double exact_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1
  * 16 significant digits are unique (see below): the same text as the general path. false when
  * the general path must decide (more digits, other magnitudes, 0, or a host whose double
  * arithmetic is not plain IEEE binary64). */
-static bool format_plain_short(char *buf, size_t cap, double d) {
+static size_t format_plain_short(char *buf, double d) {
 #if FLT_EVAL_METHOD != 0
-  (void)buf, (void)cap, (void)d;
-  return false;
+  (void)buf, (void)d;
+  return 0;
 #else
   double a = fabs(d);
-  if (!(a >= 1e-4 && a < 1e15) || cap < BGI_JSON_REAL_MAX)
-    return false;
+  if (!(a >= 1e-4 && a < 1e15))
+    return 0;
   for (int q = 0; q < (int)(sizeof exact_pow10 / sizeof *exact_pow10); q++) {
     double x = a * exact_pow10[q];
     if (x >= 1e15)
-      return false; /* 16 or more significant digits */
-    double m = nearbyint(x);
+      return 0;                             /* 16 or more significant digits */
+    double m = (double)(uint64_t)(x + 0.5); /* the nearest integer when one can read back */
     if (m / exact_pow10[q] != a)
       continue;
     char digits[24];
@@ -63,9 +63,9 @@ static bool format_plain_short(char *buf, size_t cap, double d) {
         *p++ = digits[--n];
     }
     *p = '\0';
-    return true;
+    return (size_t)(p - buf);
   }
-  return false;
+  return 0;
 #endif
 }
 
@@ -79,8 +79,17 @@ static void make_c_numeric(void) { c_numeric = newlocale(LC_NUMERIC_MASK, "C", (
  * way a person (and Python's repr) writes it: plain digits for exponents -4..15 ("10.0",
  * "0.001", "1234567.0"), else scientific ("1e+16", "1.5e-05"). Integral values keep a ".0"
  * so they still read as numbers of the wire's double kind. */
+size_t bgi_json_format_real_n(char *buf, double d) {
+  size_t n = format_plain_short(buf, d);
+  if (!n) {
+    bgi_json_format_real(buf, BGI_JSON_REAL_MAX, d);
+    n = strlen(buf);
+  }
+  return n;
+}
+
 void bgi_json_format_real(char *buf, size_t cap, double d) {
-  if (format_plain_short(buf, cap, d))
+  if (cap >= BGI_JSON_REAL_MAX && format_plain_short(buf, d))
     return;
   if (!isfinite(d)) { /* JSON values never hold these (check() refuses them) */
     snprintf(buf, cap, "%s", isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");

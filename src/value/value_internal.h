@@ -97,6 +97,10 @@ bool bgi_mime_valid(const char *mime);
  * ("10.0", "0.1", "1e+300"); locale-independent. */
 void bgi_json_format_real(char *buf, size_t cap, double d);
 
+/* bgi_json_format_real into `buf` (BGI_JSON_REAL_MAX bytes), without the NUL; returns the
+ * length. */
+size_t bgi_json_format_real_n(char *buf, double d);
+
 /* true when `s` (n bytes) is valid UTF-8 without NUL bytes. */
 bool bgi_utf8_valid(const char *s, size_t n);
 

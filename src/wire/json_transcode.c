@@ -65,7 +65,7 @@ typedef struct grow {
   bool heap;
 } grow;
 
-static bool grow_reserve(grow *g, size_t more, size_t elem) {
+static __attribute__((noinline)) bool grow_reserve(grow *g, size_t more, size_t elem) {
   if (g->used + more <= g->cap)
     return true;
   size_t cap = g->cap ? g->cap : 16;
@@ -103,8 +103,8 @@ typedef struct parser {
 
 #define TOKS(ps) ((token *)(ps)->toks.data)
 
-static size_t new_token(parser *ps, uint8_t kind) {
-  if (!grow_reserve(&ps->toks, 1, sizeof(token))) {
+static inline size_t new_token(parser *ps, uint8_t kind) {
+  if (ps->toks.used == ps->toks.cap && !grow_reserve(&ps->toks, 1, sizeof(token))) {
     ps->no_memory = true;
     return SIZE_MAX;
   }
@@ -116,13 +116,51 @@ static size_t new_token(parser *ps, uint8_t kind) {
   return i;
 }
 
-static void skip_ws(parser *ps) {
-  while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\n' || *ps->p == '\r' || *ps->p == '\t'))
-    ps->p++;
+static inline void skip_ws(parser *ps) {
+  const unsigned char *p = ps->p, *end = ps->end;
+  while (p < end && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+    p++;
+  ps->p = p;
 }
 
 /* Bytes a string copies as they are: printable ASCII other than '"' and '\\'. */
-static inline bool plain(unsigned c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+#define P16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+static const bool plain_bytes[256] = {[0x20] = 1,
+                                      [0x21] = 1,
+                                      [0x23] = 1,
+                                      [0x24] = 1,
+                                      [0x25] = 1,
+                                      [0x26] = 1,
+                                      [0x27] = 1,
+                                      [0x28] = 1,
+                                      [0x29] = 1,
+                                      [0x2a] = 1,
+                                      [0x2b] = 1,
+                                      [0x2c] = 1,
+                                      [0x2d] = 1,
+                                      [0x2e] = 1,
+                                      [0x2f] = 1,
+                                      [0x30] = P16,
+                                      [0x40] = P16,
+                                      [0x50] = 1,
+                                      1,
+                                      1,
+                                      1,
+                                      1,
+                                      1,
+                                      1,
+                                      1,
+                                      1,
+                                      1,
+                                      1,
+                                      1,
+                                      [0x5d] = 1,
+                                      1,
+                                      1,
+                                      [0x60] = P16,
+                                      [0x70] = P16};
+#undef P16
+#define plain(c) plain_bytes[(unsigned char)(c)]
 
 static int hex4(const unsigned char *p) {
   int v = 0;
@@ -445,7 +483,10 @@ static bool keys_unique(parser *ps, size_t base) {
       const token *a = &TOKS(ps)[keys[i]];
       for (size_t j = i + 1; j < n; j++) {
         const token *b = &TOKS(ps)[keys[j]];
-        if (a->len == b->len && memcmp(token_bytes(ps, a), token_bytes(ps, b), a->len) == 0)
+        if (a->len != b->len)
+          continue;
+        const unsigned char *x = token_bytes(ps, a), *y = token_bytes(ps, b);
+        if (a->len == 0 || (x[0] == y[0] && memcmp(x, y, a->len) == 0))
           return false;
       }
     }
@@ -469,7 +510,7 @@ static bool keys_unique(parser *ps, size_t base) {
 }
 
 /* A key and its ':' (the object's member count was counted by the caller). */
-static bool member_key(parser *ps, frame *f) {
+static inline bool member_key(parser *ps, frame *f) {
   skip_ws(ps);
   if (ps->p == ps->end || *ps->p != '"')
     return false;
@@ -718,7 +759,7 @@ static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *value) 
 }
 
 /* A length prefix as protobuf-c reads one: at most 5 bytes, below 2^32, within the message. */
-static bool read_length(const uint8_t **p, const uint8_t *end, size_t *n) {
+static bool read_length_long(const uint8_t **p, const uint8_t *end, size_t *n) {
   uint64_t v = 0;
   for (unsigned shift = 0; shift < 35 && *p < end; shift += 7) {
     uint8_t b = *(*p)++;
@@ -733,8 +774,23 @@ static bool read_length(const uint8_t **p, const uint8_t *end, size_t *n) {
   return false;
 }
 
+static inline bool read_length(const uint8_t **p, const uint8_t *end, size_t *n) {
+  if (*p < end && **p < 0x80) { /* the common one-byte length */
+    size_t v = *(*p)++;
+    if (v > (size_t)(end - *p))
+      return false;
+    *n = v;
+    return true;
+  }
+  return read_length_long(p, end, n);
+}
+
 static bool utf8_ok(const uint8_t *s, size_t n, bool nul_allowed) {
-  for (size_t i = 0, k; i < n; i += k) {
+  size_t i = 0;
+  if (nul_allowed) /* ASCII eight bytes at a time */
+    for (uint64_t w; i + 8 <= n && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080u));)
+      i += 8;
+  for (size_t k; i < n; i += k) {
     if (s[i] < 0x80) {
       k = 1;
       if (!s[i] && !nul_allowed)
@@ -859,11 +915,9 @@ typedef struct renderer {
   grow members; /* member */
 } renderer;
 
-static bool reserve(renderer *r, size_t n) {
+static __attribute__((noinline)) bool grow_text(renderer *r, size_t n) {
   if (r->failed)
     return false;
-  if (r->len + n + 1 <= r->cap)
-    return true;
   size_t cap = r->cap ? r->cap : 64;
   while (cap < r->len + n + 1)
     cap *= 2;
@@ -877,19 +931,24 @@ static bool reserve(renderer *r, size_t n) {
   return true;
 }
 
-static void put(renderer *r, const void *s, size_t n) {
+/* Room for n more bytes and the NUL; false once anything failed (nothing more is written). */
+static inline bool reserve(renderer *r, size_t n) {
+  return (r->len + n + 1 <= r->cap && !r->failed) || grow_text(r, n);
+}
+
+static inline void put(renderer *r, const void *s, size_t n) {
   if (!reserve(r, n))
     return;
   memcpy(r->buf + r->len, s, n);
   r->len += n;
 }
 
-static void put_char(renderer *r, char c) {
+static inline void put_char(renderer *r, char c) {
   if (reserve(r, 1))
     r->buf[r->len++] = c;
 }
 
-static void newline(renderer *r) {
+static inline void newline(renderer *r) {
   if (!r->indent)
     return;
   size_t n = (size_t)r->indent * (size_t)r->level;
@@ -900,7 +959,45 @@ static void newline(renderer *r) {
   r->len += n;
 }
 
+static const char hex_digits[] = "0123456789abcdef";
+
+/* A string of at most 4 KiB: one reservation for the worst case (every byte \u00XX). */
+static void put_short_string(renderer *r, const uint8_t *s, size_t n) {
+  if (!reserve(r, 6 * n + 2))
+    return;
+  char *o = r->buf + r->len;
+  *o++ = '"';
+  for (size_t i = 0; i < n; i++) {
+    unsigned c = s[i];
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      *o++ = (char)c;
+      continue;
+    }
+    *o++ = '\\';
+    switch (c) {
+    case '"': *o++ = '"'; break;
+    case '\\': *o++ = '\\'; break;
+    case '\n': *o++ = 'n'; break;
+    case '\r': *o++ = 'r'; break;
+    case '\t': *o++ = 't'; break;
+    case '\b': *o++ = 'b'; break;
+    case '\f': *o++ = 'f'; break;
+    default:
+      memcpy(o, "u00", 3);
+      o[3] = hex_digits[c >> 4];
+      o[4] = hex_digits[c & 15];
+      o += 5;
+    }
+  }
+  *o++ = '"';
+  r->len = (size_t)(o - r->buf);
+}
+
 static void put_string(renderer *r, const uint8_t *s, size_t n) {
+  if (n <= 4096) {
+    put_short_string(r, s, n);
+    return;
+  }
   put_char(r, '"');
   for (size_t i = 0; i < n;) {
     size_t run = i;
@@ -921,10 +1018,9 @@ static void put_string(renderer *r, const uint8_t *s, size_t n) {
     case '\b': put(r, "\\b", 2); break;
     case '\f': put(r, "\\f", 2); break;
     default: {
-      static const char hex[] = "0123456789abcdef";
       memcpy(esc, "\\u00", 4);
-      esc[4] = hex[c >> 4];
-      esc[5] = hex[c & 15];
+      esc[4] = hex_digits[c >> 4];
+      esc[5] = hex_digits[c & 15];
       put(r, esc, 6);
     }
     }
@@ -951,20 +1047,20 @@ static void put_number(renderer *r, const uint8_t *tag) {
   memcpy(&d, tag + 1, 8);
   char buf[BGI_JSON_REAL_MAX];
   size_t offset = (size_t)(tag - r->wire->bytes);
-  if (r->wire->n_ints && is_integer(r->wire, offset)) {
-    /* an integer of the text, within +-2^53: its digits, as jansson printed them */
-    char *end = buf + sizeof buf, *p = end;
-    uint64_t m = (uint64_t)fabs(d);
-    do
-      *--p = (char)('0' + m % 10);
-    while (m /= 10);
-    if (d < 0)
-      *--p = '-';
-    put(r, p, (size_t)(end - p));
+  if (!r->wire->n_ints || !is_integer(r->wire, offset)) {
+    if (reserve(r, BGI_JSON_REAL_MAX))
+      r->len += bgi_json_format_real_n(r->buf + r->len, d);
     return;
   }
-  bgi_json_format_real(buf, sizeof buf, d);
-  put(r, buf, strlen(buf));
+  /* an integer of the text, within +-2^53: its digits, as jansson printed them */
+  char *end = buf + sizeof buf, *p = end;
+  uint64_t m = (uint64_t)fabs(d);
+  do
+    *--p = (char)('0' + m % 10);
+  while (m /= 10);
+  if (d < 0)
+    *--p = '-';
+  put(r, p, (size_t)(end - p));
 }
 
 static void render_value(renderer *r, const uint8_t *p, const uint8_t *end);
@@ -992,9 +1088,12 @@ static void render_list(renderer *r, const uint8_t *p, const uint8_t *end) {
   put_char(r, ']');
 }
 
-static int compare_members(const void *a, const void *b) {
+static inline int compare_members(const void *a, const void *b) {
   const member *x = a, *y = b;
-  int c = memcmp(x->key, y->key, x->key_len < y->key_len ? x->key_len : y->key_len);
+  size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
+  if (n && x->key[0] != y->key[0])
+    return x->key[0] < y->key[0] ? -1 : 1;
+  int c = n ? memcmp(x->key, y->key, n) : 0;
   if (c)
     return c;
   if (x->key_len != y->key_len)
@@ -1034,8 +1133,18 @@ static void render_struct(renderer *r, const uint8_t *p, const uint8_t *end) {
     p = entry_end;
   }
   size_t n = r->members.used - base;
-  if (n > 1)
-    qsort((member *)r->members.data + base, n, sizeof(member), compare_members);
+  member *ms = (member *)r->members.data + base;
+  if (n > 16) {
+    qsort(ms, n, sizeof(member), compare_members);
+  } else {
+    for (size_t i = 1; i < n; i++) { /* insertion sort: objects are mostly small */
+      member m = ms[i];
+      size_t j = i;
+      for (; j > 0 && compare_members(&ms[j - 1], &m) > 0; j--)
+        ms[j] = ms[j - 1];
+      ms[j] = m;
+    }
+  }
   put_char(r, '{');
   r->level++;
   bool any = false;

@@ -199,7 +199,8 @@ static grpc_byte_buffer *response_of(const uint8_t *value, size_t size, size_t c
     msg[head++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
     v >>= 7;
   } while (v);
-  memcpy(msg + head, value, size);
+  if (size)
+    memcpy(msg + head, value, size);
   size_t total = head + size;
   if (!cut || cut >= total)
     cut = total;
