@@ -13,7 +13,7 @@
  *     one thread keeps N slots busy.
  * When a contender has both, submit/wait is used for N > 1 and blocking for N = 1.
  *
- * usage: PROG --url HOST:PORT --workload small|1k|1m|16m|json [--inflight N]
+ * usage: PROG --url HOST:PORT --workload small|1k|1m|16m|json|json64k|json1m [--inflight N]
  *             [--seconds S] [--warmup-seconds S] [--min-calls N] [--server-pid PID]
  *             [--payload-json FILE]
  */

@@ -57,10 +57,18 @@ def snapshot(pid):
 class Workload:
     def __init__(self, pb, name, payload_json):
         self.pb, self.name = pb, name
-        if name == "json":
-            with open(payload_json) as f:
-                self.doc = json.load(f)
-            self.payload_bytes = len(open(payload_json, "rb").read())
+        if name in ("json", "json64k", "json1m"):
+            # json64k, json1m: "[P,P,...,P]", the fewest copies of the payload that reach
+            # 64 KiB / 1 MiB (the text harness.c builds)
+            text = open(payload_json, "rb").read().decode()
+            target = {"json": 1, "json64k": 64 << 10, "json1m": 1 << 20}[name]
+            if target > 1:
+                copies = 1
+                while 2 + copies * len(text) + copies - 1 < target:
+                    copies += 1
+                text = "[" + ",".join([text] * copies) + "]"
+            self.doc = json.loads(text)
+            self.payload_bytes = len(text.encode())
             self.api = "echo_json"
         else:
             n = SIZES[name]
@@ -70,7 +78,7 @@ class Workload:
 
     def request(self):
         pb = self.pb
-        if self.name == "json":
+        if self.api == "echo_json":
             value = json_format.ParseDict(json.loads(json.dumps(self.doc)), struct_pb2.Value())
             return pb.Request(api_name=self.api, json=value)
         arr = self.arr
@@ -79,7 +87,7 @@ class Workload:
         return pb.Request(api_name=self.api, ndarray=nd)
 
     def check(self, response):
-        if self.name == "json":
+        if self.api == "echo_json":
             return json_format.MessageToDict(response.json) is not None
         nd = response.ndarray
         out = np.array(list(nd.float_values), dtype=np.float32).reshape(tuple(nd.shape))

@@ -13,9 +13,9 @@ import statistics
 import subprocess
 
 ORDER = ["ours-sync", "ours-async", "raw-core", "raw-core-cq", "cpp-grpc", "python-grpcio"]
-WORKLOADS = ["small", "1k", "json", "1m", "16m"]
-LABEL = {"small": "1×4 f32", "1k": "1 K f32", "json": "JSON 1 KB", "1m": "1 M f32",
-         "16m": "16 M f32"}
+WORKLOADS = ["small", "1k", "json", "json64k", "json1m", "1m", "16m"]
+LABEL = {"small": "1×4 f32", "1k": "1 K f32", "json": "JSON 1 KB", "json64k": "JSON 64 KB",
+         "json1m": "JSON 1 MB", "1m": "1 M f32", "16m": "16 M f32"}
 
 
 def sh(cmd):
@@ -168,6 +168,13 @@ class Report:
                                    ratio(ours, pyt), 30, ">=",
                                    f"{fmt(ours)} vs {fmt(pyt)} MB/s; raw Core reaches "
                                    f"{fmt(floor)}× Python"))
+        for w, c, limit in (("json", "ours-sync", 1.5), ("json", "ours-async", 1.5),
+                            ("json1m", "ours-sync", 2.0)):
+            ours = g(c, w, 1, "cpu_us_per_call")
+            raw = g("raw-core", w, 1, "cpu_us_per_call")
+            rows.append(self.check(f"{LABEL[w]}, 1 in flight: {c} client CPU/call ≤ {limit:g}× "
+                                   "raw Core", ratio(ours, raw), limit, "<=",
+                                   f"{fmt(ours)} vs {fmt(raw)} µs"))
         payload = (16 << 20) * 4  # 16 M floats
         rss = g("ours-sync", "16m", 1, "maxrss_kb")
         rows.append(self.check("16 M f32: ours-sync peak RSS ≤ 3× payload (64 MiB)",

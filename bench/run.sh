@@ -13,7 +13,9 @@
 #   BENCH_MIN_CALLS [3]       at least this many timed calls per cell (16M cells: 1, and
 #                             no warm-up)
 #   BENCH_CELLS               workload:in-flight pairs
-#                             [small:1 small:8 small:64 1k:1 1k:64 json:1 json:64 1m:1 1m:8 16m:1]
+#                             [small:1 small:8 small:64 1k:1 1k:64 json:1 json:64 json64k:1
+#                              json1m:1 1m:1 1m:8 16m:1] (json64k, json1m: arrays of copies
+#                              of bench/payload.json, 64 KiB and 1 MiB of text)
 #   BENCH_CONTENDERS          [ours-sync ours-async raw-core raw-core-cq cpp-grpc python-grpcio]
 #   BENCH_BUILD_DIR [build-bench]
 #   BENCH_PROFILE [1]         0 skips the callgrind/perf profiles (bench/profile.sh, ~1 min)
@@ -27,7 +29,7 @@ seconds=${BENCH_SECONDS:-1}
 seconds_16m=${BENCH_SECONDS_16M:-2}
 warmup=${BENCH_WARMUP:-0.2}
 min_calls=${BENCH_MIN_CALLS:-3}
-cells=${BENCH_CELLS:-small:1 small:8 small:64 1k:1 1k:64 json:1 json:64 1m:1 1m:8 16m:1}
+cells=${BENCH_CELLS:-small:1 small:8 small:64 1k:1 1k:64 json:1 json:64 json64k:1 json1m:1 1m:1 1m:8 16m:1}
 contenders=${BENCH_CONTENDERS:-ours-sync ours-async raw-core raw-core-cq cpp-grpc python-grpcio}
 build=${BENCH_BUILD_DIR:-build-bench}
 

@@ -54,7 +54,8 @@ cmake --build "$root/build-tsan" -j"$(nproc)" --target test_async_engine test_in
 (cd build-tsan && ctest --output-on-failure --timeout 600 -R 'async')
 
 # Each decoder a server's bytes reach, and the CLI's input parsers (fuzz_cli), fuzzed for a
-# bounded time from the seed corpora;
+# bounded time from the seed corpora (fuzz_json also compares the JSON text and Value-bytes paths
+# with the tree-based pipeline they replaced, tests/fuzz/json_oracle.c: a difference aborts);
 # a crash, leak or undefined behaviour fails the run (libFuzzer exits non-zero).
 echo "== fuzz the reply and JSON decoders and the CLI input parsers (libFuzzer, ASan+UBSan, ${BG_FUZZ_SECONDS:-30} s each)"
 CC=clang cmake -S "$root" -B "$root/build-fuzz" -DCMAKE_BUILD_TYPE=Debug -DBG_SANITIZE=ON \

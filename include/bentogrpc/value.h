@@ -273,10 +273,11 @@ BG_API const bg_value *bg_dataframe_find_column(const bg_value *value, const cha
 
 /* ---- JSON (google.protobuf.Value on the wire) ---- */
 
-/** Parses UTF-8 JSON text with jansson. Refused with a clear error: invalid JSON,
- *  NaN/Infinity, integers beyond +-2^53 (the wire carries every number as a double; they would
- *  silently change), nesting deeper than BG_JSON_MAX_NESTING.
- *  @param text the JSON text (copied as parsed).
+/** Parses UTF-8 JSON text straight into the google.protobuf.Value bytes it is sent as (no
+ *  parse tree). Refused with a clear error (jansson's words for invalid JSON): invalid JSON,
+ *  duplicate keys, NaN/Infinity, integers beyond +-2^53 (the wire carries every number as a
+ *  double; they would silently change), nesting deeper than BG_JSON_MAX_NESTING.
+ *  @param text the JSON text (read, not kept).
  *  @param len  its length in bytes; (size_t)-1 for NUL-terminated text.
  *  @param err  filled on failure; may be NULL.
  *  @return the new value, or NULL with `err` filled (BG_ERR_INVALID_ARGUMENT naming the

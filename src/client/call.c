@@ -9,6 +9,7 @@
 #include "log_internal.h"
 #include "wire/byte_buffer.h"
 #include "wire/file_as_bytes.h"
+#include "wire/json_value.h"
 #include "wire/ndarray_stream.h"
 
 static bg_status fail_unknown_api(const bg_client *client, const char *api_name, bg_error *err) {
@@ -98,6 +99,11 @@ static bg_status decode_response(const bg_client *client, const bg_api *api,
   const ProtobufCMessageDescriptor *type = ctx.protocol == BGI_PROTOCOL_V1ALPHA1
                                                ? &bentoml__grpc__v1alpha1__response__descriptor
                                                : &bentoml__grpc__v1__response__descriptor;
+  if (!api || api->output.descriptor == &bgi_json_descriptor) {
+    bg_status fast = bgi_json_reply_decode(type, bytes, output, err); /* no tree */
+    if (fast != BG_ERR_UNSUPPORTED)
+      return fast;
+  }
   ProtobufCMessage *msg;
   bg_status st = bgi_wire_unpack(type, bytes, "Call reply", &msg, err);
   if (st != BG_OK)

@@ -1,97 +1,72 @@
-/* JSON values: parsed and checked with jansson; printed with shortest round-trip numbers. */
+/* JSON numbers as text: the shortest digits that read back as the same double. (JSON values
+ * themselves are held as wire bytes: wire/json_value.c, wire/json_transcode.c.) */
 #include <float.h>
-#include <jansson.h>
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
-#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "error_internal.h"
 #include "value/value_internal.h"
 
-#define MAX_SAFE_INTEGER 9007199254740992LL /* 2^53: beyond it a double skips integers */
+static const double exact_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8, 1e9,
+                                     1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
 
-/* What google.protobuf.Value cannot carry unchanged is refused, never altered. */
-/* `depth` counts the containers around and including `j`. */
-static bg_status check(const json_t *j, int depth, int max_nesting, bg_error *err) {
-  if ((json_is_array(j) || json_is_object(j)) && depth > max_nesting)
-    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                    "JSON is nested deeper than %d levels, more than BentoML's server accepts",
-                    max_nesting);
-  switch (json_typeof(j)) {
-  case JSON_INTEGER: {
-    json_int_t v = json_integer_value(j);
-    if (v > MAX_SAFE_INTEGER || v < -MAX_SAFE_INTEGER)
-      return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                      "JSON integer %lld is beyond +-2^53; the protocol sends numbers as doubles, "
-                      "so it would arrive changed (send it as a string)",
-                      (long long)v);
-    return BG_OK;
-  }
-  case JSON_REAL:
-    if (!isfinite(json_real_value(j)))
-      return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "JSON cannot carry NaN or Infinity");
-    return BG_OK;
-  case JSON_ARRAY:
-    for (size_t i = 0; i < json_array_size(j); i++)
-      if (check(json_array_get(j, i), depth + 1, max_nesting, err) != BG_OK)
-        return BG_ERR_INVALID_ARGUMENT;
-    return BG_OK;
-  case JSON_OBJECT: {
-    const char *key;
-    json_t *member;
-    json_object_foreach((json_t *)j, key, member) {
-      if (check(member, depth + 1, max_nesting, err) != BG_OK)
-        return BG_ERR_INVALID_ARGUMENT;
+/* The common case without printf or strtod: |d| in [1e-4, 1e15) (the plain layout) with at
+ * most 15 significant digits. For q = 0, 1, ... fraction digits, m = round(|d| * 10^q) is the
+ * only integer that can read back as |d| (any that does lies within |d| * 10^q * 2^-53 < 0.12
+ * of the exact product, and the computed product within as much again), and m / 10^q, both
+ * exact (m < 10^15 < 2^53, q <= 18 < 23), is one correctly rounded division: exactly what strtod
+ * makes of the decimal. So the first q that reads back gives the shortest digits, which below
+ * 16 significant digits are unique (see below): the same text as the general path. false when
+ * the general path must decide (more digits, other magnitudes, 0, or a host whose double
+ * arithmetic is not plain IEEE binary64). */
+static size_t format_plain_short(char *buf, double d) {
+#if FLT_EVAL_METHOD != 0
+  (void)buf, (void)d;
+  return 0;
+#else
+  double a = fabs(d);
+  if (!(a >= 1e-4 && a < 1e15))
+    return 0;
+  for (int q = 0; q < (int)(sizeof exact_pow10 / sizeof *exact_pow10); q++) {
+    double x = a * exact_pow10[q];
+    if (x >= 1e15)
+      return 0;                             /* 16 or more significant digits */
+    double m = (double)(uint64_t)(x + 0.5); /* the nearest integer when one can read back */
+    if (m / exact_pow10[q] != a)
+      continue;
+    char digits[24];
+    int n = 0;
+    for (uint64_t v = (uint64_t)m; v; v /= 10)
+      digits[n++] = (char)('0' + v % 10); /* reversed */
+    char *p = buf;
+    if (d < 0)
+      *p++ = '-';
+    if (n <= q) { /* 0.00ddd */
+      *p++ = '0';
+      *p++ = '.';
+      for (int i = 0; i < q - n; i++)
+        *p++ = '0';
+      while (n)
+        *p++ = digits[--n];
+    } else {
+      while (n > q)
+        *p++ = digits[--n];
+      *p++ = '.';
+      if (!q)
+        *p++ = '0';
+      while (n)
+        *p++ = digits[--n];
     }
-    return BG_OK;
+    *p = '\0';
+    return (size_t)(p - buf);
   }
-  default: return BG_OK;
-  }
-}
-
-/* ---- printing ---- */
-
-typedef struct out {
-  char *buf;
-  size_t len, cap;
-  bool failed;
-  int indent; /* spaces per level; 0: compact */
-  int level;
-} out;
-
-static void put(out *o, const char *s, size_t n) {
-  if (o->failed)
-    return;
-  if (o->len + n + 1 > o->cap) {
-    size_t cap = o->cap ? o->cap : 64;
-    while (cap < o->len + n + 1)
-      cap *= 2;
-    char *grown = realloc(o->buf, cap);
-    if (!grown) {
-      o->failed = true;
-      return;
-    }
-    o->buf = grown;
-    o->cap = cap;
-  }
-  memcpy(o->buf + o->len, s, n);
-  o->len += n;
-  o->buf[o->len] = '\0';
-}
-
-static void put_str(out *o, const char *s) { put(o, s, strlen(s)); }
-
-/* Line break and indentation before an element or a closing bracket (pretty form only). */
-static void newline(out *o) {
-  if (!o->indent)
-    return;
-  put(o, "\n", 1);
-  for (int i = 0; i < o->indent * o->level; i++)
-    put(o, " ", 1);
+  return 0;
+#endif
 }
 
 /* The "C" locale for printing numbers: JSON wants '.', whatever locale the application set
@@ -104,7 +79,18 @@ static void make_c_numeric(void) { c_numeric = newlocale(LC_NUMERIC_MASK, "C", (
  * way a person (and Python's repr) writes it: plain digits for exponents -4..15 ("10.0",
  * "0.001", "1234567.0"), else scientific ("1e+16", "1.5e-05"). Integral values keep a ".0"
  * so they still read as numbers of the wire's double kind. */
+size_t bgi_json_format_real_n(char *buf, double d) {
+  size_t n = format_plain_short(buf, d);
+  if (!n) {
+    bgi_json_format_real(buf, BGI_JSON_REAL_MAX, d);
+    n = strlen(buf);
+  }
+  return n;
+}
+
 void bgi_json_format_real(char *buf, size_t cap, double d) {
+  if (cap >= BGI_JSON_REAL_MAX && format_plain_short(buf, d))
+    return;
   if (!isfinite(d)) { /* JSON values never hold these (check() refuses them) */
     snprintf(buf, cap, "%s", isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
     return;
@@ -172,164 +158,4 @@ void bgi_json_format_real(char *buf, size_t cap, double d) {
     text[len] = '\0';
   }
   snprintf(buf, cap, "%s", text);
-}
-
-static void put_real(out *o, double d) {
-  char buf[BGI_JSON_REAL_MAX];
-  bgi_json_format_real(buf, sizeof buf, d);
-  put_str(o, buf);
-}
-
-static void put_string(out *o, const char *s, size_t n) {
-  put(o, "\"", 1);
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    char esc[8];
-    switch (c) {
-    case '"': put(o, "\\\"", 2); break;
-    case '\\': put(o, "\\\\", 2); break;
-    case '\n': put(o, "\\n", 2); break;
-    case '\r': put(o, "\\r", 2); break;
-    case '\t': put(o, "\\t", 2); break;
-    case '\b': put(o, "\\b", 2); break;
-    case '\f': put(o, "\\f", 2); break;
-    default:
-      if (c < 0x20) {
-        snprintf(esc, sizeof esc, "\\u%04x", c);
-        put_str(o, esc);
-      } else {
-        put(o, (const char *)&s[i], 1); /* UTF-8 passes through */
-      }
-    }
-  }
-  put(o, "\"", 1);
-}
-
-static void put_object(out *o, const json_t *j);
-
-static void put_json(out *o, const json_t *j) {
-  char num[32];
-  switch (json_typeof(j)) {
-  case JSON_NULL: put_str(o, "null"); break;
-  case JSON_TRUE: put_str(o, "true"); break;
-  case JSON_FALSE: put_str(o, "false"); break;
-  case JSON_INTEGER:
-    snprintf(num, sizeof num, "%lld", (long long)json_integer_value(j));
-    put_str(o, num);
-    break;
-  case JSON_REAL: put_real(o, json_real_value(j)); break;
-  case JSON_STRING: put_string(o, json_string_value(j), json_string_length(j)); break;
-  case JSON_ARRAY:
-    put(o, "[", 1);
-    o->level++;
-    for (size_t i = 0; i < json_array_size(j); i++) {
-      if (i)
-        put(o, ",", 1);
-      newline(o);
-      put_json(o, json_array_get(j, i));
-    }
-    o->level--;
-    if (json_array_size(j))
-      newline(o);
-    put(o, "]", 1);
-    break;
-  case JSON_OBJECT: put_object(o, j); break;
-  }
-}
-
-static int compare_keys(const void *a, const void *b) {
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Keys in sorted order: a Struct's keys have no order on the wire, so the text is made
- * deterministic instead of following whatever order a server happened to send. */
-static void put_object(out *o, const json_t *j) {
-  size_t n = json_object_size(j), i = 0;
-  const char **keys = malloc((n ? n : 1) * sizeof *keys);
-  if (!keys) {
-    o->failed = true;
-    return;
-  }
-  const char *key;
-  json_t *member;
-  json_object_foreach((json_t *)j, key, member) keys[i++] = key;
-  qsort(keys, n, sizeof *keys, compare_keys);
-  put(o, "{", 1);
-  o->level++;
-  for (i = 0; i < n; i++) {
-    if (i)
-      put(o, ",", 1);
-    newline(o);
-    put_string(o, keys[i], strlen(keys[i]));
-    put(o, o->indent ? ": " : ":", o->indent ? 2 : 1);
-    put_json(o, json_object_get(j, keys[i]));
-  }
-  o->level--;
-  if (n)
-    newline(o);
-  put(o, "}", 1);
-  free(keys);
-}
-
-bg_value *bgi_json_adopt(json_t *json, int max_nesting, bg_error *err) {
-  if (check(json, 1, max_nesting, err) != BG_OK) {
-    json_decref(json);
-    return NULL;
-  }
-  bg_value *v = bgi_value_alloc(BG_VALUE_JSON, err);
-  if (!v) {
-    json_decref(json);
-    return NULL;
-  }
-  v->as.json.json = json;
-  atomic_init(&v->as.json.text, NULL);
-  return v;
-}
-
-BG_API bg_value *bg_json_parse(const char *text, size_t len, bg_error *err) {
-  BGI_ERROR_SINK(err);
-  if (!text) {
-    bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "JSON text is NULL");
-    return NULL;
-  }
-  if (len == (size_t)-1)
-    len = strlen(text);
-  json_error_t jerr;
-  json_t *json = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
-  if (!json) {
-    bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "invalid JSON at line %d, column %d: %s", jerr.line,
-             jerr.column, jerr.text);
-    return NULL;
-  }
-  return bgi_json_adopt(json, BG_JSON_MAX_NESTING, err);
-}
-
-/* Rendered on first use (most calls never read the input's text); concurrent first reads
- * race to publish one rendering and the losers free theirs, so reads stay thread-safe. */
-BG_API const char *bg_json_text(const bg_value *value) {
-  if (!value || value->kind != BG_VALUE_JSON)
-    return NULL;
-  bg_value *v = (bg_value *)value;
-  char *text = atomic_load(&v->as.json.text);
-  if (text)
-    return text;
-  char *fresh = bg_json_format(value, 0);
-  if (!fresh)
-    return NULL;
-  if (atomic_compare_exchange_strong(&v->as.json.text, &text, fresh))
-    return fresh;
-  free(fresh);
-  return text;
-}
-
-BG_API char *bg_json_format(const bg_value *value, int indent) {
-  if (!value || value->kind != BG_VALUE_JSON || indent < 0 || indent > 16)
-    return NULL;
-  out o = {.indent = indent};
-  put_json(&o, value->as.json.json);
-  if (o.failed) {
-    free(o.buf);
-    return NULL;
-  }
-  return o.buf;
 }

@@ -1,5 +1,4 @@
 /* Kind-independent parts of bg_value: allocation, kind names and freeing. */
-#include <jansson.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -62,7 +61,7 @@ BG_API void bg_value_free(bg_value *value) {
   case BG_VALUE_DATAFRAME:
   case BG_VALUE_MULTIPART: free_children(&value->as.children); break;
   case BG_VALUE_JSON:
-    json_decref(value->as.json.json);
+    free(value->as.json.block);
     free(atomic_load(&value->as.json.text));
     break;
   case BG_VALUE_TEXT: free(value->as.text.utf8); break;

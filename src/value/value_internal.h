@@ -32,8 +32,15 @@ typedef struct bgi_children {
   bg_value **values; /* owned */
 } bgi_children;
 
+/* A JSON value is held as its google.protobuf.Value bytes (wire/json_transcode.h, whose
+ * bgi_json_wire has these fields): no tree. */
 typedef struct bgi_json_value {
-  struct json_t *json;  /* jansson value, owned */
+  void *block;          /* owns bytes and ints; free() */
+  const uint8_t *bytes; /* the Value message */
+  size_t size;
+  size_t prefix;      /* bytes[-prefix, 0): the varint of size, when sent as a field */
+  const size_t *ints; /* offsets of numbers that were integers in the parsed text */
+  size_t n_ints;
   _Atomic(char *) text; /* compact text, owned; rendered on first bg_json_text() */
 } bgi_json_value;
 
@@ -64,10 +71,6 @@ bg_value *bgi_array_adopt(bg_value_kind kind, bg_dtype dtype, const int64_t *sha
 /* A zeroed value of `kind`, or NULL with err. */
 bg_value *bgi_value_alloc(bg_value_kind kind, bg_error *err);
 
-/* Takes a jansson value (reference stolen, also on failure) into a JSON value; checks what
- * the wire cannot carry and nesting up to `max_nesting`. */
-bg_value *bgi_json_adopt(struct json_t *json, int max_nesting, bg_error *err);
-
 /* A text value that takes ownership of `utf8` (malloc'd, `length` bytes plus NUL), after
  * checking it is UTF-8. Frees it on failure. */
 bg_value *bgi_text_adopt(char *utf8, size_t length, bg_error *err);
@@ -93,6 +96,10 @@ bool bgi_mime_valid(const char *mime);
 /* The shortest text that reads back as exactly `d`, written as a person writes numbers
  * ("10.0", "0.1", "1e+300"); locale-independent. */
 void bgi_json_format_real(char *buf, size_t cap, double d);
+
+/* bgi_json_format_real into `buf` (BGI_JSON_REAL_MAX bytes), without the NUL; returns the
+ * length. */
+size_t bgi_json_format_real_n(char *buf, double d);
 
 /* true when `s` (n bytes) is valid UTF-8 without NUL bytes. */
 bool bgi_utf8_valid(const char *s, size_t n);

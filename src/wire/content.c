@@ -86,6 +86,7 @@ static ProtobufCMessage *make_file(const bgi_file_content *file, bgi_protocol pr
 
 /* Pointers to the members of Request and Part, which share C types but not numbers. */
 typedef struct slots {
+  ProtobufCMessage *message; /* the Request or Part */
   ProtobufCBinaryData *bytes;
   bgi_pb_ndarray **ndarray;
   Bentoml__Grpc__V1__DataFrame **dataframe;
@@ -104,7 +105,23 @@ static bg_status fill(const bgi_content *c, bgi_protocol protocol, bgi_arena *ar
   case BGI_MEMBER_DATAFRAME: *s.dataframe = c->as.dataframe; return BG_OK;
   case BGI_MEMBER_SERIES: *s.series = c->as.series; return BG_OK;
   case BGI_MEMBER_TEXT: *s.text = c->as.text; return BG_OK;
-  case BGI_MEMBER_JSON: *s.json = c->as.json; return BG_OK;
+  case BGI_MEMBER_JSON: {
+    /* The Value's bytes are already wire bytes: protobuf-c writes an unknown field as it is,
+     * after the known ones, so the message packs to the bytes it would with the json member
+     * set (it is the last field of both messages that is set), without a tree. */
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(s.message->descriptor, "json");
+    ProtobufCMessageUnknownField *u = bgi_arena_alloc(arena, sizeof *u);
+    if (!u)
+      return BGI_FAIL_NOMEM(err);
+    u->tag = f->id;
+    u->wire_type = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED;
+    u->len = c->as.json_bytes.len;
+    u->data = c->as.json_bytes.data;
+    s.message->n_unknown_fields = 1;
+    s.message->unknown_fields = u;
+    return BG_OK;
+  }
   case BGI_MEMBER_MULTIPART:
     if (!s.multipart)
       return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "a multipart cannot be a part");
@@ -134,10 +151,12 @@ bg_status bgi_content_to_request(const bgi_content *content, bgi_protocol protoc
       [BGI_MEMBER_JSON] = BENTOML__GRPC__V1__REQUEST__CONTENT_JSON,
       [BGI_MEMBER_MULTIPART] = BENTOML__GRPC__V1__REQUEST__CONTENT_MULTIPART};
   slots s = {
-      &r->serialized_bytes, &r->ndarray, &r->dataframe, &r->series, &r->file, &r->text, &r->json,
-      &r->multipart};
+      &r->base, &r->serialized_bytes, &r->ndarray, &r->dataframe, &r->series, &r->file, &r->text,
+      &r->json, &r->multipart};
+  r->base.n_unknown_fields = 0; /* ours only: the JSON member's (fill) */
+  r->content_case = BENTOML__GRPC__V1__REQUEST__CONTENT__NOT_SET;
   bg_status st = fill(content, protocol, arena, s, err);
-  if (st == BG_OK)
+  if (st == BG_OK && content->member != BGI_MEMBER_JSON)
     r->content_case = (Bentoml__Grpc__V1__Request__ContentCase)cases[content->member];
   return st;
 }
@@ -153,16 +172,15 @@ bg_status bgi_content_to_part(const bgi_content *content, bgi_protocol protocol,
       [BGI_MEMBER_TEXT] = BENTOML__GRPC__V1__PART__REPRESENTATION_TEXT,
       [BGI_MEMBER_JSON] = BENTOML__GRPC__V1__PART__REPRESENTATION_JSON,
       [BGI_MEMBER_MULTIPART] = 0};
-  slots s = {&p->serialized_bytes,
-             &p->ndarray,
-             &p->dataframe,
-             &p->series,
-             &p->file,
-             &p->text,
-             &p->json,
+  slots s = {&p->base,    &p->serialized_bytes,
+             &p->ndarray, &p->dataframe,
+             &p->series,  &p->file,
+             &p->text,    &p->json,
              NULL};
+  p->base.n_unknown_fields = 0; /* ours only: the JSON member's (fill) */
+  p->representation_case = BENTOML__GRPC__V1__PART__REPRESENTATION__NOT_SET;
   bg_status st = fill(content, protocol, arena, s, err);
-  if (st == BG_OK)
+  if (st == BG_OK && content->member != BGI_MEMBER_JSON)
     p->representation_case = (Bentoml__Grpc__V1__Part__RepresentationCase)cases[content->member];
   return st;
 }

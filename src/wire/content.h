@@ -42,7 +42,8 @@ typedef struct bgi_content {
     Bentoml__Grpc__V1__Series *series;
     bgi_file_content file;
     Google__Protobuf__StringValue *text;
-    Google__Protobuf__Value *json;
+    Google__Protobuf__Value *json;  /* decoded */
+    ProtobufCBinaryData json_bytes; /* encoding: varint length + the Value's bytes */
     Bentoml__Grpc__V1__Multipart *multipart;
   } as;
 } bgi_content;

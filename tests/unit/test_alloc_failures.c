@@ -28,6 +28,7 @@
 #include "client/interceptor_internal.h"
 #include "descriptors/descriptor.h"
 #include "wire/byte_buffer.h"
+#include "wire/json_value.h"
 
 void *__real_malloc(size_t size);
 void *__real_calloc(size_t n, size_t size);
@@ -274,10 +275,16 @@ static void content_to_response(const bgi_content *c, bgi_pb_response *r,
     r->content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_DATAFRAME;
     r->dataframe = c->as.dataframe;
     break;
-  case BGI_MEMBER_JSON:
-    r->content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_JSON;
-    r->json = c->as.json;
+  case BGI_MEMBER_JSON: { /* the Value's bytes as they are, as the Request carries them */
+    static ProtobufCMessageUnknownField json_field;
+    json_field = (ProtobufCMessageUnknownField){.tag = 8,
+                                                .wire_type = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED,
+                                                .len = c->as.json_bytes.len,
+                                                .data = c->as.json_bytes.data};
+    r->base.n_unknown_fields = 1;
+    r->base.unknown_fields = &json_field;
     break;
+  }
   case BGI_MEMBER_TEXT:
     r->content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_TEXT;
     r->text = c->as.text;
@@ -350,6 +357,15 @@ static bg_status decode_replies(bg_error *err) {
   for (size_t i = 0; st == BG_OK && i < n_inputs; i++) {
     ProtobufCMessage *pb = NULL;
     grpc_byte_buffer *copy = grpc_byte_buffer_copy(replies[i]);
+    if (input_descriptors[i] == &bgi_json_descriptor) { /* the Call's path for JSON replies */
+      bg_value *fast = NULL;
+      st = bgi_json_reply_decode(&bentoml__grpc__v1__response__descriptor, copy, &fast, err);
+      bg_value_free(fast);
+      if (st != BG_OK) {
+        grpc_byte_buffer_destroy(copy);
+        break;
+      }
+    }
     st = bgi_wire_unpack(&bentoml__grpc__v1__response__descriptor, copy, "reply", &pb, err);
     grpc_byte_buffer_destroy(copy);
     if (st != BG_OK)

@@ -37,6 +37,24 @@ static void test_v1alpha1_kinds(void **state) {
   assert_null(bgi_v1alpha1_kind_mime(-1));
 }
 
+/* `got` packs to the same bytes as `want`. */
+static void assert_same_packing(const ProtobufCMessage *got, const ProtobufCMessage *want) {
+  uint8_t a[64], b[64];
+  size_t n = protobuf_c_message_get_packed_size(got);
+  assert_true(n <= sizeof a);
+  assert_int_equal(protobuf_c_message_pack(got, a), n);
+  assert_int_equal(protobuf_c_message_get_packed_size(want), n);
+  assert_int_equal(protobuf_c_message_pack(want, b), n);
+  assert_memory_equal(a, b, n);
+}
+
+/* The JSON member: Value bytes (length prefix first, as a JSON value keeps them) that go out as
+ * they are, packing to the bytes of the json member set to that Value. */
+static const uint8_t null_value_field[] = {0x02, 0x08, 0x00};
+static const bgi_content json_content = {
+    .member = BGI_MEMBER_JSON,
+    .as.json_bytes = {sizeof null_value_field, (uint8_t *)null_value_field}};
+
 /* Every member lands in the Request's field of that member, with its content case. */
 static void test_to_request_every_member(void **state) {
   (void)state;
@@ -77,10 +95,15 @@ static void test_to_request_every_member(void **state) {
   assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT_TEXT);
   assert_ptr_equal(r.text, &tx);
 
-  c = (bgi_content){.member = BGI_MEMBER_JSON, .as.json = &js};
-  assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
-  assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT_JSON);
-  assert_ptr_equal(r.json, &js);
+  r.api_name = "echo_json";
+  assert_int_equal(bgi_content_to_request(&json_content, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
+  js.kind_case = GOOGLE__PROTOBUF__VALUE__KIND_NULL_VALUE;
+  bgi_pb_request want = BENTOML__GRPC__V1__REQUEST__INIT;
+  want.api_name = "echo_json";
+  want.content_case = BENTOML__GRPC__V1__REQUEST__CONTENT_JSON;
+  want.json = &js;
+  assert_same_packing(&r.base, &want.base);
+  r.api_name = (char *)protobuf_c_empty_string;
 
   c = (bgi_content){.member = BGI_MEMBER_MULTIPART, .as.multipart = &mp};
   assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
@@ -120,7 +143,6 @@ static void test_to_part(void **state) {
     bgi_content content;
     int representation;
   } cases[] = {
-      {{.member = BGI_MEMBER_JSON, .as.json = &js}, BENTOML__GRPC__V1__PART__REPRESENTATION_JSON},
       {{.member = BGI_MEMBER_TEXT, .as.text = &tx}, BENTOML__GRPC__V1__PART__REPRESENTATION_TEXT},
       {{.member = BGI_MEMBER_NDARRAY, .as.ndarray = &nd},
        BENTOML__GRPC__V1__PART__REPRESENTATION_NDARRAY},
@@ -140,6 +162,12 @@ static void test_to_part(void **state) {
   }
   assert_ptr_equal(p.file->base.descriptor, &bentoml__grpc__v1__file__descriptor);
   assert_string_equal(p.file->kind, "text/csv");
+  assert_int_equal(bgi_content_to_part(&json_content, BGI_PROTOCOL_V1, &arena, &p, &err), BG_OK);
+  js.kind_case = GOOGLE__PROTOBUF__VALUE__KIND_NULL_VALUE;
+  Bentoml__Grpc__V1__Part want = BENTOML__GRPC__V1__PART__INIT;
+  want.representation_case = BENTOML__GRPC__V1__PART__REPRESENTATION_JSON;
+  want.json = &js;
+  assert_same_packing(&p.base, &want.base);
 
   Bentoml__Grpc__V1__Multipart mp = BENTOML__GRPC__V1__MULTIPART__INIT;
   Bentoml__Grpc__V1__Part untouched = BENTOML__GRPC__V1__PART__INIT;

@@ -1,0 +1,1237 @@
+/* JSON text <-> google.protobuf.Value wire bytes (json_transcode.h).
+ *
+ * Text -> bytes: every length prefix precedes what it measures, so the encoder first reads the
+ * text into a flat token list, validating it and adding up each container's size as it
+ * closes (post-order), then writes the bytes in one pass over the tokens. Lengths are minimal
+ * varints, as protobuf-c writes them: the bytes equal protobuf-c's packing of the same Value
+ * (the fuzzer fuzz_json_wire checks it against the tree-based encoder). */
+#include <float.h>
+#include <locale.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "utf8.h"
+#include "value/value_internal.h"
+#include "wire/json_transcode.h"
+#include "wire/pb_raw.h"
+
+/* google.protobuf.Value / Struct / ListValue / Struct.FieldsEntry field keys (PROTOCOL.md
+ * §2.12); each is one byte on the wire. */
+enum {
+  K_NULL = BGI_PB_TAG(1, BGI_PB_VARINT),
+  K_NUMBER = BGI_PB_TAG(2, BGI_PB_I64),
+  K_STRING = BGI_PB_TAG(3, BGI_PB_LEN),
+  K_BOOL = BGI_PB_TAG(4, BGI_PB_VARINT),
+  K_STRUCT = BGI_PB_TAG(5, BGI_PB_LEN),
+  K_LIST = BGI_PB_TAG(6, BGI_PB_LEN),
+  K_FIELDS = BGI_PB_TAG(1, BGI_PB_LEN), /* Struct.fields, ListValue.values */
+  K_ENTRY_KEY = BGI_PB_TAG(1, BGI_PB_LEN),
+  K_ENTRY_VALUE = BGI_PB_TAG(2, BGI_PB_LEN)
+};
+
+#define MAX_SAFE_INTEGER 9007199254740992.0 /* 2^53 */
+
+/* Bytes before a Value for its length prefix: a varint of up to 2^35 - 1. */
+#define BGI_JSON_PREFIX_ROOM 5
+
+/* ---- text -> tokens ---- */
+
+enum { T_NULL, T_FALSE, T_TRUE, T_NUMBER, T_STRING, T_ARRAY, T_OBJECT };
+
+typedef struct token {
+  uint8_t kind;
+  bool integer; /* T_NUMBER: written without fraction or exponent */
+  bool decoded; /* T_STRING: its bytes are in the parser's `dec` buffer (it had escapes) */
+  size_t len;   /* T_STRING: UTF-8 bytes; T_ARRAY, T_OBJECT: bytes of the Struct/ListValue */
+  union {
+    double number;
+    size_t offset; /* T_STRING: in the text, or in `dec` */
+    size_t count;  /* T_ARRAY: items; T_OBJECT: members (a key token, then the value's) */
+  } u;
+} token;
+
+typedef struct frame {
+  size_t container; /* token index */
+  size_t key;       /* object: the token of the member being read */
+  size_t keys_base; /* object: its first entry in `keys` */
+} frame;
+
+/* A growable array that starts in caller-provided (stack) memory. */
+typedef struct grow {
+  void *data;
+  size_t used, cap; /* in elements */
+  bool heap;
+} grow;
+
+static __attribute__((noinline)) bool grow_reserve(grow *g, size_t more, size_t elem) {
+  if (g->used + more <= g->cap)
+    return true;
+  size_t cap = g->cap ? g->cap : 16;
+  while (cap < g->used + more) {
+    if (cap > SIZE_MAX / 2 / elem)
+      return false;
+    cap *= 2;
+  }
+  void *p = g->heap ? realloc(g->data, cap * elem) : malloc(cap * elem);
+  if (!p)
+    return false;
+  if (!g->heap && g->used)
+    memcpy(p, g->data, g->used * elem);
+  g->data = p;
+  g->cap = cap;
+  g->heap = true;
+  return true;
+}
+
+static void grow_free(grow *g) {
+  if (g->heap)
+    free(g->data);
+}
+
+typedef struct parser {
+  const unsigned char *text, *p, *end;
+  int max_nesting;
+  bool allow_nul;
+  grow toks;   /* token */
+  grow keys;   /* size_t: key tokens of the objects being read */
+  grow dec;    /* char: strings with escapes, decoded */
+  size_t ints; /* integer numbers */
+  bool no_memory;
+} parser;
+
+#define TOKS(ps) ((token *)(ps)->toks.data)
+
+static inline size_t new_token(parser *ps, uint8_t kind) {
+  if (ps->toks.used == ps->toks.cap && !grow_reserve(&ps->toks, 1, sizeof(token))) {
+    ps->no_memory = true;
+    return SIZE_MAX;
+  }
+  size_t i = ps->toks.used++;
+  TOKS(ps)[i].kind = kind;
+  TOKS(ps)[i].integer = false;
+  TOKS(ps)[i].decoded = false;
+  TOKS(ps)[i].len = 0;
+  return i;
+}
+
+static inline void skip_ws(parser *ps) {
+  const unsigned char *p = ps->p, *end = ps->end;
+  while (p < end && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+    p++;
+  ps->p = p;
+}
+
+/* Bytes a string copies as they are: printable ASCII other than '"' and '\\'. */
+#define P16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+static const bool plain_bytes[256] = {[0x20] = 1,
+                                      [0x21] = 1,
+                                      [0x23] = 1,
+                                      [0x24] = 1,
+                                      [0x25] = 1,
+                                      [0x26] = 1,
+                                      [0x27] = 1,
+                                      [0x28] = 1,
+                                      [0x29] = 1,
+                                      [0x2a] = 1,
+                                      [0x2b] = 1,
+                                      [0x2c] = 1,
+                                      [0x2d] = 1,
+                                      [0x2e] = 1,
+                                      [0x2f] = 1,
+                                      [0x30] = P16,
+                                      [0x40] = P16,
+                                      [0x50] = 1,
+                                      1,
+                                      1,
+                                      1,
+                                      1,
+                                      1,
+                                      1,
+                                      1,
+                                      1,
+                                      1,
+                                      1,
+                                      1,
+                                      [0x5d] = 1,
+                                      1,
+                                      1,
+                                      [0x60] = P16,
+                                      [0x70] = P16};
+#undef P16
+#define plain(c) plain_bytes[(unsigned char)(c)]
+
+static int hex4(const unsigned char *p) {
+  int v = 0;
+  for (int i = 0; i < 4; i++) {
+    int c = p[i], d;
+    if (c >= '0' && c <= '9')
+      d = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      d = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      d = c - 'A' + 10;
+    else
+      return -1;
+    v = v << 4 | d;
+  }
+  return v;
+}
+
+static bool dec_put(parser *ps, const void *s, size_t n) {
+  if (!grow_reserve(&ps->dec, n, 1)) {
+    ps->no_memory = true;
+    return false;
+  }
+  memcpy((char *)ps->dec.data + ps->dec.used, s, n);
+  ps->dec.used += n;
+  return true;
+}
+
+/* The rest of a string with escapes, from the backslash at ps->p, decoded into `dec`. */
+static bool string_escaped(parser *ps, size_t t, const unsigned char *start) {
+  size_t at = ps->dec.used;
+  if (!dec_put(ps, start, (size_t)(ps->p - start)))
+    return false;
+  const unsigned char *p = ps->p, *end = ps->end;
+  for (;;) {
+    const unsigned char *run = p;
+    while (p < end && plain(*p))
+      p++;
+    if (p > run && !dec_put(ps, run, (size_t)(p - run)))
+      return false;
+    if (p == end)
+      return false;
+    unsigned c = *p;
+    if (c == '"') {
+      ps->p = p + 1;
+      break;
+    }
+    if (c >= 0x80) {
+      size_t n = bgi_utf8_sequence(p, (size_t)(end - p));
+      if (!n || !dec_put(ps, p, n))
+        return false;
+      p += n;
+      continue;
+    }
+    if (c != '\\' || end - p < 2)
+      return false; /* a control character, or the text ends */
+    char out[4];
+    size_t n = 1;
+    switch (p[1]) {
+    case '"': out[0] = '"'; break;
+    case '\\': out[0] = '\\'; break;
+    case '/': out[0] = '/'; break;
+    case 'b': out[0] = '\b'; break;
+    case 'f': out[0] = '\f'; break;
+    case 'n': out[0] = '\n'; break;
+    case 'r': out[0] = '\r'; break;
+    case 't': out[0] = '\t'; break;
+    case 'u': {
+      int cp = end - p >= 6 ? hex4(p + 2) : -1;
+      if (cp < 0 || (cp == 0 && !ps->allow_nul) || (cp >= 0xDC00 && cp <= 0xDFFF))
+        return false; /* bad hex, \u0000 (jansson refuses NUL) or a lone low surrogate */
+      if (cp >= 0xD800 && cp <= 0xDBFF) {
+        int low = end - p >= 12 && p[6] == '\\' && p[7] == 'u' ? hex4(p + 8) : -1;
+        if (low < 0xDC00 || low > 0xDFFF)
+          return false; /* a lone high surrogate */
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+        p += 6;
+      }
+      if (cp < 0x80) {
+        out[0] = (char)cp;
+      } else if (cp < 0x800) {
+        out[0] = (char)(0xC0 | cp >> 6);
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+      } else if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | cp >> 12);
+        out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+      } else {
+        out[0] = (char)(0xF0 | cp >> 18);
+        out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+        out[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+        out[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+      }
+      p += 4;
+      break;
+    }
+    default: return false;
+    }
+    if (!dec_put(ps, out, n))
+      return false;
+    p += 2;
+  }
+  token *tok = &TOKS(ps)[t];
+  tok->decoded = true;
+  tok->u.offset = at;
+  tok->len = ps->dec.used - at;
+  return true;
+}
+
+/* A string token from the opening quote at ps->p. */
+static size_t string_token(parser *ps) {
+  size_t t = new_token(ps, T_STRING);
+  if (t == SIZE_MAX)
+    return t;
+  const unsigned char *start = ++ps->p, *p = start, *end = ps->end;
+  for (;;) {
+    while (p < end && plain(*p))
+      p++;
+    if (p == end)
+      return SIZE_MAX;
+    if (*p == '"')
+      break;
+    if (*p >= 0x80) {
+      size_t n = bgi_utf8_sequence(p, (size_t)(end - p));
+      if (!n)
+        return SIZE_MAX;
+      p += n;
+      continue;
+    }
+    if (*p != '\\')
+      return SIZE_MAX; /* a control character */
+    ps->p = p;
+    return string_escaped(ps, t, start) ? t : SIZE_MAX;
+  }
+  token *tok = &TOKS(ps)[t];
+  tok->u.offset = (size_t)(start - ps->text);
+  tok->len = (size_t)(p - start);
+  ps->p = p + 1;
+  return t;
+}
+
+static const double exact_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+static locale_t c_numeric;
+static pthread_once_t c_numeric_once = PTHREAD_ONCE_INIT;
+static void make_c_numeric(void) { c_numeric = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0); }
+
+/* The correctly rounded double of a JSON number's text (what jansson's strtod gives). */
+static bool slow_strtod(const unsigned char *s, size_t n, double *out, bool *no_memory) {
+  char small[64];
+  char *copy = n < sizeof small ? small : malloc(n + 1);
+  if (!copy) {
+    *no_memory = true;
+    return false;
+  }
+  memcpy(copy, s, n);
+  copy[n] = '\0';
+  pthread_once(&c_numeric_once, make_c_numeric);
+  if (!c_numeric) {
+    if (copy != small)
+      free(copy);
+    *no_memory = true;
+    return false;
+  }
+  locale_t previous = uselocale(c_numeric); /* this thread only, for this call */
+  *out = strtod(copy, NULL);
+  uselocale(previous);
+  if (copy != small)
+    free(copy);
+  return true;
+}
+
+/* A number token at ps->p (JSON's grammar exactly). Integers within +-2^53 and finite
+ * reals; anything else is refused (jansson says "too big integer", check() "beyond +-2^53",
+ * jansson "real number overflow"). */
+static size_t number_token(parser *ps) {
+  const unsigned char *s = ps->p, *p = s, *end = ps->end;
+  bool negative = p < end && *p == '-';
+  if (negative)
+    p++;
+  if (p == end || *p < '0' || *p > '9')
+    return SIZE_MAX;
+  uint64_t mantissa = 0;
+  int digits = 0, dropped = 0; /* significant digits read into mantissa, and past 19 */
+  int exponent = 0;
+  if (*p == '0') {
+    p++;
+  } else {
+    while (p < end && *p >= '0' && *p <= '9') {
+      if (digits < 19) {
+        mantissa = mantissa * 10 + (uint64_t)(*p - '0');
+        digits++;
+      } else {
+        dropped++;
+      }
+      p++;
+    }
+  }
+  bool integer = true;
+  if (p < end && *p == '.') {
+    integer = false;
+    p++;
+    if (p == end || *p < '0' || *p > '9')
+      return SIZE_MAX;
+    while (p < end && *p >= '0' && *p <= '9') {
+      if (mantissa == 0 && *p == '0') {
+        exponent--; /* a leading zero of the fraction */
+      } else if (digits < 19) {
+        mantissa = mantissa * 10 + (uint64_t)(*p - '0');
+        digits++;
+        exponent--;
+      } else {
+        dropped++; /* the slow path reads the text again */
+      }
+      p++;
+    }
+  }
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    integer = false;
+    p++;
+    bool eneg = false;
+    if (p < end && (*p == '+' || *p == '-'))
+      eneg = *p++ == '-';
+    if (p == end || *p < '0' || *p > '9')
+      return SIZE_MAX;
+    int e = 0;
+    while (p < end && *p >= '0' && *p <= '9') {
+      if (e < 100000)
+        e = e * 10 + (*p - '0');
+      p++;
+    }
+    exponent += eneg ? -e : e;
+  }
+  size_t t = new_token(ps, T_NUMBER);
+  if (t == SIZE_MAX)
+    return t;
+  double d;
+  if (integer) {
+    if (dropped || mantissa > (uint64_t)MAX_SAFE_INTEGER)
+      return SIZE_MAX;
+    d = negative ? -(double)mantissa : (double)mantissa; /* "-0" is the integer 0 */
+    if (mantissa == 0)
+      d = 0.0;
+    ps->ints++;
+  } else if (!dropped && digits <= 15 && exponent >= -22 && exponent <= 22) {
+    /* Both operands exact: one correctly rounded operation, strtod's result (Clinger). */
+    d = exponent < 0 ? (double)mantissa / exact_pow10[-exponent]
+                     : (double)mantissa * exact_pow10[exponent];
+    if (negative)
+      d = -d;
+  } else {
+    if (!slow_strtod(s, (size_t)(p - s), &d, &ps->no_memory))
+      return SIZE_MAX;
+    if (!isfinite(d))
+      return SIZE_MAX;
+  }
+  token *tok = &TOKS(ps)[t];
+  tok->integer = integer;
+  tok->u.number = d;
+  ps->p = p;
+  return t;
+}
+
+static size_t literal_token(parser *ps, const char *word, size_t n, uint8_t kind) {
+  if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0)
+    return SIZE_MAX;
+  ps->p += n;
+  return new_token(ps, kind);
+}
+
+/* Bytes of the Value message a token opens. */
+static size_t value_size(const token *t) {
+  switch (t->kind) {
+  case T_NUMBER: return 9;
+  case T_STRING:
+  case T_ARRAY:
+  case T_OBJECT: return 1 + bgi_pb_varint_size(t->len) + t->len;
+  default: return 2;
+  }
+}
+
+/* Bytes of a key field (left out when empty, as proto3 leaves out empty strings). */
+static size_t key_size(const token *k) {
+  return k->len ? 1 + bgi_pb_varint_size(k->len) + k->len : 0;
+}
+
+static size_t entry_size(const token *k, const token *v) {
+  size_t vs = value_size(v);
+  return key_size(k) + 1 + bgi_pb_varint_size(vs) + vs;
+}
+
+static const unsigned char *token_bytes(const parser *ps, const token *t) {
+  return t->decoded ? (const unsigned char *)ps->dec.data + t->u.offset : ps->text + t->u.offset;
+}
+
+typedef struct key_ref {
+  const unsigned char *s;
+  size_t n;
+} key_ref;
+
+static int compare_keys(const void *a, const void *b) {
+  const key_ref *x = a, *y = b;
+  int c = memcmp(x->s, y->s, x->n < y->n ? x->n : y->n);
+  return c ? c : (x->n > y->n) - (x->n < y->n);
+}
+
+/* true when the object whose keys are keys[base..used) has no key twice. */
+static bool keys_unique(parser *ps, size_t base) {
+  size_t n = ps->keys.used - base;
+  const size_t *keys = (const size_t *)ps->keys.data + base;
+  if (n < 2)
+    return true;
+  if (n <= 12) {
+    for (size_t i = 0; i < n; i++) {
+      const token *a = &TOKS(ps)[keys[i]];
+      for (size_t j = i + 1; j < n; j++) {
+        const token *b = &TOKS(ps)[keys[j]];
+        if (a->len != b->len)
+          continue;
+        const unsigned char *x = token_bytes(ps, a), *y = token_bytes(ps, b);
+        if (a->len == 0 || (x[0] == y[0] && memcmp(x, y, a->len) == 0))
+          return false;
+      }
+    }
+    return true;
+  }
+  key_ref *refs = malloc(n * sizeof *refs);
+  if (!refs) {
+    ps->no_memory = true;
+    return false;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const token *k = &TOKS(ps)[keys[i]];
+    refs[i] = (key_ref){token_bytes(ps, k), k->len};
+  }
+  qsort(refs, n, sizeof *refs, compare_keys);
+  bool unique = true;
+  for (size_t i = 1; i < n && unique; i++)
+    unique = compare_keys(&refs[i - 1], &refs[i]) != 0;
+  free(refs);
+  return unique;
+}
+
+/* A key and its ':' (the object's member count was counted by the caller). */
+static inline bool member_key(parser *ps, frame *f) {
+  skip_ws(ps);
+  if (ps->p == ps->end || *ps->p != '"')
+    return false;
+  size_t k = string_token(ps);
+  if (k == SIZE_MAX)
+    return false;
+  if (!grow_reserve(&ps->keys, 1, sizeof(size_t))) {
+    ps->no_memory = true;
+    return false;
+  }
+  ((size_t *)ps->keys.data)[ps->keys.used++] = k;
+  f->key = k;
+  skip_ws(ps);
+  if (ps->p == ps->end || *ps->p != ':')
+    return false;
+  ps->p++;
+  return true;
+}
+
+/* Reads the whole text into tokens; false when it is not JSON this encoder takes. */
+static bool tokenize(parser *ps) {
+  frame stack[BGI_JSON_TEXT_MAX_NESTING + 1];
+  int max =
+      ps->max_nesting < BGI_JSON_TEXT_MAX_NESTING ? ps->max_nesting : BGI_JSON_TEXT_MAX_NESTING;
+  int depth = 0;
+  for (;;) {
+    skip_ws(ps);
+    if (ps->p == ps->end)
+      return false;
+    size_t v;
+    switch (*ps->p) {
+    case '{':
+    case '[': {
+      bool object = *ps->p == '{';
+      if (depth == max)
+        return false; /* nested deeper than max_nesting */
+      size_t c = new_token(ps, object ? T_OBJECT : T_ARRAY);
+      if (c == SIZE_MAX)
+        return false;
+      TOKS(ps)[c].u.count = 0;
+      ps->p++;
+      skip_ws(ps);
+      if (ps->p < ps->end && *ps->p == (object ? '}' : ']')) {
+        ps->p++;
+        v = c; /* empty */
+        break;
+      }
+      frame *f = &stack[depth++];
+      *f = (frame){.container = c, .keys_base = ps->keys.used};
+      TOKS(ps)[c].u.count = 1;
+      if (object && !member_key(ps, f))
+        return false;
+      continue; /* the first item's value */
+    }
+    case '"': v = string_token(ps); break;
+    case 't': v = literal_token(ps, "true", 4, T_TRUE); break;
+    case 'f': v = literal_token(ps, "false", 5, T_FALSE); break;
+    case 'n': v = literal_token(ps, "null", 4, T_NULL); break;
+    default: v = number_token(ps); break;
+    }
+    /* v is complete: add it to its container, then close what ends here */
+    for (;;) {
+      if (v == SIZE_MAX)
+        return false;
+      if (depth == 0) {
+        skip_ws(ps);
+        return ps->p == ps->end;
+      }
+      frame *f = &stack[depth - 1];
+      token *c = &TOKS(ps)[f->container];
+      const token *val = &TOKS(ps)[v];
+      if (c->kind == T_OBJECT) {
+        size_t es = entry_size(&TOKS(ps)[f->key], val);
+        c->len += 1 + bgi_pb_varint_size(es) + es;
+      } else {
+        size_t vs = value_size(val);
+        c->len += 1 + bgi_pb_varint_size(vs) + vs;
+      }
+      skip_ws(ps);
+      if (ps->p == ps->end)
+        return false;
+      if (*ps->p == ',') {
+        ps->p++;
+        c->u.count++;
+        if (c->kind == T_OBJECT && !member_key(ps, f))
+          return false;
+        break; /* the next item's value */
+      }
+      if (*ps->p != (c->kind == T_OBJECT ? '}' : ']'))
+        return false;
+      ps->p++;
+      if (c->kind == T_OBJECT) {
+        if (!keys_unique(ps, f->keys_base))
+          return false;
+        ps->keys.used = f->keys_base;
+      }
+      v = f->container;
+      depth--;
+    }
+  }
+}
+
+/* ---- tokens -> bytes ---- */
+
+static uint8_t *put_bytes(uint8_t *p, const void *s, size_t n) {
+  memcpy(p, s, n);
+  return p + n;
+}
+
+/* Writes the Value of token `t` (its header; a container's items follow). */
+static uint8_t *put_value_head(const parser *ps, const token *t, uint8_t *p, uint8_t *base,
+                               size_t *ints, size_t *n_ints) {
+  switch (t->kind) {
+  case T_NULL:
+    *p++ = K_NULL;
+    *p++ = 0;
+    return p;
+  case T_FALSE:
+  case T_TRUE:
+    *p++ = K_BOOL;
+    *p++ = t->kind == T_TRUE;
+    return p;
+  case T_NUMBER:
+    if (t->integer)
+      ints[(*n_ints)++] = (size_t)(p - base);
+    *p++ = K_NUMBER;
+    return put_bytes(p, &t->u.number, 8); /* little-endian hosts only (see the encoder) */
+  case T_STRING:
+    *p++ = K_STRING;
+    p += bgi_pb_put_varint(p, t->len);
+    return put_bytes(p, token_bytes(ps, t), t->len);
+  default:
+    *p++ = t->kind == T_OBJECT ? K_STRUCT : K_LIST;
+    p += bgi_pb_put_varint(p, t->len);
+    return p;
+  }
+}
+
+static void write_tokens(const parser *ps, uint8_t *base, size_t *ints) {
+  struct {
+    bool object;
+    size_t left;
+  } stack[BGI_JSON_TEXT_MAX_NESTING + 1];
+  int depth = 0;
+  size_t n_ints = 0;
+  const token *toks = TOKS(ps);
+  uint8_t *p = base;
+  for (size_t i = 0;;) {
+    if (depth > 0) {
+      if (stack[depth - 1].object) {
+        const token *k = &toks[i++];
+        size_t es = entry_size(k, &toks[i]);
+        *p++ = K_FIELDS;
+        p += bgi_pb_put_varint(p, es);
+        if (k->len) {
+          *p++ = K_ENTRY_KEY;
+          p += bgi_pb_put_varint(p, k->len);
+          p = put_bytes(p, token_bytes(ps, k), k->len);
+        }
+        *p++ = K_ENTRY_VALUE;
+      } else {
+        *p++ = K_FIELDS;
+      }
+      p += bgi_pb_put_varint(p, value_size(&toks[i]));
+      stack[depth - 1].left--;
+    }
+    const token *t = &toks[i++];
+    p = put_value_head(ps, t, p, base, ints, &n_ints);
+    if ((t->kind == T_ARRAY || t->kind == T_OBJECT) && t->u.count) {
+      stack[depth].object = t->kind == T_OBJECT;
+      stack[depth].left = t->u.count;
+      depth++;
+      continue;
+    }
+    while (depth > 0 && stack[depth - 1].left == 0)
+      depth--;
+    if (depth == 0)
+      return;
+  }
+}
+
+bgi_json_result bgi_json_encode_text(const char *text, size_t len, int max_nesting, bool allow_nul,
+                                     bgi_json_wire *out) {
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ || FLT_EVAL_METHOD != 0
+  (void)text, (void)len, (void)max_nesting, (void)allow_nul, (void)out;
+  return BGI_JSON_REFUSED; /* the tree-based encoder serves other hosts */
+#else
+  token toks_inline[256];
+  size_t keys_inline[64];
+  char dec_inline[512];
+  parser ps = {.text = (const unsigned char *)text,
+               .p = (const unsigned char *)text,
+               .end = (const unsigned char *)text + len,
+               .max_nesting = max_nesting,
+               .allow_nul = allow_nul,
+               .toks = {toks_inline, 0, sizeof toks_inline / sizeof *toks_inline, false},
+               .keys = {keys_inline, 0, sizeof keys_inline / sizeof *keys_inline, false},
+               .dec = {dec_inline, 0, sizeof dec_inline, false}};
+  bgi_json_result result = BGI_JSON_REFUSED;
+  if (tokenize(&ps)) {
+    /* [room for the length prefix][the Value][the integers' offsets], one block */
+    size_t size = value_size(&TOKS(&ps)[0]), prefix = bgi_pb_varint_size(size);
+    size_t ints_at =
+        (BGI_JSON_PREFIX_ROOM + size + sizeof(size_t) - 1) / sizeof(size_t) * sizeof(size_t);
+    uint8_t *block = malloc(ints_at + ps.ints * sizeof(size_t));
+    if (block) {
+      uint8_t *bytes = block + BGI_JSON_PREFIX_ROOM;
+      bgi_pb_put_varint(bytes - prefix, size);
+      write_tokens(&ps, bytes, (size_t *)(block + ints_at));
+      *out = (bgi_json_wire){.block = block,
+                             .bytes = bytes,
+                             .size = size,
+                             .prefix = prefix,
+                             .ints = (const size_t *)(block + ints_at),
+                             .n_ints = ps.ints};
+      result = BGI_JSON_DONE;
+    } else {
+      result = BGI_JSON_NO_MEMORY;
+    }
+  } else if (ps.no_memory) {
+    result = BGI_JSON_NO_MEMORY;
+  }
+  grow_free(&ps.toks);
+  grow_free(&ps.keys);
+  grow_free(&ps.dec);
+  return result;
+#endif
+}
+
+/* ---- a server's bytes: checked ---- */
+
+/* A varint of at most 10 bytes whose tenth carries no more than bit 63. */
+static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *value) {
+  uint64_t v = 0;
+  for (unsigned shift = 0; shift < 70 && *p < end; shift += 7) {
+    uint8_t b = *(*p)++;
+    if (shift == 63 && b > 1)
+      return false;
+    v |= (uint64_t)(b & 0x7f) << shift;
+    if (!(b & 0x80)) {
+      *value = v;
+      return true;
+    }
+  }
+  return false;
+}
+
+/* A length prefix as protobuf-c reads one: at most 5 bytes, below 2^32, within the message. */
+static bool read_length_long(const uint8_t **p, const uint8_t *end, size_t *n) {
+  uint64_t v = 0;
+  for (unsigned shift = 0; shift < 35 && *p < end; shift += 7) {
+    uint8_t b = *(*p)++;
+    v |= (uint64_t)(b & 0x7f) << shift;
+    if (!(b & 0x80)) {
+      if (v > UINT32_MAX || v > (uint64_t)(end - *p))
+        return false;
+      *n = (size_t)v;
+      return true;
+    }
+  }
+  return false;
+}
+
+static inline bool read_length(const uint8_t **p, const uint8_t *end, size_t *n) {
+  if (*p < end && **p < 0x80) { /* the common one-byte length */
+    size_t v = *(*p)++;
+    if (v > (size_t)(end - *p))
+      return false;
+    *n = v;
+    return true;
+  }
+  return read_length_long(p, end, n);
+}
+
+static bool utf8_ok(const uint8_t *s, size_t n, bool nul_allowed) {
+  size_t i = 0;
+  if (nul_allowed) /* ASCII eight bytes at a time */
+    for (uint64_t w; i + 8 <= n && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080u));)
+      i += 8;
+  for (size_t k; i < n; i += k) {
+    if (s[i] < 0x80) {
+      k = 1;
+      if (!s[i] && !nul_allowed)
+        return false;
+      continue;
+    }
+    if (!(k = bgi_utf8_sequence(s + i, n - i)))
+      return false;
+  }
+  return true;
+}
+
+static bool valid_value(const uint8_t *p, const uint8_t *end, int depth);
+
+/* Depths as struct_json.c counts them: a Value at d holds its Struct or ListValue at d + 1
+ * and their Values at d + 2; a Value or Struct past the limit is refused there (a ListValue
+ * itself is not, only its items). */
+static bool valid_struct(const uint8_t *p, const uint8_t *end, int depth) {
+  if (depth > BGI_JSON_WIRE_MAX_DEPTH)
+    return false;
+  while (p < end) {
+    size_t n;
+    if (*p++ != K_FIELDS || !read_length(&p, end, &n))
+      return false;
+    const uint8_t *q = p, *entry_end = p + n;
+    bool key = false, value = false;
+    while (q < entry_end) {
+      uint8_t k = *q++;
+      size_t m;
+      if ((k != K_ENTRY_KEY && k != K_ENTRY_VALUE) || !read_length(&q, entry_end, &m))
+        return false;
+      if (k == K_ENTRY_KEY) {
+        if (key || !utf8_ok(q, m, false))
+          return false;
+        key = true;
+      } else {
+        if (value || !valid_value(q, q + m, depth + 1))
+          return false;
+        value = true;
+      }
+      q += m;
+    }
+    p = entry_end;
+  }
+  return true;
+}
+
+static bool valid_list(const uint8_t *p, const uint8_t *end, int depth) {
+  while (p < end) {
+    size_t n;
+    if (*p++ != K_FIELDS || !read_length(&p, end, &n) || !valid_value(p, p + n, depth + 1))
+      return false;
+    p += n;
+  }
+  return true;
+}
+
+static bool valid_value(const uint8_t *p, const uint8_t *end, int depth) {
+  if (depth > BGI_JSON_WIRE_MAX_DEPTH)
+    return false;
+  if (p == end)
+    return true; /* no member: null */
+  uint8_t k = *p++;
+  uint64_t v;
+  size_t n;
+  double d;
+  switch (k) {
+  case K_NULL:
+  case K_BOOL:
+    if (!read_varint(&p, end, &v))
+      return false;
+    break;
+  case K_NUMBER:
+    if (end - p < 8)
+      return false;
+    memcpy(&d, p, 8);
+    if (!isfinite(d))
+      return false;
+    p += 8;
+    break;
+  case K_STRING:
+    if (!read_length(&p, end, &n) || !utf8_ok(p, n, true))
+      return false;
+    p += n;
+    break;
+  case K_STRUCT:
+  case K_LIST:
+    if (!read_length(&p, end, &n))
+      return false;
+    if (!(k == K_STRUCT ? valid_struct(p, p + n, depth + 1) : valid_list(p, p + n, depth + 1)))
+      return false;
+    p += n;
+    break;
+  default: return false;
+  }
+  return p == end; /* one member only */
+}
+
+bool bgi_json_wire_valid(const uint8_t *bytes, size_t size) {
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+  (void)bytes, (void)size;
+  return false;
+#else
+  return valid_value(bytes, bytes + size, 0);
+#endif
+}
+
+/* ---- bytes -> text ---- */
+
+typedef struct member {
+  const uint8_t *key, *value;
+  size_t key_len, value_len;
+  size_t seq; /* order on the wire: of equal keys the last wins */
+} member;
+
+typedef struct renderer {
+  const bgi_json_wire *wire;
+  char *buf;
+  size_t len, cap;
+  bool failed;
+  int indent, level;
+  grow members; /* member */
+} renderer;
+
+static __attribute__((noinline)) bool grow_text(renderer *r, size_t n) {
+  if (r->failed)
+    return false;
+  size_t cap = r->cap ? r->cap : 64;
+  while (cap < r->len + n + 1)
+    cap *= 2;
+  char *grown = realloc(r->buf, cap);
+  if (!grown) {
+    r->failed = true;
+    return false;
+  }
+  r->buf = grown;
+  r->cap = cap;
+  return true;
+}
+
+/* Room for n more bytes and the NUL; false once anything failed (nothing more is written). */
+static inline bool reserve(renderer *r, size_t n) {
+  return (r->len + n + 1 <= r->cap && !r->failed) || grow_text(r, n);
+}
+
+static inline void put(renderer *r, const void *s, size_t n) {
+  if (!reserve(r, n))
+    return;
+  memcpy(r->buf + r->len, s, n);
+  r->len += n;
+}
+
+static inline void put_char(renderer *r, char c) {
+  if (reserve(r, 1))
+    r->buf[r->len++] = c;
+}
+
+static inline void newline(renderer *r) {
+  if (!r->indent)
+    return;
+  size_t n = (size_t)r->indent * (size_t)r->level;
+  if (!reserve(r, n + 1))
+    return;
+  r->buf[r->len++] = '\n';
+  memset(r->buf + r->len, ' ', n);
+  r->len += n;
+}
+
+static const char hex_digits[] = "0123456789abcdef";
+
+/* A string of at most 4 KiB: one reservation for the worst case (every byte \u00XX). */
+static void put_short_string(renderer *r, const uint8_t *s, size_t n) {
+  if (!reserve(r, 6 * n + 2))
+    return;
+  char *o = r->buf + r->len;
+  *o++ = '"';
+  for (size_t i = 0; i < n; i++) {
+    unsigned c = s[i];
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      *o++ = (char)c;
+      continue;
+    }
+    *o++ = '\\';
+    switch (c) {
+    case '"': *o++ = '"'; break;
+    case '\\': *o++ = '\\'; break;
+    case '\n': *o++ = 'n'; break;
+    case '\r': *o++ = 'r'; break;
+    case '\t': *o++ = 't'; break;
+    case '\b': *o++ = 'b'; break;
+    case '\f': *o++ = 'f'; break;
+    default:
+      memcpy(o, "u00", 3);
+      o[3] = hex_digits[c >> 4];
+      o[4] = hex_digits[c & 15];
+      o += 5;
+    }
+  }
+  *o++ = '"';
+  r->len = (size_t)(o - r->buf);
+}
+
+static void put_string(renderer *r, const uint8_t *s, size_t n) {
+  if (n <= 4096) {
+    put_short_string(r, s, n);
+    return;
+  }
+  put_char(r, '"');
+  for (size_t i = 0; i < n;) {
+    size_t run = i;
+    while (i < n && s[i] >= 0x20 && s[i] != '"' && s[i] != '\\')
+      i++;
+    if (i > run)
+      put(r, s + run, i - run);
+    if (i == n)
+      break;
+    char esc[8];
+    unsigned c = s[i++];
+    switch (c) {
+    case '"': put(r, "\\\"", 2); break;
+    case '\\': put(r, "\\\\", 2); break;
+    case '\n': put(r, "\\n", 2); break;
+    case '\r': put(r, "\\r", 2); break;
+    case '\t': put(r, "\\t", 2); break;
+    case '\b': put(r, "\\b", 2); break;
+    case '\f': put(r, "\\f", 2); break;
+    default: {
+      memcpy(esc, "\\u00", 4);
+      esc[4] = hex_digits[c >> 4];
+      esc[5] = hex_digits[c & 15];
+      put(r, esc, 6);
+    }
+    }
+  }
+  put_char(r, '"');
+}
+
+static bool is_integer(const bgi_json_wire *w, size_t offset) {
+  size_t lo = 0, hi = w->n_ints;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (w->ints[mid] == offset)
+      return true;
+    if (w->ints[mid] < offset)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return false;
+}
+
+static void put_number(renderer *r, const uint8_t *tag) {
+  double d;
+  memcpy(&d, tag + 1, 8);
+  char buf[BGI_JSON_REAL_MAX];
+  size_t offset = (size_t)(tag - r->wire->bytes);
+  if (!r->wire->n_ints || !is_integer(r->wire, offset)) {
+    if (reserve(r, BGI_JSON_REAL_MAX))
+      r->len += bgi_json_format_real_n(r->buf + r->len, d);
+    return;
+  }
+  /* an integer of the text, within +-2^53: its digits, as jansson printed them */
+  char *end = buf + sizeof buf, *p = end;
+  uint64_t m = (uint64_t)fabs(d);
+  do
+    *--p = (char)('0' + m % 10);
+  while (m /= 10);
+  if (d < 0)
+    *--p = '-';
+  put(r, p, (size_t)(end - p));
+}
+
+static void render_value(renderer *r, const uint8_t *p, const uint8_t *end);
+
+static void render_list(renderer *r, const uint8_t *p, const uint8_t *end) {
+  put_char(r, '[');
+  r->level++;
+  bool any = false;
+  while (p < end) {
+    size_t n;
+    if (*p++ != K_FIELDS || !read_length(&p, end, &n)) {
+      r->failed = true;
+      return;
+    }
+    if (any)
+      put_char(r, ',');
+    any = true;
+    newline(r);
+    render_value(r, p, p + n);
+    p += n;
+  }
+  r->level--;
+  if (any)
+    newline(r);
+  put_char(r, ']');
+}
+
+static inline int compare_members(const void *a, const void *b) {
+  const member *x = a, *y = b;
+  size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
+  if (n && x->key[0] != y->key[0])
+    return x->key[0] < y->key[0] ? -1 : 1;
+  int c = n ? memcmp(x->key, y->key, n) : 0;
+  if (c)
+    return c;
+  if (x->key_len != y->key_len)
+    return x->key_len < y->key_len ? -1 : 1;
+  return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static void render_struct(renderer *r, const uint8_t *p, const uint8_t *end) {
+  static const uint8_t no_key[1];
+  size_t base = r->members.used;
+  for (size_t seq = 0; p < end; seq++) {
+    size_t n;
+    if (*p++ != K_FIELDS || !read_length(&p, end, &n) ||
+        !grow_reserve(&r->members, 1, sizeof(member))) {
+      r->failed = true;
+      return;
+    }
+    member m = {no_key, NULL, 0, 0, seq};
+    const uint8_t *q = p, *entry_end = p + n;
+    while (q < entry_end) {
+      uint8_t k = *q++;
+      size_t len;
+      if (!read_length(&q, entry_end, &len)) {
+        r->failed = true;
+        return;
+      }
+      if (k == K_ENTRY_KEY) {
+        m.key = q;
+        m.key_len = len;
+      } else {
+        m.value = q;
+        m.value_len = len;
+      }
+      q += len;
+    }
+    ((member *)r->members.data)[r->members.used++] = m;
+    p = entry_end;
+  }
+  size_t n = r->members.used - base;
+  member *ms = (member *)r->members.data + base;
+  if (n > 16) {
+    qsort(ms, n, sizeof(member), compare_members);
+  } else {
+    for (size_t i = 1; i < n; i++) { /* insertion sort: objects are mostly small */
+      member m = ms[i];
+      size_t j = i;
+      for (; j > 0 && compare_members(&ms[j - 1], &m) > 0; j--)
+        ms[j] = ms[j - 1];
+      ms[j] = m;
+    }
+  }
+  put_char(r, '{');
+  r->level++;
+  bool any = false;
+  for (size_t i = 0; i < n; i++) {
+    /* index, not pointer: rendering a member's value may grow (move) the array */
+    member m = ((member *)r->members.data)[base + i];
+    if (i + 1 < n) {
+      const member *next = (member *)r->members.data + base + i + 1;
+      if (next->key_len == m.key_len && memcmp(next->key, m.key, m.key_len) == 0)
+        continue; /* a later value for the same key replaces this one */
+    }
+    if (any)
+      put_char(r, ',');
+    any = true;
+    newline(r);
+    put_string(r, m.key, m.key_len);
+    if (r->indent)
+      put(r, ": ", 2);
+    else
+      put_char(r, ':');
+    if (m.value)
+      render_value(r, m.value, m.value + m.value_len);
+    else
+      put(r, "null", 4);
+  }
+  r->members.used = base;
+  r->level--;
+  if (any)
+    newline(r);
+  put_char(r, '}');
+}
+
+static void render_value(renderer *r, const uint8_t *p, const uint8_t *end) {
+  if (r->failed)
+    return;
+  if (p == end) {
+    put(r, "null", 4);
+    return;
+  }
+  const uint8_t *tag = p++;
+  uint64_t v;
+  size_t n;
+  switch (*tag) {
+  case K_NULL: put(r, "null", 4); return;
+  case K_BOOL:
+    if (!read_varint(&p, end, &v))
+      break;
+    if (v)
+      put(r, "true", 4);
+    else
+      put(r, "false", 5);
+    return;
+  case K_NUMBER:
+    if (end - p < 8)
+      break;
+    put_number(r, tag);
+    return;
+  case K_STRING:
+  case K_STRUCT:
+  case K_LIST:
+    if (!read_length(&p, end, &n))
+      break;
+    if (*tag == K_STRING)
+      put_string(r, p, n);
+    else if (*tag == K_STRUCT)
+      render_struct(r, p, p + n);
+    else
+      render_list(r, p, p + n);
+    return;
+  default: break;
+  }
+  r->failed = true; /* not bytes of this module's making or checking */
+}
+
+char *bgi_json_render(const bgi_json_wire *wire, int indent) {
+  member inline_members[32];
+  renderer r = {
+      .wire = wire,
+      .indent = indent,
+      .members = {inline_members, 0, sizeof inline_members / sizeof *inline_members, false}};
+  reserve(&r, wire->size + wire->size / 2 + 16); /* text is about as long as the bytes */
+  render_value(&r, wire->bytes, wire->bytes + wire->size);
+  grow_free(&r.members);
+  if (r.failed) {
+    free(r.buf);
+    return NULL;
+  }
+  r.buf[r.len] = '\0';
+  return r.buf;
+}

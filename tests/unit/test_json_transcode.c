@@ -1,0 +1,492 @@
+/* JSON text <-> google.protobuf.Value bytes without trees (wire/json_transcode.c,
+ * wire/json_value.c), each result compared with the tree-based pipeline the library had
+ * (tests/fuzz/json_oracle.c): the same acceptance, error message, bytes and text, for every
+ * value kind and edge: nesting at the limit and one past, surrogates, -0.0, 1e308, integers
+ * around 2^53, empty containers and strings, duplicate keys, invalid UTF-8, and a server's
+ * truncated, mistyped or otherwise unusual bytes. */
+#include <float.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <grpc/byte_buffer.h>
+#include <grpc/grpc.h>
+#include <grpc/slice.h>
+
+#include "test_assert.h"
+
+#include "descriptors/descriptor.h"
+#include "json_oracle.h"
+#include "value/value_internal.h"
+#include "wire/byte_buffer.h"
+#include "wire/json_value.h"
+#include "wire/pb_raw.h"
+
+/* ---- text ---- */
+
+/* bg_json_parse of `text` agrees with the old pipeline; returns whether it took it. */
+static bool parse_agrees(const char *text, size_t len) {
+  char want_msg[1024] = "";
+  oracle_json want;
+  bool want_ok = oracle_parse(text, len, &want, want_msg, sizeof want_msg);
+  bg_error err;
+  bg_value *v = bg_json_parse(text, len, &err);
+  if (!want_ok) {
+    if (v)
+      fail_msg("'%.*s' was refused (%s) and is now taken", (int)len, text, want_msg);
+    assert_int_equal(err.code, BG_ERR_INVALID_ARGUMENT);
+    assert_string_equal(err.message, want_msg);
+    return false;
+  }
+  if (!v)
+    fail_msg("'%.*s' was taken and is now refused: %s", (int)len, text, err.message);
+  const uint8_t *field;
+  size_t n;
+  bgi_json_value_field(v, &field, &n);
+  size_t prefix = n - v->as.json.size;
+  assert_int_equal(v->as.json.size, want.size);
+  assert_memory_equal(field + prefix, want.bytes, want.size); /* byte for byte protobuf-c's */
+  uint64_t length = 0;
+  const uint8_t *p = field;
+  assert_true(bgi_pb_read_varint(&p, field + prefix, &length));
+  assert_int_equal(length, want.size);
+  assert_string_equal(bg_json_text(v), want.compact);
+  char *pretty = bg_json_format(v, 2);
+  assert_string_equal(pretty, want.pretty);
+  bg_string_free(pretty);
+  bg_value_free(v);
+  oracle_json_fini(&want);
+  return true;
+}
+
+static bool parse_agrees_s(const char *text) { return parse_agrees(text, strlen(text)); }
+
+static void expect_parse(const char *text, const char *compact) {
+  assert_true(parse_agrees_s(text));
+  bg_value *v = bg_json_parse(text, (size_t)-1, NULL);
+  assert_string_equal(bg_json_text(v), compact);
+  bg_value_free(v);
+}
+
+static void expect_refused(const char *text, size_t len, const char *message_part) {
+  assert_false(parse_agrees(text, len));
+  bg_error err;
+  assert_null(bg_json_parse(text, len, &err));
+  assert_contains(err.message, message_part);
+}
+
+static void test_every_kind_from_text(void **state) {
+  (void)state;
+  expect_parse("null", "null");
+  expect_parse(" true ", "true");
+  expect_parse("false", "false");
+  expect_parse("0", "0");
+  expect_parse("-0", "0"); /* an integer: jansson's 0 */
+  expect_parse("-0.0", "-0.0");
+  expect_parse("7", "7");
+  expect_parse("7.0", "7.0");
+  expect_parse("1e2", "100.0");
+  expect_parse("0.1", "0.1");
+  expect_parse("1e308", "1e+308");
+  expect_parse("1.7976931348623157e308", "1.7976931348623157e+308");
+  expect_parse("5e-324", "5e-324");
+  expect_parse("2.2250738585072014e-308", "2.2250738585072014e-308");
+  expect_parse("1e-400", "0.0"); /* underflow: jansson's strtod gives 0 */
+  expect_parse("123456789.123456789", "123456789.12345679");
+  expect_parse("0.30000000000000004", "0.30000000000000004");
+  expect_parse("9007199254740992", "9007199254740992");
+  expect_parse("-9007199254740992", "-9007199254740992");
+  expect_parse("9007199254740993.0", "9007199254740992.0"); /* a real: rounded, as before */
+  expect_parse("\"\"", "\"\"");
+  expect_parse("[]", "[]");
+  expect_parse("{}", "{}");
+  expect_parse("[ ]", "[]");
+  expect_parse("{ }", "{}");
+  expect_parse("{\"\": 1}", "{\"\":1}"); /* the empty key: no key field on the wire */
+  expect_parse("{\"b\": [1, 2.5, \"x\", null, true, {}], \"a\": {\"c\": []}}",
+               "{\"a\":{\"c\":[]},\"b\":[1,2.5,\"x\",null,true,{}]}");
+  expect_parse("\"\\ud834\\udd1e \\u00e9 \\/ \\\" \\\\ \\b\\f\\n\\r\\t \\u001f\"",
+               "\"\xf0\x9d\x84\x9e \xc3\xa9 / \\\" \\\\ \\b\\f\\n\\r\\t \\u001f\"");
+  expect_parse("\"\xf0\x9d\x84\x9e\xc3\xa9\"", "\"\xf0\x9d\x84\x9e\xc3\xa9\"");
+  /* the protocol's golden Value (PROTOCOL.md §2.13) */
+  bg_value *v = bg_json_parse("{\"a\": 1, \"b\": [true, null, \"x\"]}", (size_t)-1, NULL);
+  static const uint8_t golden[] = {0x2a, 0x26, 0x0a, 0x0e, 0x0a, 0x01, 0x61, 0x12, 0x09, 0x11,
+                                   0,    0,    0,    0,    0,    0,    0xf0, 0x3f, 0x0a, 0x14,
+                                   0x0a, 0x01, 0x62, 0x12, 0x0f, 0x32, 0x0d, 0x0a, 0x02, 0x20,
+                                   0x01, 0x0a, 0x02, 0x08, 0x00, 0x0a, 0x03, 0x1a, 0x01, 0x78};
+  assert_int_equal(v->as.json.size, sizeof golden);
+  assert_memory_equal(v->as.json.bytes, golden, sizeof golden);
+  bg_value_free(v);
+}
+
+static void test_refused_text(void **state) {
+  (void)state;
+  expect_refused("9007199254740993", 16, "beyond +-2^53");
+  expect_refused("-9007199254740993", 17, "beyond +-2^53");
+  expect_refused("[1, 99999999999999999999]", 25, "invalid JSON"); /* too big integer */
+  expect_refused("1e400", 5, "invalid JSON");
+  expect_refused("-1e400", 6, "invalid JSON");
+  expect_refused("\"\\ud800\"", 8, "invalid JSON"); /* lone high surrogate */
+  expect_refused("\"\\udc00\"", 8, "invalid JSON"); /* lone low surrogate */
+  expect_refused("\"\\ud800\\u0041\"", 14, "invalid JSON");
+  expect_refused("\"\\u0000\"", 8, "invalid JSON");      /* NUL */
+  expect_refused("\"a\xff\"", 4, "invalid JSON");        /* not UTF-8 */
+  expect_refused("\"\xc0\xaf\"", 4, "invalid JSON");     /* overlong */
+  expect_refused("\"\xed\xa0\x80\"", 5, "invalid JSON"); /* a surrogate in UTF-8 */
+  expect_refused("\"a\nb\"", 5, "invalid JSON");         /* a raw control character */
+  expect_refused("{\"a\": 1, \"a\": 2}", 16, "invalid JSON");
+  expect_refused("{\"a\": 1, \"\\u0061\": 2}", 21, "invalid JSON"); /* the same key, escaped */
+  expect_refused("", 0, "invalid JSON");
+  expect_refused("01", 2, "invalid JSON");
+  expect_refused("1.", 2, "invalid JSON");
+  expect_refused(".5", 2, "invalid JSON");
+  expect_refused("+1", 2, "invalid JSON");
+  expect_refused("1e", 2, "invalid JSON");
+  expect_refused("[1,]", 4, "invalid JSON");
+  expect_refused("{\"a\" 1}", 7, "invalid JSON");
+  expect_refused("nul", 3, "invalid JSON");
+  expect_refused("truex", 5, "invalid JSON");
+  expect_refused("1 2", 3, "invalid JSON");
+  expect_refused("[1]\0", 4, "invalid JSON");
+  expect_refused("\"\\x\"", 4, "invalid JSON");
+  expect_refused("\"\\u12\"", 6, "invalid JSON");
+  /* duplicate keys among many: found by sorting */
+  char big[2048];
+  size_t n = 0;
+  n += (size_t)snprintf(big + n, sizeof big - n, "{");
+  for (int i = 0; i < 40; i++)
+    n += (size_t)snprintf(big + n, sizeof big - n, "\"k%d\": %d,", i, i);
+  n += (size_t)snprintf(big + n, sizeof big - n, "\"k17\": 0}");
+  expect_refused(big, n, "invalid JSON");
+  big[n - 7] = '7'; /* "k77": unique */
+  assert_true(parse_agrees(big, n));
+}
+
+static void test_nesting_limit_in_text(void **state) {
+  (void)state;
+  char text[200];
+  for (int depth = BG_JSON_MAX_NESTING; depth <= BG_JSON_MAX_NESTING + 1; depth++) {
+    /* arrays, then objects, alternating, `depth` containers */
+    size_t n = 0;
+    for (int i = 0; i < depth; i++)
+      n += (size_t)snprintf(text + n, sizeof text - n, i % 2 ? "{\"k\":" : "[");
+    text[n++] = '1';
+    for (int i = depth - 1; i >= 0; i--)
+      text[n++] = i % 2 ? '}' : ']';
+    if (depth == BG_JSON_MAX_NESTING)
+      assert_true(parse_agrees(text, n));
+    else
+      expect_refused(text, n, "nested deeper than 32 levels");
+  }
+}
+
+/* ---- a server's bytes ---- */
+
+static grpc_byte_buffer *response_of(const uint8_t *value, size_t size, size_t cut) {
+  /* Response{json (8) = value}, in two slices cut at `cut` (0: one slice) */
+  uint8_t *msg = malloc(size + 6);
+  assert_non_null(msg);
+  size_t head = 0;
+  msg[head++] = 0x42;
+  size_t v = size;
+  do {
+    msg[head++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+    v >>= 7;
+  } while (v);
+  if (size)
+    memcpy(msg + head, value, size);
+  size_t total = head + size;
+  if (!cut || cut >= total)
+    cut = total;
+  grpc_slice slices[2] = {grpc_slice_from_copied_buffer((const char *)msg, cut),
+                          grpc_slice_from_copied_buffer((const char *)msg + cut, total - cut)};
+  grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(slices, cut < total ? 2 : 1);
+  grpc_slice_unref(slices[0]);
+  grpc_slice_unref(slices[1]);
+  free(msg);
+  return bb;
+}
+
+/* What a Call does with a JSON reply (client/call.c, decode_response); *fast says whether the
+ * bytes went the fast way. */
+static bg_status decode_reply(const uint8_t *value, size_t size, size_t cut, bool *fast,
+                              bg_value **out, bg_error *err) {
+  grpc_byte_buffer *bb = response_of(value, size, cut);
+  *out = NULL;
+  bg_status st = bgi_json_reply_decode(&bentoml__grpc__v1__response__descriptor, bb, out, err);
+  *fast = st != BG_ERR_UNSUPPORTED;
+  if (*fast) {
+    grpc_byte_buffer_destroy(bb);
+    return st;
+  }
+  ProtobufCMessage *msg = NULL;
+  st = bgi_wire_unpack(&bentoml__grpc__v1__response__descriptor, bb, "Call reply", &msg, err);
+  grpc_byte_buffer_destroy(bb);
+  if (st != BG_OK)
+    return st;
+  bgi_content content;
+  bgi_codec_ctx ctx = {.protocol = BGI_PROTOCOL_V1};
+  st = bgi_content_from_response(msg, BGI_PROTOCOL_V1, &content, err);
+  if (st == BG_OK)
+    st = bgi_descriptor_decode(&bgi_json_descriptor, NULL, &content, &ctx, out, err);
+  protobuf_c_message_free_unpacked(msg, NULL);
+  return st;
+}
+
+/* The reply agrees with the tree-based reader; `fast_expected`: it went the fast way.
+ * Returns the compact text (or NULL when refused), malloc'd. */
+static char *reply_agrees(const uint8_t *value, size_t size, bool fast_expected) {
+  char want_msg[1024] = "";
+  oracle_json want;
+  bool want_ok = oracle_read(value, size, &want, want_msg, sizeof want_msg);
+  char *got = NULL;
+  for (size_t cut = 0; cut <= size + 2; cut += (size > 40 ? size / 7 : 1)) {
+    bool fast;
+    bg_value *v;
+    bg_error err;
+    bg_status st = decode_reply(value, size, cut, &fast, &v, &err);
+    if (cut == 0 && fast != fast_expected)
+      fail_msg("the fast reader %s these %zu bytes", fast ? "took" : "left", size);
+    if (!want_ok) {
+      if (st == BG_OK)
+        fail_msg("bytes refused before (%s) are taken now: %s", want_msg, bg_json_text(v));
+      assert_int_equal(st, BG_ERR_PROTOCOL);
+      assert_int_equal(err.code, BG_ERR_PROTOCOL);
+      bg_value_free(v);
+      continue;
+    }
+    if (st != BG_OK)
+      fail_msg("bytes taken before are refused now: %s", err.message);
+    assert_string_equal(bg_json_text(v), want.compact);
+    char *pretty = bg_json_format(v, 2);
+    assert_string_equal(pretty, want.pretty);
+    bg_string_free(pretty);
+    if (!got)
+      got = strdup(want.compact);
+    bg_value_free(v);
+  }
+  oracle_json_fini(&want);
+  return got;
+}
+
+static void expect_reply(const uint8_t *value, size_t size, bool fast, const char *text) {
+  char *got = reply_agrees(value, size, fast);
+  if (text) {
+    if (!got)
+      fail_msg("refused, expected %s (%zu bytes, first 0x%02x)", text, size, size ? value[0] : 0);
+    assert_string_equal(got, text);
+  } else if (got) {
+    fail_msg("taken as %s (%zu bytes, first 0x%02x), expected refused", got, size,
+             size ? value[0] : 0);
+  }
+  free(got);
+}
+
+#define REPLY(fast, text, ...)                                                                     \
+  do {                                                                                             \
+    static const uint8_t bytes_[] = {__VA_ARGS__};                                                 \
+    expect_reply(bytes_, sizeof bytes_, fast, text);                                               \
+  } while (0)
+
+static void test_every_kind_from_the_wire(void **state) {
+  (void)state;
+  expect_reply(NULL, 0, true, "null"); /* no member: BentoML's None */
+  REPLY(true, "null", 0x08, 0x00);
+  REPLY(true, "null", 0x08, 0x05); /* any NullValue number */
+  REPLY(true, "true", 0x20, 0x01);
+  REPLY(true, "true", 0x20, 0x80, 0x01); /* a varint of 128: not 0 */
+  REPLY(true, "false", 0x20, 0x00);
+  REPLY(true, "2.5", 0x11, 0, 0, 0, 0, 0, 0, 0x04, 0x40);
+  REPLY(true, "-0.0", 0x11, 0, 0, 0, 0, 0, 0, 0, 0x80);
+  REPLY(true, "1e+308", 0x11, 0xa0, 0xc8, 0xeb, 0x85, 0xf3, 0xcc, 0xe1, 0x7f);
+  REPLY(true, "9007199254740994.0", 0x11, 1, 0, 0, 0, 0, 0, 0x40, 0x43); /* 2^53 + 2 */
+  REPLY(true, "\"\"", 0x1a, 0x00);
+  REPLY(true, "\"a\\u0000b\"", 0x1a, 0x03, 'a', 0, 'b'); /* NUL kept in a string value */
+  REPLY(true, "[]", 0x32, 0x00);
+  REPLY(true, "{}", 0x2a, 0x00);
+  REPLY(true, "[null]", 0x32, 0x02, 0x0a, 0x00);      /* an empty item: null */
+  REPLY(true, "{\"\":null}", 0x2a, 0x02, 0x0a, 0x00); /* an entry without key or value */
+  /* duplicate keys: the last wins; keys sorted */
+  REPLY(true, "{\"a\":true,\"b\":false}", 0x2a, 0x1b, 0x0a, 0x07, 0x0a, 0x01, 'b', 0x12, 0x02, 0x20,
+        0x00, 0x0a, 0x07, 0x0a, 0x01, 'a', 0x12, 0x02, 0x20, 0x00, 0x0a, 0x07, 0x12, 0x02, 0x20,
+        0x01, 0x0a, 0x01, 'a');
+  /* the protocol's golden Value */
+  REPLY(true, "{\"a\":1.0,\"b\":[true,null,\"x\"]}", 0x2a, 0x26, 0x0a, 0x0e, 0x0a, 0x01, 0x61, 0x12,
+        0x09, 0x11, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0x0a, 0x14, 0x0a, 0x01, 0x62, 0x12, 0x0f, 0x32,
+        0x0d, 0x0a, 0x02, 0x20, 0x01, 0x0a, 0x02, 0x08, 0x00, 0x0a, 0x03, 0x1a, 0x01, 0x78);
+  /* a non-minimal length prefix is still a length */
+  REPLY(true, "\"x\"", 0x1a, 0x81, 0x00, 'x');
+}
+
+static void test_unusual_or_bad_bytes(void **state) {
+  (void)state;
+  /* refused by both readers, as BG_ERR_PROTOCOL */
+  REPLY(false, NULL, 0x11, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f);              /* NaN */
+  REPLY(false, NULL, 0x11, 0, 0, 0, 0, 0, 0, 0xf0, 0xff);              /* -Infinity */
+  REPLY(false, NULL, 0x1a, 0x02, 0xc3, 0x28);                          /* not UTF-8 */
+  REPLY(false, NULL, 0x1a, 0x03, 0xed, 0xa0, 0x80);                    /* a surrogate */
+  REPLY(false, NULL, 0x2a, 0x07, 0x0a, 0x05, 0x0a, 0x03, 'a', 0, 'b'); /* NUL in a key */
+  REPLY(false, NULL, 0x2a, 0x06, 0x0a, 0x04, 0x0a, 0x02, 0xc3, 0x28);  /* key not UTF-8 */
+  REPLY(false, NULL, 0x11, 0, 0, 0);                                   /* truncated number */
+  REPLY(false, NULL, 0x1a, 0x05, 'a');                                 /* truncated string */
+  REPLY(false, NULL, 0x2a, 0x04, 0x0a, 0x02);                          /* truncated struct */
+  REPLY(false, NULL, 0x32, 0x03, 0x0a, 0x05, 0x08);                    /* item past its list */
+  REPLY(false, NULL, 0x10, 0x01);                                      /* number as a varint */
+  REPLY(false, NULL, 0x28, 0x01);                                      /* struct as a varint */
+  REPLY(false, NULL, 0x2a, 0x02, 0x08, 0x01);                          /* fields as a varint */
+  REPLY(false, NULL, 0x20);                                            /* varint cut short */
+  REPLY(false, NULL, 0x20, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01);
+  /* taken by the tree-based reader only, with its meaning: unknown fields, members twice,
+   * a bool as bytes (protobuf-c reads it) */
+  REPLY(false, "false", 0x22, 0x00);
+  REPLY(false, "null", 0x38, 0x01); /* an unknown field */
+  REPLY(false, "true", 0x20, 0x01, 0x38, 0x01);
+  REPLY(false, "\"b\"", 0x1a, 0x01, 'a', 0x1a, 0x01, 'b'); /* the last member wins */
+  REPLY(false, "2.0", 0x20, 0x01, 0x11, 0, 0, 0, 0, 0, 0, 0, 0x40);
+  REPLY(false, "{\"k\":\"v\"}", 0x2a, 0x0d, 0x0a, 0x0b, 0x0a, 0x01, 'j', 0x0a, 0x01, 'k', 0x12,
+        0x03, 0x1a, 0x01, 'v'); /* the key twice: the last */
+}
+
+/* Nested lists: each level a Value and a ListValue (two levels as the reader counts). */
+static uint8_t *nested_lists(int lists, size_t *size) {
+  /* built inside out: leaf 0x08 0x00, then 0x32 L (0x0a M inner) around it */
+  size_t cap = 16 + (size_t)lists * 8;
+  uint8_t *buf = malloc(cap), *tmp = malloc(cap);
+  assert_true(buf && tmp);
+  size_t n = 2;
+  buf[0] = 0x08;
+  buf[1] = 0x00;
+  for (int i = 0; i < lists; i++) {
+    size_t m = 0;
+    uint8_t item_len[5], list_len[5];
+    size_t a = 0, b = 0, v = n;
+    do {
+      item_len[a++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+      v >>= 7;
+    } while (v);
+    size_t list = 1 + a + n;
+    v = list;
+    do {
+      list_len[b++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+      v >>= 7;
+    } while (v);
+    tmp[m++] = 0x32;
+    memcpy(tmp + m, list_len, b);
+    m += b;
+    tmp[m++] = 0x0a;
+    memcpy(tmp + m, item_len, a);
+    m += a;
+    memcpy(tmp + m, buf, n);
+    m += n;
+    memcpy(buf, tmp, m);
+    n = m;
+  }
+  free(tmp);
+  *size = n;
+  return buf;
+}
+
+static void test_nesting_limit_on_the_wire(void **state) {
+  (void)state;
+  size_t size;
+  /* 32 lists: the leaf Value at level 64, the deepest taken */
+  uint8_t *ok = nested_lists(BGI_JSON_WIRE_MAX_DEPTH / 2, &size);
+  char *text = reply_agrees(ok, size, true);
+  assert_non_null(text);
+  free(text);
+  free(ok);
+  uint8_t *deep = nested_lists(BGI_JSON_WIRE_MAX_DEPTH / 2 + 1, &size); /* leaf at 66 */
+  expect_reply(deep, size, false, NULL);
+  free(deep);
+  /* an empty list at level 65 is taken, as the tree-based reader took it */
+  uint8_t *edge = nested_lists(BGI_JSON_WIRE_MAX_DEPTH / 2, &size);
+  edge[size - 2] = 0x32; /* the leaf null becomes an empty list */
+  text = reply_agrees(edge, size, true);
+  assert_non_null(text);
+  free(text);
+  free(edge);
+}
+
+/* What the library sends comes back as the same text, numbers as the wire's doubles. */
+static void test_round_trip(void **state) {
+  (void)state;
+  bg_value *in = bg_json_parse("{\"n\": [1, -2.5, 1e308, -0.0, 9007199254740992], \"s\": \"\\ud83d"
+                               "\\ude00\", \"e\": {}, \"l\": [], \"z\": \"\"}",
+                               (size_t)-1, NULL);
+  assert_non_null(in);
+  bool fast;
+  bg_value *out;
+  bg_error err;
+  assert_int_equal(decode_reply(in->as.json.bytes, in->as.json.size, 0, &fast, &out, &err), BG_OK);
+  assert_true(fast);
+  assert_string_equal(bg_json_text(out),
+                      "{\"e\":{},\"l\":[],\"n\":[1.0,-2.5,1e+308,-0.0,"
+                      "9007199254740992.0],\"s\":\"\xf0\x9f\x98\x80\",\"z\":\"\"}");
+  bg_value_free(in);
+  bg_value_free(out);
+}
+
+/* The fast number formatting gives the old text for every double tried. */
+static void test_number_formatting(void **state) {
+  (void)state;
+  uint64_t x = 0x9E3779B97F4A7C15u;
+  char got[BGI_JSON_REAL_MAX], want[64];
+  for (int i = 0; i < 300000; i++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    double d;
+    switch (i % 4) {
+    case 0: memcpy(&d, &x, 8); break;                                        /* any bits */
+    case 1: d = (double)(x % 100000000) / pow(10, (double)(x >> 59)); break; /* short decimals */
+    case 2: d = (double)(int64_t)(x >> 11) * pow(10, (double)((int)(x % 40) - 25)); break;
+    default: d = ldexp((double)(x >> 12), (int)(x % 120) - 80); break;
+    }
+    if (i & 1)
+      d = -d;
+    if (!isfinite(d))
+      continue;
+    bgi_json_format_real(got, sizeof got, d);
+    oracle_format_real(want, sizeof want, d);
+    if (strcmp(got, want) != 0)
+      fail_msg("%.17g: %s, was %s", d, got, want);
+  }
+  static const double edges[] = {
+      0.0,  -0.0,   1e-4,    9.9999e-5, 1e15, 999999999999999.0, 1e15 - 0.5, 0.1, 1.0 / 3, 123.456,
+      1e-5, 5e-324, DBL_MAX, DBL_MIN,   4.35, 0.0001234567890123};
+  for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+    bgi_json_format_real(got, sizeof got, edges[i]);
+    oracle_format_real(want, sizeof want, edges[i]);
+    assert_string_equal(got, want);
+  }
+}
+
+static int setup(void **state) {
+  (void)state;
+  grpc_init();
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  grpc_shutdown();
+  return 0;
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_every_kind_from_text),
+      cmocka_unit_test(test_refused_text),
+      cmocka_unit_test(test_nesting_limit_in_text),
+      cmocka_unit_test(test_every_kind_from_the_wire),
+      cmocka_unit_test(test_unusual_or_bad_bytes),
+      cmocka_unit_test(test_nesting_limit_on_the_wire),
+      cmocka_unit_test(test_round_trip),
+      cmocka_unit_test(test_number_formatting),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
