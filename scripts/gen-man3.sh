@@ -19,9 +19,13 @@ out=${2:?usage: gen-man3.sh DOXYFILE OUT_DIR}
 raw=$out/doxygen
 rm -rf "$raw" "$out/man3"
 mkdir -p "$raw" "$out/man3"
+# Section 3 is the C API: the C headers only (the C++ API, bentogrpc.hpp, is documented in the
+# header and the HTML reference; its classes would make pages with C++ names such as
+# "bentogrpc_Result_ void _").
 {
   cat "$doxyfile"
   echo "OUTPUT_DIRECTORY = $raw"
+  echo "FILE_PATTERNS = *.h"
 } | doxygen - >/dev/null
 src=$raw/man/man3
 [ -d "$src" ] || {

@@ -76,13 +76,13 @@ if [ "$system" = 0 ]; then
   L=lib/$multiarch
   declare -A allowed=(
     [libbentogrpc0]="^(\./)?usr/($L/libbentogrpc\.so\.0(\.[0-9]+\.[0-9]+)?|share/doc/libbentogrpc0/(copyright|changelog\.Debian\.gz))$"
-    [libbentogrpc-dev]="^(\./)?usr/(include/bentogrpc/[a-z]+\.h|$L/libbentogrpc\.(so|a)|$L/pkgconfig/bentogrpc\.pc|$L/cmake/bentogrpc/bentogrpc[A-Za-z-]*\.cmake|share/man/man3/(bg_|BG_|bentogrpc_)[A-Za-z0-9_.]+\.3\.gz|share/doc/libbentogrpc-dev/(copyright|changelog\.Debian\.gz))$"
+    [libbentogrpc-dev]="^(\./)?usr/(include/bentogrpc/[a-z]+\.h|include/bentogrpc/bentogrpc\.hpp|$L/libbentogrpc\.(so|a)|$L/pkgconfig/bentogrpc(-cpp)?\.pc|$L/cmake/bentogrpc/bentogrpc[A-Za-z-]*\.cmake|share/man/man3/(bg_|BG_|bentogrpc_)[A-Za-z0-9_.]+\.3\.gz|share/doc/libbentogrpc-dev/(copyright|changelog\.Debian\.gz))$"
     [bentogrpc]="^(\./)?usr/(bin/bentogrpc|share/man/man1/bentogrpc\.1\.gz|share/bash-completion/completions/bentogrpc|share/doc/bentogrpc/(copyright|changelog\.Debian\.gz|README\.md|PROTOCOL\.md|INTERNALS\.md))$"
     [python3-bentogrpc]="^(\./)?usr/(lib/python3/dist-packages/bentogrpc/([a-z_]+\.py|py\.typed)|lib/python3/dist-packages/bentogrpc-[0-9.]+\.dist-info/(METADATA|INSTALLER)|share/doc/python3-bentogrpc/(copyright|changelog\.Debian\.gz))$"
   )
   declare -A required=(
     [libbentogrpc0]="usr/$L/libbentogrpc.so.0 usr/share/doc/libbentogrpc0/copyright usr/share/doc/libbentogrpc0/changelog.Debian.gz"
-    [libbentogrpc-dev]="usr/include/bentogrpc/bentogrpc.h usr/include/bentogrpc/version.h usr/$L/libbentogrpc.so usr/$L/libbentogrpc.a usr/$L/pkgconfig/bentogrpc.pc usr/$L/cmake/bentogrpc/bentogrpcConfig.cmake usr/share/man/man3/bg_client_call.3.gz usr/share/man/man3/bentogrpc_client.h.3.gz usr/share/doc/libbentogrpc-dev/copyright"
+    [libbentogrpc-dev]="usr/include/bentogrpc/bentogrpc.h usr/include/bentogrpc/bentogrpc.hpp usr/include/bentogrpc/version.h usr/$L/libbentogrpc.so usr/$L/libbentogrpc.a usr/$L/pkgconfig/bentogrpc.pc usr/$L/pkgconfig/bentogrpc-cpp.pc usr/$L/cmake/bentogrpc/bentogrpcConfig.cmake usr/share/man/man3/bg_client_call.3.gz usr/share/man/man3/bentogrpc_client.h.3.gz usr/share/doc/libbentogrpc-dev/copyright"
     [bentogrpc]="usr/bin/bentogrpc usr/share/man/man1/bentogrpc.1.gz usr/share/bash-completion/completions/bentogrpc usr/share/doc/bentogrpc/copyright"
     [python3-bentogrpc]="usr/lib/python3/dist-packages/bentogrpc/__init__.py usr/lib/python3/dist-packages/bentogrpc/_lib.py usr/share/doc/python3-bentogrpc/copyright"
   )
