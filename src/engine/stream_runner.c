@@ -24,10 +24,7 @@ bg_status bgi_sync_stream_run(bgi_cq_pool *pool, const bgi_unary_call *call,
   grpc_completion_queue *cq = bgi_cq_pool_take(pool);
   if (!cq) {
     bgi_fork_leave();
-    memset(result, 0, sizeof *result);
-    result->details = grpc_empty_slice();
-    grpc_metadata_array_init(&result->initial_metadata);
-    grpc_metadata_array_init(&result->trailing_metadata);
+    bgi_unary_result_init(result);
     return BGI_FAIL_NOMEM(err);
   }
   void *tag = result, *status_tag = bgi_unary_status_tag(tag);

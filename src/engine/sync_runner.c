@@ -80,10 +80,7 @@ bg_status bgi_sync_run(bgi_cq_pool *pool, const bgi_unary_call *call, bgi_unary_
   grpc_completion_queue *cq = bgi_cq_pool_take(pool);
   if (!cq) {
     bgi_fork_leave();
-    memset(result, 0, sizeof *result);
-    result->details = grpc_empty_slice();
-    grpc_metadata_array_init(&result->initial_metadata);
-    grpc_metadata_array_init(&result->trailing_metadata);
+    bgi_unary_result_init(result);
     return BGI_FAIL_NOMEM(err);
   }
   void *tag = result; /* any unique address identifies this batch on the queue */

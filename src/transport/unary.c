@@ -15,10 +15,7 @@ static gpr_timespec deadline_from_ms(int64_t ms) {
 bg_status bgi_unary_start(const bgi_unary_call *call, grpc_completion_queue *cq, void *tag,
                           bgi_unary_result *result, bg_error *err) {
   assert(((uintptr_t)tag & 1u) == 0); /* the low bit marks the status batch */
-  memset(result, 0, sizeof *result);
-  result->details = grpc_empty_slice();
-  grpc_metadata_array_init(&result->initial_metadata);
-  grpc_metadata_array_init(&result->trailing_metadata);
+  bgi_unary_result_init(result);
   result->call =
       grpc_channel_create_registered_call(call->channel, NULL, GRPC_PROPAGATE_DEFAULTS, cq,
                                           call->method, deadline_from_ms(call->deadline_ms), NULL);
@@ -107,6 +104,13 @@ bgi_unary_state bgi_unary_step(bgi_unary_result *result, void *event_tag, bool o
   if (result->extra_message) /* even if the server's OK arrived before the cancel */
     result->status = GRPC_STATUS_INTERNAL;
   return BGI_UNARY_DONE;
+}
+
+void bgi_unary_result_init(bgi_unary_result *result) {
+  memset(result, 0, sizeof *result);
+  result->details = grpc_empty_slice();
+  grpc_metadata_array_init(&result->initial_metadata);
+  grpc_metadata_array_init(&result->trailing_metadata);
 }
 
 void bgi_unary_result_fini(bgi_unary_result *result) {

@@ -78,6 +78,11 @@ bgi_unary_state bgi_unary_step(bgi_unary_result *result, void *event_tag, bool o
 /* Starts the probe batch (under `tag`, the call's tag) if the call still needs it. */
 void bgi_unary_probe(bgi_unary_result *result, void *tag);
 
+/* An empty result (no call, empty details and metadata), safe to pass to
+ * bgi_unary_result_fini(): what bgi_unary_start() begins with, and what a runner that fails
+ * before it starts a call hands back. */
+void bgi_unary_result_init(bgi_unary_result *result);
+
 void bgi_unary_result_fini(bgi_unary_result *result);
 
 /* Turns a finished call's non-OK status into our error: code mapping, the server's message,
