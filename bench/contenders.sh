@@ -12,5 +12,8 @@ command_of() {
     cpp-grpc) echo "$bin/bench_cpp" ;;
     # Debian's grpcio and numpy load only under this interpreter
     python-grpcio) echo "/usr/bin/python3 bench/py_client.py --stubs $stubs" ;;
+    # the Python package over this build's library (run.sh runs it on df10k and text4k only;
+    # bench/py_binding.sh compares it with grpcio on the array cells)
+    python-bentogrpc) echo "env BENTOGRPC_LIBRARY=$bin/../libbentogrpc.so /usr/bin/python3 bench/py_binding.py" ;;
   esac
 }

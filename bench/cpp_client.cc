@@ -1,5 +1,6 @@
 // gRPC C++ client for reference, written as a C++ user would: every call builds its Request
-// from the caller's floats (or JSON text, via JsonStringToMessage) and reads the Response.
+// from the caller's floats (or JSON text, via JsonStringToMessage; the text; the DataFrame's
+// columns copied into Series fields) and reads the Response.
 // One call in flight: the generated blocking stub. More: one CompletionQueue on one thread
 // with N AsyncCall()s outstanding.
 #include <cstdio>
@@ -35,6 +36,44 @@ bool BuildRequest(const bench_workload *w, v1::Request *req) {
   req->set_api_name(w->api);
   if (w->kind == BENCH_JSON)
     return google::protobuf::util::JsonStringToMessage(w->json, req->mutable_json()).ok();
+  if (w->kind == BENCH_TEXT) {
+    req->mutable_text()->set_value(w->text, w->payload_bytes);
+    return true;
+  }
+  if (w->kind == BENCH_DATAFRAME) {
+    v1::DataFrame *df = req->mutable_dataframe();
+    for (size_t i = 0; i < w->n_columns; i++) {
+      const bench_column &c = w->columns[i];
+      df->add_column_names(c.name);
+      v1::Series *s = df->add_columns();
+      switch (c.type) {
+      case BENCH_COL_F64: {
+        auto *v = static_cast<const double *>(c.data);
+        s->mutable_double_values()->Add(v, v + w->rows);
+        break;
+      }
+      case BENCH_COL_I64: {
+        auto *v = static_cast<const int64_t *>(c.data);
+        s->mutable_int64_values()->Add(v, v + w->rows);
+        break;
+      }
+      case BENCH_COL_BOOL: {
+        auto *v = static_cast<const bool *>(c.data);
+        s->mutable_bool_values()->Add(v, v + w->rows);
+        break;
+      }
+      case BENCH_COL_STR: {
+        auto *v = static_cast<const char *const *>(c.data);
+        auto *out = s->mutable_string_values();
+        out->Reserve(static_cast<int>(w->rows));
+        for (size_t r = 0; r < w->rows; r++)
+          out->Add(v[r]);
+        break;
+      }
+      }
+    }
+    return true;
+  }
   v1::NDArray *nd = req->mutable_ndarray();
   nd->set_dtype(v1::NDArray::DTYPE_FLOAT);
   nd->add_shape(static_cast<int32_t>(w->shape[0]));
@@ -48,6 +87,43 @@ int CheckResponse(const bench_workload *w, const grpc::Status &status, const v1:
   if (!status.ok()) {
     std::fprintf(stderr, "cpp: %d %s\n", status.error_code(), status.error_message().c_str());
     return -1;
+  }
+  if (w->kind == BENCH_TEXT)
+    return resp.text().value() == w->text ? 0 : -1;
+  if (w->kind == BENCH_DATAFRAME) {
+    const v1::DataFrame &df = resp.dataframe();
+    if (static_cast<size_t>(df.columns_size()) != w->n_columns ||
+        df.column_names_size() != df.columns_size())
+      return -1;
+    for (size_t i = 0; i < w->n_columns; i++) {
+      const v1::Series &s = df.columns(static_cast<int>(i));
+      int bad = df.column_names(static_cast<int>(i)) != w->columns[i].name;
+      switch (w->columns[i].type) {
+      case BENCH_COL_F64:
+        bad |= bench_check_column(w, i, s.double_values().data(),
+                                  static_cast<size_t>(s.double_values_size()));
+        break;
+      case BENCH_COL_I64:
+        bad |= bench_check_column(w, i, s.int64_values().data(),
+                                  static_cast<size_t>(s.int64_values_size()));
+        break;
+      case BENCH_COL_BOOL:
+        bad |= bench_check_column(w, i, s.bool_values().data(),
+                                  static_cast<size_t>(s.bool_values_size()));
+        break;
+      case BENCH_COL_STR: { // a C++ user reads the std::strings in place
+        std::vector<const char *> v;
+        v.reserve(static_cast<size_t>(s.string_values_size()));
+        for (const std::string &e : s.string_values())
+          v.push_back(e.c_str());
+        bad |= bench_check_column(w, i, v.data(), v.size());
+        break;
+      }
+      }
+      if (bad)
+        return -1;
+    }
+    return 0;
   }
   if (w->kind == BENCH_JSON) {
     std::string text;

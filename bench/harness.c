@@ -4,6 +4,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,8 @@ static struct {
 
 static void usage(const char *prog) {
   fprintf(stderr,
-          "usage: %s --url HOST:PORT --workload small|1k|1m|16m|json|json64k|json1m [--inflight N] "
+          "usage: %s --url HOST:PORT --workload small|1k|1m|16m|json|json64k|json1m|df10k|text4k "
+          "[--inflight N] "
           "[--seconds S] [--warmup-seconds S] [--min-calls N] [--server-pid PID] "
           "[--payload-json FILE]\n",
           prog);
@@ -79,6 +81,97 @@ static char *read_file(const char *path) { /* whole file; /proc files report siz
   return text;
 }
 
+/* The text4k text: copies of a line mixing 1-, 2-, 3- and 4-byte UTF-8 characters, while a
+ * whole copy fits, then ASCII '.' up to BENCH_TEXT_BYTES bytes (py_client.py builds the
+ * same text). */
+static const char text_line[] = "Gr\u00fc\u00dfe aus Z\u00fcrich \u2014 \u6771\u4eac "
+                                "\u2713 na\u00efve caf\u00e9 \U0001F600; ";
+
+static char *make_text(void) {
+  char *text = malloc(BENCH_TEXT_BYTES + 1);
+  if (!text)
+    return NULL;
+  size_t n = 0, line = strlen(text_line);
+  while (n + line <= BENCH_TEXT_BYTES) {
+    memcpy(text + n, text_line, line);
+    n += line;
+  }
+  memset(text + n, '.', BENCH_TEXT_BYTES - n);
+  text[BENCH_TEXT_BYTES] = '\0';
+  return text;
+}
+
+/* The df10k columns (py_client.py and py_binding.py build the same frame):
+ *   price f64 = row * 0.25 + 1        score f64 = (row % 977) * 0.5 - 100
+ *   id    i64 = row                   count i64 = row * 7919 % 100000
+ *   active bool = row even            flag bool = row % 3 == 0
+ *   name  str = "item-%05d" % row     city  str = CITIES[row % 8] */
+static const char *const df_cities[8] = {"Berlin",       "Z\u00fcrich", "S\u00e3o Paulo",
+                                         "\u6771\u4eac", "Lagos",       "Montr\u00e9al",
+                                         "Oslo",         "Krak\u00f3w"};
+
+static int make_dataframe(bench_workload *w) {
+  size_t rows = BENCH_DF_ROWS;
+  double *price = malloc(rows * sizeof *price), *score = malloc(rows * sizeof *score);
+  int64_t *id = malloc(rows * sizeof *id), *count = malloc(rows * sizeof *count);
+  bool *active = malloc(rows), *flag = malloc(rows);
+  const char **name = malloc(rows * sizeof *name), **city = malloc(rows * sizeof *city);
+  char *names = malloc(rows * 16);
+  bench_column *columns = malloc(BENCH_DF_COLUMNS * sizeof *columns);
+  if (!price || !score || !id || !count || !active || !flag || !name || !city || !names || !columns)
+    return -1; /* a benchmark process: exits */
+  size_t bytes = rows * (4 * 8 + 2);
+  for (size_t i = 0; i < rows; i++) {
+    price[i] = (double)i * 0.25 + 1.0;
+    score[i] = (double)(i % 977) * 0.5 - 100.0;
+    id[i] = (int64_t)i;
+    count[i] = (int64_t)(i * 7919 % 100000);
+    active[i] = i % 2 == 0;
+    flag[i] = i % 3 == 0;
+    snprintf(names + i * 16, 16, "item-%05zu", i);
+    name[i] = names + i * 16;
+    city[i] = df_cities[i % 8];
+    bytes += strlen(name[i]) + strlen(city[i]);
+  }
+  columns[0] = (bench_column){"price", BENCH_COL_F64, price};
+  columns[1] = (bench_column){"score", BENCH_COL_F64, score};
+  columns[2] = (bench_column){"id", BENCH_COL_I64, id};
+  columns[3] = (bench_column){"count", BENCH_COL_I64, count};
+  columns[4] = (bench_column){"active", BENCH_COL_BOOL, active};
+  columns[5] = (bench_column){"flag", BENCH_COL_BOOL, flag};
+  columns[6] = (bench_column){"name", BENCH_COL_STR, name};
+  columns[7] = (bench_column){"city", BENCH_COL_STR, city};
+  w->kind = BENCH_DATAFRAME;
+  w->api = "echo_df";
+  w->columns = columns;
+  w->n_columns = BENCH_DF_COLUMNS;
+  w->rows = rows;
+  w->payload_bytes = bytes;
+  return 0;
+}
+
+int bench_check_column(const bench_workload *w, size_t index, const void *data, size_t n) {
+  if (index >= w->n_columns || n != w->rows || (n && !data))
+    return -1;
+  const bench_column *c = &w->columns[index];
+  size_t probe[3] = {0, n / 2, n ? n - 1 : 0};
+  for (int i = 0; i < 3 && n; i++) {
+    size_t r = probe[i];
+    int same = 0;
+    switch (c->type) {
+    case BENCH_COL_F64: same = ((const double *)data)[r] == ((const double *)c->data)[r]; break;
+    case BENCH_COL_I64: same = ((const int64_t *)data)[r] == ((const int64_t *)c->data)[r]; break;
+    case BENCH_COL_BOOL: same = ((const bool *)data)[r] == ((const bool *)c->data)[r]; break;
+    case BENCH_COL_STR:
+      same = !strcmp(((const char *const *)data)[r], ((const char *const *)c->data)[r]);
+      break;
+    }
+    if (!same)
+      return -1;
+  }
+  return 0;
+}
+
 static int make_workload(bench_workload *w) {
   static const struct {
     const char *name;
@@ -86,6 +179,15 @@ static int make_workload(bench_workload *w) {
   } sizes[] = {{"small", 4}, {"1k", 1024}, {"1m", 1u << 20}, {"16m", 16u << 20}};
   memset(w, 0, sizeof *w);
   w->name = opt.workload;
+  if (!strcmp(opt.workload, "df10k"))
+    return make_dataframe(w);
+  if (!strcmp(opt.workload, "text4k")) {
+    w->kind = BENCH_TEXT;
+    w->api = "echo_text";
+    w->text = make_text();
+    w->payload_bytes = BENCH_TEXT_BYTES;
+    return w->text ? 0 : -1;
+  }
   /* json: the payload file; json64k, json1m: an array of copies of it, "[P,P,...,P]", the
    * fewest that reach 64 KiB / 1 MiB (py_client.py builds the same text) */
   size_t json_target = !strcmp(opt.workload, "json")      ? 1
@@ -445,5 +547,11 @@ int bench_main(int argc, char **argv, const bench_contender *c) {
   free(lat.v);
   free((void *)w.data);
   free((void *)w.json);
+  free((void *)w.text);
+  if (w.n_columns) /* the "name" column's strings live in one block */
+    free((void *)((const char *const *)w.columns[6].data)[0]);
+  for (size_t i = 0; i < w.n_columns; i++)
+    free((void *)w.columns[i].data);
+  free((void *)w.columns);
   return rc == 0 && lat.n > 0 ? 0 : 1;
 }

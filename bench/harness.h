@@ -13,7 +13,8 @@
  *     one thread keeps N slots busy.
  * When a contender has both, submit/wait is used for N > 1 and blocking for N = 1.
  *
- * usage: PROG --url HOST:PORT --workload small|1k|1m|16m|json|json64k|json1m [--inflight N]
+ * usage: PROG --url HOST:PORT --workload small|1k|1m|16m|json|json64k|json1m|df10k|text4k
+ *             [--inflight N]
  *             [--seconds S] [--warmup-seconds S] [--min-calls N] [--server-pid PID]
  *             [--payload-json FILE]
  */
@@ -27,19 +28,45 @@
 extern "C" {
 #endif
 
-typedef enum { BENCH_NDARRAY, BENCH_JSON } bench_kind;
+typedef enum { BENCH_NDARRAY, BENCH_JSON, BENCH_DATAFRAME, BENCH_TEXT } bench_kind;
+
+/* Column types of the DataFrame workload, as pandas holds them: float64, int64, bool (one
+ * byte each), str (NUL-terminated UTF-8, one pointer per row). */
+typedef enum { BENCH_COL_F64, BENCH_COL_I64, BENCH_COL_BOOL, BENCH_COL_STR } bench_col_type;
+
+typedef struct bench_column {
+  const char *name;
+  bench_col_type type;
+  const void *data; /* `rows` elements: double, int64_t, bool or const char * */
+} bench_column;
+
+/* The DataFrame workload (df10k): BENCH_DF_ROWS rows x BENCH_DF_COLUMNS columns, two of each
+ * type, in this order: f64, f64, i64, i64, bool, bool, str, str. */
+#define BENCH_DF_ROWS    10000
+#define BENCH_DF_COLUMNS 8
+/* The Text workload (text4k): this many bytes of UTF-8. */
+#define BENCH_TEXT_BYTES 4096
 
 typedef struct bench_workload {
-  const char *name; /* small, 1k, 1m, 16m, json */
+  const char *name; /* small, 1k, 1m, 16m, json, json64k, json1m, df10k, text4k */
   bench_kind kind;
-  const char *api; /* "echo" (NumpyNdarray) or "echo_json" (JSON) */
+  /* "echo" (NumpyNdarray), "echo_json" (JSON), "echo_df" (PandasDataFrame, orient columns)
+   * or "echo_text" (Text) */
+  const char *api;
   /* BENCH_NDARRAY: a float32 array of `count` elements, shape [1, count]. */
   const float *data;
   size_t count;
   int64_t shape[2];
-  /* BENCH_JSON: the document's text (NUL-terminated). */
+  /* BENCH_JSON: the document's text (NUL-terminated); BENCH_TEXT: the text (NUL-terminated,
+   * BENCH_TEXT_BYTES bytes). */
   const char *json;
-  size_t payload_bytes; /* bytes of the array, or of the JSON text: the MB/s unit */
+  const char *text;
+  /* BENCH_DATAFRAME: the columns (BENCH_DF_COLUMNS of them), `rows` rows each. */
+  const bench_column *columns;
+  size_t n_columns, rows;
+  /* bytes of the array, of the JSON text, of the text, or of the DataFrame's values (8 per
+   * f64/i64, 1 per bool, the UTF-8 bytes of the strings): the MB/s unit */
+  size_t payload_bytes;
 } bench_workload;
 
 typedef struct bench_config {
@@ -71,6 +98,10 @@ double bench_now(void);
 
 /* 0 when `out` (n floats) is the echo of the workload's input (checks a few positions). */
 int bench_check_echo(const bench_workload *workload, const float *out, size_t n);
+
+/* 0 when `data` (n elements laid out as bench_column's `data`) is the echo of the
+ * workload's column `index` (checks a few rows). */
+int bench_check_column(const bench_workload *workload, size_t index, const void *data, size_t n);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "ours_values.h"
 
 typedef struct {
   bg_async_client *client;
@@ -31,25 +32,12 @@ typedef struct {
 
 static slot_ref *refs;
 
-static bg_value *make_input(const bench_workload *w, bg_error *err) {
-  if (w->kind == BENCH_JSON)
-    return bg_json_parse(w->json, (size_t)-1, err);
-  return bg_ndarray_borrow(BG_DTYPE_FLOAT, w->shape, 2, w->data, w->count, err);
-}
-
-/* Reads the reply as a user would: the floats in place, or the JSON as text. */
-static int check_output(const bench_workload *w, const bg_value *out) {
-  if (w->kind == BENCH_JSON)
-    return bg_json_text(out) && bg_json_text(out)[0] ? 0 : -1;
-  return bench_check_echo(w, bg_ndarray_data(out), bg_ndarray_count(out));
-}
-
 static void on_done(bg_async_op *call, bg_status status, bg_value *output, const bg_error *err,
                     void *user_data) {
   (void)call;
   slot_ref *ref = user_data;
   async_ctx *ctx = ref->ctx;
-  int rc = status == BG_OK ? check_output(ctx->w, output) : -1;
+  int rc = status == BG_OK ? bench_ours_check(ctx->w, output) : -1;
   if (status != BG_OK)
     fprintf(stderr, "ours-async: %s\n", err->message);
   else if (rc != 0)
@@ -120,7 +108,7 @@ static void async_teardown(void *p) {
 static int async_submit(void *p, int slot) {
   async_ctx *ctx = p;
   bg_error err;
-  bg_value *in = make_input(ctx->w, &err);
+  bg_value *in = bench_ours_input(ctx->w, &err);
   bg_status st = in ? bg_async_call(ctx->client, ctx->w->api, in, refs[slot].co, on_done,
                                     &refs[slot], NULL, &err)
                     : err.code;

@@ -1,6 +1,7 @@
 /* libbentogrpc's sync client, public API only: one client shared by all threads. Each call
- * builds its input as a user would (bg_ndarray_borrow over the workload's floats: no copy;
- * or bg_json_parse of the JSON text), calls, reads the reply, frees both.
+ * builds its input as a user would (ours_values.c: bg_ndarray_borrow over the workload's
+ * floats, no copy; bg_json_parse of the JSON text; bg_text_new; a dataframe of series borrowed
+ * over the workload's columns), calls, reads the reply, frees both.
  * The 16m workload's 64 MiB replies are decoded into a buffer each thread (= each call in
  * flight) allocates once and reuses for every call (bg_call_options_set_output_buffer), as a
  * performance-minded user would: fresh memory per reply costs ~16k page faults and the kernel
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "ours_values.h"
 
 typedef struct {
   bg_client *client;
@@ -74,16 +76,12 @@ static int ours_call(void *p) {
   ours_thread *t = p;
   const bench_workload *w = t->ctx->w;
   bg_error err;
-  bg_value *in = w->kind == BENCH_JSON
-                     ? bg_json_parse(w->json, (size_t)-1, &err)
-                     : bg_ndarray_borrow(BG_DTYPE_FLOAT, w->shape, 2, w->data, w->count, &err);
+  bg_value *in = bench_ours_input(w, &err);
   bg_value *out = NULL;
   int rc = in ? (int)bg_client_call(t->ctx->client, w->api, in, &out, t->co, &err) : -1;
-  if (rc != 0)
+  if (rc != 0) {
     fprintf(stderr, "ours-sync: %s\n", err.message);
-  else if (w->kind == BENCH_JSON
-               ? !bg_json_text(out)[0]
-               : bench_check_echo(w, bg_ndarray_data(out), bg_ndarray_count(out)) != 0) {
+  } else if (bench_ours_check(w, out) != 0) {
     fprintf(stderr, "ours-sync: the reply is not the echo\n");
     rc = -1;
   } else if (t->buffer && bg_ndarray_data(out) != t->buffer) { /* measure what we say */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# bench/profile.sh BIN_DIR URL SERVER_PID [all|async]: prints a Markdown "Profiles" section
-# comparing ours-sync with raw Core under callgrind (instructions per call, where they go) for
-# the small sequential, JSON and 16M cells, and ours-async with raw Core's CQ client on the small
+# bench/profile.sh BIN_DIR URL SERVER_PID [all|async|tabular]: prints a Markdown "Profiles"
+# section comparing ours-sync with raw Core under callgrind (instructions per call, where they
+# go) for the small sequential, JSON, 16M, DataFrame (df10k) and Text (text4k) cells
+# (`tabular`: only the last two), and ours-async with raw Core's CQ client on the small
 # cell at 1 and 64 in flight (`async`: only those two, e.g. for before/after notes); and, when perf works, perf profiles (kernel included) of
 # ours-sync vs raw Core on the 16M cell and of ours-async vs raw Core's CQ client at 64 in
 # flight. bench/run.sh appends the output to bench/RESULTS.md.
@@ -44,11 +45,16 @@ echo "callgrind (\`valgrind --tool=callgrind\`) counts user-space instructions o
 echo "of the client in the timed section. Each figure is the cost of one more call: the"
 echo "difference between runs with k1 and k2 timed calls, divided by k2 − k1."
 echo
-if [ "$only" != async ]; then
+if [ "$only" = all ]; then
   compare small 1 1 501 ours-sync raw-core
   compare json 1 1 101 ours-sync raw-core
   compare 16m 1 1 2 ours-sync raw-core
 fi
+if [ "$only" != async ]; then
+  compare df10k 1 1 11 ours-sync raw-core
+  compare text4k 1 1 201 ours-sync raw-core
+fi
+[ "$only" != tabular ] || exit 0
 if [ -x "$bin/bench_ours_async" ]; then
   # At 64 in flight the first 64 calls start together: k1 = 64 keeps ramp-up out of the figure.
   compare small 1 1 501 ours-async raw-core-cq

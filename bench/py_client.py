@@ -2,7 +2,13 @@
 
 NumpyNdarray: numpy array -> NDArray(dtype, shape, float_values=arr.ravel().tolist()) and back
 with np.array(list(values), dtype).reshape(shape). JSON: json round trip + ParseDict into a
-google.protobuf.Value, MessageToDict back. Calls go through grpc.Channel.unary_unary with the
+google.protobuf.Value, MessageToDict back. Text: StringValue(value=text) and back.
+PandasDataFrame (columns orient): BentoML's PandasDataFrame.to_proto, DataFrame(column_names,
+columns=[Series(<field>=df[col]) ...]) with the field from the column's dtype, and its
+from_proto: each column's values into {str(row): value} on a ThreadPoolExecutor(10), then
+pd.DataFrame(dict(zip(names, columns)), columns=names). (BentoML's dtype map has no entry for
+pandas' object dtype, so its client refuses str columns; here they go as string_values, the
+field the protocol has for them.) Calls go through grpc.Channel.unary_unary with the
 message classes' serializers (no grpc plugin). One call in flight: blocking calls; N: N
 futures kept in flight from the main thread. Prints the same JSON line as bench/harness.c.
 
@@ -18,12 +24,59 @@ import queue
 import resource
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 import numpy as np
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import json_format, struct_pb2, wrappers_pb2
 
 SIZES = {"small": 4, "1k": 1024, "1m": 1 << 20, "16m": 16 << 20}
+DF_ROWS = 10000  # df10k: as harness.c's make_dataframe
+DF_CITIES = ["Berlin", "Z\u00fcrich", "S\u00e3o Paulo", "\u6771\u4eac", "Lagos", "Montr\u00e9al",
+             "Oslo", "Krak\u00f3w"]
+TEXT_LINE = ("Gr\u00fc\u00dfe aus Z\u00fcrich \u2014 \u6771\u4eac \u2713 na\u00efve caf\u00e9 "
+             "\U0001F600; ")
+TEXT_BYTES = 4096  # text4k
+
+
+def make_text():
+    """harness.c's make_text: whole copies of TEXT_LINE, then '.' up to TEXT_BYTES bytes."""
+    line = TEXT_LINE.encode()
+    body = line * (TEXT_BYTES // len(line))
+    return (body + b"." * (TEXT_BYTES - len(body))).decode()
+
+
+def make_dataframe():
+    """harness.c's make_dataframe: 10 000 rows, f64 f64 i64 i64 bool bool str str."""
+    import pandas as pd
+    row = np.arange(DF_ROWS)
+    return pd.DataFrame({
+        "price": row * 0.25 + 1.0,
+        "score": (row % 977) * 0.5 - 100.0,
+        "id": row.astype(np.int64),
+        "count": (row * 7919 % 100000).astype(np.int64),
+        "active": row % 2 == 0,
+        "flag": row % 3 == 0,
+        "name": [f"item-{i:05d}" for i in range(DF_ROWS)],
+        "city": [DF_CITIES[i % 8] for i in range(DF_ROWS)],
+    })
+
+
+def df_payload_bytes(df):
+    """harness.c's payload_bytes: 8 per f64/i64, 1 per bool, the strings' UTF-8 bytes."""
+    n = 0
+    for col in df.columns:
+        if df[col].dtype == object:
+            n += sum(len(x.encode()) for x in df[col])
+        else:
+            n += df[col].dtype.itemsize * len(df)
+    return n
+
+
+# BentoML's npdtype_to_fieldpb_map, plus object (str) -> string_values (see the docstring)
+DF_FIELDS = {np.dtype("float32"): "float_values", np.dtype("float64"): "double_values",
+             np.dtype("int32"): "int32_values", np.dtype("int64"): "int64_values",
+             np.dtype("bool"): "bool_values", np.dtype("object"): "string_values"}
 
 
 def load_stubs(stubs_dir):
@@ -70,6 +123,14 @@ class Workload:
             self.doc = json.loads(text)
             self.payload_bytes = len(text.encode())
             self.api = "echo_json"
+        elif name == "text4k":
+            self.text = make_text()
+            self.payload_bytes = len(self.text.encode())
+            self.api = "echo_text"
+        elif name == "df10k":
+            self.df = make_dataframe()
+            self.payload_bytes = df_payload_bytes(self.df)
+            self.api = "echo_df"
         else:
             n = SIZES[name]
             self.arr = ((np.arange(n) % 1000) * 0.25 + 1.0).astype(np.float32).reshape(1, n)
@@ -81,6 +142,15 @@ class Workload:
         if self.api == "echo_json":
             value = json_format.ParseDict(json.loads(json.dumps(self.doc)), struct_pb2.Value())
             return pb.Request(api_name=self.api, json=value)
+        if self.api == "echo_text":
+            return pb.Request(api_name=self.api, text=wrappers_pb2.StringValue(value=self.text))
+        if self.api == "echo_df":  # BentoML's PandasDataFrame.to_proto
+            obj = self.df
+            names = list(map(str, obj.columns))
+            frame = pb.DataFrame(column_names=names,
+                                 columns=[pb.Series(**{DF_FIELDS[obj[col].dtype]: obj[col]})
+                                          for col in names])
+            return pb.Request(api_name=self.api, dataframe=frame)
         arr = self.arr
         nd = pb.NDArray(dtype=pb.NDArray.DTYPE_FLOAT, shape=arr.shape,
                         float_values=arr.ravel().tolist())
@@ -89,10 +159,33 @@ class Workload:
     def check(self, response):
         if self.api == "echo_json":
             return json_format.MessageToDict(response.json) is not None
+        if self.api == "echo_text":
+            return response.text.value == self.text
+        if self.api == "echo_df":
+            out = self.from_proto(response.dataframe)
+            return list(out.columns) == list(self.df.columns) and len(out) == len(self.df) and all(
+                out[c].iloc[r] == self.df[c].iloc[r] for c in self.df.columns
+                for r in (0, len(self.df) // 2, len(self.df) - 1))
         nd = response.ndarray
         out = np.array(list(nd.float_values), dtype=np.float32).reshape(tuple(nd.shape))
         a, b = self.arr.ravel(), out.ravel()
         return a.size == b.size and all(a[i] == b[i] for i in (0, a.size // 2, a.size - 1))
+
+
+    @staticmethod
+    def from_proto(field):
+        """BentoML's PandasDataFrame.from_proto (columns orient)."""
+        import pandas as pd
+
+        def process_columns_contents(content):
+            if len(content.ListFields()) != 1:
+                raise ValueError("a Series has more than one values field")
+            return {str(i): c for i, c in enumerate(content.ListFields()[0][1])}
+
+        data = []
+        with ThreadPoolExecutor(max_workers=10) as executor:
+            data.extend(list(executor.map(process_columns_contents, field.columns)))
+        return pd.DataFrame(dict(zip(field.column_names, data)), columns=list(field.column_names))
 
 
 def run_blocking(call, w, args):

@@ -7,6 +7,7 @@
  *   bench_raw cq ARGS...       one thread, one CQ polled with grpc_completion_queue_next,
  *                              N calls in flight (the floor for async clients) */
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,56 @@ static Google__Protobuf__Value *to_value(const json_t *j) {
   return v;
 }
 
+/* The workload's DataFrame message, as libbentogrpc sends it: packed values pointing at the
+ * workload's columns, bools widened to protobuf-c's int. Freed by free_dataframe(). */
+static Bentoml__Grpc__V1__DataFrame *to_dataframe(const bench_workload *w) {
+  Bentoml__Grpc__V1__DataFrame *df = malloc(sizeof *df);
+  bentoml__grpc__v1__data_frame__init(df);
+  df->n_column_names = df->n_columns = w->n_columns;
+  df->column_names = calloc(w->n_columns, sizeof *df->column_names);
+  df->columns = calloc(w->n_columns, sizeof *df->columns);
+  for (size_t i = 0; i < w->n_columns; i++) {
+    const bench_column *c = &w->columns[i];
+    Bentoml__Grpc__V1__Series *s = malloc(sizeof *s);
+    bentoml__grpc__v1__series__init(s);
+    df->column_names[i] = (char *)c->name;
+    df->columns[i] = s;
+    switch (c->type) {
+    case BENCH_COL_F64:
+      s->n_double_values = w->rows;
+      s->double_values = (double *)c->data;
+      break;
+    case BENCH_COL_I64:
+      s->n_int64_values = w->rows;
+      s->int64_values = (int64_t *)c->data;
+      break;
+    case BENCH_COL_BOOL:
+      s->n_bool_values = w->rows;
+      s->bool_values = malloc(w->rows * sizeof *s->bool_values);
+      for (size_t r = 0; r < w->rows; r++)
+        s->bool_values[r] = ((const bool *)c->data)[r];
+      break;
+    case BENCH_COL_STR:
+      s->n_string_values = w->rows;
+      s->string_values = (char **)c->data;
+      break;
+    }
+  }
+  return df;
+}
+
+static void free_dataframe(Bentoml__Grpc__V1__DataFrame *df) {
+  for (size_t i = 0; df && i < df->n_columns; i++) {
+    free(df->columns[i]->bool_values);
+    free(df->columns[i]);
+  }
+  if (df) {
+    free(df->columns);
+    free(df->column_names);
+  }
+  free(df);
+}
+
 static int serialize(const bench_workload *w, raw_ctx *ctx) {
   Bentoml__Grpc__V1__Request req;
   Bentoml__Grpc__V1__Response resp;
@@ -88,6 +139,8 @@ static int serialize(const bench_workload *w, raw_ctx *ctx) {
   bentoml__grpc__v1__response__init(&resp);
   bentoml__grpc__v1__ndarray__init(&nd);
   Google__Protobuf__Value *json = NULL;
+  Bentoml__Grpc__V1__DataFrame *df = NULL;
+  Google__Protobuf__StringValue text = GOOGLE__PROTOBUF__STRING_VALUE__INIT;
   int32_t shape[2] = {(int32_t)w->shape[0], (int32_t)w->shape[1]};
   req.api_name = (char *)w->api;
   if (w->kind == BENCH_JSON) {
@@ -100,6 +153,18 @@ static int serialize(const bench_workload *w, raw_ctx *ctx) {
     req.json = json;
     resp.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_JSON;
     resp.json = json;
+  } else if (w->kind == BENCH_DATAFRAME) {
+    df = to_dataframe(w);
+    req.content_case = BENTOML__GRPC__V1__REQUEST__CONTENT_DATAFRAME;
+    req.dataframe = df;
+    resp.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_DATAFRAME;
+    resp.dataframe = df;
+  } else if (w->kind == BENCH_TEXT) {
+    text.value = (char *)w->text;
+    req.content_case = BENTOML__GRPC__V1__REQUEST__CONTENT_TEXT;
+    req.text = &text;
+    resp.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_TEXT;
+    resp.text = &text;
   } else {
     nd.dtype = BENTOML__GRPC__V1__NDARRAY__DTYPE__DTYPE_FLOAT;
     nd.n_shape = 2;
@@ -117,6 +182,7 @@ static int serialize(const bench_workload *w, raw_ctx *ctx) {
   ctx->response_length = protobuf_c_message_get_packed_size(&resp.base);
   if (json)
     protobuf_c_message_free_unpacked(&json->base, NULL);
+  free_dataframe(df);
   return 0;
 }
 

@@ -12,10 +12,12 @@ import platform
 import statistics
 import subprocess
 
-ORDER = ["ours-sync", "ours-async", "raw-core", "raw-core-cq", "cpp-grpc", "python-grpcio"]
-WORKLOADS = ["small", "1k", "json", "json64k", "json1m", "1m", "16m"]
+ORDER = ["ours-sync", "ours-async", "raw-core", "raw-core-cq", "cpp-grpc", "python-grpcio",
+         "python-bentogrpc"]
+WORKLOADS = ["small", "1k", "json", "json64k", "json1m", "1m", "16m", "df10k", "text4k"]
 LABEL = {"small": "1×4 f32", "1k": "1 K f32", "json": "JSON 1 KB", "json64k": "JSON 64 KB",
-         "json1m": "JSON 1 MB", "1m": "1 M f32", "16m": "16 M f32"}
+         "json1m": "JSON 1 MB", "1m": "1 M f32", "16m": "16 M f32",
+         "df10k": "DataFrame 10k×8", "text4k": "Text 4 KB"}
 
 
 def sh(cmd):
@@ -175,6 +177,17 @@ class Report:
             rows.append(self.check(f"{LABEL[w]}, 1 in flight: {c} client CPU/call ≤ {limit:g}× "
                                    "raw Core", ratio(ours, raw), limit, "<=",
                                    f"{fmt(ours)} vs {fmt(raw)} µs"))
+        for c in ("ours-sync", "ours-async"):
+            ours = g(c, "df10k", 1, "cpu_us_per_call")
+            raw = g("raw-core", "df10k", 1, "cpu_us_per_call")
+            rows.append(self.check(f"{LABEL['df10k']}, 1 in flight: {c} client CPU/call ≤ 1.5× "
+                                   "raw Core", ratio(ours, raw), 1.5, "<=",
+                                   f"{fmt(ours)} vs {fmt(raw)} µs"))
+        ours = g("python-bentogrpc", "df10k", 1, "calls_per_s")
+        pyt = g("python-grpcio", "df10k", 1, "calls_per_s")
+        rows.append(self.check(f"{LABEL['df10k']}, 1 in flight: Python binding (pandas.DataFrame "
+                               "in and out) calls/s ≥ 10× grpcio with BentoML's conversion",
+                               ratio(ours, pyt), 10, ">=", f"{fmt(ours)} vs {fmt(pyt)} calls/s"))
         payload = (16 << 20) * 4  # 16 M floats
         rss = g("ours-sync", "16m", 1, "maxrss_kb")
         rows.append(self.check("16 M f32: ours-sync peak RSS ≤ 3× payload (64 MiB)",
@@ -230,7 +243,8 @@ once per contender, in an order that rotates each round. All call the same `benc
 - **in flight** 1 = sequential calls. N > 1: N threads of blocking calls (ours-sync,
   raw-core); one thread keeping N calls outstanding on one completion queue (raw-core-cq,
   cpp-grpc), or through bg_async_call + bg_async_client_poll (ours-async, also at 1), or as
-  N grpcio futures (python-grpcio).
+  N grpcio futures (python-grpcio). python-bentogrpc: the Python package (bench/py_binding.py),
+  here on the DataFrame and Text cells only (its array cells: "Python binding" below).
 - **MB/s** = array bytes × calls / s (one direction; each call carries them both ways).
 - **client CPU** = getrusage user+sys of the client process over the timed section ÷ calls;
   **server CPU** = utime+stime of bench_server from /proc over the same section ÷ calls.

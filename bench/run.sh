@@ -14,9 +14,12 @@
 #                             no warm-up)
 #   BENCH_CELLS               workload:in-flight pairs
 #                             [small:1 small:8 small:64 1k:1 1k:64 json:1 json:64 json64k:1
-#                              json1m:1 1m:1 1m:8 16m:1] (json64k, json1m: arrays of copies
-#                              of bench/payload.json, 64 KiB and 1 MiB of text)
-#   BENCH_CONTENDERS          [ours-sync ours-async raw-core raw-core-cq cpp-grpc python-grpcio]
+#                              json1m:1 1m:1 1m:8 16m:1 df10k:1 text4k:1] (json64k, json1m:
+#                              arrays of copies of bench/payload.json, 64 KiB and 1 MiB of
+#                              text; df10k: a PandasDataFrame of 10 000 rows x 8 columns,
+#                              f64/i64/bool/str; text4k: 4 KiB of UTF-8 through Text)
+#   BENCH_CONTENDERS          [ours-sync ours-async raw-core raw-core-cq cpp-grpc python-grpcio
+#                              python-bentogrpc] (python-bentogrpc: df10k and text4k only)
 #   BENCH_BUILD_DIR [build-bench]
 #   BENCH_PROFILE [1]         0 skips the callgrind/perf profiles (bench/profile.sh, ~1 min)
 #   BENCH_SKIP_DEPS=1         skip scripts/install-deps.sh (e.g. no root)
@@ -29,8 +32,8 @@ seconds=${BENCH_SECONDS:-1}
 seconds_16m=${BENCH_SECONDS_16M:-2}
 warmup=${BENCH_WARMUP:-0.2}
 min_calls=${BENCH_MIN_CALLS:-3}
-cells=${BENCH_CELLS:-small:1 small:8 small:64 1k:1 1k:64 json:1 json:64 json64k:1 json1m:1 1m:1 1m:8 16m:1}
-contenders=${BENCH_CONTENDERS:-ours-sync ours-async raw-core raw-core-cq cpp-grpc python-grpcio}
+cells=${BENCH_CELLS:-small:1 small:8 small:64 1k:1 1k:64 json:1 json:64 json64k:1 json1m:1 1m:1 1m:8 16m:1 df10k:1 text4k:1}
+contenders=${BENCH_CONTENDERS:-ours-sync ours-async raw-core raw-core-cq cpp-grpc python-grpcio python-bentogrpc}
 build=${BENCH_BUILD_DIR:-build-bench}
 
 [ "${BENCH_SKIP_DEPS:-0}" = 1 ] || bash scripts/install-deps.sh --bench
@@ -85,6 +88,8 @@ for round in $(seq 1 "$rounds"); do
     for i in $(seq 0 $((n - 1))); do
       name=${all[$(((i + round) % n))]}
       [ "$name" = raw-core-cq ] && [ "$inflight" = 1 ] && continue # same as raw-core at 1
+      # the Python package's array cells are bench/py_binding.sh's
+      [ "$name" = python-bentogrpc ] && [ "$workload" != df10k ] && [ "$workload" != text4k ] && continue
       cmd=$(command_of "$name") || true
       if [ -z "$cmd" ]; then
         [ "$round" = 1 ] && pending "$name" "$workload" "$inflight" "not built (no include/bentogrpc/async.h yet)"

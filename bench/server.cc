@@ -2,6 +2,9 @@
 //
 //   /bentoml.grpc.v1.BentoService/Call             echo:      Request.ndarray -> Response.ndarray
 //                                                  echo_json: Request.json    -> Response.json
+//                                                  echo_df:   Request.dataframe ->
+//                                                  Response.dataframe echo_text: Request.text    ->
+//                                                  Response.text
 //   /bentoml.grpc.v1.BentoService/ServiceMetadata  both APIs, attributes as PROTOCOL.md §3
 //   /grpc.health.v1.Health/Check                   SERVING for "", the BentoService, Health
 //
@@ -63,11 +66,24 @@ grpc::Status Echo(v1::Request *request, v1::Response *response) {
     response->mutable_json()->Swap(request->mutable_json());
     return grpc::Status::OK;
   }
-  if (api != "echo" && api != "echo_json")
+  if (api == "echo_df" && request->content_case() == v1::Request::kDataframe) {
+    response->mutable_dataframe()->Swap(request->mutable_dataframe());
+    return grpc::Status::OK;
+  }
+  if (api == "echo_text" && request->content_case() == v1::Request::kText) {
+    response->mutable_text()->Swap(request->mutable_text());
+    return grpc::Status::OK;
+  }
+  const char *field = api == "echo"        ? "ndarray"
+                      : api == "echo_json" ? "json"
+                      : api == "echo_df"   ? "dataframe"
+                      : api == "echo_text" ? "text"
+                                           : nullptr;
+  if (!field)
     return grpc::Status(grpc::StatusCode::INTERNAL,
                         "API '" + api + "' is not defined in service 'bench_echo'");
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                      "'" + api + "' expects field '" + (api == "echo" ? "ndarray" : "json") + "'");
+                      "'" + api + "' expects field '" + field + "'");
 }
 
 Value Bool(bool b) {
@@ -82,15 +98,24 @@ Value Null() {
   return v;
 }
 
-// attributes = {"args": {...}} as BentoML exports a descriptor's spec (PROTOCOL.md §3).
+Value String(const char *s) {
+  Value v;
+  v.set_string_value(s);
+  return v;
+}
+
+// attributes = {"args": {...}} as BentoML exports a descriptor's spec (PROTOCOL.md §3);
+// no args (Text): attributes = {}.
 void SetDescriptor(v1::ServiceMetadataResponse::DescriptorMetadata *d, const char *id,
-                   const Struct &args) {
+                   const Struct *args) {
   d->set_descriptor_id(id);
-  *(*d->mutable_attributes()->mutable_fields())["args"].mutable_struct_value() = args;
+  d->mutable_attributes();
+  if (args)
+    *(*d->mutable_attributes()->mutable_fields())["args"].mutable_struct_value() = *args;
 }
 
 v1::ServiceMetadataResponse MakeMetadata() {
-  Struct ndarray_args, json_args;
+  Struct ndarray_args, json_args, df_args;
   auto &nd = *ndarray_args.mutable_fields();
   nd["dtype"] = Null();
   nd["shape"] = Null();
@@ -99,18 +124,35 @@ v1::ServiceMetadataResponse MakeMetadata() {
   auto &js = *json_args.mutable_fields();
   js["has_pydantic_model"] = Bool(false);
   js["has_json_encoder"] = Bool(false);
+  // PandasDataFrame(orient="columns"), as BentoML exports it (PROTOCOL.md §3)
+  auto &df = *df_args.mutable_fields();
+  df["orient"] = String("columns");
+  df["columns"] = Null();
+  df["dtype"] = String("null");
+  df["shape"] = Null();
+  df["enforce_dtype"] = Bool(false);
+  df["enforce_shape"] = Bool(false);
+  df["default_format"] = String("json");
 
   v1::ServiceMetadataResponse m;
   m.set_name("bench_echo");
   m.set_docs("# bench_echo\n\nEcho service of the libbentogrpc benchmarks.");
   auto *echo = m.add_apis();
   echo->set_name("echo");
-  SetDescriptor(echo->mutable_input(), "bentoml.io.NumpyNdarray", ndarray_args);
-  SetDescriptor(echo->mutable_output(), "bentoml.io.NumpyNdarray", ndarray_args);
+  SetDescriptor(echo->mutable_input(), "bentoml.io.NumpyNdarray", &ndarray_args);
+  SetDescriptor(echo->mutable_output(), "bentoml.io.NumpyNdarray", &ndarray_args);
   auto *echo_json = m.add_apis();
   echo_json->set_name("echo_json");
-  SetDescriptor(echo_json->mutable_input(), "bentoml.io.JSON", json_args);
-  SetDescriptor(echo_json->mutable_output(), "bentoml.io.JSON", json_args);
+  SetDescriptor(echo_json->mutable_input(), "bentoml.io.JSON", &json_args);
+  SetDescriptor(echo_json->mutable_output(), "bentoml.io.JSON", &json_args);
+  auto *echo_df = m.add_apis();
+  echo_df->set_name("echo_df");
+  SetDescriptor(echo_df->mutable_input(), "bentoml.io.PandasDataFrame", &df_args);
+  SetDescriptor(echo_df->mutable_output(), "bentoml.io.PandasDataFrame", &df_args);
+  auto *echo_text = m.add_apis();
+  echo_text->set_name("echo_text");
+  SetDescriptor(echo_text->mutable_input(), "bentoml.io.Text", nullptr);
+  SetDescriptor(echo_text->mutable_output(), "bentoml.io.Text", nullptr);
   return m;
 }
 

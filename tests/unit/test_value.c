@@ -40,6 +40,33 @@ static void test_text_utf8(void **state) {
   assert_null(bg_text_new(NULL, 3, &err));
 }
 
+/* ASCII is checked 8 bytes at a time: what ends or breaks a run of 8 is still judged, and a
+ * NUL or a bad byte is found at every position of a run. */
+static void test_text_utf8_ascii_runs(void **state) {
+  (void)state;
+  bg_error err;
+  const char *good[] = {"abcdefgh", "abcdefghijklmnopq", "abcdefghcaf\xc3\xa9xyzxyzxy",
+                        "caf\xc3\xa9"
+                        "abcdefghijklmnop\xf0\x9f\x98\x80"};
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    bg_value *v = bg_text_new(good[i], (size_t)-1, &err);
+    assert_non_null(v);
+    assert_int_equal(bg_text_length(v), strlen(good[i]));
+    bg_value_free(v);
+  }
+  for (size_t at = 0; at < 24; at++) {
+    char text[24];
+    memset(text, 'a', sizeof text);
+    text[at] = '\0';
+    assert_null(bg_text_new(text, sizeof text, &err)); /* a NUL anywhere */
+    assert_int_equal(err.code, BG_ERR_INVALID_ARGUMENT);
+    text[at] = (char)0x80; /* a lone continuation byte anywhere */
+    assert_null(bg_text_new(text, sizeof text, &err));
+    text[at] = (char)0xc3; /* a truncated sequence (an ASCII byte, or the end, follows) */
+    assert_null(bg_text_new(text, sizeof text, &err));
+  }
+}
+
 static void test_json_rules(void **state) {
   (void)state;
   bg_error err;
@@ -398,6 +425,7 @@ static void test_series_narrowing_refuses_out_of_range(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_text_utf8),
+      cmocka_unit_test(test_text_utf8_ascii_runs),
       cmocka_unit_test(test_json_rules),
       cmocka_unit_test(test_file_values),
       cmocka_unit_test(test_accessors_check_kind),
