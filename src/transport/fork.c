@@ -1,5 +1,6 @@
 /* fork() support: gRPC's fork hooks, the gate around the library's work inside gRPC, and the
  * fork generation that tells a child which clients are the parent's. See fork.h for why. */
+#include <dirent.h>
 #include <grpc/grpc.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -26,13 +27,18 @@ void hook_postfork_parent(void) __asm__("_Z20grpc_postfork_parentv");
 void hook_postfork_child(void) __asm__("_Z19grpc_postfork_childv");
 #endif
 #if BGI_GRPC_FORK_INTERNALS
-/* libgpr's count of threads inside gRPC (its ExecCtxs) and whether gRPC's default executor
- * runs threads: what the prefork below checks and repairs (see guarded_prefork). */
+/* libgpr's count of threads inside gRPC (its ExecCtxs), whether gRPC's executors run threads,
+ * and the switches of gRPC's timer and executor threads: what the prefork below checks and
+ * repairs (see guarded_prefork). Their meaning is gRPC 1.51's (CMake binds them for it only). */
 void hook_allow_exec_ctx(void) __asm__("_ZN9grpc_core4Fork12AllowExecCtxEv");
 bool hook_block_exec_ctx(void) __asm__("_ZN9grpc_core4Fork12BlockExecCtxEv");
 void hook_count_exec_ctx(void) __asm__("_ZN9grpc_core4Fork17DoIncExecCtxCountEv");
 void hook_uncount_exec_ctx(void) __asm__("_ZN9grpc_core4Fork17DoDecExecCtxCountEv");
-bool hook_executor_threaded(void) __asm__("_ZN9grpc_core8Executor17IsThreadedDefaultEv");
+bool hook_executor_threaded(int type) __asm__(
+    "_ZN9grpc_core8Executor10IsThreadedENS_12ExecutorTypeE");
+void hook_executor_threading(bool on) __asm__("_ZN9grpc_core8Executor15SetThreadingAllEb");
+void hook_timer_threading(bool on) __asm__("_Z32grpc_timer_manager_set_threadingb");
+enum { EXECUTOR_DEFAULT = 0, EXECUTOR_RESOLVER = 1 }; /* grpc_core::ExecutorType */
 #endif
 
 atomic_uint bgi_fork_generation_value;
@@ -54,6 +60,8 @@ static void (*_Atomic quiesce_hook)(void);
  * prefork hook ran (the parent owes it the postfork one), and the child may use gRPC once
  * gRPC's child hook has run. */
 static bool grpc_prefork_ran;
+/* gRPC's prefork ran but ExecCtxs could not be blocked again (guarded_prefork). */
+static bool grpc_prefork_unblocked;
 static bool child_may_reset;
 /* Why the child may not reset gRPC, when it may not: whose thread was inside. */
 static bool blocked_by_library_call;
@@ -89,16 +97,20 @@ static void sleep_ms(long ms) { nanosleep(&(struct timespec){.tv_nsec = ms * 100
  *   next calls never answered (the Python fork test, ~1 run in 15 on a loaded machine). The
  *   executor is still threaded after a skip (it is stopped otherwise), so the prefork is tried
  *   again until BGI_FORK_QUIESCE_MS has passed.
- * - It *deadlocks*: it blocks new ExecCtxs, then joins its executor threads — and an executor
- *   thread running a closure that opens an ExecCtx (a call's security context destroyed just
- *   after the call ended) waits for the fork to finish, forever. A watchdog releases the block
- *   after BGI_FORK_PREFORK_BOUND_MS (Fork::AllowExecCtx, what the postfork hooks do first) and
- *   counts the prefork's own ExecCtx again (AllowExecCtx zeroes the count, and the prefork's
- *   ExecCtx ends later: without that the count ended one low and threads spun). The prefork
- *   then ends with gRPC's threads stopped but ExecCtxs unblocked, so the block is taken again
- *   the way the prefork takes it (count one ExecCtx for this thread, then block) once no
- *   other thread is inside; then the fork goes on exactly as after a prefork that never
- *   stuck. */
+ * - It *deadlocks*: it blocks new ExecCtxs, stops its timer threads, then joins its executor
+ *   threads — and an executor thread running a closure that opens an ExecCtx (a call's
+ *   security context destroyed just after the call ended) waits for the fork to finish,
+ *   forever. A watchdog releases the block (Fork::AllowExecCtx, what the postfork hooks do
+ *   first) once BGI_FORK_PREFORK_BOUND_MS has passed *and* the prefork is seen in that join
+ *   (gRPC's timer threads gone, an executor still threaded: the one phase in which the block
+ *   is up and the prefork's own ExecCtx is counted), and counts that ExecCtx again
+ *   (AllowExecCtx zeroes the count; without it the count ended one low and threads spun). The
+ *   prefork then ends with gRPC's threads stopped but ExecCtxs unblocked, so the block is
+ *   taken again the way the prefork takes it (count one ExecCtx for this thread, then block)
+ *   once no other thread is inside; the fork then goes on exactly as after a prefork that
+ *   never stuck. Should no such moment come, gRPC's threads are restarted without its
+ *   postfork hook (whose AllowExecCtx would forget the threads inside) and the child may not
+ *   use gRPC. */
 typedef struct prefork_watch {
   pthread_mutex_t mu;
   pthread_cond_t cond;
@@ -106,50 +118,57 @@ typedef struct prefork_watch {
   bool released;
 } prefork_watch;
 
+/* Whether gRPC's timer threads run: their names begin "grpc_global_tim" (gRPC names them).
+ * Read from /proc only when the watchdog's bound has passed; unknown counts as running. */
+static bool timer_threads_run(void) {
+  DIR *tasks = opendir("/proc/self/task");
+  if (!tasks)
+    return true;
+  bool found = false;
+  struct dirent *e;
+  while (!found && (e = readdir(tasks)) != NULL) {
+    if (e->d_name[0] == '.')
+      continue;
+    char path[64], name[32] = "";
+    snprintf(path, sizeof path, "/proc/self/task/%.20s/comm", e->d_name);
+    FILE *f = fopen(path, "re");
+    if (!f)
+      continue;
+    found = fgets(name, sizeof name, f) && strncmp(name, "grpc_global_tim", 15) == 0;
+    fclose(f);
+  }
+  closedir(tasks);
+  return found;
+}
+
+/* The prefork is inside its join of the executor threads (see above). */
+static bool prefork_in_executor_join(void) {
+  return (hook_executor_threaded(EXECUTOR_DEFAULT) || hook_executor_threaded(EXECUTOR_RESOLVER)) &&
+         !timer_threads_run();
+}
+
 static void *watch_prefork(void *arg) {
   prefork_watch *w = arg;
-  struct timespec until;
-  clock_gettime(CLOCK_MONOTONIC, &until);
-  until.tv_sec += BGI_FORK_PREFORK_BOUND_MS / 1000;
-  until.tv_nsec += (long)(BGI_FORK_PREFORK_BOUND_MS % 1000) * 1000000L;
-  if (until.tv_nsec >= 1000000000L) {
-    until.tv_sec++;
-    until.tv_nsec -= 1000000000L;
-  }
   pthread_mutex_lock(&w->mu);
-  while (!w->done && pthread_cond_timedwait(&w->cond, &w->mu, &until) == 0) {
-  }
-  if (!w->done) {
-    hook_allow_exec_ctx();
-    hook_count_exec_ctx(); /* the prefork's own ExecCtx, which AllowExecCtx forgot */
-    w->released = true;
+  while (!w->done) {
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += BGI_FORK_PREFORK_BOUND_MS / 1000;
+    until.tv_nsec += (long)(BGI_FORK_PREFORK_BOUND_MS % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+      until.tv_sec++;
+      until.tv_nsec -= 1000000000L;
+    }
+    while (!w->done && pthread_cond_timedwait(&w->cond, &w->mu, &until) == 0) {
+    }
+    if (!w->done && !w->released && prefork_in_executor_join()) {
+      hook_allow_exec_ctx();
+      hook_count_exec_ctx(); /* the prefork's own ExecCtx, which AllowExecCtx forgot */
+      w->released = true;
+    }
   }
   pthread_mutex_unlock(&w->mu);
   return NULL;
-}
-
-/* grpc_prefork() under the watchdog; true when the watchdog had to release it. */
-static bool watched_prefork(void) {
-  prefork_watch w = {.done = false, .released = false};
-  pthread_mutex_init(&w.mu, NULL);
-  pthread_condattr_t attr;
-  pthread_condattr_init(&attr);
-  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-  pthread_cond_init(&w.cond, &attr);
-  pthread_condattr_destroy(&attr);
-  pthread_t watchdog;
-  bool watched = pthread_create(&watchdog, NULL, watch_prefork, &w) == 0;
-  hook_prefork();
-  if (watched) {
-    pthread_mutex_lock(&w.mu);
-    w.done = true;
-    pthread_cond_signal(&w.cond);
-    pthread_mutex_unlock(&w.mu);
-    pthread_join(watchdog, NULL);
-  }
-  pthread_cond_destroy(&w.cond);
-  pthread_mutex_destroy(&w.mu);
-  return w.released;
 }
 
 /* Takes gRPC's ExecCtx block again after a release, as grpc_prefork() takes it. */
@@ -165,44 +184,74 @@ static bool block_again(int64_t give_up) {
   }
 }
 
-static prefork_outcome guarded_prefork(void) {
+/* grpc_prefork() until it runs (see above): `may_retry` false when this thread is itself
+ * inside the library (it may hold an ExecCtx, so the prefork would skip every time). */
+static prefork_outcome guarded_prefork(bool may_retry) {
+  if (!grpc_is_initialized()) { /* gRPC's hooks do nothing; a child initialises it afresh */
+    hook_prefork();
+    return PREFORK_READY;
+  }
+  prefork_watch w = {.done = false, .released = false};
+  pthread_mutex_init(&w.mu, NULL);
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_init(&w.cond, &attr);
+  pthread_condattr_destroy(&attr);
+  pthread_t watchdog;
+  bool watched = pthread_create(&watchdog, NULL, watch_prefork, &w) == 0;
   int64_t give_up = now_ms() + BGI_FORK_QUIESCE_MS;
   int skipped = 0;
+  bool ran;
   for (;;) {
-    bool released = watched_prefork();
-    if (hook_executor_threaded()) { /* skipped: nothing was stopped, nothing is owed */
-      skipped++;
-      if (now_ms() >= give_up) {
-        bgi_log(BG_LOG_WARN,
-                "fork(): another thread stayed inside gRPC for %d ms (%d tries), so gRPC "
-                "could not prepare the fork; the child process will not be able to use gRPC "
-                "(the parent is not affected)",
-                BGI_FORK_QUIESCE_MS, skipped);
-        return PREFORK_SKIPPED;
-      }
-      sleep_ms(1);
-      continue;
-    }
-    if (skipped) /* rare: say it where someone debugging a slow fork looks */
-      bgi_log(BG_LOG_INFO,
-              "fork(): gRPC's prefork was skipped %d times (another thread was "
-              "inside gRPC) before it ran",
-              skipped);
-    if (!released)
-      return PREFORK_READY;
-    bool blocked = block_again(give_up);
-    bgi_log(blocked ? BG_LOG_INFO : BG_LOG_WARN,
-            "fork(): gRPC's prefork was stuck on its executor threads for %d ms and was "
-            "released%s",
-            BGI_FORK_PREFORK_BOUND_MS,
-            blocked ? ""
-                    : "; other threads stayed inside gRPC, so the child process will not "
-                      "be able to use gRPC (the parent is not affected)");
-    return blocked ? PREFORK_READY : PREFORK_UNBLOCKED;
+    hook_prefork();
+    ran = !hook_executor_threaded(EXECUTOR_DEFAULT); /* a skip stops nothing, owes nothing */
+    if (ran || !may_retry || now_ms() >= give_up)
+      break;
+    skipped++;
+    sleep_ms(1);
   }
+  if (watched) {
+    pthread_mutex_lock(&w.mu);
+    w.done = true;
+    pthread_cond_signal(&w.cond);
+    pthread_mutex_unlock(&w.mu);
+    pthread_join(watchdog, NULL);
+  }
+  pthread_cond_destroy(&w.cond);
+  pthread_mutex_destroy(&w.mu);
+  if (!ran) {
+    bgi_log(BG_LOG_WARN,
+            "fork(): another thread was inside gRPC (%d tries in %d ms), so gRPC could not "
+            "prepare the fork; the child process will not be able to use gRPC (the parent is "
+            "not affected)",
+            skipped + 1, BGI_FORK_QUIESCE_MS);
+    return PREFORK_SKIPPED;
+  }
+  if (skipped) /* rare: say it where someone debugging a slow fork looks */
+    bgi_log(BG_LOG_INFO,
+            "fork(): gRPC's prefork was skipped %d times (another thread was inside gRPC) "
+            "before it ran",
+            skipped);
+  if (!w.released)
+    return PREFORK_READY;
+  bool blocked = block_again(give_up);
+  bgi_log(blocked ? BG_LOG_INFO : BG_LOG_WARN,
+          "fork(): gRPC's prefork was stuck on its executor threads and was released%s",
+          blocked ? ""
+                  : "; other threads stayed inside gRPC, so the child process will not be "
+                    "able to use gRPC (the parent is not affected)");
+  return blocked ? PREFORK_READY : PREFORK_UNBLOCKED;
+}
+
+/* After PREFORK_UNBLOCKED: gRPC's threads back without its postfork hook. */
+static void restart_grpc_threads(void) {
+  hook_timer_threading(true);
+  hook_executor_threading(true);
 }
 #else
-static prefork_outcome guarded_prefork(void) {
+static prefork_outcome guarded_prefork(bool may_retry) {
+  (void)may_retry;
 #if BGI_GRPC_FORK_HOOKS
   hook_prefork();
   return PREFORK_READY;
@@ -210,6 +259,8 @@ static prefork_outcome guarded_prefork(void) {
   return PREFORK_SKIPPED;
 #endif
 }
+
+static void restart_grpc_threads(void) {}
 #endif
 
 static bool env_true(const char *v) {
@@ -218,6 +269,7 @@ static bool env_true(const char *v) {
 
 static void prefork(void) {
   grpc_prefork_ran = false;
+  grpc_prefork_unblocked = false;
   child_may_reset = false;
   blocked_by_library_call = false;
   if (!grpc_fork_support || child_unusable[0])
@@ -244,8 +296,9 @@ static void prefork(void) {
             BGI_FORK_QUIESCE_MS);
     return;
   }
-  prefork_outcome outcome = guarded_prefork();
-  grpc_prefork_ran = outcome != PREFORK_SKIPPED;
+  prefork_outcome outcome = guarded_prefork(own == 0);
+  grpc_prefork_ran = outcome == PREFORK_READY;
+  grpc_prefork_unblocked = outcome == PREFORK_UNBLOCKED;
   child_may_reset = outcome == PREFORK_READY;
 }
 
@@ -261,6 +314,8 @@ static void postfork_parent(void) {
   if (grpc_prefork_ran)
     hook_postfork_parent();
 #endif
+  if (grpc_prefork_unblocked)
+    restart_grpc_threads();
   release_gate();
 }
 
@@ -312,6 +367,14 @@ static void init_fork_support(void) {
              "gRPC's fork support is off in the parent (GRPC_ENABLE_FORK_SUPPORT=%.40s). Unset "
              "it to let libbentogrpc turn it on",
              setting);
+    if (grpc_fork_support && strategy && strcmp(strategy, "poll") != 0 &&
+        strcmp(strategy, "epoll1") != 0) { /* gRPC's fork hooks do nothing with any other */
+      grpc_fork_support = false;
+      snprintf(support_off_reason, sizeof support_off_reason,
+               "GRPC_POLL_STRATEGY=%.40s was set, with which gRPC has no fork support (unset "
+               "GRPC_POLL_STRATEGY to let libbentogrpc choose)",
+               strategy);
+    }
   } else if (strategy && strcmp(strategy, "poll") != 0) {
     /* gRPC 1.51's fork support with epoll1 lets a child's use of gRPC crash the parent
      * (LockfreeEvent::SetReady on the child's pointers, seen in tests): only with poll. */

@@ -36,6 +36,7 @@
 
 #define CHILD_BOUND_MS   15000 /* a child still running then is hung */
 #define CALL_DEADLINE_MS 5000
+#define FORK_BOUND_S     30 /* fork() waits at most ~2 s for the library's and gRPC's threads */
 
 static bgt_server server;
 
@@ -193,7 +194,9 @@ typedef int (*child_fn)(parent_clients *p);
  * it when CHILD_BOUND_MS passes. Returns the exit code, or -1 when it hung or crashed. */
 static int run_child(child_fn fn, parent_clients *p) {
   fflush(NULL);
+  alarm(FORK_BOUND_S); /* fork() itself must return: a hang in its handlers ends the test */
   pid_t pid = fork();
+  alarm(0);
   if (pid < 0)
     fail_msg("fork: %s", strerror(errno));
   if (pid == 0)
@@ -460,9 +463,13 @@ static void test_fork_during_sync_call_on_another_thread(void **state) {
 typedef struct grpc_user {
   grpc_completion_queue *cq;
   int pause_ms;
+  atomic_bool entering; /* set just before the thread's first wait */
   atomic_bool stop;
+  bool running;
   pthread_t thread;
 } grpc_user;
+
+static grpc_user user; /* stopped by the tests' teardown when an assertion ended a test early */
 
 static gpr_timespec in_ms(int ms) {
   return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(ms, GPR_TIMESPAN));
@@ -471,6 +478,7 @@ static gpr_timespec in_ms(int ms) {
 static void *use_grpc(void *arg) {
   grpc_user *u = arg;
   for (;;) {
+    atomic_store(&u->entering, true);
     grpc_event ev =
         grpc_completion_queue_next(u->cq, in_ms(u->pause_ms ? u->pause_ms : 60000), NULL);
     if (ev.type == GRPC_QUEUE_SHUTDOWN)
@@ -480,21 +488,30 @@ static void *use_grpc(void *arg) {
   }
 }
 
-static void grpc_user_start(grpc_user *u, int pause_ms) {
+static void grpc_user_start(int pause_ms) {
   grpc_init();
-  u->cq = grpc_completion_queue_create_for_next(NULL);
-  u->pause_ms = pause_ms;
-  atomic_init(&u->stop, false);
-  assert_int_equal(pthread_create(&u->thread, NULL, use_grpc, u), 0);
-  nanosleep(&(struct timespec){.tv_nsec = 50 * 1000 * 1000}, NULL); /* inside by now */
+  user.cq = grpc_completion_queue_create_for_next(NULL);
+  user.pause_ms = pause_ms;
+  atomic_init(&user.entering, false);
+  atomic_init(&user.stop, false);
+  assert_int_equal(pthread_create(&user.thread, NULL, use_grpc, &user), 0);
+  user.running = true;
+  while (!atomic_load(&user.entering))
+    nanosleep(&(struct timespec){.tv_nsec = 1000 * 1000}, NULL);
+  nanosleep(&(struct timespec){.tv_nsec = 100 * 1000 * 1000}, NULL); /* inside the wait by now */
 }
 
-static void grpc_user_stop(grpc_user *u) {
-  atomic_store(&u->stop, true);
-  grpc_completion_queue_shutdown(u->cq);
-  pthread_join(u->thread, NULL);
-  grpc_completion_queue_destroy(u->cq);
+static int grpc_user_stop(void **state) {
+  (void)state;
+  if (!user.running)
+    return 0;
+  atomic_store(&user.stop, true);
+  grpc_completion_queue_shutdown(user.cq);
+  pthread_join(user.thread, NULL);
+  grpc_completion_queue_destroy(user.cq);
   grpc_shutdown();
+  user.running = false;
+  return 0;
 }
 
 static int child_refuses_as_grpc_was_busy(parent_clients *p) {
@@ -514,10 +531,9 @@ static void test_fork_while_the_program_is_inside_grpc(void **state) {
   (void)state;
   parent_clients p;
   parent_open(&p);
-  grpc_user u;
-  grpc_user_start(&u, 0);
+  grpc_user_start(0);
   assert_int_equal(run_child(child_refuses_as_grpc_was_busy, &p), 0);
-  grpc_user_stop(&u);
+  grpc_user_stop(NULL);
   parent_check_and_close(&p);
 }
 
@@ -527,11 +543,10 @@ static void test_forks_while_the_program_uses_grpc_now_and_then(void **state) {
   (void)state;
   parent_clients p;
   parent_open(&p);
-  grpc_user u;
-  grpc_user_start(&u, 3);
+  grpc_user_start(3);
   for (int i = 0; i < 20; i++)
     assert_int_equal(run_child(child_new_sync_client, &p), 0);
-  grpc_user_stop(&u);
+  grpc_user_stop(NULL);
   parent_check_and_close(&p);
 }
 
@@ -626,8 +641,9 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_fork_after_every_client_closed),
       cmocka_unit_test(test_fork_with_async_call_in_flight),
       cmocka_unit_test(test_fork_during_sync_call_on_another_thread),
-      cmocka_unit_test(test_fork_while_the_program_is_inside_grpc),
-      cmocka_unit_test(test_forks_while_the_program_uses_grpc_now_and_then),
+      cmocka_unit_test_teardown(test_fork_while_the_program_is_inside_grpc, grpc_user_stop),
+      cmocka_unit_test_teardown(test_forks_while_the_program_uses_grpc_now_and_then,
+                                grpc_user_stop),
       cmocka_unit_test(test_fork_right_after_closing_calls_never_hangs),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
