@@ -1,6 +1,5 @@
 /* fork() support: gRPC's fork hooks, the gate around the library's work inside gRPC, and the
  * fork generation that tells a child which clients are the parent's. See fork.h for why. */
-#include <dirent.h>
 #include <grpc/grpc.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include "error_internal.h"
 #include "log_internal.h"
 #include "transport/fork.h"
+#include "transport/grpc_fork_state.h"
 
 /* gRPC Core's <grpc/fork.h> declares the hooks without extern "C" up to at least 1.51 (Debian
  * 12's), so there they are C++ symbols; CMake finds out which (BGI_GRPC_FORK_HOOKS: 1 C names,
@@ -30,7 +30,6 @@ void hook_postfork_child(void) __asm__("_Z19grpc_postfork_childv");
 /* libgpr's count of threads inside gRPC (its ExecCtxs), whether gRPC's executors run threads,
  * and the switches of gRPC's timer and executor threads: what the prefork below checks and
  * repairs (see guarded_prefork). Their meaning is gRPC 1.51's (CMake binds them for it only). */
-void hook_allow_exec_ctx(void) __asm__("_ZN9grpc_core4Fork12AllowExecCtxEv");
 bool hook_block_exec_ctx(void) __asm__("_ZN9grpc_core4Fork12BlockExecCtxEv");
 void hook_count_exec_ctx(void) __asm__("_ZN9grpc_core4Fork17DoIncExecCtxCountEv");
 void hook_uncount_exec_ctx(void) __asm__("_ZN9grpc_core4Fork17DoDecExecCtxCountEv");
@@ -98,54 +97,22 @@ static void sleep_ms(long ms) { nanosleep(&(struct timespec){.tv_nsec = ms * 100
  *   executor is still threaded after a skip (it is stopped otherwise), so the prefork is tried
  *   again until BGI_FORK_QUIESCE_MS has passed.
  * - It *deadlocks*: it blocks new ExecCtxs, stops its timer threads, then joins its executor
- *   threads — and an executor thread running a closure that opens an ExecCtx (a call's
+ *   threads — and a timer or executor thread running a closure that opens an ExecCtx (a call's
  *   security context destroyed just after the call ended) waits for the fork to finish,
- *   forever. A watchdog releases the block (Fork::AllowExecCtx, what the postfork hooks do
- *   first) once BGI_FORK_PREFORK_BOUND_MS has passed *and* the prefork is seen in that join
- *   (gRPC's timer threads gone, an executor still threaded: the one phase in which the block
- *   is up and the prefork's own ExecCtx is counted), and counts that ExecCtx again
- *   (AllowExecCtx zeroes the count; without it the count ended one low and threads spun). The
- *   prefork then ends with gRPC's threads stopped but ExecCtxs unblocked, so the block is
- *   taken again the way the prefork takes it (count one ExecCtx for this thread, then block)
- *   once no other thread is inside; the fork then goes on exactly as after a prefork that
- *   never stuck. Should no such moment come, gRPC's threads are restarted without its
- *   postfork hook (whose AllowExecCtx would forget the threads inside) and the child may not
- *   use gRPC. */
+ *   forever. A watchdog releases the block once BGI_FORK_PREFORK_BOUND_MS has passed, if the
+ *   prefork still holds it (grpc_fork_state.h: the waiting threads go on, the prefork's own
+ *   ExecCtx stays counted, in one step under gRPC's lock). The prefork then ends with gRPC's
+ *   threads stopped but ExecCtxs unblocked, so the block is taken again the way the prefork
+ *   takes it (count one ExecCtx for this thread, then block) once no other thread is inside;
+ *   the fork then goes on exactly as after a prefork that never stuck. Should no such moment
+ *   come, gRPC's threads are restarted without its postfork hook (whose AllowExecCtx would
+ *   forget the threads inside) and the child may not use gRPC. */
 typedef struct prefork_watch {
   pthread_mutex_t mu;
   pthread_cond_t cond;
   bool done;
   bool released;
 } prefork_watch;
-
-/* Whether gRPC's timer threads run: their names begin "grpc_global_tim" (gRPC names them).
- * Read from /proc only when the watchdog's bound has passed; unknown counts as running. */
-static bool timer_threads_run(void) {
-  DIR *tasks = opendir("/proc/self/task");
-  if (!tasks)
-    return true;
-  bool found = false;
-  struct dirent *e;
-  while (!found && (e = readdir(tasks)) != NULL) {
-    if (e->d_name[0] == '.')
-      continue;
-    char path[64], name[32] = "";
-    snprintf(path, sizeof path, "/proc/self/task/%.20s/comm", e->d_name);
-    FILE *f = fopen(path, "re");
-    if (!f)
-      continue;
-    found = fgets(name, sizeof name, f) && strncmp(name, "grpc_global_tim", 15) == 0;
-    fclose(f);
-  }
-  closedir(tasks);
-  return found;
-}
-
-/* The prefork is inside its join of the executor threads (see above). */
-static bool prefork_in_executor_join(void) {
-  return (hook_executor_threaded(EXECUTOR_DEFAULT) || hook_executor_threaded(EXECUTOR_RESOLVER)) &&
-         !timer_threads_run();
-}
 
 static void *watch_prefork(void *arg) {
   prefork_watch *w = arg;
@@ -161,11 +128,8 @@ static void *watch_prefork(void *arg) {
     }
     while (!w->done && pthread_cond_timedwait(&w->cond, &w->mu, &until) == 0) {
     }
-    if (!w->done && !w->released && prefork_in_executor_join()) {
-      hook_allow_exec_ctx();
-      hook_count_exec_ctx(); /* the prefork's own ExecCtx, which AllowExecCtx forgot */
-      w->released = true;
-    }
+    if (!w->done && !w->released)
+      w->released = bgi_grpc_fork_release_prefork();
   }
   pthread_mutex_unlock(&w->mu);
   return NULL;
@@ -261,6 +225,7 @@ static prefork_outcome guarded_prefork(bool may_retry) {
 }
 
 static void restart_grpc_threads(void) {}
+
 #endif
 
 static bool env_true(const char *v) {

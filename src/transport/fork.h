@@ -33,7 +33,9 @@
 /* gRPC's backup poll interval with the poll strategy (fork.c, choose_poll_strategy). */
 #define BGI_FORK_BACKUP_POLL_MS "50"
 /* How long gRPC's own prefork may take before the watchdog releases it (fork.c). */
+#ifndef BGI_FORK_PREFORK_BOUND_MS /* a debugging build may hold a stuck prefork longer */
 #define BGI_FORK_PREFORK_BOUND_MS 300
+#endif
 
 /* grpc_init() for the library: the first call turns gRPC's fork support on (when the user has
  * not chosen) and registers the fork handlers. Balanced by grpc_shutdown(). */

@@ -1,0 +1,95 @@
+/* gRPC 1.51's fork bookkeeping as transport/grpc_fork_state.c finds it: the watchdog that
+ * releases a stuck prefork must find gRPC's count of the threads inside it (an unnamed libgpr
+ * variable, located from machine code) — the right variable, or it would corrupt another one —
+ * and its release must act only while a prefork holds the block. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "transport/fork.h"
+#include "transport/grpc_fork_state.h"
+
+#if BGI_GRPC_FORK_INTERNALS && defined(__x86_64__)
+void grpc_count_enter(void) __asm__("_ZN9grpc_core4Fork17DoIncExecCtxCountEv");
+void grpc_count_leave(void) __asm__("_ZN9grpc_core4Fork17DoDecExecCtxCountEv");
+
+static void test_watchdog_finds_grpc_inside_count(void **state) {
+  (void)state;
+  bgi_grpc_init(); /* turns gRPC's fork support on: the count is kept from now on */
+  long before = bgi_grpc_fork_inside_count();
+  assert_true(before >= 2); /* "unblocked" is 2 + the threads inside; nothing runs here */
+  grpc_count_enter();
+  assert_int_equal(bgi_grpc_fork_inside_count(), before + 1);
+  grpc_count_enter();
+  assert_int_equal(bgi_grpc_fork_inside_count(), before + 2);
+  grpc_count_leave();
+  grpc_count_leave();
+  assert_int_equal(bgi_grpc_fork_inside_count(), before);
+}
+bool grpc_block_exec_ctx(void) __asm__("_ZN9grpc_core4Fork12BlockExecCtxEv");
+
+static atomic_bool entered;
+
+/* A thread that opens an ExecCtx while a prefork holds the block: gRPC makes it wait. */
+static void *enter_grpc(void *arg) {
+  (void)arg;
+  grpc_count_enter();
+  atomic_store(&entered, true);
+  grpc_count_leave();
+  return NULL;
+}
+
+static bool wait_for(atomic_bool *flag, int ms) {
+  for (int i = 0; i < ms && !atomic_load(flag); i++)
+    nanosleep(&(struct timespec){.tv_nsec = 1000000L}, NULL);
+  return atomic_load(flag);
+}
+
+static void test_release_lets_blocked_threads_in_and_keeps_the_count(void **state) {
+  (void)state;
+  bgi_grpc_init();
+  long unblocked = bgi_grpc_fork_inside_count();
+  assert_false(bgi_grpc_fork_release_prefork()); /* no prefork holds the block: nothing done */
+  assert_int_equal(bgi_grpc_fork_inside_count(), unblocked);
+
+  grpc_count_enter(); /* what grpc_prefork() does: its own ExecCtx, then the block */
+  assert_true(grpc_block_exec_ctx());
+  assert_int_equal(bgi_grpc_fork_inside_count(), 1);
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, enter_grpc, NULL), 0);
+  assert_false(wait_for(&entered, 200)); /* blocked, as a closure on a gRPC thread is */
+
+  assert_true(bgi_grpc_fork_release_prefork());
+  assert_true(wait_for(&entered, 5000));
+  pthread_join(t, NULL);
+  assert_int_equal(bgi_grpc_fork_inside_count(), 3); /* unblocked, the "prefork" inside */
+  assert_false(bgi_grpc_fork_release_prefork());     /* once only */
+  grpc_count_leave(); /* the prefork's ExecCtx ends: unblocked, nobody inside */
+  assert_int_equal(bgi_grpc_fork_inside_count(), 2);
+}
+#else
+static void test_release_lets_blocked_threads_in_and_keeps_the_count(void **state) {
+  (void)state;
+  assert_false(bgi_grpc_fork_release_prefork());
+}
+
+static void test_watchdog_finds_grpc_inside_count(void **state) {
+  (void)state; /* built without gRPC 1.51's internals: nothing is located, nothing is read */
+  assert_int_equal(bgi_grpc_fork_inside_count(), -1);
+}
+#endif
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_watchdog_finds_grpc_inside_count),
+      cmocka_unit_test(test_release_lets_blocked_threads_in_and_keeps_the_count),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
