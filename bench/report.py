@@ -177,6 +177,28 @@ class Report:
             rows.append(self.check(f"{LABEL[w]}, 1 in flight: {c} client CPU/call ≤ {limit:g}× "
                                    "raw Core", ratio(ours, raw), limit, "<=",
                                    f"{fmt(ours)} vs {fmt(raw)} µs"))
+        ours64 = g("ours-async", "json", 64, "calls_per_s")
+        cq64, sync64 = g("raw-core-cq", "json", 64, "calls_per_s"), g("ours-sync", "json", 64,
+                                                                       "calls_per_s")
+        rows.append(self.check(f"{LABEL['json']}, 64 in flight: ours-async calls/s ≥ 0.80× "
+                               "raw-core-cq", ratio(ours64, cq64), 0.80, ">=",
+                               f"{fmt(ours64)} vs {fmt(cq64)} calls/s"))
+        rows.append(self.check(f"{LABEL['json']}, 64 in flight: ours-async calls/s above ours-sync "
+                               "on 64 threads", ratio(ours64, sync64), 1.0, ">=",
+                               f"{fmt(ours64)} vs {fmt(sync64)} calls/s"))
+        for inflight in (1, 64):  # the client must not make the server work harder
+            base = g("raw-core", "json", inflight, "server_cpu_us_per_call")
+            for c in ("ours-sync", "ours-async"):
+                srv = g(c, "json", inflight, "server_cpu_us_per_call")
+                rows.append(self.check(f"{LABEL['json']}, {inflight} in flight: server CPU/call for "
+                                       f"{c} ≤ 1.10× for raw Core", ratio(srv, base), 1.10, "<=",
+                                       f"{fmt(srv)} vs {fmt(base)} µs"))
+        ours = g("ours-sync", "json1m", 1, "mb_per_s")
+        for other, times in (("python-grpcio", 5), ("cpp-grpc", 2)):
+            theirs = g(other, "json1m", 1, "mb_per_s")
+            rows.append(self.check(f"{LABEL['json1m']}, 1 in flight: ours-sync MB/s ≥ {times}× "
+                                   f"{other}", ratio(ours, theirs), times, ">=",
+                                   f"{fmt(ours)} vs {fmt(theirs)} MB/s"))
         for c in ("ours-sync", "ours-async"):
             ours = g(c, "df10k", 1, "cpu_us_per_call")
             raw = g("raw-core", "df10k", 1, "cpu_us_per_call")
