@@ -902,12 +902,14 @@ bool bgi_json_wire_valid(const uint8_t *bytes, size_t size) {
 
 typedef struct member {
   const uint8_t *key, *value;
+  uint64_t head; /* the key's first 8 bytes, big-endian, zero-padded: most orders at once */
   size_t key_len, value_len;
   size_t seq; /* order on the wire: of equal keys the last wins */
 } member;
 
 typedef struct renderer {
   const bgi_json_wire *wire;
+  const uint8_t *end; /* of the wire bytes */
   char *buf;
   size_t len, cap;
   bool failed;
@@ -961,33 +963,67 @@ static inline void newline(renderer *r) {
 
 static const char hex_digits[] = "0123456789abcdef";
 
-/* A string of at most 4 KiB: one reservation for the worst case (every byte \u00XX). */
+/* Bytes a string renders escaped: controls, '"' and '\\' (UTF-8's bytes pass as they are). */
+static const bool escaped_bytes[256] = {1, 1, 1, 1, 1, 1, 1, 1, 1,         1,         1, 1,
+                                        1, 1, 1, 1, 1, 1, 1, 1, 1,         1,         1, 1,
+                                        1, 1, 1, 1, 1, 1, 1, 1, ['"'] = 1, ['\\'] = 1};
+
+#define ONES  UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/* true when one of the 8 bytes of w is a control, '"' or '\\' (exact as a whole: a borrow can
+ * only follow a byte that matched). Bytes >= 0x80 never match. */
+static inline bool swar_needs_escape(uint64_t w) {
+  uint64_t quote = w ^ (ONES * '"'), backslash = w ^ (ONES * '\\');
+  return (((w - ONES * 0x20) & ~w) | ((quote - ONES) & ~quote) |
+          ((backslash - ONES) & ~backslash)) &
+         HIGHS;
+}
+
+static char *put_escape(char *o, unsigned c) {
+  *o++ = '\\';
+  switch (c) {
+  case '"': *o++ = '"'; break;
+  case '\\': *o++ = '\\'; break;
+  case '\n': *o++ = 'n'; break;
+  case '\r': *o++ = 'r'; break;
+  case '\t': *o++ = 't'; break;
+  case '\b': *o++ = 'b'; break;
+  case '\f': *o++ = 'f'; break;
+  default:
+    memcpy(o, "u00", 3);
+    o[3] = hex_digits[c >> 4];
+    o[4] = hex_digits[c & 15];
+    o += 5;
+  }
+  return o;
+}
+
+/* A string of at most 4 KiB: one reservation for the worst case (every byte \u00XX); eight
+ * bytes at a time while none needs escaping. */
 static void put_short_string(renderer *r, const uint8_t *s, size_t n) {
   if (!reserve(r, 6 * n + 2))
     return;
   char *o = r->buf + r->len;
   *o++ = '"';
-  for (size_t i = 0; i < n; i++) {
-    unsigned c = s[i];
-    if (c >= 0x20 && c != '"' && c != '\\') {
-      *o++ = (char)c;
-      continue;
+  size_t i = 0;
+  for (;;) {
+    uint64_t w;
+    while (i + 8 <= n && (memcpy(&w, s + i, 8), !swar_needs_escape(w))) {
+      memcpy(o, &w, 8);
+      o += 8;
+      i += 8;
     }
-    *o++ = '\\';
-    switch (c) {
-    case '"': *o++ = '"'; break;
-    case '\\': *o++ = '\\'; break;
-    case '\n': *o++ = 'n'; break;
-    case '\r': *o++ = 'r'; break;
-    case '\t': *o++ = 't'; break;
-    case '\b': *o++ = 'b'; break;
-    case '\f': *o++ = 'f'; break;
-    default:
-      memcpy(o, "u00", 3);
-      o[3] = hex_digits[c >> 4];
-      o[4] = hex_digits[c & 15];
-      o += 5;
+    size_t stop = i + 8 <= n ? i + 8 : n; /* this block holds a byte to escape, or is the tail */
+    for (; i < stop; i++) {
+      unsigned c = s[i];
+      if (!escaped_bytes[c])
+        *o++ = (char)c;
+      else
+        o = put_escape(o, c);
     }
+    if (i == n)
+      break;
   }
   *o++ = '"';
   r->len = (size_t)(o - r->buf);
@@ -1001,29 +1037,17 @@ static void put_string(renderer *r, const uint8_t *s, size_t n) {
   put_char(r, '"');
   for (size_t i = 0; i < n;) {
     size_t run = i;
-    while (i < n && s[i] >= 0x20 && s[i] != '"' && s[i] != '\\')
+    uint64_t w;
+    while (i + 8 <= n && (memcpy(&w, s + i, 8), !swar_needs_escape(w)))
+      i += 8;
+    while (i < n && !escaped_bytes[s[i]])
       i++;
     if (i > run)
       put(r, s + run, i - run);
     if (i == n)
       break;
     char esc[8];
-    unsigned c = s[i++];
-    switch (c) {
-    case '"': put(r, "\\\"", 2); break;
-    case '\\': put(r, "\\\\", 2); break;
-    case '\n': put(r, "\\n", 2); break;
-    case '\r': put(r, "\\r", 2); break;
-    case '\t': put(r, "\\t", 2); break;
-    case '\b': put(r, "\\b", 2); break;
-    case '\f': put(r, "\\f", 2); break;
-    default: {
-      memcpy(esc, "\\u00", 4);
-      esc[4] = hex_digits[c >> 4];
-      esc[5] = hex_digits[c & 15];
-      put(r, esc, 6);
-    }
-    }
+    put(r, esc, (size_t)(put_escape(esc, s[i++]) - esc));
   }
   put_char(r, '"');
 }
@@ -1088,11 +1112,27 @@ static void render_list(renderer *r, const uint8_t *p, const uint8_t *end) {
   put_char(r, ']');
 }
 
+/* Heads that differ order their keys as memcmp then length does (at the first differing byte
+ * either both keys have a byte, or the shorter one's padding 0 meets a byte above 0). */
+static inline uint64_t key_head(const renderer *r, const uint8_t *key, size_t n) {
+  uint64_t h = 0;
+  if (n >= 8 || (size_t)(r->end - key) >= 8) {
+    memcpy(&h, key, 8);
+    h = __builtin_bswap64(h);
+    if (n < 8)
+      h = n ? h & ~(~UINT64_C(0) >> (8 * n)) : 0;
+  } else {
+    for (size_t i = 0; i < n; i++)
+      h |= (uint64_t)key[i] << (56 - 8 * i);
+  }
+  return h;
+}
+
 static inline int compare_members(const void *a, const void *b) {
   const member *x = a, *y = b;
+  if (x->head != y->head)
+    return x->head < y->head ? -1 : 1;
   size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
-  if (n && x->key[0] != y->key[0])
-    return x->key[0] < y->key[0] ? -1 : 1;
   int c = n ? memcmp(x->key, y->key, n) : 0;
   if (c)
     return c;
@@ -1111,7 +1151,7 @@ static void render_struct(renderer *r, const uint8_t *p, const uint8_t *end) {
       r->failed = true;
       return;
     }
-    member m = {no_key, NULL, 0, 0, seq};
+    member m = {no_key, NULL, 0, 0, 0, seq};
     const uint8_t *q = p, *entry_end = p + n;
     while (q < entry_end) {
       uint8_t k = *q++;
@@ -1129,6 +1169,7 @@ static void render_struct(renderer *r, const uint8_t *p, const uint8_t *end) {
       }
       q += len;
     }
+    m.head = key_head(r, m.key, m.key_len);
     ((member *)r->members.data)[r->members.used++] = m;
     p = entry_end;
   }
@@ -1153,7 +1194,8 @@ static void render_struct(renderer *r, const uint8_t *p, const uint8_t *end) {
     member m = ((member *)r->members.data)[base + i];
     if (i + 1 < n) {
       const member *next = (member *)r->members.data + base + i + 1;
-      if (next->key_len == m.key_len && memcmp(next->key, m.key, m.key_len) == 0)
+      if (next->head == m.head && next->key_len == m.key_len &&
+          memcmp(next->key, m.key, m.key_len) == 0)
         continue; /* a later value for the same key replaces this one */
     }
     if (any)
@@ -1223,6 +1265,7 @@ char *bgi_json_render(const bgi_json_wire *wire, int indent) {
   member inline_members[32];
   renderer r = {
       .wire = wire,
+      .end = wire->bytes + wire->size,
       .indent = indent,
       .members = {inline_members, 0, sizeof inline_members / sizeof *inline_members, false}};
   reserve(&r, wire->size + wire->size / 2 + 16); /* text is about as long as the bytes */
