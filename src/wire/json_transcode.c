@@ -785,12 +785,11 @@ static inline bool read_length(const uint8_t **p, const uint8_t *end, size_t *n)
   return read_length_long(p, end, n);
 }
 
-static bool utf8_ok(const uint8_t *s, size_t n, bool nul_allowed) {
-  size_t i = 0;
-  if (nul_allowed) /* ASCII eight bytes at a time */
-    for (uint64_t w; i + 8 <= n && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080u));)
-      i += 8;
-  for (size_t k; i < n; i += k) {
+#define ONES  UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+static __attribute__((noinline)) bool utf8_ok_slow(const uint8_t *s, size_t n, bool nul_allowed) {
+  for (size_t i = 0, k; i < n; i += k) {
     if (s[i] < 0x80) {
       k = 1;
       if (!s[i] && !nul_allowed)
@@ -803,7 +802,46 @@ static bool utf8_ok(const uint8_t *s, size_t n, bool nul_allowed) {
   return true;
 }
 
+/* UTF-8 (and, unless nul_allowed, no NUL): ASCII eight bytes at a time, then byte by byte; the
+ * first non-ASCII byte (or NUL) hands the rest to utf8_ok_slow. */
+static inline bool utf8_ok(const uint8_t *s, size_t n, bool nul_allowed) {
+  size_t i = 0;
+  for (uint64_t w; i + 8 <= n; i += 8) {
+    memcpy(&w, s + i, 8);
+    if ((w | (nul_allowed ? 0 : (w - ONES) & ~w)) & HIGHS)
+      return utf8_ok_slow(s + i, n - i, nul_allowed);
+  }
+  for (; i < n; i++)
+    if ((uint8_t)(s[i] - 1) >= 0x7f) /* NUL or not ASCII */
+      return utf8_ok_slow(s + i, n - i, nul_allowed);
+  return true;
+}
+
 static bool valid_value(const uint8_t *p, const uint8_t *end, int depth);
+
+/* A Value that is not a Struct or ListValue, checked without a call: 1 valid, 0 not, -1 a
+ * container (valid_value judges it). */
+static inline int valid_scalar(const uint8_t *p, const uint8_t *end) {
+  if (p == end)
+    return 1; /* no member: null */
+  uint8_t k = *p++;
+  uint64_t v;
+  size_t n;
+  double d;
+  switch (k) {
+  case K_NUMBER:
+    if (end - p != 8)
+      return 0;
+    memcpy(&d, p, 8);
+    return isfinite(d);
+  case K_STRING: return read_length(&p, end, &n) && p + n == end && utf8_ok(p, n, true);
+  case K_NULL:
+  case K_BOOL: return read_varint(&p, end, &v) && p == end;
+  case K_STRUCT:
+  case K_LIST: return -1;
+  default: return 0;
+  }
+}
 
 /* Depths as struct_json.c counts them: a Value at d holds its Struct or ListValue at d + 1
  * and their Values at d + 2; a Value or Struct past the limit is refused there (a ListValue
@@ -811,6 +849,7 @@ static bool valid_value(const uint8_t *p, const uint8_t *end, int depth);
 static bool valid_struct(const uint8_t *p, const uint8_t *end, int depth) {
   if (depth > BGI_JSON_WIRE_MAX_DEPTH)
     return false;
+  bool deep = depth + 1 > BGI_JSON_WIRE_MAX_DEPTH; /* no member value can be valid */
   while (p < end) {
     size_t n;
     if (*p++ != K_FIELDS || !read_length(&p, end, &n))
@@ -827,7 +866,10 @@ static bool valid_struct(const uint8_t *p, const uint8_t *end, int depth) {
           return false;
         key = true;
       } else {
-        if (value || !valid_value(q, q + m, depth + 1))
+        if (value || deep)
+          return false;
+        int ok = valid_scalar(q, q + m);
+        if (!ok || (ok < 0 && !valid_value(q, q + m, depth + 1)))
           return false;
         value = true;
       }
@@ -839,9 +881,14 @@ static bool valid_struct(const uint8_t *p, const uint8_t *end, int depth) {
 }
 
 static bool valid_list(const uint8_t *p, const uint8_t *end, int depth) {
+  if (p < end && depth + 1 > BGI_JSON_WIRE_MAX_DEPTH)
+    return false; /* no item can be valid */
   while (p < end) {
     size_t n;
-    if (*p++ != K_FIELDS || !read_length(&p, end, &n) || !valid_value(p, p + n, depth + 1))
+    if (*p++ != K_FIELDS || !read_length(&p, end, &n))
+      return false;
+    int ok = valid_scalar(p, p + n);
+    if (!ok || (ok < 0 && !valid_value(p, p + n, depth + 1)))
       return false;
     p += n;
   }
@@ -851,42 +898,14 @@ static bool valid_list(const uint8_t *p, const uint8_t *end, int depth) {
 static bool valid_value(const uint8_t *p, const uint8_t *end, int depth) {
   if (depth > BGI_JSON_WIRE_MAX_DEPTH)
     return false;
-  if (p == end)
-    return true; /* no member: null */
+  int ok = valid_scalar(p, end);
+  if (ok >= 0)
+    return ok;
   uint8_t k = *p++;
-  uint64_t v;
   size_t n;
-  double d;
-  switch (k) {
-  case K_NULL:
-  case K_BOOL:
-    if (!read_varint(&p, end, &v))
-      return false;
-    break;
-  case K_NUMBER:
-    if (end - p < 8)
-      return false;
-    memcpy(&d, p, 8);
-    if (!isfinite(d))
-      return false;
-    p += 8;
-    break;
-  case K_STRING:
-    if (!read_length(&p, end, &n) || !utf8_ok(p, n, true))
-      return false;
-    p += n;
-    break;
-  case K_STRUCT:
-  case K_LIST:
-    if (!read_length(&p, end, &n))
-      return false;
-    if (!(k == K_STRUCT ? valid_struct(p, p + n, depth + 1) : valid_list(p, p + n, depth + 1)))
-      return false;
-    p += n;
-    break;
-  default: return false;
-  }
-  return p == end; /* one member only */
+  if (!read_length(&p, end, &n) || p + n != end) /* one member only */
+    return false;
+  return k == K_STRUCT ? valid_struct(p, end, depth + 1) : valid_list(p, end, depth + 1);
 }
 
 bool bgi_json_wire_valid(const uint8_t *bytes, size_t size) {
@@ -964,12 +983,9 @@ static inline void newline(renderer *r) {
 static const char hex_digits[] = "0123456789abcdef";
 
 /* Bytes a string renders escaped: controls, '"' and '\\' (UTF-8's bytes pass as they are). */
-static const bool escaped_bytes[256] = {1, 1, 1, 1, 1, 1, 1, 1, 1,         1,         1, 1,
-                                        1, 1, 1, 1, 1, 1, 1, 1, 1,         1,         1, 1,
-                                        1, 1, 1, 1, 1, 1, 1, 1, ['"'] = 1, ['\\'] = 1};
-
-#define ONES  UINT64_C(0x0101010101010101)
-#define HIGHS UINT64_C(0x8080808080808080)
+#define C8 1, 1, 1, 1, 1, 1, 1, 1
+static const bool escaped_bytes[256] = {C8, C8, C8, C8, ['"'] = 1, ['\\'] = 1};
+#undef C8
 
 /* true when one of the 8 bytes of w is a control, '"' or '\\' (exact as a whole: a borrow can
  * only follow a byte that matched). Bytes >= 0x80 never match. */
