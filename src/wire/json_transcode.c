@@ -12,6 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "utf8.h"
 #include "value/value_internal.h"
 #include "wire/json_transcode.h"
@@ -162,6 +166,52 @@ static const bool plain_bytes[256] = {[0x20] = 1,
 #undef P16
 #define plain(c) plain_bytes[(unsigned char)(c)]
 
+/* Eight bytes at a time (little-endian loads; the encoder serves only little-endian hosts).
+ * The masks are exact per byte (no borrow crosses bytes): bit 7 of each byte that matches. */
+#define ONES  UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+#define LOWS  (~HIGHS)
+
+#ifndef __SSE2__
+static inline uint64_t bytes_equal(uint64_t w, unsigned char c) {
+  uint64_t x = w ^ (ONES * c);
+  return ~(((x & LOWS) + LOWS) | x) & HIGHS;
+}
+
+/* Controls (below 0x20) among the bytes below 0x80. */
+static inline uint64_t bytes_control(uint64_t w) {
+  return ~(((w & LOWS) + ONES * 0x60) | w) & HIGHS;
+}
+#endif
+
+/* The first byte from p that is not plain (end when all are): sixteen at a time with SSE2 (one
+ * signed compare finds controls and non-ASCII bytes alike), else eight; then byte by byte
+ * where fewer remain before `end`. */
+static inline const unsigned char *plain_run(const unsigned char *p, const unsigned char *end) {
+#ifdef __SSE2__
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
+                space = _mm_set1_epi8(' ');
+  for (; end - p >= 16; p += 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                               _mm_cmplt_epi8(v, space));
+    unsigned m = (unsigned)_mm_movemask_epi8(hit);
+    if (m)
+      return p + __builtin_ctz(m);
+  }
+#else
+  for (uint64_t w; end - p >= 8; p += 8) {
+    memcpy(&w, p, 8);
+    uint64_t m = ((w & HIGHS) | bytes_control(w) | bytes_equal(w, '"') | bytes_equal(w, '\\'));
+    if (m)
+      return p + (__builtin_ctzll(m) >> 3);
+  }
+#endif
+  while (p < end && plain(*p))
+    p++;
+  return p;
+}
+
 static int hex4(const unsigned char *p) {
   int v = 0;
   for (int i = 0; i < 4; i++) {
@@ -197,8 +247,7 @@ static bool string_escaped(parser *ps, size_t t, const unsigned char *start) {
   const unsigned char *p = ps->p, *end = ps->end;
   for (;;) {
     const unsigned char *run = p;
-    while (p < end && plain(*p))
-      p++;
+    p = plain_run(p, end);
     if (p > run && !dec_put(ps, run, (size_t)(p - run)))
       return false;
     if (p == end)
@@ -280,8 +329,7 @@ static size_t string_token(parser *ps) {
     return t;
   const unsigned char *start = ++ps->p, *p = start, *end = ps->end;
   for (;;) {
-    while (p < end && plain(*p))
-      p++;
+    p = plain_run(p, end);
     if (p == end)
       return SIZE_MAX;
     if (*p == '"')
@@ -785,9 +833,6 @@ static inline bool read_length(const uint8_t **p, const uint8_t *end, size_t *n)
   return read_length_long(p, end, n);
 }
 
-#define ONES  UINT64_C(0x0101010101010101)
-#define HIGHS UINT64_C(0x8080808080808080)
-
 static __attribute__((noinline)) bool utf8_ok_slow(const uint8_t *s, size_t n, bool nul_allowed) {
   for (size_t i = 0, k; i < n; i += k) {
     if (s[i] < 0x80) {
@@ -1015,31 +1060,47 @@ static char *put_escape(char *o, unsigned c) {
   return o;
 }
 
-/* A string of at most 4 KiB: one reservation for the worst case (every byte \u00XX); eight
- * bytes at a time while none needs escaping. */
+/* A string of at most 4 KiB: one reservation for the worst case (every byte \u00XX). With
+ * SSE2, sixteen bytes at a time are copied and searched for bytes to escape (read up to the
+ * end of the wire bytes, past the string: what lies beyond it is not used); else eight. */
 static void put_short_string(renderer *r, const uint8_t *s, size_t n) {
-  if (!reserve(r, 6 * n + 2))
+  if (!reserve(r, 6 * n + 2 + 16))
     return;
   char *o = r->buf + r->len;
   *o++ = '"';
   size_t i = 0;
-  for (;;) {
-    uint64_t w;
-    while (i + 8 <= n && (memcpy(&w, s + i, 8), !swar_needs_escape(w))) {
-      memcpy(o, &w, 8);
-      o += 8;
-      i += 8;
-    }
-    size_t stop = i + 8 <= n ? i + 8 : n; /* this block holds a byte to escape, or is the tail */
-    for (; i < stop; i++) {
-      unsigned c = s[i];
-      if (!escaped_bytes[c])
-        *o++ = (char)c;
-      else
-        o = put_escape(o, c);
-    }
-    if (i == n)
+#ifdef __SSE2__
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
+                control = _mm_set1_epi8(0x1f);
+  while (i < n && r->end - (s + i) >= 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+    _mm_storeu_si128((__m128i *)(void *)o, v);
+    __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                               _mm_cmpeq_epi8(_mm_min_epu8(v, control), v));
+    unsigned m = (unsigned)_mm_movemask_epi8(hit);
+    size_t k = m ? (size_t)__builtin_ctz(m) : 16;
+    if (k >= n - i) { /* nothing to escape in the rest */
+      o += n - i;
+      i = n;
       break;
+    }
+    o += k;
+    i += k;
+    if (k < 16)
+      o = put_escape(o, s[i++]);
+  }
+#else
+  for (uint64_t w; i + 8 <= n && (memcpy(&w, s + i, 8), !swar_needs_escape(w)); i += 8) {
+    memcpy(o, &w, 8);
+    o += 8;
+  }
+#endif
+  for (; i < n; i++) {
+    unsigned c = s[i];
+    if (!escaped_bytes[c])
+      *o++ = (char)c;
+    else
+      o = put_escape(o, c);
   }
   *o++ = '"';
   r->len = (size_t)(o - r->buf);
@@ -1132,11 +1193,13 @@ static void render_list(renderer *r, const uint8_t *p, const uint8_t *end) {
  * either both keys have a byte, or the shorter one's padding 0 meets a byte above 0). */
 static inline uint64_t key_head(const renderer *r, const uint8_t *key, size_t n) {
   uint64_t h = 0;
+  if (!n)
+    return 0; /* the key may be no_key, outside the wire bytes */
   if (n >= 8 || (size_t)(r->end - key) >= 8) {
     memcpy(&h, key, 8);
     h = __builtin_bswap64(h);
     if (n < 8)
-      h = n ? h & ~(~UINT64_C(0) >> (8 * n)) : 0;
+      h &= ~(~UINT64_C(0) >> (8 * n));
   } else {
     for (size_t i = 0; i < n; i++)
       h |= (uint64_t)key[i] << (56 - 8 * i);
