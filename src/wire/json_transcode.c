@@ -484,25 +484,34 @@ static size_t literal_token(parser *ps, const char *word, size_t n, uint8_t kind
   return new_token(ps, kind);
 }
 
+/* Lengths: the one-byte varint (below 128) without the loop. */
+static inline size_t len_size(size_t v) { return v < 0x80 ? 1 : bgi_pb_varint_size(v); }
+
+static inline uint8_t *put_len(uint8_t *p, size_t v) {
+  if (v < 0x80) {
+    *p = (uint8_t)v;
+    return p + 1;
+  }
+  return p + bgi_pb_put_varint(p, v);
+}
+
 /* Bytes of the Value message a token opens. */
 static size_t value_size(const token *t) {
   switch (t->kind) {
   case T_NUMBER: return 9;
   case T_STRING:
   case T_ARRAY:
-  case T_OBJECT: return 1 + bgi_pb_varint_size(t->len) + t->len;
+  case T_OBJECT: return 1 + len_size(t->len) + t->len;
   default: return 2;
   }
 }
 
 /* Bytes of a key field (left out when empty, as proto3 leaves out empty strings). */
-static size_t key_size(const token *k) {
-  return k->len ? 1 + bgi_pb_varint_size(k->len) + k->len : 0;
-}
+static size_t key_size(const token *k) { return k->len ? 1 + len_size(k->len) + k->len : 0; }
 
 static size_t entry_size(const token *k, const token *v) {
   size_t vs = value_size(v);
-  return key_size(k) + 1 + bgi_pb_varint_size(vs) + vs;
+  return key_size(k) + 1 + len_size(vs) + vs;
 }
 
 static const unsigned char *token_bytes(const parser *ps, const token *t) {
@@ -565,7 +574,7 @@ static inline bool member_key(parser *ps, frame *f) {
   size_t k = string_token(ps);
   if (k == SIZE_MAX)
     return false;
-  if (!grow_reserve(&ps->keys, 1, sizeof(size_t))) {
+  if (ps->keys.used == ps->keys.cap && !grow_reserve(&ps->keys, 1, sizeof(size_t))) {
     ps->no_memory = true;
     return false;
   }
@@ -632,10 +641,10 @@ static bool tokenize(parser *ps) {
       const token *val = &TOKS(ps)[v];
       if (c->kind == T_OBJECT) {
         size_t es = entry_size(&TOKS(ps)[f->key], val);
-        c->len += 1 + bgi_pb_varint_size(es) + es;
+        c->len += 1 + len_size(es) + es;
       } else {
         size_t vs = value_size(val);
-        c->len += 1 + bgi_pb_varint_size(vs) + vs;
+        c->len += 1 + len_size(vs) + vs;
       }
       skip_ws(ps);
       if (ps->p == ps->end)
@@ -663,8 +672,21 @@ static bool tokenize(parser *ps) {
 
 /* ---- tokens -> bytes ---- */
 
-static uint8_t *put_bytes(uint8_t *p, const void *s, size_t n) {
-  memcpy(p, s, n);
+/* Copies n bytes: short ones (most keys and strings) without a call. */
+static inline uint8_t *put_bytes(uint8_t *p, const void *from, size_t n) {
+  const uint8_t *s = from;
+  if (n >= 8 && n <= 16) { /* two 8-byte copies that may overlap */
+    memcpy(p, s, 8);
+    memcpy(p + n - 8, s + n - 8, 8);
+  } else if (n >= 4 && n < 8) {
+    memcpy(p, s, 4);
+    memcpy(p + n - 4, s + n - 4, 4);
+  } else if (n < 4) {
+    for (size_t i = 0; i < n; i++)
+      p[i] = s[i];
+  } else {
+    memcpy(p, s, n);
+  }
   return p + n;
 }
 
@@ -688,11 +710,11 @@ static uint8_t *put_value_head(const parser *ps, const token *t, uint8_t *p, uin
     return put_bytes(p, &t->u.number, 8); /* little-endian hosts only (see the encoder) */
   case T_STRING:
     *p++ = K_STRING;
-    p += bgi_pb_put_varint(p, t->len);
+    p = put_len(p, t->len);
     return put_bytes(p, token_bytes(ps, t), t->len);
   default:
     *p++ = t->kind == T_OBJECT ? K_STRUCT : K_LIST;
-    p += bgi_pb_put_varint(p, t->len);
+    p = put_len(p, t->len);
     return p;
   }
 }
@@ -712,17 +734,17 @@ static void write_tokens(const parser *ps, uint8_t *base, size_t *ints) {
         const token *k = &toks[i++];
         size_t es = entry_size(k, &toks[i]);
         *p++ = K_FIELDS;
-        p += bgi_pb_put_varint(p, es);
+        p = put_len(p, es);
         if (k->len) {
           *p++ = K_ENTRY_KEY;
-          p += bgi_pb_put_varint(p, k->len);
+          p = put_len(p, k->len);
           p = put_bytes(p, token_bytes(ps, k), k->len);
         }
         *p++ = K_ENTRY_VALUE;
       } else {
         *p++ = K_FIELDS;
       }
-      p += bgi_pb_put_varint(p, value_size(&toks[i]));
+      p = put_len(p, value_size(&toks[i]));
       stack[depth - 1].left--;
     }
     const token *t = &toks[i++];
