@@ -1188,6 +1188,18 @@ static void put_number(renderer *r, const uint8_t *tag) {
 
 static void render_value(renderer *r, const uint8_t *p, const uint8_t *end);
 
+/* An item of a list or the value of a member: numbers and short strings (most of them)
+ * without the call render_value is, the rest by it. */
+static inline void render_item(renderer *r, const uint8_t *p, const uint8_t *end) {
+  size_t n = (size_t)(end - p);
+  if (n == 9 && *p == K_NUMBER)
+    put_number(r, p);
+  else if (n >= 2 && *p == K_STRING && p[1] == n - 2) /* a one-byte length: below 128 */
+    put_string(r, p + 2, n - 2);
+  else
+    render_value(r, p, end);
+}
+
 static void render_list(renderer *r, const uint8_t *p, const uint8_t *end) {
   put_char(r, '[');
   r->level++;
@@ -1202,7 +1214,7 @@ static void render_list(renderer *r, const uint8_t *p, const uint8_t *end) {
       put_char(r, ',');
     any = true;
     newline(r);
-    render_value(r, p, p + n);
+    render_item(r, p, p + n);
     p += n;
   }
   r->level--;
@@ -1248,7 +1260,7 @@ static void render_struct(renderer *r, const uint8_t *p, const uint8_t *end) {
   for (size_t seq = 0; p < end; seq++) {
     size_t n;
     if (*p++ != K_FIELDS || !read_length(&p, end, &n) ||
-        !grow_reserve(&r->members, 1, sizeof(member))) {
+        (r->members.used == r->members.cap && !grow_reserve(&r->members, 1, sizeof(member)))) {
       r->failed = true;
       return;
     }
@@ -1309,7 +1321,7 @@ static void render_struct(renderer *r, const uint8_t *p, const uint8_t *end) {
     else
       put_char(r, ':');
     if (m.value)
-      render_value(r, m.value, m.value + m.value_len);
+      render_item(r, m.value, m.value + m.value_len);
     else
       put(r, "null", 4);
   }
