@@ -1,10 +1,11 @@
 /* JSON text <-> google.protobuf.Value wire bytes (json_transcode.h).
  *
- * Text -> bytes: every length prefix precedes what it measures, so the encoder first reads the
- * text into a flat token list, validating it and adding up each container's size as it
- * closes (post-order), then writes the bytes in one pass over the tokens. Lengths are minimal
- * varints, as protobuf-c writes them: the bytes equal protobuf-c's packing of the same Value
- * (the fuzzer fuzz_json_wire checks it against the tree-based encoder). */
+ * Text -> bytes in one pass: every length prefix precedes what it measures, so the encoder
+ * leaves one byte for each prefix and writes the length there once what it measures is
+ * written; a length of 128 or more (its varint longer than that byte) moves what it measures
+ * up by the bytes it lacks. Lengths are minimal varints, as protobuf-c writes them: the bytes
+ * equal protobuf-c's packing of the same Value (the fuzzer fuzz_json_wire checks it against
+ * the tree-based encoder). */
 #include <float.h>
 #include <locale.h>
 #include <math.h>
@@ -40,27 +41,7 @@ enum {
 /* Bytes before a Value for its length prefix: a varint of up to 2^35 - 1. */
 #define BGI_JSON_PREFIX_ROOM 5
 
-/* ---- text -> tokens ---- */
-
-enum { T_NULL, T_FALSE, T_TRUE, T_NUMBER, T_STRING, T_ARRAY, T_OBJECT };
-
-typedef struct token {
-  uint8_t kind;
-  bool integer; /* T_NUMBER: written without fraction or exponent */
-  bool decoded; /* T_STRING: its bytes are in the parser's `dec` buffer (it had escapes) */
-  size_t len;   /* T_STRING: UTF-8 bytes; T_ARRAY, T_OBJECT: bytes of the Struct/ListValue */
-  union {
-    double number;
-    size_t offset; /* T_STRING: in the text, or in `dec` */
-    size_t count;  /* T_ARRAY: items; T_OBJECT: members (a key token, then the value's) */
-  } u;
-} token;
-
-typedef struct frame {
-  size_t container; /* token index */
-  size_t key;       /* object: the token of the member being read */
-  size_t keys_base; /* object: its first entry in `keys` */
-} frame;
+/* ---- text -> bytes ---- */
 
 /* A growable array that starts in caller-provided (stack) memory. */
 typedef struct grow {
@@ -94,31 +75,44 @@ static void grow_free(grow *g) {
     free(g->data);
 }
 
+/* A key of an object being read: where its bytes are in the output. */
+typedef struct key_at {
+  size_t at, len;
+} key_at;
+
 typedef struct parser {
   const unsigned char *text, *p, *end;
   int max_nesting;
   bool allow_nul;
-  grow toks;   /* token */
-  grow keys;   /* size_t: key tokens of the objects being read */
-  grow dec;    /* char: strings with escapes, decoded */
-  size_t ints; /* integer numbers */
+  uint8_t *out; /* [BGI_JSON_PREFIX_ROOM][the Value being written] */
+  size_t used, cap;
+  grow keys; /* key_at: keys of the objects being read, ascending in the output */
+  grow ints; /* size_t: output offsets of the integers' number tags, ascending */
+  grow dec;  /* char: the last string with escapes, decoded */
   bool no_memory;
 } parser;
 
-#define TOKS(ps) ((token *)(ps)->toks.data)
-
-static inline size_t new_token(parser *ps, uint8_t kind) {
-  if (ps->toks.used == ps->toks.cap && !grow_reserve(&ps->toks, 1, sizeof(token))) {
-    ps->no_memory = true;
-    return SIZE_MAX;
+static __attribute__((noinline)) bool grow_out(parser *ps, size_t n) {
+  size_t cap = ps->cap;
+  while (cap < ps->used + n) {
+    if (cap > SIZE_MAX / 2) {
+      ps->no_memory = true;
+      return false;
+    }
+    cap *= 2;
   }
-  size_t i = ps->toks.used++;
-  TOKS(ps)[i].kind = kind;
-  TOKS(ps)[i].integer = false;
-  TOKS(ps)[i].decoded = false;
-  TOKS(ps)[i].len = 0;
-  return i;
+  uint8_t *grown = realloc(ps->out, cap);
+  if (!grown) {
+    ps->no_memory = true;
+    return false;
+  }
+  ps->out = grown;
+  ps->cap = cap;
+  return true;
 }
+
+/* Room for n more output bytes. */
+static inline bool room(parser *ps, size_t n) { return ps->used + n <= ps->cap || grow_out(ps, n); }
 
 static inline void skip_ws(parser *ps) {
   const unsigned char *p = ps->p, *end = ps->end;
@@ -239,9 +233,10 @@ static bool dec_put(parser *ps, const void *s, size_t n) {
   return true;
 }
 
-/* The rest of a string with escapes, from the backslash at ps->p, decoded into `dec`. */
-static bool string_escaped(parser *ps, size_t t, const unsigned char *start) {
-  size_t at = ps->dec.used;
+/* The rest of a string with escapes, from the backslash at ps->p, decoded into `dec` (which
+ * holds that string only). */
+static bool string_escaped(parser *ps, const unsigned char *start) {
+  ps->dec.used = 0;
   if (!dec_put(ps, start, (size_t)(ps->p - start)))
     return false;
   const unsigned char *p = ps->p, *end = ps->end;
@@ -315,42 +310,39 @@ static bool string_escaped(parser *ps, size_t t, const unsigned char *start) {
       return false;
     p += 2;
   }
-  token *tok = &TOKS(ps)[t];
-  tok->decoded = true;
-  tok->u.offset = at;
-  tok->len = ps->dec.used - at;
   return true;
 }
 
-/* A string token from the opening quote at ps->p. */
-static size_t string_token(parser *ps) {
-  size_t t = new_token(ps, T_STRING);
-  if (t == SIZE_MAX)
-    return t;
+/* The string from the opening quote at ps->p: its UTF-8 bytes in *s (in the text, or in `dec`
+ * until the next string with escapes), *n of them. */
+static bool read_string(parser *ps, const unsigned char **s, size_t *n) {
   const unsigned char *start = ++ps->p, *p = start, *end = ps->end;
   for (;;) {
     p = plain_run(p, end);
     if (p == end)
-      return SIZE_MAX;
+      return false;
     if (*p == '"')
       break;
     if (*p >= 0x80) {
-      size_t n = bgi_utf8_sequence(p, (size_t)(end - p));
-      if (!n)
-        return SIZE_MAX;
-      p += n;
+      size_t k = bgi_utf8_sequence(p, (size_t)(end - p));
+      if (!k)
+        return false;
+      p += k;
       continue;
     }
     if (*p != '\\')
-      return SIZE_MAX; /* a control character */
+      return false; /* a control character */
     ps->p = p;
-    return string_escaped(ps, t, start) ? t : SIZE_MAX;
+    if (!string_escaped(ps, start))
+      return false;
+    *s = ps->dec.data;
+    *n = ps->dec.used;
+    return true;
   }
-  token *tok = &TOKS(ps)[t];
-  tok->u.offset = (size_t)(start - ps->text);
-  tok->len = (size_t)(p - start);
+  *s = start;
+  *n = (size_t)(p - start);
   ps->p = p + 1;
-  return t;
+  return true;
 }
 
 static const double exact_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
@@ -386,16 +378,16 @@ static bool slow_strtod(const unsigned char *s, size_t n, double *out, bool *no_
   return true;
 }
 
-/* A number token at ps->p (JSON's grammar exactly). Integers within +-2^53 and finite
- * reals; anything else is refused (jansson says "too big integer", check() "beyond +-2^53",
- * jansson "real number overflow"). */
-static size_t number_token(parser *ps) {
+/* A number at ps->p (JSON's grammar exactly). Integers within +-2^53 and finite reals;
+ * anything else is refused (jansson says "too big integer", check() "beyond +-2^53", jansson
+ * "real number overflow"). */
+static bool read_number(parser *ps, double *out, bool *is_integer) {
   const unsigned char *s = ps->p, *p = s, *end = ps->end;
   bool negative = p < end && *p == '-';
   if (negative)
     p++;
   if (p == end || *p < '0' || *p > '9')
-    return SIZE_MAX;
+    return false;
   uint64_t mantissa = 0;
   int digits = 0, dropped = 0; /* significant digits read into mantissa, and past 19 */
   int exponent = 0;
@@ -417,7 +409,7 @@ static size_t number_token(parser *ps) {
     integer = false;
     p++;
     if (p == end || *p < '0' || *p > '9')
-      return SIZE_MAX;
+      return false;
     while (p < end && *p >= '0' && *p <= '9') {
       if (mantissa == 0 && *p == '0') {
         exponent--; /* a leading zero of the fraction */
@@ -438,7 +430,7 @@ static size_t number_token(parser *ps) {
     if (p < end && (*p == '+' || *p == '-'))
       eneg = *p++ == '-';
     if (p == end || *p < '0' || *p > '9')
-      return SIZE_MAX;
+      return false;
     int e = 0;
     while (p < end && *p >= '0' && *p <= '9') {
       if (e < 100000)
@@ -447,17 +439,13 @@ static size_t number_token(parser *ps) {
     }
     exponent += eneg ? -e : e;
   }
-  size_t t = new_token(ps, T_NUMBER);
-  if (t == SIZE_MAX)
-    return t;
   double d;
   if (integer) {
     if (dropped || mantissa > (uint64_t)MAX_SAFE_INTEGER)
-      return SIZE_MAX;
+      return false;
     d = negative ? -(double)mantissa : (double)mantissa; /* "-0" is the integer 0 */
     if (mantissa == 0)
       d = 0.0;
-    ps->ints++;
   } else if (!dropped && digits <= 15 && exponent >= -22 && exponent <= 22) {
     /* Both operands exact: one correctly rounded operation, strtod's result (Clinger). */
     d = exponent < 0 ? (double)mantissa / exact_pow10[-exponent]
@@ -466,211 +454,15 @@ static size_t number_token(parser *ps) {
       d = -d;
   } else {
     if (!slow_strtod(s, (size_t)(p - s), &d, &ps->no_memory))
-      return SIZE_MAX;
+      return false;
     if (!isfinite(d))
-      return SIZE_MAX;
+      return false;
   }
-  token *tok = &TOKS(ps)[t];
-  tok->integer = integer;
-  tok->u.number = d;
+  *out = d;
+  *is_integer = integer;
   ps->p = p;
-  return t;
-}
-
-static size_t literal_token(parser *ps, const char *word, size_t n, uint8_t kind) {
-  if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0)
-    return SIZE_MAX;
-  ps->p += n;
-  return new_token(ps, kind);
-}
-
-/* Lengths: the one-byte varint (below 128) without the loop. */
-static inline size_t len_size(size_t v) { return v < 0x80 ? 1 : bgi_pb_varint_size(v); }
-
-static inline uint8_t *put_len(uint8_t *p, size_t v) {
-  if (v < 0x80) {
-    *p = (uint8_t)v;
-    return p + 1;
-  }
-  return p + bgi_pb_put_varint(p, v);
-}
-
-/* Bytes of the Value message a token opens. */
-static size_t value_size(const token *t) {
-  switch (t->kind) {
-  case T_NUMBER: return 9;
-  case T_STRING:
-  case T_ARRAY:
-  case T_OBJECT: return 1 + len_size(t->len) + t->len;
-  default: return 2;
-  }
-}
-
-/* Bytes of a key field (left out when empty, as proto3 leaves out empty strings). */
-static size_t key_size(const token *k) { return k->len ? 1 + len_size(k->len) + k->len : 0; }
-
-static size_t entry_size(const token *k, const token *v) {
-  size_t vs = value_size(v);
-  return key_size(k) + 1 + len_size(vs) + vs;
-}
-
-static const unsigned char *token_bytes(const parser *ps, const token *t) {
-  return t->decoded ? (const unsigned char *)ps->dec.data + t->u.offset : ps->text + t->u.offset;
-}
-
-typedef struct key_ref {
-  const unsigned char *s;
-  size_t n;
-} key_ref;
-
-static int compare_keys(const void *a, const void *b) {
-  const key_ref *x = a, *y = b;
-  int c = memcmp(x->s, y->s, x->n < y->n ? x->n : y->n);
-  return c ? c : (x->n > y->n) - (x->n < y->n);
-}
-
-/* true when the object whose keys are keys[base..used) has no key twice. */
-static bool keys_unique(parser *ps, size_t base) {
-  size_t n = ps->keys.used - base;
-  const size_t *keys = (const size_t *)ps->keys.data + base;
-  if (n < 2)
-    return true;
-  if (n <= 12) {
-    for (size_t i = 0; i < n; i++) {
-      const token *a = &TOKS(ps)[keys[i]];
-      for (size_t j = i + 1; j < n; j++) {
-        const token *b = &TOKS(ps)[keys[j]];
-        if (a->len != b->len)
-          continue;
-        const unsigned char *x = token_bytes(ps, a), *y = token_bytes(ps, b);
-        if (a->len == 0 || (x[0] == y[0] && memcmp(x, y, a->len) == 0))
-          return false;
-      }
-    }
-    return true;
-  }
-  key_ref *refs = malloc(n * sizeof *refs);
-  if (!refs) {
-    ps->no_memory = true;
-    return false;
-  }
-  for (size_t i = 0; i < n; i++) {
-    const token *k = &TOKS(ps)[keys[i]];
-    refs[i] = (key_ref){token_bytes(ps, k), k->len};
-  }
-  qsort(refs, n, sizeof *refs, compare_keys);
-  bool unique = true;
-  for (size_t i = 1; i < n && unique; i++)
-    unique = compare_keys(&refs[i - 1], &refs[i]) != 0;
-  free(refs);
-  return unique;
-}
-
-/* A key and its ':' (the object's member count was counted by the caller). */
-static inline bool member_key(parser *ps, frame *f) {
-  skip_ws(ps);
-  if (ps->p == ps->end || *ps->p != '"')
-    return false;
-  size_t k = string_token(ps);
-  if (k == SIZE_MAX)
-    return false;
-  if (ps->keys.used == ps->keys.cap && !grow_reserve(&ps->keys, 1, sizeof(size_t))) {
-    ps->no_memory = true;
-    return false;
-  }
-  ((size_t *)ps->keys.data)[ps->keys.used++] = k;
-  f->key = k;
-  skip_ws(ps);
-  if (ps->p == ps->end || *ps->p != ':')
-    return false;
-  ps->p++;
   return true;
 }
-
-/* Reads the whole text into tokens; false when it is not JSON this encoder takes. */
-static bool tokenize(parser *ps) {
-  frame stack[BGI_JSON_TEXT_MAX_NESTING + 1];
-  int max =
-      ps->max_nesting < BGI_JSON_TEXT_MAX_NESTING ? ps->max_nesting : BGI_JSON_TEXT_MAX_NESTING;
-  int depth = 0;
-  for (;;) {
-    skip_ws(ps);
-    if (ps->p == ps->end)
-      return false;
-    size_t v;
-    switch (*ps->p) {
-    case '{':
-    case '[': {
-      bool object = *ps->p == '{';
-      if (depth == max)
-        return false; /* nested deeper than max_nesting */
-      size_t c = new_token(ps, object ? T_OBJECT : T_ARRAY);
-      if (c == SIZE_MAX)
-        return false;
-      TOKS(ps)[c].u.count = 0;
-      ps->p++;
-      skip_ws(ps);
-      if (ps->p < ps->end && *ps->p == (object ? '}' : ']')) {
-        ps->p++;
-        v = c; /* empty */
-        break;
-      }
-      frame *f = &stack[depth++];
-      *f = (frame){.container = c, .keys_base = ps->keys.used};
-      TOKS(ps)[c].u.count = 1;
-      if (object && !member_key(ps, f))
-        return false;
-      continue; /* the first item's value */
-    }
-    case '"': v = string_token(ps); break;
-    case 't': v = literal_token(ps, "true", 4, T_TRUE); break;
-    case 'f': v = literal_token(ps, "false", 5, T_FALSE); break;
-    case 'n': v = literal_token(ps, "null", 4, T_NULL); break;
-    default: v = number_token(ps); break;
-    }
-    /* v is complete: add it to its container, then close what ends here */
-    for (;;) {
-      if (v == SIZE_MAX)
-        return false;
-      if (depth == 0) {
-        skip_ws(ps);
-        return ps->p == ps->end;
-      }
-      frame *f = &stack[depth - 1];
-      token *c = &TOKS(ps)[f->container];
-      const token *val = &TOKS(ps)[v];
-      if (c->kind == T_OBJECT) {
-        size_t es = entry_size(&TOKS(ps)[f->key], val);
-        c->len += 1 + len_size(es) + es;
-      } else {
-        size_t vs = value_size(val);
-        c->len += 1 + len_size(vs) + vs;
-      }
-      skip_ws(ps);
-      if (ps->p == ps->end)
-        return false;
-      if (*ps->p == ',') {
-        ps->p++;
-        c->u.count++;
-        if (c->kind == T_OBJECT && !member_key(ps, f))
-          return false;
-        break; /* the next item's value */
-      }
-      if (*ps->p != (c->kind == T_OBJECT ? '}' : ']'))
-        return false;
-      ps->p++;
-      if (c->kind == T_OBJECT) {
-        if (!keys_unique(ps, f->keys_base))
-          return false;
-        ps->keys.used = f->keys_base;
-      }
-      v = f->container;
-      depth--;
-    }
-  }
-}
-
-/* ---- tokens -> bytes ---- */
 
 /* Copies n bytes: short ones (most keys and strings) without a call. */
 static inline uint8_t *put_bytes(uint8_t *p, const void *from, size_t n) {
@@ -690,75 +482,249 @@ static inline uint8_t *put_bytes(uint8_t *p, const void *from, size_t n) {
   return p + n;
 }
 
-/* Writes the Value of token `t` (its header; a container's items follow). */
-static uint8_t *put_value_head(const parser *ps, const token *t, uint8_t *p, uint8_t *base,
-                               size_t *ints, size_t *n_ints) {
-  switch (t->kind) {
-  case T_NULL:
-    *p++ = K_NULL;
-    *p++ = 0;
-    return p;
-  case T_FALSE:
-  case T_TRUE:
-    *p++ = K_BOOL;
-    *p++ = t->kind == T_TRUE;
-    return p;
-  case T_NUMBER:
-    if (t->integer)
-      ints[(*n_ints)++] = (size_t)(p - base);
-    *p++ = K_NUMBER;
-    return put_bytes(p, &t->u.number, 8); /* little-endian hosts only (see the encoder) */
-  case T_STRING:
-    *p++ = K_STRING;
-    p = put_len(p, t->len);
-    return put_bytes(p, token_bytes(ps, t), t->len);
-  default:
-    *p++ = t->kind == T_OBJECT ? K_STRUCT : K_LIST;
-    p = put_len(p, t->len);
-    return p;
+/* Writes a varint of v at p (room for 10 bytes); the one-byte length without the loop. */
+static inline uint8_t *put_len(uint8_t *p, size_t v) {
+  if (v < 0x80) {
+    *p = (uint8_t)v;
+    return p + 1;
+  }
+  return p + bgi_pb_put_varint(p, v);
+}
+
+/* Length prefixes: open_len leaves one byte at the end of the output and returns where;
+ * close_len writes there the length of what followed it. A length of 128 or more needs a
+ * longer varint: what it measures moves up by the bytes missing, and so do the recorded
+ * offsets (keys, integers) beyond the prefix — always the last ones of their lists. */
+static inline size_t open_len(parser *ps) { return ps->used++; }
+
+static __attribute__((noinline)) bool close_long_len(parser *ps, size_t at, size_t len) {
+  size_t k = bgi_pb_varint_size(len);
+  if (!room(ps, k - 1))
+    return false;
+  memmove(ps->out + at + k, ps->out + at + 1, len);
+  bgi_pb_put_varint(ps->out + at, len);
+  ps->used += k - 1;
+  size_t *ints = ps->ints.data;
+  for (size_t i = ps->ints.used; i > 0 && ints[i - 1] > at; i--)
+    ints[i - 1] += k - 1;
+  key_at *keys = ps->keys.data;
+  for (size_t i = ps->keys.used; i > 0 && keys[i - 1].at > at; i--)
+    keys[i - 1].at += k - 1;
+  return true;
+}
+
+static inline bool close_len(parser *ps, size_t at) {
+  size_t len = ps->used - at - 1;
+  if (len < 0x80) {
+    ps->out[at] = (uint8_t)len;
+    return true;
+  }
+  return close_long_len(ps, at, len);
+}
+
+typedef struct key_ref {
+  const unsigned char *s;
+  size_t n;
+} key_ref;
+
+static int compare_keys(const void *a, const void *b) {
+  const key_ref *x = a, *y = b;
+  int c = memcmp(x->s, y->s, x->n < y->n ? x->n : y->n);
+  return c ? c : (x->n > y->n) - (x->n < y->n);
+}
+
+/* true when the object whose keys are keys[base..used) has no key twice. */
+static bool keys_unique(parser *ps, size_t base) {
+  size_t n = ps->keys.used - base;
+  const key_at *keys = (const key_at *)ps->keys.data + base;
+  if (n < 2)
+    return true;
+  if (n <= 12) {
+    for (size_t i = 0; i < n; i++) {
+      for (size_t j = i + 1; j < n; j++) {
+        if (keys[i].len != keys[j].len)
+          continue;
+        const unsigned char *x = ps->out + keys[i].at, *y = ps->out + keys[j].at;
+        if (keys[i].len == 0 || (x[0] == y[0] && memcmp(x, y, keys[i].len) == 0))
+          return false;
+      }
+    }
+    return true;
+  }
+  key_ref *refs = malloc(n * sizeof *refs);
+  if (!refs) {
+    ps->no_memory = true;
+    return false;
+  }
+  for (size_t i = 0; i < n; i++)
+    refs[i] = (key_ref){ps->out + keys[i].at, keys[i].len};
+  qsort(refs, n, sizeof *refs, compare_keys);
+  bool unique = true;
+  for (size_t i = 1; i < n && unique; i++)
+    unique = compare_keys(&refs[i - 1], &refs[i]) != 0;
+  free(refs);
+  return unique;
+}
+
+/* A container being read. */
+typedef struct frame {
+  bool object;
+  size_t body;      /* the prefix of its Struct/ListValue bytes */
+  size_t entry;     /* the prefix of the item (Struct.fields / ListValue.values) being read */
+  size_t value;     /* object: the prefix of that member's value (FieldsEntry.value) */
+  size_t keys_base; /* object: its first entry in `keys` */
+} frame;
+
+/* A member's key and ':', and the bytes before its value: Struct.fields' tag and prefix, the
+ * key (left out when empty, as proto3 leaves out empty strings), FieldsEntry.value's tag and
+ * prefix. */
+static inline bool member_key(parser *ps, frame *f) {
+  skip_ws(ps);
+  const unsigned char *s;
+  size_t n;
+  if (ps->p == ps->end || *ps->p != '"' || !read_string(ps, &s, &n))
+    return false;
+  if (!room(ps, n + 16) ||
+      (ps->keys.used == ps->keys.cap && !grow_reserve(&ps->keys, 1, sizeof(key_at)))) {
+    ps->no_memory = true;
+    return false;
+  }
+  ps->out[ps->used++] = K_FIELDS;
+  f->entry = open_len(ps);
+  uint8_t *o = ps->out + ps->used;
+  if (n) {
+    *o++ = K_ENTRY_KEY;
+    o = put_len(o, n);
+  }
+  ((key_at *)ps->keys.data)[ps->keys.used++] = (key_at){(size_t)(o - ps->out), n};
+  o = put_bytes(o, s, n);
+  *o++ = K_ENTRY_VALUE;
+  ps->used = (size_t)(o - ps->out);
+  f->value = open_len(ps);
+  skip_ws(ps);
+  if (ps->p == ps->end || *ps->p != ':')
+    return false;
+  ps->p++;
+  return true;
+}
+
+/* The bytes before a list's item: ListValue.values' tag and prefix. */
+static inline bool list_item(parser *ps, frame *f) {
+  if (!room(ps, 2))
+    return false;
+  ps->out[ps->used++] = K_FIELDS;
+  f->entry = open_len(ps);
+  return true;
+}
+
+static inline bool literal(parser *ps, const char *word, size_t n, uint8_t key, uint8_t v) {
+  if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0)
+    return false;
+  ps->p += n;
+  ps->out[ps->used++] = key;
+  ps->out[ps->used++] = v;
+  return true;
+}
+
+/* A scalar's Value at ps->p, written. */
+static inline bool scalar(parser *ps) {
+  switch (*ps->p) {
+  case '"': {
+    const unsigned char *s;
+    size_t n;
+    if (!read_string(ps, &s, &n) || !room(ps, n + 11))
+      return false;
+    uint8_t *o = ps->out + ps->used;
+    *o++ = K_STRING;
+    o = put_len(o, n);
+    ps->used = (size_t)(put_bytes(o, s, n) - ps->out);
+    return true;
+  }
+  case 't': return literal(ps, "true", 4, K_BOOL, 1);
+  case 'f': return literal(ps, "false", 5, K_BOOL, 0);
+  case 'n': return literal(ps, "null", 4, K_NULL, 0);
+  default: {
+    double d;
+    bool integer;
+    if (!read_number(ps, &d, &integer))
+      return false;
+    if (integer) {
+      if (ps->ints.used == ps->ints.cap && !grow_reserve(&ps->ints, 1, sizeof(size_t))) {
+        ps->no_memory = true;
+        return false;
+      }
+      ((size_t *)ps->ints.data)[ps->ints.used++] = ps->used;
+    }
+    ps->out[ps->used++] = K_NUMBER;
+    memcpy(ps->out + ps->used, &d, 8); /* little-endian hosts only (see the encoder) */
+    ps->used += 8;
+    return true;
+  }
   }
 }
 
-static void write_tokens(const parser *ps, uint8_t *base, size_t *ints) {
-  struct {
-    bool object;
-    size_t left;
-  } stack[BGI_JSON_TEXT_MAX_NESTING + 1];
+/* Reads the whole text, writing its Value after BGI_JSON_PREFIX_ROOM bytes; false when it is
+ * not JSON this encoder takes. */
+static bool encode(parser *ps) {
+  frame stack[BGI_JSON_TEXT_MAX_NESTING + 1];
+  int max =
+      ps->max_nesting < BGI_JSON_TEXT_MAX_NESTING ? ps->max_nesting : BGI_JSON_TEXT_MAX_NESTING;
   int depth = 0;
-  size_t n_ints = 0;
-  const token *toks = TOKS(ps);
-  uint8_t *p = base;
-  for (size_t i = 0;;) {
-    if (depth > 0) {
-      if (stack[depth - 1].object) {
-        const token *k = &toks[i++];
-        size_t es = entry_size(k, &toks[i]);
-        *p++ = K_FIELDS;
-        p = put_len(p, es);
-        if (k->len) {
-          *p++ = K_ENTRY_KEY;
-          p = put_len(p, k->len);
-          p = put_bytes(p, token_bytes(ps, k), k->len);
-        }
-        *p++ = K_ENTRY_VALUE;
+  for (;;) {
+    skip_ws(ps);
+    if (ps->p == ps->end || !room(ps, 16)) /* a tag, a prefix; a number, a literal */
+      return false;
+    if (*ps->p == '{' || *ps->p == '[') {
+      bool object = *ps->p == '{';
+      if (depth == max)
+        return false; /* nested deeper than max_nesting */
+      ps->out[ps->used++] = object ? K_STRUCT : K_LIST;
+      size_t body = open_len(ps);
+      ps->p++;
+      skip_ws(ps);
+      if (ps->p < ps->end && *ps->p == (object ? '}' : ']')) {
+        ps->p++;
+        ps->out[body] = 0; /* empty */
       } else {
-        *p++ = K_FIELDS;
+        frame *f = &stack[depth++];
+        *f = (frame){.object = object, .body = body, .keys_base = ps->keys.used};
+        if (!(object ? member_key(ps, f) : list_item(ps, f)))
+          return false;
+        continue; /* the first item's value */
       }
-      p = put_len(p, value_size(&toks[i]));
-      stack[depth - 1].left--;
+    } else if (!scalar(ps)) {
+      return false;
     }
-    const token *t = &toks[i++];
-    p = put_value_head(ps, t, p, base, ints, &n_ints);
-    if ((t->kind == T_ARRAY || t->kind == T_OBJECT) && t->u.count) {
-      stack[depth].object = t->kind == T_OBJECT;
-      stack[depth].left = t->u.count;
-      depth++;
-      continue;
-    }
-    while (depth > 0 && stack[depth - 1].left == 0)
+    /* a value is complete: close its item, then what ends here */
+    for (;;) {
+      if (depth == 0) {
+        skip_ws(ps);
+        return ps->p == ps->end;
+      }
+      frame *f = &stack[depth - 1];
+      if ((f->object && !close_len(ps, f->value)) || !close_len(ps, f->entry))
+        return false;
+      skip_ws(ps);
+      if (ps->p == ps->end)
+        return false;
+      if (*ps->p == ',') {
+        ps->p++;
+        if (!(f->object ? member_key(ps, f) : list_item(ps, f)))
+          return false;
+        break; /* the next item's value */
+      }
+      if (*ps->p != (f->object ? '}' : ']'))
+        return false;
+      ps->p++;
+      if (f->object) {
+        if (!keys_unique(ps, f->keys_base))
+          return false;
+        ps->keys.used = f->keys_base;
+      }
+      if (!close_len(ps, f->body))
+        return false;
       depth--;
-    if (depth == 0)
-      return;
+    }
   }
 }
 
@@ -768,43 +734,50 @@ bgi_json_result bgi_json_encode_text(const char *text, size_t len, int max_nesti
   (void)text, (void)len, (void)max_nesting, (void)allow_nul, (void)out;
   return BGI_JSON_REFUSED; /* the tree-based encoder serves other hosts */
 #else
-  token toks_inline[256];
-  size_t keys_inline[64];
+  key_at keys_inline[64];
+  size_t ints_inline[64];
   char dec_inline[512];
+  /* the bytes are about as long as the text; more grows the block */
+  size_t cap = len < SIZE_MAX / 4 ? len + len / 2 + 64 : SIZE_MAX / 2;
   parser ps = {.text = (const unsigned char *)text,
                .p = (const unsigned char *)text,
                .end = (const unsigned char *)text + len,
                .max_nesting = max_nesting,
                .allow_nul = allow_nul,
-               .toks = {toks_inline, 0, sizeof toks_inline / sizeof *toks_inline, false},
+               .out = malloc(cap),
+               .used = BGI_JSON_PREFIX_ROOM,
+               .cap = cap,
                .keys = {keys_inline, 0, sizeof keys_inline / sizeof *keys_inline, false},
+               .ints = {ints_inline, 0, sizeof ints_inline / sizeof *ints_inline, false},
                .dec = {dec_inline, 0, sizeof dec_inline, false}};
-  bgi_json_result result = BGI_JSON_REFUSED;
-  if (tokenize(&ps)) {
+  bgi_json_result result = BGI_JSON_NO_MEMORY;
+  if (ps.out && encode(&ps)) {
     /* [room for the length prefix][the Value][the integers' offsets], one block */
-    size_t size = value_size(&TOKS(&ps)[0]), prefix = bgi_pb_varint_size(size);
-    size_t ints_at =
-        (BGI_JSON_PREFIX_ROOM + size + sizeof(size_t) - 1) / sizeof(size_t) * sizeof(size_t);
-    uint8_t *block = malloc(ints_at + ps.ints * sizeof(size_t));
+    size_t size = ps.used - BGI_JSON_PREFIX_ROOM, prefix = bgi_pb_varint_size(size);
+    size_t ints_at = (ps.used + sizeof(size_t) - 1) / sizeof(size_t) * sizeof(size_t);
+    size_t block_size = ints_at + ps.ints.used * sizeof(size_t);
+    uint8_t *block = realloc(ps.out, block_size); /* mostly a shrink */
     if (block) {
+      ps.out = NULL;
+      size_t *ints = (size_t *)(block + ints_at);
+      for (size_t i = 0; i < ps.ints.used; i++) /* offsets in the Value */
+        ints[i] = ((const size_t *)ps.ints.data)[i] - BGI_JSON_PREFIX_ROOM;
       uint8_t *bytes = block + BGI_JSON_PREFIX_ROOM;
       bgi_pb_put_varint(bytes - prefix, size);
-      write_tokens(&ps, bytes, (size_t *)(block + ints_at));
       *out = (bgi_json_wire){.block = block,
                              .bytes = bytes,
                              .size = size,
                              .prefix = prefix,
                              .ints = (const size_t *)(block + ints_at),
-                             .n_ints = ps.ints};
+                             .n_ints = ps.ints.used};
       result = BGI_JSON_DONE;
-    } else {
-      result = BGI_JSON_NO_MEMORY;
     }
-  } else if (ps.no_memory) {
-    result = BGI_JSON_NO_MEMORY;
+  } else if (ps.out && !ps.no_memory) {
+    result = BGI_JSON_REFUSED;
   }
-  grow_free(&ps.toks);
+  free(ps.out);
   grow_free(&ps.keys);
+  grow_free(&ps.ints);
   grow_free(&ps.dec);
   return result;
 #endif
