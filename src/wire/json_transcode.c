@@ -895,6 +895,17 @@ static bool valid_struct(const uint8_t *p, const uint8_t *end, int depth) {
     if (*p++ != K_FIELDS || !read_length(&p, end, &n))
       return false;
     const uint8_t *q = p, *entry_end = p + n;
+    size_t kl = n >= 4 ? q[1] : 0;
+    if (n >= 4 && q[0] == K_ENTRY_KEY && kl < 0x80 && kl + 4 <= n && q[2 + kl] == K_ENTRY_VALUE &&
+        q[3 + kl] == n - 4 - kl) { /* key, then value, one-byte lengths: most entries */
+      if (deep || !utf8_ok(q + 2, kl, false))
+        return false;
+      int ok = valid_scalar(q + 4 + kl, entry_end);
+      if (!ok || (ok < 0 && !valid_value(q + 4 + kl, entry_end, depth + 1)))
+        return false;
+      p = entry_end;
+      continue;
+    }
     bool key = false, value = false;
     while (q < entry_end) {
       uint8_t k = *q++;
@@ -1239,6 +1250,15 @@ static void render_struct(renderer *r, const uint8_t *p, const uint8_t *end) {
     }
     member m = {no_key, NULL, 0, 0, 0, seq};
     const uint8_t *q = p, *entry_end = p + n;
+    size_t kl = n >= 4 ? q[1] : 0;
+    if (n >= 4 && q[0] == K_ENTRY_KEY && kl < 0x80 && kl + 4 <= n && q[2 + kl] == K_ENTRY_VALUE &&
+        q[3 + kl] == n - 4 - kl) { /* key, then value, one-byte lengths: most entries */
+      m.key = q + 2;
+      m.key_len = kl;
+      m.value = q + 4 + kl;
+      m.value_len = n - 4 - kl;
+      q = entry_end;
+    }
     while (q < entry_end) {
       uint8_t k = *q++;
       size_t len;
