@@ -81,7 +81,7 @@ typedef struct key_at {
 } key_at;
 
 typedef struct parser {
-  const unsigned char *text, *p, *end;
+  const unsigned char *p, *end;
   int max_nesting;
   bool allow_nul;
   uint8_t *out; /* [BGI_JSON_PREFIX_ROOM][the Value being written] */
@@ -739,8 +739,7 @@ bgi_json_result bgi_json_encode_text(const char *text, size_t len, int max_nesti
   char dec_inline[512];
   /* the bytes are about as long as the text; more grows the block */
   size_t cap = len < SIZE_MAX / 4 ? len + len / 2 + 64 : SIZE_MAX / 2;
-  parser ps = {.text = (const unsigned char *)text,
-               .p = (const unsigned char *)text,
+  parser ps = {.p = (const unsigned char *)text,
                .end = (const unsigned char *)text + len,
                .max_nesting = max_nesting,
                .allow_nul = allow_nul,
@@ -1223,7 +1222,9 @@ static inline uint64_t key_head(const renderer *r, const uint8_t *key, size_t n)
     return 0; /* the key may be no_key, outside the wire bytes */
   if (n >= 8 || (size_t)(r->end - key) >= 8) {
     memcpy(&h, key, 8);
-    h = __builtin_bswap64(h);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    h = __builtin_bswap64(h); /* the first byte the most significant */
+#endif
     if (n < 8)
       h &= ~(~UINT64_C(0) >> (8 * n));
   } else {
