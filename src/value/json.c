@@ -24,6 +24,11 @@ static const double exact_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1
  * 16 significant digits are unique (see below): the same text as the general path. false when
  * the general path must decide (more digits, other magnitudes, 0, or a host whose double
  * arithmetic is not plain IEEE binary64). */
+static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
+                                  "31323334353637383940414243444546474849505152535455565758596061"
+                                  "62636465666768697071727374757677787980818283848586878889909192"
+                                  "93949596979899";
+
 static size_t format_plain_short(char *buf, double d) {
 #if FLT_EVAL_METHOD != 0
   (void)buf, (void)d;
@@ -39,11 +44,20 @@ static size_t format_plain_short(char *buf, double d) {
     double m = (double)(uint64_t)(x + 0.5); /* the nearest integer when one can read back */
     if (m / exact_pow10[q] != a)
       continue;
-    char digits[24];
-    int n = 0;
-    for (uint64_t v = (uint64_t)m; v; v /= 10)
-      digits[n++] = (char)('0' + v % 10); /* reversed */
-    char *p = buf;
+    /* m's n digits (at most 15), two at a time from the right, end at digits + 16; the 16
+     * bytes from any of them can be copied at once (fixed-size copies, no call) */
+    char digits[32];
+    memset(digits + 16, 0, 16); /* copied past the digits, never used */
+    char *t = digits + 16;
+    uint64_t v = (uint64_t)m;
+    for (; v >= 100; v /= 100)
+      memcpy(t -= 2, digit_pairs + 2 * (v % 100), 2);
+    if (v >= 10)
+      memcpy(t -= 2, digit_pairs + 2 * v, 2);
+    else
+      *--t = (char)('0' + v);
+    int n = (int)(digits + 16 - t);
+    char *p = buf; /* BGI_JSON_REAL_MAX bytes: 16 copied at p stay within them */
     if (d < 0)
       *p++ = '-';
     if (n <= q) { /* 0.00ddd */
@@ -51,16 +65,18 @@ static size_t format_plain_short(char *buf, double d) {
       *p++ = '.';
       for (int i = 0; i < q - n; i++)
         *p++ = '0';
-      while (n)
-        *p++ = digits[--n];
+      memcpy(p, t, 16);
+      p += n;
     } else {
-      while (n > q)
-        *p++ = digits[--n];
+      memcpy(p, t, 16);
+      p += n - q;
       *p++ = '.';
-      if (!q)
+      if (!q) {
         *p++ = '0';
-      while (n)
-        *p++ = digits[--n];
+      } else {
+        memcpy(p, t + n - q, 16);
+        p += q;
+      }
     }
     *p = '\0';
     return (size_t)(p - buf);

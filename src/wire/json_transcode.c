@@ -1,16 +1,21 @@
 /* JSON text <-> google.protobuf.Value wire bytes (json_transcode.h).
  *
- * Text -> bytes: every length prefix precedes what it measures, so the encoder first reads the
- * text into a flat token list, validating it and adding up each container's size as it
- * closes (post-order), then writes the bytes in one pass over the tokens. Lengths are minimal
- * varints, as protobuf-c writes them: the bytes equal protobuf-c's packing of the same Value
- * (the fuzzer fuzz_json_wire checks it against the tree-based encoder). */
+ * Text -> bytes in one pass: every length prefix precedes what it measures, so the encoder
+ * leaves one byte for each prefix and writes the length there once what it measures is
+ * written; a length of 128 or more (its varint longer than that byte) moves what it measures
+ * up by the bytes it lacks. Lengths are minimal varints, as protobuf-c writes them: the bytes
+ * equal protobuf-c's packing of the same Value (the fuzzer fuzz_json_wire checks it against
+ * the tree-based encoder). */
 #include <float.h>
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "utf8.h"
 #include "value/value_internal.h"
@@ -36,27 +41,7 @@ enum {
 /* Bytes before a Value for its length prefix: a varint of up to 2^35 - 1. */
 #define BGI_JSON_PREFIX_ROOM 5
 
-/* ---- text -> tokens ---- */
-
-enum { T_NULL, T_FALSE, T_TRUE, T_NUMBER, T_STRING, T_ARRAY, T_OBJECT };
-
-typedef struct token {
-  uint8_t kind;
-  bool integer; /* T_NUMBER: written without fraction or exponent */
-  bool decoded; /* T_STRING: its bytes are in the parser's `dec` buffer (it had escapes) */
-  size_t len;   /* T_STRING: UTF-8 bytes; T_ARRAY, T_OBJECT: bytes of the Struct/ListValue */
-  union {
-    double number;
-    size_t offset; /* T_STRING: in the text, or in `dec` */
-    size_t count;  /* T_ARRAY: items; T_OBJECT: members (a key token, then the value's) */
-  } u;
-} token;
-
-typedef struct frame {
-  size_t container; /* token index */
-  size_t key;       /* object: the token of the member being read */
-  size_t keys_base; /* object: its first entry in `keys` */
-} frame;
+/* ---- text -> bytes ---- */
 
 /* A growable array that starts in caller-provided (stack) memory. */
 typedef struct grow {
@@ -90,31 +75,44 @@ static void grow_free(grow *g) {
     free(g->data);
 }
 
+/* A key of an object being read: where its bytes are in the output. */
+typedef struct key_at {
+  size_t at, len;
+} key_at;
+
 typedef struct parser {
-  const unsigned char *text, *p, *end;
+  const unsigned char *p, *end;
   int max_nesting;
   bool allow_nul;
-  grow toks;   /* token */
-  grow keys;   /* size_t: key tokens of the objects being read */
-  grow dec;    /* char: strings with escapes, decoded */
-  size_t ints; /* integer numbers */
+  uint8_t *out; /* [BGI_JSON_PREFIX_ROOM][the Value being written] */
+  size_t used, cap;
+  grow keys; /* key_at: keys of the objects being read, ascending in the output */
+  grow ints; /* size_t: output offsets of the integers' number tags, ascending */
+  grow dec;  /* char: the last string with escapes, decoded */
   bool no_memory;
 } parser;
 
-#define TOKS(ps) ((token *)(ps)->toks.data)
-
-static inline size_t new_token(parser *ps, uint8_t kind) {
-  if (ps->toks.used == ps->toks.cap && !grow_reserve(&ps->toks, 1, sizeof(token))) {
-    ps->no_memory = true;
-    return SIZE_MAX;
+static __attribute__((noinline)) bool grow_out(parser *ps, size_t n) {
+  size_t cap = ps->cap;
+  while (cap < ps->used + n) {
+    if (cap > SIZE_MAX / 2) {
+      ps->no_memory = true;
+      return false;
+    }
+    cap *= 2;
   }
-  size_t i = ps->toks.used++;
-  TOKS(ps)[i].kind = kind;
-  TOKS(ps)[i].integer = false;
-  TOKS(ps)[i].decoded = false;
-  TOKS(ps)[i].len = 0;
-  return i;
+  uint8_t *grown = realloc(ps->out, cap);
+  if (!grown) {
+    ps->no_memory = true;
+    return false;
+  }
+  ps->out = grown;
+  ps->cap = cap;
+  return true;
 }
+
+/* Room for n more output bytes. */
+static inline bool room(parser *ps, size_t n) { return ps->used + n <= ps->cap || grow_out(ps, n); }
 
 static inline void skip_ws(parser *ps) {
   const unsigned char *p = ps->p, *end = ps->end;
@@ -162,6 +160,52 @@ static const bool plain_bytes[256] = {[0x20] = 1,
 #undef P16
 #define plain(c) plain_bytes[(unsigned char)(c)]
 
+/* Eight bytes at a time (little-endian loads; the encoder serves only little-endian hosts).
+ * The masks are exact per byte (no borrow crosses bytes): bit 7 of each byte that matches. */
+#define ONES  UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+#define LOWS  (~HIGHS)
+
+#ifndef __SSE2__
+static inline uint64_t bytes_equal(uint64_t w, unsigned char c) {
+  uint64_t x = w ^ (ONES * c);
+  return ~(((x & LOWS) + LOWS) | x) & HIGHS;
+}
+
+/* Controls (below 0x20) among the bytes below 0x80. */
+static inline uint64_t bytes_control(uint64_t w) {
+  return ~(((w & LOWS) + ONES * 0x60) | w) & HIGHS;
+}
+#endif
+
+/* The first byte from p that is not plain (end when all are): sixteen at a time with SSE2 (one
+ * signed compare finds controls and non-ASCII bytes alike), else eight; then byte by byte
+ * where fewer remain before `end`. */
+static inline const unsigned char *plain_run(const unsigned char *p, const unsigned char *end) {
+#ifdef __SSE2__
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
+                space = _mm_set1_epi8(' ');
+  for (; end - p >= 16; p += 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                               _mm_cmplt_epi8(v, space));
+    unsigned m = (unsigned)_mm_movemask_epi8(hit);
+    if (m)
+      return p + __builtin_ctz(m);
+  }
+#else
+  for (uint64_t w; end - p >= 8; p += 8) {
+    memcpy(&w, p, 8);
+    uint64_t m = ((w & HIGHS) | bytes_control(w) | bytes_equal(w, '"') | bytes_equal(w, '\\'));
+    if (m)
+      return p + (__builtin_ctzll(m) >> 3);
+  }
+#endif
+  while (p < end && plain(*p))
+    p++;
+  return p;
+}
+
 static int hex4(const unsigned char *p) {
   int v = 0;
   for (int i = 0; i < 4; i++) {
@@ -189,16 +233,16 @@ static bool dec_put(parser *ps, const void *s, size_t n) {
   return true;
 }
 
-/* The rest of a string with escapes, from the backslash at ps->p, decoded into `dec`. */
-static bool string_escaped(parser *ps, size_t t, const unsigned char *start) {
-  size_t at = ps->dec.used;
+/* The rest of a string with escapes, from the backslash at ps->p, decoded into `dec` (which
+ * holds that string only). */
+static bool string_escaped(parser *ps, const unsigned char *start) {
+  ps->dec.used = 0;
   if (!dec_put(ps, start, (size_t)(ps->p - start)))
     return false;
   const unsigned char *p = ps->p, *end = ps->end;
   for (;;) {
     const unsigned char *run = p;
-    while (p < end && plain(*p))
-      p++;
+    p = plain_run(p, end);
     if (p > run && !dec_put(ps, run, (size_t)(p - run)))
       return false;
     if (p == end)
@@ -266,43 +310,39 @@ static bool string_escaped(parser *ps, size_t t, const unsigned char *start) {
       return false;
     p += 2;
   }
-  token *tok = &TOKS(ps)[t];
-  tok->decoded = true;
-  tok->u.offset = at;
-  tok->len = ps->dec.used - at;
   return true;
 }
 
-/* A string token from the opening quote at ps->p. */
-static size_t string_token(parser *ps) {
-  size_t t = new_token(ps, T_STRING);
-  if (t == SIZE_MAX)
-    return t;
+/* The string from the opening quote at ps->p: its UTF-8 bytes in *s (in the text, or in `dec`
+ * until the next string with escapes), *n of them. */
+static bool read_string(parser *ps, const unsigned char **s, size_t *n) {
   const unsigned char *start = ++ps->p, *p = start, *end = ps->end;
   for (;;) {
-    while (p < end && plain(*p))
-      p++;
+    p = plain_run(p, end);
     if (p == end)
-      return SIZE_MAX;
+      return false;
     if (*p == '"')
       break;
     if (*p >= 0x80) {
-      size_t n = bgi_utf8_sequence(p, (size_t)(end - p));
-      if (!n)
-        return SIZE_MAX;
-      p += n;
+      size_t k = bgi_utf8_sequence(p, (size_t)(end - p));
+      if (!k)
+        return false;
+      p += k;
       continue;
     }
     if (*p != '\\')
-      return SIZE_MAX; /* a control character */
+      return false; /* a control character */
     ps->p = p;
-    return string_escaped(ps, t, start) ? t : SIZE_MAX;
+    if (!string_escaped(ps, start))
+      return false;
+    *s = ps->dec.data;
+    *n = ps->dec.used;
+    return true;
   }
-  token *tok = &TOKS(ps)[t];
-  tok->u.offset = (size_t)(start - ps->text);
-  tok->len = (size_t)(p - start);
+  *s = start;
+  *n = (size_t)(p - start);
   ps->p = p + 1;
-  return t;
+  return true;
 }
 
 static const double exact_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
@@ -338,16 +378,16 @@ static bool slow_strtod(const unsigned char *s, size_t n, double *out, bool *no_
   return true;
 }
 
-/* A number token at ps->p (JSON's grammar exactly). Integers within +-2^53 and finite
- * reals; anything else is refused (jansson says "too big integer", check() "beyond +-2^53",
- * jansson "real number overflow"). */
-static size_t number_token(parser *ps) {
+/* A number at ps->p (JSON's grammar exactly). Integers within +-2^53 and finite reals;
+ * anything else is refused (jansson says "too big integer", check() "beyond +-2^53", jansson
+ * "real number overflow"). */
+static bool read_number(parser *ps, double *out, bool *is_integer) {
   const unsigned char *s = ps->p, *p = s, *end = ps->end;
   bool negative = p < end && *p == '-';
   if (negative)
     p++;
   if (p == end || *p < '0' || *p > '9')
-    return SIZE_MAX;
+    return false;
   uint64_t mantissa = 0;
   int digits = 0, dropped = 0; /* significant digits read into mantissa, and past 19 */
   int exponent = 0;
@@ -369,7 +409,7 @@ static size_t number_token(parser *ps) {
     integer = false;
     p++;
     if (p == end || *p < '0' || *p > '9')
-      return SIZE_MAX;
+      return false;
     while (p < end && *p >= '0' && *p <= '9') {
       if (mantissa == 0 && *p == '0') {
         exponent--; /* a leading zero of the fraction */
@@ -390,7 +430,7 @@ static size_t number_token(parser *ps) {
     if (p < end && (*p == '+' || *p == '-'))
       eneg = *p++ == '-';
     if (p == end || *p < '0' || *p > '9')
-      return SIZE_MAX;
+      return false;
     int e = 0;
     while (p < end && *p >= '0' && *p <= '9') {
       if (e < 100000)
@@ -399,17 +439,13 @@ static size_t number_token(parser *ps) {
     }
     exponent += eneg ? -e : e;
   }
-  size_t t = new_token(ps, T_NUMBER);
-  if (t == SIZE_MAX)
-    return t;
   double d;
   if (integer) {
     if (dropped || mantissa > (uint64_t)MAX_SAFE_INTEGER)
-      return SIZE_MAX;
+      return false;
     d = negative ? -(double)mantissa : (double)mantissa; /* "-0" is the integer 0 */
     if (mantissa == 0)
       d = 0.0;
-    ps->ints++;
   } else if (!dropped && digits <= 15 && exponent >= -22 && exponent <= 22) {
     /* Both operands exact: one correctly rounded operation, strtod's result (Clinger). */
     d = exponent < 0 ? (double)mantissa / exact_pow10[-exponent]
@@ -418,47 +454,72 @@ static size_t number_token(parser *ps) {
       d = -d;
   } else {
     if (!slow_strtod(s, (size_t)(p - s), &d, &ps->no_memory))
-      return SIZE_MAX;
+      return false;
     if (!isfinite(d))
-      return SIZE_MAX;
+      return false;
   }
-  token *tok = &TOKS(ps)[t];
-  tok->integer = integer;
-  tok->u.number = d;
+  *out = d;
+  *is_integer = integer;
   ps->p = p;
-  return t;
+  return true;
 }
 
-static size_t literal_token(parser *ps, const char *word, size_t n, uint8_t kind) {
-  if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0)
-    return SIZE_MAX;
-  ps->p += n;
-  return new_token(ps, kind);
-}
-
-/* Bytes of the Value message a token opens. */
-static size_t value_size(const token *t) {
-  switch (t->kind) {
-  case T_NUMBER: return 9;
-  case T_STRING:
-  case T_ARRAY:
-  case T_OBJECT: return 1 + bgi_pb_varint_size(t->len) + t->len;
-  default: return 2;
+/* Copies n bytes: short ones (most keys and strings) without a call. */
+static inline uint8_t *put_bytes(uint8_t *p, const void *from, size_t n) {
+  const uint8_t *s = from;
+  if (n >= 8 && n <= 16) { /* two 8-byte copies that may overlap */
+    memcpy(p, s, 8);
+    memcpy(p + n - 8, s + n - 8, 8);
+  } else if (n >= 4 && n < 8) {
+    memcpy(p, s, 4);
+    memcpy(p + n - 4, s + n - 4, 4);
+  } else if (n < 4) {
+    for (size_t i = 0; i < n; i++)
+      p[i] = s[i];
+  } else {
+    memcpy(p, s, n);
   }
+  return p + n;
 }
 
-/* Bytes of a key field (left out when empty, as proto3 leaves out empty strings). */
-static size_t key_size(const token *k) {
-  return k->len ? 1 + bgi_pb_varint_size(k->len) + k->len : 0;
+/* Writes a varint of v at p (room for 10 bytes); the one-byte length without the loop. */
+static inline uint8_t *put_len(uint8_t *p, size_t v) {
+  if (v < 0x80) {
+    *p = (uint8_t)v;
+    return p + 1;
+  }
+  return p + bgi_pb_put_varint(p, v);
 }
 
-static size_t entry_size(const token *k, const token *v) {
-  size_t vs = value_size(v);
-  return key_size(k) + 1 + bgi_pb_varint_size(vs) + vs;
+/* Length prefixes: open_len leaves one byte at the end of the output and returns where;
+ * close_len writes there the length of what followed it. A length of 128 or more needs a
+ * longer varint: what it measures moves up by the bytes missing, and so do the recorded
+ * offsets (keys, integers) beyond the prefix — always the last ones of their lists. */
+static inline size_t open_len(parser *ps) { return ps->used++; }
+
+static __attribute__((noinline)) bool close_long_len(parser *ps, size_t at, size_t len) {
+  size_t k = bgi_pb_varint_size(len);
+  if (!room(ps, k - 1))
+    return false;
+  memmove(ps->out + at + k, ps->out + at + 1, len);
+  bgi_pb_put_varint(ps->out + at, len);
+  ps->used += k - 1;
+  size_t *ints = ps->ints.data;
+  for (size_t i = ps->ints.used; i > 0 && ints[i - 1] > at; i--)
+    ints[i - 1] += k - 1;
+  key_at *keys = ps->keys.data;
+  for (size_t i = ps->keys.used; i > 0 && keys[i - 1].at > at; i--)
+    keys[i - 1].at += k - 1;
+  return true;
 }
 
-static const unsigned char *token_bytes(const parser *ps, const token *t) {
-  return t->decoded ? (const unsigned char *)ps->dec.data + t->u.offset : ps->text + t->u.offset;
+static inline bool close_len(parser *ps, size_t at) {
+  size_t len = ps->used - at - 1;
+  if (len < 0x80) {
+    ps->out[at] = (uint8_t)len;
+    return true;
+  }
+  return close_long_len(ps, at, len);
 }
 
 typedef struct key_ref {
@@ -475,18 +536,16 @@ static int compare_keys(const void *a, const void *b) {
 /* true when the object whose keys are keys[base..used) has no key twice. */
 static bool keys_unique(parser *ps, size_t base) {
   size_t n = ps->keys.used - base;
-  const size_t *keys = (const size_t *)ps->keys.data + base;
+  const key_at *keys = (const key_at *)ps->keys.data + base;
   if (n < 2)
     return true;
   if (n <= 12) {
     for (size_t i = 0; i < n; i++) {
-      const token *a = &TOKS(ps)[keys[i]];
       for (size_t j = i + 1; j < n; j++) {
-        const token *b = &TOKS(ps)[keys[j]];
-        if (a->len != b->len)
+        if (keys[i].len != keys[j].len)
           continue;
-        const unsigned char *x = token_bytes(ps, a), *y = token_bytes(ps, b);
-        if (a->len == 0 || (x[0] == y[0] && memcmp(x, y, a->len) == 0))
+        const unsigned char *x = ps->out + keys[i].at, *y = ps->out + keys[j].at;
+        if (keys[i].len == 0 || (x[0] == y[0] && memcmp(x, y, keys[i].len) == 0))
           return false;
       }
     }
@@ -497,10 +556,8 @@ static bool keys_unique(parser *ps, size_t base) {
     ps->no_memory = true;
     return false;
   }
-  for (size_t i = 0; i < n; i++) {
-    const token *k = &TOKS(ps)[keys[i]];
-    refs[i] = (key_ref){token_bytes(ps, k), k->len};
-  }
+  for (size_t i = 0; i < n; i++)
+    refs[i] = (key_ref){ps->out + keys[i].at, keys[i].len};
   qsort(refs, n, sizeof *refs, compare_keys);
   bool unique = true;
   for (size_t i = 1; i < n && unique; i++)
@@ -509,20 +566,41 @@ static bool keys_unique(parser *ps, size_t base) {
   return unique;
 }
 
-/* A key and its ':' (the object's member count was counted by the caller). */
+/* A container being read. */
+typedef struct frame {
+  bool object;
+  size_t body;      /* the prefix of its Struct/ListValue bytes */
+  size_t entry;     /* the prefix of the item (Struct.fields / ListValue.values) being read */
+  size_t value;     /* object: the prefix of that member's value (FieldsEntry.value) */
+  size_t keys_base; /* object: its first entry in `keys` */
+} frame;
+
+/* A member's key and ':', and the bytes before its value: Struct.fields' tag and prefix, the
+ * key (left out when empty, as proto3 leaves out empty strings), FieldsEntry.value's tag and
+ * prefix. */
 static inline bool member_key(parser *ps, frame *f) {
   skip_ws(ps);
-  if (ps->p == ps->end || *ps->p != '"')
+  const unsigned char *s;
+  size_t n;
+  if (ps->p == ps->end || *ps->p != '"' || !read_string(ps, &s, &n))
     return false;
-  size_t k = string_token(ps);
-  if (k == SIZE_MAX)
-    return false;
-  if (!grow_reserve(&ps->keys, 1, sizeof(size_t))) {
+  if (!room(ps, n + 16) ||
+      (ps->keys.used == ps->keys.cap && !grow_reserve(&ps->keys, 1, sizeof(key_at)))) {
     ps->no_memory = true;
     return false;
   }
-  ((size_t *)ps->keys.data)[ps->keys.used++] = k;
-  f->key = k;
+  ps->out[ps->used++] = K_FIELDS;
+  f->entry = open_len(ps);
+  uint8_t *o = ps->out + ps->used;
+  if (n) {
+    *o++ = K_ENTRY_KEY;
+    o = put_len(o, n);
+  }
+  ((key_at *)ps->keys.data)[ps->keys.used++] = (key_at){(size_t)(o - ps->out), n};
+  o = put_bytes(o, s, n);
+  *o++ = K_ENTRY_VALUE;
+  ps->used = (size_t)(o - ps->out);
+  f->value = open_len(ps);
   skip_ws(ps);
   if (ps->p == ps->end || *ps->p != ':')
     return false;
@@ -530,165 +608,123 @@ static inline bool member_key(parser *ps, frame *f) {
   return true;
 }
 
-/* Reads the whole text into tokens; false when it is not JSON this encoder takes. */
-static bool tokenize(parser *ps) {
+/* The bytes before a list's item: ListValue.values' tag and prefix. */
+static inline bool list_item(parser *ps, frame *f) {
+  if (!room(ps, 2))
+    return false;
+  ps->out[ps->used++] = K_FIELDS;
+  f->entry = open_len(ps);
+  return true;
+}
+
+static inline bool literal(parser *ps, const char *word, size_t n, uint8_t key, uint8_t v) {
+  if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0)
+    return false;
+  ps->p += n;
+  ps->out[ps->used++] = key;
+  ps->out[ps->used++] = v;
+  return true;
+}
+
+/* A scalar's Value at ps->p, written. */
+static inline bool scalar(parser *ps) {
+  switch (*ps->p) {
+  case '"': {
+    const unsigned char *s;
+    size_t n;
+    if (!read_string(ps, &s, &n) || !room(ps, n + 11))
+      return false;
+    uint8_t *o = ps->out + ps->used;
+    *o++ = K_STRING;
+    o = put_len(o, n);
+    ps->used = (size_t)(put_bytes(o, s, n) - ps->out);
+    return true;
+  }
+  case 't': return literal(ps, "true", 4, K_BOOL, 1);
+  case 'f': return literal(ps, "false", 5, K_BOOL, 0);
+  case 'n': return literal(ps, "null", 4, K_NULL, 0);
+  default: {
+    double d;
+    bool integer;
+    if (!read_number(ps, &d, &integer))
+      return false;
+    if (integer) {
+      if (ps->ints.used == ps->ints.cap && !grow_reserve(&ps->ints, 1, sizeof(size_t))) {
+        ps->no_memory = true;
+        return false;
+      }
+      ((size_t *)ps->ints.data)[ps->ints.used++] = ps->used;
+    }
+    ps->out[ps->used++] = K_NUMBER;
+    memcpy(ps->out + ps->used, &d, 8); /* little-endian hosts only (see the encoder) */
+    ps->used += 8;
+    return true;
+  }
+  }
+}
+
+/* Reads the whole text, writing its Value after BGI_JSON_PREFIX_ROOM bytes; false when it is
+ * not JSON this encoder takes. */
+static bool encode(parser *ps) {
   frame stack[BGI_JSON_TEXT_MAX_NESTING + 1];
   int max =
       ps->max_nesting < BGI_JSON_TEXT_MAX_NESTING ? ps->max_nesting : BGI_JSON_TEXT_MAX_NESTING;
   int depth = 0;
   for (;;) {
     skip_ws(ps);
-    if (ps->p == ps->end)
+    if (ps->p == ps->end || !room(ps, 16)) /* a tag, a prefix; a number, a literal */
       return false;
-    size_t v;
-    switch (*ps->p) {
-    case '{':
-    case '[': {
+    if (*ps->p == '{' || *ps->p == '[') {
       bool object = *ps->p == '{';
       if (depth == max)
         return false; /* nested deeper than max_nesting */
-      size_t c = new_token(ps, object ? T_OBJECT : T_ARRAY);
-      if (c == SIZE_MAX)
-        return false;
-      TOKS(ps)[c].u.count = 0;
+      ps->out[ps->used++] = object ? K_STRUCT : K_LIST;
+      size_t body = open_len(ps);
       ps->p++;
       skip_ws(ps);
       if (ps->p < ps->end && *ps->p == (object ? '}' : ']')) {
         ps->p++;
-        v = c; /* empty */
-        break;
+        ps->out[body] = 0; /* empty */
+      } else {
+        frame *f = &stack[depth++];
+        *f = (frame){.object = object, .body = body, .keys_base = ps->keys.used};
+        if (!(object ? member_key(ps, f) : list_item(ps, f)))
+          return false;
+        continue; /* the first item's value */
       }
-      frame *f = &stack[depth++];
-      *f = (frame){.container = c, .keys_base = ps->keys.used};
-      TOKS(ps)[c].u.count = 1;
-      if (object && !member_key(ps, f))
-        return false;
-      continue; /* the first item's value */
+    } else if (!scalar(ps)) {
+      return false;
     }
-    case '"': v = string_token(ps); break;
-    case 't': v = literal_token(ps, "true", 4, T_TRUE); break;
-    case 'f': v = literal_token(ps, "false", 5, T_FALSE); break;
-    case 'n': v = literal_token(ps, "null", 4, T_NULL); break;
-    default: v = number_token(ps); break;
-    }
-    /* v is complete: add it to its container, then close what ends here */
+    /* a value is complete: close its item, then what ends here */
     for (;;) {
-      if (v == SIZE_MAX)
-        return false;
       if (depth == 0) {
         skip_ws(ps);
         return ps->p == ps->end;
       }
       frame *f = &stack[depth - 1];
-      token *c = &TOKS(ps)[f->container];
-      const token *val = &TOKS(ps)[v];
-      if (c->kind == T_OBJECT) {
-        size_t es = entry_size(&TOKS(ps)[f->key], val);
-        c->len += 1 + bgi_pb_varint_size(es) + es;
-      } else {
-        size_t vs = value_size(val);
-        c->len += 1 + bgi_pb_varint_size(vs) + vs;
-      }
+      if ((f->object && !close_len(ps, f->value)) || !close_len(ps, f->entry))
+        return false;
       skip_ws(ps);
       if (ps->p == ps->end)
         return false;
       if (*ps->p == ',') {
         ps->p++;
-        c->u.count++;
-        if (c->kind == T_OBJECT && !member_key(ps, f))
+        if (!(f->object ? member_key(ps, f) : list_item(ps, f)))
           return false;
         break; /* the next item's value */
       }
-      if (*ps->p != (c->kind == T_OBJECT ? '}' : ']'))
+      if (*ps->p != (f->object ? '}' : ']'))
         return false;
       ps->p++;
-      if (c->kind == T_OBJECT) {
+      if (f->object) {
         if (!keys_unique(ps, f->keys_base))
           return false;
         ps->keys.used = f->keys_base;
       }
-      v = f->container;
+      if (!close_len(ps, f->body))
+        return false;
       depth--;
     }
-  }
-}
-
-/* ---- tokens -> bytes ---- */
-
-static uint8_t *put_bytes(uint8_t *p, const void *s, size_t n) {
-  memcpy(p, s, n);
-  return p + n;
-}
-
-/* Writes the Value of token `t` (its header; a container's items follow). */
-static uint8_t *put_value_head(const parser *ps, const token *t, uint8_t *p, uint8_t *base,
-                               size_t *ints, size_t *n_ints) {
-  switch (t->kind) {
-  case T_NULL:
-    *p++ = K_NULL;
-    *p++ = 0;
-    return p;
-  case T_FALSE:
-  case T_TRUE:
-    *p++ = K_BOOL;
-    *p++ = t->kind == T_TRUE;
-    return p;
-  case T_NUMBER:
-    if (t->integer)
-      ints[(*n_ints)++] = (size_t)(p - base);
-    *p++ = K_NUMBER;
-    return put_bytes(p, &t->u.number, 8); /* little-endian hosts only (see the encoder) */
-  case T_STRING:
-    *p++ = K_STRING;
-    p += bgi_pb_put_varint(p, t->len);
-    return put_bytes(p, token_bytes(ps, t), t->len);
-  default:
-    *p++ = t->kind == T_OBJECT ? K_STRUCT : K_LIST;
-    p += bgi_pb_put_varint(p, t->len);
-    return p;
-  }
-}
-
-static void write_tokens(const parser *ps, uint8_t *base, size_t *ints) {
-  struct {
-    bool object;
-    size_t left;
-  } stack[BGI_JSON_TEXT_MAX_NESTING + 1];
-  int depth = 0;
-  size_t n_ints = 0;
-  const token *toks = TOKS(ps);
-  uint8_t *p = base;
-  for (size_t i = 0;;) {
-    if (depth > 0) {
-      if (stack[depth - 1].object) {
-        const token *k = &toks[i++];
-        size_t es = entry_size(k, &toks[i]);
-        *p++ = K_FIELDS;
-        p += bgi_pb_put_varint(p, es);
-        if (k->len) {
-          *p++ = K_ENTRY_KEY;
-          p += bgi_pb_put_varint(p, k->len);
-          p = put_bytes(p, token_bytes(ps, k), k->len);
-        }
-        *p++ = K_ENTRY_VALUE;
-      } else {
-        *p++ = K_FIELDS;
-      }
-      p += bgi_pb_put_varint(p, value_size(&toks[i]));
-      stack[depth - 1].left--;
-    }
-    const token *t = &toks[i++];
-    p = put_value_head(ps, t, p, base, ints, &n_ints);
-    if ((t->kind == T_ARRAY || t->kind == T_OBJECT) && t->u.count) {
-      stack[depth].object = t->kind == T_OBJECT;
-      stack[depth].left = t->u.count;
-      depth++;
-      continue;
-    }
-    while (depth > 0 && stack[depth - 1].left == 0)
-      depth--;
-    if (depth == 0)
-      return;
   }
 }
 
@@ -698,43 +734,49 @@ bgi_json_result bgi_json_encode_text(const char *text, size_t len, int max_nesti
   (void)text, (void)len, (void)max_nesting, (void)allow_nul, (void)out;
   return BGI_JSON_REFUSED; /* the tree-based encoder serves other hosts */
 #else
-  token toks_inline[256];
-  size_t keys_inline[64];
+  key_at keys_inline[64];
+  size_t ints_inline[64];
   char dec_inline[512];
-  parser ps = {.text = (const unsigned char *)text,
-               .p = (const unsigned char *)text,
+  /* the bytes are about as long as the text; more grows the block */
+  size_t cap = len < SIZE_MAX / 4 ? len + len / 2 + 64 : SIZE_MAX / 2;
+  parser ps = {.p = (const unsigned char *)text,
                .end = (const unsigned char *)text + len,
                .max_nesting = max_nesting,
                .allow_nul = allow_nul,
-               .toks = {toks_inline, 0, sizeof toks_inline / sizeof *toks_inline, false},
+               .out = malloc(cap),
+               .used = BGI_JSON_PREFIX_ROOM,
+               .cap = cap,
                .keys = {keys_inline, 0, sizeof keys_inline / sizeof *keys_inline, false},
+               .ints = {ints_inline, 0, sizeof ints_inline / sizeof *ints_inline, false},
                .dec = {dec_inline, 0, sizeof dec_inline, false}};
-  bgi_json_result result = BGI_JSON_REFUSED;
-  if (tokenize(&ps)) {
+  bgi_json_result result = BGI_JSON_NO_MEMORY;
+  if (ps.out && encode(&ps)) {
     /* [room for the length prefix][the Value][the integers' offsets], one block */
-    size_t size = value_size(&TOKS(&ps)[0]), prefix = bgi_pb_varint_size(size);
-    size_t ints_at =
-        (BGI_JSON_PREFIX_ROOM + size + sizeof(size_t) - 1) / sizeof(size_t) * sizeof(size_t);
-    uint8_t *block = malloc(ints_at + ps.ints * sizeof(size_t));
+    size_t size = ps.used - BGI_JSON_PREFIX_ROOM, prefix = bgi_pb_varint_size(size);
+    size_t ints_at = (ps.used + sizeof(size_t) - 1) / sizeof(size_t) * sizeof(size_t);
+    size_t block_size = ints_at + ps.ints.used * sizeof(size_t);
+    uint8_t *block = realloc(ps.out, block_size); /* mostly a shrink */
     if (block) {
+      ps.out = NULL;
+      size_t *ints = (size_t *)(block + ints_at);
+      for (size_t i = 0; i < ps.ints.used; i++) /* offsets in the Value */
+        ints[i] = ((const size_t *)ps.ints.data)[i] - BGI_JSON_PREFIX_ROOM;
       uint8_t *bytes = block + BGI_JSON_PREFIX_ROOM;
       bgi_pb_put_varint(bytes - prefix, size);
-      write_tokens(&ps, bytes, (size_t *)(block + ints_at));
       *out = (bgi_json_wire){.block = block,
                              .bytes = bytes,
                              .size = size,
                              .prefix = prefix,
                              .ints = (const size_t *)(block + ints_at),
-                             .n_ints = ps.ints};
+                             .n_ints = ps.ints.used};
       result = BGI_JSON_DONE;
-    } else {
-      result = BGI_JSON_NO_MEMORY;
     }
-  } else if (ps.no_memory) {
-    result = BGI_JSON_NO_MEMORY;
+  } else if (ps.out && !ps.no_memory) {
+    result = BGI_JSON_REFUSED;
   }
-  grow_free(&ps.toks);
+  free(ps.out);
   grow_free(&ps.keys);
+  grow_free(&ps.ints);
   grow_free(&ps.dec);
   return result;
 #endif
@@ -785,12 +827,8 @@ static inline bool read_length(const uint8_t **p, const uint8_t *end, size_t *n)
   return read_length_long(p, end, n);
 }
 
-static bool utf8_ok(const uint8_t *s, size_t n, bool nul_allowed) {
-  size_t i = 0;
-  if (nul_allowed) /* ASCII eight bytes at a time */
-    for (uint64_t w; i + 8 <= n && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080u));)
-      i += 8;
-  for (size_t k; i < n; i += k) {
+static __attribute__((noinline)) bool utf8_ok_slow(const uint8_t *s, size_t n, bool nul_allowed) {
+  for (size_t i = 0, k; i < n; i += k) {
     if (s[i] < 0x80) {
       k = 1;
       if (!s[i] && !nul_allowed)
@@ -803,7 +841,46 @@ static bool utf8_ok(const uint8_t *s, size_t n, bool nul_allowed) {
   return true;
 }
 
+/* UTF-8 (and, unless nul_allowed, no NUL): ASCII eight bytes at a time, then byte by byte; the
+ * first non-ASCII byte (or NUL) hands the rest to utf8_ok_slow. */
+static inline bool utf8_ok(const uint8_t *s, size_t n, bool nul_allowed) {
+  size_t i = 0;
+  for (uint64_t w; i + 8 <= n; i += 8) {
+    memcpy(&w, s + i, 8);
+    if ((w | (nul_allowed ? 0 : (w - ONES) & ~w)) & HIGHS)
+      return utf8_ok_slow(s + i, n - i, nul_allowed);
+  }
+  for (; i < n; i++)
+    if ((uint8_t)(s[i] - 1) >= 0x7f) /* NUL or not ASCII */
+      return utf8_ok_slow(s + i, n - i, nul_allowed);
+  return true;
+}
+
 static bool valid_value(const uint8_t *p, const uint8_t *end, int depth);
+
+/* A Value that is not a Struct or ListValue, checked without a call: 1 valid, 0 not, -1 a
+ * container (valid_value judges it). */
+static inline int valid_scalar(const uint8_t *p, const uint8_t *end) {
+  if (p == end)
+    return 1; /* no member: null */
+  uint8_t k = *p++;
+  uint64_t v;
+  size_t n;
+  double d;
+  switch (k) {
+  case K_NUMBER:
+    if (end - p != 8)
+      return 0;
+    memcpy(&d, p, 8);
+    return isfinite(d);
+  case K_STRING: return read_length(&p, end, &n) && p + n == end && utf8_ok(p, n, true);
+  case K_NULL:
+  case K_BOOL: return read_varint(&p, end, &v) && p == end;
+  case K_STRUCT:
+  case K_LIST: return -1;
+  default: return 0;
+  }
+}
 
 /* Depths as struct_json.c counts them: a Value at d holds its Struct or ListValue at d + 1
  * and their Values at d + 2; a Value or Struct past the limit is refused there (a ListValue
@@ -811,11 +888,23 @@ static bool valid_value(const uint8_t *p, const uint8_t *end, int depth);
 static bool valid_struct(const uint8_t *p, const uint8_t *end, int depth) {
   if (depth > BGI_JSON_WIRE_MAX_DEPTH)
     return false;
+  bool deep = depth + 1 > BGI_JSON_WIRE_MAX_DEPTH; /* no member value can be valid */
   while (p < end) {
     size_t n;
     if (*p++ != K_FIELDS || !read_length(&p, end, &n))
       return false;
     const uint8_t *q = p, *entry_end = p + n;
+    size_t kl = n >= 4 ? q[1] : 0;
+    if (n >= 4 && q[0] == K_ENTRY_KEY && kl < 0x80 && kl + 4 <= n && q[2 + kl] == K_ENTRY_VALUE &&
+        q[3 + kl] == n - 4 - kl) { /* key, then value, one-byte lengths: most entries */
+      if (deep || !utf8_ok(q + 2, kl, false))
+        return false;
+      int ok = valid_scalar(q + 4 + kl, entry_end);
+      if (!ok || (ok < 0 && !valid_value(q + 4 + kl, entry_end, depth + 1)))
+        return false;
+      p = entry_end;
+      continue;
+    }
     bool key = false, value = false;
     while (q < entry_end) {
       uint8_t k = *q++;
@@ -827,7 +916,10 @@ static bool valid_struct(const uint8_t *p, const uint8_t *end, int depth) {
           return false;
         key = true;
       } else {
-        if (value || !valid_value(q, q + m, depth + 1))
+        if (value || deep)
+          return false;
+        int ok = valid_scalar(q, q + m);
+        if (!ok || (ok < 0 && !valid_value(q, q + m, depth + 1)))
           return false;
         value = true;
       }
@@ -839,9 +931,22 @@ static bool valid_struct(const uint8_t *p, const uint8_t *end, int depth) {
 }
 
 static bool valid_list(const uint8_t *p, const uint8_t *end, int depth) {
+  if (p < end && depth + 1 > BGI_JSON_WIRE_MAX_DEPTH)
+    return false; /* no item can be valid */
   while (p < end) {
+    if (end - p >= 11 && p[0] == K_FIELDS && p[1] == 9 && p[2] == K_NUMBER) { /* most items */
+      double d;
+      memcpy(&d, p + 3, 8);
+      if (!isfinite(d))
+        return false;
+      p += 11;
+      continue;
+    }
     size_t n;
-    if (*p++ != K_FIELDS || !read_length(&p, end, &n) || !valid_value(p, p + n, depth + 1))
+    if (*p++ != K_FIELDS || !read_length(&p, end, &n))
+      return false;
+    int ok = valid_scalar(p, p + n);
+    if (!ok || (ok < 0 && !valid_value(p, p + n, depth + 1)))
       return false;
     p += n;
   }
@@ -851,42 +956,14 @@ static bool valid_list(const uint8_t *p, const uint8_t *end, int depth) {
 static bool valid_value(const uint8_t *p, const uint8_t *end, int depth) {
   if (depth > BGI_JSON_WIRE_MAX_DEPTH)
     return false;
-  if (p == end)
-    return true; /* no member: null */
+  int ok = valid_scalar(p, end);
+  if (ok >= 0)
+    return ok;
   uint8_t k = *p++;
-  uint64_t v;
   size_t n;
-  double d;
-  switch (k) {
-  case K_NULL:
-  case K_BOOL:
-    if (!read_varint(&p, end, &v))
-      return false;
-    break;
-  case K_NUMBER:
-    if (end - p < 8)
-      return false;
-    memcpy(&d, p, 8);
-    if (!isfinite(d))
-      return false;
-    p += 8;
-    break;
-  case K_STRING:
-    if (!read_length(&p, end, &n) || !utf8_ok(p, n, true))
-      return false;
-    p += n;
-    break;
-  case K_STRUCT:
-  case K_LIST:
-    if (!read_length(&p, end, &n))
-      return false;
-    if (!(k == K_STRUCT ? valid_struct(p, p + n, depth + 1) : valid_list(p, p + n, depth + 1)))
-      return false;
-    p += n;
-    break;
-  default: return false;
-  }
-  return p == end; /* one member only */
+  if (!read_length(&p, end, &n) || p + n != end) /* one member only */
+    return false;
+  return k == K_STRUCT ? valid_struct(p, end, depth + 1) : valid_list(p, end, depth + 1);
 }
 
 bool bgi_json_wire_valid(const uint8_t *bytes, size_t size) {
@@ -902,12 +979,14 @@ bool bgi_json_wire_valid(const uint8_t *bytes, size_t size) {
 
 typedef struct member {
   const uint8_t *key, *value;
+  uint64_t head; /* the key's first 8 bytes, big-endian, zero-padded: most orders at once */
   size_t key_len, value_len;
   size_t seq; /* order on the wire: of equal keys the last wins */
 } member;
 
 typedef struct renderer {
   const bgi_json_wire *wire;
+  const uint8_t *end; /* of the wire bytes */
   char *buf;
   size_t len, cap;
   bool failed;
@@ -961,33 +1040,80 @@ static inline void newline(renderer *r) {
 
 static const char hex_digits[] = "0123456789abcdef";
 
-/* A string of at most 4 KiB: one reservation for the worst case (every byte \u00XX). */
+/* Bytes a string renders escaped: controls, '"' and '\\' (UTF-8's bytes pass as they are). */
+#define C8 1, 1, 1, 1, 1, 1, 1, 1
+static const bool escaped_bytes[256] = {C8, C8, C8, C8, ['"'] = 1, ['\\'] = 1};
+#undef C8
+
+/* true when one of the 8 bytes of w is a control, '"' or '\\' (exact as a whole: a borrow can
+ * only follow a byte that matched). Bytes >= 0x80 never match. */
+static inline bool swar_needs_escape(uint64_t w) {
+  uint64_t quote = w ^ (ONES * '"'), backslash = w ^ (ONES * '\\');
+  return (((w - ONES * 0x20) & ~w) | ((quote - ONES) & ~quote) |
+          ((backslash - ONES) & ~backslash)) &
+         HIGHS;
+}
+
+static char *put_escape(char *o, unsigned c) {
+  *o++ = '\\';
+  switch (c) {
+  case '"': *o++ = '"'; break;
+  case '\\': *o++ = '\\'; break;
+  case '\n': *o++ = 'n'; break;
+  case '\r': *o++ = 'r'; break;
+  case '\t': *o++ = 't'; break;
+  case '\b': *o++ = 'b'; break;
+  case '\f': *o++ = 'f'; break;
+  default:
+    memcpy(o, "u00", 3);
+    o[3] = hex_digits[c >> 4];
+    o[4] = hex_digits[c & 15];
+    o += 5;
+  }
+  return o;
+}
+
+/* A string of at most 4 KiB: one reservation for the worst case (every byte \u00XX). With
+ * SSE2, sixteen bytes at a time are copied and searched for bytes to escape (read up to the
+ * end of the wire bytes, past the string: what lies beyond it is not used); else eight. */
 static void put_short_string(renderer *r, const uint8_t *s, size_t n) {
-  if (!reserve(r, 6 * n + 2))
+  if (!reserve(r, 6 * n + 2 + 16))
     return;
   char *o = r->buf + r->len;
   *o++ = '"';
-  for (size_t i = 0; i < n; i++) {
+  size_t i = 0;
+#ifdef __SSE2__
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
+                control = _mm_set1_epi8(0x1f);
+  while (i < n && r->end - (s + i) >= 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+    _mm_storeu_si128((__m128i *)(void *)o, v);
+    __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                               _mm_cmpeq_epi8(_mm_min_epu8(v, control), v));
+    unsigned m = (unsigned)_mm_movemask_epi8(hit);
+    size_t k = m ? (size_t)__builtin_ctz(m) : 16;
+    if (k >= n - i) { /* nothing to escape in the rest */
+      o += n - i;
+      i = n;
+      break;
+    }
+    o += k;
+    i += k;
+    if (k < 16)
+      o = put_escape(o, s[i++]);
+  }
+#else
+  for (uint64_t w; i + 8 <= n && (memcpy(&w, s + i, 8), !swar_needs_escape(w)); i += 8) {
+    memcpy(o, &w, 8);
+    o += 8;
+  }
+#endif
+  for (; i < n; i++) {
     unsigned c = s[i];
-    if (c >= 0x20 && c != '"' && c != '\\') {
+    if (!escaped_bytes[c])
       *o++ = (char)c;
-      continue;
-    }
-    *o++ = '\\';
-    switch (c) {
-    case '"': *o++ = '"'; break;
-    case '\\': *o++ = '\\'; break;
-    case '\n': *o++ = 'n'; break;
-    case '\r': *o++ = 'r'; break;
-    case '\t': *o++ = 't'; break;
-    case '\b': *o++ = 'b'; break;
-    case '\f': *o++ = 'f'; break;
-    default:
-      memcpy(o, "u00", 3);
-      o[3] = hex_digits[c >> 4];
-      o[4] = hex_digits[c & 15];
-      o += 5;
-    }
+    else
+      o = put_escape(o, c);
   }
   *o++ = '"';
   r->len = (size_t)(o - r->buf);
@@ -1001,29 +1127,17 @@ static void put_string(renderer *r, const uint8_t *s, size_t n) {
   put_char(r, '"');
   for (size_t i = 0; i < n;) {
     size_t run = i;
-    while (i < n && s[i] >= 0x20 && s[i] != '"' && s[i] != '\\')
+    uint64_t w;
+    while (i + 8 <= n && (memcpy(&w, s + i, 8), !swar_needs_escape(w)))
+      i += 8;
+    while (i < n && !escaped_bytes[s[i]])
       i++;
     if (i > run)
       put(r, s + run, i - run);
     if (i == n)
       break;
     char esc[8];
-    unsigned c = s[i++];
-    switch (c) {
-    case '"': put(r, "\\\"", 2); break;
-    case '\\': put(r, "\\\\", 2); break;
-    case '\n': put(r, "\\n", 2); break;
-    case '\r': put(r, "\\r", 2); break;
-    case '\t': put(r, "\\t", 2); break;
-    case '\b': put(r, "\\b", 2); break;
-    case '\f': put(r, "\\f", 2); break;
-    default: {
-      memcpy(esc, "\\u00", 4);
-      esc[4] = hex_digits[c >> 4];
-      esc[5] = hex_digits[c & 15];
-      put(r, esc, 6);
-    }
-    }
+    put(r, esc, (size_t)(put_escape(esc, s[i++]) - esc));
   }
   put_char(r, '"');
 }
@@ -1065,6 +1179,18 @@ static void put_number(renderer *r, const uint8_t *tag) {
 
 static void render_value(renderer *r, const uint8_t *p, const uint8_t *end);
 
+/* An item of a list or the value of a member: numbers and short strings (most of them)
+ * without the call render_value is, the rest by it. */
+static inline void render_item(renderer *r, const uint8_t *p, const uint8_t *end) {
+  size_t n = (size_t)(end - p);
+  if (n == 9 && *p == K_NUMBER)
+    put_number(r, p);
+  else if (n >= 2 && *p == K_STRING && p[1] == n - 2) /* a one-byte length: below 128 */
+    put_string(r, p + 2, n - 2);
+  else
+    render_value(r, p, end);
+}
+
 static void render_list(renderer *r, const uint8_t *p, const uint8_t *end) {
   put_char(r, '[');
   r->level++;
@@ -1079,7 +1205,7 @@ static void render_list(renderer *r, const uint8_t *p, const uint8_t *end) {
       put_char(r, ',');
     any = true;
     newline(r);
-    render_value(r, p, p + n);
+    render_item(r, p, p + n);
     p += n;
   }
   r->level--;
@@ -1088,11 +1214,31 @@ static void render_list(renderer *r, const uint8_t *p, const uint8_t *end) {
   put_char(r, ']');
 }
 
+/* Heads that differ order their keys as memcmp then length does (at the first differing byte
+ * either both keys have a byte, or the shorter one's padding 0 meets a byte above 0). */
+static inline uint64_t key_head(const renderer *r, const uint8_t *key, size_t n) {
+  uint64_t h = 0;
+  if (!n)
+    return 0; /* the key may be no_key, outside the wire bytes */
+  if (n >= 8 || (size_t)(r->end - key) >= 8) {
+    memcpy(&h, key, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    h = __builtin_bswap64(h); /* the first byte the most significant */
+#endif
+    if (n < 8)
+      h &= ~(~UINT64_C(0) >> (8 * n));
+  } else {
+    for (size_t i = 0; i < n; i++)
+      h |= (uint64_t)key[i] << (56 - 8 * i);
+  }
+  return h;
+}
+
 static inline int compare_members(const void *a, const void *b) {
   const member *x = a, *y = b;
+  if (x->head != y->head)
+    return x->head < y->head ? -1 : 1;
   size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
-  if (n && x->key[0] != y->key[0])
-    return x->key[0] < y->key[0] ? -1 : 1;
   int c = n ? memcmp(x->key, y->key, n) : 0;
   if (c)
     return c;
@@ -1107,12 +1253,21 @@ static void render_struct(renderer *r, const uint8_t *p, const uint8_t *end) {
   for (size_t seq = 0; p < end; seq++) {
     size_t n;
     if (*p++ != K_FIELDS || !read_length(&p, end, &n) ||
-        !grow_reserve(&r->members, 1, sizeof(member))) {
+        (r->members.used == r->members.cap && !grow_reserve(&r->members, 1, sizeof(member)))) {
       r->failed = true;
       return;
     }
-    member m = {no_key, NULL, 0, 0, seq};
+    member m = {no_key, NULL, 0, 0, 0, seq};
     const uint8_t *q = p, *entry_end = p + n;
+    size_t kl = n >= 4 ? q[1] : 0;
+    if (n >= 4 && q[0] == K_ENTRY_KEY && kl < 0x80 && kl + 4 <= n && q[2 + kl] == K_ENTRY_VALUE &&
+        q[3 + kl] == n - 4 - kl) { /* key, then value, one-byte lengths: most entries */
+      m.key = q + 2;
+      m.key_len = kl;
+      m.value = q + 4 + kl;
+      m.value_len = n - 4 - kl;
+      q = entry_end;
+    }
     while (q < entry_end) {
       uint8_t k = *q++;
       size_t len;
@@ -1129,6 +1284,7 @@ static void render_struct(renderer *r, const uint8_t *p, const uint8_t *end) {
       }
       q += len;
     }
+    m.head = key_head(r, m.key, m.key_len);
     ((member *)r->members.data)[r->members.used++] = m;
     p = entry_end;
   }
@@ -1153,7 +1309,8 @@ static void render_struct(renderer *r, const uint8_t *p, const uint8_t *end) {
     member m = ((member *)r->members.data)[base + i];
     if (i + 1 < n) {
       const member *next = (member *)r->members.data + base + i + 1;
-      if (next->key_len == m.key_len && memcmp(next->key, m.key, m.key_len) == 0)
+      if (next->head == m.head && next->key_len == m.key_len &&
+          memcmp(next->key, m.key, m.key_len) == 0)
         continue; /* a later value for the same key replaces this one */
     }
     if (any)
@@ -1166,7 +1323,7 @@ static void render_struct(renderer *r, const uint8_t *p, const uint8_t *end) {
     else
       put_char(r, ':');
     if (m.value)
-      render_value(r, m.value, m.value + m.value_len);
+      render_item(r, m.value, m.value + m.value_len);
     else
       put(r, "null", 4);
   }
@@ -1223,6 +1380,7 @@ char *bgi_json_render(const bgi_json_wire *wire, int indent) {
   member inline_members[32];
   renderer r = {
       .wire = wire,
+      .end = wire->bytes + wire->size,
       .indent = indent,
       .members = {inline_members, 0, sizeof inline_members / sizeof *inline_members, false}};
   reserve(&r, wire->size + wire->size / 2 + 16); /* text is about as long as the bytes */

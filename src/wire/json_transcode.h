@@ -32,7 +32,8 @@ typedef enum bgi_json_result {
 } bgi_json_result;
 
 /* Encodes JSON text (`len` bytes, any value at the top) as Value bytes into `out`, in one
- * size pass over a token list and one writing pass. `allow_nul` takes "\u0000" in strings
+ * pass that validates and writes (length prefixes filled in as what they measure completes).
+ * `allow_nul` takes "\u0000" in strings
  * (for text jansson wrote from a server's value, whose strings may hold NUL). Refuses everything
  * bg_json_parse refuses (invalid JSON or UTF-8, NUL escapes, lone surrogates, duplicate keys,
  * integers beyond

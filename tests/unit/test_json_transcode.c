@@ -466,6 +466,43 @@ static void test_long_strings_with_escapes(void **state) {
   free(text);
 }
 
+/* Containers whose lengths need varints of 1, 2, 3 and 4 bytes (the encoder leaves one byte and
+ * moves what follows when more are needed), with integers and keys inside and after them at
+ * every level, and a duplicate key after a long member: bytes, texts and refusals agree with
+ * the old pipeline. */
+static void test_long_lengths_at_every_level(void **state) {
+  (void)state;
+  /* each integer item is 11 bytes of ListValue: 11 and 12 items straddle 128, 1489 and 1490
+   * straddle 16384, 190650 passes 2^21 */
+  static const size_t counts[] = {11, 12, 1489, 1490, 190650};
+  for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
+    size_t n = counts[c];
+    char *ints = malloc(3 * n + 3);
+    assert_non_null(ints);
+    size_t k = 0;
+    ints[k++] = '[';
+    for (size_t i = 0; i < n; i++) {
+      if (i)
+        ints[k++] = ',';
+      ints[k++] = (char)('1' + i % 9);
+    }
+    ints[k++] = ']';
+    ints[k] = '\0';
+    size_t cap = 4 * k + 256;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    snprintf(text, cap,
+             "{\"k\": %s, \"m\": {\"x\": %s, \"y\": 5, \"\\u00e9\": [%s, 7]}, \"z\": -3, "
+             "\"\": [true, %s, {\"q\": 1}]}",
+             ints, ints, ints, ints);
+    assert_true(parse_agrees_s(text));
+    snprintf(text, cap, "[%s, {\"a\": %s, \"b\": 2, \"a\": 1}]", ints, ints);
+    assert_false(parse_agrees_s(text)); /* the duplicate key, found after the long member */
+    free(text);
+    free(ints);
+  }
+}
+
 /* The fast number formatting gives the old text for every double tried. */
 static void test_number_formatting(void **state) {
   (void)state;
@@ -521,6 +558,7 @@ int main(void) {
       cmocka_unit_test(test_nesting_limit_on_the_wire),
       cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_long_strings_with_escapes),
+      cmocka_unit_test(test_long_lengths_at_every_level),
       cmocka_unit_test(test_number_formatting),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
