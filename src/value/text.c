@@ -53,6 +53,38 @@ static bool utf8_valid(const char *s, size_t n, bool allow_nul) {
 
 bool bgi_utf8_valid(const char *s, size_t n) { return utf8_valid(s, n, false); }
 
+/* utf8_valid with NUL bytes allowed and counted: a NUL is ASCII, so no sequence spans one, and
+ * the block is `count` valid strings exactly when it is valid UTF-8 holding `count` NULs. The
+ * ASCII words count their zero bytes exactly (no borrow between bytes) among those before the
+ * first non-ASCII byte. */
+bool bgi_utf8_valid_strings(const char *block, size_t n, size_t count) {
+  const unsigned char *p = (const unsigned char *)block;
+  const uint64_t highs = 0x8080808080808080u, low7 = 0x7f7f7f7f7f7f7f7fu;
+  size_t nuls = 0;
+  for (size_t i = 0; i < n;) {
+    while (n - i >= 8) {
+      uint64_t w;
+      memcpy(&w, p + i, 8);
+      size_t ascii = ascii_prefix(w & highs);
+      uint64_t zero = ~(((w & low7) + low7) | w | low7); /* 0x80 where a byte is 0 */
+      if (ascii < 8)
+        zero &= ((uint64_t)1 << (8 * ascii)) - 1; /* little-endian: the first `ascii` bytes */
+      nuls += (size_t)__builtin_popcountll(zero);
+      i += ascii;
+      if (ascii < 8)
+        break;
+    }
+    if (i == n)
+      break;
+    size_t seq = bgi_utf8_sequence(p + i, n - i);
+    if (seq == 0)
+      return false;
+    nuls += p[i] == 0;
+    i += seq;
+  }
+  return nuls == count;
+}
+
 static bg_value *text_adopt(char *utf8, size_t length, bool allow_nul, bg_error *err) {
   if (!utf8_valid(utf8, length, allow_nul)) {
     free(utf8);

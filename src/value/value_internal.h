@@ -104,6 +104,10 @@ size_t bgi_json_format_real_n(char *buf, double d);
 /* true when `s` (n bytes) is valid UTF-8 without NUL bytes. */
 bool bgi_utf8_valid(const char *s, size_t n);
 
+/* true when `block` (n bytes) is `count` NUL-terminated strings back to back, each valid UTF-8
+ * (one pass over the block: a decoded string column). */
+bool bgi_utf8_valid_strings(const char *block, size_t n, size_t count);
+
 /* Checks dtype, shape and count and returns the element count the shape implies. */
 bg_status bgi_ndarray_check(bg_dtype dtype, const int64_t *shape, size_t ndim, const void *data,
                             size_t count, bg_error *err);
