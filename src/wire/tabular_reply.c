@@ -39,13 +39,8 @@ static bool refill(cursor *c) {
   return true;
 }
 
-/* A varint of at most `max` bytes (protobuf-c: 5 for keys and lengths, 10 for values). */
-static bool read_varint(cursor *c, unsigned max, uint64_t *v) {
-  if (c->p < c->end && *c->p < 0x80) { /* most keys and lengths: one byte */
-    *v = *c->p++;
-    c->left--;
-    return true;
-  }
+/* read_varint past the end of the current slice, or of more than one byte. */
+static bool read_varint_slow(cursor *c, unsigned max, uint64_t *v) {
   uint64_t value = 0;
   for (unsigned i = 0, shift = 0; i < max; i++, shift += 7) {
     if (c->p == c->end && !refill(c))
@@ -61,8 +56,18 @@ static bool read_varint(cursor *c, unsigned max, uint64_t *v) {
   return false;
 }
 
-/* Copies (dst NULL: skips) n bytes; the caller has checked n <= c->left. */
-static void read_bytes(cursor *c, uint8_t *dst, size_t n) {
+/* A varint of at most `max` bytes (protobuf-c: 5 for keys and lengths, 10 for values). */
+static inline bool read_varint(cursor *c, unsigned max, uint64_t *v) {
+  if (c->p < c->end && *c->p < 0x80) { /* most keys and lengths: one byte */
+    *v = *c->p++;
+    c->left--;
+    return true;
+  }
+  return read_varint_slow(c, max, v);
+}
+
+/* read_bytes across slices. */
+static void read_bytes_slow(cursor *c, uint8_t *dst, size_t n) {
   c->left -= n;
   while (n > 0) {
     refill(c);
@@ -74,6 +79,18 @@ static void read_bytes(cursor *c, uint8_t *dst, size_t n) {
     c->p += take;
     n -= take;
   }
+}
+
+/* Copies (dst NULL: skips) n bytes; the caller has checked n <= c->left. */
+static inline void read_bytes(cursor *c, uint8_t *dst, size_t n) {
+  if ((size_t)(c->end - c->p) < n) {
+    read_bytes_slow(c, dst, n);
+    return;
+  }
+  if (dst)
+    memcpy(dst, c->p, n);
+  c->p += n;
+  c->left -= n;
 }
 
 /* ---- pass 1: the wire format, and what each column holds ---- */
@@ -114,7 +131,7 @@ static bool grow(void **array, size_t *cap, size_t n, size_t size) {
 }
 
 /* A key: field number >= 1 and a wire type protobuf-c reads. */
-static bool read_key(cursor *c, unsigned *field, unsigned *wire) {
+static inline bool read_key(cursor *c, unsigned *field, unsigned *wire) {
   uint64_t key;
   if (!read_varint(c, 5, &key) || key >> 32 || (key >> 3) == 0)
     return false;
@@ -124,7 +141,7 @@ static bool read_key(cursor *c, unsigned *field, unsigned *wire) {
 }
 
 /* A length prefix that fits before `end` (as protobuf-c: at most 5 bytes, at most INT_MAX). */
-static bool read_length(cursor *c, size_t end, size_t *len) {
+static inline bool read_length(cursor *c, size_t end, size_t *len) {
   uint64_t n;
   if (!read_varint(c, 5, &n) || n > INT_MAX || n > c->left - end)
     return false;
@@ -193,6 +210,16 @@ static bool scan_series(cursor *c, size_t len, column_scan *s) {
   s->at = *c;
   s->end = c->left - len;
   while (c->left > s->end) {
+    const uint8_t *p = c->p;
+    size_t room = (size_t)(c->end - p);
+    if (room >= 2 && p[0] == BGI_PB_TAG(BGI_PB_SERIES_STRING_VALUES, BGI_PB_LEN) && p[1] < 0x80 &&
+        p[1] <= room - 2 && (size_t)p[1] + 2 <= c->left - s->end) { /* a short string, at once */
+      s->n[BGI_PB_SERIES_STRING_VALUES]++;
+      s->string_bytes += p[1];
+      c->p = p + 2 + p[1];
+      c->left -= 2 + (size_t)p[1];
+      continue;
+    }
     unsigned field, wire;
     size_t n;
     if (!read_key(c, &field, &wire))
@@ -389,8 +416,20 @@ static bg_status build_series(const column_scan *s, bg_dtype empty_dtype, bg_val
   cursor c = s->at;
   size_t k = 0;
   while (field && c.left > s->end) { /* checked by pass 1: every read fits */
-    unsigned f, wire;
-    size_t n;
+    if (dtype == BG_DTYPE_STRING && c.end - c.p >= 2 &&
+        c.p[0] == BGI_PB_TAG(BGI_PB_SERIES_STRING_VALUES, BGI_PB_LEN) && c.p[1] < 0x80 &&
+        c.p[1] <= (size_t)(c.end - c.p) - 2) { /* a short string within the slice, at once */
+      size_t len = c.p[1];
+      strings[k++] = text;
+      memcpy(text, c.p + 2, len);
+      text[len] = '\0';
+      text += len + 1;
+      c.p += 2 + len;
+      c.left -= 2 + len;
+      continue;
+    }
+    unsigned f = 0, wire = 0;
+    size_t n = 0;
     read_key(&c, &f, &wire);
     if (f != field) {
       skip_value(&c, wire, s->end);

@@ -40,8 +40,9 @@ static unsigned values_field(bg_dtype dtype) {
   }
 }
 
-/* Payload bytes of the packed field (strings: every string field, keys included). */
-static size_t payload_size(const bg_ndarray *s) {
+/* Payload bytes of the packed field (strings: every string field, keys included, with each
+ * string's length stored at `lengths`). */
+static size_t payload_size(const bg_ndarray *s, size_t *lengths) {
   size_t n = 0;
   switch (s->dtype) {
   case BG_DTYPE_BOOL: return s->count;
@@ -62,7 +63,7 @@ static size_t payload_size(const bg_ndarray *s) {
   case BG_DTYPE_STRING: {
     const char *const *v = s->data;
     for (size_t i = 0; i < s->count; i++) {
-      size_t len = strlen(v[i]);
+      size_t len = lengths[i] = strlen(v[i]);
       n += 1 + varint_size(len) + len;
     }
     return n;
@@ -92,13 +93,14 @@ static uint8_t *put_fixed(uint8_t *p, const void *data, size_t count, size_t wid
 #endif
 }
 
-static uint8_t *write_series(const bg_ndarray *s, size_t payload, uint8_t *p) {
+static uint8_t *write_series(const bg_ndarray *s, size_t payload, const size_t *lengths,
+                             uint8_t *p) {
   if (s->count == 0)
     return p;
   if (s->dtype == BG_DTYPE_STRING) {
     const char *const *v = s->data;
     for (size_t i = 0; i < s->count; i++) {
-      size_t len = strlen(v[i]);
+      size_t len = lengths[i];
       *p++ = BGI_PB_TAG(BGI_PB_SERIES_STRING_VALUES, BGI_PB_LEN);
       p = put_varint(p, len);
       memcpy(p, v[i], len);
@@ -135,15 +137,21 @@ static uint8_t *write_series(const bg_ndarray *s, size_t payload, uint8_t *p) {
 
 bg_status bgi_frame_measure(bgi_frame_content *f, bgi_arena *arena, bg_error *err) {
   f->sizes = bgi_arena_alloc(arena, (f->count ? f->count : 1) * sizeof *f->sizes);
-  if (!f->sizes)
+  size_t strings = 0;
+  for (size_t i = 0; i < f->count; i++)
+    strings += f->columns[i]->dtype == BG_DTYPE_STRING ? f->columns[i]->count : 0;
+  f->string_lengths = strings ? bgi_arena_alloc(arena, strings * sizeof(size_t)) : NULL;
+  if (!f->sizes || (strings && !f->string_lengths))
     return BGI_FAIL_NOMEM(err);
-  size_t total = 0;
+  size_t total = 0, *lengths = f->string_lengths;
   for (size_t i = 0; i < f->count; i++) {
     if (!values_field(f->columns[i]->dtype))
       return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "a Series cannot carry dtype %s",
                       bg_dtype_name(f->columns[i]->dtype) ? bg_dtype_name(f->columns[i]->dtype)
                                                           : "(unknown)");
-    f->sizes[i] = payload_size(f->columns[i]);
+    f->sizes[i] = payload_size(f->columns[i], lengths);
+    if (f->columns[i]->dtype == BG_DTYPE_STRING)
+      lengths += f->columns[i]->count;
     size_t series = series_size(f->columns[i], f->sizes[i]);
     if (f->names) {
       size_t len = strlen(f->names[i]);
@@ -157,8 +165,9 @@ bg_status bgi_frame_measure(bgi_frame_content *f, bgi_arena *arena, bg_error *er
 }
 
 uint8_t *bgi_frame_write(const bgi_frame_content *f, uint8_t *p) {
+  const size_t *lengths = f->string_lengths;
   if (!f->names) /* a Series: its one column is the message */
-    return f->count ? write_series(f->columns[0], f->sizes[0], p) : p;
+    return f->count ? write_series(f->columns[0], f->sizes[0], lengths, p) : p;
   for (size_t i = 0; i < f->count; i++) { /* field 1 before field 2, as protobuf-c packs */
     size_t len = strlen(f->names[i]);
     *p++ = BGI_PB_TAG(BGI_PB_DATAFRAME_COLUMN_NAMES, BGI_PB_LEN);
@@ -169,7 +178,9 @@ uint8_t *bgi_frame_write(const bgi_frame_content *f, uint8_t *p) {
   for (size_t i = 0; i < f->count; i++) {
     *p++ = BGI_PB_TAG(BGI_PB_DATAFRAME_COLUMNS, BGI_PB_LEN);
     p = put_varint(p, series_size(f->columns[i], f->sizes[i]));
-    p = write_series(f->columns[i], f->sizes[i], p);
+    p = write_series(f->columns[i], f->sizes[i], lengths, p);
+    if (f->columns[i]->dtype == BG_DTYPE_STRING)
+      lengths += f->columns[i]->count;
   }
   return p;
 }

@@ -55,17 +55,28 @@ static void test_text_utf8_ascii_runs(void **state) {
     assert_int_equal(bg_text_length(v), strlen(good[i]));
     bg_value_free(v);
   }
-  for (size_t at = 0; at < 24; at++) {
-    char text[24];
-    memset(text, 'a', sizeof text);
-    text[at] = '\0';
-    assert_null(bg_text_new(text, sizeof text, &err)); /* a NUL anywhere */
-    assert_int_equal(err.code, BG_ERR_INVALID_ARGUMENT);
-    text[at] = (char)0x80; /* a lone continuation byte anywhere */
-    assert_null(bg_text_new(text, sizeof text, &err));
-    text[at] = (char)0xc3; /* a truncated sequence (an ASCII byte, or the end, follows) */
-    assert_null(bg_text_new(text, sizeof text, &err));
-  }
+  /* every length up to 24: the last 8 bytes of a longer text are checked as one word when
+   * fewer than 8 are left, so a bad byte in that tail must still be found */
+  for (size_t len = 1; len <= 24; len++)
+    for (size_t at = 0; at < len; at++) {
+      char text[24];
+      memset(text, 'a', sizeof text);
+      text[at] = '\0';
+      assert_null(bg_text_new(text, len, &err)); /* a NUL anywhere */
+      assert_int_equal(err.code, BG_ERR_INVALID_ARGUMENT);
+      text[at] = (char)0x80; /* a lone continuation byte anywhere */
+      assert_null(bg_text_new(text, len, &err));
+      text[at] = (char)0xc3; /* a truncated sequence (an ASCII byte, or the end, follows) */
+      assert_null(bg_text_new(text, len, &err));
+      text[at] = 'b';
+      bg_value *fine = bg_text_new(text, len, &err);
+      assert_non_null(fine);
+      bg_value_free(fine);
+    }
+  /* a sequence before an ASCII tail shorter than 8 bytes */
+  bg_value *v = bg_text_new("abcdefgh\xc3\xa9xy", (size_t)-1, &err);
+  assert_non_null(v);
+  bg_value_free(v);
 }
 
 static void test_json_rules(void **state) {
