@@ -70,7 +70,8 @@ static inline bool read_varint(cursor *c, unsigned max, uint64_t *v) {
 static void read_bytes_slow(cursor *c, uint8_t *dst, size_t n) {
   c->left -= n;
   while (n > 0) {
-    refill(c);
+    if (!refill(c)) /* never: n was checked against the bytes left */
+      return;
     size_t take = (size_t)(c->end - c->p) < n ? (size_t)(c->end - c->p) : n;
     if (dst) {
       memcpy(dst, c->p, take);
@@ -130,6 +131,9 @@ static bool grow(void **array, size_t *cap, size_t n, size_t size) {
   return true;
 }
 
+/* Bytes left before `end` (a `left` value); 0 once a key or length has run past it. */
+static inline size_t room(const cursor *c, size_t end) { return c->left > end ? c->left - end : 0; }
+
 /* A key: field number >= 1 and a wire type protobuf-c reads. */
 static inline bool read_key(cursor *c, unsigned *field, unsigned *wire) {
   uint64_t key;
@@ -143,7 +147,7 @@ static inline bool read_key(cursor *c, unsigned *field, unsigned *wire) {
 /* A length prefix that fits before `end` (as protobuf-c: at most 5 bytes, at most INT_MAX). */
 static inline bool read_length(cursor *c, size_t end, size_t *len) {
   uint64_t n;
-  if (!read_varint(c, 5, &n) || n > INT_MAX || n > c->left - end)
+  if (!read_varint(c, 5, &n) || n > INT_MAX || n > room(c, end))
     return false;
   *len = (size_t)n;
   return true;
@@ -158,7 +162,7 @@ static bool skip_value(cursor *c, unsigned wire, size_t end) {
   case BGI_PB_I64:
   case BGI_PB_I32:
     n = wire == BGI_PB_I64 ? 8 : 4;
-    if (c->left - end < n)
+    if (room(c, end) < n)
       return false;
     read_bytes(c, NULL, n);
     return true;
@@ -177,7 +181,8 @@ static bool count_varints(cursor *c, size_t n, size_t *count) {
   size_t run = 0, found = 0;
   c->left -= n;
   while (n > 0) {
-    refill(c);
+    if (!refill(c)) /* never: n was checked against the bytes left */
+      return false;
     size_t take = (size_t)(c->end - c->p) < n ? (size_t)(c->end - c->p) : n;
     for (size_t i = 0; i < take; i++) {
       if (c->p[i] & 0x80) {
@@ -211,9 +216,9 @@ static bool scan_series(cursor *c, size_t len, column_scan *s) {
   s->end = c->left - len;
   while (c->left > s->end) {
     const uint8_t *p = c->p;
-    size_t room = (size_t)(c->end - p);
-    if (room >= 2 && p[0] == BGI_PB_TAG(BGI_PB_SERIES_STRING_VALUES, BGI_PB_LEN) && p[1] < 0x80 &&
-        p[1] <= room - 2 && (size_t)p[1] + 2 <= c->left - s->end) { /* a short string, at once */
+    size_t avail = (size_t)(c->end - p);
+    if (avail >= 2 && p[0] == BGI_PB_TAG(BGI_PB_SERIES_STRING_VALUES, BGI_PB_LEN) && p[1] < 0x80 &&
+        p[1] <= avail - 2 && (size_t)p[1] + 2 <= room(c, s->end)) { /* a short string, at once */
       s->n[BGI_PB_SERIES_STRING_VALUES]++;
       s->string_bytes += p[1];
       c->p = p + 2 + p[1];
@@ -240,7 +245,7 @@ static bool scan_series(cursor *c, size_t len, column_scan *s) {
         if (!read_length(c, s->end, &n) || n % width != 0)
           return false;
         s->n[field] += n / width;
-      } else if (wire == (width == 4 ? BGI_PB_I32 : BGI_PB_I64) && c->left - s->end >= width) {
+      } else if (wire == (width == 4 ? BGI_PB_I32 : BGI_PB_I64) && room(c, s->end) >= width) {
         n = width;
         s->n[field]++;
       } else {
@@ -313,7 +318,8 @@ static void read_packed_varints(cursor *c, size_t n, unsigned field, void *out, 
   size_t i = *k;
   c->left -= n;
   while (n > 0) {
-    refill(c);
+    if (!refill(c)) /* never: n was checked against the bytes left */
+      return;
     size_t take = (size_t)(c->end - c->p) < n ? (size_t)(c->end - c->p) : n;
     const uint8_t *p = c->p, *stop = p + take;
     if (field == BGI_PB_SERIES_BOOL_VALUES) {
@@ -349,7 +355,8 @@ static void read_packed_varints(cursor *c, size_t n, unsigned field, void *out, 
 static void read_one_varint(cursor *c, unsigned field, void *out, size_t *k) {
   uint64_t any = 0, acc = 0;
   for (unsigned shift = 0;; shift += 7) {
-    refill(c);
+    if (!refill(c)) /* never: pass 1 read this varint */
+      return;
     uint8_t b = *c->p++;
     c->left--;
     any |= b & 0x7f;

@@ -438,6 +438,21 @@ static void test_invalid_bytes_left_to_protobuf_c(void **state) {
     grpc_byte_buffer_destroy(bb);
     assert_agree(&reply, BGI_MEMBER_SERIES, BG_DTYPE_DOUBLE, BG_ERR_UNSUPPORTED);
   }
+  /* a Series ending right after a key: the length that follows is outside it, in the
+   * DataFrame, and must not be read as the Series' (it once was: a huge packed length, and the
+   * reader looped past the message's end) */
+  bytes frame = {.len = 0};
+  put_text(&frame, BGI_PB_DATAFRAME_COLUMN_NAMES, "a");
+  put_field(&frame, BGI_PB_DATAFRAME_COLUMNS, "\x32", 1);
+  put(&frame, "\x91\xac\x06\x04\x02\x02", 6);
+  bytes cut_reply = response(BGI_MEMBER_DATAFRAME, &frame);
+  assert_agree(&cut_reply, BGI_MEMBER_DATAFRAME, BG_DTYPE_DOUBLE, BG_ERR_UNSUPPORTED);
+  frame.len = 0; /* the same with a fixed64 key */
+  put_field(&frame, BGI_PB_DATAFRAME_COLUMNS, "\x21", 1);
+  put(&frame, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+  cut_reply = response(BGI_MEMBER_DATAFRAME, &frame);
+  assert_agree(&cut_reply, BGI_MEMBER_DATAFRAME, BG_DTYPE_DOUBLE, BG_ERR_UNSUPPORTED);
+
   /* not exactly Response{member}: another member, a second field, a length that is not the
    * rest, compressed bytes */
   bytes s = {.len = 0};
