@@ -442,6 +442,18 @@ BG_API void *bg_ndarray_data_mut(bg_value *value);
  *  @param value a series (borrowed).
  *  @return the elements, or NULL in the cases of bg_ndarray_data_mut(). */
 BG_API void *bg_series_data_mut(bg_value *value);
+/** The strings of a str series as one block, when the value holds them so: each element
+ *  NUL-terminated, one right after the other, in order, so that element 0 starts the block
+ *  and element i+1 starts after element i's NUL. The string columns of a decoded reply
+ *  (DataFrame or Series) are held this way; a binding can convert a whole column at once
+ *  (one decode and one split at the NULs) instead of element by element.
+ *  @param value a series (borrowed).
+ *  @param size  set to the block's bytes (the NULs included), 0 when NULL is returned; may be
+ *               NULL.
+ *  @return the block (borrowed, valid until bg_value_free()), or NULL when `value` is not a
+ *          str series, has no elements, or holds its strings otherwise (borrowed or copied
+ *          inputs): read them with bg_series_data() then. */
+BG_API const char *bg_series_string_block(const bg_value *value, size_t *size);
 
 #ifdef __cplusplus
 }

@@ -58,3 +58,11 @@ BG_API const void *bg_series_data(const bg_value *value) {
   const bg_ndarray *s = as_series(value);
   return s ? s->data : NULL;
 }
+
+BG_API const char *bg_series_string_block(const bg_value *value, size_t *size) {
+  const bg_ndarray *s = as_series(value);
+  bool block = s && s->dtype == BG_DTYPE_STRING && s->count > 0 && s->string_block > 0;
+  if (size)
+    *size = block ? s->string_block : 0;
+  return block ? ((const char *const *)s->data)[0] : NULL;
+}

@@ -11,9 +11,11 @@ typedef struct bg_ndarray {
   size_t ndim;
   int64_t shape[BG_NDARRAY_MAX_DIMS];
   size_t count;
-  const void *data;  /* count elements; borrowed or == owned */
-  void *owned;       /* element buffer to free(), NULL when borrowed */
-  bool owns_strings; /* BG_DTYPE_STRING: each element was malloc'd and is ours to free */
+  const void *data;    /* count elements; borrowed or == owned */
+  void *owned;         /* element buffer to free(), NULL when borrowed */
+  bool owns_strings;   /* BG_DTYPE_STRING: each element was malloc'd and is ours to free */
+  size_t string_block; /* BG_DTYPE_STRING: bytes of the one block holding the strings back to
+                        * back from data[0] (bg_series_string_block), 0 when not so */
 } bg_ndarray;
 
 /* Bytes with an optional MIME type: BG_VALUE_FILE and BG_VALUE_BYTES. */

@@ -470,7 +470,11 @@ static bg_status build_series(const column_scan *s, bg_dtype empty_dtype, bg_val
   }
   /* owns_strings false: the strings live in the block, freed with it */
   *out = bgi_series_adopt(dtype, block, count, false, err);
-  return *out ? BG_OK : BG_ERR_NO_MEMORY;
+  if (!*out)
+    return BG_ERR_NO_MEMORY;
+  if (dtype == BG_DTYPE_STRING) /* back to back: bg_series_string_block() */
+    (*out)->as.ndarray.string_block = s->string_bytes + count;
+  return BG_OK;
 }
 
 /* ---- the reply ---- */

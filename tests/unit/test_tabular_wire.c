@@ -220,6 +220,29 @@ static void test_every_dtype_both_ways(void **state) {
   assert_agree(&reply, BGI_MEMBER_DATAFRAME, BG_DTYPE_DOUBLE, BG_OK);
   bg_value *back = decode(&reply, BGI_MEMBER_DATAFRAME, BG_DTYPE_DOUBLE);
   assert_true(tabular_values_equal(back, df));
+  /* a decoded string column is one block, the strings back to back (bg_series_string_block) */
+  size_t size = 7;
+  const char *block = bg_series_string_block(bg_dataframe_column_find(back, "str \u00e9"), &size);
+  assert_non_null(block);
+  size_t at = 0;
+  for (size_t i = 0; i < ROWS; i++) {
+    assert_ptr_equal(
+        ((const char *const *)bg_series_data(bg_dataframe_column_find(back, "str \u00e9")))[i],
+        block + at);
+    assert_string_equal(block + at, strings[i]);
+    at += strlen(strings[i]) + 1;
+  }
+  assert_int_equal(size, at);
+  /* not a block: another dtype, the caller's own strings, no strings, not a series */
+  assert_null(bg_series_string_block(bg_dataframe_column_find(back, "int64"), &size));
+  assert_int_equal(size, 0);
+  assert_null(bg_series_string_block(bg_dataframe_column_find(df, "str \u00e9"), NULL));
+  bg_error err;
+  bg_value *none = bg_series_borrow(BG_DTYPE_STRING, NULL, 0, &err);
+  assert_null(bg_series_string_block(none, &size));
+  bg_value_free(none);
+  assert_null(bg_series_string_block(back, &size));
+  assert_null(bg_series_string_block(NULL, NULL));
   bg_value_free(back);
   /* each column alone, as a Series */
   for (size_t i = 0; i < bg_dataframe_column_count(df); i++) {
