@@ -119,6 +119,7 @@ _SIGNATURES = {
     "bg_series_count": (sz, [p]),
     "bg_series_data": (p, [p]),
     "bg_series_data_mut": (p, [p]),
+    "bg_series_string_block": (p, [p, ctypes.POINTER(sz)]),
     "bg_dataframe_new": (p, [perr]),
     "bg_dataframe_add_column": (cint, [p, cstr, p, perr]),
     "bg_dataframe_column_count": (sz, [p]),

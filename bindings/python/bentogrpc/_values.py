@@ -120,7 +120,19 @@ class Encoder:
                     f"numpy dtype {arr.dtype} holds bytes that are not UTF-8 ({e.reason}); "
                     f"string arrays carry UTF-8 text only", status="BG_ERR_INVALID_ARGUMENT")
         else:
-            items = [(s if isinstance(s, str) else str(s)).encode() for s in arr.ravel()]
+            try:
+                items = [(s if isinstance(s, str) else str(s)).encode() for s in arr.ravel()]
+            except UnicodeEncodeError as e:
+                raise InvalidArgumentError(
+                    f"a string holds {e.object[e.start:e.end]!r}, which UTF-8 cannot encode "
+                    f"(a lone surrogate); string arrays carry UTF-8 text only",
+                    status="BG_ERR_INVALID_ARGUMENT") from None
+        for i, item in enumerate(items):  # a C string would end there: refused, not cut
+            if b"\0" in item:
+                raise InvalidArgumentError(
+                    f"string element {i} holds a NUL character, which a string array cannot "
+                    f"carry (the library's strings end at the first NUL); send bytes as File "
+                    f"or bytes instead", status="BG_ERR_INVALID_ARGUMENT")
         buf = (ctypes.c_char_p * max(len(items), 1))(*items)
         return buf, len(items)
 
@@ -170,9 +182,38 @@ class Encoder:
                                                  arr.ctypes.data, arr.size, ctypes.byref(err)),
                       err)
 
+    def _string_pointers(self, arr: np.ndarray):
+        """A str (or all-str object) array as one UTF-8 block with a NUL after each element
+        and a numpy array of pointers into it, built in bulk (one join, one encode, one scan
+        for the NULs: no Python work per element); both kept alive with the call. None when
+        that cannot be done (an element that is not str, or holds a NUL character), for the
+        element-by-element path to handle."""
+        items = arr.ravel().tolist()
+        if not items:
+            return None
+        try:
+            block = ("\0".join(items) + "\0").encode()
+        except (TypeError, UnicodeEncodeError):
+            return None
+        view = np.frombuffer(block, dtype=np.uint8)
+        ends = np.flatnonzero(view == 0)
+        if ends.size != len(items):  # an element with a NUL character in it
+            return None
+        pointers = np.empty(len(items), dtype=np.uint64)
+        pointers[0] = 0
+        pointers[1:] = ends[:-1] + 1
+        pointers += view.ctypes.data
+        self.keep.extend((block, view, pointers))
+        return pointers
+
     def series(self, values) -> int:
         lib, err = self.lib, _lib.Error()
         arr = np.asarray(values)
+        if arr.dtype.kind in "UO":
+            pointers = self._string_pointers(arr)
+            if pointers is not None:  # borrowed: the block and pointers live with the call
+                return _check(lib, lib.bg_series_borrow(STRING, pointers.ctypes.data,
+                                                        pointers.size, ctypes.byref(err)), err)
         if arr.dtype.kind in "UOS":
             buf, n = self._strings(arr)
             return _check(lib, lib.bg_series_copy(STRING, buf, n, ctypes.byref(err)), err)
@@ -319,7 +360,10 @@ def _json_default(obj):
 
 # ------------------------------------------------------------------------------ decoding
 
-def _array(lib, owner: OwnedValue, ptr: int, series: bool):
+def _array(lib, owner: OwnedValue, ptr: int, series: bool, as_objects: bool = False):
+    """The elements of an ndarray or series value as a numpy array: numbers over the value's
+    own buffer (no copy), strings as str (``as_objects``: an object array, what pandas keeps
+    str columns in)."""
     if series:
         dtype, count = lib.bg_series_dtype(ptr), lib.bg_series_count(ptr)
         shape, mut, data = (count,), lib.bg_series_data_mut, lib.bg_series_data
@@ -329,9 +373,25 @@ def _array(lib, owner: OwnedValue, ptr: int, series: bool):
         shape = tuple(sp[i] for i in range(lib.bg_ndarray_ndim(ptr)))
         mut, data = lib.bg_ndarray_data_mut, lib.bg_ndarray_data
     if dtype == STRING:
+        if series and count:  # a decoded column: its strings in one block, converted at once
+            size = ctypes.c_size_t()
+            block = lib.bg_series_string_block(ptr, ctypes.byref(size))
+            if block:
+                items = ctypes.string_at(block, size.value).decode().split("\0")
+                items.pop()  # after the last NUL
+                if as_objects:  # what pandas holds str in: no second conversion
+                    out = np.empty(count, dtype=object)
+                    out[:] = items
+                    return out
+                return np.array(items, dtype=str)
         base = data(ptr)
         ptrs = (ctypes.c_char_p * count).from_address(base) if count else []
-        return np.array([s.decode() for s in ptrs], dtype=str).reshape(shape)
+        items = [s.decode() for s in ptrs]
+        if as_objects:
+            out = np.empty(count, dtype=object)
+            out[:] = items
+            return out.reshape(shape)
+        return np.array(items, dtype=str).reshape(shape)
     npdtype = np.dtype(DTYPES[dtype])
     address = mut(ptr)
     if not address:  # no elements
@@ -346,14 +406,14 @@ def decode(lib, owner: OwnedValue, ptr: int, descriptor: Optional[str] = None,
     if kind == NDARRAY:
         return _array(lib, owner, ptr, False)
     if kind == SERIES:
-        arr = _array(lib, owner, ptr, True)
+        arr = _array(lib, owner, ptr, True, as_objects=pd is not None)
         return pd.Series(arr, copy=False) if pd is not None else arr
     if kind == DATAFRAME:
         cols = {}
         for i in range(lib.bg_dataframe_column_count(ptr)):
             name = lib.bg_dataframe_column_name_at(ptr, i)
             cols[name.decode() if name is not None else str(i)] = _array(
-                lib, owner, lib.bg_dataframe_column_at(ptr, i), True)
+                lib, owner, lib.bg_dataframe_column_at(ptr, i), True, as_objects=pd is not None)
         return pd.DataFrame(cols, copy=False) if pd is not None else cols
     if kind == JSON:
         return json.loads(lib.bg_json_text(ptr).decode())
