@@ -98,6 +98,10 @@ static inline void read_bytes(cursor *c, uint8_t *dst, size_t n) {
 
 enum { FIELDS = 7 }; /* Series values fields 1..6 */
 
+/* A string field's key (one byte), and the bytes a string column's block has past its last
+ * string, so that a short string is copied as a fixed 16 bytes. */
+enum { STRING_KEY = BGI_PB_TAG(BGI_PB_SERIES_STRING_VALUES, BGI_PB_LEN), STRING_SLACK = 16 };
+
 typedef struct column_scan {
   cursor at;           /* its first byte */
   size_t end;          /* `left` at its end */
@@ -215,14 +219,21 @@ static bool scan_series(cursor *c, size_t len, column_scan *s) {
   s->at = *c;
   s->end = c->left - len;
   while (c->left > s->end) {
-    const uint8_t *p = c->p;
-    size_t avail = (size_t)(c->end - p);
-    if (avail >= 2 && p[0] == BGI_PB_TAG(BGI_PB_SERIES_STRING_VALUES, BGI_PB_LEN) && p[1] < 0x80 &&
-        p[1] <= avail - 2 && (size_t)p[1] + 2 <= room(c, s->end)) { /* a short string, at once */
-      s->n[BGI_PB_SERIES_STRING_VALUES]++;
-      s->string_bytes += p[1];
-      c->p = p + 2 + p[1];
-      c->left -= 2 + (size_t)p[1];
+    /* a run of short strings within the slice and the Series, counted at once */
+    const uint8_t *p = c->p, *q = p;
+    size_t avail = (size_t)(c->end - p), limit = room(c, s->end);
+    const uint8_t *max = p + (limit < avail ? limit : avail);
+    size_t strings = 0, bytes = 0;
+    while (max - q >= 2 && q[0] == STRING_KEY && q[1] < 0x80 && q[1] <= (size_t)(max - q) - 2) {
+      strings++;
+      bytes += q[1];
+      q += 2 + q[1];
+    }
+    if (strings) {
+      s->n[BGI_PB_SERIES_STRING_VALUES] += strings;
+      s->string_bytes += bytes;
+      c->left -= (size_t)(q - p);
+      c->p = q;
       continue;
     }
     unsigned field, wire;
@@ -412,10 +423,10 @@ static bg_status build_series(const column_scan *s, bg_dtype empty_dtype, bg_val
   bg_dtype dtype = field ? field_dtype(field) : empty_dtype;
   size_t count = field ? s->n[field] : 0;
   size_t width = bg_dtype_size(dtype);
-  if (width == 0 || count > (SIZE_MAX - s->string_bytes - count) / width)
+  if (width == 0 || count > (SIZE_MAX - s->string_bytes - count - STRING_SLACK) / width)
     return BGI_FAIL_NOMEM(err);
   size_t bytes = count * width + (dtype == BG_DTYPE_STRING ? s->string_bytes + count : 0);
-  uint8_t *block = malloc(bytes ? bytes : 1);
+  uint8_t *block = malloc(bytes + STRING_SLACK); /* room for a short string's 16-byte copy */
   if (!block)
     return BGI_FAIL_NOMEM(err);
   char **strings = (char **)block;
@@ -423,17 +434,26 @@ static bg_status build_series(const column_scan *s, bg_dtype empty_dtype, bg_val
   cursor c = s->at;
   size_t k = 0;
   while (field && c.left > s->end) { /* checked by pass 1: every read fits */
-    if (dtype == BG_DTYPE_STRING && c.end - c.p >= 2 &&
-        c.p[0] == BGI_PB_TAG(BGI_PB_SERIES_STRING_VALUES, BGI_PB_LEN) && c.p[1] < 0x80 &&
-        c.p[1] <= (size_t)(c.end - c.p) - 2) { /* a short string within the slice, at once */
-      size_t len = c.p[1];
-      strings[k++] = text;
-      memcpy(text, c.p + 2, len);
-      text[len] = '\0';
-      text += len + 1;
-      c.p += 2 + len;
-      c.left -= 2 + len;
-      continue;
+    if (dtype == BG_DTYPE_STRING) {  /* a run of short strings within the slice, at once */
+      const uint8_t *p = c.p, *q = p;
+      size_t avail = (size_t)(c.end - p), limit = room(&c, s->end);
+      const uint8_t *max = p + (limit < avail ? limit : avail);
+      while (max - q >= 2 && q[0] == STRING_KEY && q[1] < 0x80 && q[1] <= (size_t)(max - q) - 2) {
+        size_t len = q[1];
+        strings[k++] = text;
+        if (len <= 16 && c.end - (q + 2) >= 16)
+          memcpy(text, q + 2, 16); /* a fixed size: two moves, no call (the block has room) */
+        else
+          memcpy(text, q + 2, len);
+        text[len] = '\0';
+        text += len + 1;
+        q += 2 + len;
+      }
+      if (q != p) {
+        c.left -= (size_t)(q - p);
+        c.p = q;
+        continue;
+      }
     }
     unsigned f = 0, wire = 0;
     size_t n = 0;
