@@ -189,17 +189,19 @@ class Encoder:
         that cannot be done (an element that is not str, or holds a NUL character), for the
         element-by-element path to handle."""
         items = arr.ravel().tolist()
-        if not items:
+        n = len(items)
+        if not n:
             return None
+        items.append("")  # the last element's NUL, without copying the joined text again
         try:
-            block = ("\0".join(items) + "\0").encode()
+            block = "\0".join(items).encode()
         except (TypeError, UnicodeEncodeError):
             return None
         view = np.frombuffer(block, dtype=np.uint8)
         ends = np.flatnonzero(view == 0)
-        if ends.size != len(items):  # an element with a NUL character in it
+        if ends.size != n:  # an element with a NUL character in it
             return None
-        pointers = np.empty(len(items), dtype=np.uint64)
+        pointers = np.empty(n, dtype=np.uint64)
         pointers[0] = 0
         pointers[1:] = ends[:-1] + 1
         pointers += view.ctypes.data
@@ -377,7 +379,8 @@ def _array(lib, owner: OwnedValue, ptr: int, series: bool, as_objects: bool = Fa
             size = ctypes.c_size_t()
             block = lib.bg_series_string_block(ptr, ctypes.byref(size))
             if block:
-                items = ctypes.string_at(block, size.value).decode().split("\0")
+                items = str((ctypes.c_char * size.value).from_address(block),
+                            "utf-8").split("\0")  # decoded in place, no bytes copy
                 items.pop()  # after the last NUL
                 if as_objects:  # what pandas holds str in: no second conversion
                     out = np.empty(count, dtype=object)
