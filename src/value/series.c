@@ -1,4 +1,7 @@
 /* PandasSeries values: a 1-D typed column in the dtypes the wire's Series can carry. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "error_internal.h"
 #include "value/value_internal.h"
 
@@ -24,6 +27,52 @@ BG_API bg_value *bg_series_borrow(bg_dtype dtype, const void *data, size_t count
   if (check_series_dtype(dtype, err) != BG_OK)
     return NULL;
   return bgi_array_borrow(BG_VALUE_SERIES, dtype, shape, 1, data, count, err);
+}
+
+/* The strings of a block (its last byte a NUL) into `strings` (when not NULL); returns their
+ * count. */
+static size_t block_strings(const char *block, size_t size, const char **strings) {
+  size_t count = 0;
+  for (const char *p = block, *end = block + size; p < end; count++) {
+    const char *nul = memchr(p, '\0', (size_t)(end - p));
+    if (strings)
+      strings[count] = p;
+    p = nul + 1;
+  }
+  return count;
+}
+
+BG_API bg_value *bg_series_borrow_strings(const char *block, size_t size, bg_error *err) {
+  BGI_ERROR_SINK(err);
+  if (size > 0 && (!block || block[size - 1] != '\0')) {
+    bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+             "series: %s; a string block holds NUL-terminated strings back to back, its last "
+             "byte a NUL",
+             block ? "the block does not end with a NUL" : "the block is NULL");
+    return NULL;
+  }
+  size_t count = block_strings(block, size, NULL);
+  const char **strings = malloc(count ? count * sizeof *strings : 1);
+  if (!strings) {
+    BGI_FAIL_NOMEM(err);
+    return NULL;
+  }
+  block_strings(block, size, strings);
+  if (!bgi_utf8_valid_strings(block, size, count)) { /* which one, for the message */
+    size_t bad = 0;
+    while (bad < count && bgi_utf8_valid(strings[bad], strlen(strings[bad])))
+      bad++;
+    free(strings);
+    bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+             "series: string element %zu is not valid UTF-8; string series carry UTF-8 text "
+             "only",
+             bad);
+    return NULL;
+  }
+  bg_value *v = bgi_series_adopt(BG_DTYPE_STRING, strings, count, false, err);
+  if (v) /* it owns the pointers only */
+    v->as.ndarray.string_block = size;
+  return v;
 }
 
 BG_API bg_value *bg_series_copy(bg_dtype dtype, const void *data, size_t count, bg_error *err) {

@@ -62,6 +62,14 @@ static size_t payload_size(const bg_ndarray *s, size_t *lengths) {
   }
   case BG_DTYPE_STRING: {
     const char *const *v = s->data;
+    if (s->string_block) { /* back to back: each length is the distance to the next */
+      const char *end = v[0] + s->string_block;
+      for (size_t i = 0; i < s->count; i++) {
+        size_t len = lengths[i] = (size_t)((i + 1 < s->count ? v[i + 1] : end) - v[i]) - 1;
+        n += 1 + varint_size(len) + len;
+      }
+      return n;
+    }
     for (size_t i = 0; i < s->count; i++) {
       size_t len = lengths[i] = strlen(v[i]);
       n += 1 + varint_size(len) + len;

@@ -600,6 +600,53 @@ static void test_refusals_as_the_tree_decoder(void **state) {
                  "DataFrame column 0 ('bad') in the reply: a Series in the reply: ");
 }
 
+/* A str series borrowing one block (bg_series_borrow_strings): its elements, the block given
+ * back, the same bytes on the wire as the same strings one by one, and its refusals. */
+static void test_series_from_one_block(void **state) {
+  (void)state;
+  static const char block[] = "\0ascii\0Z\u00fcrich\0\u6771\u4eac \U0001F642"; /* + the final NUL */
+  static const char *const each[4] = {"", "ascii", "Z\u00fcrich", "\u6771\u4eac \U0001F642"};
+  bg_error err;
+  bg_value *s = bg_series_borrow_strings(block, sizeof block, &err);
+  assert_non_null(s);
+  assert_int_equal(bg_series_count(s), 4);
+  const char *const *data = bg_series_data(s);
+  for (size_t i = 0; i < 4; i++)
+    assert_string_equal(data[i], each[i]);
+  assert_ptr_equal(data[1], block + 1); /* borrowed, not copied */
+  size_t size = 0;
+  assert_ptr_equal(bg_series_string_block(s, &size), block);
+  assert_int_equal(size, sizeof block);
+  bg_value *one_by_one = bg_series_borrow(BG_DTYPE_STRING, each, 4, &err);
+  bytes a = sent(s, BGI_MEMBER_SERIES), b = sent(one_by_one, BGI_MEMBER_SERIES);
+  assert_int_equal(a.len, b.len);
+  assert_memory_equal(a.data, b.data, a.len);
+  bg_value *df = bg_dataframe_new(&err);
+  assert_int_equal(bg_dataframe_add_column(df, "s", s, &err), BG_OK); /* df owns s now */
+  bytes frame = sent(df, BGI_MEMBER_DATAFRAME);
+  bytes reply = response(BGI_MEMBER_DATAFRAME, &frame);
+  bg_value *back = decode(&reply, BGI_MEMBER_DATAFRAME, BG_DTYPE_DOUBLE);
+  assert_true(tabular_values_equal(back, df));
+  bg_value_free(back);
+  bg_value_free(df);
+  bg_value_free(one_by_one);
+
+  bg_value *empty = bg_series_borrow_strings(NULL, 0, &err);
+  assert_non_null(empty);
+  assert_int_equal(bg_series_count(empty), 0);
+  assert_int_equal(bg_series_dtype(empty), BG_DTYPE_STRING);
+  bg_value_free(empty);
+  assert_null(bg_series_borrow_strings("abc", 3, &err)); /* no final NUL */
+  assert_int_equal(err.code, BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "does not end with a NUL");
+  assert_null(bg_series_borrow_strings(NULL, 3, &err));
+  assert_contains(err.message, "the block is NULL");
+  static const char bad[] = "fine\0also fine\0bad \xc3(\0";
+  assert_null(bg_series_borrow_strings(bad, sizeof bad - 1, &err));
+  assert_int_equal(err.code, BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "string element 2 is not valid UTF-8");
+}
+
 /* The one-pass check of a string column's block. */
 static void test_utf8_block_check(void **state) {
   (void)state;
@@ -636,6 +683,7 @@ int main(void) {
       cmocka_unit_test(test_unknown_fields_skipped),
       cmocka_unit_test(test_invalid_bytes_left_to_protobuf_c),
       cmocka_unit_test(test_refusals_as_the_tree_decoder),
+      cmocka_unit_test(test_series_from_one_block),
       cmocka_unit_test(test_utf8_block_check),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
