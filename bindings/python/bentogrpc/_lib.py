@@ -115,6 +115,7 @@ _SIGNATURES = {
     "bg_ndarray_data_mut": (p, [p]),
     "bg_series_borrow": (p, [cint, p, sz, perr]),
     "bg_series_copy": (p, [cint, p, sz, perr]),
+    "bg_series_borrow_strings": (p, [p, sz, perr]),
     "bg_series_dtype": (cint, [p]),
     "bg_series_count": (sz, [p]),
     "bg_series_data": (p, [p]),

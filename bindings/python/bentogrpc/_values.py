@@ -182,40 +182,33 @@ class Encoder:
                                                  arr.ctypes.data, arr.size, ctypes.byref(err)),
                       err)
 
-    def _string_pointers(self, arr: np.ndarray):
-        """A str (or all-str object) array as one UTF-8 block with a NUL after each element
-        and a numpy array of pointers into it, built in bulk (one join, one encode, one scan
-        for the NULs: no Python work per element); both kept alive with the call. None when
-        that cannot be done (an element that is not str, or holds a NUL character), for the
+    def _string_block(self, arr: np.ndarray):
+        """A str (or all-str object) array as one UTF-8 block, a NUL after each element, built
+        in bulk (one join, one encode: no Python work per element) and kept alive with the
+        call; None when an element is not str or cannot be encoded, for the
         element-by-element path to handle."""
         items = arr.ravel().tolist()
-        n = len(items)
-        if not n:
+        if not items:
             return None
         items.append("")  # the last element's NUL, without copying the joined text again
         try:
             block = "\0".join(items).encode()
         except (TypeError, UnicodeEncodeError):
             return None
-        view = np.frombuffer(block, dtype=np.uint8)
-        ends = np.flatnonzero(view == 0)
-        if ends.size != n:  # an element with a NUL character in it
-            return None
-        pointers = np.empty(n, dtype=np.uint64)
-        pointers[0] = 0
-        pointers[1:] = ends[:-1] + 1
-        pointers += view.ctypes.data
-        self.keep.extend((block, view, pointers))
-        return pointers
+        self.keep.append(block)
+        return block
 
     def series(self, values) -> int:
         lib, err = self.lib, _lib.Error()
         arr = np.asarray(values)
         if arr.dtype.kind in "UO":
-            pointers = self._string_pointers(arr)
-            if pointers is not None:  # borrowed: the block and pointers live with the call
-                return _check(lib, lib.bg_series_borrow(STRING, pointers.ctypes.data,
-                                                        pointers.size, ctypes.byref(err)), err)
+            block = self._string_block(arr)
+            if block is not None:  # borrowed, checked as one block by the library
+                value = _check(lib, lib.bg_series_borrow_strings(block, len(block),
+                                                                 ctypes.byref(err)), err)
+                if lib.bg_series_count(value) == arr.size:
+                    return value
+                lib.bg_value_free(value)  # a NUL character inside an element: refused below
         if arr.dtype.kind in "UOS":
             buf, n = self._strings(arr)
             return _check(lib, lib.bg_series_copy(STRING, buf, n, ctypes.byref(err)), err)
