@@ -631,6 +631,22 @@ static void test_series_from_one_block(void **state) {
   bg_value_free(df);
   bg_value_free(one_by_one);
 
+  /* the NULs are found a word at a time: strings of every length up to 20, five of them */
+  for (size_t len = 0; len <= 20; len++) {
+    char many[5 * 21];
+    memset(many, 'x', sizeof many);
+    for (size_t i = 0; i < 5; i++)
+      many[i * (len + 1) + len] = '\0';
+    bg_value *v = bg_series_borrow_strings(many, 5 * (len + 1), &err);
+    assert_non_null(v);
+    assert_int_equal(bg_series_count(v), 5);
+    for (size_t i = 0; i < 5; i++) {
+      assert_ptr_equal(((const char *const *)bg_series_data(v))[i], many + i * (len + 1));
+      assert_int_equal(strlen(((const char *const *)bg_series_data(v))[i]), len);
+    }
+    bg_value_free(v);
+  }
+
   bg_value *empty = bg_series_borrow_strings(NULL, 0, &err);
   assert_non_null(empty);
   assert_int_equal(bg_series_count(empty), 0);
