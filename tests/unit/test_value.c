@@ -79,6 +79,32 @@ static void test_text_utf8_ascii_runs(void **state) {
   bg_value_free(v);
 }
 
+/* A string array's elements are checked as C strings: the ASCII prefix byte by byte up to the
+ * NUL, then the rest as UTF-8, so a bad byte after any prefix is still found. */
+static void test_string_elements_utf8(void **state) {
+  (void)state;
+  bg_error err;
+  for (size_t len = 1; len <= 24; len++)
+    for (size_t at = 0; at < len; at++) {
+      char text[25];
+      memset(text, 'a', len);
+      text[len] = '\0';
+      const char *elements[2] = {"fine", text};
+      text[at] = (char)0x80; /* a lone continuation byte */
+      assert_null(bg_series_borrow(BG_DTYPE_STRING, elements, 2, &err));
+      assert_int_equal(err.code, BG_ERR_INVALID_ARGUMENT);
+      assert_contains(err.message, "string element 1 is not valid UTF-8");
+      text[at] = (char)0xc3; /* a cut sequence (an ASCII byte or the NUL follows) */
+      assert_null(bg_series_borrow(BG_DTYPE_STRING, elements, 2, &err));
+      if (at + 1 < len) {
+        text[at + 1] = (char)0xa9; /* completed: U+00E9 */
+        bg_value *v = bg_series_borrow(BG_DTYPE_STRING, elements, 2, &err);
+        assert_non_null(v);
+        bg_value_free(v);
+      }
+    }
+}
+
 static void test_json_rules(void **state) {
   (void)state;
   bg_error err;
@@ -442,6 +468,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_text_utf8),
       cmocka_unit_test(test_text_utf8_ascii_runs),
+      cmocka_unit_test(test_string_elements_utf8),
       cmocka_unit_test(test_json_rules),
       cmocka_unit_test(test_file_values),
       cmocka_unit_test(test_accessors_check_kind),
