@@ -187,6 +187,18 @@ BG_API const void *bg_ndarray_data(const bg_value *value);
  *  @return the new value, or NULL with `err` filled (BG_ERR_INVALID_ARGUMENT on a dtype
  *          Series cannot carry or invalid UTF-8; BG_ERR_NO_MEMORY). */
 BG_API bg_value *bg_series_borrow(bg_dtype dtype, const void *data, size_t count, bg_error *err);
+/** A str series borrowing one block of strings: `size` bytes holding the elements back to back,
+ *  each NUL-terminated (the element count is the number of NULs), e.g. a bindings' joined
+ *  column. Checked as one block (UTF-8 throughout); the strings are not copied, only an array
+ *  of pointers into the block is made. bg_series_string_block() returns the block again.
+ *  @param block the strings (borrowed: must outlive the value and stay unchanged); may be NULL
+ *               only when size is 0 (an empty series).
+ *  @param size  bytes of the block, its last byte a NUL.
+ *  @param err   filled on failure; may be NULL.
+ *  @return the new value, or NULL with `err` filled (BG_ERR_INVALID_ARGUMENT when the block
+ *          does not end with a NUL or an element is not valid UTF-8, naming the element;
+ *          BG_ERR_NO_MEMORY). */
+BG_API bg_value *bg_series_borrow_strings(const char *block, size_t size, bg_error *err);
 /** Same as bg_series_borrow(), copying `data` (and strings).
  *  @param dtype BG_DTYPE_BOOL, FLOAT, DOUBLE, INT32, INT64 or STRING.
  *  @param data  `count` elements (copied); may be NULL only when count is 0.
@@ -442,6 +454,18 @@ BG_API void *bg_ndarray_data_mut(bg_value *value);
  *  @param value a series (borrowed).
  *  @return the elements, or NULL in the cases of bg_ndarray_data_mut(). */
 BG_API void *bg_series_data_mut(bg_value *value);
+/** The strings of a str series as one block, when the value holds them so: each element
+ *  NUL-terminated, one right after the other, in order, so that element 0 starts the block
+ *  and element i+1 starts after element i's NUL. The string columns of a decoded reply
+ *  (DataFrame or Series) are held this way; a binding can convert a whole column at once
+ *  (one decode and one split at the NULs) instead of element by element.
+ *  @param value a series (borrowed).
+ *  @param size  set to the block's bytes (the NULs included), 0 when NULL is returned; may be
+ *               NULL.
+ *  @return the block (borrowed, valid until bg_value_free()), or NULL when `value` is not a
+ *          str series, has no elements, or holds its strings otherwise (borrowed or copied
+ *          inputs): read them with bg_series_data() then. */
+BG_API const char *bg_series_string_block(const bg_value *value, size_t *size);
 
 #ifdef __cplusplus
 }

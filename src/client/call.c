@@ -11,6 +11,8 @@
 #include "wire/file_as_bytes.h"
 #include "wire/json_value.h"
 #include "wire/ndarray_stream.h"
+#include "wire/pb_raw.h"
+#include "wire/tabular_wire.h"
 
 static bg_status fail_unknown_api(const bg_client *client, const char *api_name, bg_error *err) {
   char names[600] = "";
@@ -70,6 +72,17 @@ static bg_status encode_request(const bg_client *client, const char *api_name,
   bg_status st = d ? bgi_descriptor_encode(d, spec, input, &ctx, &content, err)
                    : bgi_descriptor_encode(bgi_descriptor_for_kind(input->kind), NULL, input, &ctx,
                                            &content, err);
+  bool frame = st == BG_OK &&
+               (content.member == BGI_MEMBER_DATAFRAME || content.member == BGI_MEMBER_SERIES);
+  if (frame) { /* written straight into the slice (wire/tabular_wire.h) */
+    st = bgi_frame_request_pack(api_name,
+                                content.member == BGI_MEMBER_DATAFRAME ? BGI_PB_REQUEST_DATAFRAME
+                                                                       : BGI_PB_REQUEST_SERIES,
+                                &content.as.frame, out, err);
+    *borrowed = false;
+    bgi_arena_fini(&arena);
+    return st;
+  }
   if (st == BG_OK)
     st = bgi_content_to_request(&content, ctx.protocol, &arena, &request, err);
   bool by_hand = st == BG_OK && content.member == BGI_MEMBER_NDARRAY &&
@@ -101,6 +114,20 @@ static bg_status decode_response(const bg_client *client, const bg_api *api,
                                                : &bentoml__grpc__v1__response__descriptor;
   if (!api || api->output.descriptor == &bgi_json_descriptor) {
     bg_status fast = bgi_json_reply_decode(type, bytes, output, err); /* no tree */
+    if (fast != BG_ERR_UNSUPPORTED)
+      return fast;
+  }
+  /* one block per column, no tree (wire/tabular_wire.h) */
+  if (!api || api->output.descriptor == &bgi_dataframe_descriptor) {
+    bg_status fast =
+        bgi_tabular_reply_decode(bytes, BGI_MEMBER_DATAFRAME, BG_DTYPE_DOUBLE, output, err);
+    if (fast != BG_ERR_UNSUPPORTED)
+      return fast;
+  }
+  if (!api || api->output.descriptor == &bgi_series_descriptor) {
+    bg_status fast = bgi_tabular_reply_decode(bytes, BGI_MEMBER_SERIES,
+                                              bgi_series_empty_dtype(api ? api->output.spec : NULL),
+                                              output, err);
     if (fast != BG_ERR_UNSUPPORTED)
       return fast;
   }

@@ -129,8 +129,16 @@ static bg_status dataframe_encode(const void *spec_p, const bg_value *input,
                     names[i]);
   if (st != BG_OK)
     return st;
+  /* the columns as they are (wire/tabular_request.c writes them; no message tree) */
+  const bgi_children *c = &input->as.children;
+  const bg_ndarray **columns = bgi_arena_alloc(ctx->arena, (c->count + 1) * sizeof *columns);
+  if (!columns)
+    return BGI_FAIL_NOMEM(err);
+  for (size_t i = 0; i < c->count; i++)
+    columns[i] = &c->values[i]->as.ndarray;
   out->member = BGI_MEMBER_DATAFRAME;
-  return bgi_dataframe_to_proto(input, names, ctx->arena, &out->as.dataframe, err);
+  out->as.frame = (bgi_frame_content){.count = c->count, .names = names, .columns = columns};
+  return bgi_frame_measure(&out->as.frame, ctx->arena, err);
 }
 
 static bg_status dataframe_decode(const void *spec, bgi_content *in, const bgi_codec_ctx *ctx,

@@ -58,6 +58,9 @@ bg_status bgi_descriptor_decode(const bgi_descriptor *d, const void *spec, bgi_c
 bg_status bgi_content_decode_any(bgi_content *in, const bgi_codec_ctx *ctx, bg_value **out,
                                  bg_error *err);
 
+/* The dtype of an all-empty Series in a reply to a PandasSeries of spec `spec` (may be NULL). */
+bg_dtype bgi_series_empty_dtype(const void *spec);
+
 extern const bgi_descriptor bgi_ndarray_descriptor, bgi_series_descriptor, bgi_dataframe_descriptor,
     bgi_json_descriptor, bgi_text_descriptor, bgi_file_descriptor, bgi_image_descriptor,
     bgi_multipart_descriptor, bgi_bytes_descriptor;

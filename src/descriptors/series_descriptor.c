@@ -88,16 +88,28 @@ static bg_status series_encode(const void *spec_p, const bg_value *input, const 
     if (st != BG_OK)
       return st;
   }
+  /* the input's elements, or the converted copy in the arena; the array's header is copied
+   * too (`converted` lives on this stack) */
+  const bg_ndarray **column = bgi_arena_alloc(ctx->arena, sizeof *column);
+  bg_ndarray *header = bgi_arena_alloc(ctx->arena, sizeof *header);
+  if (!column || !header)
+    return BGI_FAIL_NOMEM(err);
+  *header = *s;
+  *column = header;
   out->member = BGI_MEMBER_SERIES;
-  return bgi_series_to_proto(s, ctx->arena, &out->as.series, err);
+  out->as.frame = (bgi_frame_content){.count = 1, .columns = column};
+  return bgi_frame_measure(&out->as.frame, ctx->arena, err);
+}
+
+bg_dtype bgi_series_empty_dtype(const void *spec_p) {
+  const bgi_array_spec *spec = spec_p;
+  return spec && spec->dtype ? spec->dtype : BG_DTYPE_DOUBLE;
 }
 
 static bg_status series_decode(const void *spec_p, bgi_content *in, const bgi_codec_ctx *ctx,
                                bg_value **out, bg_error *err) {
   (void)ctx;
-  const bgi_array_spec *spec = spec_p;
-  bg_dtype empty = spec && spec->dtype ? spec->dtype : BG_DTYPE_DOUBLE;
-  return bgi_series_from_proto(in->as.series, empty, out, err);
+  return bgi_series_from_proto(in->as.series, bgi_series_empty_dtype(spec_p), out, err);
 }
 
 const bgi_descriptor bgi_series_descriptor = {

@@ -11,9 +11,11 @@ typedef struct bg_ndarray {
   size_t ndim;
   int64_t shape[BG_NDARRAY_MAX_DIMS];
   size_t count;
-  const void *data;  /* count elements; borrowed or == owned */
-  void *owned;       /* element buffer to free(), NULL when borrowed */
-  bool owns_strings; /* BG_DTYPE_STRING: each element was malloc'd and is ours to free */
+  const void *data;    /* count elements; borrowed or == owned */
+  void *owned;         /* element buffer to free(), NULL when borrowed */
+  bool owns_strings;   /* BG_DTYPE_STRING: each element was malloc'd and is ours to free */
+  size_t string_block; /* BG_DTYPE_STRING: bytes of the one block holding the strings back to
+                        * back from data[0] (bg_series_string_block), 0 when not so */
 } bg_ndarray;
 
 /* Bytes with an optional MIME type: BG_VALUE_FILE and BG_VALUE_BYTES. */
@@ -103,6 +105,10 @@ size_t bgi_json_format_real_n(char *buf, double d);
 
 /* true when `s` (n bytes) is valid UTF-8 without NUL bytes. */
 bool bgi_utf8_valid(const char *s, size_t n);
+
+/* true when `block` (n bytes) is `count` NUL-terminated strings back to back, each valid UTF-8
+ * (one pass over the block: a decoded string column). */
+bool bgi_utf8_valid_strings(const char *block, size_t n, size_t count);
 
 /* Checks dtype, shape and count and returns the element count the shape implies. */
 bg_status bgi_ndarray_check(bg_dtype dtype, const int64_t *shape, size_t ndim, const void *data,

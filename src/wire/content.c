@@ -3,6 +3,7 @@
 #include "bentoml/grpc/v1alpha1/service.pb-c.h"
 #include "error_internal.h"
 #include "wire/content.h"
+#include "wire/tabular_wire.h"
 
 typedef Bentoml__Grpc__V1alpha1__File v1alpha1_file;
 
@@ -97,13 +98,37 @@ typedef struct slots {
   Bentoml__Grpc__V1__Multipart **multipart;
 } slots;
 
+/* Members fill() sets as an unknown field holding their bytes (the oneof case stays unset). */
+static bool as_unknown_field(bgi_member member) {
+  return member == BGI_MEMBER_JSON || member == BGI_MEMBER_DATAFRAME || member == BGI_MEMBER_SERIES;
+}
+
 static bg_status fill(const bgi_content *c, bgi_protocol protocol, bgi_arena *arena, slots s,
                       bg_error *err) {
   switch (c->member) {
   case BGI_MEMBER_SERIALIZED_BYTES: *s.bytes = c->as.raw; return BG_OK;
   case BGI_MEMBER_NDARRAY: *s.ndarray = c->as.ndarray; return BG_OK;
-  case BGI_MEMBER_DATAFRAME: *s.dataframe = c->as.dataframe; return BG_OK;
-  case BGI_MEMBER_SERIES: *s.series = c->as.series; return BG_OK;
+  case BGI_MEMBER_DATAFRAME:
+  case BGI_MEMBER_SERIES: {
+    /* Written by hand (wire/tabular_request.c) and carried as an unknown field of the member's
+     * number, as for json below: the same bytes as the member set, without a message tree. */
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(
+        s.message->descriptor, c->member == BGI_MEMBER_DATAFRAME ? "dataframe" : "series");
+    ProtobufCMessageUnknownField *u = bgi_arena_alloc(arena, sizeof *u);
+    ProtobufCBinaryData bytes;
+    if (!u)
+      return BGI_FAIL_NOMEM(err);
+    bg_status st = bgi_frame_field_bytes(&c->as.frame, arena, &bytes, err);
+    if (st != BG_OK)
+      return st;
+    u->tag = f->id;
+    u->wire_type = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED;
+    u->len = bytes.len;
+    u->data = bytes.data;
+    s.message->n_unknown_fields = 1;
+    s.message->unknown_fields = u;
+    return BG_OK;
+  }
   case BGI_MEMBER_TEXT: *s.text = c->as.text; return BG_OK;
   case BGI_MEMBER_JSON: {
     /* The Value's bytes are already wire bytes: protobuf-c writes an unknown field as it is,
@@ -153,10 +178,10 @@ bg_status bgi_content_to_request(const bgi_content *content, bgi_protocol protoc
   slots s = {
       &r->base, &r->serialized_bytes, &r->ndarray, &r->dataframe, &r->series, &r->file, &r->text,
       &r->json, &r->multipart};
-  r->base.n_unknown_fields = 0; /* ours only: the JSON member's (fill) */
+  r->base.n_unknown_fields = 0; /* ours only: the hand-written member's (fill) */
   r->content_case = BENTOML__GRPC__V1__REQUEST__CONTENT__NOT_SET;
   bg_status st = fill(content, protocol, arena, s, err);
-  if (st == BG_OK && content->member != BGI_MEMBER_JSON)
+  if (st == BG_OK && !as_unknown_field(content->member))
     r->content_case = (Bentoml__Grpc__V1__Request__ContentCase)cases[content->member];
   return st;
 }
@@ -177,10 +202,10 @@ bg_status bgi_content_to_part(const bgi_content *content, bgi_protocol protocol,
              &p->series,  &p->file,
              &p->text,    &p->json,
              NULL};
-  p->base.n_unknown_fields = 0; /* ours only: the JSON member's (fill) */
+  p->base.n_unknown_fields = 0; /* ours only: the hand-written member's (fill) */
   p->representation_case = BENTOML__GRPC__V1__PART__REPRESENTATION__NOT_SET;
   bg_status st = fill(content, protocol, arena, s, err);
-  if (st == BG_OK && content->member != BGI_MEMBER_JSON)
+  if (st == BG_OK && !as_unknown_field(content->member))
     p->representation_case = (Bentoml__Grpc__V1__Part__RepresentationCase)cases[content->member];
   return st;
 }

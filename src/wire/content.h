@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "bentogrpc/common.h"
+#include "value/value_internal.h"
 #include "wire/arena.h"
 #include "wire/proto.h"
 
@@ -32,14 +33,26 @@ typedef struct bgi_file_content {
   const char *kind;           /* MIME type; NULL when absent */
 } bgi_file_content;
 
+/* A DataFrame or Series to send (wire/tabular_request.c writes it without protobuf-c): the
+ * columns' own elements, borrowed. */
+typedef struct bgi_frame_content {
+  size_t count;                     /* columns (1 for a Series) */
+  const char *const *names;         /* DataFrame: one per column; NULL for a Series */
+  const bg_ndarray *const *columns; /* borrowed, with their elements */
+  size_t *sizes;                    /* set by bgi_frame_measure: each values field's bytes */
+  size_t size;                      /* set by bgi_frame_measure: the message's bytes */
+  size_t *string_lengths;           /* set by bgi_frame_measure: of every string, in order */
+} bgi_frame_content;
+
 typedef struct bgi_content {
   bgi_member member;
   union {
     ProtobufCBinaryData *bytes; /* serialized_bytes (decoded: may be taken) */
     ProtobufCBinaryData raw;    /* serialized_bytes when encoding */
     bgi_pb_ndarray *ndarray;
-    Bentoml__Grpc__V1__DataFrame *dataframe;
-    Bentoml__Grpc__V1__Series *series;
+    Bentoml__Grpc__V1__DataFrame *dataframe; /* decoded */
+    Bentoml__Grpc__V1__Series *series;       /* decoded */
+    bgi_frame_content frame;                 /* dataframe or series when encoding */
     bgi_file_content file;
     Google__Protobuf__StringValue *text;
     Google__Protobuf__Value *json;  /* decoded */

@@ -1,7 +1,7 @@
 /* The one home of hand-rolled protobuf bytes (the hot paths that bypass protobuf-c:
- * ndarray_request.c, ndarray_stream.c, the nesting check in byte_buffer.c, discovery's NUL-name
- * scan): wire types, the tag macro, named field numbers (PROTOCOL.md §2) and one varint reader,
- * writer and size. */
+ * ndarray_request.c, ndarray_stream.c, tabular_request.c, tabular_reply.c, the nesting check in
+ * byte_buffer.c, discovery's NUL-name scan): wire types, the tag macro, named field numbers
+ * (PROTOCOL.md §2) and one varint reader, writer and size. */
 #ifndef BGI_WIRE_PB_RAW_H
 #define BGI_WIRE_PB_RAW_H
 
@@ -25,7 +25,20 @@ enum {
   BGI_PB_NDARRAY_FLOAT_VALUES = 3,
   BGI_PB_NDARRAY_DOUBLE_VALUES = 4,
   BGI_PB_METADATA_APIS = 2,
-  BGI_PB_API_NAME = 1
+  BGI_PB_API_NAME = 1,
+  /* PROTOCOL.md §2.1, §2.2, §2.6, §2.7: the same numbers in v1 and v1alpha1 */
+  BGI_PB_REQUEST_DATAFRAME = 5,
+  BGI_PB_REQUEST_SERIES = 6,
+  BGI_PB_RESPONSE_DATAFRAME = 3,
+  BGI_PB_RESPONSE_SERIES = 5,
+  BGI_PB_DATAFRAME_COLUMN_NAMES = 1,
+  BGI_PB_DATAFRAME_COLUMNS = 2,
+  BGI_PB_SERIES_BOOL_VALUES = 1,
+  BGI_PB_SERIES_FLOAT_VALUES = 2,
+  BGI_PB_SERIES_INT32_VALUES = 3,
+  BGI_PB_SERIES_DOUBLE_VALUES = 4,
+  BGI_PB_SERIES_STRING_VALUES = 5,
+  BGI_PB_SERIES_INT64_VALUES = 6
 };
 
 /* A varint read one byte at a time (for readers whose bytes span slices). */

@@ -1,3 +1,5 @@
+/* The tree-based decoders: Series and DataFrame messages protobuf-c unpacked (multipart parts,
+ * and replies tabular_reply.c leaves to protobuf-c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,31 +26,6 @@ static series_field field_of(Bentoml__Grpc__V1__Series *m, bg_dtype dtype) {
 
 static const bg_dtype series_dtypes[] = {BG_DTYPE_BOOL,   BG_DTYPE_FLOAT,  BG_DTYPE_INT32,
                                          BG_DTYPE_DOUBLE, BG_DTYPE_STRING, BG_DTYPE_INT64};
-
-bg_status bgi_series_to_proto(const bg_ndarray *s, bgi_arena *arena,
-                              Bentoml__Grpc__V1__Series **out, bg_error *err) {
-  Bentoml__Grpc__V1__Series *m = bgi_arena_alloc(arena, sizeof *m);
-  if (!m)
-    return BGI_FAIL_NOMEM(err);
-  bentoml__grpc__v1__series__init(m);
-  series_field f = field_of(m, s->dtype);
-  if (!f.count)
-    return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "a Series cannot carry dtype %s",
-                    bg_dtype_name(s->dtype));
-  *f.count = s->count;
-  if (s->dtype == BG_DTYPE_BOOL && s->count) {
-    protobuf_c_boolean *b = bgi_arena_alloc(arena, s->count * sizeof *b);
-    if (!b)
-      return BGI_FAIL_NOMEM(err);
-    for (size_t i = 0; i < s->count; i++)
-      b[i] = ((const bool *)s->data)[i];
-    *f.values = b;
-  } else {
-    *f.values = (void *)s->data; /* read only while packing */
-  }
-  *out = m;
-  return BG_OK;
-}
 
 bg_status bgi_series_from_proto(Bentoml__Grpc__V1__Series *m, bg_dtype empty_dtype, bg_value **out,
                                 bg_error *err) {
@@ -94,28 +71,6 @@ bg_status bgi_series_from_proto(Bentoml__Grpc__V1__Series *m, bg_dtype empty_dty
   }
   *out = bgi_series_adopt(dtype, buffer, count, true, err);
   return *out ? BG_OK : BG_ERR_NO_MEMORY; /* adopting fails only for memory */
-}
-
-bg_status bgi_dataframe_to_proto(const bg_value *df, const char *const *names, bgi_arena *arena,
-                                 Bentoml__Grpc__V1__DataFrame **out, bg_error *err) {
-  const bgi_children *c = &df->as.children;
-  Bentoml__Grpc__V1__DataFrame *m = bgi_arena_alloc(arena, sizeof *m);
-  char **name_slots = bgi_arena_alloc(arena, c->count * sizeof *name_slots);
-  Bentoml__Grpc__V1__Series **columns = bgi_arena_alloc(arena, c->count * sizeof *columns);
-  if (!m || !name_slots || !columns)
-    return BGI_FAIL_NOMEM(err);
-  bentoml__grpc__v1__data_frame__init(m);
-  for (size_t i = 0; i < c->count; i++) {
-    name_slots[i] = (char *)names[i];
-    bg_status st = bgi_series_to_proto(&c->values[i]->as.ndarray, arena, &columns[i], err);
-    if (st != BG_OK)
-      return st;
-  }
-  m->n_column_names = m->n_columns = c->count;
-  m->column_names = name_slots;
-  m->columns = columns;
-  *out = m;
-  return BG_OK;
 }
 
 bg_status bgi_dataframe_from_proto(Bentoml__Grpc__V1__DataFrame *m, bg_value **out, bg_error *err) {

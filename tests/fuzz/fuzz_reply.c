@@ -2,7 +2,9 @@
  * on them — Response through protobuf-c and through the streaming ndarray decoder, every
  * content member decoded with and without a descriptor, ServiceMetadataResponse with each
  * API's descriptor attributes and spec, HealthCheckResponse — and must refuse or accept
- * cleanly: no crash, no leak, no undefined behaviour. */
+ * cleanly: no crash, no leak, no undefined behaviour. The direct DataFrame/Series reader
+ * (wire/tabular_reply.c) must also agree with protobuf-c's path (tabular_oracle.c): the same
+ * value, or the same refusal, or the reply left to protobuf-c; a difference aborts. */
 #include <grpc/byte_buffer.h>
 #include <grpc/grpc.h>
 #include <stddef.h>
@@ -10,6 +12,7 @@
 
 #include "bentoml/grpc/v1alpha1/service.pb-c.h"
 #include "descriptors/descriptor.h"
+#include "tabular_oracle.h"
 #include "wire/byte_buffer.h"
 #include "wire/ndarray_stream.h"
 #include "wire/struct_json.h"
@@ -100,6 +103,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       __builtin_trap();
     bg_value_free(out);
   }
+  bg_status direct;
+  if (tabular_disagreement(bb, BGI_MEMBER_DATAFRAME, BG_DTYPE_DOUBLE, &direct) ||
+      tabular_disagreement(bb, BGI_MEMBER_SERIES, size % 3 ? BG_DTYPE_INT64 : BG_DTYPE_DOUBLE,
+                           &direct))
+    __builtin_trap();
   decode_response(bb, false);
   decode_response(bb, true);
   decode_metadata(bb);

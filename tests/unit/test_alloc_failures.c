@@ -29,6 +29,7 @@
 #include "descriptors/descriptor.h"
 #include "wire/byte_buffer.h"
 #include "wire/json_value.h"
+#include "wire/tabular_wire.h"
 
 void *__real_malloc(size_t size);
 void *__real_calloc(size_t n, size_t size);
@@ -260,7 +261,7 @@ static bg_status specs(bg_error *err) {
 /* ---- requests and replies ---- */
 
 /* The content as a Response (what a server replies with the same value). */
-static void content_to_response(const bgi_content *c, bgi_pb_response *r,
+static void content_to_response(const bgi_content *c, bgi_arena *arena, bgi_pb_response *r,
                                 Bentoml__Grpc__V1__File *file) {
   switch (c->member) {
   case BGI_MEMBER_NDARRAY:
@@ -268,13 +269,19 @@ static void content_to_response(const bgi_content *c, bgi_pb_response *r,
     r->ndarray = c->as.ndarray;
     break;
   case BGI_MEMBER_SERIES:
-    r->content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_SERIES;
-    r->series = c->as.series;
+  case BGI_MEMBER_DATAFRAME: { /* the hand-written message's bytes, as the Request carries them */
+    static ProtobufCMessageUnknownField frame_field;
+    ProtobufCBinaryData bytes;
+    bg_error err;
+    assert_int_equal(bgi_frame_field_bytes(&c->as.frame, arena, &bytes, &err), BG_OK);
+    frame_field = (ProtobufCMessageUnknownField){.tag = c->member == BGI_MEMBER_SERIES ? 5 : 3,
+                                                 .wire_type = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED,
+                                                 .len = bytes.len,
+                                                 .data = bytes.data};
+    r->base.n_unknown_fields = 1;
+    r->base.unknown_fields = &frame_field;
     break;
-  case BGI_MEMBER_DATAFRAME:
-    r->content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_DATAFRAME;
-    r->dataframe = c->as.dataframe;
-    break;
+  }
   case BGI_MEMBER_JSON: { /* the Value's bytes as they are, as the Request carries them */
     static ProtobufCMessageUnknownField json_field;
     json_field = (ProtobufCMessageUnknownField){.tag = 8,
@@ -321,8 +328,14 @@ static bg_status encode(const bgi_descriptor *d, const bg_value *v, grpc_byte_bu
   if (st == BG_OK && reply) {
     bgi_pb_response response = BENTOML__GRPC__V1__RESPONSE__INIT;
     Bentoml__Grpc__V1__File file = BENTOML__GRPC__V1__FILE__INIT;
-    content_to_response(&content, &response, &file);
+    content_to_response(&content, &arena, &response, &file);
     st = bgi_wire_pack(&response.base, reply, err);
+  } else if (st == BG_OK && (content.member == BGI_MEMBER_DATAFRAME ||
+                             content.member == BGI_MEMBER_SERIES)) { /* as the Call packs them */
+    st = bgi_frame_request_pack(request.api_name, content.member == BGI_MEMBER_DATAFRAME ? 5 : 6,
+                                &content.as.frame, &bb, err);
+    if (bb)
+      grpc_byte_buffer_destroy(bb);
   } else {
     if (st == BG_OK)
       st = bgi_content_to_request(&content, ctx.protocol, &arena, &request, err);
@@ -360,6 +373,19 @@ static bg_status decode_replies(bg_error *err) {
     if (input_descriptors[i] == &bgi_json_descriptor) { /* the Call's path for JSON replies */
       bg_value *fast = NULL;
       st = bgi_json_reply_decode(&bentoml__grpc__v1__response__descriptor, copy, &fast, err);
+      bg_value_free(fast);
+      if (st != BG_OK) {
+        grpc_byte_buffer_destroy(copy);
+        break;
+      }
+    }
+    if (input_descriptors[i] == &bgi_dataframe_descriptor ||
+        input_descriptors[i] == &bgi_series_descriptor) { /* the Call's path for these replies */
+      bg_value *fast = NULL;
+      st = bgi_tabular_reply_decode(
+          copy,
+          input_descriptors[i] == &bgi_series_descriptor ? BGI_MEMBER_SERIES : BGI_MEMBER_DATAFRAME,
+          BG_DTYPE_DOUBLE, &fast, err);
       bg_value_free(fast);
       if (st != BG_OK) {
         grpc_byte_buffer_destroy(copy);

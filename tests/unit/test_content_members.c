@@ -15,6 +15,7 @@
 
 #include "bentoml/grpc/v1alpha1/service.pb-c.h"
 #include "wire/content.h"
+#include "wire/tabular_wire.h"
 
 static void test_member_names(void **state) {
   (void)state;
@@ -55,6 +56,37 @@ static const bgi_content json_content = {
     .member = BGI_MEMBER_JSON,
     .as.json_bytes = {sizeof null_value_field, (uint8_t *)null_value_field}};
 
+/* A frame to send: one float64 column "a" of {1.5, -2} (a DataFrame), or that column alone
+ * (a Series); measured in `arena`. */
+static const double frame_values[2] = {1.5, -2};
+static const bg_ndarray frame_column = {
+    .dtype = BG_DTYPE_DOUBLE, .ndim = 1, .shape = {2}, .count = 2, .data = frame_values};
+static const bg_ndarray *const frame_columns[1] = {&frame_column};
+static const char *const frame_names[1] = {"a"};
+
+static bgi_content frame_content(bgi_arena *arena, bgi_member member) {
+  bg_error err;
+  bgi_content c = {.member = member,
+                   .as.frame = {.count = 1,
+                                .names = member == BGI_MEMBER_DATAFRAME ? frame_names : NULL,
+                                .columns = frame_columns}};
+  assert_int_equal(bgi_frame_measure(&c.as.frame, arena, &err), BG_OK);
+  return c;
+}
+
+/* The same frame as protobuf-c messages: `se` the Series, `df` the DataFrame holding it. */
+static Bentoml__Grpc__V1__DataFrame *frame_tree(Bentoml__Grpc__V1__DataFrame *df,
+                                                Bentoml__Grpc__V1__Series *se) {
+  static Bentoml__Grpc__V1__Series *columns[1];
+  se->n_double_values = 2;
+  se->double_values = (double *)frame_values;
+  columns[0] = se;
+  df->n_column_names = df->n_columns = 1;
+  df->column_names = (char **)frame_names;
+  df->columns = columns;
+  return df;
+}
+
 /* Every member lands in the Request's field of that member, with its content case. */
 static void test_to_request_every_member(void **state) {
   (void)state;
@@ -80,15 +112,26 @@ static void test_to_request_every_member(void **state) {
   assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT_NDARRAY);
   assert_ptr_equal(r.ndarray, &nd);
 
-  c = (bgi_content){.member = BGI_MEMBER_DATAFRAME, .as.dataframe = &df};
+  /* DataFrame and Series: the hand-written message as an unknown field of the member's number,
+   * packing to the bytes of the member set to the same message */
+  r.api_name = "echo_df";
+  c = frame_content(&arena, BGI_MEMBER_DATAFRAME);
   assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
-  assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT_DATAFRAME);
-  assert_ptr_equal(r.dataframe, &df);
-
-  c = (bgi_content){.member = BGI_MEMBER_SERIES, .as.series = &se};
+  assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT__NOT_SET);
+  bgi_pb_request want_df = BENTOML__GRPC__V1__REQUEST__INIT;
+  want_df.api_name = "echo_df";
+  want_df.content_case = BENTOML__GRPC__V1__REQUEST__CONTENT_DATAFRAME;
+  want_df.dataframe = frame_tree(&df, &se);
+  assert_same_packing(&r.base, &want_df.base);
+  c = frame_content(&arena, BGI_MEMBER_SERIES);
   assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
-  assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT_SERIES);
-  assert_ptr_equal(r.series, &se);
+  assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT__NOT_SET);
+  bgi_pb_request want_se = BENTOML__GRPC__V1__REQUEST__INIT;
+  want_se.api_name = "echo_df";
+  want_se.content_case = BENTOML__GRPC__V1__REQUEST__CONTENT_SERIES;
+  want_se.series = &se;
+  assert_same_packing(&r.base, &want_se.base);
+  r.api_name = (char *)protobuf_c_empty_string;
 
   c = (bgi_content){.member = BGI_MEMBER_TEXT, .as.text = &tx};
   assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
@@ -146,10 +189,6 @@ static void test_to_part(void **state) {
       {{.member = BGI_MEMBER_TEXT, .as.text = &tx}, BENTOML__GRPC__V1__PART__REPRESENTATION_TEXT},
       {{.member = BGI_MEMBER_NDARRAY, .as.ndarray = &nd},
        BENTOML__GRPC__V1__PART__REPRESENTATION_NDARRAY},
-      {{.member = BGI_MEMBER_DATAFRAME, .as.dataframe = &df},
-       BENTOML__GRPC__V1__PART__REPRESENTATION_DATAFRAME},
-      {{.member = BGI_MEMBER_SERIES, .as.series = &se},
-       BENTOML__GRPC__V1__PART__REPRESENTATION_SERIES},
       {{.member = BGI_MEMBER_SERIALIZED_BYTES, .as.raw = {1, (uint8_t *)"x"}},
        BENTOML__GRPC__V1__PART__REPRESENTATION_SERIALIZED_BYTES},
       {{.member = BGI_MEMBER_FILE, .as.file = {.data = {1, (uint8_t *)"x"}, .kind = "text/csv"}},
@@ -168,6 +207,21 @@ static void test_to_part(void **state) {
   want.representation_case = BENTOML__GRPC__V1__PART__REPRESENTATION_JSON;
   want.json = &js;
   assert_same_packing(&p.base, &want.base);
+
+  /* DataFrame and Series: as in a Request, under the Part's own numbers */
+  bgi_content frame = frame_content(&arena, BGI_MEMBER_DATAFRAME);
+  assert_int_equal(bgi_content_to_part(&frame, BGI_PROTOCOL_V1, &arena, &p, &err), BG_OK);
+  assert_int_equal(p.representation_case, BENTOML__GRPC__V1__PART__REPRESENTATION__NOT_SET);
+  Bentoml__Grpc__V1__Part want_df = BENTOML__GRPC__V1__PART__INIT;
+  want_df.representation_case = BENTOML__GRPC__V1__PART__REPRESENTATION_DATAFRAME;
+  want_df.dataframe = frame_tree(&df, &se);
+  assert_same_packing(&p.base, &want_df.base);
+  frame = frame_content(&arena, BGI_MEMBER_SERIES);
+  assert_int_equal(bgi_content_to_part(&frame, BGI_PROTOCOL_V1, &arena, &p, &err), BG_OK);
+  Bentoml__Grpc__V1__Part want_se = BENTOML__GRPC__V1__PART__INIT;
+  want_se.representation_case = BENTOML__GRPC__V1__PART__REPRESENTATION_SERIES;
+  want_se.series = &se;
+  assert_same_packing(&p.base, &want_se.base);
 
   Bentoml__Grpc__V1__Multipart mp = BENTOML__GRPC__V1__MULTIPART__INIT;
   Bentoml__Grpc__V1__Part untouched = BENTOML__GRPC__V1__PART__INIT;

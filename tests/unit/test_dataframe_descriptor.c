@@ -14,6 +14,7 @@
 #include "test_assert.h"
 
 #include "descriptors/descriptor.h"
+#include "frame_unpack.h"
 
 static void *parse(const bgi_descriptor *d, const char *args_json, bg_error *err) {
   json_t *args = args_json ? json_loads(args_json, 0, NULL) : NULL;
@@ -76,9 +77,14 @@ static bg_value *dataframe(size_t n, const char *const *names) {
  * points at its client's spec. Freed by the next encode, and by the tests at their end. */
 static void *kept_spec;
 
+/* The DataFrame the last encode sent, read back by protobuf-c; freed with the spec. */
+static ProtobufCMessage *last_sent;
+
 static void free_kept_spec(void) {
   bgi_dataframe_descriptor.free_spec(kept_spec);
   kept_spec = NULL;
+  protobuf_c_message_free_unpacked(last_sent, NULL);
+  last_sent = NULL;
 }
 
 static bg_status encode(const char *spec_json, const bg_value *df, bool validate, bgi_arena *arena,
@@ -90,8 +96,10 @@ static bg_status encode(const char *spec_json, const bg_value *df, bool validate
   bgi_codec_ctx ctx = {.arena = arena, .validate = validate};
   bgi_content content;
   bg_status st = bgi_descriptor_encode(&bgi_dataframe_descriptor, spec, df, &ctx, &content, err);
-  if (st == BG_OK)
-    *out = content.as.dataframe;
+  if (st == BG_OK) {
+    last_sent = bgt_frame_unpack(&content.as.frame, BGI_MEMBER_DATAFRAME);
+    *out = (Bentoml__Grpc__V1__DataFrame *)last_sent;
+  }
   return st;
 }
 

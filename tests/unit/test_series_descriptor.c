@@ -14,6 +14,22 @@
 #include "test_assert.h"
 
 #include "descriptors/descriptor.h"
+#include "frame_unpack.h"
+
+/* The Series the last encode sent, read back by protobuf-c; freed by the next encode and at
+ * the end. */
+static ProtobufCMessage *last_sent;
+
+static void free_last_sent(void) {
+  protobuf_c_message_free_unpacked(last_sent, NULL);
+  last_sent = NULL;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  free_last_sent();
+  return 0;
+}
 
 /* Encodes `input` for a PandasSeries spec of `dtype_name`, with validation on. */
 static bg_status encode(const char *dtype_name, bg_value *input, bgi_arena *arena,
@@ -26,11 +42,13 @@ static bg_status encode(const char *dtype_name, bg_value *input, bgi_arena *aren
   bgi_content content;
   bg_status st = bgi_descriptor_encode(&bgi_series_descriptor, spec, input, &ctx, &content, err);
   bgi_series_descriptor.free_spec(spec);
-  bg_value_free(input);
-  if (st == BG_OK) {
+  if (st == BG_OK) { /* read while the input is alive: the frame points at its elements */
     assert_int_equal(content.member, BGI_MEMBER_SERIES);
-    *out = content.as.series;
+    free_last_sent();
+    last_sent = bgt_frame_unpack(&content.as.frame, BGI_MEMBER_SERIES);
+    *out = (Bentoml__Grpc__V1__Series *)last_sent;
   }
+  bg_value_free(input);
   return st;
 }
 
@@ -122,5 +140,5 @@ int main(void) {
       cmocka_unit_test(test_numeric_casts),
       cmocka_unit_test(test_refusals),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return cmocka_run_group_tests(tests, NULL, teardown);
 }

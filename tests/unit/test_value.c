@@ -15,6 +15,7 @@
 #include "test_assert.h"
 
 #include "descriptors/descriptor.h"
+#include "frame_unpack.h"
 #include "value/value_internal.h"
 #include "wire/tabular_wire.h"
 
@@ -54,17 +55,54 @@ static void test_text_utf8_ascii_runs(void **state) {
     assert_int_equal(bg_text_length(v), strlen(good[i]));
     bg_value_free(v);
   }
-  for (size_t at = 0; at < 24; at++) {
-    char text[24];
-    memset(text, 'a', sizeof text);
-    text[at] = '\0';
-    assert_null(bg_text_new(text, sizeof text, &err)); /* a NUL anywhere */
-    assert_int_equal(err.code, BG_ERR_INVALID_ARGUMENT);
-    text[at] = (char)0x80; /* a lone continuation byte anywhere */
-    assert_null(bg_text_new(text, sizeof text, &err));
-    text[at] = (char)0xc3; /* a truncated sequence (an ASCII byte, or the end, follows) */
-    assert_null(bg_text_new(text, sizeof text, &err));
-  }
+  /* every length up to 24: the last 8 bytes of a longer text are checked as one word when
+   * fewer than 8 are left, so a bad byte in that tail must still be found */
+  for (size_t len = 1; len <= 24; len++)
+    for (size_t at = 0; at < len; at++) {
+      char text[24];
+      memset(text, 'a', sizeof text);
+      text[at] = '\0';
+      assert_null(bg_text_new(text, len, &err)); /* a NUL anywhere */
+      assert_int_equal(err.code, BG_ERR_INVALID_ARGUMENT);
+      text[at] = (char)0x80; /* a lone continuation byte anywhere */
+      assert_null(bg_text_new(text, len, &err));
+      text[at] = (char)0xc3; /* a truncated sequence (an ASCII byte, or the end, follows) */
+      assert_null(bg_text_new(text, len, &err));
+      text[at] = 'b';
+      bg_value *fine = bg_text_new(text, len, &err);
+      assert_non_null(fine);
+      bg_value_free(fine);
+    }
+  /* a sequence before an ASCII tail shorter than 8 bytes */
+  bg_value *v = bg_text_new("abcdefgh\xc3\xa9xy", (size_t)-1, &err);
+  assert_non_null(v);
+  bg_value_free(v);
+}
+
+/* A string array's elements are checked as C strings: the ASCII prefix byte by byte up to the
+ * NUL, then the rest as UTF-8, so a bad byte after any prefix is still found. */
+static void test_string_elements_utf8(void **state) {
+  (void)state;
+  bg_error err;
+  for (size_t len = 1; len <= 24; len++)
+    for (size_t at = 0; at < len; at++) {
+      char text[25];
+      memset(text, 'a', len);
+      text[len] = '\0';
+      const char *elements[2] = {"fine", text};
+      text[at] = (char)0x80; /* a lone continuation byte */
+      assert_null(bg_series_borrow(BG_DTYPE_STRING, elements, 2, &err));
+      assert_int_equal(err.code, BG_ERR_INVALID_ARGUMENT);
+      assert_contains(err.message, "string element 1 is not valid UTF-8");
+      text[at] = (char)0xc3; /* a cut sequence (an ASCII byte or the NUL follows) */
+      assert_null(bg_series_borrow(BG_DTYPE_STRING, elements, 2, &err));
+      if (at + 1 < len) {
+        text[at + 1] = (char)0xa9; /* completed: U+00E9 */
+        bg_value *v = bg_series_borrow(BG_DTYPE_STRING, elements, 2, &err);
+        assert_non_null(v);
+        bg_value_free(v);
+      }
+    }
 }
 
 static void test_json_rules(void **state) {
@@ -355,7 +393,7 @@ static void test_unvalidated_input_sent_as_given(void **state) {
       bgi_descriptor_encode(&bgi_series_descriptor, series_spec, empty, &off, &content, &err),
       BG_OK);
   assert_int_equal(content.member, BGI_MEMBER_SERIES);
-  assert_int_equal(content.as.series->n_double_values, 0);
+  assert_int_equal(content.as.frame.size, 0); /* an empty Series message: no values field */
   assert_int_equal(bgi_descriptor_encode(&bgi_series_descriptor, NULL, empty, &off, &content, &err),
                    BG_OK); /* raw call */
   bgi_codec_ctx on = {.arena = &arena, .validate = true};
@@ -410,7 +448,11 @@ static void test_series_narrowing_refuses_out_of_range(void **state) {
   values[1] = -5;
   assert_int_equal(bgi_descriptor_encode(&bgi_series_descriptor, spec, s, &on, &content, &err),
                    BG_OK);
-  assert_int_equal(content.as.series->int32_values[1], -5);
+  Bentoml__Grpc__V1__Series *sent =
+      (Bentoml__Grpc__V1__Series *)bgt_frame_unpack(&content.as.frame, BGI_MEMBER_SERIES);
+  assert_int_equal(sent->n_int32_values, 2);
+  assert_int_equal(sent->int32_values[1], -5);
+  protobuf_c_message_free_unpacked(&sent->base, NULL);
   double fractional[] = {1.5};
   bg_value *d = bg_series_borrow(BG_DTYPE_DOUBLE, fractional, 1, &err);
   assert_int_equal(bgi_descriptor_encode(&bgi_series_descriptor, spec, d, &on, &content, &err),
@@ -426,6 +468,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_text_utf8),
       cmocka_unit_test(test_text_utf8_ascii_runs),
+      cmocka_unit_test(test_string_elements_utf8),
       cmocka_unit_test(test_json_rules),
       cmocka_unit_test(test_file_values),
       cmocka_unit_test(test_accessors_check_kind),

@@ -120,7 +120,19 @@ class Encoder:
                     f"numpy dtype {arr.dtype} holds bytes that are not UTF-8 ({e.reason}); "
                     f"string arrays carry UTF-8 text only", status="BG_ERR_INVALID_ARGUMENT")
         else:
-            items = [(s if isinstance(s, str) else str(s)).encode() for s in arr.ravel()]
+            try:
+                items = [(s if isinstance(s, str) else str(s)).encode() for s in arr.ravel()]
+            except UnicodeEncodeError as e:
+                raise InvalidArgumentError(
+                    f"a string holds {e.object[e.start:e.end]!r}, which UTF-8 cannot encode "
+                    f"(a lone surrogate); string arrays carry UTF-8 text only",
+                    status="BG_ERR_INVALID_ARGUMENT") from None
+        for i, item in enumerate(items):  # a C string would end there: refused, not cut
+            if b"\0" in item:
+                raise InvalidArgumentError(
+                    f"string element {i} holds a NUL character, which a string array cannot "
+                    f"carry (the library's strings end at the first NUL); send bytes as File "
+                    f"or bytes instead", status="BG_ERR_INVALID_ARGUMENT")
         buf = (ctypes.c_char_p * max(len(items), 1))(*items)
         return buf, len(items)
 
@@ -170,9 +182,33 @@ class Encoder:
                                                  arr.ctypes.data, arr.size, ctypes.byref(err)),
                       err)
 
+    def _string_block(self, arr: np.ndarray):
+        """A str (or all-str object) array as one UTF-8 block, a NUL after each element, built
+        in bulk (one join, one encode: no Python work per element) and kept alive with the
+        call; None when an element is not str or cannot be encoded, for the
+        element-by-element path to handle."""
+        items = arr.ravel().tolist()
+        if not items:
+            return None
+        items.append("")  # the last element's NUL, without copying the joined text again
+        try:
+            block = "\0".join(items).encode()
+        except (TypeError, UnicodeEncodeError):
+            return None
+        self.keep.append(block)
+        return block
+
     def series(self, values) -> int:
         lib, err = self.lib, _lib.Error()
         arr = np.asarray(values)
+        if arr.dtype.kind in "UO":
+            block = self._string_block(arr)
+            if block is not None:  # borrowed, checked as one block by the library
+                value = _check(lib, lib.bg_series_borrow_strings(block, len(block),
+                                                                 ctypes.byref(err)), err)
+                if lib.bg_series_count(value) == arr.size:
+                    return value
+                lib.bg_value_free(value)  # a NUL character inside an element: refused below
         if arr.dtype.kind in "UOS":
             buf, n = self._strings(arr)
             return _check(lib, lib.bg_series_copy(STRING, buf, n, ctypes.byref(err)), err)
@@ -319,7 +355,10 @@ def _json_default(obj):
 
 # ------------------------------------------------------------------------------ decoding
 
-def _array(lib, owner: OwnedValue, ptr: int, series: bool):
+def _array(lib, owner: OwnedValue, ptr: int, series: bool, as_objects: bool = False):
+    """The elements of an ndarray or series value as a numpy array: numbers over the value's
+    own buffer (no copy), strings as str (``as_objects``: an object array, what pandas keeps
+    str columns in)."""
     if series:
         dtype, count = lib.bg_series_dtype(ptr), lib.bg_series_count(ptr)
         shape, mut, data = (count,), lib.bg_series_data_mut, lib.bg_series_data
@@ -329,9 +368,26 @@ def _array(lib, owner: OwnedValue, ptr: int, series: bool):
         shape = tuple(sp[i] for i in range(lib.bg_ndarray_ndim(ptr)))
         mut, data = lib.bg_ndarray_data_mut, lib.bg_ndarray_data
     if dtype == STRING:
+        if series and count:  # a decoded column: its strings in one block, converted at once
+            size = ctypes.c_size_t()
+            block = lib.bg_series_string_block(ptr, ctypes.byref(size))
+            if block:
+                items = str((ctypes.c_char * size.value).from_address(block),
+                            "utf-8").split("\0")  # decoded in place, no bytes copy
+                items.pop()  # after the last NUL
+                if as_objects:  # what pandas holds str in: no second conversion
+                    out = np.empty(count, dtype=object)
+                    out[:] = items
+                    return out
+                return np.array(items, dtype=str)
         base = data(ptr)
         ptrs = (ctypes.c_char_p * count).from_address(base) if count else []
-        return np.array([s.decode() for s in ptrs], dtype=str).reshape(shape)
+        items = [s.decode() for s in ptrs]
+        if as_objects:
+            out = np.empty(count, dtype=object)
+            out[:] = items
+            return out.reshape(shape)
+        return np.array(items, dtype=str).reshape(shape)
     npdtype = np.dtype(DTYPES[dtype])
     address = mut(ptr)
     if not address:  # no elements
@@ -346,14 +402,14 @@ def decode(lib, owner: OwnedValue, ptr: int, descriptor: Optional[str] = None,
     if kind == NDARRAY:
         return _array(lib, owner, ptr, False)
     if kind == SERIES:
-        arr = _array(lib, owner, ptr, True)
+        arr = _array(lib, owner, ptr, True, as_objects=pd is not None)
         return pd.Series(arr, copy=False) if pd is not None else arr
     if kind == DATAFRAME:
         cols = {}
         for i in range(lib.bg_dataframe_column_count(ptr)):
             name = lib.bg_dataframe_column_name_at(ptr, i)
             cols[name.decode() if name is not None else str(i)] = _array(
-                lib, owner, lib.bg_dataframe_column_at(ptr, i), True)
+                lib, owner, lib.bg_dataframe_column_at(ptr, i), True, as_objects=pd is not None)
         return pd.DataFrame(cols, copy=False) if pd is not None else cols
     if kind == JSON:
         return json.loads(lib.bg_json_text(ptr).decode())

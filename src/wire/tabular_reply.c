@@ -1,0 +1,585 @@
+/* Response{dataframe} and Response{series} read straight from gRPC's slices, without
+ * protobuf-c: each column's elements are copied once into one block per column (numbers as
+ * they are on a little-endian host, bools one byte each, strings NUL-terminated one after the
+ * other behind the column's pointer array), and a string column is checked for UTF-8 in one
+ * pass over its block.
+ *
+ * Two passes. The first walks the whole message: it checks the wire format as protobuf-c
+ * would (any doubt: BG_ERR_UNSUPPORTED, and protobuf-c decides), skips unknown fields, and
+ * counts each column's elements per values field, packed and unpacked occurrences alike. Only
+ * then are the columns built, with the tree-based decoder's checks and messages (mixed
+ * fields, names, NUL bytes, UTF-8), so that a reply is refused for the same reason whichever
+ * decoder reads it. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error_internal.h"
+#include "wire/pb_raw.h"
+#include "wire/tabular_wire.h"
+
+/* ---- a cursor over the slices ---- */
+
+typedef struct cursor {
+  const uint8_t *p, *end; /* the unread bytes of the current slice */
+  const grpc_slice *slices;
+  size_t n_slices, next; /* the slice after the current one */
+  size_t left;           /* unread bytes of the message, from p on */
+} cursor;
+
+/* Moves to the next slice with bytes in it; false at the end of the message. */
+static bool refill(cursor *c) {
+  while (c->p == c->end) {
+    if (c->next == c->n_slices)
+      return false;
+    c->p = GRPC_SLICE_START_PTR(c->slices[c->next]);
+    c->end = c->p + GRPC_SLICE_LENGTH(c->slices[c->next]);
+    c->next++;
+  }
+  return true;
+}
+
+/* read_varint past the end of the current slice, or of more than one byte. */
+static bool read_varint_slow(cursor *c, unsigned max, uint64_t *v) {
+  uint64_t value = 0;
+  for (unsigned i = 0, shift = 0; i < max; i++, shift += 7) {
+    if (c->p == c->end && !refill(c))
+      return false;
+    uint8_t b = *c->p++;
+    c->left--;
+    value |= (uint64_t)(b & 0x7f) << shift;
+    if (!(b & 0x80)) {
+      *v = value;
+      return true;
+    }
+  }
+  return false;
+}
+
+/* A varint of at most `max` bytes (protobuf-c: 5 for keys and lengths, 10 for values). */
+static inline bool read_varint(cursor *c, unsigned max, uint64_t *v) {
+  if (c->p < c->end && *c->p < 0x80) { /* most keys and lengths: one byte */
+    *v = *c->p++;
+    c->left--;
+    return true;
+  }
+  return read_varint_slow(c, max, v);
+}
+
+/* read_bytes across slices. */
+static void read_bytes_slow(cursor *c, uint8_t *dst, size_t n) {
+  c->left -= n;
+  while (n > 0) {
+    if (!refill(c)) /* never: n was checked against the bytes left */
+      return;
+    size_t take = (size_t)(c->end - c->p) < n ? (size_t)(c->end - c->p) : n;
+    if (dst) {
+      memcpy(dst, c->p, take);
+      dst += take;
+    }
+    c->p += take;
+    n -= take;
+  }
+}
+
+/* Copies (dst NULL: skips) n bytes; the caller has checked n <= c->left. */
+static inline void read_bytes(cursor *c, uint8_t *dst, size_t n) {
+  if ((size_t)(c->end - c->p) < n) {
+    read_bytes_slow(c, dst, n);
+    return;
+  }
+  if (dst)
+    memcpy(dst, c->p, n);
+  c->p += n;
+  c->left -= n;
+}
+
+/* ---- pass 1: the wire format, and what each column holds ---- */
+
+enum { FIELDS = 7 }; /* Series values fields 1..6 */
+
+/* A string field's key (one byte), and the bytes a string column's block has past its last
+ * string, so that a short string is copied as a fixed 16 bytes. */
+enum { STRING_KEY = BGI_PB_TAG(BGI_PB_SERIES_STRING_VALUES, BGI_PB_LEN), STRING_SLACK = 16 };
+
+typedef struct column_scan {
+  cursor at;           /* its first byte */
+  size_t end;          /* `left` at its end */
+  size_t n[FIELDS];    /* elements per values field */
+  size_t string_bytes; /* bytes of all its strings */
+} column_scan;
+
+typedef struct name_scan {
+  cursor at;
+  size_t len;
+} name_scan;
+
+typedef struct frame_scan {
+  column_scan *columns;
+  size_t n_columns, cap_columns;
+  name_scan *names;
+  size_t n_names, cap_names;
+} frame_scan;
+
+typedef enum { SCAN_OK, SCAN_UNSUPPORTED, SCAN_NO_MEMORY } scan_result;
+
+static bool grow(void **array, size_t *cap, size_t n, size_t size) {
+  if (n < *cap)
+    return true;
+  size_t cap2 = *cap ? *cap * 2 : 8;
+  void *a = realloc(*array, cap2 * size);
+  if (!a)
+    return false;
+  *array = a;
+  *cap = cap2;
+  return true;
+}
+
+/* Bytes left before `end` (a `left` value); 0 once a key or length has run past it. */
+static inline size_t room(const cursor *c, size_t end) { return c->left > end ? c->left - end : 0; }
+
+/* A key: field number >= 1 and a wire type protobuf-c reads. */
+static inline bool read_key(cursor *c, unsigned *field, unsigned *wire) {
+  uint64_t key;
+  if (!read_varint(c, 5, &key) || key >> 32 || (key >> 3) == 0)
+    return false;
+  *field = (unsigned)(key >> 3);
+  *wire = (unsigned)(key & 7);
+  return true;
+}
+
+/* A length prefix that fits before `end` (as protobuf-c: at most 5 bytes, at most INT_MAX). */
+static inline bool read_length(cursor *c, size_t end, size_t *len) {
+  uint64_t n;
+  if (!read_varint(c, 5, &n) || n > INT_MAX || n > room(c, end))
+    return false;
+  *len = (size_t)n;
+  return true;
+}
+
+/* Skips an unknown field's value. */
+static bool skip_value(cursor *c, unsigned wire, size_t end) {
+  uint64_t v;
+  size_t n;
+  switch (wire) {
+  case BGI_PB_VARINT: return read_varint(c, 10, &v);
+  case BGI_PB_I64:
+  case BGI_PB_I32:
+    n = wire == BGI_PB_I64 ? 8 : 4;
+    if (room(c, end) < n)
+      return false;
+    read_bytes(c, NULL, n);
+    return true;
+  case BGI_PB_LEN:
+    if (!read_length(c, end, &n))
+      return false;
+    read_bytes(c, NULL, n);
+    return true;
+  default: return false; /* groups, or no wire type at all */
+  }
+}
+
+/* Counts the varints of a packed field of n bytes: each ends with a byte below 0x80 and takes
+ * at most 10 bytes (protobuf-c refuses the message otherwise). */
+static bool count_varints(cursor *c, size_t n, size_t *count) {
+  size_t run = 0, found = 0;
+  c->left -= n;
+  while (n > 0) {
+    if (!refill(c)) /* never: n was checked against the bytes left */
+      return false;
+    size_t take = (size_t)(c->end - c->p) < n ? (size_t)(c->end - c->p) : n;
+    for (size_t i = 0; i < take; i++) {
+      if (c->p[i] & 0x80) {
+        if (++run == 10)
+          return false;
+      } else {
+        run = 0;
+        found++;
+      }
+    }
+    c->p += take;
+    n -= take;
+  }
+  *count += found;
+  return run == 0;
+}
+
+static bool varint_field(unsigned field) {
+  return field == BGI_PB_SERIES_BOOL_VALUES || field == BGI_PB_SERIES_INT32_VALUES ||
+         field == BGI_PB_SERIES_INT64_VALUES;
+}
+
+static size_t fixed_width(unsigned field) {
+  return field == BGI_PB_SERIES_FLOAT_VALUES ? 4 : field == BGI_PB_SERIES_DOUBLE_VALUES ? 8 : 0;
+}
+
+/* One Series of `len` bytes at c. */
+static bool scan_series(cursor *c, size_t len, column_scan *s) {
+  memset(s, 0, sizeof *s);
+  s->at = *c;
+  s->end = c->left - len;
+  while (c->left > s->end) {
+    /* a run of short strings within the slice and the Series, counted at once */
+    const uint8_t *p = c->p, *q = p;
+    size_t avail = (size_t)(c->end - p), limit = room(c, s->end);
+    const uint8_t *max = p + (limit < avail ? limit : avail);
+    size_t strings = 0, bytes = 0;
+    while (max - q >= 2 && q[0] == STRING_KEY && q[1] < 0x80 && q[1] <= (size_t)(max - q) - 2) {
+      strings++;
+      bytes += q[1];
+      q += 2 + q[1];
+    }
+    if (strings) {
+      s->n[BGI_PB_SERIES_STRING_VALUES] += strings;
+      s->string_bytes += bytes;
+      c->left -= (size_t)(q - p);
+      c->p = q;
+      continue;
+    }
+    unsigned field, wire;
+    size_t n;
+    if (!read_key(c, &field, &wire))
+      return false;
+    if (varint_field(field)) {
+      uint64_t v;
+      if (wire == BGI_PB_VARINT) {
+        if (!read_varint(c, 10, &v))
+          return false;
+        s->n[field]++;
+      } else if (wire != BGI_PB_LEN || !read_length(c, s->end, &n) ||
+                 !count_varints(c, n, &s->n[field])) {
+        return false;
+      }
+    } else if (fixed_width(field)) {
+      size_t width = fixed_width(field);
+      if (wire == BGI_PB_LEN) {
+        if (!read_length(c, s->end, &n) || n % width != 0)
+          return false;
+        s->n[field] += n / width;
+      } else if (wire == (width == 4 ? BGI_PB_I32 : BGI_PB_I64) && room(c, s->end) >= width) {
+        n = width;
+        s->n[field]++;
+      } else {
+        return false;
+      }
+      read_bytes(c, NULL, n);
+    } else if (field == BGI_PB_SERIES_STRING_VALUES) {
+      if (wire != BGI_PB_LEN || !read_length(c, s->end, &n))
+        return false;
+      s->n[field]++;
+      s->string_bytes += n;
+      read_bytes(c, NULL, n);
+    } else if (!skip_value(c, wire, s->end)) {
+      return false;
+    }
+    if (c->left < s->end) /* a value running past the Series */
+      return false;
+  }
+  return true;
+}
+
+static scan_result scan_dataframe(cursor *c, size_t len, frame_scan *f) {
+  size_t end = c->left - len;
+  while (c->left > end) {
+    unsigned field, wire;
+    size_t n;
+    if (!read_key(c, &field, &wire))
+      return SCAN_UNSUPPORTED;
+    if (field == BGI_PB_DATAFRAME_COLUMN_NAMES || field == BGI_PB_DATAFRAME_COLUMNS) {
+      if (wire != BGI_PB_LEN || !read_length(c, end, &n))
+        return SCAN_UNSUPPORTED;
+      if (field == BGI_PB_DATAFRAME_COLUMN_NAMES) {
+        if (!grow((void **)&f->names, &f->cap_names, f->n_names, sizeof *f->names))
+          return SCAN_NO_MEMORY;
+        f->names[f->n_names++] = (name_scan){*c, n};
+        read_bytes(c, NULL, n);
+      } else {
+        if (!grow((void **)&f->columns, &f->cap_columns, f->n_columns, sizeof *f->columns))
+          return SCAN_NO_MEMORY;
+        if (!scan_series(c, n, &f->columns[f->n_columns++]))
+          return SCAN_UNSUPPORTED;
+      }
+    } else if (!skip_value(c, wire, end)) {
+      return SCAN_UNSUPPORTED;
+    }
+    if (c->left < end)
+      return SCAN_UNSUPPORTED;
+  }
+  return SCAN_OK;
+}
+
+/* ---- pass 2: a column's value ---- */
+
+static bg_dtype field_dtype(unsigned field) {
+  switch (field) {
+  case BGI_PB_SERIES_BOOL_VALUES: return BG_DTYPE_BOOL;
+  case BGI_PB_SERIES_FLOAT_VALUES: return BG_DTYPE_FLOAT;
+  case BGI_PB_SERIES_INT32_VALUES: return BG_DTYPE_INT32;
+  case BGI_PB_SERIES_DOUBLE_VALUES: return BG_DTYPE_DOUBLE;
+  case BGI_PB_SERIES_STRING_VALUES: return BG_DTYPE_STRING;
+  default: return BG_DTYPE_INT64;
+  }
+}
+
+/* Decodes the varints of a packed field of n bytes into out[*k...] (checked by pass 1). A bool
+ * is true when any of its value bits is set, as protobuf-c reads it (even bits past 64). */
+static void read_packed_varints(cursor *c, size_t n, unsigned field, void *out, size_t *k) {
+  uint64_t acc = 0, any = 0;
+  unsigned shift = 0;
+  size_t i = *k;
+  c->left -= n;
+  while (n > 0) {
+    if (!refill(c)) /* never: n was checked against the bytes left */
+      return;
+    size_t take = (size_t)(c->end - c->p) < n ? (size_t)(c->end - c->p) : n;
+    const uint8_t *p = c->p, *stop = p + take;
+    if (field == BGI_PB_SERIES_BOOL_VALUES) {
+      bool *b = out;
+      for (; p < stop; p++) {
+        any |= *p & 0x7f;
+        if (!(*p & 0x80)) {
+          b[i++] = any != 0;
+          any = 0;
+        }
+      }
+    } else {
+      for (; p < stop; p++) {
+        acc |= (uint64_t)(*p & 0x7f) << shift;
+        shift += 7;
+        if (!(*p & 0x80)) {
+          if (field == BGI_PB_SERIES_INT32_VALUES)
+            ((int32_t *)out)[i++] = (int32_t)(uint32_t)acc;
+          else
+            ((int64_t *)out)[i++] = (int64_t)acc;
+          acc = 0;
+          shift = 0;
+        }
+      }
+    }
+    c->p = stop;
+    n -= take;
+  }
+  *k = i;
+}
+
+/* One unpacked varint value (wire type VARINT). */
+static void read_one_varint(cursor *c, unsigned field, void *out, size_t *k) {
+  uint64_t any = 0, acc = 0;
+  for (unsigned shift = 0;; shift += 7) {
+    if (!refill(c)) /* never: pass 1 read this varint */
+      return;
+    uint8_t b = *c->p++;
+    c->left--;
+    any |= b & 0x7f;
+    acc |= (uint64_t)(b & 0x7f) << shift;
+    if (!(b & 0x80))
+      break;
+  }
+  if (field == BGI_PB_SERIES_BOOL_VALUES)
+    ((bool *)out)[(*k)++] = any != 0;
+  else if (field == BGI_PB_SERIES_INT32_VALUES)
+    ((int32_t *)out)[(*k)++] = (int32_t)(uint32_t)acc;
+  else
+    ((int64_t *)out)[(*k)++] = (int64_t)acc;
+}
+
+/* The strings of a column are in one block: `count` pointers, then the strings. The tree-based
+ * decoder's checks, in its order, when the block's one-pass check fails. */
+static bg_status check_strings(char **strings, size_t count, const char *block_end, bg_error *err) {
+  const char *block = count ? strings[0] : block_end;
+  if (bgi_utf8_valid_strings(block, (size_t)(block_end - block), count))
+    return BG_OK;
+  int64_t shape[1] = {(int64_t)count};
+  bg_status st = bgi_ndarray_check(BG_DTYPE_STRING, shape, 1, strings, count, err);
+  if (st != BG_OK)
+    return st;
+  for (size_t i = 0; i < count; i++) {
+    const char *next = i + 1 < count ? strings[i + 1] : block_end;
+    if (strlen(strings[i]) != (size_t)(next - strings[i]) - 1)
+      return bgi_fail(err, BG_ERR_PROTOCOL, 0,
+                      "string element %zu in the server's reply contains a NUL byte; string "
+                      "arrays carry NUL-terminated UTF-8 here",
+                      i);
+  }
+  return bgi_fail(err, BG_ERR_PROTOCOL, 0, "the strings in the server's reply are not UTF-8");
+}
+
+/* The column's value (bgi_series_from_proto's rules and messages). */
+static bg_status build_series(const column_scan *s, bg_dtype empty_dtype, bg_value **out,
+                              bg_error *err) {
+  *out = NULL;
+  unsigned field = 0;
+  size_t non_empty = 0;
+  for (unsigned f = 1; f < FIELDS; f++)
+    if (s->n[f] > 0) {
+      field = f;
+      non_empty++;
+    }
+  if (non_empty > 1)
+    return bgi_fail(err, BG_ERR_PROTOCOL, 0,
+                    "a Series in the reply has %zu non-empty values fields (mixed types); the "
+                    "protocol allows one",
+                    non_empty);
+  bg_dtype dtype = field ? field_dtype(field) : empty_dtype;
+  size_t count = field ? s->n[field] : 0;
+  size_t width = bg_dtype_size(dtype);
+  if (width == 0 || count > (SIZE_MAX - s->string_bytes - count - STRING_SLACK) / width)
+    return BGI_FAIL_NOMEM(err);
+  size_t bytes = count * width + (dtype == BG_DTYPE_STRING ? s->string_bytes + count : 0);
+  uint8_t *block = malloc(bytes + STRING_SLACK); /* room for a short string's 16-byte copy */
+  if (!block)
+    return BGI_FAIL_NOMEM(err);
+  char **strings = (char **)block;
+  char *text = (char *)block + count * width; /* strings: after the pointers */
+  cursor c = s->at;
+  size_t k = 0;
+  while (field && c.left > s->end) { /* checked by pass 1: every read fits */
+    if (dtype == BG_DTYPE_STRING) {  /* a run of short strings within the slice, at once */
+      const uint8_t *p = c.p, *q = p;
+      size_t avail = (size_t)(c.end - p), limit = room(&c, s->end);
+      const uint8_t *max = p + (limit < avail ? limit : avail);
+      while (max - q >= 2 && q[0] == STRING_KEY && q[1] < 0x80 && q[1] <= (size_t)(max - q) - 2) {
+        size_t len = q[1];
+        strings[k++] = text;
+        if (len <= 16 && c.end - (q + 2) >= 16)
+          memcpy(text, q + 2, 16); /* a fixed size: two moves, no call (the block has room) */
+        else
+          memcpy(text, q + 2, len);
+        text[len] = '\0';
+        text += len + 1;
+        q += 2 + len;
+      }
+      if (q != p) {
+        c.left -= (size_t)(q - p);
+        c.p = q;
+        continue;
+      }
+    }
+    unsigned f = 0, wire = 0;
+    size_t n = 0;
+    read_key(&c, &f, &wire);
+    if (f != field) {
+      skip_value(&c, wire, s->end);
+    } else if (dtype == BG_DTYPE_STRING) {
+      read_length(&c, s->end, &n);
+      strings[k++] = text;
+      read_bytes(&c, (uint8_t *)text, n);
+      text[n] = '\0';
+      text += n + 1;
+    } else if (wire == BGI_PB_LEN && fixed_width(field)) { /* packed float or double */
+      read_length(&c, s->end, &n);
+      read_bytes(&c, block + k * width, n);
+      k += n / width;
+    } else if (wire == BGI_PB_LEN) { /* packed varints */
+      read_length(&c, s->end, &n);
+      read_packed_varints(&c, n, field, block, &k);
+    } else if (fixed_width(field)) {
+      read_bytes(&c, block + k * width, width);
+      k++;
+    } else {
+      read_one_varint(&c, field, block, &k);
+    }
+  }
+  if (dtype == BG_DTYPE_STRING) {
+    bg_status st = check_strings(strings, count, text, err);
+    if (st != BG_OK) {
+      free(block);
+      bgi_error_prefix(err, "a Series in the reply");
+      return bgi_as_protocol(err, st);
+    }
+  }
+  /* owns_strings false: the strings live in the block, freed with it */
+  *out = bgi_series_adopt(dtype, block, count, false, err);
+  if (!*out)
+    return BG_ERR_NO_MEMORY;
+  if (dtype == BG_DTYPE_STRING) /* back to back: bg_series_string_block() */
+    (*out)->as.ndarray.string_block = s->string_bytes + count;
+  return BG_OK;
+}
+
+/* ---- the reply ---- */
+
+static bg_status build_dataframe(frame_scan *f, bg_value **out, bg_error *err) {
+  if (f->n_names != f->n_columns)
+    return bgi_fail(err, BG_ERR_PROTOCOL, 0,
+                    "a DataFrame in the reply has %zu column names for %zu columns", f->n_names,
+                    f->n_columns);
+  size_t longest = 0;
+  for (size_t i = 0; i < f->n_names; i++)
+    longest = f->names[i].len > longest ? f->names[i].len : longest;
+  char *name = malloc(longest + 1);
+  if (!name)
+    return BGI_FAIL_NOMEM(err);
+  for (size_t i = 0; i < f->n_names; i++) {
+    cursor c = f->names[i].at;
+    read_bytes(&c, (uint8_t *)name, f->names[i].len);
+    if (memchr(name, '\0', f->names[i].len)) {
+      free(name);
+      return bgi_fail(err, BG_ERR_PROTOCOL, 0,
+                      "a DataFrame in the reply has a column name (%zu) with a NUL byte", i);
+    }
+  }
+  bg_value *df = bg_dataframe_new(err);
+  bg_status st = df ? BG_OK : BG_ERR_NO_MEMORY;
+  for (size_t i = 0; st == BG_OK && i < f->n_columns; i++) {
+    cursor c = f->names[i].at;
+    read_bytes(&c, (uint8_t *)name, f->names[i].len);
+    name[f->names[i].len] = '\0';
+    bg_value *column;
+    st = build_series(&f->columns[i], BG_DTYPE_DOUBLE, &column, err);
+    if (st == BG_OK)
+      st = bg_dataframe_add_column(df, name, column, err);
+    if (st != BG_OK) {
+      bgi_error_prefix(err, "DataFrame column %zu ('%s') in the reply", i, name);
+      st = bgi_as_protocol(err, st);
+    }
+  }
+  free(name);
+  if (st != BG_OK) {
+    bg_value_free(df);
+    return st;
+  }
+  *out = df;
+  return BG_OK;
+}
+
+bg_status bgi_tabular_reply_decode(grpc_byte_buffer *buffer, bgi_member member,
+                                   bg_dtype empty_dtype, bg_value **out, bg_error *err) {
+  *out = NULL;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if ((member != BGI_MEMBER_DATAFRAME && member != BGI_MEMBER_SERIES) ||
+      buffer->type != GRPC_BB_RAW || buffer->data.raw.compression != GRPC_COMPRESS_NONE)
+    return BG_ERR_UNSUPPORTED;
+  const grpc_slice_buffer *sb = &buffer->data.raw.slice_buffer;
+  cursor c = {.slices = sb->slices, .n_slices = sb->count, .left = sb->length};
+  /* Response{<member>}: that one field, once, and nothing else */
+  unsigned field =
+      member == BGI_MEMBER_DATAFRAME ? BGI_PB_RESPONSE_DATAFRAME : BGI_PB_RESPONSE_SERIES;
+  unsigned f, wire;
+  size_t len;
+  if (!read_key(&c, &f, &wire) || f != field || wire != BGI_PB_LEN || !read_length(&c, 0, &len) ||
+      len != c.left)
+    return BG_ERR_UNSUPPORTED;
+  if (member == BGI_MEMBER_SERIES) {
+    column_scan s;
+    if (!scan_series(&c, len, &s))
+      return BG_ERR_UNSUPPORTED;
+    return build_series(&s, empty_dtype, out, err);
+  }
+  frame_scan scan = {0};
+  scan_result r = scan_dataframe(&c, len, &scan);
+  bg_status st = r == SCAN_OK          ? build_dataframe(&scan, out, err)
+                 : r == SCAN_NO_MEMORY ? BGI_FAIL_NOMEM(err)
+                                       : BG_ERR_UNSUPPORTED;
+  free(scan.names);
+  free(scan.columns);
+  return st;
+#else
+  (void)buffer;
+  (void)member;
+  (void)empty_dtype;
+  (void)out;
+  (void)err;
+  return BG_ERR_UNSUPPORTED; /* the wire is little-endian: copy-free reinterpretation only here */
+#endif
+}
