@@ -15,7 +15,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=$root/build-coverage
-default_min=95.0 # src/'s line coverage today (docs/COVERAGE.md); raise it, never lower it
+default_min=95.2 # src/'s line coverage today (docs/COVERAGE.md); raise it, never lower it
 min=${BG_COVERAGE_MIN:-$default_min}
 run_tests=1
 ctest_args=()

@@ -450,5 +450,3 @@ void bgi_fork_leave(void) {
 }
 
 void bgi_fork_set_quiesce_hook(void (*hook)(void)) { atomic_store(&quiesce_hook, hook); }
-
-bool bgi_fork_pending(void) { return atomic_load_explicit(&forking, memory_order_relaxed); }

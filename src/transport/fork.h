@@ -66,7 +66,4 @@ void bgi_fork_leave(void);
  * threads asleep inside gRPC (async engines' drainers). One hook; NULL removes it. */
 void bgi_fork_set_quiesce_hook(void (*hook)(void));
 
-/* true while a fork is being prepared (a drainer woken by the hook should leave gRPC). */
-bool bgi_fork_pending(void);
-
 #endif

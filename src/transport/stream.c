@@ -25,11 +25,6 @@ bool bgi_stream_read(bgi_unary_result *result, void *tag) {
   return false;
 }
 
-void bgi_stream_cancel(bgi_unary_result *result) {
-  if (result->call)
-    grpc_call_cancel(result->call, NULL);
-}
-
 static bgi_stream_state where(const bgi_unary_result *result) {
   return result->main_done && result->status_done ? BGI_STREAM_DONE : BGI_STREAM_RUNNING;
 }

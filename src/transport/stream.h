@@ -41,7 +41,4 @@ bgi_stream_state bgi_stream_step(bgi_unary_result *result, void *event_tag, bool
 /* Reads no more after a message: cancels the call; DONE when its status is in already. */
 bgi_stream_state bgi_stream_stop(bgi_unary_result *result);
 
-/* Ends the stream from the client's side (its status becomes CANCELLED unless it was over). */
-void bgi_stream_cancel(bgi_unary_result *result);
-
 #endif

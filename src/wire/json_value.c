@@ -93,6 +93,34 @@ static bg_status check(const json_t *j, int depth, int max_nesting, bg_error *er
   }
 }
 
+/* A jansson tree the tree-based path accepted, as a value: checked to `check_depth`, rendered
+ * compact by jansson (reals with 17 digits, read back exactly; a NUL inside a string as
+ * \u0000), then encoded from that text. Takes `json`. `refused` is the internal error's
+ * message should the encoder refuse what jansson wrote. */
+static bg_value *value_from_tree(json_t *json, int check_depth, int text_nesting, bool allow_nul,
+                                 const char *refused, bg_error *err) {
+  if (check(json, 1, check_depth, err) != BG_OK) {
+    json_decref(json);
+    return NULL;
+  }
+  char *text = json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY);
+  json_decref(json);
+  if (!text) {
+    BGI_FAIL_NOMEM(err);
+    return NULL;
+  }
+  bgi_json_wire wire;
+  bgi_json_result r = bgi_json_encode_text(text, strlen(text), text_nesting, allow_nul, &wire);
+  free(text);
+  if (r == BGI_JSON_DONE)
+    return bgi_json_value_adopt(&wire, err);
+  if (r == BGI_JSON_NO_MEMORY)
+    BGI_FAIL_NOMEM(err);
+  else
+    bgi_fail(err, BG_ERR_INTERNAL, 0, "%s", refused);
+  return NULL;
+}
+
 /* Text the encoder refused: jansson says why, as bg_json_parse always has. Should jansson and
  * check() take it after all, the encoder gets jansson's own compact rendering of it. */
 static bg_value *parse_refused(const char *text, size_t len, bg_error *err) {
@@ -103,27 +131,9 @@ static bg_value *parse_refused(const char *text, size_t len, bg_error *err) {
              jerr.column, jerr.text);
     return NULL;
   }
-  if (check(json, 1, BG_JSON_MAX_NESTING, err) != BG_OK) {
-    json_decref(json);
-    return NULL;
-  }
-  char *again = json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY);
-  json_decref(json);
-  if (!again) {
-    BGI_FAIL_NOMEM(err);
-    return NULL;
-  }
-  bgi_json_wire wire;
-  bgi_json_result r = bgi_json_encode_text(again, strlen(again), BG_JSON_MAX_NESTING, false, &wire);
-  free(again);
-  if (r == BGI_JSON_DONE)
-    return bgi_json_value_adopt(&wire, err);
-  if (r == BGI_JSON_NO_MEMORY)
-    BGI_FAIL_NOMEM(err);
-  else
-    bgi_fail(err, BG_ERR_INTERNAL, 0,
-             "JSON text jansson accepts was refused by the encoder; please report it");
-  return NULL;
+  return value_from_tree(json, BG_JSON_MAX_NESTING, BG_JSON_MAX_NESTING, false,
+                         "JSON text jansson accepts was refused by the encoder; please report it",
+                         err);
 }
 
 /* A server's Value in protobuf-c's tree (multipart parts, replies the fast reader left): read
@@ -132,30 +142,9 @@ bg_value *bgi_json_value_from_proto(const Google__Protobuf__Value *value, bg_err
   json_t *json = bgi_proto_value_to_json(value, err);
   if (!json)
     return NULL;
-  if (check(json, 1, BGI_JSON_MAX_DEPTH, err) != BG_OK) {
-    json_decref(json);
-    return NULL;
-  }
-  /* jansson writes reals with 17 digits (read back exactly, and as reals) and a NUL inside a
-   * string as \u0000, which the encoder takes here */
-  char *text = json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY);
-  json_decref(json);
-  if (!text) {
-    BGI_FAIL_NOMEM(err);
-    return NULL;
-  }
-  bgi_json_wire wire;
-  bgi_json_result r =
-      bgi_json_encode_text(text, strlen(text), BGI_JSON_TEXT_MAX_NESTING, true, &wire);
-  free(text);
-  if (r == BGI_JSON_DONE)
-    return bgi_json_value_adopt(&wire, err);
-  if (r == BGI_JSON_NO_MEMORY)
-    BGI_FAIL_NOMEM(err);
-  else
-    bgi_fail(err, BG_ERR_INTERNAL, 0,
-             "a JSON value read from the server could not be encoded again; please report it");
-  return NULL;
+  return value_from_tree(
+      json, BGI_JSON_MAX_DEPTH, BGI_JSON_TEXT_MAX_NESTING, true,
+      "a JSON value read from the server could not be encoded again; please report it", err);
 }
 
 /* ---- a reply's bytes, straight ---- */

@@ -10,6 +10,9 @@
  *                             parts "a" and "b", both VALUE)
  *   dtype NAME                bg_dtype_from_name (URL is ignored)
  *   bad_utf8 copy|borrow      a STRING ndarray with invalid UTF-8 in element 1 (URL ignored)
+ *   watch [MS]                bg_client_health_watch of the BentoService for MS (default
+ *                             10000) ms (with --async N: bg_async_health_watch); "out" lists the
+ *                             statuses seen, whatever the outcome
  * OPTIONS (applied in the order given, so conflicting settings can be tried both ways):
  *   --discovery-ms N --deadline-ms N --bearer TOKEN --insecure-creds --cacert PEM
  *   --tls on|off --raw --no-validate --async N (N async calls of the same input; with --raw
@@ -204,12 +207,76 @@ static int run_async(const char *url, const bg_options *opts, const char *api,
   return report("async", &result, o.buf);
 }
 
+/* ---- Health/Watch ---- */
+
+typedef struct watch_seen {
+  out list; /* the statuses seen, as a JSON array's items */
+  int count;
+  bool ended; /* async: on_end ran */
+  bg_status status;
+  bg_error err;
+} watch_seen;
+
+static void watch_saw(watch_seen *w, bg_health_status status) {
+  put(&w->list, "%s%d", w->count++ ? ", " : "", (int)status);
+}
+
+static bool on_watch_status(bg_health_status status, void *user_data) {
+  watch_saw(user_data, status);
+  return true;
+}
+
+static void on_watch_change(bg_async_op *call, bg_health_status health, void *user_data) {
+  (void)call;
+  watch_saw(user_data, health);
+}
+
+static void on_watch_end(bg_async_op *call, bg_status status, bg_health_status health,
+                         const bg_error *err, void *user_data) {
+  (void)call, (void)health;
+  watch_seen *w = user_data;
+  w->ended = true;
+  w->status = status;
+  w->err = *err;
+}
+
+static int run_watch(const char *url, const bg_options *opts, const bg_call_options *copts,
+                     int64_t timeout_ms, bool async, bool raw) {
+  bg_error err = {0};
+  watch_seen w = {.list = {.len = 0}};
+  if (async) {
+    bg_async_client *ac = raw ? bg_async_client_connect(url, opts, 0, &err)
+                              : bg_async_client_from_url(url, opts, 0, &err);
+    if (!ac)
+      return report("connect", &err, NULL);
+    if (bg_async_health_watch(ac, NULL, timeout_ms, on_watch_change, on_watch_end, &w, NULL,
+                              &err) != BG_OK) {
+      bg_async_client_close(ac);
+      return report("watch", &err, NULL);
+    }
+    while (!w.ended) /* the runner's time bound catches a hang */
+      bg_async_client_poll(ac, 1000, NULL, &err);
+    bg_async_client_close(ac);
+    err = w.status == BG_OK ? (bg_error){0} : w.err;
+  } else {
+    bg_client *c = raw ? bg_client_open(url, opts, &err) : bg_client_from_url(url, opts, &err);
+    if (!c)
+      return report("connect", &err, NULL);
+    if (bg_client_health_watch(c, NULL, timeout_ms, on_watch_status, &w, copts, &err) == BG_OK)
+      err = (bg_error){0};
+    bg_client_close(c);
+  }
+  out o = {.len = 0};
+  put(&o, "{\"statuses\": [%s]}", w.list.buf);
+  return report("watch", &err, o.buf);
+}
+
 /* bg_options_set_allow_insecure_credentials() came after the first release; looked up at run time
  * so this driver builds (and reports "not available") on a library without it. */
 typedef bg_status (*allow_insecure_fn)(bg_options *, bool, bg_error *);
 
 static int usage(void) {
-  fprintf(stderr, "usage: hostile_driver [OPTIONS] URL connect|call|dtype|bad_utf8 [ARGS]\n");
+  fprintf(stderr, "usage: hostile_driver [OPTIONS] URL connect|call|watch|dtype|bad_utf8 [ARGS]\n");
   return 2;
 }
 
@@ -290,6 +357,8 @@ int main(int argc, char **argv) {
       err = (bg_error){.code = BG_OK};
     bg_value_free(v);
     rc = report(args[0], &err, NULL);
+  } else if (strcmp(command, "watch") == 0 && n_args <= 1) {
+    rc = run_watch(url, opts, copts, n_args ? atoll(args[0]) : 10000, n_async > 0, raw);
   } else if (strcmp(command, "connect") == 0 && n_args == 0) {
     bg_client *c = bg_client_from_url(url, opts, &err);
     char o[64];

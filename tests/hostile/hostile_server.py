@@ -2,7 +2,7 @@
 """A BentoML gRPC server that lies: one behaviour per scenario name (see SCENARIOS).
 
 Serves /bentoml.grpc.v1.BentoService/{Call,ServiceMetadata} and grpc.health.v1.Health/Check
-through generic handlers with identity (bytes) serializers, so a scenario can answer with any
+(and Health/Watch in the watch_* scenarios) through generic handlers with identity (bytes) serializers, so a scenario can answer with any
 bytes at all — garbage, truncated or lying protobuf, duplicate map keys — or misbehave at the
 gRPC level (two replies on a unary call, huge trailers, escape sequences in the status).
 
@@ -166,6 +166,10 @@ SCENARIOS = {
     "status_escape": {"call": abort(grpc.StatusCode.INVALID_ARGUMENT, ESCAPES)},
     "huge_trailers": {"call": with_trailers([("x-huge", "a" * (1 << 20))])},
     # --- ServiceMetadata that lies
+    # Health/Watch (served only by these): the messages streamed, then the stream stays open
+    "watch_garbage": {"watch": [GARBAGE]},
+    "watch_serving_then_garbage": {"watch": [wire.vfield(1, 1), GARBAGE]},
+    "watch_serving": {"watch": [wire.vfield(1, 1)]},
     "meta_garbage": {"metadata": lambda: GARBAGE},
     "meta_truncated": {"metadata": lambda: metadata()[:-7]},
     "meta_deep_attributes": {"metadata": lambda: metadata() + wire.lfield(2, wire.lfield(
@@ -230,6 +234,14 @@ class Server:
     def health(self, request: bytes, context):
         return wire.vfield(1, 1)  # HealthCheckResponse{status: SERVING}
 
+    def health_watch(self, request: bytes, context):
+        """The scenario's messages, then nothing until the client ends the stream (or 30 s)."""
+        self.log({"rpc": "Watch"})
+        yield from self.scenario["watch"]
+        give_up = time.monotonic() + 30
+        while context.is_active() and time.monotonic() < give_up:
+            time.sleep(0.05)
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -246,6 +258,8 @@ def main() -> int:
     bento = {"Call": call,
              "ServiceMetadata": grpc.unary_unary_rpc_method_handler(h.service_metadata)}
     health = {"Check": grpc.unary_unary_rpc_method_handler(h.health)}
+    if "watch" in h.scenario:
+        health["Watch"] = grpc.unary_stream_rpc_method_handler(h.health_watch)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=32),
         handlers=(grpc.method_handlers_generic_handler("bentoml.grpc.v1.BentoService", bento),

@@ -237,6 +237,49 @@ class ReplyDecoding(Case):
                                     "shape": [3]})
 
 
+class HealthWatch(Case):
+    """Health/Watch streams whose status is not a HealthCheckResponse: the watch, sync or async,
+    ends at once with BG_ERR_PROTOCOL after the statuses that were good (the async one stops
+    the stream itself: the server keeps it open)."""
+
+    NOT_PROTOBUF = "HealthCheckResponse: the server's reply (512 bytes) is not a valid protobuf"
+
+    def watch(self, scenario: str, *options: str, timeout_ms: int = 10000) -> dict:
+        s = self.server(scenario)
+        return drive(*options, s.url, "watch", str(timeout_ms))
+
+    def assertWatch(self, r: dict, code: str, statuses: list, *substrings: str, grpc: int = 0):
+        where = f"{r['step']}: {r['code']} ({r['grpc']}): {r['msg']!r} after {r['out']}"
+        self.assertEqual((r["step"], r["code"], r["grpc"]), ("watch", code, grpc), where)
+        self.assertEqual(r["out"], {"statuses": statuses}, where)
+        for s in substrings:
+            self.assertIn(s.encode(), r["msg"], where)
+        self.assertLess(r["ms"], 5000, where)  # not the 10 s watch bound
+        self.assertEqual(r["stderr"], b"", "the library wrote to stderr (or a sanitizer did)")
+
+    def test_garbage_status(self):
+        self.assertWatch(self.watch("watch_garbage"), "BG_ERR_PROTOCOL", [],
+                         "health watch of 'bentoml.grpc.v1.BentoService'", self.NOT_PROTOBUF)
+
+    def test_garbage_status_async(self):
+        self.assertWatch(self.watch("watch_garbage", "--async", "1"), "BG_ERR_PROTOCOL",
+                         [], "health watch of 'bentoml.grpc.v1.BentoService'", self.NOT_PROTOBUF)
+
+    def test_garbage_after_serving(self):
+        self.assertWatch(self.watch("watch_serving_then_garbage"), "BG_ERR_PROTOCOL", [1],
+                         self.NOT_PROTOBUF)
+
+    def test_garbage_after_serving_async(self):
+        self.assertWatch(self.watch("watch_serving_then_garbage", "--async", "1"),
+                         "BG_ERR_PROTOCOL", [1], self.NOT_PROTOBUF)
+
+    def test_serving_control(self):
+        """The honest stream: SERVING, then nothing until the watch's own 500 ms bound."""
+        for options in ((), ("--async", "1")):
+            self.assertWatch(self.watch("watch_serving", *options, timeout_ms=500),
+                             "BG_ERR_TIMEOUT", [1], "ended after its 500 ms timeout", grpc=4)
+
+
 class Metadata(Case):
     """ServiceMetadata replies that lie: refused at connect, or (100k APIs) handled."""
 

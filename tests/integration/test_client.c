@@ -423,7 +423,10 @@ static void test_server_not_running(void **state) {
   assert_contains(err.message, "connecting to the server at");
   assert_contains(err.message, "is the server running");
   assert_int_equal(bg_client_wait_connected(open, 0, &err), BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "timeout must be > 0 ms");
   bg_client_close(open);
+  assert_int_equal(bg_client_wait_connected(NULL, 1000, &err), BG_ERR_INVALID_ARGUMENT);
+  assert_contains(err.message, "client is NULL");
 }
 
 static void test_wait_connected_to_a_running_server(void **state) {

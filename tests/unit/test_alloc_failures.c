@@ -172,6 +172,102 @@ static bg_status json_value(bg_error *err) {
   return st;
 }
 
+/* Parses `text` and renders it with `indent`; what it rendered must begin with `start`. */
+static bg_status json_parse_and_format(const char *text, int indent, const char *start,
+                                       bg_error *err) {
+  bg_value *v = bg_json_parse(text, (size_t)-1, err);
+  if (!v)
+    return err->code;
+  char *rendered = bg_json_format(v, indent);
+  bg_value_free(v);
+  bg_status st = made_or_oom(rendered, err);
+  if (st == BG_OK && strncmp(rendered, start, strlen(start)) != 0)
+    fail_msg("bg_json_format: %.60s, expected it to begin %s", rendered, start);
+  bg_string_free(rendered);
+  return st;
+}
+
+/* JSON texts past each inline buffer of the encoder and the renderer, each one growing at a
+ * different place: the token list (at a string, a number, a container), the key list, the
+ * duplicate-key check's sort, the buffer of decoded strings (at a string's first escape and at
+ * a later one), the copy of a long number for strtod; the rendered text (at a short string, a
+ * long one, a newline) and an object's member list. Made once, by make_json_texts. */
+enum { JSON_TEXTS = 8 };
+static char *json_texts[JSON_TEXTS];
+static const char *const json_starts[JSON_TEXTS] = {
+    "[null,",  "[null,",           "[null,",           "{\n  \"k00\": [\n    0,",
+    "[\"aaaa", "\"\\u0001\\u0001", "\"\\u0001\\u0001", "[\n                [],"};
+static const int json_indents[JSON_TEXTS] = {0, 0, 0, 2, 0, 0, 0, 16};
+
+/* `n` copies of `piece` into t, at *at. */
+static void repeat(char *t, size_t *at, const char *piece, int n) {
+  for (int i = 0; i < n; i++, *at += strlen(piece))
+    memcpy(t + *at, piece, strlen(piece));
+}
+
+static int make_json_texts(void **state) {
+  (void)state;
+  for (int i = 0; i < JSON_TEXTS; i++) {
+    json_texts[i] = calloc(40000, 1);
+    assert_non_null(json_texts[i]);
+  }
+  /* 0-2: the 257th token (the inline list holds 256) a string, a number, a container */
+  static const char *const last_token[3] = {"\"s\"]", "1.5]", "[]]"};
+  for (int i = 0; i < 3; i++) {
+    size_t n = 0;
+    repeat(json_texts[i], &n, "[", 1);
+    repeat(json_texts[i], &n, "null,", 255);
+    repeat(json_texts[i], &n, last_token[i], 1);
+  }
+  /* 3: 70 keys (64 inline; more than 12 are sorted to find a duplicate), a long number */
+  size_t n = 0;
+  json_texts[3][n++] = '{';
+  for (int i = 0; i < 70; i++)
+    n += (size_t)snprintf(json_texts[3] + n, 64, "\"k%02d\": [%d, %d], ", i, i, i + 1);
+  repeat(json_texts[3], &n, "\"long\": 1.", 1);
+  repeat(json_texts[3], &n, "0", 80);
+  repeat(json_texts[3], &n, "1}", 1);
+  /* 4: decoded strings: past the 512 inline bytes at the first escape, at a later one */
+  n = 0;
+  repeat(json_texts[4], &n, "[\"", 1);
+  repeat(json_texts[4], &n, "a", 600);
+  repeat(json_texts[4], &n, "\\n\", \"", 1);
+  repeat(json_texts[4], &n, "b", 400);
+  repeat(json_texts[4], &n, "\\t", 40);
+  repeat(json_texts[4], &n, "\"]", 1);
+  /* 5, 6: strings that render six times longer than their bytes, short and long */
+  n = 0;
+  repeat(json_texts[5], &n, "\"", 1);
+  repeat(json_texts[5], &n, "\\u0001", 1000);
+  repeat(json_texts[5], &n, "\"", 1);
+  n = 0;
+  repeat(json_texts[6], &n, "\"", 1);
+  repeat(json_texts[6], &n, "\\u0001", 5000);
+  repeat(json_texts[6], &n, "\"", 1);
+  /* 7: many empty lists, indented by 16: mostly newlines and spaces */
+  n = 0;
+  repeat(json_texts[7], &n, "[", 1);
+  repeat(json_texts[7], &n, "[],", 400);
+  repeat(json_texts[7], &n, "[]]", 1);
+  return 0;
+}
+
+static int free_json_texts(void **state) {
+  (void)state;
+  for (int i = 0; i < JSON_TEXTS; i++)
+    free(json_texts[i]);
+  return 0;
+}
+
+static bg_status json_large_values(bg_error *err) {
+  for (int i = 0; i < JSON_TEXTS; i++) {
+    bg_status st = json_parse_and_format(json_texts[i], json_indents[i], json_starts[i], err);
+    if (st != BG_OK)
+      return st;
+  }
+  return BG_OK;
+}
+
 /* Adds `column` (NULL: its constructor failed, err filled) to `df`; false on failure. */
 static bool add_column(bg_value *df, const char *name, bg_value *column, bg_error *err) {
   return column && bg_dataframe_add_column(df, name, column, err) == BG_OK;
@@ -556,6 +652,7 @@ SCENARIO(file_from_path)
 SCENARIO(bytes_and_text)
 SCENARIO(string_ndarray)
 SCENARIO(json_value)
+SCENARIO(json_large_values)
 SCENARIO(dataframe)
 SCENARIO(multipart)
 SCENARIO(specs)
@@ -593,6 +690,7 @@ int main(void) {
       cmocka_unit_test(test_bytes_and_text),
       cmocka_unit_test(test_string_ndarray),
       cmocka_unit_test(test_json_value),
+      cmocka_unit_test_setup_teardown(test_json_large_values, make_json_texts, free_json_texts),
       cmocka_unit_test(test_dataframe),
       cmocka_unit_test(test_multipart),
       cmocka_unit_test(test_specs),

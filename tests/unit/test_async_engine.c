@@ -36,6 +36,7 @@
 #include <grpc/grpc_security.h>
 #include <grpc/support/time.h>
 
+#include "child_exit.h"
 #include "engine/async_engine.h"
 #include "transport/fork.h"
 
@@ -1635,7 +1636,7 @@ static void fork_while_drainer_sleeps(enum mode mode) {
       code = 4;
     else if (bgi_fork_check_new_client(&err) != BG_OK)
       code = 5; /* the fork could not reset gRPC: a drainer stayed inside */
-    _exit(code);
+    bgt_child_exit(code);
   }
   int64_t fork_ms = mono_ms() - t0;
   int status = 0;

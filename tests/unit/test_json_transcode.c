@@ -81,6 +81,10 @@ static void expect_refused(const char *text, size_t len, const char *message_par
   assert_contains(err.message, message_part);
 }
 
+/* A string literal's bytes, its length taken from the literal (NULs and all). */
+#define EXPECT_REFUSED(literal, message_part)                                                      \
+  expect_refused(literal, sizeof literal - 1, message_part)
+
 static void test_every_kind_from_text(void **state) {
   (void)state;
   expect_parse("null", "null");
@@ -156,6 +160,18 @@ static void test_refused_text(void **state) {
   expect_refused("[1]\0", 4, "invalid JSON");
   expect_refused("\"\\x\"", 4, "invalid JSON");
   expect_refused("\"\\u12\"", 6, "invalid JSON");
+  EXPECT_REFUSED("\"\\u12G4\"", "invalid JSON");         /* not a hex digit */
+  EXPECT_REFUSED("\"abc", "invalid JSON");               /* the text ends in a string */
+  EXPECT_REFUSED("\"a\\n", "invalid JSON");              /* ... after an escape */
+  EXPECT_REFUSED("\"a\\", "invalid JSON");               /* ... inside an escape */
+  EXPECT_REFUSED("\"\\n\xff\"", "invalid JSON");         /* not UTF-8 after an escape */
+  EXPECT_REFUSED("\"\\n\x01\"", "invalid JSON");         /* a raw control after one */
+  EXPECT_REFUSED("{\"a\\x\": 1}", "invalid JSON");       /* a bad escape in a key */
+  EXPECT_REFUSED("{\"a\": 1,}", "invalid JSON");         /* no key after a comma */
+  EXPECT_REFUSED("{\"a\": 1 \"b\": 2}", "invalid JSON"); /* no comma */
+  EXPECT_REFUSED("[1}", "invalid JSON");                 /* the wrong closer */
+  EXPECT_REFUSED("{\"a\": 1]", "invalid JSON");
+  EXPECT_REFUSED("[1", "invalid JSON"); /* the text ends inside a container */
   /* duplicate keys among many: found by sorting */
   char big[2048];
   size_t n = 0;
@@ -166,6 +182,66 @@ static void test_refused_text(void **state) {
   expect_refused(big, n, "invalid JSON");
   big[n - 7] = '7'; /* "k77": unique */
   assert_true(parse_agrees(big, n));
+}
+
+/* The encoder itself takes `text`: what it refuses goes to jansson, whose value is the same,
+ * so a refusal it should not make would show only here. */
+static void encoder_takes(const char *text, size_t len) {
+  bgi_json_wire wire;
+  if (bgi_json_encode_text(text, len, BG_JSON_MAX_NESTING, false, &wire) != BGI_JSON_DONE)
+    fail_msg("the encoder left '%.40s' (%zu bytes) to jansson", text, len);
+  free(wire.block);
+}
+
+static void expect_encoded(const char *text, const char *compact) {
+  encoder_takes(text, strlen(text));
+  expect_parse(text, compact);
+}
+
+/* Text off the common path: upper-case hex escapes and a three-byte character, a fraction of
+ * more significant digits than the fast path reads, a number too long for the strtod copy on
+ * the stack, an object of more keys than the key list holds inline (and of more tokens than
+ * the token list does), a long string of backslashes and quotes: all taken, as the old
+ * pipeline took them, and by the encoder itself. */
+static void test_uncommon_text(void **state) {
+  (void)state;
+  expect_encoded("\"\\u20AC\\u00E9\\uFFFD\"", "\"\xe2\x82\xac\xc3\xa9\xef\xbf\xbd\"");
+  expect_encoded("[\"\\u0800\", \"\\u07ff\"]", "[\"\xe0\xa0\x80\",\"\xdf\xbf\"]");
+  expect_encoded("0.12345678901234567890123", "0.12345678901234568");
+  expect_encoded("-1234567890.1234567890123e-5", "-12345.678901234567");
+  char text[12000];
+  size_t n = (size_t)snprintf(text, sizeof text, "1.");
+  for (int i = 0; i < 80; i++)
+    text[n++] = '0';
+  memcpy(text + n, "1e2", 4); /* 85 characters */
+  expect_encoded(text, "100.0");
+  n = 0;
+  text[n++] = '{';
+  for (int i = 0; i < 70; i++) /* 70 keys, 350 tokens */
+    n += (size_t)snprintf(text + n, sizeof text - n, "%s\"k%02d\": [%d, -%d, %d.5]", i ? ", " : "",
+                          i, i, i, i);
+  text[n++] = '}';
+  text[n] = '\0';
+  encoder_takes(text, n);
+  assert_true(parse_agrees(text, n));
+  bg_value *v = bg_json_parse(text, n, NULL);
+  assert_non_null(v);
+  static const char start[] = "{\"k00\":[0,0,0.5],\"k01\":[1,-1,1.5],\"k02\":";
+  assert_memory_equal(bg_json_text(v), start, sizeof start - 1);
+  bg_value_free(v);
+  /* a string of 5000 backslashes and quotes, past the renderer's 4 KB short path */
+  n = 0;
+  text[n++] = '"';
+  for (int i = 0; i < 2500; i++, n += 4)
+    memcpy(text + n, "\\\\\\\"", 4);
+  text[n++] = '"';
+  encoder_takes(text, n);
+  assert_true(parse_agrees(text, n));
+  v = bg_json_parse(text, n, NULL);
+  assert_non_null(v);
+  assert_int_equal(strlen(bg_json_text(v)), n); /* escaped again as it came */
+  assert_memory_equal(bg_json_text(v), text, n);
+  bg_value_free(v);
 }
 
 static void test_nesting_limit_in_text(void **state) {
@@ -213,11 +289,9 @@ static grpc_byte_buffer *response_of(const uint8_t *value, size_t size, size_t c
   return bb;
 }
 
-/* What a Call does with a JSON reply (client/call.c, decode_response); *fast says whether the
- * bytes went the fast way. */
-static bg_status decode_reply(const uint8_t *value, size_t size, size_t cut, bool *fast,
-                              bg_value **out, bg_error *err) {
-  grpc_byte_buffer *bb = response_of(value, size, cut);
+/* What a Call does with a JSON reply (client/call.c, decode_response), taking `bb`; *fast says
+ * whether the bytes went the fast way. */
+static bg_status decode_buffer(grpc_byte_buffer *bb, bool *fast, bg_value **out, bg_error *err) {
   *out = NULL;
   bg_status st = bgi_json_reply_decode(&bentoml__grpc__v1__response__descriptor, bb, out, err);
   *fast = st != BG_ERR_UNSUPPORTED;
@@ -237,6 +311,11 @@ static bg_status decode_reply(const uint8_t *value, size_t size, size_t cut, boo
     st = bgi_descriptor_decode(&bgi_json_descriptor, NULL, &content, &ctx, out, err);
   protobuf_c_message_free_unpacked(msg, NULL);
   return st;
+}
+
+static bg_status decode_reply(const uint8_t *value, size_t size, size_t cut, bool *fast,
+                              bg_value **out, bg_error *err) {
+  return decode_buffer(response_of(value, size, cut), fast, out, err);
 }
 
 /* The reply agrees with the tree-based reader; `fast_expected`: it went the fast way.
@@ -342,6 +421,11 @@ static void test_unusual_or_bad_bytes(void **state) {
   REPLY(false, NULL, 0x2a, 0x02, 0x08, 0x01);                          /* fields as a varint */
   REPLY(false, NULL, 0x20);                                            /* varint cut short */
   REPLY(false, NULL, 0x20, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01);
+  REPLY(false, NULL, 0x1a, 0x80, 0x01, 'x');        /* a two-byte length past the end */
+  REPLY(false, NULL, 0x1a, 0x80);                   /* a length cut short */
+  REPLY(false, NULL, 0x32, 0x03, 0x0a, 0x81, 0x80); /* ... inside a list */
+  REPLY(false, NULL, 0x2a, 0x0d, 0x0a, 0x0b, 0x12, 0x09, 0x11, 0, 0, 0, 0, 0, 0, 0xf8,
+        0x7f); /* NaN as a member's value */
   /* taken by the tree-based reader only, with its meaning: unknown fields, members twice,
    * a bool as bytes (protobuf-c reads it) */
   REPLY(false, "false", 0x22, 0x00);
@@ -350,7 +434,8 @@ static void test_unusual_or_bad_bytes(void **state) {
   REPLY(false, "\"b\"", 0x1a, 0x01, 'a', 0x1a, 0x01, 'b'); /* the last member wins */
   REPLY(false, "2.0", 0x20, 0x01, 0x11, 0, 0, 0, 0, 0, 0, 0, 0x40);
   REPLY(false, "{\"k\":\"v\"}", 0x2a, 0x0d, 0x0a, 0x0b, 0x0a, 0x01, 'j', 0x0a, 0x01, 'k', 0x12,
-        0x03, 0x1a, 0x01, 'v'); /* the key twice: the last */
+        0x03, 0x1a, 0x01, 'v');                                    /* the key twice: the last */
+  REPLY(false, "{\"\":null}", 0x2a, 0x04, 0x0a, 0x02, 0x1a, 0x00); /* an unknown entry field */
 }
 
 /* Nested lists: each level a Value and a ListValue (two levels as the reader counts). */
@@ -410,7 +495,83 @@ static void test_nesting_limit_on_the_wire(void **state) {
   text = reply_agrees(edge, size, true);
   assert_non_null(text);
   free(text);
+  edge[size - 2] = 0x2a; /* an empty struct there is not: a Struct counts, a ListValue not */
+  expect_reply(edge, size, false, NULL);
   free(edge);
+}
+
+/* `n` bytes of `msg` as a one-slice byte buffer. */
+static grpc_byte_buffer *buffer_of(const uint8_t *msg, size_t n) {
+  grpc_slice slice = grpc_slice_from_copied_buffer((const char *)msg, n);
+  grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&slice, n ? 1 : 0);
+  grpc_slice_unref(slice);
+  return bb;
+}
+
+/* Replies that are not exactly Response{json}: left to protobuf-c, which reads them. */
+static void test_replies_not_only_json(void **state) {
+  (void)state;
+  static const uint8_t json_then_unknown[] = {0x42, 0x02, 0x20, 0x01, 0x78, 0x01};
+  static const uint8_t text_reply[] = {0x3a, 0x02, 'h', 'i'};
+  bool fast;
+  bg_value *v;
+  bg_error err;
+  /* the json field, then an unknown one (a newer server's): the value as protobuf-c read it */
+  assert_int_equal(
+      decode_buffer(buffer_of(json_then_unknown, sizeof json_then_unknown), &fast, &v, &err),
+      BG_OK);
+  assert_false(fast);
+  assert_string_equal(bg_json_text(v), "true");
+  bg_value_free(v);
+  /* no bytes at all, and a text reply where JSON is expected: the server's fault */
+  assert_int_equal(decode_buffer(buffer_of(NULL, 0), &fast, &v, &err), BG_ERR_PROTOCOL);
+  assert_false(fast);
+  assert_null(v);
+  assert_int_equal(err.code, BG_ERR_PROTOCOL);
+  assert_int_equal(decode_buffer(buffer_of(text_reply, sizeof text_reply), &fast, &v, &err),
+                   BG_ERR_PROTOCOL);
+  assert_false(fast);
+  assert_null(v);
+  assert_int_equal(err.code, BG_ERR_PROTOCOL);
+}
+
+/* The renderer gets only bytes the encoder wrote or the checker took; given others it renders
+ * nothing (NULL) and reads no byte past them (the ASan build checks). */
+static void test_render_refuses_bytes_of_no_json_value(void **state) {
+  (void)state;
+  static const struct {
+    const char *what;
+    uint8_t bytes[8];
+    size_t size;
+  } cases[] = {
+      {"a bool cut short", {0x20}, 1},
+      {"a number cut short", {0x11, 0, 0, 0}, 4},
+      {"a string longer than the bytes", {0x1a, 0x05, 'a'}, 3},
+      {"an unknown field", {0x38, 0x01}, 2},
+      {"a list item of another field", {0x32, 0x02, 0x12, 0x00}, 4},
+      {"a list item longer than the list", {0x32, 0x02, 0x0a, 0x05}, 4},
+      {"a struct entry of another field", {0x2a, 0x02, 0x12, 0x00}, 4},
+      {"a key longer than its entry", {0x2a, 0x04, 0x0a, 0x02, 0x0a, 0x05}, 6},
+      {"a bad value inside a list", {0x32, 0x03, 0x0a, 0x01, 0x38}, 5},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    uint8_t *copy = malloc(cases[i].size); /* exactly as long: a read past it is caught */
+    assert_non_null(copy);
+    memcpy(copy, cases[i].bytes, cases[i].size);
+    bgi_json_wire wire = {.bytes = copy, .size = cases[i].size};
+    for (int indent = 0; indent <= 2; indent += 2) {
+      char *text = bgi_json_render(&wire, indent);
+      if (text)
+        fail_msg("%s, indent %d: rendered as %s", cases[i].what, indent, text);
+    }
+    free(copy);
+  }
+  /* the same shapes well formed render */
+  static const uint8_t good[] = {0x32, 0x04, 0x0a, 0x02, 0x20, 0x01};
+  bgi_json_wire wire = {.bytes = good, .size = sizeof good};
+  char *text = bgi_json_render(&wire, 0);
+  assert_string_equal(text, "[true]");
+  free(text);
 }
 
 /* What the library sends comes back as the same text, numbers as the wire's doubles. */
@@ -552,10 +713,13 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_kind_from_text),
       cmocka_unit_test(test_refused_text),
+      cmocka_unit_test(test_uncommon_text),
       cmocka_unit_test(test_nesting_limit_in_text),
       cmocka_unit_test(test_every_kind_from_the_wire),
       cmocka_unit_test(test_unusual_or_bad_bytes),
       cmocka_unit_test(test_nesting_limit_on_the_wire),
+      cmocka_unit_test(test_replies_not_only_json),
+      cmocka_unit_test(test_render_refuses_bytes_of_no_json_value),
       cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_long_strings_with_escapes),
       cmocka_unit_test(test_long_lengths_at_every_level),
