@@ -98,6 +98,20 @@ _SHAPES: dict = {}  # shape tuple -> its int64_t[] (the library copies shapes): 
 _ANY_BYTES = ctypes.c_char * 0  # from_buffer(arr): a pointer to a writable array's buffer
 
 
+def borrow_ndarray(arr: np.ndarray) -> Optional[int]:
+    """The common case of Encoder.ndarray, without an Encoder: a value borrowing `arr`'s own
+    buffer when it is C-contiguous, aligned, writable and of a native NDArray dtype, or None
+    (Encoder.ndarray then converts it, or words the error). The caller keeps `arr` alive and
+    unchanged until it frees the value."""
+    code = TO_BG.get(arr.dtype)  # None for other dtypes and non-native byte orders
+    if code is not None and arr.flags.num & _BORROWABLE == _BORROWABLE:
+        # the address through ctypes' from_buffer: a fifth of arr.ctypes.data's cost (which
+        # builds numpy's ctypes helper object)
+        return _lib.quick.bg_ndarray_borrow(code, _shape_array(arr.shape), arr.ndim,
+                                            _ANY_BYTES.from_buffer(arr), arr.size, None) or None
+    return None
+
+
 def _shape_array(shape: tuple):
     c = _SHAPES.get(shape)
     if c is None:
@@ -164,15 +178,10 @@ class Encoder:
           structured, other objects) has no NDArray field and raises InvalidArgumentError
           naming the dtype, before anything is sent.
         """
-        code = TO_BG.get(arr.dtype)  # None for other dtypes and non-native byte orders
-        if code is not None and arr.flags.num & _BORROWABLE == _BORROWABLE:
-            # the common case, sent from its own buffer; the address through ctypes'
-            # from_buffer (a fifth of arr.ctypes.data's cost, which builds numpy's helper)
-            value = _lib.quick.bg_ndarray_borrow(code, _shape_array(arr.shape), arr.ndim,
-                                                 _ANY_BYTES.from_buffer(arr), arr.size, None)
-            if value:
-                self.keep.append(arr)
-                return value  # else: the general path below words the error
+        value = borrow_ndarray(arr)
+        if value is not None:
+            self.keep.append(arr)
+            return value
         lib, err = self.lib, _lib.Error()
         if arr.dtype.kind == "O" and all(isinstance(s, str) for s in arr.flat):
             arr = arr.astype(str)

@@ -13,7 +13,9 @@ import threading
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _lib
-from ._values import Encoder, take_output
+import numpy as np
+
+from ._values import Encoder, borrow_ndarray, take_output
 from .errors import InvalidArgumentError, forked, from_error, with_advice
 
 PathOrPem = Union[str, os.PathLike, bytes]
@@ -349,18 +351,25 @@ class Client(_ClientBase):
         # The common case: no per-call options. Everything per API and per client was made
         # once (_plan, the client's call options); per call: the input value, the call, the
         # output (bench/RESULTS.md "Python binding: per-call overhead").
-        lib, (name, fn, api) = self._lib, plan
+        lib, (name, fn, api, ndarray_in) = self._lib, plan
         co = self._co_plain if route < 0 else self._watching(route)
-        enc = Encoder(lib)
-        value = enc.encode_kind(inp, api._in_kind, api.input_attrs) if api is not None \
-            else enc.by_type(inp)
+        # a numpy array that can be sent as it is (inp keeps it alive through the call)
+        value = borrow_ndarray(inp) if ndarray_in and type(inp) is np.ndarray else None
+        enc = None
+        if value is None:
+            enc = Encoder(lib)
+            value = enc.encode_kind(inp, api._in_kind, api.input_attrs) if api is not None \
+                else enc.by_type(inp)
         err, out = _lib.Error(), ctypes.c_void_p()
         try:
             args = (handle, name, value, ctypes.byref(out), co, ctypes.byref(err))
             rc = _run_watching(lib, route, fn, args, err, out) if route >= 0 \
                 else _run_plain(lib, fn, args, out)
         finally:
-            enc.free(value)
+            if enc is None:
+                _lib.quick.bg_value_free(value)
+            else:
+                enc.free(value)
         if rc != 0:
             raise from_error(lib, err)
         if api is None:
@@ -368,13 +377,15 @@ class Client(_ClientBase):
         return take_output(lib, out.value, api.output, api.output_attrs)
 
     def _plan(self, api_name: str) -> tuple:
-        """(name as bytes, the library function, Api or None) for calls of `api_name`; kept
+        """(name as bytes, the library function, Api or None, whether the input is a
+        NumpyNdarray) for calls of `api_name`; kept
         for the APIs the server listed (and every name of a client opened without
         discovery), so that typos do not fill the table."""
         lib = self._lib
         api = self.apis.get(api_name)
         raw = (api is None and not self._discovered) or (api is not None and not api.supported)
-        plan = (api_name.encode(), lib.bg_client_call_raw if raw else lib.bg_client_call, api)
+        plan = (api_name.encode(), lib.bg_client_call_raw if raw else lib.bg_client_call, api,
+                api is not None and api._in_kind == "NumpyNdarray")
         if (api is not None or not self._discovered) and len(self._plans) < 4096:
             self._plans[api_name] = plan
         return plan
@@ -403,7 +414,7 @@ class Client(_ClientBase):
     def _call_with_options(self, handle, plan, api_name, inp, route, kw) -> Any:
         """Client.call with per-call options (or, when someone else's wake-up fd is set,
         through the helper thread): the options are made for this call."""
-        lib, (name, fn, _) = self._lib, plan
+        lib, (name, fn, _, _) = self._lib, plan
         token = lib.bg_cancel_token_new() if route == _HELPER else None
         try:
             enc, value, co, api = self._prepare(api_name, inp, kw, cancel=token)
