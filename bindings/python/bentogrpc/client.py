@@ -12,9 +12,9 @@ import signal
 import threading
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from . import _lib
 import numpy as np
 
+from . import _lib
 from ._values import Encoder, borrow_ndarray, take_output
 from .errors import InvalidArgumentError, forked, from_error, with_advice
 
@@ -202,8 +202,7 @@ class _ClientBase:
                 raise exc
             raise with_advice(exc, _no_discovery_advice(lib.bg_error_reason(ctypes.byref(err))))
         self._discovered = discover
-        # api name -> (name as bytes, bg_client_call or _raw, Api or None): Client.call's
-        # per-API work done once
+        # api name -> Client._plan's tuple: Client.call's per-API work, done once
         self._plans: Dict[str, tuple] = {}
         # the client-wide call options (headers, validate=False), made once: None when there
         # are none; the same with the wake-up pipe watched, made at the first call that
@@ -378,9 +377,8 @@ class Client(_ClientBase):
 
     def _plan(self, api_name: str) -> tuple:
         """(name as bytes, the library function, Api or None, whether the input is a
-        NumpyNdarray) for calls of `api_name`; kept
-        for the APIs the server listed (and every name of a client opened without
-        discovery), so that typos do not fill the table."""
+        NumpyNdarray) for calls of `api_name`; kept for the APIs the server listed (and every
+        name of a client opened without discovery), so that typos do not fill the table."""
         lib = self._lib
         api = self.apis.get(api_name)
         raw = (api is None and not self._discovered) or (api is not None and not api.supported)
