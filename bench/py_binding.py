@@ -1,11 +1,13 @@
 """The Python package (bindings/python) as a benchmark contender, next to py_client.py's
 grpcio: same bench_server, workloads (NumpyNdarray "echo" of 1×N float32; df10k, a
 pandas.DataFrame of 10 000 rows × 8 columns through PandasDataFrame "echo_df"; text4k, a 4 KB
-str through Text "echo_text") and JSON result line. One call in flight: blocking Client.call; N: AsyncClient with N calls kept in flight
+str through Text "echo_text"; json, bench/payload.json's 1 KB document, a dict, through JSON
+"echo_json") and JSON result line. One call in flight: blocking Client.call; N: AsyncClient with N calls kept in flight
 on one asyncio loop (the library's eventfd via add_reader).
 
-usage: /usr/bin/python3 py_binding.py --url HOST:PORT --workload small|1m|df10k|text4k [--inflight N]
-       [--seconds S] [--warmup-seconds S] [--min-calls N] [--server-pid PID]
+usage: /usr/bin/python3 py_binding.py --url HOST:PORT --workload small|1m|df10k|text4k|json
+       [--inflight N] [--seconds S] [--warmup-seconds S] [--min-calls N] [--server-pid PID]
+       [--payload-json FILE (json; default bench/payload.json)]
 (the package: on sys.path or installed; the library: BENTOGRPC_LIBRARY)
 """
 import argparse
@@ -23,7 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import bentogrpc  # noqa: E402
 from py_client import SIZES, Workload, pct, snapshot  # noqa: E402
 
-OTHER = ("df10k", "text4k")  # workloads beyond SIZES, built by py_client.Workload
+OTHER = ("df10k", "text4k", "json")  # workloads beyond SIZES, built by py_client.Workload
 
 
 def make(n):
@@ -34,19 +36,22 @@ class Input:
     """The call's API, its input (the same object every call, as a caller's data) and the
     check of the reply."""
 
-    def __init__(self, name):
+    def __init__(self, name, payload_json=None):
         if name in SIZES:
             self.api, self.obj = "echo", make(SIZES[name])
             self.payload_bytes = self.obj.nbytes
         else:
-            w = Workload(None, name, None)
+            w = Workload(None, name, payload_json)
             self.api, self.payload_bytes = w.api, w.payload_bytes
-            self.obj = w.df if name == "df10k" else w.text
+            self.obj = {"df10k": lambda: w.df, "text4k": lambda: w.text,
+                        "json": lambda: w.doc}[name]()
 
     def __call__(self, out):  # True when `out` is the echo
         a = self.obj
         if self.api == "echo_text":
             return out == a
+        if self.api == "echo_json":  # as cheap as py_client.py's check: the same keys
+            return type(out) is dict and out.keys() == a.keys()
         if self.api == "echo_df":
             return list(out.columns) == list(a.columns) and len(out) == len(a) and all(
                 out[c].iloc[r] == a[c].iloc[r] for c in a.columns
@@ -112,9 +117,10 @@ def main():
     ap.add_argument("--server-pid", type=int, default=0)
     ap.add_argument("--direct", action="store_true",
                     help="Client(interruptible=False): Ctrl-C does not cancel calls")
-    ap.add_argument("--payload-json")  # accepted for run.sh's common command line; unused
+    ap.add_argument("--payload-json", default=os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "payload.json"))  # the json workload's
     args = ap.parse_args()
-    inp = Input(args.workload)
+    inp = Input(args.workload, args.payload_json)
     if args.inflight == 1:
         with bentogrpc.Client.from_url(args.url, interruptible=not args.direct) as client:
             lat, s0, s1 = run_blocking(client, inp, args)

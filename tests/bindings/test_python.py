@@ -204,6 +204,60 @@ class Sync(unittest.TestCase):
         big = np.random.default_rng(1).random(1 << 20)
         np.testing.assert_array_equal(self.client.echo_ndarray(big), big)
 
+    def test_read_only_and_unaligned_inputs(self):
+        """Arrays that cannot be borrowed as they are (read-only, unaligned, non-native byte
+        order) take the converting path and arrive unchanged."""
+        ro = np.frombuffer(np.arange(6, dtype=np.float32).tobytes(), np.float32).reshape(2, 3)
+        self.assertFalse(ro.flags.writeable)
+        np.testing.assert_array_equal(self.client.echo_ndarray(ro), ro)
+        raw = np.zeros(4 * 8 + 1, dtype=np.uint8)
+        odd = raw[1:].view(np.float64)  # one byte past an aligned start
+        odd[:] = [1.5, -2.0, 3.25, 4.0]
+        self.assertFalse(odd.flags.aligned)
+        np.testing.assert_array_equal(self.client.echo_ndarray(odd), odd)
+        big_endian = np.arange(5, dtype=">i8")
+        np.testing.assert_array_equal(self.client.echo_ndarray(big_endian), big_endian)
+
+    def test_client_wide_options_without_per_call_options(self):
+        """A call without per-call options uses the client's own options, made once: its
+        headers and validate=False hold on the main thread (where the call also watches the
+        wake-up pipe) and on other threads, call after call; per-call options still apply."""
+        with bentogrpc.Client.from_url(URL, headers={"x-echo": "wide"}, validate=False) as c:
+            seen = {}
+
+            def run(where):
+                try:
+                    c.echo_ndarray_enforce_shape(np.ones(4))  # not checked here: the server
+                    refused = None
+                except bentogrpc.ServerError as e:
+                    refused = e.grpc_status_name
+                seen[where] = [c.echo_metadata("") for _ in range(3)] + [refused]
+
+            run("main")
+            t = threading.Thread(target=run, args=("thread",))
+            t.start()
+            t.join(30)
+            self.assertEqual(seen, {"main": ["wide"] * 3 + ["INVALID_ARGUMENT"],
+                                    "thread": ["wide"] * 3 + ["INVALID_ARGUMENT"]})
+            with self.assertRaises(bentogrpc.InvalidArgumentError):  # checked again per call
+                c.echo_ndarray_enforce_shape(np.ones(4), validate=True)
+            self.assertEqual(c.echo_metadata(""), "wide")
+        with self.assertRaises(bentogrpc.InvalidArgumentError) as cm:  # closed
+            c.echo_metadata("")
+        self.assertIn("closed", cm.exception.message)
+
+    def test_unknown_api_names_are_not_kept(self):
+        """Client.call keeps its per-API preparation for the server's APIs only: calling
+        names the server does not have (typos, generated names) does not grow it."""
+        c = self.client
+        c.bonjour("x")
+        kept = set(c._plans)
+        for i in range(50):
+            with self.assertRaises(bentogrpc.UnknownApiError):
+                c.call(f"no_such_api_{i}", np.ones(1))
+        self.assertEqual(set(c._plans), kept)
+        self.assertIn("bonjour", kept)
+
     def test_output_owns_library_buffer_writable(self):
         y = self.client.echo_ndarray(np.arange(8, dtype=np.int64).reshape(2, 4))
         self.assertTrue(y.flags.writeable)

@@ -32,6 +32,8 @@ NDARRAY, SERIES, DATAFRAME, JSON, TEXT, FILE, MULTIPART, BYTES = range(1, 9)
 DTYPES = {1: np.float32, 2: np.float64, 3: np.bool_, 4: np.int32, 5: np.int64, 6: np.uint32,
           7: np.uint64}
 TO_BG = {np.dtype(v): k for k, v in DTYPES.items()}
+NP_DTYPES = {k: np.dtype(v) for k, v in DTYPES.items()}  # bg_dtype -> numpy dtype
+TYPESTRS = {k: v.str for k, v in NP_DTYPES.items()}  # bg_dtype -> __array_interface__ typestr
 STRING = 8
 # Series have no unsigned or narrow integer fields: widen like pandas would.
 SERIES_WIDEN = {np.dtype(np.int8): np.int64, np.dtype(np.int16): np.int64,
@@ -69,7 +71,7 @@ class OwnedValue:
     """Owns one bg_value; numpy arrays made from its buffers keep it alive as their base."""
 
     def __init__(self, lib, ptr: int):
-        self._lib, self.ptr = lib, ptr
+        self._lib, self.ptr = _lib.quick or lib, ptr
 
     def __del__(self):
         if self.ptr:
@@ -78,12 +80,45 @@ class OwnedValue:
 
 
 class _Buffer:
-    """__array_interface__ over a writable address, keeping `owner` alive (array.base)."""
+    """__array_interface__ over a writable address, keeping `owner` alive (array.base).
+    (A ctypes char array from_address would be cheaper to wrap, but ctypes keeps every
+    array type it makes, one per distinct size, for the life of the process.)"""
 
-    def __init__(self, owner: OwnedValue, address: int, shape, dtype: np.dtype):
+    def __init__(self, owner: OwnedValue, address: int, shape: tuple, typestr: str):
         self.owner = owner
-        self.__array_interface__ = {"data": (address, False), "shape": tuple(shape),
-                                    "typestr": dtype.str, "version": 3}
+        self.__array_interface__ = {"data": (address, False), "shape": shape,
+                                    "typestr": typestr, "version": 3}
+
+
+# numpy's NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED | NPY_ARRAY_WRITEABLE (ndarray.flags.num):
+# an array Encoder.ndarray borrows without looking further (ctypes' from_buffer wants it
+# writable)
+_BORROWABLE = 0x0001 | 0x0100 | 0x0400
+_SHAPES: dict = {}  # shape tuple -> its int64_t[] (the library copies shapes): few distinct
+_ANY_BYTES = ctypes.c_char * 0  # from_buffer(arr): a pointer to a writable array's buffer
+
+
+def borrow_ndarray(arr: np.ndarray) -> Optional[int]:
+    """The common case of Encoder.ndarray, without an Encoder: a value borrowing `arr`'s own
+    buffer when it is C-contiguous, aligned, writable and of a native NDArray dtype, or None
+    (Encoder.ndarray then converts it, or words the error). The caller keeps `arr` alive and
+    unchanged until it frees the value."""
+    code = TO_BG.get(arr.dtype)  # None for other dtypes and non-native byte orders
+    if code is not None and arr.flags.num & _BORROWABLE == _BORROWABLE:
+        # the address through ctypes' from_buffer: a fifth of arr.ctypes.data's cost (which
+        # builds numpy's ctypes helper object)
+        return _lib.quick.bg_ndarray_borrow(code, _shape_array(arr.shape), arr.ndim,
+                                            _ANY_BYTES.from_buffer(arr), arr.size, None) or None
+    return None
+
+
+def _shape_array(shape: tuple):
+    c = _SHAPES.get(shape)
+    if c is None:
+        if len(_SHAPES) >= 256:  # a caller of ever-new shapes: start over
+            _SHAPES.clear()
+        c = _SHAPES[shape] = (ctypes.c_int64 * max(len(shape), 1))(*shape)
+    return c
 
 
 def _check(lib, ptr, err):
@@ -107,7 +142,7 @@ class Encoder:
         self.keep: List[Any] = []
 
     def free(self, value):
-        self.lib.bg_value_free(value)
+        _lib.quick.bg_value_free(value)
         self.keep.clear()
 
     # --- arrays
@@ -155,6 +190,10 @@ class Encoder:
           structured, other objects) has no NDArray field and raises InvalidArgumentError
           naming the dtype, before anything is sent.
         """
+        value = borrow_ndarray(arr)
+        if value is not None:
+            self.keep.append(arr)
+            return value
         lib, err = self.lib, _lib.Error()
         if arr.dtype.kind == "O" and all(isinstance(s, str) for s in arr.flat):
             arr = arr.astype(str)
@@ -174,13 +213,12 @@ class Encoder:
         # returns `arr` itself when it already is C-contiguous, aligned and native.
         # (the test first: np.require itself costs ~2 µs, a tenth of a small call's overhead)
         flags = arr.flags
-        if not (native is arr.dtype and flags["C_CONTIGUOUS"] and flags["ALIGNED"]):
+        if not (native is arr.dtype and flags.c_contiguous and flags.aligned):
             arr = np.require(arr, dtype=native, requirements=["C_CONTIGUOUS", "ALIGNED"])
         self.keep.append(arr)
-        shape = (ctypes.c_int64 * max(arr.ndim, 1))(*arr.shape)
-        return _check(lib, lib.bg_ndarray_borrow(TO_BG[native], shape, arr.ndim,
-                                                 arr.ctypes.data, arr.size, ctypes.byref(err)),
-                      err)
+        return _check(lib, lib.bg_ndarray_borrow(TO_BG[native], _shape_array(arr.shape),
+                                                 arr.ndim, arr.ctypes.data, arr.size,
+                                                 ctypes.byref(err)), err)
 
     def _string_block(self, arr: np.ndarray):
         """A str (or all-str object) array as one UTF-8 block, a NUL after each element, built
@@ -244,12 +282,13 @@ class Encoder:
     # --- scalars and blobs
     def json(self, obj) -> int:
         lib, err = self.lib, _lib.Error()
-        if pd is not None and isinstance(obj, (pd.DataFrame, pd.Series)):
+        if type(obj) not in (dict, list) and pd is not None \
+                and isinstance(obj, (pd.DataFrame, pd.Series)):
             text = obj.to_json()
         else:
-            text = json.dumps(obj, default=_json_default, allow_nan=False)
+            text = _json_encode(obj)
         data = text.encode()
-        return _check(lib, lib.bg_json_parse(data, len(data), ctypes.byref(err)), err)
+        return _check(lib, _lib.quick.bg_json_parse(data, len(data), ctypes.byref(err)), err)
 
     def text(self, s: str) -> int:
         lib, err = self.lib, _lib.Error()
@@ -306,8 +345,13 @@ class Encoder:
 
     # --- dispatch
     def encode(self, obj, descriptor: Optional[str], attrs: dict) -> int:
-        d = (descriptor or "").rsplit(".", 1)[-1]
+        return self.encode_kind(obj, (descriptor or "").rsplit(".", 1)[-1], attrs)
+
+    def encode_kind(self, obj, d: str, attrs: dict) -> int:
+        """encode() by the descriptor's last name component (`d`: "NumpyNdarray", ...)."""
         if d == "NumpyNdarray":
+            if type(obj) is np.ndarray:  # np.asarray would return it as is, at a cost
+                return self.ndarray(obj)
             return self.ndarray(np.asarray(obj))
         if d == "JSON":
             return self.json(obj)
@@ -353,21 +397,31 @@ def _json_default(obj):
     raise TypeError(f"{type(obj).__name__} is not JSON serializable")
 
 
+# json.dumps(obj, default=_json_default, allow_nan=False) without making an encoder per call;
+# compact separators: the library reads the text once, and blanks are only more to read
+_json_encode = json.JSONEncoder(default=_json_default, allow_nan=False,
+                                separators=(",", ":")).encode
+
+
 # ------------------------------------------------------------------------------ decoding
 
 def _array(lib, owner: OwnedValue, ptr: int, series: bool, as_objects: bool = False):
     """The elements of an ndarray or series value as a numpy array: numbers over the value's
     own buffer (no copy), strings as str (``as_objects``: an object array, what pandas keeps
     str columns in)."""
+    q = _lib.quick  # accessors only: called with the GIL held
     if series:
-        dtype, count = lib.bg_series_dtype(ptr), lib.bg_series_count(ptr)
-        shape, mut, data = (count,), lib.bg_series_data_mut, lib.bg_series_data
+        dtype, count = q.bg_series_dtype(ptr), q.bg_series_count(ptr)
+        shape, address = (count,), q.bg_series_data_mut(ptr)
     else:
-        dtype, count = lib.bg_ndarray_dtype(ptr), lib.bg_ndarray_count(ptr)
-        sp = lib.bg_ndarray_shape(ptr)
-        shape = tuple(sp[i] for i in range(lib.bg_ndarray_ndim(ptr)))
-        mut, data = lib.bg_ndarray_data_mut, lib.bg_ndarray_data
-    if dtype == STRING:
+        dtype, ndim, address = q.bg_ndarray_dtype(ptr), q.bg_ndarray_ndim(ptr), \
+            q.bg_ndarray_data_mut(ptr)
+        shape = tuple(q.bg_ndarray_shape(ptr)[:ndim]) if ndim else ()
+        count = 1
+        for d in shape:  # cheaper than one more call (bg_ndarray_count)
+            count *= d
+    if dtype == STRING:  # data_mut is NULL for strings (their pointers are the library's)
+        items = None
         if series and count:  # a decoded column: its strings in one block, converted at once
             size = ctypes.c_size_t()
             block = lib.bg_series_string_block(ptr, ctypes.byref(size))
@@ -375,32 +429,26 @@ def _array(lib, owner: OwnedValue, ptr: int, series: bool, as_objects: bool = Fa
                 items = str((ctypes.c_char * size.value).from_address(block),
                             "utf-8").split("\0")  # decoded in place, no bytes copy
                 items.pop()  # after the last NUL
-                if as_objects:  # what pandas holds str in: no second conversion
-                    out = np.empty(count, dtype=object)
-                    out[:] = items
-                    return out
-                return np.array(items, dtype=str)
-        base = data(ptr)
-        ptrs = (ctypes.c_char_p * count).from_address(base) if count else []
-        items = [s.decode() for s in ptrs]
-        if as_objects:
+        if items is None:
+            address = (q.bg_series_data if series else q.bg_ndarray_data)(ptr)
+            ptrs = (ctypes.c_char_p * count).from_address(address) if count else []
+            items = [s.decode() for s in ptrs]
+        if as_objects:  # what pandas holds str in: no second conversion
             out = np.empty(count, dtype=object)
             out[:] = items
             return out.reshape(shape)
         return np.array(items, dtype=str).reshape(shape)
-    npdtype = np.dtype(DTYPES[dtype])
-    address = mut(ptr)
     if not address:  # no elements
-        return np.zeros(shape, dtype=npdtype)
-    return np.asarray(_Buffer(owner, address, shape, npdtype))
+        return np.zeros(shape, dtype=NP_DTYPES[dtype])
+    return np.asarray(_Buffer(owner, address, shape, TYPESTRS[dtype]))
 
 
 def decode(lib, owner: OwnedValue, ptr: int, descriptor: Optional[str] = None,
            attrs: Optional[dict] = None):
-    kind = lib.bg_value_get_kind(ptr)
-    d = (descriptor or "").rsplit(".", 1)[-1]
+    kind = _lib.quick.bg_value_get_kind(ptr)
     if kind == NDARRAY:
         return _array(lib, owner, ptr, False)
+    d = (descriptor or "").rsplit(".", 1)[-1]
     if kind == SERIES:
         arr = _array(lib, owner, ptr, True, as_objects=pd is not None)
         return pd.Series(arr, copy=False) if pd is not None else arr
@@ -412,9 +460,10 @@ def decode(lib, owner: OwnedValue, ptr: int, descriptor: Optional[str] = None,
                 lib, owner, lib.bg_dataframe_column_at(ptr, i), True, as_objects=pd is not None)
         return pd.DataFrame(cols, copy=False) if pd is not None else cols
     if kind == JSON:
-        return json.loads(lib.bg_json_text(ptr).decode())
+        return json.loads(_lib.quick.bg_json_text(ptr))  # UTF-8 bytes: json.loads reads them
     if kind == TEXT:
-        return ctypes.string_at(lib.bg_text_data(ptr), lib.bg_text_length(ptr)).decode()
+        q = _lib.quick
+        return ctypes.string_at(q.bg_text_data(ptr), q.bg_text_length(ptr)).decode()
     if kind == FILE:
         size = lib.bg_file_size(ptr)
         data = ctypes.string_at(lib.bg_file_data(ptr), size) if size else b""
@@ -447,4 +496,6 @@ def take_output(lib, ptr: int, descriptor: Optional[str], attrs: Optional[dict])
     """Decodes a call's output; arrays keep the value alive, everything else is copied and
     the value is freed when `owner` goes (at once when nothing refers to it)."""
     owner = OwnedValue(lib, ptr)
+    if _lib.quick.bg_value_get_kind(ptr) == NDARRAY:  # the common case, without decode()
+        return _array(lib, owner, ptr, False)
     return decode(lib, owner, ptr, descriptor, attrs)

@@ -191,6 +191,7 @@ class AsyncClient(_ClientBase):
         handle, self._handle = self._handle, None
         if handle:
             self._lib.bg_client_close(handle)
+        self._free_call_options()
 
     async def close(self) -> None:
         """Closes the client; calls still in flight fail with CancelledError (ours)."""

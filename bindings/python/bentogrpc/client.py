@@ -12,8 +12,10 @@ import signal
 import threading
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
+import numpy as np
+
 from . import _lib
-from ._values import Encoder, take_output
+from ._values import Encoder, borrow_ndarray, take_output
 from .errors import InvalidArgumentError, forked, from_error, with_advice
 
 PathOrPem = Union[str, os.PathLike, bytes]
@@ -51,6 +53,8 @@ class Api:
         self.input_attrs: dict = _args(s(lib.bg_api_input_attributes_json(ptr)))
         self.output_attrs: dict = _args(s(lib.bg_api_output_attributes_json(ptr)))
         self.supported: bool = bool(lib.bg_api_is_supported(ptr))
+        # what the call path needs, computed once: the descriptor's last name component
+        self._in_kind = (self.input or "").rsplit(".", 1)[-1]
 
     def __repr__(self) -> str:
         return f"Api({self.name!r}, {self.input} -> {self.output})"
@@ -168,6 +172,8 @@ class _ClientBase:
 
     _handle = None
     _fork_generation = 0
+    _co_plain = None
+    _co_watch = None
 
     def _open(self, url: str, *, timeout=None, discovery_timeout=None, tls=False,
               root_certs=None, client_cert=None, client_key=None, authority=None,
@@ -196,6 +202,14 @@ class _ClientBase:
                 raise exc
             raise with_advice(exc, _no_discovery_advice(lib.bg_error_reason(ctypes.byref(err))))
         self._discovered = discover
+        # api name -> Client._plan's tuple: Client.call's per-API work, done once
+        self._plans: Dict[str, tuple] = {}
+        # the client-wide call options (headers, validate=False), made once: None when there
+        # are none; the same with the wake-up pipe watched, made at the first call that
+        # watches it: (fd, options)
+        self._co_plain = build_call_options(lib, headers=self._headers,
+                                            validate=None if validate else False)
+        self._co_watch: Optional[tuple] = None
         self._handle = handle
         self.url = url
         self.service_name = lib.bg_client_service_name(handle).decode()
@@ -209,6 +223,14 @@ class _ClientBase:
         """True in a fork()ed child for a client its parent created: the child must not use
         it (its channel and sockets are the parent's)."""
         return self._fork_generation != _lib.fork_generation
+
+    def _free_call_options(self) -> None:
+        """Frees the client's call options (close(); in a forked child, this process's copy)."""
+        co, self._co_plain = self._co_plain, None
+        watch, self._co_watch = self._co_watch, None
+        for c in (co, watch[1] if watch else None):
+            if c:
+                self._lib.bg_call_options_free(c)
 
     def _live(self):
         if self._inherited():
@@ -232,7 +254,8 @@ class _ClientBase:
                                 wait_for_ready=kw.get("wait_for_ready"), cancel=cancel)
         enc = Encoder(lib)
         try:
-            value = enc.encode(inp, api.input if api else None, api.input_attrs if api else {})
+            value = enc.encode_kind(inp, api._in_kind, api.input_attrs) if api \
+                else enc.by_type(inp)
         except BaseException:
             if co:
                 lib.bg_call_options_free(co)
@@ -314,24 +337,95 @@ class Client(_ClientBase):
         input's own type picks the Request field, e.g. bytes -> serialized_bytes.
         Raises a BentoGrpcError subclass (e.g. DeadlineExceededError after ``timeout``
         seconds, ServerError with ``grpc_status``)."""
-        lib, handle = self._lib, self._live()
+        handle = self._handle
+        if not handle or self._fork_generation != _lib.fork_generation:
+            handle = self._live()  # raises: closed, or a parent's client in a forked child
+        plan = self._plans.get(api_name)
+        if plan is None:
+            plan = self._plan(api_name)
         route = _cancel_route() if self._interruptible else _PLAIN
+        if route == _HELPER or timeout is not None or headers is not None \
+                or compression is not None or validate is not None or wait_for_ready is not None:
+            return self._call_with_options(handle, plan, api_name, inp, route, locals())
+        # The common case: no per-call options. Everything per API and per client was made
+        # once (_plan, the client's call options); per call: the input value, the call, the
+        # output (bench/RESULTS.md "Python binding: per-call overhead").
+        lib, (name, fn, api, ndarray_in) = self._lib, plan
+        co = self._co_plain if route < 0 else self._watching(route)
+        # a numpy array that can be sent as it is (inp keeps it alive through the call)
+        value = borrow_ndarray(inp) if ndarray_in and type(inp) is np.ndarray else None
+        enc = None
+        if value is None:
+            enc = Encoder(lib)
+            value = enc.encode_kind(inp, api._in_kind, api.input_attrs) if api is not None \
+                else enc.by_type(inp)
+        err, out = _lib.Error(), ctypes.c_void_p()
+        try:
+            args = (handle, name, value, ctypes.byref(out), co, ctypes.byref(err))
+            rc = _run_watching(lib, route, fn, args, err, out) if route >= 0 \
+                else _run_plain(lib, fn, args, out)
+        finally:
+            if enc is None:
+                _lib.quick.bg_value_free(value)
+            else:
+                enc.free(value)
+        if rc != 0:
+            raise from_error(lib, err)
+        if api is None:
+            return take_output(lib, out.value, None, None)
+        return take_output(lib, out.value, api.output, api.output_attrs)
+
+    def _plan(self, api_name: str) -> tuple:
+        """(name as bytes, the library function, Api or None, whether the input is a
+        NumpyNdarray) for calls of `api_name`; kept for the APIs the server listed (and every
+        name of a client opened without discovery), so that typos do not fill the table."""
+        lib = self._lib
+        api = self.apis.get(api_name)
+        raw = (api is None and not self._discovered) or (api is not None and not api.supported)
+        plan = (api_name.encode(), lib.bg_client_call_raw if raw else lib.bg_client_call, api,
+                api is not None and api._in_kind == "NumpyNdarray")
+        if (api is not None or not self._discovered) and len(self._plans) < 4096:
+            self._plans[api_name] = plan
+        return plan
+
+    def _watching(self, fd: int):
+        """The client's call options with the wake-up pipe's read end `fd` watched (main
+        thread only), made once per fd."""
+        if self._co_plain is None:
+            return _watching_options(self._lib, fd)
+        cached = self._co_watch
+        if cached is not None and cached[0] == fd:
+            return cached[1]
+        lib = self._lib
+        co = build_call_options(lib, headers=self._headers,
+                                validate=None if self._validate else False)
+        try:
+            _set_cancel_fd(lib, co, fd)
+        except BaseException:
+            lib.bg_call_options_free(co)
+            raise
+        self._co_watch = (fd, co)
+        if cached is not None:
+            lib.bg_call_options_free(cached[1])
+        return co
+
+    def _call_with_options(self, handle, plan, api_name, inp, route, kw) -> Any:
+        """Client.call with per-call options (or, when someone else's wake-up fd is set,
+        through the helper thread): the options are made for this call."""
+        lib, (name, fn, _, _) = self._lib, plan
         token = lib.bg_cancel_token_new() if route == _HELPER else None
         try:
-            enc, value, co, api = self._prepare(api_name, inp, locals(), cancel=token)
+            enc, value, co, api = self._prepare(api_name, inp, kw, cancel=token)
             err, out = _lib.Error(), ctypes.c_void_p()
-            raw = (api is None and not self._discovered) or (api is not None and not api.supported)
-            fn = lib.bg_client_call_raw if raw else lib.bg_client_call
             try:
                 if route >= 0:  # watches the wake-up pipe on this thread
                     if co:
                         _set_cancel_fd(lib, co, route)
-                    args = (handle, api_name.encode(), value, ctypes.byref(out),
+                    args = (handle, name, value, ctypes.byref(out),
                             co or _watching_options(lib, route), ctypes.byref(err))
                     rc = _run_watching(lib, route, fn, args, err, out)
                 else:
-                    args = (handle, api_name.encode(), value, ctypes.byref(out), co,
-                            ctypes.byref(err))
+                    args = (handle, name, value, ctypes.byref(out), co, ctypes.byref(err))
                     rc = _run_cancellable(lib, token, fn, args, err) if token \
                         else _run_plain(lib, fn, args, out)
             finally:
@@ -372,6 +466,7 @@ class Client(_ClientBase):
         handle, self._handle = self._handle, None
         if handle:
             self._lib.bg_client_close(handle)
+        self._free_call_options()
 
     def __enter__(self) -> "Client":
         return self
@@ -402,6 +497,8 @@ _SIGINT_BYTE = bytes([signal.SIGINT])
 _wake: Optional[Tuple[int, int]] = None  # the binding's pipe (read end, write end), or None
 _wake_options = None  # bg_call_options watching _wake's read end, for calls without options
 _wake_poll = select.poll()  # _wake's read end: whether there is anything to drain
+# the thread Python runs signal handlers on (a fork()ed child's is the thread that forked)
+_main_ident = threading.main_thread().ident
 _check_signals = ctypes.pythonapi.PyErr_CheckSignals  # runs pending handlers; raises theirs
 _check_signals.restype, _check_signals.argtypes = ctypes.c_int, []
 
@@ -412,7 +509,7 @@ def _cancel_route() -> int:
     and re-installed if someone cleared it), _HELPER or _PLAIN (see above)."""
     global _wake
     # _signal.getsignal: signal.getsignal's conversion to an enum costs microseconds
-    if threading.current_thread() is not threading.main_thread() \
+    if _thread.get_ident() != _main_ident \
             or _signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         return _PLAIN  # KeyboardInterrupt goes to the main thread, and only from that handler
     if _wake is None:
@@ -432,6 +529,8 @@ def _cancel_route() -> int:
     if prev not in (w, -1):  # the user's or asyncio's: give it back (with the default
         signal.set_wakeup_fd(prev)  # warn_on_full_buffer, asyncio's own setting)
         return _HELPER
+    if prev == -1:  # just installed: signals since it was unset wrote no byte, so run
+        _check_signals()  # their handlers now (a SIGINT raises here, before anything is sent)
     return r
 
 
@@ -460,13 +559,14 @@ def _watching_options(lib, fd: int):
 def _run_watching(lib, fd: int, fn, args, err, out) -> int:
     """Runs fn(*args) on this (the main) thread with the wake-up pipe watched. Bytes of signals
     that arrived before are drained first, and their handlers run now (a drained SIGINT raises
-    here, before anything is sent)."""
+    here, before anything is sent). With no byte there, no signal arrived since the last
+    drain (_cancel_route checked when the pipe was just installed): nothing to run."""
     if _wake_poll.poll(0):  # cheaper than a read that fails
         try:
             os.read(fd, 65536)  # a pipe holds 64 KiB: one read empties it
         except BlockingIOError:
             pass
-    _check_signals()
+        _check_signals()
     try:
         rc = fn(*args)
         if rc == _lib.ERR_CANCELLED:
@@ -500,8 +600,9 @@ def _after_fork_in_child() -> None:
     been held at the fork: a new queue, and a new thread at the next call. The wake-up pipe is
     shared with the parent: the child stops using it (a signal to the child must not cancel
     the parent's call, nor the reverse) and makes its own at its next call."""
-    global _jobs, _worker, _wake, _wake_options, _wake_poll
+    global _jobs, _worker, _wake, _wake_options, _wake_poll, _main_ident
     _jobs, _worker = queue.SimpleQueue(), None
+    _main_ident = threading.main_thread().ident  # threading's own after-fork hook ran first
     if _wake is not None:
         r, w = _wake
         _wake, _wake_poll = None, select.poll()
