@@ -112,6 +112,7 @@ typedef struct prefork_watch {
   pthread_cond_t cond;
   bool done;
   bool released;
+  bool said_unreleasable;
 } prefork_watch;
 
 static void *watch_prefork(void *arg) {
@@ -128,8 +129,16 @@ static void *watch_prefork(void *arg) {
     }
     while (!w->done && pthread_cond_timedwait(&w->cond, &w->mu, &until) == 0) {
     }
-    if (!w->done && !w->released)
+    if (!w->done && !w->released) {
       w->released = bgi_grpc_fork_release_prefork();
+      if (!w->released && bgi_grpc_fork_inside_count() < 0 && !w->said_unreleasable) {
+        w->said_unreleasable = true;
+        bgi_log(BG_LOG_WARN,
+                "fork(): gRPC's prefork has taken over %d ms and this build of gRPC gives no "
+                "way to release it; if it never returns, gRPC is deadlocked on its own threads",
+                BGI_FORK_PREFORK_BOUND_MS);
+      }
+    }
   }
   pthread_mutex_unlock(&w->mu);
   return NULL;
@@ -155,7 +164,7 @@ static prefork_outcome guarded_prefork(bool may_retry) {
     hook_prefork();
     return PREFORK_READY;
   }
-  prefork_watch w = {.done = false, .released = false};
+  prefork_watch w = {.done = false, .released = false, .said_unreleasable = false};
   pthread_mutex_init(&w.mu, NULL);
   pthread_condattr_t attr;
   pthread_condattr_init(&attr);
@@ -199,9 +208,13 @@ static prefork_outcome guarded_prefork(bool may_retry) {
             skipped);
   if (!w.released)
     return PREFORK_READY;
-  bool blocked = block_again(give_up);
+  /* its own short window: the prefork's tries and the watchdog's bound may have used the rest */
+  int64_t floor = now_ms() + BGI_FORK_REBLOCK_MS;
+  bool blocked = block_again(give_up > floor ? give_up : floor);
   bgi_log(blocked ? BG_LOG_INFO : BG_LOG_WARN,
-          "fork(): gRPC's prefork was stuck on its executor threads and was released%s",
+          "fork(): gRPC's prefork took over %d ms (blocked by its own threads) and was "
+          "released%s",
+          BGI_FORK_PREFORK_BOUND_MS,
           blocked ? ""
                   : "; other threads stayed inside gRPC, so the child process will not be "
                     "able to use gRPC (the parent is not affected)");

@@ -33,6 +33,8 @@
 /* gRPC's backup poll interval with the poll strategy (fork.c, choose_poll_strategy). */
 #define BGI_FORK_BACKUP_POLL_MS "50"
 /* How long gRPC's own prefork may take before the watchdog releases it (fork.c). */
+/* The least time fork.c gives itself to block gRPC again after releasing its prefork. */
+#define BGI_FORK_REBLOCK_MS 200
 #ifndef BGI_FORK_PREFORK_BOUND_MS /* a debugging build may hold a stuck prefork longer */
 #define BGI_FORK_PREFORK_BOUND_MS 300
 #endif

@@ -29,13 +29,22 @@ static grpc_fork_state state;
 static bool state_found;
 static pthread_once_t find_once = PTHREAD_ONCE_INIT;
 
-/* A function's first instruction, through a PLT slot ("jmp *slot(%rip)") if the address is one. */
+/* Skips "endbr64", which builds with control-flow protection put first in every function. */
+static const unsigned char *after_endbr64(const unsigned char *code) {
+  static const unsigned char endbr64[] = {0xf3, 0x0f, 0x1e, 0xfa};
+  return memcmp(code, endbr64, sizeof endbr64) == 0 ? code + sizeof endbr64 : code;
+}
+
+/* A function's first instruction, through a PLT slot ("jmp *slot(%rip)", "bnd jmp" too) if the
+ * address is one. */
 static const unsigned char *code_of(void (*fn)(void)) {
-  const unsigned char *code = (const unsigned char *)(uintptr_t)fn;
-  if (code[0] == 0xff && code[1] == 0x25) {
+  const unsigned char *code = after_endbr64((const unsigned char *)(uintptr_t)fn);
+  const unsigned char *jmp = code[0] == 0xf2 ? code + 1 : code; /* the bnd prefix */
+  if (jmp[0] == 0xff && jmp[1] == 0x25) {
     int32_t rel;
-    memcpy(&rel, code + 2, sizeof rel);
-    memcpy(&code, code + 6 + rel, sizeof code);
+    memcpy(&rel, jmp + 2, sizeof rel);
+    memcpy(&code, jmp + 6 + rel, sizeof code);
+    code = after_endbr64(code);
   }
   return code;
 }
@@ -51,7 +60,9 @@ static void *rip_target(const unsigned char *disp, const unsigned char *end) {
 /* DoDecExecCtxCount() is one instruction on the count: "lock subq $1, count(%rip); ret".
  * AllowExecCtx() locks the mutex ("lea mu(%rip), %rbx"), wakes the condition variable next to
  * it ("lea 8(%rbx), %rdi"), stores the count ("movq $2, count(%rip)", which must name the same
- * count) and the flag ("movb $1, complete(%rip)"). Anything else: not found. */
+ * count) and the flag ("movb $1, complete(%rip)"). The four must also lie as ExecCtxState lays
+ * them out: the flag, the mutex, the condition variable, the count, 8 bytes apart. Anything
+ * else: not found. */
 static void find_state(void) {
   const unsigned char *dec = code_of(grpc_uncount_exec_ctx);
   static const unsigned char lock_subq[] = {0xf0, 0x48, 0x83, 0x2d};
@@ -73,12 +84,11 @@ static void find_state(void) {
     else if (!complete && p[0] == 0xc6 && p[1] == 0x05 && p[6] == 0x01)
       complete = rip_target(p + 2, p + 7);
   }
-  if (!mu || !complete || !cv_next_to_mu || count_stored != count)
+  if (!mu || !complete || !cv_next_to_mu || count_stored != count ||
+      (char *)mu != (char *)count - 16 || (char *)complete != (char *)count - 24)
     return;
-  state = (grpc_fork_state){.count = count,
-                            .fork_complete = complete,
-                            .mu = mu,
-                            .cv = (gpr_cv *)((char *)mu + sizeof(gpr_mu))};
+  state = (grpc_fork_state){
+      .count = count, .fork_complete = complete, .mu = mu, .cv = (gpr_cv *)((char *)mu + 8)};
   state_found = true;
 }
 

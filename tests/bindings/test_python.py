@@ -78,9 +78,15 @@ def setUpModule():
 
 
 def tearDownModule():
-    for s in SERVERS:
+    for s in SERVERS:  # bounded: a server stuck in its own shutdown must not stall the suite
         s.terminate()
-        s.wait()
+        try:
+            s.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            print(f"test server {s.pid} ({s.args[1:]}) ignored SIGTERM for 15 s: killed",
+                  file=sys.stderr)
+            s.kill()
+            s.wait()
         s.stdout.close()
     shutil.rmtree(PREFIX, ignore_errors=True)
 
@@ -245,6 +251,21 @@ class Sync(unittest.TestCase):
         with self.assertRaises(bentogrpc.InvalidArgumentError) as cm:  # closed
             c.echo_metadata("")
         self.assertIn("closed", cm.exception.message)
+
+    def test_bad_client_wide_header_leaves_no_connection(self):
+        """A client-wide header the library refuses fails Client(...) itself, and the
+        connection made before it was checked is closed, not leaked with its socket."""
+        def fds():
+            return len(os.listdir("/proc/self/fd"))
+        bentogrpc.Client.from_url(URL).close()  # gRPC's own process-wide descriptors first
+        before = fds()
+        for _ in range(5):
+            with self.assertRaises(bentogrpc.InvalidArgumentError):
+                bentogrpc.Client.from_url(URL, headers={"Bad Header": "x"})
+        deadline = time.monotonic() + 5  # a closed channel's socket closes shortly after
+        while fds() > before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertLessEqual(fds(), before)
 
     def test_unknown_api_names_are_not_kept(self):
         """Client.call keeps its per-API preparation for the server's APIs only: calling
@@ -835,4 +856,6 @@ class Async(unittest.TestCase):
 
 
 if __name__ == "__main__":
+    import faulthandler  # a hang shows where it is before ctest's 120 s timeout kills us
+    faulthandler.dump_traceback_later(105, exit=False)
     unittest.main(verbosity=2)

@@ -34,6 +34,7 @@ static void test_watchdog_finds_grpc_inside_count(void **state) {
   assert_int_equal(bgi_grpc_fork_inside_count(), before);
 }
 bool grpc_block_exec_ctx(void) __asm__("_ZN9grpc_core4Fork12BlockExecCtxEv");
+void grpc_allow_exec_ctx(void) __asm__("_ZN9grpc_core4Fork12AllowExecCtxEv");
 
 static atomic_bool entered;
 
@@ -74,7 +75,27 @@ static void test_release_lets_blocked_threads_in_and_keeps_the_count(void **stat
   grpc_count_leave(); /* the prefork's ExecCtx ends: unblocked, nobody inside */
   assert_int_equal(bgi_grpc_fork_inside_count(), 2);
 }
+/* The race the release must lose: the prefork's own ExecCtx has already left (the prefork is
+ * returning, its block "nobody inside"). Releasing then would count an ExecCtx that no longer
+ * exists, and the count would stay one high for good. */
+static void test_release_after_the_prefork_left_does_nothing(void **state) {
+  (void)state;
+  bgi_grpc_init();
+  grpc_count_enter();
+  assert_true(grpc_block_exec_ctx());
+  grpc_count_leave(); /* the prefork's ExecCtx ends */
+  assert_int_equal(bgi_grpc_fork_inside_count(), 0);
+  assert_false(bgi_grpc_fork_release_prefork());
+  assert_int_equal(bgi_grpc_fork_inside_count(), 0);
+  grpc_allow_exec_ctx(); /* what the postfork hooks do first */
+  assert_int_equal(bgi_grpc_fork_inside_count(), 2);
+}
 #else
+static void test_release_after_the_prefork_left_does_nothing(void **state) {
+  (void)state;
+  assert_false(bgi_grpc_fork_release_prefork());
+}
+
 static void test_release_lets_blocked_threads_in_and_keeps_the_count(void **state) {
   (void)state;
   assert_false(bgi_grpc_fork_release_prefork());
@@ -90,6 +111,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_watchdog_finds_grpc_inside_count),
       cmocka_unit_test(test_release_lets_blocked_threads_in_and_keeps_the_count),
+      cmocka_unit_test(test_release_after_the_prefork_left_does_nothing),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

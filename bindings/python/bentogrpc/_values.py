@@ -288,7 +288,9 @@ class Encoder:
         else:
             text = _json_encode(obj)
         data = text.encode()
-        return _check(lib, _lib.quick.bg_json_parse(data, len(data), ctypes.byref(err)), err)
+        # with the GIL held only for short texts: a long parse lets other Python threads run
+        parse = _lib.quick.bg_json_parse if len(data) <= _QUICK_JSON_BYTES else lib.bg_json_parse
+        return _check(lib, parse(data, len(data), ctypes.byref(err)), err)
 
     def text(self, s: str) -> int:
         lib, err = self.lib, _lib.Error()
@@ -397,6 +399,9 @@ def _json_default(obj):
     raise TypeError(f"{type(obj).__name__} is not JSON serializable")
 
 
+# Longest JSON text parsed with the GIL held (~40 µs of parsing; json.dumps took longer).
+_QUICK_JSON_BYTES = 64 * 1024
+
 # json.dumps(obj, default=_json_default, allow_nan=False) without making an encoder per call;
 # compact separators: the library reads the text once, and blanks are only more to read
 _json_encode = json.JSONEncoder(default=_json_default, allow_nan=False,
@@ -426,8 +431,8 @@ def _array(lib, owner: OwnedValue, ptr: int, series: bool, as_objects: bool = Fa
             size = ctypes.c_size_t()
             block = lib.bg_series_string_block(ptr, ctypes.byref(size))
             if block:
-                items = str((ctypes.c_char * size.value).from_address(block),
-                            "utf-8").split("\0")  # decoded in place, no bytes copy
+                # string_at: one bytes copy, but no new ctypes array type per column size
+                items = ctypes.string_at(block, size.value).decode().split("\0")
                 items.pop()  # after the last NUL
         if items is None:
             address = (q.bg_series_data if series else q.bg_ndarray_data)(ptr)

@@ -207,8 +207,12 @@ class _ClientBase:
         # the client-wide call options (headers, validate=False), made once: None when there
         # are none; the same with the wake-up pipe watched, made at the first call that
         # watches it: (fd, options)
-        self._co_plain = build_call_options(lib, headers=self._headers,
-                                            validate=None if validate else False)
+        try:  # a bad client-wide header is refused here: the connection must not outlive it
+            self._co_plain = build_call_options(lib, headers=self._headers,
+                                                validate=None if validate else False)
+        except BaseException:
+            lib.bg_client_close(handle)
+            raise
         self._co_watch: Optional[tuple] = None
         self._handle = handle
         self.url = url
