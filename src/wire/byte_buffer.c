@@ -133,13 +133,17 @@ size_t bgi_wire_string_length(const char *s) {
   return n; /* not from bgi_wire_unpack: its C string is all there is */
 }
 
+bg_status bgi_wire_string_nul_error(size_t index, bg_error *err) {
+  return bgi_fail(err, BG_ERR_PROTOCOL, 0,
+                  "string element %zu in the server's reply contains a NUL byte; string arrays "
+                  "carry NUL-terminated UTF-8 here",
+                  index);
+}
+
 bg_status bgi_wire_strings_check(char *const *strings, size_t count, bg_error *err) {
   for (size_t i = 0; i < count; i++)
     if (bgi_wire_string_length(strings[i]) != strlen(strings[i]))
-      return bgi_fail(err, BG_ERR_PROTOCOL, 0,
-                      "string element %zu in the server's reply contains a NUL byte; string "
-                      "arrays carry NUL-terminated UTF-8 here",
-                      i);
+      return bgi_wire_string_nul_error(i, err);
   return BG_OK;
 }
 

@@ -25,6 +25,10 @@ bg_status bgi_wire_unpack(const ProtobufCMessageDescriptor *descriptor, grpc_byt
  * protobuf_c_empty_string). Bytes up to that length are readable. */
 size_t bgi_wire_string_length(const char *s);
 
+/* The refusal of a reply's string element `index` that holds a NUL byte (BG_ERR_PROTOCOL), in
+ * the words every reader of string arrays uses. */
+bg_status bgi_wire_string_nul_error(size_t index, bg_error *err);
+
 /* BG_ERR_PROTOCOL naming the first of `strings` (from bgi_wire_unpack()) that holds a NUL. */
 bg_status bgi_wire_strings_check(char *const *strings, size_t count, bg_error *err);
 

@@ -25,9 +25,6 @@ bool bgi_ndarray_request_borrowable(const bgi_pb_ndarray *nd) {
   return bgi_ndarray_request_possible(nd) && values_bytes(nd) >= BGI_BORROWED_SEND_MIN_BYTES;
 }
 
-/* int32 and enum values go out as varints of their sign-extended 64-bit value. */
-static uint64_t int32_on_wire(int32_t value) { return (uint64_t)(int64_t)value; }
-
 /* Runs on whichever thread drops gRPC's last reference, often not the caller's (an async
  * client's thread driving gRPC's I/O while a sync call waits). */
 static void on_released(void *user_data) {
@@ -49,10 +46,10 @@ bg_status bgi_ndarray_request_pack(const char *api_name, const bgi_pb_ndarray *n
    * in field-number order as protobuf-c packs: Request{1 api_name, 3 ndarray}, NDArray{1 dtype,
    * 2 shape (packed), 3 float_values | 4 double_values (packed)}. proto3 leaves out a zero
    * dtype, an empty shape and an empty name. */
-  uint64_t dtype = int32_on_wire((int32_t)nd->dtype);
+  uint64_t dtype = bgi_pb_int32_on_wire((int32_t)nd->dtype);
   size_t shape_len = 0;
   for (size_t i = 0; i < nd->n_shape; i++)
-    shape_len += bgi_pb_varint_size(int32_on_wire(nd->shape[i]));
+    shape_len += bgi_pb_varint_size(bgi_pb_int32_on_wire(nd->shape[i]));
   size_t nd_head_len = (dtype ? 1 + bgi_pb_varint_size(dtype) : 0) +
                        (nd->n_shape ? 1 + bgi_pb_varint_size(shape_len) + shape_len : 0) + 1 +
                        bgi_pb_varint_size(values_len);
@@ -79,7 +76,7 @@ bg_status bgi_ndarray_request_pack(const char *api_name, const bgi_pb_ndarray *n
     *p++ = BGI_PB_TAG(BGI_PB_NDARRAY_SHAPE, BGI_PB_LEN);
     p += bgi_pb_put_varint(p, shape_len);
     for (size_t i = 0; i < nd->n_shape; i++)
-      p += bgi_pb_put_varint(p, int32_on_wire(nd->shape[i]));
+      p += bgi_pb_put_varint(p, bgi_pb_int32_on_wire(nd->shape[i]));
   }
   *p++ = is_float ? BGI_PB_TAG(BGI_PB_NDARRAY_FLOAT_VALUES, BGI_PB_LEN)
                   : BGI_PB_TAG(BGI_PB_NDARRAY_DOUBLE_VALUES, BGI_PB_LEN);

@@ -70,15 +70,14 @@ static inline bool bgi_pb_read_varint(const uint8_t **p, const uint8_t *end, uin
   return false;
 }
 
-/* The bytes bgi_pb_put_varint() writes for `value`. */
+/* The bytes bgi_pb_put_varint() writes for `value`: 1 + (bits - 1) / 7, without a loop (the
+ * encoders size every element of a column with it). */
 static inline size_t bgi_pb_varint_size(uint64_t value) {
-  size_t n = 1;
-  while (value > 0x7f) {
-    value >>= 7;
-    n++;
-  }
-  return n;
+  return (size_t)(((63 - __builtin_clzll(value | 1)) * 9 + 73) / 64);
 }
+
+/* An int32 goes out as the varint of its sign-extended 64-bit value (10 bytes if negative). */
+static inline uint64_t bgi_pb_int32_on_wire(int32_t value) { return (uint64_t)(int64_t)value; }
 
 /* Writes `value` as a varint at p (room for 10 bytes); returns the bytes written. */
 static inline size_t bgi_pb_put_varint(uint8_t *p, uint64_t value) {

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "error_internal.h"
+#include "wire/byte_buffer.h"
 #include "wire/pb_raw.h"
 #include "wire/tabular_wire.h"
 
@@ -396,10 +397,7 @@ static bg_status check_strings(char **strings, size_t count, const char *block_e
   for (size_t i = 0; i < count; i++) {
     const char *next = i + 1 < count ? strings[i + 1] : block_end;
     if (strlen(strings[i]) != (size_t)(next - strings[i]) - 1)
-      return bgi_fail(err, BG_ERR_PROTOCOL, 0,
-                      "string element %zu in the server's reply contains a NUL byte; string "
-                      "arrays carry NUL-terminated UTF-8 here",
-                      i);
+      return bgi_wire_string_nul_error(i, err);
   }
   return bgi_fail(err, BG_ERR_PROTOCOL, 0, "the strings in the server's reply are not UTF-8");
 }
@@ -416,10 +414,7 @@ static bg_status build_series(const column_scan *s, bg_dtype empty_dtype, bg_val
       non_empty++;
     }
   if (non_empty > 1)
-    return bgi_fail(err, BG_ERR_PROTOCOL, 0,
-                    "a Series in the reply has %zu non-empty values fields (mixed types); the "
-                    "protocol allows one",
-                    non_empty);
+    return bgi_series_mixed_error(non_empty, err);
   bg_dtype dtype = field ? field_dtype(field) : empty_dtype;
   size_t count = field ? s->n[field] : 0;
   size_t width = bg_dtype_size(dtype);
@@ -501,9 +496,7 @@ static bg_status build_series(const column_scan *s, bg_dtype empty_dtype, bg_val
 
 static bg_status build_dataframe(frame_scan *f, bg_value **out, bg_error *err) {
   if (f->n_names != f->n_columns)
-    return bgi_fail(err, BG_ERR_PROTOCOL, 0,
-                    "a DataFrame in the reply has %zu column names for %zu columns", f->n_names,
-                    f->n_columns);
+    return bgi_frame_names_error(f->n_names, f->n_columns, err);
   size_t longest = 0;
   for (size_t i = 0; i < f->n_names; i++)
     longest = f->names[i].len > longest ? f->names[i].len : longest;
@@ -515,8 +508,7 @@ static bg_status build_dataframe(frame_scan *f, bg_value **out, bg_error *err) {
     read_bytes(&c, (uint8_t *)name, f->names[i].len);
     if (memchr(name, '\0', f->names[i].len)) {
       free(name);
-      return bgi_fail(err, BG_ERR_PROTOCOL, 0,
-                      "a DataFrame in the reply has a column name (%zu) with a NUL byte", i);
+      return bgi_frame_name_nul_error(i, err);
     }
   }
   bg_value *df = bg_dataframe_new(err);

@@ -9,22 +9,8 @@
 #include "wire/pb_raw.h"
 #include "wire/tabular_wire.h"
 
-/* bgi_pb_varint_size without the loop: 1 + (bits - 1) / 7 bytes. */
-static inline size_t varint_size(uint64_t v) {
-  return (size_t)(((63 - __builtin_clzll(v | 1)) * 9 + 73) / 64);
-}
-
-/* int32 values go out as varints of their sign-extended 64-bit value (10 bytes if negative). */
-static inline uint64_t int32_on_wire(int32_t v) { return (uint64_t)(int64_t)v; }
-
-static inline uint8_t *put_varint(uint8_t *p, uint64_t v) {
-  while (v > 0x7f) {
-    *p++ = (uint8_t)(v | 0x80);
-    v >>= 7;
-  }
-  *p++ = (uint8_t)v;
-  return p;
-}
+/* bgi_pb_put_varint, returning where the next byte goes. */
+static inline uint8_t *put_varint(uint8_t *p, uint64_t v) { return p + bgi_pb_put_varint(p, v); }
 
 /* The values field of a column: its number and its payload's bytes (packed) or, for strings,
  * the bytes of all its string fields with their keys. */
@@ -51,13 +37,13 @@ static size_t payload_size(const bg_ndarray *s, size_t *lengths) {
   case BG_DTYPE_INT32: {
     const int32_t *v = s->data;
     for (size_t i = 0; i < s->count; i++)
-      n += v[i] < 0 ? 10 : varint_size((uint64_t)v[i]);
+      n += v[i] < 0 ? 10 : bgi_pb_varint_size((uint64_t)v[i]);
     return n;
   }
   case BG_DTYPE_INT64: {
     const int64_t *v = s->data;
     for (size_t i = 0; i < s->count; i++)
-      n += varint_size((uint64_t)v[i]);
+      n += bgi_pb_varint_size((uint64_t)v[i]);
     return n;
   }
   case BG_DTYPE_STRING: {
@@ -66,13 +52,13 @@ static size_t payload_size(const bg_ndarray *s, size_t *lengths) {
       const char *end = v[0] + s->string_block;
       for (size_t i = 0; i < s->count; i++) {
         size_t len = lengths[i] = (size_t)((i + 1 < s->count ? v[i + 1] : end) - v[i]) - 1;
-        n += 1 + varint_size(len) + len;
+        n += 1 + bgi_pb_varint_size(len) + len;
       }
       return n;
     }
     for (size_t i = 0; i < s->count; i++) {
       size_t len = lengths[i] = strlen(v[i]);
-      n += 1 + varint_size(len) + len;
+      n += 1 + bgi_pb_varint_size(len) + len;
     }
     return n;
   }
@@ -84,7 +70,7 @@ static size_t payload_size(const bg_ndarray *s, size_t *lengths) {
 static size_t series_size(const bg_ndarray *s, size_t payload) {
   if (s->count == 0)
     return 0;
-  return s->dtype == BG_DTYPE_STRING ? payload : 1 + varint_size(payload) + payload;
+  return s->dtype == BG_DTYPE_STRING ? payload : 1 + bgi_pb_varint_size(payload) + payload;
 }
 
 /* Little-endian fixed-width elements: the array as it is on a little-endian host. */
@@ -130,7 +116,7 @@ static uint8_t *write_series(const bg_ndarray *s, size_t payload, const size_t *
   case BG_DTYPE_INT32: {
     const int32_t *v = s->data;
     for (size_t i = 0; i < s->count; i++)
-      p = put_varint(p, int32_on_wire(v[i]));
+      p = put_varint(p, bgi_pb_int32_on_wire(v[i]));
     return p;
   }
   case BG_DTYPE_INT64: {
@@ -163,7 +149,7 @@ bg_status bgi_frame_measure(bgi_frame_content *f, bgi_arena *arena, bg_error *er
     size_t series = series_size(f->columns[i], f->sizes[i]);
     if (f->names) {
       size_t len = strlen(f->names[i]);
-      total += 1 + varint_size(len) + len + 1 + varint_size(series) + series;
+      total += 1 + bgi_pb_varint_size(len) + len + 1 + bgi_pb_varint_size(series) + series;
     } else {
       total += series;
     }
@@ -195,7 +181,7 @@ uint8_t *bgi_frame_write(const bgi_frame_content *f, uint8_t *p) {
 
 bg_status bgi_frame_field_bytes(const bgi_frame_content *f, bgi_arena *arena,
                                 ProtobufCBinaryData *out, bg_error *err) {
-  size_t len = varint_size(f->size) + f->size;
+  size_t len = bgi_pb_varint_size(f->size) + f->size;
   uint8_t *bytes = bgi_arena_alloc(arena, len);
   if (!bytes)
     return BGI_FAIL_NOMEM(err);
@@ -212,8 +198,8 @@ bg_status bgi_frame_request_pack(const char *api_name, unsigned field, const bgi
                                  grpc_byte_buffer **out, bg_error *err) {
   /* Request{1 api_name, <field> message}: proto3 leaves out an empty name */
   size_t name_len = strlen(api_name);
-  size_t total =
-      (name_len ? 1 + varint_size(name_len) + name_len : 0) + 1 + varint_size(f->size) + f->size;
+  size_t total = (name_len ? 1 + bgi_pb_varint_size(name_len) + name_len : 0) + 1 +
+                 bgi_pb_varint_size(f->size) + f->size;
   grpc_slice slice = grpc_slice_malloc(total);
   uint8_t *start = GRPC_SLICE_START_PTR(slice), *p = start;
   if (name_len) {

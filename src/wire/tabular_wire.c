@@ -27,6 +27,23 @@ static series_field field_of(Bentoml__Grpc__V1__Series *m, bg_dtype dtype) {
 static const bg_dtype series_dtypes[] = {BG_DTYPE_BOOL,   BG_DTYPE_FLOAT,  BG_DTYPE_INT32,
                                          BG_DTYPE_DOUBLE, BG_DTYPE_STRING, BG_DTYPE_INT64};
 
+bg_status bgi_series_mixed_error(size_t non_empty, bg_error *err) {
+  return bgi_fail(err, BG_ERR_PROTOCOL, 0,
+                  "a Series in the reply has %zu non-empty values fields (mixed types); the "
+                  "protocol allows one",
+                  non_empty);
+}
+
+bg_status bgi_frame_names_error(size_t names, size_t columns, bg_error *err) {
+  return bgi_fail(err, BG_ERR_PROTOCOL, 0,
+                  "a DataFrame in the reply has %zu column names for %zu columns", names, columns);
+}
+
+bg_status bgi_frame_name_nul_error(size_t index, bg_error *err) {
+  return bgi_fail(err, BG_ERR_PROTOCOL, 0,
+                  "a DataFrame in the reply has a column name (%zu) with a NUL byte", index);
+}
+
 bg_status bgi_series_from_proto(Bentoml__Grpc__V1__Series *m, bg_dtype empty_dtype, bg_value **out,
                                 bg_error *err) {
   *out = NULL;
@@ -38,10 +55,7 @@ bg_status bgi_series_from_proto(Bentoml__Grpc__V1__Series *m, bg_dtype empty_dty
       non_empty++;
     }
   if (non_empty > 1)
-    return bgi_fail(err, BG_ERR_PROTOCOL, 0,
-                    "a Series in the reply has %zu non-empty values fields (mixed types); the "
-                    "protocol allows one",
-                    non_empty);
+    return bgi_series_mixed_error(non_empty, err);
   series_field f = field_of(m, dtype);
   size_t count = f.count ? *f.count : 0;
   if (dtype == BG_DTYPE_STRING) { /* strings must be UTF-8, as value.h promises */
@@ -76,13 +90,10 @@ bg_status bgi_series_from_proto(Bentoml__Grpc__V1__Series *m, bg_dtype empty_dty
 bg_status bgi_dataframe_from_proto(Bentoml__Grpc__V1__DataFrame *m, bg_value **out, bg_error *err) {
   *out = NULL;
   if (m->n_column_names != m->n_columns)
-    return bgi_fail(err, BG_ERR_PROTOCOL, 0,
-                    "a DataFrame in the reply has %zu column names for %zu columns",
-                    m->n_column_names, m->n_columns);
+    return bgi_frame_names_error(m->n_column_names, m->n_columns, err);
   for (size_t i = 0; i < m->n_column_names; i++)
     if (bgi_wire_string_length(m->column_names[i]) != strlen(m->column_names[i]))
-      return bgi_fail(err, BG_ERR_PROTOCOL, 0,
-                      "a DataFrame in the reply has a column name (%zu) with a NUL byte", i);
+      return bgi_frame_name_nul_error(i, err);
   bg_value *df = bg_dataframe_new(err);
   if (!df)
     return BG_ERR_NO_MEMORY;

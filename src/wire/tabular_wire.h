@@ -43,6 +43,12 @@ bg_status bgi_frame_request_pack(const char *api_name, unsigned field, const bgi
 bg_status bgi_tabular_reply_decode(grpc_byte_buffer *buffer, bgi_member member,
                                    bg_dtype empty_dtype, bg_value **out, bg_error *err);
 
+/* The refusals both readers of a Series / DataFrame reply give (the tree reader here, the
+ * direct one in tabular_reply.c), worded once so that a reply is refused alike by either. */
+bg_status bgi_series_mixed_error(size_t non_empty, bg_error *err);
+bg_status bgi_frame_names_error(size_t names, size_t columns, bg_error *err);
+bg_status bgi_frame_name_nul_error(size_t index, bg_error *err);
+
 /* A series value from a decoded message, taking its array. Exactly one values field may be
  * non-empty; when all are empty the series is empty with dtype `empty_dtype`. */
 bg_status bgi_series_from_proto(Bentoml__Grpc__V1__Series *msg, bg_dtype empty_dtype,
