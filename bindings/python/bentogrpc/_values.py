@@ -399,8 +399,9 @@ def _json_default(obj):
     raise TypeError(f"{type(obj).__name__} is not JSON serializable")
 
 
-# Longest JSON text parsed with the GIL held (~40 µs of parsing; json.dumps took longer).
-_QUICK_JSON_BYTES = 64 * 1024
+# Longest JSON text parsed with the GIL held: ~25 instructions a byte (bench/RESULTS.md, "JSON
+# without trees"), so some 50 µs at most, a fraction of the json.dumps that made the text.
+_QUICK_JSON_BYTES = 8 * 1024
 
 # json.dumps(obj, default=_json_default, allow_nan=False) without making an encoder per call;
 # compact separators: the library reads the text once, and blanks are only more to read
