@@ -207,6 +207,43 @@ static int drain(int fd) {
   return got ? PyErr_CheckSignals() : 0;
 }
 
+/* route_options' "make the call in client.py" (nothing done) or "an exception is set" */
+static char no_options_marker;
+#define NO_OPTIONS ((bg_call_options *)&no_options_marker)
+/* the options route_options returned last when they watch the pipe */
+static bg_call_options *watching;
+
+/* The call options for this call: `co_plain` (the client's, an address or None) when Ctrl-C
+ * does not go through the pipe; the ones that watch the pipe when it does (the client's
+ * `co_watch` pair (fd, address) made by Client._watching, or, for a client without options,
+ * wake_options), the pipe drained; NO_OPTIONS when client.py must make the call (pipe or
+ * options not made yet, someone else's wake-up fd) or an exception is set (a signal handler's,
+ * run here). Sets `watching` to the options returned when they watch the pipe (else NULL). */
+static bg_call_options *route_options(PyObject *co_plain, PyObject *co_watch, int interruptible) {
+  watching = NULL;
+  bg_call_options *co = co_plain == Py_None ? NULL : PyLong_AsVoidPtr(co_plain);
+  if (PyErr_Occurred())
+    return NO_OPTIONS;
+  int route = interruptible ? cancel_route() : ROUTE_PLAIN;
+  if (route == ROUTE_PLAIN)
+    return co;
+  if (route < 0) /* ROUTE_FALLBACK, ROUTE_ERROR */
+    return NO_OPTIONS;
+  if (!co) {
+    co = wake_options;
+  } else {
+    co = NULL;
+    if (PyTuple_CheckExact(co_watch) && PyTuple_GET_SIZE(co_watch) == 2 &&
+        PyLong_AsLong(PyTuple_GET_ITEM(co_watch, 0)) == route)
+      co = PyLong_AsVoidPtr(PyTuple_GET_ITEM(co_watch, 1));
+    PyErr_Clear();
+  }
+  if (!co || drain(route) < 0) /* not made yet: client.py makes it, and hands it over */
+    return NO_OPTIONS;
+  watching = co;
+  return co;
+}
+
 /* ---- input ---- */
 
 /* numpy type -> bg_dtype (0: none; the ctypes path converts or words the error) */
@@ -367,6 +404,9 @@ static PyObject *fast_call(PyObject *module, PyObject *const *args, Py_ssize_t n
                                      "interruptible) after setup()");
     return NULL;
   }
+  /* its state (the hooks, the pipe) is the main interpreter's: subinterpreters use ctypes */
+  if (PyInterpreterState_Get() != PyInterpreterState_Main())
+    Py_RETURN_NOTIMPLEMENTED;
   PyObject *plan = args[1], *inp = args[2];
   if (!PyTuple_CheckExact(plan) || PyTuple_GET_SIZE(plan) < 6)
     Py_RETURN_NOTIMPLEMENTED;
@@ -383,36 +423,11 @@ static PyObject *fast_call(PyObject *module, PyObject *const *args, Py_ssize_t n
     return NULL;
   call_fn fn = PyObject_IsTrue(PyTuple_GET_ITEM(plan, 5)) ? lib.client_call_raw : lib.client_call;
 
-  /* the route, and the options that go with it */
-  int route = PyObject_IsTrue(args[5]) ? cancel_route() : ROUTE_PLAIN;
-  if (route == ROUTE_ERROR)
-    return NULL;
-  if (route == ROUTE_FALLBACK)
-    Py_RETURN_NOTIMPLEMENTED;
-  bg_call_options *co = args[3] == Py_None ? NULL : PyLong_AsVoidPtr(args[3]);
-  if (route >= 0) {
-    if (!co) {
-      co = wake_options;
-    } else { /* the client's options with the pipe watched, made by Client._watching */
-      PyObject *w = args[4];
-      co = NULL;
-      if (PyTuple_CheckExact(w) && PyTuple_GET_SIZE(w) == 2 &&
-          PyLong_AsLong(PyTuple_GET_ITEM(w, 0)) == route)
-        co = PyLong_AsVoidPtr(PyTuple_GET_ITEM(w, 1));
-    }
-    if (!co) { /* not made yet: client.py makes it (and hands it over) */
-      PyErr_Clear();
-      Py_RETURN_NOTIMPLEMENTED;
-    }
-    if (drain(route) < 0)
-      return NULL;
-  }
-
-  /* the input */
+  /* the input: first, so that an input handed back to client.py leaves the wake-up fd alone */
   bg_value *value;
   if (kind == IN_NDARRAY) {
     value = borrow_ndarray(inp);
-    if (!value) /* to be converted (or refused, with the ctypes path's words) */
+    if (!value) /* to be converted (or refused, in the ctypes path's words) */
       Py_RETURN_NOTIMPLEMENTED;
   } else {
     value = json_value(inp);
@@ -420,11 +435,23 @@ static PyObject *fast_call(PyObject *module, PyObject *const *args, Py_ssize_t n
       return NULL;
   }
 
+  /* the route, and the options that go with it */
+  bg_call_options *co = route_options(args[3], args[4], PyObject_IsTrue(args[5]));
+  if (co == NO_OPTIONS) {
+    lib.value_free(value);
+    if (PyErr_Occurred())
+      return NULL;
+    Py_RETURN_NOTIMPLEMENTED;
+  }
+  int route = watching ? wake_r : ROUTE_PLAIN;
+
   bg_value *out = NULL;
   bg_error err;
   bg_status rc;
-  Py_BEGIN_ALLOW_THREADS rc = fn(handle, name, value, &out, co, &err);
-  Py_END_ALLOW_THREADS lib.value_free(value);
+  PyThreadState *thread = PyEval_SaveThread(); /* the GIL released for the call */
+  rc = fn(handle, name, value, &out, co, &err);
+  PyEval_RestoreThread(thread);
+  lib.value_free(value);
 
   if (rc != BG_OK) {
     if (route >= 0 && rc == BG_ERR_CANCELLED && PyErr_CheckSignals() < 0) {
@@ -486,6 +513,10 @@ static int address_of(PyObject *addresses, const char *name, void **slot) {
  * loaded. Once per process (_lib.load()). */
 static PyObject *fast_setup(PyObject *module, PyObject *args) {
   (void)module;
+  if (PyInterpreterState_Get() != PyInterpreterState_Main()) {
+    PyErr_SetString(PyExc_ImportError, "bentogrpc._fastcall serves the main interpreter only");
+    return NULL;
+  }
   PyObject *addresses, *hooks[5];
   if (!PyArg_ParseTuple(args, "O!OOOOO:setup", &PyDict_Type, &addresses, &hooks[0], &hooks[1],
                         &hooks[2], &hooks[3], &hooks[4]))

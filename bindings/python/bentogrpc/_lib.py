@@ -306,9 +306,12 @@ def _setup_fastcall(lib: ctypes.CDLL, path: str) -> None:
     from ._values import _json_encode
     addresses = {n: ctypes.cast(getattr(lib, n), ctypes.c_void_p).value
                  for n in FASTCALL_FUNCTIONS}
-    module.setup(addresses, _error_from_fields, _take_output, _json_encode,
-                 json.decoder.JSONDecoder().scan_once, json.loads)
-    module.set_wake(-1, -1, None, threading.main_thread().ident)
+    try:  # refused in a subinterpreter: its state is the main interpreter's
+        module.setup(addresses, _error_from_fields, _take_output, _json_encode,
+                     json.decoder.JSONDecoder().scan_once, json.loads)
+        module.set_wake(-1, -1, None, threading.main_thread().ident)
+    except ImportError:
+        return
     fastcall = module
 
 
