@@ -188,8 +188,9 @@ static int cancel_route(void) {
 }
 
 /* Empties the pipe before the call (a byte left by a signal already handled would cancel
- * it) and runs the handlers of signals that arrived since: a SIGINT raises here. One read
- * that fails with EAGAIN is the common case: cheaper than a poll and then a read. */
+ * it) and runs the handlers of signals that arrived since: a SIGINT raises here. With the pipe
+ * empty (the common case) this is one read that fails with EAGAIN: one system call, where the
+ * ctypes path polls and then reads when the poll found bytes. */
 static int drain(int fd) {
   char buf[512];
   int got = 0;
