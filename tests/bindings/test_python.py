@@ -742,6 +742,33 @@ class Interrupt(unittest.TestCase):
                          (True, [int(signal.SIGINT)], True), st)
 
 
+    def test_calls_without_options_take_the_same_routes(self):
+        """The scenarios above with calls without per-call options, which the _fastcall
+        extension makes when it is loaded (no run of the ctypes path) and the ctypes path
+        otherwise: same outcomes, same bounds. Someone else's wake-up fd sends the call to the
+        helper thread either way."""
+        _lib.load()  # which sets _lib.fastcall up, as in the child
+        ctypes_runs = 0 if _lib.fastcall is not None else 1
+        r = self.result("nopt_sigint_from_thread")
+        self.assert_cancelled_soon(r, r["box"]["sent"])
+        self.assertEqual(r["ctypes_runs"], ctypes_runs, r)
+        r = self.result("nopt_sigusr1_quiet")
+        self.assertEqual((r["outcome"], r["value"], r["ctypes_runs"]),
+                         ("returned", [0, 1, 2], ctypes_runs), r)
+        self.assertLess(r["t1"] - r["t0"], 2 * self.SLOW_S - 0.1)  # not retried
+        self.assertGreaterEqual(r["ran"][0], r["t1"] - 0.05)  # the handler ran after
+        r = self.result("nopt_sigusr1_raises")
+        self.assertEqual(r["outcome"], "Raised", r)
+        self.assertGreater(r["t1"] - r["t0"], self.SLOW_S - 0.1)
+        r = self.result("nopt_sigint_custom_handler")
+        self.assertEqual((r["outcome"], r["value"], len(r["ran"])), ("returned", [0, 1, 2], 1),
+                         r)
+        r = self.result("nopt_sigint_foreign_wakeup_fd")
+        self.assert_cancelled_soon(r, r["box"]["sent"])
+        self.assertEqual(r["ctypes_runs"], 1, r)
+        self.assertTrue(self.result("nopt_foreign_state")["kept"])
+
+
 def rss_bytes() -> int:
     with open("/proc/self/statm", encoding="ascii") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
