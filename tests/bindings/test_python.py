@@ -802,6 +802,50 @@ class Extension(unittest.TestCase):
         self.assertEqual(self.client.echo_json({"a": [1, 2.5, None, True, "x"]}),
                          {"a": [1, 2.5, None, True, "x"]})
 
+    def test_json_text_is_the_encoders(self):
+        """The JSON text the extension writes itself is _values._json_encode's, byte for byte;
+        what it does not write (other types, subclasses, NaN, non-str keys, big ints, deep or
+        cyclic nesting) goes to _json_encode whole, and the server echoes every value as
+        json would have sent it."""
+        fast = _lib.fastcall
+        if fast is None:
+            self.skipTest("no _fastcall extension in use")
+        with open(os.path.join(SRC, "bench", "payload.json"), encoding="utf-8") as f:
+            payload = json.load(f)
+        written = [
+            {}, [], (), "", 0, -1, 2**63 - 1, -2**63, 2.5, -0.0, 1e300, 5e-324, 0.1, 1e16,
+            123456789.0, 1.0 / 3, True, False, None, [[[]]], (1, [2, (3,)]),
+            "quote\" back\\slash \n\r\t\b\f \x01\x1f\x7f\x80 é ÿ 漢字 \ud7ff \uffff 😀 \U0010ffff",
+            {"a": {"b": {"c": [None, True, False, "x", 1, 1.5]}}, "": "", "é": ["😀"]},
+            [list(range(200)), {str(i): i * 0.5 for i in range(100)}], payload, "nul \x00",
+        ]
+        for doc in written:
+            self.assertEqual(fast.json_text(doc), _values._json_encode(doc), repr(doc)[:80])
+            # the library refuses integers it cannot send exactly, and NUL characters
+            if (type(doc) is int and abs(doc) > 2**53) or doc == "nul \x00":
+                with self.assertRaises(bentogrpc.InvalidArgumentError):
+                    self.client.echo_json(doc)
+                continue
+            self.assertEqual(self.client.echo_json(doc), json.loads(json.dumps(doc)),
+                             repr(doc)[:80])
+        deep = []
+        for _ in range(100):
+            deep = [deep]
+        cyclic = []
+        cyclic.append(cyclic)
+        handed_over = [float("nan"), float("inf"), {1: 2}, {"a": {None: 1}}, 2**64, -2**63 - 1,
+                       np.float32(1.5), [np.int64(3)], {"a": np.arange(2)}, deep, cyclic,
+                       type("S", (str,), {})("sub"), type("D", (dict,), {})(a=1)]
+        for doc in handed_over:
+            self.assertIsNone(fast.json_text(doc), repr(doc)[:80])
+        # a lone surrogate: escaped as json escapes it (what the library makes of it is its own)
+        self.assertEqual(fast.json_text("\ud800 x"), _values._json_encode("\ud800 x"))
+        self.assertEqual(self.client.echo_json({"a": np.arange(2), "b": np.float32(1.5)}),
+                         {"a": [0, 1], "b": 1.5})  # _json_default, as the ctypes path
+        self.assertEqual(self.client.echo_json({1: 2}), {"1": 2})  # json's key conversion
+        with self.assertRaises(ValueError):
+            self.client.echo_json(cyclic)
+
     def test_exceptions_are_the_ctypes_paths(self):
         """Errors of calls the extension makes are the package's own exceptions, and a JSON
         input json cannot encode raises what json raises."""
@@ -817,18 +861,19 @@ class Extension(unittest.TestCase):
 
     def test_no_leak_over_many_calls(self):
         """Bounded: 1,500 calls returning 64 KiB arrays would leave ~96 MiB behind if the output
-        values were not freed (the bound is 24 MiB), and 3,000 small calls (arrays, JSON, an
+        values were not freed (the bound is 24 MiB), 150 of ~90 KB JSON ~20 MiB (8), and 3,000
+        small calls (arrays, JSON, an
         error) 3,000 or more Python objects if one a call were not released (the bound: 300
         allocated blocks, the interpreter's own caches)."""
         c = self.client
         big = np.ones(16384, dtype=np.float32)
         small = np.arange(4, dtype=np.float32)
-        doc = {"a": [1, 2, 3], "b": {"c": "d"}}
+        small_doc = {"a": [1, 2, 3], "b": {"c": "d"}}
 
         def small_calls(n):
             for i in range(n):
                 c.echo_ndarray(small)
-                c.echo_json(doc)
+                c.echo_json(small_doc)
                 if i % 10 == 0:
                     try:
                         c.call("no_such_api", small)
@@ -845,6 +890,17 @@ class Extension(unittest.TestCase):
         gc.collect()
         grown = rss_bytes() - rss
         self.assertLess(grown, 24 << 20, f"RSS grew by {grown >> 20} MiB over 1,500 calls")
+        # ~90 KB JSON texts (written into a growing buffer by the extension): 150 calls would
+        # leave ~20 MiB behind if the text or the values were not freed
+        doc = {"x": list(range(16000))}
+        c.echo_json(doc)
+        gc.collect()
+        rss = rss_bytes()
+        for _ in range(150):
+            c.echo_json(doc)
+        gc.collect()
+        grown = rss_bytes() - rss
+        self.assertLess(grown, 8 << 20, f"RSS grew by {grown >> 20} MiB over 150 JSON calls")
         blocks = sys.getallocatedblocks()
         small_calls(1000)
         gc.collect()
