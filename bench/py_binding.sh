@@ -18,6 +18,11 @@ build=${BENCH_BUILD_DIR:-build-bench}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBG_BUILD_TESTS=OFF \
   -DBG_BUILD_BENCH=ON >/dev/null
 cmake --build "$build" -j"$(nproc)" --target bentogrpc bench_server >/dev/null
+# the package's _fastcall extension next to the library, where the package finds it (configured
+# only with python3-dev and numpy's headers; BENTOGRPC_NO_EXTENSION=1 measures without it)
+if [ -d "$build/CMakeFiles/bentogrpc_fastcall.dir" ]; then
+  cmake --build "$build" -j"$(nproc)" --target bentogrpc_fastcall >/dev/null
+fi
 work=$(mktemp -d)
 server=
 cleanup() {

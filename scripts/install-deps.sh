@@ -30,6 +30,9 @@ packages=(
   python3-pip python3-setuptools python3-wheel python3-pandas python3-pil golang-go
   # the Python wheel's test (tests/bindings/test_python_wheel.py) installs it into a fresh venv
   python3-venv
+  # the Python binding's _fastcall extension (cmake/PythonExtension.cmake): Python's headers
+  # (numpy's come with python3-numpy)
+  python3-dev
 )
 
 if [ "${1:-}" = "--bench" ]; then

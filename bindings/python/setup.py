@@ -6,6 +6,12 @@ directory (Release, no tests or examples) and copies the shared library into the
 to _lib.py, where the package looks for it first (after BENTOGRPC_LIBRARY). The wheel is then a
 platform wheel (py3-none-linux_x86_64: the library is machine code, the Python is any Python 3)
 that needs only the system's gRPC Core runtime (libgrpc, libgpr, protobuf-c, jansson, libcrypto).
+With the same CMake run it builds the _fastcall extension (cmake/PythonExtension.cmake; README
+"The _fastcall extension") for the Python running setup.py, when its development headers
+(Debian: python3-dev) and numpy's are there, and copies it next to the library; without them
+the wheel has no extension and the package calls through ctypes alone. The extension's file
+name (_fastcall.cpython-311-x86_64-linux-gnu.so) lets only that CPython import it: any other
+Python 3 imports the package as before and falls back to ctypes, so the tag stays py3-none.
 
 Environment:
   BENTOGRPC_BUILD_LIBRARY=0   no library in the package (a pure py3-none-any wheel that finds
@@ -23,6 +29,7 @@ import runpy
 import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
 
 from setuptools import Distribution, setup
@@ -65,7 +72,8 @@ class build_py(_build_py):
     def run(self):
         pkg = os.path.join(self.build_lib, "bentogrpc")
         # a library left in the build directory by an earlier run must not slip into this one
-        for stale in glob.glob(os.path.join(pkg, "libbentogrpc.so*")):
+        for stale in glob.glob(os.path.join(pkg, "libbentogrpc.so*")) + \
+                glob.glob(os.path.join(pkg, "_fastcall*.so")):
             os.remove(stale)
         super().run()
         with open(os.path.join(pkg, "_version.py"), "w", encoding="utf-8") as f:
@@ -76,6 +84,7 @@ class build_py(_build_py):
             self.build_library(pkg)
 
     def build_library(self, pkg: str) -> None:
+        self.built_files = []
         src = source_dir()
         cmake = shutil.which(os.environ.get("CMAKE", "cmake"))
         if not cmake:
@@ -89,22 +98,35 @@ class build_py(_build_py):
             configure = [cmake, "-S", src, "-B", build, "-DCMAKE_BUILD_TYPE=Release",
                          "-DBG_BUILD_TESTS=OFF", "-DBG_BUILD_EXAMPLES=OFF",
                          "-DCMAKE_SKIP_RPATH=ON", f"-DCMAKE_SHARED_LINKER_FLAGS={ldflags}",
+                         f"-DPython3_EXECUTABLE={sys.executable}",
                          *shlex.split(os.environ.get("BENTOGRPC_CMAKE_ARGS", ""))]
-            compile_ = [cmake, "--build", build, "--target", "bentogrpc"]
+            self.announce(" ".join(shlex.quote(c) for c in configure), level=2)
+            subprocess.run(configure, check=True)
+            targets = ["bentogrpc"]
+            # configured only where the Python headers and numpy's are (PythonExtension.cmake)
+            if os.path.isdir(os.path.join(build, "CMakeFiles", "bentogrpc_fastcall.dir")):
+                targets.append("bentogrpc_fastcall")
+            compile_ = [cmake, "--build", build, "--target", *targets]
             if not os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL"):
                 compile_ += ["--parallel", str(os.cpu_count() or 1)]
-            for cmd in (configure, compile_):
-                self.announce(" ".join(shlex.quote(c) for c in cmd), level=2)
-                subprocess.run(cmd, check=True)
-            built = os.path.realpath(os.path.join(build, "libbentogrpc.so"))
-            target = os.path.join(pkg, "libbentogrpc.so")
-            shutil.copyfile(built, target)
-            os.chmod(target, 0o755)
+            self.announce(" ".join(shlex.quote(c) for c in compile_), level=2)
+            subprocess.run(compile_, check=True)
+            built = [os.path.realpath(os.path.join(build, "libbentogrpc.so"))]
+            built += glob.glob(os.path.join(build, "_fastcall*.so"))
+            for path in built:
+                name = "libbentogrpc.so" if "libbentogrpc" in path else os.path.basename(path)
+                target = os.path.join(pkg, name)
+                shutil.copyfile(path, target)
+                os.chmod(target, 0o755)
+                self.built_files.append(target)
+
+    built_files: tuple = ()  # what build_library copied into the package
 
     def get_outputs(self, include_bytecode=True):
         outputs = super().get_outputs(include_bytecode)
         if bundle_library() and not getattr(self, "editable_mode", False):
             outputs.append(os.path.join(self.build_lib, "bentogrpc", "libbentogrpc.so"))
+            outputs += [f for f in self.built_files if not f.endswith("libbentogrpc.so")]
         return outputs
 
 

@@ -38,18 +38,37 @@ def signal_later(delay, sig=signal.SIGINT, box=None):
     return t
 
 
-def slow_call(client, name, **fields):
-    """Calls slow_echo_ndarray; reports how it ended."""
+# how many calls client.py's ctypes path ran (its three ways of running one): a call the
+# _fastcall extension makes runs none
+ctypes_runs = [0]
+
+
+def counted(fn):
+    def run(*args, **kw):
+        ctypes_runs[0] += 1
+        return fn(*args, **kw)
+    return run
+
+
+for _name in ("_run_watching", "_run_plain", "_run_cancellable"):
+    setattr(client_module, _name, counted(getattr(client_module, _name)))
+
+
+def slow_call(client, name, options=True, **fields):
+    """Calls slow_echo_ndarray (with a per-call option, or none: `options`); reports how it
+    ended, and how many runs of the ctypes path it took."""
     t0 = time.monotonic()
+    runs = ctypes_runs[0]
     try:
-        y = client.slow_echo_ndarray(X, timeout=30)
+        y = client.slow_echo_ndarray(X, timeout=30) if options else client.slow_echo_ndarray(X)
         fields.update(outcome="returned", value=y.tolist())
     except KeyboardInterrupt as e:
         fields.update(outcome="KeyboardInterrupt", cause=type(e.__cause__).__name__,
                       cause_status=getattr(e.__cause__, "grpc_status_name", None))
     except Exception as e:
         fields.update(outcome=type(e).__name__, message=str(e))
-    fields.update(t0=t0, t1=time.monotonic(), at=time.monotonic())
+    fields.update(t0=t0, t1=time.monotonic(), at=time.monotonic(),
+                  ctypes_runs=ctypes_runs[0] - runs)
     fields["next"] = client.bonjour("next")  # the client works on
     report(name, **fields)
 
@@ -142,4 +161,32 @@ kept = signal.set_wakeup_fd(-1)
 os.set_blocking(r, False)
 report("foreign_state", kept=kept == w, their_bytes=list(os.read(r, 100)),
        worker=client_module._worker is not None)
+
+# The same scenarios without per-call options: the calls the _fastcall extension makes when it
+# is loaded (ctypes_runs 0), the ctypes path's otherwise. The wake-up fd is unset here: the
+# first one installs the binding's pipe again.
+box = {}
+signal_later(0.3, box=box)
+slow_call(c, "nopt_sigint_from_thread", options=False, box=box)
+ran = []
+signal.signal(signal.SIGUSR1, lambda *a: ran.append(time.monotonic()))
+signal_later(0.2, signal.SIGUSR1)
+slow_call(c, "nopt_sigusr1_quiet", options=False, ran=ran)
+signal.signal(signal.SIGUSR1, raise_it)
+signal_later(0.2, signal.SIGUSR1)
+slow_call(c, "nopt_sigusr1_raises", options=False)
+signal.signal(signal.SIGUSR1, signal.SIG_DFL)
+ran = []
+signal.signal(signal.SIGINT, lambda *a: ran.append(time.monotonic()))
+signal_later(0.2)
+slow_call(c, "nopt_sigint_custom_handler", options=False, ran=ran)
+signal.signal(signal.SIGINT, signal.default_int_handler)
+r2, w2 = os.pipe()
+os.set_blocking(w2, False)
+signal.set_wakeup_fd(w2)
+box = {}
+signal_later(0.3, box=box)
+slow_call(c, "nopt_sigint_foreign_wakeup_fd", options=False, box=box)
+kept = signal.set_wakeup_fd(-1)
+report("nopt_foreign_state", kept=kept == w2)
 print("done", flush=True)

@@ -282,8 +282,12 @@ class Sync(unittest.TestCase):
     def test_output_owns_library_buffer_writable(self):
         y = self.client.echo_ndarray(np.arange(8, dtype=np.int64).reshape(2, 4))
         self.assertTrue(y.flags.writeable)
-        self.assertIsInstance(y.base, _values._Buffer)
-        owner = y.base.owner
+        if _lib.fastcall is not None:  # the extension's owner is the array's base itself
+            self.assertEqual(type(y.base).__name__, "Value")
+            owner = y.base
+        else:
+            self.assertIsInstance(y.base, _values._Buffer)
+            owner = y.base.owner
         lib = _lib.load()
         self.assertEqual(y.ctypes.data, lib.bg_ndarray_data(owner.ptr))  # no copy made
         y[1, 3] = 99
@@ -736,6 +740,172 @@ class Interrupt(unittest.TestCase):
         # theirs stayed set and got the signal's byte; the call ran on the helper thread
         self.assertEqual((st["kept"], st["their_bytes"], st["worker"]),
                          (True, [int(signal.SIGINT)], True), st)
+
+
+    def test_calls_without_options_take_the_same_routes(self):
+        """The scenarios above with calls without per-call options, which the _fastcall
+        extension makes when it is loaded (no run of the ctypes path) and the ctypes path
+        otherwise: same outcomes, same bounds. Someone else's wake-up fd sends the call to the
+        helper thread either way."""
+        _lib.load()  # which sets _lib.fastcall up, as in the child
+        ctypes_runs = 0 if _lib.fastcall is not None else 1
+        r = self.result("nopt_sigint_from_thread")
+        self.assert_cancelled_soon(r, r["box"]["sent"])
+        self.assertEqual(r["ctypes_runs"], ctypes_runs, r)
+        r = self.result("nopt_sigusr1_quiet")
+        self.assertEqual((r["outcome"], r["value"], r["ctypes_runs"]),
+                         ("returned", [0, 1, 2], ctypes_runs), r)
+        self.assertLess(r["t1"] - r["t0"], 2 * self.SLOW_S - 0.1)  # not retried
+        self.assertGreaterEqual(r["ran"][0], r["t1"] - 0.05)  # the handler ran after
+        r = self.result("nopt_sigusr1_raises")
+        self.assertEqual(r["outcome"], "Raised", r)
+        self.assertGreater(r["t1"] - r["t0"], self.SLOW_S - 0.1)
+        r = self.result("nopt_sigint_custom_handler")
+        self.assertEqual((r["outcome"], r["value"], len(r["ran"])), ("returned", [0, 1, 2], 1),
+                         r)
+        r = self.result("nopt_sigint_foreign_wakeup_fd")
+        self.assert_cancelled_soon(r, r["box"]["sent"])
+        self.assertEqual(r["ctypes_runs"], 1, r)
+        self.assertTrue(self.result("nopt_foreign_state")["kept"])
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm", encoding="ascii") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class Extension(unittest.TestCase):
+    """The _fastcall extension (README "The _fastcall extension"): used when the build made it
+    next to the library these tests load, unless BENTOGRPC_NO_EXTENSION=1 (ctest runs this
+    file both ways); and no call leaks a library value or a Python object, with or without it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.client = bentogrpc.Client.from_url(URL)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.client.close()
+
+    def test_used_when_built_unless_switched_off(self):
+        built = glob.glob(os.path.join(os.path.dirname(LIB), "_fastcall.*.so"))
+        if os.environ.get("BENTOGRPC_NO_EXTENSION", "") not in ("", "0") or not built:
+            self.assertIsNone(_lib.fastcall)
+            return
+        self.assertIsNotNone(_lib.fastcall, f"built ({built[0]}) but not loaded")
+        self.assertEqual(_lib.fastcall.API, _lib.FASTCALL_API)
+        # both common cases go through it: its owner type under the array, and JSON alike
+        # (a call it hands back to ctypes would give _values._Buffer)
+        for _ in range(2):  # the first call on the main thread makes the wake-up pipe
+            y = self.client.echo_ndarray(np.arange(4, dtype=np.float32))
+        self.assertIs(type(y.base), _lib.fastcall.Value)
+        self.assertEqual(self.client.echo_json({"a": [1, 2.5, None, True, "x"]}),
+                         {"a": [1, 2.5, None, True, "x"]})
+
+    def test_json_text_is_the_encoders(self):
+        """The JSON text the extension writes itself is _values._json_encode's, byte for byte;
+        what it does not write (other types, subclasses, NaN, non-str keys, big ints, deep or
+        cyclic nesting) goes to _json_encode whole, and the server echoes every value as
+        json would have sent it."""
+        fast = _lib.fastcall
+        if fast is None:
+            self.skipTest("no _fastcall extension in use")
+        with open(os.path.join(SRC, "bench", "payload.json"), encoding="utf-8") as f:
+            payload = json.load(f)
+        written = [
+            {}, [], (), "", 0, -1, 2**63 - 1, -2**63, 2.5, -0.0, 1e300, 5e-324, 0.1, 1e16,
+            123456789.0, 1.0 / 3, True, False, None, [[[]]], (1, [2, (3,)]),
+            "quote\" back\\slash \n\r\t\b\f \x01\x1f\x7f\x80 é ÿ 漢字 \ud7ff \uffff 😀 \U0010ffff",
+            {"a": {"b": {"c": [None, True, False, "x", 1, 1.5]}}, "": "", "é": ["😀"]},
+            [list(range(200)), {str(i): i * 0.5 for i in range(100)}], payload, "nul \x00",
+        ]
+        for doc in written:
+            self.assertEqual(fast.json_text(doc), _values._json_encode(doc), repr(doc)[:80])
+            # the library refuses integers it cannot send exactly, and NUL characters
+            if (type(doc) is int and abs(doc) > 2**53) or doc == "nul \x00":
+                with self.assertRaises(bentogrpc.InvalidArgumentError):
+                    self.client.echo_json(doc)
+                continue
+            self.assertEqual(self.client.echo_json(doc), json.loads(json.dumps(doc)),
+                             repr(doc)[:80])
+        deep = []
+        for _ in range(100):
+            deep = [deep]
+        cyclic = []
+        cyclic.append(cyclic)
+        handed_over = [float("nan"), float("inf"), {1: 2}, {"a": {None: 1}}, 2**64, -2**63 - 1,
+                       np.float32(1.5), [np.int64(3)], {"a": np.arange(2)}, deep, cyclic,
+                       type("S", (str,), {})("sub"), type("D", (dict,), {})(a=1)]
+        for doc in handed_over:
+            self.assertIsNone(fast.json_text(doc), repr(doc)[:80])
+        # a lone surrogate: escaped as json escapes it (what the library makes of it is its own)
+        self.assertEqual(fast.json_text("\ud800 x"), _values._json_encode("\ud800 x"))
+        self.assertEqual(self.client.echo_json({"a": np.arange(2), "b": np.float32(1.5)}),
+                         {"a": [0, 1], "b": 1.5})  # _json_default, as the ctypes path
+        self.assertEqual(self.client.echo_json({1: 2}), {"1": 2})  # json's key conversion
+        with self.assertRaises(ValueError):
+            self.client.echo_json(cyclic)
+
+    def test_exceptions_are_the_ctypes_paths(self):
+        """Errors of calls the extension makes are the package's own exceptions, and a JSON
+        input json cannot encode raises what json raises."""
+        c = self.client
+        with self.assertRaises(bentogrpc.UnknownApiError) as ctx:
+            c.call("no_such_api", np.ones(2, dtype=np.float32))
+        self.assertEqual(ctx.exception.status, "BG_ERR_UNKNOWN_API")
+        self.assertIn("no_such_api", ctx.exception.message)
+        with self.assertRaises(ValueError):
+            c.echo_json({"x": float("nan")})  # allow_nan=False, as Encoder.json
+        with self.assertRaises(TypeError):
+            c.echo_json({"x": object()})
+
+    def test_no_leak_over_many_calls(self):
+        """Bounded: 1,500 calls returning 64 KiB arrays would leave ~96 MiB behind if the output
+        values were not freed (the bound is 24 MiB), 150 of ~90 KB JSON ~20 MiB (8), and 3,000
+        small calls (arrays, JSON, an
+        error) 3,000 or more Python objects if one a call were not released (the bound: 300
+        allocated blocks, the interpreter's own caches)."""
+        c = self.client
+        big = np.ones(16384, dtype=np.float32)
+        small = np.arange(4, dtype=np.float32)
+        small_doc = {"a": [1, 2, 3], "b": {"c": "d"}}
+
+        def small_calls(n):
+            for i in range(n):
+                c.echo_ndarray(small)
+                c.echo_json(small_doc)
+                if i % 10 == 0:
+                    try:
+                        c.call("no_such_api", small)
+                    except bentogrpc.UnknownApiError:
+                        pass
+
+        for _ in range(200):  # warm up: the allocator's arenas, the plan cache, the pipe
+            c.echo_ndarray(big)
+        small_calls(200)
+        gc.collect()
+        rss = rss_bytes()
+        for _ in range(1500):
+            c.echo_ndarray(big)
+        gc.collect()
+        grown = rss_bytes() - rss
+        self.assertLess(grown, 24 << 20, f"RSS grew by {grown >> 20} MiB over 1,500 calls")
+        # ~90 KB JSON texts (written into a growing buffer by the extension): 150 calls would
+        # leave ~20 MiB behind if the text or the values were not freed
+        doc = {"x": list(range(16000))}
+        c.echo_json(doc)
+        gc.collect()
+        rss = rss_bytes()
+        for _ in range(150):
+            c.echo_json(doc)
+        gc.collect()
+        grown = rss_bytes() - rss
+        self.assertLess(grown, 8 << 20, f"RSS grew by {grown >> 20} MiB over 150 JSON calls")
+        blocks = sys.getallocatedblocks()
+        small_calls(1000)
+        gc.collect()
+        more = sys.getallocatedblocks() - blocks
+        self.assertLess(more, 300, f"{more} Python blocks more after 3,000 calls")
 
 
 class Async(unittest.TestCase):

@@ -184,6 +184,12 @@ CLIENT = textwrap.dedent("""\
     with open("/proc/self/maps") as m:
         mapped = sorted({l.split(maxsplit=5)[-1].strip() for l in m if "libbentogrpc" in l})
     print("mapped", *mapped)
+    fast = _lib.fastcall
+    print("fastcall", fast.__file__ if fast is not None else None)
+    if fast is not None:  # the common call goes through it: its owner under the array
+        with bentogrpc.Client.from_url(sys.argv[2], timeout=30) as c:
+            ys = [c.predict(np.ones((1, 4), dtype=np.float32)) for _ in range(2)]
+        print("fastcall_owner", type(ys[1].base).__module__, type(ys[1].base).__name__)
     """)
 
 
@@ -207,6 +213,20 @@ class FromAFreshVenv(unittest.TestCase):
         own = os.path.realpath(os.path.join(VENV_LIB, "libbentogrpc.so"))
         self.assertEqual(out["library_path"], own)
         self.assertEqual(out["mapped"], own)  # and no other libbentogrpc in the process
+
+    def test_wheel_carries_and_uses_the_extension(self):
+        """The wheel's _fastcall, built for the Python that built the wheel (the same here),
+        is imported from the package and makes the call; BENTOGRPC_NO_EXTENSION=1 turns it
+        off."""
+        name = "bentogrpc/_fastcall" + sysconfig.get_config_var("EXT_SUFFIX")
+        with zipfile.ZipFile(WHEEL) as z:
+            self.assertIn(name, z.namelist())
+        out = self.client()
+        self.assertEqual(out["fastcall"], os.path.join(VENV_LIB, os.path.basename(name)))
+        self.assertEqual(out["fastcall_owner"], "bentogrpc._fastcall Value")
+        out = self.client(BENTOGRPC_NO_EXTENSION="1")
+        self.assertEqual(out["fastcall"], "None")
+        self.assertEqual(out["predict"], "float32 [15.800000190734863, 10.0]")
 
     def test_bundled_library_before_the_loaders_search_path(self):
         # a libbentogrpc.so.0 on LD_LIBRARY_PATH (as an installed one would be) is not taken

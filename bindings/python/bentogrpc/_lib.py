@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import importlib.machinery
+import importlib.util
+import json
 import os
 import threading
 from typing import List, Optional
@@ -187,6 +190,16 @@ _lib: Optional[ctypes.CDLL] = None
 quick: Optional[ctypes.PyDLL] = None
 # The path the library was loaded from, as candidates() gave it (library_path()).
 loaded_path: Optional[str] = None
+# The _fastcall extension module (README "The _fastcall extension") once load() has set it up,
+# or None: Client.call then makes every call through ctypes.
+fastcall = None
+# The _fastcall.API this package speaks: a build of another generation is not used.
+FASTCALL_API = 1
+# The library's functions _fastcall calls, handed to it as addresses.
+FASTCALL_FUNCTIONS = ("bg_client_call", "bg_client_call_raw", "bg_ndarray_borrow",
+                      "bg_json_parse", "bg_json_text", "bg_value_free", "bg_value_get_kind",
+                      "bg_ndarray_dtype", "bg_ndarray_ndim", "bg_ndarray_shape",
+                      "bg_ndarray_data_mut")
 
 # How many fork()s separate this process from the one that imported the package: a client
 # remembers the value it was created under, and one created in an ancestor process refuses
@@ -231,12 +244,75 @@ def load() -> ctypes.CDLL:
                     fn = getattr(dll, name)
                     fn.restype, fn.argtypes = restype, argtypes
             _lib, loaded_path, quick = lib, path, fast
+            _setup_fastcall(lib, path)
             return lib
         raise ImportError("libbentogrpc not found; tried: " + "; ".join(tried) +
                           ". Install the package from a wheel that carries it (pip wheel "
                           "bindings/python), or build it (bash scripts/build.sh build) and set "
                           "BENTOGRPC_LIBRARY to build/libbentogrpc.so, or install it (cmake "
                           "--install build).")
+
+
+def _find_fastcall(library: str):
+    """The _fastcall extension: the package's own (a wheel carries it), else the one the
+    repository's CMake build made next to the library loaded from a path (a build tree, as
+    the tests use it); None when there is none, or BENTOGRPC_NO_EXTENSION is set."""
+    if os.environ.get("BENTOGRPC_NO_EXTENSION", "") not in ("", "0"):
+        return None
+    try:
+        from . import _fastcall  # type: ignore[attr-defined]
+        return _fastcall
+    except ImportError:  # not in the package, or built for another Python / numpy
+        pass
+    if os.sep not in library:
+        return None
+    here = os.path.dirname(library)
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        path = os.path.join(here, "_fastcall" + suffix)
+        if os.path.exists(path):
+            try:
+                spec = importlib.util.spec_from_file_location(__package__ + "._fastcall", path)
+                module = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(module)
+                return module
+            except ImportError:
+                return None
+    return None
+
+
+def _error_from_fields(code: int, grpc_status: int, message: bytes):
+    """errors.from_error for the fields of a bg_error _fastcall filled: the same exception."""
+    from .errors import from_error
+    return from_error(_lib, Error(code, grpc_status, message))
+
+
+def _take_output(address: int, api):
+    """The ctypes path's decoding of an output _fastcall does not convert itself (it takes
+    the value over)."""
+    from ._values import take_output
+    if api is None:
+        return take_output(_lib, address, None, None)
+    return take_output(_lib, address, api.output, api.output_attrs)
+
+
+def _setup_fastcall(lib: ctypes.CDLL, path: str) -> None:
+    """Sets `fastcall` up: the addresses of the library's functions in `lib` (the extension
+    is not linked against the library: one library instance, whatever path it came from) and
+    the package's own encoder, decoder and error constructor (same texts, same exceptions)."""
+    global fastcall
+    module = _find_fastcall(path)
+    if module is None or getattr(module, "API", None) != FASTCALL_API:
+        return
+    from ._values import _json_encode
+    addresses = {n: ctypes.cast(getattr(lib, n), ctypes.c_void_p).value
+                 for n in FASTCALL_FUNCTIONS}
+    try:  # refused in a subinterpreter: its state is the main interpreter's
+        module.setup(addresses, _error_from_fields, _take_output, _json_encode,
+                     json.decoder.JSONDecoder().scan_once, json.loads)
+        module.set_wake(-1, -1, None, threading.main_thread().ident)
+    except ImportError:
+        return
+    fastcall = module
 
 
 def library_path() -> str:

@@ -347,6 +347,15 @@ class Client(_ClientBase):
         plan = self._plans.get(api_name)
         if plan is None:
             plan = self._plan(api_name)
+        fast = _lib.fastcall
+        if fast is not None and timeout is None and headers is None and compression is None \
+                and validate is None and wait_for_ready is None:
+            # the common case in one foreign call (README "The _fastcall extension"), or
+            # NotImplemented, before anything was sent: made below
+            out = fast.call(handle, plan, inp, self._co_plain, self._co_watch,
+                            self._interruptible)
+            if out is not NotImplemented:
+                return out
         route = _cancel_route() if self._interruptible else _PLAIN
         if route == _HELPER or timeout is not None or headers is not None \
                 or compression is not None or validate is not None or wait_for_ready is not None:
@@ -354,7 +363,7 @@ class Client(_ClientBase):
         # The common case: no per-call options. Everything per API and per client was made
         # once (_plan, the client's call options); per call: the input value, the call, the
         # output (bench/RESULTS.md "Python binding: per-call overhead").
-        lib, (name, fn, api, ndarray_in) = self._lib, plan
+        lib, (name, fn, api, ndarray_in) = self._lib, plan[:4]
         co = self._co_plain if route < 0 else self._watching(route)
         # a numpy array that can be sent as it is (inp keeps it alive through the call)
         value = borrow_ndarray(inp) if ndarray_in and type(inp) is np.ndarray else None
@@ -381,13 +390,15 @@ class Client(_ClientBase):
 
     def _plan(self, api_name: str) -> tuple:
         """(name as bytes, the library function, Api or None, whether the input is a
-        NumpyNdarray) for calls of `api_name`; kept for the APIs the server listed (and every
+        NumpyNdarray, how _fastcall converts the input (_FAST_KINDS), whether the call is raw)
+        for calls of `api_name`; kept for the APIs the server listed (and every
         name of a client opened without discovery), so that typos do not fill the table."""
         lib = self._lib
         api = self.apis.get(api_name)
         raw = (api is None and not self._discovered) or (api is not None and not api.supported)
+        in_kind = api._in_kind if api is not None else None
         plan = (api_name.encode(), lib.bg_client_call_raw if raw else lib.bg_client_call, api,
-                api is not None and api._in_kind == "NumpyNdarray")
+                in_kind == "NumpyNdarray", _FAST_KINDS.get(in_kind, 0), raw)
         if (api is not None or not self._discovered) and len(self._plans) < 4096:
             self._plans[api_name] = plan
         return plan
@@ -416,7 +427,7 @@ class Client(_ClientBase):
     def _call_with_options(self, handle, plan, api_name, inp, route, kw) -> Any:
         """Client.call with per-call options (or, when someone else's wake-up fd is set,
         through the helper thread): the options are made for this call."""
-        lib, (name, fn, _, _) = self._lib, plan
+        lib, (name, fn) = self._lib, plan[:2]
         token = lib.bg_cancel_token_new() if route == _HELPER else None
         try:
             enc, value, co, api = self._prepare(api_name, inp, kw, cancel=token)
@@ -507,6 +518,20 @@ _check_signals = ctypes.pythonapi.PyErr_CheckSignals  # runs pending handlers; r
 _check_signals.restype, _check_signals.argtypes = ctypes.c_int, []
 
 
+# Client._plan's input kinds for _fastcall.call: 1 NumpyNdarray, 2 JSON, 3 no descriptor (the
+# input's type decides), 0 any other descriptor (the ctypes path)
+_FAST_KINDS = {"NumpyNdarray": 1, "JSON": 2, None: 3}
+
+
+def _share_wake() -> None:
+    """Hands the wake-up pipe, the options that watch it and the main thread to _fastcall,
+    which takes the same route as _cancel_route (made here first) from then on."""
+    fast = _lib.fastcall
+    if fast is not None:
+        r, w = _wake if _wake is not None else (-1, -1)
+        fast.set_wake(r, w, _wake_options, _main_ident)
+
+
 def _cancel_route() -> int:
     """How Ctrl-C cancels a call made now: the read end of the binding's wake-up pipe (the
     call watches it; the pipe is made and installed with signal.set_wakeup_fd the first time,
@@ -522,6 +547,7 @@ def _cancel_route() -> int:
         os.set_blocking(w, False)  # set_wakeup_fd requires it
         _wake = (r, w)
         _wake_poll.register(r, select.POLLIN)
+        _share_wake()
     r, w = _wake
     try:
         # the only way to read the current fd is to set one; setting ours again costs two
@@ -557,6 +583,7 @@ def _watching_options(lib, fd: int):
             lib.bg_call_options_free(co)
             raise
         _wake_options = co
+        _share_wake()
     return _wake_options
 
 
@@ -621,6 +648,7 @@ def _after_fork_in_child() -> None:
     if _wake_options is not None:
         _lib.load().bg_call_options_free(_wake_options)  # this process's copy
         _wake_options = None
+    _share_wake()
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
