@@ -36,6 +36,7 @@ static void free_ndarray(bg_ndarray *nd) {
       free(strings[i]);
   }
   free(nd->owned);
+  free(nd->string_lengths);
 }
 
 static void free_children(bgi_children *c) {

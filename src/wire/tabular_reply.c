@@ -13,6 +13,9 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "error_internal.h"
 #include "wire/byte_buffer.h"
@@ -181,15 +184,35 @@ static bool skip_value(cursor *c, unsigned wire, size_t end) {
 }
 
 /* Counts the varints of a packed field of n bytes: each ends with a byte below 0x80 and takes
- * at most 10 bytes (protobuf-c refuses the message otherwise). */
+ * at most 10 bytes (protobuf-c refuses the message otherwise). Eight bytes at a time: the
+ * terminators are the bytes without their high bit (a popcount); a run of continuation bytes
+ * is the one at a word's end (high zero bytes of the mask) carried into the next word's start. */
 static bool count_varints(cursor *c, size_t n, size_t *count) {
+  const uint64_t highs = 0x8080808080808080u;
   size_t run = 0, found = 0;
   c->left -= n;
   while (n > 0) {
     if (!refill(c)) /* never: n was checked against the bytes left */
       return false;
     size_t take = (size_t)(c->end - c->p) < n ? (size_t)(c->end - c->p) : n;
-    for (size_t i = 0; i < take; i++) {
+    size_t i = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (; take - i >= 8; i += 8) {
+      uint64_t w;
+      memcpy(&w, c->p + i, 8);
+      uint64_t ends = ~w & highs; /* 0x80 where a varint ends */
+      if (!ends) {
+        if ((run += 8) >= 10)
+          return false;
+        continue;
+      }
+      if (run + (size_t)__builtin_ctzll(ends) / 8 >= 10)
+        return false;
+      found += (size_t)(((ends >> 7) * 0x0101010101010101u) >> 56); /* sum of the 0/1 bytes */
+      run = (size_t)__builtin_clzll(ends) / 8; /* continuation bytes after the last end */
+    }
+#endif
+    for (; i < take; i++) {
       if (c->p[i] & 0x80) {
         if (++run == 10)
           return false;
@@ -336,6 +359,21 @@ static void read_packed_varints(cursor *c, size_t n, unsigned field, void *out, 
     const uint8_t *p = c->p, *stop = p + take;
     if (field == BGI_PB_SERIES_BOOL_VALUES) {
       bool *b = out;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      /* eight one-byte varints at once (no byte with its high bit set): each is true when
+       * not zero */
+      const uint64_t highs = 0x8080808080808080u, low7 = 0x7f7f7f7f7f7f7f7fu;
+      while (any == 0 && stop - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        if (w & highs)
+          break;
+        uint64_t ones = ((w + low7) & highs) >> 7; /* 1 where a byte is not zero */
+        memcpy(b + i, &ones, 8);
+        i += 8;
+        p += 8;
+      }
+#endif
       for (; p < stop; p++) {
         any |= *p & 0x7f;
         if (!(*p & 0x80)) {
@@ -344,6 +382,29 @@ static void read_packed_varints(cursor *c, size_t n, unsigned field, void *out, 
         }
       }
     } else {
+      /* whole varints while one of 10 bytes surely fits (pass 1 checked each ends within 10
+       * bytes): one and two bytes without a loop */
+      while (shift == 0 && stop - p >= 10) {
+        uint64_t v = p[0];
+        if (v < 0x80) {
+          p++;
+        } else if (p[1] < 0x80) {
+          v = (v & 0x7f) | (uint64_t)p[1] << 7;
+          p += 2;
+        } else {
+          v = (v & 0x7f) | (uint64_t)(p[1] & 0x7f) << 7;
+          unsigned at = 14;
+          const uint8_t *q = p + 2;
+          for (; *q & 0x80; q++, at += 7)
+            v |= (uint64_t)(*q & 0x7f) << at;
+          v |= (uint64_t)(*q & 0x7f) << at;
+          p = q + 1;
+        }
+        if (field == BGI_PB_SERIES_INT32_VALUES)
+          ((int32_t *)out)[i++] = (int32_t)(uint32_t)v;
+        else
+          ((int64_t *)out)[i++] = (int64_t)v;
+      }
       for (; p < stop; p++) {
         acc |= (uint64_t)(*p & 0x7f) << shift;
         shift += 7;
@@ -428,18 +489,44 @@ static bg_status build_series(const column_scan *s, bg_dtype empty_dtype, bg_val
   char *text = (char *)block + count * width; /* strings: after the pointers */
   cursor c = s->at;
   size_t k = 0;
+  /* Each string is checked as it is copied: one copied as 16 bytes (SSE2) with no NUL and no
+   * byte above 0x7f is valid, any other gets the full check (bgi_utf8_valid_string). When one
+   * fails, check_strings finds which, with the tree-based decoder's message. */
+  bool refused = false;
   while (field && c.left > s->end) { /* checked by pass 1: every read fits */
     if (dtype == BG_DTYPE_STRING) {  /* a run of short strings within the slice, at once */
       const uint8_t *p = c.p, *q = p;
       size_t avail = (size_t)(c.end - p), limit = room(&c, s->end);
       const uint8_t *max = p + (limit < avail ? limit : avail);
+#ifdef __SSE2__
+      /* up to 16 bytes each, 16 bytes readable past the length: a fixed 16-byte move (the
+       * block has room), its NULs and high bits at hand for the check */
+      size_t n16;
+      while (c.end - q >= 18 && max - q >= 2 && q[0] == STRING_KEY && (n16 = q[1]) <= 16 &&
+             n16 <= (size_t)(max - q) - 2) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(q + 2));
+        _mm_storeu_si128((__m128i *)(void *)text, v);
+        unsigned mask = (1u << n16) - 1;
+        unsigned zero = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()));
+        unsigned high = (unsigned)_mm_movemask_epi8(v) & mask;
+        if ((zero & mask) || (high && !bgi_utf8_valid_high(text, high)))
+          refused = true;
+        strings[k++] = text;
+        text[n16] = '\0';
+        text += n16 + 1;
+        q += 2 + n16;
+      }
+#endif
       while (max - q >= 2 && q[0] == STRING_KEY && q[1] < 0x80 && q[1] <= (size_t)(max - q) - 2) {
         size_t len = q[1];
         strings[k++] = text;
-        if (len <= 16 && c.end - (q + 2) >= 16)
+        if (len <= 16 && c.end - (q + 2) >= 16) {
           memcpy(text, q + 2, 16); /* a fixed size: two moves, no call (the block has room) */
-        else
+          refused |= !bgi_utf8_valid_string(text, len);
+        } else {
           memcpy(text, q + 2, len);
+          refused |= !bgi_utf8_valid_string(text, len);
+        }
         text[len] = '\0';
         text += len + 1;
         q += 2 + len;
@@ -459,6 +546,7 @@ static bg_status build_series(const column_scan *s, bg_dtype empty_dtype, bg_val
       read_length(&c, s->end, &n);
       strings[k++] = text;
       read_bytes(&c, (uint8_t *)text, n);
+      refused |= !bgi_utf8_valid_string(text, n);
       text[n] = '\0';
       text += n + 1;
     } else if (wire == BGI_PB_LEN && fixed_width(field)) { /* packed float or double */
@@ -475,7 +563,7 @@ static bg_status build_series(const column_scan *s, bg_dtype empty_dtype, bg_val
       read_one_varint(&c, field, block, &k);
     }
   }
-  if (dtype == BG_DTYPE_STRING) {
+  if (dtype == BG_DTYPE_STRING && refused) {
     bg_status st = check_strings(strings, count, text, err);
     if (st != BG_OK) {
       free(block);
