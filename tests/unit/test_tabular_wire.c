@@ -681,8 +681,10 @@ static void test_utf8_block_check(void **state) {
 
 /* ---- the fast paths' edges: short strings, varints, bools ---- */
 
-/* Sends `strings` as a Series and reads it back (every cut of the reply agreeing with the
- * tree-based decoder): the same strings. */
+/* Sends `elements` as a Series and reads it back, in one slice and in slices of 5 bytes (a
+ * string then often runs into the next slice, or ends too near one for a 16-byte move): the
+ * same strings. (Every cut against the tree-based decoder is left to the other tests: too slow
+ * for this many messages under ASan.) */
 static void assert_strings_round_trip(const char *const *elements, size_t count) {
   bg_error err;
   bg_value *s = bg_series_borrow(BG_DTYPE_STRING, elements, count, &err);
@@ -690,10 +692,15 @@ static void assert_strings_round_trip(const char *const *elements, size_t count)
     fail_msg("borrow refused: %s", err.message);
   bytes message = sent(s, BGI_MEMBER_SERIES);
   bytes reply = response(BGI_MEMBER_SERIES, &message);
-  assert_agree(&reply, BGI_MEMBER_SERIES, BG_DTYPE_DOUBLE, BG_OK);
-  bg_value *back = decode(&reply, BGI_MEMBER_SERIES, BG_DTYPE_DOUBLE);
-  assert_true(tabular_values_equal(back, s));
-  bg_value_free(back);
+  for (size_t cut = 0; cut <= 5; cut += 5) {
+    grpc_byte_buffer *bb = in_slices(&reply, cut);
+    bg_value *back = NULL;
+    assert_int_equal(bgi_tabular_reply_decode(bb, BGI_MEMBER_SERIES, BG_DTYPE_DOUBLE, &back, &err),
+                     BG_OK);
+    grpc_byte_buffer_destroy(bb);
+    assert_true(tabular_values_equal(back, s));
+    bg_value_free(back);
+  }
   bg_value_free(s);
 }
 
