@@ -97,12 +97,12 @@ BG_API bg_status bg_dtype_from_name(const char *name, bg_dtype *dtype) {
 
 bg_status bgi_ndarray_check(bg_dtype dtype, const int64_t *shape, size_t ndim, const void *data,
                             size_t count, bg_error *err) {
-  return bgi_ndarray_check_lengths(dtype, shape, ndim, data, count, NULL, err);
+  return bgi_ndarray_check_lengths(dtype, shape, ndim, data, count, NULL, NULL, NULL, err);
 }
 
 bg_status bgi_ndarray_check_lengths(bg_dtype dtype, const int64_t *shape, size_t ndim,
-                                    const void *data, size_t count, size_t *lengths,
-                                    bg_error *err) {
+                                    const void *data, size_t count, size_t *lengths, size_t *total,
+                                    size_t *longest, bg_error *err) {
   if (bg_dtype_size(dtype) == 0)
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
                     "ndarray: unknown dtype %d; use one of the BG_DTYPE_* values", (int)dtype);
@@ -138,7 +138,8 @@ bg_status bgi_ndarray_check_lengths(bg_dtype dtype, const int64_t *shape, size_t
                     count);
   if (dtype == BG_DTYPE_STRING) {
     const char *const *strings = data;
-    size_t i = bgi_utf8_cstrings(strings, count, lengths); /* NULs found, bytes checked at once */
+    /* NULs found, bytes checked at once */
+    size_t i = bgi_utf8_cstrings(strings, count, lengths, total, longest);
     if (i < count && !strings[i])
       return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
                       "ndarray: string element %zu is NULL; every element must be a "
@@ -191,7 +192,9 @@ bg_value *bgi_array_borrow(bg_value_kind kind, bg_dtype dtype, const int64_t *sh
     if (nomem)
       return NULL;
   }
-  if (bgi_ndarray_check_lengths(dtype, shape, ndim, data, count, lengths, err) != BG_OK) {
+  size_t total = 0, longest = 0;
+  if (bgi_ndarray_check_lengths(dtype, shape, ndim, data, count, lengths, &total, &longest, err) !=
+      BG_OK) {
     free(lengths);
     return NULL;
   }
@@ -202,6 +205,8 @@ bg_value *bgi_array_borrow(bg_value_kind kind, bg_dtype dtype, const int64_t *sh
   }
   v->as.ndarray.data = data;
   v->as.ndarray.string_lengths = lengths;
+  v->as.ndarray.string_lengths_total = total;
+  v->as.ndarray.string_longest = longest;
   return v;
 }
 

@@ -194,14 +194,21 @@ static inline bool cstring(const char *s, size_t *len) {
 
 bool bgi_utf8_cstring(const char *s, size_t *len) { return cstring(s, len); }
 
-size_t bgi_utf8_cstrings(const char *const *strings, size_t count, size_t *lengths) {
-  size_t len;
+size_t bgi_utf8_cstrings(const char *const *strings, size_t count, size_t *lengths, size_t *total,
+                         size_t *longest) {
+  size_t len, sum = 0, max = 0;
   for (size_t i = 0; i < count; i++) {
     if (!strings[i] || !cstring(strings[i], &len))
       return i;
     if (lengths)
       lengths[i] = len;
+    sum += len;
+    max = len > max ? len : max;
   }
+  if (total)
+    *total = sum;
+  if (longest)
+    *longest = max;
   return count;
 }
 

@@ -17,7 +17,8 @@ typedef struct bg_ndarray {
   size_t string_block;    /* BG_DTYPE_STRING: bytes of the one block holding the strings back to
                            * back from data[0] (bg_series_string_block), 0 when not so */
   size_t *string_lengths; /* owned, or NULL: a str series' string lengths, found when it was
-                           * checked (bgi_array_borrow) */
+                           * checked (bgi_array_borrow), with their sum and the longest */
+  size_t string_lengths_total, string_longest;
 } bg_ndarray;
 
 /* Bytes with an optional MIME type: BG_VALUE_FILE and BG_VALUE_BYTES. */
@@ -116,9 +117,11 @@ bool bgi_utf8_valid_string(const char *s, size_t n);
  * pass: the NUL is found and the bytes checked together). */
 bool bgi_utf8_cstring(const char *s, size_t *len);
 
-/* bgi_utf8_cstring over `count` strings, storing their lengths at `lengths` (when not NULL):
- * returns the index of the first NULL or invalid one, `count` when there is none. */
-size_t bgi_utf8_cstrings(const char *const *strings, size_t count, size_t *lengths);
+/* bgi_utf8_cstring over `count` strings, storing their lengths at `lengths` and, when all
+ * are valid, their sum at *total and the longest at *longest (each when not NULL): returns the
+ * index of the first NULL or invalid one, `count` when there is none. */
+size_t bgi_utf8_cstrings(const char *const *strings, size_t count, size_t *lengths, size_t *total,
+                         size_t *longest);
 
 /* true when the bytes at s, which hold no NUL among the first 32 - clz(high), are valid
  * UTF-8, `high` having bit i set where s[i] has its high bit set (the bytes between them are
@@ -133,10 +136,12 @@ bool bgi_utf8_valid_strings(const char *block, size_t n, size_t count);
 bg_status bgi_ndarray_check(bg_dtype dtype, const int64_t *shape, size_t ndim, const void *data,
                             size_t count, bg_error *err);
 
-/* bgi_ndarray_check that also stores each string's length at `lengths` (count of them) when
- * `lengths` is not NULL and dtype is BG_DTYPE_STRING. */
+/* bgi_ndarray_check that also stores, when dtype is BG_DTYPE_STRING, each string's length at
+ * `lengths` (count of them), their sum at *total and the longest at *longest (each when not
+ * NULL). */
 bg_status bgi_ndarray_check_lengths(bg_dtype dtype, const int64_t *shape, size_t ndim,
-                                    const void *data, size_t count, size_t *lengths, bg_error *err);
+                                    const void *data, size_t count, size_t *lengths, size_t *total,
+                                    size_t *longest, bg_error *err);
 
 /* Takes ownership of `buffer` (malloc'd, `count` elements; for strings also each element
  * when `owns_strings`) and wraps it in a new value. On failure the buffer is freed too. */

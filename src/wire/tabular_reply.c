@@ -247,15 +247,17 @@ static bool scan_series(cursor *c, size_t len, column_scan *s) {
     const uint8_t *p = c->p, *q = p;
     size_t avail = (size_t)(c->end - p), limit = room(c, s->end);
     const uint8_t *max = p + (limit < avail ? limit : avail);
-    size_t strings = 0, bytes = 0;
-    while (max - q >= 2 && q[0] == STRING_KEY && q[1] < 0x80 && q[1] <= (size_t)(max - q) - 2) {
-      strings++;
-      bytes += q[1];
-      q += 2 + q[1];
+    size_t strings = 0;
+    if (max - p >= 2) {
+      const uint8_t *last = max - 2; /* the last place a key and a length fit */
+      while (q <= last && q[0] == STRING_KEY && q[1] < 0x80 && q[1] <= (size_t)(max - q) - 2) {
+        strings++;
+        q += 2 + q[1];
+      }
     }
     if (strings) {
       s->n[BGI_PB_SERIES_STRING_VALUES] += strings;
-      s->string_bytes += bytes;
+      s->string_bytes += (size_t)(q - p) - 2 * strings; /* all but the keys and lengths */
       c->left -= (size_t)(q - p);
       c->p = q;
       continue;
@@ -499,22 +501,26 @@ static bg_status build_series(const column_scan *s, bg_dtype empty_dtype, bg_val
       size_t avail = (size_t)(c.end - p), limit = room(&c, s->end);
       const uint8_t *max = p + (limit < avail ? limit : avail);
 #ifdef __SSE2__
-      /* up to 16 bytes each, 16 bytes readable past the length: a fixed 16-byte move (the
-       * block has room), its NULs and high bits at hand for the check */
-      size_t n16;
-      while (c.end - q >= 18 && max - q >= 2 && q[0] == STRING_KEY && (n16 = q[1]) <= 16 &&
-             n16 <= (size_t)(max - q) - 2) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(q + 2));
-        _mm_storeu_si128((__m128i *)(void *)text, v);
-        unsigned mask = (1u << n16) - 1;
-        unsigned zero = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()));
-        unsigned high = (unsigned)_mm_movemask_epi8(v) & mask;
-        if ((zero & mask) || (high && !bgi_utf8_valid_high(text, high)))
-          refused = true;
-        strings[k++] = text;
-        text[n16] = '\0';
-        text += n16 + 1;
-        q += 2 + n16;
+      /* strings of up to 16 bytes while a key and a length fit in the Series (up to `last`)
+       * with 16 bytes after them in the slice: a fixed 16-byte move (the block has room), its
+       * NULs and high bits at hand for the check */
+      if ((size_t)(max - p) >= 2 && (size_t)(c.end - p) >= 18) {
+        size_t fit = (size_t)(max - p) - 2, slack = (size_t)(c.end - p) - 18, n16;
+        const uint8_t *last = p + (fit < slack ? fit : slack);
+        while (q <= last && q[0] == STRING_KEY && (n16 = q[1]) <= 16 &&
+               n16 <= (size_t)(max - q) - 2) {
+          __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(q + 2));
+          _mm_storeu_si128((__m128i *)(void *)text, v);
+          unsigned mask = (1u << n16) - 1;
+          unsigned zero = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()));
+          unsigned high = (unsigned)_mm_movemask_epi8(v) & mask;
+          if ((zero & mask) || (high && !bgi_utf8_valid_high(text, high)))
+            refused = true;
+          strings[k++] = text;
+          text[n16] = '\0';
+          text += n16 + 1;
+          q += 2 + n16;
+        }
       }
 #endif
       while (max - q >= 2 && q[0] == STRING_KEY && q[1] < 0x80 && q[1] <= (size_t)(max - q) - 2) {

@@ -64,7 +64,9 @@ static size_t payload_size(const bg_ndarray *s, const size_t *lengths) {
       n += bgi_pb_varint_size((uint64_t)v[i]);
     return n;
   }
-  case BG_DTYPE_STRING: /* key, length, bytes */
+  case BG_DTYPE_STRING:                                           /* key, length, bytes */
+    if (lengths == s->string_lengths && s->string_longest < 0x80) /* one-byte lengths */
+      return 2 * s->count + s->string_lengths_total;
     for (size_t i = 0; i < s->count; i++)
       n += 1 + (lengths[i] < 0x80 ? 1 : bgi_pb_varint_size(lengths[i])) + lengths[i];
     return n;
