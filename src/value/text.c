@@ -92,7 +92,10 @@ bool bgi_utf8_valid_string(const char *s, size_t n) {
  * them are ASCII (and not NUL), which a character can neither start in nor run into. */
 static inline bool valid_high(const char *s, unsigned high) {
   unsigned first = (unsigned)__builtin_ctz(high), last = 31u - (unsigned)__builtin_clz(high);
-  return dfa_valid((const unsigned char *)s + first, last + 1 - first);
+  const unsigned char *p = (const unsigned char *)s + first;
+  if (last == first + 1) /* one two-byte character (most accented Latin letters) */
+    return p[0] >= 0xc2 && p[0] <= 0xdf && (p[1] & 0xc0) == 0x80;
+  return dfa_valid(p, last + 1 - first);
 }
 
 bool bgi_utf8_valid_high(const char *s, unsigned high) { return !high || valid_high(s, high); }

@@ -119,7 +119,7 @@ static inline void copy_short(uint8_t *dst, const char *src, size_t n) {
   }
 }
 
-/* An int64 element's varint: one or two bytes without the loop (most counts and ids). */
+/* An int64 element's varint: up to three bytes (values below 2^21) without the loop. */
 static inline uint8_t *put_varint64(uint8_t *p, uint64_t v) {
   if (v < 0x80) {
     *p = (uint8_t)v;
@@ -129,6 +129,12 @@ static inline uint8_t *put_varint64(uint8_t *p, uint64_t v) {
     p[0] = (uint8_t)(v | 0x80);
     p[1] = (uint8_t)(v >> 7);
     return p + 2;
+  }
+  if (v < 0x200000) {
+    p[0] = (uint8_t)(v | 0x80);
+    p[1] = (uint8_t)(v >> 7 | 0x80);
+    p[2] = (uint8_t)(v >> 14);
+    return p + 3;
   }
   return put_varint(p, v);
 }
