@@ -195,8 +195,6 @@ static inline bool cstring(const char *s, size_t *len) {
 #endif
 }
 
-bool bgi_utf8_cstring(const char *s, size_t *len) { return cstring(s, len); }
-
 size_t bgi_utf8_cstrings(const char *const *strings, size_t count, size_t *lengths, size_t *total,
                          size_t *longest) {
   size_t len, sum = 0, max = 0;

@@ -109,23 +109,20 @@ size_t bgi_json_format_real_n(char *buf, double d);
 /* true when `s` (n bytes) is valid UTF-8 without NUL bytes. */
 bool bgi_utf8_valid(const char *s, size_t n);
 
-/* bgi_utf8_valid for a short string such as a column's element: a table-driven DFA, ~5
- * instructions per byte whatever the bytes (longer strings: bgi_utf8_valid). */
+/* bgi_utf8_valid for a short string such as a column's element: a table-driven DFA, a table
+ * load and a shift per byte whatever the bytes (over 64 bytes: bgi_utf8_valid). */
 bool bgi_utf8_valid_string(const char *s, size_t n);
 
-/* true when the NUL-terminated `s` is valid UTF-8; sets *len to its length either way (one
- * pass: the NUL is found and the bytes checked together). */
-bool bgi_utf8_cstring(const char *s, size_t *len);
-
-/* bgi_utf8_cstring over `count` strings, storing their lengths at `lengths` and, when all
+/* Checks `count` NUL-terminated strings in one pass each (the NUL found and the bytes checked
+ * for UTF-8 together), storing their lengths at `lengths` and, when all
  * are valid, their sum at *total and the longest at *longest (each when not NULL): returns the
  * index of the first NULL or invalid one, `count` when there is none. */
 size_t bgi_utf8_cstrings(const char *const *strings, size_t count, size_t *lengths, size_t *total,
                          size_t *longest);
 
-/* true when the bytes at s, which hold no NUL among the first 32 - clz(high), are valid
- * UTF-8, `high` having bit i set where s[i] has its high bit set (the bytes between them are
- * ASCII): the bytes from the first to the last such byte get the DFA. */
+/* For a string of up to 32 bytes at s, known to hold no NUL: true when it is valid UTF-8,
+ * `high` having bit i set exactly where s[i] has its high bit set (0: all ASCII). Only the
+ * bytes from the first to the last such byte are looked at. */
 bool bgi_utf8_valid_high(const char *s, unsigned high);
 
 /* true when `block` (n bytes) is `count` NUL-terminated strings back to back, each valid UTF-8
