@@ -37,6 +37,7 @@ static void free_ndarray(bg_ndarray *nd) {
   }
   free(nd->owned);
   free(nd->string_lengths);
+  free(nd->owned_text);
 }
 
 static void free_children(bgi_children *c) {

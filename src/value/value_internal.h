@@ -19,6 +19,8 @@ typedef struct bg_ndarray {
   size_t *string_lengths; /* owned, or NULL: a str series' string lengths, found when it was
                            * checked (bgi_array_borrow), with their sum and the longest */
   size_t string_lengths_total, string_longest;
+  void *owned_text; /* owned, or NULL: the block a decoded str column's strings live in, when
+                     * apart from `owned` (the pointers) */
 } bg_ndarray;
 
 /* Bytes with an optional MIME type: BG_VALUE_FILE and BG_VALUE_BYTES. */

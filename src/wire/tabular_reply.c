@@ -22,6 +22,8 @@
 #include "wire/pb_raw.h"
 #include "wire/tabular_wire.h"
 
+typedef enum { SCAN_OK, SCAN_UNSUPPORTED, SCAN_NO_MEMORY } scan_result;
+
 /* ---- a cursor over the slices ---- */
 
 typedef struct cursor {
@@ -106,12 +108,31 @@ enum { FIELDS = 7 }; /* Series values fields 1..6 */
  * string, so that a short string is copied as a fixed 16 bytes. */
 enum { STRING_KEY = BGI_PB_TAG(BGI_PB_SERIES_STRING_VALUES, BGI_PB_LEN), STRING_SLACK = 16 };
 
+/* A column's strings, copied and checked by pass 1 as it walks them (a second walk cost as
+ * much as the copy): each NUL-terminated, back to back in `text`, which the Series' own length
+ * bounds (a string of n bytes takes at least n + 2 on the wire) plus STRING_SLACK. */
+typedef struct string_copy {
+  char *text, *next; /* the block; where the next string goes */
+  char **starts;     /* each string's first byte */
+  size_t cap;        /* room in `starts` */
+  bool refused;      /* a string failed the check (check_strings words why) */
+} string_copy;
+
 typedef struct column_scan {
   cursor at;           /* its first byte */
   size_t end;          /* `left` at its end */
+  size_t len;          /* its bytes */
   size_t n[FIELDS];    /* elements per values field */
   size_t string_bytes; /* bytes of all its strings */
+  string_copy str;     /* its strings (owned until build_series takes them) */
 } column_scan;
+
+static void column_scan_free(column_scan *s) {
+  free(s->str.text);
+  free(s->str.starts);
+  s->str.text = NULL;
+  s->str.starts = NULL;
+}
 
 typedef struct name_scan {
   cursor at;
@@ -124,8 +145,6 @@ typedef struct frame_scan {
   name_scan *names;
   size_t n_names, cap_names;
 } frame_scan;
-
-typedef enum { SCAN_OK, SCAN_UNSUPPORTED, SCAN_NO_MEMORY } scan_result;
 
 static bool grow(void **array, size_t *cap, size_t n, size_t size) {
   if (n < *cap)
@@ -237,27 +256,78 @@ static size_t fixed_width(unsigned field) {
   return field == BGI_PB_SERIES_FLOAT_VALUES ? 4 : field == BGI_PB_SERIES_DOUBLE_VALUES ? 8 : 0;
 }
 
-/* One Series of `len` bytes at c. */
-static bool scan_series(cursor *c, size_t len, column_scan *s) {
+/* Room for string start k (and the text block, from the first string on); false when memory
+ * runs out. Called when k reaches the room there is. */
+static bool __attribute__((noinline)) string_room(column_scan *s, size_t k) {
+  if (k < s->str.cap)
+    return true;
+  if (!s->str.text) { /* the first string: the block, sized by the Series */
+    if (s->len > SIZE_MAX - STRING_SLACK || !(s->str.text = malloc(s->len + STRING_SLACK)))
+      return false;
+    s->str.next = s->str.text;
+  }
+  return grow((void **)&s->str.starts, &s->str.cap, k, sizeof *s->str.starts);
+}
+
+/* One Series of `len` bytes at c: its wire format checked, its elements counted, its strings
+ * copied and checked. */
+static scan_result scan_series(cursor *c, size_t len, column_scan *s) {
   memset(s, 0, sizeof *s);
   s->at = *c;
   s->end = c->left - len;
+  s->len = len;
   while (c->left > s->end) {
-    /* a run of short strings within the slice and the Series, counted at once */
+    /* a run of short strings within the slice and the Series, copied at once */
     const uint8_t *p = c->p, *q = p;
     size_t avail = (size_t)(c->end - p), limit = room(c, s->end);
     const uint8_t *max = p + (limit < avail ? limit : avail);
-    size_t strings = 0;
-    if (max - p >= 2) {
-      const uint8_t *last = max - 2; /* the last place a key and a length fit */
-      while (q <= last && q[0] == STRING_KEY && q[1] < 0x80 && q[1] <= (size_t)(max - q) - 2) {
-        strings++;
-        q += 2 + q[1];
+    size_t k = s->n[BGI_PB_SERIES_STRING_VALUES];
+    bool refused = false;
+    if (max - p >= 2 && p[0] == STRING_KEY && !s->str.text && !string_room(s, k))
+      return SCAN_NO_MEMORY; /* the text block, with the first string */
+    char *text = s->str.next;
+#ifdef __SSE2__
+    /* strings of up to 16 bytes while a key and a length fit in the Series (up to `last`)
+     * with 16 bytes after them in the slice: a fixed 16-byte move (the block has room), its
+     * NULs and high bits at hand for the check */
+    if ((size_t)(max - p) >= 2 && (size_t)(c->end - p) >= 18) {
+      size_t fit = (size_t)(max - p) - 2, slack = (size_t)(c->end - p) - 18, n16;
+      const uint8_t *last = p + (fit < slack ? fit : slack);
+      while (q <= last && q[0] == STRING_KEY && (n16 = q[1]) <= 16 &&
+             n16 <= (size_t)(max - q) - 2) {
+        if (k == s->str.cap && !string_room(s, k))
+          return SCAN_NO_MEMORY;
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(q + 2));
+        _mm_storeu_si128((__m128i *)(void *)text, v);
+        unsigned mask = (1u << n16) - 1;
+        unsigned zero = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()));
+        unsigned high = (unsigned)_mm_movemask_epi8(v) & mask;
+        if ((zero & mask) || (high && !bgi_utf8_valid_high(text, high)))
+          refused = true;
+        s->str.starts[k++] = text;
+        text[n16] = '\0';
+        text += n16 + 1;
+        q += 2 + n16;
       }
     }
-    if (strings) {
-      s->n[BGI_PB_SERIES_STRING_VALUES] += strings;
+#endif
+    while (max - q >= 2 && q[0] == STRING_KEY && q[1] < 0x80 && q[1] <= (size_t)(max - q) - 2) {
+      size_t n = q[1];
+      if (k == s->str.cap && !string_room(s, k))
+        return SCAN_NO_MEMORY;
+      memcpy(text, q + 2, n);
+      refused |= !bgi_utf8_valid_string(text, n);
+      s->str.starts[k++] = text;
+      text[n] = '\0';
+      text += n + 1;
+      q += 2 + n;
+    }
+    if (q != p) {
+      size_t strings = k - s->n[BGI_PB_SERIES_STRING_VALUES];
+      s->n[BGI_PB_SERIES_STRING_VALUES] = k;
       s->string_bytes += (size_t)(q - p) - 2 * strings; /* all but the keys and lengths */
+      s->str.next = text;
+      s->str.refused |= refused;
       c->left -= (size_t)(q - p);
       c->p = q;
       continue;
@@ -265,43 +335,50 @@ static bool scan_series(cursor *c, size_t len, column_scan *s) {
     unsigned field, wire;
     size_t n;
     if (!read_key(c, &field, &wire))
-      return false;
+      return SCAN_UNSUPPORTED;
     if (varint_field(field)) {
       uint64_t v;
       if (wire == BGI_PB_VARINT) {
         if (!read_varint(c, 10, &v))
-          return false;
+          return SCAN_UNSUPPORTED;
         s->n[field]++;
       } else if (wire != BGI_PB_LEN || !read_length(c, s->end, &n) ||
                  !count_varints(c, n, &s->n[field])) {
-        return false;
+        return SCAN_UNSUPPORTED;
       }
     } else if (fixed_width(field)) {
       size_t width = fixed_width(field);
       if (wire == BGI_PB_LEN) {
         if (!read_length(c, s->end, &n) || n % width != 0)
-          return false;
+          return SCAN_UNSUPPORTED;
         s->n[field] += n / width;
       } else if (wire == (width == 4 ? BGI_PB_I32 : BGI_PB_I64) && room(c, s->end) >= width) {
         n = width;
         s->n[field]++;
       } else {
-        return false;
+        return SCAN_UNSUPPORTED;
       }
       read_bytes(c, NULL, n);
-    } else if (field == BGI_PB_SERIES_STRING_VALUES) {
+    } else if (field == BGI_PB_SERIES_STRING_VALUES) { /* long, or across slices */
       if (wire != BGI_PB_LEN || !read_length(c, s->end, &n))
-        return false;
+        return SCAN_UNSUPPORTED;
+      if (k == s->str.cap && !string_room(s, k))
+        return SCAN_NO_MEMORY;
+      text = s->str.next;
+      read_bytes(c, (uint8_t *)text, n);
+      s->str.refused |= !bgi_utf8_valid_string(text, n);
+      s->str.starts[k] = text;
+      text[n] = '\0';
+      s->str.next = text + n + 1;
       s->n[field]++;
       s->string_bytes += n;
-      read_bytes(c, NULL, n);
     } else if (!skip_value(c, wire, s->end)) {
-      return false;
+      return SCAN_UNSUPPORTED;
     }
     if (c->left < s->end) /* a value running past the Series */
-      return false;
+      return SCAN_UNSUPPORTED;
   }
-  return true;
+  return SCAN_OK;
 }
 
 static scan_result scan_dataframe(cursor *c, size_t len, frame_scan *f) {
@@ -322,8 +399,9 @@ static scan_result scan_dataframe(cursor *c, size_t len, frame_scan *f) {
       } else {
         if (!grow((void **)&f->columns, &f->cap_columns, f->n_columns, sizeof *f->columns))
           return SCAN_NO_MEMORY;
-        if (!scan_series(c, n, &f->columns[f->n_columns++]))
-          return SCAN_UNSUPPORTED;
+        scan_result r = scan_series(c, n, &f->columns[f->n_columns++]);
+        if (r != SCAN_OK)
+          return r;
       }
     } else if (!skip_value(c, wire, end)) {
       return SCAN_UNSUPPORTED;
@@ -466,8 +544,34 @@ static bg_status check_strings(char **strings, size_t count, const char *block_e
 }
 
 /* The column's value (bgi_series_from_proto's rules and messages). */
-static bg_status build_series(const column_scan *s, bg_dtype empty_dtype, bg_value **out,
-                              bg_error *err) {
+/* A string column from the strings pass 1 copied (its pointer array and text block taken,
+ * `count` > 0). */
+static bg_status build_strings(column_scan *s, size_t count, bg_value **out, bg_error *err) {
+  char **strings = s->str.starts;
+  char *block_end = s->str.next;
+  if (s->str.refused) {
+    bg_status st = check_strings(strings, count, block_end, err);
+    if (st != BG_OK) {
+      bgi_error_prefix(err, "a Series in the reply");
+      return bgi_as_protocol(err, st);
+    }
+  }
+  char *text = s->str.text;
+  s->str.starts = NULL; /* the value's now, or freed by bgi_series_adopt */
+  s->str.text = NULL;
+  /* owns_strings false: the strings live in the text block, freed with it */
+  *out = bgi_series_adopt(BG_DTYPE_STRING, strings, count, false, err);
+  if (!*out) {
+    free(text);
+    return BG_ERR_NO_MEMORY;
+  }
+  (*out)->as.ndarray.owned_text = text;
+  (*out)->as.ndarray.string_block = (size_t)(block_end - text); /* bg_series_string_block() */
+  return BG_OK;
+}
+
+/* The column's value (bgi_series_from_proto's rules and messages). */
+static bg_status build_series(column_scan *s, bg_dtype empty_dtype, bg_value **out, bg_error *err) {
   *out = NULL;
   unsigned field = 0;
   size_t non_empty = 0;
@@ -480,81 +584,22 @@ static bg_status build_series(const column_scan *s, bg_dtype empty_dtype, bg_val
     return bgi_series_mixed_error(non_empty, err);
   bg_dtype dtype = field ? field_dtype(field) : empty_dtype;
   size_t count = field ? s->n[field] : 0;
+  if (dtype == BG_DTYPE_STRING && count > 0)
+    return build_strings(s, count, out, err);
   size_t width = bg_dtype_size(dtype);
-  if (width == 0 || count > (SIZE_MAX - s->string_bytes - count - STRING_SLACK) / width)
+  if (width == 0 || count > SIZE_MAX / width)
     return BGI_FAIL_NOMEM(err);
-  size_t bytes = count * width + (dtype == BG_DTYPE_STRING ? s->string_bytes + count : 0);
-  uint8_t *block = malloc(bytes + STRING_SLACK); /* room for a short string's 16-byte copy */
+  uint8_t *block = malloc(count ? count * width : 1);
   if (!block)
     return BGI_FAIL_NOMEM(err);
-  char **strings = (char **)block;
-  char *text = (char *)block + count * width; /* strings: after the pointers */
   cursor c = s->at;
   size_t k = 0;
-  /* Each string is checked as it is copied: one copied as 16 bytes (SSE2) with no NUL and no
-   * byte above 0x7f is valid, any other gets the full check (bgi_utf8_valid_string). When one
-   * fails, check_strings finds which, with the tree-based decoder's message. */
-  bool refused = false;
   while (field && c.left > s->end) { /* checked by pass 1: every read fits */
-    if (dtype == BG_DTYPE_STRING) {  /* a run of short strings within the slice, at once */
-      const uint8_t *p = c.p, *q = p;
-      size_t avail = (size_t)(c.end - p), limit = room(&c, s->end);
-      const uint8_t *max = p + (limit < avail ? limit : avail);
-#ifdef __SSE2__
-      /* strings of up to 16 bytes while a key and a length fit in the Series (up to `last`)
-       * with 16 bytes after them in the slice: a fixed 16-byte move (the block has room), its
-       * NULs and high bits at hand for the check */
-      if ((size_t)(max - p) >= 2 && (size_t)(c.end - p) >= 18) {
-        size_t fit = (size_t)(max - p) - 2, slack = (size_t)(c.end - p) - 18, n16;
-        const uint8_t *last = p + (fit < slack ? fit : slack);
-        while (q <= last && q[0] == STRING_KEY && (n16 = q[1]) <= 16 &&
-               n16 <= (size_t)(max - q) - 2) {
-          __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(q + 2));
-          _mm_storeu_si128((__m128i *)(void *)text, v);
-          unsigned mask = (1u << n16) - 1;
-          unsigned zero = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()));
-          unsigned high = (unsigned)_mm_movemask_epi8(v) & mask;
-          if ((zero & mask) || (high && !bgi_utf8_valid_high(text, high)))
-            refused = true;
-          strings[k++] = text;
-          text[n16] = '\0';
-          text += n16 + 1;
-          q += 2 + n16;
-        }
-      }
-#endif
-      while (max - q >= 2 && q[0] == STRING_KEY && q[1] < 0x80 && q[1] <= (size_t)(max - q) - 2) {
-        size_t len = q[1];
-        strings[k++] = text;
-        if (len <= 16 && c.end - (q + 2) >= 16) {
-          memcpy(text, q + 2, 16); /* a fixed size: two moves, no call (the block has room) */
-          refused |= !bgi_utf8_valid_string(text, len);
-        } else {
-          memcpy(text, q + 2, len);
-          refused |= !bgi_utf8_valid_string(text, len);
-        }
-        text[len] = '\0';
-        text += len + 1;
-        q += 2 + len;
-      }
-      if (q != p) {
-        c.left -= (size_t)(q - p);
-        c.p = q;
-        continue;
-      }
-    }
     unsigned f = 0, wire = 0;
     size_t n = 0;
     read_key(&c, &f, &wire);
     if (f != field) {
       skip_value(&c, wire, s->end);
-    } else if (dtype == BG_DTYPE_STRING) {
-      read_length(&c, s->end, &n);
-      strings[k++] = text;
-      read_bytes(&c, (uint8_t *)text, n);
-      refused |= !bgi_utf8_valid_string(text, n);
-      text[n] = '\0';
-      text += n + 1;
     } else if (wire == BGI_PB_LEN && fixed_width(field)) { /* packed float or double */
       read_length(&c, s->end, &n);
       read_bytes(&c, block + k * width, n);
@@ -569,21 +614,8 @@ static bg_status build_series(const column_scan *s, bg_dtype empty_dtype, bg_val
       read_one_varint(&c, field, block, &k);
     }
   }
-  if (dtype == BG_DTYPE_STRING && refused) {
-    bg_status st = check_strings(strings, count, text, err);
-    if (st != BG_OK) {
-      free(block);
-      bgi_error_prefix(err, "a Series in the reply");
-      return bgi_as_protocol(err, st);
-    }
-  }
-  /* owns_strings false: the strings live in the block, freed with it */
   *out = bgi_series_adopt(dtype, block, count, false, err);
-  if (!*out)
-    return BG_ERR_NO_MEMORY;
-  if (dtype == BG_DTYPE_STRING) /* back to back: bg_series_string_block() */
-    (*out)->as.ndarray.string_block = s->string_bytes + count;
-  return BG_OK;
+  return *out ? BG_OK : BG_ERR_NO_MEMORY;
 }
 
 /* ---- the reply ---- */
@@ -648,15 +680,20 @@ bg_status bgi_tabular_reply_decode(grpc_byte_buffer *buffer, bgi_member member,
     return BG_ERR_UNSUPPORTED;
   if (member == BGI_MEMBER_SERIES) {
     column_scan s;
-    if (!scan_series(&c, len, &s))
-      return BG_ERR_UNSUPPORTED;
-    return build_series(&s, empty_dtype, out, err);
+    scan_result r = scan_series(&c, len, &s);
+    bg_status st = r == SCAN_OK          ? build_series(&s, empty_dtype, out, err)
+                   : r == SCAN_NO_MEMORY ? BGI_FAIL_NOMEM(err)
+                                         : BG_ERR_UNSUPPORTED;
+    column_scan_free(&s);
+    return st;
   }
   frame_scan scan = {0};
   scan_result r = scan_dataframe(&c, len, &scan);
   bg_status st = r == SCAN_OK          ? build_dataframe(&scan, out, err)
                  : r == SCAN_NO_MEMORY ? BGI_FAIL_NOMEM(err)
                                        : BG_ERR_UNSUPPORTED;
+  for (size_t i = 0; i < scan.n_columns; i++)
+    column_scan_free(&scan.columns[i]);
   free(scan.names);
   free(scan.columns);
   return st;

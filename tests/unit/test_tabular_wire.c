@@ -735,6 +735,21 @@ static void test_short_strings_every_length_and_offset(void **state) {
       }
     }
   }
+  /* and strings past the short paths: lengths of two-byte varints, with non-ASCII at the end */
+  static char longer[3][1100];
+  static const size_t longer_len[3] = {127, 128, 1000};
+  const char *three[3];
+  for (size_t i = 0; i < 3; i++) {
+    memset(longer[i], 'L', longer_len[i]);
+    memcpy(longer[i] + longer_len[i] - 2, "\u00e9", 2);
+    longer[i][longer_len[i]] = '\0';
+    three[i] = longer[i];
+  }
+  assert_strings_round_trip(three, 3);
+  longer[2][500] = (char)0xff; /* refused by index */
+  bg_error err;
+  assert_null(bg_series_borrow(BG_DTYPE_STRING, three, 3, &err));
+  assert_contains(err.message, "string element 2 is not valid UTF-8");
 }
 
 /* A bad byte at every position of strings of 1..40 bytes, at every offset of a block: the
