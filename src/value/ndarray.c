@@ -97,6 +97,12 @@ BG_API bg_status bg_dtype_from_name(const char *name, bg_dtype *dtype) {
 
 bg_status bgi_ndarray_check(bg_dtype dtype, const int64_t *shape, size_t ndim, const void *data,
                             size_t count, bg_error *err) {
+  return bgi_ndarray_check_lengths(dtype, shape, ndim, data, count, NULL, NULL, NULL, err);
+}
+
+bg_status bgi_ndarray_check_lengths(bg_dtype dtype, const int64_t *shape, size_t ndim,
+                                    const void *data, size_t count, size_t *lengths, size_t *total,
+                                    size_t *longest, bg_error *err) {
   if (bg_dtype_size(dtype) == 0)
     return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
                     "ndarray: unknown dtype %d; use one of the BG_DTYPE_* values", (int)dtype);
@@ -132,17 +138,18 @@ bg_status bgi_ndarray_check(bg_dtype dtype, const int64_t *shape, size_t ndim, c
                     count);
   if (dtype == BG_DTYPE_STRING) {
     const char *const *strings = data;
-    for (size_t i = 0; i < count; i++)
-      if (!strings[i])
-        return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                        "ndarray: string element %zu is NULL; every element must be a "
-                        "NUL-terminated string",
-                        i);
-      else if (!bgi_utf8_valid(strings[i], strlen(strings[i])))
-        return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
-                        "ndarray: string element %zu is not valid UTF-8; string arrays carry "
-                        "UTF-8 text only (send other bytes as File or bytes)",
-                        i);
+    /* NULs found, bytes checked at once */
+    size_t i = bgi_utf8_cstrings(strings, count, lengths, total, longest);
+    if (i < count && !strings[i])
+      return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                      "ndarray: string element %zu is NULL; every element must be a "
+                      "NUL-terminated string",
+                      i);
+    if (i < count)
+      return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0,
+                      "ndarray: string element %zu is not valid UTF-8; string arrays carry "
+                      "UTF-8 text only (send other bytes as File or bytes)",
+                      i);
   }
   return BG_OK;
 }
@@ -160,13 +167,46 @@ static bg_value *new_array_value(bg_value_kind kind, bg_dtype dtype, const int64
   return v;
 }
 
+/* A series of strings keeps each string's length, found by the check: its encoder then
+ * neither looks for the NULs again nor re-checks the bytes (the strings are unchanged while
+ * the value lives, as borrowing requires). NULL when not kept, with no error. */
+static size_t *new_lengths(bg_value_kind kind, bg_dtype dtype, size_t count, bg_error *err,
+                           bool *nomem) {
+  *nomem = false;
+  if (kind != BG_VALUE_SERIES || dtype != BG_DTYPE_STRING || count == 0)
+    return NULL;
+  size_t *lengths = count <= SIZE_MAX / sizeof *lengths ? malloc(count * sizeof *lengths) : NULL;
+  if (!lengths) {
+    BGI_FAIL_NOMEM(err);
+    *nomem = true;
+  }
+  return lengths;
+}
+
 bg_value *bgi_array_borrow(bg_value_kind kind, bg_dtype dtype, const int64_t *shape, size_t ndim,
                            const void *data, size_t count, bg_error *err) {
-  if (bgi_ndarray_check(dtype, shape, ndim, data, count, err) != BG_OK)
+  bool nomem;
+  size_t *lengths = NULL;
+  if (dtype == BG_DTYPE_STRING && count > 0 && data) {
+    lengths = new_lengths(kind, dtype, count, err, &nomem);
+    if (nomem)
+      return NULL;
+  }
+  size_t total = 0, longest = 0;
+  if (bgi_ndarray_check_lengths(dtype, shape, ndim, data, count, lengths, &total, &longest, err) !=
+      BG_OK) {
+    free(lengths);
     return NULL;
+  }
   bg_value *v = new_array_value(kind, dtype, shape, ndim, count, err);
-  if (v)
-    v->as.ndarray.data = data;
+  if (!v) {
+    free(lengths);
+    return NULL;
+  }
+  v->as.ndarray.data = data;
+  v->as.ndarray.string_lengths = lengths;
+  v->as.ndarray.string_lengths_total = total;
+  v->as.ndarray.string_longest = longest;
   return v;
 }
 

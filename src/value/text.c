@@ -7,6 +7,99 @@
 #include "utf8.h"
 #include "value/value_internal.h"
 
+/* The one-pass C-string check below reads whole aligned 16-byte blocks with SSE2 (x86-64's
+ * baseline). Sanitizers see the bytes such a block holds past the string's NUL as overflows
+ * (they are not: an aligned block never crosses a page, as glibc's strlen relies on), so their
+ * builds, and other hosts, take the portable path. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
+#define BGI_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define BGI_SANITIZED 1
+#endif
+#if defined(__SSE2__) && !defined(BGI_SANITIZED)
+#include <emmintrin.h>
+#define BGI_CSTRING_SSE2 1
+#endif
+
+/* A shift DFA for strict UTF-8 without NUL bytes (the rules of bgi_utf8_sequence): one table
+ * load, one shift per byte. The state is a multiple of 6 (a state's number times 6); the
+ * table's entry for a byte holds, at bits [6s, 6s + 6), the state after that byte in state s.
+ * An invalid byte leads to DFA_ERROR, which no byte leaves; a string is valid when it ends in
+ * DFA_ACCEPT. */
+enum {
+  DFA_ACCEPT, /* between characters */
+  DFA_ERROR,
+  DFA_TAIL1, /* 1, 2, 3 continuation bytes (80..BF) to come */
+  DFA_TAIL2,
+  DFA_TAIL3,
+  DFA_E0, /* after E0: A0..BF (no overlong), then 1 more */
+  DFA_ED, /* after ED: 80..9F (no surrogate), then 1 more */
+  DFA_F0, /* after F0: 90..BF (no overlong), then 2 more */
+  DFA_F4, /* after F4: 80..8F (nothing above U+10FFFF), then 2 more */
+};
+/* The entry of a byte that leads state s to `next`, and every other state to DFA_ERROR. */
+#define DFA_TO(s, next) ((uint64_t)(6 * (next)) << (6 * (s)))
+#define DFA_ALL_ERROR                                                                              \
+  (DFA_TO(DFA_ACCEPT, DFA_ERROR) | DFA_TO(DFA_ERROR, DFA_ERROR) | DFA_TO(DFA_TAIL1, DFA_ERROR) |   \
+   DFA_TO(DFA_TAIL2, DFA_ERROR) | DFA_TO(DFA_TAIL3, DFA_ERROR) | DFA_TO(DFA_E0, DFA_ERROR) |       \
+   DFA_TO(DFA_ED, DFA_ERROR) | DFA_TO(DFA_F0, DFA_ERROR) | DFA_TO(DFA_F4, DFA_ERROR))
+/* DFA_ALL_ERROR with state s leading to `next` instead */
+#define DFA_LEAD(s, next) ((DFA_ALL_ERROR & ~((uint64_t)63 << (6 * (s)))) | DFA_TO(s, next))
+/* a continuation byte: what each state waiting for one makes of it */
+#define DFA_CONT(e0, ed, f0, f4)                                                                   \
+  (DFA_TO(DFA_ACCEPT, DFA_ERROR) | DFA_TO(DFA_ERROR, DFA_ERROR) | DFA_TO(DFA_TAIL1, DFA_ACCEPT) |  \
+   DFA_TO(DFA_TAIL2, DFA_TAIL1) | DFA_TO(DFA_TAIL3, DFA_TAIL2) | DFA_TO(DFA_E0, e0) |              \
+   DFA_TO(DFA_ED, ed) | DFA_TO(DFA_F0, f0) | DFA_TO(DFA_F4, f4))
+
+static const uint64_t utf8_dfa[256] = {
+    [0x00] = DFA_ALL_ERROR, /* NUL */
+    [0x01 ... 0x7f] = DFA_LEAD(DFA_ACCEPT, DFA_ACCEPT),
+    [0x80 ... 0x8f] = DFA_CONT(DFA_ERROR, DFA_TAIL1, DFA_ERROR, DFA_TAIL2),
+    [0x90 ... 0x9f] = DFA_CONT(DFA_ERROR, DFA_TAIL1, DFA_TAIL2, DFA_ERROR),
+    [0xa0 ... 0xbf] = DFA_CONT(DFA_TAIL1, DFA_ERROR, DFA_TAIL2, DFA_ERROR),
+    [0xc0 ... 0xc1] = DFA_ALL_ERROR, /* overlong */
+    [0xc2 ... 0xdf] = DFA_LEAD(DFA_ACCEPT, DFA_TAIL1),
+    [0xe0] = DFA_LEAD(DFA_ACCEPT, DFA_E0),
+    [0xe1 ... 0xec] = DFA_LEAD(DFA_ACCEPT, DFA_TAIL2),
+    [0xed] = DFA_LEAD(DFA_ACCEPT, DFA_ED),
+    [0xee ... 0xef] = DFA_LEAD(DFA_ACCEPT, DFA_TAIL2),
+    [0xf0] = DFA_LEAD(DFA_ACCEPT, DFA_F0),
+    [0xf1 ... 0xf3] = DFA_LEAD(DFA_ACCEPT, DFA_TAIL3),
+    [0xf4] = DFA_LEAD(DFA_ACCEPT, DFA_F4),
+    [0xf5 ... 0xff] = DFA_ALL_ERROR, /* above U+10FFFF, or not UTF-8 at all */
+};
+
+/* Strings up to this long take the DFA; longer ones utf8_valid, whose ASCII words are cheaper. */
+enum { DFA_MAX = 64 };
+
+static inline bool dfa_valid(const unsigned char *p, size_t n) {
+  uint64_t state = 6 * DFA_ACCEPT; /* the low 6 bits: 6 * the state; x86's shift reads only those */
+  for (size_t i = 0; i < n; i++)
+    state = utf8_dfa[p[i]] >> (state & 63);
+  return (state & 63) == 6 * DFA_ACCEPT;
+}
+
+bool bgi_utf8_valid_string(const char *s, size_t n) {
+  if (n > DFA_MAX)
+    return bgi_utf8_valid(s, n);
+  return dfa_valid((const unsigned char *)s, n);
+}
+
+/* Only the bytes from the first to the last with its high bit set need the DFA: those around
+ * them are ASCII (and not NUL), which a character can neither start in nor run into. */
+static inline bool valid_high(const char *s, unsigned high) {
+  unsigned first = (unsigned)__builtin_ctz(high), last = 31u - (unsigned)__builtin_clz(high);
+  const unsigned char *p = (const unsigned char *)s + first;
+  if (last == first + 1) /* one two-byte character (most accented Latin letters) */
+    return p[0] >= 0xc2 && p[0] <= 0xdf && (p[1] & 0xc0) == 0x80;
+  return dfa_valid(p, last + 1 - first);
+}
+
+bool bgi_utf8_valid_high(const char *s, unsigned high) { return !high || valid_high(s, high); }
+
 /* Bytes before the first one with its high bit set among the 8 of `w` (read from memory
  * with memcpy): 8 when there is none. Big-endian hosts take the slow path (0 unless all 8 are
  * ASCII). */
@@ -67,6 +160,58 @@ static bool utf8_valid(const char *s, size_t n, bool allow_nul) {
 }
 
 bool bgi_utf8_valid(const char *s, size_t n) { return utf8_valid(s, n, false); }
+
+/* A string longer than the two blocks cstring() looks at, or any without SSE2. */
+static bool __attribute__((noinline)) cstring_long(const char *s, size_t *len) {
+  *len = strlen(s);
+  return bgi_utf8_valid_string(s, *len);
+}
+
+/* SSE2: the aligned 16-byte block holding s[0] and, when it has no NUL from s on, the next
+ * one, their NULs and bytes with the high bit set found together: an ASCII string that ends
+ * there is done in ~15 instructions, a non-ASCII one gets the DFA from its first to its last
+ * such byte. */
+static inline bool cstring(const char *s, size_t *len) {
+#ifdef BGI_CSTRING_SSE2
+  const __m128i zeros = _mm_setzero_si128();
+  unsigned skew = (unsigned)((uintptr_t)s & 15);
+  const char *block = s - skew;
+  __m128i v = _mm_load_si128((const __m128i *)(const void *)block);
+  unsigned zero = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, zeros)) >> skew;
+  unsigned high = (unsigned)_mm_movemask_epi8(v) >> skew;
+  if (!zero) {
+    v = _mm_load_si128((const __m128i *)(const void *)(block + 16));
+    zero = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, zeros)) << (16 - skew);
+    high |= (unsigned)_mm_movemask_epi8(v) << (16 - skew);
+    if (!zero)
+      return cstring_long(s, len);
+  }
+  unsigned at = (unsigned)__builtin_ctz(zero); /* at most 31 */
+  *len = at;
+  high &= (1u << at) - 1;
+  return !high || valid_high(s, high);
+#else
+  return cstring_long(s, len);
+#endif
+}
+
+size_t bgi_utf8_cstrings(const char *const *strings, size_t count, size_t *lengths, size_t *total,
+                         size_t *longest) {
+  size_t len, sum = 0, max = 0;
+  for (size_t i = 0; i < count; i++) {
+    if (!strings[i] || !cstring(strings[i], &len))
+      return i;
+    if (lengths)
+      lengths[i] = len;
+    sum += len;
+    max = len > max ? len : max;
+  }
+  if (total)
+    *total = sum;
+  if (longest)
+    *longest = max;
+  return count;
+}
 
 /* utf8_valid with NUL bytes allowed and counted: a NUL is ASCII, so no sequence spans one, and
  * the block is `count` valid strings exactly when it is valid UTF-8 holding `count` NULs. The

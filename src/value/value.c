@@ -36,6 +36,8 @@ static void free_ndarray(bg_ndarray *nd) {
       free(strings[i]);
   }
   free(nd->owned);
+  free(nd->string_lengths);
+  free(nd->owned_text);
 }
 
 static void free_children(bgi_children *c) {

@@ -11,11 +11,16 @@ typedef struct bg_ndarray {
   size_t ndim;
   int64_t shape[BG_NDARRAY_MAX_DIMS];
   size_t count;
-  const void *data;    /* count elements; borrowed or == owned */
-  void *owned;         /* element buffer to free(), NULL when borrowed */
-  bool owns_strings;   /* BG_DTYPE_STRING: each element was malloc'd and is ours to free */
-  size_t string_block; /* BG_DTYPE_STRING: bytes of the one block holding the strings back to
-                        * back from data[0] (bg_series_string_block), 0 when not so */
+  const void *data;       /* count elements; borrowed or == owned */
+  void *owned;            /* element buffer to free(), NULL when borrowed */
+  bool owns_strings;      /* BG_DTYPE_STRING: each element was malloc'd and is ours to free */
+  size_t string_block;    /* BG_DTYPE_STRING: bytes of the one block holding the strings back to
+                           * back from data[0] (bg_series_string_block), 0 when not so */
+  size_t *string_lengths; /* owned, or NULL: a str series' string lengths, found when it was
+                           * checked (bgi_array_borrow), with their sum and the longest */
+  size_t string_lengths_total, string_longest;
+  void *owned_text; /* owned, or NULL: the block a decoded str column's strings live in, when
+                     * apart from `owned` (the pointers) */
 } bg_ndarray;
 
 /* Bytes with an optional MIME type: BG_VALUE_FILE and BG_VALUE_BYTES. */
@@ -106,6 +111,22 @@ size_t bgi_json_format_real_n(char *buf, double d);
 /* true when `s` (n bytes) is valid UTF-8 without NUL bytes. */
 bool bgi_utf8_valid(const char *s, size_t n);
 
+/* bgi_utf8_valid for a short string such as a column's element: a table-driven DFA, a table
+ * load and a shift per byte whatever the bytes (over 64 bytes: bgi_utf8_valid). */
+bool bgi_utf8_valid_string(const char *s, size_t n);
+
+/* Checks `count` NUL-terminated strings in one pass each (the NUL found and the bytes checked
+ * for UTF-8 together), storing their lengths at `lengths` and, when all
+ * are valid, their sum at *total and the longest at *longest (each when not NULL): returns the
+ * index of the first NULL or invalid one, `count` when there is none. */
+size_t bgi_utf8_cstrings(const char *const *strings, size_t count, size_t *lengths, size_t *total,
+                         size_t *longest);
+
+/* For a string of up to 32 bytes at s, known to hold no NUL: true when it is valid UTF-8,
+ * `high` having bit i set exactly where s[i] has its high bit set (0: all ASCII). Only the
+ * bytes from the first to the last such byte are looked at. */
+bool bgi_utf8_valid_high(const char *s, unsigned high);
+
 /* true when `block` (n bytes) is `count` NUL-terminated strings back to back, each valid UTF-8
  * (one pass over the block: a decoded string column). */
 bool bgi_utf8_valid_strings(const char *block, size_t n, size_t count);
@@ -113,6 +134,13 @@ bool bgi_utf8_valid_strings(const char *block, size_t n, size_t count);
 /* Checks dtype, shape and count and returns the element count the shape implies. */
 bg_status bgi_ndarray_check(bg_dtype dtype, const int64_t *shape, size_t ndim, const void *data,
                             size_t count, bg_error *err);
+
+/* bgi_ndarray_check that also stores, when dtype is BG_DTYPE_STRING, each string's length at
+ * `lengths` (count of them), their sum at *total and the longest at *longest (each when not
+ * NULL). */
+bg_status bgi_ndarray_check_lengths(bg_dtype dtype, const int64_t *shape, size_t ndim,
+                                    const void *data, size_t count, size_t *lengths, size_t *total,
+                                    size_t *longest, bg_error *err);
 
 /* Takes ownership of `buffer` (malloc'd, `count` elements; for strings also each element
  * when `owns_strings`) and wraps it in a new value. On failure the buffer is freed too. */

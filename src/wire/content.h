@@ -41,7 +41,8 @@ typedef struct bgi_frame_content {
   const bg_ndarray *const *columns; /* borrowed, with their elements */
   size_t *sizes;                    /* set by bgi_frame_measure: each values field's bytes */
   size_t size;                      /* set by bgi_frame_measure: the message's bytes */
-  size_t *string_lengths;           /* set by bgi_frame_measure: of every string, in order */
+  const size_t **string_lengths;    /* set by bgi_frame_measure: per column, its strings'
+                                     * lengths (NULL for other dtypes) */
 } bgi_frame_content;
 
 typedef struct bgi_content {

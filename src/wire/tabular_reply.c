@@ -13,11 +13,16 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "error_internal.h"
 #include "wire/byte_buffer.h"
 #include "wire/pb_raw.h"
 #include "wire/tabular_wire.h"
+
+typedef enum { SCAN_OK, SCAN_UNSUPPORTED, SCAN_NO_MEMORY } scan_result;
 
 /* ---- a cursor over the slices ---- */
 
@@ -103,12 +108,31 @@ enum { FIELDS = 7 }; /* Series values fields 1..6 */
  * string, so that a short string is copied as a fixed 16 bytes. */
 enum { STRING_KEY = BGI_PB_TAG(BGI_PB_SERIES_STRING_VALUES, BGI_PB_LEN), STRING_SLACK = 16 };
 
+/* A column's strings, copied and checked by pass 1 as it walks them (a second walk cost as
+ * much as the copy): each NUL-terminated, back to back in `text`, which the Series' own length
+ * bounds (a string of n bytes takes at least n + 2 on the wire) plus STRING_SLACK. */
+typedef struct string_copy {
+  char *text, *next; /* the block; where the next string goes */
+  char **starts;     /* each string's first byte */
+  size_t cap;        /* room in `starts` */
+  bool refused;      /* a string failed the check (check_strings words why) */
+} string_copy;
+
 typedef struct column_scan {
   cursor at;           /* its first byte */
   size_t end;          /* `left` at its end */
+  size_t len;          /* its bytes */
   size_t n[FIELDS];    /* elements per values field */
   size_t string_bytes; /* bytes of all its strings */
+  string_copy str;     /* its strings (owned until build_series takes them) */
 } column_scan;
+
+static void column_scan_free(column_scan *s) {
+  free(s->str.text);
+  free(s->str.starts);
+  s->str.text = NULL;
+  s->str.starts = NULL;
+}
 
 typedef struct name_scan {
   cursor at;
@@ -121,8 +145,6 @@ typedef struct frame_scan {
   name_scan *names;
   size_t n_names, cap_names;
 } frame_scan;
-
-typedef enum { SCAN_OK, SCAN_UNSUPPORTED, SCAN_NO_MEMORY } scan_result;
 
 static bool grow(void **array, size_t *cap, size_t n, size_t size) {
   if (n < *cap)
@@ -181,15 +203,35 @@ static bool skip_value(cursor *c, unsigned wire, size_t end) {
 }
 
 /* Counts the varints of a packed field of n bytes: each ends with a byte below 0x80 and takes
- * at most 10 bytes (protobuf-c refuses the message otherwise). */
+ * at most 10 bytes (protobuf-c refuses the message otherwise). Eight bytes at a time: the
+ * terminators are the bytes without their high bit (a popcount); a run of continuation bytes
+ * is the one at a word's end (high zero bytes of the mask) carried into the next word's start. */
 static bool count_varints(cursor *c, size_t n, size_t *count) {
+  const uint64_t highs = 0x8080808080808080u;
   size_t run = 0, found = 0;
   c->left -= n;
   while (n > 0) {
     if (!refill(c)) /* never: n was checked against the bytes left */
       return false;
     size_t take = (size_t)(c->end - c->p) < n ? (size_t)(c->end - c->p) : n;
-    for (size_t i = 0; i < take; i++) {
+    size_t i = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (; take - i >= 8; i += 8) {
+      uint64_t w;
+      memcpy(&w, c->p + i, 8);
+      uint64_t ends = ~w & highs; /* 0x80 where a varint ends */
+      if (!ends) {
+        if ((run += 8) >= 10)
+          return false;
+        continue;
+      }
+      if (run + (size_t)__builtin_ctzll(ends) / 8 >= 10)
+        return false;
+      found += (size_t)(((ends >> 7) * 0x0101010101010101u) >> 56); /* sum of the 0/1 bytes */
+      run = (size_t)__builtin_clzll(ends) / 8; /* continuation bytes after the last end */
+    }
+#endif
+    for (; i < take; i++) {
       if (c->p[i] & 0x80) {
         if (++run == 10)
           return false;
@@ -214,25 +256,78 @@ static size_t fixed_width(unsigned field) {
   return field == BGI_PB_SERIES_FLOAT_VALUES ? 4 : field == BGI_PB_SERIES_DOUBLE_VALUES ? 8 : 0;
 }
 
-/* One Series of `len` bytes at c. */
-static bool scan_series(cursor *c, size_t len, column_scan *s) {
+/* Room for string start k (and the text block, from the first string on); false when memory
+ * runs out. Called when k reaches the room there is. */
+static bool __attribute__((noinline)) string_room(column_scan *s, size_t k) {
+  if (k < s->str.cap)
+    return true;
+  if (!s->str.text) { /* the first string: the block, sized by the Series */
+    if (s->len > SIZE_MAX - STRING_SLACK || !(s->str.text = malloc(s->len + STRING_SLACK)))
+      return false;
+    s->str.next = s->str.text;
+  }
+  return grow((void **)&s->str.starts, &s->str.cap, k, sizeof *s->str.starts);
+}
+
+/* One Series of `len` bytes at c: its wire format checked, its elements counted, its strings
+ * copied and checked. */
+static scan_result scan_series(cursor *c, size_t len, column_scan *s) {
   memset(s, 0, sizeof *s);
   s->at = *c;
   s->end = c->left - len;
+  s->len = len;
   while (c->left > s->end) {
-    /* a run of short strings within the slice and the Series, counted at once */
+    /* a run of short strings within the slice and the Series, copied at once */
     const uint8_t *p = c->p, *q = p;
     size_t avail = (size_t)(c->end - p), limit = room(c, s->end);
     const uint8_t *max = p + (limit < avail ? limit : avail);
-    size_t strings = 0, bytes = 0;
-    while (max - q >= 2 && q[0] == STRING_KEY && q[1] < 0x80 && q[1] <= (size_t)(max - q) - 2) {
-      strings++;
-      bytes += q[1];
-      q += 2 + q[1];
+    size_t k = s->n[BGI_PB_SERIES_STRING_VALUES];
+    bool refused = false;
+    if (max - p >= 2 && p[0] == STRING_KEY && !s->str.text && !string_room(s, k))
+      return SCAN_NO_MEMORY; /* the text block, with the first string */
+    char *text = s->str.next;
+#ifdef __SSE2__
+    /* strings of up to 16 bytes while a key and a length fit in the Series (up to `last`)
+     * with 16 bytes after them in the slice: a fixed 16-byte move (the block has room), its
+     * NULs and high bits at hand for the check */
+    if ((size_t)(max - p) >= 2 && (size_t)(c->end - p) >= 18) {
+      size_t fit = (size_t)(max - p) - 2, slack = (size_t)(c->end - p) - 18, n16;
+      const uint8_t *last = p + (fit < slack ? fit : slack);
+      while (q <= last && q[0] == STRING_KEY && (n16 = q[1]) <= 16 &&
+             n16 <= (size_t)(max - q) - 2) {
+        if (k == s->str.cap && !string_room(s, k))
+          return SCAN_NO_MEMORY;
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(q + 2));
+        _mm_storeu_si128((__m128i *)(void *)text, v);
+        unsigned mask = (1u << n16) - 1;
+        unsigned zero = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()));
+        unsigned high = (unsigned)_mm_movemask_epi8(v) & mask;
+        if ((zero & mask) || (high && !bgi_utf8_valid_high(text, high)))
+          refused = true;
+        s->str.starts[k++] = text;
+        text[n16] = '\0';
+        text += n16 + 1;
+        q += 2 + n16;
+      }
     }
-    if (strings) {
-      s->n[BGI_PB_SERIES_STRING_VALUES] += strings;
-      s->string_bytes += bytes;
+#endif
+    while (max - q >= 2 && q[0] == STRING_KEY && q[1] < 0x80 && q[1] <= (size_t)(max - q) - 2) {
+      size_t n = q[1];
+      if (k == s->str.cap && !string_room(s, k))
+        return SCAN_NO_MEMORY;
+      memcpy(text, q + 2, n);
+      refused |= !bgi_utf8_valid_string(text, n);
+      s->str.starts[k++] = text;
+      text[n] = '\0';
+      text += n + 1;
+      q += 2 + n;
+    }
+    if (q != p) {
+      size_t strings = k - s->n[BGI_PB_SERIES_STRING_VALUES];
+      s->n[BGI_PB_SERIES_STRING_VALUES] = k;
+      s->string_bytes += (size_t)(q - p) - 2 * strings; /* all but the keys and lengths */
+      s->str.next = text;
+      s->str.refused |= refused;
       c->left -= (size_t)(q - p);
       c->p = q;
       continue;
@@ -240,43 +335,50 @@ static bool scan_series(cursor *c, size_t len, column_scan *s) {
     unsigned field, wire;
     size_t n;
     if (!read_key(c, &field, &wire))
-      return false;
+      return SCAN_UNSUPPORTED;
     if (varint_field(field)) {
       uint64_t v;
       if (wire == BGI_PB_VARINT) {
         if (!read_varint(c, 10, &v))
-          return false;
+          return SCAN_UNSUPPORTED;
         s->n[field]++;
       } else if (wire != BGI_PB_LEN || !read_length(c, s->end, &n) ||
                  !count_varints(c, n, &s->n[field])) {
-        return false;
+        return SCAN_UNSUPPORTED;
       }
     } else if (fixed_width(field)) {
       size_t width = fixed_width(field);
       if (wire == BGI_PB_LEN) {
         if (!read_length(c, s->end, &n) || n % width != 0)
-          return false;
+          return SCAN_UNSUPPORTED;
         s->n[field] += n / width;
       } else if (wire == (width == 4 ? BGI_PB_I32 : BGI_PB_I64) && room(c, s->end) >= width) {
         n = width;
         s->n[field]++;
       } else {
-        return false;
+        return SCAN_UNSUPPORTED;
       }
       read_bytes(c, NULL, n);
-    } else if (field == BGI_PB_SERIES_STRING_VALUES) {
+    } else if (field == BGI_PB_SERIES_STRING_VALUES) { /* long, or across slices */
       if (wire != BGI_PB_LEN || !read_length(c, s->end, &n))
-        return false;
+        return SCAN_UNSUPPORTED;
+      if (k == s->str.cap && !string_room(s, k))
+        return SCAN_NO_MEMORY;
+      text = s->str.next;
+      read_bytes(c, (uint8_t *)text, n);
+      s->str.refused |= !bgi_utf8_valid_string(text, n);
+      s->str.starts[k] = text;
+      text[n] = '\0';
+      s->str.next = text + n + 1;
       s->n[field]++;
       s->string_bytes += n;
-      read_bytes(c, NULL, n);
     } else if (!skip_value(c, wire, s->end)) {
-      return false;
+      return SCAN_UNSUPPORTED;
     }
     if (c->left < s->end) /* a value running past the Series */
-      return false;
+      return SCAN_UNSUPPORTED;
   }
-  return true;
+  return SCAN_OK;
 }
 
 static scan_result scan_dataframe(cursor *c, size_t len, frame_scan *f) {
@@ -297,8 +399,9 @@ static scan_result scan_dataframe(cursor *c, size_t len, frame_scan *f) {
       } else {
         if (!grow((void **)&f->columns, &f->cap_columns, f->n_columns, sizeof *f->columns))
           return SCAN_NO_MEMORY;
-        if (!scan_series(c, n, &f->columns[f->n_columns++]))
-          return SCAN_UNSUPPORTED;
+        scan_result r = scan_series(c, n, &f->columns[f->n_columns++]);
+        if (r != SCAN_OK)
+          return r;
       }
     } else if (!skip_value(c, wire, end)) {
       return SCAN_UNSUPPORTED;
@@ -336,6 +439,21 @@ static void read_packed_varints(cursor *c, size_t n, unsigned field, void *out, 
     const uint8_t *p = c->p, *stop = p + take;
     if (field == BGI_PB_SERIES_BOOL_VALUES) {
       bool *b = out;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      /* eight one-byte varints at once (no byte with its high bit set): each is true when
+       * not zero */
+      const uint64_t highs = 0x8080808080808080u, low7 = 0x7f7f7f7f7f7f7f7fu;
+      while (any == 0 && stop - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        if (w & highs)
+          break;
+        uint64_t ones = ((w + low7) & highs) >> 7; /* 1 where a byte is not zero */
+        memcpy(b + i, &ones, 8);
+        i += 8;
+        p += 8;
+      }
+#endif
       for (; p < stop; p++) {
         any |= *p & 0x7f;
         if (!(*p & 0x80)) {
@@ -344,6 +462,29 @@ static void read_packed_varints(cursor *c, size_t n, unsigned field, void *out, 
         }
       }
     } else {
+      /* whole varints while one of 10 bytes surely fits (pass 1 checked each ends within 10
+       * bytes): one and two bytes without a loop */
+      while (shift == 0 && stop - p >= 10) {
+        uint64_t v = p[0];
+        if (v < 0x80) {
+          p++;
+        } else if (p[1] < 0x80) {
+          v = (v & 0x7f) | (uint64_t)p[1] << 7;
+          p += 2;
+        } else {
+          v = (v & 0x7f) | (uint64_t)(p[1] & 0x7f) << 7;
+          unsigned at = 14;
+          const uint8_t *q = p + 2;
+          for (; *q & 0x80; q++, at += 7)
+            v |= (uint64_t)(*q & 0x7f) << at;
+          v |= (uint64_t)(*q & 0x7f) << at;
+          p = q + 1;
+        }
+        if (field == BGI_PB_SERIES_INT32_VALUES)
+          ((int32_t *)out)[i++] = (int32_t)(uint32_t)v;
+        else
+          ((int64_t *)out)[i++] = (int64_t)v;
+      }
       for (; p < stop; p++) {
         acc |= (uint64_t)(*p & 0x7f) << shift;
         shift += 7;
@@ -403,8 +544,34 @@ static bg_status check_strings(char **strings, size_t count, const char *block_e
 }
 
 /* The column's value (bgi_series_from_proto's rules and messages). */
-static bg_status build_series(const column_scan *s, bg_dtype empty_dtype, bg_value **out,
-                              bg_error *err) {
+/* A string column from the strings pass 1 copied (its pointer array and text block taken,
+ * `count` > 0). */
+static bg_status build_strings(column_scan *s, size_t count, bg_value **out, bg_error *err) {
+  char **strings = s->str.starts;
+  char *block_end = s->str.next;
+  if (s->str.refused) {
+    bg_status st = check_strings(strings, count, block_end, err);
+    if (st != BG_OK) {
+      bgi_error_prefix(err, "a Series in the reply");
+      return bgi_as_protocol(err, st);
+    }
+  }
+  char *text = s->str.text;
+  s->str.starts = NULL; /* the value's now, or freed by bgi_series_adopt */
+  s->str.text = NULL;
+  /* owns_strings false: the strings live in the text block, freed with it */
+  *out = bgi_series_adopt(BG_DTYPE_STRING, strings, count, false, err);
+  if (!*out) {
+    free(text);
+    return BG_ERR_NO_MEMORY;
+  }
+  (*out)->as.ndarray.owned_text = text;
+  (*out)->as.ndarray.string_block = (size_t)(block_end - text); /* bg_series_string_block() */
+  return BG_OK;
+}
+
+/* The column's value (bgi_series_from_proto's rules and messages). */
+static bg_status build_series(column_scan *s, bg_dtype empty_dtype, bg_value **out, bg_error *err) {
   *out = NULL;
   unsigned field = 0;
   size_t non_empty = 0;
@@ -417,50 +584,22 @@ static bg_status build_series(const column_scan *s, bg_dtype empty_dtype, bg_val
     return bgi_series_mixed_error(non_empty, err);
   bg_dtype dtype = field ? field_dtype(field) : empty_dtype;
   size_t count = field ? s->n[field] : 0;
+  if (dtype == BG_DTYPE_STRING && count > 0)
+    return build_strings(s, count, out, err);
   size_t width = bg_dtype_size(dtype);
-  if (width == 0 || count > (SIZE_MAX - s->string_bytes - count - STRING_SLACK) / width)
+  if (width == 0 || count > SIZE_MAX / width)
     return BGI_FAIL_NOMEM(err);
-  size_t bytes = count * width + (dtype == BG_DTYPE_STRING ? s->string_bytes + count : 0);
-  uint8_t *block = malloc(bytes + STRING_SLACK); /* room for a short string's 16-byte copy */
+  uint8_t *block = malloc(count ? count * width : 1);
   if (!block)
     return BGI_FAIL_NOMEM(err);
-  char **strings = (char **)block;
-  char *text = (char *)block + count * width; /* strings: after the pointers */
   cursor c = s->at;
   size_t k = 0;
   while (field && c.left > s->end) { /* checked by pass 1: every read fits */
-    if (dtype == BG_DTYPE_STRING) {  /* a run of short strings within the slice, at once */
-      const uint8_t *p = c.p, *q = p;
-      size_t avail = (size_t)(c.end - p), limit = room(&c, s->end);
-      const uint8_t *max = p + (limit < avail ? limit : avail);
-      while (max - q >= 2 && q[0] == STRING_KEY && q[1] < 0x80 && q[1] <= (size_t)(max - q) - 2) {
-        size_t len = q[1];
-        strings[k++] = text;
-        if (len <= 16 && c.end - (q + 2) >= 16)
-          memcpy(text, q + 2, 16); /* a fixed size: two moves, no call (the block has room) */
-        else
-          memcpy(text, q + 2, len);
-        text[len] = '\0';
-        text += len + 1;
-        q += 2 + len;
-      }
-      if (q != p) {
-        c.left -= (size_t)(q - p);
-        c.p = q;
-        continue;
-      }
-    }
     unsigned f = 0, wire = 0;
     size_t n = 0;
     read_key(&c, &f, &wire);
     if (f != field) {
       skip_value(&c, wire, s->end);
-    } else if (dtype == BG_DTYPE_STRING) {
-      read_length(&c, s->end, &n);
-      strings[k++] = text;
-      read_bytes(&c, (uint8_t *)text, n);
-      text[n] = '\0';
-      text += n + 1;
     } else if (wire == BGI_PB_LEN && fixed_width(field)) { /* packed float or double */
       read_length(&c, s->end, &n);
       read_bytes(&c, block + k * width, n);
@@ -475,21 +614,8 @@ static bg_status build_series(const column_scan *s, bg_dtype empty_dtype, bg_val
       read_one_varint(&c, field, block, &k);
     }
   }
-  if (dtype == BG_DTYPE_STRING) {
-    bg_status st = check_strings(strings, count, text, err);
-    if (st != BG_OK) {
-      free(block);
-      bgi_error_prefix(err, "a Series in the reply");
-      return bgi_as_protocol(err, st);
-    }
-  }
-  /* owns_strings false: the strings live in the block, freed with it */
   *out = bgi_series_adopt(dtype, block, count, false, err);
-  if (!*out)
-    return BG_ERR_NO_MEMORY;
-  if (dtype == BG_DTYPE_STRING) /* back to back: bg_series_string_block() */
-    (*out)->as.ndarray.string_block = s->string_bytes + count;
-  return BG_OK;
+  return *out ? BG_OK : BG_ERR_NO_MEMORY;
 }
 
 /* ---- the reply ---- */
@@ -554,15 +680,20 @@ bg_status bgi_tabular_reply_decode(grpc_byte_buffer *buffer, bgi_member member,
     return BG_ERR_UNSUPPORTED;
   if (member == BGI_MEMBER_SERIES) {
     column_scan s;
-    if (!scan_series(&c, len, &s))
-      return BG_ERR_UNSUPPORTED;
-    return build_series(&s, empty_dtype, out, err);
+    scan_result r = scan_series(&c, len, &s);
+    bg_status st = r == SCAN_OK          ? build_series(&s, empty_dtype, out, err)
+                   : r == SCAN_NO_MEMORY ? BGI_FAIL_NOMEM(err)
+                                         : BG_ERR_UNSUPPORTED;
+    column_scan_free(&s);
+    return st;
   }
   frame_scan scan = {0};
   scan_result r = scan_dataframe(&c, len, &scan);
   bg_status st = r == SCAN_OK          ? build_dataframe(&scan, out, err)
                  : r == SCAN_NO_MEMORY ? BGI_FAIL_NOMEM(err)
                                        : BG_ERR_UNSUPPORTED;
+  for (size_t i = 0; i < scan.n_columns; i++)
+    column_scan_free(&scan.columns[i]);
   free(scan.names);
   free(scan.columns);
   return st;

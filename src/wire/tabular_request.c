@@ -26,9 +26,27 @@ static unsigned values_field(bg_dtype dtype) {
   }
 }
 
-/* Payload bytes of the packed field (strings: every string field, keys included, with each
- * string's length stored at `lengths`). */
-static size_t payload_size(const bg_ndarray *s, size_t *lengths) {
+/* The lengths of a str column's strings: those its check kept, else found now (in `arena`). */
+static const size_t *string_lengths(const bg_ndarray *s, bgi_arena *arena) {
+  if (s->string_lengths)
+    return s->string_lengths;
+  size_t *lengths = bgi_arena_alloc(arena, (s->count ? s->count : 1) * sizeof *lengths);
+  if (!lengths)
+    return NULL;
+  const char *const *v = s->data;
+  if (s->string_block) { /* back to back: each length is the distance to the next */
+    const char *end = v[0] + s->string_block;
+    for (size_t i = 0; i < s->count; i++)
+      lengths[i] = (size_t)((i + 1 < s->count ? v[i + 1] : end) - v[i]) - 1;
+  } else {
+    for (size_t i = 0; i < s->count; i++)
+      lengths[i] = strlen(v[i]);
+  }
+  return lengths;
+}
+
+/* Payload bytes of the packed field (strings: every string field, keys included). */
+static size_t payload_size(const bg_ndarray *s, const size_t *lengths) {
   size_t n = 0;
   switch (s->dtype) {
   case BG_DTYPE_BOOL: return s->count;
@@ -46,22 +64,12 @@ static size_t payload_size(const bg_ndarray *s, size_t *lengths) {
       n += bgi_pb_varint_size((uint64_t)v[i]);
     return n;
   }
-  case BG_DTYPE_STRING: {
-    const char *const *v = s->data;
-    if (s->string_block) { /* back to back: each length is the distance to the next */
-      const char *end = v[0] + s->string_block;
-      for (size_t i = 0; i < s->count; i++) {
-        size_t len = lengths[i] = (size_t)((i + 1 < s->count ? v[i + 1] : end) - v[i]) - 1;
-        n += 1 + bgi_pb_varint_size(len) + len;
-      }
-      return n;
-    }
-    for (size_t i = 0; i < s->count; i++) {
-      size_t len = lengths[i] = strlen(v[i]);
-      n += 1 + bgi_pb_varint_size(len) + len;
-    }
+  case BG_DTYPE_STRING:                                           /* key, length, bytes */
+    if (lengths == s->string_lengths && s->string_longest < 0x80) /* one-byte lengths */
+      return 2 * s->count + s->string_lengths_total;
+    for (size_t i = 0; i < s->count; i++)
+      n += 1 + (lengths[i] < 0x80 ? 1 : bgi_pb_varint_size(lengths[i])) + lengths[i];
     return n;
-  }
   default: return 0;
   }
 }
@@ -87,6 +95,50 @@ static uint8_t *put_fixed(uint8_t *p, const void *data, size_t count, size_t wid
 #endif
 }
 
+/* n bytes from src to dst: up to 16 as two fixed-size moves that may overlap (no call, and no
+ * byte read or written outside the n), longer ones by memcpy. */
+static inline void copy_short(uint8_t *dst, const char *src, size_t n) {
+  if (n >= 8 && n <= 16) {
+    uint64_t a, b;
+    memcpy(&a, src, 8);
+    memcpy(&b, src + n - 8, 8);
+    memcpy(dst, &a, 8);
+    memcpy(dst + n - 8, &b, 8);
+  } else if (n >= 4 && n < 8) {
+    uint32_t a, b;
+    memcpy(&a, src, 4);
+    memcpy(&b, src + n - 4, 4);
+    memcpy(dst, &a, 4);
+    memcpy(dst + n - 4, &b, 4);
+  } else if (n > 16) {
+    memcpy(dst, src, n);
+  } else if (n > 0) { /* 1..3 */
+    dst[0] = (uint8_t)src[0];
+    dst[n / 2] = (uint8_t)src[n / 2];
+    dst[n - 1] = (uint8_t)src[n - 1];
+  }
+}
+
+/* An int64 element's varint: up to three bytes (values below 2^21) without the loop. */
+static inline uint8_t *put_varint64(uint8_t *p, uint64_t v) {
+  if (v < 0x80) {
+    *p = (uint8_t)v;
+    return p + 1;
+  }
+  if (v < 0x4000) {
+    p[0] = (uint8_t)(v | 0x80);
+    p[1] = (uint8_t)(v >> 7);
+    return p + 2;
+  }
+  if (v < 0x200000) {
+    p[0] = (uint8_t)(v | 0x80);
+    p[1] = (uint8_t)(v >> 7 | 0x80);
+    p[2] = (uint8_t)(v >> 14);
+    return p + 3;
+  }
+  return put_varint(p, v);
+}
+
 static uint8_t *write_series(const bg_ndarray *s, size_t payload, const size_t *lengths,
                              uint8_t *p) {
   if (s->count == 0)
@@ -96,8 +148,11 @@ static uint8_t *write_series(const bg_ndarray *s, size_t payload, const size_t *
     for (size_t i = 0; i < s->count; i++) {
       size_t len = lengths[i];
       *p++ = BGI_PB_TAG(BGI_PB_SERIES_STRING_VALUES, BGI_PB_LEN);
-      p = put_varint(p, len);
-      memcpy(p, v[i], len);
+      if (len < 0x80)
+        *p++ = (uint8_t)len;
+      else
+        p = put_varint(p, len);
+      copy_short(p, v[i], len);
       p += len;
     }
     return p;
@@ -107,7 +162,16 @@ static uint8_t *write_series(const bg_ndarray *s, size_t payload, const size_t *
   switch (s->dtype) {
   case BG_DTYPE_BOOL: {
     const bool *v = s->data;
-    for (size_t i = 0; i < s->count; i++)
+    size_t i = 0;
+    /* eight at a time when all are 0 or 1, as a bool array holds; any other byte as 1 */
+    for (; s->count - i >= 8; i += 8) {
+      uint64_t w;
+      memcpy(&w, v + i, 8);
+      if (w & ~(uint64_t)0x0101010101010101u)
+        break;
+      memcpy(p + i, &w, 8);
+    }
+    for (; i < s->count; i++)
       p[i] = v[i] ? 1 : 0;
     return p + s->count;
   }
@@ -122,7 +186,7 @@ static uint8_t *write_series(const bg_ndarray *s, size_t payload, const size_t *
   case BG_DTYPE_INT64: {
     const int64_t *v = s->data;
     for (size_t i = 0; i < s->count; i++)
-      p = put_varint(p, (uint64_t)v[i]);
+      p = put_varint64(p, (uint64_t)v[i]);
     return p;
   }
   default: return p;
@@ -131,22 +195,21 @@ static uint8_t *write_series(const bg_ndarray *s, size_t payload, const size_t *
 
 bg_status bgi_frame_measure(bgi_frame_content *f, bgi_arena *arena, bg_error *err) {
   f->sizes = bgi_arena_alloc(arena, (f->count ? f->count : 1) * sizeof *f->sizes);
-  size_t strings = 0;
-  for (size_t i = 0; i < f->count; i++)
-    strings += f->columns[i]->dtype == BG_DTYPE_STRING ? f->columns[i]->count : 0;
-  f->string_lengths = strings ? bgi_arena_alloc(arena, strings * sizeof(size_t)) : NULL;
-  if (!f->sizes || (strings && !f->string_lengths))
+  f->string_lengths = bgi_arena_alloc(arena, (f->count ? f->count : 1) * sizeof(size_t *));
+  if (!f->sizes || !f->string_lengths)
     return BGI_FAIL_NOMEM(err);
-  size_t total = 0, *lengths = f->string_lengths;
+  size_t total = 0;
   for (size_t i = 0; i < f->count; i++) {
-    if (!values_field(f->columns[i]->dtype))
+    const bg_ndarray *column = f->columns[i];
+    if (!values_field(column->dtype))
       return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "a Series cannot carry dtype %s",
-                      bg_dtype_name(f->columns[i]->dtype) ? bg_dtype_name(f->columns[i]->dtype)
-                                                          : "(unknown)");
-    f->sizes[i] = payload_size(f->columns[i], lengths);
-    if (f->columns[i]->dtype == BG_DTYPE_STRING)
-      lengths += f->columns[i]->count;
-    size_t series = series_size(f->columns[i], f->sizes[i]);
+                      bg_dtype_name(column->dtype) ? bg_dtype_name(column->dtype) : "(unknown)");
+    f->string_lengths[i] = NULL;
+    if (column->dtype == BG_DTYPE_STRING && column->count > 0 &&
+        !(f->string_lengths[i] = string_lengths(column, arena)))
+      return BGI_FAIL_NOMEM(err);
+    f->sizes[i] = payload_size(column, f->string_lengths[i]);
+    size_t series = series_size(column, f->sizes[i]);
     if (f->names) {
       size_t len = strlen(f->names[i]);
       total += 1 + bgi_pb_varint_size(len) + len + 1 + bgi_pb_varint_size(series) + series;
@@ -159,9 +222,8 @@ bg_status bgi_frame_measure(bgi_frame_content *f, bgi_arena *arena, bg_error *er
 }
 
 uint8_t *bgi_frame_write(const bgi_frame_content *f, uint8_t *p) {
-  const size_t *lengths = f->string_lengths;
   if (!f->names) /* a Series: its one column is the message */
-    return f->count ? write_series(f->columns[0], f->sizes[0], lengths, p) : p;
+    return f->count ? write_series(f->columns[0], f->sizes[0], f->string_lengths[0], p) : p;
   for (size_t i = 0; i < f->count; i++) { /* field 1 before field 2, as protobuf-c packs */
     size_t len = strlen(f->names[i]);
     *p++ = BGI_PB_TAG(BGI_PB_DATAFRAME_COLUMN_NAMES, BGI_PB_LEN);
@@ -172,9 +234,7 @@ uint8_t *bgi_frame_write(const bgi_frame_content *f, uint8_t *p) {
   for (size_t i = 0; i < f->count; i++) {
     *p++ = BGI_PB_TAG(BGI_PB_DATAFRAME_COLUMNS, BGI_PB_LEN);
     p = put_varint(p, series_size(f->columns[i], f->sizes[i]));
-    p = write_series(f->columns[i], f->sizes[i], lengths, p);
-    if (f->columns[i]->dtype == BG_DTYPE_STRING)
-      lengths += f->columns[i]->count;
+    p = write_series(f->columns[i], f->sizes[i], f->string_lengths[i], p);
   }
   return p;
 }

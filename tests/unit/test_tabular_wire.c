@@ -679,6 +679,246 @@ static void test_utf8_block_check(void **state) {
   assert_false(bgi_utf8_valid_strings(late, sizeof late, 2));
 }
 
+/* ---- the fast paths' edges: short strings, varints, bools ---- */
+
+/* Sends `elements` as a Series and reads it back, in one slice and in slices of 5 bytes (a
+ * string then often runs into the next slice, or ends too near one for a 16-byte move): the
+ * same strings. (Every cut against the tree-based decoder is left to the other tests: too slow
+ * for this many messages under ASan.) */
+static void assert_strings_round_trip(const char *const *elements, size_t count) {
+  bg_error err;
+  bg_value *s = bg_series_borrow(BG_DTYPE_STRING, elements, count, &err);
+  if (!s)
+    fail_msg("borrow refused: %s", err.message);
+  bytes message = sent(s, BGI_MEMBER_SERIES);
+  bytes reply = response(BGI_MEMBER_SERIES, &message);
+  for (size_t cut = 0; cut <= 5; cut += 5) {
+    grpc_byte_buffer *bb = in_slices(&reply, cut);
+    bg_value *back = NULL;
+    assert_int_equal(bgi_tabular_reply_decode(bb, BGI_MEMBER_SERIES, BG_DTYPE_DOUBLE, &back, &err),
+                     BG_OK);
+    grpc_byte_buffer_destroy(bb);
+    assert_true(tabular_values_equal(back, s));
+    bg_value_free(back);
+  }
+  bg_value_free(s);
+}
+
+/* Strings of 0..40 bytes starting at every offset of an aligned 16-byte block (the borrow
+ * check reads whole aligned blocks; the encoder moves up to 16 bytes as two words), ASCII and
+ * with a two-, three- or four-byte character at every position, across word and block
+ * boundaries. */
+static void test_short_strings_every_length_and_offset(void **state) {
+  (void)state;
+  static const char *const chars[] = {"\u00e9", "\u6771", "\U0001F642"};
+  _Alignas(16) static char area[16 * 64];
+  for (size_t len = 0; len <= 40; len++) {
+    for (size_t c = 0; c <= sizeof chars / sizeof chars[0]; c++) {
+      const char *ch = c ? chars[c - 1] : "";
+      size_t ch_len = strlen(ch);
+      if (ch_len > len)
+        continue;
+      /* every position up to 20 bytes (past two words), three past that */
+      for (size_t at = 0; at + ch_len <= len; at += !ch_len ? len + 1
+                                                    : len <= 20 || at + 1 + ch_len > len
+                                                        ? 1
+                                                        : (len - ch_len) / 2) {
+        const char *each[16];
+        for (size_t skew = 0; skew < 16; skew++) {
+          char *p = area + skew * 64 + skew; /* a block of its own, `skew` bytes in */
+          memset(p, 'a' + (int)skew, len);
+          memcpy(p + at, ch, ch_len);
+          p[len] = '\0';
+          each[skew] = p;
+        }
+        assert_strings_round_trip(each, 16);
+      }
+    }
+  }
+  /* and strings past the short paths: lengths of two-byte varints, with non-ASCII at the end */
+  static char longer[3][1100];
+  static const size_t longer_len[3] = {127, 128, 1000};
+  const char *three[3];
+  for (size_t i = 0; i < 3; i++) {
+    memset(longer[i], 'L', longer_len[i]);
+    memcpy(longer[i] + longer_len[i] - 2, "\u00e9", 2);
+    longer[i][longer_len[i]] = '\0';
+    three[i] = longer[i];
+  }
+  assert_strings_round_trip(three, 3);
+  longer[2][500] = (char)0xff; /* refused by index */
+  bg_error err;
+  assert_null(bg_series_borrow(BG_DTYPE_STRING, three, 3, &err));
+  assert_contains(err.message, "string element 2 is not valid UTF-8");
+}
+
+/* A bad byte at every position of strings of 1..40 bytes, at every offset of a block: the
+ * borrow refuses the string by its index, as before. */
+static void test_short_strings_refused_at_every_position(void **state) {
+  (void)state;
+  static const char *const bad[] = {"\x80",         "\xff", "\xc0\x80",
+                                    "\xed\xa0\x80", "\xc3", "\xf4\x90\x80\x80"};
+  _Alignas(16) static char area[64];
+  bg_error err;
+  for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
+    size_t bad_len = strlen(bad[b]);
+    for (size_t len = bad_len; len <= 40; len++) {
+      for (size_t at = 0; at + bad_len <= len; at++) {
+        for (size_t skew = 0; skew < 16; skew++) {
+          char *p = area + skew;
+          memset(p, 'x', len);
+          memcpy(p + at, bad[b], bad_len);
+          p[len] = '\0';
+          const char *three[3] = {"fine", "\u00e9", p};
+          bg_value *s = bg_series_borrow(BG_DTYPE_STRING, three, 3, &err);
+          if (s)
+            fail_msg("bad string %zu of %zu bytes at %zu (skew %zu) accepted", b, len, at, skew);
+          assert_int_equal(err.code, BG_ERR_INVALID_ARGUMENT);
+          assert_contains(err.message, "string element 2 is not valid UTF-8");
+        }
+      }
+    }
+  }
+}
+
+/* A reply's strings of 1..17 bytes with a NUL, or a bad byte, at every position: refused with
+ * the tree-based decoder's words, however the reply is cut. */
+static void test_reply_strings_refused_at_every_position(void **state) {
+  (void)state;
+  for (size_t len = 1; len <= 17; len++) {
+    for (size_t at = 0; at < len; at++) {
+      char text[17];
+      memset(text, 'y', len);
+      text[at] = '\0';
+      bytes s = {.len = 0};
+      put_text(&s, BGI_PB_SERIES_STRING_VALUES, "fine \u00e9");
+      put_field(&s, BGI_PB_SERIES_STRING_VALUES, text, len);
+      put_text(&s, BGI_PB_SERIES_STRING_VALUES, "0123456789abcdef0123"); /* room after */
+      bytes reply = response(BGI_MEMBER_SERIES, &s);
+      assert_refused(&reply, BGI_MEMBER_SERIES,
+                     "string element 1 in the server's reply contains a NUL byte");
+      text[at] = (char)0x80; /* a lone continuation byte */
+      s.len = 0;
+      put_text(&s, BGI_PB_SERIES_STRING_VALUES, "fine \u00e9");
+      put_field(&s, BGI_PB_SERIES_STRING_VALUES, text, len);
+      put_text(&s, BGI_PB_SERIES_STRING_VALUES, "0123456789abcdef0123");
+      reply = response(BGI_MEMBER_SERIES, &s);
+      assert_refused(&reply, BGI_MEMBER_SERIES, "string element 1 is not valid UTF-8");
+    }
+  }
+}
+
+/* The DFA for short strings says what bgi_utf8_valid (sequence by sequence) says: every string
+ * of one and two bytes, three bytes of the bytes that matter, every four-byte lead. */
+static void test_short_string_dfa_as_the_sequence_check(void **state) {
+  (void)state;
+  unsigned char b[4];
+  for (unsigned x = 0; x < 256; x++) {
+    b[0] = (unsigned char)x;
+    assert_int_equal(bgi_utf8_valid_string((const char *)b, 1), bgi_utf8_valid((const char *)b, 1));
+    for (unsigned y = 0; y < 256; y++) {
+      b[1] = (unsigned char)y;
+      if (bgi_utf8_valid_string((const char *)b, 2) != bgi_utf8_valid((const char *)b, 2))
+        fail_msg("%02x %02x", x, y);
+    }
+  }
+  static const unsigned char edges[] = {0x00, 0x01, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0,
+                                        0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed,
+                                        0xee, 0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xff};
+  size_t n = sizeof edges;
+  for (unsigned x = 0; x < 256; x++)
+    for (size_t i = 0; i < n; i++)
+      for (size_t j = 0; j < n; j++) {
+        b[0] = (unsigned char)x, b[1] = edges[i], b[2] = edges[j];
+        if (bgi_utf8_valid_string((const char *)b, 3) != bgi_utf8_valid((const char *)b, 3))
+          fail_msg("%02x %02x %02x", x, edges[i], edges[j]);
+        for (size_t k = 0; x >= 0xf0 && k < n; k++) {
+          b[3] = edges[k];
+          if (bgi_utf8_valid_string((const char *)b, 4) != bgi_utf8_valid((const char *)b, 4))
+            fail_msg("%02x %02x %02x %02x", x, edges[i], edges[j], edges[k]);
+        }
+      }
+  /* longer than the DFA takes: the same answers */
+  char longer[100];
+  memset(longer, 'z', sizeof longer);
+  assert_true(bgi_utf8_valid_string(longer, sizeof longer));
+  longer[70] = (char)0xc3;
+  assert_false(bgi_utf8_valid_string(longer, sizeof longer));
+  longer[71] = (char)0xa9;
+  assert_true(bgi_utf8_valid_string(longer, sizeof longer));
+}
+
+/* int64 and int32 varints of every length (1..10 bytes), negatives included, enough of them
+ * for the decoder's whole-varint path; bools of any byte value. */
+static void test_varints_of_every_length(void **state) {
+  (void)state;
+  int64_t i64[64];
+  int32_t i32[64];
+  size_t n = 0;
+  for (unsigned bits = 0; bits < 64; bits++) { /* 2^bits - 1, 2^bits: every length */
+    i64[n] = (int64_t)(((uint64_t)1 << bits) - 1);
+    i32[n] = (int32_t)(uint32_t)i64[n];
+    n++;
+  }
+  i64[1] = -1, i64[2] = INT64_MIN, i64[3] = -300, i32[1] = -1, i32[2] = INT32_MIN;
+  bg_error err;
+  for (size_t count = 1; count <= n; count += 7) {
+    bg_value *a = bg_series_borrow(BG_DTYPE_INT64, i64 + n - count, count, &err);
+    bytes message = sent(a, BGI_MEMBER_SERIES);
+    bytes reply = response(BGI_MEMBER_SERIES, &message);
+    assert_agree(&reply, BGI_MEMBER_SERIES, BG_DTYPE_DOUBLE, BG_OK);
+    bg_value *back = decode(&reply, BGI_MEMBER_SERIES, BG_DTYPE_DOUBLE);
+    assert_true(tabular_values_equal(back, a));
+    bg_value_free(back);
+    bg_value_free(a);
+    bg_value *b = bg_series_borrow(BG_DTYPE_INT32, i32 + n - count, count, &err);
+    message = sent(b, BGI_MEMBER_SERIES);
+    reply = response(BGI_MEMBER_SERIES, &message);
+    assert_agree(&reply, BGI_MEMBER_SERIES, BG_DTYPE_DOUBLE, BG_OK);
+    back = decode(&reply, BGI_MEMBER_SERIES, BG_DTYPE_DOUBLE);
+    assert_true(tabular_values_equal(back, b));
+    bg_value_free(back);
+    bg_value_free(b);
+  }
+  /* a packed varint run of 10 continuation bytes (one too many) after 0..15 short ones, and
+   * of 9 (a 10-byte varint, fine): left to protobuf-c, read */
+  for (size_t before = 0; before < 16; before++) {
+    for (size_t run = 9; run <= 10; run++) {
+      uint8_t packed[40];
+      size_t len = 0;
+      for (size_t i = 0; i < before; i++)
+        packed[len++] = (uint8_t)i;
+      for (size_t i = 0; i < run; i++)
+        packed[len++] = 0x80;
+      packed[len++] = 0x01;
+      packed[len++] = 0x05;
+      bytes s = {.len = 0};
+      put_field(&s, BGI_PB_SERIES_INT64_VALUES, packed, len);
+      bytes reply = response(BGI_MEMBER_SERIES, &s);
+      assert_agree(&reply, BGI_MEMBER_SERIES, BG_DTYPE_DOUBLE,
+                   run == 10 ? BG_ERR_UNSUPPORTED : BG_OK);
+    }
+  }
+  /* bools: one byte each (any non-zero value is true), and longer varints among them */
+  for (size_t len = 0; len <= 24; len++) {
+    uint8_t packed[32];
+    for (size_t i = 0; i < len; i++)
+      packed[i] = (uint8_t)(i % 3 == 0 ? 0 : i % 3 == 1 ? 1 : 0x7f);
+    bytes s = {.len = 0};
+    put_field(&s, BGI_PB_SERIES_BOOL_VALUES, packed, len);
+    bytes reply = response(BGI_MEMBER_SERIES, &s);
+    assert_agree(&reply, BGI_MEMBER_SERIES, BG_DTYPE_BOOL, BG_OK);
+    if (len >= 2) {
+      packed[len - 2] = 0x80; /* a two-byte varint 0x80 0x00: false */
+      packed[len - 1] = 0x00;
+      s.len = 0;
+      put_field(&s, BGI_PB_SERIES_BOOL_VALUES, packed, len);
+      reply = response(BGI_MEMBER_SERIES, &s);
+      assert_agree(&reply, BGI_MEMBER_SERIES, BG_DTYPE_BOOL, BG_OK);
+    }
+  }
+}
+
 static int setup(void **state) {
   (void)state;
   grpc_init();
@@ -701,6 +941,11 @@ int main(void) {
       cmocka_unit_test(test_refusals_as_the_tree_decoder),
       cmocka_unit_test(test_series_from_one_block),
       cmocka_unit_test(test_utf8_block_check),
+      cmocka_unit_test(test_short_strings_every_length_and_offset),
+      cmocka_unit_test(test_short_strings_refused_at_every_position),
+      cmocka_unit_test(test_reply_strings_refused_at_every_position),
+      cmocka_unit_test(test_short_string_dfa_as_the_sequence_check),
+      cmocka_unit_test(test_varints_of_every_length),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
