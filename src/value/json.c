@@ -40,8 +40,10 @@ static size_t format_plain_short(char *buf, double d) {
   for (int q = 0; q < (int)(sizeof exact_pow10 / sizeof *exact_pow10); q++) {
     double x = a * exact_pow10[q];
     if (x >= 1e15)
-      return 0;                             /* 16 or more significant digits */
-    double m = (double)(uint64_t)(x + 0.5); /* the nearest integer when one can read back */
+      return 0; /* 16 or more significant digits */
+    /* the nearest integer when one can read back; x + 0.5 < 2^63, so the signed conversions
+     * (one instruction each way) give what unsigned ones would */
+    double m = (double)(int64_t)(x + 0.5);
     if (m / exact_pow10[q] != a)
       continue;
     /* m's n digits (at most 15), two at a time from the right, end at digits + 16; the 16
@@ -49,7 +51,7 @@ static size_t format_plain_short(char *buf, double d) {
     char digits[32];
     memset(digits + 16, 0, 16); /* copied past the digits, never used */
     char *t = digits + 16;
-    uint64_t v = (uint64_t)m;
+    uint64_t v = (uint64_t)(int64_t)m;
     for (; v >= 100; v /= 100)
       memcpy(t -= 2, digit_pairs + 2 * (v % 100), 2);
     if (v >= 10)

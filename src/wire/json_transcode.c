@@ -114,11 +114,43 @@ static __attribute__((noinline)) bool grow_out(parser *ps, size_t n) {
 /* Room for n more output bytes. */
 static inline bool room(parser *ps, size_t n) { return ps->used + n <= ps->cap || grow_out(ps, n); }
 
+static inline bool is_ws(unsigned char c) {
+  return c <= ' ' && (c == ' ' || c == '\n' || c == '\r' || c == '\t');
+}
+
+/* The first byte from p that is not JSON whitespace (or end): runs of spaces (indentation)
+ * sixteen at a time with SSE2, other whitespace byte by byte. */
+static __attribute__((noinline)) const unsigned char *ws_run(const unsigned char *p,
+                                                             const unsigned char *end) {
+  for (;;) {
+#ifdef __SSE2__
+    if (end - p >= 16) {
+      __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+      unsigned other = ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(' '))) & 0xffff;
+      if (!other) {
+        p += 16;
+        continue;
+      }
+      p += __builtin_ctz(other);
+    }
+#endif
+    if (p == end || !is_ws(*p))
+      return p;
+    p++;
+  }
+}
+
+/* Skips whitespace: none (most often) or one space (after ',' and ':' in most texts) without
+ * a call, longer runs by ws_run. */
 static inline void skip_ws(parser *ps) {
   const unsigned char *p = ps->p, *end = ps->end;
-  while (p < end && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-    p++;
-  ps->p = p;
+  if (p == end || *p > ' ')
+    return;
+  if (*p == ' ' && end - p >= 2 && p[1] > ' ') {
+    ps->p = p + 1;
+    return;
+  }
+  ps->p = ws_run(p, end);
 }
 
 /* Bytes a string copies as they are: printable ASCII other than '"' and '\\'. */
@@ -994,6 +1026,13 @@ typedef struct renderer {
   grow members; /* member */
 } renderer;
 
+/* Rendering failed: nothing more is written (a zero cap sends every reservation to
+ * grow_text, which refuses once failed). */
+static void render_fail(renderer *r) {
+  r->failed = true;
+  r->cap = 0;
+}
+
 static __attribute__((noinline)) bool grow_text(renderer *r, size_t n) {
   if (r->failed)
     return false;
@@ -1002,7 +1041,7 @@ static __attribute__((noinline)) bool grow_text(renderer *r, size_t n) {
     cap *= 2;
   char *grown = realloc(r->buf, cap);
   if (!grown) {
-    r->failed = true;
+    render_fail(r);
     return false;
   }
   r->buf = grown;
@@ -1010,9 +1049,9 @@ static __attribute__((noinline)) bool grow_text(renderer *r, size_t n) {
   return true;
 }
 
-/* Room for n more bytes and the NUL; false once anything failed (nothing more is written). */
+/* Room for n more bytes and the NUL; false once anything failed (render_fail). */
 static inline bool reserve(renderer *r, size_t n) {
-  return (r->len + n + 1 <= r->cap && !r->failed) || grow_text(r, n);
+  return r->len + n + 1 <= r->cap || grow_text(r, n);
 }
 
 static inline void put(renderer *r, const void *s, size_t n) {
@@ -1198,7 +1237,7 @@ static void render_list(renderer *r, const uint8_t *p, const uint8_t *end) {
   while (p < end) {
     size_t n;
     if (*p++ != K_FIELDS || !read_length(&p, end, &n)) {
-      r->failed = true;
+      render_fail(r);
       return;
     }
     if (any)
@@ -1254,7 +1293,7 @@ static void render_struct(renderer *r, const uint8_t *p, const uint8_t *end) {
     size_t n;
     if (*p++ != K_FIELDS || !read_length(&p, end, &n) ||
         (r->members.used == r->members.cap && !grow_reserve(&r->members, 1, sizeof(member)))) {
-      r->failed = true;
+      render_fail(r);
       return;
     }
     member m = {no_key, NULL, 0, 0, 0, seq};
@@ -1272,7 +1311,7 @@ static void render_struct(renderer *r, const uint8_t *p, const uint8_t *end) {
       uint8_t k = *q++;
       size_t len;
       if (!read_length(&q, entry_end, &len)) {
-        r->failed = true;
+        render_fail(r);
         return;
       }
       if (k == K_ENTRY_KEY) {
@@ -1373,7 +1412,7 @@ static void render_value(renderer *r, const uint8_t *p, const uint8_t *end) {
     return;
   default: break;
   }
-  r->failed = true; /* not bytes of this module's making or checking */
+  render_fail(r); /* not bytes of this module's making or checking */
 }
 
 char *bgi_json_render(const bgi_json_wire *wire, int indent) {
