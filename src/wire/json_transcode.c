@@ -18,6 +18,7 @@
 #endif
 
 #include "utf8.h"
+#include "value/json_number.h"
 #include "value/value_internal.h"
 #include "wire/json_transcode.h"
 #include "wire/pb_raw.h"
@@ -415,6 +416,42 @@ static bool slow_strtod(const unsigned char *s, size_t n, double *out, bool *no_
  * "real number overflow"). */
 static bool read_number(parser *ps, double *out, bool *is_integer) {
   const unsigned char *s = ps->p, *p = s, *end = ps->end;
+  if (end - s >= 24) {
+    /* The common short number without bound checks: at most 15 digits in all (their value
+     * below 2^53), an optional fraction, no exponent; it ends before s + 19. Anything else
+     * (more digits, an exponent, a leading zero before a digit, a bad fraction) is left to
+     * the general reading below, which decides as before. Same values: the integer exactly,
+     * the fraction as one division of two exact doubles (Clinger), as below. */
+    const unsigned char *digits = s + (*s == '-'), *q = digits;
+    uint64_t m = 0;
+    int budget = 15; /* digits left */
+    if (*q == '0') {
+      q++;
+      budget--;
+    } else {
+      for (; (unsigned)(*q - '0') < 10 && budget; q++, budget--)
+        m = m * 10 + (uint64_t)(*q - '0');
+    }
+    bool whole = q > digits; /* the integer part has a digit */
+    int fraction = 0;
+    bool integer = *q != '.';
+    if (!integer) {
+      const unsigned char *f = ++q;
+      for (; (unsigned)(*q - '0') < 10 && budget; q++, budget--)
+        m = m * 10 + (uint64_t)(*q - '0');
+      fraction = (int)(q - f);
+    }
+    unsigned c = *q;
+    if (whole && (integer || fraction) && (c - '0') >= 10 && (c | 0x20) != 'e' && c != '.') {
+      double d = (double)m;
+      if (fraction)
+        d /= exact_pow10[fraction];
+      *out = integer && !m ? 0.0 : *s == '-' ? -d : d; /* "-0" is the integer 0 */
+      *is_integer = integer;
+      ps->p = q;
+      return true;
+    }
+  }
   bool negative = p < end && *p == '-';
   if (negative)
     p++;
@@ -1201,8 +1238,10 @@ static void put_number(renderer *r, const uint8_t *tag) {
   char buf[BGI_JSON_REAL_MAX];
   size_t offset = (size_t)(tag - r->wire->bytes);
   if (!r->wire->n_ints || !is_integer(r->wire, offset)) {
-    if (reserve(r, BGI_JSON_REAL_MAX))
-      r->len += bgi_json_format_real_n(r->buf + r->len, d);
+    if (reserve(r, BGI_JSON_REAL_MAX)) {
+      size_t n = bgi_json_format_plain_short(r->buf + r->len, d); /* most numbers, inline */
+      r->len += n ? n : bgi_json_format_real_n(r->buf + r->len, d);
+    }
     return;
   }
   /* an integer of the text, within +-2^53: its digits, as jansson printed them */

@@ -244,6 +244,74 @@ static void test_uncommon_text(void **state) {
   bg_value_free(v);
 }
 
+/* Numbers where the encoder reads them without bound checks (at least 24 bytes of text from
+ * the number on) and where it cannot (at the end of the text): the same values, integer-ness,
+ * refusals and messages as the old pipeline at the edges of the short path (15 digits, 2^53,
+ * -0, fractions, exponents, leading zeros, a bad end). */
+static void test_short_numbers_in_every_position(void **state) {
+  (void)state;
+  static const struct {
+    const char *text, *compact; /* compact NULL: refused */
+  } cases[] = {
+      {"0", "0"},
+      {"-0", "0"},
+      {"0.0", "0.0"},
+      {"-0.0", "-0.0"},
+      {"7", "7"},
+      {"-7", "-7"},
+      {"0.1", "0.1"},
+      {"-0.25", "-0.25"},
+      {"5.1", "5.1"},
+      {"1714460000", "1714460000"},
+      {"123456789012345", "123456789012345"},   /* 15 digits: the short path's last */
+      {"1234567890123456", "1234567890123456"}, /* 16: the general path */
+      {"-999999999999999", "-999999999999999"},
+      {"9007199254740991", "9007199254740991"}, /* 2^53 - 1 */
+      {"9007199254740992", "9007199254740992"}, /* 2^53 */
+      {"9007199254740993", NULL},               /* 2^53 + 1: refused */
+      {"-9007199254740993", NULL},
+      {"12345678901234.5", "12345678901234.5"},   /* 15 digits with a fraction */
+      {"123456789012345.5", "123456789012345.5"}, /* 16 */
+      {"0.000000000000001", "1e-15"},             /* 15 fraction digits */
+      {"0.0000000000000001", "1e-16"},
+      {"0.100000000000000", "0.1"},
+      {"1000000000000000", "1000000000000000"}, /* 1e15 as an integer */
+      {"1e15", "1000000000000000.0"},
+      {"1e16", "1e+16"},
+      {"1e21", "1e+21"},
+      {"1.5e3", "1500.0"},
+      {"2E-2", "0.02"},
+      {"1.0e+2", "100.0"},
+      {"00", NULL},
+      {"01", NULL},
+      {"-01.5", NULL},
+      {"1.", NULL},
+      {"1.e5", NULL},
+      {".5", NULL},
+      {"-", NULL},
+      {"-a", NULL},
+      {"+1", NULL},
+      {"1.5.", NULL},
+      {"1e", NULL},
+      {"0x10", NULL},
+  };
+  char text[128];
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const char *t = cases[i].text;
+    const char *at[] = {"%s", "[%s,                          0]",
+                        "{\"k\": %s                      }", "[%s]"};
+    for (size_t j = 0; j < sizeof at / sizeof at[0]; j++) {
+      size_t n = (size_t)snprintf(text, sizeof text, at[j], t);
+      if (cases[i].compact)
+        encoder_takes(text, n);
+      if (parse_agrees(text, n) != (cases[i].compact != NULL))
+        fail_msg("'%s' was %s", text, cases[i].compact ? "refused" : "taken");
+    }
+    if (cases[i].compact)
+      expect_parse(t, cases[i].compact);
+  }
+}
+
 static void test_nesting_limit_in_text(void **state) {
   (void)state;
   char text[200];
@@ -688,8 +756,11 @@ static void test_number_formatting(void **state) {
       fail_msg("%.17g: %s, was %s", d, got, want);
   }
   static const double edges[] = {
-      0.0,  -0.0,   1e-4,    9.9999e-5, 1e15, 999999999999999.0, 1e15 - 0.5, 0.1, 1.0 / 3, 123.456,
-      1e-5, 5e-324, DBL_MAX, DBL_MIN,   4.35, 0.0001234567890123};
+      0.0, -0.0, 1e-4, 9.9999e-5, 1e15, 999999999999999.0, 1e15 - 0.5, 0.1, 1.0 / 3, 123.456, 1e-5,
+      5e-324, DBL_MAX, DBL_MIN, 4.35, 0.0001234567890123,
+      /* integer-valued doubles (the short path's first try) and the layouts' boundaries */
+      9007199254740991.0, 9007199254740992.0, -9007199254740991.0, 1e15 - 1, 1e16, 1e21, 1e22,
+      100.0, -7.0, 1714460000.0, 0.5, 0.25, 1e-4 - 1e-20, 99999999999999.9};
   for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
     bgi_json_format_real(got, sizeof got, edges[i]);
     oracle_format_real(want, sizeof want, edges[i]);
@@ -714,6 +785,7 @@ int main(void) {
       cmocka_unit_test(test_every_kind_from_text),
       cmocka_unit_test(test_refused_text),
       cmocka_unit_test(test_uncommon_text),
+      cmocka_unit_test(test_short_numbers_in_every_position),
       cmocka_unit_test(test_nesting_limit_in_text),
       cmocka_unit_test(test_every_kind_from_the_wire),
       cmocka_unit_test(test_unusual_or_bad_bytes),
