@@ -1195,11 +1195,7 @@ static void put_short_string(renderer *r, const uint8_t *s, size_t n) {
   r->len = (size_t)(o - r->buf);
 }
 
-static void put_string(renderer *r, const uint8_t *s, size_t n) {
-  if (n <= 4096) {
-    put_short_string(r, s, n);
-    return;
-  }
+static __attribute__((noinline)) void put_long_string(renderer *r, const uint8_t *s, size_t n) {
   put_char(r, '"');
   for (size_t i = 0; i < n;) {
     size_t run = i;
@@ -1218,6 +1214,14 @@ static void put_string(renderer *r, const uint8_t *s, size_t n) {
   put_char(r, '"');
 }
 
+/* A string: most are short (one call). */
+static inline void put_string(renderer *r, const uint8_t *s, size_t n) {
+  if (n <= 4096)
+    put_short_string(r, s, n);
+  else
+    put_long_string(r, s, n);
+}
+
 static bool is_integer(const bgi_json_wire *w, size_t offset) {
   size_t lo = 0, hi = w->n_ints;
   while (lo < hi) {
@@ -1232,7 +1236,8 @@ static bool is_integer(const bgi_json_wire *w, size_t offset) {
   return false;
 }
 
-static void put_number(renderer *r, const uint8_t *tag) {
+/* A number: inline in its list or member (most values), the common case without a call. */
+static inline __attribute__((always_inline)) void put_number(renderer *r, const uint8_t *tag) {
   double d;
   memcpy(&d, tag + 1, 8);
   char buf[BGI_JSON_REAL_MAX];
@@ -1368,7 +1373,16 @@ static void render_struct(renderer *r, const uint8_t *p, const uint8_t *end) {
   }
   size_t n = r->members.used - base;
   member *ms = (member *)r->members.data + base;
-  if (n > 16) {
+  /* keys whose heads rise strictly are in order and unique as they came (often so in text
+   * written with sorted keys): no sort, no check for a repeated key. Unsorted keys mostly show
+   * it at the first pairs. */
+  size_t rising = 1;
+  while (rising < n && ms[rising - 1].head < ms[rising].head)
+    rising++;
+  bool ascending = rising >= n;
+  if (ascending) {
+    /* already in order */
+  } else if (n > 16) {
     qsort(ms, n, sizeof(member), compare_members);
   } else {
     for (size_t i = 1; i < n; i++) { /* insertion sort: objects are mostly small */
@@ -1385,7 +1399,7 @@ static void render_struct(renderer *r, const uint8_t *p, const uint8_t *end) {
   for (size_t i = 0; i < n; i++) {
     /* index, not pointer: rendering a member's value may grow (move) the array */
     member m = ((member *)r->members.data)[base + i];
-    if (i + 1 < n) {
+    if (!ascending && i + 1 < n) {
       const member *next = (member *)r->members.data + base + i + 1;
       if (next->head == m.head && next->key_len == m.key_len &&
           memcmp(next->key, m.key, m.key_len) == 0)

@@ -471,6 +471,101 @@ static void test_every_kind_from_the_wire(void **state) {
   REPLY(true, "\"x\"", 0x1a, 0x81, 0x00, 'x');
 }
 
+static size_t put_varint_at(uint8_t *p, size_t v) {
+  size_t n = 0;
+  do {
+    p[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+    v >>= 7;
+  } while (v);
+  return n;
+}
+
+/* A server's Struct Value of the members keys[i] = i + 1, in that order on the wire: taken the
+ * fast way, its text the old reader's, and `text` when given. */
+static void expect_object(const char *const *keys, size_t n, const char *text) {
+  uint8_t body[4096], value[4200];
+  size_t used = 0;
+  for (size_t i = 0; i < n; i++) {
+    size_t kl = strlen(keys[i]);
+    uint8_t entry[300];
+    size_t e = 0;
+    if (kl) {
+      entry[e++] = 0x0a;
+      e += put_varint_at(entry + e, kl);
+      memcpy(entry + e, keys[i], kl);
+      e += kl;
+    }
+    double d = (double)(i + 1);
+    entry[e++] = 0x12;
+    entry[e++] = 0x09;
+    entry[e++] = 0x11;
+    memcpy(entry + e, &d, 8);
+    e += 8;
+    body[used++] = 0x0a;
+    used += put_varint_at(body + used, e);
+    memcpy(body + used, entry, e);
+    used += e;
+  }
+  size_t size = 0;
+  value[size++] = 0x2a;
+  size += put_varint_at(value + size, used);
+  memcpy(value + size, body, used);
+  size += used;
+  char *got = reply_agrees(value, size, true);
+  assert_non_null(got);
+  if (text)
+    assert_string_equal(got, text);
+  free(got);
+}
+
+#define OBJECT(text, ...)                                                                          \
+  do {                                                                                             \
+    static const char *const keys_[] = {__VA_ARGS__};                                              \
+    expect_object(keys_, sizeof keys_ / sizeof *keys_, text);                                      \
+  } while (0)
+
+/* Members are rendered in key order whatever order they came in: keys already in order
+ * (rendered as they are), in any other order (sorted), with equal heads (a shared prefix of
+ * 8 bytes or more, a key a prefix of another), repeated (the last wins, also among keys in
+ * order), and many (past the insertion sort). */
+static void test_member_order_sorted_or_not(void **state) {
+  (void)state;
+  OBJECT("{\"a\":1.0,\"b\":2.0,\"c\":3.0}", "a", "b", "c");
+  OBJECT("{\"a\":3.0,\"b\":2.0,\"c\":1.0}", "c", "b", "a");
+  OBJECT("{\"a\":2.0,\"b\":1.0,\"c\":3.0}", "b", "a", "c");
+  OBJECT("{\"a\":1.0,\"b\":3.0}", "a", "b", "b"); /* in order but for the repeat: the last */
+  OBJECT("{\"a\":3.0,\"b\":2.0}", "a", "b", "a");
+  OBJECT("{\"\":1.0,\"a\":2.0}", "", "a"); /* the empty key: no key field */
+  OBJECT("{\"\":2.0,\"a\":1.0}", "a", "");
+  OBJECT("{\"x\":1.0}", "x");
+  OBJECT("{\"prefix__a\":1.0,\"prefix__b\":2.0}", "prefix__a", "prefix__b");
+  OBJECT("{\"prefix__a\":2.0,\"prefix__b\":1.0}", "prefix__b", "prefix__a");
+  OBJECT("{\"prefix__\":1.0,\"prefix__a\":2.0}", "prefix__", "prefix__a");
+  OBJECT("{\"prefix__\":2.0,\"prefix__a\":1.0}", "prefix__a", "prefix__");
+  OBJECT("{\"prefix\":1.0,\"prefix_\":2.0}", "prefix", "prefix_"); /* heads differ by length */
+  OBJECT("{\"prefix\":2.0,\"prefix_\":1.0}", "prefix_", "prefix");
+  OBJECT("{\"abcdefghij\":2.0}", "abcdefghij", "abcdefghij");
+  OBJECT("{\"abcdefgh\":1.0,\"abcdefgh\\u0001\":2.0}", "abcdefgh", "abcdefgh\x01");
+  OBJECT("{\"a\\u0001\":2.0,\"a\\u0002\":1.0}", "a\x02", "a\x01");
+  OBJECT("{\"b\":1.0,\"\u00e9\":2.0}", "b", "\xc3\xa9"); /* bytewise: UTF-8 after ASCII */
+  OBJECT("{\"b\":2.0,\"\u00e9\":1.0}", "\xc3\xa9", "b");
+  OBJECT("{\"k00\":1.0,\"k01\":2.0,\"k02\":3.0,\"k03\":4.0,\"k04\":5.0,\"k05\":6.0,\"k06\":7.0,"
+         "\"k07\":8.0,\"k08\":9.0,\"k09\":10.0,\"k10\":11.0,\"k11\":12.0,\"k12\":13.0,\"k13\":14.0,"
+         "\"k14\":15.0,\"k15\":16.0,\"k16\":17.0,\"k17\":18.0,\"k18\":19.0,\"k19\":20.0}",
+         "k00", "k01", "k02", "k03", "k04", "k05", "k06", "k07", "k08", "k09", "k10", "k11", "k12",
+         "k13", "k14", "k15", "k16", "k17", "k18", "k19");
+  OBJECT("{\"k00\":20.0,\"k01\":19.0,\"k02\":18.0,\"k03\":17.0,\"k04\":16.0,\"k05\":15.0,"
+         "\"k06\":14.0,\"k07\":21.0,\"k08\":12.0,\"k09\":11.0,\"k10\":10.0,\"k11\":9.0,\"k12\":8.0,"
+         "\"k13\":7.0,\"k14\":6.0,\"k15\":5.0,\"k16\":4.0,\"k17\":3.0,\"k18\":2.0,\"k19\":1.0}",
+         "k19", "k18", "k17", "k16", "k15", "k14", "k13", "k12", "k11", "k10", "k09", "k08", "k07",
+         "k06", "k05", "k04", "k03", "k02", "k01", "k00", "k07");
+  /* text in order, and not */
+  expect_parse("{\"a\": 1, \"b\": {}, \"c\": {\"d\": [], \"e\": null}}",
+               "{\"a\":1,\"b\":{},\"c\":{\"d\":[],\"e\":null}}");
+  expect_parse("{\"c\": 1, \"b\": {}, \"a\": {\"e\": [], \"d\": null}}",
+               "{\"a\":{\"d\":null,\"e\":[]},\"b\":{},\"c\":1}");
+}
+
 static void test_unusual_or_bad_bytes(void **state) {
   (void)state;
   /* refused by both readers, as BG_ERR_PROTOCOL */
@@ -788,6 +883,7 @@ int main(void) {
       cmocka_unit_test(test_short_numbers_in_every_position),
       cmocka_unit_test(test_nesting_limit_in_text),
       cmocka_unit_test(test_every_kind_from_the_wire),
+      cmocka_unit_test(test_member_order_sorted_or_not),
       cmocka_unit_test(test_unusual_or_bad_bytes),
       cmocka_unit_test(test_nesting_limit_on_the_wire),
       cmocka_unit_test(test_replies_not_only_json),
