@@ -1388,7 +1388,8 @@ static void render_struct(renderer *r, const uint8_t *p, const uint8_t *end) {
   } else if (n > 16) {
     qsort(ms, n, sizeof(member), compare_members);
   } else {
-    for (size_t i = 1; i < n; i++) { /* insertion sort: objects are mostly small */
+    for (size_t i = rising; i < n; i++) { /* insertion sort (mostly small objects) after the
+                                             first members, already in order */
       member m = ms[i];
       size_t j = i;
       for (; j > 0 && compare_members(&ms[j - 1], &m) > 0; j--)
