@@ -1063,7 +1063,8 @@ typedef struct renderer {
   size_t len, cap;
   bool failed;
   int indent, level;
-  grow members; /* member */
+  grow members;     /* member */
+  size_t ints_next; /* is_integer's guess: the first of wire->ints past the last number seen */
 } renderer;
 
 /* Rendering failed: nothing more is written (a zero cap sends every reservation to
@@ -1225,18 +1226,28 @@ static inline void put_string(renderer *r, const uint8_t *s, size_t n) {
     put_long_string(r, s, n);
 }
 
-static bool is_integer(const bgi_json_wire *w, size_t offset) {
-  size_t lo = 0, hi = w->n_ints;
+/* Whether the number at `offset` was an integer in the text. The walk meets numbers mostly in
+ * ascending offsets (only members are reordered), so the first integer past the last one
+ * asked about (r->ints_next) answers most questions; else a binary search does. */
+static bool is_integer(renderer *r, size_t offset) {
+  const size_t *ints = r->wire->ints;
+  size_t n = r->wire->n_ints, next = r->ints_next;
+  if ((next == n || ints[next] >= offset) && (next == 0 || ints[next - 1] < offset)) {
+    bool found = next < n && ints[next] == offset;
+    r->ints_next = next + found;
+    return found;
+  }
+  size_t lo = 0, hi = n; /* the first at or past offset */
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (w->ints[mid] == offset)
-      return true;
-    if (w->ints[mid] < offset)
+    if (ints[mid] < offset)
       lo = mid + 1;
     else
       hi = mid;
   }
-  return false;
+  bool found = lo < n && ints[lo] == offset;
+  r->ints_next = lo + found;
+  return found;
 }
 
 /* A number: inline in its list or member (most values), the common case without a call. */
@@ -1245,7 +1256,7 @@ static inline __attribute__((always_inline)) void put_number(renderer *r, const 
   memcpy(&d, tag + 1, 8);
   char buf[BGI_JSON_REAL_MAX];
   size_t offset = (size_t)(tag - r->wire->bytes);
-  if (!r->wire->n_ints || !is_integer(r->wire, offset)) {
+  if (!r->wire->n_ints || !is_integer(r, offset)) {
     if (reserve(r, BGI_JSON_REAL_MAX)) {
       size_t n = bgi_json_format_plain_short(r->buf + r->len, d); /* most numbers, inline */
       r->len += n ? n : bgi_json_format_real_n(r->buf + r->len, d);

@@ -524,7 +524,8 @@ static void expect_object(const char *const *keys, size_t n, const char *text) {
     expect_object(keys_, sizeof keys_ / sizeof *keys_, text);                                      \
   } while (0)
 
-/* Members are rendered in key order whatever order they came in: keys already in order
+/* Members are rendered in key order whatever order they came in (integers of the text still
+ * printed as integers, reals as reals): keys already in order
  * (rendered as they are), in any other order (sorted), with equal heads (a shared prefix of
  * 8 bytes or more, a key a prefix of another), repeated (the last wins, also among keys in
  * order), and many (past the insertion sort). */
@@ -564,6 +565,14 @@ static void test_member_order_sorted_or_not(void **state) {
                "{\"a\":1,\"b\":{},\"c\":{\"d\":[],\"e\":null}}");
   expect_parse("{\"c\": 1, \"b\": {}, \"a\": {\"e\": [], \"d\": null}}",
                "{\"a\":{\"d\":null,\"e\":[]},\"b\":{},\"c\":1}");
+  /* integers of the text stay integers wherever sorting moves them (and reals stay reals) */
+  expect_parse(
+      "{\"z\": [1, 2.0, 3], \"y\": 4, \"x\": {\"w\": 5.0, \"v\": 6}, \"u\": 7.0, \"t\": 8}",
+      "{\"t\":8,\"u\":7.0,\"x\":{\"v\":6,\"w\":5.0},\"y\":4,\"z\":[1,2.0,3]}");
+  expect_parse("[1, 2.0, {\"b\": 3, \"a\": 4.0}, 5, 6.0, 7]",
+               "[1,2.0,{\"a\":4.0,\"b\":3},5,6.0,7]");
+  expect_parse("[1.0, 2.0, 3]", "[1.0,2.0,3]");
+  expect_parse("[1, 2, 3.0, 4.0]", "[1,2,3.0,4.0]");
 }
 
 static void test_unusual_or_bad_bytes(void **state) {
