@@ -912,14 +912,23 @@ static __attribute__((noinline)) bool utf8_ok_slow(const uint8_t *s, size_t n, b
   return true;
 }
 
-/* UTF-8 (and, unless nul_allowed, no NUL): ASCII eight bytes at a time, then byte by byte; the
- * first non-ASCII byte (or NUL) hands the rest to utf8_ok_slow. */
+/* UTF-8 (and, unless nul_allowed, no NUL): ASCII eight bytes at a time, 4 to 7 left as two
+ * fours that may overlap, then byte by byte; the first non-ASCII byte (or NUL) hands the rest
+ * to utf8_ok_slow. */
 static inline bool utf8_ok(const uint8_t *s, size_t n, bool nul_allowed) {
   size_t i = 0;
   for (uint64_t w; i + 8 <= n; i += 8) {
     memcpy(&w, s + i, 8);
     if ((w | (nul_allowed ? 0 : (w - ONES) & ~w)) & HIGHS)
       return utf8_ok_slow(s + i, n - i, nul_allowed);
+  }
+  if (n - i >= 4) { /* 4 to 7 left: two fours that may overlap */
+    uint32_t a, b;
+    memcpy(&a, s + i, 4);
+    memcpy(&b, s + n - 4, 4);
+    uint32_t ones = (uint32_t)ONES, highs = (uint32_t)HIGHS;
+    if (!((a | b | (nul_allowed ? 0 : ((a - ones) & ~a) | ((b - ones) & ~b))) & highs))
+      return true;
   }
   for (; i < n; i++)
     if ((uint8_t)(s[i] - 1) >= 0x7f) /* NUL or not ASCII */

@@ -575,6 +575,55 @@ static void test_member_order_sorted_or_not(void **state) {
   expect_parse("[1, 2, 3.0, 4.0]", "[1,2,3.0,4.0]");
 }
 
+/* A server's strings and keys of 1 to 20 bytes with one unusual byte at each position: a NUL
+ * (kept in a string value, refused in a key), a two-byte character, a lone continuation
+ * byte, 0xff: taken or refused as the old reader did, whichever word of the check sees it. */
+static void test_string_bytes_at_every_position(void **state) {
+  (void)state;
+  static const uint8_t odd[][2] = {{0x00, 0}, {0xc3, 0xa9}, {0x80, 0}, {0xff, 0}, {0xc3, 0}};
+  for (size_t len = 1; len <= 20; len++) {
+    for (size_t at = 0; at < len; at++) {
+      for (size_t k = 0; k < sizeof odd / sizeof odd[0]; k++) {
+        uint8_t text[24];
+        memset(text, 'a', sizeof text);
+        text[at] = odd[k][0];
+        if (odd[k][1]) {
+          if (at + 1 >= len)
+            continue;
+          text[at + 1] = odd[k][1];
+        }
+        bool utf8 = odd[k][0] < 0x80 || odd[k][1]; /* NUL, or the whole character */
+        uint8_t value[64];
+        size_t n = 0;
+        value[n++] = 0x1a; /* a string value */
+        value[n++] = (uint8_t)len;
+        memcpy(value + n, text, len);
+        n += len;
+        char *got = reply_agrees(value, n, utf8);
+        assert_true((got != NULL) == utf8);
+        free(got);
+        n = 0; /* {text: null} */
+        value[n++] = 0x2a;
+        value[n++] = (uint8_t)(len + 8);
+        value[n++] = 0x0a;
+        value[n++] = (uint8_t)(len + 6);
+        value[n++] = 0x0a;
+        value[n++] = (uint8_t)len;
+        memcpy(value + n, text, len);
+        n += len;
+        value[n++] = 0x12;
+        value[n++] = 0x02;
+        value[n++] = 0x08;
+        value[n++] = 0x00;
+        bool key_ok = utf8 && odd[k][0] != 0;
+        got = reply_agrees(value, n, key_ok);
+        assert_true((got != NULL) == key_ok);
+        free(got);
+      }
+    }
+  }
+}
+
 static void test_unusual_or_bad_bytes(void **state) {
   (void)state;
   /* refused by both readers, as BG_ERR_PROTOCOL */
@@ -893,6 +942,7 @@ int main(void) {
       cmocka_unit_test(test_nesting_limit_in_text),
       cmocka_unit_test(test_every_kind_from_the_wire),
       cmocka_unit_test(test_member_order_sorted_or_not),
+      cmocka_unit_test(test_string_bytes_at_every_position),
       cmocka_unit_test(test_unusual_or_bad_bytes),
       cmocka_unit_test(test_nesting_limit_on_the_wire),
       cmocka_unit_test(test_replies_not_only_json),
