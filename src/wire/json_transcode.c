@@ -18,6 +18,7 @@
 #endif
 
 #include "utf8.h"
+#include "value/json_number.h"
 #include "value/value_internal.h"
 #include "wire/json_transcode.h"
 #include "wire/pb_raw.h"
@@ -114,11 +115,43 @@ static __attribute__((noinline)) bool grow_out(parser *ps, size_t n) {
 /* Room for n more output bytes. */
 static inline bool room(parser *ps, size_t n) { return ps->used + n <= ps->cap || grow_out(ps, n); }
 
+static inline bool is_ws(unsigned char c) {
+  return c <= ' ' && (c == ' ' || c == '\n' || c == '\r' || c == '\t');
+}
+
+/* The first byte from p that is not JSON whitespace (or end): runs of spaces (indentation)
+ * sixteen at a time with SSE2, other whitespace byte by byte. */
+static __attribute__((noinline)) const unsigned char *ws_run(const unsigned char *p,
+                                                             const unsigned char *end) {
+  for (;;) {
+#ifdef __SSE2__
+    if (end - p >= 16) {
+      __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+      unsigned other = ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(' '))) & 0xffff;
+      if (!other) {
+        p += 16;
+        continue;
+      }
+      p += __builtin_ctz(other);
+    }
+#endif
+    if (p == end || !is_ws(*p))
+      return p;
+    p++;
+  }
+}
+
+/* Skips whitespace: none (most often) or one space (after ',' and ':' in most texts) without
+ * a call, longer runs by ws_run. */
 static inline void skip_ws(parser *ps) {
   const unsigned char *p = ps->p, *end = ps->end;
-  while (p < end && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-    p++;
-  ps->p = p;
+  if (p == end || *p > ' ')
+    return;
+  if (*p == ' ' && end - p >= 2 && p[1] > ' ') {
+    ps->p = p + 1;
+    return;
+  }
+  ps->p = ws_run(p, end);
 }
 
 /* Bytes a string copies as they are: printable ASCII other than '"' and '\\'. */
@@ -314,8 +347,10 @@ static bool string_escaped(parser *ps, const unsigned char *start) {
 }
 
 /* The string from the opening quote at ps->p: its UTF-8 bytes in *s (in the text, or in `dec`
- * until the next string with escapes), *n of them. */
-static bool read_string(parser *ps, const unsigned char **s, size_t *n) {
+ * until the next string with escapes), *n of them. Always inline (GCC -O2 kept it a call): a
+ * call per key and string cost ~30 instructions of the ~65 a short one takes. */
+static inline __attribute__((always_inline)) bool read_string(parser *ps, const unsigned char **s,
+                                                              size_t *n) {
   const unsigned char *start = ++ps->p, *p = start, *end = ps->end;
   for (;;) {
     p = plain_run(p, end);
@@ -383,6 +418,42 @@ static bool slow_strtod(const unsigned char *s, size_t n, double *out, bool *no_
  * "real number overflow"). */
 static bool read_number(parser *ps, double *out, bool *is_integer) {
   const unsigned char *s = ps->p, *p = s, *end = ps->end;
+  if (end - s >= 24) {
+    /* The common short number without bound checks: at most 15 digits in all (their value
+     * below 2^53), an optional fraction, no exponent; it ends before s + 19. Anything else
+     * (more digits, an exponent, a leading zero before a digit, a bad fraction) is left to
+     * the general reading below, which decides as before. Same values: the integer exactly,
+     * the fraction as one division of two exact doubles (Clinger), as below. */
+    const unsigned char *digits = s + (*s == '-'), *q = digits;
+    uint64_t m = 0;
+    int budget = 15; /* digits left */
+    if (*q == '0') {
+      q++;
+      budget--;
+    } else {
+      for (; (unsigned)(*q - '0') < 10 && budget; q++, budget--)
+        m = m * 10 + (uint64_t)(*q - '0');
+    }
+    bool whole = q > digits; /* the integer part has a digit */
+    int fraction = 0;
+    bool integer = *q != '.';
+    if (!integer) {
+      const unsigned char *f = ++q;
+      for (; (unsigned)(*q - '0') < 10 && budget; q++, budget--)
+        m = m * 10 + (uint64_t)(*q - '0');
+      fraction = (int)(q - f);
+    }
+    unsigned c = *q;
+    if (whole && (integer || fraction) && (c - '0') >= 10 && (c | 0x20) != 'e' && c != '.') {
+      double d = (double)m;
+      if (fraction)
+        d /= exact_pow10[fraction];
+      *out = integer && !m ? 0.0 : *s == '-' ? -d : d; /* "-0" is the integer 0 */
+      *is_integer = integer;
+      ps->p = q;
+      return true;
+    }
+  }
   bool negative = p < end && *p == '-';
   if (negative)
     p++;
@@ -577,8 +648,8 @@ typedef struct frame {
 
 /* A member's key and ':', and the bytes before its value: Struct.fields' tag and prefix, the
  * key (left out when empty, as proto3 leaves out empty strings), FieldsEntry.value's tag and
- * prefix. */
-static inline bool member_key(parser *ps, frame *f) {
+ * prefix. Always inline, as read_string (one call fewer per member). */
+static inline __attribute__((always_inline)) bool member_key(parser *ps, frame *f) {
   skip_ws(ps);
   const unsigned char *s;
   size_t n;
@@ -841,14 +912,23 @@ static __attribute__((noinline)) bool utf8_ok_slow(const uint8_t *s, size_t n, b
   return true;
 }
 
-/* UTF-8 (and, unless nul_allowed, no NUL): ASCII eight bytes at a time, then byte by byte; the
- * first non-ASCII byte (or NUL) hands the rest to utf8_ok_slow. */
+/* UTF-8 (and, unless nul_allowed, no NUL): ASCII eight bytes at a time, 4 to 7 left as two
+ * fours that may overlap, then byte by byte; the first non-ASCII byte (or NUL) hands the rest
+ * to utf8_ok_slow. */
 static inline bool utf8_ok(const uint8_t *s, size_t n, bool nul_allowed) {
   size_t i = 0;
   for (uint64_t w; i + 8 <= n; i += 8) {
     memcpy(&w, s + i, 8);
     if ((w | (nul_allowed ? 0 : (w - ONES) & ~w)) & HIGHS)
       return utf8_ok_slow(s + i, n - i, nul_allowed);
+  }
+  if (n - i >= 4) { /* 4 to 7 left: two fours that may overlap */
+    uint32_t a, b;
+    memcpy(&a, s + i, 4);
+    memcpy(&b, s + n - 4, 4);
+    uint32_t ones = (uint32_t)ONES, highs = (uint32_t)HIGHS;
+    if (!((a | b | (nul_allowed ? 0 : ((a - ones) & ~a) | ((b - ones) & ~b))) & highs))
+      return true;
   }
   for (; i < n; i++)
     if ((uint8_t)(s[i] - 1) >= 0x7f) /* NUL or not ASCII */
@@ -858,9 +938,10 @@ static inline bool utf8_ok(const uint8_t *s, size_t n, bool nul_allowed) {
 
 static bool valid_value(const uint8_t *p, const uint8_t *end, int depth);
 
-/* A Value that is not a Struct or ListValue, checked without a call: 1 valid, 0 not, -1 a
- * container (valid_value judges it). */
-static inline int valid_scalar(const uint8_t *p, const uint8_t *end) {
+/* A Value that is not a Struct or ListValue, checked without a call (always inline: GCC -O2
+ * kept it one): 1 valid, 0 not, -1 a container (valid_value judges it). */
+static inline __attribute__((always_inline)) int valid_scalar(const uint8_t *p,
+                                                              const uint8_t *end) {
   if (p == end)
     return 1; /* no member: null */
   uint8_t k = *p++;
@@ -991,8 +1072,16 @@ typedef struct renderer {
   size_t len, cap;
   bool failed;
   int indent, level;
-  grow members; /* member */
+  grow members;     /* member */
+  size_t ints_next; /* is_integer's guess: the first of wire->ints past the last number seen */
 } renderer;
+
+/* Rendering failed: nothing more is written (a zero cap sends every reservation to
+ * grow_text, which refuses once failed). */
+static void render_fail(renderer *r) {
+  r->failed = true;
+  r->cap = 0;
+}
 
 static __attribute__((noinline)) bool grow_text(renderer *r, size_t n) {
   if (r->failed)
@@ -1002,7 +1091,7 @@ static __attribute__((noinline)) bool grow_text(renderer *r, size_t n) {
     cap *= 2;
   char *grown = realloc(r->buf, cap);
   if (!grown) {
-    r->failed = true;
+    render_fail(r);
     return false;
   }
   r->buf = grown;
@@ -1010,9 +1099,9 @@ static __attribute__((noinline)) bool grow_text(renderer *r, size_t n) {
   return true;
 }
 
-/* Room for n more bytes and the NUL; false once anything failed (nothing more is written). */
+/* Room for n more bytes and the NUL; false once anything failed (render_fail). */
 static inline bool reserve(renderer *r, size_t n) {
-  return (r->len + n + 1 <= r->cap && !r->failed) || grow_text(r, n);
+  return r->len + n + 1 <= r->cap || grow_text(r, n);
 }
 
 static inline void put(renderer *r, const void *s, size_t n) {
@@ -1119,11 +1208,7 @@ static void put_short_string(renderer *r, const uint8_t *s, size_t n) {
   r->len = (size_t)(o - r->buf);
 }
 
-static void put_string(renderer *r, const uint8_t *s, size_t n) {
-  if (n <= 4096) {
-    put_short_string(r, s, n);
-    return;
-  }
+static __attribute__((noinline)) void put_long_string(renderer *r, const uint8_t *s, size_t n) {
   put_char(r, '"');
   for (size_t i = 0; i < n;) {
     size_t run = i;
@@ -1142,28 +1227,49 @@ static void put_string(renderer *r, const uint8_t *s, size_t n) {
   put_char(r, '"');
 }
 
-static bool is_integer(const bgi_json_wire *w, size_t offset) {
-  size_t lo = 0, hi = w->n_ints;
+/* A string: most are short (one call). */
+static inline void put_string(renderer *r, const uint8_t *s, size_t n) {
+  if (n <= 4096)
+    put_short_string(r, s, n);
+  else
+    put_long_string(r, s, n);
+}
+
+/* Whether the number at `offset` was an integer in the text. The walk meets numbers mostly in
+ * ascending offsets (only members are reordered), so the first integer past the last one
+ * asked about (r->ints_next) answers most questions; else a binary search does. */
+static bool is_integer(renderer *r, size_t offset) {
+  const size_t *ints = r->wire->ints;
+  size_t n = r->wire->n_ints, next = r->ints_next;
+  if ((next == n || ints[next] >= offset) && (next == 0 || ints[next - 1] < offset)) {
+    bool found = next < n && ints[next] == offset;
+    r->ints_next = next + found;
+    return found;
+  }
+  size_t lo = 0, hi = n; /* the first at or past offset */
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (w->ints[mid] == offset)
-      return true;
-    if (w->ints[mid] < offset)
+    if (ints[mid] < offset)
       lo = mid + 1;
     else
       hi = mid;
   }
-  return false;
+  bool found = lo < n && ints[lo] == offset;
+  r->ints_next = lo + found;
+  return found;
 }
 
-static void put_number(renderer *r, const uint8_t *tag) {
+/* A number: inline in its list or member (most values), the common case without a call. */
+static inline __attribute__((always_inline)) void put_number(renderer *r, const uint8_t *tag) {
   double d;
   memcpy(&d, tag + 1, 8);
   char buf[BGI_JSON_REAL_MAX];
   size_t offset = (size_t)(tag - r->wire->bytes);
-  if (!r->wire->n_ints || !is_integer(r->wire, offset)) {
-    if (reserve(r, BGI_JSON_REAL_MAX))
-      r->len += bgi_json_format_real_n(r->buf + r->len, d);
+  if (!r->wire->n_ints || !is_integer(r, offset)) {
+    if (reserve(r, BGI_JSON_REAL_MAX)) {
+      size_t n = bgi_json_format_plain_short(r->buf + r->len, d); /* most numbers, inline */
+      r->len += n ? n : bgi_json_format_real_n(r->buf + r->len, d);
+    }
     return;
   }
   /* an integer of the text, within +-2^53: its digits, as jansson printed them */
@@ -1198,7 +1304,7 @@ static void render_list(renderer *r, const uint8_t *p, const uint8_t *end) {
   while (p < end) {
     size_t n;
     if (*p++ != K_FIELDS || !read_length(&p, end, &n)) {
-      r->failed = true;
+      render_fail(r);
       return;
     }
     if (any)
@@ -1254,7 +1360,7 @@ static void render_struct(renderer *r, const uint8_t *p, const uint8_t *end) {
     size_t n;
     if (*p++ != K_FIELDS || !read_length(&p, end, &n) ||
         (r->members.used == r->members.cap && !grow_reserve(&r->members, 1, sizeof(member)))) {
-      r->failed = true;
+      render_fail(r);
       return;
     }
     member m = {no_key, NULL, 0, 0, 0, seq};
@@ -1272,7 +1378,7 @@ static void render_struct(renderer *r, const uint8_t *p, const uint8_t *end) {
       uint8_t k = *q++;
       size_t len;
       if (!read_length(&q, entry_end, &len)) {
-        r->failed = true;
+        render_fail(r);
         return;
       }
       if (k == K_ENTRY_KEY) {
@@ -1290,10 +1396,20 @@ static void render_struct(renderer *r, const uint8_t *p, const uint8_t *end) {
   }
   size_t n = r->members.used - base;
   member *ms = (member *)r->members.data + base;
-  if (n > 16) {
+  /* keys whose heads rise strictly are in order and unique as they came (often so in text
+   * written with sorted keys): no sort, no check for a repeated key. Unsorted keys mostly show
+   * it at the first pairs. */
+  size_t rising = 1;
+  while (rising < n && ms[rising - 1].head < ms[rising].head)
+    rising++;
+  bool ascending = rising >= n;
+  if (ascending) {
+    /* already in order */
+  } else if (n > 16) {
     qsort(ms, n, sizeof(member), compare_members);
   } else {
-    for (size_t i = 1; i < n; i++) { /* insertion sort: objects are mostly small */
+    for (size_t i = rising; i < n; i++) { /* insertion sort (mostly small objects) after the
+                                             first members, already in order */
       member m = ms[i];
       size_t j = i;
       for (; j > 0 && compare_members(&ms[j - 1], &m) > 0; j--)
@@ -1307,7 +1423,7 @@ static void render_struct(renderer *r, const uint8_t *p, const uint8_t *end) {
   for (size_t i = 0; i < n; i++) {
     /* index, not pointer: rendering a member's value may grow (move) the array */
     member m = ((member *)r->members.data)[base + i];
-    if (i + 1 < n) {
+    if (!ascending && i + 1 < n) {
       const member *next = (member *)r->members.data + base + i + 1;
       if (next->head == m.head && next->key_len == m.key_len &&
           memcmp(next->key, m.key, m.key_len) == 0)
@@ -1373,7 +1489,7 @@ static void render_value(renderer *r, const uint8_t *p, const uint8_t *end) {
     return;
   default: break;
   }
-  r->failed = true; /* not bytes of this module's making or checking */
+  render_fail(r); /* not bytes of this module's making or checking */
 }
 
 char *bgi_json_render(const bgi_json_wire *wire, int indent) {

@@ -244,6 +244,74 @@ static void test_uncommon_text(void **state) {
   bg_value_free(v);
 }
 
+/* Numbers where the encoder reads them without bound checks (at least 24 bytes of text from
+ * the number on) and where it cannot (at the end of the text): the same values, integer-ness,
+ * refusals and messages as the old pipeline at the edges of the short path (15 digits, 2^53,
+ * -0, fractions, exponents, leading zeros, a bad end). */
+static void test_short_numbers_in_every_position(void **state) {
+  (void)state;
+  static const struct {
+    const char *text, *compact; /* compact NULL: refused */
+  } cases[] = {
+      {"0", "0"},
+      {"-0", "0"},
+      {"0.0", "0.0"},
+      {"-0.0", "-0.0"},
+      {"7", "7"},
+      {"-7", "-7"},
+      {"0.1", "0.1"},
+      {"-0.25", "-0.25"},
+      {"5.1", "5.1"},
+      {"1714460000", "1714460000"},
+      {"123456789012345", "123456789012345"},   /* 15 digits: the short path's last */
+      {"1234567890123456", "1234567890123456"}, /* 16: the general path */
+      {"-999999999999999", "-999999999999999"},
+      {"9007199254740991", "9007199254740991"}, /* 2^53 - 1 */
+      {"9007199254740992", "9007199254740992"}, /* 2^53 */
+      {"9007199254740993", NULL},               /* 2^53 + 1: refused */
+      {"-9007199254740993", NULL},
+      {"12345678901234.5", "12345678901234.5"},   /* 15 digits with a fraction */
+      {"123456789012345.5", "123456789012345.5"}, /* 16 */
+      {"0.000000000000001", "1e-15"},             /* 15 fraction digits */
+      {"0.0000000000000001", "1e-16"},
+      {"0.100000000000000", "0.1"},
+      {"1000000000000000", "1000000000000000"}, /* 1e15 as an integer */
+      {"1e15", "1000000000000000.0"},
+      {"1e16", "1e+16"},
+      {"1e21", "1e+21"},
+      {"1.5e3", "1500.0"},
+      {"2E-2", "0.02"},
+      {"1.0e+2", "100.0"},
+      {"00", NULL},
+      {"01", NULL},
+      {"-01.5", NULL},
+      {"1.", NULL},
+      {"1.e5", NULL},
+      {".5", NULL},
+      {"-", NULL},
+      {"-a", NULL},
+      {"+1", NULL},
+      {"1.5.", NULL},
+      {"1e", NULL},
+      {"0x10", NULL},
+  };
+  char text[128];
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const char *t = cases[i].text;
+    const char *at[] = {"%s", "[%s,                          0]",
+                        "{\"k\": %s                      }", "[%s]"};
+    for (size_t j = 0; j < sizeof at / sizeof at[0]; j++) {
+      size_t n = (size_t)snprintf(text, sizeof text, at[j], t);
+      if (cases[i].compact)
+        encoder_takes(text, n);
+      if (parse_agrees(text, n) != (cases[i].compact != NULL))
+        fail_msg("'%s' was %s", text, cases[i].compact ? "refused" : "taken");
+    }
+    if (cases[i].compact)
+      expect_parse(t, cases[i].compact);
+  }
+}
+
 static void test_nesting_limit_in_text(void **state) {
   (void)state;
   char text[200];
@@ -401,6 +469,159 @@ static void test_every_kind_from_the_wire(void **state) {
         0x0d, 0x0a, 0x02, 0x20, 0x01, 0x0a, 0x02, 0x08, 0x00, 0x0a, 0x03, 0x1a, 0x01, 0x78);
   /* a non-minimal length prefix is still a length */
   REPLY(true, "\"x\"", 0x1a, 0x81, 0x00, 'x');
+}
+
+static size_t put_varint_at(uint8_t *p, size_t v) {
+  size_t n = 0;
+  do {
+    p[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+    v >>= 7;
+  } while (v);
+  return n;
+}
+
+/* A server's Struct Value of the members keys[i] = i + 1, in that order on the wire: taken the
+ * fast way, its text the old reader's, and `text` when given. */
+static void expect_object(const char *const *keys, size_t n, const char *text) {
+  uint8_t body[4096], value[4200];
+  size_t used = 0;
+  for (size_t i = 0; i < n; i++) {
+    size_t kl = strlen(keys[i]);
+    uint8_t entry[300];
+    size_t e = 0;
+    if (kl) {
+      entry[e++] = 0x0a;
+      e += put_varint_at(entry + e, kl);
+      memcpy(entry + e, keys[i], kl);
+      e += kl;
+    }
+    double d = (double)(i + 1);
+    entry[e++] = 0x12;
+    entry[e++] = 0x09;
+    entry[e++] = 0x11;
+    memcpy(entry + e, &d, 8);
+    e += 8;
+    body[used++] = 0x0a;
+    used += put_varint_at(body + used, e);
+    memcpy(body + used, entry, e);
+    used += e;
+  }
+  size_t size = 0;
+  value[size++] = 0x2a;
+  size += put_varint_at(value + size, used);
+  memcpy(value + size, body, used);
+  size += used;
+  char *got = reply_agrees(value, size, true);
+  assert_non_null(got);
+  if (text)
+    assert_string_equal(got, text);
+  free(got);
+}
+
+#define OBJECT(text, ...)                                                                          \
+  do {                                                                                             \
+    static const char *const keys_[] = {__VA_ARGS__};                                              \
+    expect_object(keys_, sizeof keys_ / sizeof *keys_, text);                                      \
+  } while (0)
+
+/* Members are rendered in key order whatever order they came in (integers of the text still
+ * printed as integers, reals as reals): keys already in order
+ * (rendered as they are), in any other order (sorted), with equal heads (a shared prefix of
+ * 8 bytes or more, a key a prefix of another), repeated (the last wins, also among keys in
+ * order), and many (past the insertion sort). */
+static void test_member_order_sorted_or_not(void **state) {
+  (void)state;
+  OBJECT("{\"a\":1.0,\"b\":2.0,\"c\":3.0}", "a", "b", "c");
+  OBJECT("{\"a\":3.0,\"b\":2.0,\"c\":1.0}", "c", "b", "a");
+  OBJECT("{\"a\":2.0,\"b\":1.0,\"c\":3.0}", "b", "a", "c");
+  OBJECT("{\"a\":1.0,\"b\":3.0}", "a", "b", "b"); /* in order but for the repeat: the last */
+  OBJECT("{\"a\":3.0,\"b\":2.0}", "a", "b", "a");
+  OBJECT("{\"\":1.0,\"a\":2.0}", "", "a"); /* the empty key: no key field */
+  OBJECT("{\"\":2.0,\"a\":1.0}", "a", "");
+  OBJECT("{\"x\":1.0}", "x");
+  OBJECT("{\"prefix__a\":1.0,\"prefix__b\":2.0}", "prefix__a", "prefix__b");
+  OBJECT("{\"prefix__a\":2.0,\"prefix__b\":1.0}", "prefix__b", "prefix__a");
+  OBJECT("{\"prefix__\":1.0,\"prefix__a\":2.0}", "prefix__", "prefix__a");
+  OBJECT("{\"prefix__\":2.0,\"prefix__a\":1.0}", "prefix__a", "prefix__");
+  OBJECT("{\"prefix\":1.0,\"prefix_\":2.0}", "prefix", "prefix_"); /* heads differ by length */
+  OBJECT("{\"prefix\":2.0,\"prefix_\":1.0}", "prefix_", "prefix");
+  OBJECT("{\"abcdefghij\":2.0}", "abcdefghij", "abcdefghij");
+  OBJECT("{\"abcdefgh\":1.0,\"abcdefgh\\u0001\":2.0}", "abcdefgh", "abcdefgh\x01");
+  OBJECT("{\"a\\u0001\":2.0,\"a\\u0002\":1.0}", "a\x02", "a\x01");
+  OBJECT("{\"b\":1.0,\"\u00e9\":2.0}", "b", "\xc3\xa9"); /* bytewise: UTF-8 after ASCII */
+  OBJECT("{\"b\":2.0,\"\u00e9\":1.0}", "\xc3\xa9", "b");
+  OBJECT("{\"k00\":1.0,\"k01\":2.0,\"k02\":3.0,\"k03\":4.0,\"k04\":5.0,\"k05\":6.0,\"k06\":7.0,"
+         "\"k07\":8.0,\"k08\":9.0,\"k09\":10.0,\"k10\":11.0,\"k11\":12.0,\"k12\":13.0,\"k13\":14.0,"
+         "\"k14\":15.0,\"k15\":16.0,\"k16\":17.0,\"k17\":18.0,\"k18\":19.0,\"k19\":20.0}",
+         "k00", "k01", "k02", "k03", "k04", "k05", "k06", "k07", "k08", "k09", "k10", "k11", "k12",
+         "k13", "k14", "k15", "k16", "k17", "k18", "k19");
+  OBJECT("{\"k00\":20.0,\"k01\":19.0,\"k02\":18.0,\"k03\":17.0,\"k04\":16.0,\"k05\":15.0,"
+         "\"k06\":14.0,\"k07\":21.0,\"k08\":12.0,\"k09\":11.0,\"k10\":10.0,\"k11\":9.0,\"k12\":8.0,"
+         "\"k13\":7.0,\"k14\":6.0,\"k15\":5.0,\"k16\":4.0,\"k17\":3.0,\"k18\":2.0,\"k19\":1.0}",
+         "k19", "k18", "k17", "k16", "k15", "k14", "k13", "k12", "k11", "k10", "k09", "k08", "k07",
+         "k06", "k05", "k04", "k03", "k02", "k01", "k00", "k07");
+  /* text in order, and not */
+  expect_parse("{\"a\": 1, \"b\": {}, \"c\": {\"d\": [], \"e\": null}}",
+               "{\"a\":1,\"b\":{},\"c\":{\"d\":[],\"e\":null}}");
+  expect_parse("{\"c\": 1, \"b\": {}, \"a\": {\"e\": [], \"d\": null}}",
+               "{\"a\":{\"d\":null,\"e\":[]},\"b\":{},\"c\":1}");
+  /* integers of the text stay integers wherever sorting moves them (and reals stay reals) */
+  expect_parse(
+      "{\"z\": [1, 2.0, 3], \"y\": 4, \"x\": {\"w\": 5.0, \"v\": 6}, \"u\": 7.0, \"t\": 8}",
+      "{\"t\":8,\"u\":7.0,\"x\":{\"v\":6,\"w\":5.0},\"y\":4,\"z\":[1,2.0,3]}");
+  expect_parse("[1, 2.0, {\"b\": 3, \"a\": 4.0}, 5, 6.0, 7]",
+               "[1,2.0,{\"a\":4.0,\"b\":3},5,6.0,7]");
+  expect_parse("[1.0, 2.0, 3]", "[1.0,2.0,3]");
+  expect_parse("[1, 2, 3.0, 4.0]", "[1,2,3.0,4.0]");
+}
+
+/* A server's strings and keys of 1 to 20 bytes with one unusual byte at each position: a NUL
+ * (kept in a string value, refused in a key), a two-byte character, a lone continuation
+ * byte, 0xff: taken or refused as the old reader did, whichever word of the check sees it. */
+static void test_string_bytes_at_every_position(void **state) {
+  (void)state;
+  static const uint8_t odd[][2] = {{0x00, 0}, {0xc3, 0xa9}, {0x80, 0}, {0xff, 0}, {0xc3, 0}};
+  for (size_t len = 1; len <= 20; len++) {
+    for (size_t at = 0; at < len; at++) {
+      for (size_t k = 0; k < sizeof odd / sizeof odd[0]; k++) {
+        uint8_t text[24];
+        memset(text, 'a', sizeof text);
+        text[at] = odd[k][0];
+        if (odd[k][1]) {
+          if (at + 1 >= len)
+            continue;
+          text[at + 1] = odd[k][1];
+        }
+        bool utf8 = odd[k][0] < 0x80 || odd[k][1]; /* NUL, or the whole character */
+        uint8_t value[64];
+        size_t n = 0;
+        value[n++] = 0x1a; /* a string value */
+        value[n++] = (uint8_t)len;
+        memcpy(value + n, text, len);
+        n += len;
+        char *got = reply_agrees(value, n, utf8);
+        assert_true((got != NULL) == utf8);
+        free(got);
+        n = 0; /* {text: null} */
+        value[n++] = 0x2a;
+        value[n++] = (uint8_t)(len + 8);
+        value[n++] = 0x0a;
+        value[n++] = (uint8_t)(len + 6);
+        value[n++] = 0x0a;
+        value[n++] = (uint8_t)len;
+        memcpy(value + n, text, len);
+        n += len;
+        value[n++] = 0x12;
+        value[n++] = 0x02;
+        value[n++] = 0x08;
+        value[n++] = 0x00;
+        bool key_ok = utf8 && odd[k][0] != 0;
+        got = reply_agrees(value, n, key_ok);
+        assert_true((got != NULL) == key_ok);
+        free(got);
+      }
+    }
+  }
 }
 
 static void test_unusual_or_bad_bytes(void **state) {
@@ -688,8 +909,11 @@ static void test_number_formatting(void **state) {
       fail_msg("%.17g: %s, was %s", d, got, want);
   }
   static const double edges[] = {
-      0.0,  -0.0,   1e-4,    9.9999e-5, 1e15, 999999999999999.0, 1e15 - 0.5, 0.1, 1.0 / 3, 123.456,
-      1e-5, 5e-324, DBL_MAX, DBL_MIN,   4.35, 0.0001234567890123};
+      0.0, -0.0, 1e-4, 9.9999e-5, 1e15, 999999999999999.0, 1e15 - 0.5, 0.1, 1.0 / 3, 123.456, 1e-5,
+      5e-324, DBL_MAX, DBL_MIN, 4.35, 0.0001234567890123,
+      /* integer-valued doubles (the short path's first try) and the layouts' boundaries */
+      9007199254740991.0, 9007199254740992.0, -9007199254740991.0, 1e15 - 1, 1e16, 1e21, 1e22,
+      100.0, -7.0, 1714460000.0, 0.5, 0.25, 1e-4 - 1e-20, 99999999999999.9};
   for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
     bgi_json_format_real(got, sizeof got, edges[i]);
     oracle_format_real(want, sizeof want, edges[i]);
@@ -714,8 +938,11 @@ int main(void) {
       cmocka_unit_test(test_every_kind_from_text),
       cmocka_unit_test(test_refused_text),
       cmocka_unit_test(test_uncommon_text),
+      cmocka_unit_test(test_short_numbers_in_every_position),
       cmocka_unit_test(test_nesting_limit_in_text),
       cmocka_unit_test(test_every_kind_from_the_wire),
+      cmocka_unit_test(test_member_order_sorted_or_not),
+      cmocka_unit_test(test_string_bytes_at_every_position),
       cmocka_unit_test(test_unusual_or_bad_bytes),
       cmocka_unit_test(test_nesting_limit_on_the_wire),
       cmocka_unit_test(test_replies_not_only_json),
