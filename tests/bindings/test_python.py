@@ -846,6 +846,26 @@ class Extension(unittest.TestCase):
         with self.assertRaises(ValueError):
             self.client.echo_json(cyclic)
 
+    def test_pipe_refused_as_wakeup_fd_is_handled_as_the_ctypes_path(self):
+        """When signal.set_wakeup_fd refuses the binding's pipe (its write end made blocking,
+        e.g. its number reused by another file after a close), the ctypes path makes the call
+        without watching anything (its _cancel_route: ValueError -> _PLAIN); a call without
+        per-call options must do the same with the extension, not raise the ValueError."""
+        from bentogrpc import client as client_module
+        c = self.client
+        c.echo_json({"a": 1})  # on the main thread: the pipe is made and installed
+        w = client_module._wake[1]
+        os.set_blocking(w, True)
+        try:
+            with self.assertRaises(ValueError):  # what the ctypes path's swap meets
+                signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+            self.assertEqual(c.echo_json({"a": 2}), {"a": 2.0})
+            np.testing.assert_array_equal(c.echo_ndarray(np.arange(3.0)), np.arange(3.0))
+        finally:
+            os.set_blocking(w, False)
+        self.assertEqual(signal.set_wakeup_fd(w, warn_on_full_buffer=False), w)  # ours still
+        self.assertEqual(c.echo_json({"a": 3}), {"a": 3.0})
+
     def test_exceptions_are_the_ctypes_paths(self):
         """Errors of calls the extension makes are the package's own exceptions, and a JSON
         input json cannot encode raises what json raises."""

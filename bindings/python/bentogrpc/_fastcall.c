@@ -175,8 +175,12 @@ static int cancel_route(void) {
   if (wake_r < 0)
     return ROUTE_FALLBACK; /* client.py makes the pipe */
   int prev = swap_wakeup_fd(wake_w, 0);
-  if (prev == ROUTE_ERROR)
-    return ROUTE_ERROR;
+  /* refused (nothing changed): client.py's own swap meets the same refusal and handles it as
+   * without the extension (a ValueError: the call watches nothing; anything else raises) */
+  if (prev == ROUTE_ERROR) {
+    PyErr_Clear();
+    return ROUTE_FALLBACK;
+  }
   if (prev != wake_w && prev != -1) { /* the user's or asyncio's: give it back */
     if (swap_wakeup_fd(prev, 1) == ROUTE_ERROR)
       return ROUTE_ERROR;
