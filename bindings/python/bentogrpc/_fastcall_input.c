@@ -101,6 +101,10 @@ static int put(text_buf *b, const char *s, size_t n) {
   return JSON_OK;
 }
 
+/* characters escaped between two reserve()s: the buffer grows with what is written (up to 12
+ * bytes a character), not by the worst case for a whole long string at once */
+#define STRING_CHUNK 4096
+
 /* json's ensure_ascii string: printable ASCII but '"' and '\\' as is, the short escapes,
  * \u00XX (lowercase hex) for other bytes, surrogate pairs above U+FFFF */
 static int put_string(text_buf *b, PyObject *str) {
@@ -108,46 +112,53 @@ static int put_string(text_buf *b, PyObject *str) {
   Py_ssize_t n = PyUnicode_GET_LENGTH(str);
   int kind = PyUnicode_KIND(str);
   const void *data = PyUnicode_DATA(str);
-  if (reserve(b, (size_t)n * 12 + 2) < 0) /* the longest: a pair of \uXXXX per code point */
-    return JSON_ERROR;
-  char *o = b->data + b->len;
-  *o++ = '"';
-  for (Py_ssize_t i = 0; i < n; i++) {
-    Py_UCS4 c = PyUnicode_READ(kind, data, i);
-    if (c >= ' ' && c <= '~' && c != '\\' && c != '"') {
-      *o++ = (char)c;
-      continue;
-    }
-    *o++ = '\\';
-    switch (c) {
-    case '\\': *o++ = '\\'; continue;
-    case '"': *o++ = '"'; continue;
-    case '\b': *o++ = 'b'; continue;
-    case '\f': *o++ = 'f'; continue;
-    case '\n': *o++ = 'n'; continue;
-    case '\r': *o++ = 'r'; continue;
-    case '\t': *o++ = 't'; continue;
-    default: break;
-    }
-    if (c >= 0x10000) { /* a surrogate pair, as json writes it */
-      Py_UCS4 v = c - 0x10000;
-      Py_UCS4 hi = 0xd800 | ((v >> 10) & 0x3ff);
-      *o++ = 'u';
-      *o++ = hex[(hi >> 12) & 0xf];
-      *o++ = hex[(hi >> 8) & 0xf];
-      *o++ = hex[(hi >> 4) & 0xf];
-      *o++ = hex[hi & 0xf];
+  Py_ssize_t i = 0;
+  do { /* once for a short string */
+    Py_ssize_t end = n - i > STRING_CHUNK ? i + STRING_CHUNK : n;
+    /* the longest: a pair of \uXXXX per code point; and the quotes */
+    if (reserve(b, (size_t)(end - i) * 12 + 2) < 0)
+      return JSON_ERROR;
+    char *o = b->data + b->len;
+    if (i == 0)
+      *o++ = '"';
+    for (; i < end; i++) {
+      Py_UCS4 c = PyUnicode_READ(kind, data, i);
+      if (c >= ' ' && c <= '~' && c != '\\' && c != '"') {
+        *o++ = (char)c;
+        continue;
+      }
       *o++ = '\\';
-      c = 0xdc00 | (v & 0x3ff);
+      switch (c) {
+      case '\\': *o++ = '\\'; continue;
+      case '"': *o++ = '"'; continue;
+      case '\b': *o++ = 'b'; continue;
+      case '\f': *o++ = 'f'; continue;
+      case '\n': *o++ = 'n'; continue;
+      case '\r': *o++ = 'r'; continue;
+      case '\t': *o++ = 't'; continue;
+      default: break;
+      }
+      if (c >= 0x10000) { /* a surrogate pair, as json writes it */
+        Py_UCS4 v = c - 0x10000;
+        Py_UCS4 hi = 0xd800 | ((v >> 10) & 0x3ff);
+        *o++ = 'u';
+        *o++ = hex[(hi >> 12) & 0xf];
+        *o++ = hex[(hi >> 8) & 0xf];
+        *o++ = hex[(hi >> 4) & 0xf];
+        *o++ = hex[hi & 0xf];
+        *o++ = '\\';
+        c = 0xdc00 | (v & 0x3ff);
+      }
+      *o++ = 'u';
+      *o++ = hex[(c >> 12) & 0xf];
+      *o++ = hex[(c >> 8) & 0xf];
+      *o++ = hex[(c >> 4) & 0xf];
+      *o++ = hex[c & 0xf];
     }
-    *o++ = 'u';
-    *o++ = hex[(c >> 12) & 0xf];
-    *o++ = hex[(c >> 8) & 0xf];
-    *o++ = hex[(c >> 4) & 0xf];
-    *o++ = hex[c & 0xf];
-  }
-  *o++ = '"';
-  b->len = (size_t)(o - b->data);
+    if (i == n)
+      *o++ = '"';
+    b->len = (size_t)(o - b->data);
+  } while (i < n);
   return JSON_OK;
 }
 
