@@ -16,7 +16,10 @@ if(BG_PYTHON_EXTENSION AND NOT BG_SANITIZE AND NOT BG_SANITIZE_THREAD AND NOT BG
   find_package(Python3 COMPONENTS Interpreter Development.Module NumPy)
   if(Python3_Development.Module_FOUND AND Python3_NumPy_FOUND)
     Python3_add_library(bentogrpc_fastcall MODULE WITH_SOABI
-                        bindings/python/bentogrpc/_fastcall.c)
+                        bindings/python/bentogrpc/_fastcall.c
+                        bindings/python/bentogrpc/_fastcall_route.c
+                        bindings/python/bentogrpc/_fastcall_input.c
+                        bindings/python/bentogrpc/_fastcall_output.c)
     target_include_directories(bentogrpc_fastcall PRIVATE
       "${BGI_PUBLIC_INCLUDES}" ${Python3_NumPy_INCLUDE_DIRS})
     set_target_properties(bentogrpc_fastcall PROPERTIES

@@ -111,10 +111,12 @@ class build_py(_build_py):
                 compile_ += ["--parallel", str(os.cpu_count() or 1)]
             self.announce(" ".join(shlex.quote(c) for c in compile_), level=2)
             subprocess.run(compile_, check=True)
-            built = [os.path.realpath(os.path.join(build, "libbentogrpc.so"))]
-            built += glob.glob(os.path.join(build, "_fastcall*.so"))
-            for path in built:
-                name = "libbentogrpc.so" if "libbentogrpc" in path else os.path.basename(path)
+            # (file in the build directory, name in the package): named by the file's own
+            # name, never by its directory's (TMPDIR may name the library, as a checkout does)
+            built = [(os.path.realpath(os.path.join(build, "libbentogrpc.so")), "libbentogrpc.so")]
+            built += [(path, os.path.basename(path))
+                      for path in glob.glob(os.path.join(build, "_fastcall*.so"))]
+            for path, name in built:
                 target = os.path.join(pkg, name)
                 shutil.copyfile(path, target)
                 os.chmod(target, 0o755)

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 import unittest
@@ -818,6 +819,8 @@ class Extension(unittest.TestCase):
             "quote\" back\\slash \n\r\t\b\f \x01\x1f\x7f\x80 é ÿ 漢字 \ud7ff \uffff 😀 \U0010ffff",
             {"a": {"b": {"c": [None, True, False, "x", 1, 1.5]}}, "": "", "é": ["😀"]},
             [list(range(200)), {str(i): i * 0.5 for i in range(100)}], payload, "nul \x00",
+            # strings longer than the writer's chunk (4,096 characters), escapes across it
+            "a\n😀é" * 1500, {"é" * 4097: "\x01" * 4095}, ["x" * 8192, "\\" * 4096],
         ]
         for doc in written:
             self.assertEqual(fast.json_text(doc), _values._json_encode(doc), repr(doc)[:80])
@@ -845,6 +848,49 @@ class Extension(unittest.TestCase):
         self.assertEqual(self.client.echo_json({1: 2}), {"1": 2})  # json's key conversion
         with self.assertRaises(ValueError):
             self.client.echo_json(cyclic)
+
+    def test_pipe_refused_as_wakeup_fd_is_handled_as_the_ctypes_path(self):
+        """When signal.set_wakeup_fd refuses the binding's pipe (its write end made blocking,
+        e.g. its number reused by another file after a close), the ctypes path makes the call
+        without watching anything (its _cancel_route: ValueError -> _PLAIN); a call without
+        per-call options must do the same with the extension, not raise the ValueError."""
+        from bentogrpc import client as client_module
+        c = self.client
+        c.echo_json({"a": 1})  # on the main thread: the pipe is made and installed
+        w = client_module._wake[1]
+        os.set_blocking(w, True)
+        try:
+            with self.assertRaises(ValueError):  # what the ctypes path's swap meets
+                signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+            self.assertEqual(c.echo_json({"a": 2}), {"a": 2.0})
+            np.testing.assert_array_equal(c.echo_ndarray(np.arange(3.0)), np.arange(3.0))
+        finally:
+            os.set_blocking(w, False)
+        self.assertEqual(signal.set_wakeup_fd(w, warn_on_full_buffer=False), w)  # ours still
+        self.assertEqual(c.echo_json({"a": 3}), {"a": 3.0})
+
+    def test_long_string_needs_no_more_memory_than_the_encoder(self):
+        """A long str in a JSON input: the extension's text buffer grows with what it writes
+        (at most 12 bytes a character, an escaped astral one), not by the worst case for the
+        whole string at once (a 100 MiB str asked for 1.2 GiB): under an address-space limit
+        the encoder meets, it writes the text too (the ctypes path would not fail either)."""
+        if _lib.fastcall is None:
+            self.skipTest("no _fastcall extension in use")
+        code = textwrap.dedent("""\
+            import resource
+            from bentogrpc import _lib, _values
+            _lib.load()
+            s = "x" * (100 << 20)
+            with open("/proc/self/status") as f:
+                vm = int([l for l in f if l.startswith("VmSize")][0].split()[1]) * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (vm + (700 << 20), resource.RLIM_INFINITY))
+            print(len(_values._json_encode(s)), flush=True)
+            print(len(_lib.fastcall.json_text(s)))
+            """)
+        r = subprocess.run([PY, "-c", code], capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, PYTHONPATH=SITE), cwd=PREFIX)
+        self.assertEqual((r.returncode, r.stdout.split()), (0, [str((100 << 20) + 2)] * 2),
+                         r.stderr[-2000:])
 
     def test_exceptions_are_the_ctypes_paths(self):
         """Errors of calls the extension makes are the package's own exceptions, and a JSON

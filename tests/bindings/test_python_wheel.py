@@ -78,10 +78,14 @@ def setUpModule():
     VERSION = cmake_version()
     src = copy_tree()
     dist = os.path.join(TMP, "dist")
+    # setup.py's CMake build directory goes under TMPDIR: one whose path names the library
+    # (a checkout called libbentogrpc) must not make it take the extension for the library
+    tmpdir = os.path.join(TMP, "libbentogrpc-checkout-tmp")
+    os.makedirs(tmpdir)
     # the README's command (Debian's pip, offline)
     run([PY, "-m", "pip", "wheel", "--no-build-isolation", "--no-deps", "--no-index",
          "-w", dist, os.path.join(src, "bindings", "python")], timeout=240, cwd=src,
-        env=clean_env(CMAKE_BUILD_PARALLEL_LEVEL="2"))
+        env=clean_env(CMAKE_BUILD_PARALLEL_LEVEL="2", TMPDIR=tmpdir))
     wheels = glob.glob(os.path.join(dist, "*.whl"))
     assert len(wheels) == 1, wheels
     WHEEL = wheels[0]
