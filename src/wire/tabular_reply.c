@@ -102,8 +102,6 @@ static inline void read_bytes(cursor *c, uint8_t *dst, size_t n) {
 
 /* ---- pass 1: the wire format, and what each column holds ---- */
 
-enum { FIELDS = 7 }; /* Series values fields 1..6 */
-
 /* A string field's key (one byte), and the bytes a string column's block has past its last
  * string, so that a short string is copied as a fixed 16 bytes. */
 enum { STRING_KEY = BGI_PB_TAG(BGI_PB_SERIES_STRING_VALUES, BGI_PB_LEN), STRING_SLACK = 16 };
@@ -119,12 +117,12 @@ typedef struct string_copy {
 } string_copy;
 
 typedef struct column_scan {
-  cursor at;           /* its first byte */
-  size_t end;          /* `left` at its end */
-  size_t len;          /* its bytes */
-  size_t n[FIELDS];    /* elements per values field */
-  size_t string_bytes; /* bytes of all its strings */
-  string_copy str;     /* its strings (owned until build_series takes them) */
+  cursor at;                   /* its first byte */
+  size_t end;                  /* `left` at its end */
+  size_t len;                  /* its bytes */
+  size_t n[BGI_SERIES_FIELDS]; /* elements per values field */
+  size_t string_bytes;         /* bytes of all its strings */
+  string_copy str;             /* its strings (owned until build_series takes them) */
 } column_scan;
 
 static void column_scan_free(column_scan *s) {
@@ -414,17 +412,6 @@ static scan_result scan_dataframe(cursor *c, size_t len, frame_scan *f) {
 
 /* ---- pass 2: a column's value ---- */
 
-static bg_dtype field_dtype(unsigned field) {
-  switch (field) {
-  case BGI_PB_SERIES_BOOL_VALUES: return BG_DTYPE_BOOL;
-  case BGI_PB_SERIES_FLOAT_VALUES: return BG_DTYPE_FLOAT;
-  case BGI_PB_SERIES_INT32_VALUES: return BG_DTYPE_INT32;
-  case BGI_PB_SERIES_DOUBLE_VALUES: return BG_DTYPE_DOUBLE;
-  case BGI_PB_SERIES_STRING_VALUES: return BG_DTYPE_STRING;
-  default: return BG_DTYPE_INT64;
-  }
-}
-
 /* Decodes the varints of a packed field of n bytes into out[*k...] (checked by pass 1). A bool
  * is true when any of its value bits is set, as protobuf-c reads it (even bits past 64). */
 static void read_packed_varints(cursor *c, size_t n, unsigned field, void *out, size_t *k) {
@@ -575,14 +562,14 @@ static bg_status build_series(column_scan *s, bg_dtype empty_dtype, bg_value **o
   *out = NULL;
   unsigned field = 0;
   size_t non_empty = 0;
-  for (unsigned f = 1; f < FIELDS; f++)
+  for (unsigned f = 1; f < BGI_SERIES_FIELDS; f++)
     if (s->n[f] > 0) {
       field = f;
       non_empty++;
     }
   if (non_empty > 1)
     return bgi_series_mixed_error(non_empty, err);
-  bg_dtype dtype = field ? field_dtype(field) : empty_dtype;
+  bg_dtype dtype = field ? bgi_series_dtype_of(field) : empty_dtype;
   size_t count = field ? s->n[field] : 0;
   if (dtype == BG_DTYPE_STRING && count > 0)
     return build_strings(s, count, out, err);

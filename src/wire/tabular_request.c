@@ -12,20 +12,6 @@
 /* bgi_pb_put_varint, returning where the next byte goes. */
 static inline uint8_t *put_varint(uint8_t *p, uint64_t v) { return p + bgi_pb_put_varint(p, v); }
 
-/* The values field of a column: its number and its payload's bytes (packed) or, for strings,
- * the bytes of all its string fields with their keys. */
-static unsigned values_field(bg_dtype dtype) {
-  switch (dtype) {
-  case BG_DTYPE_BOOL: return BGI_PB_SERIES_BOOL_VALUES;
-  case BG_DTYPE_FLOAT: return BGI_PB_SERIES_FLOAT_VALUES;
-  case BG_DTYPE_INT32: return BGI_PB_SERIES_INT32_VALUES;
-  case BG_DTYPE_DOUBLE: return BGI_PB_SERIES_DOUBLE_VALUES;
-  case BG_DTYPE_STRING: return BGI_PB_SERIES_STRING_VALUES;
-  case BG_DTYPE_INT64: return BGI_PB_SERIES_INT64_VALUES;
-  default: return 0;
-  }
-}
-
 /* The lengths of a str column's strings: those its check kept, else found now (in `arena`). */
 static const size_t *string_lengths(const bg_ndarray *s, bgi_arena *arena) {
   if (s->string_lengths)
@@ -157,7 +143,7 @@ static uint8_t *write_series(const bg_ndarray *s, size_t payload, const size_t *
     }
     return p;
   }
-  *p++ = (uint8_t)BGI_PB_TAG(values_field(s->dtype), BGI_PB_LEN);
+  *p++ = (uint8_t)BGI_PB_TAG(bgi_series_field_of(s->dtype), BGI_PB_LEN);
   p = put_varint(p, payload);
   switch (s->dtype) {
   case BG_DTYPE_BOOL: {
@@ -201,7 +187,7 @@ bg_status bgi_frame_measure(bgi_frame_content *f, bgi_arena *arena, bg_error *er
   size_t total = 0;
   for (size_t i = 0; i < f->count; i++) {
     const bg_ndarray *column = f->columns[i];
-    if (!values_field(column->dtype))
+    if (!bgi_series_field_of(column->dtype))
       return bgi_fail(err, BG_ERR_INVALID_ARGUMENT, 0, "a Series cannot carry dtype %s",
                       bg_dtype_name(column->dtype) ? bg_dtype_name(column->dtype) : "(unknown)");
     f->string_lengths[i] = NULL;

@@ -12,20 +12,20 @@ typedef struct {
   void **values;
 } series_field;
 
+/* The decoded message's members for `dtype`'s values field; NULLs for a dtype no field carries. */
 static series_field field_of(Bentoml__Grpc__V1__Series *m, bg_dtype dtype) {
   switch (dtype) {
-  case BG_DTYPE_BOOL: return (series_field){&m->n_bool_values, (void **)&m->bool_values};
-  case BG_DTYPE_FLOAT: return (series_field){&m->n_float_values, (void **)&m->float_values};
-  case BG_DTYPE_INT32: return (series_field){&m->n_int32_values, (void **)&m->int32_values};
-  case BG_DTYPE_DOUBLE: return (series_field){&m->n_double_values, (void **)&m->double_values};
-  case BG_DTYPE_STRING: return (series_field){&m->n_string_values, (void **)&m->string_values};
-  case BG_DTYPE_INT64: return (series_field){&m->n_int64_values, (void **)&m->int64_values};
+#define MEMBERS_OF(d, field, member)                                                               \
+  case d: return (series_field){&m->n_##member, (void **)&m->member};
+    BGI_SERIES_VALUES_FIELDS(MEMBERS_OF)
+#undef MEMBERS_OF
   default: return (series_field){NULL, NULL};
   }
 }
 
-static const bg_dtype series_dtypes[] = {BG_DTYPE_BOOL,   BG_DTYPE_FLOAT,  BG_DTYPE_INT32,
-                                         BG_DTYPE_DOUBLE, BG_DTYPE_STRING, BG_DTYPE_INT64};
+#define DTYPE_OF(dtype, field, member) dtype,
+static const bg_dtype series_dtypes[] = {BGI_SERIES_VALUES_FIELDS(DTYPE_OF)};
+#undef DTYPE_OF
 
 bg_status bgi_series_mixed_error(size_t non_empty, bg_error *err) {
   return bgi_fail(err, BG_ERR_PROTOCOL, 0,

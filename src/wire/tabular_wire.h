@@ -14,7 +14,50 @@
 #include "value/value_internal.h"
 #include "wire/arena.h"
 #include "wire/content.h"
+#include "wire/pb_raw.h"
 #include "wire/proto.h"
+
+/* The one map between a series dtype and the Series values field that carries it (PROTOCOL.md
+ * §2.7), in field-number order: X(dtype, field number, protobuf-c member). The direct writer
+ * (tabular_request.c), the direct reader (tabular_reply.c) and the tree reader (tabular_wire.c)
+ * read it through the views below and BGI_SERIES_VALUES_FIELDS itself; a dtype not listed is
+ * one a Series cannot carry. */
+#define BGI_SERIES_VALUES_FIELDS(X)                                                                \
+  X(BG_DTYPE_BOOL, BGI_PB_SERIES_BOOL_VALUES, bool_values)                                         \
+  X(BG_DTYPE_FLOAT, BGI_PB_SERIES_FLOAT_VALUES, float_values)                                      \
+  X(BG_DTYPE_INT32, BGI_PB_SERIES_INT32_VALUES, int32_values)                                      \
+  X(BG_DTYPE_DOUBLE, BGI_PB_SERIES_DOUBLE_VALUES, double_values)                                   \
+  X(BG_DTYPE_STRING, BGI_PB_SERIES_STRING_VALUES, string_values)                                   \
+  X(BG_DTYPE_INT64, BGI_PB_SERIES_INT64_VALUES, int64_values)
+
+/* Arrays indexed by values field number have BGI_SERIES_FIELDS entries (the fields are 1..6,
+ * entry 0 unused). */
+#define BGI_SERIES_PLUS_ONE(dtype, field, member) +1
+enum { BGI_SERIES_FIELDS = 1 BGI_SERIES_VALUES_FIELDS(BGI_SERIES_PLUS_ONE) };
+#undef BGI_SERIES_PLUS_ONE
+#define BGI_SERIES_FIELD_IN_RANGE(dtype, field, member)                                            \
+  _Static_assert((int)(field) >= 1 && (int)(field) < (int)BGI_SERIES_FIELDS, "fields are 1..n");
+BGI_SERIES_VALUES_FIELDS(BGI_SERIES_FIELD_IN_RANGE)
+#undef BGI_SERIES_FIELD_IN_RANGE
+
+/* The values field that carries `dtype`; 0 for a dtype a Series cannot carry. */
+static inline unsigned bgi_series_field_of(bg_dtype dtype) {
+  switch (dtype) {
+#define BGI_SERIES_FIELD_OF(d, field, member)                                                      \
+  case d: return field;
+    BGI_SERIES_VALUES_FIELDS(BGI_SERIES_FIELD_OF)
+#undef BGI_SERIES_FIELD_OF
+  default: return 0;
+  }
+}
+
+/* The dtype values field `field` carries (1 <= field < BGI_SERIES_FIELDS: a values field). */
+static inline bg_dtype bgi_series_dtype_of(unsigned field) {
+#define BGI_SERIES_DTYPE_AT(dtype, f, member) [f] = dtype,
+  static const bg_dtype dtypes[BGI_SERIES_FIELDS] = {BGI_SERIES_VALUES_FIELDS(BGI_SERIES_DTYPE_AT)};
+#undef BGI_SERIES_DTYPE_AT
+  return dtypes[field];
+}
 
 /* Sets f->sizes (in `arena`) and f->size, the bytes of the DataFrame message (names set) or
  * of the one column's Series message (names NULL). BG_ERR_INVALID_ARGUMENT for a dtype a
