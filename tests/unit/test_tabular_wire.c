@@ -984,6 +984,32 @@ static void test_strings_next_to_unreadable_pages(void **state) {
   munmap(mid - page, 3 * page);
 }
 
+/* A reply's strings of lengths around the reader's fixed 16-byte moves and one-byte lengths,
+ * ASCII or ending in a two-byte character, after strings that shift them by 0..2 bytes: read
+ * as protobuf-c reads them however the reply is cut (slices of 1, 2, 3, 7 bytes, two slices
+ * split at every byte). */
+static void test_reply_strings_cut_everywhere(void **state) {
+  (void)state;
+  static const size_t lengths[] = {0, 1, 2, 15, 16, 17, 18, 31, 32, 33, 64, 65, 127, 128, 300};
+  for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
+    for (size_t shift = 0; shift <= 2; shift++) {
+      for (int non_ascii = 0; non_ascii <= 1; non_ascii++) {
+        size_t len = lengths[i];
+        char text[300];
+        memset(text, 'c', len);
+        if (non_ascii && len >= 2)
+          memcpy(text + len - 2, "\u00e9", 2);
+        bytes s = {.len = 0};
+        put_field(&s, BGI_PB_SERIES_STRING_VALUES, "ab", shift);
+        put_field(&s, BGI_PB_SERIES_STRING_VALUES, text, len);
+        put_text(&s, BGI_PB_SERIES_STRING_VALUES, "z");
+        bytes reply = response(BGI_MEMBER_SERIES, &s);
+        assert_agree(&reply, BGI_MEMBER_SERIES, BG_DTYPE_DOUBLE, BG_OK);
+      }
+    }
+  }
+}
+
 static int setup(void **state) {
   (void)state;
   grpc_init();
@@ -1012,6 +1038,7 @@ int main(void) {
       cmocka_unit_test(test_short_string_dfa_as_the_sequence_check),
       cmocka_unit_test(test_varints_of_every_length),
       cmocka_unit_test(test_strings_next_to_unreadable_pages),
+      cmocka_unit_test(test_reply_strings_cut_everywhere),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
