@@ -150,9 +150,12 @@ static bg_status string_ndarray(bg_error *err) {
   if (!v)
     return err->code;
   bg_value *s = bg_series_copy(BG_DTYPE_STRING, words, 4, err);
+  /* borrowed: the check keeps the strings' lengths in an allocation of its own */
+  bg_value *b = s ? bg_series_borrow(BG_DTYPE_STRING, words, 4, err) : NULL;
   bg_value_free(v);
   bg_value_free(s);
-  return made(s, err);
+  bg_value_free(b);
+  return made(s ? (const void *)b : NULL, err);
 }
 
 static bg_status json_value(bg_error *err) {

@@ -4,6 +4,7 @@
  * message into: every dtype, empty frames and strings, non-ASCII text, unpacked and split
  * repeated fields, unknown fields, bytes protobuf-c refuses (left to it), and the refusals of
  * the tree-based decoder with its words. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <grpc/byte_buffer_reader.h>
@@ -919,6 +922,94 @@ static void test_varints_of_every_length(void **state) {
   }
 }
 
+/* Three pages, the first and last unreadable: what the middle one holds ends (or starts) right
+ * next to memory that faults when read. */
+static char *guarded_page(size_t *page) {
+  *page = (size_t)sysconf(_SC_PAGESIZE);
+  char *map = mmap(NULL, 3 * *page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  assert_true(map != MAP_FAILED);
+  assert_int_equal(mprotect(map, *page, PROT_NONE), 0);
+  assert_int_equal(mprotect(map + 2 * *page, *page, PROT_NONE), 0);
+  return map + *page;
+}
+
+static void noop_unref(void *p) { (void)p; }
+
+/* Strings of 0..48 bytes whose NUL is a page's last byte, or which start a page, each with a
+ * non-ASCII character or none: the borrow check's aligned block reads stay within the page
+ * (a read past it or before it faults here). And a reply whose one slice ends at a page's end,
+ * its last string of 0..48 bytes: the reader's 16-byte moves stay within the slice. */
+static void test_strings_next_to_unreadable_pages(void **state) {
+  (void)state;
+  size_t page;
+  char *mid = guarded_page(&page);
+  for (size_t len = 0; len <= 48; len++) {
+    for (int non_ascii = 0; non_ascii <= 1; non_ascii++) {
+      char *at_end = mid + page - 1 - len, *at_start = mid;
+      memset(at_end, 'e', len);
+      at_end[len] = '\0';
+      if (non_ascii && len >= 2)
+        memcpy(at_end + len - 2, "\u00e9", 2);
+      const char *two[2] = {at_end, "x"};
+      assert_strings_round_trip(two, 2);
+      memset(at_start, 's', len);
+      at_start[len] = '\0';
+      if (non_ascii && len >= 2)
+        memcpy(at_start, "\u00e9", 2);
+      const char *one[1] = {at_start};
+      assert_strings_round_trip(one, 1);
+    }
+  }
+  for (size_t len = 0; len <= 48; len++) {
+    char text[48];
+    memset(text, 'r', len);
+    bytes s = {.len = 0};
+    put_text(&s, BGI_PB_SERIES_STRING_VALUES, "first");
+    put_field(&s, BGI_PB_SERIES_STRING_VALUES, text, len);
+    bytes reply = response(BGI_MEMBER_SERIES, &s);
+    uint8_t *copy = (uint8_t *)mid + page - reply.len;
+    memcpy(copy, reply.data, reply.len);
+    grpc_slice slice = grpc_slice_new(copy, reply.len, noop_unref);
+    grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&slice, 1);
+    grpc_slice_unref(slice);
+    bg_value *back = NULL;
+    bg_error err;
+    assert_int_equal(bgi_tabular_reply_decode(bb, BGI_MEMBER_SERIES, BG_DTYPE_DOUBLE, &back, &err),
+                     BG_OK);
+    grpc_byte_buffer_destroy(bb);
+    assert_int_equal(bg_series_count(back), 2);
+    assert_int_equal(strlen(((const char *const *)bg_series_data(back))[1]), len);
+    bg_value_free(back);
+  }
+  munmap(mid - page, 3 * page);
+}
+
+/* A reply's strings of lengths around the reader's fixed 16-byte moves and one-byte lengths,
+ * ASCII or ending in a two-byte character, after strings that shift them by 0..2 bytes: read
+ * as protobuf-c reads them however the reply is cut (slices of 1, 2, 3, 7 bytes, two slices
+ * split at every byte). */
+static void test_reply_strings_cut_everywhere(void **state) {
+  (void)state;
+  static const size_t lengths[] = {0, 1, 2, 15, 16, 17, 18, 31, 32, 33, 64, 65, 127, 128, 300};
+  for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
+    for (size_t shift = 0; shift <= 2; shift++) {
+      for (int non_ascii = 0; non_ascii <= 1; non_ascii++) {
+        size_t len = lengths[i];
+        char text[300];
+        memset(text, 'c', len);
+        if (non_ascii && len >= 2)
+          memcpy(text + len - 2, "\u00e9", 2);
+        bytes s = {.len = 0};
+        put_field(&s, BGI_PB_SERIES_STRING_VALUES, "ab", shift);
+        put_field(&s, BGI_PB_SERIES_STRING_VALUES, text, len);
+        put_text(&s, BGI_PB_SERIES_STRING_VALUES, "z");
+        bytes reply = response(BGI_MEMBER_SERIES, &s);
+        assert_agree(&reply, BGI_MEMBER_SERIES, BG_DTYPE_DOUBLE, BG_OK);
+      }
+    }
+  }
+}
+
 static int setup(void **state) {
   (void)state;
   grpc_init();
@@ -946,6 +1037,8 @@ int main(void) {
       cmocka_unit_test(test_reply_strings_refused_at_every_position),
       cmocka_unit_test(test_short_string_dfa_as_the_sequence_check),
       cmocka_unit_test(test_varints_of_every_length),
+      cmocka_unit_test(test_strings_next_to_unreadable_pages),
+      cmocka_unit_test(test_reply_strings_cut_everywhere),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
