@@ -250,19 +250,29 @@ static bg_value *parse_json(const char *text, size_t len) {
   return value;
 }
 
+/* The JSON text of `o` into `b` (its own buffer first, the heap past 4 KiB): JSON_OK,
+ * JSON_FALLBACK or JSON_ERROR as put_value(); release_text() frees what it took. */
+static int write_text(text_buf *b, PyObject *o) {
+  b->data = b->small;
+  b->len = 0;
+  b->cap = sizeof b->small;
+  return put_value(b, o, 0);
+}
+
+static void release_text(text_buf *b) {
+  if (b->data != b->small)
+    PyMem_Free(b->data);
+}
+
 /* Encoder.json: the value of `inp`'s JSON text (written here, or by _values._json_encode),
  * parsed by the library. Returns the value, or NULL with an exception set. */
 bg_value *fc_json_value(PyObject *inp) {
   text_buf b;
-  b.data = b.small;
-  b.len = 0;
-  b.cap = sizeof b.small;
-  int r = put_value(&b, inp, 0);
+  int r = write_text(&b, inp);
   bg_value *value = NULL;
   if (r == JSON_OK)
     value = parse_json(b.data, b.len);
-  if (b.data != b.small)
-    PyMem_Free(b.data);
+  release_text(&b);
   if (r != JSON_FALLBACK)
     return value;
   PyObject *text = PyObject_CallOneArg(fc_json_encode, inp);
@@ -278,13 +288,9 @@ bg_value *fc_json_value(PyObject *inp) {
 
 PyObject *fc_json_text(PyObject *obj) {
   text_buf b;
-  b.data = b.small;
-  b.len = 0;
-  b.cap = sizeof b.small;
-  int r = put_value(&b, obj, 0);
+  int r = write_text(&b, obj);
   PyObject *out = r == JSON_OK ? PyUnicode_DecodeASCII(b.data, (Py_ssize_t)b.len, "strict") : NULL;
-  if (b.data != b.small)
-    PyMem_Free(b.data);
+  release_text(&b);
   if (r == JSON_FALLBACK)
     Py_RETURN_NONE;
   return out;
