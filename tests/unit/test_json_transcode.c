@@ -921,6 +921,33 @@ static void test_number_formatting(void **state) {
   }
 }
 
+/* Numbers of one or two digits with at most two after the point (the formatter's direct
+ * layouts: "7.0", "42.0", "0.5", "5.1", "0.05", "0.25"), their neighbours one double away and
+ * the first integers give the old text: every layout and its boundaries (v = 9/10, 99/100,
+ * q = 2/3) in both signs. */
+static void test_number_formatting_short_layouts(void **state) {
+  (void)state;
+  char got[BGI_JSON_REAL_MAX], want[64];
+  for (int v = 0; v <= 1000; v++) {
+    for (int q = 0; q <= 4; q++) {
+      double base = (double)v / pow(10, q);
+      const double tries[] = {base, nextafter(base, 0), nextafter(base, 1e300)};
+      for (int t = 0; t < 3; t++) {
+        for (int sign = 0; sign < 2; sign++) {
+          double d = sign ? -tries[t] : tries[t];
+          bgi_json_format_real(got, sizeof got, d);
+          oracle_format_real(want, sizeof want, d);
+          if (strcmp(got, want) != 0)
+            fail_msg("%.17g: %s, was %s", d, got, want);
+          size_t n = bgi_json_format_real_n(got, d); /* the renderer's entry: same text, length */
+          if (n != strlen(want) || memcmp(got, want, n) != 0)
+            fail_msg("%.17g: %.*s (%zu bytes), was %s", d, (int)n, got, n, want);
+        }
+      }
+    }
+  }
+}
+
 static int setup(void **state) {
   (void)state;
   grpc_init();
@@ -951,6 +978,7 @@ int main(void) {
       cmocka_unit_test(test_long_strings_with_escapes),
       cmocka_unit_test(test_long_lengths_at_every_level),
       cmocka_unit_test(test_number_formatting),
+      cmocka_unit_test(test_number_formatting_short_layouts),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
