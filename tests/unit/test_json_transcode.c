@@ -885,6 +885,42 @@ static void test_long_lengths_at_every_level(void **state) {
   }
 }
 
+/* Strings and keys of 1 to 20 bytes (the renderer's one-load path takes 1 to 16 with nothing
+ * to escape) with a byte to escape at each position or none, where the wire bytes go on for 16
+ * more or end right after them, and before bytes that would need escaping (the tags that
+ * follow): rendered as the old pipeline did, compact and indented. */
+static void test_short_strings_escaped_at_every_position(void **state) {
+  (void)state;
+  static const char *const escaped[] = {"\\\"",    "\\\\",     "\\n", "\\u0001", "\\u001f",
+                                        "\\u007f", "\xc3\xa9", "/",   NULL};
+  char str[64], text[256];
+  for (size_t len = 1; len <= 20; len++) {
+    for (size_t at = 0; at <= len; at++) {
+      for (size_t k = 0; k < sizeof escaped / sizeof *escaped; k++) {
+        if ((at == len) != (escaped[k] == NULL))
+          continue; /* at == len: nothing to escape */
+        size_t n = 0;
+        for (size_t i = 0; i < len; i++) {
+          const char *c = i == at ? escaped[k] : "a";
+          n += (size_t)snprintf(str + n, sizeof str - n, "%s", c);
+          if (i == at && !strcmp(c, "\xc3\xa9"))
+            i++; /* a two-byte character */
+        }
+        static const char *const shapes[] = {
+            "[\"%s\", \"\\n\"]",            /* more bytes after it */
+            "[1, \"%s\"]",                  /* the last bytes */
+            "{\"%s\": \"\\\"\", \"z\": 1}", /* a key, a quote after it */
+            "{\"b\": 1, \"%s\": 2}"};
+        for (size_t j = 0; j < sizeof shapes / sizeof *shapes; j++) {
+          snprintf(text, sizeof text, shapes[j], str);
+          if (!parse_agrees_s(text))
+            fail_msg("%s refused", text);
+        }
+      }
+    }
+  }
+}
+
 /* The fast number formatting gives the old text for every double tried. */
 static void test_number_formatting(void **state) {
   (void)state;
@@ -977,6 +1013,7 @@ int main(void) {
       cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_long_strings_with_escapes),
       cmocka_unit_test(test_long_lengths_at_every_level),
+      cmocka_unit_test(test_short_strings_escaped_at_every_position),
       cmocka_unit_test(test_number_formatting),
       cmocka_unit_test(test_number_formatting_short_layouts),
   };
