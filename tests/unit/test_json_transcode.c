@@ -885,6 +885,42 @@ static void test_long_lengths_at_every_level(void **state) {
   }
 }
 
+/* Strings and keys of 1 to 20 bytes (the renderer's one-load path takes 1 to 16 with nothing
+ * to escape) with a byte to escape at each position or none, where the wire bytes go on for 16
+ * more or end right after them, and before bytes that would need escaping (the tags that
+ * follow): rendered as the old pipeline did, compact and indented. */
+static void test_short_strings_escaped_at_every_position(void **state) {
+  (void)state;
+  static const char *const escaped[] = {"\\\"",    "\\\\",     "\\n", "\\u0001", "\\u001f",
+                                        "\\u007f", "\xc3\xa9", "/",   NULL};
+  char str[64], text[256];
+  for (size_t len = 1; len <= 20; len++) {
+    for (size_t at = 0; at <= len; at++) {
+      for (size_t k = 0; k < sizeof escaped / sizeof *escaped; k++) {
+        if ((at == len) != (escaped[k] == NULL))
+          continue; /* at == len: nothing to escape */
+        size_t n = 0;
+        for (size_t i = 0; i < len; i++) {
+          const char *c = i == at ? escaped[k] : "a";
+          n += (size_t)snprintf(str + n, sizeof str - n, "%s", c);
+          if (i == at && !strcmp(c, "\xc3\xa9"))
+            i++; /* a two-byte character */
+        }
+        static const char *const shapes[] = {
+            "[\"%s\", \"\\n\"]",            /* more bytes after it */
+            "[1, \"%s\"]",                  /* the last bytes */
+            "{\"%s\": \"\\\"\", \"z\": 1}", /* a key, a quote after it */
+            "{\"b\": 1, \"%s\": 2}"};
+        for (size_t j = 0; j < sizeof shapes / sizeof *shapes; j++) {
+          snprintf(text, sizeof text, shapes[j], str);
+          if (!parse_agrees_s(text))
+            fail_msg("%s refused", text);
+        }
+      }
+    }
+  }
+}
+
 /* The fast number formatting gives the old text for every double tried. */
 static void test_number_formatting(void **state) {
   (void)state;
@@ -921,6 +957,33 @@ static void test_number_formatting(void **state) {
   }
 }
 
+/* Numbers of one or two digits with at most two after the point (the formatter's direct
+ * layouts: "7.0", "42.0", "0.5", "5.1", "0.05", "0.25"), their neighbours one double away and
+ * the first integers give the old text: every layout and its boundaries (v = 9/10, 99/100,
+ * q = 2/3) in both signs. */
+static void test_number_formatting_short_layouts(void **state) {
+  (void)state;
+  char got[BGI_JSON_REAL_MAX], want[64];
+  for (int v = 0; v <= 1000; v++) {
+    for (int q = 0; q <= 4; q++) {
+      double base = (double)v / pow(10, q);
+      const double tries[] = {base, nextafter(base, 0), nextafter(base, 1e300)};
+      for (int t = 0; t < 3; t++) {
+        for (int sign = 0; sign < 2; sign++) {
+          double d = sign ? -tries[t] : tries[t];
+          bgi_json_format_real(got, sizeof got, d);
+          oracle_format_real(want, sizeof want, d);
+          if (strcmp(got, want) != 0)
+            fail_msg("%.17g: %s, was %s", d, got, want);
+          size_t n = bgi_json_format_real_n(got, d); /* the renderer's entry: same text, length */
+          if (n != strlen(want) || memcmp(got, want, n) != 0)
+            fail_msg("%.17g: %.*s (%zu bytes), was %s", d, (int)n, got, n, want);
+        }
+      }
+    }
+  }
+}
+
 static int setup(void **state) {
   (void)state;
   grpc_init();
@@ -950,7 +1013,9 @@ int main(void) {
       cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_long_strings_with_escapes),
       cmocka_unit_test(test_long_lengths_at_every_level),
+      cmocka_unit_test(test_short_strings_escaped_at_every_position),
       cmocka_unit_test(test_number_formatting),
+      cmocka_unit_test(test_number_formatting_short_layouts),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
