@@ -255,14 +255,24 @@ static size_t fixed_width(unsigned field) {
 }
 
 /* Room for string start k (and the text block, from the first string on); false when memory
- * runs out. Called when k reaches the room there is. */
-static bool __attribute__((noinline)) string_room(column_scan *s, size_t k) {
+ * runs out. Called when k reaches the room there is. The first room is guessed from the first
+ * string's `wire` bytes (key, length and text): the Series' bytes over those, so that a column
+ * of strings of one length fills it without a realloc (each of those copied all the starts so
+ * far); a guess too small doubles as before. */
+static bool __attribute__((noinline)) string_room(column_scan *s, size_t k, size_t wire) {
   if (k < s->str.cap)
     return true;
   if (!s->str.text) { /* the first string: the block, sized by the Series */
     if (s->len > SIZE_MAX - STRING_SLACK || !(s->str.text = malloc(s->len + STRING_SLACK)))
       return false;
     s->str.next = s->str.text;
+  }
+  if (!s->str.starts) {
+    size_t guess = s->len / (wire > 2 ? wire : 2) + 8;
+    if (!(s->str.starts = malloc(guess * sizeof *s->str.starts)))
+      return false;
+    s->str.cap = guess;
+    return true;
   }
   return grow((void **)&s->str.starts, &s->str.cap, k, sizeof *s->str.starts);
 }
@@ -281,37 +291,50 @@ static scan_result scan_series(cursor *c, size_t len, column_scan *s) {
     const uint8_t *max = p + (limit < avail ? limit : avail);
     size_t k = s->n[BGI_PB_SERIES_STRING_VALUES];
     bool refused = false;
-    if (max - p >= 2 && p[0] == STRING_KEY && !s->str.text && !string_room(s, k))
-      return SCAN_NO_MEMORY; /* the text block, with the first string */
+    if (max - p >= 2 && p[0] == STRING_KEY && k == s->str.cap &&
+        !string_room(s, k, 2 + (size_t)p[1]))
+      return SCAN_NO_MEMORY; /* the text block, with the first string; or more starts */
     char *text = s->str.next;
 #ifdef __SSE2__
-    /* strings of up to 16 bytes while a key and a length fit in the Series (up to `last`)
-     * with 16 bytes after them in the slice: a fixed 16-byte move (the block has room), its
-     * NULs and high bits at hand for the check */
-    if ((size_t)(max - p) >= 2 && (size_t)(c->end - p) >= 18) {
-      size_t fit = (size_t)(max - p) - 2, slack = (size_t)(c->end - p) - 18, n16;
-      const uint8_t *last = p + (fit < slack ? fit : slack);
-      while (q <= last && q[0] == STRING_KEY && (n16 = q[1]) <= 16 &&
-             n16 <= (size_t)(max - q) - 2) {
-        if (k == s->str.cap && !string_room(s, k))
-          return SCAN_NO_MEMORY;
+    /* strings of up to 16 bytes that start at least 18 bytes before the end of the Series in
+     * this slice (`max`: so the key, the length and a fixed 16-byte move all fit, and the block
+     * has room for the move), as many as `starts` has room for (a string takes at least 2
+     * bytes): their NULs and high bits at hand for the check */
+    const __m128i zeros = _mm_setzero_si128();
+    while (max - q >= 18 && k < s->str.cap) {
+      const uint8_t *last = max - 18, *end18 = last;
+      size_t fit = s->str.cap - k; /* starts q..q + 2 * (fit - 1) fit */
+      if ((size_t)(last - q) / 2 >= fit)
+        last = q + 2 * (fit - 1);
+      char **starts = s->str.starts;
+      size_t n16;
+      while (q <= last && q[0] == STRING_KEY && (n16 = q[1]) <= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(q + 2));
         _mm_storeu_si128((__m128i *)(void *)text, v);
         unsigned mask = (1u << n16) - 1;
-        unsigned zero = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()));
-        unsigned high = (unsigned)_mm_movemask_epi8(v) & mask;
-        if ((zero & mask) || (high && !bgi_utf8_valid_high(text, high)))
-          refused = true;
-        s->str.starts[k++] = text;
+        unsigned zero = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, zeros));
+        unsigned high = (unsigned)_mm_movemask_epi8(v);
+        if ((zero | high) & mask) /* not all ASCII without NUL: the full check */
+          refused |= (zero & mask) || !bgi_utf8_valid_high(text, high & mask);
+        starts[k++] = text;
         text[n16] = '\0';
         text += n16 + 1;
         q += 2 + n16;
       }
+      if (q <= last || last == end18) /* a string this loop does not take, or the end */
+        break;
+      if (k == s->str.cap && !string_room(s, k, 0)) /* starts exist: doubled */
+        return SCAN_NO_MEMORY;
     }
 #endif
+    /* the strings the loop above does not take (longer, or near the end), or all of them */
     while (max - q >= 2 && q[0] == STRING_KEY && q[1] < 0x80 && q[1] <= (size_t)(max - q) - 2) {
       size_t n = q[1];
-      if (k == s->str.cap && !string_room(s, k))
+#ifdef __SSE2__
+      if (n <= 16 && max - q >= 18 && q != p)
+        break; /* the loop above's, next turn */
+#endif
+      if (k == s->str.cap && !string_room(s, k, 2 + n))
         return SCAN_NO_MEMORY;
       memcpy(text, q + 2, n);
       refused |= !bgi_utf8_valid_string(text, n);
@@ -360,7 +383,7 @@ static scan_result scan_series(cursor *c, size_t len, column_scan *s) {
     } else if (field == BGI_PB_SERIES_STRING_VALUES) { /* long, or across slices */
       if (wire != BGI_PB_LEN || !read_length(c, s->end, &n))
         return SCAN_UNSUPPORTED;
-      if (k == s->str.cap && !string_room(s, k))
+      if (k == s->str.cap && !string_room(s, k, n + 2))
         return SCAN_NO_MEMORY;
       text = s->str.next;
       read_bytes(c, (uint8_t *)text, n);
@@ -450,7 +473,7 @@ static void read_packed_varints(cursor *c, size_t n, unsigned field, void *out, 
       }
     } else {
       /* whole varints while one of 10 bytes surely fits (pass 1 checked each ends within 10
-       * bytes): one and two bytes without a loop */
+       * bytes): one, two and three bytes without a loop */
       while (shift == 0 && stop - p >= 10) {
         uint64_t v = p[0];
         if (v < 0x80) {
@@ -458,6 +481,9 @@ static void read_packed_varints(cursor *c, size_t n, unsigned field, void *out, 
         } else if (p[1] < 0x80) {
           v = (v & 0x7f) | (uint64_t)p[1] << 7;
           p += 2;
+        } else if (p[2] < 0x80) {
+          v = (v & 0x7f) | (uint64_t)(p[1] & 0x7f) << 7 | (uint64_t)p[2] << 14;
+          p += 3;
         } else {
           v = (v & 0x7f) | (uint64_t)(p[1] & 0x7f) << 7;
           unsigned at = 14;
