@@ -191,9 +191,10 @@ static inline size_t cstring(const char *s) {
     if (!zero)
       return cstring_long(s);
   }
-  unsigned at = (unsigned)__builtin_ctz(zero); /* at most 31 */
-  high &= (1u << at) - 1;
-  return !high || valid_high(s, high) ? at : CSTRING_BAD;
+  /* the high bits before the first NUL: zero - 1 keeps zero's bits above its lowest and sets
+   * those below it, and no NUL has its high bit set */
+  high &= zero - 1;
+  return !high || valid_high(s, high) ? (unsigned)__builtin_ctz(zero) : CSTRING_BAD;
 #else
   return cstring_long(s);
 #endif

@@ -435,6 +435,40 @@ static scan_result scan_dataframe(cursor *c, size_t len, frame_scan *f) {
 
 /* ---- pass 2: a column's value ---- */
 
+/* The whole varints from p on while 10 bytes remain before `stop`, into out64 or out32
+ * (the other NULL: a constant in each inlined copy, so the loop tests neither): one, two and
+ * three bytes without a loop. Returns where it stopped. */
+static inline __attribute__((always_inline)) const uint8_t *
+whole_varints(const uint8_t *p, const uint8_t *stop, int64_t *out64, int32_t *out32, size_t *k) {
+  size_t i = *k;
+  while (stop - p >= 10) {
+    uint64_t v = p[0];
+    if (v < 0x80) {
+      p++;
+    } else if (p[1] < 0x80) {
+      v = (v & 0x7f) | (uint64_t)p[1] << 7;
+      p += 2;
+    } else if (p[2] < 0x80) {
+      v = (v & 0x7f) | (uint64_t)(p[1] & 0x7f) << 7 | (uint64_t)p[2] << 14;
+      p += 3;
+    } else {
+      v = (v & 0x7f) | (uint64_t)(p[1] & 0x7f) << 7;
+      unsigned at = 14;
+      const uint8_t *q = p + 2;
+      for (; *q & 0x80; q++, at += 7)
+        v |= (uint64_t)(*q & 0x7f) << at;
+      v |= (uint64_t)(*q & 0x7f) << at;
+      p = q + 1;
+    }
+    if (out32)
+      out32[i++] = (int32_t)(uint32_t)v;
+    else
+      out64[i++] = (int64_t)v;
+  }
+  *k = i;
+  return p;
+}
+
 /* Decodes the varints of a packed field of n bytes into out[*k...] (checked by pass 1). A bool
  * is true when any of its value bits is set, as protobuf-c reads it (even bits past 64). */
 static void read_packed_varints(cursor *c, size_t n, unsigned field, void *out, size_t *k) {
@@ -473,30 +507,12 @@ static void read_packed_varints(cursor *c, size_t n, unsigned field, void *out, 
       }
     } else {
       /* whole varints while one of 10 bytes surely fits (pass 1 checked each ends within 10
-       * bytes): one, two and three bytes without a loop */
-      while (shift == 0 && stop - p >= 10) {
-        uint64_t v = p[0];
-        if (v < 0x80) {
-          p++;
-        } else if (p[1] < 0x80) {
-          v = (v & 0x7f) | (uint64_t)p[1] << 7;
-          p += 2;
-        } else if (p[2] < 0x80) {
-          v = (v & 0x7f) | (uint64_t)(p[1] & 0x7f) << 7 | (uint64_t)p[2] << 14;
-          p += 3;
-        } else {
-          v = (v & 0x7f) | (uint64_t)(p[1] & 0x7f) << 7;
-          unsigned at = 14;
-          const uint8_t *q = p + 2;
-          for (; *q & 0x80; q++, at += 7)
-            v |= (uint64_t)(*q & 0x7f) << at;
-          v |= (uint64_t)(*q & 0x7f) << at;
-          p = q + 1;
-        }
+       * bytes), with no varint begun in an earlier slice */
+      if (shift == 0) {
         if (field == BGI_PB_SERIES_INT32_VALUES)
-          ((int32_t *)out)[i++] = (int32_t)(uint32_t)v;
+          p = whole_varints(p, stop, NULL, (int32_t *)out, &i);
         else
-          ((int64_t *)out)[i++] = (int64_t)v;
+          p = whole_varints(p, stop, (int64_t *)out, NULL, &i);
       }
       for (; p < stop; p++) {
         acc |= (uint64_t)(*p & 0x7f) << shift;

@@ -138,6 +138,16 @@ static uint8_t *write_series(const bg_ndarray *s, size_t payload, const size_t *
     return p;
   if (s->dtype == BG_DTYPE_STRING) {
     const char *const *v = s->data;
+    if (lengths == s->string_lengths && s->string_longest < 0x80) { /* one-byte lengths */
+      for (size_t i = 0; i < s->count; i++) {
+        size_t len = lengths[i];
+        p[0] = BGI_PB_TAG(BGI_PB_SERIES_STRING_VALUES, BGI_PB_LEN);
+        p[1] = (uint8_t)len;
+        copy_short(p + 2, v[i], len);
+        p += 2 + len;
+      }
+      return p;
+    }
     for (size_t i = 0; i < s->count; i++) {
       size_t len = lengths[i];
       *p++ = BGI_PB_TAG(BGI_PB_SERIES_STRING_VALUES, BGI_PB_LEN);
