@@ -1010,6 +1010,52 @@ static void test_reply_strings_cut_everywhere(void **state) {
   }
 }
 
+/* A reply's str column sizes its array of string starts from its first string (the Series'
+ * bytes over that string's), and the 16-byte string loop takes only as many strings as that
+ * array has room for before it grows: a long first string followed by many short ones (the
+ * guess far too small, so the array grows inside the loop, again and again), short ones after a
+ * short one (the guess right), and a NUL or a bad byte in a string after the array grew, each
+ * read as protobuf-c reads it. */
+static void test_reply_string_starts_outgrow_the_first_guess(void **state) {
+  (void)state;
+  static const size_t first_lengths[] = {0, 1, 16, 17, 100, 127, 200};
+  static const size_t counts[] = {1, 7, 8, 9, 40, 300};
+  for (size_t f = 0; f < sizeof first_lengths / sizeof first_lengths[0]; f++) {
+    for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+      for (int bad = 0; bad <= 2; bad++) { /* none, a NUL, a byte never in UTF-8 */
+        char first[200], text[8];
+        memset(first, 'f', first_lengths[f]);
+        bytes s = {.len = 0};
+        put_field(&s, BGI_PB_SERIES_STRING_VALUES, first, first_lengths[f]);
+        size_t count = counts[c];
+        for (size_t i = 0; i < count; i++) {
+          size_t len = i % 5; /* 0..4 bytes, 2..6 on the wire */
+          memset(text, 'a' + (int)(i % 26), len);
+          if (len >= 2 && i % 7 == 3)
+            memcpy(text + len - 2, "\u00e9", 2);
+          if (bad && len >= 1 && i == count - count / 3 - 1) /* late, after any growth */
+            text[len - 1] = bad == 1 ? '\0' : (char)0xff;
+          put_field(&s, BGI_PB_SERIES_STRING_VALUES, text, len);
+        }
+        bytes reply = response(BGI_MEMBER_SERIES, &s);
+        bool planted = false;
+        for (size_t i = 0; bad && i < count; i++)
+          planted |= i % 5 >= 1 && i == count - count / 3 - 1;
+        assert_agree(&reply, BGI_MEMBER_SERIES, BG_DTYPE_DOUBLE, planted ? BG_ERR_PROTOCOL : BG_OK);
+        if (planted)
+          continue;
+        bg_value *back = decode(&reply, BGI_MEMBER_SERIES, BG_DTYPE_DOUBLE);
+        assert_int_equal(bg_series_count(back), count + 1);
+        const char *const *got = bg_series_data(back);
+        assert_int_equal(strlen(got[0]), first_lengths[f]);
+        for (size_t i = 0; i < count; i++)
+          assert_int_equal(strlen(got[i + 1]), i % 5);
+        bg_value_free(back);
+      }
+    }
+  }
+}
+
 static int setup(void **state) {
   (void)state;
   grpc_init();
@@ -1039,6 +1085,7 @@ int main(void) {
       cmocka_unit_test(test_varints_of_every_length),
       cmocka_unit_test(test_strings_next_to_unreadable_pages),
       cmocka_unit_test(test_reply_strings_cut_everywhere),
+      cmocka_unit_test(test_reply_string_starts_outgrow_the_first_guess),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
