@@ -935,10 +935,36 @@ static char *guarded_page(size_t *page) {
 
 static void noop_unref(void *p) { (void)p; }
 
+/* The Series message of `strings` written so that it ends where `page` (readable, the next one
+ * not) ends, with no room past it: a write past the message's end faults here. The bytes are
+ * sent()'s. */
+static void assert_written_at_page_end(const char *const *elements, size_t count, char *page,
+                                       size_t page_size) {
+  bg_error err;
+  bg_value *s = bg_series_borrow(BG_DTYPE_STRING, elements, count, &err);
+  if (!s)
+    fail_msg("borrow refused: %s", err.message);
+  bytes want = sent(s, BGI_MEMBER_SERIES);
+  bgi_arena arena;
+  bgi_arena_init(&arena);
+  bgi_codec_ctx ctx = {.arena = &arena};
+  bgi_content content;
+  assert_int_equal(bgi_descriptor_encode(&bgi_series_descriptor, NULL, s, &ctx, &content, &err),
+                   BG_OK);
+  assert_int_equal(content.as.frame.size, want.len);
+  uint8_t *dst = (uint8_t *)page + page_size - want.len;
+  assert_ptr_equal(bgi_frame_write(&content.as.frame, dst), dst + want.len);
+  assert_memory_equal(dst, want.data, want.len);
+  bgi_arena_fini(&arena);
+  bg_value_free(s);
+}
+
 /* Strings of 0..48 bytes whose NUL is a page's last byte, or which start a page, each with a
- * non-ASCII character or none: the borrow check's aligned block reads stay within the page
- * (a read past it or before it faults here). And a reply whose one slice ends at a page's end,
- * its last string of 0..48 bytes: the reader's 16-byte moves stay within the slice. */
+ * non-ASCII character or none: the borrow check's aligned block reads and the encoder's
+ * word moves stay within the page (a read past it or before it faults here), and so do the
+ * encoder's writes when the message ends at a page's end, after strings of 0..20 bytes. And a reply
+ * whose one slice ends at a page's end, its last string of 0..48 bytes: the reader's 16-byte moves
+ * stay within the slice. */
 static void test_strings_next_to_unreadable_pages(void **state) {
   (void)state;
   size_t page;
@@ -958,6 +984,36 @@ static void test_strings_next_to_unreadable_pages(void **state) {
         memcpy(at_start, "\u00e9", 2);
       const char *one[1] = {at_start};
       assert_strings_round_trip(one, 1);
+    }
+  }
+  static const char *const lengths_0_to_20[] = {"",
+                                                "a",
+                                                "ab",
+                                                "abc",
+                                                "abcd",
+                                                "abcde",
+                                                "abcdef",
+                                                "abcdefg",
+                                                "abcdefgh",
+                                                "abcdefghi",
+                                                "abcdefghij",
+                                                "abcdefghijk",
+                                                "abcdefghijkl",
+                                                "abcdefghijklm",
+                                                "abcdefghijklmn",
+                                                "abcdefghijklmno",
+                                                "abcdefghijklmnop",
+                                                "abcdefghijklmnopq",
+                                                "abcdefghijklmnopqr",
+                                                "abcdefghijklmnopqrs",
+                                                "abcdefghijklmnopqrst"};
+  for (size_t last = 0; last <= 20; last++) { /* the last string: 0..20 bytes */
+    for (size_t before = 0; before <= 3; before++) {
+      const char *each[4];
+      for (size_t i = 0; i < before; i++)
+        each[i] = lengths_0_to_20[(last + 7 * i + 3) % 21];
+      each[before] = lengths_0_to_20[last];
+      assert_written_at_page_end(each, before + 1, mid, page); /* the next page faults */
     }
   }
   for (size_t len = 0; len <= 48; len++) {
