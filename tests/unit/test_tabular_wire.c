@@ -1066,13 +1066,11 @@ static void test_reply_strings_cut_everywhere(void **state) {
   }
 }
 
-/* A reply's str column sizes its array of string starts from its first string (the Series'
- * bytes over that string's), and the 16-byte string loop takes only as many strings as that
- * array has room for before it grows: a long first string followed by many short ones (the
- * guess far too small, so the array grows inside the loop, again and again), short ones after a
- * short one (the guess right), and a NUL or a bad byte in a string after the array grew, each
- * read as protobuf-c reads it. */
-static void test_reply_string_starts_outgrow_the_first_guess(void **state) {
+/* A reply's str column keeps its strings' starts in an array that doubles from 8, and the
+ * 16-byte string loop takes only as many strings as that array has room for before it grows:
+ * a first string of 0..200 bytes, then up to 300 short ones (the array grows inside the loop,
+ * again and again), with a NUL or a bad byte in a late one, each read as protobuf-c reads it. */
+static void test_reply_string_starts_grow_inside_the_short_string_loop(void **state) {
   (void)state;
   static const size_t first_lengths[] = {0, 1, 16, 17, 100, 127, 200};
   static const size_t counts[] = {1, 7, 8, 9, 40, 300};
@@ -1141,7 +1139,7 @@ int main(void) {
       cmocka_unit_test(test_varints_of_every_length),
       cmocka_unit_test(test_strings_next_to_unreadable_pages),
       cmocka_unit_test(test_reply_strings_cut_everywhere),
-      cmocka_unit_test(test_reply_string_starts_outgrow_the_first_guess),
+      cmocka_unit_test(test_reply_string_starts_grow_inside_the_short_string_loop),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
