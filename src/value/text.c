@@ -161,17 +161,22 @@ static bool utf8_valid(const char *s, size_t n, bool allow_nul) {
 
 bool bgi_utf8_valid(const char *s, size_t n) { return utf8_valid(s, n, false); }
 
-/* A string longer than the two blocks cstring() looks at, or any without SSE2. */
-static bool __attribute__((noinline)) cstring_long(const char *s, size_t *len) {
-  *len = strlen(s);
-  return bgi_utf8_valid_string(s, *len);
+/* What cstring() returns for a string that is not valid UTF-8 (no string is that long). */
+#define CSTRING_BAD SIZE_MAX
+
+/* A string longer than the two blocks cstring() looks at, or any without SSE2: its length, or
+ * CSTRING_BAD. */
+static size_t __attribute__((noinline)) cstring_long(const char *s) {
+  size_t len = strlen(s);
+  return bgi_utf8_valid_string(s, len) ? len : CSTRING_BAD;
 }
 
-/* SSE2: the aligned 16-byte block holding s[0] and, when it has no NUL from s on, the next
- * one, their NULs and bytes with the high bit set found together: an ASCII string that ends
- * there is done in ~15 instructions, a non-ASCII one gets the DFA from its first to its last
- * such byte. */
-static inline bool cstring(const char *s, size_t *len) {
+/* The length of a valid C string, or CSTRING_BAD (a return value, not a pointer, so that the
+ * length stays in a register). SSE2: the aligned 16-byte block holding s[0] and, when it has
+ * no NUL from s on, the next one, their NULs and bytes with the high bit set found together: an
+ * ASCII string that ends there is done in ~15 instructions, a non-ASCII one gets the DFA from
+ * its first to its last such byte. */
+static inline size_t cstring(const char *s) {
 #ifdef BGI_CSTRING_SSE2
   const __m128i zeros = _mm_setzero_si128();
   unsigned skew = (unsigned)((uintptr_t)s & 15);
@@ -184,24 +189,27 @@ static inline bool cstring(const char *s, size_t *len) {
     zero = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, zeros)) << (16 - skew);
     high |= (unsigned)_mm_movemask_epi8(v) << (16 - skew);
     if (!zero)
-      return cstring_long(s, len);
+      return cstring_long(s);
   }
-  unsigned at = (unsigned)__builtin_ctz(zero); /* at most 31 */
-  *len = at;
-  high &= (1u << at) - 1;
-  return !high || valid_high(s, high);
+  /* the high bits before the first NUL: zero - 1 keeps zero's bits above its lowest and sets
+   * those below it, and no NUL has its high bit set */
+  high &= zero - 1;
+  return !high || valid_high(s, high) ? (unsigned)__builtin_ctz(zero) : CSTRING_BAD;
 #else
-  return cstring_long(s, len);
+  return cstring_long(s);
 #endif
 }
 
-size_t bgi_utf8_cstrings(const char *const *strings, size_t count, size_t *lengths, size_t *total,
-                         size_t *longest) {
-  size_t len, sum = 0, max = 0;
+/* bgi_utf8_cstrings, with `keep` (lengths not NULL) a constant in each copy: the loop tests
+ * neither it nor a pointer to the length. */
+static inline size_t cstrings(const char *const *strings, size_t count, size_t *lengths, bool keep,
+                              size_t *total, size_t *longest) {
+  size_t sum = 0, max = 0;
   for (size_t i = 0; i < count; i++) {
-    if (!strings[i] || !cstring(strings[i], &len))
+    size_t len;
+    if (!strings[i] || (len = cstring(strings[i])) == CSTRING_BAD)
       return i;
-    if (lengths)
+    if (keep)
       lengths[i] = len;
     sum += len;
     max = len > max ? len : max;
@@ -211,6 +219,12 @@ size_t bgi_utf8_cstrings(const char *const *strings, size_t count, size_t *lengt
   if (longest)
     *longest = max;
   return count;
+}
+
+size_t bgi_utf8_cstrings(const char *const *strings, size_t count, size_t *lengths, size_t *total,
+                         size_t *longest) {
+  return lengths ? cstrings(strings, count, lengths, true, total, longest)
+                 : cstrings(strings, count, NULL, false, total, longest);
 }
 
 /* utf8_valid with NUL bytes allowed and counted: a NUL is ASCII, so no sequence spans one, and

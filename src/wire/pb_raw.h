@@ -73,7 +73,8 @@ static inline bool bgi_pb_read_varint(const uint8_t **p, const uint8_t *end, uin
 /* The bytes bgi_pb_put_varint() writes for `value`: 1 + (bits - 1) / 7, without a loop (the
  * encoders size every element of a column with it). */
 static inline size_t bgi_pb_varint_size(uint64_t value) {
-  return (size_t)(((63 - __builtin_clzll(value | 1)) * 9 + 73) / 64);
+  /* 63 ^ clz is the top bit's index (clz is 0..63): one bsr, where 63 - clz took three more */
+  return ((size_t)(63 ^ __builtin_clzll(value | 1)) * 9 + 73) >> 6;
 }
 
 /* An int32 goes out as the varint of its sign-extended 64-bit value (10 bytes if negative). */

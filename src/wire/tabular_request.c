@@ -31,6 +31,18 @@ static const size_t *string_lengths(const bg_ndarray *s, bgi_arena *arena) {
   return lengths;
 }
 
+/* The bytes of the varints of n int64s, two elements a turn. */
+static size_t varint64_total(const int64_t *v, size_t n) {
+  size_t a = 0, b = 0, i = 0;
+  for (; n - i >= 2; i += 2) {
+    a += bgi_pb_varint_size((uint64_t)v[i]);
+    b += bgi_pb_varint_size((uint64_t)v[i + 1]);
+  }
+  if (i < n)
+    a += bgi_pb_varint_size((uint64_t)v[i]);
+  return a + b;
+}
+
 /* Payload bytes of the packed field (strings: every string field, keys included). */
 static size_t payload_size(const bg_ndarray *s, const size_t *lengths) {
   size_t n = 0;
@@ -44,12 +56,7 @@ static size_t payload_size(const bg_ndarray *s, const size_t *lengths) {
       n += v[i] < 0 ? 10 : bgi_pb_varint_size((uint64_t)v[i]);
     return n;
   }
-  case BG_DTYPE_INT64: {
-    const int64_t *v = s->data;
-    for (size_t i = 0; i < s->count; i++)
-      n += bgi_pb_varint_size((uint64_t)v[i]);
-    return n;
-  }
+  case BG_DTYPE_INT64: return varint64_total(s->data, s->count);
   case BG_DTYPE_STRING:                                           /* key, length, bytes */
     if (lengths == s->string_lengths && s->string_longest < 0x80) /* one-byte lengths */
       return 2 * s->count + s->string_lengths_total;
@@ -131,6 +138,16 @@ static uint8_t *write_series(const bg_ndarray *s, size_t payload, const size_t *
     return p;
   if (s->dtype == BG_DTYPE_STRING) {
     const char *const *v = s->data;
+    if (lengths == s->string_lengths && s->string_longest < 0x80) { /* one-byte lengths */
+      for (size_t i = 0; i < s->count; i++) {
+        size_t len = lengths[i];
+        p[0] = BGI_PB_TAG(BGI_PB_SERIES_STRING_VALUES, BGI_PB_LEN);
+        p[1] = (uint8_t)len;
+        copy_short(p + 2, v[i], len);
+        p += 2 + len;
+      }
+      return p;
+    }
     for (size_t i = 0; i < s->count; i++) {
       size_t len = lengths[i];
       *p++ = BGI_PB_TAG(BGI_PB_SERIES_STRING_VALUES, BGI_PB_LEN);

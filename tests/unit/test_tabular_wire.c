@@ -935,10 +935,36 @@ static char *guarded_page(size_t *page) {
 
 static void noop_unref(void *p) { (void)p; }
 
+/* The Series message of `strings` written so that it ends where `page` (readable, the next one
+ * not) ends, with no room past it: a write past the message's end faults here. The bytes are
+ * sent()'s. */
+static void assert_written_at_page_end(const char *const *elements, size_t count, char *page,
+                                       size_t page_size) {
+  bg_error err;
+  bg_value *s = bg_series_borrow(BG_DTYPE_STRING, elements, count, &err);
+  if (!s)
+    fail_msg("borrow refused: %s", err.message);
+  bytes want = sent(s, BGI_MEMBER_SERIES);
+  bgi_arena arena;
+  bgi_arena_init(&arena);
+  bgi_codec_ctx ctx = {.arena = &arena};
+  bgi_content content;
+  assert_int_equal(bgi_descriptor_encode(&bgi_series_descriptor, NULL, s, &ctx, &content, &err),
+                   BG_OK);
+  assert_int_equal(content.as.frame.size, want.len);
+  uint8_t *dst = (uint8_t *)page + page_size - want.len;
+  assert_ptr_equal(bgi_frame_write(&content.as.frame, dst), dst + want.len);
+  assert_memory_equal(dst, want.data, want.len);
+  bgi_arena_fini(&arena);
+  bg_value_free(s);
+}
+
 /* Strings of 0..48 bytes whose NUL is a page's last byte, or which start a page, each with a
- * non-ASCII character or none: the borrow check's aligned block reads stay within the page
- * (a read past it or before it faults here). And a reply whose one slice ends at a page's end,
- * its last string of 0..48 bytes: the reader's 16-byte moves stay within the slice. */
+ * non-ASCII character or none: the borrow check's aligned block reads and the encoder's
+ * word moves stay within the page (a read past it or before it faults here), and so do the
+ * encoder's writes when the message ends at a page's end, after strings of 0..20 bytes. And a reply
+ * whose one slice ends at a page's end, its last string of 0..48 bytes: the reader's 16-byte moves
+ * stay within the slice. */
 static void test_strings_next_to_unreadable_pages(void **state) {
   (void)state;
   size_t page;
@@ -958,6 +984,36 @@ static void test_strings_next_to_unreadable_pages(void **state) {
         memcpy(at_start, "\u00e9", 2);
       const char *one[1] = {at_start};
       assert_strings_round_trip(one, 1);
+    }
+  }
+  static const char *const lengths_0_to_20[] = {"",
+                                                "a",
+                                                "ab",
+                                                "abc",
+                                                "abcd",
+                                                "abcde",
+                                                "abcdef",
+                                                "abcdefg",
+                                                "abcdefgh",
+                                                "abcdefghi",
+                                                "abcdefghij",
+                                                "abcdefghijk",
+                                                "abcdefghijkl",
+                                                "abcdefghijklm",
+                                                "abcdefghijklmn",
+                                                "abcdefghijklmno",
+                                                "abcdefghijklmnop",
+                                                "abcdefghijklmnopq",
+                                                "abcdefghijklmnopqr",
+                                                "abcdefghijklmnopqrs",
+                                                "abcdefghijklmnopqrst"};
+  for (size_t last = 0; last <= 20; last++) { /* the last string: 0..20 bytes */
+    for (size_t before = 0; before <= 3; before++) {
+      const char *each[4];
+      for (size_t i = 0; i < before; i++)
+        each[i] = lengths_0_to_20[(last + 7 * i + 3) % 21];
+      each[before] = lengths_0_to_20[last];
+      assert_written_at_page_end(each, before + 1, mid, page); /* the next page faults */
     }
   }
   for (size_t len = 0; len <= 48; len++) {
@@ -1010,6 +1066,60 @@ static void test_reply_strings_cut_everywhere(void **state) {
   }
 }
 
+/* A reply's str column keeps its strings' starts in an array that doubles from 8, and the
+ * 16-byte string loop takes only as many strings as that array has room for before it grows:
+ * a first string of 0..200 bytes, then up to 300 short ones (the array grows inside the loop,
+ * again and again), with a NUL or a bad byte in a late one, each read as protobuf-c reads it. */
+static void test_reply_string_starts_grow_inside_the_short_string_loop(void **state) {
+  (void)state;
+  static const size_t first_lengths[] = {0, 1, 16, 17, 100, 127, 200};
+  static const size_t counts[] = {1, 7, 8, 9, 40, 300};
+  for (size_t f = 0; f < sizeof first_lengths / sizeof first_lengths[0]; f++) {
+    for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+      for (int bad = 0; bad <= 2; bad++) { /* none, a NUL, a byte never in UTF-8 */
+        char first[200], text[8];
+        memset(first, 'f', first_lengths[f]);
+        bytes s = {.len = 0};
+        put_field(&s, BGI_PB_SERIES_STRING_VALUES, first, first_lengths[f]);
+        size_t count = counts[c];
+        for (size_t i = 0; i < count; i++) {
+          size_t len = i % 5; /* 0..4 bytes, 2..6 on the wire */
+          memset(text, 'a' + (int)(i % 26), len);
+          if (len >= 2 && i % 7 == 3)
+            memcpy(text + len - 2, "\u00e9", 2);
+          if (bad && len >= 1 && i == count - count / 3 - 1) /* late, after any growth */
+            text[len - 1] = bad == 1 ? '\0' : (char)0xff;
+          put_field(&s, BGI_PB_SERIES_STRING_VALUES, text, len);
+        }
+        bytes reply = response(BGI_MEMBER_SERIES, &s);
+        bool planted = false;
+        for (size_t i = 0; bad && i < count; i++)
+          planted |= i % 5 >= 1 && i == count - count / 3 - 1;
+        /* one slice, and slices of 7 bytes (every cut of the longer replies took minutes
+         * under ASan; test_reply_strings_cut_everywhere cuts short ones everywhere) */
+        for (size_t cut = 0; cut <= 7; cut += 7) {
+          grpc_byte_buffer *bb = in_slices(&reply, cut);
+          bg_status direct;
+          const char *why = tabular_disagreement(bb, BGI_MEMBER_SERIES, BG_DTYPE_DOUBLE, &direct);
+          grpc_byte_buffer_destroy(bb);
+          if (why)
+            fail_msg("first %zu, %zu more, cut %zu: %s", first_lengths[f], count, cut, why);
+          assert_int_equal(direct, planted ? BG_ERR_PROTOCOL : BG_OK);
+        }
+        if (planted)
+          continue;
+        bg_value *back = decode(&reply, BGI_MEMBER_SERIES, BG_DTYPE_DOUBLE);
+        assert_int_equal(bg_series_count(back), count + 1);
+        const char *const *got = bg_series_data(back);
+        assert_int_equal(strlen(got[0]), first_lengths[f]);
+        for (size_t i = 0; i < count; i++)
+          assert_int_equal(strlen(got[i + 1]), i % 5);
+        bg_value_free(back);
+      }
+    }
+  }
+}
+
 static int setup(void **state) {
   (void)state;
   grpc_init();
@@ -1039,6 +1149,7 @@ int main(void) {
       cmocka_unit_test(test_varints_of_every_length),
       cmocka_unit_test(test_strings_next_to_unreadable_pages),
       cmocka_unit_test(test_reply_strings_cut_everywhere),
+      cmocka_unit_test(test_reply_string_starts_grow_inside_the_short_string_loop),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
