@@ -323,6 +323,15 @@ static void assert_decoded_at(bg_status st, const bgi_content *c, bgi_member mem
   _assert_int_equal((uintptr_t)decoded_message(c), (uintptr_t)message, file, line);
 }
 
+/* The members a Response and a Part both hold as a message field, each as X(content case,
+ * field, the test's message of that type, member): the two tests below decode them all. */
+#define MEMBERS_OF_BOTH(X)                                                                         \
+  X(NDARRAY, ndarray, &nd, BGI_MEMBER_NDARRAY);                                                    \
+  X(DATAFRAME, dataframe, &df, BGI_MEMBER_DATAFRAME);                                              \
+  X(SERIES, series, &se, BGI_MEMBER_SERIES);                                                       \
+  X(TEXT, text, &tx, BGI_MEMBER_TEXT);                                                             \
+  X(JSON, json, &js, BGI_MEMBER_JSON)
+
 /* Every member of a Response is found, pointing into the message (nothing copied). */
 static void test_from_response_every_member(void **state) {
   (void)state;
@@ -341,11 +350,7 @@ static void test_from_response_every_member(void **state) {
   (r.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_##CASE, r.field = (message),              \
    assert_decoded(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1, &c, &err), &c, (member),     \
                   (message)))
-  DECODES(NDARRAY, ndarray, &nd, BGI_MEMBER_NDARRAY);
-  DECODES(DATAFRAME, dataframe, &df, BGI_MEMBER_DATAFRAME);
-  DECODES(SERIES, series, &se, BGI_MEMBER_SERIES);
-  DECODES(TEXT, text, &tx, BGI_MEMBER_TEXT);
-  DECODES(JSON, json, &js, BGI_MEMBER_JSON);
+  MEMBERS_OF_BOTH(DECODES);
   DECODES(MULTIPART, multipart, &mp, BGI_MEMBER_MULTIPART);
 #undef DECODES
   r.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_SERIALIZED_BYTES;
@@ -444,11 +449,7 @@ static void test_from_part(void **state) {
 #define DECODES(CASE, field, message, member)                                                      \
   (p.representation_case = BENTOML__GRPC__V1__PART__REPRESENTATION_##CASE, p.field = (message),    \
    assert_decoded(bgi_content_from_part(&p, BGI_PROTOCOL_V1, &c, &err), &c, (member), (message)))
-  DECODES(NDARRAY, ndarray, &nd, BGI_MEMBER_NDARRAY);
-  DECODES(DATAFRAME, dataframe, &df, BGI_MEMBER_DATAFRAME);
-  DECODES(SERIES, series, &se, BGI_MEMBER_SERIES);
-  DECODES(TEXT, text, &tx, BGI_MEMBER_TEXT);
-  DECODES(JSON, json, &js, BGI_MEMBER_JSON);
+  MEMBERS_OF_BOTH(DECODES);
 #undef DECODES
   p.representation_case = BENTOML__GRPC__V1__PART__REPRESENTATION_SERIALIZED_BYTES;
   p.serialized_bytes = (ProtobufCBinaryData){1, (uint8_t *)"b"};
