@@ -87,6 +87,30 @@ static Bentoml__Grpc__V1__DataFrame *frame_tree(Bentoml__Grpc__V1__DataFrame *df
   return df;
 }
 
+/* Encodes `c` into *r, which must then have `content_case`; a failure names the member and the
+ * caller's line. */
+#define assert_encodes(c, arena, r, content_case)                                                  \
+  assert_encodes_at((c), (arena), (r), (content_case), __LINE__)
+static void assert_encodes_at(const bgi_content *c, bgi_arena *arena, bgi_pb_request *r,
+                              int content_case, int line) {
+  bg_error err;
+  bg_status st = bgi_content_to_request(c, BGI_PROTOCOL_V1, arena, r, &err);
+  if (st != BG_OK || (int)r->content_case != content_case)
+    print_error("encoding member %s: %s\n", bgi_member_name(c->member),
+                st != BG_OK ? err.message : "another content case");
+  _assert_int_equal(st, BG_OK, __FILE__, line);
+  _assert_int_equal(r->content_case, content_case, __FILE__, line);
+}
+
+/* The request a test expects: `api_name`, `content_case` (its member is the caller's to set). */
+static bgi_pb_request request_of(const char *api_name,
+                                 Bentoml__Grpc__V1__Request__ContentCase content_case) {
+  bgi_pb_request r = BENTOML__GRPC__V1__REQUEST__INIT;
+  r.api_name = (char *)api_name;
+  r.content_case = content_case;
+  return r;
+}
+
 /* Every member lands in the Request's field of that member, with its content case. */
 static void test_to_request_every_member(void **state) {
   (void)state;
@@ -102,60 +126,47 @@ static void test_to_request_every_member(void **state) {
   bgi_pb_request r = BENTOML__GRPC__V1__REQUEST__INIT;
 
   bgi_content c = {.member = BGI_MEMBER_SERIALIZED_BYTES, .as.raw = {3, (uint8_t *)"abc"}};
-  assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
-  assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT_SERIALIZED_BYTES);
+  assert_encodes(&c, &arena, &r, BENTOML__GRPC__V1__REQUEST__CONTENT_SERIALIZED_BYTES);
   assert_int_equal(r.serialized_bytes.len, 3);
   assert_ptr_equal(r.serialized_bytes.data, c.as.raw.data);
 
   c = (bgi_content){.member = BGI_MEMBER_NDARRAY, .as.ndarray = &nd};
-  assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
-  assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT_NDARRAY);
+  assert_encodes(&c, &arena, &r, BENTOML__GRPC__V1__REQUEST__CONTENT_NDARRAY);
   assert_ptr_equal(r.ndarray, &nd);
 
   /* DataFrame and Series: the hand-written message as an unknown field of the member's number,
    * packing to the bytes of the member set to the same message */
   r.api_name = "echo_df";
   c = frame_content(&arena, BGI_MEMBER_DATAFRAME);
-  assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
-  assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT__NOT_SET);
-  bgi_pb_request want_df = BENTOML__GRPC__V1__REQUEST__INIT;
-  want_df.api_name = "echo_df";
-  want_df.content_case = BENTOML__GRPC__V1__REQUEST__CONTENT_DATAFRAME;
+  assert_encodes(&c, &arena, &r, BENTOML__GRPC__V1__REQUEST__CONTENT__NOT_SET);
+  bgi_pb_request want_df = request_of("echo_df", BENTOML__GRPC__V1__REQUEST__CONTENT_DATAFRAME);
   want_df.dataframe = frame_tree(&df, &se);
   assert_same_packing(&r.base, &want_df.base);
   c = frame_content(&arena, BGI_MEMBER_SERIES);
-  assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
-  assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT__NOT_SET);
-  bgi_pb_request want_se = BENTOML__GRPC__V1__REQUEST__INIT;
-  want_se.api_name = "echo_df";
-  want_se.content_case = BENTOML__GRPC__V1__REQUEST__CONTENT_SERIES;
+  assert_encodes(&c, &arena, &r, BENTOML__GRPC__V1__REQUEST__CONTENT__NOT_SET);
+  bgi_pb_request want_se = request_of("echo_df", BENTOML__GRPC__V1__REQUEST__CONTENT_SERIES);
   want_se.series = &se;
   assert_same_packing(&r.base, &want_se.base);
   r.api_name = (char *)protobuf_c_empty_string;
 
   c = (bgi_content){.member = BGI_MEMBER_TEXT, .as.text = &tx};
-  assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
-  assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT_TEXT);
+  assert_encodes(&c, &arena, &r, BENTOML__GRPC__V1__REQUEST__CONTENT_TEXT);
   assert_ptr_equal(r.text, &tx);
 
   r.api_name = "echo_json";
-  assert_int_equal(bgi_content_to_request(&json_content, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
+  assert_encodes(&json_content, &arena, &r, BENTOML__GRPC__V1__REQUEST__CONTENT__NOT_SET);
   js.kind_case = GOOGLE__PROTOBUF__VALUE__KIND_NULL_VALUE;
-  bgi_pb_request want = BENTOML__GRPC__V1__REQUEST__INIT;
-  want.api_name = "echo_json";
-  want.content_case = BENTOML__GRPC__V1__REQUEST__CONTENT_JSON;
+  bgi_pb_request want = request_of("echo_json", BENTOML__GRPC__V1__REQUEST__CONTENT_JSON);
   want.json = &js;
   assert_same_packing(&r.base, &want.base);
   r.api_name = (char *)protobuf_c_empty_string;
 
   c = (bgi_content){.member = BGI_MEMBER_MULTIPART, .as.multipart = &mp};
-  assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
-  assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT_MULTIPART);
+  assert_encodes(&c, &arena, &r, BENTOML__GRPC__V1__REQUEST__CONTENT_MULTIPART);
   assert_ptr_equal(r.multipart, &mp);
 
   c = (bgi_content){.member = BGI_MEMBER_FILE, .as.file = {.data = {2, (uint8_t *)"hi"}}};
-  assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
-  assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT_FILE);
+  assert_encodes(&c, &arena, &r, BENTOML__GRPC__V1__REQUEST__CONTENT_FILE);
   assert_int_equal(r.file->content.len, 2);
   assert_int_equal(r.file->_kind_case, BENTOML__GRPC__V1__FILE___KIND__NOT_SET); /* no kind */
 
