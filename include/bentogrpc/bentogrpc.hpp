@@ -166,6 +166,17 @@ inline void check(bg_status st, const bg_error &err) {
   if (st != BG_OK)
     raise(err);
 }
+/* What Options and CallOptions do with a setting's refusal: throw it, or without exceptions
+ * keep the first one (their error()). */
+inline void refused(std::optional<Error> &first, const bg_error &err) {
+#if BENTOGRPC_EXCEPTIONS
+  (void)first;
+  throw Error(err);
+#else
+  if (!first)
+    first.emplace(err);
+#endif
+}
 } // namespace detail
 
 /** The outcome of a non-throwing (`std::nothrow`) operation: a T or an Error.
@@ -889,18 +900,14 @@ public:
    *              the Value lives).
    *  @return the value. */
   template <class T> static Value ndarray_borrow(const std::vector<T> &data) {
-    const int64_t n[1] = {static_cast<int64_t>(data.size())};
-    return ndarray_borrow(data, Shape(n, 1));
+    return ndarray_borrow(data, line(data.size()));
   }
   /** An ndarray of a given shape over a vector's elements, without copying (borrowed).
    *  @param data  the elements (BORROWED, as above).
    *  @param shape the dimensions (copied); their product must be data.size().
    *  @return the value. */
   template <class T> static Value ndarray_borrow(const std::vector<T> &data, Shape shape) {
-    static_assert(!std::is_same_v<T, bool>, "std::vector<bool> stores bits, not bool elements: "
-                                            "use a bool array or std::unique_ptr<bool[]>");
-    static_assert(detail::is_element_v<T>, "ndarray_borrow: no dtype for this element type");
-    return make(bg_ndarray_borrow, detail::c_dtype<T>(), shape, data.data(), data.size());
+    return of_vector(bg_ndarray_borrow, data, shape);
   }
   /** Refused: a temporary vector would be gone before the call. Use ndarray_copy(). */
   template <class T> static Value ndarray_borrow(std::vector<T> &&, Shape = {}) = delete;
@@ -909,8 +916,7 @@ public:
    *  @return the value. */
   template <class T, size_t N, class = std::enable_if_t<detail::is_element_v<T>>>
   static Value ndarray_borrow(const T (&data)[N]) {
-    const int64_t n[1] = {static_cast<int64_t>(N)};
-    return make(bg_ndarray_borrow, detail::c_dtype<T>(), Shape(n, 1), data, N);
+    return make(bg_ndarray_borrow, detail::c_dtype<T>(), line(N), data, N);
   }
   /** A 2-d ndarray over a C array `T[R][C]`, without copying (borrowed).
    *  @param data the array (BORROWED).
@@ -934,8 +940,7 @@ public:
    *  @return the value. */
   template <class T, size_t E, class = std::enable_if_t<detail::is_element_v<T>>>
   static Value ndarray_borrow(std::span<T, E> data) {
-    const int64_t n[1] = {static_cast<int64_t>(data.size())};
-    return ndarray_borrow(data, Shape(n, 1));
+    return ndarray_borrow(data, line(data.size()));
   }
 #endif
   /** An ndarray holding a copy of the elements (bg_ndarray_copy()).
@@ -950,25 +955,20 @@ public:
    *  @param data the elements (copied).
    *  @return the value. */
   template <class T> static Value ndarray_copy(const std::vector<T> &data) {
-    const int64_t n[1] = {static_cast<int64_t>(data.size())};
-    return ndarray_copy(data, Shape(n, 1));
+    return ndarray_copy(data, line(data.size()));
   }
   /** An ndarray of a given shape holding a copy of a vector's elements.
    *  @param data  the elements (copied).
    *  @param shape the dimensions; their product must be data.size().
    *  @return the value. */
   template <class T> static Value ndarray_copy(const std::vector<T> &data, Shape shape) {
-    static_assert(!std::is_same_v<T, bool>, "std::vector<bool> stores bits, not bool elements: "
-                                            "use a bool array or std::unique_ptr<bool[]>");
-    static_assert(detail::is_element_v<T>, "ndarray_copy: no dtype for this element type");
-    return make(bg_ndarray_copy, detail::c_dtype<T>(), shape, data.data(), data.size());
+    return of_vector(bg_ndarray_copy, data, shape);
   }
   /** A 1-d string ndarray holding a copy of the strings.
    *  @param data the strings (copied; each valid UTF-8 without NUL bytes).
    *  @return the value. */
   static Value ndarray_copy(const std::vector<std::string> &data) {
-    const int64_t n[1] = {static_cast<int64_t>(data.size())};
-    return ndarray_copy(data, Shape(n, 1));
+    return ndarray_copy(data, line(data.size()));
   }
   /** A string ndarray of a given shape holding a copy of the strings.
    *  @param data  the strings (copied; each valid UTF-8 without NUL bytes).
@@ -991,9 +991,7 @@ public:
    *  @return the value. */
   template <class T, class = std::enable_if_t<detail::is_element_v<T>>>
   static Value series_borrow(const T *data, size_t count) {
-    bg_error err;
-    bg_value *v = bg_series_borrow(detail::c_dtype<T>(), data, count, &err);
-    return v ? Value(v) : (detail::raise(err), Value());
+    return build(bg_series_borrow, detail::c_dtype<T>(), data, count);
   }
   /** A series over a vector's elements, without copying (borrowed as ndarray_borrow()).
    *  @param data the elements (BORROWED).
@@ -1010,9 +1008,7 @@ public:
    *  @return the value. */
   template <class T, class = std::enable_if_t<detail::is_element_v<T>>>
   static Value series_copy(const T *data, size_t count) {
-    bg_error err;
-    bg_value *v = bg_series_copy(detail::c_dtype<T>(), data, count, &err);
-    return v ? Value(v) : (detail::raise(err), Value());
+    return build(bg_series_copy, detail::c_dtype<T>(), data, count);
   }
   /** A series holding a copy of a vector's elements.
    *  @param data the elements (copied).
@@ -1024,11 +1020,7 @@ public:
   /** An empty dataframe (bg_dataframe_new()); add columns with dataframe_add_column(), e.g.
    *  `Value::dataframe_new().dataframe_add_column("a", Value::series_copy(a))`.
    *  @return the value. */
-  static Value dataframe_new() {
-    bg_error err;
-    bg_value *v = bg_dataframe_new(&err);
-    return v ? Value(v) : (detail::raise(err), Value());
-  }
+  static Value dataframe_new() { return build(bg_dataframe_new); }
   /** Appends a column to a dataframe being built (bg_dataframe_add_column()).
    *  @param name   the column name (copied).
    *  @param series a series (moved in: taken even when this fails).
@@ -1052,9 +1044,7 @@ public:
    *  @param text UTF-8 JSON (copied).
    *  @return the value. */
   static Value json_parse(std::string_view text) {
-    bg_error err;
-    bg_value *v = bg_json_parse(text.data(), text.size(), &err);
-    return v ? Value(v) : (detail::raise(err), Value());
+    return build(bg_json_parse, text.data(), text.size());
   }
 #if BENTOGRPC_HAS_NLOHMANN_JSON
   /** A JSON value from nlohmann::json (only when nlohmann/json.hpp was included first).
@@ -1066,63 +1056,45 @@ public:
    *  @param utf8 the text (copied; valid UTF-8 without NUL bytes).
    *  @return the value. */
   static Value text_new(std::string_view utf8) {
-    bg_error err;
-    bg_value *v = bg_text_new(utf8.data(), utf8.size(), &err);
-    return v ? Value(v) : (detail::raise(err), Value());
+    return build(bg_text_new, utf8.data(), utf8.size());
   }
   /** A file over the caller's bytes, without copying (bg_file_borrow()).
    *  @param data the bytes (BORROWED until this Value is destroyed).
    *  @param mime MIME type such as "image/png"; empty for none.
    *  @return the value. */
   static Value file_borrow(std::string_view data, const std::string &mime = {}) {
-    bg_error err;
-    bg_value *v =
-        bg_file_borrow(data.data(), data.size(), mime.empty() ? nullptr : mime.c_str(), &err);
-    return v ? Value(v) : (detail::raise(err), Value());
+    return build(bg_file_borrow, data.data(), data.size(), mime.empty() ? nullptr : mime.c_str());
   }
   /** A file holding a copy of the bytes (bg_file_copy()).
    *  @param data the bytes (copied).
    *  @param mime MIME type; empty for none.
    *  @return the value. */
   static Value file_copy(std::string_view data, const std::string &mime = {}) {
-    bg_error err;
-    bg_value *v =
-        bg_file_copy(data.data(), data.size(), mime.empty() ? nullptr : mime.c_str(), &err);
-    return v ? Value(v) : (detail::raise(err), Value());
+    return build(bg_file_copy, data.data(), data.size(), mime.empty() ? nullptr : mime.c_str());
   }
   /** A file read from disk (bg_file_from_path()).
    *  @param path the file.
    *  @param mime MIME type; empty for none.
    *  @return the value. */
   static Value file_from_path(const std::string &path, const std::string &mime = {}) {
-    bg_error err;
-    bg_value *v = bg_file_from_path(path.c_str(), mime.empty() ? nullptr : mime.c_str(), &err);
-    return v ? Value(v) : (detail::raise(err), Value());
+    return build(bg_file_from_path, path.c_str(), mime.empty() ? nullptr : mime.c_str());
   }
   /** Raw serialized_bytes over the caller's bytes, without copying (bg_bytes_borrow()).
    *  @param data the bytes (BORROWED until this Value is destroyed).
    *  @return the value. */
   static Value bytes_borrow(std::string_view data) {
-    bg_error err;
-    bg_value *v = bg_bytes_borrow(data.data(), data.size(), &err);
-    return v ? Value(v) : (detail::raise(err), Value());
+    return build(bg_bytes_borrow, data.data(), data.size());
   }
   /** Raw serialized_bytes holding a copy (bg_bytes_copy()).
    *  @param data the bytes (copied).
    *  @return the value. */
   static Value bytes_copy(std::string_view data) {
-    bg_error err;
-    bg_value *v = bg_bytes_copy(data.data(), data.size(), &err);
-    return v ? Value(v) : (detail::raise(err), Value());
+    return build(bg_bytes_copy, data.data(), data.size());
   }
   /** An empty multipart (bg_multipart_new()); add parts with multipart_add(), e.g.
    *  `Value::multipart_new().multipart_add("a", Value::text_new("x"))`.
    *  @return the value. */
-  static Value multipart_new() {
-    bg_error err;
-    bg_value *v = bg_multipart_new(&err);
-    return v ? Value(v) : (detail::raise(err), Value());
-  }
+  static Value multipart_new() { return build(bg_multipart_new); }
   /** Adds a named part to a multipart being built (bg_multipart_add()).
    *  @param name the part's name (copied).
    *  @param part the part (moved in: taken even when this fails).
@@ -1142,14 +1114,27 @@ public:
 
 private:
   static bg_value *mut(const bg_value *v) noexcept { return const_cast<bg_value *>(v); }
+  /* The value a C constructor `f` makes of `args`, owned; its failure raised. */
+  template <class F, class... A> static Value build(F f, A... args) {
+    bg_error err;
+    bg_value *v = f(args..., &err);
+    return v ? Value(v) : (detail::raise(err), Value());
+  }
+  /* An ndarray made by bg_ndarray_borrow or bg_ndarray_copy (`f`): the one body of each
+   * family's overloads. */
   template <class F>
   static Value make(F f, bg_dtype dtype, Shape shape, const void *data, size_t count) {
-    bg_error err;
-    bg_value *v = f(dtype, shape.data(), shape.ndim(), data, count, &err);
-    if (!v)
-      detail::raise(err);
-    return Value(v);
+    return build(f, dtype, shape.data(), shape.ndim(), data, count);
   }
+  template <class F, class T> static Value of_vector(F f, const std::vector<T> &data, Shape shape) {
+    static_assert(!std::is_same_v<T, bool>, "std::vector<bool> stores bits, not bool elements: "
+                                            "use a bool array or std::unique_ptr<bool[]>");
+    static_assert(detail::is_element_v<T>,
+                  "ndarray_borrow/ndarray_copy: no dtype for this element type");
+    return make(f, detail::c_dtype<T>(), shape, data.data(), data.size());
+  }
+  /* The shape of n elements in a row (1-d; Shape owns its dimensions). */
+  static Shape line(size_t n) noexcept { return Shape{static_cast<int64_t>(n)}; }
 };
 
 /* ======================================================================== call plumbing */
@@ -1612,14 +1597,8 @@ public:
 private:
   template <class F, class... A> Options &set(F f, A... args) {
     bg_error err;
-    if (f(o_.get(), args..., &err) != BG_OK) {
-#if BENTOGRPC_EXCEPTIONS
-      throw Error(err);
-#else
-      if (!first_error_)
-        first_error_.emplace(err);
-#endif
-    }
+    if (f(o_.get(), args..., &err) != BG_OK)
+      detail::refused(first_error_, err);
     return *this;
   }
   std::unique_ptr<bg_options, void (*)(bg_options *)> o_;
@@ -1716,14 +1695,8 @@ private:
         detail::raise(Error(BG_ERR_NO_MEMORY, "out of memory making call options"));
     }
     bg_error err;
-    if (f(o_.get(), args..., &err) != BG_OK) {
-#if BENTOGRPC_EXCEPTIONS
-      throw Error(err);
-#else
-      if (!first_error_)
-        first_error_.emplace(err);
-#endif
-    }
+    if (f(o_.get(), args..., &err) != BG_OK)
+      detail::refused(first_error_, err);
     return *this;
   }
   struct Free {

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "engine/stream_runner.h"
+#include "engine/sync_runner.h"
 #include "error_internal.h"
 #include "transport/cancel.h"
 #include "transport/fork.h"
@@ -20,15 +21,12 @@ bg_status bgi_sync_stream_run(bgi_cq_pool *pool, const bgi_unary_call *call,
                               bgi_stream_message_fn on_message, void *ctx, bgi_unary_result *result,
                               bool *stopped, bg_error *err) {
   *stopped = false;
-  bgi_fork_enter(); /* a fork waits until the start is over (transport/fork.h) */
-  grpc_completion_queue *cq = bgi_cq_pool_take(pool);
-  if (!cq) {
-    bgi_fork_leave();
-    bgi_unary_result_init(result);
-    return BGI_FAIL_NOMEM(err);
-  }
+  grpc_completion_queue *cq; /* held with the fork gate, but while on_message runs */
+  bg_status st = bgi_sync_call_begin(pool, &cq, result, err);
+  if (st != BG_OK)
+    return st;
   void *tag = result, *status_tag = bgi_unary_status_tag(tag);
-  bg_status st = bgi_stream_start(call, cq, tag, result, err);
+  st = bgi_stream_start(call, cq, tag, result, err);
   if (st == BG_OK) {
     bgi_cancel_reg reg;
     bgi_cancel_attach(call->cancel, &reg, result->call);
@@ -72,10 +70,6 @@ bg_status bgi_sync_stream_run(bgi_cq_pool *pool, const bgi_unary_call *call,
     }
     bgi_cancel_detach(call->cancel, &reg);
   }
-  if (result->call)
-    grpc_call_unref(result->call);
-  result->call = NULL;
-  bgi_cq_pool_give(pool, cq);
-  bgi_fork_leave();
+  bgi_sync_call_end(pool, cq, result);
   return st;
 }

@@ -76,15 +76,12 @@ static bool wait_call(grpc_completion_queue *cq, void *tag, bgi_unary_result *re
 
 bg_status bgi_sync_run(bgi_cq_pool *pool, const bgi_unary_call *call, bgi_unary_result *result,
                        bg_error *err) {
-  bgi_fork_enter(); /* a fork waits until this call is over (transport/fork.h) */
-  grpc_completion_queue *cq = bgi_cq_pool_take(pool);
-  if (!cq) {
-    bgi_fork_leave();
-    bgi_unary_result_init(result);
-    return BGI_FAIL_NOMEM(err);
-  }
+  grpc_completion_queue *cq;
+  bg_status st = bgi_sync_call_begin(pool, &cq, result, err);
+  if (st != BG_OK)
+    return st;
   void *tag = result; /* any unique address identifies this batch on the queue */
-  bg_status st = bgi_unary_start(call, cq, tag, result, err);
+  st = bgi_unary_start(call, cq, tag, result, err);
   if (st == BG_OK) {
     /* The call's own deadline bounds each wait; the queue always delivers the tag. A cancel
      * token (bg_call_options_set_cancel_token) may cancel the call from another thread, a
@@ -98,11 +95,27 @@ bg_status bgi_sync_run(bgi_cq_pool *pool, const bgi_unary_call *call, bgi_unary_
       st = bgi_fail(err, BG_ERR_INTERNAL, 0, "gRPC completion queue failed");
     bgi_cancel_detach(call->cancel, &reg);
   }
+  bgi_sync_call_end(pool, cq, result);
+  return st;
+}
+
+bg_status bgi_sync_call_begin(bgi_cq_pool *pool, grpc_completion_queue **cq,
+                              bgi_unary_result *result, bg_error *err) {
+  bgi_fork_enter(); /* a fork waits until this call is over (transport/fork.h) */
+  *cq = bgi_cq_pool_take(pool);
+  if (!*cq) {
+    bgi_fork_leave();
+    bgi_unary_result_init(result);
+    return BGI_FAIL_NOMEM(err);
+  }
+  return BG_OK;
+}
+
+void bgi_sync_call_end(bgi_cq_pool *pool, grpc_completion_queue *cq, bgi_unary_result *result) {
   /* The call is done (or never started): drop it before the queue goes back to the pool. */
   if (result->call)
     grpc_call_unref(result->call);
   result->call = NULL;
   bgi_cq_pool_give(pool, cq);
   bgi_fork_leave();
-  return st;
 }

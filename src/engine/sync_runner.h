@@ -12,4 +12,12 @@
 bg_status bgi_sync_run(bgi_cq_pool *pool, const bgi_unary_call *call, bgi_unary_result *result,
                        bg_error *err);
 
+/* The frame every sync call (unary or stream) runs in. Begin enters the fork gate (a fork waits
+ * until the call is over, transport/fork.h) and takes a queue from `pool` into *cq; when out of
+ * memory it leaves the gate, initialises `result` and fails. End drops result->call (if any),
+ * gives the queue back and leaves the gate: call it once after a successful begin. */
+bg_status bgi_sync_call_begin(bgi_cq_pool *pool, grpc_completion_queue **cq,
+                              bgi_unary_result *result, bg_error *err);
+void bgi_sync_call_end(bgi_cq_pool *pool, grpc_completion_queue *cq, bgi_unary_result *result);
+
 #endif

@@ -59,6 +59,29 @@ static const bgi_children *as(const bg_value *value, bg_value_kind kind) {
   return value && value->kind == kind ? &value->as.children : NULL;
 }
 
+/* The readers dataframes and multiparts share: a value of another kind (or NULL), an index out
+ * of range or a name not there reads as nothing (0, NULL). */
+static size_t child_count(const bg_value *value, bg_value_kind kind) {
+  const bgi_children *c = as(value, kind);
+  return c ? c->count : 0;
+}
+
+static const char *child_name_at(const bg_value *value, bg_value_kind kind, size_t index) {
+  const bgi_children *c = as(value, kind);
+  return c && index < c->count ? c->names[index] : NULL;
+}
+
+static const bg_value *child_at(const bg_value *value, bg_value_kind kind, size_t index) {
+  const bgi_children *c = as(value, kind);
+  return c && index < c->count ? c->values[index] : NULL;
+}
+
+static const bg_value *child_find(const bg_value *value, bg_value_kind kind, const char *name) {
+  const bgi_children *c = as(value, kind);
+  long i = c ? find(c, name) : -1;
+  return i >= 0 ? c->values[i] : NULL;
+}
+
 /* ---- dataframe ---- */
 
 BG_API bg_value *bg_dataframe_new(bg_error *err) {
@@ -87,8 +110,7 @@ BG_API bg_status bg_dataframe_add_column(bg_value *dataframe, const char *name, 
 }
 
 BG_API size_t bg_dataframe_column_count(const bg_value *value) {
-  const bgi_children *c = as(value, BG_VALUE_DATAFRAME);
-  return c ? c->count : 0;
+  return child_count(value, BG_VALUE_DATAFRAME);
 }
 
 BG_API size_t bg_dataframe_row_count(const bg_value *value) {
@@ -97,19 +119,15 @@ BG_API size_t bg_dataframe_row_count(const bg_value *value) {
 }
 
 BG_API const char *bg_dataframe_column_name_at(const bg_value *value, size_t index) {
-  const bgi_children *c = as(value, BG_VALUE_DATAFRAME);
-  return c && index < c->count ? c->names[index] : NULL;
+  return child_name_at(value, BG_VALUE_DATAFRAME, index);
 }
 
 BG_API const bg_value *bg_dataframe_column_at(const bg_value *value, size_t index) {
-  const bgi_children *c = as(value, BG_VALUE_DATAFRAME);
-  return c && index < c->count ? c->values[index] : NULL;
+  return child_at(value, BG_VALUE_DATAFRAME, index);
 }
 
 BG_API const bg_value *bg_dataframe_column_find(const bg_value *value, const char *name) {
-  const bgi_children *c = as(value, BG_VALUE_DATAFRAME);
-  long i = c ? find(c, name) : -1;
-  return i >= 0 ? c->values[i] : NULL;
+  return child_find(value, BG_VALUE_DATAFRAME, name);
 }
 
 /* ---- multipart ---- */
@@ -136,24 +154,19 @@ BG_API bg_status bg_multipart_add(bg_value *multipart, const char *name, bg_valu
 }
 
 BG_API size_t bg_multipart_count(const bg_value *value) {
-  const bgi_children *c = as(value, BG_VALUE_MULTIPART);
-  return c ? c->count : 0;
+  return child_count(value, BG_VALUE_MULTIPART);
 }
 
 BG_API const char *bg_multipart_name_at(const bg_value *value, size_t index) {
-  const bgi_children *c = as(value, BG_VALUE_MULTIPART);
-  return c && index < c->count ? c->names[index] : NULL;
+  return child_name_at(value, BG_VALUE_MULTIPART, index);
 }
 
 BG_API const bg_value *bg_multipart_part_at(const bg_value *value, size_t index) {
-  const bgi_children *c = as(value, BG_VALUE_MULTIPART);
-  return c && index < c->count ? c->values[index] : NULL;
+  return child_at(value, BG_VALUE_MULTIPART, index);
 }
 
 BG_API const bg_value *bg_multipart_find(const bg_value *value, const char *name) {
-  const bgi_children *c = as(value, BG_VALUE_MULTIPART);
-  long i = c ? find(c, name) : -1;
-  return i >= 0 ? c->values[i] : NULL;
+  return child_find(value, BG_VALUE_MULTIPART, name);
 }
 
 /* Deprecated spellings (docs/INTERNALS.md "Public names"), kept for this minor version. */

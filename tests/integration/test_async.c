@@ -30,15 +30,9 @@
 static bgt_server server;
 
 static int setup(void **state) {
-  (void)state;
+  *state = &server; /* stopped by bgt_server_group_teardown */
   const char *args[] = {"--slow-ms", "4000", "--workers", "32", NULL};
   return bgt_server_start(&server, args);
-}
-
-static int teardown(void **state) {
-  (void)state;
-  bgt_server_stop(&server);
-  return 0;
 }
 
 /* ---- bookkeeping shared by the callbacks ---- */
@@ -1873,5 +1867,5 @@ int main(void) {
       cmocka_unit_test(test_output_buffer_reused_thread),
       cmocka_unit_test(test_output_buffer_setter),
   };
-  return cmocka_run_group_tests_name("async", tests, setup, teardown);
+  return cmocka_run_group_tests_name("async", tests, setup, bgt_server_group_teardown);
 }

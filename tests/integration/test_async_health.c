@@ -22,14 +22,8 @@
 static bgt_server server;
 
 static int setup(void **state) {
-  (void)state;
+  *state = &server; /* stopped by bgt_server_group_teardown */
   return bgt_server_start(&server, NULL);
-}
-
-static int teardown(void **state) {
-  (void)state;
-  bgt_server_stop(&server);
-  return 0;
 }
 
 typedef struct outcome {
@@ -79,6 +73,26 @@ static bg_async_client *connect_to(const char *url, unsigned flags) {
   if (!ac)
     fail_msg("bg_async_client_connect: %s", err.message);
   return ac;
+}
+
+/* Inits *o and starts bg_async_wait_until_ready reporting to it (its op in *h unless h is NULL);
+ * a refusal fails at the caller's line. */
+#define start_wait(ac, timeout_ms, interval_ms, o, h)                                              \
+  start_wait_at((ac), (timeout_ms), (interval_ms), (o), (h), __LINE__)
+static void start_wait_at(bg_async_client *ac, int64_t timeout_ms, int64_t interval_ms, outcome *o,
+                          bg_async_op **h, int line) {
+  outcome_init(o);
+  bg_error err;
+  bg_status st = bg_async_wait_until_ready(ac, timeout_ms, interval_ms, on_health, o, h, &err);
+  if (st != BG_OK)
+    print_error("bg_async_wait_until_ready: %s\n", err.message);
+  _assert_int_equal(st, BG_OK, __FILE__, line);
+}
+
+/* An async client (connect only) of a loopback port nothing listens on; its URL in url[64]. */
+static bg_async_client *connect_to_nothing(char *url) {
+  snprintf(url, 64, "127.0.0.1:%d", bgt_unused_port());
+  return connect_to(url, 0);
 }
 
 static void check(bg_async_client *ac, const char *service, bg_status want_st,
@@ -131,8 +145,7 @@ static void test_health_on_the_callback_thread(void **state) {
   outcome_free(&b);
 
   ac = connect_to(server.url, BG_ASYNC_CALLBACK_THREAD);
-  outcome_init(&a);
-  assert_int_equal(bg_async_wait_until_ready(ac, 20000, 100, on_health, &a, NULL, &err), BG_OK);
+  start_wait(ac, 20000, 100, &a, NULL);
   pthread_mutex_lock(&a.mu);
   while (a.runs == 0)
     pthread_cond_wait(&a.cond, &a.mu);
@@ -154,13 +167,12 @@ static void test_wait_on_a_starting_server(void **state) {
   check(ac, NULL, BG_OK, BG_HEALTH_NOT_SERVING, 0);
 
   outcome o;
-  outcome_init(&o);
-  bg_error err;
-  assert_int_equal(bg_async_wait_until_ready(ac, 20000, 100, on_health, &o, NULL, &err), BG_OK);
+  start_wait(ac, 20000, 100, &o, NULL);
   poll_until_done(ac, &o);
   assert_int_equal(o.status, BG_OK);
   assert_int_equal(o.health, BG_HEALTH_SERVING);
 
+  bg_error err;
   float x = 1;
   bg_value *in = bg_ndarray_borrow(BG_DTYPE_FLOAT, NULL, 0, &x, 1, NULL);
   assert_int_equal(bg_async_call(ac, "predict", in, NULL, NULL, NULL, NULL, &err),
@@ -213,9 +225,8 @@ static void test_wait_for_a_server_that_comes_up_later(void **state) {
   snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
   bg_async_client *ac = connect_to(url, 0);
   outcome o;
-  outcome_init(&o);
+  start_wait(ac, 60000, 100, &o, NULL);
   bg_error err;
-  assert_int_equal(bg_async_wait_until_ready(ac, 60000, 100, on_health, &o, NULL, &err), BG_OK);
   size_t n = 99;
   assert_int_equal(bg_async_client_poll(ac, 300, &n, &err), BG_OK);
   assert_int_equal(n, 0); /* no server yet: the wait goes on, the poller is free */
@@ -236,12 +247,9 @@ static void test_wait_for_a_server_that_comes_up_later(void **state) {
 static void test_wait_times_out(void **state) {
   (void)state;
   char url[64];
-  snprintf(url, sizeof url, "127.0.0.1:%d", bgt_unused_port());
-  bg_async_client *ac = connect_to(url, 0);
+  bg_async_client *ac = connect_to_nothing(url);
   outcome o;
-  outcome_init(&o);
-  bg_error err;
-  assert_int_equal(bg_async_wait_until_ready(ac, 700, 100, on_health, &o, NULL, &err), BG_OK);
+  start_wait(ac, 700, 100, &o, NULL);
   poll_until_done(ac, &o);
   assert_int_equal(o.status, BG_ERR_TIMEOUT);
   assert_int_equal(o.health, BG_HEALTH_UNKNOWN);
@@ -257,13 +265,11 @@ static void test_wait_times_out(void **state) {
 static void test_cancel_a_sleeping_wait(void **state) {
   (void)state;
   char url[64];
-  snprintf(url, sizeof url, "127.0.0.1:%d", bgt_unused_port());
-  bg_async_client *ac = connect_to(url, 0);
+  bg_async_client *ac = connect_to_nothing(url);
   outcome o;
-  outcome_init(&o);
   bg_async_op *h;
+  start_wait(ac, 120000, 30000, &o, &h);
   bg_error err;
-  assert_int_equal(bg_async_wait_until_ready(ac, 120000, 30000, on_health, &o, &h, &err), BG_OK);
   assert_int_equal(bg_async_client_poll(ac, 300, NULL, &err), BG_OK);
   assert_int_equal(o.runs, 0);
   assert_true(bg_async_op_cancel(h));
@@ -276,8 +282,7 @@ static void test_cancel_a_sleeping_wait(void **state) {
   bg_async_op_release(h);
 
   outcome c;
-  outcome_init(&c);
-  assert_int_equal(bg_async_wait_until_ready(ac, 120000, 30000, on_health, &c, NULL, &err), BG_OK);
+  start_wait(ac, 120000, 30000, &c, NULL);
   assert_int_equal(bg_async_client_poll(ac, 300, NULL, &err), BG_OK);
   bg_async_client_close(ac);
   assert_int_equal(c.runs, 1);
@@ -315,10 +320,9 @@ static void test_timer_armed_while_another_poller_sleeps(void **state) {
   int hung = 0;
   for (int trial = 0; trial < 20 && !hung; trial++) {
     outcome o;
-    outcome_init(&o);
-    bg_error err;
     /* the interval outlasts the wait: one check, then the timer that ends the wait */
-    assert_int_equal(bg_async_wait_until_ready(ac, 1000, 60000, on_health, &o, NULL, &err), BG_OK);
+    start_wait(ac, 1000, 60000, &o, NULL);
+    bg_error err;
     sleeper s = {.ac = ac, .st = BG_ERR_INTERNAL};
     pthread_t b;
     assert_int_equal(pthread_create(&b, NULL, poll_without_limit, &s), 0);
@@ -365,5 +369,5 @@ int main(void) {
       cmocka_unit_test(test_cancel_a_sleeping_wait),
       cmocka_unit_test(test_timer_armed_while_another_poller_sleeps),
   };
-  return cmocka_run_group_tests_name("async_health", tests, setup, teardown);
+  return cmocka_run_group_tests_name("async_health", tests, setup, bgt_server_group_teardown);
 }

@@ -35,31 +35,67 @@ static int teardown(void **state) {
   return bgt_certs_remove();
 }
 
-/* Calls predict([1,2,3,4]) and expects `want`. */
-static void predict(bg_client *c, bg_status want, bg_error *err) {
+/* Calls predict([1,2,3,4]) and expects `want`; a failure names the caller's line. */
+#define predict(c, want, err) predict_at((c), (want), (err), __LINE__)
+static void predict_at(bg_client *c, bg_status want, bg_error *err, int line) {
   float x[4] = {1, 2, 3, 4};
   int64_t shape[] = {1, 4};
   bg_value *in = bg_ndarray_borrow(BG_DTYPE_FLOAT, shape, 2, x, 4, NULL), *out = NULL;
   bg_status st = bg_client_call(c, "predict", in, &out, NULL, err);
-  if (st != want)
-    fail_msg("predict: %s, want %s: %s", bg_status_name(st), bg_status_name(want), err->message);
+  if (st != want) {
+    print_error("predict: %s, want %s: %s\n", bg_status_name(st), bg_status_name(want),
+                err->message);
+    _fail(__FILE__, line);
+  }
   if (st == BG_OK)
-    assert_true(*(const float *)bg_ndarray_data(out) == 10.0f);
+    _assert_true(*(const float *)bg_ndarray_data(out) == 10.0f, "predict's result == 10", __FILE__,
+                 line);
   bg_value_free(out);
   bg_value_free(in);
 }
 
-static bg_client *connect_ok(const char *url, const bg_options *o) {
+#define connect_ok(url, o) connect_ok_at((url), (o), __LINE__)
+static bg_client *connect_ok_at(const char *url, const bg_options *o, int line) {
   bg_error err;
   bg_client *c = bg_client_from_url(url, o, &err);
-  if (!c)
-    fail_msg("from_url(%s): %s", url, err.message);
+  if (!c) {
+    print_error("from_url(%s): %s\n", url, err.message);
+    _fail(__FILE__, line);
+  }
   return c;
+}
+
+/* A client of `url` with `o` connects and predicts: the whole round trip, closed again. */
+#define predicts_ok(url, o) predicts_ok_at((url), (o), __LINE__)
+static void predicts_ok_at(const char *url, const bg_options *o, int line) {
+  bg_error err;
+  bg_client *c = connect_ok_at(url, o, line);
+  predict_at(c, BG_OK, &err, line);
+  bg_client_close(c);
+}
+
+/* A client of `url` with `o` is refused in the TLS handshake (UNAVAILABLE), the error in *err. */
+#define handshake_refused(url, o, err) handshake_refused_at((url), (o), (err), __LINE__)
+static void handshake_refused_at(const char *url, const bg_options *o, bg_error *err, int line) {
+  bg_client *c = bg_client_from_url(url, o, err);
+  if (c) {
+    bg_client_close(c);
+    print_error("from_url(%s) connected, want a TLS handshake failure\n", url);
+    _fail(__FILE__, line);
+  }
+  _assert_int_equal(err->code, BG_ERR_UNAVAILABLE, __FILE__, line);
+  if (!strstr(err->message, "TLS handshake")) {
+    print_error("'%s' does not contain 'TLS handshake'\n", err->message);
+    _fail(__FILE__, line);
+  }
 }
 
 /* ---- TLS ---- */
 
-static void start_tls(bgt_server *s, const char *server_cert, const char *server_key, bool mutual) {
+/* Starts a TLS reference server (`mutual`: it asks for a client certificate signed by the test
+ * CA); its address as `host`:PORT in url[64]. */
+static void start_tls(bgt_server *s, const char *server_cert, const char *server_key, bool mutual,
+                      const char *host, char *url) {
   const char *args[] = {"--tls-cert",
                         server_cert,
                         "--tls-key",
@@ -68,24 +104,29 @@ static void start_tls(bgt_server *s, const char *server_cert, const char *server
                         mutual ? bgt_cert("ca.pem") : NULL,
                         NULL};
   assert_int_equal(bgt_server_start(s, args), 0);
+  snprintf(url, 64, "%s:%d", host, s->port);
+}
+
+/* Options trusting the CA certificate file `ca` (a test certificate's name). */
+static bg_options *trusting(const char *ca) {
+  bg_error err;
+  bg_options *o = bg_options_new();
+  assert_non_null(o);
+  if (bg_options_set_root_certs_file(o, bgt_cert(ca), &err) != BG_OK)
+    fail_msg("root certs %s: %s", ca, err.message);
+  return o;
 }
 
 static void test_tls_from_files_and_memory(void **state) {
   (void)state;
   bgt_server s;
-  start_tls(&s, bgt_cert("server.pem"), bgt_cert("server.key"), false);
   char url[64];
+  start_tls(&s, bgt_cert("server.pem"), bgt_cert("server.key"), false, "localhost", url);
   bg_error err;
-  bg_options *o = bg_options_new();
-  assert_int_equal(bg_options_set_root_certs_file(o, bgt_cert("ca.pem"), &err), BG_OK);
-  snprintf(url, sizeof url, "localhost:%d", s.port);
-  bg_client *c = connect_ok(url, o);
-  predict(c, BG_OK, &err);
-  bg_client_close(c);
+  bg_options *o = trusting("ca.pem");
+  predicts_ok(url, o);
   snprintf(url, sizeof url, "grpcs://127.0.0.1:%d", s.port);
-  c = connect_ok(url, o);
-  predict(c, BG_OK, &err);
-  bg_client_close(c);
+  predicts_ok(url, o);
   bg_options_free(o);
 
   size_t len;
@@ -93,9 +134,7 @@ static void test_tls_from_files_and_memory(void **state) {
   o = bg_options_new();
   assert_int_equal(bg_options_set_root_certs_pem(o, pem, len, &err), BG_OK);
   snprintf(url, sizeof url, "localhost:%d", s.port);
-  c = connect_ok(url, o);
-  predict(c, BG_OK, &err);
-  bg_client_close(c);
+  predicts_ok(url, o);
   bg_options_free(o);
   free(pem);
 
@@ -104,10 +143,8 @@ static void test_tls_from_files_and_memory(void **state) {
   snprintf(url, sizeof url, "grpcs://localhost:%d", s.port);
   o = bg_options_new();
   bg_options_set_discovery_timeout_ms(o, 120000, NULL);
-  assert_null(bg_client_from_url(url, o, &err));
+  handshake_refused(url, o, &err);
   bg_options_free(o);
-  assert_int_equal(err.code, BG_ERR_UNAVAILABLE);
-  assert_contains(err.message, "TLS handshake");
   assert_int_equal(bg_error_reason(&err), BG_REASON_TLS_HANDSHAKE);
   bgt_server_stop(&s);
 }
@@ -115,17 +152,12 @@ static void test_tls_from_files_and_memory(void **state) {
 static void test_tls_failures_are_explained(void **state) {
   (void)state;
   bgt_server s;
-  start_tls(&s, bgt_cert("server.pem"), bgt_cert("server.key"), false);
   char url[64];
-  snprintf(url, sizeof url, "localhost:%d", s.port);
+  start_tls(&s, bgt_cert("server.pem"), bgt_cert("server.key"), false, "localhost", url);
   bg_error err;
-  bg_options *o = bg_options_new();
-  /* a certificate from another CA */
-  assert_int_equal(bg_options_set_root_certs_file(o, bgt_cert("other-ca.pem"), &err), BG_OK);
-  assert_null(bg_client_from_url(url, o, &err));
-  assert_int_equal(err.code, BG_ERR_UNAVAILABLE);
+  bg_options *o = trusting("other-ca.pem"); /* a certificate from another CA */
+  handshake_refused(url, o, &err);
   assert_int_equal(err.grpc_status, 14);
-  assert_contains(err.message, "TLS handshake");
   bg_options_free(o);
   /* a plaintext client against a TLS server is told about TLS (before: "is the
    * server running...?") */
@@ -141,16 +173,11 @@ static void test_tls_failures_are_explained(void **state) {
   bgt_server_stop(&s);
 
   /* a certificate for another name; fine once the authority names it */
-  start_tls(&s, bgt_cert("wrongname.pem"), bgt_cert("wrongname.key"), false);
-  snprintf(url, sizeof url, "localhost:%d", s.port);
-  o = bg_options_new();
-  bg_options_set_root_certs_file(o, bgt_cert("ca.pem"), NULL);
-  assert_null(bg_client_from_url(url, o, &err));
-  assert_contains(err.message, "TLS handshake");
+  start_tls(&s, bgt_cert("wrongname.pem"), bgt_cert("wrongname.key"), false, "localhost", url);
+  o = trusting("ca.pem");
+  handshake_refused(url, o, &err);
   assert_int_equal(bg_options_set_authority(o, "other.example", &err), BG_OK);
-  bg_client *c = connect_ok(url, o);
-  predict(c, BG_OK, &err);
-  bg_client_close(c);
+  predicts_ok(url, o);
   bg_options_free(o);
   bgt_server_stop(&s);
 }
@@ -158,22 +185,16 @@ static void test_tls_failures_are_explained(void **state) {
 static void test_mutual_tls(void **state) {
   (void)state;
   bgt_server s;
-  start_tls(&s, bgt_cert("server.pem"), bgt_cert("server.key"), true);
   char url[64];
-  snprintf(url, sizeof url, "127.0.0.1:%d", s.port);
+  start_tls(&s, bgt_cert("server.pem"), bgt_cert("server.key"), true, "127.0.0.1", url);
   bg_error err;
-  bg_options *o = bg_options_new();
-  bg_options_set_root_certs_file(o, bgt_cert("ca.pem"), NULL);
-  assert_null(bg_client_from_url(url, o, &err)); /* no client certificate */
-  assert_int_equal(err.code, BG_ERR_UNAVAILABLE);
-  assert_contains(err.message, "TLS handshake");
+  bg_options *o = trusting("ca.pem");
+  handshake_refused(url, o, &err); /* no client certificate */
   assert_contains(err.message, "client certificate");
   assert_int_equal(
       bg_options_set_client_cert_file(o, bgt_cert("client.pem"), bgt_cert("client.key"), &err),
       BG_OK);
-  bg_client *c = connect_ok(url, o);
-  predict(c, BG_OK, &err);
-  bg_client_close(c);
+  predicts_ok(url, o);
   bg_options_free(o);
 
   size_t ca_len, cert_len, key_len;
@@ -183,9 +204,7 @@ static void test_mutual_tls(void **state) {
   o = bg_options_new();
   assert_int_equal(bg_options_set_root_certs_pem(o, ca, ca_len, &err), BG_OK);
   assert_int_equal(bg_options_set_client_cert_pem(o, crt, cert_len, key, key_len, &err), BG_OK);
-  c = connect_ok(url, o);
-  predict(c, BG_OK, &err);
-  bg_client_close(c);
+  predicts_ok(url, o);
   bg_options_free(o);
   free(ca);
   free(crt);
@@ -266,9 +285,7 @@ static void test_tls_is_never_switched_off_silently(void **state) {
   assert_int_equal(err.code, BG_ERR_INVALID_ARGUMENT);
   assert_contains(err.message, "bg_options_set_tls(false)");
   /* plain TLS-off options still work, and turning TLS back on lifts the refusal */
-  bg_client *c = connect_ok(plain.url, o);
-  predict(c, BG_OK, &err);
-  bg_client_close(c);
+  predicts_ok(plain.url, o);
   assert_int_equal(bg_options_set_tls(o, true, &err), BG_OK);
   assert_int_equal(bg_options_set_root_certs_pem(o, pem, len, &err), BG_OK);
   bg_options_free(o);

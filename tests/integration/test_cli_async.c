@@ -17,15 +17,9 @@
 static bgt_server server;
 
 static int setup(void **state) {
-  (void)state;
+  *state = &server; /* stopped by bgt_server_group_teardown */
   const char *args[] = {"--slow-ms", "3000", NULL};
   return bgt_server_start(&server, args);
-}
-
-static int teardown(void **state) {
-  (void)state;
-  bgt_server_stop(&server);
-  return 0;
 }
 
 /* Runs cli_call_concurrent and returns its exit code; *text gets what it printed. */
@@ -175,5 +169,5 @@ int main(void) {
       cmocka_unit_test(test_raw_load),
       cmocka_unit_test(test_raw_load_v1alpha1),
   };
-  return cmocka_run_group_tests_name("cli_async", tests, setup, teardown);
+  return cmocka_run_group_tests_name("cli_async", tests, setup, bgt_server_group_teardown);
 }

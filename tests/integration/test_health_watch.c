@@ -25,14 +25,8 @@
 static bgt_server server;
 
 static int setup(void **state) {
-  (void)state;
+  *state = &server; /* stopped by bgt_server_group_teardown */
   return bgt_server_start(&server, NULL);
-}
-
-static int teardown(void **state) {
-  (void)state;
-  bgt_server_stop(&server);
-  return 0;
 }
 
 static int64_t now_ms(void) {
@@ -408,5 +402,5 @@ int main(void) {
       cmocka_unit_test(test_async_watch_timeout_and_close),
       cmocka_unit_test(test_async_watch_refuses_bad_arguments),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, setup, bgt_server_group_teardown);
 }

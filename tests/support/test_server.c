@@ -145,6 +145,11 @@ void bgt_server_stop(bgt_server *server) {
   server->pid = 0;
 }
 
+int bgt_server_group_teardown(void **state) {
+  bgt_server_stop(*state);
+  return 0;
+}
+
 int bgt_unused_port(void) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};

@@ -25,6 +25,10 @@ int bgt_script_start(bgt_server *server, const char *script, const char *const *
 /* Sends SIGTERM, waits for exit (SIGKILL after 5 s). Safe on a stopped server. */
 void bgt_server_stop(bgt_server *server);
 
+/* A cmocka group teardown for a test file sharing one server: stops the bgt_server its group
+ * setup pointed *state at (`*state = &server;` before bgt_server_start). */
+int bgt_server_group_teardown(void **state);
+
 /* A loopback TCP port that nothing listens on right now. */
 int bgt_unused_port(void);
 

@@ -87,6 +87,30 @@ static Bentoml__Grpc__V1__DataFrame *frame_tree(Bentoml__Grpc__V1__DataFrame *df
   return df;
 }
 
+/* Encodes `c` into *r, which must then have `content_case`; a failure names the member and the
+ * caller's line. */
+#define assert_encodes(c, arena, r, content_case)                                                  \
+  assert_encodes_at((c), (arena), (r), (content_case), __LINE__)
+static void assert_encodes_at(const bgi_content *c, bgi_arena *arena, bgi_pb_request *r,
+                              int content_case, int line) {
+  bg_error err;
+  bg_status st = bgi_content_to_request(c, BGI_PROTOCOL_V1, arena, r, &err);
+  if (st != BG_OK || (int)r->content_case != content_case)
+    print_error("encoding member %s: %s\n", bgi_member_name(c->member),
+                st != BG_OK ? err.message : "another content case");
+  _assert_int_equal(st, BG_OK, __FILE__, line);
+  _assert_int_equal(r->content_case, content_case, __FILE__, line);
+}
+
+/* The request a test expects: `api_name`, `content_case` (its member is the caller's to set). */
+static bgi_pb_request request_of(const char *api_name,
+                                 Bentoml__Grpc__V1__Request__ContentCase content_case) {
+  bgi_pb_request r = BENTOML__GRPC__V1__REQUEST__INIT;
+  r.api_name = (char *)api_name;
+  r.content_case = content_case;
+  return r;
+}
+
 /* Every member lands in the Request's field of that member, with its content case. */
 static void test_to_request_every_member(void **state) {
   (void)state;
@@ -102,60 +126,47 @@ static void test_to_request_every_member(void **state) {
   bgi_pb_request r = BENTOML__GRPC__V1__REQUEST__INIT;
 
   bgi_content c = {.member = BGI_MEMBER_SERIALIZED_BYTES, .as.raw = {3, (uint8_t *)"abc"}};
-  assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
-  assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT_SERIALIZED_BYTES);
+  assert_encodes(&c, &arena, &r, BENTOML__GRPC__V1__REQUEST__CONTENT_SERIALIZED_BYTES);
   assert_int_equal(r.serialized_bytes.len, 3);
   assert_ptr_equal(r.serialized_bytes.data, c.as.raw.data);
 
   c = (bgi_content){.member = BGI_MEMBER_NDARRAY, .as.ndarray = &nd};
-  assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
-  assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT_NDARRAY);
+  assert_encodes(&c, &arena, &r, BENTOML__GRPC__V1__REQUEST__CONTENT_NDARRAY);
   assert_ptr_equal(r.ndarray, &nd);
 
   /* DataFrame and Series: the hand-written message as an unknown field of the member's number,
    * packing to the bytes of the member set to the same message */
   r.api_name = "echo_df";
   c = frame_content(&arena, BGI_MEMBER_DATAFRAME);
-  assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
-  assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT__NOT_SET);
-  bgi_pb_request want_df = BENTOML__GRPC__V1__REQUEST__INIT;
-  want_df.api_name = "echo_df";
-  want_df.content_case = BENTOML__GRPC__V1__REQUEST__CONTENT_DATAFRAME;
+  assert_encodes(&c, &arena, &r, BENTOML__GRPC__V1__REQUEST__CONTENT__NOT_SET);
+  bgi_pb_request want_df = request_of("echo_df", BENTOML__GRPC__V1__REQUEST__CONTENT_DATAFRAME);
   want_df.dataframe = frame_tree(&df, &se);
   assert_same_packing(&r.base, &want_df.base);
   c = frame_content(&arena, BGI_MEMBER_SERIES);
-  assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
-  assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT__NOT_SET);
-  bgi_pb_request want_se = BENTOML__GRPC__V1__REQUEST__INIT;
-  want_se.api_name = "echo_df";
-  want_se.content_case = BENTOML__GRPC__V1__REQUEST__CONTENT_SERIES;
+  assert_encodes(&c, &arena, &r, BENTOML__GRPC__V1__REQUEST__CONTENT__NOT_SET);
+  bgi_pb_request want_se = request_of("echo_df", BENTOML__GRPC__V1__REQUEST__CONTENT_SERIES);
   want_se.series = &se;
   assert_same_packing(&r.base, &want_se.base);
   r.api_name = (char *)protobuf_c_empty_string;
 
   c = (bgi_content){.member = BGI_MEMBER_TEXT, .as.text = &tx};
-  assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
-  assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT_TEXT);
+  assert_encodes(&c, &arena, &r, BENTOML__GRPC__V1__REQUEST__CONTENT_TEXT);
   assert_ptr_equal(r.text, &tx);
 
   r.api_name = "echo_json";
-  assert_int_equal(bgi_content_to_request(&json_content, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
+  assert_encodes(&json_content, &arena, &r, BENTOML__GRPC__V1__REQUEST__CONTENT__NOT_SET);
   js.kind_case = GOOGLE__PROTOBUF__VALUE__KIND_NULL_VALUE;
-  bgi_pb_request want = BENTOML__GRPC__V1__REQUEST__INIT;
-  want.api_name = "echo_json";
-  want.content_case = BENTOML__GRPC__V1__REQUEST__CONTENT_JSON;
+  bgi_pb_request want = request_of("echo_json", BENTOML__GRPC__V1__REQUEST__CONTENT_JSON);
   want.json = &js;
   assert_same_packing(&r.base, &want.base);
   r.api_name = (char *)protobuf_c_empty_string;
 
   c = (bgi_content){.member = BGI_MEMBER_MULTIPART, .as.multipart = &mp};
-  assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
-  assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT_MULTIPART);
+  assert_encodes(&c, &arena, &r, BENTOML__GRPC__V1__REQUEST__CONTENT_MULTIPART);
   assert_ptr_equal(r.multipart, &mp);
 
   c = (bgi_content){.member = BGI_MEMBER_FILE, .as.file = {.data = {2, (uint8_t *)"hi"}}};
-  assert_int_equal(bgi_content_to_request(&c, BGI_PROTOCOL_V1, &arena, &r, &err), BG_OK);
-  assert_int_equal(r.content_case, BENTOML__GRPC__V1__REQUEST__CONTENT_FILE);
+  assert_encodes(&c, &arena, &r, BENTOML__GRPC__V1__REQUEST__CONTENT_FILE);
   assert_int_equal(r.file->content.len, 2);
   assert_int_equal(r.file->_kind_case, BENTOML__GRPC__V1__FILE___KIND__NOT_SET); /* no kind */
 
@@ -295,6 +306,43 @@ static void test_v1alpha1_file_request_on_the_wire(void **state) {
   bgi_arena_fini(&arena);
 }
 
+/* The message a decoded content points into, whatever its member (NULL for none or File). */
+static const void *decoded_message(const bgi_content *c) {
+  switch (c->member) {
+  case BGI_MEMBER_SERIALIZED_BYTES: return c->as.bytes;
+  case BGI_MEMBER_NDARRAY: return c->as.ndarray;
+  case BGI_MEMBER_DATAFRAME: return c->as.dataframe;
+  case BGI_MEMBER_SERIES: return c->as.series;
+  case BGI_MEMBER_TEXT: return c->as.text;
+  case BGI_MEMBER_JSON: return c->as.json;
+  case BGI_MEMBER_MULTIPART: return c->as.multipart;
+  default: return NULL;
+  }
+}
+
+/* A decode that must succeed as `member`, pointing at `message` (nothing copied); a failure
+ * names the member and the caller's line. */
+#define assert_decoded(st, c, member, message)                                                     \
+  assert_decoded_at((st), (c), (member), (message), __FILE__, __LINE__)
+static void assert_decoded_at(bg_status st, const bgi_content *c, bgi_member member,
+                              const void *message, const char *file, int line) {
+  if (st != BG_OK || c->member != member || decoded_message(c) != message)
+    print_error("decoding member %s: status %d, member %s\n", bgi_member_name(member), (int)st,
+                bgi_member_name(c->member));
+  _assert_int_equal(st, BG_OK, file, line);
+  _assert_int_equal(c->member, member, file, line);
+  _assert_int_equal((uintptr_t)decoded_message(c), (uintptr_t)message, file, line);
+}
+
+/* The members a Response and a Part both hold as a message field, each as X(content case,
+ * field, the test's message of that type, member): the two tests below decode them all. */
+#define MEMBERS_OF_BOTH(X)                                                                         \
+  X(NDARRAY, ndarray, &nd, BGI_MEMBER_NDARRAY);                                                    \
+  X(DATAFRAME, dataframe, &df, BGI_MEMBER_DATAFRAME);                                              \
+  X(SERIES, series, &se, BGI_MEMBER_SERIES);                                                       \
+  X(TEXT, text, &tx, BGI_MEMBER_TEXT);                                                             \
+  X(JSON, json, &js, BGI_MEMBER_JSON)
+
 /* Every member of a Response is found, pointing into the message (nothing copied). */
 static void test_from_response_every_member(void **state) {
   (void)state;
@@ -308,47 +356,19 @@ static void test_from_response_every_member(void **state) {
   bgi_content c;
   bg_error err;
 
-  r.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_NDARRAY;
-  r.ndarray = &nd;
-  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1, &c, &err), BG_OK);
-  assert_int_equal(c.member, BGI_MEMBER_NDARRAY);
-  assert_ptr_equal(c.as.ndarray, &nd);
-
-  r.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_DATAFRAME;
-  r.dataframe = &df;
-  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1, &c, &err), BG_OK);
-  assert_int_equal(c.member, BGI_MEMBER_DATAFRAME);
-  assert_ptr_equal(c.as.dataframe, &df);
-
-  r.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_SERIES;
-  r.series = &se;
-  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1, &c, &err), BG_OK);
-  assert_int_equal(c.member, BGI_MEMBER_SERIES);
-  assert_ptr_equal(c.as.series, &se);
-
-  r.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_TEXT;
-  r.text = &tx;
-  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1, &c, &err), BG_OK);
-  assert_int_equal(c.member, BGI_MEMBER_TEXT);
-  assert_ptr_equal(c.as.text, &tx);
-
-  r.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_JSON;
-  r.json = &js;
-  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1, &c, &err), BG_OK);
-  assert_int_equal(c.member, BGI_MEMBER_JSON);
-  assert_ptr_equal(c.as.json, &js);
-
-  r.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_MULTIPART;
-  r.multipart = &mp;
-  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1, &c, &err), BG_OK);
-  assert_int_equal(c.member, BGI_MEMBER_MULTIPART);
-  assert_ptr_equal(c.as.multipart, &mp);
-
+  /* the content set to one member, decoded: found as that member, pointing at its message */
+#define DECODES(CASE, field, message, member)                                                      \
+  (r.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_##CASE, r.field = (message),              \
+   assert_decoded(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1, &c, &err), &c, (member),     \
+                  (message)))
+  MEMBERS_OF_BOTH(DECODES);
+  DECODES(MULTIPART, multipart, &mp, BGI_MEMBER_MULTIPART);
+#undef DECODES
   r.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_SERIALIZED_BYTES;
   r.serialized_bytes = (ProtobufCBinaryData){2, (uint8_t *)"ok"};
-  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1, &c, &err), BG_OK);
-  assert_int_equal(c.member, BGI_MEMBER_SERIALIZED_BYTES);
-  assert_ptr_equal(c.as.bytes, &r.serialized_bytes); /* decoders may take the buffer */
+  /* pointing at the message's own buffer: decoders may take it */
+  assert_decoded(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1, &c, &err), &c,
+                 BGI_MEMBER_SERIALIZED_BYTES, &r.serialized_bytes);
 
   /* no content, or a member added to the protocol after this library: the server's fault */
   r.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT__NOT_SET;
@@ -361,6 +381,27 @@ static void test_from_response_every_member(void **state) {
   assert_contains(err.message, "content field 99, unknown here");
 }
 
+/* A File reply that must decode (in `protocol`) pointing at `content`, of MIME type `kind`
+ * (NULL: none); a failure names the caller's line. */
+#define assert_file_reply(reply, protocol, content, kind)                                          \
+  assert_file_reply_at((reply), (protocol), (content), (kind), __FILE__, __LINE__)
+static void assert_file_reply_at(const ProtobufCMessage *reply, bgi_protocol protocol,
+                                 const ProtobufCBinaryData *content, const char *kind,
+                                 const char *file, int line) {
+  bgi_content c;
+  bg_error err;
+  bg_status st = bgi_content_from_response(reply, protocol, &c, &err);
+  if (st != BG_OK)
+    print_error("%s\n", err.message);
+  _assert_int_equal(st, BG_OK, file, line);
+  _assert_int_equal(c.member, BGI_MEMBER_FILE, file, line);
+  _assert_int_equal((uintptr_t)c.as.file.bytes, (uintptr_t)content, file, line);
+  if (!kind || !c.as.file.kind)
+    _assert_int_equal((uintptr_t)c.as.file.kind, (uintptr_t)kind, file, line);
+  else
+    _assert_string_equal(c.as.file.kind, kind, file, line);
+}
+
 /* v1 File replies: the MIME string as sent, BentoML's "appliction/octet-stream" corrected. */
 static void test_v1_file_replies(void **state) {
   (void)state;
@@ -369,20 +410,13 @@ static void test_v1_file_replies(void **state) {
   bgi_pb_response r = BENTOML__GRPC__V1__RESPONSE__INIT;
   r.content_case = BENTOML__GRPC__V1__RESPONSE__CONTENT_FILE;
   r.file = &f;
-  bgi_content c;
-  bg_error err;
-  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1, &c, &err), BG_OK);
-  assert_int_equal(c.member, BGI_MEMBER_FILE);
-  assert_ptr_equal(c.as.file.bytes, &f.content);
-  assert_null(c.as.file.kind);
+  assert_file_reply(&r.base, BGI_PROTOCOL_V1, &f.content, NULL);
 
   f._kind_case = BENTOML__GRPC__V1__FILE___KIND_KIND;
   f.kind = "application/pdf";
-  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1, &c, &err), BG_OK);
-  assert_string_equal(c.as.file.kind, "application/pdf");
+  assert_file_reply(&r.base, BGI_PROTOCOL_V1, &f.content, "application/pdf");
   f.kind = "appliction/octet-stream";
-  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1, &c, &err), BG_OK);
-  assert_string_equal(c.as.file.kind, "application/octet-stream");
+  assert_file_reply(&r.base, BGI_PROTOCOL_V1, &f.content, "application/octet-stream");
 }
 
 /* v1alpha1 File replies: the enum mapped to its MIME type; an unknown number is refused. */
@@ -393,21 +427,16 @@ static void test_v1alpha1_file_replies(void **state) {
   Bentoml__Grpc__V1alpha1__Response r = BENTOML__GRPC__V1ALPHA1__RESPONSE__INIT;
   r.content_case = BENTOML__GRPC__V1ALPHA1__RESPONSE__CONTENT_FILE;
   r.file = &f;
-  bgi_content c;
-  bg_error err;
-  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1ALPHA1, &c, &err), BG_OK);
-  assert_int_equal(c.member, BGI_MEMBER_FILE);
-  assert_ptr_equal(c.as.file.bytes, &f.content);
-  assert_null(c.as.file.kind);
+  assert_file_reply(&r.base, BGI_PROTOCOL_V1ALPHA1, &f.content, NULL);
 
   f._kind_case = BENTOML__GRPC__V1ALPHA1__FILE___KIND_KIND;
   f.kind = BENTOML__GRPC__V1ALPHA1__FILE__FILE_TYPE__FILE_TYPE_UNSPECIFIED;
-  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1ALPHA1, &c, &err), BG_OK);
-  assert_null(c.as.file.kind); /* unspecified: no MIME type */
+  assert_file_reply(&r.base, BGI_PROTOCOL_V1ALPHA1, &f.content, NULL); /* no MIME type */
   f.kind = BENTOML__GRPC__V1ALPHA1__FILE__FILE_TYPE__FILE_TYPE_WEBP;
-  assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1ALPHA1, &c, &err), BG_OK);
-  assert_string_equal(c.as.file.kind, "image/webp");
+  assert_file_reply(&r.base, BGI_PROTOCOL_V1ALPHA1, &f.content, "image/webp");
 
+  bgi_content c;
+  bg_error err;
   f.kind = (Bentoml__Grpc__V1alpha1__File__FileType)40;
   assert_int_equal(bgi_content_from_response(&r.base, BGI_PROTOCOL_V1ALPHA1, &c, &err),
                    BG_ERR_PROTOCOL);
@@ -428,41 +457,15 @@ static void test_from_part(void **state) {
   bgi_content c;
   bg_error err;
 
-  p.representation_case = BENTOML__GRPC__V1__PART__REPRESENTATION_NDARRAY;
-  p.ndarray = &nd;
-  assert_int_equal(bgi_content_from_part(&p, BGI_PROTOCOL_V1, &c, &err), BG_OK);
-  assert_int_equal(c.member, BGI_MEMBER_NDARRAY);
-  assert_ptr_equal(c.as.ndarray, &nd);
-
-  p.representation_case = BENTOML__GRPC__V1__PART__REPRESENTATION_DATAFRAME;
-  p.dataframe = &df;
-  assert_int_equal(bgi_content_from_part(&p, BGI_PROTOCOL_V1, &c, &err), BG_OK);
-  assert_int_equal(c.member, BGI_MEMBER_DATAFRAME);
-  assert_ptr_equal(c.as.dataframe, &df);
-
-  p.representation_case = BENTOML__GRPC__V1__PART__REPRESENTATION_SERIES;
-  p.series = &se;
-  assert_int_equal(bgi_content_from_part(&p, BGI_PROTOCOL_V1, &c, &err), BG_OK);
-  assert_int_equal(c.member, BGI_MEMBER_SERIES);
-  assert_ptr_equal(c.as.series, &se);
-
-  p.representation_case = BENTOML__GRPC__V1__PART__REPRESENTATION_TEXT;
-  p.text = &tx;
-  assert_int_equal(bgi_content_from_part(&p, BGI_PROTOCOL_V1, &c, &err), BG_OK);
-  assert_int_equal(c.member, BGI_MEMBER_TEXT);
-  assert_ptr_equal(c.as.text, &tx);
-
-  p.representation_case = BENTOML__GRPC__V1__PART__REPRESENTATION_JSON;
-  p.json = &js;
-  assert_int_equal(bgi_content_from_part(&p, BGI_PROTOCOL_V1, &c, &err), BG_OK);
-  assert_int_equal(c.member, BGI_MEMBER_JSON);
-  assert_ptr_equal(c.as.json, &js);
-
+#define DECODES(CASE, field, message, member)                                                      \
+  (p.representation_case = BENTOML__GRPC__V1__PART__REPRESENTATION_##CASE, p.field = (message),    \
+   assert_decoded(bgi_content_from_part(&p, BGI_PROTOCOL_V1, &c, &err), &c, (member), (message)))
+  MEMBERS_OF_BOTH(DECODES);
+#undef DECODES
   p.representation_case = BENTOML__GRPC__V1__PART__REPRESENTATION_SERIALIZED_BYTES;
   p.serialized_bytes = (ProtobufCBinaryData){1, (uint8_t *)"b"};
-  assert_int_equal(bgi_content_from_part(&p, BGI_PROTOCOL_V1, &c, &err), BG_OK);
-  assert_int_equal(c.member, BGI_MEMBER_SERIALIZED_BYTES);
-  assert_ptr_equal(c.as.bytes, &p.serialized_bytes);
+  assert_decoded(bgi_content_from_part(&p, BGI_PROTOCOL_V1, &c, &err), &c,
+                 BGI_MEMBER_SERIALIZED_BYTES, &p.serialized_bytes);
 
   p.representation_case = BENTOML__GRPC__V1__PART__REPRESENTATION_FILE;
   p.file = &f;

@@ -100,6 +100,26 @@ static void probe_url(const char *text, int budget_ms, bgi_peer *peer, int64_t *
   *ms = now_ms() - started;
 }
 
+/* Probes (budget 1 s) a loopback listener at `host`:PORT whose first `n` connections `reply`
+ * answers (the paths asked in r->paths), and checks the probe left no descriptor open; a
+ * failure names the caller's line. */
+#define probe_responder(host, n, reply, r) probe_responder_at((host), (n), (reply), (r), __LINE__)
+static bgi_peer probe_responder_at(const char *host, int n, const char *(*reply)(const char *),
+                                   responder *r, int line) {
+  int fds = open_fds(), port;
+  int listener = listen_tcp(&port);
+  responder_start(r, listener, n, reply);
+  char url[64];
+  snprintf(url, sizeof url, "%s:%d", host, port);
+  bgi_peer peer;
+  int64_t ms;
+  probe_url(url, 1000, &peer, &ms);
+  pthread_join(r->thread, NULL);
+  close(listener);
+  _assert_int_equal(open_fds(), fds, __FILE__, line);
+  return peer;
+}
+
 static const char *not_found(const char *path) {
   (void)path;
   return "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n";
@@ -130,77 +150,37 @@ static const char *ssh_greeting(const char *path) {
 
 static void test_http1_server(void **state) {
   (void)state;
-  int fds = open_fds(), port;
-  int listener = listen_tcp(&port);
   responder r;
-  responder_start(&r, listener, 1, not_found);
-  char url[64];
-  snprintf(url, sizeof url, "127.0.0.1:%d", port);
-  bgi_peer peer;
-  int64_t ms;
-  probe_url(url, 1000, &peer, &ms);
-  pthread_join(r.thread, NULL);
-  close(listener);
+  bgi_peer peer = probe_responder("127.0.0.1", 1, not_found, &r);
   assert_int_equal(peer.kind, BGI_PEER_HTTP1);
   assert_int_equal(peer.livez, 404);
   assert_string_equal(peer.version, "HTTP/1.0");
   assert_string_equal(r.paths[0], "/livez");
-  assert_int_equal(open_fds(), fds);
 }
 
 static void test_bentoml_like_server(void **state) {
   (void)state;
-  int fds = open_fds(), port;
-  int listener = listen_tcp(&port);
   responder r;
-  responder_start(&r, listener, 3, bentoml_like);
-  char url[64];
   /* localhost: a name (resolved on the lookup thread), which may give ::1 first: the probe
    * goes on to the next address when one refuses */
-  snprintf(url, sizeof url, "grpc://localhost:%d", port);
-  bgi_peer peer;
-  int64_t ms;
-  probe_url(url, 1000, &peer, &ms);
-  pthread_join(r.thread, NULL);
-  close(listener);
+  bgi_peer peer = probe_responder("grpc://localhost", 3, bentoml_like, &r);
   assert_int_equal(peer.kind, BGI_PEER_BENTOML_HTTP);
   assert_int_equal(peer.livez, 200);
   assert_string_equal(r.paths[0], "/livez");
   assert_string_equal(r.paths[1], "/readyz");
   assert_string_equal(r.paths[2], "/docs.json");
-  assert_int_equal(open_fds(), fds);
 }
 
 static void test_catch_all_web_app_is_not_bentoml(void **state) {
   (void)state;
-  int port;
-  int listener = listen_tcp(&port);
   responder r;
-  responder_start(&r, listener, 3, catch_all);
-  char url[64];
-  snprintf(url, sizeof url, "127.0.0.1:%d", port);
-  bgi_peer peer;
-  int64_t ms;
-  probe_url(url, 1000, &peer, &ms);
-  pthread_join(r.thread, NULL);
-  close(listener);
-  assert_int_equal(peer.kind, BGI_PEER_HTTP1);
+  assert_int_equal(probe_responder("127.0.0.1", 3, catch_all, &r).kind, BGI_PEER_HTTP1);
 }
 
 static void test_not_http(void **state) {
   (void)state;
-  int port;
-  int listener = listen_tcp(&port);
   responder r;
-  responder_start(&r, listener, 1, ssh_greeting);
-  char url[64];
-  snprintf(url, sizeof url, "127.0.0.1:%d", port);
-  bgi_peer peer;
-  int64_t ms;
-  probe_url(url, 1000, &peer, &ms);
-  pthread_join(r.thread, NULL);
-  close(listener);
-  assert_int_equal(peer.kind, BGI_PEER_NOT_HTTP1);
+  assert_int_equal(probe_responder("127.0.0.1", 1, ssh_greeting, &r).kind, BGI_PEER_NOT_HTTP1);
 }
 
 /* A peer that accepts (the kernel's backlog does) and never answers: the probe gives up at

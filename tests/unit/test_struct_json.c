@@ -82,6 +82,30 @@ static void expect_value_error(const pb_value *v, const char *message) {
   assert_string_equal(err.message, message);
 }
 
+/* A Struct whose conversion must fail as the server's fault with `message`; a failure names the
+ * caller's line. */
+#define expect_struct_error(s, message) expect_struct_error_at((s), (message), __LINE__)
+static void expect_struct_error_at(const pb_struct *s, const char *message, int line) {
+  bg_error err;
+  _assert_true(!bgi_struct_to_json(s, &err), "bgi_struct_to_json(s) == NULL", __FILE__, line);
+  _assert_int_equal(err.code, BG_ERR_PROTOCOL, __FILE__, line);
+  _assert_string_equal(err.message, message, __FILE__, line);
+}
+
+/* The same for the Struct of one field `key`: `value`. */
+#define expect_field_error(key, value, message)                                                    \
+  expect_field_error_at((key), (value), (message), __LINE__)
+static void expect_field_error_at(const char *key, pb_value *value, const char *message, int line) {
+  pb_entry entry = GOOGLE__PROTOBUF__STRUCT__FIELDS_ENTRY__INIT;
+  entry.key = S(key);
+  entry.value = value;
+  pb_entry *entries[] = {&entry};
+  pb_struct s = GOOGLE__PROTOBUF__STRUCT__INIT;
+  s.n_fields = 1;
+  s.fields = entries;
+  expect_struct_error_at(&s, message, line);
+}
+
 static void test_scalar_kinds(void **state) {
   (void)state;
   pb_value unset = GOOGLE__PROTOBUF__VALUE__INIT;
@@ -199,34 +223,13 @@ static void test_error_inside_containers(void **state) {
   list_value.kind_case = GOOGLE__PROTOBUF__VALUE__KIND_LIST_VALUE;
   list_value.list_value = &list;
   expect_value_error(&list_value, "JSON number is NaN or infinite, which JSON cannot hold");
-
-  pb_entry entry = GOOGLE__PROTOBUF__STRUCT__FIELDS_ENTRY__INIT;
-  entry.key = S("x");
-  entry.value = &list_value;
-  pb_entry *entries[] = {&entry};
-  pb_struct s = GOOGLE__PROTOBUF__STRUCT__INIT;
-  s.n_fields = 1;
-  s.fields = entries;
-  bg_error err;
-  assert_null(bgi_struct_to_json(&s, &err));
-  assert_int_equal(err.code, BG_ERR_PROTOCOL);
-  assert_string_equal(err.message, "JSON number is NaN or infinite, which JSON cannot hold");
+  expect_field_error("x", &list_value, "JSON number is NaN or infinite, which JSON cannot hold");
 }
 
 static void test_key_not_utf8(void **state) {
   (void)state;
   pb_value one = number(1);
-  pb_entry entry = GOOGLE__PROTOBUF__STRUCT__FIELDS_ENTRY__INIT;
-  entry.key = S("k\xff");
-  entry.value = &one;
-  pb_entry *entries[] = {&entry};
-  pb_struct s = GOOGLE__PROTOBUF__STRUCT__INIT;
-  s.n_fields = 1;
-  s.fields = entries;
-  bg_error err;
-  assert_null(bgi_struct_to_json(&s, &err));
-  assert_int_equal(err.code, BG_ERR_PROTOCOL);
-  assert_string_equal(err.message, "JSON object key is not valid UTF-8");
+  expect_field_error("k\xff", &one, "JSON object key is not valid UTF-8");
 }
 
 /* Struct bytes off the wire, unpacked as a reply is (so strings keep their wire length). */
@@ -251,16 +254,14 @@ static void test_nul_bytes_on_the_wire(void **state) {
   static const uint8_t nul_key[] = {0x0a, 0x10, 0x0a, 0x03, 'a', 0, 'b', 0x12, 0x09,
                                     0x11, 0,    0,    0,    0,   0, 0,   0xf0, 0x3f};
   pb_struct *s = unpack_struct(nul_key, sizeof nul_key);
-  bg_error err;
-  assert_null(bgi_struct_to_json(s, &err));
-  assert_int_equal(err.code, BG_ERR_PROTOCOL);
-  assert_string_equal(err.message, "JSON object key contains a NUL byte");
+  expect_struct_error(s, "JSON object key contains a NUL byte");
   protobuf_c_message_free_unpacked(&s->base, NULL);
 
   /* Struct{fields: {key: "k", value: {string_value: "x\0y"}}} */
   static const uint8_t nul_value[] = {0x0a, 0x0a, 0x0a, 0x01, 'k', 0x12,
                                       0x05, 0x1a, 0x03, 'x',  0,   'y'};
   s = unpack_struct(nul_value, sizeof nul_value);
+  bg_error err;
   json_t *json = bgi_struct_to_json(s, &err);
   protobuf_c_message_free_unpacked(&s->base, NULL);
   assert_non_null(json);
