@@ -21,7 +21,9 @@ bg_status bgi_sync_stream_run(bgi_cq_pool *pool, const bgi_unary_call *call,
                               bgi_stream_message_fn on_message, void *ctx, bgi_unary_result *result,
                               bool *stopped, bg_error *err) {
   *stopped = false;
-  grpc_completion_queue *cq; /* held with the fork gate, but while on_message runs */
+  /* begin takes the fork gate; it is let go only while on_message runs and at each timeout
+   * turn below (a waiting fork goes through), and end gives it back */
+  grpc_completion_queue *cq;
   bg_status st = bgi_sync_call_begin(pool, &cq, result, err);
   if (st != BG_OK)
     return st;
