@@ -67,7 +67,7 @@ static inline size_t bgi_json_format_plain_short(char *buf, double d) {
     if (q == 0) { /* "7.0", "42.0" */
       if (v >= 10)
         *p++ = pair[0];
-      memcpy(p, pair + 1, 1);
+      *p = pair[1];
       memcpy(p + 1, ".0", 3);
       return (size_t)(p + 3 - buf);
     }

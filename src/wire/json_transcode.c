@@ -1143,6 +1143,17 @@ static inline bool swar_needs_escape(uint64_t w) {
          HIGHS;
 }
 
+#ifdef __SSE2__
+/* The bytes of v a string renders escaped (controls, '"', '\\'), one bit each: what
+ * escaped_bytes says, sixteen at a time. */
+static inline unsigned escape_mask16(__m128i v) {
+  __m128i hit = _mm_or_si128(
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+      _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v));
+  return (unsigned)_mm_movemask_epi8(hit);
+}
+#endif
+
 static char *put_escape(char *o, unsigned c) {
   *o++ = '\\';
   switch (c) {
@@ -1172,14 +1183,10 @@ static void put_short_string(renderer *r, const uint8_t *s, size_t n) {
   *o++ = '"';
   size_t i = 0;
 #ifdef __SSE2__
-  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
-                control = _mm_set1_epi8(0x1f);
   while (i < n && r->end - (s + i) >= 16) {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
     _mm_storeu_si128((__m128i *)(void *)o, v);
-    __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
-                               _mm_cmpeq_epi8(_mm_min_epu8(v, control), v));
-    unsigned m = (unsigned)_mm_movemask_epi8(hit);
+    unsigned m = escape_mask16(v);
     size_t k = m ? (size_t)__builtin_ctz(m) : 16;
     if (k >= n - i) { /* nothing to escape in the rest */
       o += n - i;
@@ -1234,10 +1241,7 @@ static inline void put_string(renderer *r, const uint8_t *s, size_t n) {
 #ifdef __SSE2__
   if (n - 1 < 16 && r->end - s >= 16 && r->len + 19 <= r->cap) {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
-    __m128i hit = _mm_or_si128(
-        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
-        _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v));
-    if (!((unsigned)_mm_movemask_epi8(hit) & ((1u << n) - 1))) {
+    if (!(escape_mask16(v) & ((1u << n) - 1))) {
       char *o = r->buf + r->len;
       o[0] = '"';
       _mm_storeu_si128((__m128i *)(void *)(o + 1), v);

@@ -43,6 +43,12 @@ static size_t varint64_total(const int64_t *v, size_t n) {
   return a + b;
 }
 
+/* Whether every string of s has a one-byte length prefix (its kept lengths, all under 128):
+ * sized and written without a per-string test. */
+static bool one_byte_lengths(const bg_ndarray *s, const size_t *lengths) {
+  return lengths == s->string_lengths && s->string_longest < 0x80;
+}
+
 /* Payload bytes of the packed field (strings: every string field, keys included). */
 static size_t payload_size(const bg_ndarray *s, const size_t *lengths) {
   size_t n = 0;
@@ -57,8 +63,8 @@ static size_t payload_size(const bg_ndarray *s, const size_t *lengths) {
     return n;
   }
   case BG_DTYPE_INT64: return varint64_total(s->data, s->count);
-  case BG_DTYPE_STRING:                                           /* key, length, bytes */
-    if (lengths == s->string_lengths && s->string_longest < 0x80) /* one-byte lengths */
+  case BG_DTYPE_STRING: /* key, length, bytes */
+    if (one_byte_lengths(s, lengths))
       return 2 * s->count + s->string_lengths_total;
     for (size_t i = 0; i < s->count; i++)
       n += 1 + (lengths[i] < 0x80 ? 1 : bgi_pb_varint_size(lengths[i])) + lengths[i];
@@ -138,7 +144,7 @@ static uint8_t *write_series(const bg_ndarray *s, size_t payload, const size_t *
     return p;
   if (s->dtype == BG_DTYPE_STRING) {
     const char *const *v = s->data;
-    if (lengths == s->string_lengths && s->string_longest < 0x80) { /* one-byte lengths */
+    if (one_byte_lengths(s, lengths)) {
       for (size_t i = 0; i < s->count; i++) {
         size_t len = lengths[i];
         p[0] = BGI_PB_TAG(BGI_PB_SERIES_STRING_VALUES, BGI_PB_LEN);
