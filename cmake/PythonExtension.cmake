@@ -19,7 +19,8 @@ if(BG_PYTHON_EXTENSION AND NOT BG_SANITIZE AND NOT BG_SANITIZE_THREAD AND NOT BG
                         bindings/python/bentogrpc/_fastcall.c
                         bindings/python/bentogrpc/_fastcall_route.c
                         bindings/python/bentogrpc/_fastcall_input.c
-                        bindings/python/bentogrpc/_fastcall_output.c)
+                        bindings/python/bentogrpc/_fastcall_output.c
+                        bindings/python/bentogrpc/_fastcall_strings.c)
     target_include_directories(bentogrpc_fastcall PRIVATE
       "${BGI_PUBLIC_INCLUDES}" ${Python3_NumPy_INCLUDE_DIRS})
     set_target_properties(bentogrpc_fastcall PROPERTIES

@@ -4,6 +4,7 @@ usage: /usr/bin/python3 test_python.py LIBBENTOGRPC_SO SOURCE_DIR [unittest args
 Installs the package with pip into a temporary prefix first and tests that installed copy.
 """
 import asyncio
+import ctypes
 import gc
 import glob
 import io
@@ -848,6 +849,52 @@ class Extension(unittest.TestCase):
         self.assertEqual(self.client.echo_json({1: 2}), {"1": 2})  # json's key conversion
         with self.assertRaises(ValueError):
             self.client.echo_json(cyclic)
+
+    def test_str_columns_convert_as_the_python_code_does(self):
+        """str_block and str_objects (str columns to and from the library's string blocks)
+        give what _values' Python code gives, and hand back (None) whatever it must decide:
+        objects that are not exactly str, a lone surrogate, other arrays, a block that does
+        not hold the count it is told; no Python object leaks."""
+        fast = _lib.fastcall
+        if fast is None:
+            self.skipTest("no _fastcall extension in use")
+        def address(b):  # of a bytes object's data (kept alive by the caller)
+            return ctypes.cast(ctypes.c_char_p(b), ctypes.c_void_p).value
+
+        texts = ["", "ascii", "Z\u00fcrich", "\u6771\u4eac \U0001F642", "x" * 300,
+                 "\x7f\x80\uffff"]
+        for items in (texts, texts * 50, [""], ["only"], []):
+            arr = np.array(items + ["pad"], dtype=object)[:-1]  # object, even when empty
+            want = "\0".join(items + [""]).encode() if items else b""
+            self.assertEqual(fast.str_block(arr), want, repr(items)[:60])
+            back = fast.str_objects(address(want), len(want), len(items))
+            self.assertEqual(back.dtype, object)
+            self.assertEqual(back.tolist(), items)
+        # a NUL character goes into the block as the join puts it: the library counts the
+        # strings and refuses the column (test_dataframe_columns_of_every_kind_both_ways)
+        self.assertEqual(fast.str_block(np.array(["a\x00b"], dtype=object)), b"a\x00b\x00")
+        sub = type("S", (str,), {})("sub")
+        for arr in (np.array(["a", 1], dtype=object), np.array(["a", None], dtype=object),
+                    np.array(["a", sub], dtype=object), np.array(["\ud800"], dtype=object),
+                    np.array(["a", "b"]), np.array([["a"], ["b"]], dtype=object),
+                    np.array(["a", "b", "c"], dtype=object)[::2], ["a", "b"], "ab"):
+            self.assertIsNone(fast.str_block(arr), repr(arr))
+            self.assertIsNone(sys.exc_info()[1])
+        block, no_nul, bad = b"one\0two\0", b"no nul", b"\xff\0"
+        for count in (0, 1, 3):  # more strings than counted, or fewer
+            self.assertIsNone(fast.str_objects(address(block), len(block), count))
+        self.assertIsNone(fast.str_objects(address(no_nul), len(no_nul), 1))
+        self.assertIsNone(fast.str_objects(0, 0, 0))  # no block at all
+        with self.assertRaises(UnicodeDecodeError):  # the library checks UTF-8; not trusted
+            fast.str_objects(address(bad), len(bad), 1)
+        arr = np.array(texts * 20, dtype=object)
+        before = sys.getallocatedblocks()
+        for _ in range(200):
+            b = fast.str_block(arr)
+            fast.str_objects(address(b), len(b), arr.size)
+            fast.str_block(np.array(["a", 1], dtype=object))
+            fast.str_objects(address(block), len(block), 3)
+        self.assertLess(sys.getallocatedblocks() - before, 100)
 
     def test_pipe_refused_as_wakeup_fd_is_handled_as_the_ctypes_path(self):
         """When signal.set_wakeup_fd refuses the binding's pipe (its write end made blocking,

@@ -25,8 +25,9 @@
 #include "_fastcall.h"
 
 /* What client.py checks before using the module: bumped when call()'s or setup()'s
- * arguments change, so that a stale build next to a newer package is not used. */
-#define FASTCALL_API 1
+ * arguments change or a function the package calls is added, so that a stale build next to
+ * a newer package is not used. */
+#define FASTCALL_API 2
 
 /* plan kinds (client.py Client._plan): how call() converts the input */
 enum { IN_NDARRAY = 1, IN_JSON = 2, IN_BY_TYPE = 3 };
@@ -189,12 +190,25 @@ static PyObject *fast_json_text(PyObject *module, PyObject *obj) {
   return fc_json_text(obj);
 }
 
+static PyObject *fast_str_block(PyObject *module, PyObject *arr) {
+  (void)module;
+  return fc_str_block(arr);
+}
+
+static PyObject *fast_str_objects(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+  (void)module;
+  return fc_str_objects(args, nargs);
+}
+
 static PyMethodDef methods[] = {
     {"call", (PyCFunction)(void (*)(void))fast_call, METH_FASTCALL,
      "Client.call's common case in one call (NotImplemented: client.py makes it)."},
     {"setup", fast_setup, METH_VARARGS, "The library's function addresses and the hooks."},
     {"set_wake", fast_set_wake, METH_VARARGS, "The wake-up pipe, its options, the main thread."},
     {"json_text", fast_json_text, METH_O, "The JSON text call() writes itself, or None."},
+    {"str_block", fast_str_block, METH_O, "An object array of str as one NUL-separated block."},
+    {"str_objects", (PyCFunction)(void (*)(void))fast_str_objects, METH_FASTCALL,
+     "A block of NUL-terminated strings as an object array of str."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module_def = {

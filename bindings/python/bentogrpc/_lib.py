@@ -194,7 +194,7 @@ loaded_path: Optional[str] = None
 # or None: Client.call then makes every call through ctypes.
 fastcall = None
 # The _fastcall.API this package speaks: a build of another generation is not used.
-FASTCALL_API = 1
+FASTCALL_API = 2
 # The library's functions _fastcall calls, handed to it as addresses.
 FASTCALL_FUNCTIONS = ("bg_client_call", "bg_client_call_raw", "bg_ndarray_borrow",
                       "bg_json_parse", "bg_json_text", "bg_value_free", "bg_value_get_kind",

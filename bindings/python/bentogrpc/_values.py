@@ -222,9 +222,17 @@ class Encoder:
 
     def _string_block(self, arr: np.ndarray):
         """A str (or all-str object) array as one UTF-8 block, a NUL after each element, built
-        in bulk (one join, one encode: no Python work per element) and kept alive with the
-        call; None when an element is not str or cannot be encoded, for the
-        element-by-element path to handle."""
+        in bulk (the _fastcall extension: element by element in C; else one join, one encode:
+        no Python work per element) and kept alive with the call; None when an element is not
+        str or cannot be encoded, for the element-by-element path to handle."""
+        fast = _lib.fastcall
+        if fast is not None and arr.dtype.kind == "O":
+            block = fast.str_block(arr.ravel())
+            if block is not None:  # else: left to the code below, which decides as before
+                if not block:
+                    return None
+                self.keep.append(block)
+                return block
         items = arr.ravel().tolist()
         if not items:
             return None
@@ -431,6 +439,11 @@ def _array(lib, owner: OwnedValue, ptr: int, series: bool, as_objects: bool = Fa
         if series and count:  # a decoded column: its strings in one block, converted at once
             size = ctypes.c_size_t()
             block = lib.bg_series_string_block(ptr, ctypes.byref(size))
+            fast = _lib.fastcall
+            if block and as_objects and fast is not None:  # straight into the object array
+                out = fast.str_objects(block, size.value, count)
+                if out is not None:
+                    return out.reshape(shape)
             if block:
                 # string_at: one bytes copy, but no new ctypes array type per column size
                 items = ctypes.string_at(block, size.value).decode().split("\0")
