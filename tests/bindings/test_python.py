@@ -862,7 +862,8 @@ class Extension(unittest.TestCase):
             return ctypes.cast(ctypes.c_char_p(b), ctypes.c_void_p).value
 
         texts = ["", "ascii", "Z\u00fcrich", "\u6771\u4eac \U0001F642", "x" * 300,
-                 "\x7f\x80\uffff"]
+                 "\x7f\x80\xff", "\u07ff\u0800\ud7ff\ue000\uffff", "\U00010000\U0010ffff a",
+                 "\u00e9" * 70 + "\u6771" * 70]  # each width, each UTF-8 length's ends
         for items in (texts, texts * 50, [""], ["only"], []):
             arr = np.array(items + ["pad"], dtype=object)[:-1]  # object, even when empty
             want = "\0".join(items + [""]).encode() if items else b""
@@ -873,9 +874,16 @@ class Extension(unittest.TestCase):
         # a NUL character goes into the block as the join puts it: the library counts the
         # strings and refuses the column (test_dataframe_columns_of_every_kind_both_ways)
         self.assertEqual(fast.str_block(np.array(["a\x00b"], dtype=object)), b"a\x00b\x00")
+        # written by the extension, not asked of CPython: no UTF-8 copy left in the caller's str
+        kept = ["Z\u00fcrich" + str(i) for i in range(3)]
+        sizes = [sys.getsizeof(t) for t in kept]
+        fast.str_block(np.array(kept, dtype=object))
+        self.assertEqual([sys.getsizeof(t) for t in kept], sizes)
         sub = type("S", (str,), {})("sub")
         for arr in (np.array(["a", 1], dtype=object), np.array(["a", None], dtype=object),
                     np.array(["a", sub], dtype=object), np.array(["\ud800"], dtype=object),
+                    np.array(["ok", "\u00e9\udfff"], dtype=object),
+                    np.array(["\U0001F642\ud800"], dtype=object),
                     np.array(["a", "b"]), np.array([["a"], ["b"]], dtype=object),
                     np.array(["a", "b", "c"], dtype=object)[::2], ["a", "b"], "ab"):
             self.assertIsNone(fast.str_block(arr), repr(arr))

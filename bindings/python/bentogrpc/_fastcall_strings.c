@@ -12,6 +12,65 @@
 
 #include <string.h>
 
+/* The UTF-8 length of `s`'s characters of one kind (UCS1, UCS2, UCS4), or -1 when one is a
+ * surrogate (UTF-8 cannot carry it: str.encode() raises). */
+#define UTF8_LENGTH(type)                                                                          \
+  do {                                                                                             \
+    const type *c = (const type *)data;                                                            \
+    for (Py_ssize_t i = 0; i < n; i++) {                                                           \
+      Py_UCS4 u = c[i];                                                                            \
+      if (u >= 0xd800 && u <= 0xdfff)                                                              \
+        return -1;                                                                                 \
+      len += 1 + (u >= 0x80) + (u >= 0x800) + (u >= 0x10000);                                      \
+    }                                                                                              \
+  } while (0)
+
+static Py_ssize_t utf8_length(PyObject *s) {
+  Py_ssize_t n = PyUnicode_GET_LENGTH(s), len = 0;
+  if (PyUnicode_IS_ASCII(s))
+    return n;
+  const void *data = PyUnicode_DATA(s);
+  switch (PyUnicode_KIND(s)) {
+  case PyUnicode_1BYTE_KIND: UTF8_LENGTH(Py_UCS1); break;
+  case PyUnicode_2BYTE_KIND: UTF8_LENGTH(Py_UCS2); break;
+  default: UTF8_LENGTH(Py_UCS4); break;
+  }
+  return len;
+}
+
+/* Writes `s` (no surrogate: utf8_length() said so) as UTF-8 at p; returns the end. */
+static char *put_utf8(char *p, PyObject *s) {
+  Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+  if (PyUnicode_IS_ASCII(s)) {
+    memcpy(p, PyUnicode_DATA(s), (size_t)n);
+    return p + n;
+  }
+  int kind = PyUnicode_KIND(s);
+  const void *data = PyUnicode_DATA(s);
+  for (Py_ssize_t i = 0; i < n; i++) {
+    Py_UCS4 u = PyUnicode_READ(kind, data, i);
+    if (u < 0x80) {
+      *p++ = (char)u;
+    } else if (u < 0x800) {
+      *p++ = (char)(0xc0 | (u >> 6));
+      *p++ = (char)(0x80 | (u & 0x3f));
+    } else if (u < 0x10000) {
+      *p++ = (char)(0xe0 | (u >> 12));
+      *p++ = (char)(0x80 | ((u >> 6) & 0x3f));
+      *p++ = (char)(0x80 | (u & 0x3f));
+    } else {
+      *p++ = (char)(0xf0 | (u >> 18));
+      *p++ = (char)(0x80 | ((u >> 12) & 0x3f));
+      *p++ = (char)(0x80 | ((u >> 6) & 0x3f));
+      *p++ = (char)(0x80 | (u & 0x3f));
+    }
+  }
+  return p;
+}
+
+/* The UTF-8 is written here rather than asked of CPython: PyUnicode_AsUTF8AndSize would keep a
+ * UTF-8 copy inside every non-ASCII str of the caller's column for the str's life (a column
+ * sent once would stay twice in memory), and str.encode() makes an object per element. */
 PyObject *fc_str_block(PyObject *arr) {
   if (!PyArray_Check(arr))
     Py_RETURN_NONE;
@@ -20,19 +79,19 @@ PyObject *fc_str_block(PyObject *arr) {
     Py_RETURN_NONE;
   npy_intp n = PyArray_DIM(a, 0);
   PyObject **items = (PyObject **)PyArray_DATA(a);
-  /* pass 1: every element a str with a UTF-8 form, and the block's size (an ASCII str's
-   * UTF-8 is its own data; another's is made once and kept by the str, as str.encode's
-   * cache would be) */
+  /* pass 1: every element an exact str without a surrogate, and the block's size */
   Py_ssize_t total = 0;
   for (npy_intp i = 0; i < n; i++) {
     PyObject *s = items[i];
-    Py_ssize_t len;
     if (!s || !PyUnicode_CheckExact(s))
       Py_RETURN_NONE;
-    if (!PyUnicode_AsUTF8AndSize(s, &len)) { /* a lone surrogate: the Python path words it */
-      PyErr_Clear();
+#if PY_VERSION_HEX < 0x030c0000 /* a str made by the old Py_UNICODE API; always ready since */
+    if (PyUnicode_READY(s) < 0)
+      return NULL;
+#endif
+    Py_ssize_t len = utf8_length(s);
+    if (len < 0) /* a lone surrogate: the Python path words the error */
       Py_RETURN_NONE;
-    }
     if (len > PY_SSIZE_T_MAX - 1 - total) {
       PyErr_SetString(PyExc_OverflowError, "the strings are too long for one block");
       return NULL;
@@ -43,12 +102,9 @@ PyObject *fc_str_block(PyObject *arr) {
   if (!block)
     return NULL;
   char *p = PyBytes_AS_STRING(block);
-  for (npy_intp i = 0; i < n; i++) { /* pass 2: nothing in between could change the items */
-    Py_ssize_t len;
-    const char *utf8 = PyUnicode_AsUTF8AndSize(items[i], &len);
-    memcpy(p, utf8, (size_t)len);
-    p[len] = '\0';
-    p += len + 1;
+  for (npy_intp i = 0; i < n; i++) { /* pass 2: no Python code ran in between */
+    p = put_utf8(p, items[i]);
+    *p++ = '\0';
   }
   return block;
 }
