@@ -11,9 +11,9 @@ import subprocess
 import sys
 
 # Thread roots, and the main thread's frames above the timed section (the async contenders run
-# their calls on the main thread): callgrind_annotate shows "self" costs for them that are
-# artefacts of zeroing the counters mid-stack. The headline totals come from the dump's own
-# totals line instead of a sum over functions.
+# their calls on the main thread): left out of the inclusive table, where each would stand for
+# a whole thread. The headline totals come from the dump's own totals line instead of a sum over
+# functions.
 SKIP = {"clone", "start_thread", "main", "(below main)", "__libc_start_main@@GLIBC_2.34",
         "__libc_start_call_main"}
 
@@ -24,6 +24,59 @@ def total(path):
             if line.startswith(("totals:", "summary:")):
                 return int(line.split()[1])
     raise SystemExit(f"cg_summary: no totals line in {path}")
+
+
+def self_costs(path):
+    """Self cost per (function, library), read from the dump itself.
+
+    callgrind_annotate (3.19) cannot be used for this: a call that began before the counters
+    were zeroed is written as a `calls=0` arc, and callgrind_annotate adds such an arc's
+    inclusive cost to the caller's *self* cost. Every thread gRPC started is inside such a call
+    for the whole timed section, so the unnamed function that starts them (libgpr's thread
+    trampoline, shown as an address) got the whole work of gRPC's threads as its "self" cost.
+    Here a cost line right after `calls=` is the call's and is skipped; every other cost line
+    is the current function's own. The sum must be the dump's `totals:` line."""
+    names = {"ob": {}, "fn": {}}
+    ob = fn = None
+    after_call = False
+    table, dump_total = {}, None
+
+    def name(kind, rest):  # "(id) name" defines a compressed name, "(id)" refers to one
+        m = re.match(r"\((\d+)\)(?: (.*))?$", rest)
+        if not m:
+            return rest
+        if m.group(2) is not None:
+            names[kind][m.group(1)] = m.group(2)
+        return names[kind][m.group(1)]
+
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line:
+                continue
+            if line[0].isdigit() or line[0] in "+-*":
+                if after_call:
+                    after_call = False
+                    continue
+                lib = ob.rsplit("/", 1)[-1].split(".so")[0] if ob else "?"
+                table[(fn, lib)] = table.get((fn, lib), 0) + int(line.split()[-1])
+            elif line.startswith("ob="):
+                ob = name("ob", line[3:])
+            elif line.startswith("fn="):
+                fn = name("fn", line[3:])
+            elif line.startswith("cob="):
+                name("ob", line[4:])
+            elif line.startswith("cfn="):
+                name("fn", line[4:])
+            elif line.startswith("calls="):
+                after_call = True
+            elif line.startswith("totals:"):
+                dump_total = int(line.split()[1])
+    if dump_total is not None and sum(table.values()) != dump_total:
+        raise SystemExit(f"cg_summary: self costs of {path} sum to {sum(table.values())}, "
+                         f"not to its totals line {dump_total}: the dump's format is not the "
+                         "one this reader knows")
+    return table
 
 
 def costs(path, inclusive):
@@ -47,7 +100,8 @@ def costs(path, inclusive):
 
 
 def marginal(f1, f2, n, inclusive):
-    a, b = costs(f1, inclusive), costs(f2, inclusive)
+    read = (lambda p: costs(p, True)) if inclusive else self_costs
+    a, b = read(f1), read(f2)
     return {k: (b.get(k, 0) - a.get(k, 0)) / n for k in set(a) | set(b)}
 
 
@@ -69,6 +123,17 @@ def main():
           "measured).\n")
 
     incl = marginal(sys.argv[5], sys.argv[6], n, True)
+    raw_incl = marginal(sys.argv[8], sys.argv[9], n, True)
+    executor = ("grpc_core::Executor::ThreadMain(void*)", "libgrpc")
+    on_executor = (incl.get(executor, 0), raw_incl.get(executor, 0))
+    if max(on_executor) > 0.05 * min(ours_total, raw_total):
+        print(f"Of which on gRPC's executor threads (`Executor::ThreadMain`, inclusive): "
+              f"{ours_name} {fmt(on_executor[0])}, {raw_name} {fmt(on_executor[1])}. That is "
+              "transport work moved off the calling thread, not extra work, and how much moves "
+              "is a matter of thread timing, which callgrind's serialised threads change from "
+              "run to run; outside valgrind the executor hardly runs (docs/INTERNALS.md, "
+              "\"Where gRPC's threads spend a call\"). Compare the totals.\n")
+
     stages = sorted(((v, k) for k, v in incl.items()
                      if k[1] == "libbentogrpc" and "'" not in k[0] and v > 0.01 * ours_total),
                     reverse=True)
