@@ -850,6 +850,35 @@ class Extension(unittest.TestCase):
         with self.assertRaises(ValueError):
             self.client.echo_json(cyclic)
 
+    def test_json_numbers_are_written_as_repr_and_str(self):
+        """The extension writes common floats and every 64-bit int itself: the text must be
+        float.__repr__'s and int.__str__'s for all of them, those it leaves to repr included
+        (checked in lists of 4,000, the text of each list compared whole)."""
+        fast = _lib.fastcall
+        if fast is None:
+            self.skipTest("no _fastcall extension in use")
+        import math
+        import random
+        rng = random.Random(20261207)
+        floats = [k / 10 ** q for q in range(0, 8) for k in range(0, 1200)]
+        floats += [rng.uniform(0, 10) ** rng.uniform(-12, 40) for _ in range(4000)]
+        floats += [round(rng.uniform(0, 1e6), rng.randrange(0, 12)) for _ in range(4000)]
+        floats += [float(rng.randrange(0, 10 ** rng.randrange(1, 17))) for _ in range(2000)]
+        for edge in (1e-4, 1e15, 1e16, 2.0 ** 53, 0.1 + 0.2, 123456789012345.0,
+                     0.000123456789012345, 999999999999999.9, 5e-324, 1.7976931348623157e308):
+            x = edge
+            for _ in range(3):  # the edge and its neighbours on both sides
+                floats += [x, math.nextafter(edge, 0), math.nextafter(edge, math.inf)]
+                x = math.nextafter(x, math.inf)
+        floats = [x for x in floats if math.isfinite(x)]  # the largest one's upper neighbour
+        floats += [-x for x in floats] + [0.0, -0.0]
+        ints = [0, 1, -1, 9, 10, -10, 2 ** 63 - 1, -2 ** 63, 10 ** 18, -10 ** 18]
+        ints += [rng.randrange(-2 ** 63, 2 ** 63) >> rng.randrange(0, 63) for _ in range(4000)]
+        for values in (floats, ints):
+            for i in range(0, len(values), 4000):
+                part = values[i:i + 4000]
+                self.assertEqual(fast.json_text(part), _values._json_encode(part))
+
     def test_str_columns_convert_as_the_python_code_does(self):
         """str_block and str_objects (str columns to and from the library's string blocks)
         give what _values' Python code gives, and hand back (None) whatever it must decide:
