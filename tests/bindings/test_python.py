@@ -900,6 +900,18 @@ class Extension(unittest.TestCase):
             back = fast.str_objects(address(want), len(want), len(items))
             self.assertEqual(back.dtype, object)
             self.assertEqual(back.tolist(), items)
+        # equal strings share one str (a table of the last ones made); strings that hash alike
+        # (same length, same first, middle and last byte) stay apart; a column that does not
+        # repeat early stops looking, and still reads right
+        alike = ["a1c2e", "a9c8e", "a1c8e", "\u00e9x\u00e9", "\u00e9y\u00e9", ""]
+        cities = ["Paris", "Z\u00fcrich", "K\u00f6ln", "S\u00e3o Paulo"]
+        for items in ([alike[i * 7 % 6] for i in range(3000)], cities * 500,
+                      [f"id{i}" for i in range(300)] + alike * 50):
+            block = "\0".join(items + [""]).encode()
+            back = fast.str_objects(address(block), len(block), len(items))
+            self.assertEqual(back.tolist(), items)
+            if items[0] == cities[0]:
+                self.assertEqual(len({id(x) for x in back}), len(cities))
         # a NUL character goes into the block as the join puts it: the library counts the
         # strings and refuses the column (test_dataframe_columns_of_every_kind_both_ways)
         self.assertEqual(fast.str_block(np.array(["a\x00b"], dtype=object)), b"a\x00b\x00")

@@ -10,6 +10,7 @@
  */
 #include "_fastcall.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* The UTF-8 length of `s`'s characters of one kind (UCS1, UCS2, UCS4), or -1 when one is a
@@ -109,6 +110,59 @@ PyObject *fc_str_block(PyObject *arr) {
   return block;
 }
 
+/* Equal strings of a decoded column share one str, as pyarrow's to_pandas makes them
+ * (deduplicate_objects): columns of categories (cities, labels, flags as text) repeat a few
+ * values, and a repeated non-ASCII string (~50 ns to decode) is then decoded once. A small
+ * table of the strings last made (SEEN_SETS sets of two, by an FNV-1a hash of the bytes; a
+ * hit moves to the set's front, a new one pushes out the set's back); a column whose first
+ * REPEAT_PROBE strings repeat less than one in four stops looking, so a column of ids pays
+ * the look-ups of its first strings only. */
+enum { SEEN_SETS = 128, REPEAT_PROBE = 256 };
+typedef struct seen_str {
+  const char *bytes; /* in the block */
+  size_t len;
+  PyObject *str; /* borrowed: the output array holds it */
+} seen_str;
+
+static inline size_t seen_set(const char *p, size_t len) {
+  uint64_t h = 0xcbf29ce484222325u;
+  for (size_t i = 0; i < len; i++)
+    h = (h ^ (unsigned char)p[i]) * 0x100000001b3u;
+  return (size_t)(h ^ (h >> 29)) % SEEN_SETS;
+}
+
+/* The str made earlier for the n bytes at p (a new reference), or NULL; `set` is its set. */
+static inline PyObject *seen_lookup(seen_str *set, const char *p, size_t n) {
+  for (int way = 0; way < 2; way++) {
+    seen_str *e = &set[way];
+    if (e->str && e->len == n && !memcmp(e->bytes, p, n)) {
+      seen_str hit = *e;
+      if (way) { /* to the front */
+        set[1] = set[0];
+        set[0] = hit;
+      }
+      Py_INCREF(hit.str);
+      return hit.str;
+    }
+  }
+  return NULL;
+}
+
+/* A new str of the n bytes at p (valid UTF-8: the library checked them; were they not, the
+ * decoder would raise). ASCII bytes are copied into a new compact str directly. */
+static PyObject *str_of(const char *p, size_t n) {
+  unsigned char high = 0;
+  for (size_t i = 0; i < n; i++)
+    high |= (unsigned char)p[i];
+  if (high < 0x80) {
+    PyObject *s = PyUnicode_New((Py_ssize_t)n, 127);
+    if (s)
+      memcpy(PyUnicode_DATA(s), p, n);
+    return s;
+  }
+  return PyUnicode_DecodeUTF8(p, (Py_ssize_t)n, NULL);
+}
+
 PyObject *fc_str_objects(PyObject *const *args, Py_ssize_t nargs) {
   if (nargs != 3) {
     PyErr_SetString(PyExc_TypeError, "str_objects(address, size, count)");
@@ -127,6 +181,9 @@ PyObject *fc_str_objects(PyObject *const *args, Py_ssize_t nargs) {
   if (!out)
     return NULL;
   PyObject **slots = (PyObject **)PyArray_DATA(out);
+  seen_str seen[SEEN_SETS][2] = {{{0}}};
+  Py_ssize_t repeats = 0;
+  int look = 1;
   const char *p = block, *end = block + size;
   for (Py_ssize_t i = 0; i < count; i++) {
     const char *nul = p < end ? memchr(p, '\0', (size_t)(end - p)) : NULL;
@@ -134,11 +191,25 @@ PyObject *fc_str_objects(PyObject *const *args, Py_ssize_t nargs) {
       Py_DECREF(out);
       Py_RETURN_NONE;
     }
-    /* the library checked the block's UTF-8; a decode error here would still raise */
-    PyObject *s = PyUnicode_DecodeUTF8(p, nul - p, NULL);
+    size_t n = (size_t)(nul - p);
+    PyObject *s = NULL;
+    seen_str *set = NULL;
+    if (look) {
+      set = seen[seen_set(p, n)];
+      if ((s = seen_lookup(set, p, n)))
+        repeats++;
+      if (i == REPEAT_PROBE && repeats < REPEAT_PROBE / 4)
+        look = 0;
+    }
     if (!s) {
-      Py_DECREF(out);
-      return NULL;
+      if (!(s = str_of(p, n))) {
+        Py_DECREF(out);
+        return NULL;
+      }
+      if (set) {
+        set[1] = set[0];
+        set[0] = (seen_str){p, n, s};
+      }
     }
     Py_XSETREF(slots[i], s);
     p = nul + 1;
