@@ -932,6 +932,8 @@ class Extension(unittest.TestCase):
         block, no_nul, bad = b"one\0two\0", b"no nul", b"\xff\0"
         for count in (0, 1, 3):  # more strings than counted, or fewer
             self.assertIsNone(fast.str_objects(address(block), len(block), count))
+        for count in (len(block) + 1, 2 ** 40, 2 ** 61):  # more than the block can hold:
+            self.assertIsNone(fast.str_objects(address(block), len(block), count))  # no array
         self.assertIsNone(fast.str_objects(address(no_nul), len(no_nul), 1))
         self.assertIsNone(fast.str_objects(0, 0, 0))  # no block at all
         with self.assertRaises(UnicodeDecodeError):  # the library checks UTF-8; not trusted
