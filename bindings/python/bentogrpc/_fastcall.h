@@ -18,18 +18,6 @@
 #define PY_ARRAY_UNIQUE_SYMBOL bentogrpc_fastcall_ARRAY_API
 #ifndef FASTCALL_MODULE_FILE
 #define NO_IMPORT_ARRAY
-/* ---- _fastcall_strings.c ---- */
-
-/* str_block(arr): a 1-D C-contiguous object array of str as one block (each element's UTF-8
- * and a NUL), what bg_series_borrow_strings takes; None when it is not such an array or an
- * element is not a str or has no UTF-8 form (a lone surrogate): _values then converts it.
- * An element holding a NUL character is not looked for (the library counts the strings). */
-PyObject *fc_str_block(PyObject *arr);
-/* str_objects(address, size, count): bg_series_string_block's block of `count` strings as an
- * object array of str; None when the block does not hold exactly `count` NUL-terminated
- * strings. */
-PyObject *fc_str_objects(PyObject *const *args, Py_ssize_t nargs);
-
 #endif
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
 #include <numpy/arrayobject.h>

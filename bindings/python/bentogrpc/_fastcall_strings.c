@@ -172,7 +172,7 @@ PyObject *fc_str_objects(PyObject *const *args, Py_ssize_t nargs) {
   Py_ssize_t size = PyLong_AsSsize_t(args[1]), count = PyLong_AsSsize_t(args[2]);
   if (PyErr_Occurred())
     return NULL;
-  if (!block || size < 0 || count < 0)
+  if (!block || size < 0 || count < 0 || count > size) /* each string takes its NUL at least */
     Py_RETURN_NONE;
   npy_intp dims[1] = {count};
   /* numpy zero-fills a new object array: its slots are NULL until set, and freeing it early
