@@ -168,9 +168,15 @@ PyObject *fc_str_objects(PyObject *const *args, Py_ssize_t nargs) {
     PyErr_SetString(PyExc_TypeError, "str_objects(address, size, count)");
     return NULL;
   }
+  /* one at a time: no C API call with an exception already set */
   const char *block = PyLong_AsVoidPtr(args[0]);
-  Py_ssize_t size = PyLong_AsSsize_t(args[1]), count = PyLong_AsSsize_t(args[2]);
-  if (PyErr_Occurred())
+  if (!block && PyErr_Occurred())
+    return NULL;
+  Py_ssize_t size = PyLong_AsSsize_t(args[1]);
+  if (size == -1 && PyErr_Occurred())
+    return NULL;
+  Py_ssize_t count = PyLong_AsSsize_t(args[2]);
+  if (count == -1 && PyErr_Occurred())
     return NULL;
   if (!block || size < 0 || count < 0 || count > size) /* each string takes its NUL at least */
     Py_RETURN_NONE;
