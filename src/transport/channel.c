@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "transport/channel.h"
+#include "transport/fork_sockets.h"
 
 #define MAX_ARGS 64
 
@@ -33,6 +34,9 @@ grpc_channel *bgi_channel_create(const bgi_url *url, const bgi_channel_config *c
   /* Each client its own connections: gRPC's global pool would hand a client made in a forked
    * child the parent's connection (transport/fork.h). */
   add_int(args, &n, GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  /* ... and a record of its connection sockets, which a forked child must not keep open. */
+  if (bgi_fork_sockets_arg(&args[n]))
+    n++;
   add_int(args, &n, GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, c->max_receive_bytes);
   add_int(args, &n, GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, c->max_send_bytes);
   if (c->max_metadata_size > 0)

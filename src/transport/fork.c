@@ -11,6 +11,7 @@
 #include "error_internal.h"
 #include "log_internal.h"
 #include "transport/fork.h"
+#include "transport/fork_sockets.h"
 #include "transport/grpc_fork_state.h"
 
 /* gRPC Core's <grpc/fork.h> declares the hooks without extern "C" up to at least 1.51 (Debian
@@ -245,7 +246,7 @@ static bool env_true(const char *v) {
   return strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0;
 }
 
-static void prefork(void) {
+static void prefork_grpc(void) {
   grpc_prefork_ran = false;
   grpc_prefork_unblocked = false;
   child_may_reset = false;
@@ -280,6 +281,13 @@ static void prefork(void) {
   child_may_reset = outcome == PREFORK_READY;
 }
 
+/* Last, so that gRPC's threads are already stopped while the socket record is held (a thread
+ * opening a connection records it while inside gRPC). */
+static void prefork(void) {
+  prefork_grpc();
+  bgi_fork_sockets_hold();
+}
+
 static void release_gate(void) {
   pthread_mutex_lock(&gate_mu);
   atomic_store(&forking, false);
@@ -288,6 +296,7 @@ static void release_gate(void) {
 }
 
 static void postfork_parent(void) {
+  bgi_fork_sockets_release();
 #if BGI_GRPC_FORK_HOOKS
   if (grpc_prefork_ran)
     hook_postfork_parent();
@@ -298,6 +307,7 @@ static void postfork_parent(void) {
 }
 
 static void postfork_child(void) {
+  bgi_fork_sockets_child(); /* before anything of gRPC's can run here and read them */
   atomic_fetch_add(&bgi_fork_generation_value, 1);
   /* Only this thread exists now: a parked thread may have left the gate's mutex locked. */
   pthread_mutex_init(&gate_mu, NULL);

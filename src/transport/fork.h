@@ -15,7 +15,9 @@
  *   - every client remembers the fork generation it was made in; a client made before a fork
  *     fails at once in the child (BG_ERR_FORKED) and never touches the parent's connection;
  *   - each channel keeps its own subchannel pool (channel.c), so a client made in the child
- *     opens its own connection instead of finding the parent's in gRPC's global pool.
+ *     opens its own connection instead of finding the parent's in gRPC's global pool;
+ *   - each channel records the sockets gRPC connects for it, and the child handler points them
+ *     at /dev/null in the child (fork_sockets.h: gRPC 1.51's reset leaves them open there).
  * When the reset could not happen (fork support off, gRPC initialised by someone else without
  * it, a call of ours still inside gRPC after the bound), the child may not use gRPC at all:
  * bgi_fork_check_new_client() refuses with the reason. */
